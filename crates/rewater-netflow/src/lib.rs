@@ -1,0 +1,757 @@
+//! Minimum-cost network flow by the primal network simplex method, with a warm start.
+//!
+//! rewater solves one allocation problem per simulated day. From one day to the next only
+//! supplies, arc bounds and (rarely) costs change, so the spanning-tree basis of yesterday is
+//! usually a few pivots away from today's optimum. [`NetworkSimplex`] keeps that basis between
+//! calls to [`NetworkSimplex::solve`]: it recomputes the tree flows for the new data, repairs the
+//! tree where a tree arc would leave its bounds (the cut subtree is hung from the artificial root
+//! with a big-M arc) and continues the primal simplex from there.
+//!
+//! Flows, bounds, supplies and costs are integers (`i64`). Callers scale physical quantities
+//! (e.g. 1 unit = 1 mL) so that the arithmetic is exact: no tolerance decides degeneracy, and the
+//! flow balance at every node holds exactly.
+//!
+//! The method follows the textbook primal network simplex (Ahuja, Magnanti & Orlin, *Network
+//! Flows*, 1993, ch. 11): a spanning tree rooted at an artificial node, block-search pricing, and
+//! the leaving-arc rule that keeps a strongly feasible tree (Cunningham 1976) after a cold start.
+
+use std::fmt;
+
+/// Flow, bound, supply and cost values. See the crate docs on scaling.
+pub type Value = i64;
+
+/// An upper bound meaning "no limit". Any bound at or above it is treated as infinite.
+pub const INF: Value = i64::MAX / 8;
+
+const NONE: u32 = u32::MAX;
+const STATE_UPPER: i8 = -1;
+const STATE_TREE: i8 = 0;
+const STATE_LOWER: i8 = 1;
+
+/// Why a solve produced no optimal flow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SolveError {
+    /// Supplies do not add up to zero.
+    #[error("supplies do not balance: they sum to {total}, not 0")]
+    Unbalanced { total: i128 },
+    /// An arc has its lower bound above its upper bound.
+    #[error("arc {arc}: lower bound {lower} is above upper bound {upper}")]
+    InvalidBounds { arc: usize, lower: Value, upper: Value },
+    /// No flow satisfies the supplies and the bounds.
+    #[error("no feasible flow: supplies cannot be routed within the arc bounds")]
+    Infeasible,
+    /// A negative-cost cycle of unlimited capacity exists.
+    #[error("the problem is unbounded: a negative-cost cycle has no capacity limit")]
+    Unbounded,
+    /// The pivot limit was reached (a safeguard against cycling; should not happen).
+    #[error("pivot limit of {limit} reached")]
+    PivotLimit { limit: u64 },
+    /// Costs or bounds so large that exact integer arithmetic could overflow.
+    #[error("cost or bound magnitude too large for exact arithmetic: {what}")]
+    Overflow { what: &'static str },
+}
+
+/// Counters describing the last solve.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SolveStats {
+    /// Pivots (including degenerate ones) of the last solve.
+    pub pivots: u64,
+    /// Whether the last solve started from the previous basis.
+    pub warm: bool,
+    /// Tree arcs cut when the previous basis was repaired.
+    pub repaired_arcs: u64,
+}
+
+/// A min-cost flow problem on a fixed graph whose data may change between solves.
+#[derive(Clone)]
+pub struct NetworkSimplex {
+    node_count: usize,
+    // Real arcs (indices 0..arc_count). Artificial arcs live at arc_count + node.
+    arc_count: usize,
+    source: Vec<u32>,
+    target: Vec<u32>,
+    cost: Vec<Value>,
+    lower: Vec<Value>,
+    upper: Vec<Value>,
+    supply: Vec<Value>,
+    // Working arrays, sized arc_count + node_count.
+    cap: Vec<Value>,
+    flow: Vec<Value>,
+    state: Vec<i8>,
+    // Spanning tree over node_count + 1 nodes (the root is node_count).
+    parent: Vec<u32>,
+    pred: Vec<u32>,
+    pred_up: Vec<bool>,
+    depth: Vec<u32>,
+    first_child: Vec<u32>,
+    next_sibling: Vec<u32>,
+    prev_sibling: Vec<u32>,
+    pi: Vec<Value>,
+    has_basis: bool,
+    next_arc: usize,
+    stack: Vec<u32>,
+    path: Vec<u32>,
+    stats: SolveStats,
+}
+
+impl fmt::Debug for NetworkSimplex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NetworkSimplex")
+            .field("nodes", &self.node_count)
+            .field("arcs", &self.arc_count)
+            .field("has_basis", &self.has_basis)
+            .finish()
+    }
+}
+
+impl NetworkSimplex {
+    /// An empty problem on `node_count` nodes (all supplies zero, no arcs).
+    pub fn new(node_count: usize) -> Self {
+        NetworkSimplex {
+            node_count,
+            arc_count: 0,
+            source: Vec::new(),
+            target: Vec::new(),
+            cost: Vec::new(),
+            lower: Vec::new(),
+            upper: Vec::new(),
+            supply: vec![0; node_count],
+            cap: Vec::new(),
+            flow: Vec::new(),
+            state: Vec::new(),
+            parent: Vec::new(),
+            pred: Vec::new(),
+            pred_up: Vec::new(),
+            depth: Vec::new(),
+            first_child: Vec::new(),
+            next_sibling: Vec::new(),
+            prev_sibling: Vec::new(),
+            pi: Vec::new(),
+            has_basis: false,
+            next_arc: 0,
+            stack: Vec::new(),
+            path: Vec::new(),
+            stats: SolveStats::default(),
+        }
+    }
+
+    /// Number of nodes.
+    pub fn node_count(&self) -> usize {
+        self.node_count
+    }
+
+    /// Number of (real) arcs.
+    pub fn arc_count(&self) -> usize {
+        self.arc_count
+    }
+
+    /// Adds a node and returns its index. Discards any basis.
+    pub fn add_node(&mut self) -> usize {
+        self.node_count += 1;
+        self.supply.push(0);
+        self.has_basis = false;
+        self.node_count - 1
+    }
+
+    /// Adds an arc `from → to` with flow bounds `[lower, upper]` and a unit cost; returns its index.
+    /// Discards any basis (the graph changed).
+    ///
+    /// # Panics
+    /// If `from` or `to` is not a node (a programming error, not a data error).
+    pub fn add_arc(&mut self, from: usize, to: usize, lower: Value, upper: Value, cost: Value) -> usize {
+        assert!(from < self.node_count && to < self.node_count, "arc endpoint out of range");
+        // Artificial arcs follow the real ones after a solve; drop them before appending.
+        self.source.truncate(self.arc_count);
+        self.target.truncate(self.arc_count);
+        self.cost.truncate(self.arc_count);
+        self.source.push(from as u32);
+        self.target.push(to as u32);
+        self.lower.push(lower);
+        self.upper.push(upper.min(INF));
+        self.cost.push(cost);
+        self.arc_count += 1;
+        self.has_basis = false;
+        self.arc_count - 1
+    }
+
+    /// Sets the supply of a node (positive: water enters here; negative: demand).
+    pub fn set_supply(&mut self, node: usize, supply: Value) {
+        self.supply[node] = supply;
+    }
+
+    /// Supply of a node.
+    pub fn supply(&self, node: usize) -> Value {
+        self.supply[node]
+    }
+
+    /// Sets the bounds of an arc. Keeps the basis.
+    pub fn set_bounds(&mut self, arc: usize, lower: Value, upper: Value) {
+        self.lower[arc] = lower;
+        self.upper[arc] = upper.min(INF);
+    }
+
+    /// Sets the unit cost of an arc. Keeps the basis.
+    pub fn set_cost(&mut self, arc: usize, cost: Value) {
+        self.cost[arc] = cost;
+    }
+
+    /// Bounds of an arc.
+    pub fn bounds(&self, arc: usize) -> (Value, Value) {
+        (self.lower[arc], self.upper[arc])
+    }
+
+    /// Unit cost of an arc.
+    pub fn cost(&self, arc: usize) -> Value {
+        self.cost[arc]
+    }
+
+    /// Endpoints of an arc.
+    pub fn endpoints(&self, arc: usize) -> (usize, usize) {
+        (self.source[arc] as usize, self.target[arc] as usize)
+    }
+
+    /// Flow on an arc in the last optimal solution.
+    pub fn flow(&self, arc: usize) -> Value {
+        self.lower[arc] + self.flow.get(arc).copied().unwrap_or(0)
+    }
+
+    /// Node potential (dual value) in the last optimal solution: the marginal cost of one more
+    /// unit of supply at this node, up to a constant.
+    pub fn potential(&self, node: usize) -> Value {
+        self.pi.get(node).copied().unwrap_or(0)
+    }
+
+    /// Total cost of the last solution.
+    pub fn total_cost(&self) -> i128 {
+        (0..self.arc_count).map(|a| self.cost[a] as i128 * self.flow(a) as i128).sum()
+    }
+
+    /// Counters of the last solve.
+    pub fn stats(&self) -> SolveStats {
+        self.stats
+    }
+
+    /// Forgets the basis so that the next solve starts cold.
+    pub fn reset_basis(&mut self) {
+        self.has_basis = false;
+    }
+
+    /// Solves the problem, warm-starting from the previous basis when there is one.
+    pub fn solve(&mut self) -> Result<(), SolveError> {
+        self.check_data()?;
+        let art_cost = self.artificial_cost()?;
+        if self.has_basis {
+            self.stats = SolveStats { warm: true, ..Default::default() };
+            self.warm_start(art_cost);
+            match self.run_simplex() {
+                Err(SolveError::PivotLimit { .. }) => {}
+                other => return self.finish(other),
+            }
+        }
+        self.stats = SolveStats::default();
+        self.cold_start(art_cost);
+        let result = self.run_simplex();
+        self.finish(result)
+    }
+
+    fn finish(&mut self, result: Result<(), SolveError>) -> Result<(), SolveError> {
+        match result {
+            Ok(()) => {
+                // Positive flow left on an artificial arc means no feasible flow exists.
+                if self.flow[self.arc_count..].iter().any(|&f| f > 0) {
+                    self.has_basis = true;
+                    return Err(SolveError::Infeasible);
+                }
+                self.has_basis = true;
+                Ok(())
+            }
+            Err(e) => {
+                self.has_basis = false;
+                Err(e)
+            }
+        }
+    }
+
+    fn check_data(&self) -> Result<(), SolveError> {
+        let total: i128 = self.supply.iter().map(|&s| s as i128).sum();
+        if total != 0 {
+            return Err(SolveError::Unbalanced { total });
+        }
+        for a in 0..self.arc_count {
+            let (lo, up) = (self.lower[a], self.upper[a]);
+            if lo > up || lo >= INF || lo <= -INF {
+                return Err(SolveError::InvalidBounds { arc: a, lower: lo, upper: up });
+            }
+        }
+        if self.supply.iter().any(|s| s.abs() >= INF) {
+            return Err(SolveError::Overflow { what: "supply" });
+        }
+        Ok(())
+    }
+
+    /// Cost of artificial arcs: larger than the cost of any simple path of real arcs.
+    fn artificial_cost(&self) -> Result<Value, SolveError> {
+        let max_cost = self.cost[..self.arc_count].iter().map(|c| c.unsigned_abs()).max().unwrap_or(0) as u128;
+        let m = (self.node_count as u128 + 1) * max_cost + 1;
+        // Potentials are sums of at most depth (≤ nodes) artificial and real costs.
+        if m * (self.node_count as u128 + 2) > (i64::MAX as u128) / 4 {
+            return Err(SolveError::Overflow { what: "arc costs" });
+        }
+        Ok(m as Value)
+    }
+
+    fn resize_work(&mut self) {
+        let total = self.arc_count + self.node_count;
+        let nodes = self.node_count + 1;
+        self.cap.resize(total, 0);
+        self.flow.resize(total, 0);
+        self.state.resize(total, STATE_LOWER);
+        self.source.truncate(self.arc_count);
+        self.target.truncate(self.arc_count);
+        self.cost.truncate(self.arc_count);
+        let root = self.node_count as u32;
+        for v in 0..self.node_count as u32 {
+            self.source.push(v);
+            self.target.push(root);
+            self.cost.push(0);
+        }
+        self.parent.resize(nodes, NONE);
+        self.pred.resize(nodes, NONE);
+        self.pred_up.resize(nodes, false);
+        self.depth.resize(nodes, 0);
+        self.first_child.resize(nodes, NONE);
+        self.next_sibling.resize(nodes, NONE);
+        self.prev_sibling.resize(nodes, NONE);
+        self.pi.resize(nodes, 0);
+    }
+
+    /// Supply of each node once lower bounds are moved into the supplies.
+    fn shifted_excess(&self) -> Vec<Value> {
+        let mut excess = self.supply.clone();
+        excess.push(0);
+        for a in 0..self.arc_count {
+            let lo = self.lower[a];
+            if lo != 0 {
+                excess[self.source[a] as usize] -= lo;
+                excess[self.target[a] as usize] += lo;
+            }
+        }
+        excess
+    }
+
+    fn cold_start(&mut self, art_cost: Value) {
+        // Artificial arcs are rebuilt from scratch; keep the real-arc prefix only.
+        self.source.truncate(self.arc_count);
+        self.target.truncate(self.arc_count);
+        self.cost.truncate(self.arc_count);
+        self.resize_work();
+        let n = self.node_count;
+        let root = n as u32;
+        for a in 0..self.arc_count {
+            self.cap[a] = cap_of(self.lower[a], self.upper[a]);
+            self.flow[a] = 0;
+            self.state[a] = STATE_LOWER;
+        }
+        let excess = self.shifted_excess();
+        self.first_child.iter_mut().for_each(|c| *c = NONE);
+        self.parent[n] = NONE;
+        self.pred[n] = NONE;
+        self.depth[n] = 0;
+        self.pi[n] = 0;
+        for v in 0..n {
+            let a = self.arc_count + v;
+            self.cost[a] = art_cost;
+            self.cap[a] = INF;
+            self.state[a] = STATE_TREE;
+            // Zero-excess nodes point towards the root: the initial tree is strongly feasible.
+            if excess[v] >= 0 {
+                self.source[a] = v as u32;
+                self.target[a] = root;
+                self.flow[a] = excess[v];
+                self.pred_up[v] = true;
+                self.pi[v] = -art_cost;
+            } else {
+                self.source[a] = root;
+                self.target[a] = v as u32;
+                self.flow[a] = -excess[v];
+                self.pred_up[v] = false;
+                self.pi[v] = art_cost;
+            }
+            self.parent[v] = root;
+            self.pred[v] = a as u32;
+            self.depth[v] = 1;
+            self.attach(v as u32, root);
+        }
+        self.next_arc = 0;
+    }
+
+    /// Recomputes the flows of yesterday's tree for today's data and repairs what is out of bounds.
+    fn warm_start(&mut self, art_cost: Value) {
+        let n = self.node_count;
+        let m = self.arc_count;
+        let root = n as u32;
+        let mut excess = self.shifted_excess();
+        for a in 0..m {
+            let cap = cap_of(self.lower[a], self.upper[a]);
+            self.cap[a] = cap;
+            match self.state[a] {
+                STATE_LOWER => self.flow[a] = 0,
+                STATE_UPPER => {
+                    if cap >= INF {
+                        self.state[a] = STATE_LOWER;
+                        self.flow[a] = 0;
+                    } else {
+                        self.flow[a] = cap;
+                    }
+                }
+                _ => {}
+            }
+            if self.state[a] != STATE_TREE {
+                let f = self.flow[a];
+                excess[self.source[a] as usize] -= f;
+                excess[self.target[a] as usize] += f;
+            }
+        }
+        for v in 0..n {
+            let a = m + v;
+            self.cost[a] = art_cost;
+            if self.state[a] != STATE_TREE {
+                self.flow[a] = 0;
+                self.state[a] = STATE_LOWER;
+            }
+        }
+        // Children before parents: reverse of a pre-order walk from the root.
+        let order = self.preorder(root);
+        for &v in order.iter().rev() {
+            if v == root {
+                continue;
+            }
+            let vi = v as usize;
+            let a = self.pred[vi] as usize;
+            let e = excess[vi];
+            let p = self.parent[vi] as usize;
+            if a >= m {
+                self.orient_artificial(vi, e);
+                excess[p] += e;
+                continue;
+            }
+            let needed = if self.pred_up[vi] { e } else { -e };
+            if needed >= 0 && needed <= self.cap[a] {
+                self.flow[a] = needed;
+                excess[p] += e;
+                continue;
+            }
+            // Out of bounds: the arc goes to the violated bound and v hangs from the root.
+            self.stats.repaired_arcs += 1;
+            let (f, st) = if needed < 0 { (0, STATE_LOWER) } else { (self.cap[a], STATE_UPPER) };
+            self.flow[a] = f;
+            self.state[a] = st;
+            let through = if self.pred_up[vi] { f } else { -f };
+            excess[p] += through;
+            let rest = e - through;
+            self.detach(v);
+            self.parent[vi] = root;
+            self.pred[vi] = (m + vi) as u32;
+            self.state[m + vi] = STATE_TREE;
+            self.orient_artificial(vi, rest);
+            self.attach(v, root);
+            excess[n] += rest;
+        }
+        self.recompute_depth_and_potentials();
+    }
+
+    fn orient_artificial(&mut self, v: usize, excess: Value) {
+        let a = self.arc_count + v;
+        let root = self.node_count as u32;
+        if excess >= 0 {
+            self.source[a] = v as u32;
+            self.target[a] = root;
+            self.flow[a] = excess;
+            self.pred_up[v] = true;
+        } else {
+            self.source[a] = root;
+            self.target[a] = v as u32;
+            self.flow[a] = -excess;
+            self.pred_up[v] = false;
+        }
+    }
+
+    fn preorder(&mut self, start: u32) -> Vec<u32> {
+        let mut order = Vec::with_capacity(self.node_count + 1);
+        self.stack.clear();
+        self.stack.push(start);
+        while let Some(v) = self.stack.pop() {
+            order.push(v);
+            let mut c = self.first_child[v as usize];
+            while c != NONE {
+                self.stack.push(c);
+                c = self.next_sibling[c as usize];
+            }
+        }
+        order
+    }
+
+    fn recompute_depth_and_potentials(&mut self) {
+        let root = self.node_count as u32;
+        self.depth[root as usize] = 0;
+        self.pi[root as usize] = 0;
+        let order = self.preorder(root);
+        for &v in order.iter().skip(1) {
+            self.set_from_parent(v);
+        }
+    }
+
+    /// Depth and potential of `v` from its parent and its tree arc.
+    fn set_from_parent(&mut self, v: u32) {
+        let vi = v as usize;
+        let p = self.parent[vi] as usize;
+        let a = self.pred[vi] as usize;
+        self.depth[vi] = self.depth[p] + 1;
+        // Tree arcs have zero reduced cost: pi[target] = pi[source] + cost.
+        self.pi[vi] = if self.pred_up[vi] { self.pi[p] - self.cost[a] } else { self.pi[p] + self.cost[a] };
+    }
+
+    fn detach(&mut self, v: u32) {
+        let vi = v as usize;
+        let p = self.parent[vi];
+        let prev = self.prev_sibling[vi];
+        let next = self.next_sibling[vi];
+        if prev != NONE {
+            self.next_sibling[prev as usize] = next;
+        } else if p != NONE {
+            self.first_child[p as usize] = next;
+        }
+        if next != NONE {
+            self.prev_sibling[next as usize] = prev;
+        }
+        self.prev_sibling[vi] = NONE;
+        self.next_sibling[vi] = NONE;
+    }
+
+    fn attach(&mut self, v: u32, p: u32) {
+        let first = self.first_child[p as usize];
+        self.next_sibling[v as usize] = first;
+        self.prev_sibling[v as usize] = NONE;
+        if first != NONE {
+            self.prev_sibling[first as usize] = v;
+        }
+        self.first_child[p as usize] = v;
+    }
+
+    /// Block-search pricing: the most violating arc within the first block that has one.
+    fn find_entering(&mut self) -> Option<usize> {
+        let total = self.arc_count + self.node_count;
+        if total == 0 {
+            return None;
+        }
+        let block = ((total as f64).sqrt() as usize).max(10);
+        let mut best = usize::MAX;
+        let mut min: Value = 0;
+        let mut count = block;
+        let start = self.next_arc.min(total - 1);
+        let mut e = start;
+        for _ in 0..total {
+            let st = self.state[e];
+            if st != STATE_TREE {
+                let rc = self.cost[e] + self.pi[self.source[e] as usize] - self.pi[self.target[e] as usize];
+                let c = st as Value * rc;
+                if c < min {
+                    min = c;
+                    best = e;
+                }
+            }
+            e += 1;
+            if e == total {
+                e = 0;
+            }
+            count -= 1;
+            if count == 0 {
+                if min < 0 {
+                    self.next_arc = e;
+                    return Some(best);
+                }
+                count = block;
+            }
+        }
+        if min < 0 {
+            self.next_arc = e;
+            Some(best)
+        } else {
+            None
+        }
+    }
+
+    fn run_simplex(&mut self) -> Result<(), SolveError> {
+        let limit = 50 * (self.arc_count + self.node_count) as u64 + 10_000;
+        while let Some(in_arc) = self.find_entering() {
+            self.stats.pivots += 1;
+            if self.stats.pivots > limit {
+                return Err(SolveError::PivotLimit { limit });
+            }
+            self.pivot(in_arc)?;
+        }
+        Ok(())
+    }
+
+    fn pivot(&mut self, in_arc: usize) -> Result<(), SolveError> {
+        let (first, second) = if self.state[in_arc] == STATE_LOWER {
+            (self.source[in_arc], self.target[in_arc])
+        } else {
+            (self.target[in_arc], self.source[in_arc])
+        };
+        // Join: the deepest common ancestor of the entering arc's endpoints.
+        let (mut u, mut v) = (first, second);
+        while u != v {
+            let (du, dv) = (self.depth[u as usize], self.depth[v as usize]);
+            if du >= dv {
+                u = self.parent[u as usize];
+            }
+            if dv >= du {
+                v = self.parent[v as usize];
+            }
+        }
+        let join = u;
+
+        // Leaving arc: the last blocking arc met when walking the cycle from the join in the
+        // direction of the flow change (keeps the tree strongly feasible).
+        let mut delta = self.cap[in_arc];
+        let mut result = 0u8;
+        let mut u_out = NONE;
+        let mut w = first;
+        while w != join {
+            let wi = w as usize;
+            let e = self.pred[wi] as usize;
+            // Flow runs from the join down to `first`: down-arcs gain, up-arcs lose.
+            let d = if self.pred_up[wi] { self.flow[e] } else { residual(self.cap[e], self.flow[e]) };
+            if d < delta {
+                delta = d;
+                u_out = w;
+                result = 1;
+            }
+            w = self.parent[wi];
+        }
+        let mut w = second;
+        while w != join {
+            let wi = w as usize;
+            let e = self.pred[wi] as usize;
+            let d = if self.pred_up[wi] { residual(self.cap[e], self.flow[e]) } else { self.flow[e] };
+            if d <= delta {
+                delta = d;
+                u_out = w;
+                result = 2;
+            }
+            w = self.parent[wi];
+        }
+        if delta >= INF {
+            return Err(SolveError::Unbounded);
+        }
+
+        if delta > 0 {
+            let val = self.state[in_arc] as Value * delta;
+            self.flow[in_arc] += val;
+            let mut w = self.source[in_arc];
+            while w != join {
+                let wi = w as usize;
+                let e = self.pred[wi] as usize;
+                self.flow[e] += if self.pred_up[wi] { -val } else { val };
+                w = self.parent[wi];
+            }
+            let mut w = self.target[in_arc];
+            while w != join {
+                let wi = w as usize;
+                let e = self.pred[wi] as usize;
+                self.flow[e] += if self.pred_up[wi] { val } else { -val };
+                w = self.parent[wi];
+            }
+        }
+
+        if result == 0 {
+            // The entering arc itself blocks: it moves to its other bound.
+            self.state[in_arc] = -self.state[in_arc];
+            return Ok(());
+        }
+        let (u_in, v_in) = if result == 1 { (first, second) } else { (second, first) };
+        let out_arc = self.pred[u_out as usize] as usize;
+        self.state[out_arc] = if self.flow[out_arc] == 0 { STATE_LOWER } else { STATE_UPPER };
+        self.state[in_arc] = STATE_TREE;
+        self.rehang(u_in, v_in, u_out, in_arc);
+        Ok(())
+    }
+
+    /// Removes the tree arc above `u_out`, re-roots that subtree at `u_in` and hangs it from
+    /// `v_in` through `in_arc`; updates depths and potentials of the moved nodes.
+    fn rehang(&mut self, u_in: u32, v_in: u32, u_out: u32, in_arc: usize) {
+        // Path u_in → … → u_out (inclusive), with the old tree arcs between consecutive nodes.
+        self.path.clear();
+        let mut w = u_in;
+        loop {
+            self.path.push(w);
+            if w == u_out {
+                break;
+            }
+            w = self.parent[w as usize];
+        }
+        let old_pi = self.pi[u_in as usize];
+        for i in (0..self.path.len()).rev() {
+            let node = self.path[i];
+            self.detach(node);
+        }
+        // Top-down, so that each pred[] is read before it is overwritten.
+        for i in (1..self.path.len()).rev() {
+            let (child_before, node) = (self.path[i - 1], self.path[i]);
+            let ci = child_before as usize;
+            let ni = node as usize;
+            // The arc that joined child_before to node now joins node to child_before.
+            self.pred[ni] = self.pred[ci];
+            self.pred_up[ni] = !self.pred_up[ci];
+            self.parent[ni] = child_before;
+        }
+        let ui = u_in as usize;
+        self.parent[ui] = v_in;
+        self.pred[ui] = in_arc as u32;
+        self.pred_up[ui] = self.source[in_arc] == u_in;
+        for i in (1..self.path.len()).rev() {
+            let (node, new_parent) = (self.path[i], self.path[i - 1]);
+            self.attach(node, new_parent);
+        }
+        self.attach(u_in, v_in);
+        // Potentials of the moved subtree shift by one constant; depths are recomputed.
+        self.set_from_parent(u_in);
+        let sigma = self.pi[ui] - old_pi;
+        self.stack.clear();
+        let mut c = self.first_child[ui];
+        while c != NONE {
+            self.stack.push(c);
+            c = self.next_sibling[c as usize];
+        }
+        while let Some(x) = self.stack.pop() {
+            let xi = x as usize;
+            self.depth[xi] = self.depth[self.parent[xi] as usize] + 1;
+            self.pi[xi] += sigma;
+            let mut c = self.first_child[xi];
+            while c != NONE {
+                self.stack.push(c);
+                c = self.next_sibling[c as usize];
+            }
+        }
+    }
+}
+
+fn cap_of(lower: Value, upper: Value) -> Value {
+    if upper >= INF {
+        INF
+    } else {
+        upper - lower
+    }
+}
+
+fn residual(cap: Value, flow: Value) -> Value {
+    if cap >= INF {
+        INF
+    } else {
+        cap - flow
+    }
+}
+
+#[cfg(test)]
+mod tests;

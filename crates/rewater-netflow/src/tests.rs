@@ -1,0 +1,150 @@
+use super::*;
+
+fn check_feasible(ns: &NetworkSimplex) {
+    let mut balance = vec![0i128; ns.node_count()];
+    for a in 0..ns.arc_count() {
+        let f = ns.flow(a);
+        let (lo, up) = ns.bounds(a);
+        assert!(f >= lo && (up >= INF || f <= up), "arc {a}: flow {f} outside [{lo}, {up}]");
+        let (s, t) = ns.endpoints(a);
+        balance[s] += f as i128;
+        balance[t] -= f as i128;
+    }
+    for (v, b) in balance.iter().enumerate() {
+        assert_eq!(*b, ns.supply(v) as i128, "node {v} does not balance");
+    }
+}
+
+/// Two sources, two sinks with one capped cheap route; optimum worked out by hand below.
+#[test]
+fn transport_problem_matches_hand_optimum() {
+    let mut ns = NetworkSimplex::new(4);
+    // nodes: 0 = s0 (supply 5), 1 = s1 (supply 4), 2 = t0 (demand 6), 3 = t1 (demand 3)
+    let a00 = ns.add_arc(0, 2, 0, 4, 1);
+    let a01 = ns.add_arc(0, 3, 0, INF, 3);
+    let a10 = ns.add_arc(1, 2, 0, INF, 4);
+    let a11 = ns.add_arc(1, 3, 0, INF, 2);
+    ns.set_supply(0, 5);
+    ns.set_supply(1, 4);
+    ns.set_supply(2, -6);
+    ns.set_supply(3, -3);
+    ns.solve().unwrap();
+    check_feasible(&ns);
+    // t0 needs 6: 4 from s0 (cost 1), 2 from s1 (cost 4). t1 needs 3: s0 has 1 left (cost 3),
+    // s1 has 2 left (cost 2). Total 4 + 8 + 3 + 4 = 19.
+    assert_eq!((ns.flow(a00), ns.flow(a10), ns.flow(a01), ns.flow(a11)), (4, 2, 1, 2));
+    assert_eq!(ns.total_cost(), 19);
+}
+
+#[test]
+fn lower_bounds_are_honoured() {
+    // A chain 0 → 1 → 2 with a bypass 0 → 2; the chain arc must carry at least 3 even though
+    // the bypass is cheaper.
+    let mut ns = NetworkSimplex::new(3);
+    let chain1 = ns.add_arc(0, 1, 3, 10, 5);
+    let chain2 = ns.add_arc(1, 2, 0, 10, 5);
+    let bypass = ns.add_arc(0, 2, 0, 10, 1);
+    ns.set_supply(0, 7);
+    ns.set_supply(2, -7);
+    ns.solve().unwrap();
+    check_feasible(&ns);
+    assert_eq!((ns.flow(chain1), ns.flow(chain2), ns.flow(bypass)), (3, 3, 4));
+    assert_eq!(ns.total_cost(), 3 * 10 + 4);
+}
+
+#[test]
+fn negative_costs_saturate_benefit_arcs() {
+    // Supply 10 can go to a user (benefit -100 per unit, demand 6) or to a river (cost 0).
+    let mut ns = NetworkSimplex::new(4);
+    let to_user = ns.add_arc(0, 1, 0, INF, 1);
+    let to_river = ns.add_arc(0, 2, 0, INF, 0);
+    let user_sink = ns.add_arc(1, 3, 0, 6, -100);
+    let river_sink = ns.add_arc(2, 3, 0, INF, 0);
+    ns.set_supply(0, 10);
+    ns.set_supply(3, -10);
+    ns.solve().unwrap();
+    check_feasible(&ns);
+    assert_eq!(ns.flow(user_sink), 6);
+    assert_eq!(ns.flow(to_user), 6);
+    assert_eq!(ns.flow(to_river), 4);
+    assert_eq!(ns.flow(river_sink), 4);
+    assert_eq!(ns.total_cost(), 6 - 600);
+}
+
+#[test]
+fn infeasible_unbalanced_and_unbounded_are_reported() {
+    let mut ns = NetworkSimplex::new(2);
+    ns.add_arc(0, 1, 0, 3, 1);
+    ns.set_supply(0, 5);
+    ns.set_supply(1, -5);
+    assert_eq!(ns.solve(), Err(SolveError::Infeasible));
+
+    ns.set_supply(1, -4);
+    assert_eq!(ns.solve(), Err(SolveError::Unbalanced { total: 1 }));
+
+    let mut ns = NetworkSimplex::new(3);
+    ns.add_arc(0, 1, 0, INF, -2);
+    ns.add_arc(1, 0, 0, INF, 1);
+    ns.add_arc(0, 2, 0, INF, 0);
+    ns.set_supply(0, 1);
+    ns.set_supply(2, -1);
+    assert_eq!(ns.solve(), Err(SolveError::Unbounded));
+
+    let mut ns = NetworkSimplex::new(2);
+    let a = ns.add_arc(0, 1, 5, 2, 0);
+    assert_eq!(ns.solve(), Err(SolveError::InvalidBounds { arc: a, lower: 5, upper: 2 }));
+}
+
+#[test]
+fn warm_start_follows_changing_data() {
+    // A small allocation network whose demands, capacities and supplies change every "day".
+    let mut ns = NetworkSimplex::new(6);
+    // 0 plant, 1 pond, 2 user A, 3 user B, 4 river, 5 super sink
+    let p_a = ns.add_arc(0, 2, 0, 50, 1);
+    let p_b = ns.add_arc(0, 3, 0, 50, 2);
+    let p_pond = ns.add_arc(0, 1, 0, 40, 0);
+    let pond_b = ns.add_arc(1, 3, 0, 30, 1);
+    let p_river = ns.add_arc(0, 4, 0, INF, 0);
+    let a_sink = ns.add_arc(2, 5, 0, 0, -1000);
+    let b_sink = ns.add_arc(3, 5, 0, 0, -500);
+    let pond_keep = ns.add_arc(1, 5, 0, 100, -10);
+    let river_sink = ns.add_arc(4, 5, 0, INF, 0);
+    let mut cold = ns.clone();
+    let mut storage = 20i64;
+    for day in 0..200i64 {
+        let inflow = 60 + (day * 37) % 45;
+        let da = 20 + (day * 13) % 35;
+        let db = 10 + (day * 29) % 50;
+        for s in [&mut ns, &mut cold] {
+            s.set_supply(0, inflow);
+            s.set_supply(1, storage);
+            s.set_supply(5, -(inflow + storage));
+            s.set_bounds(a_sink, 0, da);
+            s.set_bounds(b_sink, 0, db);
+            s.set_bounds(p_a, 0, if day % 17 == 3 { 0 } else { 50 });
+            s.set_cost(p_b, 2 + day % 3);
+        }
+        ns.solve().unwrap();
+        cold.reset_basis();
+        cold.solve().unwrap();
+        check_feasible(&ns);
+        assert_eq!(ns.total_cost(), cold.total_cost(), "day {day}");
+        assert!(ns.stats().warm || day == 0);
+        storage = ns.flow(pond_keep);
+        let _ = (p_pond, pond_b, p_river, river_sink);
+    }
+}
+
+#[test]
+fn potentials_give_zero_reduced_cost_on_used_interior_arcs() {
+    let mut ns = NetworkSimplex::new(3);
+    let a = ns.add_arc(0, 1, 0, 10, 3);
+    let b = ns.add_arc(1, 2, 0, 10, 4);
+    ns.set_supply(0, 5);
+    ns.set_supply(2, -5);
+    ns.solve().unwrap();
+    for arc in [a, b] {
+        let (s, t) = ns.endpoints(arc);
+        assert_eq!(ns.cost(arc) + ns.potential(s) - ns.potential(t), 0);
+    }
+}
