@@ -1,0 +1,24 @@
+//! Chinese water-quality standards as data (水质标准数据库).
+//!
+//! * [`factor`]: the water factors with their HJ 212-2017 codes;
+//! * [`unit`]: units, converted only where meaningful;
+//! * [`standard`]: standard files (one per edition, bundled under `standards/` and user-added),
+//!   their limits with conditions, source and confidence;
+//! * [`evaluate`]: checking a sample against a class, GB 3838 single-factor classification;
+//! * [`comply`]: compliance of a series over time (达标率);
+//! * [`input`]: samples and series from CSV and JSON with line-numbered errors.
+
+pub mod comply;
+pub mod date;
+pub mod evaluate;
+pub mod factor;
+pub mod input;
+pub mod standard;
+pub mod unit;
+
+pub use comply::{comply, ComplianceReport, TimedReading};
+pub use date::Date;
+pub use evaluate::{check_sample, classify, ClassifyOptions, Classification, Reading, SampleCheck};
+pub use factor::Factor;
+pub use standard::{Bound, Confidence, Context, Standard, StandardFileError, Standards, WaterBody};
+pub use unit::Unit;
