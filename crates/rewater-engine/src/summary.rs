@@ -1,0 +1,252 @@
+//! The run summary (summary.json): totals, indicators and balances. Fields: docs/summary.md.
+
+use crate::sim::{LinkDay, NodeDay, RunStats};
+use rewater_model::{Displaces, NodeKind, Region};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Supply figures for a group of users.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SupplyTotals {
+    pub demand_m3: f64,
+    pub delivered_m3: f64,
+    pub deficit_m3: f64,
+}
+
+/// One user's figures.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct UserSummary {
+    pub category: String,
+    pub priority: u32,
+    pub standard: Option<String>,
+    pub demand_m3: f64,
+    pub delivered_m3: f64,
+    pub deficit_m3: f64,
+    /// Days with demand whose demand was met in full.
+    pub days_fully_met: u32,
+    /// Days the water delivered met the user's standard.
+    pub days_compliant_supply: u32,
+    /// Days water was delivered that did not meet the standard (should stay 0; see docs/engine.md).
+    pub days_noncompliant_supply: u32,
+    /// Days a supplying link was closed because its water failed the standard.
+    pub days_refused_for_quality: u32,
+}
+
+/// One plant's figures.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PlantSummary {
+    pub influent_m3: f64,
+    pub treated_m3: f64,
+    pub bypassed_m3: f64,
+    pub days_bypassing: u32,
+    pub unrouted_m3: f64,
+}
+
+/// One pond's figures.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PondSummary {
+    pub initial_m3: f64,
+    pub final_m3: f64,
+    pub min_m3: f64,
+    pub max_m3: f64,
+    pub losses_m3: f64,
+}
+
+/// A target and whether the run met it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TargetResult {
+    pub target: f64,
+    pub achieved: f64,
+    pub met: bool,
+}
+
+/// The summary of a run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Summary {
+    pub model: String,
+    pub start: String,
+    pub end: String,
+    pub days: usize,
+    pub solver: String,
+    pub total_influent_m3: f64,
+    pub treated_m3: f64,
+    pub bypassed_m3: f64,
+    pub bypass_penalty: f64,
+    pub delivered_m3: f64,
+    pub demand_m3: f64,
+    pub deficit_m3: f64,
+    /// 再生水利用率 = delivered ÷ treated.
+    pub utilisation_rate: Option<f64>,
+    /// Delivered ÷ demand.
+    pub supply_reliability: Option<f64>,
+    pub delivered_by_category: BTreeMap<String, SupplyTotals>,
+    pub delivered_by_priority: BTreeMap<u32, SupplyTotals>,
+    pub displaced_m3: BTreeMap<String, f64>,
+    pub discharged_m3: BTreeMap<String, f64>,
+    pub discharged_total_m3: f64,
+    pub unrouted_m3: f64,
+    pub link_losses_m3: f64,
+    pub pond_losses_m3: f64,
+    pub storage_initial_m3: f64,
+    pub storage_final_m3: f64,
+    pub energy_kwh: f64,
+    pub sludge_t_ds: f64,
+    pub users: BTreeMap<String, UserSummary>,
+    pub plants: BTreeMap<String, PlantSummary>,
+    pub ponds: BTreeMap<String, PondSummary>,
+    /// Largest absolute balance residual of any node on any day, m³.
+    pub mass_balance_max_node_residual_m3: f64,
+    /// Whole-region residual: initial storage + treated − delivered − discharged − unrouted −
+    /// link losses − pond losses − final storage, m³.
+    pub mass_balance_residual_m3: f64,
+    /// The same relative to treated + initial storage.
+    pub mass_balance_relative: f64,
+    pub targets: BTreeMap<String, TargetResult>,
+    pub stats: RunStats,
+    pub warnings: Vec<String>,
+}
+
+/// Accumulates the summary day by day (memory independent of the horizon).
+pub struct SummaryBuilder {
+    s: Summary,
+}
+
+impl SummaryBuilder {
+    pub fn new(region: &Region, storage: &[f64]) -> SummaryBuilder {
+        let mut s = Summary {
+            model: region.name.clone(),
+            start: region.start.to_string(),
+            end: region.start.add_days(region.days as i32 - 1).to_string(),
+            days: region.days,
+            warnings: region.warnings.clone(),
+            ..Default::default()
+        };
+        for (i, n) in region.nodes.iter().enumerate() {
+            match &n.kind {
+                NodeKind::Pond(_) => {
+                    s.storage_initial_m3 += storage[i];
+                    s.ponds.insert(n.id.clone(), PondSummary { initial_m3: storage[i], min_m3: storage[i], max_m3: storage[i], ..Default::default() });
+                }
+                NodeKind::User(u) => {
+                    s.users.insert(
+                        n.id.clone(),
+                        UserSummary {
+                            category: u.category.as_str().to_string(),
+                            priority: u.priority,
+                            standard: u.requirement.as_ref().map(|r| r.label.clone()),
+                            ..Default::default()
+                        },
+                    );
+                }
+                NodeKind::Plant(_) => {
+                    s.plants.insert(n.id.clone(), PlantSummary::default());
+                }
+                _ => {}
+            }
+        }
+        SummaryBuilder { s }
+    }
+
+    pub fn add_day(&mut self, region: &Region, nodes: &[NodeDay], links: &[LinkDay]) {
+        let s = &mut self.s;
+        for (i, n) in region.nodes.iter().enumerate() {
+            let d = &nodes[i];
+            s.mass_balance_max_node_residual_m3 = s.mass_balance_max_node_residual_m3.max(d.balance_residual_m3.abs());
+            match &n.kind {
+                NodeKind::Plant(p) => {
+                    s.total_influent_m3 += d.influent_m3;
+                    s.treated_m3 += d.treated_m3;
+                    s.bypassed_m3 += d.bypassed_m3;
+                    s.bypass_penalty += d.bypassed_m3 * p.bypass_penalty_per_m3;
+                    s.unrouted_m3 += d.unrouted_m3;
+                    s.energy_kwh += d.treated_m3 * p.energy_kwh_per_m3;
+                    s.sludge_t_ds += d.treated_m3 / 1e4 * p.sludge_t_ds_per_1e4_m3;
+                    if let Some(ps) = s.plants.get_mut(&n.id) {
+                        ps.influent_m3 += d.influent_m3;
+                        ps.treated_m3 += d.treated_m3;
+                        ps.bypassed_m3 += d.bypassed_m3;
+                        ps.unrouted_m3 += d.unrouted_m3;
+                        ps.days_bypassing += u32::from(d.bypassed_m3 > 0.0);
+                    }
+                }
+                NodeKind::Pond(_) => {
+                    s.pond_losses_m3 += d.pond_loss_m3;
+                    if let Some(ps) = s.ponds.get_mut(&n.id) {
+                        ps.final_m3 = d.storage_m3;
+                        ps.min_m3 = ps.min_m3.min(d.storage_m3);
+                        ps.max_m3 = ps.max_m3.max(d.storage_m3);
+                        ps.losses_m3 += d.pond_loss_m3;
+                    }
+                }
+                NodeKind::User(u) => {
+                    s.delivered_m3 += d.delivered_m3;
+                    s.demand_m3 += d.demand_m3;
+                    s.deficit_m3 += d.deficit_m3;
+                    for t in [
+                        s.delivered_by_category.entry(u.category.as_str().to_string()).or_default(),
+                        s.delivered_by_priority.entry(u.priority).or_default(),
+                    ] {
+                        t.demand_m3 += d.demand_m3;
+                        t.delivered_m3 += d.delivered_m3;
+                        t.deficit_m3 += d.deficit_m3;
+                    }
+                    let key = match u.displaces {
+                        Displaces::TapWater => Some("tap_water"),
+                        Displaces::Groundwater => Some("groundwater"),
+                        Displaces::SurfaceWater => Some("surface_water"),
+                        Displaces::None => None,
+                    };
+                    if let Some(k) = key {
+                        *s.displaced_m3.entry(k.to_string()).or_default() += d.delivered_m3;
+                    }
+                    if let Some(us) = s.users.get_mut(&n.id) {
+                        us.demand_m3 += d.demand_m3;
+                        us.delivered_m3 += d.delivered_m3;
+                        us.deficit_m3 += d.deficit_m3;
+                        us.days_fully_met += u32::from(d.demand_m3 > 0.0 && d.deficit_m3 <= 0.0);
+                        us.days_compliant_supply += u32::from(d.compliant == Some(true));
+                        us.days_noncompliant_supply += u32::from(d.compliant == Some(false));
+                        us.days_refused_for_quality += u32::from(d.refused_for_quality);
+                    }
+                }
+                NodeKind::River(_) | NodeKind::Outfall(_) => {
+                    *s.discharged_m3.entry(n.id.clone()).or_default() += d.discharged_m3;
+                    s.discharged_total_m3 += d.discharged_m3;
+                }
+                _ => {}
+            }
+        }
+        s.link_losses_m3 += links.iter().map(|l| l.loss_m3).sum::<f64>();
+    }
+
+    pub fn finish(mut self, region: &Region, storage: &[f64], stats: RunStats, solver: &str) -> Summary {
+        let s = &mut self.s;
+        s.storage_final_m3 = region
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| matches!(n.kind, NodeKind::Pond(_)))
+            .map(|(i, _)| storage[i])
+            .sum();
+        s.mass_balance_residual_m3 = s.storage_initial_m3 + s.treated_m3
+            - s.delivered_m3
+            - s.discharged_total_m3
+            - s.unrouted_m3
+            - s.link_losses_m3
+            - s.pond_losses_m3
+            - s.storage_final_m3;
+        let scale = (s.treated_m3 + s.storage_initial_m3).max(1.0);
+        s.mass_balance_relative = s.mass_balance_residual_m3.abs() / scale;
+        s.utilisation_rate = (s.treated_m3 > 0.0).then(|| s.delivered_m3 / s.treated_m3);
+        s.supply_reliability = (s.demand_m3 > 0.0).then(|| s.delivered_m3 / s.demand_m3);
+        if let (Some(t), Some(a)) = (region.targets.utilisation_rate, s.utilisation_rate) {
+            s.targets.insert("utilisation_rate".into(), TargetResult { target: t, achieved: a, met: a >= t });
+        }
+        if let (Some(t), Some(a)) = (region.targets.supply_reliability, s.supply_reliability) {
+            s.targets.insert("supply_reliability".into(), TargetResult { target: t, achieved: a, met: a >= t });
+        }
+        s.stats = stats;
+        s.solver = solver.to_string();
+        self.s
+    }
+}
