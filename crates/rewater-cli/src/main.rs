@@ -1,0 +1,367 @@
+//! `rewater`: the command line. Thin: argument parsing, files and formatting; the work is done
+//! by the library crates.
+//!
+//! Exit codes: 0 success; 1 failure while running (I/O, solver); 2 bad input (invalid model,
+//! unreadable sample, unknown standard, bad arguments).
+
+mod report;
+
+use anyhow::{Context as _, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use rewater_engine::{CsvDailyWriter, Simulation, Summary};
+use rewater_model::ModelErrors;
+use rewater_standards::evaluate::ClassifyOptions;
+use rewater_standards::input::{samples_from_csv, samples_from_json, series_from_csv};
+use rewater_standards::standard::{Context, WaterBody};
+use rewater_standards::{Factor, Standards};
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "rewater", version, about = "Plan and run regional reclaimed-water systems (区域再生水循环利用)")]
+struct Cli {
+    /// Extra standard files (a folder of *.toml); same ids replace the bundled ones.
+    #[arg(long, global = true)]
+    standards: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a model file and report every problem found.
+    Validate { model: PathBuf },
+    /// Simulate a model and write daily CSVs and summary.json to DIR.
+    Run {
+        model: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// Write only summary.json (no daily nodes.csv / links.csv).
+        #[arg(long)]
+        no_daily: bool,
+        /// No progress bar and no summary on standard output.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Compare two runs (their output folders or summary.json files).
+    Compare { run_a: PathBuf, run_b: PathBuf },
+    /// Run the bundled Beijing-style example and print its summary.
+    Demo {
+        /// Keep the outputs here (default: a temporary folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of the model file.
+    Schema,
+    /// Water-quality standards.
+    Standards {
+        #[command(subcommand)]
+        command: StandardsCommand,
+    },
+    /// Classify samples (GB 3838 single-factor evaluation) from CSV or JSON.
+    Classify {
+        /// Input file (CSV, JSON or JSON lines); "-" or absent for standard input.
+        input: Option<PathBuf>,
+        #[arg(long, default_value = "GB3838-2002")]
+        standard: String,
+        /// Water body for samples that do not say (river or lake).
+        #[arg(long)]
+        water_body: Option<String>,
+        /// Evaluate only these factors (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Add factors to the default set (e.g. tn for lakes).
+        #[arg(long, value_delimiter = ',')]
+        include: Vec<String>,
+        #[arg(long, value_delimiter = ',')]
+        exclude: Vec<String>,
+        /// Input format (default: by file name; CSV for standard input).
+        #[arg(long)]
+        input_format: Option<InputFormat>,
+        #[arg(long, default_value = "text")]
+        format: OutputFormat,
+    },
+    /// Compliance of a monitoring series (time,factor,value[,unit][,flag]) with a standard class.
+    Comply {
+        input: Option<PathBuf>,
+        /// STANDARD:CLASS, e.g. GB18918-2002:1A.
+        #[arg(long)]
+        standard: String,
+        #[arg(long)]
+        water_body: Option<String>,
+        /// Plant construction (EIA approval) date, for GB 18918 TP.
+        #[arg(long)]
+        plant_built: Option<String>,
+        #[arg(long, default_value = "text")]
+        format: OutputFormat,
+    },
+}
+
+#[derive(Subcommand)]
+enum StandardsCommand {
+    /// List the standards.
+    List,
+    /// Show a standard's limits with source and confidence.
+    Show {
+        id: String,
+        #[arg(long, default_value = "text")]
+        format: OutputFormat,
+    },
+    /// List the water factors with their HJ 212 codes.
+    Factors,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum InputFormat {
+    Csv,
+    Json,
+}
+
+/// An error caused by the user's input (exit code 2).
+#[derive(Debug)]
+struct InputError(String);
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+fn input_err(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::Error::new(InputError(e.to_string()))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let input = e.downcast_ref::<InputError>().is_some() || e.downcast_ref::<ModelErrors>().is_some();
+            eprintln!("error: {e:#}");
+            ExitCode::from(if input { 2 } else { 1 })
+        }
+    }
+}
+
+fn load_standards(dir: Option<&Path>) -> Result<Standards> {
+    let mut s = Standards::builtin();
+    if let Some(d) = dir {
+        s.load_dir(d).map_err(input_err)?;
+    }
+    Ok(s)
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let standards = load_standards(cli.standards.as_deref())?;
+    match cli.command {
+        Command::Validate { model } => {
+            let region = rewater_model::load(&model, &standards)?;
+            println!(
+                "{}: valid — {} nodes, {} links, {} days from {}, factors: {}",
+                model.display(),
+                region.nodes.len(),
+                region.links.len(),
+                region.days,
+                region.start,
+                region.factors.iter().map(|f| f.short_name()).collect::<Vec<_>>().join(", ")
+            );
+            for w in &region.warnings {
+                println!("warning: {w}");
+            }
+        }
+        Command::Run { model, out, no_daily, quiet } => {
+            let summary = run_model(&model, &out, !no_daily, quiet, &standards)?;
+            if !quiet {
+                report::print_summary(&summary);
+                println!("\nOutputs in {}", out.display());
+            }
+        }
+        Command::Compare { run_a, run_b } => {
+            let a = read_summary(&run_a)?;
+            let b = read_summary(&run_b)?;
+            report::print_comparison(&a, &b);
+        }
+        Command::Demo { out } => {
+            let dir = match out {
+                Some(d) => d,
+                None => std::env::temp_dir().join(format!("rewater-demo-{}", std::process::id())),
+            };
+            let model = write_demo(&dir)?;
+            let summary = run_model(&model, &dir.join("out"), true, false, &standards)?;
+            report::print_summary(&summary);
+            println!("\nDemo model and outputs in {}", dir.display());
+        }
+        Command::Schema => {
+            println!("{}", serde_json::to_string_pretty(&rewater_model::json_schema())?);
+        }
+        Command::Standards { command } => standards_cmd(command, &standards)?,
+        Command::Classify { input, standard, water_body, only, include, exclude, input_format, format } => {
+            let std = standards.get(&standard).ok_or_else(|| input_err(format!("unknown standard '{standard}'")))?;
+            let parse_list = |v: &[String]| -> Result<Vec<Factor>> {
+                v.iter().filter(|s| !s.is_empty()).map(|s| Factor::parse(s).map_err(input_err)).collect()
+            };
+            let opts = ClassifyOptions {
+                only: if only.is_empty() { None } else { Some(parse_list(&only)?) },
+                include: parse_list(&include)?,
+                exclude: parse_list(&exclude)?,
+                target_class: None,
+            };
+            let default_body = water_body.as_deref().map(parse_water_body).transpose()?;
+            let (name, text) = read_input(input.as_deref())?;
+            let as_json = match input_format {
+                Some(InputFormat::Json) => true,
+                Some(InputFormat::Csv) => false,
+                None => name.ends_with(".json") || name.ends_with(".jsonl"),
+            };
+            let samples = if as_json { samples_from_json(&text, &name) } else { samples_from_csv(text.as_bytes(), &name) }.map_err(input_err)?;
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            for mut s in samples {
+                if s.context.water_body.is_none() {
+                    s.context.water_body = default_body;
+                }
+                let result = rewater_standards::classify(std, &s.readings, &s.context, &opts)
+                    .map_err(|e| input_err(format!("{name}:{}: sample {}: {e}", s.line, s.id)))?;
+                match format {
+                    OutputFormat::Json => {
+                        let mut v = serde_json::to_value(&result)?;
+                        v["id"] = serde_json::Value::String(s.id.clone());
+                        writeln!(w, "{}", serde_json::to_string(&v)?)?;
+                    }
+                    OutputFormat::Text => report::write_classification(&mut w, &s.id, &result)?,
+                }
+            }
+            w.flush()?;
+        }
+        Command::Comply { input, standard, water_body, plant_built, format } => {
+            let (std, class) = standards.resolve(&standard).map_err(input_err)?;
+            let (name, text) = read_input(input.as_deref())?;
+            let series = series_from_csv(text.as_bytes(), &name).map_err(input_err)?;
+            let ctx = Context {
+                water_body: water_body.as_deref().map(parse_water_body).transpose()?,
+                plant_built: plant_built.map(|d| d.parse().map_err(input_err)).transpose()?,
+                ..Default::default()
+            };
+            let report = rewater_standards::comply(std, class, &series, &ctx).map_err(input_err)?;
+            match format {
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                OutputFormat::Text => report::print_compliance(&report),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_water_body(s: &str) -> Result<WaterBody> {
+    match s {
+        "river" => Ok(WaterBody::River),
+        "lake" | "reservoir" => Ok(WaterBody::Lake),
+        _ => Err(input_err(format!("water body '{s}' must be river or lake"))),
+    }
+}
+
+fn read_input(path: Option<&Path>) -> Result<(String, String)> {
+    match path {
+        Some(p) if p.as_os_str() != "-" => {
+            let text = std::fs::read_to_string(p).map_err(|e| input_err(format!("{}: {e}", p.display())))?;
+            Ok((p.display().to_string(), text))
+        }
+        _ => {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text).context("reading standard input")?;
+            Ok(("<stdin>".to_string(), text))
+        }
+    }
+}
+
+fn run_model(model: &Path, out: &Path, daily: bool, quiet: bool, standards: &Standards) -> Result<Summary> {
+    let region = rewater_model::load(model, standards)?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut sim = Simulation::new(&region)?;
+    let bar = (!quiet && std::io::stderr().is_terminal() && region.days > 30).then(|| {
+        let b = indicatif::ProgressBar::new(region.days as u64);
+        b.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} days {eta}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        b
+    });
+    let mut progress = |d: usize, _n: usize| {
+        if let Some(b) = &bar {
+            if d % 30 == 0 {
+                b.set_position(d as u64);
+            }
+        }
+    };
+    let summary = if daily {
+        let mut writer = CsvDailyWriter::create(out, &sim).with_context(|| format!("creating CSV files in {}", out.display()))?;
+        let s = sim.run(Some(&mut writer), &mut progress)?;
+        writer.finish()?;
+        s
+    } else {
+        sim.run(None, &mut progress)?
+    };
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let path = out.join("summary.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&summary)?).with_context(|| format!("writing {}", path.display()))?;
+    Ok(summary)
+}
+
+fn read_summary(p: &Path) -> Result<Summary> {
+    let file = if p.is_dir() { p.join("summary.json") } else { p.to_path_buf() };
+    let text = std::fs::read_to_string(&file).map_err(|e| input_err(format!("{}: {e}", file.display())))?;
+    serde_json::from_str(&text).map_err(|e| input_err(format!("{}: not a rewater summary: {e}", file.display())))
+}
+
+/// The bundled demo: the Beijing-style example, written out so the run reads real files.
+fn write_demo(dir: &Path) -> Result<PathBuf> {
+    const MODEL: &str = include_str!("../../../examples/beijing-district/model.toml");
+    const DAILY: &str = include_str!("../../../examples/beijing-district/data/daily_factors.csv");
+    std::fs::create_dir_all(dir.join("data"))?;
+    let model = dir.join("model.toml");
+    std::fs::write(&model, MODEL)?;
+    std::fs::write(dir.join("data/daily_factors.csv"), DAILY)?;
+    Ok(model)
+}
+
+fn standards_cmd(cmd: StandardsCommand, standards: &Standards) -> Result<()> {
+    match cmd {
+        StandardsCommand::List => {
+            println!("{:<18} {:<14} {:<9} {:>6}  title", "id", "kind", "confidence", "limits");
+            for s in standards.all() {
+                println!(
+                    "{:<18} {:<14} {:<10} {:>6}  {} / {}",
+                    s.id,
+                    format!("{:?}", s.kind).to_lowercase(),
+                    format!("{:?}", s.confidence).to_lowercase(),
+                    s.limits.len(),
+                    s.title_zh,
+                    s.title_en
+                );
+            }
+        }
+        StandardsCommand::Show { id, format } => {
+            let s = standards.get(&id).ok_or_else(|| input_err(format!("unknown standard '{id}' (`rewater standards list`)")))?;
+            match format {
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report::standard_json(s))?),
+                OutputFormat::Text => report::print_standard(s),
+            }
+        }
+        StandardsCommand::Factors => {
+            println!("{:<24} {:<6} {:<12} {:<18} name", "code", "2005", "unit", "aliases");
+            for f in Factor::all() {
+                let i = f.info();
+                println!("{:<24} {:<6} {:<12} {:<18} {} / {}", i.code, i.code_2005.unwrap_or("-"), i.unit.as_str(), i.aliases.join(","), i.name_zh, i.name_en);
+            }
+        }
+    }
+    Ok(())
+}
