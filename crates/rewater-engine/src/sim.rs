@@ -188,7 +188,7 @@ impl<'r> Simulation<'r> {
                 NodeKind::Junction => {}
             }
         }
-        let solver = make_solver(region.solver, graph_nodes, &arcs).map_err(EngineError::Setup)?;
+        let solver = make_solver(region.solver, graph_nodes, &arcs, sink).map_err(EngineError::Setup)?;
         let topo = topological_order(n, &region.links);
         let f = region.factors.len();
         let mut storage = vec![0.0; n];

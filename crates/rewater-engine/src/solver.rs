@@ -114,14 +114,16 @@ impl AllocationSolver for NetworkSimplexSolver {
 #[cfg(feature = "lp")]
 pub struct LpSolver {
     nodes: usize,
+    /// The super sink: with losses it receives less than the supplies, so its row is free.
+    sink: usize,
     arcs: Vec<ArcSpec>,
     flows: Vec<f64>,
 }
 
 #[cfg(feature = "lp")]
 impl LpSolver {
-    pub fn new(nodes: usize, arcs: &[ArcSpec]) -> Self {
-        LpSolver { nodes, arcs: arcs.to_vec(), flows: vec![0.0; arcs.len()] }
+    pub fn new(nodes: usize, arcs: &[ArcSpec], sink: usize) -> Self {
+        LpSolver { nodes, sink, arcs: arcs.to_vec(), flows: vec![0.0; arcs.len()] }
     }
 }
 
@@ -137,6 +139,9 @@ impl AllocationSolver for LpSolver {
             rows[arc.to].push((vars[a], -arc.gain));
         }
         for (v, row) in rows.iter().enumerate() {
+            if v == self.sink {
+                continue;
+            }
             lp.add_constraint(row.as_slice(), ComparisonOp::Eq, p.supply[v]);
         }
         let sol = lp.solve().map_err(|e| SolverError::Lp(e.to_string()))?;
@@ -156,15 +161,19 @@ impl AllocationSolver for LpSolver {
     }
 }
 
-/// Chooses a backend for the model's solver setting.
-pub fn make_solver(choice: rewater_model::SolverChoice, nodes: usize, arcs: &[ArcSpec]) -> Result<Box<dyn AllocationSolver>, SolverError> {
+/// Chooses a backend for the model's solver setting. `sink` is the node that absorbs all
+/// water (its balance is implied by the others, and free when links lose water).
+pub fn make_solver(choice: rewater_model::SolverChoice, nodes: usize, arcs: &[ArcSpec], sink: usize) -> Result<Box<dyn AllocationSolver>, SolverError> {
     use rewater_model::SolverChoice;
     let has_gains = arcs.iter().any(|a| a.gain != 1.0);
     match (choice, has_gains) {
         (SolverChoice::NetworkSimplex, _) | (SolverChoice::Auto, false) => Ok(Box::new(NetworkSimplexSolver::new(nodes, arcs)?)),
         #[cfg(feature = "lp")]
-        (SolverChoice::Lp, _) | (SolverChoice::Auto, true) => Ok(Box::new(LpSolver::new(nodes, arcs))),
+        (SolverChoice::Lp, _) | (SolverChoice::Auto, true) => Ok(Box::new(LpSolver::new(nodes, arcs, sink))),
         #[cfg(not(feature = "lp"))]
-        _ => Err(SolverError::NoLp),
+        _ => {
+            let _ = sink;
+            Err(SolverError::NoLp)
+        }
     }
 }
