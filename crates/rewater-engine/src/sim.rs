@@ -4,12 +4,13 @@
 //! 1. plants treat their influent up to capacity; the rest is bypassed (counted, penalised);
 //!    ponds lose evaporation and seepage;
 //! 2. the allocation network gets today's supplies, demands and capacities;
-//! 3. quality/flow coupling (fixed point, docs/engine.md): links into a user are open only if
-//!    the water at the link's source meets the user's standard. Iteration 0 judges sources by
-//!    yesterday's qualities (plants by today's effluent); after each solve the qualities implied
-//!    by the new flows are recomputed and the links re-judged; when no link changes the day is
-//!    consistent. If the iterations run out, every link closed in any iteration stays closed
-//!    and the day is solved once more (conservative) and counted as not converged;
+//! 3. quality/flow coupling (a monotone fixed point, docs/engine.md): links into a user are
+//!    open only if the water at the link's source meets the user's standard. Before the first
+//!    solve, sources are judged by the qualities today's conditions (effluent, temperature,
+//!    pond start water) give on yesterday's flows. After each solve the qualities implied by the day's flows are
+//!    recomputed; open links whose water now fails are closed (never reopened within the day)
+//!    and the day is solved again, warm-started. The closed set only grows, so this ends; when
+//!    it ends no open link carries non-compliant water;
 //! 4. storage and pond quality are carried to the next day, results recorded.
 
 use crate::quality::{mix, pkc_outlet};
@@ -116,7 +117,10 @@ pub struct Simulation<'r> {
     nodes_day: Vec<NodeDay>,
     links_day: Vec<LinkDay>,
     open: Vec<bool>,
-    ever_closed: Vec<bool>,
+    /// Links into users that have a quality requirement.
+    user_links: Vec<usize>,
+    /// Reused buffer of (arriving flow, source node).
+    scratch: Vec<(f64, usize)>,
     pond_start: Vec<f64>,
     /// Concentration of the water in each pond at the start of the day.
     pond_conc_start: Vec<Vec<f64>>,
@@ -253,7 +257,14 @@ impl<'r> Simulation<'r> {
             nodes_day: vec![NodeDay::default(); n],
             links_day: vec![LinkDay::default(); region.links.len()],
             open: vec![true; region.links.len()],
-            ever_closed: vec![false; region.links.len()],
+            scratch: Vec::new(),
+            user_links: region
+                .links
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| matches!(&region.nodes[l.to].kind, NodeKind::User(u) if u.requirement.is_some()))
+                .map(|(i, _)| i)
+                .collect(),
             pond_start: vec![0.0; n],
             pond_conc_start: conc.clone(),
             stats: RunStats::default(),
@@ -381,71 +392,73 @@ impl<'r> Simulation<'r> {
             self.problem.upper[a] = up;
         }
 
-        // 3. Quality/flow fixed point.
-        let mut flows_to_wetland = self.last_wetland_inflow.clone();
-        self.compute_quality_with(&flows_to_wetland, false, day, month);
-        self.ever_closed.iter_mut().for_each(|c| *c = false);
-        let max_iter = region.quality_iterations.max(1);
-        let mut converged = false;
-        let mut iterations = 0;
-        for it in 0..max_iter {
-            iterations = it + 1;
-            let changed = self.judge_links();
-            if it > 0 && !changed {
-                converged = true;
-                break;
-            }
+        // 3. Quality/flow fixed point: judge links by the qualities known before solving, then
+        //    close (never reopen) links whose water fails once the day's flows are known.
+        // The solver still holds yesterday's flows: today's conditions on yesterday's flows are
+        // the best estimate of today's qualities before solving.
+        let estimate = self.last_wetland_inflow.clone();
+        self.compute_quality_with(&estimate, self.stats.solves > 0, day, month);
+        self.judge_links();
+        let max_solves = region.quality_iterations.max(1);
+        let mut solves = 0;
+        let wetland_inflow = loop {
             self.solve_day(date)?;
-            flows_to_wetland = self.wetland_inflows();
-            self.compute_quality_with(&flows_to_wetland, true, day, month);
-        }
-        if !converged {
-            // Close every link closed in any iteration, solve once more.
-            let changed = self.judge_links();
-            if changed || self.ever_closed.iter().zip(&self.open).any(|(c, o)| *c && *o) {
-                for (o, c) in self.open.iter_mut().zip(&self.ever_closed) {
-                    *o &= !*c;
-                }
-                self.apply_open();
-                self.solve_day(date)?;
-                flows_to_wetland = self.wetland_inflows();
-                self.compute_quality_with(&flows_to_wetland, true, day, month);
-                self.stats.days_quality_not_converged += 1;
+            solves += 1;
+            let inflow = self.wetland_inflows();
+            self.compute_quality_with(&inflow, true, day, month);
+            if !self.close_failing_links() {
+                break inflow;
             }
-        }
-        self.stats.max_quality_iterations = self.stats.max_quality_iterations.max(iterations);
-        self.last_wetland_inflow = flows_to_wetland;
+            if solves >= max_solves {
+                self.stats.days_quality_not_converged += 1;
+                break inflow;
+            }
+        };
+        self.stats.max_quality_iterations = self.stats.max_quality_iterations.max(solves);
+        self.last_wetland_inflow = wetland_inflow;
 
         // 4. Record flows, carry storage and pond quality.
         self.record();
         Ok(())
     }
 
-    /// Opens or closes links into users by the quality at their source; returns whether any changed.
-    fn judge_links(&mut self) -> bool {
+    /// Opens each link into a user whose source water meets the user's standard, closes the
+    /// others (start of the day).
+    fn judge_links(&mut self) {
         let region = self.region;
-        let mut changed = false;
         for (li, l) in region.links.iter().enumerate() {
-            let open = match &region.nodes[l.to].kind {
+            self.open[li] = match &region.nodes[l.to].kind {
                 NodeKind::User(u) => u.requirement.as_ref().is_none_or(|r| r.met_by(&self.conc[l.from])),
                 _ => true,
             };
-            if open != self.open[li] {
-                changed = true;
-                self.open[li] = open;
-            }
-            if !open {
-                self.ever_closed[li] = true;
-            }
         }
         self.apply_open();
-        changed
+    }
+
+    /// Closes open links into users whose source water now fails; true if any closed.
+    fn close_failing_links(&mut self) -> bool {
+        let region = self.region;
+        let mut closed = false;
+        for &li in &self.user_links {
+            if !self.open[li] {
+                continue;
+            }
+            let l = &region.links[li];
+            if let NodeKind::User(u) = &region.nodes[l.to].kind {
+                if u.requirement.as_ref().is_some_and(|r| !r.met_by(&self.conc[l.from])) {
+                    self.open[li] = false;
+                    self.problem.upper[self.link_arc[li]] = 0.0;
+                    closed = true;
+                }
+            }
+        }
+        closed
     }
 
     fn apply_open(&mut self) {
-        for (li, l) in self.region.links.iter().enumerate() {
-            let a = self.link_arc[li];
-            self.problem.upper[a] = if self.open[li] {
+        for &li in &self.user_links {
+            let l = &self.region.links[li];
+            self.problem.upper[self.link_arc[li]] = if self.open[li] {
                 l.capacity_m3_per_day.map(quantise_m3).unwrap_or(f64::INFINITY)
             } else {
                 0.0
@@ -480,20 +493,34 @@ impl<'r> Simulation<'r> {
             if matches!(region.nodes[i].kind, NodeKind::Plant(_)) {
                 continue;
             }
-            let inflows: Vec<(f64, usize)> = self.incoming[i]
-                .iter()
-                .map(|&l| (self.solver.flow(self.link_arc[l]) * self.arcs[self.link_arc[l]].gain, region.links[l].from))
-                .collect();
-            let total_in: f64 = inflows.iter().map(|x| x.0).sum();
+            // Arriving flows and their sources, gathered once per node.
+            let mut scratch = std::mem::take(&mut self.scratch);
+            scratch.clear();
+            let mut total_in = 0.0;
+            for &l in &self.incoming[i] {
+                let a = self.link_arc[l];
+                let q = self.solver.flow(a) * self.arcs[a].gain;
+                if q > 0.0 {
+                    scratch.push((q, region.links[l].from));
+                    total_in += q;
+                }
+            }
             for k in 0..f {
-                let c_in = mix(inflows.iter().map(|&(q, from)| (q, self.conc[from][k])));
+                let c_in = if total_in > 0.0 {
+                    let mut m = 0.0;
+                    for &(q, from) in &scratch {
+                        m += q * self.conc[from][k];
+                    }
+                    m / total_in
+                } else {
+                    f64::NAN
+                };
                 match &region.nodes[i].kind {
                     NodeKind::Pond(_) => {
                         // Completely mixed: today's start volume and inflow mix; outflow leaves at the mix.
                         let v0 = self.pond_start[i];
                         let c0 = self.pond_conc_start[i][k];
-                        let parts = [(v0, c0), (total_in, c_in)];
-                        let c_mix = if total_in > 0.0 { mix(parts.into_iter()) } else { c0 };
+                        let c_mix = if total_in > 0.0 { mix([(v0, c0), (total_in, c_in)].into_iter()) } else { c0 };
                         self.conc_in[i][k] = c_in;
                         self.conc[i][k] = c_mix;
                     }
@@ -517,6 +544,7 @@ impl<'r> Simulation<'r> {
                     }
                 }
             }
+            self.scratch = scratch;
         }
     }
 

@@ -1,7 +1,7 @@
 //! The run summary (summary.json): totals, indicators and balances. Fields: docs/summary.md.
 
 use crate::sim::{LinkDay, NodeDay, RunStats};
-use rewater_model::{Displaces, NodeKind, Region};
+use rewater_model::{Displaces, NodeKind, Region, UserCategory};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -106,14 +106,27 @@ pub struct Summary {
     pub warnings: Vec<String>,
 }
 
+/// Per-node running totals, indexed like `Region::nodes` (no lookups by name on the hot path).
+#[derive(Debug, Clone, Default)]
+struct NodeAcc {
+    user: UserSummary,
+    plant: PlantSummary,
+    pond: PondSummary,
+    discharged_m3: f64,
+}
+
 /// Accumulates the summary day by day (memory independent of the horizon).
 pub struct SummaryBuilder {
     s: Summary,
+    acc: Vec<NodeAcc>,
+    by_category: Vec<SupplyTotals>,
+    by_priority: BTreeMap<u32, SupplyTotals>,
+    displaced: [f64; 3],
 }
 
 impl SummaryBuilder {
     pub fn new(region: &Region, storage: &[f64]) -> SummaryBuilder {
-        let mut s = Summary {
+        let s = Summary {
             model: region.name.clone(),
             start: region.start.to_string(),
             end: region.start.add_days(region.days as i32 - 1).to_string(),
@@ -121,36 +134,34 @@ impl SummaryBuilder {
             warnings: region.warnings.clone(),
             ..Default::default()
         };
+        let mut acc = vec![NodeAcc::default(); region.nodes.len()];
+        let mut b = SummaryBuilder { s, acc: Vec::new(), by_category: vec![SupplyTotals::default(); UserCategory::ALL.len()], by_priority: BTreeMap::new(), displaced: [0.0; 3] };
         for (i, n) in region.nodes.iter().enumerate() {
             match &n.kind {
                 NodeKind::Pond(_) => {
-                    s.storage_initial_m3 += storage[i];
-                    s.ponds.insert(n.id.clone(), PondSummary { initial_m3: storage[i], min_m3: storage[i], max_m3: storage[i], ..Default::default() });
+                    b.s.storage_initial_m3 += storage[i];
+                    acc[i].pond = PondSummary { initial_m3: storage[i], min_m3: storage[i], max_m3: storage[i], ..Default::default() };
                 }
                 NodeKind::User(u) => {
-                    s.users.insert(
-                        n.id.clone(),
-                        UserSummary {
-                            category: u.category.as_str().to_string(),
-                            priority: u.priority,
-                            standard: u.requirement.as_ref().map(|r| r.label.clone()),
-                            ..Default::default()
-                        },
-                    );
-                }
-                NodeKind::Plant(_) => {
-                    s.plants.insert(n.id.clone(), PlantSummary::default());
+                    acc[i].user = UserSummary {
+                        category: u.category.as_str().to_string(),
+                        priority: u.priority,
+                        standard: u.requirement.as_ref().map(|r| r.label.clone()),
+                        ..Default::default()
+                    };
                 }
                 _ => {}
             }
         }
-        SummaryBuilder { s }
+        b.acc = acc;
+        b
     }
 
     pub fn add_day(&mut self, region: &Region, nodes: &[NodeDay], links: &[LinkDay]) {
         let s = &mut self.s;
         for (i, n) in region.nodes.iter().enumerate() {
             let d = &nodes[i];
+            let acc = &mut self.acc[i];
             s.mass_balance_max_node_residual_m3 = s.mass_balance_max_node_residual_m3.max(d.balance_residual_m3.abs());
             match &n.kind {
                 NodeKind::Plant(p) => {
@@ -161,56 +172,47 @@ impl SummaryBuilder {
                     s.unrouted_m3 += d.unrouted_m3;
                     s.energy_kwh += d.treated_m3 * p.energy_kwh_per_m3;
                     s.sludge_t_ds += d.treated_m3 / 1e4 * p.sludge_t_ds_per_1e4_m3;
-                    if let Some(ps) = s.plants.get_mut(&n.id) {
-                        ps.influent_m3 += d.influent_m3;
-                        ps.treated_m3 += d.treated_m3;
-                        ps.bypassed_m3 += d.bypassed_m3;
-                        ps.unrouted_m3 += d.unrouted_m3;
-                        ps.days_bypassing += u32::from(d.bypassed_m3 > 0.0);
-                    }
+                    let ps = &mut acc.plant;
+                    ps.influent_m3 += d.influent_m3;
+                    ps.treated_m3 += d.treated_m3;
+                    ps.bypassed_m3 += d.bypassed_m3;
+                    ps.unrouted_m3 += d.unrouted_m3;
+                    ps.days_bypassing += u32::from(d.bypassed_m3 > 0.0);
                 }
                 NodeKind::Pond(_) => {
                     s.pond_losses_m3 += d.pond_loss_m3;
-                    if let Some(ps) = s.ponds.get_mut(&n.id) {
-                        ps.final_m3 = d.storage_m3;
-                        ps.min_m3 = ps.min_m3.min(d.storage_m3);
-                        ps.max_m3 = ps.max_m3.max(d.storage_m3);
-                        ps.losses_m3 += d.pond_loss_m3;
-                    }
+                    let ps = &mut acc.pond;
+                    ps.final_m3 = d.storage_m3;
+                    ps.min_m3 = ps.min_m3.min(d.storage_m3);
+                    ps.max_m3 = ps.max_m3.max(d.storage_m3);
+                    ps.losses_m3 += d.pond_loss_m3;
                 }
                 NodeKind::User(u) => {
                     s.delivered_m3 += d.delivered_m3;
                     s.demand_m3 += d.demand_m3;
                     s.deficit_m3 += d.deficit_m3;
-                    for t in [
-                        s.delivered_by_category.entry(u.category.as_str().to_string()).or_default(),
-                        s.delivered_by_priority.entry(u.priority).or_default(),
-                    ] {
+                    for t in [&mut self.by_category[u.category as usize], self.by_priority.entry(u.priority).or_default()] {
                         t.demand_m3 += d.demand_m3;
                         t.delivered_m3 += d.delivered_m3;
                         t.deficit_m3 += d.deficit_m3;
                     }
-                    let key = match u.displaces {
-                        Displaces::TapWater => Some("tap_water"),
-                        Displaces::Groundwater => Some("groundwater"),
-                        Displaces::SurfaceWater => Some("surface_water"),
-                        Displaces::None => None,
-                    };
-                    if let Some(k) = key {
-                        *s.displaced_m3.entry(k.to_string()).or_default() += d.delivered_m3;
+                    match u.displaces {
+                        Displaces::TapWater => self.displaced[0] += d.delivered_m3,
+                        Displaces::Groundwater => self.displaced[1] += d.delivered_m3,
+                        Displaces::SurfaceWater => self.displaced[2] += d.delivered_m3,
+                        Displaces::None => {}
                     }
-                    if let Some(us) = s.users.get_mut(&n.id) {
-                        us.demand_m3 += d.demand_m3;
-                        us.delivered_m3 += d.delivered_m3;
-                        us.deficit_m3 += d.deficit_m3;
-                        us.days_fully_met += u32::from(d.demand_m3 > 0.0 && d.deficit_m3 <= 0.0);
-                        us.days_compliant_supply += u32::from(d.compliant == Some(true));
-                        us.days_noncompliant_supply += u32::from(d.compliant == Some(false));
-                        us.days_refused_for_quality += u32::from(d.refused_for_quality);
-                    }
+                    let us = &mut acc.user;
+                    us.demand_m3 += d.demand_m3;
+                    us.delivered_m3 += d.delivered_m3;
+                    us.deficit_m3 += d.deficit_m3;
+                    us.days_fully_met += u32::from(d.demand_m3 > 0.0 && d.deficit_m3 <= 0.0);
+                    us.days_compliant_supply += u32::from(d.compliant == Some(true));
+                    us.days_noncompliant_supply += u32::from(d.compliant == Some(false));
+                    us.days_refused_for_quality += u32::from(d.refused_for_quality);
                 }
                 NodeKind::River(_) | NodeKind::Outfall(_) => {
-                    *s.discharged_m3.entry(n.id.clone()).or_default() += d.discharged_m3;
+                    acc.discharged_m3 += d.discharged_m3;
                     s.discharged_total_m3 += d.discharged_m3;
                 }
                 _ => {}
@@ -221,6 +223,35 @@ impl SummaryBuilder {
 
     pub fn finish(mut self, region: &Region, storage: &[f64], stats: RunStats, solver: &str) -> Summary {
         let s = &mut self.s;
+        for (i, n) in region.nodes.iter().enumerate() {
+            let acc = std::mem::take(&mut self.acc[i]);
+            match &n.kind {
+                NodeKind::Plant(_) => {
+                    s.plants.insert(n.id.clone(), acc.plant);
+                }
+                NodeKind::Pond(_) => {
+                    s.ponds.insert(n.id.clone(), acc.pond);
+                }
+                NodeKind::User(_) => {
+                    s.users.insert(n.id.clone(), acc.user);
+                }
+                NodeKind::River(_) | NodeKind::Outfall(_) => {
+                    s.discharged_m3.insert(n.id.clone(), acc.discharged_m3);
+                }
+                _ => {}
+            }
+        }
+        for (c, t) in UserCategory::ALL.iter().zip(&self.by_category) {
+            if t.demand_m3 > 0.0 || t.delivered_m3 > 0.0 {
+                s.delivered_by_category.insert(c.as_str().to_string(), t.clone());
+            }
+        }
+        s.delivered_by_priority = std::mem::take(&mut self.by_priority);
+        for (k, v) in ["tap_water", "groundwater", "surface_water"].iter().zip(self.displaced) {
+            if v > 0.0 {
+                s.displaced_m3.insert(k.to_string(), v);
+            }
+        }
         s.storage_final_m3 = region
             .nodes
             .iter()

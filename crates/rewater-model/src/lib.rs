@@ -6,6 +6,7 @@
 pub mod load;
 pub mod region;
 pub mod series;
+pub mod synthetic;
 pub mod types;
 
 pub use load::{load, parse_model, resolve, ModelError, ModelErrors};

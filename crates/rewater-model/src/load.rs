@@ -107,7 +107,19 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn err(&mut self, kind: &str, id: &str, field: &str, message: impl Into<String>) {
-        let line = find_line(self.text, "id", Some(id)).or_else(|| find_line(self.text, "from", Some(id)));
+        let item_line = find_line(self.text, "id", Some(id)).or_else(|| find_line(self.text, "from", Some(id.split("->").next().unwrap_or(id))));
+        // Prefer the field's own line inside the item's block (up to the next table header).
+        let field_key = field.split('.').next().unwrap_or(field);
+        let line = item_line.map(|start| {
+            self.text
+                .lines()
+                .enumerate()
+                .skip(start.saturating_sub(1))
+                .take_while(|(i, l)| *i + 1 == start || !l.trim_start().starts_with('['))
+                .find(|(_, l)| !field_key.is_empty() && l.trim_start().trim_start_matches('"').starts_with(field_key))
+                .map(|(i, _)| i + 1)
+                .unwrap_or(start)
+        });
         self.errors.push(ModelError {
             file: self.file.to_string(),
             line,

@@ -58,13 +58,13 @@ pub struct ModelInfo {
     /// Allocation solver: auto (network simplex unless a link has losses), network_simplex, lp.
     #[serde(default)]
     pub solver: SolverChoice,
-    /// Quality/flow coupling iterations per day (see docs/engine.md).
+    /// Most allocation solves per day in the quality/flow coupling (see docs/engine.md).
     #[serde(default = "default_quality_iterations")]
     pub quality_iterations: u32,
 }
 
 fn default_quality_iterations() -> u32 {
-    4
+    20
 }
 
 /// Which allocation solver to use.

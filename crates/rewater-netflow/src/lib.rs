@@ -91,6 +91,7 @@ pub struct NetworkSimplex {
     next_arc: usize,
     stack: Vec<u32>,
     path: Vec<u32>,
+    order: Vec<u32>,
     stats: SolveStats,
 }
 
@@ -131,6 +132,7 @@ impl NetworkSimplex {
             next_arc: 0,
             stack: Vec::new(),
             path: Vec::new(),
+            order: Vec::new(),
             stats: SolveStats::default(),
         }
     }
@@ -457,6 +459,7 @@ impl NetworkSimplex {
             self.attach(v, root);
             excess[n] += rest;
         }
+        self.order = order;
         self.recompute_depth_and_potentials();
     }
 
@@ -476,8 +479,10 @@ impl NetworkSimplex {
         }
     }
 
+    /// Pre-order of the subtree at `start`, into a reused buffer (take it back with `put_order`).
     fn preorder(&mut self, start: u32) -> Vec<u32> {
-        let mut order = Vec::with_capacity(self.node_count + 1);
+        let mut order = std::mem::take(&mut self.order);
+        order.clear();
         self.stack.clear();
         self.stack.push(start);
         while let Some(v) = self.stack.pop() {
@@ -499,6 +504,7 @@ impl NetworkSimplex {
         for &v in order.iter().skip(1) {
             self.set_from_parent(v);
         }
+        self.order = order;
     }
 
     /// Depth and potential of `v` from its parent and its tree arc.

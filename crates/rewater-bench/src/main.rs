@@ -1,0 +1,157 @@
+//! `rewater-bench`: input generators of any size and the benchmarks recorded in
+//! docs/benchmarks.md. Run in release mode:
+//!
+//! ```text
+//! cargo run --release -p rewater-bench -- gen --plants 50 --ponds 30 --users 2000 --years 10 --out /tmp/big
+//! cargo run --release -p rewater-bench -- engine --plants 50 --ponds 30 --users 2000 --years 10
+//! cargo run --release -p rewater-bench -- classify --samples 100000
+//! ```
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use rewater_model::synthetic::{synthetic_model, SplitMix, SyntheticSpec};
+use rewater_standards::evaluate::ClassifyOptions;
+use rewater_standards::input::samples_from_csv;
+use rewater_standards::Standards;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Copy)]
+struct Size {
+    #[arg(long, default_value_t = 50)]
+    plants: usize,
+    #[arg(long, default_value_t = 30)]
+    ponds: usize,
+    #[arg(long, default_value_t = 2000)]
+    users: usize,
+    #[arg(long, default_value_t = 10)]
+    years: u32,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+impl Size {
+    fn spec(self) -> SyntheticSpec {
+        SyntheticSpec { plants: self.plants, ponds: self.ponds, users: self.users, years: self.years, seed: self.seed }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a synthetic model file (model.toml) of the given size to DIR.
+    Gen {
+        #[command(flatten)]
+        size: Size,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Time the engine on a synthetic model (in process, no daily output).
+    Engine {
+        #[command(flatten)]
+        size: Size,
+        /// Run this model file instead of generating one.
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
+    /// Time CSV parsing plus GB 3838 classification of N generated samples.
+    Classify {
+        #[arg(long, default_value_t = 100_000)]
+        samples: usize,
+    },
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Gen { size, out } => {
+            std::fs::create_dir_all(&out)?;
+            let model = synthetic_model(&size.spec());
+            let path = out.join("model.toml");
+            std::fs::write(&path, toml::to_string(&model)?).with_context(|| format!("writing {}", path.display()))?;
+            println!("wrote {} ({} plants, {} ponds, {} users, {} links, {} days)", path.display(), model.plants.len(), model.ponds.len(), model.users.len(), model.links.len(), model.model.days.unwrap_or(0));
+        }
+        Command::Engine { size, model: file } => {
+            let t0 = Instant::now();
+            let standards = Standards::builtin();
+            let region = match file {
+                Some(path) => rewater_model::load(&path, &standards).map_err(|e| anyhow::anyhow!("{e}"))?,
+                None => {
+                    let model = synthetic_model(&size.spec());
+                    let text = toml::to_string(&model)?;
+                    rewater_model::resolve(&model, &text, "synthetic.toml", std::path::Path::new("."), &standards).map_err(|e| anyhow::anyhow!("{e}"))?
+                }
+            };
+            let t_build = t0.elapsed();
+            let mut sim = rewater_engine::Simulation::new(&region)?;
+            let t1 = Instant::now();
+            let summary = sim.run(None, &mut |_, _| {})?;
+            let t_run = t1.elapsed();
+            let report = serde_json::json!({
+                "plants": size.plants, "ponds": size.ponds, "users": size.users, "years": size.years,
+                "nodes": region.nodes.len(), "links": region.links.len(), "arcs": sim.arc_count(),
+                "days": region.days, "solver": summary.solver,
+                "setup_s": t_build.as_secs_f64(), "run_s": t_run.as_secs_f64(),
+                "solves": summary.stats.solves, "pivots": summary.stats.pivots,
+                "mean_solve_ms": 1000.0 * summary.stats.solve_seconds / summary.stats.solves.max(1) as f64,
+                "mean_day_ms": 1000.0 * t_run.as_secs_f64() / region.days as f64,
+                "days_quality_not_converged": summary.stats.days_quality_not_converged,
+                "mass_balance_relative": summary.mass_balance_relative,
+                "utilisation_rate": summary.utilisation_rate,
+                "peak_rss_mib": peak_rss_mib(),
+            });
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Command::Classify { samples } => {
+            let mut rng = SplitMix(42);
+            let mut csv = String::from("id,water_body,ph,do,codmn,cod,bod5,nh3n,tp,cu,zn,hg[mg/L]\n");
+            for i in 0..samples {
+                let body = if i % 3 == 0 { "lake" } else { "river" };
+                csv.push_str(&format!(
+                    "S{i},{body},{:.2},{:.2},{:.2},{:.1},{:.2},{:.3},{:.3},{:.4},{:.4},{:.6}\n",
+                    rng.uniform(6.2, 8.8),
+                    rng.uniform(1.0, 9.0),
+                    rng.uniform(1.0, 14.0),
+                    rng.uniform(8.0, 45.0),
+                    rng.uniform(1.0, 11.0),
+                    rng.uniform(0.05, 2.5),
+                    rng.uniform(0.01, 0.5),
+                    rng.uniform(0.001, 1.2),
+                    rng.uniform(0.01, 2.1),
+                    rng.uniform(0.00001, 0.0012),
+                ));
+            }
+            let standards = Standards::builtin();
+            let std = standards.get("GB3838-2002").context("GB3838")?;
+            let t0 = Instant::now();
+            let parsed = samples_from_csv(csv.as_bytes(), "bench.csv")?;
+            let t_parse = t0.elapsed();
+            let t1 = Instant::now();
+            let mut classes = [0usize; 6];
+            for s in &parsed {
+                let c = rewater_standards::classify(std, &s.readings, &s.context, &ClassifyOptions::default())?;
+                classes[c.class.unwrap_or(5)] += 1;
+            }
+            let t_classify = t1.elapsed();
+            let report = serde_json::json!({
+                "samples": samples, "parse_s": t_parse.as_secs_f64(), "classify_s": t_classify.as_secs_f64(),
+                "total_s": (t_parse + t_classify).as_secs_f64(),
+                "samples_per_s": samples as f64 / (t_parse + t_classify).as_secs_f64(),
+                "class_counts_I_to_V_and_worse": classes,
+            });
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+    }
+    Ok(())
+}
