@@ -38,7 +38,13 @@ struct Size {
 
 impl Size {
     fn spec(self) -> SyntheticSpec {
-        SyntheticSpec { plants: self.plants, ponds: self.ponds, users: self.users, years: self.years, seed: self.seed }
+        SyntheticSpec {
+            plants: self.plants,
+            ponds: self.ponds,
+            users: self.users,
+            years: self.years,
+            seed: self.seed,
+        }
     }
 }
 
@@ -79,18 +85,36 @@ fn main() -> Result<()> {
             std::fs::create_dir_all(&out)?;
             let model = synthetic_model(&size.spec());
             let path = out.join("model.toml");
-            std::fs::write(&path, toml::to_string(&model)?).with_context(|| format!("writing {}", path.display()))?;
-            println!("wrote {} ({} plants, {} ponds, {} users, {} links, {} days)", path.display(), model.plants.len(), model.ponds.len(), model.users.len(), model.links.len(), model.model.days.unwrap_or(0));
+            std::fs::write(&path, toml::to_string(&model)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+            println!(
+                "wrote {} ({} plants, {} ponds, {} users, {} links, {} days)",
+                path.display(),
+                model.plants.len(),
+                model.ponds.len(),
+                model.users.len(),
+                model.links.len(),
+                model.model.days.unwrap_or(0)
+            );
         }
         Command::Engine { size, model: file } => {
             let t0 = Instant::now();
             let standards = Standards::builtin();
             let region = match file {
-                Some(path) => rewater_model::load(&path, &standards).map_err(|e| anyhow::anyhow!("{e}"))?,
+                Some(path) => {
+                    rewater_model::load(&path, &standards).map_err(|e| anyhow::anyhow!("{e}"))?
+                }
                 None => {
                     let model = synthetic_model(&size.spec());
                     let text = toml::to_string(&model)?;
-                    rewater_model::resolve(&model, &text, "synthetic.toml", std::path::Path::new("."), &standards).map_err(|e| anyhow::anyhow!("{e}"))?
+                    rewater_model::resolve(
+                        &model,
+                        &text,
+                        "synthetic.toml",
+                        std::path::Path::new("."),
+                        &standards,
+                    )
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
                 }
             };
             let t_build = t0.elapsed();
@@ -115,7 +139,8 @@ fn main() -> Result<()> {
         }
         Command::Classify { samples } => {
             let mut rng = SplitMix(42);
-            let mut csv = String::from("id,water_body,ph,do,codmn,cod,bod5,nh3n,tp,cu,zn,hg[mg/L]\n");
+            let mut csv =
+                String::from("id,water_body,ph,do,codmn,cod,bod5,nh3n,tp,cu,zn,hg[mg/L]\n");
             for i in 0..samples {
                 let body = if i % 3 == 0 { "lake" } else { "river" };
                 csv.push_str(&format!(
@@ -140,7 +165,12 @@ fn main() -> Result<()> {
             let t1 = Instant::now();
             let mut classes = [0usize; 6];
             for s in &parsed {
-                let c = rewater_standards::classify(std, &s.readings, &s.context, &ClassifyOptions::default())?;
+                let c = rewater_standards::classify(
+                    std,
+                    &s.readings,
+                    &s.context,
+                    &ClassifyOptions::default(),
+                )?;
                 classes[c.class.unwrap_or(5)] += 1;
             }
             let t_classify = t1.elapsed();

@@ -19,7 +19,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "rewater", version, about = "Plan and run regional reclaimed-water systems (区域再生水循环利用)")]
+#[command(
+    name = "rewater",
+    version,
+    about = "Plan and run regional reclaimed-water systems (区域再生水循环利用)"
+)]
 struct Cli {
     /// Extra standard files (a folder of *.toml); same ids replace the bundled ones.
     #[arg(long, global = true)]
@@ -145,7 +149,8 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            let input = e.downcast_ref::<InputError>().is_some() || e.downcast_ref::<ModelErrors>().is_some();
+            let input = e.downcast_ref::<InputError>().is_some()
+                || e.downcast_ref::<ModelErrors>().is_some();
             eprintln!("error: {e:#}");
             ExitCode::from(if input { 2 } else { 1 })
         }
@@ -172,13 +177,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 region.links.len(),
                 region.days,
                 region.start,
-                region.factors.iter().map(|f| f.short_name()).collect::<Vec<_>>().join(", ")
+                region
+                    .factors
+                    .iter()
+                    .map(|f| f.short_name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             for w in &region.warnings {
                 println!("warning: {w}");
             }
         }
-        Command::Run { model, out, no_daily, quiet } => {
+        Command::Run {
+            model,
+            out,
+            no_daily,
+            quiet,
+        } => {
             let summary = run_model(&model, &out, !no_daily, quiet, &standards)?;
             if !quiet {
                 report::print_summary(&summary);
@@ -201,16 +216,37 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("\nDemo model and outputs in {}", dir.display());
         }
         Command::Schema => {
-            println!("{}", serde_json::to_string_pretty(&rewater_model::json_schema())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&rewater_model::json_schema())?
+            );
         }
         Command::Standards { command } => standards_cmd(command, &standards)?,
-        Command::Classify { input, standard, water_body, only, include, exclude, input_format, format } => {
-            let std = standards.get(&standard).ok_or_else(|| input_err(format!("unknown standard '{standard}'")))?;
+        Command::Classify {
+            input,
+            standard,
+            water_body,
+            only,
+            include,
+            exclude,
+            input_format,
+            format,
+        } => {
+            let std = standards
+                .get(&standard)
+                .ok_or_else(|| input_err(format!("unknown standard '{standard}'")))?;
             let parse_list = |v: &[String]| -> Result<Vec<Factor>> {
-                v.iter().filter(|s| !s.is_empty()).map(|s| Factor::parse(s).map_err(input_err)).collect()
+                v.iter()
+                    .filter(|s| !s.is_empty())
+                    .map(|s| Factor::parse(s).map_err(input_err))
+                    .collect()
             };
             let opts = ClassifyOptions {
-                only: if only.is_empty() { None } else { Some(parse_list(&only)?) },
+                only: if only.is_empty() {
+                    None
+                } else {
+                    Some(parse_list(&only)?)
+                },
                 include: parse_list(&include)?,
                 exclude: parse_list(&exclude)?,
                 target_class: None,
@@ -222,7 +258,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Some(InputFormat::Csv) => false,
                 None => name.ends_with(".json") || name.ends_with(".jsonl"),
             };
-            let samples = if as_json { samples_from_json(&text, &name) } else { samples_from_csv(text.as_bytes(), &name) }.map_err(input_err)?;
+            let samples = if as_json {
+                samples_from_json(&text, &name)
+            } else {
+                samples_from_csv(text.as_bytes(), &name)
+            }
+            .map_err(input_err)?;
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
             for mut s in samples {
@@ -242,13 +283,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             w.flush()?;
         }
-        Command::Comply { input, standard, water_body, plant_built, format } => {
+        Command::Comply {
+            input,
+            standard,
+            water_body,
+            plant_built,
+            format,
+        } => {
             let (std, class) = standards.resolve(&standard).map_err(input_err)?;
             let (name, text) = read_input(input.as_deref())?;
             let series = series_from_csv(text.as_bytes(), &name).map_err(input_err)?;
             let ctx = Context {
                 water_body: water_body.as_deref().map(parse_water_body).transpose()?,
-                plant_built: plant_built.map(|d| d.parse().map_err(input_err)).transpose()?,
+                plant_built: plant_built
+                    .map(|d| d.parse().map_err(input_err))
+                    .transpose()?,
                 ..Default::default()
             };
             let report = rewater_standards::comply(std, class, &series, &ctx).map_err(input_err)?;
@@ -272,35 +321,48 @@ fn parse_water_body(s: &str) -> Result<WaterBody> {
 fn read_input(path: Option<&Path>) -> Result<(String, String)> {
     match path {
         Some(p) if p.as_os_str() != "-" => {
-            let text = std::fs::read_to_string(p).map_err(|e| input_err(format!("{}: {e}", p.display())))?;
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| input_err(format!("{}: {e}", p.display())))?;
             Ok((p.display().to_string(), text))
         }
         _ => {
             let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).context("reading standard input")?;
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("reading standard input")?;
             Ok(("<stdin>".to_string(), text))
         }
     }
 }
 
-fn run_model(model: &Path, out: &Path, daily: bool, quiet: bool, standards: &Standards) -> Result<Summary> {
+fn run_model(
+    model: &Path,
+    out: &Path,
+    daily: bool,
+    quiet: bool,
+    standards: &Standards,
+) -> Result<Summary> {
     let region = rewater_model::load(model, standards)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut sim = Simulation::new(&region)?;
     let bar = (!quiet && std::io::stderr().is_terminal() && region.days > 30).then(|| {
         let b = indicatif::ProgressBar::new(region.days as u64);
-        b.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} days {eta}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} days {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
         b
     });
     let mut progress = |d: usize, _n: usize| {
         if let Some(b) = &bar {
-            if d % 30 == 0 {
+            if d.is_multiple_of(30) {
                 b.set_position(d as u64);
             }
         }
     };
     let summary = if daily {
-        let mut writer = CsvDailyWriter::create(out, &sim).with_context(|| format!("creating CSV files in {}", out.display()))?;
+        let mut writer = CsvDailyWriter::create(out, &sim)
+            .with_context(|| format!("creating CSV files in {}", out.display()))?;
         let s = sim.run(Some(&mut writer), &mut progress)?;
         writer.finish()?;
         s
@@ -311,14 +373,21 @@ fn run_model(model: &Path, out: &Path, daily: bool, quiet: bool, standards: &Sta
         b.finish_and_clear();
     }
     let path = out.join("summary.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&summary)?).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::write(&path, serde_json::to_string_pretty(&summary)?)
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(summary)
 }
 
 fn read_summary(p: &Path) -> Result<Summary> {
-    let file = if p.is_dir() { p.join("summary.json") } else { p.to_path_buf() };
-    let text = std::fs::read_to_string(&file).map_err(|e| input_err(format!("{}: {e}", file.display())))?;
-    serde_json::from_str(&text).map_err(|e| input_err(format!("{}: not a rewater summary: {e}", file.display())))
+    let file = if p.is_dir() {
+        p.join("summary.json")
+    } else {
+        p.to_path_buf()
+    };
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| input_err(format!("{}: {e}", file.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| input_err(format!("{}: not a rewater summary: {e}", file.display())))
 }
 
 /// The bundled demo: the Beijing-style example, written out so the run reads real files.
@@ -335,7 +404,10 @@ fn write_demo(dir: &Path) -> Result<PathBuf> {
 fn standards_cmd(cmd: StandardsCommand, standards: &Standards) -> Result<()> {
     match cmd {
         StandardsCommand::List => {
-            println!("{:<18} {:<14} {:<9} {:>6}  title", "id", "kind", "confidence", "limits");
+            println!(
+                "{:<18} {:<14} {:<9} {:>6}  title",
+                "id", "kind", "confidence", "limits"
+            );
             for s in standards.all() {
                 println!(
                     "{:<18} {:<14} {:<10} {:>6}  {} / {}",
@@ -349,17 +421,35 @@ fn standards_cmd(cmd: StandardsCommand, standards: &Standards) -> Result<()> {
             }
         }
         StandardsCommand::Show { id, format } => {
-            let s = standards.get(&id).ok_or_else(|| input_err(format!("unknown standard '{id}' (`rewater standards list`)")))?;
+            let s = standards.get(&id).ok_or_else(|| {
+                input_err(format!(
+                    "unknown standard '{id}' (`rewater standards list`)"
+                ))
+            })?;
             match format {
-                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report::standard_json(s))?),
+                OutputFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report::standard_json(s))?
+                ),
                 OutputFormat::Text => report::print_standard(s),
             }
         }
         StandardsCommand::Factors => {
-            println!("{:<24} {:<6} {:<12} {:<18} name", "code", "2005", "unit", "aliases");
+            println!(
+                "{:<24} {:<6} {:<12} {:<18} name",
+                "code", "2005", "unit", "aliases"
+            );
             for f in Factor::all() {
                 let i = f.info();
-                println!("{:<24} {:<6} {:<12} {:<18} {} / {}", i.code, i.code_2005.unwrap_or("-"), i.unit.as_str(), i.aliases.join(","), i.name_zh, i.name_en);
+                println!(
+                    "{:<24} {:<6} {:<12} {:<18} {} / {}",
+                    i.code,
+                    i.code_2005.unwrap_or("-"),
+                    i.unit.as_str(),
+                    i.aliases.join(","),
+                    i.name_zh,
+                    i.name_en
+                );
             }
         }
     }

@@ -16,18 +16,25 @@ fn m3(v: f64) -> String {
 }
 
 fn pct(v: Option<f64>) -> String {
-    v.map(|x| format!("{:.1} %", 100.0 * x)).unwrap_or_else(|| "—".into())
+    v.map(|x| format!("{:.1} %", 100.0 * x))
+        .unwrap_or_else(|| "—".into())
 }
 
 pub fn print_summary(s: &Summary) {
-    println!("{} — {} to {} ({} days, solver {})", s.model, s.start, s.end, s.days, s.solver);
+    println!(
+        "{} — {} to {} ({} days, solver {})",
+        s.model, s.start, s.end, s.days, s.solver
+    );
     println!("  influent               {}", m3(s.total_influent_m3));
     println!("  treated                {}", m3(s.treated_m3));
     println!("  bypassed               {}", m3(s.bypassed_m3));
     println!("  demand                 {}", m3(s.demand_m3));
     println!("  delivered              {}", m3(s.delivered_m3));
     println!("  deficit                {}", m3(s.deficit_m3));
-    println!("  utilisation rate       {}   (再生水利用率 = delivered ÷ treated)", pct(s.utilisation_rate));
+    println!(
+        "  utilisation rate       {}   (再生水利用率 = delivered ÷ treated)",
+        pct(s.utilisation_rate)
+    );
     println!("  supply reliability     {}", pct(s.supply_reliability));
     println!("  discharged to rivers   {}", m3(s.discharged_total_m3));
     println!("  energy                 {:.0} MWh", s.energy_kwh / 1000.0);
@@ -37,24 +44,50 @@ pub fn print_summary(s: &Summary) {
     }
     println!("  by category:");
     for (k, t) in &s.delivered_by_category {
-        let r = if t.demand_m3 > 0.0 { Some(t.delivered_m3 / t.demand_m3) } else { None };
-        println!("    {k:<22} {:>16} of {:>16}  ({})", m3(t.delivered_m3), m3(t.demand_m3), pct(r));
+        let r = if t.demand_m3 > 0.0 {
+            Some(t.delivered_m3 / t.demand_m3)
+        } else {
+            None
+        };
+        println!(
+            "    {k:<22} {:>16} of {:>16}  ({})",
+            m3(t.delivered_m3),
+            m3(t.demand_m3),
+            pct(r)
+        );
     }
-    let refused: Vec<_> = s.users.iter().filter(|(_, u)| u.days_refused_for_quality > 0).collect();
+    let refused: Vec<_> = s
+        .users
+        .iter()
+        .filter(|(_, u)| u.days_refused_for_quality > 0)
+        .collect();
     if !refused.is_empty() {
         println!("  refused for quality (分质供水):");
         for (id, u) in refused {
-            println!("    {id:<22} {} days (standard {})", u.days_refused_for_quality, u.standard.as_deref().unwrap_or("-"));
+            println!(
+                "    {id:<22} {} days (standard {})",
+                u.days_refused_for_quality,
+                u.standard.as_deref().unwrap_or("-")
+            );
         }
     }
     for (k, t) in &s.targets {
-        println!("  target {k}: {:.1} % — achieved {:.1} % — {}", 100.0 * t.target, 100.0 * t.achieved, if t.met { "met" } else { "NOT met" });
+        println!(
+            "  target {k}: {:.1} % — achieved {:.1} % — {}",
+            100.0 * t.target,
+            100.0 * t.achieved,
+            if t.met { "met" } else { "NOT met" }
+        );
     }
     println!(
         "  mass balance residual  {:.3e} m³ (relative {:.1e}; worst node-day {:.1e} m³)",
         s.mass_balance_residual_m3, s.mass_balance_relative, s.mass_balance_max_node_residual_m3
     );
-    println!("  solver: {} solves, {:.3} ms per day", s.stats.solves, 1000.0 * s.stats.solve_seconds / s.days.max(1) as f64);
+    println!(
+        "  solver: {} solves, {:.3} ms per day",
+        s.stats.solves,
+        1000.0 * s.stats.solve_seconds / s.days.max(1) as f64
+    );
     for w in &s.warnings {
         println!("  warning: {w}");
     }
@@ -69,26 +102,58 @@ pub fn print_comparison(a: &Summary, b: &Summary) {
         ("demand m³", a.demand_m3, b.demand_m3),
         ("delivered m³", a.delivered_m3, b.delivered_m3),
         ("deficit m³", a.deficit_m3, b.deficit_m3),
-        ("discharged m³", a.discharged_total_m3, b.discharged_total_m3),
-        ("utilisation rate %", 100.0 * a.utilisation_rate.unwrap_or(0.0), 100.0 * b.utilisation_rate.unwrap_or(0.0)),
-        ("supply reliability %", 100.0 * a.supply_reliability.unwrap_or(0.0), 100.0 * b.supply_reliability.unwrap_or(0.0)),
+        (
+            "discharged m³",
+            a.discharged_total_m3,
+            b.discharged_total_m3,
+        ),
+        (
+            "utilisation rate %",
+            100.0 * a.utilisation_rate.unwrap_or(0.0),
+            100.0 * b.utilisation_rate.unwrap_or(0.0),
+        ),
+        (
+            "supply reliability %",
+            100.0 * a.supply_reliability.unwrap_or(0.0),
+            100.0 * b.supply_reliability.unwrap_or(0.0),
+        ),
         ("energy kWh", a.energy_kwh, b.energy_kwh),
         ("sludge t DS", a.sludge_t_ds, b.sludge_t_ds),
     ];
     for (name, x, y) in rows {
         println!("{name:<28} {x:>18.1} {y:>18.1} {:>14.1}", y - x);
     }
-    let mut cats: Vec<&String> = a.delivered_by_category.keys().chain(b.delivered_by_category.keys()).collect();
+    let mut cats: Vec<&String> = a
+        .delivered_by_category
+        .keys()
+        .chain(b.delivered_by_category.keys())
+        .collect();
     cats.sort();
     cats.dedup();
     for c in cats {
-        let x = a.delivered_by_category.get(c).map(|t| t.delivered_m3).unwrap_or(0.0);
-        let y = b.delivered_by_category.get(c).map(|t| t.delivered_m3).unwrap_or(0.0);
-        println!("{:<28} {x:>18.1} {y:>18.1} {:>14.1}", format!("delivered {c}"), y - x);
+        let x = a
+            .delivered_by_category
+            .get(c)
+            .map(|t| t.delivered_m3)
+            .unwrap_or(0.0);
+        let y = b
+            .delivered_by_category
+            .get(c)
+            .map(|t| t.delivered_m3)
+            .unwrap_or(0.0);
+        println!(
+            "{:<28} {x:>18.1} {y:>18.1} {:>14.1}",
+            format!("delivered {c}"),
+            y - x
+        );
     }
 }
 
-pub fn write_classification(w: &mut impl Write, id: &str, c: &Classification) -> std::io::Result<()> {
+pub fn write_classification(
+    w: &mut impl Write,
+    id: &str,
+    c: &Classification,
+) -> std::io::Result<()> {
     let limiting: Vec<String> = c
         .limiting
         .iter()
@@ -105,15 +170,32 @@ pub fn write_classification(w: &mut impl Write, id: &str, c: &Classification) ->
         "{id}: {} {}{} — limiting: {}{}",
         c.standard,
         c.label,
-        c.quality_zh.as_deref().map(|q| format!(" ({q})")).unwrap_or_default(),
+        c.quality_zh
+            .as_deref()
+            .map(|q| format!(" ({q})"))
+            .unwrap_or_default(),
         limiting.join(", "),
-        if c.uses_unverified { " [uses UNVERIFIED limits]" } else { "" }
+        if c.uses_unverified {
+            " [uses UNVERIFIED limits]"
+        } else {
+            ""
+        }
     )
 }
 
 pub fn print_compliance(r: &ComplianceReport) {
-    println!("{} {} ({:?}), {} to {}", r.standard, r.class, r.averaging, r.first_date.map(|d| d.to_string()).unwrap_or_default(), r.last_date.map(|d| d.to_string()).unwrap_or_default());
-    println!("{:<10} {:>6} {:>10} {:>11} {:>12} {:>12}  worst day", "factor", "days", "exceed.", "达标率", "longest run", "worst");
+    println!(
+        "{} {} ({:?}), {} to {}",
+        r.standard,
+        r.class,
+        r.averaging,
+        r.first_date.map(|d| d.to_string()).unwrap_or_default(),
+        r.last_date.map(|d| d.to_string()).unwrap_or_default()
+    );
+    println!(
+        "{:<10} {:>6} {:>10} {:>11} {:>12} {:>12}  worst day",
+        "factor", "days", "exceed.", "达标率", "longest run", "worst"
+    );
     for f in &r.factors {
         println!(
             "{:<10} {:>6} {:>10} {:>11} {:>12} {:>12}  {}",
@@ -127,7 +209,11 @@ pub fn print_compliance(r: &ComplianceReport) {
         );
     }
     if !r.excluded_by_flag.is_empty() {
-        let parts: Vec<String> = r.excluded_by_flag.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        let parts: Vec<String> = r
+            .excluded_by_flag
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
         println!("excluded readings by flag: {}", parts.join(", "));
     }
     if r.uses_unverified {
@@ -146,13 +232,22 @@ fn bound_text(b: &Bound) -> String {
 
 pub fn print_standard(s: &Standard) {
     println!("{} {} / {}", s.id, s.title_zh, s.title_en);
-    println!("kind {:?}, effective from {}, averaging {:?}, confidence {:?}", s.kind, s.effective_from, s.averaging, s.confidence);
+    println!(
+        "kind {:?}, effective from {}, averaging {:?}, confidence {:?}",
+        s.kind, s.effective_from, s.averaging, s.confidence
+    );
     for src in &s.sources {
         println!("source: {src}");
     }
-    println!("{:<28} {:<16} {:<14} {:<10} {:<11} condition", "class", "factor", "limit", "unit", "confidence");
+    println!(
+        "{:<28} {:<16} {:<14} {:<10} {:<11} condition",
+        "class", "factor", "limit", "unit", "confidence"
+    );
     for l in &s.limits {
-        let class = l.class.map(|c| s.classes[c].id.clone()).unwrap_or_else(|| "(all)".into());
+        let class = l
+            .class
+            .map(|c| s.classes[c].id.clone())
+            .unwrap_or_else(|| "(all)".into());
         let mut cond = Vec::new();
         let w = &l.when;
         if let Some(b) = w.water_body {
@@ -183,7 +278,11 @@ pub fn print_standard(s: &Standard) {
             format!("{} {}", l.factor.code(), l.factor.short_name()),
             bound_text(&l.bound),
             l.unit.map(|u| u.as_str()).unwrap_or(""),
-            if conf == "unverified" { "UNVERIFIED".to_string() } else { conf },
+            if conf == "unverified" {
+                "UNVERIFIED".to_string()
+            } else {
+                conf
+            },
             cond.join(", ")
         );
     }
@@ -193,7 +292,11 @@ pub fn standard_json(s: &Standard) -> serde_json::Value {
     let mut v = serde_json::to_value(s).unwrap_or_default();
     if let Some(limits) = v.get_mut("limits").and_then(|l| l.as_array_mut()) {
         for (l, lim) in limits.iter_mut().zip(&s.limits) {
-            l["class"] = serde_json::Value::String(lim.class.map(|c| s.classes[c].id.clone()).unwrap_or_else(|| "*".into()));
+            l["class"] = serde_json::Value::String(
+                lim.class
+                    .map(|c| s.classes[c].id.clone())
+                    .unwrap_or_else(|| "*".into()),
+            );
         }
     }
     v

@@ -47,7 +47,13 @@ fn num(w: &mut impl Write, v: f64) -> std::io::Result<()> {
 }
 
 impl DailySink for CsvDailyWriter {
-    fn day(&mut self, sim: &Simulation, date: Date, nodes: &[NodeDay], links: &[LinkDay]) -> std::io::Result<()> {
+    fn day(
+        &mut self,
+        sim: &Simulation,
+        date: Date,
+        nodes: &[NodeDay],
+        links: &[LinkDay],
+    ) -> std::io::Result<()> {
         let region = sim.region;
         for (i, n) in region.nodes.iter().enumerate() {
             let d = &nodes[i];
@@ -79,7 +85,11 @@ impl DailySink for CsvDailyWriter {
         }
         for (li, l) in region.links.iter().enumerate() {
             let d = &links[li];
-            write!(self.links, "{date},{},{},{}", l.id, region.nodes[l.from].id, region.nodes[l.to].id)?;
+            write!(
+                self.links,
+                "{date},{},{},{}",
+                l.id, region.nodes[l.from].id, region.nodes[l.to].id
+            )?;
             for v in [d.flow_m3, d.arrived_m3, d.loss_m3] {
                 num(&mut self.links, v)?;
             }

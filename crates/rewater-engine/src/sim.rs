@@ -14,7 +14,9 @@
 //! 4. storage and pond quality are carried to the next day, results recorded.
 
 use crate::quality::{mix, pkc_outlet};
-use crate::solver::{make_solver, quantise_m3, AllocationSolver, ArcSpec, DailyProblem, SolverError};
+use crate::solver::{
+    make_solver, quantise_m3, AllocationSolver, ArcSpec, DailyProblem, SolverError,
+};
 use crate::summary::{Summary, SummaryBuilder};
 use rewater_model::{NodeKind, Region};
 use rewater_standards::Date;
@@ -88,7 +90,13 @@ pub struct LinkDay {
 
 /// Receives each simulated day (for daily output files).
 pub trait DailySink {
-    fn day(&mut self, sim: &Simulation, date: Date, nodes: &[NodeDay], links: &[LinkDay]) -> std::io::Result<()>;
+    fn day(
+        &mut self,
+        sim: &Simulation,
+        date: Date,
+        nodes: &[NodeDay],
+        links: &[LinkDay],
+    ) -> std::io::Result<()>;
 }
 
 /// The engine for one region.
@@ -162,7 +170,11 @@ impl<'r> Simulation<'r> {
         let mut incoming = vec![Vec::new(); n];
         for (li, l) in region.links.iter().enumerate() {
             link_arc.push(arcs.len());
-            arcs.push(ArcSpec { from: graph_out[l.from], to: graph_in[l.to], gain: 1.0 - l.loss_fraction });
+            arcs.push(ArcSpec {
+                from: graph_out[l.from],
+                to: graph_in[l.to],
+                gain: 1.0 - l.loss_fraction,
+            });
             roles.push(ArcRole::Link(li));
             incoming[l.to].push(li);
         }
@@ -171,28 +183,43 @@ impl<'r> Simulation<'r> {
         for (i, node) in region.nodes.iter().enumerate() {
             let mut to_sink = |role: ArcRole, arcs: &mut Vec<ArcSpec>, roles: &mut Vec<ArcRole>| {
                 sink_arcs[i].push(arcs.len());
-                arcs.push(ArcSpec { from: graph_in[i], to: sink, gain: 1.0 });
+                arcs.push(ArcSpec {
+                    from: graph_in[i],
+                    to: sink,
+                    gain: 1.0,
+                });
                 roles.push(role);
             };
             match &node.kind {
                 NodeKind::Wetland(_) => {
                     wetland_arc[i] = Some(arcs.len());
-                    arcs.push(ArcSpec { from: graph_in[i], to: graph_out[i], gain: 1.0 });
+                    arcs.push(ArcSpec {
+                        from: graph_in[i],
+                        to: graph_out[i],
+                        gain: 1.0,
+                    });
                     roles.push(ArcRole::Wetland(i));
                 }
                 NodeKind::Plant(_) => to_sink(ArcRole::Unrouted(i), &mut arcs, &mut roles),
                 NodeKind::Pond(_) => to_sink(ArcRole::Carryover(i), &mut arcs, &mut roles),
                 NodeKind::User(_) => {
-                    let pieces = if region.equitable_sharing { EQUITY_PIECES } else { 1 };
+                    let pieces = if region.equitable_sharing {
+                        EQUITY_PIECES
+                    } else {
+                        1
+                    };
                     for _ in 0..pieces {
                         to_sink(ArcRole::Demand(i), &mut arcs, &mut roles);
                     }
                 }
-                NodeKind::River(_) | NodeKind::Outfall(_) => to_sink(ArcRole::Discharge(i), &mut arcs, &mut roles),
+                NodeKind::River(_) | NodeKind::Outfall(_) => {
+                    to_sink(ArcRole::Discharge(i), &mut arcs, &mut roles)
+                }
                 NodeKind::Junction => {}
             }
         }
-        let solver = make_solver(region.solver, graph_nodes, &arcs, sink).map_err(EngineError::Setup)?;
+        let solver =
+            make_solver(region.solver, graph_nodes, &arcs, sink).map_err(EngineError::Setup)?;
         let topo = topological_order(n, &region.links);
         let f = region.factors.len();
         let mut storage = vec![0.0; n];
@@ -298,7 +325,11 @@ impl<'r> Simulation<'r> {
     }
 
     /// Runs the whole horizon. `progress` is called after each day with (day, days).
-    pub fn run(&mut self, mut sink: Option<&mut dyn DailySink>, progress: &mut dyn FnMut(usize, usize)) -> Result<Summary, EngineError> {
+    pub fn run(
+        &mut self,
+        mut sink: Option<&mut dyn DailySink>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Summary, EngineError> {
         let mut summary = SummaryBuilder::new(self.region, &self.storage);
         for day in 0..self.region.days {
             let date = self.region.start.add_days(day as i32);
@@ -344,7 +375,9 @@ impl<'r> Simulation<'r> {
                     // Evaporation concentrates what stays; seepage leaves at the pond's concentration.
                     if after > 0.0 {
                         let factor = (before - seep) / after;
-                        self.pond_conc_start[i].iter_mut().for_each(|c| *c *= factor);
+                        self.pond_conc_start[i]
+                            .iter_mut()
+                            .for_each(|c| *c *= factor);
                     }
                     // Until today's flows are known, the pond is judged by its start quality.
                     self.conc[i].clone_from(&self.pond_conc_start[i]);
@@ -361,7 +394,13 @@ impl<'r> Simulation<'r> {
         // 2. Bounds of the day.
         for (a, role) in self.roles.iter().enumerate() {
             let (lo, up) = match *role {
-                ArcRole::Link(l) => (0.0, region.links[l].capacity_m3_per_day.map(quantise_m3).unwrap_or(f64::INFINITY)),
+                ArcRole::Link(l) => (
+                    0.0,
+                    region.links[l]
+                        .capacity_m3_per_day
+                        .map(quantise_m3)
+                        .unwrap_or(f64::INFINITY),
+                ),
                 ArcRole::Wetland(i) => match &region.nodes[i].kind {
                     NodeKind::Wetland(w) => (0.0, quantise_m3(w.max_inflow_m3_per_day)),
                     _ => (0.0, 0.0),
@@ -370,7 +409,10 @@ impl<'r> Simulation<'r> {
                 ArcRole::Carryover(i) => match &region.nodes[i].kind {
                     NodeKind::Pond(p) => {
                         let start = self.pond_start[i];
-                        (quantise_m3(p.min_volume_m3).min(start), quantise_m3(p.capacity_m3).max(start))
+                        (
+                            quantise_m3(p.min_volume_m3).min(start),
+                            quantise_m3(p.capacity_m3).max(start),
+                        )
                     }
                     _ => (0.0, 0.0),
                 },
@@ -428,7 +470,10 @@ impl<'r> Simulation<'r> {
         let region = self.region;
         for (li, l) in region.links.iter().enumerate() {
             self.open[li] = match &region.nodes[l.to].kind {
-                NodeKind::User(u) => u.requirement.as_ref().is_none_or(|r| r.met_by(&self.conc[l.from])),
+                NodeKind::User(u) => u
+                    .requirement
+                    .as_ref()
+                    .is_none_or(|r| r.met_by(&self.conc[l.from])),
                 _ => true,
             };
         }
@@ -445,7 +490,10 @@ impl<'r> Simulation<'r> {
             }
             let l = &region.links[li];
             if let NodeKind::User(u) = &region.nodes[l.to].kind {
-                if u.requirement.as_ref().is_some_and(|r| !r.met_by(&self.conc[l.from])) {
+                if u.requirement
+                    .as_ref()
+                    .is_some_and(|r| !r.met_by(&self.conc[l.from]))
+                {
                     self.open[li] = false;
                     self.problem.upper[self.link_arc[li]] = 0.0;
                     closed = true;
@@ -459,7 +507,9 @@ impl<'r> Simulation<'r> {
         for &li in &self.user_links {
             let l = &self.region.links[li];
             self.problem.upper[self.link_arc[li]] = if self.open[li] {
-                l.capacity_m3_per_day.map(quantise_m3).unwrap_or(f64::INFINITY)
+                l.capacity_m3_per_day
+                    .map(quantise_m3)
+                    .unwrap_or(f64::INFINITY)
             } else {
                 0.0
             };
@@ -468,7 +518,9 @@ impl<'r> Simulation<'r> {
 
     fn solve_day(&mut self, date: Date) -> Result<(), EngineError> {
         let t = std::time::Instant::now();
-        self.solver.solve(&self.problem).map_err(|source| EngineError::Solver { date, source })?;
+        self.solver
+            .solve(&self.problem)
+            .map_err(|source| EngineError::Solver { date, source })?;
         self.stats.solve_seconds += t.elapsed().as_secs_f64();
         self.stats.solves += 1;
         self.stats.pivots += self.solver.pivots();
@@ -476,12 +528,21 @@ impl<'r> Simulation<'r> {
     }
 
     fn wetland_inflows(&self) -> Vec<f64> {
-        self.wetland_arc.iter().map(|a| a.map(|a| self.solver.flow(a)).unwrap_or(0.0)).collect()
+        self.wetland_arc
+            .iter()
+            .map(|a| a.map(|a| self.solver.flow(a)).unwrap_or(0.0))
+            .collect()
     }
 
     /// Concentrations at every node for the current flows (or, before the first solve,
     /// yesterday's flows). Nodes are visited upstream first.
-    fn compute_quality_with(&mut self, wetland_inflow: &[f64], have_flows: bool, day: usize, month: u32) {
+    fn compute_quality_with(
+        &mut self,
+        wetland_inflow: &[f64],
+        have_flows: bool,
+        day: usize,
+        month: u32,
+    ) {
         let region = self.region;
         let f = region.factors.len();
         if f == 0 || !have_flows {
@@ -520,7 +581,11 @@ impl<'r> Simulation<'r> {
                         // Completely mixed: today's start volume and inflow mix; outflow leaves at the mix.
                         let v0 = self.pond_start[i];
                         let c0 = self.pond_conc_start[i][k];
-                        let c_mix = if total_in > 0.0 { mix([(v0, c0), (total_in, c_in)].into_iter()) } else { c0 };
+                        let c_mix = if total_in > 0.0 {
+                            mix([(v0, c0), (total_in, c_in)].into_iter())
+                        } else {
+                            c0
+                        };
                         self.conc_in[i][k] = c_in;
                         self.conc[i][k] = c_mix;
                     }
@@ -555,7 +620,12 @@ impl<'r> Simulation<'r> {
         for (li, l) in region.links.iter().enumerate() {
             let flow = self.solver.flow(self.link_arc[li]);
             let arrived = flow * self.arcs[self.link_arc[li]].gain;
-            self.links_day[li] = LinkDay { flow_m3: flow, arrived_m3: arrived, loss_m3: flow - arrived, open: self.open[li] };
+            self.links_day[li] = LinkDay {
+                flow_m3: flow,
+                arrived_m3: arrived,
+                loss_m3: flow - arrived,
+                open: self.open[li],
+            };
             self.nodes_day[l.from].outflow_m3 += flow;
             self.nodes_day[l.to].inflow_m3 += arrived;
         }
@@ -570,7 +640,8 @@ impl<'r> Simulation<'r> {
                 NodeKind::Pond(p) => {
                     let end = to_sink;
                     nd.storage_m3 = end;
-                    nd.balance_residual_m3 = self.pond_start[i] + nd.inflow_m3 - nd.outflow_m3 - end;
+                    nd.balance_residual_m3 =
+                        self.pond_start[i] + nd.inflow_m3 - nd.outflow_m3 - end;
                     // Decay over the day of what stays; the outflow left at the mixed quality.
                     for (k, c) in self.conc[i].iter().enumerate() {
                         self.pond_conc_start[i][k] = c * (-p.decay_per_day[k]).exp();

@@ -58,7 +58,11 @@ pub fn quantise_m3(v: f64) -> f64 {
 
 fn to_units(v: f64) -> i64 {
     if v.is_infinite() {
-        if v > 0.0 { INF } else { -INF }
+        if v > 0.0 {
+            INF
+        } else {
+            -INF
+        }
     } else {
         (v * FLOW_SCALE).round() as i64
     }
@@ -89,7 +93,8 @@ impl AllocationSolver for NetworkSimplexSolver {
             self.ns.set_supply(v, to_units(*s));
         }
         for a in 0..self.ns.arc_count() {
-            self.ns.set_bounds(a, to_units(p.lower[a]), to_units(p.upper[a]));
+            self.ns
+                .set_bounds(a, to_units(p.lower[a]), to_units(p.upper[a]));
             self.ns.set_cost(a, (p.cost[a] * COST_SCALE).round() as i64);
         }
         self.ns.solve()?;
@@ -123,7 +128,12 @@ pub struct LpSolver {
 #[cfg(feature = "lp")]
 impl LpSolver {
     pub fn new(nodes: usize, arcs: &[ArcSpec], sink: usize) -> Self {
-        LpSolver { nodes, sink, arcs: arcs.to_vec(), flows: vec![0.0; arcs.len()] }
+        LpSolver {
+            nodes,
+            sink,
+            arcs: arcs.to_vec(),
+            flows: vec![0.0; arcs.len()],
+        }
     }
 }
 
@@ -132,7 +142,9 @@ impl AllocationSolver for LpSolver {
     fn solve(&mut self, p: &DailyProblem) -> Result<(), SolverError> {
         use microlp::{ComparisonOp, OptimizationDirection, Problem};
         let mut lp = Problem::new(OptimizationDirection::Minimize);
-        let vars: Vec<_> = (0..self.arcs.len()).map(|a| lp.add_var(p.cost[a], (p.lower[a], p.upper[a]))).collect();
+        let vars: Vec<_> = (0..self.arcs.len())
+            .map(|a| lp.add_var(p.cost[a], (p.lower[a], p.upper[a])))
+            .collect();
         let mut rows: Vec<Vec<(microlp::Variable, f64)>> = vec![Vec::new(); self.nodes];
         for (a, arc) in self.arcs.iter().enumerate() {
             rows[arc.from].push((vars[a], 1.0));
@@ -145,7 +157,9 @@ impl AllocationSolver for LpSolver {
             lp.add_constraint(row.as_slice(), ComparisonOp::Eq, p.supply[v]);
         }
         let sol = lp.solve().map_err(|e| SolverError::Lp(e.to_string()))?;
-        let sol = sol.into_solution().map_err(|_| SolverError::Lp("interrupted".into()))?;
+        let sol = sol
+            .into_solution()
+            .map_err(|_| SolverError::Lp("interrupted".into()))?;
         for (a, v) in vars.iter().enumerate() {
             self.flows[a] = sol.var_value(*v);
         }
@@ -163,13 +177,22 @@ impl AllocationSolver for LpSolver {
 
 /// Chooses a backend for the model's solver setting. `sink` is the node that absorbs all
 /// water (its balance is implied by the others, and free when links lose water).
-pub fn make_solver(choice: rewater_model::SolverChoice, nodes: usize, arcs: &[ArcSpec], sink: usize) -> Result<Box<dyn AllocationSolver>, SolverError> {
+pub fn make_solver(
+    choice: rewater_model::SolverChoice,
+    nodes: usize,
+    arcs: &[ArcSpec],
+    sink: usize,
+) -> Result<Box<dyn AllocationSolver>, SolverError> {
     use rewater_model::SolverChoice;
     let has_gains = arcs.iter().any(|a| a.gain != 1.0);
     match (choice, has_gains) {
-        (SolverChoice::NetworkSimplex, _) | (SolverChoice::Auto, false) => Ok(Box::new(NetworkSimplexSolver::new(nodes, arcs)?)),
+        (SolverChoice::NetworkSimplex, _) | (SolverChoice::Auto, false) => {
+            Ok(Box::new(NetworkSimplexSolver::new(nodes, arcs)?))
+        }
         #[cfg(feature = "lp")]
-        (SolverChoice::Lp, _) | (SolverChoice::Auto, true) => Ok(Box::new(LpSolver::new(nodes, arcs, sink))),
+        (SolverChoice::Lp, _) | (SolverChoice::Auto, true) => {
+            Ok(Box::new(LpSolver::new(nodes, arcs, sink)))
+        }
         #[cfg(not(feature = "lp"))]
         _ => {
             let _ = sink;

@@ -135,12 +135,23 @@ impl SummaryBuilder {
             ..Default::default()
         };
         let mut acc = vec![NodeAcc::default(); region.nodes.len()];
-        let mut b = SummaryBuilder { s, acc: Vec::new(), by_category: vec![SupplyTotals::default(); UserCategory::ALL.len()], by_priority: BTreeMap::new(), displaced: [0.0; 3] };
+        let mut b = SummaryBuilder {
+            s,
+            acc: Vec::new(),
+            by_category: vec![SupplyTotals::default(); UserCategory::ALL.len()],
+            by_priority: BTreeMap::new(),
+            displaced: [0.0; 3],
+        };
         for (i, n) in region.nodes.iter().enumerate() {
             match &n.kind {
                 NodeKind::Pond(_) => {
                     b.s.storage_initial_m3 += storage[i];
-                    acc[i].pond = PondSummary { initial_m3: storage[i], min_m3: storage[i], max_m3: storage[i], ..Default::default() };
+                    acc[i].pond = PondSummary {
+                        initial_m3: storage[i],
+                        min_m3: storage[i],
+                        max_m3: storage[i],
+                        ..Default::default()
+                    };
                 }
                 NodeKind::User(u) => {
                     acc[i].user = UserSummary {
@@ -162,7 +173,9 @@ impl SummaryBuilder {
         for (i, n) in region.nodes.iter().enumerate() {
             let d = &nodes[i];
             let acc = &mut self.acc[i];
-            s.mass_balance_max_node_residual_m3 = s.mass_balance_max_node_residual_m3.max(d.balance_residual_m3.abs());
+            s.mass_balance_max_node_residual_m3 = s
+                .mass_balance_max_node_residual_m3
+                .max(d.balance_residual_m3.abs());
             match &n.kind {
                 NodeKind::Plant(p) => {
                     s.total_influent_m3 += d.influent_m3;
@@ -191,7 +204,10 @@ impl SummaryBuilder {
                     s.delivered_m3 += d.delivered_m3;
                     s.demand_m3 += d.demand_m3;
                     s.deficit_m3 += d.deficit_m3;
-                    for t in [&mut self.by_category[u.category as usize], self.by_priority.entry(u.priority).or_default()] {
+                    for t in [
+                        &mut self.by_category[u.category as usize],
+                        self.by_priority.entry(u.priority).or_default(),
+                    ] {
                         t.demand_m3 += d.demand_m3;
                         t.delivered_m3 += d.delivered_m3;
                         t.deficit_m3 += d.deficit_m3;
@@ -221,7 +237,13 @@ impl SummaryBuilder {
         s.link_losses_m3 += links.iter().map(|l| l.loss_m3).sum::<f64>();
     }
 
-    pub fn finish(mut self, region: &Region, storage: &[f64], stats: RunStats, solver: &str) -> Summary {
+    pub fn finish(
+        mut self,
+        region: &Region,
+        storage: &[f64],
+        stats: RunStats,
+        solver: &str,
+    ) -> Summary {
         let s = &mut self.s;
         for (i, n) in region.nodes.iter().enumerate() {
             let acc = std::mem::take(&mut self.acc[i]);
@@ -243,11 +265,15 @@ impl SummaryBuilder {
         }
         for (c, t) in UserCategory::ALL.iter().zip(&self.by_category) {
             if t.demand_m3 > 0.0 || t.delivered_m3 > 0.0 {
-                s.delivered_by_category.insert(c.as_str().to_string(), t.clone());
+                s.delivered_by_category
+                    .insert(c.as_str().to_string(), t.clone());
             }
         }
         s.delivered_by_priority = std::mem::take(&mut self.by_priority);
-        for (k, v) in ["tap_water", "groundwater", "surface_water"].iter().zip(self.displaced) {
+        for (k, v) in ["tap_water", "groundwater", "surface_water"]
+            .iter()
+            .zip(self.displaced)
+        {
             if v > 0.0 {
                 s.displaced_m3.insert(k.to_string(), v);
             }
@@ -271,10 +297,24 @@ impl SummaryBuilder {
         s.utilisation_rate = (s.treated_m3 > 0.0).then(|| s.delivered_m3 / s.treated_m3);
         s.supply_reliability = (s.demand_m3 > 0.0).then(|| s.delivered_m3 / s.demand_m3);
         if let (Some(t), Some(a)) = (region.targets.utilisation_rate, s.utilisation_rate) {
-            s.targets.insert("utilisation_rate".into(), TargetResult { target: t, achieved: a, met: a >= t });
+            s.targets.insert(
+                "utilisation_rate".into(),
+                TargetResult {
+                    target: t,
+                    achieved: a,
+                    met: a >= t,
+                },
+            );
         }
         if let (Some(t), Some(a)) = (region.targets.supply_reliability, s.supply_reliability) {
-            s.targets.insert("supply_reliability".into(), TargetResult { target: t, achieved: a, met: a >= t });
+            s.targets.insert(
+                "supply_reliability".into(),
+                TargetResult {
+                    target: t,
+                    achieved: a,
+                    met: a >= t,
+                },
+            );
         }
         s.stats = stats;
         s.solver = solver.to_string();

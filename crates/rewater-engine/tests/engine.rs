@@ -32,10 +32,20 @@ struct Days {
 }
 
 impl DailySink for Days {
-    fn day(&mut self, sim: &Simulation, _date: Date, nodes: &[NodeDay], links: &[LinkDay]) -> std::io::Result<()> {
+    fn day(
+        &mut self,
+        sim: &Simulation,
+        _date: Date,
+        nodes: &[NodeDay],
+        links: &[LinkDay],
+    ) -> std::io::Result<()> {
         self.nodes.push(nodes.to_vec());
         self.links.push(links.to_vec());
-        self.conc.push((0..nodes.len()).map(|i| sim.concentration(i).to_vec()).collect());
+        self.conc.push(
+            (0..nodes.len())
+                .map(|i| sim.concentration(i).to_vec())
+                .collect(),
+        );
         Ok(())
     }
 }
@@ -50,8 +60,16 @@ fn simulate(region: &Region) -> (Summary, Days) {
 
 fn assert_balanced(s: &Summary) {
     let scale = (s.treated_m3 + s.storage_initial_m3).max(1.0);
-    assert!(s.mass_balance_relative <= 1e-9, "region balance {}", s.mass_balance_residual_m3);
-    assert!(s.mass_balance_max_node_residual_m3 <= 1e-9 * scale, "node balance {}", s.mass_balance_max_node_residual_m3);
+    assert!(
+        s.mass_balance_relative <= 1e-9,
+        "region balance {}",
+        s.mass_balance_residual_m3
+    );
+    assert!(
+        s.mass_balance_max_node_residual_m3 <= 1e-9 * scale,
+        "node balance {}",
+        s.mass_balance_max_node_residual_m3
+    );
 }
 
 fn node(r: &Region, id: &str) -> usize {
@@ -144,7 +162,10 @@ fn influent_above_capacity_is_bypassed_and_penalised() {
         &[],
     );
     let (s, _) = simulate(&r);
-    assert_eq!((s.total_influent_m3, s.treated_m3, s.bypassed_m3), (12000.0, 10000.0, 2000.0));
+    assert_eq!(
+        (s.total_influent_m3, s.treated_m3, s.bypassed_m3),
+        (12000.0, 10000.0, 2000.0)
+    );
     assert_eq!(s.bypass_penalty, 5000.0);
     assert_eq!(s.plants["P"].days_bypassing, 10);
     assert!((s.energy_kwh - 4000.0).abs() < 1e-9);
@@ -152,7 +173,13 @@ fn influent_above_capacity_is_bypassed_and_penalised() {
 }
 
 /// P-k-C* written out independently of the engine's helper.
-fn pkc_by_hand(c_in: f64, k20: f64, c_star: f64, theta: f64, p: f64, q_m3_d: f64, area: f64, t: f64) -> f64 {
+fn pkc_by_hand(
+    c_in: f64,
+    (k20, c_star, theta, p): (f64, f64, f64, f64),
+    q_m3_d: f64,
+    area: f64,
+    t: f64,
+) -> f64 {
     let q = 365.0 * q_m3_d / area;
     let k = k20 * theta.powf(t - 20.0);
     c_star + (c_in - c_star) / (1.0 + k / (p * q)).powf(p)
@@ -174,13 +201,24 @@ fn wetland_outlet_follows_pkc_at_the_days_loading() {
     let w = node(&r, "W");
     let c = &days.conc[1][w];
     // FWS NH4-N (K&W 2009): k 14.7 m/yr, C* 0, θ 1.04, P 3; TP: k 10, C* 0.002, θ 1.0, P 3.4.
-    let nh3n = pkc_by_hand(5.0, 14.7, 0.0, 1.04, 3.0, 10_000.0, 200_000.0, 10.0);
-    let tp = pkc_by_hand(0.5, 10.0, 0.002, 1.0, 3.4, 10_000.0, 200_000.0, 10.0);
+    let nh3n = pkc_by_hand(5.0, (14.7, 0.0, 1.04, 3.0), 10_000.0, 200_000.0, 10.0);
+    let tp = pkc_by_hand(0.5, (10.0, 0.002, 1.0, 3.4), 10_000.0, 200_000.0, 10.0);
     assert!((c[0] - nh3n).abs() < 1e-12, "{} vs {nh3n}", c[0]);
     assert!((c[1] - tp).abs() < 1e-12);
     // COD has no constants: it passes unchanged.
     assert_eq!(c[2], 30.0);
-    let helper = pkc_outlet(5.0, &Pkc { k_m_per_yr: 14.7, c_star_mg_per_l: 0.0, theta: 1.04, p: 3.0 }, 10_000.0, 200_000.0, 10.0);
+    let helper = pkc_outlet(
+        5.0,
+        &Pkc {
+            k_m_per_yr: 14.7,
+            c_star_mg_per_l: 0.0,
+            theta: 1.04,
+            p: 3.0,
+        },
+        10_000.0,
+        200_000.0,
+        10.0,
+    );
     assert!((helper - nh3n).abs() < 1e-15);
     assert!(r.warnings.iter().any(|w| w.contains("cod")));
 }
@@ -207,11 +245,18 @@ fn user_is_refused_non_compliant_water_and_served_when_it_recovers() {
     let delivered: Vec<f64> = days.nodes.iter().map(|d| d[g].delivered_m3).collect();
     assert_eq!(delivered, vec![0.0, 2000.0, 0.0, 2000.0]);
     let u = &s.users["G"];
-    assert_eq!((u.days_refused_for_quality, u.days_compliant_supply, u.days_noncompliant_supply), (2, 2, 0));
+    assert_eq!(
+        (
+            u.days_refused_for_quality,
+            u.days_compliant_supply,
+            u.days_noncompliant_supply
+        ),
+        (2, 2, 0)
+    );
     assert_eq!(u.standard.as_deref(), Some("GB/T18920-2020:urban_greening"));
     let w = node(&r, "W");
-    let cold = pkc_by_hand(12.0, 14.7, 0.0, 1.04, 3.0, 10_000.0, 100_000.0, 5.0);
-    let warm = pkc_by_hand(12.0, 14.7, 0.0, 1.04, 3.0, 10_000.0, 100_000.0, 25.0);
+    let cold = pkc_by_hand(12.0, (14.7, 0.0, 1.04, 3.0), 10_000.0, 100_000.0, 5.0);
+    let warm = pkc_by_hand(12.0, (14.7, 0.0, 1.04, 3.0), 10_000.0, 100_000.0, 25.0);
     assert!(cold > 8.0 && warm < 8.0);
     assert!((days.conc[0][w][0] - cold).abs() < 1e-12 && (days.conc[1][w][0] - warm).abs() < 1e-12);
     assert_eq!(s.stats.days_quality_not_converged, 0);
@@ -229,7 +274,10 @@ fn equitable_sharing_splits_a_shortage_in_proportion() {
     };
     let (s, _) = simulate(&region("equity", &toml(true), &[]));
     // 120 of 160 demanded: 75 % each → A 75, B 45 (pieces of 1/8 of demand land exactly here).
-    assert_eq!((s.users["A"].delivered_m3, s.users["B"].delivered_m3), (75.0, 45.0));
+    assert_eq!(
+        (s.users["A"].delivered_m3, s.users["B"].delivered_m3),
+        (75.0, 45.0)
+    );
     let (s, _) = simulate(&region("no-equity", &toml(false), &[]));
     assert_eq!(s.users["A"].delivered_m3 + s.users["B"].delivered_m3, 120.0);
 }
@@ -295,7 +343,10 @@ fn evaporation_concentrates_and_seepage_does_not() {
 }
 
 fn example(name: &str) -> Region {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name).join("model.toml");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name)
+        .join("model.toml");
     rewater_model::load(&path, &Standards::builtin()).unwrap()
 }
 
@@ -306,12 +357,25 @@ fn examples_close_their_mass_balance_every_day() {
         let (s, days) = simulate(&r);
         for (d, nodes) in days.nodes.iter().enumerate() {
             for (i, n) in nodes.iter().enumerate() {
-                let scale = n.inflow_m3.max(n.outflow_m3).max(n.treated_m3).max(n.storage_m3).max(1.0);
-                assert!(n.balance_residual_m3.abs() <= 1e-9 * scale, "{name} day {d} node {}: {}", r.nodes[i].id, n.balance_residual_m3);
+                let scale = n
+                    .inflow_m3
+                    .max(n.outflow_m3)
+                    .max(n.treated_m3)
+                    .max(n.storage_m3)
+                    .max(1.0);
+                assert!(
+                    n.balance_residual_m3.abs() <= 1e-9 * scale,
+                    "{name} day {d} node {}: {}",
+                    r.nodes[i].id,
+                    n.balance_residual_m3
+                );
             }
         }
         // No user ever receives water that fails its standard.
-        assert!(s.users.values().all(|u| u.days_noncompliant_supply == 0), "{name}");
+        assert!(
+            s.users.values().all(|u| u.days_noncompliant_supply == 0),
+            "{name}"
+        );
         if let Some(t) = s.targets.get("utilisation_rate") {
             assert_eq!(t.met, t.achieved >= t.target);
         }
@@ -330,7 +394,56 @@ fn network_simplex_and_lp_agree_on_the_examples() {
         assert_eq!(b.solver, "lp");
         for (p, t) in &a.delivered_by_priority {
             let other = b.delivered_by_priority[p].delivered_m3;
-            assert!((t.delivered_m3 - other).abs() <= 1e-6 * t.delivered_m3.max(1.0), "{name} priority {p}: {} vs {other}", t.delivered_m3);
+            assert!(
+                (t.delivered_m3 - other).abs() <= 1e-6 * t.delivered_m3.max(1.0),
+                "{name} priority {p}: {} vs {other}",
+                t.delivered_m3
+            );
         }
     }
+}
+
+#[test]
+fn random_synthetic_regions_balance_and_never_deliver_failing_water() {
+    use rewater_model::synthetic::{synthetic_model, SyntheticSpec};
+    for seed in 0..12u64 {
+        let spec = SyntheticSpec {
+            plants: 1 + (seed as usize % 5),
+            ponds: seed as usize % 4,
+            users: 5 + 7 * seed as usize,
+            years: 1,
+            seed,
+        };
+        let mut model = synthetic_model(&spec);
+        model.model.days = Some(120);
+        model.model.equitable_sharing = seed % 3 == 0;
+        let text = toml_text(&model);
+        let r = rewater_model::resolve(
+            &model,
+            &text,
+            "synthetic.toml",
+            std::path::Path::new("."),
+            &Standards::builtin(),
+        )
+        .unwrap();
+        let (s, days) = simulate(&r);
+        assert!(
+            s.users.values().all(|u| u.days_noncompliant_supply == 0),
+            "seed {seed}"
+        );
+        assert_eq!(s.stats.days_quality_not_converged, 0, "seed {seed}");
+        // Deliveries never exceed demand; storage stays within capacity.
+        for d in &days.nodes {
+            for (i, n) in r.nodes.iter().enumerate() {
+                assert!(d[i].delivered_m3 <= d[i].demand_m3 + 1e-9);
+                if let rewater_model::NodeKind::Pond(p) = &n.kind {
+                    assert!(d[i].storage_m3 <= p.capacity_m3 + 1e-6 && d[i].storage_m3 >= 0.0);
+                }
+            }
+        }
+    }
+}
+
+fn toml_text(model: &rewater_model::Model) -> String {
+    serde_json::to_string(model).unwrap()
 }

@@ -60,19 +60,33 @@ impl std::error::Error for ModelErrors {}
 
 /// Parses model text; TOML unless `file` ends in `.json`.
 pub fn parse_model(text: &str, file: &str) -> Result<Model, ModelError> {
-    let mk = |line: Option<usize>, message: String| ModelError { file: file.into(), line, item: None, field: None, message };
+    let mk = |line: Option<usize>, message: String| ModelError {
+        file: file.into(),
+        line,
+        item: None,
+        field: None,
+        message,
+    };
     let model: Model = if file.ends_with(".json") {
         serde_json::from_str(text).map_err(|e| mk(Some(e.line()), e.to_string()))?
     } else {
         toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
             mk(line, e.message().trim().to_string())
         })?
     };
     if model.format_version != FORMAT_VERSION {
         return Err(ModelError {
             field: Some("format_version".into()),
-            ..mk(find_line(text, "format_version", None), format!("version {} is not supported; this build reads version {FORMAT_VERSION}", model.format_version))
+            ..mk(
+                find_line(text, "format_version", None),
+                format!(
+                    "version {} is not supported; this build reads version {FORMAT_VERSION}",
+                    model.format_version
+                ),
+            )
         });
     }
     Ok(model)
@@ -82,7 +96,13 @@ pub fn parse_model(text: &str, file: &str) -> Result<Model, ModelError> {
 pub fn load(path: &Path, standards: &Standards) -> Result<Region, ModelErrors> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
-        ModelErrors(vec![ModelError { file: file.clone(), line: None, item: None, field: None, message: format!("cannot read: {e}") }])
+        ModelErrors(vec![ModelError {
+            file: file.clone(),
+            line: None,
+            item: None,
+            field: None,
+            message: format!("cannot read: {e}"),
+        }])
     })?;
     let model = parse_model(&text, &file).map_err(|e| ModelErrors(vec![e]))?;
     let base = path.parent().unwrap_or(Path::new("."));
@@ -92,11 +112,12 @@ pub fn load(path: &Path, standards: &Standards) -> Result<Region, ModelErrors> {
 /// Line of the first line holding `key = "value"` (TOML) or `"key": "value"` (JSON), after
 /// the line holding `after` if given.
 fn find_line(text: &str, key: &str, value: Option<&str>) -> Option<usize> {
-    text.lines().position(|l| {
-        let t = l.trim_start().trim_start_matches('"');
-        t.starts_with(key) && value.is_none_or(|v| l.contains(&format!("\"{v}\"")))
-    })
-    .map(|i| i + 1)
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start().trim_start_matches('"');
+            t.starts_with(key) && value.is_none_or(|v| l.contains(&format!("\"{v}\"")))
+        })
+        .map(|i| i + 1)
 }
 
 struct Ctx<'a> {
@@ -107,7 +128,8 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn err(&mut self, kind: &str, id: &str, field: &str, message: impl Into<String>) {
-        let item_line = find_line(self.text, "id", Some(id)).or_else(|| find_line(self.text, "from", Some(id.split("->").next().unwrap_or(id))));
+        let item_line = find_line(self.text, "id", Some(id))
+            .or_else(|| find_line(self.text, "from", Some(id.split("->").next().unwrap_or(id))));
         // Prefer the field's own line inside the item's block (up to the next table header).
         let field_key = field.split('.').next().unwrap_or(field);
         let line = item_line.map(|start| {
@@ -116,7 +138,12 @@ impl Ctx<'_> {
                 .enumerate()
                 .skip(start.saturating_sub(1))
                 .take_while(|(i, l)| *i + 1 == start || !l.trim_start().starts_with('['))
-                .find(|(_, l)| !field_key.is_empty() && l.trim_start().trim_start_matches('"').starts_with(field_key))
+                .find(|(_, l)| {
+                    !field_key.is_empty()
+                        && l.trim_start()
+                            .trim_start_matches('"')
+                            .starts_with(field_key)
+                })
                 .map(|(i, _)| i + 1)
                 .unwrap_or(start)
         });
@@ -148,7 +175,14 @@ fn finite_nonneg(v: f64) -> bool {
 /// polishing plant effluent. No constants exist for COD, for TP in subsurface wetlands or for
 /// nitrogen in vertical-flow wetlands: such factors pass through unless the model gives them.
 pub fn default_pkc(t: WetlandType, factor: Factor) -> Option<Pkc> {
-    let p = |k: f64, c: f64, theta: f64, p: f64| Some(Pkc { k_m_per_yr: k, c_star_mg_per_l: c, theta, p });
+    let p = |k: f64, c: f64, theta: f64, p: f64| {
+        Some(Pkc {
+            k_m_per_yr: k,
+            c_star_mg_per_l: c,
+            theta,
+            p,
+        })
+    };
     match (t, factor.code()) {
         (WetlandType::FreeWaterSurface, "w21003") => p(14.7, 0.0, 1.04, 3.0),
         (WetlandType::FreeWaterSurface, "w21001") => p(12.6, 1.5, 1.05, 3.0),
@@ -177,8 +211,18 @@ pub const DEFAULT_POND_VALUE_PER_M3: f64 = 10.0;
 pub const DEFAULT_BYPASS_PENALTY_PER_M3: f64 = 100.0;
 
 /// Resolves a parsed model; `base` is the folder CSV paths are relative to.
-pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &Standards) -> Result<Region, ModelErrors> {
-    let mut cx = Ctx { text, file, errors: Vec::new() };
+pub fn resolve(
+    model: &Model,
+    text: &str,
+    file: &str,
+    base: &Path,
+    standards: &Standards,
+) -> Result<Region, ModelErrors> {
+    let mut cx = Ctx {
+        text,
+        file,
+        errors: Vec::new(),
+    };
     let mut warnings = Vec::new();
     let info = &model.model;
 
@@ -192,7 +236,12 @@ pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &S
     let days: usize = match (info.days, &info.end, start) {
         (Some(d), None, _) if (1..=36_600).contains(&d) => d as usize,
         (Some(d), None, _) => {
-            cx.err("model", &info.name, "days", format!("{d} is outside 1–36600"));
+            cx.err(
+                "model",
+                &info.name,
+                "days",
+                format!("{d} is outside 1–36600"),
+            );
             1
         }
         (None, Some(end), Some(s)) => match end.parse::<Date>() {
@@ -208,7 +257,12 @@ pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &S
         },
         (None, Some(_), None) => 1,
         _ => {
-            cx.err("model", &info.name, "days", "give exactly one of 'days' and 'end'");
+            cx.err(
+                "model",
+                &info.name,
+                "days",
+                "give exactly one of 'days' and 'end'",
+            );
             1
         }
     };
@@ -217,32 +271,58 @@ pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &S
     let mut factors = Vec::new();
     for f in &info.factors {
         match Factor::parse(f) {
-            Ok(x) if factors.contains(&x) => cx.err("model", &info.name, "factors", format!("'{f}' is listed twice")),
+            Ok(x) if factors.contains(&x) => cx.err(
+                "model",
+                &info.name,
+                "factors",
+                format!("'{f}' is listed twice"),
+            ),
             Ok(x) => factors.push(x),
             Err(e) => cx.err("model", &info.name, "factors", e.to_string()),
         }
     }
     let factor_index = |name: &str| -> Result<usize, String> {
         let f = Factor::parse(name).map_err(|e| e.to_string())?;
-        factors.iter().position(|x| *x == f).ok_or_else(|| format!("factor '{name}' is not tracked; add it to model.factors"))
+        factors
+            .iter()
+            .position(|x| *x == f)
+            .ok_or_else(|| format!("factor '{name}' is not tracked; add it to model.factors"))
     };
-    let quality_vec = |cx: &mut Ctx, kind: &str, id: &str, field: &str, map: &QualityMap| -> Vec<f64> {
-        let mut v = vec![f64::NAN; factors.len()];
-        for (k, c) in map {
-            match factor_index(k) {
-                Ok(i) if finite_nonneg(*c) => v[i] = *c,
-                Ok(_) => cx.err(kind, id, &format!("{field}.{k}"), format!("{c} is not a concentration ≥ 0")),
-                Err(e) => cx.err(kind, id, field, e),
+    let quality_vec =
+        |cx: &mut Ctx, kind: &str, id: &str, field: &str, map: &QualityMap| -> Vec<f64> {
+            let mut v = vec![f64::NAN; factors.len()];
+            for (k, c) in map {
+                match factor_index(k) {
+                    Ok(i) if finite_nonneg(*c) => v[i] = *c,
+                    Ok(_) => cx.err(
+                        kind,
+                        id,
+                        &format!("{field}.{k}"),
+                        format!("{c} is not a concentration ≥ 0"),
+                    ),
+                    Err(e) => cx.err(kind, id, field, e),
+                }
             }
-        }
-        v
-    };
+            v
+        };
     if quality_vec_unused(&factors) {
-        warnings.push("model.factors is empty: no water quality is tracked and no user is refused water".into());
+        warnings.push(
+            "model.factors is empty: no water quality is tracked and no user is refused water"
+                .into(),
+        );
     }
 
     let mut cache = SeriesCache::new(base, start, days);
-    let profile = |cache: &mut SeriesCache, cx: &mut Ctx, kind: &str, id: &str, names: [&str; 4], constant: Option<f64>, series: &Option<SeriesRef>, monthly: &Option<Vec<f64>>, daily: &Option<SeriesRef>| -> Profile {
+    let profile = |cache: &mut SeriesCache,
+                   cx: &mut Ctx,
+                   kind: &str,
+                   id: &str,
+                   names: [&str; 4],
+                   constant: Option<f64>,
+                   series: &Option<SeriesRef>,
+                   monthly: &Option<Vec<f64>>,
+                   daily: &Option<SeriesRef>|
+     -> Profile {
         let mut p = match (constant, series) {
             (Some(c), None) => {
                 if !finite_nonneg(c) {
@@ -253,7 +333,17 @@ pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &S
             (None, Some(s)) => match cache.get(&s.csv, &s.column) {
                 Ok(v) => {
                     if let Some(bad) = v.iter().position(|x| *x < 0.0) {
-                        cx.err(kind, id, names[1], format!("{}: value {} on {} is negative", s.csv, v[bad], start.add_days(bad as i32)));
+                        cx.err(
+                            kind,
+                            id,
+                            names[1],
+                            format!(
+                                "{}: value {} on {} is negative",
+                                s.csv,
+                                v[bad],
+                                start.add_days(bad as i32)
+                            ),
+                        );
                     }
                     Profile::series(v)
                 }
@@ -263,13 +353,23 @@ pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &S
                 }
             },
             _ => {
-                cx.err(kind, id, names[0], format!("give exactly one of '{}' and '{}'", names[0], names[1]));
+                cx.err(
+                    kind,
+                    id,
+                    names[0],
+                    format!("give exactly one of '{}' and '{}'", names[0], names[1]),
+                );
                 Profile::constant(0.0)
             }
         };
         if let Some(m) = monthly {
             if m.len() != 12 || m.iter().any(|x| !finite_nonneg(*x)) {
-                cx.err(kind, id, names[2], "needs twelve numbers ≥ 0 (January first)");
+                cx.err(
+                    kind,
+                    id,
+                    names[2],
+                    "needs twelve numbers ≥ 0 (January first)",
+                );
             } else {
                 let mut a = [0.0; 12];
                 a.copy_from_slice(m);
@@ -287,7 +387,13 @@ pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &S
 
     let mut nodes: Vec<Node> = Vec::new();
     let mut ids: HashMap<String, usize> = HashMap::new();
-    let mut add = |cx: &mut Ctx, nodes: &mut Vec<Node>, kind: &str, id: &str, name: &str, location: Option<[f64; 2]>, k: NodeKind| {
+    let mut add = |cx: &mut Ctx,
+                   nodes: &mut Vec<Node>,
+                   kind: &str,
+                   id: &str,
+                   name: &str,
+                   location: Option<[f64; 2]>,
+                   k: NodeKind| {
         if id.trim().is_empty() {
             cx.err(kind, id, "id", "must not be empty");
         }
@@ -295,28 +401,76 @@ pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &S
             cx.err(kind, id, "id", format!("'{id}' is used by another node"));
         }
         ids.insert(id.to_string(), nodes.len());
-        nodes.push(Node { id: id.to_string(), name: name.to_string(), location, kind: k });
+        nodes.push(Node {
+            id: id.to_string(),
+            name: name.to_string(),
+            location,
+            kind: k,
+        });
     };
 
     for p in &model.plants {
         let k = "plant";
         if !finite_nonneg(p.capacity_m3_per_day) {
-            cx.err(k, &p.id, "capacity_m3_per_day", format!("{} must be a number ≥ 0", p.capacity_m3_per_day));
+            cx.err(
+                k,
+                &p.id,
+                "capacity_m3_per_day",
+                format!("{} must be a number ≥ 0", p.capacity_m3_per_day),
+            );
         }
-        let names = ["influent_m3_per_day", "influent_series", "influent_monthly_factors", "influent_daily_factors"];
+        let names = [
+            "influent_m3_per_day",
+            "influent_series",
+            "influent_monthly_factors",
+            "influent_daily_factors",
+        ];
         let influent = match (&p.sewershed, p.influent_m3_per_day, &p.influent_series) {
             (Some(s), None, None) => {
-                if !finite_nonneg(s.population) || !finite_nonneg(s.l_per_person_day) || !finite_nonneg(s.industrial_m3_per_day) {
-                    cx.err(k, &p.id, "sewershed", "population, l_per_person_day and industrial_m3_per_day must be ≥ 0");
+                if !finite_nonneg(s.population)
+                    || !finite_nonneg(s.l_per_person_day)
+                    || !finite_nonneg(s.industrial_m3_per_day)
+                {
+                    cx.err(
+                        k,
+                        &p.id,
+                        "sewershed",
+                        "population, l_per_person_day and industrial_m3_per_day must be ≥ 0",
+                    );
                 }
                 let c = s.population * s.l_per_person_day / 1000.0 + s.industrial_m3_per_day;
-                profile(&mut cache, &mut cx, k, &p.id, names, Some(c), &None, &p.influent_monthly_factors, &p.influent_daily_factors)
+                profile(
+                    &mut cache,
+                    &mut cx,
+                    k,
+                    &p.id,
+                    names,
+                    Some(c),
+                    &None,
+                    &p.influent_monthly_factors,
+                    &p.influent_daily_factors,
+                )
             }
             (Some(_), _, _) => {
-                cx.err(k, &p.id, "sewershed", "give only one of influent_m3_per_day, influent_series, sewershed");
+                cx.err(
+                    k,
+                    &p.id,
+                    "sewershed",
+                    "give only one of influent_m3_per_day, influent_series, sewershed",
+                );
                 Profile::constant(0.0)
             }
-            (None, c, s) => profile(&mut cache, &mut cx, k, &p.id, names, c, s, &p.influent_monthly_factors, &p.influent_daily_factors),
+            (None, c, s) => profile(
+                &mut cache,
+                &mut cx,
+                k,
+                &p.id,
+                names,
+                c,
+                s,
+                &p.influent_monthly_factors,
+                &p.influent_daily_factors,
+            ),
         };
         let built = p.built.as_ref().and_then(|b| match b.parse::<Date>() {
             Ok(d) => Some(d),
@@ -325,18 +479,26 @@ pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &S
                 None
             }
         });
-        let mut effluent = quality_vec(&mut cx, k, &p.id, "effluent_mg_per_l", &p.effluent_mg_per_l);
+        let mut effluent =
+            quality_vec(&mut cx, k, &p.id, "effluent_mg_per_l", &p.effluent_mg_per_l);
         if let Some(spec) = &p.effluent_standard {
             match standards.resolve(spec) {
                 Ok((std, class)) => {
-                    let ctx = Context { plant_built: built, ..Default::default() };
+                    let ctx = Context {
+                        plant_built: built,
+                        ..Default::default()
+                    };
                     for (i, f) in factors.iter().enumerate() {
                         if !effluent[i].is_nan() {
                             continue;
                         }
                         if let Some(sel) = std.limit_for(class, *f, &ctx) {
-                            if let (Bound::Max { value }, Some(u)) = (&sel.limit.bound, sel.limit.unit) {
-                                effluent[i] = u.convert(*value, f.info().unit.min_mass()).unwrap_or(*value);
+                            if let (Bound::Max { value }, Some(u)) =
+                                (&sel.limit.bound, sel.limit.unit)
+                            {
+                                effluent[i] = u
+                                    .convert(*value, f.info().unit.min_mass())
+                                    .unwrap_or(*value);
                             }
                         }
                     }
@@ -357,13 +519,28 @@ pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &S
             influent_mg_per_l: influent_q,
             energy_kwh_per_m3: p.energy_kwh_per_m3,
             sludge_t_ds_per_1e4_m3: p.sludge_t_ds_per_1e4_m3,
-            bypass_penalty_per_m3: p.bypass_penalty_per_m3.unwrap_or(DEFAULT_BYPASS_PENALTY_PER_M3),
+            bypass_penalty_per_m3: p
+                .bypass_penalty_per_m3
+                .unwrap_or(DEFAULT_BYPASS_PENALTY_PER_M3),
             built,
         };
         if !finite_nonneg(p.energy_kwh_per_m3) || !finite_nonneg(p.sludge_t_ds_per_1e4_m3) {
-            cx.err(k, &p.id, "energy_kwh_per_m3", "energy and sludge rates must be ≥ 0");
+            cx.err(
+                k,
+                &p.id,
+                "energy_kwh_per_m3",
+                "energy and sludge rates must be ≥ 0",
+            );
         }
-        add(&mut cx, &mut nodes, k, &p.id, &p.name, p.location, NodeKind::Plant(data));
+        add(
+            &mut cx,
+            &mut nodes,
+            k,
+            &p.id,
+            &p.name,
+            p.location,
+            NodeKind::Plant(data),
+        );
     }
 
     for w in &model.wetlands {
@@ -371,10 +548,21 @@ pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &S
         if !(w.area_m2.is_finite() && w.area_m2 > 0.0) {
             cx.err(k, &w.id, "area_m2", format!("{} must be > 0", w.area_m2));
         }
-        if !(w.max_hydraulic_loading_m_per_day.is_finite() && w.max_hydraulic_loading_m_per_day > 0.0) {
-            cx.err(k, &w.id, "max_hydraulic_loading_m_per_day", format!("{} must be > 0", w.max_hydraulic_loading_m_per_day));
+        if !(w.max_hydraulic_loading_m_per_day.is_finite()
+            && w.max_hydraulic_loading_m_per_day > 0.0)
+        {
+            cx.err(
+                k,
+                &w.id,
+                "max_hydraulic_loading_m_per_day",
+                format!("{} must be > 0", w.max_hydraulic_loading_m_per_day),
+            );
         }
-        let temperature = match (w.temperature_c, &w.temperature_monthly_c, &w.temperature_series) {
+        let temperature = match (
+            w.temperature_c,
+            &w.temperature_monthly_c,
+            &w.temperature_series,
+        ) {
             (Some(t), None, None) => Profile::constant(t),
             (None, Some(m), None) if m.len() == 12 && m.iter().all(|x| x.is_finite()) => {
                 let mut a = [0.0; 12];
@@ -394,14 +582,24 @@ pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &S
                 Profile::constant(20.0)
             }
         };
-        let mut pkc: Vec<Option<Pkc>> = factors.iter().map(|f| default_pkc(w.wetland_type, *f)).collect();
+        let mut pkc: Vec<Option<Pkc>> = factors
+            .iter()
+            .map(|f| default_pkc(w.wetland_type, *f))
+            .collect();
         for (name, par) in &w.pkc {
             match factor_index(name) {
                 Ok(i) => {
-                    if !(par.k_m_per_yr >= 0.0 && par.c_star_mg_per_l >= 0.0 && par.theta > 0.0 && par.p > 0.0)
-                        || ![par.k_m_per_yr, par.c_star_mg_per_l, par.theta, par.p].iter().all(|x| x.is_finite())
-                    {
-                        cx.err(k, &w.id, &format!("pkc.{name}"), "k_m_per_yr and c_star_mg_per_l must be ≥ 0, theta and p > 0");
+                    let nonneg = [par.k_m_per_yr, par.c_star_mg_per_l]
+                        .iter()
+                        .all(|x| finite_nonneg(*x));
+                    let positive = [par.theta, par.p].iter().all(|x| x.is_finite() && *x > 0.0);
+                    if !(nonneg && positive) {
+                        cx.err(
+                            k,
+                            &w.id,
+                            &format!("pkc.{name}"),
+                            "k_m_per_yr and c_star_mg_per_l must be ≥ 0, theta and p > 0",
+                        );
                     }
                     pkc[i] = Some(*par);
                 }
@@ -410,7 +608,12 @@ pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &S
         }
         for (i, f) in factors.iter().enumerate() {
             if pkc[i].is_none() {
-                warnings.push(format!("wetland {}: no P-k-C* parameters for {} ({:?}); it passes unchanged", w.id, f.short_name(), w.wetland_type));
+                warnings.push(format!(
+                    "wetland {}: no P-k-C* parameters for {} ({:?}); it passes unchanged",
+                    w.id,
+                    f.short_name(),
+                    w.wetland_type
+                ));
             }
         }
         let data = WetlandData {
@@ -420,21 +623,48 @@ pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &S
             temperature_c: temperature,
             pkc,
         };
-        add(&mut cx, &mut nodes, k, &w.id, &w.name, w.location, NodeKind::Wetland(data));
+        add(
+            &mut cx,
+            &mut nodes,
+            k,
+            &w.id,
+            &w.name,
+            w.location,
+            NodeKind::Wetland(data),
+        );
     }
 
     for p in &model.ponds {
         let k = "pond";
         if !(p.capacity_m3.is_finite() && p.capacity_m3 > 0.0) {
-            cx.err(k, &p.id, "capacity_m3", format!("{} must be > 0", p.capacity_m3));
+            cx.err(
+                k,
+                &p.id,
+                "capacity_m3",
+                format!("{} must be > 0", p.capacity_m3),
+            );
         }
         if !(finite_nonneg(p.min_volume_m3) && p.min_volume_m3 <= p.capacity_m3) {
-            cx.err(k, &p.id, "min_volume_m3", "must be between 0 and capacity_m3");
+            cx.err(
+                k,
+                &p.id,
+                "min_volume_m3",
+                "must be between 0 and capacity_m3",
+            );
         }
         if !(finite_nonneg(p.initial_volume_m3) && p.initial_volume_m3 <= p.capacity_m3) {
-            cx.err(k, &p.id, "initial_volume_m3", "must be between 0 and capacity_m3");
+            cx.err(
+                k,
+                &p.id,
+                "initial_volume_m3",
+                "must be between 0 and capacity_m3",
+            );
         }
-        for (f, v) in [("surface_area_m2", p.surface_area_m2), ("evaporation_mm_per_day", p.evaporation_mm_per_day), ("seepage_m3_per_day", p.seepage_m3_per_day)] {
+        for (f, v) in [
+            ("surface_area_m2", p.surface_area_m2),
+            ("evaporation_mm_per_day", p.evaporation_mm_per_day),
+            ("seepage_m3_per_day", p.seepage_m3_per_day),
+        ] {
             if !finite_nonneg(v) {
                 cx.err(k, &p.id, f, format!("{v} must be ≥ 0"));
             }
@@ -458,40 +688,89 @@ pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &S
             initial_mg_per_l: initial,
             value_per_m3: p.value_per_m3.unwrap_or(DEFAULT_POND_VALUE_PER_M3),
         };
-        add(&mut cx, &mut nodes, k, &p.id, &p.name, p.location, NodeKind::Pond(data));
+        add(
+            &mut cx,
+            &mut nodes,
+            k,
+            &p.id,
+            &p.name,
+            p.location,
+            NodeKind::Pond(data),
+        );
     }
 
     for j in &model.junctions {
-        add(&mut cx, &mut nodes, "junction", &j.id, &j.name, j.location, NodeKind::Junction);
+        add(
+            &mut cx,
+            &mut nodes,
+            "junction",
+            &j.id,
+            &j.name,
+            j.location,
+            NodeKind::Junction,
+        );
     }
 
     for u in &model.users {
         let k = "user";
-        let names = ["demand_m3_per_day", "demand_series", "demand_monthly_factors", "demand_daily_factors"];
-        let demand = profile(&mut cache, &mut cx, k, &u.id, names, u.demand_m3_per_day, &u.demand_series, &u.demand_monthly_factors, &u.demand_daily_factors);
+        let names = [
+            "demand_m3_per_day",
+            "demand_series",
+            "demand_monthly_factors",
+            "demand_daily_factors",
+        ];
+        let demand = profile(
+            &mut cache,
+            &mut cx,
+            k,
+            &u.id,
+            names,
+            u.demand_m3_per_day,
+            &u.demand_series,
+            &u.demand_monthly_factors,
+            &u.demand_daily_factors,
+        );
         if u.priority == 0 {
-            cx.err(k, &u.id, "priority", "must be 1 or more (1 is served first)");
+            cx.err(
+                k,
+                &u.id,
+                "priority",
+                "must be 1 or more (1 is served first)",
+            );
         }
-        let spec = u.standard.clone().unwrap_or_else(|| u.category.default_standard().to_string());
+        let spec = u
+            .standard
+            .clone()
+            .unwrap_or_else(|| u.category.default_standard().to_string());
         let requirement = if spec.eq_ignore_ascii_case("none") {
             None
         } else {
             match standards.resolve(&spec) {
                 Ok((std, class)) => {
-                    let ctx = Context { sampling_point: Some(rewater_standards::standard::SamplingPoint::Outlet), ..Default::default() };
+                    let ctx = Context {
+                        sampling_point: Some(rewater_standards::standard::SamplingPoint::Outlet),
+                        ..Default::default()
+                    };
                     let mut bounds = Vec::new();
                     for (i, f) in factors.iter().enumerate() {
-                        let Some(sel) = std.limit_for(class, *f, &ctx) else { continue };
+                        let Some(sel) = std.limit_for(class, *f, &ctx) else {
+                            continue;
+                        };
                         let Some(lu) = sel.limit.unit else { continue };
                         let conv = |v: f64| lu.convert(v, f.info().unit.min_mass()).unwrap_or(v);
                         match sel.limit.bound {
-                            Bound::Max { value } => bounds.push((i, f64::NEG_INFINITY, conv(value))),
+                            Bound::Max { value } => {
+                                bounds.push((i, f64::NEG_INFINITY, conv(value)))
+                            }
                             Bound::Min { value } => bounds.push((i, conv(value), f64::INFINITY)),
                             Bound::Range { low, high } => bounds.push((i, conv(low), conv(high))),
                             Bound::Qualitative { .. } => {}
                         }
                     }
-                    Some(QualityRequirement { label: format!("{}:{}", std.id, std.classes[class].id), bounds })
+                    Some(QualityRequirement {
+                        label: format!("{}:{}", std.id, std.classes[class].id),
+                        bounds,
+                    })
                 }
                 Err(e) => {
                     cx.err(k, &u.id, "standard", e);
@@ -499,7 +778,9 @@ pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &S
                 }
             }
         };
-        let benefit = u.benefit_per_m3.unwrap_or_else(|| default_benefit(u.priority));
+        let benefit = u
+            .benefit_per_m3
+            .unwrap_or_else(|| default_benefit(u.priority));
         if !benefit.is_finite() {
             cx.err(k, &u.id, "benefit_per_m3", "must be a finite number");
         }
@@ -512,15 +793,34 @@ pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &S
             benefit_per_m3: benefit,
             district: u.district.clone(),
         };
-        add(&mut cx, &mut nodes, k, &u.id, &u.name, u.location, NodeKind::User(data));
+        add(
+            &mut cx,
+            &mut nodes,
+            k,
+            &u.id,
+            &u.name,
+            u.location,
+            NodeKind::User(data),
+        );
     }
 
     for r in &model.rivers {
         if !r.cost_per_m3.is_finite() {
             cx.err("river", &r.id, "cost_per_m3", "must be a finite number");
         }
-        let d = ReceivingData { river: r.river.clone(), cost_per_m3: r.cost_per_m3 };
-        add(&mut cx, &mut nodes, "river", &r.id, &r.name, r.location, NodeKind::River(d));
+        let d = ReceivingData {
+            river: r.river.clone(),
+            cost_per_m3: r.cost_per_m3,
+        };
+        add(
+            &mut cx,
+            &mut nodes,
+            "river",
+            &r.id,
+            &r.name,
+            r.location,
+            NodeKind::River(d),
+        );
     }
     for o in &model.outfalls {
         if let Some(r) = &o.river {
@@ -528,13 +828,26 @@ pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &S
                 cx.err("outfall", &o.id, "river", format!("unknown river '{r}'"));
             }
         }
-        let d = ReceivingData { river: o.river.clone(), cost_per_m3: o.cost_per_m3 };
-        add(&mut cx, &mut nodes, "outfall", &o.id, &o.name, o.location, NodeKind::Outfall(d));
+        let d = ReceivingData {
+            river: o.river.clone(),
+            cost_per_m3: o.cost_per_m3,
+        };
+        add(
+            &mut cx,
+            &mut nodes,
+            "outfall",
+            &o.id,
+            &o.name,
+            o.location,
+            NodeKind::Outfall(d),
+        );
     }
 
     let mut links = Vec::new();
     for l in &model.links {
-        let id = l.id.clone().unwrap_or_else(|| format!("{}->{}", l.from, l.to));
+        let id =
+            l.id.clone()
+                .unwrap_or_else(|| format!("{}->{}", l.from, l.to));
         let k = "link";
         let from = ids.get(&l.from).copied();
         let to = ids.get(&l.to).copied();
@@ -546,29 +859,71 @@ pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &S
         }
         if let Some(c) = l.capacity_m3_per_day {
             if !finite_nonneg(c) {
-                cx.err(k, &id, "capacity_m3_per_day", format!("{c} must be a number ≥ 0"));
+                cx.err(
+                    k,
+                    &id,
+                    "capacity_m3_per_day",
+                    format!("{c} must be a number ≥ 0"),
+                );
             }
         }
         if !l.cost_per_m3.is_finite() {
             cx.err(k, &id, "cost_per_m3", "must be a finite number");
         }
         if !(l.loss_fraction.is_finite() && (0.0..1.0).contains(&l.loss_fraction)) {
-            cx.err(k, &id, "loss_fraction", format!("{} must be in [0, 1)", l.loss_fraction));
+            cx.err(
+                k,
+                &id,
+                "loss_fraction",
+                format!("{} must be in [0, 1)", l.loss_fraction),
+            );
         }
         if let (Some(f), Some(t)) = (from, to) {
             if f == t {
                 cx.err(k, &id, "to", "a link cannot return to its own node");
             }
-            if matches!(nodes[f].kind, NodeKind::User(_) | NodeKind::River(_) | NodeKind::Outfall(_)) {
-                cx.err(k, &id, "from", format!("{} '{}' is terminal: water cannot leave it", nodes[f].kind.name(), l.from));
+            if matches!(
+                nodes[f].kind,
+                NodeKind::User(_) | NodeKind::River(_) | NodeKind::Outfall(_)
+            ) {
+                cx.err(
+                    k,
+                    &id,
+                    "from",
+                    format!(
+                        "{} '{}' is terminal: water cannot leave it",
+                        nodes[f].kind.name(),
+                        l.from
+                    ),
+                );
             }
             if matches!(nodes[t].kind, NodeKind::Plant(_)) {
-                cx.err(k, &id, "to", format!("plant '{}' takes influent from its sewershed, not from links", l.to));
+                cx.err(
+                    k,
+                    &id,
+                    "to",
+                    format!(
+                        "plant '{}' takes influent from its sewershed, not from links",
+                        l.to
+                    ),
+                );
             }
             if links.iter().any(|x: &RegionLink| x.id == id) {
-                cx.err(k, &id, "id", "link id is used twice (give the links distinct 'id's)");
+                cx.err(
+                    k,
+                    &id,
+                    "id",
+                    "link id is used twice (give the links distinct 'id's)",
+                );
             }
-            links.push(RegionLink { id, from: f, to: t, capacity_m3_per_day: l.capacity_m3_per_day, cost_per_m3: l.cost_per_m3, loss_fraction: l.loss_fraction });
+            links.push(RegionLink {
+                id,
+                from: f,
+                to: t,
+                capacity_m3_per_day: l.capacity_m3_per_day,
+                cost_per_m3: l.cost_per_m3,
+                loss_fraction: l.loss_fraction,
+            });
         }
     }
     for (i, n) in nodes.iter().enumerate() {
@@ -576,9 +931,20 @@ pub fn resolve(model: &Model, text: &str, file: &str, base: &Path, standards: &S
             warnings.push(format!("user {}: no link supplies it", n.id));
         }
     }
-    for t in [model.targets.utilisation_rate, model.targets.supply_reliability].into_iter().flatten() {
+    for t in [
+        model.targets.utilisation_rate,
+        model.targets.supply_reliability,
+    ]
+    .into_iter()
+    .flatten()
+    {
         if !(0.0..=1.0).contains(&t) {
-            cx.err("targets", "", "", format!("target {t} must be a share between 0 and 1"));
+            cx.err(
+                "targets",
+                "",
+                "",
+                format!("target {t} must be a share between 0 and 1"),
+            );
         }
     }
     if info.quality_iterations == 0 || info.quality_iterations > 50 {

@@ -23,12 +23,20 @@ enum Base {
 impl Profile {
     /// A constant value.
     pub fn constant(v: f64) -> Profile {
-        Profile { base: Base::Constant(v), monthly: None, daily: None }
+        Profile {
+            base: Base::Constant(v),
+            monthly: None,
+            daily: None,
+        }
     }
 
     /// A series as the base value.
     pub fn series(values: Arc<[f64]>) -> Profile {
-        Profile { base: Base::Series(values), monthly: None, daily: None }
+        Profile {
+            base: Base::Series(values),
+            monthly: None,
+            daily: None,
+        }
     }
 
     /// Multiplies by twelve monthly factors.
@@ -88,7 +96,12 @@ pub struct SeriesCache {
 impl SeriesCache {
     /// A cache resolving paths relative to `base_dir` for the horizon `start`, `days`.
     pub fn new(base_dir: &Path, start: Date, days: usize) -> SeriesCache {
-        SeriesCache { base_dir: base_dir.to_path_buf(), start, days, loaded: HashMap::new() }
+        SeriesCache {
+            base_dir: base_dir.to_path_buf(),
+            start,
+            days,
+            loaded: HashMap::new(),
+        }
     }
 
     /// The horizon's values of `column` in `csv` (relative to the model file).
@@ -104,23 +117,41 @@ impl SeriesCache {
     }
 
     fn read(&self, path: &Path, shown: &str, column: &str) -> Result<Vec<f64>, SeriesError> {
-        let err = |line: Option<usize>, message: String| SeriesError { file: shown.to_string(), line, message };
+        let err = |line: Option<usize>, message: String| SeriesError {
+            file: shown.to_string(),
+            line,
+            message,
+        };
         let file = std::fs::File::open(path).map_err(|e| err(None, format!("cannot open: {e}")))?;
-        let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(std::io::BufReader::new(file));
-        let headers = rdr.headers().map_err(|e| err(Some(1), e.to_string()))?.clone();
-        let date_col = headers.iter().position(|h| h.eq_ignore_ascii_case("date")).ok_or_else(|| {
-            err(Some(1), "the first row must name a 'date' column".into())
-        })?;
+        let mut rdr = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(std::io::BufReader::new(file));
+        let headers = rdr
+            .headers()
+            .map_err(|e| err(Some(1), e.to_string()))?
+            .clone();
+        let date_col = headers
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case("date"))
+            .ok_or_else(|| err(Some(1), "the first row must name a 'date' column".into()))?;
         let col = headers.iter().position(|h| h == column).ok_or_else(|| {
             let names: Vec<&str> = headers.iter().collect();
-            err(Some(1), format!("no column '{column}' (columns: {})", names.join(", ")))
+            err(
+                Some(1),
+                format!("no column '{column}' (columns: {})", names.join(", ")),
+            )
         })?;
         let mut values = vec![f64::NAN; self.days];
         let mut seen = vec![false; self.days];
         for rec in rdr.records() {
-            let rec = rec.map_err(|e| err(e.position().map(|p| p.line() as usize), e.to_string()))?;
+            let rec =
+                rec.map_err(|e| err(e.position().map(|p| p.line() as usize), e.to_string()))?;
             let line = rec.position().map(|p| p.line() as usize);
-            let d: Date = rec.get(date_col).unwrap_or("").parse().map_err(|e: rewater_standards::date::DateError| err(line, e.to_string()))?;
+            let d: Date = rec
+                .get(date_col)
+                .unwrap_or("")
+                .parse()
+                .map_err(|e: rewater_standards::date::DateError| err(line, e.to_string()))?;
             let idx = d.days_since(self.start);
             if idx < 0 || idx as usize >= self.days {
                 continue;

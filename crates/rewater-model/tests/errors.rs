@@ -10,7 +10,11 @@ fn dir(name: &str) -> PathBuf {
     d
 }
 
-fn load_text(name: &str, toml: &str, files: &[(&str, &str)]) -> Result<rewater_model::Region, ModelErrors> {
+fn load_text(
+    name: &str,
+    toml: &str,
+    files: &[(&str, &str)],
+) -> Result<rewater_model::Region, ModelErrors> {
     let d = dir(name);
     for (f, t) in files {
         std::fs::write(d.join(f), t).unwrap();
@@ -59,41 +63,84 @@ fn the_base_model_is_valid() {
 
 #[test]
 fn link_to_an_unknown_node() {
-    let m = one_error("unknown", &format!("{BASE}\n[[link]]\nfrom = \"P\"\nto = \"Lake\"\n"), &[]);
-    assert!(m.contains("model.toml:") && m.contains("link P->Lake") && m.contains("field 'to'") && m.contains("unknown node 'Lake'"), "{m}");
+    let m = one_error(
+        "unknown",
+        &format!("{BASE}\n[[link]]\nfrom = \"P\"\nto = \"Lake\"\n"),
+        &[],
+    );
+    assert!(
+        m.contains("model.toml:")
+            && m.contains("link P->Lake")
+            && m.contains("field 'to'")
+            && m.contains("unknown node 'Lake'"),
+        "{m}"
+    );
 }
 
 #[test]
 fn negative_capacity() {
-    let m = one_error("negcap", &BASE.replace("capacity_m3_per_day = 1000", "capacity_m3_per_day = -5"), &[]);
-    assert!(m.contains("model.toml:10:") && m.contains("plant P") && m.contains("field 'capacity_m3_per_day'"), "{m}");
+    let m = one_error(
+        "negcap",
+        &BASE.replace("capacity_m3_per_day = 1000", "capacity_m3_per_day = -5"),
+        &[],
+    );
+    assert!(
+        m.contains("model.toml:10:")
+            && m.contains("plant P")
+            && m.contains("field 'capacity_m3_per_day'"),
+        "{m}"
+    );
 }
 
 #[test]
 fn unit_typo_in_a_field_name() {
-    let m = one_error("typo", &BASE.replace("demand_m3_per_day = 100", "demand_m3_per_dya = 100"), &[]);
-    assert!(m.contains("model.toml:16") && m.contains("demand_m3_per_dya"), "{m}");
+    let m = one_error(
+        "typo",
+        &BASE.replace("demand_m3_per_day = 100", "demand_m3_per_dya = 100"),
+        &[],
+    );
+    assert!(
+        m.contains("model.toml:16") && m.contains("demand_m3_per_dya"),
+        "{m}"
+    );
 }
 
 #[test]
 fn missing_csv_column_and_short_series() {
     let csv = "date,flow\n2025-01-01,1\n2025-01-02,2\n2025-01-03,3\n";
-    let toml = BASE.replace("influent_m3_per_day = 800", "influent_series = { csv = \"in.csv\", column = \"influent\" }");
+    let toml = BASE.replace(
+        "influent_m3_per_day = 800",
+        "influent_series = { csv = \"in.csv\", column = \"influent\" }",
+    );
     let m = one_error("column", &toml, &[("in.csv", csv)]);
-    assert!(m.contains("plant P") && m.contains("field 'influent_series'") && m.contains("in.csv:1") && m.contains("no column 'influent'"), "{m}");
+    assert!(
+        m.contains("plant P")
+            && m.contains("field 'influent_series'")
+            && m.contains("in.csv:1")
+            && m.contains("no column 'influent'"),
+        "{m}"
+    );
 
     let short = "date,influent\n2025-01-01,1\n2025-01-02,2\n";
     let m = one_error("short", &toml, &[("in.csv", short)]);
-    assert!(m.contains("shorter than the horizon") && m.contains("2025-01-03"), "{m}");
+    assert!(
+        m.contains("shorter than the horizon") && m.contains("2025-01-03"),
+        "{m}"
+    );
 
     let bad = "date,influent\n2025-01-01,1\n2025-01-02,x\n2025-01-03,3\n";
     let m = one_error("badnum", &toml, &[("in.csv", bad)]);
-    assert!(m.contains("in.csv:3") && m.contains("'x' is not a number"), "{m}");
+    assert!(
+        m.contains("in.csv:3") && m.contains("'x' is not a number"),
+        "{m}"
+    );
 }
 
 #[test]
 fn several_problems_are_all_reported() {
-    let toml = BASE.replace("capacity_m3_per_day = 1000", "capacity_m3_per_day = -5").replace("to = \"U\"", "to = \"X\"");
+    let toml = BASE
+        .replace("capacity_m3_per_day = 1000", "capacity_m3_per_day = -5")
+        .replace("to = \"U\"", "to = \"X\"");
     let e = load_text("many", &toml, &[]).unwrap_err();
     assert_eq!(e.0.len(), 2, "{e}");
 }
@@ -101,14 +148,33 @@ fn several_problems_are_all_reported() {
 #[test]
 fn other_reference_and_value_errors() {
     let cases: &[(&str, &str, &str)] = &[
-        ("stdclass", "category = \"urban_greening\"", "category = \"urban_greening\"\nstandard = \"GB/T18920-2020:lawn\""),
+        (
+            "stdclass",
+            "category = \"urban_greening\"",
+            "category = \"urban_greening\"\nstandard = \"GB/T18920-2020:lawn\"",
+        ),
         ("factor", "factors = [\"nh3n\"]", "factors = [\"nh4\"]"),
         ("start", "start = \"2025-01-01\"", "start = \"2025-13-01\""),
         ("version", "format_version = 1", "format_version = 7"),
-        ("terminal", "from = \"P\"\nto = \"U\"", "from = \"U\"\nto = \"R\""),
-        ("monthly", "demand_m3_per_day = 100", "demand_m3_per_day = 100\ndemand_monthly_factors = [1, 2]"),
+        (
+            "terminal",
+            "from = \"P\"\nto = \"U\"",
+            "from = \"U\"\nto = \"R\"",
+        ),
+        (
+            "monthly",
+            "demand_m3_per_day = 100",
+            "demand_m3_per_day = 100\ndemand_monthly_factors = [1, 2]",
+        ),
     ];
-    let expect = ["no class 'lawn'", "unknown factor 'nh4'", "'2025-13-01' is not a date", "version 7 is not supported", "terminal", "twelve numbers"];
+    let expect = [
+        "no class 'lawn'",
+        "unknown factor 'nh4'",
+        "'2025-13-01' is not a date",
+        "version 7 is not supported",
+        "terminal",
+        "twelve numbers",
+    ];
     for ((name, from, to), want) in cases.iter().zip(expect) {
         let m = one_error(name, &BASE.replace(from, to), &[]);
         assert!(m.contains(want), "{name}: {m}");
@@ -120,14 +186,23 @@ fn json_models_are_accepted_and_round_trip() {
     let model = rewater_model::parse_model(BASE, "m.toml").unwrap();
     let json = serde_json::to_string_pretty(&model).unwrap();
     let back = rewater_model::parse_model(&json, "m.json").unwrap();
-    assert_eq!(serde_json::to_value(&model).unwrap(), serde_json::to_value(&back).unwrap());
+    assert_eq!(
+        serde_json::to_value(&model).unwrap(),
+        serde_json::to_value(&back).unwrap()
+    );
     let e = rewater_model::parse_model("{\"format_version\": 1}", "m.json").unwrap_err();
     assert!(e.to_string().contains("model"), "{e}");
 }
 
 #[test]
 fn shipped_json_schema_is_current() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schema/rewater-model.schema.json");
-    let shipped: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("schema file")).unwrap();
-    assert_eq!(shipped, rewater_model::json_schema(), "regenerate with: cargo run -p rewater-cli -- schema > schema/rewater-model.schema.json");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schema/rewater-model.schema.json");
+    let shipped: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("schema file")).unwrap();
+    assert_eq!(
+        shipped,
+        rewater_model::json_schema(),
+        "regenerate with: cargo run -p rewater-cli -- schema > schema/rewater-model.schema.json"
+    );
 }

@@ -36,7 +36,11 @@ pub enum SolveError {
     Unbalanced { total: i128 },
     /// An arc has its lower bound above its upper bound.
     #[error("arc {arc}: lower bound {lower} is above upper bound {upper}")]
-    InvalidBounds { arc: usize, lower: Value, upper: Value },
+    InvalidBounds {
+        arc: usize,
+        lower: Value,
+        upper: Value,
+    },
     /// No flow satisfies the supplies and the bounds.
     #[error("no feasible flow: supplies cannot be routed within the arc bounds")]
     Infeasible,
@@ -160,8 +164,18 @@ impl NetworkSimplex {
     ///
     /// # Panics
     /// If `from` or `to` is not a node (a programming error, not a data error).
-    pub fn add_arc(&mut self, from: usize, to: usize, lower: Value, upper: Value, cost: Value) -> usize {
-        assert!(from < self.node_count && to < self.node_count, "arc endpoint out of range");
+    pub fn add_arc(
+        &mut self,
+        from: usize,
+        to: usize,
+        lower: Value,
+        upper: Value,
+        cost: Value,
+    ) -> usize {
+        assert!(
+            from < self.node_count && to < self.node_count,
+            "arc endpoint out of range"
+        );
         // Artificial arcs follow the real ones after a solve; drop them before appending.
         self.source.truncate(self.arc_count);
         self.target.truncate(self.arc_count);
@@ -225,7 +239,9 @@ impl NetworkSimplex {
 
     /// Total cost of the last solution.
     pub fn total_cost(&self) -> i128 {
-        (0..self.arc_count).map(|a| self.cost[a] as i128 * self.flow(a) as i128).sum()
+        (0..self.arc_count)
+            .map(|a| self.cost[a] as i128 * self.flow(a) as i128)
+            .sum()
     }
 
     /// Counters of the last solve.
@@ -243,7 +259,10 @@ impl NetworkSimplex {
         self.check_data()?;
         let art_cost = self.artificial_cost()?;
         if self.has_basis {
-            self.stats = SolveStats { warm: true, ..Default::default() };
+            self.stats = SolveStats {
+                warm: true,
+                ..Default::default()
+            };
             self.warm_start(art_cost);
             match self.run_simplex() {
                 Err(SolveError::PivotLimit { .. }) => {}
@@ -282,7 +301,11 @@ impl NetworkSimplex {
         for a in 0..self.arc_count {
             let (lo, up) = (self.lower[a], self.upper[a]);
             if lo > up || lo >= INF || lo <= -INF {
-                return Err(SolveError::InvalidBounds { arc: a, lower: lo, upper: up });
+                return Err(SolveError::InvalidBounds {
+                    arc: a,
+                    lower: lo,
+                    upper: up,
+                });
             }
         }
         if self.supply.iter().any(|s| s.abs() >= INF) {
@@ -293,7 +316,11 @@ impl NetworkSimplex {
 
     /// Cost of artificial arcs: larger than the cost of any simple path of real arcs.
     fn artificial_cost(&self) -> Result<Value, SolveError> {
-        let max_cost = self.cost[..self.arc_count].iter().map(|c| c.unsigned_abs()).max().unwrap_or(0) as u128;
+        let max_cost = self.cost[..self.arc_count]
+            .iter()
+            .map(|c| c.unsigned_abs())
+            .max()
+            .unwrap_or(0) as u128;
         let m = (self.node_count as u128 + 1) * max_cost + 1;
         // Potentials are sums of at most depth (≤ nodes) artificial and real costs.
         if m * (self.node_count as u128 + 2) > (i64::MAX as u128) / 4 {
@@ -360,22 +387,22 @@ impl NetworkSimplex {
         self.pred[n] = NONE;
         self.depth[n] = 0;
         self.pi[n] = 0;
-        for v in 0..n {
+        for (v, &e) in excess.iter().enumerate().take(n) {
             let a = self.arc_count + v;
             self.cost[a] = art_cost;
             self.cap[a] = INF;
             self.state[a] = STATE_TREE;
             // Zero-excess nodes point towards the root: the initial tree is strongly feasible.
-            if excess[v] >= 0 {
+            if e >= 0 {
                 self.source[a] = v as u32;
                 self.target[a] = root;
-                self.flow[a] = excess[v];
+                self.flow[a] = e;
                 self.pred_up[v] = true;
                 self.pi[v] = -art_cost;
             } else {
                 self.source[a] = root;
                 self.target[a] = v as u32;
-                self.flow[a] = -excess[v];
+                self.flow[a] = -e;
                 self.pred_up[v] = false;
                 self.pi[v] = art_cost;
             }
@@ -445,7 +472,11 @@ impl NetworkSimplex {
             }
             // Out of bounds: the arc goes to the violated bound and v hangs from the root.
             self.stats.repaired_arcs += 1;
-            let (f, st) = if needed < 0 { (0, STATE_LOWER) } else { (self.cap[a], STATE_UPPER) };
+            let (f, st) = if needed < 0 {
+                (0, STATE_LOWER)
+            } else {
+                (self.cap[a], STATE_UPPER)
+            };
             self.flow[a] = f;
             self.state[a] = st;
             let through = if self.pred_up[vi] { f } else { -f };
@@ -514,7 +545,11 @@ impl NetworkSimplex {
         let a = self.pred[vi] as usize;
         self.depth[vi] = self.depth[p] + 1;
         // Tree arcs have zero reduced cost: pi[target] = pi[source] + cost.
-        self.pi[vi] = if self.pred_up[vi] { self.pi[p] - self.cost[a] } else { self.pi[p] + self.cost[a] };
+        self.pi[vi] = if self.pred_up[vi] {
+            self.pi[p] - self.cost[a]
+        } else {
+            self.pi[p] + self.cost[a]
+        };
     }
 
     fn detach(&mut self, v: u32) {
@@ -559,7 +594,8 @@ impl NetworkSimplex {
         for _ in 0..total {
             let st = self.state[e];
             if st != STATE_TREE {
-                let rc = self.cost[e] + self.pi[self.source[e] as usize] - self.pi[self.target[e] as usize];
+                let rc = self.cost[e] + self.pi[self.source[e] as usize]
+                    - self.pi[self.target[e] as usize];
                 let c = st as Value * rc;
                 if c < min {
                     min = c;
@@ -628,7 +664,11 @@ impl NetworkSimplex {
             let wi = w as usize;
             let e = self.pred[wi] as usize;
             // Flow runs from the join down to `first`: down-arcs gain, up-arcs lose.
-            let d = if self.pred_up[wi] { self.flow[e] } else { residual(self.cap[e], self.flow[e]) };
+            let d = if self.pred_up[wi] {
+                self.flow[e]
+            } else {
+                residual(self.cap[e], self.flow[e])
+            };
             if d < delta {
                 delta = d;
                 u_out = w;
@@ -640,7 +680,11 @@ impl NetworkSimplex {
         while w != join {
             let wi = w as usize;
             let e = self.pred[wi] as usize;
-            let d = if self.pred_up[wi] { residual(self.cap[e], self.flow[e]) } else { self.flow[e] };
+            let d = if self.pred_up[wi] {
+                residual(self.cap[e], self.flow[e])
+            } else {
+                self.flow[e]
+            };
             if d <= delta {
                 delta = d;
                 u_out = w;
@@ -676,9 +720,17 @@ impl NetworkSimplex {
             self.state[in_arc] = -self.state[in_arc];
             return Ok(());
         }
-        let (u_in, v_in) = if result == 1 { (first, second) } else { (second, first) };
+        let (u_in, v_in) = if result == 1 {
+            (first, second)
+        } else {
+            (second, first)
+        };
         let out_arc = self.pred[u_out as usize] as usize;
-        self.state[out_arc] = if self.flow[out_arc] == 0 { STATE_LOWER } else { STATE_UPPER };
+        self.state[out_arc] = if self.flow[out_arc] == 0 {
+            STATE_LOWER
+        } else {
+            STATE_UPPER
+        };
         self.state[in_arc] = STATE_TREE;
         self.rehang(u_in, v_in, u_out, in_arc);
         Ok(())

@@ -5,7 +5,10 @@ fn check_feasible(ns: &NetworkSimplex) {
     for a in 0..ns.arc_count() {
         let f = ns.flow(a);
         let (lo, up) = ns.bounds(a);
-        assert!(f >= lo && (up >= INF || f <= up), "arc {a}: flow {f} outside [{lo}, {up}]");
+        assert!(
+            f >= lo && (up >= INF || f <= up),
+            "arc {a}: flow {f} outside [{lo}, {up}]"
+        );
         let (s, t) = ns.endpoints(a);
         balance[s] += f as i128;
         balance[t] -= f as i128;
@@ -32,7 +35,10 @@ fn transport_problem_matches_hand_optimum() {
     check_feasible(&ns);
     // t0 needs 6: 4 from s0 (cost 1), 2 from s1 (cost 4). t1 needs 3: s0 has 1 left (cost 3),
     // s1 has 2 left (cost 2). Total 4 + 8 + 3 + 4 = 19.
-    assert_eq!((ns.flow(a00), ns.flow(a10), ns.flow(a01), ns.flow(a11)), (4, 2, 1, 2));
+    assert_eq!(
+        (ns.flow(a00), ns.flow(a10), ns.flow(a01), ns.flow(a11)),
+        (4, 2, 1, 2)
+    );
     assert_eq!(ns.total_cost(), 19);
 }
 
@@ -48,7 +54,10 @@ fn lower_bounds_are_honoured() {
     ns.set_supply(2, -7);
     ns.solve().unwrap();
     check_feasible(&ns);
-    assert_eq!((ns.flow(chain1), ns.flow(chain2), ns.flow(bypass)), (3, 3, 4));
+    assert_eq!(
+        (ns.flow(chain1), ns.flow(chain2), ns.flow(bypass)),
+        (3, 3, 4)
+    );
     assert_eq!(ns.total_cost(), 3 * 10 + 4);
 }
 
@@ -92,7 +101,14 @@ fn infeasible_unbalanced_and_unbounded_are_reported() {
 
     let mut ns = NetworkSimplex::new(2);
     let a = ns.add_arc(0, 1, 5, 2, 0);
-    assert_eq!(ns.solve(), Err(SolveError::InvalidBounds { arc: a, lower: 5, upper: 2 }));
+    assert_eq!(
+        ns.solve(),
+        Err(SolveError::InvalidBounds {
+            arc: a,
+            lower: 5,
+            upper: 2
+        })
+    );
 }
 
 #[test]

@@ -41,18 +41,20 @@ fn lp_solve(ns: &NetworkSimplex) -> Outcome {
         .collect();
     for v in 0..ns.node_count() {
         let mut terms = Vec::new();
-        for a in 0..ns.arc_count() {
+        for (a, var) in vars.iter().enumerate() {
             let (s, t) = ns.endpoints(a);
             if s == v && t != v {
-                terms.push((vars[a], 1.0));
+                terms.push((*var, 1.0));
             } else if t == v && s != v {
-                terms.push((vars[a], -1.0));
+                terms.push((*var, -1.0));
             }
         }
         p.add_constraint(terms.as_slice(), ComparisonOp::Eq, ns.supply(v) as f64);
     }
     match p.solve() {
-        Ok(outcome) => Outcome::Optimal(outcome.into_solution().expect("no time limit").objective()),
+        Ok(outcome) => {
+            Outcome::Optimal(outcome.into_solution().expect("no time limit").objective())
+        }
         Err(microlp::Error::Infeasible) => Outcome::Infeasible,
         Err(microlp::Error::Unbounded) => Outcome::Unbounded,
         Err(e) => panic!("LP failed: {e}"),
@@ -114,11 +116,17 @@ fn assert_agree(ns: &mut NetworkSimplex, case: &str) {
     let ours = ns_outcome(ns);
     match (&ours, &lp) {
         (Outcome::Optimal(a), Outcome::Optimal(b)) => {
-            assert!((a - b).abs() <= 1e-6 * (1.0 + b.abs()), "{case}: ours {a} vs LP {b}")
+            assert!(
+                (a - b).abs() <= 1e-6 * (1.0 + b.abs()),
+                "{case}: ours {a} vs LP {b}"
+            )
         }
         // With no feasible flow and an unbounded cycle, either answer describes the problem.
         (Outcome::Unbounded, Outcome::Infeasible) | (Outcome::Infeasible, Outcome::Unbounded) => {
-            assert!(has_unbounded_negative_cycle(ns), "{case}: {ours:?} vs LP {lp:?}")
+            assert!(
+                has_unbounded_negative_cycle(ns),
+                "{case}: {ours:?} vs LP {lp:?}"
+            )
         }
         _ => assert_eq!(ours, lp, "{case}"),
     }
@@ -143,7 +151,11 @@ fn random_network(rng: &mut Rng, allow_negative_infinite: bool) -> NetworkSimple
             lower + rng.range(0, 25)
         };
         // Few distinct costs make many ties (degenerate pivots).
-        let mut cost = if rng.chance(50) { rng.range(-3, 3) } else { rng.range(-50, 80) };
+        let mut cost = if rng.chance(50) {
+            rng.range(-3, 3)
+        } else {
+            rng.range(-50, 80)
+        };
         if upper >= INF && cost < 0 && !allow_negative_infinite {
             cost = -cost;
         }
@@ -157,7 +169,11 @@ fn random_supplies(rng: &mut Rng, ns: &mut NetworkSimplex) {
     let n = ns.node_count();
     let mut total = 0;
     for v in 0..n - 1 {
-        let s = if rng.chance(40) { 0 } else { rng.range(-20, 20) };
+        let s = if rng.chance(40) {
+            0
+        } else {
+            rng.range(-20, 20)
+        };
         ns.set_supply(v, s);
         total += s;
     }
@@ -187,7 +203,11 @@ fn warm_starts_agree_with_lp_as_data_change() {
             for a in 0..ns.arc_count() {
                 if rng.chance(25) {
                     let (lo, up) = ns.bounds(a);
-                    let new_up = if up >= INF { INF } else { lo + rng.range(0, 25) };
+                    let new_up = if up >= INF {
+                        INF
+                    } else {
+                        lo + rng.range(0, 25)
+                    };
                     ns.set_bounds(a, lo, new_up);
                 }
                 if rng.chance(10) {

@@ -66,7 +66,12 @@ pub struct ComplianceReport {
 
 /// Computes the compliance report. `base` gives what the series does not (water body, plant
 /// construction date); each day's date and mean water temperature (w01010) are added to it.
-pub fn comply(std: &Standard, class: usize, series: &[TimedReading], base: &Context) -> Result<ComplianceReport, UnitError> {
+pub fn comply(
+    std: &Standard,
+    class: usize,
+    series: &[TimedReading],
+    base: &Context,
+) -> Result<ComplianceReport, UnitError> {
     let mut excluded = BTreeMap::new();
     // (factor, date) -> valid readings
     let mut by_day: BTreeMap<(Factor, Date), Vec<Reading>> = BTreeMap::new();
@@ -82,7 +87,10 @@ pub fn comply(std: &Standard, class: usize, series: &[TimedReading], base: &Cont
             t.0 += r.reading.value;
             t.1 += 1;
         }
-        by_day.entry((r.reading.factor, r.date)).or_default().push(r.reading);
+        by_day
+            .entry((r.reading.factor, r.date))
+            .or_default()
+            .push(r.reading);
     }
     let mut factors: Vec<Factor> = by_day.keys().map(|(f, _)| *f).collect();
     factors.dedup();
@@ -99,8 +107,12 @@ pub fn comply(std: &Standard, class: usize, series: &[TimedReading], base: &Cont
             if let Some((sum, n)) = temps.get(date) {
                 ctx.water_temp_c = Some(sum / *n as f64);
             }
-            let Some(sel) = std.limit_for(class, f, &ctx) else { continue };
-            let Some(limit_unit) = sel.limit.unit else { continue };
+            let Some(sel) = std.limit_for(class, f, &ctx) else {
+                continue;
+            };
+            let Some(limit_unit) = sel.limit.unit else {
+                continue;
+            };
             uses_unverified |= sel.limit.confidence == crate::standard::Confidence::Unverified;
             let entry = fc.get_or_insert_with(|| FactorCompliance {
                 factor: f,
@@ -117,19 +129,28 @@ pub fn comply(std: &Standard, class: usize, series: &[TimedReading], base: &Cont
             });
             entry.limit_assumed |= sel.assumed;
             // Candidate values for the day in the limit's unit.
-            let values: Vec<f64> =
-                readings.iter().map(|r| r.unit.convert(r.value, limit_unit)).collect::<Result<_, _>>()?;
+            let values: Vec<f64> = readings
+                .iter()
+                .map(|r| r.unit.convert(r.value, limit_unit))
+                .collect::<Result<_, _>>()?;
             let candidates: Vec<f64> = match (std.averaging, &sel.limit.bound) {
                 (_, Bound::Range { .. }) => vec![min(&values), max(&values)],
-                (Averaging::DailyMean, _) if limit_unit.kind() == Kind::Organisms => vec![geometric_mean(&values)],
+                (Averaging::DailyMean, _) if limit_unit.kind() == Kind::Organisms => {
+                    vec![geometric_mean(&values)]
+                }
                 (Averaging::DailyMean, _) => vec![values.iter().sum::<f64>() / values.len() as f64],
                 (Averaging::Sample, _) => values,
             };
             let mut day_fails = false;
             for v in candidates {
-                let verdict = judge(sel.limit, v, limit_unit)?.map(|x| x.meets).unwrap_or(true);
+                let verdict = judge(sel.limit, v, limit_unit)?
+                    .map(|x| x.meets)
+                    .unwrap_or(true);
                 day_fails |= !verdict;
-                if entry.worst_value.is_none_or(|w| worse(&sel.limit.bound, v, w)) {
+                if entry
+                    .worst_value
+                    .is_none_or(|w| worse(&sel.limit.bound, v, w))
+                {
                     entry.worst_value = Some(v);
                     entry.worst_date = Some(*date);
                 }
@@ -138,15 +159,20 @@ pub fn comply(std: &Standard, class: usize, series: &[TimedReading], base: &Cont
             if day_fails {
                 entry.exceedance_days += 1;
                 entry.exceedance_dates.push(*date);
-                run = if last_exceed.is_some_and(|d| date.days_since(d) == 1) { run + 1 } else { 1 };
+                run = if last_exceed.is_some_and(|d| date.days_since(d) == 1) {
+                    run + 1
+                } else {
+                    1
+                };
                 last_exceed = Some(*date);
                 entry.longest_exceedance_run_days = entry.longest_exceedance_run_days.max(run);
             }
         }
         match fc {
             Some(mut c) => {
-                c.compliance_rate = (c.days_with_data > 0)
-                    .then(|| (c.days_with_data - c.exceedance_days) as f64 / c.days_with_data as f64);
+                c.compliance_rate = (c.days_with_data > 0).then(|| {
+                    (c.days_with_data - c.exceedance_days) as f64 / c.days_with_data as f64
+                });
                 out.push(c);
             }
             None => without_limit.push(f),
@@ -186,7 +212,15 @@ fn worse(bound: &Bound, a: f64, b: f64) -> bool {
         Bound::Max { .. } | Bound::Qualitative { .. } => a > b,
         Bound::Min { .. } => a < b,
         Bound::Range { low, high } => {
-            let dist = |x: f64| if x < *low { low - x } else if x > *high { x - high } else { 0.0 };
+            let dist = |x: f64| {
+                if x < *low {
+                    low - x
+                } else if x > *high {
+                    x - high
+                } else {
+                    0.0
+                }
+            };
             dist(a) > dist(b)
         }
     }

@@ -87,7 +87,11 @@ impl FromStr for Date {
         let err = || DateError(s.to_string());
         let t = s.trim();
         let mut parts = t.splitn(3, '-');
-        let (y, m, d) = (parts.next().ok_or_else(err)?, parts.next().ok_or_else(err)?, parts.next().ok_or_else(err)?);
+        let (y, m, d) = (
+            parts.next().ok_or_else(err)?,
+            parts.next().ok_or_else(err)?,
+            parts.next().ok_or_else(err)?,
+        );
         if y.len() != 4 || m.len() != 2 || d.len() != 2 {
             return Err(err());
         }
@@ -137,6 +141,13 @@ mod tests {
         assert_eq!("2024-02-29".parse::<Date>().map(|d| d.ordinal()), Ok(60));
         assert!("2023-02-29".parse::<Date>().is_err());
         assert!("2023-2-1".parse::<Date>().is_err());
-        assert_eq!("2025-12-31".parse::<Date>().unwrap().add_days(1).to_string(), "2026-01-01");
+        assert_eq!(
+            "2025-12-31"
+                .parse::<Date>()
+                .unwrap()
+                .add_days(1)
+                .to_string(),
+            "2026-01-01"
+        );
     }
 }

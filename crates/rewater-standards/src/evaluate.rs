@@ -21,8 +21,14 @@ pub enum ReadingError {
     Negative { factor: Factor, value: f64 },
     #[error("{factor}: pH {value} is outside 0–14")]
     PhOutOfRange { factor: Factor, value: f64 },
-    #[error("{factor}: unit {unit} does not measure this factor (expected a unit like {expected})")]
-    WrongUnit { factor: Factor, unit: Unit, expected: Unit },
+    #[error(
+        "{factor}: unit {unit} does not measure this factor (expected a unit like {expected})"
+    )]
+    WrongUnit {
+        factor: Factor,
+        unit: Unit,
+        expected: Unit,
+    },
 }
 
 impl Reading {
@@ -36,7 +42,11 @@ impl Reading {
         let colour = matches!(unit.kind(), Kind::ColourPtCo | Kind::ColourDilution)
             && matches!(expected.kind(), Kind::ColourPtCo | Kind::ColourDilution);
         if unit.kind() != expected.kind() && !colour {
-            return Err(ReadingError::WrongUnit { factor, unit, expected });
+            return Err(ReadingError::WrongUnit {
+                factor,
+                unit,
+                expected,
+            });
         }
         if value < 0.0 && !factor.may_be_negative() {
             return Err(ReadingError::Negative { factor, value });
@@ -44,7 +54,11 @@ impl Reading {
         if unit == Unit::Ph && !(0.0..=14.0).contains(&value) {
             return Err(ReadingError::PhOutOfRange { factor, value });
         }
-        Ok(Reading { factor, value, unit })
+        Ok(Reading {
+            factor,
+            value,
+            unit,
+        })
     }
 }
 
@@ -60,7 +74,9 @@ pub struct Verdict {
 
 /// Compares a value with a limit, converting units where that is meaningful.
 pub fn judge(limit: &Limit, value: f64, unit: Unit) -> Result<Option<Verdict>, UnitError> {
-    let Some(lu) = limit.unit else { return Ok(None) };
+    let Some(lu) = limit.unit else {
+        return Ok(None);
+    };
     let v = unit.convert(value, lu)?;
     let (meets, multiple) = match limit.bound {
         Bound::Max { value: l } => (v <= l, (v > l && l > 0.0).then(|| v / l - 1.0)),
@@ -68,7 +84,11 @@ pub fn judge(limit: &Limit, value: f64, unit: Unit) -> Result<Option<Verdict>, U
         Bound::Range { low, high } => (v >= low && v <= high, None),
         Bound::Qualitative { .. } => return Ok(None),
     };
-    Ok(Some(Verdict { meets, exceedance_multiple: multiple, value_in_limit_unit: v }))
+    Ok(Some(Verdict {
+        meets,
+        exceedance_multiple: multiple,
+        value_in_limit_unit: v,
+    }))
 }
 
 /// One factor's result in a sample check.
@@ -100,11 +120,20 @@ pub struct SampleCheck {
 }
 
 /// Checks readings against one class of a standard. Factors without a limit are ignored.
-pub fn check_sample(std: &Standard, class: usize, readings: &[Reading], ctx: &Context) -> Result<SampleCheck, UnitError> {
+pub fn check_sample(
+    std: &Standard,
+    class: usize,
+    readings: &[Reading],
+    ctx: &Context,
+) -> Result<SampleCheck, UnitError> {
     let mut factors = Vec::new();
     for r in readings {
-        let Some(sel) = std.limit_for(class, r.factor, ctx) else { continue };
-        let Some(v) = judge(sel.limit, r.value, r.unit)? else { continue };
+        let Some(sel) = std.limit_for(class, r.factor, ctx) else {
+            continue;
+        };
+        let Some(v) = judge(sel.limit, r.value, r.unit)? else {
+            continue;
+        };
         factors.push(FactorCheck {
             factor: r.factor,
             value: r.value,
@@ -130,7 +159,9 @@ pub fn check_sample(std: &Standard, class: usize, readings: &[Reading], ctx: &Co
         standard: std.id.clone(),
         class: std.classes[class].id.clone(),
         meets: factors.iter().all(|f| f.meets),
-        uses_unverified: factors.iter().any(|f| f.confidence == Confidence::Unverified),
+        uses_unverified: factors
+            .iter()
+            .any(|f| f.confidence == Confidence::Unverified),
         factors,
         not_measured,
     })
@@ -199,12 +230,26 @@ pub enum ClassifyError {
 /// GB 3838-2002 single-factor evaluation: each factor gets the best class whose limit it meets
 /// (a value equal to a limit meets it); the sample gets the worst factor class; beyond the last
 /// class it is "worse than" (劣V).
-pub fn classify(std: &Standard, readings: &[Reading], ctx: &Context, opts: &ClassifyOptions) -> Result<Classification, ClassifyError> {
+pub fn classify(
+    std: &Standard,
+    readings: &[Reading],
+    ctx: &Context,
+    opts: &ClassifyOptions,
+) -> Result<Classification, ClassifyError> {
     if std.kind != StandardKind::Classification {
         return Err(ClassifyError::NotClassification(std.id.clone()));
     }
-    let worse_label = std.worse_than_last.clone().unwrap_or_else(|| format!("worse than {}", std.classes.last().map(|c| c.id.as_str()).unwrap_or("")));
-    let target = opts.target_class.or_else(|| std.default_target_class.as_deref().and_then(|t| std.class_index(t)));
+    let worse_label = std.worse_than_last.clone().unwrap_or_else(|| {
+        format!(
+            "worse than {}",
+            std.classes.last().map(|c| c.id.as_str()).unwrap_or("")
+        )
+    });
+    let target = opts.target_class.or_else(|| {
+        std.default_target_class
+            .as_deref()
+            .and_then(|t| std.class_index(t))
+    });
     let in_set = |f: Factor| {
         if opts.exclude.contains(&f) {
             return false;
@@ -212,7 +257,11 @@ pub fn classify(std: &Standard, readings: &[Reading], ctx: &Context, opts: &Clas
         if let Some(only) = &opts.only {
             return only.contains(&f);
         }
-        opts.include.contains(&f) || std.default_evaluated.as_ref().is_none_or(|d| d.contains(&f))
+        opts.include.contains(&f)
+            || std
+                .default_evaluated
+                .as_ref()
+                .is_none_or(|d| d.contains(&f))
     };
     let mut factors = Vec::new();
     let mut not_evaluated = Vec::new();
@@ -226,8 +275,14 @@ pub fn classify(std: &Standard, readings: &[Reading], ctx: &Context, opts: &Clas
         let mut assumed_any = false;
         let mut confidence = Confidence::High;
         for c in 0..std.classes.len() {
-            let Some(sel) = std.limit_for(c, r.factor, ctx) else { continue };
-            let verdict = judge(sel.limit, r.value, r.unit).map_err(|error| ClassifyError::Unit { factor: r.factor, error })?;
+            let Some(sel) = std.limit_for(c, r.factor, ctx) else {
+                continue;
+            };
+            let verdict =
+                judge(sel.limit, r.value, r.unit).map_err(|error| ClassifyError::Unit {
+                    factor: r.factor,
+                    error,
+                })?;
             let Some(v) = verdict else { continue };
             any_limit = true;
             assumed_any |= sel.assumed;
@@ -238,21 +293,29 @@ pub fn classify(std: &Standard, readings: &[Reading], ctx: &Context, opts: &Clas
             }
         }
         if !any_limit {
-            not_evaluated.push((r.factor, "the standard sets no limit for it here (e.g. TN for a river)"));
+            not_evaluated.push((
+                r.factor,
+                "the standard sets no limit for it here (e.g. TN for a river)",
+            ));
             continue;
         }
         let (class, assumed, confidence) = result.unwrap_or((None, assumed_any, confidence));
         let exceedance_multiple = target.and_then(|t| {
             let sel = std.limit_for(t, r.factor, ctx)?;
             matches!(sel.limit.bound, Bound::Max { .. }).then_some(())?;
-            judge(sel.limit, r.value, r.unit).ok().flatten()?.exceedance_multiple
+            judge(sel.limit, r.value, r.unit)
+                .ok()
+                .flatten()?
+                .exceedance_multiple
         });
         factors.push(FactorClass {
             factor: r.factor,
             value: r.value,
             unit: r.unit,
             class,
-            label: class.map(|c| std.classes[c].id.clone()).unwrap_or_else(|| worse_label.clone()),
+            label: class
+                .map(|c| std.classes[c].id.clone())
+                .unwrap_or_else(|| worse_label.clone()),
             exceedance_multiple,
             assumed,
             confidence,
@@ -263,21 +326,39 @@ pub fn classify(std: &Standard, readings: &[Reading], ctx: &Context, opts: &Clas
     }
     // None (worse than last) ranks after every class.
     let rank = |c: Option<usize>| c.unwrap_or(usize::MAX);
-    let worst = factors.iter().map(|f| f.class).max_by_key(|c| rank(*c)).flatten();
+    let worst = factors
+        .iter()
+        .map(|f| f.class)
+        .max_by_key(|c| rank(*c))
+        .flatten();
     let worst_rank = factors.iter().map(|f| rank(f.class)).max().unwrap_or(0);
-    let limiting = factors.iter().filter(|f| rank(f.class) == worst_rank).map(|f| f.factor).collect();
+    let limiting = factors
+        .iter()
+        .filter(|f| rank(f.class) == worst_rank)
+        .map(|f| f.factor)
+        .collect();
     let (quality_zh, quality_en) = match worst {
-        Some(c) => (std.classes[c].quality_zh.clone(), std.classes[c].quality_en.clone()),
-        None => (std.worse_than_last_quality_zh.clone(), std.worse_than_last_quality_en.clone()),
+        Some(c) => (
+            std.classes[c].quality_zh.clone(),
+            std.classes[c].quality_en.clone(),
+        ),
+        None => (
+            std.worse_than_last_quality_zh.clone(),
+            std.worse_than_last_quality_en.clone(),
+        ),
     };
     Ok(Classification {
         standard: std.id.clone(),
         class: worst,
-        label: worst.map(|c| std.classes[c].id.clone()).unwrap_or(worse_label),
+        label: worst
+            .map(|c| std.classes[c].id.clone())
+            .unwrap_or(worse_label),
         quality_zh,
         quality_en,
         limiting,
-        uses_unverified: factors.iter().any(|f| f.confidence == Confidence::Unverified),
+        uses_unverified: factors
+            .iter()
+            .any(|f| f.confidence == Confidence::Unverified),
         factors,
         not_evaluated,
         target_class: target.map(|t| std.classes[t].id.clone()),

@@ -38,7 +38,10 @@ pub fn parse_factor_header(h: &str) -> Result<(Factor, Unit), String> {
     let (name, unit) = match h.find(['[', '(']) {
         Some(i) => {
             let close = if h[i..].starts_with('[') { ']' } else { ')' };
-            let u = h[i + 1..].trim_end().strip_suffix(close).ok_or_else(|| format!("'{h}': unclosed unit"))?;
+            let u = h[i + 1..]
+                .trim_end()
+                .strip_suffix(close)
+                .ok_or_else(|| format!("'{h}': unclosed unit"))?;
             (&h[..i], Some(u))
         }
         None => (h, None),
@@ -60,7 +63,14 @@ pub fn parse_factor_header(h: &str) -> Result<(Factor, Unit), String> {
     Ok((factor, unit))
 }
 
-const CONTEXT_COLUMNS: &[&str] = &["id", "date", "water_body", "water_temp_c", "plant_built", "sampling_point"];
+const CONTEXT_COLUMNS: &[&str] = &[
+    "id",
+    "date",
+    "water_body",
+    "water_temp_c",
+    "plant_built",
+    "sampling_point",
+];
 
 fn parse_context_field(ctx: &mut Context, col: &str, value: &str) -> Result<(), String> {
     match col {
@@ -77,11 +87,17 @@ fn parse_context_field(ctx: &mut Context, col: &str, value: &str) -> Result<(), 
             ctx.sampling_point = Some(match value {
                 "outlet" => SamplingPoint::Outlet,
                 "network_end" => SamplingPoint::NetworkEnd,
-                _ => return Err(format!("sampling_point '{value}' must be outlet or network_end")),
+                _ => {
+                    return Err(format!(
+                        "sampling_point '{value}' must be outlet or network_end"
+                    ))
+                }
             })
         }
         "water_temp_c" => {
-            let t: f64 = value.parse().map_err(|_| format!("'{value}' is not a number"))?;
+            let t: f64 = value
+                .parse()
+                .map_err(|_| format!("'{value}' is not a number"))?;
             ctx.water_temp_c = Some(t);
         }
         _ => {}
@@ -90,7 +106,10 @@ fn parse_context_field(ctx: &mut Context, col: &str, value: &str) -> Result<(), 
 }
 
 fn parse_number(s: &str) -> Result<f64, String> {
-    let v: f64 = s.trim().parse().map_err(|_| format!("'{s}' is not a number"))?;
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number"))?;
     if v.is_finite() {
         Ok(v)
     } else {
@@ -109,8 +128,14 @@ pub fn samples_from_csv<R: Read>(input: R, source_name: &str) -> Result<Vec<Samp
         column: column.map(str::to_string),
         message,
     };
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(input);
-    let headers = rdr.headers().map_err(|e| err(1, None, e.to_string()))?.clone();
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(input);
+    let headers = rdr
+        .headers()
+        .map_err(|e| err(1, None, e.to_string()))?
+        .clone();
     let mut columns = Vec::new();
     for h in headers.iter() {
         let key = h.trim().to_ascii_lowercase();
@@ -121,7 +146,11 @@ pub fn samples_from_csv<R: Read>(input: R, source_name: &str) -> Result<Vec<Samp
         }
     }
     if !columns.iter().any(|c| c.is_ok()) {
-        return Err(err(1, None, "no factor columns (e.g. cod, nh3n, tp[mg/L])".into()));
+        return Err(err(
+            1,
+            None,
+            "no factor columns (e.g. cod, nh3n, tp[mg/L])".into(),
+        ));
     }
     let mut out = Vec::new();
     for rec in rdr.records() {
@@ -130,7 +159,12 @@ pub fn samples_from_csv<R: Read>(input: R, source_name: &str) -> Result<Vec<Samp
             err(line, None, e.to_string())
         })?;
         let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
-        let mut sample = Sample { id: format!("line {line}"), readings: Vec::new(), context: Context::default(), line };
+        let mut sample = Sample {
+            id: format!("line {line}"),
+            readings: Vec::new(),
+            context: Context::default(),
+            line,
+        };
         for (i, cell) in rec.iter().enumerate() {
             if cell.is_empty() {
                 continue;
@@ -138,10 +172,12 @@ pub fn samples_from_csv<R: Read>(input: R, source_name: &str) -> Result<Vec<Samp
             let h = &headers[i];
             match &columns[i] {
                 Err(key) if key == "id" => sample.id = cell.to_string(),
-                Err(key) => parse_context_field(&mut sample.context, key, cell).map_err(|m| err(line, Some(h), m))?,
+                Err(key) => parse_context_field(&mut sample.context, key, cell)
+                    .map_err(|m| err(line, Some(h), m))?,
                 Ok((factor, unit)) => {
                     let v = parse_number(cell).map_err(|m| err(line, Some(h), m))?;
-                    let r = Reading::new(*factor, v, *unit).map_err(|e| err(line, Some(h), e.to_string()))?;
+                    let r = Reading::new(*factor, v, *unit)
+                        .map_err(|e| err(line, Some(h), e.to_string()))?;
                     if factor.code() == "w01010" && sample.context.water_temp_c.is_none() {
                         sample.context.water_temp_c = Some(v);
                     }
@@ -165,7 +201,8 @@ pub fn samples_from_json(text: &str, source_name: &str) -> Result<Vec<Sample>, I
     };
     let trimmed = text.trim_start();
     let items: Vec<(usize, serde_json::Value)> = if trimmed.starts_with('[') {
-        let v: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|e| err(e.line(), None, e.to_string()))?;
+        let v: Vec<serde_json::Value> =
+            serde_json::from_str(text).map_err(|e| err(e.line(), None, e.to_string()))?;
         v.into_iter().enumerate().map(|(i, v)| (i + 1, v)).collect()
     } else {
         let mut items = Vec::new();
@@ -180,8 +217,15 @@ pub fn samples_from_json(text: &str, source_name: &str) -> Result<Vec<Sample>, I
     };
     let mut out = Vec::new();
     for (line, item) in items {
-        let obj = item.as_object().ok_or_else(|| err(line, None, "a sample must be a JSON object".into()))?;
-        let mut sample = Sample { id: format!("sample {line}"), readings: Vec::new(), context: Context::default(), line };
+        let obj = item
+            .as_object()
+            .ok_or_else(|| err(line, None, "a sample must be a JSON object".into()))?;
+        let mut sample = Sample {
+            id: format!("sample {line}"),
+            readings: Vec::new(),
+            context: Context::default(),
+            line,
+        };
         for (k, v) in obj {
             match k.as_str() {
                 "id" => sample.id = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()),
@@ -227,47 +271,84 @@ pub fn samples_from_json(text: &str, source_name: &str) -> Result<Vec<Sample>, I
 
 /// Reads a long-format series: columns `time` (YYYY-MM-DD with an optional time after a space
 /// or `T`), `factor`, `value`, and optional `unit` and `flag` (HJ 212 data flag, default N).
-pub fn series_from_csv<R: Read>(input: R, source_name: &str) -> Result<Vec<TimedReading>, InputError> {
+pub fn series_from_csv<R: Read>(
+    input: R,
+    source_name: &str,
+) -> Result<Vec<TimedReading>, InputError> {
     let err = |line: usize, column: Option<&str>, message: String| InputError {
         source_name: source_name.to_string(),
         line,
         column: column.map(str::to_string),
         message,
     };
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(input);
-    let headers = rdr.headers().map_err(|e| err(1, None, e.to_string()))?.clone();
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let headers = rdr
+        .headers()
+        .map_err(|e| err(1, None, e.to_string()))?
+        .clone();
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let (Some(c_time), Some(c_factor), Some(c_value)) = (col("time"), col("factor"), col("value")) else {
-        return Err(err(1, None, "the header needs columns time, factor, value (and optionally unit, flag)".into()));
+    let (Some(c_time), Some(c_factor), Some(c_value)) = (col("time"), col("factor"), col("value"))
+    else {
+        return Err(err(
+            1,
+            None,
+            "the header needs columns time, factor, value (and optionally unit, flag)".into(),
+        ));
     };
     let (c_unit, c_flag) = (col("unit"), col("flag"));
     let mut out = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| err(e.position().map(|p| p.line() as usize).unwrap_or(0), None, e.to_string()))?;
+        let rec = rec.map_err(|e| {
+            err(
+                e.position().map(|p| p.line() as usize).unwrap_or(0),
+                None,
+                e.to_string(),
+            )
+        })?;
         let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
         let cell = |c: usize| rec.get(c).unwrap_or("");
         let t = cell(c_time);
         let day = t.get(..10).unwrap_or(t);
-        let date: Date = day.parse().map_err(|e: crate::date::DateError| err(line, Some("time"), e.to_string()))?;
+        let date: Date = day
+            .parse()
+            .map_err(|e: crate::date::DateError| err(line, Some("time"), e.to_string()))?;
         let header = match c_unit.map(cell).filter(|u| !u.is_empty()) {
             Some(u) => format!("{}[{u}]", cell(c_factor)),
             None => cell(c_factor).to_string(),
         };
-        let (factor, unit) = parse_factor_header(&header).map_err(|m| err(line, Some("factor"), m))?;
+        let (factor, unit) =
+            parse_factor_header(&header).map_err(|m| err(line, Some("factor"), m))?;
         let value = parse_number(cell(c_value)).map_err(|m| err(line, Some("value"), m))?;
         let flag = match c_flag.map(cell).unwrap_or("") {
             "" => 'N',
             f if f.chars().count() == 1 => f.chars().next().unwrap_or('N').to_ascii_uppercase(),
-            f => return Err(err(line, Some("flag"), format!("flag '{f}' must be one HJ 212 letter (N, F, M, S, D, C, T, B)"))),
+            f => {
+                return Err(err(
+                    line,
+                    Some("flag"),
+                    format!("flag '{f}' must be one HJ 212 letter (N, F, M, S, D, C, T, B)"),
+                ))
+            }
         };
         // An invalid-flagged value may be junk (a failing probe sends pH -0.1): keep it only
         // for counting, never reject the file because of it.
         let reading = match Reading::new(factor, value, unit) {
             Ok(r) => r,
-            Err(_) if flag != 'N' => Reading { factor, value, unit },
+            Err(_) if flag != 'N' => Reading {
+                factor,
+                value,
+                unit,
+            },
             Err(e) => return Err(err(line, Some("value"), e.to_string())),
         };
-        out.push(TimedReading { date, reading, flag, line });
+        out.push(TimedReading {
+            date,
+            reading,
+            flag,
+            line,
+        });
     }
     Ok(out)
 }

@@ -18,7 +18,7 @@ pub mod unit;
 
 pub use comply::{comply, ComplianceReport, TimedReading};
 pub use date::Date;
-pub use evaluate::{check_sample, classify, ClassifyOptions, Classification, Reading, SampleCheck};
+pub use evaluate::{check_sample, classify, Classification, ClassifyOptions, Reading, SampleCheck};
 pub use factor::Factor;
 pub use standard::{Bound, Confidence, Context, Standard, StandardFileError, Standards, WaterBody};
 pub use unit::Unit;

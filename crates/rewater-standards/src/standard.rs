@@ -71,11 +71,20 @@ pub enum SamplingPoint {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Bound {
-    Max { value: f64 },
-    Min { value: f64 },
-    Range { low: f64, high: f64 },
+    Max {
+        value: f64,
+    },
+    Min {
+        value: f64,
+    },
+    Range {
+        low: f64,
+        high: f64,
+    },
     /// A requirement with no number ("no unpleasant odour"): shown, not checked.
-    Qualitative { requirement: String },
+    Qualitative {
+        requirement: String,
+    },
 }
 
 /// Conditions under which a limit applies. Every condition given must hold.
@@ -155,6 +164,9 @@ pub struct Standard {
     pub limits: Vec<Limit>,
     /// The file it came from (`built-in:…` for the bundled ones).
     pub origin: String,
+    /// Indices into `limits` per factor, so a lookup does not scan every row.
+    #[serde(skip)]
+    by_factor: std::collections::HashMap<Factor, Vec<usize>>,
 }
 
 /// A standard file that cannot be used, with the place of the problem.
@@ -234,7 +246,11 @@ struct RawWhen {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 fn parse_month_day(s: &str) -> Option<(u32, u32)> {
@@ -246,34 +262,62 @@ fn parse_month_day(s: &str) -> Option<(u32, u32)> {
 impl Standard {
     /// Parses a standard file's text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Standard, StandardFileError> {
-        let err = |line: Option<usize>, message: String| StandardFileError { file: file.to_string(), line, message };
+        let err = |line: Option<usize>, message: String| StandardFileError {
+            file: file.to_string(),
+            line,
+            message,
+        };
         let raw: RawStandard = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start));
             err(line, e.message().to_string())
         })?;
         let date = |s: &str, what: &str, line: Option<usize>| {
-            s.parse::<Date>().map_err(|e| err(line, format!("{what}: {e}")))
+            s.parse::<Date>()
+                .map_err(|e| err(line, format!("{what}: {e}")))
         };
         let kind = match raw.kind.as_str() {
             "classification" => StandardKind::Classification,
             "grades" => StandardKind::Grades,
             "uses" => StandardKind::Uses,
-            k => return Err(err(None, format!("kind '{k}' must be classification, grades or uses"))),
+            k => {
+                return Err(err(
+                    None,
+                    format!("kind '{k}' must be classification, grades or uses"),
+                ))
+            }
         };
         let averaging = match raw.averaging.as_str() {
             "sample" => Averaging::Sample,
             "daily_mean" => Averaging::DailyMean,
-            a => return Err(err(None, format!("averaging '{a}' must be sample or daily_mean"))),
+            a => {
+                return Err(err(
+                    None,
+                    format!("averaging '{a}' must be sample or daily_mean"),
+                ))
+            }
         };
-        let confidence = Confidence::parse(&raw.confidence)
-            .ok_or_else(|| err(None, format!("confidence '{}' must be unverified, low, medium or high", raw.confidence)))?;
+        let confidence = Confidence::parse(&raw.confidence).ok_or_else(|| {
+            err(
+                None,
+                format!(
+                    "confidence '{}' must be unverified, low, medium or high",
+                    raw.confidence
+                ),
+            )
+        })?;
         if raw.classes.is_empty() {
             return Err(err(None, "a standard needs at least one [[class]]".into()));
         }
-        let classes: Vec<ClassInfo> =
-            raw.classes
+        let classes: Vec<ClassInfo> = raw
+            .classes
             .into_iter()
-            .map(|c| ClassInfo { id: c.id, name_zh: c.name_zh, name_en: c.name_en, quality_zh: c.quality_zh, quality_en: c.quality_en })
+            .map(|c| ClassInfo {
+                id: c.id,
+                name_zh: c.name_zh,
+                name_en: c.name_en,
+                quality_zh: c.quality_zh,
+                quality_en: c.quality_en,
+            })
             .collect();
         for (i, c) in classes.iter().enumerate() {
             if classes[..i].iter().any(|o| o.id == c.id) {
@@ -284,33 +328,59 @@ impl Standard {
             None => None,
             Some(list) => Some(
                 list.iter()
-                    .map(|f| Factor::parse(f).map_err(|e| err(None, format!("default_evaluated: {e}"))))
+                    .map(|f| {
+                        Factor::parse(f).map_err(|e| err(None, format!("default_evaluated: {e}")))
+                    })
                     .collect::<Result<Vec<_>, _>>()?,
             ),
         };
         if let Some(t) = &raw.default_target_class {
             if !classes.iter().any(|c| &c.id == t) {
-                return Err(err(None, format!("default_target_class '{t}' is not one of the classes")));
+                return Err(err(
+                    None,
+                    format!("default_target_class '{t}' is not one of the classes"),
+                ));
             }
         }
         let mut limits = Vec::with_capacity(raw.limits.len());
         for spanned in raw.limits {
-            let line = Some(line_of(text, spanned.span().start));
+            let line_no = line_of(text, spanned.span().start);
+            let line = Some(line_no);
             let r = spanned.into_inner();
             let class = if r.class == "*" {
                 None
             } else {
-                Some(classes.iter().position(|c| c.id == r.class).ok_or_else(|| {
-                    err(line, format!("limit class '{}' is not one of the [[class]] ids", r.class))
-                })?)
+                Some(
+                    classes
+                        .iter()
+                        .position(|c| c.id == r.class)
+                        .ok_or_else(|| {
+                            err(
+                                line,
+                                format!(
+                                    "limit class '{}' is not one of the [[class]] ids",
+                                    r.class
+                                ),
+                            )
+                        })?,
+                )
             };
             let factor = Factor::parse(&r.factor).map_err(|e| err(line, e.to_string()))?;
             let need = |v: Option<f64>, name: &str| {
-                v.filter(|x| x.is_finite()).ok_or_else(|| err(line, format!("a '{}' limit needs a finite '{name}'", r.kind)))
+                v.filter(|x| x.is_finite()).ok_or_else(|| {
+                    err(
+                        line,
+                        format!("a '{}' limit needs a finite '{name}'", r.kind),
+                    )
+                })
             };
             let bound = match r.kind.as_str() {
-                "max" => Bound::Max { value: need(r.value, "value")? },
-                "min" => Bound::Min { value: need(r.value, "value")? },
+                "max" => Bound::Max {
+                    value: need(r.value, "value")?,
+                },
+                "min" => Bound::Min {
+                    value: need(r.value, "value")?,
+                },
                 "range" => {
                     let (low, high) = (need(r.low, "low")?, need(r.high, "high")?);
                     if low > high {
@@ -319,9 +389,16 @@ impl Standard {
                     Bound::Range { low, high }
                 }
                 "qualitative" => Bound::Qualitative {
-                    requirement: r.requirement.clone().ok_or_else(|| err(line, "a qualitative limit needs 'requirement'".into()))?,
+                    requirement: r.requirement.clone().ok_or_else(|| {
+                        err(line, "a qualitative limit needs 'requirement'".into())
+                    })?,
                 },
-                k => return Err(err(line, format!("limit type '{k}' must be max, min, range or qualitative"))),
+                k => {
+                    return Err(err(
+                        line,
+                        format!("limit type '{k}' must be max, min, range or qualitative"),
+                    ))
+                }
             };
             let unit = match (&bound, r.unit.as_deref()) {
                 (Bound::Qualitative { .. }, _) => None,
@@ -340,12 +417,18 @@ impl Standard {
                 when.water_temp_c_at_most = w.water_temp_c_at_most;
                 when.sampling_point = w.sampling_point;
                 if let Some(dw) = w.date_window {
-                    let parsed = dw.split_once("..").and_then(|(a, b)| Some((parse_month_day(a)?, parse_month_day(b)?)));
+                    let parsed = dw
+                        .split_once("..")
+                        .and_then(|(a, b)| Some((parse_month_day(a)?, parse_month_day(b)?)));
                     when.date_window = Some(parsed.ok_or_else(|| {
-                        err(line, format!("date_window '{dw}' must look like \"12-01..03-31\""))
+                        err(
+                            line,
+                            format!("date_window '{dw}' must look like \"12-01..03-31\""),
+                        )
                     })?);
                 }
-                let opt_date = |v: Option<String>, what: &str| v.map(|s| date(&s, what, line)).transpose();
+                let opt_date =
+                    |v: Option<String>, what: &str| v.map(|s| date(&s, what, line)).transpose();
                 when.plant_built_before = opt_date(w.plant_built_before, "plant_built_before")?;
                 when.plant_built_from = opt_date(w.plant_built_from, "plant_built_from")?;
                 when.effective_from = opt_date(w.effective_from, "effective_from")?;
@@ -353,7 +436,8 @@ impl Standard {
             }
             let confidence = match r.confidence.as_deref() {
                 None => confidence,
-                Some(c) => Confidence::parse(c).ok_or_else(|| err(line, format!("confidence '{c}' is not known")))?,
+                Some(c) => Confidence::parse(c)
+                    .ok_or_else(|| err(line, format!("confidence '{c}' is not known")))?,
             };
             limits.push(Limit {
                 class,
@@ -364,7 +448,7 @@ impl Standard {
                 confidence,
                 source: r.source,
                 note: r.note.unwrap_or_default(),
-                line: line.unwrap_or(0),
+                line: line_no,
             });
         }
         Ok(Standard {
@@ -374,7 +458,10 @@ impl Standard {
             kind,
             issued: raw.issued.map(|s| date(&s, "issued", None)).transpose()?,
             effective_from: date(&raw.effective_from, "effective_from", None)?,
-            effective_to: raw.effective_to.map(|s| date(&s, "effective_to", None)).transpose()?,
+            effective_to: raw
+                .effective_to
+                .map(|s| date(&s, "effective_to", None))
+                .transpose()?,
             averaging,
             confidence,
             worse_than_last: raw.worse_than_last,
@@ -384,6 +471,14 @@ impl Standard {
             default_evaluated,
             sources: raw.sources,
             classes,
+            by_factor: {
+                let mut m: std::collections::HashMap<Factor, Vec<usize>> =
+                    std::collections::HashMap::new();
+                for (i, l) in limits.iter().enumerate() {
+                    m.entry(l.factor).or_default().push(i);
+                }
+                m
+            },
             limits,
             origin: file.to_string(),
         })
@@ -391,7 +486,9 @@ impl Standard {
 
     /// Index of a class by id (case-insensitive).
     pub fn class_index(&self, id: &str) -> Option<usize> {
-        self.classes.iter().position(|c| c.id.eq_ignore_ascii_case(id.trim()))
+        self.classes
+            .iter()
+            .position(|c| c.id.eq_ignore_ascii_case(id.trim()))
     }
 
     /// Factors that have at least one limit in this standard.
@@ -407,21 +504,40 @@ impl Standard {
     /// When the context lacks what a condition needs (no temperature for the GB 18918 NH3-N
     /// bracket, no water body for GB 3838 TP), the strictest of the candidate limits is used
     /// and `assumed` is true.
-    pub fn limit_for(&self, class: usize, factor: Factor, ctx: &Context) -> Option<SelectedLimit<'_>> {
+    pub fn limit_for(
+        &self,
+        class: usize,
+        factor: Factor,
+        ctx: &Context,
+    ) -> Option<SelectedLimit<'_>> {
         let mut best: Option<SelectedLimit<'_>> = None;
         let mut count = 0;
-        for l in &self.limits {
-            if l.factor != factor || matches!(l.class, Some(c) if c != class) {
+        for l in self
+            .by_factor
+            .get(&factor)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.limits[i])
+        {
+            if matches!(l.class, Some(c) if c != class) {
                 continue;
             }
-            let Some(unknown) = l.when.applies(ctx) else { continue };
+            let Some(unknown) = l.when.applies(ctx) else {
+                continue;
+            };
             count += 1;
             best = Some(match best {
-                None => SelectedLimit { limit: l, assumed: unknown },
+                None => SelectedLimit {
+                    limit: l,
+                    assumed: unknown,
+                },
                 Some(b) => {
                     let keep_new = stricter(&l.bound, &b.limit.bound);
                     let chosen = if keep_new { l } else { b.limit };
-                    SelectedLimit { limit: chosen, assumed: true }
+                    SelectedLimit {
+                        limit: chosen,
+                        assumed: true,
+                    }
                 }
             });
         }
@@ -450,7 +566,9 @@ fn stricter(a: &Bound, b: &Bound) -> bool {
     match (a, b) {
         (Bound::Max { value: x }, Bound::Max { value: y }) => x < y,
         (Bound::Min { value: x }, Bound::Min { value: y }) => x > y,
-        (Bound::Range { low: l1, high: h1 }, Bound::Range { low: l2, high: h2 }) => h1 - l1 < h2 - l2,
+        (Bound::Range { low: l1, high: h1 }, Bound::Range { low: l2, high: h2 }) => {
+            h1 - l1 < h2 - l2
+        }
         (Bound::Qualitative { .. }, _) => false,
         (_, Bound::Qualitative { .. }) => true,
         _ => false,
@@ -537,7 +655,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = builtin![
 
 /// Normalises a standard id for lookup: "GB/T 18920-2020", "gbt18920-2020" and "GBT18920" match.
 fn norm_id(s: &str) -> String {
-    s.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>().to_ascii_lowercase()
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect::<String>()
+        .to_ascii_lowercase()
 }
 
 impl Standards {
@@ -547,7 +668,8 @@ impl Standards {
             .iter()
             .map(|(name, text)| {
                 // The bundled files are checked by the test suite; a failure here is a build defect.
-                Standard::parse(text, &format!("built-in:{name}")).unwrap_or_else(|e| panic!("bundled standard: {e}"))
+                Standard::parse(text, &format!("built-in:{name}"))
+                    .unwrap_or_else(|e| panic!("bundled standard: {e}"))
             })
             .collect();
         Standards { list }
@@ -568,7 +690,11 @@ impl Standards {
 
     /// Adds every `*.toml` file of a directory (sorted by name).
     pub fn load_dir(&mut self, dir: &Path) -> Result<usize, StandardFileError> {
-        let io_err = |e: std::io::Error| StandardFileError { file: dir.display().to_string(), line: None, message: e.to_string() };
+        let io_err = |e: std::io::Error| StandardFileError {
+            file: dir.display().to_string(),
+            line: None,
+            message: e.to_string(),
+        };
         let mut paths: Vec<_> = std::fs::read_dir(dir)
             .map_err(io_err)?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -584,12 +710,19 @@ impl Standards {
     /// Adds one standard file.
     pub fn load_file(&mut self, path: &Path) -> Result<&Standard, StandardFileError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| StandardFileError { file: name.clone(), line: None, message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| StandardFileError {
+            file: name.clone(),
+            line: None,
+            message: e.to_string(),
+        })?;
         let s = Standard::parse(&text, &name)?;
         let key = norm_id(&s.id);
         self.add(s);
-        Ok(self.list.iter().find(|x| norm_id(&x.id) == key).expect("just added"))
+        Ok(self
+            .list
+            .iter()
+            .find(|x| norm_id(&x.id) == key)
+            .expect("just added"))
     }
 
     /// Every standard.
@@ -615,10 +748,16 @@ impl Standards {
         let (id, class) = spec
             .rsplit_once(':')
             .ok_or_else(|| format!("'{spec}' must be STANDARD:CLASS, e.g. GB18918-2002:1A"))?;
-        let s = self.get(id).ok_or_else(|| format!("unknown standard '{id}' (`rewater standards list` shows them)"))?;
+        let s = self.get(id).ok_or_else(|| {
+            format!("unknown standard '{id}' (`rewater standards list` shows them)")
+        })?;
         let c = s.class_index(class).ok_or_else(|| {
             let ids: Vec<_> = s.classes.iter().map(|c| c.id.as_str()).collect();
-            format!("standard {} has no class '{class}' (classes: {})", s.id, ids.join(", "))
+            format!(
+                "standard {} has no class '{class}' (classes: {})",
+                s.id,
+                ids.join(", ")
+            )
         })?;
         Ok((s, c))
     }

@@ -64,14 +64,23 @@ pub enum UnitError {
 impl Unit {
     /// Parses a unit as written in standards, data files and loggers (case and spaces ignored).
     pub fn parse(s: &str) -> Result<Unit, UnitError> {
-        let n: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
-        let n = n.replace(['μ', 'µ'], "u").replace('³', "3").replace('℃', "°c");
+        let n: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_lowercase();
+        let n = n
+            .replace(['μ', 'µ'], "u")
+            .replace('³', "3")
+            .replace('℃', "°c");
         Ok(match n.as_str() {
             "mg/l" => Unit::MgPerL,
             "ug/l" => Unit::UgPerL,
             "ng/l" => Unit::NgPerL,
             "ntu" => Unit::Ntu,
-            "pt-co" | "ptco" | "度" | "degree" | "degrees" | "hazen" | "铂钴色度单位" => Unit::PtCo,
+            "pt-co" | "ptco" | "度" | "degree" | "degrees" | "hazen" | "铂钴色度单位" => {
+                Unit::PtCo
+            }
             "dilution" | "dilutionmultiple" | "倍" | "稀释倍数" => Unit::Dilution,
             "count/l" | "个/l" => Unit::CountPerL,
             "count/100ml" | "个/100ml" => Unit::CountPer100mL,
@@ -99,7 +108,9 @@ impl Unit {
             Ntu => Kind::Turbidity,
             PtCo => Kind::ColourPtCo,
             Dilution => Kind::ColourDilution,
-            CountPerL | CountPer100mL | MpnPerL | MpnPer100mL | CfuPerL | CfuPer100mL => Kind::Organisms,
+            CountPerL | CountPer100mL | MpnPerL | MpnPer100mL | CfuPerL | CfuPer100mL => {
+                Kind::Organisms
+            }
             EggsPerL | EggsPer10L => Kind::Eggs,
             Ph => Kind::Ph,
             DegC => Kind::Temperature,
@@ -179,12 +190,18 @@ mod tests {
 
     #[test]
     fn converts_within_a_kind() {
-        assert_eq!(Unit::parse("µg/L").unwrap().convert(1500.0, Unit::MgPerL), Ok(1.5));
+        assert_eq!(
+            Unit::parse("µg/L").unwrap().convert(1500.0, Unit::MgPerL),
+            Ok(1.5)
+        );
         assert_eq!(Unit::parse("ug/l").unwrap(), Unit::UgPerL);
         assert_eq!(Unit::parse("μg/L").unwrap(), Unit::UgPerL); // Greek mu, not the micro sign
         assert!((Unit::MgPerL.convert(0.0001, Unit::NgPerL).unwrap() - 100.0).abs() < 1e-9);
         // GB 5084: 4000 per 100 mL (2005) = 40000 MPN/L (2021).
-        assert_eq!(Unit::CountPer100mL.convert(4000.0, Unit::MpnPerL), Ok(40000.0));
+        assert_eq!(
+            Unit::CountPer100mL.convert(4000.0, Unit::MpnPerL),
+            Ok(40000.0)
+        );
         assert_eq!(Unit::EggsPer10L.convert(20.0, Unit::EggsPerL), Ok(2.0));
         assert_eq!(Unit::LPerS.convert(1.0, Unit::M3PerDay), Ok(86.4));
         assert_eq!(Unit::parse("℃").unwrap(), Unit::DegC);
@@ -192,7 +209,10 @@ mod tests {
 
     #[test]
     fn refuses_meaningless_conversions() {
-        assert!(matches!(Unit::MgPerL.convert(1.0, Unit::Ntu), Err(UnitError::Incompatible { .. })));
+        assert!(matches!(
+            Unit::MgPerL.convert(1.0, Unit::Ntu),
+            Err(UnitError::Incompatible { .. })
+        ));
         assert!(Unit::PtCo.convert(30.0, Unit::Dilution).is_err());
         assert!(Unit::Ph.convert(7.0, Unit::MgPerL).is_err());
         assert!(matches!(Unit::parse("mg/m3"), Err(UnitError::Unknown(_))));

@@ -1,0 +1,240 @@
+//! The `rewater` binary as a user runs it: exit codes, files, output formats.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn rewater(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rewater"))
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn repo(p: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(p)
+        .display()
+        .to_string()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rewater-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn validate_accepts_examples_and_rejects_bad_models_with_exit_2() {
+    for e in ["beijing-district", "lianyungang-city", "wanzhou-river-city"] {
+        let o = rewater(
+            &["validate", &repo(&format!("examples/{e}/model.toml"))],
+            None,
+        );
+        assert!(o.status.success(), "{e}: {:?}", text(&o));
+    }
+    let d = tmp("bad");
+    let model = d.join("m.toml");
+    std::fs::write(&model, "format_version = 1\n[model]\nname = \"x\"\nstart = \"2025-01-01\"\ndays = 2\n[[plant]]\nid = \"P\"\ncapacity_m3_per_day = 10\ninfluent_m3_per_day = 5\n[[link]]\nfrom = \"P\"\nto = \"nowhere\"\n").unwrap();
+    let o = rewater(&["validate", &model.display().to_string()], None);
+    assert_eq!(o.status.code(), Some(2));
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("m.toml:12:")
+            && err.contains("link P->nowhere")
+            && err.contains("unknown node 'nowhere'"),
+        "{err}"
+    );
+    let o = rewater(&["validate", "/nonexistent/model.toml"], None);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn run_writes_daily_files_and_summary_and_compare_reads_them() {
+    let d = tmp("run");
+    let a = d.join("a");
+    let o = rewater(
+        &[
+            "run",
+            &repo("examples/wanzhou-river-city/model.toml"),
+            "--out",
+            &a.display().to_string(),
+            "--quiet",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(text(&o).0.is_empty(), "quiet prints nothing");
+    let nodes = std::fs::read_to_string(a.join("nodes.csv")).unwrap();
+    assert_eq!(nodes.lines().count(), 1 + 365 * 10);
+    let links = std::fs::read_to_string(a.join("links.csv")).unwrap();
+    assert_eq!(links.lines().count(), 1 + 365 * 11);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["days"], 365);
+    assert!(summary["mass_balance_relative"].as_f64().unwrap() < 1e-9);
+
+    let b = d.join("b");
+    let o = rewater(
+        &[
+            "run",
+            &repo("examples/beijing-district/model.toml"),
+            "--out",
+            &b.display().to_string(),
+            "--no-daily",
+        ],
+        None,
+    );
+    assert!(o.status.success());
+    assert!(!b.join("nodes.csv").exists());
+    assert!(text(&o).0.contains("utilisation rate"));
+    let o = rewater(
+        &[
+            "compare",
+            &a.display().to_string(),
+            &b.join("summary.json").display().to_string(),
+        ],
+        None,
+    );
+    let (out, _) = text(&o);
+    assert!(
+        o.status.success()
+            && out.contains("delivered m³")
+            && out.contains("delivered landscape_lake"),
+        "{out}"
+    );
+}
+
+#[test]
+fn demo_runs_the_bundled_example() {
+    let d = tmp("demo");
+    let o = rewater(&["demo", "--out", &d.display().to_string()], None);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        out.contains("Beijing-style district") && out.contains("target utilisation_rate"),
+        "{out}"
+    );
+    assert!(d.join("out/summary.json").exists());
+}
+
+#[test]
+fn classify_csv_from_stdin_as_json_lines() {
+    let csv = "id,water_body,ph,do,cod,nh3n,tp\nS1,river,7.2,6.1,18,0.4,0.15\nS2,river,7.5,5,12,2.5,0.1\n";
+    let o = rewater(&["classify", "--format", "json"], Some(csv));
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        (lines[0]["id"].as_str(), lines[0]["class"].as_str()),
+        (Some("S1"), Some("III"))
+    );
+    assert_eq!(lines[1]["class"], "劣V");
+    assert_eq!(lines[1]["limiting"][0], "w21003");
+    // Bad input: exit 2 with the line.
+    let o = rewater(&["classify"], Some("id,cod\nA,-1\n"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("<stdin>:2"));
+}
+
+#[test]
+fn comply_and_standards_commands() {
+    let series = "time,factor,value\n2025-06-01,cod,40\n2025-06-02,cod,55\n";
+    let d = tmp("comply");
+    let f = d.join("s.csv");
+    std::fs::write(&f, series).unwrap();
+    let o = rewater(
+        &[
+            "comply",
+            &f.display().to_string(),
+            "--standard",
+            "GB18918-2002:1A",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["factors"][0]["exceedance_days"], 1);
+    assert_eq!(v["factors"][0]["compliance_rate"], 0.5);
+    let o = rewater(
+        &[
+            "comply",
+            &f.display().to_string(),
+            "--standard",
+            "GB18918-2002:9Z",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+
+    let (out, _) = text(&rewater(&["standards", "list"], None));
+    assert!(out.contains("GB3838-2002") && out.contains("DB11/890-2012"));
+    let (out, _) = text(&rewater(&["standards", "show", "DB11/890-2012"], None));
+    assert!(out.contains("UNVERIFIED") && out.contains("12-01..03-31"));
+    let o = rewater(&["standards", "show", "gb3838", "--format", "json"], None);
+    let v: serde_json::Value = serde_json::from_str(&text(&o).0).unwrap();
+    assert_eq!(v["limits"].as_array().unwrap().len(), 130);
+    assert!(text(&rewater(&["standards", "factors"], None))
+        .0
+        .contains("w21003"));
+}
+
+#[test]
+fn user_standard_files_extend_the_bundled_ones() {
+    let d = tmp("userstd");
+    std::fs::write(
+        d.join("contract.toml"),
+        "id = \"CONTRACT-2025\"\ntitle_zh = \"供水合同\"\ntitle_en = \"Supply contract\"\nkind = \"uses\"\neffective_from = \"2025-01-01\"\naveraging = \"daily_mean\"\nconfidence = \"high\"\n[[class]]\nid = \"cooling\"\nname_zh = \"冷却\"\nname_en = \"cooling\"\n[[limit]]\nclass = \"cooling\"\nfactor = \"cod\"\ntype = \"max\"\nvalue = 40\nunit = \"mg/L\"\n",
+    )
+    .unwrap();
+    let o = rewater(
+        &[
+            "--standards",
+            &d.display().to_string(),
+            "standards",
+            "show",
+            "CONTRACT-2025",
+        ],
+        None,
+    );
+    assert!(o.status.success() && text(&o).0.contains("≤ 40"));
+    std::fs::write(d.join("broken.toml"), "id = 3\n").unwrap();
+    let o = rewater(
+        &["--standards", &d.display().to_string(), "standards", "list"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("broken.toml"));
+}
