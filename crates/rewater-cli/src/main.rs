@@ -274,9 +274,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .map_err(|e| input_err(format!("{name}:{}: sample {}: {e}", s.line, s.id)))?;
                 match format {
                     OutputFormat::Json => {
-                        let mut v = serde_json::to_value(&result)?;
-                        v["id"] = serde_json::Value::String(s.id.clone());
-                        writeln!(w, "{}", serde_json::to_string(&v)?)?;
+                        // {"id": …, <the classification's own fields>} without building a Value.
+                        let body = serde_json::to_string(&result)?;
+                        let fields = body.strip_prefix('{').unwrap_or(&body);
+                        writeln!(w, "{{\"id\":{},{fields}", serde_json::to_string(&s.id)?)?;
                     }
                     OutputFormat::Text => report::write_classification(&mut w, &s.id, &result)?,
                 }
