@@ -206,3 +206,56 @@ fn shipped_json_schema_is_current() {
         "regenerate with: cargo run -p rewater-cli -- schema > schema/rewater-model.schema.json"
     );
 }
+
+/// Mutated model files load or fail with an error naming the file; never panic.
+#[test]
+fn mutated_models_never_panic() {
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/wanzhou-river-city/model.toml"),
+    )
+    .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let d = dir("mutate");
+    let path = d.join("model.toml");
+    let mut state = 0x9E37_79B9u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let replacements = [
+        "-1",
+        "1e400",
+        "\"\"",
+        "nan",
+        "[1, 2]",
+        "{ csv = \"missing.csv\", column = \"x\" }",
+        "\"P\"",
+        "0",
+    ];
+    let standards = Standards::builtin();
+    let (mut ok, mut err) = (0, 0);
+    for _ in 0..300 {
+        let mut mutated: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        for _ in 0..(1 + next() % 3) {
+            let i = (next() % mutated.len() as u64) as usize;
+            if let Some((key, _)) = mutated[i].split_once(" = ") {
+                let r = replacements[(next() % replacements.len() as u64) as usize];
+                mutated[i] = format!("{key} = {r}");
+            } else if next() % 2 == 0 {
+                mutated.remove(i);
+            }
+        }
+        std::fs::write(&path, mutated.join("\n")).unwrap();
+        match load(&path, &standards) {
+            Ok(_) => ok += 1,
+            Err(e) => {
+                err += 1;
+                assert!(e.0.iter().all(|x| x.file.ends_with("model.toml")), "{e}");
+            }
+        }
+    }
+    assert!(ok > 10 && err > 10, "ok {ok} err {err}");
+}

@@ -28,6 +28,16 @@ pub struct InputError {
     pub message: String,
 }
 
+/// A builder of errors placed in `source_name`.
+fn error_at(source_name: &str) -> impl Fn(usize, Option<&str>, String) -> InputError + '_ {
+    move |line, column, message| InputError {
+        source_name: source_name.to_string(),
+        line,
+        column: column.map(str::to_string),
+        message,
+    }
+}
+
 /// Parses a column header `factor` or `factor[unit]` / `factor (unit)`.
 ///
 /// Without a unit the factor's HJ 212 unit is used, except where that unit is not mg/L for a
@@ -122,12 +132,7 @@ fn parse_number(s: &str) -> Result<f64, String> {
 /// `hg[µg/L]`). Empty cells are not measured. A water_temp_c column also gives the context
 /// temperature; a w01010 factor column does too.
 pub fn samples_from_csv<R: Read>(input: R, source_name: &str) -> Result<Vec<Sample>, InputError> {
-    let err = |line: usize, column: Option<&str>, message: String| InputError {
-        source_name: source_name.to_string(),
-        line,
-        column: column.map(str::to_string),
-        message,
-    };
+    let err = error_at(source_name);
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(false)
@@ -193,12 +198,7 @@ pub fn samples_from_csv<R: Read>(input: R, source_name: &str) -> Result<Vec<Samp
 /// Reads samples from JSON: one object or an array of objects, or JSON lines. Each object has
 /// optional context fields and `values`: `{"cod": 18, "hg": {"value": 0.04, "unit": "µg/L"}}`.
 pub fn samples_from_json(text: &str, source_name: &str) -> Result<Vec<Sample>, InputError> {
-    let err = |line: usize, column: Option<&str>, message: String| InputError {
-        source_name: source_name.to_string(),
-        line,
-        column: column.map(str::to_string),
-        message,
-    };
+    let err = error_at(source_name);
     let trimmed = text.trim_start();
     let items: Vec<(usize, serde_json::Value)> = if trimmed.starts_with('[') {
         let v: Vec<serde_json::Value> =
@@ -275,12 +275,7 @@ pub fn series_from_csv<R: Read>(
     input: R,
     source_name: &str,
 ) -> Result<Vec<TimedReading>, InputError> {
-    let err = |line: usize, column: Option<&str>, message: String| InputError {
-        source_name: source_name.to_string(),
-        line,
-        column: column.map(str::to_string),
-        message,
-    };
+    let err = error_at(source_name);
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(input);
