@@ -65,6 +65,11 @@ enum Command {
         #[arg(long)]
         model: Option<PathBuf>,
     },
+    /// Time HJ 212 stream decoding + segment parsing + factor extraction of N frames, one core.
+    Hj212 {
+        #[arg(long, default_value_t = 1_000_000)]
+        frames: usize,
+    },
     /// Time CSV parsing plus GB 3838 classification of N generated samples.
     Classify {
         #[arg(long, default_value_t = 100_000)]
@@ -136,6 +141,64 @@ fn main() -> Result<()> {
                 "peak_rss_mib": peak_rss_mib(),
             });
             println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Command::Hj212 { frames } => {
+            use rewater_hj212::encode::{Upload, UploadFactor};
+            use rewater_hj212::{DataTime, Decoder, Event, Options, Segment, Strictness};
+            let mut rng = SplitMix(7);
+            let mut stream = Vec::new();
+            let codes = ["w01018", "w21003", "w21011", "w21001", "w01001", "w00000"];
+            for i in 0..frames {
+                let up = Upload {
+                    qn: format!("20250601{:09}", i % 1_000_000_000),
+                    st: "32".into(),
+                    cn: "2051".into(),
+                    pw: "123456".into(),
+                    mn: format!("MN{:06}", i % 10_000),
+                    ack: true,
+                    data_time: DataTime::from_wall_seconds(
+                        1_748_736_000 + 600 * (i as i64 / 10_000),
+                    ),
+                    factors: codes
+                        .iter()
+                        .map(|c| UploadFactor {
+                            code: c.to_string(),
+                            values: vec![
+                                (
+                                    "Avg".into(),
+                                    (rng.uniform(0.0, 100.0) * 1000.0).round() / 1000.0,
+                                ),
+                                ("Min".into(), 1.5),
+                                ("Max".into(), 99.25),
+                            ],
+                            flag: Some('N'),
+                        })
+                        .collect(),
+                };
+                stream.extend_from_slice(up.frame().as_bytes());
+            }
+            let bytes = stream.len();
+            let t0 = Instant::now();
+            let mut d = Decoder::new(Options::strict());
+            let (mut n, mut values) = (0usize, 0usize);
+            // Feed in TCP-sized reads.
+            for chunk in stream.chunks(16 * 1024) {
+                d.push(chunk);
+                while let Some(e) = d.next_event() {
+                    if let Event::Frame(f) = e {
+                        let seg = Segment::from_frame(f, Strictness::Strict)?;
+                        values += seg.factors().iter().filter_map(|f| f.number("Avg")).count();
+                        n += 1;
+                    }
+                }
+            }
+            let t = t0.elapsed().as_secs_f64();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "frames": n, "bytes": bytes, "values": values, "seconds": t, "frames_per_s": n as f64 / t, "mb_per_s": bytes as f64 / t / 1e6,
+                }))?
+            );
         }
         Command::Classify { samples } => {
             let mut rng = SplitMix(42);

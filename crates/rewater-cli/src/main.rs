@@ -86,6 +86,11 @@ enum Command {
         #[arg(long, default_value = "text")]
         format: OutputFormat,
     },
+    /// HJ 212 data-logger protocol tools.
+    Hj212 {
+        #[command(subcommand)]
+        command: Hj212Command,
+    },
     /// Compliance of a monitoring series (time,factor,value[,unit][,flag]) with a standard class.
     Comply {
         input: Option<PathBuf>,
@@ -99,6 +104,16 @@ enum Command {
         plant_built: Option<String>,
         #[arg(long, default_value = "text")]
         format: OutputFormat,
+    },
+}
+
+#[derive(Subcommand)]
+enum Hj212Command {
+    /// Check frames from standard input, one per line; print one JSON object per line.
+    Check {
+        /// Apply the standard to the letter (CR LF, 1024-byte limit, required header fields).
+        #[arg(long)]
+        strict: bool,
     },
 }
 
@@ -284,6 +299,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             w.flush()?;
         }
+        Command::Hj212 {
+            command: Hj212Command::Check { strict },
+        } => hj212_check(strict)?,
         Command::Comply {
             input,
             standard,
@@ -309,6 +327,62 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `rewater hj212 check`: one JSON object per input line.
+fn hj212_check(strict: bool) -> Result<()> {
+    use rewater_hj212::{check_line, Options, Segment, Strictness};
+    use std::io::BufRead;
+    let (options, strictness) = if strict {
+        (Options::strict(), Strictness::Strict)
+    } else {
+        (Options::lenient(), Strictness::Lenient)
+    };
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    let mut line = Vec::new();
+    let mut reader = stdin.lock();
+    loop {
+        line.clear();
+        // Lines are bytes: a frame may hold invalid UTF-8, which is reported, not fatal.
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        let check = check_line(&line, &options);
+        let parsed = check
+            .segment
+            .as_deref()
+            .map(|s| Segment::parse(s, strictness));
+        let mut error: Option<String> = check.errors.first().map(|e| e.to_string());
+        let seg = match parsed {
+            Some(Ok(seg)) => Some(seg),
+            Some(Err(e)) => {
+                error.get_or_insert_with(|| e.to_string());
+                None
+            }
+            None => None,
+        };
+        let v = serde_json::json!({
+            "ok": error.is_none(),
+            "error": error,
+            "qn": seg.as_ref().and_then(|s| s.qn()),
+            "st": seg.as_ref().and_then(|s| s.st()),
+            "cn": seg.as_ref().and_then(|s| s.cn()),
+            "pw": seg.as_ref().and_then(|s| s.pw()),
+            "mn": seg.as_ref().and_then(|s| s.mn()),
+            "flag": seg.as_ref().and_then(|s| s.flag.map(|f| f.value)),
+            "datatime": seg.as_ref().and_then(|s| s.cp_value("DataTime")),
+            "items": seg.as_ref().map(|s| s.cp().map(|p| serde_json::json!({"key": p.key, "value": p.value})).collect::<Vec<_>>()).unwrap_or_default(),
+            "factors": seg.as_ref().map(|s| serde_json::to_value(s.factors()).unwrap_or_default()).unwrap_or_default(),
+        });
+        writeln!(w, "{v}")?;
+    }
+    w.flush()?;
+    Ok(())
 }
 
 fn parse_water_body(s: &str) -> Result<WaterBody> {
