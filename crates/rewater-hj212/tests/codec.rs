@@ -95,7 +95,7 @@ fn appendix_a_frame_and_its_fields() {
     assert_eq!(flag.version(), Version::V2017);
     assert_eq!(seg.cp_value("RtdInterval"), Some("30"));
     // Encoding the segment again gives the same frame.
-    assert_eq!(encode_frame(&frames(&ev)[0].to_string()), APPENDIX_A);
+    assert_eq!(encode_frame(frames(&ev)[0]), APPENDIX_A);
 }
 
 #[test]
@@ -196,7 +196,8 @@ fn malformed_frames_are_reported_and_the_next_frame_still_decodes() {
     let good = data_upload("G", true).frame();
     let seg = data_upload("X", true).segment();
     let crc = rewater_hj212::crc::crc16(seg.as_bytes());
-    let cases: Vec<(String, fn(&FrameError) -> bool)> = vec![
+    type Expect = fn(&FrameError) -> bool;
+    let cases: Vec<(String, Expect)> = vec![
         // 1. CRC mismatch.
         (
             format!("##{:04}{seg}{:04X}\r\n", seg.len(), crc ^ 0x0100),
