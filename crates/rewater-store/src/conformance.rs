@@ -1,0 +1,196 @@
+//! The behaviour every backend must show, run by each backend's tests against a real database.
+
+use crate::*;
+
+fn site(id: &str) -> Site {
+    Site {
+        id: id.into(),
+        name: format!("site {id}"),
+        kind: "plant_outlet".into(),
+        standard: Some("GB18918-2002:1A".into()),
+        district: "north".into(),
+        location: Some([116.3, 40.0]),
+        model_node: Some("plant-north".into()),
+    }
+}
+
+fn upload(mn: &str, cn: &str, t: i64, values: &[(&str, f64, &str)]) -> Upload {
+    Upload {
+        mn: mn.into(),
+        cn: cn.into(),
+        data_time: t,
+        pno: 1,
+        received_at_ms: t * 1000 + 500,
+        peer: "127.0.0.1:5000".into(),
+        raw: format!("##raw {mn} {cn} {t}"),
+        readings: values
+            .iter()
+            .map(|(f, v, flag)| FactorReading {
+                factor: f.to_string(),
+                value: Some(*v),
+                min: None,
+                max: None,
+                cou: None,
+                flag: Some(flag.to_string()),
+            })
+            .collect(),
+    }
+}
+
+/// Runs every check on an empty store. Panics (test failure) on any difference.
+pub fn run_all(store: &mut dyn Store) {
+    store.migrate().expect("migrate twice is harmless");
+
+    // Sites and devices, with upsert.
+    store.put_site(&site("S1")).unwrap();
+    store.put_site(&site("S2")).unwrap();
+    let mut s1 = site("S1");
+    s1.name = "renamed".into();
+    store.put_site(&s1).unwrap();
+    let sites = store.sites().unwrap();
+    assert_eq!(sites.len(), 2);
+    assert_eq!(sites[0], s1);
+    let dev = Device {
+        mn: "MN1".into(),
+        password: "123456".into(),
+        site_id: "S1".into(),
+        lenient: true,
+        accept_modbus_crc: false,
+    };
+    store.put_device(&dev).unwrap();
+    store
+        .put_device(&Device {
+            mn: "MN2".into(),
+            site_id: "S2".into(),
+            ..dev.clone()
+        })
+        .unwrap();
+    assert_eq!(store.devices().unwrap()[0], dev);
+
+    // Minute data for two hours: COD rises 10, 11, … per minute; one value flagged M.
+    let t0 = 1_748_736_000; // 2025-06-01 00:00 wall clock
+    let mut batch = Vec::new();
+    for m in 0..120 {
+        let flag = if m == 30 { "M" } else { "N" };
+        batch.push(upload(
+            "MN1",
+            "2051",
+            t0 + 60 * m,
+            &[("w01018", 10.0 + m as f64, flag), ("w21003", 0.5, "N")],
+        ));
+    }
+    let out = store.ingest(&batch).unwrap();
+    assert!(out
+        .iter()
+        .all(|o| matches!(o, IngestOutcome::Stored { .. })));
+    assert_eq!(store.count_readings().unwrap(), 240);
+
+    // A repeat of (MN, CN, DataTime, PNO), with a new raw text: stored once, the frame kept.
+    let frames_before = store.count_frames().unwrap();
+    let mut again = upload("MN1", "2051", t0 + 60 * 5, &[("w01018", 999.0, "N")]);
+    again.raw = "##resent with a new QN".into();
+    let first_id = match out[5] {
+        IngestOutcome::Stored { frame_id } => frame_id,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        store.ingest(&[again]).unwrap(),
+        vec![IngestOutcome::Duplicate { frame_id: first_id }]
+    );
+    assert_eq!(store.count_readings().unwrap(), 240);
+    assert_eq!(store.count_frames().unwrap(), frames_before + 1);
+    // Another PNO of the same time is a different upload.
+    let mut part2 = upload("MN1", "2051", t0 + 60 * 5, &[("w21011", 0.2, "N")]);
+    part2.pno = 2;
+    assert!(matches!(
+        store.ingest(&[part2]).unwrap()[0],
+        IngestOutcome::Stored { .. }
+    ));
+
+    // Latest values per factor.
+    let latest = store.latest("MN1").unwrap();
+    let cod = latest.iter().find(|r| r.factor == "w01018").unwrap();
+    assert_eq!((cod.data_time, cod.value), (t0 + 60 * 119, Some(129.0)));
+    assert_eq!(latest.len(), 3);
+
+    // Downsampled series: hourly means of valid values. Hour 0: minutes 0..59 without 30.
+    let s = store.series("MN1", "w01018", t0, t0 + 7200, 3600).unwrap();
+    assert_eq!(s.len(), 2);
+    let hour0: Vec<f64> = (0..60)
+        .filter(|m| *m != 30)
+        .map(|m| 10.0 + m as f64)
+        .collect();
+    let mean0 = hour0.iter().sum::<f64>() / hour0.len() as f64;
+    assert_eq!((s[0].t, s[0].n, s[0].min, s[0].max), (t0, 59, 10.0, 69.0));
+    assert!((s[0].mean - mean0).abs() < 1e-9);
+    assert!((s[1].mean - (70.0 + 129.0) / 2.0).abs() < 1e-9);
+    // Kept aggregates agree with the series.
+    let h = store
+        .aggregates("MN1", "w01018", Period::Hour, t0, t0 + 7200)
+        .unwrap();
+    assert_eq!(h, s);
+    let d = store
+        .aggregates("MN1", "w01018", Period::Day, t0, t0 + 86_400)
+        .unwrap();
+    assert_eq!((d.len(), d[0].n), (1, 119));
+
+    // A correction is a new record; the latest reading shows it; the original stays.
+    let readings = store
+        .readings("MN1", "w01018", &["2051"], t0 + 60 * 119, t0 + 7200)
+        .unwrap();
+    let last = &readings[0];
+    let c1 = store
+        .correct(last.id, 50.0, "analyser drift, lab check", "operator-1", 1)
+        .unwrap();
+    assert_eq!(store.count_readings().unwrap(), 242);
+    let cod = store
+        .latest("MN1")
+        .unwrap()
+        .into_iter()
+        .find(|r| r.factor == "w01018")
+        .unwrap();
+    assert_eq!(
+        (cod.id, cod.value, cod.corrects),
+        (c1, Some(50.0), Some(last.id))
+    );
+    assert_eq!(cod.reason.as_deref(), Some("analyser drift, lab check"));
+    // Correcting the original again corrects the latest version (no fork).
+    let c2 = store
+        .correct(last.id, 55.0, "second lab check", "operator-2", 2)
+        .unwrap();
+    let hist = store
+        .readings("MN1", "w01018", &["2051"], t0 + 60 * 119, t0 + 7200)
+        .unwrap();
+    assert_eq!(hist.len(), 1);
+    assert_eq!(
+        (hist[0].id, hist[0].corrects, hist[0].value),
+        (c2, Some(c1), Some(55.0))
+    );
+    // Aggregates follow the correction: hour 1 max is now 128.
+    let h = store
+        .aggregates("MN1", "w01018", Period::Hour, t0 + 3600, t0 + 7200)
+        .unwrap();
+    assert_eq!((h[0].max, h[0].n), (128.0, 60));
+    let mean1 = ((60..119).map(|m| 10.0 + m as f64).sum::<f64>() + 55.0) / 60.0;
+    assert!((h[0].mean - mean1).abs() < 1e-9);
+    assert!(store.correct(last.id, 1.0, " ", "x", 3).is_err());
+    assert!(store.correct(987_654, 1.0, "r", "x", 3).is_err());
+
+    // Rejected frames are kept for audit; retention removes old frames but not readings.
+    store
+        .log_rejected(&[RejectedFrame {
+            received_at_ms: 5,
+            peer: "p".into(),
+            mn: Some("BAD".into()),
+            cn: None,
+            raw: "##junk".into(),
+            reason: "unknown MN".into(),
+        }])
+        .unwrap();
+    let frames = store.count_frames().unwrap();
+    let purged = store.purge_frames(t0 * 1000 + 60 * 60 * 1000).unwrap();
+    // The rejected frame, the first hour's 60 uploads, the duplicate and PNO 2 of minute 5.
+    assert_eq!(purged, 63);
+    assert_eq!(store.count_frames().unwrap(), frames - 63);
+    assert_eq!(store.count_readings().unwrap(), 243);
+}

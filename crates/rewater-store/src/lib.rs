@@ -1,0 +1,219 @@
+//! The monitoring store (监测数据库): sites, data-logger devices, every received frame (kept for
+//! audit), readings with their data flags, hourly and daily aggregates, and corrections kept as
+//! new records. [`SqliteStore`] (embedded, WAL) is the default; a PostgreSQL backend implements
+//! the same [`Store`] trait for large deployments.
+//!
+//! Readings are never updated in place: a correction is a new reading that names the one it
+//! corrects, with a reason and who made it; queries use the latest correction.
+//! Idempotency: one upload per (MN, CN, DataTime, PNO); a repeat is a duplicate, acknowledged
+//! by the gateway but stored once (HJ 212 notes §5.8: QN identifies an exchange, not data).
+
+#[doc(hidden)]
+pub mod conformance;
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+/// Errors of a store backend.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A monitoring site (监测点位).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Site {
+    pub id: String,
+    pub name: String,
+    /// plant_outlet, plant_inlet, wetland_outlet, pond, user_supply, outfall, river_section.
+    pub kind: String,
+    /// Standards the site must meet, "STANDARD:CLASS" (comma-separated if several).
+    pub standard: Option<String>,
+    pub district: String,
+    pub location: Option<[f64; 2]>,
+    /// The node of the regional model this site measures, if any.
+    pub model_node: Option<String>,
+}
+
+/// A data logger (数采仪), identified by its MN.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Device {
+    pub mn: String,
+    pub password: String,
+    pub site_id: String,
+    /// Accept LF-only tails, long segments, missing QN (field devices).
+    pub lenient: bool,
+    /// Accept byte-swapped CRC-16/MODBUS from this device.
+    pub accept_modbus_crc: bool,
+}
+
+/// One factor's values in an upload.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FactorReading {
+    /// HJ 212-2017 factor code (2005 codes are mapped before storing).
+    pub factor: String,
+    /// The primary value: `-Rtd` for real-time data, `-Avg` for interval data.
+    pub value: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub cou: Option<f64>,
+    /// HJ 212 data flag (N valid).
+    pub flag: Option<String>,
+}
+
+/// An accepted upload to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upload {
+    pub mn: String,
+    pub cn: String,
+    /// DataTime as wall-clock seconds since 1970 (Beijing time as sent).
+    pub data_time: i64,
+    pub pno: u32,
+    pub received_at_ms: i64,
+    pub peer: String,
+    pub raw: String,
+    pub readings: Vec<FactorReading>,
+}
+
+/// What became of an upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestOutcome {
+    Stored {
+        frame_id: i64,
+    },
+    /// The same (MN, CN, DataTime, PNO) was stored before (by this frame id).
+    Duplicate {
+        frame_id: i64,
+    },
+}
+
+/// A frame that was not stored as data (bad CRC, unknown MN, wrong password…), kept for audit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RejectedFrame {
+    pub received_at_ms: i64,
+    pub peer: String,
+    pub mn: Option<String>,
+    pub cn: Option<String>,
+    pub raw: String,
+    pub reason: String,
+}
+
+/// A stored reading.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Reading {
+    pub id: i64,
+    pub mn: String,
+    pub factor: String,
+    pub cn: String,
+    pub data_time: i64,
+    pub value: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub cou: Option<f64>,
+    pub flag: Option<String>,
+    /// For a correction: the reading it corrects.
+    pub corrects: Option<i64>,
+    pub reason: Option<String>,
+    pub changed_by: Option<String>,
+    pub received_at_ms: i64,
+}
+
+/// A point of a (downsampled) series: mean, min, max and count of valid values in a bucket.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SeriesPoint {
+    pub t: i64,
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+    pub n: i64,
+}
+
+/// Aggregation period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Hour,
+    Day,
+}
+
+impl Period {
+    pub fn seconds(self) -> i64 {
+        match self {
+            Period::Hour => 3600,
+            Period::Day => 86_400,
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Period::Hour => "hour",
+            Period::Day => "day",
+        }
+    }
+}
+
+/// The operations every backend provides.
+pub trait Store: Send {
+    /// Creates or upgrades the schema.
+    fn migrate(&mut self) -> Result<()>;
+    fn put_site(&mut self, site: &Site) -> Result<()>;
+    fn sites(&mut self) -> Result<Vec<Site>>;
+    fn put_device(&mut self, device: &Device) -> Result<()>;
+    fn devices(&mut self) -> Result<Vec<Device>>;
+    /// Stores a batch of uploads in one durable transaction.
+    fn ingest(&mut self, batch: &[Upload]) -> Result<Vec<IngestOutcome>>;
+    /// Keeps rejected frames for audit.
+    fn log_rejected(&mut self, frames: &[RejectedFrame]) -> Result<()>;
+    /// The latest effective reading of each factor of a device (corrections applied).
+    fn latest(&mut self, mn: &str) -> Result<Vec<Reading>>;
+    /// Effective readings of one factor in `[from, to)` for the given CNs, in time order.
+    fn readings(
+        &mut self,
+        mn: &str,
+        factor: &str,
+        cns: &[&str],
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Reading>>;
+    /// Valid (flag N) values of real-time and minute data in `[from, to)`, averaged in buckets.
+    fn series(
+        &mut self,
+        mn: &str,
+        factor: &str,
+        from: i64,
+        to: i64,
+        bucket_s: i64,
+    ) -> Result<Vec<SeriesPoint>>;
+    /// Hourly or daily aggregates kept from real-time and minute data.
+    fn aggregates(
+        &mut self,
+        mn: &str,
+        factor: &str,
+        period: Period,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<SeriesPoint>>;
+    /// Records a correction of a reading as a new reading; returns its id.
+    fn correct(
+        &mut self,
+        reading_id: i64,
+        value: f64,
+        reason: &str,
+        who: &str,
+        at_ms: i64,
+    ) -> Result<i64>;
+    /// Deletes raw frames received before `before_ms` (retention); readings and aggregates stay.
+    fn purge_frames(&mut self, before_ms: i64) -> Result<usize>;
+    /// Number of readings (all versions).
+    fn count_readings(&mut self) -> Result<i64>;
+    /// Number of raw frames kept.
+    fn count_frames(&mut self) -> Result<i64>;
+}
+
+/// CNs whose values feed the hourly and daily aggregates (real-time and minute data).
+pub const AGGREGATED_CNS: [&str; 2] = ["2011", "2051"];

@@ -1,0 +1,441 @@
+//! The embedded SQLite backend (WAL journal, synchronous=FULL: a committed batch survives a
+//! crash of the process and of the machine).
+
+use crate::*;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::Path;
+
+/// A store in one SQLite file.
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS site (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, standard TEXT,
+    district TEXT NOT NULL, lon REAL, lat REAL, model_node TEXT);
+CREATE TABLE IF NOT EXISTS device (
+    mn TEXT PRIMARY KEY, password TEXT NOT NULL, site_id TEXT NOT NULL REFERENCES site(id),
+    lenient INTEGER NOT NULL, accept_modbus_crc INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS frame (
+    id INTEGER PRIMARY KEY, received_at_ms INTEGER NOT NULL, peer TEXT NOT NULL,
+    mn TEXT, cn TEXT, raw TEXT NOT NULL, status TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS frame_received ON frame(received_at_ms);
+CREATE TABLE IF NOT EXISTS upload (
+    mn TEXT NOT NULL, cn TEXT NOT NULL, data_time INTEGER NOT NULL, pno INTEGER NOT NULL,
+    frame_id INTEGER NOT NULL, PRIMARY KEY (mn, cn, data_time, pno)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS reading (
+    id INTEGER PRIMARY KEY, mn TEXT NOT NULL, factor TEXT NOT NULL, cn TEXT NOT NULL,
+    data_time INTEGER NOT NULL, value REAL, min REAL, max REAL, cou REAL, flag TEXT,
+    frame_id INTEGER, corrects INTEGER REFERENCES reading(id), reason TEXT, changed_by TEXT,
+    received_at_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS reading_series ON reading(mn, factor, data_time);
+CREATE INDEX IF NOT EXISTS reading_corrects ON reading(corrects) WHERE corrects IS NOT NULL;
+CREATE TABLE IF NOT EXISTS aggregate (
+    mn TEXT NOT NULL, factor TEXT NOT NULL, period TEXT NOT NULL, start INTEGER NOT NULL,
+    n INTEGER NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL,
+    PRIMARY KEY (mn, factor, period, start)) WITHOUT ROWID;
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
+";
+
+/// Effective readings: those no correction points at.
+const EFFECTIVE: &str = "NOT EXISTS (SELECT 1 FROM reading c WHERE c.corrects = r.id)";
+
+fn reading_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Reading> {
+    Ok(Reading {
+        id: row.get(0)?,
+        mn: row.get(1)?,
+        factor: row.get(2)?,
+        cn: row.get(3)?,
+        data_time: row.get(4)?,
+        value: row.get(5)?,
+        min: row.get(6)?,
+        max: row.get(7)?,
+        cou: row.get(8)?,
+        flag: row.get(9)?,
+        corrects: row.get(10)?,
+        reason: row.get(11)?,
+        changed_by: row.get(12)?,
+        received_at_ms: row.get(13)?,
+    })
+}
+
+const READING_COLUMNS: &str = "r.id, r.mn, r.factor, r.cn, r.data_time, r.value, r.min, r.max, r.cou, r.flag, r.corrects, r.reason, r.changed_by, r.received_at_ms";
+
+impl SqliteStore {
+    /// Opens (creating if needed) a store file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let conn = Connection::open(path)?;
+        Self::configure(conn)
+    }
+
+    /// A store in memory (tests).
+    pub fn memory() -> Result<SqliteStore> {
+        Self::configure(Connection::open_in_memory()?)
+    }
+
+    fn configure(conn: Connection) -> Result<SqliteStore> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "cache_size", -65_536)?;
+        let mut s = SqliteStore { conn };
+        s.migrate()?;
+        Ok(s)
+    }
+
+    fn add_to_aggregates(
+        tx: &rusqlite::Transaction<'_>,
+        mn: &str,
+        factor: &str,
+        t: i64,
+        v: f64,
+    ) -> Result<()> {
+        let mut st = tx.prepare_cached(
+            "INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, ?5)
+             ON CONFLICT (mn, factor, period, start) DO UPDATE SET
+               n = n + 1, sum = sum + excluded.sum, min = MIN(min, excluded.min), max = MAX(max, excluded.max)",
+        )?;
+        for p in [Period::Hour, Period::Day] {
+            let start = t.div_euclid(p.seconds()) * p.seconds();
+            st.execute(params![mn, factor, p.name(), start, v])?;
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the hour and day buckets holding `t` from the effective readings.
+    fn rebuild_aggregates(
+        tx: &rusqlite::Transaction<'_>,
+        mn: &str,
+        factor: &str,
+        t: i64,
+    ) -> Result<()> {
+        for p in [Period::Hour, Period::Day] {
+            let start = t.div_euclid(p.seconds()) * p.seconds();
+            tx.execute("DELETE FROM aggregate WHERE mn = ?1 AND factor = ?2 AND period = ?3 AND start = ?4", params![mn, factor, p.name(), start])?;
+            tx.execute(
+                &format!(
+                    "INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max)
+                     SELECT ?1, ?2, ?3, ?4, COUNT(*), SUM(r.value), MIN(r.value), MAX(r.value) FROM reading r
+                     WHERE r.mn = ?1 AND r.factor = ?2 AND r.data_time >= ?4 AND r.data_time < ?4 + ?5
+                       AND r.cn IN ('2011', '2051') AND r.flag = 'N' AND r.value IS NOT NULL AND {EFFECTIVE}
+                     HAVING COUNT(*) > 0"
+                ),
+                params![mn, factor, p.name(), start, p.seconds()],
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Store for SqliteStore {
+    fn migrate(&mut self) -> Result<()> {
+        self.conn.execute_batch(SCHEMA)?;
+        Ok(())
+    }
+
+    fn put_site(&mut self, s: &Site) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO site (id, name, kind, standard, district, lon, lat, model_node) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, standard = excluded.standard,
+               district = excluded.district, lon = excluded.lon, lat = excluded.lat, model_node = excluded.model_node",
+            params![s.id, s.name, s.kind, s.standard, s.district, s.location.map(|l| l[0]), s.location.map(|l| l[1]), s.model_node],
+        )?;
+        Ok(())
+    }
+
+    fn sites(&mut self) -> Result<Vec<Site>> {
+        let mut st = self.conn.prepare(
+            "SELECT id, name, kind, standard, district, lon, lat, model_node FROM site ORDER BY id",
+        )?;
+        let rows = st.query_map([], |r| {
+            let (lon, lat): (Option<f64>, Option<f64>) = (r.get(5)?, r.get(6)?);
+            Ok(Site {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                kind: r.get(2)?,
+                standard: r.get(3)?,
+                district: r.get(4)?,
+                location: lon.zip(lat).map(|(a, b)| [a, b]),
+                model_node: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn put_device(&mut self, d: &Device) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO device (mn, password, site_id, lenient, accept_modbus_crc) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (mn) DO UPDATE SET password = excluded.password, site_id = excluded.site_id,
+               lenient = excluded.lenient, accept_modbus_crc = excluded.accept_modbus_crc",
+            params![d.mn, d.password, d.site_id, d.lenient, d.accept_modbus_crc],
+        )?;
+        Ok(())
+    }
+
+    fn devices(&mut self) -> Result<Vec<Device>> {
+        let mut st = self.conn.prepare(
+            "SELECT mn, password, site_id, lenient, accept_modbus_crc FROM device ORDER BY mn",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(Device {
+                mn: r.get(0)?,
+                password: r.get(1)?,
+                site_id: r.get(2)?,
+                lenient: r.get(3)?,
+                accept_modbus_crc: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn ingest(&mut self, batch: &[Upload]) -> Result<Vec<IngestOutcome>> {
+        let tx = self.conn.transaction()?;
+        let mut out = Vec::with_capacity(batch.len());
+        {
+            let mut find = tx.prepare_cached("SELECT frame_id FROM upload WHERE mn = ?1 AND cn = ?2 AND data_time = ?3 AND pno = ?4")?;
+            let mut frame = tx.prepare_cached("INSERT INTO frame (received_at_ms, peer, mn, cn, raw, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+            let mut upload = tx.prepare_cached(
+                "INSERT INTO upload (mn, cn, data_time, pno, frame_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            let mut reading = tx.prepare_cached(
+                "INSERT INTO reading (mn, factor, cn, data_time, value, min, max, cou, flag, frame_id, received_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            for u in batch {
+                let existing: Option<i64> = find
+                    .query_row(params![u.mn, u.cn, u.data_time, u.pno], |r| r.get(0))
+                    .optional()?;
+                let status = if existing.is_some() {
+                    "duplicate"
+                } else {
+                    "stored"
+                };
+                frame.execute(params![u.received_at_ms, u.peer, u.mn, u.cn, u.raw, status])?;
+                let frame_id = tx.last_insert_rowid();
+                if let Some(first) = existing {
+                    out.push(IngestOutcome::Duplicate { frame_id: first });
+                    continue;
+                }
+                upload.execute(params![u.mn, u.cn, u.data_time, u.pno, frame_id])?;
+                for r in &u.readings {
+                    reading.execute(params![
+                        u.mn,
+                        r.factor,
+                        u.cn,
+                        u.data_time,
+                        r.value,
+                        r.min,
+                        r.max,
+                        r.cou,
+                        r.flag,
+                        frame_id,
+                        u.received_at_ms
+                    ])?;
+                    if let (true, Some(v), Some("N")) = (
+                        AGGREGATED_CNS.contains(&u.cn.as_str()),
+                        r.value,
+                        r.flag.as_deref(),
+                    ) {
+                        Self::add_to_aggregates(&tx, &u.mn, &r.factor, u.data_time, v)?;
+                    }
+                }
+                out.push(IngestOutcome::Stored { frame_id });
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn log_rejected(&mut self, frames: &[RejectedFrame]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached("INSERT INTO frame (received_at_ms, peer, mn, cn, raw, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+            for f in frames {
+                st.execute(params![
+                    f.received_at_ms,
+                    f.peer,
+                    f.mn,
+                    f.cn,
+                    f.raw,
+                    format!("rejected: {}", f.reason)
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn latest(&mut self, mn: &str) -> Result<Vec<Reading>> {
+        let sql = format!(
+            "SELECT {READING_COLUMNS} FROM reading r
+             WHERE r.mn = ?1 AND {EFFECTIVE}
+               AND r.data_time = (SELECT MAX(r2.data_time) FROM reading r2 WHERE r2.mn = r.mn AND r2.factor = r.factor)
+             ORDER BY r.factor, r.id DESC"
+        );
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let rows: Vec<Reading> = st
+            .query_map(params![mn], reading_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut out: Vec<Reading> = Vec::new();
+        for r in rows {
+            if out.last().is_none_or(|l| l.factor != r.factor) {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    fn readings(
+        &mut self,
+        mn: &str,
+        factor: &str,
+        cns: &[&str],
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Reading>> {
+        let cn_list = cns
+            .iter()
+            .filter(|c| c.bytes().all(|b| b.is_ascii_digit()))
+            .map(|c| format!("'{c}'"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!(
+            "SELECT {READING_COLUMNS} FROM reading r
+             WHERE r.mn = ?1 AND r.factor = ?2 AND r.data_time >= ?3 AND r.data_time < ?4 AND r.cn IN ({cn_list}) AND {EFFECTIVE}
+             ORDER BY r.data_time, r.id"
+        );
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let rows = st.query_map(params![mn, factor, from, to], reading_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn series(
+        &mut self,
+        mn: &str,
+        factor: &str,
+        from: i64,
+        to: i64,
+        bucket_s: i64,
+    ) -> Result<Vec<SeriesPoint>> {
+        if bucket_s <= 0 {
+            return Err(StoreError::Invalid(format!("bucket of {bucket_s} s")));
+        }
+        let sql = format!(
+            "SELECT (r.data_time / ?5) * ?5 AS t, AVG(r.value), MIN(r.value), MAX(r.value), COUNT(*) FROM reading r
+             WHERE r.mn = ?1 AND r.factor = ?2 AND r.data_time >= ?3 AND r.data_time < ?4
+               AND r.cn IN ('2011', '2051') AND r.flag = 'N' AND r.value IS NOT NULL AND {EFFECTIVE}
+             GROUP BY t ORDER BY t"
+        );
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let rows = st.query_map(params![mn, factor, from, to, bucket_s], |r| {
+            Ok(SeriesPoint {
+                t: r.get(0)?,
+                mean: r.get(1)?,
+                min: r.get(2)?,
+                max: r.get(3)?,
+                n: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn aggregates(
+        &mut self,
+        mn: &str,
+        factor: &str,
+        period: Period,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<SeriesPoint>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT start, sum / n, min, max, n FROM aggregate WHERE mn = ?1 AND factor = ?2 AND period = ?3 AND start >= ?4 AND start < ?5 ORDER BY start",
+        )?;
+        let rows = st.query_map(params![mn, factor, period.name(), from, to], |r| {
+            Ok(SeriesPoint {
+                t: r.get(0)?,
+                mean: r.get(1)?,
+                min: r.get(2)?,
+                max: r.get(3)?,
+                n: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn correct(
+        &mut self,
+        reading_id: i64,
+        value: f64,
+        reason: &str,
+        who: &str,
+        at_ms: i64,
+    ) -> Result<i64> {
+        if reason.trim().is_empty() || who.trim().is_empty() {
+            return Err(StoreError::Invalid(
+                "a correction needs a reason and who made it".into(),
+            ));
+        }
+        if !value.is_finite() {
+            return Err(StoreError::Invalid(format!(
+                "corrected value {value} is not a number"
+            )));
+        }
+        let tx = self.conn.transaction()?;
+        // Correct the latest version of the reading, so a chain never forks.
+        let mut target = reading_id;
+        loop {
+            let next: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM reading WHERE corrects = ?1",
+                    params![target],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match next {
+                Some(n) => target = n,
+                None => break,
+            }
+        }
+        let orig = tx
+            .query_row(
+                &format!("SELECT {READING_COLUMNS} FROM reading r WHERE r.id = ?1"),
+                params![target],
+                reading_from_row,
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::Invalid(format!("no reading {reading_id}")))?;
+        tx.execute(
+            "INSERT INTO reading (mn, factor, cn, data_time, value, min, max, cou, flag, frame_id, corrects, reason, changed_by, received_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?11, ?12, ?13)",
+            params![orig.mn, orig.factor, orig.cn, orig.data_time, value, orig.min, orig.max, orig.cou, orig.flag, target, reason, who, at_ms],
+        )?;
+        let id = tx.last_insert_rowid();
+        if AGGREGATED_CNS.contains(&orig.cn.as_str()) {
+            Self::rebuild_aggregates(&tx, &orig.mn, &orig.factor, orig.data_time)?;
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn purge_frames(&mut self, before_ms: i64) -> Result<usize> {
+        Ok(self.conn.execute(
+            "DELETE FROM frame WHERE received_at_ms < ?1",
+            params![before_ms],
+        )?)
+    }
+
+    fn count_readings(&mut self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM reading", [], |r| r.get(0))?)
+    }
+
+    fn count_frames(&mut self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM frame", [], |r| r.get(0))?)
+    }
+}
