@@ -4,6 +4,7 @@
 //! Exit codes: 0 success; 1 failure while running (I/O, solver); 2 bad input (invalid model,
 //! unreadable sample, unknown standard, bad arguments).
 
+mod monitor;
 mod report;
 
 use anyhow::{Context as _, Result};
@@ -86,6 +87,21 @@ enum Command {
         #[arg(long, default_value = "text")]
         format: OutputFormat,
     },
+    /// Start the monitoring gateway (HJ 212 over TCP) on an embedded SQLite store.
+    Serve {
+        /// The store file.
+        #[arg(long, default_value = "rewater.sqlite")]
+        db: PathBuf,
+        /// Address for data loggers.
+        #[arg(long, default_value = "127.0.0.1:9212")]
+        listen: String,
+        /// Do not add the demo sites and devices to an empty store.
+        #[arg(long)]
+        no_demo: bool,
+        /// Register N simulated devices (for `rewater hj212 sim --devices N`).
+        #[arg(long, default_value_t = 0)]
+        sim_devices: usize,
+    },
     /// HJ 212 data-logger protocol tools.
     Hj212 {
         #[command(subcommand)]
@@ -114,6 +130,29 @@ enum Hj212Command {
         /// Apply the standard to the letter (CR LF, 1024-byte limit, required header fields).
         #[arg(long)]
         strict: bool,
+    },
+    /// Play N data loggers sending water-quality uploads to a gateway.
+    Sim {
+        #[arg(long, default_value = "127.0.0.1:9212")]
+        to: String,
+        /// Devices (up to 6 use the demo devices; more use those of `serve --sim-devices`).
+        #[arg(long, default_value_t = 6)]
+        devices: usize,
+        /// Uploads per device.
+        #[arg(long, default_value_t = 10)]
+        frames: usize,
+        /// Time between a device's uploads, ms (the rate is devices × 1000 / interval per second).
+        #[arg(long, default_value_t = 200)]
+        interval_ms: u64,
+        /// Command code of the uploads: 2011 real-time, 2051 minute, 2061 hourly, 2031 daily.
+        #[arg(long, default_value = "2051")]
+        cn: String,
+        /// Do not ask for acknowledgements.
+        #[arg(long)]
+        no_ack: bool,
+        /// DataTime of the first upload (YYYYMMDDhhmmss; default: now, Beijing time, to the minute).
+        #[arg(long)]
+        start: Option<String>,
     },
 }
 
@@ -302,6 +341,47 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Hj212 {
             command: Hj212Command::Check { strict },
         } => hj212_check(strict)?,
+        Command::Hj212 {
+            command:
+                Hj212Command::Sim {
+                    to,
+                    devices,
+                    frames,
+                    interval_ms,
+                    cn,
+                    no_ack,
+                    start,
+                },
+        } => {
+            let start = match start {
+                Some(s) => rewater_hj212::DataTime::parse(&s)
+                    .ok_or_else(|| input_err(format!("--start '{s}' is not YYYYMMDDhhmmss")))?,
+                None => {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs() as i64)
+                        .unwrap_or(0);
+                    rewater_hj212::DataTime::from_wall_seconds((now + 8 * 3600) / 60 * 60)
+                }
+            };
+            let opts = monitor::SimOptions {
+                to,
+                devices,
+                frames,
+                interval: std::time::Duration::from_millis(interval_ms),
+                cn,
+                ack: !no_ack,
+                start,
+            };
+            let report = monitor::simulate(opts)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Command::Serve {
+            db,
+            listen,
+            no_demo,
+            sim_devices,
+        } => monitor::serve(&db, &listen, !no_demo, sim_devices)?,
         Command::Comply {
             input,
             standard,

@@ -1,0 +1,351 @@
+//! `rewater serve` (the gateway on an embedded SQLite file with the demo sites) and
+//! `rewater hj212 sim` (data loggers sending realistic water-quality data).
+
+use anyhow::{Context, Result};
+use rewater_hj212::encode::{Upload, UploadFactor};
+use rewater_hj212::{DataTime, Decoder, Event, Options};
+use rewater_store::{Device, Site, SqliteStore, Store};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Demo sites of the Beijing-style example region and their data loggers (illustrative).
+pub fn demo_sites() -> Vec<(Site, Device)> {
+    let s = |id: &str,
+             name: &str,
+             kind: &str,
+             standard: &str,
+             district: &str,
+             lon: f64,
+             lat: f64,
+             node: &str,
+             mn: &str| {
+        (
+            Site {
+                id: id.into(),
+                name: name.into(),
+                kind: kind.into(),
+                standard: Some(standard.into()),
+                district: district.into(),
+                location: Some([lon, lat]),
+                model_node: Some(node.into()),
+            },
+            Device {
+                mn: mn.into(),
+                password: "123456".into(),
+                site_id: id.into(),
+                lenient: true,
+                accept_modbus_crc: false,
+            },
+        )
+    };
+    vec![
+        s(
+            "plant-north-outlet",
+            "North reclamation plant outlet",
+            "plant_outlet",
+            "DB11/890-2012:new_B",
+            "north",
+            116.35,
+            40.05,
+            "plant-north",
+            "RWDEMO0000000001",
+        ),
+        s(
+            "plant-south-outlet",
+            "South plant outlet",
+            "plant_outlet",
+            "GB18918-2002:1A",
+            "south",
+            116.40,
+            39.98,
+            "plant-south",
+            "RWDEMO0000000002",
+        ),
+        s(
+            "wetland-outlet",
+            "Polishing wetland outlet",
+            "wetland_outlet",
+            "GB3838-2002:IV",
+            "north",
+            116.38,
+            40.08,
+            "wetland",
+            "RWDEMO0000000003",
+        ),
+        s(
+            "pond",
+            "Storage lake",
+            "pond",
+            "GB/T18921-2019:ornamental_lake",
+            "north",
+            116.42,
+            40.10,
+            "pond",
+            "RWDEMO0000000004",
+        ),
+        s(
+            "greening-supply",
+            "Greening supply point",
+            "user_supply",
+            "GB/T18920-2020:urban_greening",
+            "north",
+            116.37,
+            40.06,
+            "greening",
+            "RWDEMO0000000005",
+        ),
+        s(
+            "river-section",
+            "River section downstream",
+            "river_section",
+            "GB3838-2002:IV",
+            "south",
+            116.45,
+            39.96,
+            "river",
+            "RWDEMO0000000006",
+        ),
+    ]
+}
+
+/// MN of simulated device `i` (registered by `serve --sim-devices`).
+pub fn sim_mn(i: usize) -> String {
+    format!("RWSIM{i:011}")
+}
+
+/// Opens the store, seeding demo sites and `sim_devices` simulated devices.
+pub fn prepare_store(db: &Path, demo: bool, sim_devices: usize) -> Result<SqliteStore> {
+    let mut store = SqliteStore::open(db).with_context(|| format!("opening {}", db.display()))?;
+    if demo && store.sites()?.is_empty() {
+        for (site, dev) in demo_sites() {
+            store.put_site(&site)?;
+            store.put_device(&dev)?;
+        }
+    }
+    if sim_devices > 0 {
+        store.put_site(&Site {
+            id: "sim".into(),
+            name: "Simulated devices".into(),
+            kind: "plant_outlet".into(),
+            standard: Some("GB18918-2002:1A".into()),
+            district: "sim".into(),
+            location: None,
+            model_node: None,
+        })?;
+        for i in 0..sim_devices {
+            store.put_device(&Device {
+                mn: sim_mn(i),
+                password: "123456".into(),
+                site_id: "sim".into(),
+                lenient: true,
+                accept_modbus_crc: false,
+            })?;
+        }
+    }
+    Ok(store)
+}
+
+/// Runs the gateway until Ctrl-C or SIGTERM.
+pub fn serve(db: &Path, listen: &str, demo: bool, sim_devices: usize) -> Result<()> {
+    let store = prepare_store(db, demo, sim_devices)?;
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+            }
+            let _ = tx.send(true);
+        });
+        let log: rewater_gateway::Log = Arc::new(|m: &str| eprintln!("{m}"));
+        let db_shown = db.display().to_string();
+        let stats = rewater_gateway::serve(listener, Box::new(store), rewater_gateway::Config::default(), rx, log, move |_| {
+            println!("rewater gateway (HJ 212) listening on {addr}, store {db_shown}");
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+        })
+        .await?;
+        use std::sync::atomic::Ordering::Relaxed;
+        println!(
+            "stopped: {} connections, {} frames, {} uploads stored, {} duplicates, {} rejected, {} acknowledgements",
+            stats.connections.load(Relaxed),
+            stats.frames.load(Relaxed),
+            stats.stored.load(Relaxed),
+            stats.duplicates.load(Relaxed),
+            stats.rejected.load(Relaxed),
+            stats.acks.load(Relaxed)
+        );
+        anyhow::Ok(())
+    })
+}
+
+/// Options of the simulator.
+pub struct SimOptions {
+    pub to: String,
+    pub devices: usize,
+    pub frames: usize,
+    pub interval: Duration,
+    pub cn: String,
+    pub ack: bool,
+    pub start: DataTime,
+}
+
+/// Results of a simulation.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct SimReport {
+    pub devices: usize,
+    pub sent: u64,
+    pub acked: u64,
+    pub readings_sent: u64,
+    pub failed_connections: u64,
+    pub seconds: f64,
+    pub readings_per_s: f64,
+    pub ack_latency_ms_p50: f64,
+    pub ack_latency_ms_p99: f64,
+    pub ack_latency_ms_max: f64,
+}
+
+fn mn_for(i: usize, devices: usize) -> String {
+    let demo = demo_sites();
+    if devices <= demo.len() {
+        demo[i].1.mn.clone()
+    } else {
+        sim_mn(i)
+    }
+}
+
+/// A plausible plant-outlet upload for device `i`, interval `k` (SplitMix-style noise).
+pub fn sample_upload(mn: &str, i: usize, k: usize, cn: &str, ack: bool, t: DataTime) -> Upload {
+    let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ (k as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let mut noise = || {
+        x ^= x >> 31;
+        x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
+        (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    let suffix = if cn == "2011" { "Rtd" } else { "Avg" };
+    let f = |code: &str, v: f64| UploadFactor {
+        code: code.into(),
+        values: vec![(suffix.into(), (v * 1000.0).round() / 1000.0)],
+        flag: Some('N'),
+    };
+    Upload {
+        qn: format!("{t}{:03}", k % 1000),
+        st: "32".into(),
+        cn: cn.into(),
+        pw: "123456".into(),
+        mn: mn.into(),
+        ack,
+        data_time: t,
+        factors: vec![
+            f("w01018", 22.0 + 8.0 * noise()),
+            f("w21003", 0.9 + 0.6 * noise()),
+            f("w21011", 0.22 + 0.1 * noise()),
+            f("w21001", 10.5 + 3.0 * noise()),
+            f("w01001", 7.2 + 0.4 * noise()),
+            f("w00000", 1150.0 + 200.0 * noise()),
+        ],
+    }
+}
+
+/// Plays `devices` data loggers, each sending `frames` uploads `interval` apart.
+pub fn simulate(opts: SimOptions) -> Result<SimReport> {
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        let opts = Arc::new(opts);
+        let t0 = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..opts.devices {
+            let o = opts.clone();
+            tasks.spawn(async move { device(i, &o).await });
+        }
+        let mut report = SimReport {
+            devices: opts.devices,
+            ..Default::default()
+        };
+        let mut latencies = Vec::new();
+        while let Some(r) = tasks.join_next().await {
+            match r {
+                Ok(Ok((sent, acked, readings, lat))) => {
+                    report.sent += sent;
+                    report.acked += acked;
+                    report.readings_sent += readings;
+                    latencies.extend(lat);
+                }
+                _ => report.failed_connections += 1,
+            }
+        }
+        report.seconds = t0.elapsed().as_secs_f64();
+        report.readings_per_s = report.readings_sent as f64 / report.seconds;
+        latencies.sort_by(|a, b| a.total_cmp(b));
+        let pct = |p: f64| {
+            latencies
+                .get(((latencies.len() as f64 - 1.0) * p).round() as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        report.ack_latency_ms_p50 = pct(0.5);
+        report.ack_latency_ms_p99 = pct(0.99);
+        report.ack_latency_ms_max = latencies.last().copied().unwrap_or(0.0);
+        Ok(report)
+    })
+}
+
+async fn device(i: usize, o: &SimOptions) -> Result<(u64, u64, u64, Vec<f64>)> {
+    let mut stream = tokio::net::TcpStream::connect(&o.to).await?;
+    stream.set_nodelay(true)?;
+    let mn = mn_for(i, o.devices);
+    let mut decoder = Decoder::new(Options::lenient());
+    let mut buf = vec![0u8; 4096];
+    let (mut sent, mut acked, mut readings) = (0u64, 0u64, 0u64);
+    let mut lat = Vec::with_capacity(o.frames);
+    let step = if o.cn == "2061" {
+        3600
+    } else if o.cn == "2031" {
+        86_400
+    } else {
+        60
+    };
+    // Spread the devices' first sends over one interval.
+    if !o.interval.is_zero() && o.devices > 1 {
+        tokio::time::sleep(o.interval.mul_f64(i as f64 / o.devices as f64)).await;
+    }
+    let mut next = Instant::now();
+    for k in 0..o.frames {
+        let t = DataTime::from_wall_seconds(o.start.wall_seconds() + step * k as i64);
+        let up = sample_upload(&mn, i, k, &o.cn, o.ack, t);
+        let frame = up.frame();
+        let sent_at = Instant::now();
+        stream.write_all(frame.as_bytes()).await?;
+        sent += 1;
+        readings += up.factors.len() as u64;
+        if o.ack {
+            'wait: loop {
+                let n =
+                    tokio::time::timeout(Duration::from_secs(30), stream.read(&mut buf)).await??;
+                if n == 0 {
+                    anyhow::bail!("gateway closed the connection");
+                }
+                decoder.push(&buf[..n]);
+                while let Some(ev) = decoder.next_event() {
+                    if let Event::Frame(f) = ev {
+                        if f.segment().contains("CN=9014") {
+                            acked += 1;
+                            lat.push(sent_at.elapsed().as_secs_f64() * 1000.0);
+                            break 'wait;
+                        }
+                    }
+                }
+            }
+        }
+        next += o.interval;
+        tokio::time::sleep_until(next.into()).await;
+    }
+    Ok((sent, acked, readings, lat))
+}

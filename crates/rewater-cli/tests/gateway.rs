@@ -1,0 +1,344 @@
+//! The gateway as a user starts it (`rewater serve`), over real TCP, with a real SQLite file:
+//! acknowledged readings are stored, a SIGKILL in the middle of a load loses no acknowledged
+//! reading, garbage and probes do not hurt it, duplicates are stored once, unknown devices and
+//! wrong passwords are refused, time calibration is answered.
+
+use rewater_hj212::encode::{Upload, UploadFactor};
+use rewater_hj212::{encode_frame, DataTime, Decoder, Event, Options, Segment, Strictness};
+use rewater_store::{SqliteStore, Store};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const DEMO_MN: &str = "RWDEMO0000000001";
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rewater-gw-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d.join("store.sqlite")
+}
+
+/// Starts `rewater serve` on a free port and waits for its "listening" line.
+fn start(db: &Path, extra: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rewater"))
+        .args([
+            "serve",
+            "--db",
+            &db.display().to_string(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("listening on ")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    Server { child, addr }
+}
+
+fn upload(mn: &str, pw: &str, k: i64, ack: bool) -> Upload {
+    Upload {
+        qn: format!("20250601000000{:03}", k % 1000),
+        st: "32".into(),
+        cn: "2051".into(),
+        pw: pw.into(),
+        mn: mn.into(),
+        ack,
+        data_time: DataTime::from_wall_seconds(1_748_736_000 + 60 * k),
+        factors: vec![UploadFactor {
+            code: "w01018".into(),
+            values: vec![("Avg".into(), 20.0 + k as f64 / 1000.0)],
+            flag: Some('N'),
+        }],
+    }
+}
+
+/// Sends a frame and waits for a reply frame containing `want` (None: expect no reply).
+fn exchange(s: &mut TcpStream, frame: &str, want: Option<&str>) -> Option<Vec<String>> {
+    s.write_all(frame.as_bytes()).ok()?;
+    let Some(want) = want else {
+        s.set_read_timeout(Some(Duration::from_millis(300))).ok()?;
+        let mut b = [0u8; 256];
+        return match s.read(&mut b) {
+            Ok(n) if n > 0 => Some(vec![String::from_utf8_lossy(&b[..n]).into_owned()]),
+            _ => None,
+        };
+    };
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let mut d = Decoder::new(Options::strict());
+    let mut got = Vec::new();
+    let mut b = [0u8; 4096];
+    loop {
+        let n = s.read(&mut b).ok()?;
+        if n == 0 {
+            return None;
+        }
+        d.push(&b[..n]);
+        while let Some(e) = d.next_event() {
+            if let Event::Frame(f) = e {
+                got.push(f.segment().to_string());
+                if f.segment().contains(want) {
+                    return Some(got);
+                }
+            }
+        }
+    }
+}
+
+fn stored(db: &Path, mn: &str) -> Vec<(i64, f64)> {
+    let mut s = SqliteStore::open(db).unwrap();
+    s.readings(mn, "w01018", &["2051"], 0, i64::MAX)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.data_time, r.value.unwrap()))
+        .collect()
+}
+
+#[test]
+fn acknowledged_uploads_are_stored_and_duplicates_once() {
+    let db = tmp("ack");
+    let server = start(&db, &[]);
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    for k in 0..20 {
+        let reply = exchange(
+            &mut s,
+            &upload(DEMO_MN, "123456", k, true).frame(),
+            Some("CN=9014"),
+        )
+        .expect("9014");
+        let ack = Segment::parse(reply.last().unwrap(), Strictness::Strict).unwrap();
+        assert_eq!(
+            (ack.qn(), ack.st(), ack.mn()),
+            (
+                Some(format!("20250601000000{k:03}").as_str()),
+                Some("91"),
+                Some(DEMO_MN)
+            )
+        );
+    }
+    // The same data again under new QNs (a back-fill after reconnecting): acknowledged, stored once.
+    let mut s2 = TcpStream::connect(&server.addr).unwrap();
+    for k in 0..20 {
+        let mut u = upload(DEMO_MN, "123456", k, true);
+        u.qn = format!("20250602000000{:03}", k);
+        assert!(exchange(&mut s2, &u.frame(), Some("CN=9014")).is_some());
+    }
+    // Out of order and late (补发): an older interval arrives last.
+    assert!(exchange(
+        &mut s2,
+        &upload(DEMO_MN, "123456", -500, true).frame(),
+        Some("CN=9014")
+    )
+    .is_some());
+    // Without the ack bit: stored, no reply.
+    assert!(exchange(
+        &mut s2,
+        &upload(DEMO_MN, "123456", 100, false).frame(),
+        None
+    )
+    .is_none());
+    std::thread::sleep(Duration::from_millis(300));
+    let rows = stored(&db, DEMO_MN);
+    assert_eq!(rows.len(), 22);
+    assert_eq!(rows[0].0, 1_748_736_000 - 60 * 500);
+    assert!((rows[1].1 - 20.0).abs() < 1e-12);
+}
+
+#[test]
+fn unknown_devices_and_wrong_passwords_are_refused() {
+    let db = tmp("auth");
+    let server = start(&db, &[]);
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    assert!(exchange(
+        &mut s,
+        &upload("NOT-REGISTERED", "123456", 1, true).frame(),
+        None
+    )
+    .is_none());
+    assert!(exchange(&mut s, &upload(DEMO_MN, "654321", 2, true).frame(), None).is_none());
+    // The connection stays usable for the right credentials.
+    assert!(exchange(
+        &mut s,
+        &upload(DEMO_MN, "123456", 3, true).frame(),
+        Some("CN=9014")
+    )
+    .is_some());
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(stored(&db, DEMO_MN).len(), 1);
+    assert!(stored(&db, "NOT-REGISTERED").is_empty());
+}
+
+#[test]
+fn time_calibration_is_answered_with_9013_and_1012() {
+    let db = tmp("time");
+    let server = start(&db, &[]);
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    let req = encode_frame(&format!(
+        "QN=20250601000000001;ST=32;CN=1013;PW=123456;MN={DEMO_MN};Flag=5;CP=&&&&"
+    ));
+    let got = exchange(&mut s, &req, Some("CN=1012")).expect("1012");
+    assert!(got[0].contains("CN=9013") && got[0].contains("QN=20250601000000001"));
+    let set = Segment::parse(got.last().unwrap(), Strictness::Strict).unwrap();
+    let t = DataTime::parse(set.cp_value("SystemTime").unwrap()).unwrap();
+    // Beijing time, within a minute of now.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        + 8 * 3600;
+    assert!((t.wall_seconds() - now).abs() < 60);
+}
+
+#[test]
+fn garbage_probes_and_hostile_clients_do_not_hurt_it() {
+    let db = tmp("garbage");
+    let server = start(&db, &[]);
+    let mut x: u64 = 5;
+    let mut hostile = Vec::new();
+    for i in 0..40 {
+        let Ok(mut s) = TcpStream::connect(&server.addr) else {
+            continue;
+        };
+        let payload: Vec<u8> = match i % 5 {
+            0 => b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+            1 => vec![
+                0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
+            ],
+            2 => b"##9999QN=".to_vec(), // a frame that never completes
+            3 => (0..5000)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect(),
+            _ => {
+                // A valid frame cut in the middle, then garbage, then a bad CRC.
+                let f = upload(DEMO_MN, "123456", 7, true).frame();
+                let mut v = f.as_bytes()[..f.len() / 2].to_vec();
+                v.extend_from_slice(b"&&&&####\r\n##0010QN=1;CP=&&&&FFFF\r\n");
+                v
+            }
+        };
+        let _ = s.write_all(&payload);
+        hostile.push(s);
+    }
+    // It still serves a well-behaved device.
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    assert!(exchange(
+        &mut s,
+        &upload(DEMO_MN, "123456", 8, true).frame(),
+        Some("CN=9014")
+    )
+    .is_some());
+    drop(hostile);
+    assert!(exchange(
+        &mut s,
+        &upload(DEMO_MN, "123456", 9, true).frame(),
+        Some("CN=9014")
+    )
+    .is_some());
+}
+
+/// Kills the gateway with SIGKILL while devices are sending, restarts it on the same file, and
+/// checks that every upload that had been acknowledged is in the store.
+#[test]
+fn sigkill_during_load_loses_no_acknowledged_reading() {
+    let db = tmp("sigkill");
+    let mut server = start(&db, &["--sim-devices", "16"]);
+    let acked: Arc<Mutex<Vec<(String, i64)>>> = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for d in 0..16 {
+        let (addr, acked, stop) = (server.addr.clone(), acked.clone(), stop.clone());
+        clients.push(std::thread::spawn(move || {
+            let mn = format!("RWSIM{d:011}");
+            let Ok(mut s) = TcpStream::connect(&addr) else {
+                return;
+            };
+            let mut k = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let u = upload(&mn, "123456", k, true);
+                match exchange(&mut s, &u.frame(), Some("CN=9014")) {
+                    Some(_) => acked
+                        .lock()
+                        .unwrap()
+                        .push((mn.clone(), u.data_time.wall_seconds())),
+                    None => return, // the gateway died: this upload was not acknowledged
+                }
+                k += 1;
+            }
+        }));
+    }
+    let t0 = Instant::now();
+    while acked.lock().unwrap().len() < 2000 && t0.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SIGKILL (Child::kill sends SIGKILL on Unix).
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        c.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 500,
+        "only {} uploads acknowledged before the kill",
+        acked.len()
+    );
+    // Restart on the same file: it opens cleanly and still has everything acknowledged.
+    let server = start(&db, &[]);
+    let mut s = SqliteStore::open(&db).unwrap();
+    let mut missing = 0;
+    for d in 0..16 {
+        let mn = format!("RWSIM{d:011}");
+        let have: std::collections::HashSet<i64> = s
+            .readings(&mn, "w01018", &["2051"], 0, i64::MAX)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.data_time)
+            .collect();
+        missing += acked
+            .iter()
+            .filter(|(m, t)| *m == mn && !have.contains(t))
+            .count();
+    }
+    assert_eq!(missing, 0, "{missing} acknowledged uploads lost");
+    // And the restarted gateway serves.
+    let mut c = TcpStream::connect(&server.addr).unwrap();
+    assert!(exchange(
+        &mut c,
+        &upload("RWSIM00000000000", "123456", 999_999, true).frame(),
+        Some("CN=9014")
+    )
+    .is_some());
+}

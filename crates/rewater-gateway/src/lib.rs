@@ -1,0 +1,525 @@
+//! The HJ 212 gateway (数据采集网关): accepts data-logger connections over TCP, checks each
+//! device's MN and password, stores readings, and sends the 9014 acknowledgement only after the
+//! batch holding the upload is committed to the store. Duplicates (same MN, CN, DataTime, PNO)
+//! are acknowledged and stored once; late and out-of-order (补发) data are accepted; time
+//! calibration requests (1013) are answered with 9013 and a 1012 carrying the server time.
+//!
+//! Protection: connection and per-address limits, an idle timeout, a deadline for completing a
+//! started frame (slow senders), a cap on buffered bytes, and garbage counted and dropped.
+//! Shutdown stops accepting, lets connections finish the frame in hand, and commits what is
+//! queued before returning.
+
+use rewater_hj212::compat::map_code;
+use rewater_hj212::encode::{ack_9013, ack_9014, qn, set_time_1012};
+use rewater_hj212::{DataTime, Decoder, Event, Options, Segment, Strictness};
+use rewater_store::{Device, FactorReading, IngestOutcome, RejectedFrame, Store, Upload};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// Gateway settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub max_connections: usize,
+    pub max_per_address: usize,
+    /// Close a connection silent for this long.
+    pub idle_timeout: Duration,
+    /// A frame that has started must complete within this time (slow-sender protection).
+    pub frame_timeout: Duration,
+    /// Bytes buffered without a complete frame before the connection is closed.
+    pub max_pending_bytes: usize,
+    /// Most uploads committed in one transaction.
+    pub batch_max: usize,
+    /// Offset of the devices' clock from UTC (Beijing time: +8 h), for time calibration.
+    pub device_utc_offset_s: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_connections: 20_000,
+            max_per_address: 20_000,
+            idle_timeout: Duration::from_secs(900),
+            frame_timeout: Duration::from_secs(30),
+            max_pending_bytes: 64 * 1024,
+            batch_max: 4096,
+            device_utc_offset_s: 8 * 3600,
+        }
+    }
+}
+
+/// Counters of a running gateway.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub connections: AtomicU64,
+    pub refused_connections: AtomicU64,
+    pub frames: AtomicU64,
+    pub stored: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub rejected: AtomicU64,
+    pub garbage_bytes: AtomicU64,
+    pub acks: AtomicU64,
+    pub readings: AtomicU64,
+}
+
+/// Errors that stop the gateway.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("store: {0}")]
+    Store(#[from] rewater_store::StoreError),
+}
+
+enum WriteRequest {
+    Upload(Upload, oneshot::Sender<Option<IngestOutcome>>),
+    Rejected(RejectedFrame),
+}
+
+struct Shared {
+    config: Config,
+    devices: RwLock<HashMap<String, Device>>,
+    per_address: Mutex<HashMap<IpAddr, usize>>,
+    writer: mpsc::Sender<WriteRequest>,
+    stats: Arc<Stats>,
+    log: Log,
+}
+
+/// Where the gateway reports refusals and store problems.
+pub type Log = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// A handle to change the device registry while the gateway runs. It does not keep the
+/// gateway alive.
+#[derive(Clone)]
+pub struct Handle {
+    shared: std::sync::Weak<Shared>,
+    stats: Arc<Stats>,
+}
+
+impl Handle {
+    /// Registers or updates a device.
+    pub fn put_device(&self, d: Device) {
+        if let Some(s) = self.shared.upgrade() {
+            if let Ok(mut m) = s.devices.write() {
+                m.insert(d.mn.clone(), d);
+            }
+        }
+    }
+    /// Live counters.
+    pub fn stats(&self) -> Arc<Stats> {
+        self.stats.clone()
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Runs the writer: batches queued uploads into one transaction, then answers each one.
+fn writer_loop(
+    mut store: Box<dyn Store>,
+    mut rx: mpsc::Receiver<WriteRequest>,
+    batch_max: usize,
+    log: &dyn Fn(&str),
+) {
+    let mut uploads = Vec::with_capacity(batch_max);
+    let mut replies = Vec::with_capacity(batch_max);
+    let mut rejected = Vec::new();
+    while let Some(first) = rx.blocking_recv() {
+        let mut next = Some(first);
+        while let Some(req) = next.take() {
+            match req {
+                WriteRequest::Upload(u, tx) => {
+                    uploads.push(u);
+                    replies.push(tx);
+                }
+                WriteRequest::Rejected(r) => rejected.push(r),
+            }
+            if uploads.len() >= batch_max {
+                break;
+            }
+            next = rx.try_recv().ok();
+        }
+        if !rejected.is_empty() {
+            if let Err(e) = store.log_rejected(&rejected) {
+                log(&format!("store: could not keep rejected frames: {e}"));
+            }
+            rejected.clear();
+        }
+        if uploads.is_empty() {
+            continue;
+        }
+        match store.ingest(&uploads) {
+            Ok(outcomes) => {
+                for (tx, o) in replies.drain(..).zip(outcomes) {
+                    let _ = tx.send(Some(o));
+                }
+            }
+            Err(e) => {
+                // Nothing is acknowledged: the devices will resend.
+                log(&format!(
+                    "store: batch of {} uploads not stored: {e}",
+                    uploads.len()
+                ));
+                for tx in replies.drain(..) {
+                    let _ = tx.send(None);
+                }
+            }
+        }
+        uploads.clear();
+    }
+}
+
+/// Serves on `listener` until `shutdown` turns true; then drains and returns.
+pub async fn serve(
+    listener: TcpListener,
+    store: Box<dyn Store>,
+    config: Config,
+    mut shutdown: watch::Receiver<bool>,
+    log: Log,
+    on_ready: impl FnOnce(Handle),
+) -> Result<Arc<Stats>, GatewayError> {
+    let mut store = store;
+    let devices: HashMap<String, Device> = store
+        .devices()?
+        .into_iter()
+        .map(|d| (d.mn.clone(), d))
+        .collect();
+    let (tx, rx) = mpsc::channel::<WriteRequest>(config.batch_max * 4);
+    let stats = Arc::new(Stats::default());
+    let writer_log = log.clone();
+    let shared = Arc::new(Shared {
+        config: config.clone(),
+        devices: RwLock::new(devices),
+        per_address: Mutex::new(HashMap::new()),
+        writer: tx,
+        stats: stats.clone(),
+        log,
+    });
+    let batch_max = config.batch_max;
+    // The writer owns the store and only the receiving end, so it ends when every sender is gone.
+    let writer = std::thread::Builder::new()
+        .name("rewater-store-writer".into())
+        .spawn(move || writer_loop(store, rx, batch_max, &*writer_log))?;
+    on_ready(Handle {
+        shared: Arc::downgrade(&shared),
+        stats: stats.clone(),
+    });
+    let limit = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() { break; }
+            }
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(x) => x,
+                    Err(e) => {
+                        (shared.log)(&format!("accept: {e}"));
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let Ok(permit) = limit.clone().try_acquire_owned() else {
+                    shared.stats.refused_connections.fetch_add(1, Ordering::Relaxed);
+                    drop(stream);
+                    continue;
+                };
+                if !admit(&shared, peer.ip()) {
+                    shared.stats.refused_connections.fetch_add(1, Ordering::Relaxed);
+                    drop(stream);
+                    continue;
+                }
+                shared.stats.connections.fetch_add(1, Ordering::Relaxed);
+                let s = shared.clone();
+                let sd = shutdown.clone();
+                tasks.spawn(async move {
+                    let _permit = permit;
+                    let _ = stream.set_nodelay(true);
+                    handle_connection(stream, peer, s.clone(), sd).await;
+                    release(&s, peer.ip());
+                });
+                while tasks.try_join_next().is_some() {}
+            }
+        }
+    }
+    drop(listener);
+    // Let connections finish the frame in hand (bounded).
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    tasks.abort_all();
+    // Dropping the last sender ends the writer after it has committed what is queued.
+    let stats = shared.stats.clone();
+    drop(shared);
+    let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+    Ok(stats)
+}
+
+fn admit(shared: &Shared, ip: IpAddr) -> bool {
+    let Ok(mut m) = shared.per_address.lock() else {
+        return false;
+    };
+    let n = m.entry(ip).or_insert(0);
+    if *n >= shared.config.max_per_address {
+        return false;
+    }
+    *n += 1;
+    true
+}
+
+fn release(shared: &Shared, ip: IpAddr) {
+    if let Ok(mut m) = shared.per_address.lock() {
+        if let Some(n) = m.get_mut(&ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                m.remove(&ip);
+            }
+        }
+    }
+}
+
+async fn handle_connection(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let options = Options {
+        lenient_tail: true,
+        allow_oversize: true,
+        accept_modbus_crc: true,
+    };
+    let mut decoder = Decoder::new(options);
+    let mut buf = vec![0u8; 8192];
+    let mut partial_since: Option<Instant> = None;
+    let peer_s = peer.to_string();
+    loop {
+        let wait = match partial_since {
+            Some(t) => shared.config.frame_timeout.saturating_sub(t.elapsed()),
+            None => shared.config.idle_timeout,
+        };
+        let n = tokio::select! {
+            r = tokio::time::timeout(wait, stream.read(&mut buf)) => match r {
+                Ok(Ok(0)) | Ok(Err(_)) => return,
+                Ok(Ok(n)) => n,
+                Err(_) => return, // idle, or a frame left unfinished too long
+            },
+            _ = shutdown.changed() => return,
+        };
+        decoder.push(&buf[..n]);
+        while let Some(ev) = decoder.next_event() {
+            match ev {
+                Event::Garbage(n) => {
+                    shared
+                        .stats
+                        .garbage_bytes
+                        .fetch_add(n as u64, Ordering::Relaxed);
+                }
+                Event::Invalid { raw, error } => {
+                    shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                    reject(
+                        &shared,
+                        &peer_s,
+                        None,
+                        None,
+                        String::from_utf8_lossy(&raw).into_owned(),
+                        error.to_string(),
+                    )
+                    .await;
+                }
+                Event::Frame(frame) => {
+                    shared.stats.frames.fetch_add(1, Ordering::Relaxed);
+                    if let Some(reply) = on_frame(frame, &peer_s, &shared).await {
+                        if stream.write_all(reply.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+        partial_since = match decoder.pending() {
+            0 => None,
+            p if p > shared.config.max_pending_bytes => return,
+            _ => partial_since.or_else(|| Some(Instant::now())),
+        };
+    }
+}
+
+async fn reject(
+    shared: &Shared,
+    peer: &str,
+    mn: Option<String>,
+    cn: Option<String>,
+    raw: String,
+    reason: String,
+) {
+    let r = RejectedFrame {
+        received_at_ms: now_ms(),
+        peer: peer.to_string(),
+        mn,
+        cn,
+        raw,
+        reason,
+    };
+    let _ = shared.writer.send(WriteRequest::Rejected(r)).await;
+}
+
+/// Handles one frame; returns the reply to send, if any.
+async fn on_frame(frame: rewater_hj212::Frame, peer: &str, shared: &Shared) -> Option<String> {
+    let modbus = frame.modbus_crc;
+    let seg = match Segment::from_frame(frame.clone(), Strictness::Lenient) {
+        Ok(s) => s,
+        Err(e) => {
+            shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
+            reject(
+                shared,
+                peer,
+                None,
+                None,
+                String::from_utf8_lossy(&frame.raw).into_owned(),
+                e.to_string(),
+            )
+            .await;
+            return None;
+        }
+    };
+    let mn = seg.mn().unwrap_or("").to_string();
+    let cn = seg.cn().unwrap_or("").to_string();
+    let device = shared.devices.read().ok().and_then(|m| m.get(&mn).cloned());
+    let refuse = match &device {
+        None => Some(format!("unknown MN '{mn}'")),
+        Some(d) if seg.pw() != Some(d.password.as_str()) => Some("wrong password".to_string()),
+        Some(d) if modbus && !d.accept_modbus_crc => {
+            Some("CRC-16/MODBUS not enabled for this device".to_string())
+        }
+        Some(_) => None,
+    };
+    if let Some(reason) = refuse {
+        shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        (shared.log)(&format!("{peer}: refused frame from MN '{mn}': {reason}"));
+        reject(
+            shared,
+            peer,
+            Some(mn),
+            Some(cn),
+            seg.raw().to_string(),
+            reason,
+        )
+        .await;
+        return None;
+    }
+    match cn.as_str() {
+        // Replies from the device to our requests: nothing to answer.
+        "9011" | "9012" | "9013" | "9014" => None,
+        "1013" => {
+            // Time calibration: 9013 now, then 1012 with the server's (Beijing) time.
+            let now =
+                DataTime::from_wall_seconds(now_ms() / 1000 + shared.config.device_utc_offset_s);
+            let mut reply = ack_9013(&seg);
+            reply.push_str(&set_time_1012(
+                &qn(now, (now_ms() % 1000) as u16),
+                seg.st().unwrap_or("32"),
+                seg.pw().unwrap_or(""),
+                &mn,
+                now,
+            ));
+            Some(reply)
+        }
+        _ => {
+            let Some(upload) = to_upload(&seg, peer) else {
+                // No DataTime or no values: keep the frame for audit, acknowledge if asked.
+                reject(
+                    shared,
+                    peer,
+                    Some(mn),
+                    Some(cn.clone()),
+                    seg.raw().to_string(),
+                    format!("kept without readings (CN {cn})"),
+                )
+                .await;
+                return seg.ack_requested().then(|| ack_9014(&seg));
+            };
+            let n = upload.readings.len() as u64;
+            let (tx, rx) = oneshot::channel();
+            if shared
+                .writer
+                .send(WriteRequest::Upload(upload, tx))
+                .await
+                .is_err()
+            {
+                return None;
+            }
+            match rx.await.ok().flatten() {
+                Some(IngestOutcome::Stored { .. }) => {
+                    shared.stats.stored.fetch_add(1, Ordering::Relaxed);
+                    shared.stats.readings.fetch_add(n, Ordering::Relaxed);
+                }
+                Some(IngestOutcome::Duplicate { .. }) => {
+                    shared.stats.duplicates.fetch_add(1, Ordering::Relaxed);
+                }
+                // Not stored: no acknowledgement, so the device sends it again.
+                None => return None,
+            }
+            if seg.ack_requested() {
+                shared.stats.acks.fetch_add(1, Ordering::Relaxed);
+                Some(ack_9014(&seg))
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// Turns a data upload into store rows (2005 factor codes mapped to 2017, with their unit).
+pub fn to_upload(seg: &Segment, peer: &str) -> Option<Upload> {
+    let data_time = seg.data_time()?;
+    let cn = seg.cn()?.to_string();
+    let value_suffix = if cn == "2011" { "Rtd" } else { "Avg" };
+    let readings: Vec<FactorReading> = seg
+        .factors()
+        .into_iter()
+        .map(|f| {
+            let (code, scale) = match map_code(f.code) {
+                Some(m) => (m.factor.code().to_string(), m.scale),
+                None => (f.code.to_string(), 1.0),
+            };
+            let num = |s: &str| f.number(s).map(|v| v * scale);
+            FactorReading {
+                factor: code,
+                value: num(value_suffix)
+                    .or_else(|| num("Rtd"))
+                    .or_else(|| num("Avg")),
+                min: num("Min"),
+                max: num("Max"),
+                // Cumulative amounts are loads, not concentrations: no unit scaling.
+                cou: f.number("Cou"),
+                flag: f.flag.map(str::to_string),
+            }
+        })
+        .filter(|r| r.value.is_some() || r.cou.is_some())
+        .collect();
+    if readings.is_empty() {
+        return None;
+    }
+    Some(Upload {
+        mn: seg.mn()?.to_string(),
+        cn,
+        data_time: data_time.wall_seconds(),
+        pno: seg.pno.unwrap_or(1),
+        received_at_ms: now_ms(),
+        peer: peer.to_string(),
+        raw: seg.raw().to_string(),
+        readings,
+    })
+}
