@@ -70,6 +70,15 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         frames: usize,
     },
+    /// Time durable ingest into a SQLite store file, in batches, without the network.
+    Store {
+        #[arg(long, default_value_t = 100_000)]
+        uploads: usize,
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+        #[arg(long)]
+        db: PathBuf,
+    },
     /// Time CSV parsing plus GB 3838 classification of N generated samples.
     Classify {
         #[arg(long, default_value_t = 100_000)]
@@ -197,6 +206,49 @@ fn main() -> Result<()> {
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({
                     "frames": n, "bytes": bytes, "values": values, "seconds": t, "frames_per_s": n as f64 / t, "mb_per_s": bytes as f64 / t / 1e6,
+                }))?
+            );
+        }
+        Command::Store { uploads, batch, db } => {
+            use rewater_store::{FactorReading, SqliteStore, Store, Upload};
+            let _ = std::fs::remove_file(&db);
+            let mut store = SqliteStore::open(&db)?;
+            let mut rng = SplitMix(3);
+            let make = |i: usize, rng: &mut SplitMix| Upload {
+                mn: format!("RWSIM{:011}", i % 10_000),
+                cn: "2051".into(),
+                data_time: 1_748_736_000 + 60 * (i / 10_000) as i64,
+                pno: 1,
+                received_at_ms: 0,
+                peer: "127.0.0.1:1".into(),
+                raw: "x".repeat(450),
+                readings: ["w01018", "w21003", "w21011", "w21001", "w01001", "w00000"]
+                    .iter()
+                    .map(|f| FactorReading {
+                        factor: f.to_string(),
+                        value: Some(rng.uniform(0.0, 50.0)),
+                        min: None,
+                        max: None,
+                        cou: None,
+                        flag: Some("N".into()),
+                    })
+                    .collect(),
+            };
+            let all: Vec<Upload> = (0..uploads).map(|i| make(i, &mut rng)).collect();
+            let t0 = Instant::now();
+            let mut worst = 0f64;
+            for chunk in all.chunks(batch) {
+                let t = Instant::now();
+                store.ingest(chunk)?;
+                worst = worst.max(t.elapsed().as_secs_f64());
+            }
+            let secs = t0.elapsed().as_secs_f64();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "uploads": uploads, "batch": batch, "seconds": secs,
+                    "uploads_per_s": uploads as f64 / secs, "readings_per_s": 6.0 * uploads as f64 / secs,
+                    "worst_batch_ms": worst * 1000.0,
                 }))?
             );
         }

@@ -153,6 +153,9 @@ enum Hj212Command {
         /// DataTime of the first upload (YYYYMMDDhhmmss; default: now, Beijing time, to the minute).
         #[arg(long)]
         start: Option<String>,
+        /// Uploads per device left out of the latency statistics (connection warm-up).
+        #[arg(long, default_value_t = 2)]
+        warmup: usize,
     },
 }
 
@@ -351,6 +354,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     cn,
                     no_ack,
                     start,
+                    warmup,
                 },
         } => {
             let start = match start {
@@ -372,6 +376,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 cn,
                 ack: !no_ack,
                 start,
+                warmup,
             };
             let report = monitor::simulate(opts)?;
             println!("{}", serde_json::to_string_pretty(&report)?);

@@ -35,6 +35,9 @@ pub struct Config {
     pub max_pending_bytes: usize,
     /// Most uploads committed in one transaction.
     pub batch_max: usize,
+    /// After the first upload of a batch arrives, wait this long for more before committing
+    /// (group commit: fewer, larger transactions write far fewer pages per upload).
+    pub commit_window: Duration,
     /// Offset of the devices' clock from UTC (Beijing time: +8 h), for time calibration.
     pub device_utc_offset_s: i64,
 }
@@ -47,7 +50,8 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(900),
             frame_timeout: Duration::from_secs(30),
             max_pending_bytes: 64 * 1024,
-            batch_max: 4096,
+            batch_max: 512,
+            commit_window: Duration::ZERO,
             device_utc_offset_s: 8 * 3600,
         }
     }
@@ -65,6 +69,51 @@ pub struct Stats {
     pub garbage_bytes: AtomicU64,
     pub acks: AtomicU64,
     pub readings: AtomicU64,
+    /// Time from a frame's arrival to its 9014 being written, as a histogram.
+    pub ack_latency: LatencyHistogram,
+}
+
+/// Upper bounds (ms) of the latency histogram buckets; the last bucket is open.
+pub const LATENCY_BOUNDS_MS: [f64; 16] = [
+    0.5, 1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 75.0, 100.0, 200.0, 500.0,
+];
+
+/// A lock-free latency histogram.
+#[derive(Debug, Default)]
+pub struct LatencyHistogram {
+    counts: [AtomicU64; 17],
+}
+
+impl LatencyHistogram {
+    pub fn record(&self, ms: f64) {
+        let i = LATENCY_BOUNDS_MS
+            .iter()
+            .position(|b| ms <= *b)
+            .unwrap_or(LATENCY_BOUNDS_MS.len());
+        self.counts[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The bucket bound at or below which a share `q` of the samples lie (∞ past the last).
+    pub fn quantile_ms(&self, q: f64) -> f64 {
+        let counts: Vec<u64> = self
+            .counts
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect();
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
+            return 0.0;
+        }
+        let target = (q * total as f64).ceil() as u64;
+        let mut acc = 0;
+        for (i, c) in counts.iter().enumerate() {
+            acc += c;
+            if acc >= target {
+                return LATENCY_BOUNDS_MS.get(i).copied().unwrap_or(f64::INFINITY);
+            }
+        }
+        f64::INFINITY
+    }
 }
 
 /// Errors that stop the gateway.
@@ -128,12 +177,17 @@ fn writer_loop(
     mut store: Box<dyn Store>,
     mut rx: mpsc::Receiver<WriteRequest>,
     batch_max: usize,
+    window: Duration,
     log: &dyn Fn(&str),
 ) {
     let mut uploads = Vec::with_capacity(batch_max);
     let mut replies = Vec::with_capacity(batch_max);
     let mut rejected = Vec::new();
     while let Some(first) = rx.blocking_recv() {
+        // Group commit: let more uploads arrive before writing the batch.
+        if !window.is_zero() {
+            std::thread::sleep(window);
+        }
         let mut next = Some(first);
         while let Some(req) = next.take() {
             match req {
@@ -205,10 +259,11 @@ pub async fn serve(
         log,
     });
     let batch_max = config.batch_max;
+    let window = config.commit_window;
     // The writer owns the store and only the receiving end, so it ends when every sender is gone.
     let writer = std::thread::Builder::new()
         .name("rewater-store-writer".into())
-        .spawn(move || writer_loop(store, rx, batch_max, &*writer_log))?;
+        .spawn(move || writer_loop(store, rx, batch_max, window, &*writer_log))?;
     on_ready(Handle {
         shared: Arc::downgrade(&shared),
         stats: stats.clone(),
@@ -340,10 +395,15 @@ async fn handle_connection(
                 }
                 Event::Frame(frame) => {
                     shared.stats.frames.fetch_add(1, Ordering::Relaxed);
+                    let arrived = Instant::now();
                     if let Some(reply) = on_frame(frame, &peer_s, &shared).await {
                         if stream.write_all(reply.as_bytes()).await.is_err() {
                             return;
                         }
+                        shared
+                            .stats
+                            .ack_latency
+                            .record(arrived.elapsed().as_secs_f64() * 1000.0);
                     }
                 }
             }

@@ -165,6 +165,10 @@ pub trait Store: Send {
     fn sites(&mut self) -> Result<Vec<Site>>;
     fn put_device(&mut self, device: &Device) -> Result<()>;
     fn devices(&mut self) -> Result<Vec<Device>>;
+    /// Registers many devices at once.
+    fn put_devices(&mut self, devices: &[Device]) -> Result<()> {
+        devices.iter().try_for_each(|d| self.put_device(d))
+    }
     /// Stores a batch of uploads in one durable transaction.
     fn ingest(&mut self, batch: &[Upload]) -> Result<Vec<IngestOutcome>>;
     /// Keeps rejected frames for audit.

@@ -8,6 +8,19 @@ use std::path::Path;
 /// A store in one SQLite file.
 pub struct SqliteStore {
     conn: Connection,
+    checkpointer: Option<(
+        std::sync::Arc<std::sync::atomic::AtomicBool>,
+        std::thread::JoinHandle<()>,
+    )>,
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        if let Some((stop, handle)) = self.checkpointer.take() {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            let _ = handle.join();
+        }
+    }
 }
 
 const SCHEMA: &str = "
@@ -67,7 +80,26 @@ impl SqliteStore {
     /// Opens (creating if needed) a store file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<SqliteStore> {
         let conn = Connection::open(path)?;
-        Self::configure(conn)
+        let mut store = Self::configure(conn)?;
+        // Checkpoint from a second connection, so that copying the WAL into the database never
+        // stalls a commit (the writer's automatic checkpoints are turned off).
+        store.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let cp = Connection::open(path)?;
+        cp.busy_timeout(std::time::Duration::from_millis(100))?;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::sleep(std::time::Duration::from_millis(250));
+                    let _ = cp.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+                let _ = cp.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            })
+            .map_err(|e| StoreError::Invalid(format!("checkpoint thread: {e}")))?;
+        store.checkpointer = Some((stop, handle));
+        Ok(store)
     }
 
     /// A store in memory (tests).
@@ -80,8 +112,11 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.pragma_update(None, "cache_size", -65_536)?;
-        let mut s = SqliteStore { conn };
+        conn.pragma_update(None, "cache_size", -8_192)?;
+        let mut s = SqliteStore {
+            conn,
+            checkpointer: None,
+        };
         s.migrate()?;
         Ok(s)
     }
@@ -98,10 +133,8 @@ impl SqliteStore {
              ON CONFLICT (mn, factor, period, start) DO UPDATE SET
                n = n + 1, sum = sum + excluded.sum, min = MIN(min, excluded.min), max = MAX(max, excluded.max)",
         )?;
-        for p in [Period::Hour, Period::Day] {
-            let start = t.div_euclid(p.seconds()) * p.seconds();
-            st.execute(params![mn, factor, p.name(), start, v])?;
-        }
+        let start = t.div_euclid(3600) * 3600;
+        st.execute(params![mn, factor, Period::Hour.name(), start, v])?;
         Ok(())
     }
 
@@ -166,12 +199,28 @@ impl Store for SqliteStore {
     }
 
     fn put_device(&mut self, d: &Device) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO device (mn, password, site_id, lenient, accept_modbus_crc) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (mn) DO UPDATE SET password = excluded.password, site_id = excluded.site_id,
-               lenient = excluded.lenient, accept_modbus_crc = excluded.accept_modbus_crc",
-            params![d.mn, d.password, d.site_id, d.lenient, d.accept_modbus_crc],
-        )?;
+        self.put_devices(std::slice::from_ref(d))
+    }
+
+    fn put_devices(&mut self, devices: &[Device]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT INTO device (mn, password, site_id, lenient, accept_modbus_crc) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (mn) DO UPDATE SET password = excluded.password, site_id = excluded.site_id,
+                   lenient = excluded.lenient, accept_modbus_crc = excluded.accept_modbus_crc",
+            )?;
+            for d in devices {
+                st.execute(params![
+                    d.mn,
+                    d.password,
+                    d.site_id,
+                    d.lenient,
+                    d.accept_modbus_crc
+                ])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -192,54 +241,73 @@ impl Store for SqliteStore {
     }
 
     fn ingest(&mut self, batch: &[Upload]) -> Result<Vec<IngestOutcome>> {
+        use rusqlite::types::ToSql;
         let tx = self.conn.transaction()?;
         let mut out = Vec::with_capacity(batch.len());
         {
+            // Every frame is kept; the upload table says which frame first carried each
+            // (MN, CN, DataTime, PNO), so a later frame with the same key is a duplicate.
+            let mut frame = tx.prepare_cached("INSERT INTO frame (received_at_ms, peer, mn, cn, raw, status) VALUES (?1, ?2, ?3, ?4, ?5, 'data')")?;
+            let mut upload = tx.prepare_cached("INSERT OR IGNORE INTO upload (mn, cn, data_time, pno, frame_id) VALUES (?1, ?2, ?3, ?4, ?5)")?;
             let mut find = tx.prepare_cached("SELECT frame_id FROM upload WHERE mn = ?1 AND cn = ?2 AND data_time = ?3 AND pno = ?4")?;
-            let mut frame = tx.prepare_cached("INSERT INTO frame (received_at_ms, peer, mn, cn, raw, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
-            let mut upload = tx.prepare_cached(
-                "INSERT INTO upload (mn, cn, data_time, pno, frame_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            let mut reading = tx.prepare_cached(
-                "INSERT INTO reading (mn, factor, cn, data_time, value, min, max, cou, flag, frame_id, received_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?;
             for u in batch {
-                let existing: Option<i64> = find
-                    .query_row(params![u.mn, u.cn, u.data_time, u.pno], |r| r.get(0))
-                    .optional()?;
-                let status = if existing.is_some() {
-                    "duplicate"
-                } else {
-                    "stored"
-                };
-                frame.execute(params![u.received_at_ms, u.peer, u.mn, u.cn, u.raw, status])?;
+                frame.execute(params![u.received_at_ms, u.peer, u.mn, u.cn, u.raw])?;
                 let frame_id = tx.last_insert_rowid();
-                if let Some(first) = existing {
+                if upload.execute(params![u.mn, u.cn, u.data_time, u.pno, frame_id])? == 0 {
+                    let first: i64 =
+                        find.query_row(params![u.mn, u.cn, u.data_time, u.pno], |r| r.get(0))?;
                     out.push(IngestOutcome::Duplicate { frame_id: first });
                     continue;
                 }
-                upload.execute(params![u.mn, u.cn, u.data_time, u.pno, frame_id])?;
-                for r in &u.readings {
-                    reading.execute(params![
-                        u.mn,
-                        r.factor,
-                        u.cn,
-                        u.data_time,
-                        r.value,
-                        r.min,
-                        r.max,
-                        r.cou,
-                        r.flag,
-                        frame_id,
-                        u.received_at_ms
-                    ])?;
-                    if let (true, Some(v), Some("N")) = (
-                        AGGREGATED_CNS.contains(&u.cn.as_str()),
-                        r.value,
-                        r.flag.as_deref(),
-                    ) {
-                        Self::add_to_aggregates(&tx, &u.mn, &r.factor, u.data_time, v)?;
+                let n = u.readings.len();
+                if n > 0 {
+                    // One statement for all of the upload's readings.
+                    let sql = format!(
+                        "INSERT INTO reading (mn, factor, cn, data_time, value, min, max, cou, flag, frame_id, received_at_ms) VALUES {}",
+                        vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; n].join(", ")
+                    );
+                    let mut st = tx.prepare_cached(&sql)?;
+                    let mut args: Vec<&dyn ToSql> = Vec::with_capacity(11 * n);
+                    for r in &u.readings {
+                        args.extend_from_slice(&[
+                            &u.mn,
+                            &r.factor,
+                            &u.cn,
+                            &u.data_time,
+                            &r.value,
+                            &r.min,
+                            &r.max,
+                            &r.cou,
+                            &r.flag,
+                            &frame_id,
+                            &u.received_at_ms,
+                        ]);
+                    }
+                    st.execute(args.as_slice())?;
+                }
+                if AGGREGATED_CNS.contains(&u.cn.as_str()) {
+                    let valid: Vec<(&str, f64)> = u
+                        .readings
+                        .iter()
+                        .filter_map(|r| {
+                            Some((r.factor.as_str(), r.value?))
+                                .filter(|_| r.flag.as_deref() == Some("N"))
+                        })
+                        .collect();
+                    if !valid.is_empty() {
+                        let hour = u.data_time.div_euclid(3600) * 3600;
+                        let sql = format!(
+                            "INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max) VALUES {}
+                             ON CONFLICT (mn, factor, period, start) DO UPDATE SET
+                               n = n + 1, sum = sum + excluded.sum, min = MIN(min, excluded.min), max = MAX(max, excluded.max)",
+                            vec!["(?, ?, 'hour', ?, 1, ?, ?, ?)"; valid.len()].join(", ")
+                        );
+                        let mut st = tx.prepare_cached(&sql)?;
+                        let mut args: Vec<&dyn ToSql> = Vec::with_capacity(6 * valid.len());
+                        for (f, v) in &valid {
+                            args.extend_from_slice(&[&u.mn, f, &hour, v, v, v]);
+                        }
+                        st.execute(args.as_slice())?;
                     }
                 }
                 out.push(IngestOutcome::Stored { frame_id });
@@ -350,18 +418,23 @@ impl Store for SqliteStore {
         from: i64,
         to: i64,
     ) -> Result<Vec<SeriesPoint>> {
+        // Hourly sums are kept at ingest; days are summed from their hours.
         let mut st = self.conn.prepare_cached(
-            "SELECT start, sum / n, min, max, n FROM aggregate WHERE mn = ?1 AND factor = ?2 AND period = ?3 AND start >= ?4 AND start < ?5 ORDER BY start",
+            "SELECT (start / ?6) * ?6 AS t, SUM(sum) / SUM(n), MIN(min), MAX(max), SUM(n) FROM aggregate
+             WHERE mn = ?1 AND factor = ?2 AND period = ?3 AND start >= ?4 AND start < ?5 GROUP BY t ORDER BY t",
         )?;
-        let rows = st.query_map(params![mn, factor, period.name(), from, to], |r| {
-            Ok(SeriesPoint {
-                t: r.get(0)?,
-                mean: r.get(1)?,
-                min: r.get(2)?,
-                max: r.get(3)?,
-                n: r.get(4)?,
-            })
-        })?;
+        let rows = st.query_map(
+            params![mn, factor, Period::Hour.name(), from, to, period.seconds()],
+            |r| {
+                Ok(SeriesPoint {
+                    t: r.get(0)?,
+                    mean: r.get(1)?,
+                    min: r.get(2)?,
+                    max: r.get(3)?,
+                    n: r.get(4)?,
+                })
+            },
+        )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
