@@ -121,44 +121,29 @@ impl SqliteStore {
         Ok(s)
     }
 
-    fn add_to_aggregates(
-        tx: &rusqlite::Transaction<'_>,
-        mn: &str,
-        factor: &str,
-        t: i64,
-        v: f64,
-    ) -> Result<()> {
-        let mut st = tx.prepare_cached(
-            "INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, ?5)
-             ON CONFLICT (mn, factor, period, start) DO UPDATE SET
-               n = n + 1, sum = sum + excluded.sum, min = MIN(min, excluded.min), max = MAX(max, excluded.max)",
-        )?;
-        let start = t.div_euclid(3600) * 3600;
-        st.execute(params![mn, factor, Period::Hour.name(), start, v])?;
-        Ok(())
-    }
-
-    /// Rebuilds the hour and day buckets holding `t` from the effective readings.
+    /// Rebuilds the hour bucket holding `t` from the effective readings (after a correction).
     fn rebuild_aggregates(
         tx: &rusqlite::Transaction<'_>,
         mn: &str,
         factor: &str,
         t: i64,
     ) -> Result<()> {
-        for p in [Period::Hour, Period::Day] {
-            let start = t.div_euclid(p.seconds()) * p.seconds();
-            tx.execute("DELETE FROM aggregate WHERE mn = ?1 AND factor = ?2 AND period = ?3 AND start = ?4", params![mn, factor, p.name(), start])?;
-            tx.execute(
-                &format!(
-                    "INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max)
-                     SELECT ?1, ?2, ?3, ?4, COUNT(*), SUM(r.value), MIN(r.value), MAX(r.value) FROM reading r
-                     WHERE r.mn = ?1 AND r.factor = ?2 AND r.data_time >= ?4 AND r.data_time < ?4 + ?5
-                       AND r.cn IN ('2011', '2051') AND r.flag = 'N' AND r.value IS NOT NULL AND {EFFECTIVE}
-                     HAVING COUNT(*) > 0"
-                ),
-                params![mn, factor, p.name(), start, p.seconds()],
-            )?;
-        }
+        let start = t.div_euclid(3600) * 3600;
+        let hour = Period::Hour.name();
+        tx.execute(
+            "DELETE FROM aggregate WHERE mn = ?1 AND factor = ?2 AND period = ?3 AND start = ?4",
+            params![mn, factor, hour, start],
+        )?;
+        tx.execute(
+            &format!(
+                "INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max)
+                 SELECT ?1, ?2, ?3, ?4, COUNT(*), SUM(r.value), MIN(r.value), MAX(r.value) FROM reading r
+                 WHERE r.mn = ?1 AND r.factor = ?2 AND r.data_time >= ?4 AND r.data_time < ?4 + 3600
+                   AND r.cn IN ('2011', '2051') AND r.flag = 'N' AND r.value IS NOT NULL AND {EFFECTIVE}
+                 HAVING COUNT(*) > 0"
+            ),
+            params![mn, factor, hour, start],
+        )?;
         Ok(())
     }
 }
