@@ -89,9 +89,9 @@ enum Command {
     },
     /// Start the monitoring gateway (HJ 212 over TCP) on an embedded SQLite store.
     Serve {
-        /// The store file.
+        /// The store: a SQLite file, or a postgres://user@host/db URL.
         #[arg(long, default_value = "rewater.sqlite")]
-        db: PathBuf,
+        db: String,
         /// Address for data loggers.
         #[arg(long, default_value = "127.0.0.1:9212")]
         listen: String,

@@ -4,8 +4,7 @@
 use anyhow::{Context, Result};
 use rewater_hj212::encode::{Upload, UploadFactor};
 use rewater_hj212::{DataTime, Decoder, Event, Options};
-use rewater_store::{Device, Site, SqliteStore, Store};
-use std::path::Path;
+use rewater_store::{Device, Site, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -116,8 +115,8 @@ pub fn sim_mn(i: usize) -> String {
 }
 
 /// Opens the store, seeding demo sites and `sim_devices` simulated devices.
-pub fn prepare_store(db: &Path, demo: bool, sim_devices: usize) -> Result<SqliteStore> {
-    let mut store = SqliteStore::open(db).with_context(|| format!("opening {}", db.display()))?;
+pub fn prepare_store(db: &str, demo: bool, sim_devices: usize) -> Result<Box<dyn Store>> {
+    let mut store = rewater_store::open(db).with_context(|| format!("opening store {db}"))?;
     if demo && store.sites()?.is_empty() {
         for (site, dev) in demo_sites() {
             store.put_site(&site)?;
@@ -148,7 +147,7 @@ pub fn prepare_store(db: &Path, demo: bool, sim_devices: usize) -> Result<Sqlite
 }
 
 /// Runs the gateway until Ctrl-C or SIGTERM.
-pub fn serve(db: &Path, listen: &str, demo: bool, sim_devices: usize) -> Result<()> {
+pub fn serve(db: &str, listen: &str, demo: bool, sim_devices: usize) -> Result<()> {
     let store = prepare_store(db, demo, sim_devices)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
@@ -164,8 +163,8 @@ pub fn serve(db: &Path, listen: &str, demo: bool, sim_devices: usize) -> Result<
             let _ = tx.send(true);
         });
         let log: rewater_gateway::Log = Arc::new(|m: &str| eprintln!("{m}"));
-        let db_shown = db.display().to_string();
-        let stats = rewater_gateway::serve(listener, Box::new(store), rewater_gateway::Config::default(), rx, log, move |_| {
+        let db_shown = db.to_string();
+        let stats = rewater_gateway::serve(listener, store, rewater_gateway::Config::default(), rx, log, move |_| {
             println!("rewater gateway (HJ 212) listening on {addr}, store {db_shown}");
             use std::io::Write;
             let _ = std::io::stdout().flush();

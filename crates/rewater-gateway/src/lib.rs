@@ -241,15 +241,34 @@ pub async fn serve(
     log: Log,
     on_ready: impl FnOnce(Handle),
 ) -> Result<Arc<Stats>, GatewayError> {
-    let mut store = store;
-    let devices: HashMap<String, Device> = store
-        .devices()?
-        .into_iter()
-        .map(|d| (d.mn.clone(), d))
-        .collect();
     let (tx, rx) = mpsc::channel::<WriteRequest>(config.batch_max * 4);
     let stats = Arc::new(Stats::default());
     let writer_log = log.clone();
+    let batch_max = config.batch_max;
+    let window = config.commit_window;
+    // The writer thread owns the store (a blocking client must not run on the async threads):
+    // it reads the device registry first, then serves the queue. It holds only the receiving
+    // end, so it ends when every sender is gone.
+    let (devices_tx, devices_rx) = oneshot::channel();
+    let writer = std::thread::Builder::new()
+        .name("rewater-store-writer".into())
+        .spawn(move || {
+            let mut store = store;
+            let devices = store.devices();
+            let ok = devices.is_ok();
+            let _ = devices_tx.send(devices);
+            if ok {
+                writer_loop(store, rx, batch_max, window, &*writer_log)
+            }
+        })?;
+    let devices: HashMap<String, Device> = match devices_rx.await {
+        Ok(list) => list?.into_iter().map(|d| (d.mn.clone(), d)).collect(),
+        Err(_) => {
+            return Err(GatewayError::Store(rewater_store::StoreError::Invalid(
+                "the store writer stopped".into(),
+            )))
+        }
+    };
     let shared = Arc::new(Shared {
         config: config.clone(),
         devices: RwLock::new(devices),
@@ -258,12 +277,6 @@ pub async fn serve(
         stats: stats.clone(),
         log,
     });
-    let batch_max = config.batch_max;
-    let window = config.commit_window;
-    // The writer owns the store and only the receiving end, so it ends when every sender is gone.
-    let writer = std::thread::Builder::new()
-        .name("rewater-store-writer".into())
-        .spawn(move || writer_loop(store, rx, batch_max, window, &*writer_log))?;
     on_ready(Handle {
         shared: Arc::downgrade(&shared),
         stats: stats.clone(),

@@ -10,9 +10,27 @@
 
 #[doc(hidden)]
 pub mod conformance;
+#[cfg(feature = "postgres")]
+mod pg;
 mod sqlite;
 
+#[cfg(feature = "postgres")]
+pub use crate::pg::PostgresStore;
+
 pub use sqlite::SqliteStore;
+
+/// Opens the store a location names: a `postgres://` or `postgresql://` URL, or a SQLite file.
+pub fn open(location: &str) -> Result<Box<dyn Store>> {
+    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        #[cfg(feature = "postgres")]
+        return Ok(Box::new(PostgresStore::connect(location, None)?));
+        #[cfg(not(feature = "postgres"))]
+        return Err(StoreError::Invalid(
+            "this build has no PostgreSQL backend (feature `postgres`)".into(),
+        ));
+    }
+    Ok(Box::new(SqliteStore::open(std::path::Path::new(location))?))
+}
 
 /// Errors of a store backend.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,627 @@
+//! The PostgreSQL backend, for large deployments: readings partitioned by month (partitions
+//! created as data for a new month arrives), every batch written with a handful of bulk
+//! statements (`UNNEST` of arrays), the same behaviour as the SQLite backend.
+//!
+//! A reading's `corrects` is not a foreign key: PostgreSQL cannot reference a partitioned table
+//! through a key that leaves out the partition column. The store writes it only with ids it
+//! has just read.
+
+use crate::*;
+use ::postgres::{Client, NoTls, Transaction};
+use std::collections::{HashMap, HashSet};
+
+/// A store in a PostgreSQL schema.
+pub struct PostgresStore {
+    client: Client,
+    months: HashSet<i64>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS site (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, standard TEXT,
+    district TEXT NOT NULL, lon DOUBLE PRECISION, lat DOUBLE PRECISION, model_node TEXT);
+CREATE TABLE IF NOT EXISTS device (
+    mn TEXT PRIMARY KEY, password TEXT NOT NULL, site_id TEXT NOT NULL REFERENCES site(id),
+    lenient BOOLEAN NOT NULL, accept_modbus_crc BOOLEAN NOT NULL);
+CREATE TABLE IF NOT EXISTS frame (
+    id BIGSERIAL PRIMARY KEY, received_at_ms BIGINT NOT NULL, peer TEXT NOT NULL,
+    mn TEXT, cn TEXT, raw TEXT NOT NULL, status TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS frame_received ON frame(received_at_ms);
+CREATE TABLE IF NOT EXISTS upload (
+    mn TEXT NOT NULL, cn TEXT NOT NULL, data_time BIGINT NOT NULL, pno INTEGER NOT NULL,
+    frame_id BIGINT NOT NULL, PRIMARY KEY (mn, cn, data_time, pno));
+CREATE SEQUENCE IF NOT EXISTS reading_id_seq;
+CREATE TABLE IF NOT EXISTS reading (
+    id BIGINT NOT NULL DEFAULT nextval('reading_id_seq'), mn TEXT NOT NULL, factor TEXT NOT NULL,
+    cn TEXT NOT NULL, data_time BIGINT NOT NULL, value DOUBLE PRECISION, min DOUBLE PRECISION,
+    max DOUBLE PRECISION, cou DOUBLE PRECISION, flag TEXT, frame_id BIGINT, corrects BIGINT,
+    reason TEXT, changed_by TEXT, received_at_ms BIGINT NOT NULL
+) PARTITION BY RANGE (data_time);
+CREATE INDEX IF NOT EXISTS reading_series ON reading (mn, factor, data_time);
+CREATE INDEX IF NOT EXISTS reading_id ON reading (id);
+CREATE INDEX IF NOT EXISTS reading_corrects ON reading (corrects) WHERE corrects IS NOT NULL;
+CREATE TABLE IF NOT EXISTS aggregate (
+    mn TEXT NOT NULL, factor TEXT NOT NULL, period TEXT NOT NULL, start BIGINT NOT NULL,
+    n BIGINT NOT NULL, sum DOUBLE PRECISION NOT NULL, min DOUBLE PRECISION NOT NULL,
+    max DOUBLE PRECISION NOT NULL, PRIMARY KEY (mn, factor, period, start));
+INSERT INTO meta (key, value) VALUES ('schema_version', '1') ON CONFLICT DO NOTHING;
+";
+
+const EFFECTIVE: &str = "NOT EXISTS (SELECT 1 FROM reading c WHERE c.corrects = r.id)";
+const READING_COLUMNS: &str = "r.id, r.mn, r.factor, r.cn, r.data_time, r.value, r.min, r.max, r.cou, r.flag, r.corrects, r.reason, r.changed_by, r.received_at_ms";
+
+fn pg(e: ::postgres::Error) -> StoreError {
+    StoreError::Postgres(e.to_string())
+}
+
+fn reading_from_row(r: &::postgres::Row) -> Reading {
+    Reading {
+        id: r.get(0),
+        mn: r.get(1),
+        factor: r.get(2),
+        cn: r.get(3),
+        data_time: r.get(4),
+        value: r.get(5),
+        min: r.get(6),
+        max: r.get(7),
+        cou: r.get(8),
+        flag: r.get(9),
+        corrects: r.get(10),
+        reason: r.get(11),
+        changed_by: r.get(12),
+        received_at_ms: r.get(13),
+    }
+}
+
+/// Month index (years × 12 + month − 1) of a wall-clock time, and the month's bounds.
+fn month_of(t: i64) -> (i64, i64, i64) {
+    use rewater_standards::Date;
+    let epoch = Date::from_ymd(1970, 1, 1).expect("1970-01-01 is a date");
+    let days = t.div_euclid(86_400);
+    let (y, m, _) = epoch.add_days(days as i32).ymd();
+    let first =
+        |y: i32, m: u32| Date::from_ymd(y, m, 1).map(|d| d.days_since(epoch) as i64 * 86_400);
+    let start = first(y, m).unwrap_or(days * 86_400);
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    let end = first(ny, nm).unwrap_or(start + 31 * 86_400);
+    (y as i64 * 12 + m as i64 - 1, start, end)
+}
+
+fn valid_schema_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !s.as_bytes()[0].is_ascii_digit()
+}
+
+impl PostgresStore {
+    /// Connects (`postgres://user@host:port/db`) and uses `schema` (created if needed) or the
+    /// default search path.
+    pub fn connect(url: &str, schema: Option<&str>) -> Result<PostgresStore> {
+        let mut client = Client::connect(url, NoTls).map_err(pg)?;
+        if let Some(s) = schema {
+            if !valid_schema_name(s) {
+                return Err(StoreError::Invalid(format!(
+                    "schema name '{s}' must be lower-case letters, digits and _"
+                )));
+            }
+            client
+                .batch_execute(&format!(
+                    "CREATE SCHEMA IF NOT EXISTS {s}; SET search_path TO {s}"
+                ))
+                .map_err(pg)?;
+        }
+        let mut store = PostgresStore {
+            client,
+            months: HashSet::new(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Drops a schema and everything in it (tests).
+    pub fn drop_schema(url: &str, schema: &str) -> Result<()> {
+        if !valid_schema_name(schema) {
+            return Err(StoreError::Invalid(format!("schema name '{schema}'")));
+        }
+        let mut client = Client::connect(url, NoTls).map_err(pg)?;
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            .map_err(pg)
+    }
+
+    fn ensure_partitions(&mut self, times: impl Iterator<Item = i64>) -> Result<()> {
+        let mut needed: Vec<(i64, i64, i64)> = Vec::new();
+        for t in times {
+            let m = month_of(t);
+            if !self.months.contains(&m.0) && !needed.iter().any(|x| x.0 == m.0) {
+                needed.push(m);
+            }
+        }
+        for (idx, start, end) in needed {
+            let name = format!(
+                "reading_m{:04}_{:02}",
+                idx.div_euclid(12),
+                idx.rem_euclid(12) + 1
+            );
+            self.client
+                .batch_execute(&format!("CREATE TABLE IF NOT EXISTS {name} PARTITION OF reading FOR VALUES FROM ({start}) TO ({end})"))
+                .map_err(pg)?;
+            self.months.insert(idx);
+        }
+        Ok(())
+    }
+
+    fn rebuild_aggregates(tx: &mut Transaction<'_>, mn: &str, factor: &str, t: i64) -> Result<()> {
+        let start = t.div_euclid(3600) * 3600;
+        tx.execute("DELETE FROM aggregate WHERE mn = $1 AND factor = $2 AND period = 'hour' AND start = $3", &[&mn, &factor, &start]).map_err(pg)?;
+        tx.execute(
+            &format!(
+                "INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max)
+                 SELECT $1, $2, 'hour', $3, COUNT(*), SUM(r.value), MIN(r.value), MAX(r.value) FROM reading r
+                 WHERE r.mn = $1 AND r.factor = $2 AND r.data_time >= $3 AND r.data_time < $3 + 3600
+                   AND r.cn IN ('2011', '2051') AND r.flag = 'N' AND r.value IS NOT NULL AND {EFFECTIVE}
+                 HAVING COUNT(*) > 0"
+            ),
+            &[&mn, &factor, &start],
+        )
+        .map_err(pg)?;
+        Ok(())
+    }
+}
+
+impl Store for PostgresStore {
+    fn migrate(&mut self) -> Result<()> {
+        self.client.batch_execute(SCHEMA).map_err(pg)
+    }
+
+    fn put_site(&mut self, s: &Site) -> Result<()> {
+        self.client
+            .execute(
+                "INSERT INTO site (id, name, kind, standard, district, lon, lat, model_node) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, standard = excluded.standard,
+                   district = excluded.district, lon = excluded.lon, lat = excluded.lat, model_node = excluded.model_node",
+                &[&s.id, &s.name, &s.kind, &s.standard, &s.district, &s.location.map(|l| l[0]), &s.location.map(|l| l[1]), &s.model_node],
+            )
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    fn sites(&mut self) -> Result<Vec<Site>> {
+        let rows = self.client.query("SELECT id, name, kind, standard, district, lon, lat, model_node FROM site ORDER BY id", &[]).map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let (lon, lat): (Option<f64>, Option<f64>) = (r.get(5), r.get(6));
+                Site {
+                    id: r.get(0),
+                    name: r.get(1),
+                    kind: r.get(2),
+                    standard: r.get(3),
+                    district: r.get(4),
+                    location: lon.zip(lat).map(|(a, b)| [a, b]),
+                    model_node: r.get(7),
+                }
+            })
+            .collect())
+    }
+
+    fn put_device(&mut self, d: &Device) -> Result<()> {
+        self.put_devices(std::slice::from_ref(d))
+    }
+
+    fn put_devices(&mut self, devices: &[Device]) -> Result<()> {
+        let mns: Vec<&str> = devices.iter().map(|d| d.mn.as_str()).collect();
+        let pws: Vec<&str> = devices.iter().map(|d| d.password.as_str()).collect();
+        let sites: Vec<&str> = devices.iter().map(|d| d.site_id.as_str()).collect();
+        let len: Vec<bool> = devices.iter().map(|d| d.lenient).collect();
+        let modbus: Vec<bool> = devices.iter().map(|d| d.accept_modbus_crc).collect();
+        self.client
+            .execute(
+                "INSERT INTO device (mn, password, site_id, lenient, accept_modbus_crc)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bool[], $5::bool[])
+                 ON CONFLICT (mn) DO UPDATE SET password = excluded.password, site_id = excluded.site_id,
+                   lenient = excluded.lenient, accept_modbus_crc = excluded.accept_modbus_crc",
+                &[&mns, &pws, &sites, &len, &modbus],
+            )
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    fn devices(&mut self) -> Result<Vec<Device>> {
+        let rows = self
+            .client
+            .query(
+                "SELECT mn, password, site_id, lenient, accept_modbus_crc FROM device ORDER BY mn",
+                &[],
+            )
+            .map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|r| Device {
+                mn: r.get(0),
+                password: r.get(1),
+                site_id: r.get(2),
+                lenient: r.get(3),
+                accept_modbus_crc: r.get(4),
+            })
+            .collect())
+    }
+
+    fn ingest(&mut self, batch: &[Upload]) -> Result<Vec<IngestOutcome>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.ensure_partitions(batch.iter().map(|u| u.data_time))?;
+        let n = batch.len() as i64;
+        let mut tx = self.client.transaction().map_err(pg)?;
+        // Frame ids first, so that every later statement can name them.
+        let ids: Vec<i64> = tx
+            .query(
+                "SELECT nextval('frame_id_seq') FROM generate_series(1::bigint, $1::bigint)",
+                &[&n],
+            )
+            .map_err(pg)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let col = |f: fn(&Upload) -> &str| batch.iter().map(f).collect::<Vec<&str>>();
+        let (mns, cns, peers, raws) = (
+            col(|u| &u.mn),
+            col(|u| &u.cn),
+            col(|u| &u.peer),
+            col(|u| &u.raw),
+        );
+        let received: Vec<i64> = batch.iter().map(|u| u.received_at_ms).collect();
+        let times: Vec<i64> = batch.iter().map(|u| u.data_time).collect();
+        let pnos: Vec<i32> = batch.iter().map(|u| u.pno as i32).collect();
+        tx.execute(
+            "INSERT INTO frame (id, received_at_ms, peer, mn, cn, raw, status)
+             SELECT id, r, p, m, c, raw, 'data' FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) AS t(id, r, p, m, c, raw)",
+            &[&ids, &received, &peers, &mns, &cns, &raws],
+        )
+        .map_err(pg)?;
+        // First occurrence of each key in the batch; later ones are duplicates of it.
+        type Key<'a> = (&'a str, &'a str, i64, u32);
+        let mut first_in_batch: HashMap<Key<'_>, usize> = HashMap::new();
+        for (i, u) in batch.iter().enumerate() {
+            first_in_batch
+                .entry((u.mn.as_str(), u.cn.as_str(), u.data_time, u.pno))
+                .or_insert(i);
+        }
+        let firsts: Vec<usize> = {
+            let mut v: Vec<usize> = first_in_batch.values().copied().collect();
+            v.sort_unstable();
+            v
+        };
+        let pick = |f: &dyn Fn(usize) -> i64| firsts.iter().map(|&i| f(i)).collect::<Vec<i64>>();
+        let f_mn: Vec<&str> = firsts.iter().map(|&i| batch[i].mn.as_str()).collect();
+        let f_cn: Vec<&str> = firsts.iter().map(|&i| batch[i].cn.as_str()).collect();
+        let f_t = pick(&|i| batch[i].data_time);
+        let f_pno: Vec<i32> = firsts.iter().map(|&i| batch[i].pno as i32).collect();
+        let f_id = pick(&|i| ids[i]);
+        let inserted: HashSet<i64> = tx
+            .query(
+                "INSERT INTO upload (mn, cn, data_time, pno, frame_id)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::int[], $5::bigint[])
+                 ON CONFLICT DO NOTHING RETURNING frame_id",
+                &[&f_mn, &f_cn, &f_t, &f_pno, &f_id],
+            )
+            .map_err(pg)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        // Keys stored before this batch: find the frame that first carried them.
+        let mut earlier: HashMap<(String, String, i64, i32), i64> = HashMap::new();
+        if inserted.len() < firsts.len() {
+            let rows = tx
+                .query(
+                    "SELECT u.mn, u.cn, u.data_time, u.pno, u.frame_id FROM upload u
+                     JOIN UNNEST($1::text[], $2::text[], $3::bigint[], $4::int[]) AS k(mn, cn, t, pno)
+                       ON u.mn = k.mn AND u.cn = k.cn AND u.data_time = k.t AND u.pno = k.pno",
+                    &[&mns, &cns, &times, &pnos],
+                )
+                .map_err(pg)?;
+            for r in rows {
+                earlier.insert((r.get(0), r.get(1), r.get(2), r.get(3)), r.get(4));
+            }
+        }
+        let mut out = Vec::with_capacity(batch.len());
+        // Readings of stored uploads, and their hourly sums combined per bucket.
+        let (
+            mut r_mn,
+            mut r_f,
+            mut r_cn,
+            mut r_t,
+            mut r_v,
+            mut r_min,
+            mut r_max,
+            mut r_cou,
+            mut r_flag,
+            mut r_frame,
+            mut r_recv,
+        ) = (
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        );
+        // (mn, factor, hour) → (n, sum, min, max)
+        type Bucket<'a> = (&'a str, &'a str, i64);
+        let mut agg: HashMap<Bucket<'_>, (i64, f64, f64, f64)> = HashMap::new();
+        for (i, u) in batch.iter().enumerate() {
+            let key = (u.mn.as_str(), u.cn.as_str(), u.data_time, u.pno);
+            let first = first_in_batch[&key];
+            if first != i || !inserted.contains(&ids[i]) {
+                let frame_id = if first != i && inserted.contains(&ids[first]) {
+                    ids[first]
+                } else {
+                    earlier
+                        .get(&(u.mn.clone(), u.cn.clone(), u.data_time, u.pno as i32))
+                        .copied()
+                        .unwrap_or(ids[first])
+                };
+                out.push(IngestOutcome::Duplicate { frame_id });
+                continue;
+            }
+            for r in &u.readings {
+                r_mn.push(u.mn.as_str());
+                r_f.push(r.factor.as_str());
+                r_cn.push(u.cn.as_str());
+                r_t.push(u.data_time);
+                r_v.push(r.value);
+                r_min.push(r.min);
+                r_max.push(r.max);
+                r_cou.push(r.cou);
+                r_flag.push(r.flag.as_deref());
+                r_frame.push(ids[i]);
+                r_recv.push(u.received_at_ms);
+                if let (true, Some(v), Some("N")) = (
+                    AGGREGATED_CNS.contains(&u.cn.as_str()),
+                    r.value,
+                    r.flag.as_deref(),
+                ) {
+                    let e = agg
+                        .entry((
+                            u.mn.as_str(),
+                            r.factor.as_str(),
+                            u.data_time.div_euclid(3600) * 3600,
+                        ))
+                        .or_insert((0, 0.0, f64::INFINITY, f64::NEG_INFINITY));
+                    e.0 += 1;
+                    e.1 += v;
+                    e.2 = e.2.min(v);
+                    e.3 = e.3.max(v);
+                }
+            }
+            out.push(IngestOutcome::Stored { frame_id: ids[i] });
+        }
+        if !r_mn.is_empty() {
+            tx.execute(
+                "INSERT INTO reading (mn, factor, cn, data_time, value, min, max, cou, flag, frame_id, received_at_ms)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::float8[], $6::float8[], $7::float8[],
+                                      $8::float8[], $9::text[], $10::bigint[], $11::bigint[])",
+                &[&r_mn, &r_f, &r_cn, &r_t, &r_v, &r_min, &r_max, &r_cou, &r_flag, &r_frame, &r_recv],
+            )
+            .map_err(pg)?;
+        }
+        if !agg.is_empty() {
+            let (mut a_mn, mut a_f, mut a_s, mut a_n, mut a_sum, mut a_min, mut a_max) = (
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+            );
+            for ((m, f, s), (n, sum, mi, ma)) in &agg {
+                a_mn.push(*m);
+                a_f.push(*f);
+                a_s.push(*s);
+                a_n.push(*n);
+                a_sum.push(*sum);
+                a_min.push(*mi);
+                a_max.push(*ma);
+            }
+            tx.execute(
+                "INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max)
+                 SELECT m, f, 'hour', s, n, sum, mi, ma FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::float8[], $6::float8[], $7::float8[]) AS t(m, f, s, n, sum, mi, ma)
+                 ON CONFLICT (mn, factor, period, start) DO UPDATE SET
+                   n = aggregate.n + excluded.n, sum = aggregate.sum + excluded.sum,
+                   min = LEAST(aggregate.min, excluded.min), max = GREATEST(aggregate.max, excluded.max)",
+                &[&a_mn, &a_f, &a_s, &a_n, &a_sum, &a_min, &a_max],
+            )
+            .map_err(pg)?;
+        }
+        tx.commit().map_err(pg)?;
+        Ok(out)
+    }
+
+    fn log_rejected(&mut self, frames: &[RejectedFrame]) -> Result<()> {
+        let mut tx = self.client.transaction().map_err(pg)?;
+        for f in frames {
+            tx.execute(
+                "INSERT INTO frame (received_at_ms, peer, mn, cn, raw, status) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&f.received_at_ms, &f.peer, &f.mn, &f.cn, &f.raw, &format!("rejected: {}", f.reason)],
+            )
+            .map_err(pg)?;
+        }
+        tx.commit().map_err(pg)
+    }
+
+    fn latest(&mut self, mn: &str) -> Result<Vec<Reading>> {
+        let sql = format!("SELECT DISTINCT ON (r.factor) {READING_COLUMNS} FROM reading r WHERE r.mn = $1 AND {EFFECTIVE} ORDER BY r.factor, r.data_time DESC, r.id DESC");
+        Ok(self
+            .client
+            .query(&sql, &[&mn])
+            .map_err(pg)?
+            .iter()
+            .map(reading_from_row)
+            .collect())
+    }
+
+    fn readings(
+        &mut self,
+        mn: &str,
+        factor: &str,
+        cns: &[&str],
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Reading>> {
+        let sql = format!(
+            "SELECT {READING_COLUMNS} FROM reading r WHERE r.mn = $1 AND r.factor = $2 AND r.data_time >= $3 AND r.data_time < $4
+               AND r.cn = ANY($5) AND {EFFECTIVE} ORDER BY r.data_time, r.id"
+        );
+        Ok(self
+            .client
+            .query(&sql, &[&mn, &factor, &from, &to, &cns])
+            .map_err(pg)?
+            .iter()
+            .map(reading_from_row)
+            .collect())
+    }
+
+    fn series(
+        &mut self,
+        mn: &str,
+        factor: &str,
+        from: i64,
+        to: i64,
+        bucket_s: i64,
+    ) -> Result<Vec<SeriesPoint>> {
+        if bucket_s <= 0 {
+            return Err(StoreError::Invalid(format!("bucket of {bucket_s} s")));
+        }
+        let sql = format!(
+            "SELECT (r.data_time / $5) * $5 AS t, AVG(r.value), MIN(r.value), MAX(r.value), COUNT(*) FROM reading r
+             WHERE r.mn = $1 AND r.factor = $2 AND r.data_time >= $3 AND r.data_time < $4
+               AND r.cn IN ('2011', '2051') AND r.flag = 'N' AND r.value IS NOT NULL AND {EFFECTIVE}
+             GROUP BY t ORDER BY t"
+        );
+        let rows = self
+            .client
+            .query(&sql, &[&mn, &factor, &from, &to, &bucket_s])
+            .map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|r| SeriesPoint {
+                t: r.get(0),
+                mean: r.get(1),
+                min: r.get(2),
+                max: r.get(3),
+                n: r.get(4),
+            })
+            .collect())
+    }
+
+    fn aggregates(
+        &mut self,
+        mn: &str,
+        factor: &str,
+        period: Period,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<SeriesPoint>> {
+        let len = period.seconds();
+        let rows = self
+            .client
+            .query(
+                "SELECT (start / $5) * $5 AS t, SUM(sum) / SUM(n)::float8, MIN(min), MAX(max), SUM(n)::bigint FROM aggregate
+                 WHERE mn = $1 AND factor = $2 AND period = 'hour' AND start >= $3 AND start < $4 GROUP BY t ORDER BY t",
+                &[&mn, &factor, &from, &to, &len],
+            )
+            .map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|r| SeriesPoint {
+                t: r.get(0),
+                mean: r.get(1),
+                min: r.get(2),
+                max: r.get(3),
+                n: r.get(4),
+            })
+            .collect())
+    }
+
+    fn correct(
+        &mut self,
+        reading_id: i64,
+        value: f64,
+        reason: &str,
+        who: &str,
+        at_ms: i64,
+    ) -> Result<i64> {
+        if reason.trim().is_empty() || who.trim().is_empty() {
+            return Err(StoreError::Invalid(
+                "a correction needs a reason and who made it".into(),
+            ));
+        }
+        if !value.is_finite() {
+            return Err(StoreError::Invalid(format!(
+                "corrected value {value} is not a number"
+            )));
+        }
+        let mut tx = self.client.transaction().map_err(pg)?;
+        let mut target = reading_id;
+        while let Some(r) = tx
+            .query_opt("SELECT id FROM reading WHERE corrects = $1", &[&target])
+            .map_err(pg)?
+        {
+            target = r.get(0);
+        }
+        let orig = tx
+            .query_opt(
+                &format!("SELECT {READING_COLUMNS} FROM reading r WHERE r.id = $1"),
+                &[&target],
+            )
+            .map_err(pg)?
+            .map(|r| reading_from_row(&r))
+            .ok_or_else(|| StoreError::Invalid(format!("no reading {reading_id}")))?;
+        let id: i64 = tx
+            .query_one(
+                "INSERT INTO reading (mn, factor, cn, data_time, value, min, max, cou, flag, frame_id, corrects, reason, changed_by, received_at_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12, $13) RETURNING id",
+                &[&orig.mn, &orig.factor, &orig.cn, &orig.data_time, &value, &orig.min, &orig.max, &orig.cou, &orig.flag, &target, &reason, &who, &at_ms],
+            )
+            .map_err(pg)?
+            .get(0);
+        if AGGREGATED_CNS.contains(&orig.cn.as_str()) {
+            Self::rebuild_aggregates(&mut tx, &orig.mn, &orig.factor, orig.data_time)?;
+        }
+        tx.commit().map_err(pg)?;
+        Ok(id)
+    }
+
+    fn purge_frames(&mut self, before_ms: i64) -> Result<usize> {
+        Ok(self
+            .client
+            .execute("DELETE FROM frame WHERE received_at_ms < $1", &[&before_ms])
+            .map_err(pg)? as usize)
+    }
+
+    fn count_readings(&mut self) -> Result<i64> {
+        Ok(self
+            .client
+            .query_one("SELECT COUNT(*) FROM reading", &[])
+            .map_err(pg)?
+            .get(0))
+    }
+
+    fn count_frames(&mut self) -> Result<i64> {
+        Ok(self
+            .client
+            .query_one("SELECT COUNT(*) FROM frame", &[])
+            .map_err(pg)?
+            .get(0))
+    }
+}
