@@ -1,0 +1,545 @@
+//! Monitoring alerts (预警): evaluated as data arrives, no I/O.
+//!
+//! For each site (its standard(s) from the standards library) and each device:
+//! * **exceedance** — a valid reading outside a limit of the site's standard. Where the standard
+//!   judges daily means (GB 18918, DB11/890), a single reading is a *warning*; the daily mean
+//!   outside the limit is a *violation*, raised when the day is complete (the first reading of
+//!   a later day arrives). Where it judges samples (GB 3838), the reading is the violation;
+//! * **offline** — no data from a device for longer than its allowed gap;
+//! * **stuck** — the same value repeated for N consecutive readings (a frozen analyser);
+//! * **device flag** — readings flagged other than N (fault, calibration, maintenance…);
+//! * **downstream risk** — with a regional model loaded, a plant outlet in exceedance puts the
+//!   wetlands, ponds and users downstream of it at risk (the pilot scheme's early warning).
+//!
+//! Each condition raises one alert when it starts and reports its recovery when it ends, so an
+//! operator sees one alert per episode, not one per reading.
+
+use rewater_standards::standard::{Averaging, Bound, Context, Standard};
+use rewater_standards::{Date, Factor, Standards, Unit};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// What an alert is about.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    Exceedance,
+    DailyExceedance,
+    Offline,
+    Stuck,
+    DeviceFlag,
+    DownstreamRisk,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Exceedance => "exceedance",
+            AlertKind::DailyExceedance => "daily_exceedance",
+            AlertKind::Offline => "offline",
+            AlertKind::Stuck => "stuck",
+            AlertKind::DeviceFlag => "device_flag",
+            AlertKind::DownstreamRisk => "downstream_risk",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AlertKind> {
+        [
+            AlertKind::Exceedance,
+            AlertKind::DailyExceedance,
+            AlertKind::Offline,
+            AlertKind::Stuck,
+            AlertKind::DeviceFlag,
+            AlertKind::DownstreamRisk,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// How serious an alert is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Violation,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Violation => "violation",
+        }
+    }
+}
+
+/// The identity of an alert episode: the same key is not raised twice while it lasts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct AlertKey {
+    pub site_id: String,
+    pub kind: AlertKind,
+    /// Factor code, where the alert is about one factor.
+    pub factor: Option<String>,
+}
+
+/// An alert to record.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NewAlert {
+    pub key: AlertKey,
+    pub mn: Option<String>,
+    pub severity: Severity,
+    pub message: String,
+    /// Data time (wall seconds) the alert refers to.
+    pub data_time: i64,
+    pub value: Option<f64>,
+    pub limit: Option<String>,
+}
+
+/// What evaluation produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    pub raised: Vec<NewAlert>,
+    /// Episodes that ended (the condition no longer holds).
+    pub recovered: Vec<AlertKey>,
+}
+
+/// One reading of an upload, in the factor's HJ 212 unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value<'a> {
+    pub factor: &'a str,
+    pub value: Option<f64>,
+    pub flag: Option<&'a str>,
+}
+
+/// A site as the alert engine sees it.
+#[derive(Debug, Clone)]
+pub struct SiteRules {
+    pub site_id: String,
+    /// "STANDARD:CLASS" entries (comma-separated in the store).
+    pub standards: Vec<String>,
+    pub model_node: Option<String>,
+}
+
+/// Settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// A device silent for longer than this is offline.
+    pub offline_after_s: i64,
+    /// Identical consecutive values that make a sensor "stuck".
+    pub stuck_after: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            offline_after_s: 3 * 3600,
+            stuck_after: 12,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct FactorState {
+    last: Option<f64>,
+    repeats: u32,
+    day: Option<Date>,
+    day_sum: f64,
+    day_n: u32,
+    day_temp: Option<f64>,
+}
+
+/// The alert engine. Memory grows with devices × factors, not with time.
+pub struct AlertEngine {
+    standards: Standards,
+    settings: Settings,
+    sites_by_mn: HashMap<String, SiteRules>,
+    /// Model node → sites measuring nodes downstream of it.
+    downstream_sites: HashMap<String, Vec<String>>,
+    factors: HashMap<(String, String), FactorState>,
+    last_seen: HashMap<String, (i64, String)>,
+    active: HashSet<AlertKey>,
+}
+
+fn wall_date(t: i64) -> Date {
+    Date::from_ymd(1970, 1, 1)
+        .expect("1970-01-01 is a date")
+        .add_days(t.div_euclid(86_400) as i32)
+}
+
+fn bound_text(b: &Bound, unit: Option<Unit>) -> String {
+    let u = unit.map(|u| format!(" {u}")).unwrap_or_default();
+    match b {
+        Bound::Max { value } => format!("≤ {value}{u}"),
+        Bound::Min { value } => format!("≥ {value}{u}"),
+        Bound::Range { low, high } => format!("{low}–{high}{u}"),
+        Bound::Qualitative { requirement } => requirement.clone(),
+    }
+}
+
+impl AlertEngine {
+    /// An engine for devices (MN → site rules). `downstream` maps a model node to the model
+    /// nodes downstream of it (from the regional model's links); sites name their node.
+    pub fn new(
+        standards: Standards,
+        settings: Settings,
+        devices: Vec<(String, SiteRules)>,
+        downstream: &HashMap<String, Vec<String>>,
+    ) -> AlertEngine {
+        let mut node_sites: HashMap<String, Vec<String>> = HashMap::new();
+        for (_, s) in &devices {
+            if let Some(n) = &s.model_node {
+                node_sites
+                    .entry(n.clone())
+                    .or_default()
+                    .push(s.site_id.clone());
+            }
+        }
+        let mut downstream_sites = HashMap::new();
+        for (node, below) in downstream {
+            let mut sites: Vec<String> = below
+                .iter()
+                .flat_map(|b| node_sites.get(b).cloned().unwrap_or_default())
+                .collect();
+            sites.sort();
+            sites.dedup();
+            if !sites.is_empty() {
+                downstream_sites.insert(node.clone(), sites);
+            }
+        }
+        AlertEngine {
+            standards,
+            settings,
+            sites_by_mn: devices.into_iter().collect(),
+            downstream_sites,
+            factors: HashMap::new(),
+            last_seen: HashMap::new(),
+            active: HashSet::new(),
+        }
+    }
+
+    /// Alerts that are open in the engine (episodes not yet recovered).
+    pub fn active(&self) -> impl Iterator<Item = &AlertKey> {
+        self.active.iter()
+    }
+
+    fn raise(&mut self, out: &mut Outcome, alert: NewAlert) {
+        if self.active.insert(alert.key.clone()) {
+            out.raised.push(alert);
+        }
+    }
+
+    fn recover(&mut self, out: &mut Outcome, key: AlertKey) {
+        if self.active.remove(&key) {
+            out.recovered.push(key);
+        }
+    }
+
+    fn resolve(&self, spec: &str) -> Option<(&Standard, usize)> {
+        self.standards.resolve(spec).ok()
+    }
+
+    /// Evaluates one stored upload. `received_s` is the server time (for offline detection).
+    pub fn on_upload(
+        &mut self,
+        mn: &str,
+        cn: &str,
+        data_time: i64,
+        values: &[Value<'_>],
+        received_s: i64,
+    ) -> Outcome {
+        let mut out = Outcome::default();
+        let Some(site) = self.sites_by_mn.get(mn).cloned() else {
+            return out;
+        };
+        self.last_seen
+            .insert(mn.to_string(), (received_s, site.site_id.clone()));
+        self.recover(
+            &mut out,
+            AlertKey {
+                site_id: site.site_id.clone(),
+                kind: AlertKind::Offline,
+                factor: None,
+            },
+        );
+        let date = wall_date(data_time);
+        let temp = values
+            .iter()
+            .find(|v| v.factor == "w01010" && v.flag == Some("N"))
+            .and_then(|v| v.value);
+        let mut exceeded_any = false;
+        for v in values {
+            let key = |kind| AlertKey {
+                site_id: site.site_id.clone(),
+                kind,
+                factor: Some(v.factor.to_string()),
+            };
+            // Device flags.
+            match v.flag {
+                Some(f) if f != "N" => {
+                    self.raise(
+                        &mut out,
+                        NewAlert {
+                            key: key(AlertKind::DeviceFlag),
+                            mn: Some(mn.into()),
+                            severity: Severity::Warning,
+                            message: format!("{} flagged '{f}' by the data logger", v.factor),
+                            data_time,
+                            value: v.value,
+                            limit: None,
+                        },
+                    );
+                    continue;
+                }
+                _ => self.recover(&mut out, key(AlertKind::DeviceFlag)),
+            }
+            let Some(x) = v.value else { continue };
+            // Stuck sensor (flow totals may legitimately repeat; the rule applies to all, as set).
+            let st = self
+                .factors
+                .entry((mn.to_string(), v.factor.to_string()))
+                .or_default();
+            if st.last == Some(x) {
+                st.repeats += 1;
+            } else {
+                st.repeats = 1;
+                st.last = Some(x);
+            }
+            let stuck = st.repeats >= self.settings.stuck_after;
+            // Daily accumulation (only real-time and minute data build daily means).
+            let mut finished_day: Option<(Date, f64, Option<f64>)> = None;
+            if cn == "2011" || cn == "2051" {
+                if st.day != Some(date) {
+                    if let (Some(d), true) = (st.day, st.day_n > 0) {
+                        finished_day = Some((d, st.day_sum / st.day_n as f64, st.day_temp));
+                    }
+                    st.day = Some(date);
+                    st.day_sum = 0.0;
+                    st.day_n = 0;
+                    st.day_temp = None;
+                }
+                st.day_sum += x;
+                st.day_n += 1;
+                if temp.is_some() {
+                    st.day_temp = temp;
+                }
+            }
+            if stuck {
+                let n = self.settings.stuck_after;
+                self.raise(
+                    &mut out,
+                    NewAlert {
+                        key: key(AlertKind::Stuck),
+                        mn: Some(mn.into()),
+                        severity: Severity::Warning,
+                        message: format!("{} has repeated {x} for {n} readings", v.factor),
+                        data_time,
+                        value: Some(x),
+                        limit: None,
+                    },
+                );
+            } else {
+                self.recover(&mut out, key(AlertKind::Stuck));
+            }
+            let Ok(factor) = Factor::parse(v.factor) else {
+                continue;
+            };
+            let unit = factor.info().unit;
+            let mut instant_bad = false;
+            // Decided while the standards are borrowed, applied after.
+            let mut actions: Vec<Result<NewAlert, AlertKey>> = Vec::new();
+            for spec in &site.standards {
+                let Some((std, class)) = self.resolve(spec) else {
+                    continue;
+                };
+                let ctx = Context {
+                    date: Some(date),
+                    water_temp_c: temp,
+                    ..Default::default()
+                };
+                if let Some(sel) = std.limit_for(class, factor, &ctx) {
+                    if let Ok(Some(verdict)) =
+                        rewater_standards::evaluate::judge(sel.limit, x, unit)
+                    {
+                        if !verdict.meets {
+                            instant_bad = true;
+                            let severity = if std.averaging == Averaging::DailyMean {
+                                Severity::Warning
+                            } else {
+                                Severity::Violation
+                            };
+                            let limit =
+                                format!("{spec} {}", bound_text(&sel.limit.bound, sel.limit.unit));
+                            actions.push(Ok(NewAlert {
+                                key: key(AlertKind::Exceedance),
+                                mn: Some(mn.into()),
+                                severity,
+                                message: format!("{} = {x} outside {limit}", v.factor),
+                                data_time,
+                                value: Some(x),
+                                limit: Some(limit),
+                            }));
+                        }
+                    }
+                }
+                if let (Some((day, mean, day_temp)), Averaging::DailyMean) =
+                    (finished_day, std.averaging)
+                {
+                    let ctx = Context {
+                        date: Some(day),
+                        water_temp_c: day_temp,
+                        ..Default::default()
+                    };
+                    if let Some(sel) = std.limit_for(class, factor, &ctx) {
+                        if let Ok(Some(verdict)) =
+                            rewater_standards::evaluate::judge(sel.limit, mean, unit)
+                        {
+                            let dkey = key(AlertKind::DailyExceedance);
+                            if verdict.meets {
+                                actions.push(Err(dkey));
+                            } else {
+                                exceeded_any = true;
+                                let limit = format!(
+                                    "{spec} {}",
+                                    bound_text(&sel.limit.bound, sel.limit.unit)
+                                );
+                                // A new day's episode: recover the old one, raise again.
+                                actions.push(Err(dkey.clone()));
+                                actions.push(Ok(NewAlert {
+                                    key: dkey,
+                                    mn: Some(mn.into()),
+                                    severity: Severity::Violation,
+                                    message: format!(
+                                        "daily mean {} on {day} = {mean:.3} outside {limit}",
+                                        v.factor
+                                    ),
+                                    data_time: day_start(day),
+                                    value: Some(mean),
+                                    limit: Some(limit),
+                                }));
+                            }
+                        }
+                    }
+                }
+            }
+            for a in actions {
+                match a {
+                    Ok(alert) => self.raise(&mut out, alert),
+                    Err(k) => self.recover(&mut out, k),
+                }
+            }
+            if instant_bad {
+                exceeded_any = true;
+            } else {
+                self.recover(&mut out, key(AlertKind::Exceedance));
+            }
+        }
+        // Early warning downstream of a plant outlet in exceedance.
+        if let Some(node) = &site.model_node {
+            let below = self.downstream_sites.get(node).cloned().unwrap_or_default();
+            for s in below {
+                let key = AlertKey {
+                    site_id: s.clone(),
+                    kind: AlertKind::DownstreamRisk,
+                    factor: None,
+                };
+                if exceeded_any {
+                    self.raise(
+                        &mut out,
+                        NewAlert {
+                            key,
+                            mn: None,
+                            severity: Severity::Warning,
+                            message: format!(
+                                "upstream site {} ({node}) is outside its standard",
+                                site.site_id
+                            ),
+                            data_time,
+                            value: None,
+                            limit: None,
+                        },
+                    );
+                } else {
+                    self.recover(&mut out, key);
+                }
+            }
+        }
+        out
+    }
+
+    /// Raises offline alerts for devices silent since before `now_s - offline_after_s`.
+    pub fn on_tick(&mut self, now_s: i64) -> Outcome {
+        let mut out = Outcome::default();
+        let late: Vec<(String, i64, String)> = self
+            .last_seen
+            .iter()
+            .filter(|(_, (t, _))| now_s - *t > self.settings.offline_after_s)
+            .map(|(mn, (t, site))| (mn.clone(), *t, site.clone()))
+            .collect();
+        for (mn, t, site) in late {
+            let key = AlertKey {
+                site_id: site,
+                kind: AlertKind::Offline,
+                factor: None,
+            };
+            self.raise(
+                &mut out,
+                NewAlert {
+                    key,
+                    mn: Some(mn.clone()),
+                    severity: Severity::Warning,
+                    message: format!("no data from {mn} for {} min", (now_s - t) / 60),
+                    data_time: t,
+                    value: None,
+                    limit: None,
+                },
+            );
+        }
+        out
+    }
+
+    /// Starts offline tracking of a device not yet heard from (e.g. at start-up).
+    pub fn expect(&mut self, mn: &str, since_s: i64) {
+        if let Some(site) = self.sites_by_mn.get(mn) {
+            let site_id = site.site_id.clone();
+            self.last_seen
+                .entry(mn.to_string())
+                .or_insert((since_s, site_id));
+        }
+    }
+}
+
+fn day_start(d: Date) -> i64 {
+    d.days_since(Date::from_ymd(1970, 1, 1).expect("1970-01-01 is a date")) as i64 * 86_400
+}
+
+/// Downstream nodes of every node of a model: everything reachable along links.
+pub fn downstream_map(nodes: &[String], links: &[(usize, usize)]) -> HashMap<String, Vec<String>> {
+    let mut out: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, _) in nodes.iter().enumerate() {
+        let mut seen = vec![false; nodes.len()];
+        let mut stack = vec![i];
+        while let Some(v) = stack.pop() {
+            for &(a, b) in links {
+                if a == v && !seen[b] {
+                    seen[b] = true;
+                    stack.push(b);
+                }
+            }
+        }
+        out.insert(i, (0..nodes.len()).filter(|&j| seen[j] && j != i).collect());
+    }
+    out.into_iter()
+        .map(|(i, v)| {
+            (
+                nodes[i].clone(),
+                v.into_iter().map(|j| nodes[j].clone()).collect(),
+            )
+        })
+        .collect()
+}

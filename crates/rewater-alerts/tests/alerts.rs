@@ -1,0 +1,199 @@
+//! Each alert rule on hand-built data.
+
+use rewater_alerts::*;
+use rewater_standards::Standards;
+use std::collections::HashMap;
+
+const T0: i64 = 1_748_736_000; // 2025-06-01 00:00 wall clock
+
+fn engine(
+    sites: &[(&str, &str, &str, Option<&str>)],
+    downstream: &HashMap<String, Vec<String>>,
+) -> AlertEngine {
+    let devices = sites
+        .iter()
+        .map(|(mn, site, std, node)| {
+            (
+                mn.to_string(),
+                SiteRules {
+                    site_id: site.to_string(),
+                    standards: vec![std.to_string()],
+                    model_node: node.map(str::to_string),
+                },
+            )
+        })
+        .collect();
+    AlertEngine::new(
+        Standards::builtin(),
+        Settings {
+            offline_after_s: 3 * 3600,
+            stuck_after: 12,
+        },
+        devices,
+        downstream,
+    )
+}
+
+fn v<'a>(factor: &'a str, value: f64, flag: &'a str) -> Value<'a> {
+    Value {
+        factor,
+        value: Some(value),
+        flag: Some(flag),
+    }
+}
+
+fn kinds(o: &Outcome) -> Vec<(AlertKind, Severity)> {
+    o.raised.iter().map(|a| (a.key.kind, a.severity)).collect()
+}
+
+#[test]
+fn reading_exceedance_is_raised_once_and_recovers() {
+    let mut e = engine(&[("P", "plant", "GB18918-2002:1A", None)], &HashMap::new());
+    // GB 18918 1A COD 50 mg/L; the standard judges daily means, so one reading is a warning.
+    let o = e.on_upload("P", "2051", T0, &[v("w01018", 60.0, "N")], T0);
+    assert_eq!(kinds(&o), vec![(AlertKind::Exceedance, Severity::Warning)]);
+    assert!(o.raised[0].limit.as_deref().unwrap().contains("≤ 50"));
+    assert!(e
+        .on_upload("P", "2051", T0 + 60, &[v("w01018", 70.0, "N")], T0)
+        .raised
+        .is_empty());
+    let o = e.on_upload("P", "2051", T0 + 120, &[v("w01018", 40.0, "N")], T0);
+    assert_eq!(o.recovered.len(), 1);
+    assert_eq!(o.recovered[0].kind, AlertKind::Exceedance);
+}
+
+#[test]
+fn daily_mean_exceedance_is_a_violation_when_the_day_completes() {
+    let mut e = engine(&[("P", "plant", "GB18918-2002:1A", None)], &HashMap::new());
+    // Day 1: 45 and 65 → mean 55 > 50.
+    e.on_upload("P", "2051", T0 + 3600, &[v("w01018", 45.0, "N")], T0);
+    e.on_upload("P", "2051", T0 + 7200, &[v("w01018", 65.0, "N")], T0);
+    let o = e.on_upload("P", "2051", T0 + 86_400, &[v("w01018", 30.0, "N")], T0);
+    let daily: Vec<_> = o
+        .raised
+        .iter()
+        .filter(|a| a.key.kind == AlertKind::DailyExceedance)
+        .collect();
+    assert_eq!(daily.len(), 1);
+    assert_eq!(
+        (daily[0].severity, daily[0].value, daily[0].data_time),
+        (Severity::Violation, Some(55.0), T0)
+    );
+    // Day 2 mean 30 → recovered when day 3 starts.
+    let o = e.on_upload("P", "2051", T0 + 2 * 86_400, &[v("w01018", 30.0, "N")], T0);
+    assert!(o
+        .recovered
+        .iter()
+        .any(|k| k.kind == AlertKind::DailyExceedance));
+}
+
+#[test]
+fn surface_water_samples_are_judged_each_and_nh3n_follows_temperature() {
+    let mut e = engine(
+        &[
+            ("R", "river", "GB3838-2002:III", None),
+            ("P", "plant", "GB18918-2002:1A", None),
+        ],
+        &HashMap::new(),
+    );
+    let o = e.on_upload("R", "2011", T0, &[v("w21003", 1.2, "N")], T0);
+    assert_eq!(
+        kinds(&o),
+        vec![(AlertKind::Exceedance, Severity::Violation)]
+    );
+    // GB 18918 1A NH3-N: 8 mg/L at ≤ 12 °C, 5 above.
+    let o = e.on_upload(
+        "P",
+        "2051",
+        T0,
+        &[v("w21003", 6.0, "N"), v("w01010", 10.0, "N")],
+        T0,
+    );
+    assert!(o.raised.is_empty(), "{o:?}");
+    let o = e.on_upload(
+        "P",
+        "2051",
+        T0 + 60,
+        &[v("w21003", 6.0, "N"), v("w01010", 15.0, "N")],
+        T0,
+    );
+    assert_eq!(o.raised.len(), 1);
+}
+
+#[test]
+fn stuck_sensor_device_flags_and_offline() {
+    let mut e = engine(&[("P", "plant", "GB18918-2002:1A", None)], &HashMap::new());
+    for i in 0..11 {
+        assert!(e
+            .on_upload("P", "2051", T0 + 60 * i, &[v("w21011", 0.3, "N")], T0)
+            .raised
+            .is_empty());
+    }
+    let o = e.on_upload("P", "2051", T0 + 660, &[v("w21011", 0.3, "N")], T0);
+    assert_eq!(kinds(&o), vec![(AlertKind::Stuck, Severity::Warning)]);
+    let o = e.on_upload("P", "2051", T0 + 720, &[v("w21011", 0.31, "N")], T0);
+    assert_eq!(o.recovered[0].kind, AlertKind::Stuck);
+    // A fault flag.
+    let o = e.on_upload("P", "2051", T0 + 780, &[v("w21011", 0.31, "D")], T0);
+    assert_eq!(kinds(&o), vec![(AlertKind::DeviceFlag, Severity::Warning)]);
+    let o = e.on_upload("P", "2051", T0 + 840, &[v("w21011", 0.2, "N")], T0);
+    assert_eq!(o.recovered[0].kind, AlertKind::DeviceFlag);
+    // Offline: three hours of silence.
+    assert!(e.on_tick(T0 + 3 * 3600).raised.is_empty());
+    let o = e.on_tick(T0 + 3 * 3600 + 1);
+    assert_eq!(kinds(&o), vec![(AlertKind::Offline, Severity::Warning)]);
+    assert!(e.on_tick(T0 + 4 * 3600).raised.is_empty());
+    let o = e.on_upload(
+        "P",
+        "2051",
+        T0 + 900,
+        &[v("w21011", 0.2, "N")],
+        T0 + 4 * 3600,
+    );
+    assert!(o.recovered.iter().any(|k| k.kind == AlertKind::Offline));
+    // A device not heard from since start-up.
+    e.expect("P", T0);
+}
+
+#[test]
+fn plant_exceedance_warns_downstream_sites() {
+    let nodes: Vec<String> = ["plant-north", "wetland", "pond", "greening", "river"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let links = [(0, 1), (1, 2), (0, 3), (2, 4)];
+    let down = downstream_map(&nodes, &links);
+    assert_eq!(
+        down["plant-north"],
+        vec!["wetland", "pond", "greening", "river"]
+    );
+    let mut e = engine(
+        &[
+            ("P", "plant-outlet", "GB18918-2002:1A", Some("plant-north")),
+            ("W", "wetland-outlet", "GB3838-2002:IV", Some("wetland")),
+            (
+                "G",
+                "greening-supply",
+                "GB/T18920-2020:urban_greening",
+                Some("greening"),
+            ),
+        ],
+        &down,
+    );
+    let o = e.on_upload("P", "2051", T0, &[v("w01018", 80.0, "N")], T0);
+    let risk: Vec<&str> = o
+        .raised
+        .iter()
+        .filter(|a| a.key.kind == AlertKind::DownstreamRisk)
+        .map(|a| a.key.site_id.as_str())
+        .collect();
+    assert_eq!(risk, vec!["greening-supply", "wetland-outlet"]);
+    let o = e.on_upload("P", "2051", T0 + 60, &[v("w01018", 20.0, "N")], T0);
+    assert_eq!(
+        o.recovered
+            .iter()
+            .filter(|k| k.kind == AlertKind::DownstreamRisk)
+            .count(),
+        2
+    );
+}
