@@ -175,6 +175,59 @@ impl Period {
     }
 }
 
+/// An alert to record (raised by the alert engine).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NewAlertRow {
+    pub site_id: String,
+    pub mn: Option<String>,
+    pub kind: String,
+    pub factor: Option<String>,
+    pub severity: String,
+    pub message: String,
+    pub data_time: i64,
+    pub value: Option<f64>,
+    pub limit: Option<String>,
+    pub raised_at_ms: i64,
+}
+
+/// A stored alert.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Alert {
+    pub id: i64,
+    pub site_id: String,
+    pub mn: Option<String>,
+    pub kind: String,
+    pub factor: Option<String>,
+    pub severity: String,
+    pub message: String,
+    pub data_time: i64,
+    pub value: Option<f64>,
+    pub limit: Option<String>,
+    /// open, acknowledged or closed.
+    pub state: String,
+    pub raised_at_ms: i64,
+    /// When the condition ended (the engine's recovery), if it has.
+    pub recovered_at_ms: Option<i64>,
+}
+
+/// A change of an alert's state: who, when, why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AlertChange {
+    pub alert_id: i64,
+    pub state: String,
+    pub who: String,
+    pub comment: String,
+    pub at_ms: i64,
+}
+
+/// Checks an alert state change: open → acknowledged → closed, or open → closed.
+pub fn check_transition(from: &str, to: &str) -> Result<()> {
+    match (from, to) {
+        ("open", "acknowledged") | ("open", "closed") | ("acknowledged", "closed") => Ok(()),
+        _ => Err(StoreError::Invalid(format!("an alert cannot go from {from} to {to}"))),
+    }
+}
+
 /// The operations every backend provides.
 pub trait Store: Send {
     /// Creates or upgrades the schema.
@@ -231,6 +284,18 @@ pub trait Store: Send {
     ) -> Result<i64>;
     /// Deletes raw frames received before `before_ms` (retention); readings and aggregates stay.
     fn purge_frames(&mut self, before_ms: i64) -> Result<usize>;
+    /// Records new alerts (state open); returns their ids.
+    fn raise_alerts(&mut self, alerts: &[NewAlertRow]) -> Result<Vec<i64>>;
+    /// Marks the latest unrecovered alert of each (site, kind, factor) as recovered.
+    fn recover_alerts(&mut self, keys: &[(String, String, Option<String>)], at_ms: i64) -> Result<()>;
+    /// Alerts, newest first, optionally of one state and/or one site.
+    fn alerts(&mut self, state: Option<&str>, site_id: Option<&str>, limit: i64) -> Result<Vec<Alert>>;
+    /// One alert.
+    fn alert(&mut self, id: i64) -> Result<Option<Alert>>;
+    /// Changes an alert's state, recording who, when and why.
+    fn set_alert_state(&mut self, id: i64, state: &str, who: &str, comment: &str, at_ms: i64) -> Result<()>;
+    /// The state changes of an alert, oldest first.
+    fn alert_history(&mut self, id: i64) -> Result<Vec<AlertChange>>;
     /// Number of readings (all versions).
     fn count_readings(&mut self) -> Result<i64>;
     /// Number of raw frames kept.

@@ -45,6 +45,15 @@ CREATE TABLE IF NOT EXISTS aggregate (
     mn TEXT NOT NULL, factor TEXT NOT NULL, period TEXT NOT NULL, start BIGINT NOT NULL,
     n BIGINT NOT NULL, sum DOUBLE PRECISION NOT NULL, min DOUBLE PRECISION NOT NULL,
     max DOUBLE PRECISION NOT NULL, PRIMARY KEY (mn, factor, period, start));
+CREATE TABLE IF NOT EXISTS alert (
+    id BIGSERIAL PRIMARY KEY, site_id TEXT NOT NULL, mn TEXT, kind TEXT NOT NULL, factor TEXT,
+    severity TEXT NOT NULL, message TEXT NOT NULL, data_time BIGINT NOT NULL, value DOUBLE PRECISION,
+    limit_text TEXT, state TEXT NOT NULL, raised_at_ms BIGINT NOT NULL, recovered_at_ms BIGINT);
+CREATE INDEX IF NOT EXISTS alert_state ON alert(state, id);
+CREATE INDEX IF NOT EXISTS alert_key ON alert(site_id, kind, factor);
+CREATE TABLE IF NOT EXISTS alert_change (
+    id BIGSERIAL PRIMARY KEY, alert_id BIGINT NOT NULL REFERENCES alert(id), state TEXT NOT NULL,
+    who TEXT NOT NULL, comment TEXT NOT NULL, at_ms BIGINT NOT NULL);
 INSERT INTO meta (key, value) VALUES ('schema_version', '1') ON CONFLICT DO NOTHING;
 ";
 
@@ -71,6 +80,24 @@ fn reading_from_row(r: &::postgres::Row) -> Reading {
         reason: r.get(11),
         changed_by: r.get(12),
         received_at_ms: r.get(13),
+    }
+}
+
+fn alert_from_row(r: &::postgres::Row) -> Alert {
+    Alert {
+        id: r.get(0),
+        site_id: r.get(1),
+        mn: r.get(2),
+        kind: r.get(3),
+        factor: r.get(4),
+        severity: r.get(5),
+        message: r.get(6),
+        data_time: r.get(7),
+        value: r.get(8),
+        limit: r.get(9),
+        state: r.get(10),
+        raised_at_ms: r.get(11),
+        recovered_at_ms: r.get(12),
     }
 }
 
@@ -600,6 +627,81 @@ impl Store for PostgresStore {
         }
         tx.commit().map_err(pg)?;
         Ok(id)
+    }
+
+    fn raise_alerts(&mut self, alerts: &[NewAlertRow]) -> Result<Vec<i64>> {
+        let mut tx = self.client.transaction().map_err(pg)?;
+        let mut ids = Vec::with_capacity(alerts.len());
+        for a in alerts {
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO alert (site_id, mn, kind, factor, severity, message, data_time, value, limit_text, state, raised_at_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10) RETURNING id",
+                    &[&a.site_id, &a.mn, &a.kind, &a.factor, &a.severity, &a.message, &a.data_time, &a.value, &a.limit, &a.raised_at_ms],
+                )
+                .map_err(pg)?
+                .get(0);
+            ids.push(id);
+        }
+        tx.commit().map_err(pg)?;
+        Ok(ids)
+    }
+
+    fn recover_alerts(&mut self, keys: &[(String, String, Option<String>)], at_ms: i64) -> Result<()> {
+        let mut tx = self.client.transaction().map_err(pg)?;
+        for (site, kind, factor) in keys {
+            tx.execute(
+                "UPDATE alert SET recovered_at_ms = $4 WHERE id = (SELECT MAX(id) FROM alert
+                   WHERE site_id = $1 AND kind = $2 AND factor IS NOT DISTINCT FROM $3 AND recovered_at_ms IS NULL)",
+                &[site, kind, factor, &at_ms],
+            )
+            .map_err(pg)?;
+        }
+        tx.commit().map_err(pg)
+    }
+
+    fn alerts(&mut self, state: Option<&str>, site_id: Option<&str>, limit: i64) -> Result<Vec<Alert>> {
+        let rows = self
+            .client
+            .query(
+                "SELECT id, site_id, mn, kind, factor, severity, message, data_time, value, limit_text, state, raised_at_ms, recovered_at_ms
+                 FROM alert WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR site_id = $2) ORDER BY id DESC LIMIT $3",
+                &[&state, &site_id, &limit],
+            )
+            .map_err(pg)?;
+        Ok(rows.iter().map(alert_from_row).collect())
+    }
+
+    fn alert(&mut self, id: i64) -> Result<Option<Alert>> {
+        Ok(self
+            .client
+            .query_opt(
+                "SELECT id, site_id, mn, kind, factor, severity, message, data_time, value, limit_text, state, raised_at_ms, recovered_at_ms FROM alert WHERE id = $1",
+                &[&id],
+            )
+            .map_err(pg)?
+            .map(|r| alert_from_row(&r)))
+    }
+
+    fn set_alert_state(&mut self, id: i64, state: &str, who: &str, comment: &str, at_ms: i64) -> Result<()> {
+        if who.trim().is_empty() {
+            return Err(StoreError::Invalid("a state change needs who made it".into()));
+        }
+        let mut tx = self.client.transaction().map_err(pg)?;
+        let from: String = tx
+            .query_opt("SELECT state FROM alert WHERE id = $1 FOR UPDATE", &[&id])
+            .map_err(pg)?
+            .map(|r| r.get(0))
+            .ok_or_else(|| StoreError::Invalid(format!("no alert {id}")))?;
+        check_transition(&from, state)?;
+        tx.execute("UPDATE alert SET state = $2 WHERE id = $1", &[&id, &state]).map_err(pg)?;
+        tx.execute("INSERT INTO alert_change (alert_id, state, who, comment, at_ms) VALUES ($1, $2, $3, $4, $5)", &[&id, &state, &who, &comment, &at_ms]).map_err(pg)?;
+        tx.commit().map_err(pg)
+    }
+
+    fn alert_history(&mut self, id: i64) -> Result<Vec<AlertChange>> {
+        let rows = self.client.query("SELECT alert_id, state, who, comment, at_ms FROM alert_change WHERE alert_id = $1 ORDER BY id", &[&id]).map_err(pg)?;
+        Ok(rows.iter().map(|r| AlertChange { alert_id: r.get(0), state: r.get(1), who: r.get(2), comment: r.get(3), at_ms: r.get(4) }).collect())
     }
 
     fn purge_frames(&mut self, before_ms: i64) -> Result<usize> {

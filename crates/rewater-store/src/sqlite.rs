@@ -49,6 +49,15 @@ CREATE TABLE IF NOT EXISTS aggregate (
     mn TEXT NOT NULL, factor TEXT NOT NULL, period TEXT NOT NULL, start INTEGER NOT NULL,
     n INTEGER NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL,
     PRIMARY KEY (mn, factor, period, start)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alert (
+    id INTEGER PRIMARY KEY, site_id TEXT NOT NULL, mn TEXT, kind TEXT NOT NULL, factor TEXT,
+    severity TEXT NOT NULL, message TEXT NOT NULL, data_time INTEGER NOT NULL, value REAL,
+    limit_text TEXT, state TEXT NOT NULL, raised_at_ms INTEGER NOT NULL, recovered_at_ms INTEGER);
+CREATE INDEX IF NOT EXISTS alert_state ON alert(state, id);
+CREATE INDEX IF NOT EXISTS alert_key ON alert(site_id, kind, factor);
+CREATE TABLE IF NOT EXISTS alert_change (
+    alert_id INTEGER NOT NULL REFERENCES alert(id), state TEXT NOT NULL, who TEXT NOT NULL,
+    comment TEXT NOT NULL, at_ms INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
 ";
 
@@ -71,6 +80,24 @@ fn reading_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Reading> {
         reason: row.get(11)?,
         changed_by: row.get(12)?,
         received_at_ms: row.get(13)?,
+    })
+}
+
+fn alert_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Alert> {
+    Ok(Alert {
+        id: r.get(0)?,
+        site_id: r.get(1)?,
+        mn: r.get(2)?,
+        kind: r.get(3)?,
+        factor: r.get(4)?,
+        severity: r.get(5)?,
+        message: r.get(6)?,
+        data_time: r.get(7)?,
+        value: r.get(8)?,
+        limit: r.get(9)?,
+        state: r.get(10)?,
+        raised_at_ms: r.get(11)?,
+        recovered_at_ms: r.get(12)?,
     })
 }
 
@@ -476,6 +503,80 @@ impl Store for SqliteStore {
         }
         tx.commit()?;
         Ok(id)
+    }
+
+    fn raise_alerts(&mut self, alerts: &[NewAlertRow]) -> Result<Vec<i64>> {
+        let tx = self.conn.transaction()?;
+        let mut ids = Vec::with_capacity(alerts.len());
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT INTO alert (site_id, mn, kind, factor, severity, message, data_time, value, limit_text, state, raised_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'open', ?10)",
+            )?;
+            for a in alerts {
+                st.execute(params![a.site_id, a.mn, a.kind, a.factor, a.severity, a.message, a.data_time, a.value, a.limit, a.raised_at_ms])?;
+                ids.push(tx.last_insert_rowid());
+            }
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    fn recover_alerts(&mut self, keys: &[(String, String, Option<String>)], at_ms: i64) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached(
+                "UPDATE alert SET recovered_at_ms = ?4 WHERE id = (SELECT MAX(id) FROM alert
+                   WHERE site_id = ?1 AND kind = ?2 AND factor IS ?3 AND recovered_at_ms IS NULL)",
+            )?;
+            for (site, kind, factor) in keys {
+                st.execute(params![site, kind, factor, at_ms])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn alerts(&mut self, state: Option<&str>, site_id: Option<&str>, limit: i64) -> Result<Vec<Alert>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, site_id, mn, kind, factor, severity, message, data_time, value, limit_text, state, raised_at_ms, recovered_at_ms
+             FROM alert WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR site_id = ?2) ORDER BY id DESC LIMIT ?3",
+        )?;
+        let rows = st.query_map(params![state, site_id, limit], alert_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn alert(&mut self, id: i64) -> Result<Option<Alert>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, site_id, mn, kind, factor, severity, message, data_time, value, limit_text, state, raised_at_ms, recovered_at_ms FROM alert WHERE id = ?1",
+                params![id],
+                alert_from_row,
+            )
+            .optional()?)
+    }
+
+    fn set_alert_state(&mut self, id: i64, state: &str, who: &str, comment: &str, at_ms: i64) -> Result<()> {
+        if who.trim().is_empty() {
+            return Err(StoreError::Invalid("a state change needs who made it".into()));
+        }
+        let tx = self.conn.transaction()?;
+        let from: String = tx
+            .query_row("SELECT state FROM alert WHERE id = ?1", params![id], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::Invalid(format!("no alert {id}")))?;
+        check_transition(&from, state)?;
+        tx.execute("UPDATE alert SET state = ?2 WHERE id = ?1", params![id, state])?;
+        tx.execute("INSERT INTO alert_change (alert_id, state, who, comment, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)", params![id, state, who, comment, at_ms])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn alert_history(&mut self, id: i64) -> Result<Vec<AlertChange>> {
+        let mut st = self.conn.prepare_cached("SELECT alert_id, state, who, comment, at_ms FROM alert_change WHERE alert_id = ?1 ORDER BY rowid")?;
+        let rows = st.query_map(params![id], |r| Ok(AlertChange { alert_id: r.get(0)?, state: r.get(1)?, who: r.get(2)?, comment: r.get(3)?, at_ms: r.get(4)? }))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn purge_frames(&mut self, before_ms: i64) -> Result<usize> {
