@@ -14,7 +14,7 @@
 //! Each condition raises one alert when it starts and reports its recovery when it ends, so an
 //! operator sees one alert per episode, not one per reading.
 
-use rewater_standards::standard::{Averaging, Bound, Context, Standard};
+use rewater_standards::standard::{Averaging, Bound, Context};
 use rewater_standards::{Date, Factor, Standards, Unit};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -164,6 +164,9 @@ pub struct AlertEngine {
     factors: HashMap<(String, String), FactorState>,
     last_seen: HashMap<String, (i64, String)>,
     active: HashSet<AlertKey>,
+    /// Site id → (spec, index into the standards, class) of each of its standards, resolved once.
+    resolved: HashMap<String, Vec<(String, usize, usize)>>,
+    factor_cache: HashMap<String, Option<Factor>>,
 }
 
 fn wall_date(t: i64) -> Date {
@@ -212,7 +215,22 @@ impl AlertEngine {
                 downstream_sites.insert(node.clone(), sites);
             }
         }
+        let mut resolved = HashMap::new();
+        for (_, site) in &devices {
+            let list: Vec<(String, usize, usize)> = site
+                .standards
+                .iter()
+                .filter_map(|spec| {
+                    let (std, class) = standards.resolve(spec).ok()?;
+                    let idx = standards.all().iter().position(|s| std::ptr::eq(s, std))?;
+                    Some((spec.clone(), idx, class))
+                })
+                .collect();
+            resolved.insert(site.site_id.clone(), list);
+        }
         AlertEngine {
+            resolved,
+            factor_cache: HashMap::new(),
             standards,
             settings,
             sites_by_mn: devices.into_iter().collect(),
@@ -238,10 +256,6 @@ impl AlertEngine {
         if self.active.remove(&key) {
             out.recovered.push(key);
         }
-    }
-
-    fn resolve(&self, spec: &str) -> Option<(&Standard, usize)> {
-        self.standards.resolve(spec).ok()
     }
 
     /// Evaluates one stored upload. `received_s` is the server time (for offline detection).
@@ -346,17 +360,24 @@ impl AlertEngine {
             } else {
                 self.recover(&mut out, key(AlertKind::Stuck));
             }
-            let Ok(factor) = Factor::parse(v.factor) else {
+            let factor = *self
+                .factor_cache
+                .entry(v.factor.to_string())
+                .or_insert_with(|| Factor::parse(v.factor).ok());
+            let Some(factor) = factor else {
                 continue;
             };
             let unit = factor.info().unit;
             let mut instant_bad = false;
             // Decided while the standards are borrowed, applied after.
             let mut actions: Vec<Result<NewAlert, AlertKey>> = Vec::new();
-            for spec in &site.standards {
-                let Some((std, class)) = self.resolve(spec) else {
-                    continue;
-                };
+            let rules = self
+                .resolved
+                .get(&site.site_id)
+                .cloned()
+                .unwrap_or_default();
+            for (spec, idx, class) in &rules {
+                let (std, class) = (&self.standards.all()[*idx], *class);
                 let ctx = Context {
                     date: Some(date),
                     water_temp_c: temp,

@@ -101,6 +101,10 @@ enum Command {
         /// Register N simulated devices (for `rewater hj212 sim --devices N`).
         #[arg(long, default_value_t = 0)]
         sim_devices: usize,
+        /// A regional model whose network tells which sites lie downstream of which (for
+        /// downstream-risk alerts); the demo model by default with the demo sites.
+        #[arg(long)]
+        model: Option<PathBuf>,
     },
     /// HJ 212 data-logger protocol tools.
     Hj212 {
@@ -386,7 +390,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             listen,
             no_demo,
             sim_devices,
-        } => monitor::serve(&db, &listen, !no_demo, sim_devices)?,
+            model,
+        } => monitor::serve(&db, &listen, !no_demo, sim_devices, model.as_deref())?,
         Command::Comply {
             input,
             standard,

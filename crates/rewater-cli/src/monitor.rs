@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use rewater_hj212::encode::{Upload, UploadFactor};
 use rewater_hj212::{DataTime, Decoder, Event, Options};
 use rewater_store::{Device, Site, Store};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -147,7 +148,39 @@ pub fn prepare_store(db: &str, demo: bool, sim_devices: usize) -> Result<Box<dyn
 }
 
 /// Runs the gateway until Ctrl-C or SIGTERM.
-pub fn serve(db: &str, listen: &str, demo: bool, sim_devices: usize) -> Result<()> {
+/// Downstream map of a model file's network (nodes reachable along links).
+pub fn downstream_of_model(
+    text: &str,
+    name: &str,
+) -> Result<std::collections::HashMap<String, Vec<String>>> {
+    let m = rewater_model::parse_model(text, name).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut nodes: Vec<String> = Vec::new();
+    nodes.extend(m.plants.iter().map(|x| x.id.clone()));
+    nodes.extend(m.wetlands.iter().map(|x| x.id.clone()));
+    nodes.extend(m.ponds.iter().map(|x| x.id.clone()));
+    nodes.extend(m.junctions.iter().map(|x| x.id.clone()));
+    nodes.extend(m.users.iter().map(|x| x.id.clone()));
+    nodes.extend(m.rivers.iter().map(|x| x.id.clone()));
+    nodes.extend(m.outfalls.iter().map(|x| x.id.clone()));
+    let idx = |id: &str| nodes.iter().position(|n| n == id);
+    let links: Vec<(usize, usize)> = m
+        .links
+        .iter()
+        .filter_map(|l| Some((idx(&l.from)?, idx(&l.to)?)))
+        .collect();
+    Ok(rewater_alerts::downstream_map(&nodes, &links))
+}
+
+/// The Beijing-style example model, for the demo sites' network.
+pub const DEMO_MODEL: &str = include_str!("../../../examples/beijing-district/model.toml");
+
+pub fn serve(
+    db: &str,
+    listen: &str,
+    demo: bool,
+    sim_devices: usize,
+    model: Option<&Path>,
+) -> Result<()> {
     let store = prepare_store(db, demo, sim_devices)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
@@ -164,7 +197,18 @@ pub fn serve(db: &str, listen: &str, demo: bool, sim_devices: usize) -> Result<(
         });
         let log: rewater_gateway::Log = Arc::new(|m: &str| eprintln!("{m}"));
         let db_shown = db.to_string();
-        let stats = rewater_gateway::serve(listener, store, rewater_gateway::Config::default(), rx, log, move |_| {
+                let downstream = match model {
+            Some(p) => downstream_of_model(&std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?, &p.display().to_string())?,
+            None if demo => downstream_of_model(DEMO_MODEL, "demo model")?,
+            None => Default::default(),
+        };
+        let alerts = rewater_gateway::AlertSetup {
+            standards: rewater_standards::Standards::builtin(),
+            settings: rewater_alerts::Settings::default(),
+            downstream,
+            tick: std::time::Duration::from_secs(60),
+        };
+        let stats = rewater_gateway::serve(listener, store, rewater_gateway::Config::default(), rx, log, Some(alerts), move |_| {
             println!("rewater gateway (HJ 212) listening on {addr}, store {db_shown}");
             use std::io::Write;
             let _ = std::io::stdout().flush();

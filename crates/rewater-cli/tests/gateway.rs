@@ -342,3 +342,53 @@ fn sigkill_during_load_loses_no_acknowledged_reading() {
     )
     .is_some());
 }
+
+#[test]
+fn exceedance_raises_alerts_here_and_downstream() {
+    let db = tmp("alerts");
+    let server = start(&db, &[]);
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    // The demo plant-north outlet must meet DB11/890-2012 new plants B: COD ≤ 30 mg/L.
+    let mut u = upload(DEMO_MN, "123456", 1, true);
+    u.factors[0].values[0].1 = 80.0;
+    assert!(exchange(&mut s, &u.frame(), Some("CN=9014")).is_some());
+    // Alerts are written right after the acknowledgement.
+    let t0 = Instant::now();
+    let mut store = SqliteStore::open(&db).unwrap();
+    let mut alerts = Vec::new();
+    while t0.elapsed() < Duration::from_secs(5) {
+        alerts = store.alerts(None, None, 100).unwrap();
+        if alerts.len() >= 5 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut got: Vec<(String, String)> = alerts
+        .iter()
+        .map(|a| (a.site_id.clone(), a.kind.clone()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("greening-supply".into(), "downstream_risk".into()),
+            ("plant-north-outlet".into(), "exceedance".into()),
+            ("pond".into(), "downstream_risk".into()),
+            ("river-section".into(), "downstream_risk".into()),
+            ("wetland-outlet".into(), "downstream_risk".into()),
+        ]
+    );
+    let ex = alerts.iter().find(|a| a.kind == "exceedance").unwrap();
+    assert_eq!(
+        (ex.state.as_str(), ex.value, ex.factor.as_deref()),
+        ("open", Some(80.0), Some("w01018"))
+    );
+    assert!(ex.limit.as_deref().unwrap().contains("DB11/890-2012:new_B"));
+    // Back within the limit: the episode is marked recovered.
+    u = upload(DEMO_MN, "123456", 2, true);
+    u.factors[0].values[0].1 = 20.0;
+    assert!(exchange(&mut s, &u.frame(), Some("CN=9014")).is_some());
+    std::thread::sleep(Duration::from_millis(300));
+    let ex = store.alert(ex.id).unwrap().unwrap();
+    assert!(ex.recovered_at_ms.is_some());
+}

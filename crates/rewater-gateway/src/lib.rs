@@ -128,6 +128,97 @@ pub enum GatewayError {
 enum WriteRequest {
     Upload(Upload, oneshot::Sender<Option<IngestOutcome>>),
     Rejected(RejectedFrame),
+    /// Time passes: check for devices gone silent.
+    Tick,
+}
+
+/// What the gateway needs to raise alerts as data arrive.
+pub struct AlertSetup {
+    pub standards: rewater_standards::Standards,
+    pub settings: rewater_alerts::Settings,
+    /// Regional-model node → nodes downstream of it (empty without a model).
+    pub downstream: HashMap<String, Vec<String>>,
+    /// How often to look for devices that went silent.
+    pub tick: Duration,
+}
+
+/// Builds the alert engine from the store's sites and devices.
+fn build_engine(
+    store: &mut dyn Store,
+    setup: AlertSetup,
+    devices: &[Device],
+) -> rewater_store::Result<rewater_alerts::AlertEngine> {
+    let sites: HashMap<String, rewater_store::Site> = store
+        .sites()?
+        .into_iter()
+        .map(|s| (s.id.clone(), s))
+        .collect();
+    let rules = devices
+        .iter()
+        .filter_map(|d| {
+            let site = sites.get(&d.site_id)?;
+            let standards = site
+                .standard
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            Some((
+                d.mn.clone(),
+                rewater_alerts::SiteRules {
+                    site_id: site.id.clone(),
+                    standards,
+                    model_node: site.model_node.clone(),
+                },
+            ))
+        })
+        .collect();
+    let mut engine =
+        rewater_alerts::AlertEngine::new(setup.standards, setup.settings, rules, &setup.downstream);
+    let now = now_ms() / 1000;
+    for d in devices {
+        engine.expect(&d.mn, now);
+    }
+    Ok(engine)
+}
+
+/// Stores what the engine decided.
+fn record_alerts(store: &mut dyn Store, out: rewater_alerts::Outcome, log: &dyn Fn(&str)) {
+    let now = now_ms();
+    if !out.raised.is_empty() {
+        let rows: Vec<rewater_store::NewAlertRow> = out
+            .raised
+            .into_iter()
+            .map(|a| rewater_store::NewAlertRow {
+                site_id: a.key.site_id,
+                mn: a.mn,
+                kind: a.key.kind.as_str().to_string(),
+                factor: a.key.factor,
+                severity: a.severity.as_str().to_string(),
+                message: a.message,
+                data_time: a.data_time,
+                value: a.value,
+                limit: a.limit,
+                raised_at_ms: now,
+            })
+            .collect();
+        if let Err(e) = store.raise_alerts(&rows) {
+            log(&format!("store: alerts not recorded: {e}"));
+        }
+    }
+    if !out.recovered.is_empty() {
+        let keys: Vec<(String, String, Option<String>)> = out
+            .recovered
+            .into_iter()
+            .map(|k| (k.site_id, k.kind.as_str().to_string(), k.factor))
+            .collect();
+        if let Err(e) = store.recover_alerts(&keys, now) {
+            log(&format!("store: alert recoveries not recorded: {e}"));
+        }
+    }
 }
 
 struct Shared {
@@ -178,6 +269,7 @@ fn writer_loop(
     mut rx: mpsc::Receiver<WriteRequest>,
     batch_max: usize,
     window: Duration,
+    mut engine: Option<rewater_alerts::AlertEngine>,
     log: &dyn Fn(&str),
 ) {
     let mut uploads = Vec::with_capacity(batch_max);
@@ -196,6 +288,12 @@ fn writer_loop(
                     replies.push(tx);
                 }
                 WriteRequest::Rejected(r) => rejected.push(r),
+                WriteRequest::Tick => {
+                    if let Some(e) = engine.as_mut() {
+                        let out = e.on_tick(now_ms() / 1000);
+                        record_alerts(store.as_mut(), out, log);
+                    }
+                }
             }
             if uploads.len() >= batch_max {
                 break;
@@ -213,8 +311,32 @@ fn writer_loop(
         }
         match store.ingest(&uploads) {
             Ok(outcomes) => {
+                let stored: Vec<bool> = outcomes
+                    .iter()
+                    .map(|o| matches!(o, IngestOutcome::Stored { .. }))
+                    .collect();
                 for (tx, o) in replies.drain(..).zip(outcomes) {
                     let _ = tx.send(Some(o));
+                }
+                // Alerts after the acknowledgements: they do not delay the devices.
+                if let Some(e) = engine.as_mut() {
+                    let now_s = now_ms() / 1000;
+                    let mut out = rewater_alerts::Outcome::default();
+                    for (u, _) in uploads.iter().zip(&stored).filter(|(_, s)| **s) {
+                        let values: Vec<rewater_alerts::Value<'_>> = u
+                            .readings
+                            .iter()
+                            .map(|r| rewater_alerts::Value {
+                                factor: &r.factor,
+                                value: r.value,
+                                flag: r.flag.as_deref(),
+                            })
+                            .collect();
+                        let o = e.on_upload(&u.mn, &u.cn, u.data_time, &values, now_s);
+                        out.raised.extend(o.raised);
+                        out.recovered.extend(o.recovered);
+                    }
+                    record_alerts(store.as_mut(), out, log);
                 }
             }
             Err(e) => {
@@ -239,6 +361,7 @@ pub async fn serve(
     config: Config,
     mut shutdown: watch::Receiver<bool>,
     log: Log,
+    alerts: Option<AlertSetup>,
     on_ready: impl FnOnce(Handle),
 ) -> Result<Arc<Stats>, GatewayError> {
     let (tx, rx) = mpsc::channel::<WriteRequest>(config.batch_max * 4);
@@ -249,16 +372,27 @@ pub async fn serve(
     // The writer thread owns the store (a blocking client must not run on the async threads):
     // it reads the device registry first, then serves the queue. It holds only the receiving
     // end, so it ends when every sender is gone.
+    let tick = alerts.as_ref().map(|a| a.tick);
     let (devices_tx, devices_rx) = oneshot::channel();
     let writer = std::thread::Builder::new()
         .name("rewater-store-writer".into())
         .spawn(move || {
             let mut store = store;
             let devices = store.devices();
+            let engine = match (&devices, alerts) {
+                (Ok(list), Some(setup)) => match build_engine(store.as_mut(), setup, list) {
+                    Ok(e) => Some(e),
+                    Err(e) => {
+                        writer_log(&format!("alerts disabled: {e}"));
+                        None
+                    }
+                },
+                _ => None,
+            };
             let ok = devices.is_ok();
             let _ = devices_tx.send(devices);
             if ok {
-                writer_loop(store, rx, batch_max, window, &*writer_log)
+                writer_loop(store, rx, batch_max, window, engine, &*writer_log)
             }
         })?;
     let devices: HashMap<String, Device> = match devices_rx.await {
@@ -277,6 +411,19 @@ pub async fn serve(
         stats: stats.clone(),
         log,
     });
+    if let Some(every) = tick {
+        let writer_tx = shared.writer.clone();
+        let mut sd = shutdown.clone();
+        tokio::spawn(async move {
+            let mut iv = tokio::time::interval(every);
+            loop {
+                tokio::select! {
+                    _ = iv.tick() => if writer_tx.send(WriteRequest::Tick).await.is_err() { return },
+                    _ = sd.changed() => return,
+                }
+            }
+        });
+    }
     on_ready(Handle {
         shared: Arc::downgrade(&shared),
         stats: stats.clone(),

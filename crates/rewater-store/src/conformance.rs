@@ -207,21 +207,57 @@ pub fn run_all(store: &mut dyn Store) {
         limit: Some("≤ 50 mg/L".into()),
         raised_at_ms: 10,
     };
-    let ids = store.raise_alerts(&[row(Some("w01018")), row(None)]).unwrap();
+    let ids = store
+        .raise_alerts(&[row(Some("w01018")), row(None)])
+        .unwrap();
     assert_eq!(ids.len(), 2);
-    store.recover_alerts(&[("S1".into(), "exceedance".into(), Some("w01018".into()))], 20).unwrap();
+    store
+        .recover_alerts(
+            &[("S1".into(), "exceedance".into(), Some("w01018".into()))],
+            20,
+        )
+        .unwrap();
     let a = store.alert(ids[0]).unwrap().unwrap();
-    assert_eq!((a.state.as_str(), a.recovered_at_ms, a.value), ("open", Some(20), Some(60.0)));
+    assert_eq!(
+        (a.state.as_str(), a.recovered_at_ms, a.value),
+        ("open", Some(20), Some(60.0))
+    );
     assert_eq!(store.alert(ids[1]).unwrap().unwrap().recovered_at_ms, None);
-    store.set_alert_state(ids[0], "acknowledged", "operator-1", "checking the analyser", 30).unwrap();
-    assert!(store.set_alert_state(ids[0], "open", "operator-1", "", 31).is_err());
-    assert!(store.set_alert_state(ids[0], "closed", " ", "", 31).is_err());
-    store.set_alert_state(ids[0], "closed", "operator-2", "lab result normal", 40).unwrap();
-    assert!(store.set_alert_state(ids[0], "acknowledged", "x", "", 41).is_err());
+    store
+        .set_alert_state(
+            ids[0],
+            "acknowledged",
+            "operator-1",
+            "checking the analyser",
+            30,
+        )
+        .unwrap();
+    assert!(store
+        .set_alert_state(ids[0], "open", "operator-1", "", 31)
+        .is_err());
+    assert!(store
+        .set_alert_state(ids[0], "closed", " ", "", 31)
+        .is_err());
+    store
+        .set_alert_state(ids[0], "closed", "operator-2", "lab result normal", 40)
+        .unwrap();
+    assert!(store
+        .set_alert_state(ids[0], "acknowledged", "x", "", 41)
+        .is_err());
     let h = store.alert_history(ids[0]).unwrap();
-    assert_eq!(h.iter().map(|c| (c.state.as_str(), c.who.as_str(), c.at_ms)).collect::<Vec<_>>(), vec![("acknowledged", "operator-1", 30), ("closed", "operator-2", 40)]);
+    assert_eq!(
+        h.iter()
+            .map(|c| (c.state.as_str(), c.who.as_str(), c.at_ms))
+            .collect::<Vec<_>>(),
+        vec![
+            ("acknowledged", "operator-1", 30),
+            ("closed", "operator-2", 40)
+        ]
+    );
     assert_eq!(store.alerts(Some("open"), None, 10).unwrap().len(), 1);
     assert_eq!(store.alerts(None, Some("S1"), 10).unwrap()[0].id, ids[1]);
     assert!(store.alerts(None, Some("S2"), 10).unwrap().is_empty());
-    assert!(store.set_alert_state(999_999, "closed", "x", "", 1).is_err());
+    assert!(store
+        .set_alert_state(999_999, "closed", "x", "", 1)
+        .is_err());
 }

@@ -224,7 +224,9 @@ pub struct AlertChange {
 pub fn check_transition(from: &str, to: &str) -> Result<()> {
     match (from, to) {
         ("open", "acknowledged") | ("open", "closed") | ("acknowledged", "closed") => Ok(()),
-        _ => Err(StoreError::Invalid(format!("an alert cannot go from {from} to {to}"))),
+        _ => Err(StoreError::Invalid(format!(
+            "an alert cannot go from {from} to {to}"
+        ))),
     }
 }
 
@@ -287,13 +289,29 @@ pub trait Store: Send {
     /// Records new alerts (state open); returns their ids.
     fn raise_alerts(&mut self, alerts: &[NewAlertRow]) -> Result<Vec<i64>>;
     /// Marks the latest unrecovered alert of each (site, kind, factor) as recovered.
-    fn recover_alerts(&mut self, keys: &[(String, String, Option<String>)], at_ms: i64) -> Result<()>;
+    fn recover_alerts(
+        &mut self,
+        keys: &[(String, String, Option<String>)],
+        at_ms: i64,
+    ) -> Result<()>;
     /// Alerts, newest first, optionally of one state and/or one site.
-    fn alerts(&mut self, state: Option<&str>, site_id: Option<&str>, limit: i64) -> Result<Vec<Alert>>;
+    fn alerts(
+        &mut self,
+        state: Option<&str>,
+        site_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Alert>>;
     /// One alert.
     fn alert(&mut self, id: i64) -> Result<Option<Alert>>;
     /// Changes an alert's state, recording who, when and why.
-    fn set_alert_state(&mut self, id: i64, state: &str, who: &str, comment: &str, at_ms: i64) -> Result<()>;
+    fn set_alert_state(
+        &mut self,
+        id: i64,
+        state: &str,
+        who: &str,
+        comment: &str,
+        at_ms: i64,
+    ) -> Result<()>;
     /// The state changes of an alert, oldest first.
     fn alert_history(&mut self, id: i64) -> Result<Vec<AlertChange>>;
     /// Number of readings (all versions).

@@ -647,7 +647,11 @@ impl Store for PostgresStore {
         Ok(ids)
     }
 
-    fn recover_alerts(&mut self, keys: &[(String, String, Option<String>)], at_ms: i64) -> Result<()> {
+    fn recover_alerts(
+        &mut self,
+        keys: &[(String, String, Option<String>)],
+        at_ms: i64,
+    ) -> Result<()> {
         let mut tx = self.client.transaction().map_err(pg)?;
         for (site, kind, factor) in keys {
             tx.execute(
@@ -660,7 +664,12 @@ impl Store for PostgresStore {
         tx.commit().map_err(pg)
     }
 
-    fn alerts(&mut self, state: Option<&str>, site_id: Option<&str>, limit: i64) -> Result<Vec<Alert>> {
+    fn alerts(
+        &mut self,
+        state: Option<&str>,
+        site_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Alert>> {
         let rows = self
             .client
             .query(
@@ -683,9 +692,18 @@ impl Store for PostgresStore {
             .map(|r| alert_from_row(&r)))
     }
 
-    fn set_alert_state(&mut self, id: i64, state: &str, who: &str, comment: &str, at_ms: i64) -> Result<()> {
+    fn set_alert_state(
+        &mut self,
+        id: i64,
+        state: &str,
+        who: &str,
+        comment: &str,
+        at_ms: i64,
+    ) -> Result<()> {
         if who.trim().is_empty() {
-            return Err(StoreError::Invalid("a state change needs who made it".into()));
+            return Err(StoreError::Invalid(
+                "a state change needs who made it".into(),
+            ));
         }
         let mut tx = self.client.transaction().map_err(pg)?;
         let from: String = tx
@@ -694,14 +712,24 @@ impl Store for PostgresStore {
             .map(|r| r.get(0))
             .ok_or_else(|| StoreError::Invalid(format!("no alert {id}")))?;
         check_transition(&from, state)?;
-        tx.execute("UPDATE alert SET state = $2 WHERE id = $1", &[&id, &state]).map_err(pg)?;
+        tx.execute("UPDATE alert SET state = $2 WHERE id = $1", &[&id, &state])
+            .map_err(pg)?;
         tx.execute("INSERT INTO alert_change (alert_id, state, who, comment, at_ms) VALUES ($1, $2, $3, $4, $5)", &[&id, &state, &who, &comment, &at_ms]).map_err(pg)?;
         tx.commit().map_err(pg)
     }
 
     fn alert_history(&mut self, id: i64) -> Result<Vec<AlertChange>> {
         let rows = self.client.query("SELECT alert_id, state, who, comment, at_ms FROM alert_change WHERE alert_id = $1 ORDER BY id", &[&id]).map_err(pg)?;
-        Ok(rows.iter().map(|r| AlertChange { alert_id: r.get(0), state: r.get(1), who: r.get(2), comment: r.get(3), at_ms: r.get(4) }).collect())
+        Ok(rows
+            .iter()
+            .map(|r| AlertChange {
+                alert_id: r.get(0),
+                state: r.get(1),
+                who: r.get(2),
+                comment: r.get(3),
+                at_ms: r.get(4),
+            })
+            .collect())
     }
 
     fn purge_frames(&mut self, before_ms: i64) -> Result<usize> {

@@ -514,7 +514,18 @@ impl Store for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'open', ?10)",
             )?;
             for a in alerts {
-                st.execute(params![a.site_id, a.mn, a.kind, a.factor, a.severity, a.message, a.data_time, a.value, a.limit, a.raised_at_ms])?;
+                st.execute(params![
+                    a.site_id,
+                    a.mn,
+                    a.kind,
+                    a.factor,
+                    a.severity,
+                    a.message,
+                    a.data_time,
+                    a.value,
+                    a.limit,
+                    a.raised_at_ms
+                ])?;
                 ids.push(tx.last_insert_rowid());
             }
         }
@@ -522,7 +533,11 @@ impl Store for SqliteStore {
         Ok(ids)
     }
 
-    fn recover_alerts(&mut self, keys: &[(String, String, Option<String>)], at_ms: i64) -> Result<()> {
+    fn recover_alerts(
+        &mut self,
+        keys: &[(String, String, Option<String>)],
+        at_ms: i64,
+    ) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
             let mut st = tx.prepare_cached(
@@ -537,7 +552,12 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn alerts(&mut self, state: Option<&str>, site_id: Option<&str>, limit: i64) -> Result<Vec<Alert>> {
+    fn alerts(
+        &mut self,
+        state: Option<&str>,
+        site_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Alert>> {
         let mut st = self.conn.prepare_cached(
             "SELECT id, site_id, mn, kind, factor, severity, message, data_time, value, limit_text, state, raised_at_ms, recovered_at_ms
              FROM alert WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR site_id = ?2) ORDER BY id DESC LIMIT ?3",
@@ -557,17 +577,31 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
-    fn set_alert_state(&mut self, id: i64, state: &str, who: &str, comment: &str, at_ms: i64) -> Result<()> {
+    fn set_alert_state(
+        &mut self,
+        id: i64,
+        state: &str,
+        who: &str,
+        comment: &str,
+        at_ms: i64,
+    ) -> Result<()> {
         if who.trim().is_empty() {
-            return Err(StoreError::Invalid("a state change needs who made it".into()));
+            return Err(StoreError::Invalid(
+                "a state change needs who made it".into(),
+            ));
         }
         let tx = self.conn.transaction()?;
         let from: String = tx
-            .query_row("SELECT state FROM alert WHERE id = ?1", params![id], |r| r.get(0))
+            .query_row("SELECT state FROM alert WHERE id = ?1", params![id], |r| {
+                r.get(0)
+            })
             .optional()?
             .ok_or_else(|| StoreError::Invalid(format!("no alert {id}")))?;
         check_transition(&from, state)?;
-        tx.execute("UPDATE alert SET state = ?2 WHERE id = ?1", params![id, state])?;
+        tx.execute(
+            "UPDATE alert SET state = ?2 WHERE id = ?1",
+            params![id, state],
+        )?;
         tx.execute("INSERT INTO alert_change (alert_id, state, who, comment, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)", params![id, state, who, comment, at_ms])?;
         tx.commit()?;
         Ok(())
@@ -575,7 +609,15 @@ impl Store for SqliteStore {
 
     fn alert_history(&mut self, id: i64) -> Result<Vec<AlertChange>> {
         let mut st = self.conn.prepare_cached("SELECT alert_id, state, who, comment, at_ms FROM alert_change WHERE alert_id = ?1 ORDER BY rowid")?;
-        let rows = st.query_map(params![id], |r| Ok(AlertChange { alert_id: r.get(0)?, state: r.get(1)?, who: r.get(2)?, comment: r.get(3)?, at_ms: r.get(4)? }))?;
+        let rows = st.query_map(params![id], |r| {
+            Ok(AlertChange {
+                alert_id: r.get(0)?,
+                state: r.get(1)?,
+                who: r.get(2)?,
+                comment: r.get(3)?,
+                at_ms: r.get(4)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
