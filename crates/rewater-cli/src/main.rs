@@ -95,6 +95,12 @@ enum Command {
         /// Address for data loggers.
         #[arg(long, default_value = "127.0.0.1:9212")]
         listen: String,
+        /// Address of the HTTP API.
+        #[arg(long, default_value = "127.0.0.1:8212")]
+        api_listen: String,
+        /// API token (default: $REWATER_API_TOKEN, else a random one, printed at start).
+        #[arg(long)]
+        api_token: Option<String>,
         /// Do not add the demo sites and devices to an empty store.
         #[arg(long)]
         no_demo: bool,
@@ -388,10 +394,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve {
             db,
             listen,
+            api_listen,
+            api_token,
             no_demo,
             sim_devices,
             model,
-        } => monitor::serve(&db, &listen, !no_demo, sim_devices, model.as_deref())?,
+        } => monitor::serve(monitor::ServeOptions {
+            db: &db,
+            listen: &listen,
+            api_listen: &api_listen,
+            api_token,
+            demo: !no_demo,
+            sim_devices,
+            model: model.as_deref(),
+        })?,
         Command::Comply {
             input,
             standard,

@@ -174,18 +174,45 @@ pub fn downstream_of_model(
 /// The Beijing-style example model, for the demo sites' network.
 pub const DEMO_MODEL: &str = include_str!("../../../examples/beijing-district/model.toml");
 
-pub fn serve(
-    db: &str,
-    listen: &str,
-    demo: bool,
-    sim_devices: usize,
-    model: Option<&Path>,
-) -> Result<()> {
+/// A random API token (16 bytes from the system's random source, hex).
+fn random_token() -> Result<String> {
+    use std::io::Read;
+    let mut b = [0u8; 16];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut b)?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// Where and how `rewater serve` runs.
+pub struct ServeOptions<'a> {
+    pub db: &'a str,
+    pub listen: &'a str,
+    pub api_listen: &'a str,
+    pub api_token: Option<String>,
+    pub demo: bool,
+    pub sim_devices: usize,
+    pub model: Option<&'a Path>,
+}
+
+pub fn serve(o: ServeOptions<'_>) -> Result<()> {
+    let (db, listen, demo, sim_devices, model) = (o.db, o.listen, o.demo, o.sim_devices, o.model);
+    let token = match o
+        .api_token
+        .clone()
+        .or_else(|| std::env::var("REWATER_API_TOKEN").ok())
+        .filter(|t| !t.trim().is_empty())
+    {
+        Some(t) => t,
+        None => random_token()?,
+    };
     let store = prepare_store(db, demo, sim_devices)?;
+    let api_store =
+        rewater_store::open(db).with_context(|| format!("opening store {db} for the API"))?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+                let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
         let addr = listener.local_addr()?;
+        let api_listener = tokio::net::TcpListener::bind(o.api_listen).await.with_context(|| format!("listening on {}", o.api_listen))?;
+        let api_addr = api_listener.local_addr()?;
         let (tx, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -208,12 +235,28 @@ pub fn serve(
             downstream,
             tick: std::time::Duration::from_secs(60),
         };
+                let state = rewater_api::ApiState {
+            store: Arc::new(std::sync::Mutex::new(api_store)),
+            tokens: Arc::new([(token.clone(), "api".to_string())].into_iter().collect()),
+            standards: Arc::new(rewater_standards::Standards::builtin()),
+        };
+        let mut api_shutdown = rx.clone();
+        let api = tokio::spawn(async move {
+            let app = rewater_api::router(state);
+            let _ = axum::serve(api_listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = api_shutdown.wait_for(|stop| *stop).await;
+                })
+                .await;
+        });
         let stats = rewater_gateway::serve(listener, store, rewater_gateway::Config::default(), rx, log, Some(alerts), move |_| {
             println!("rewater gateway (HJ 212) listening on {addr}, store {db_shown}");
+            println!("rewater API listening on http://{api_addr}/api/ (token: {token})");
             use std::io::Write;
             let _ = std::io::stdout().flush();
         })
         .await?;
+                let _ = api.await;
         use std::sync::atomic::Ordering::Relaxed;
         println!(
             "stopped: {} connections, {} frames, {} uploads stored, {} duplicates, {} rejected, {} acknowledgements; server-side ack latency p50 ≤ {} ms, p99 ≤ {} ms",

@@ -3,114 +3,17 @@
 //! reading, garbage and probes do not hurt it, duplicates are stored once, unknown devices and
 //! wrong passwords are refused, time calibration is answered.
 
-use rewater_hj212::encode::{Upload, UploadFactor};
-use rewater_hj212::{encode_frame, DataTime, Decoder, Event, Options, Segment, Strictness};
+mod common;
+
+use common::*;
+use rewater_hj212::{encode_frame, DataTime, Segment, Strictness};
 use rewater_store::{SqliteStore, Store};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-const DEMO_MN: &str = "RWDEMO0000000001";
-
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("rewater-gw-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d.join("store.sqlite")
-}
-
-/// Starts `rewater serve` on a free port and waits for its "listening" line.
-fn start(db: &Path, extra: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rewater"))
-        .args([
-            "serve",
-            "--db",
-            &db.display().to_string(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("listening on ")
-        .nth(1)
-        .and_then(|s| s.split(',').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
-    Server { child, addr }
-}
-
-fn upload(mn: &str, pw: &str, k: i64, ack: bool) -> Upload {
-    Upload {
-        qn: format!("20250601000000{:03}", k % 1000),
-        st: "32".into(),
-        cn: "2051".into(),
-        pw: pw.into(),
-        mn: mn.into(),
-        ack,
-        data_time: DataTime::from_wall_seconds(1_748_736_000 + 60 * k),
-        factors: vec![UploadFactor {
-            code: "w01018".into(),
-            values: vec![("Avg".into(), 20.0 + k as f64 / 1000.0)],
-            flag: Some('N'),
-        }],
-    }
-}
-
-/// Sends a frame and waits for a reply frame containing `want` (None: expect no reply).
-fn exchange(s: &mut TcpStream, frame: &str, want: Option<&str>) -> Option<Vec<String>> {
-    s.write_all(frame.as_bytes()).ok()?;
-    let Some(want) = want else {
-        s.set_read_timeout(Some(Duration::from_millis(300))).ok()?;
-        let mut b = [0u8; 256];
-        return match s.read(&mut b) {
-            Ok(n) if n > 0 => Some(vec![String::from_utf8_lossy(&b[..n]).into_owned()]),
-            _ => None,
-        };
-    };
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let mut d = Decoder::new(Options::strict());
-    let mut got = Vec::new();
-    let mut b = [0u8; 4096];
-    loop {
-        let n = s.read(&mut b).ok()?;
-        if n == 0 {
-            return None;
-        }
-        d.push(&b[..n]);
-        while let Some(e) = d.next_event() {
-            if let Event::Frame(f) = e {
-                got.push(f.segment().to_string());
-                if f.segment().contains(want) {
-                    return Some(got);
-                }
-            }
-        }
-    }
-}
 
 fn stored(db: &Path, mn: &str) -> Vec<(i64, f64)> {
     let mut s = SqliteStore::open(db).unwrap();

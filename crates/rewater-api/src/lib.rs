@@ -1,0 +1,484 @@
+//! The monitoring HTTP API (axum): sites, devices, latest values against each site's standard,
+//! series with downsampling, compliance, alerts. Every route but `/api/health` and
+//! `/api/openapi.json` needs `Authorization: Bearer <token>`. The OpenAPI document is
+//! [`openapi`]; a test keeps it in step with [`ROUTES`].
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use rewater_standards::comply::TimedReading;
+use rewater_standards::standard::Context;
+use rewater_standards::{Date, Factor, Reading as QualityReading, Standards};
+use rewater_store::{Site, Store};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Shared state of the API.
+#[derive(Clone)]
+pub struct ApiState {
+    /// A connection of its own to the store (reads and alert state changes).
+    pub store: Arc<Mutex<Box<dyn Store>>>,
+    /// Token → the name recorded as "who" in changes.
+    pub tokens: Arc<HashMap<String, String>>,
+    pub standards: Arc<Standards>,
+}
+
+/// Every route, as (method, path) in OpenAPI form.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("get", "/api/health"),
+    ("get", "/api/openapi.json"),
+    ("get", "/api/sites"),
+    ("get", "/api/sites/{id}"),
+    ("get", "/api/sites/{id}/latest"),
+    ("get", "/api/sites/{id}/series"),
+    ("get", "/api/sites/{id}/compliance"),
+    ("get", "/api/devices"),
+    ("get", "/api/alerts"),
+    ("get", "/api/alerts/{id}"),
+    ("post", "/api/alerts/{id}/state"),
+];
+
+/// The router.
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route(
+            "/api/health",
+            get(|| async { Json(json!({"status": "ok"})) }),
+        )
+        .route("/api/openapi.json", get(|| async { Json(openapi()) }))
+        .route("/api/sites", get(sites))
+        .route("/api/sites/{id}", get(site))
+        .route("/api/sites/{id}/latest", get(latest))
+        .route("/api/sites/{id}/series", get(series))
+        .route("/api/sites/{id}/compliance", get(compliance))
+        .route("/api/devices", get(devices))
+        .route("/api/alerts", get(alerts))
+        .route("/api/alerts/{id}", get(alert))
+        .route("/api/alerts/{id}/state", post(set_alert_state))
+        .with_state(state)
+}
+
+/// An API error: status and message, as JSON.
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({"error": self.1}))).into_response()
+    }
+}
+
+impl From<rewater_store::StoreError> for ApiError {
+    fn from(e: rewater_store::StoreError) -> Self {
+        match e {
+            rewater_store::StoreError::Invalid(m) => ApiError(StatusCode::BAD_REQUEST, m),
+            other => ApiError(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
+        }
+    }
+}
+
+type ApiResult = Result<Json<Value>, ApiError>;
+
+fn bad(m: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, m.into())
+}
+
+fn not_found(m: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::NOT_FOUND, m.into())
+}
+
+/// Checks the bearer token; returns who it belongs to.
+fn auth(state: &ApiState, headers: &HeaderMap) -> Result<String, ApiError> {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| ApiError(StatusCode::UNAUTHORIZED, "missing bearer token".into()))?;
+    state
+        .tokens
+        .get(token.trim())
+        .cloned()
+        .ok_or_else(|| ApiError(StatusCode::UNAUTHORIZED, "unknown token".into()))
+}
+
+/// Runs a store call off the async threads.
+async fn with_store<T: Send + 'static>(
+    state: &ApiState,
+    f: impl FnOnce(&mut dyn Store) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut guard = store.lock().map_err(|_| {
+            ApiError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "store lock poisoned".into(),
+            )
+        })?;
+        f(guard.as_mut())
+    })
+    .await
+    .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+}
+
+fn find_site(store: &mut dyn Store, id: &str) -> Result<Site, ApiError> {
+    store
+        .sites()?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or_else(|| not_found(format!("no site '{id}'")))
+}
+
+fn site_devices(store: &mut dyn Store, id: &str) -> Result<Vec<String>, ApiError> {
+    Ok(store
+        .devices()?
+        .into_iter()
+        .filter(|d| d.site_id == id)
+        .map(|d| d.mn)
+        .collect())
+}
+
+async fn sites(State(st): State<ApiState>, headers: HeaderMap) -> ApiResult {
+    auth(&st, &headers)?;
+    let list = with_store(&st, |s| Ok(s.sites()?)).await?;
+    Ok(Json(json!({ "sites": list })))
+}
+
+async fn devices(State(st): State<ApiState>, headers: HeaderMap) -> ApiResult {
+    auth(&st, &headers)?;
+    let list = with_store(&st, |s| Ok(s.devices()?)).await?;
+    // Passwords stay in the store.
+    let out: Vec<Value> = list.into_iter().map(|d| json!({"mn": d.mn, "site_id": d.site_id, "lenient": d.lenient, "accept_modbus_crc": d.accept_modbus_crc})).collect();
+    Ok(Json(json!({ "devices": out })))
+}
+
+async fn site(State(st): State<ApiState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    auth(&st, &headers)?;
+    let (site, devices) = with_store(&st, move |s| {
+        Ok((find_site(s, &id)?, site_devices(s, &id)?))
+    })
+    .await?;
+    Ok(Json(json!({ "site": site, "devices": devices })))
+}
+
+/// Latest values of a site's devices, each judged against the site's standard(s).
+async fn latest(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
+    auth(&st, &headers)?;
+    let (site, readings) = with_store(&st, move |s| {
+        let site = find_site(s, &id)?;
+        let mut all = Vec::new();
+        for mn in site_devices(s, &id)? {
+            all.extend(s.latest(&mn)?);
+        }
+        Ok((site, all))
+    })
+    .await?;
+    let specs: Vec<&str> = site
+        .standard
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let values: Vec<Value> = readings
+        .iter()
+        .map(|r| {
+            let mut checks = Vec::new();
+            if let (Ok(f), Some(v)) = (Factor::parse(&r.factor), r.value) {
+                for spec in &specs {
+                    let Ok((std, class)) = st.standards.resolve(spec) else { continue };
+                    let date = Date::from_ymd(1970, 1, 1).map(|e| e.add_days(r.data_time.div_euclid(86_400) as i32));
+                    let ctx = Context { date, ..Default::default() };
+                    if let Some(sel) = std.limit_for(class, f, &ctx) {
+                        if let Ok(Some(verdict)) = rewater_standards::evaluate::judge(sel.limit, v, f.info().unit) {
+                            checks.push(json!({"standard": spec, "limit": sel.limit.bound, "unit": sel.limit.unit, "meets": verdict.meets, "exceedance_multiple": verdict.exceedance_multiple, "confidence": sel.limit.confidence}));
+                        }
+                    }
+                }
+            }
+            json!({"reading": r, "checks": checks})
+        })
+        .collect();
+    Ok(Json(json!({ "site": site.id, "values": values })))
+}
+
+#[derive(Deserialize)]
+struct SeriesQuery {
+    factor: String,
+    from: Option<String>,
+    to: Option<String>,
+    /// Bucket length in seconds; default: as needed for at most `points` points.
+    bucket: Option<i64>,
+    points: Option<i64>,
+}
+
+/// A time given as wall seconds or YYYY-MM-DD.
+fn parse_time(s: &str) -> Result<i64, ApiError> {
+    if let Ok(n) = s.parse::<i64>() {
+        return Ok(n);
+    }
+    let d: Date = s
+        .parse()
+        .map_err(|_| bad(format!("'{s}' is neither seconds nor YYYY-MM-DD")))?;
+    Ok(d.days_since(Date::from_ymd(1970, 1, 1).expect("epoch")) as i64 * 86_400)
+}
+
+fn factor_code(f: &str) -> Result<String, ApiError> {
+    Factor::parse(f)
+        .map(|f| f.code().to_string())
+        .map_err(|e| bad(e.to_string()))
+}
+
+async fn series(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<SeriesQuery>,
+) -> ApiResult {
+    auth(&st, &headers)?;
+    let factor = factor_code(&q.factor)?;
+    let to =
+        q.to.as_deref()
+            .map(parse_time)
+            .transpose()?
+            .unwrap_or(i64::MAX / 4);
+    let from = q.from.as_deref().map(parse_time).transpose()?.unwrap_or(0);
+    if to <= from {
+        return Err(bad("'to' must be after 'from'"));
+    }
+    let points = q.points.unwrap_or(1000).clamp(1, 100_000);
+    let requested_bucket = q.bucket;
+    let f2 = factor.clone();
+    let (bucket, series) = with_store(&st, move |s| {
+        let mns = site_devices(s, &id)?;
+        let mn = mns
+            .first()
+            .ok_or_else(|| not_found(format!("site '{id}' has no device")))?;
+        // Without explicit bounds, span the data that exist.
+        let (lo, hi) = if from == 0 || to >= i64::MAX / 4 {
+            let all = s.aggregates(mn, &f2, rewater_store::Period::Day, from, to)?;
+            (
+                all.first().map(|p| p.t).unwrap_or(from),
+                all.last().map(|p| p.t + 86_400).unwrap_or(from + 86_400),
+            )
+        } else {
+            (from, to)
+        };
+        let bucket = requested_bucket.unwrap_or_else(|| ((hi - lo) / points).max(60));
+        if bucket <= 0 {
+            return Err(bad("bucket must be positive"));
+        }
+        // Hour-aligned buckets come from the kept hourly aggregates; finer ones from readings.
+        let pts = if bucket % 3600 == 0 {
+            let hourly = s.aggregates(mn, &f2, rewater_store::Period::Hour, lo, hi)?;
+            merge(hourly, bucket)
+        } else {
+            s.series(mn, &f2, lo, hi, bucket)?
+        };
+        Ok((bucket, pts))
+    })
+    .await?;
+    Ok(Json(
+        json!({ "factor": factor, "bucket_s": bucket, "points": series }),
+    ))
+}
+
+/// Merges hourly points into buckets of `bucket` seconds.
+fn merge(hourly: Vec<rewater_store::SeriesPoint>, bucket: i64) -> Vec<rewater_store::SeriesPoint> {
+    let mut out: Vec<rewater_store::SeriesPoint> = Vec::new();
+    for p in hourly {
+        let t = p.t.div_euclid(bucket) * bucket;
+        match out.last_mut() {
+            Some(last) if last.t == t => {
+                let n = last.n + p.n;
+                last.mean = (last.mean * last.n as f64 + p.mean * p.n as f64) / n as f64;
+                last.min = last.min.min(p.min);
+                last.max = last.max.max(p.max);
+                last.n = n;
+            }
+            _ => out.push(rewater_store::SeriesPoint { t, ..p }),
+        }
+    }
+    out
+}
+
+#[derive(Deserialize)]
+struct ComplianceQuery {
+    from: String,
+    to: String,
+}
+
+/// Compliance of a site's valid real-time and minute data with each of its standards.
+async fn compliance(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<ComplianceQuery>,
+) -> ApiResult {
+    auth(&st, &headers)?;
+    let (from, to) = (parse_time(&q.from)?, parse_time(&q.to)?);
+    if to <= from || to - from > 400 * 86_400 {
+        return Err(bad("the period must be positive and at most 400 days"));
+    }
+    let (site, readings) = with_store(&st, move |s| {
+        let site = find_site(s, &id)?;
+        let mut out = Vec::new();
+        for mn in site_devices(s, &id)? {
+            for r in s.latest(&mn)? {
+                out.extend(s.readings(&mn, &r.factor, &["2011", "2051"], from, to)?);
+            }
+        }
+        Ok((site, out))
+    })
+    .await?;
+    let epoch = Date::from_ymd(1970, 1, 1).expect("epoch");
+    let series: Vec<TimedReading> = readings
+        .iter()
+        .filter_map(|r| {
+            let f = Factor::parse(&r.factor).ok()?;
+            let v = r.value?;
+            Some(TimedReading {
+                date: epoch.add_days(r.data_time.div_euclid(86_400) as i32),
+                reading: QualityReading {
+                    factor: f,
+                    value: v,
+                    unit: f.info().unit,
+                },
+                flag: r
+                    .flag
+                    .as_deref()
+                    .and_then(|s| s.chars().next())
+                    .unwrap_or('N'),
+                line: 0,
+            })
+        })
+        .collect();
+    let mut reports = Vec::new();
+    for spec in site
+        .standard
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let (std, class) = st.standards.resolve(spec).map_err(bad)?;
+        let report = rewater_standards::comply(std, class, &series, &Context::default())
+            .map_err(|e| bad(e.to_string()))?;
+        reports.push(report);
+    }
+    Ok(Json(json!({ "site": site.id, "reports": reports })))
+}
+
+#[derive(Deserialize)]
+struct AlertQuery {
+    state: Option<String>,
+    site: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn alerts(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<AlertQuery>,
+) -> ApiResult {
+    auth(&st, &headers)?;
+    if let Some(s) = &q.state {
+        if !matches!(s.as_str(), "open" | "acknowledged" | "closed") {
+            return Err(bad(format!(
+                "state '{s}' must be open, acknowledged or closed"
+            )));
+        }
+    }
+    let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
+    let list = with_store(&st, move |s| {
+        Ok(s.alerts(q.state.as_deref(), q.site.as_deref(), limit)?)
+    })
+    .await?;
+    Ok(Json(json!({ "alerts": list })))
+}
+
+async fn alert(State(st): State<ApiState>, headers: HeaderMap, Path(id): Path<i64>) -> ApiResult {
+    auth(&st, &headers)?;
+    let (a, history) = with_store(&st, move |s| {
+        let a = s
+            .alert(id)?
+            .ok_or_else(|| not_found(format!("no alert {id}")))?;
+        Ok((a, s.alert_history(id)?))
+    })
+    .await?;
+    Ok(Json(json!({ "alert": a, "history": history })))
+}
+
+#[derive(Deserialize)]
+struct StateChange {
+    state: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn set_alert_state(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(body): Json<StateChange>,
+) -> ApiResult {
+    let who = auth(&st, &headers)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let a = with_store(&st, move |s| {
+        if s.alert(id)?.is_none() {
+            return Err(not_found(format!("no alert {id}")));
+        }
+        s.set_alert_state(id, &body.state, &who, &body.comment, now)?;
+        Ok(s.alert(id)?)
+    })
+    .await?;
+    Ok(Json(json!({ "alert": a })))
+}
+
+/// The OpenAPI 3.1 document of the API.
+pub fn openapi() -> Value {
+    let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
+    let alert_id =
+        json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}});
+    let ok = |desc: &str| json!({"200": {"description": desc, "content": {"application/json": {"schema": {"type": "object"}}}}, "401": {"description": "missing or unknown bearer token"}});
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "rewater monitoring API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Sites, devices, readings, compliance and alerts of a rewater monitoring service. Times are wall-clock seconds since 1970 in the devices' local time (Beijing), or YYYY-MM-DD."},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/health": {"get": {"summary": "Liveness", "security": [], "responses": {"200": {"description": "ok"}}}},
+            "/api/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI document"}}}},
+            "/api/sites": {"get": {"summary": "Monitoring sites", "responses": ok("sites")}},
+            "/api/sites/{id}": {"get": {"summary": "A site and its devices", "parameters": [id], "responses": ok("site")}},
+            "/api/sites/{id}/latest": {"get": {"summary": "Latest value of each factor, judged against the site's standards", "parameters": [id], "responses": ok("latest values")}},
+            "/api/sites/{id}/series": {"get": {"summary": "A factor's series, downsampled into buckets (mean, min, max, count of valid values)", "parameters": [id,
+                {"name": "factor", "in": "query", "required": true, "schema": {"type": "string"}, "description": "HJ 212 code or name (cod, nh3n…)"},
+                {"name": "from", "in": "query", "schema": {"type": "string"}}, {"name": "to", "in": "query", "schema": {"type": "string"}},
+                {"name": "bucket", "in": "query", "schema": {"type": "integer"}, "description": "seconds"},
+                {"name": "points", "in": "query", "schema": {"type": "integer"}, "description": "most points when bucket is not given (default 1000)"}], "responses": ok("series")}},
+            "/api/sites/{id}/compliance": {"get": {"summary": "Daily compliance (达标率) with each of the site's standards", "parameters": [id,
+                {"name": "from", "in": "query", "required": true, "schema": {"type": "string"}}, {"name": "to", "in": "query", "required": true, "schema": {"type": "string"}}], "responses": ok("compliance reports")}},
+            "/api/devices": {"get": {"summary": "Data loggers (passwords are not returned)", "responses": ok("devices")}},
+            "/api/alerts": {"get": {"summary": "Alerts, newest first", "parameters": [
+                {"name": "state", "in": "query", "schema": {"type": "string", "enum": ["open", "acknowledged", "closed"]}},
+                {"name": "site", "in": "query", "schema": {"type": "string"}}, {"name": "limit", "in": "query", "schema": {"type": "integer"}}], "responses": ok("alerts")}},
+            "/api/alerts/{id}": {"get": {"summary": "An alert and its state history", "parameters": [alert_id], "responses": ok("alert")}},
+            "/api/alerts/{id}/state": {"post": {"summary": "Acknowledge or close an alert (open → acknowledged → closed); the token's owner is recorded", "parameters": [alert_id],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["state"], "properties": {"state": {"type": "string", "enum": ["acknowledged", "closed"]}, "comment": {"type": "string"}}}}}},
+                "responses": ok("the changed alert")}}
+        }
+    })
+}

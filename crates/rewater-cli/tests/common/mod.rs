@@ -1,0 +1,175 @@
+//! Helpers shared by the tests that start `rewater serve`.
+#![allow(dead_code)]
+
+use rewater_hj212::encode::{Upload, UploadFactor};
+use rewater_hj212::{DataTime, Decoder, Event, Options};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const TOKEN: &str = "test-token-123";
+
+pub const DEMO_MN: &str = "RWDEMO0000000001";
+
+pub struct Server {
+    pub child: Child,
+    pub addr: String,
+    pub api: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rewater-gw-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d.join("store.sqlite")
+}
+
+/// Starts `rewater serve` on a free port and waits for its "listening" line.
+pub fn start(db: &Path, extra: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rewater"))
+        .args([
+            "serve",
+            "--db",
+            &db.display().to_string(),
+            "--listen",
+            "127.0.0.1:0",
+            "--api-listen",
+            "127.0.0.1:0",
+            "--api-token",
+            TOKEN,
+        ])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let addr = line
+        .split("listening on ")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    let mut line2 = String::new();
+    out.read_line(&mut line2).unwrap();
+    let api = line2
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap_or_else(|| panic!("no API address in {line2:?}"))
+        .to_string();
+    Server { child, addr, api }
+}
+
+pub fn upload(mn: &str, pw: &str, k: i64, ack: bool) -> Upload {
+    Upload {
+        qn: format!("20250601000000{:03}", k % 1000),
+        st: "32".into(),
+        cn: "2051".into(),
+        pw: pw.into(),
+        mn: mn.into(),
+        ack,
+        data_time: DataTime::from_wall_seconds(1_748_736_000 + 60 * k),
+        factors: vec![UploadFactor {
+            code: "w01018".into(),
+            values: vec![("Avg".into(), 20.0 + k as f64 / 1000.0)],
+            flag: Some('N'),
+        }],
+    }
+}
+
+/// Sends a frame and waits for a reply frame containing `want` (None: expect no reply).
+pub fn exchange(s: &mut TcpStream, frame: &str, want: Option<&str>) -> Option<Vec<String>> {
+    s.write_all(frame.as_bytes()).ok()?;
+    let Some(want) = want else {
+        s.set_read_timeout(Some(Duration::from_millis(300))).ok()?;
+        let mut b = [0u8; 256];
+        return match s.read(&mut b) {
+            Ok(n) if n > 0 => Some(vec![String::from_utf8_lossy(&b[..n]).into_owned()]),
+            _ => None,
+        };
+    };
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let mut d = Decoder::new(Options::strict());
+    let mut got = Vec::new();
+    let mut b = [0u8; 4096];
+    loop {
+        let n = s.read(&mut b).ok()?;
+        if n == 0 {
+            return None;
+        }
+        d.push(&b[..n]);
+        while let Some(e) = d.next_event() {
+            if let Event::Frame(f) = e {
+                got.push(f.segment().to_string());
+                if f.segment().contains(want) {
+                    return Some(got);
+                }
+            }
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 request; returns (status, body).
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(t) = token {
+        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    match body {
+        Some(b) => req.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}",
+            b.len()
+        )),
+        None => req.push_str("\r\n"),
+    }
+    s.write_all(req.as_bytes()).unwrap();
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).unwrap();
+    let text = String::from_utf8_lossy(&resp).into_owned();
+    let status: u16 = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    // Undo chunked transfer encoding if the server used it.
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        let mut out = String::new();
+        let mut rest = body;
+        while let Some((size, after)) = rest.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            if n == 0 || after.len() < n {
+                break;
+            }
+            out.push_str(&after[..n]);
+            rest = after[n..].trim_start_matches("\r\n");
+        }
+        out
+    } else {
+        body.to_string()
+    };
+    (status, body)
+}
