@@ -111,6 +111,9 @@ enum Command {
         /// downstream-risk alerts); the demo model by default with the demo sites.
         #[arg(long)]
         model: Option<PathBuf>,
+        /// Keep raw frames (the audit trail) this many days; readings and aggregates stay.
+        #[arg(long)]
+        retain_frames_days: Option<u32>,
     },
     /// HJ 212 data-logger protocol tools.
     Hj212 {
@@ -399,6 +402,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             no_demo,
             sim_devices,
             model,
+            retain_frames_days,
         } => monitor::serve(monitor::ServeOptions {
             db: &db,
             listen: &listen,
@@ -407,6 +411,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             demo: !no_demo,
             sim_devices,
             model: model.as_deref(),
+            retain_frames_days,
         })?,
         Command::Comply {
             input,

@@ -191,6 +191,8 @@ pub struct ServeOptions<'a> {
     pub demo: bool,
     pub sim_devices: usize,
     pub model: Option<&'a Path>,
+    /// Days to keep raw frames (readings and aggregates are kept).
+    pub retain_frames_days: Option<u32>,
 }
 
 pub fn serve(o: ServeOptions<'_>) -> Result<()> {
@@ -249,7 +251,8 @@ pub fn serve(o: ServeOptions<'_>) -> Result<()> {
                 })
                 .await;
         });
-        let stats = rewater_gateway::serve(listener, store, rewater_gateway::Config::default(), rx, log, Some(alerts), move |_| {
+        let config = rewater_gateway::Config { retain_frames: o.retain_frames_days.map(|d| std::time::Duration::from_secs(d as u64 * 86_400)), ..Default::default() };
+        let stats = rewater_gateway::serve(listener, store, config, rx, log, Some(alerts), move |_| {
             println!("rewater gateway (HJ 212) listening on {addr}, store {db_shown}");
             println!("rewater API listening on http://{api_addr}/api/ (token: {token})");
             use std::io::Write;

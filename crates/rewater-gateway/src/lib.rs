@@ -40,6 +40,8 @@ pub struct Config {
     pub commit_window: Duration,
     /// Offset of the devices' clock from UTC (Beijing time: +8 h), for time calibration.
     pub device_utc_offset_s: i64,
+    /// Keep raw frames this long (readings and aggregates are kept); `None` keeps them all.
+    pub retain_frames: Option<Duration>,
 }
 
 impl Default for Config {
@@ -53,6 +55,7 @@ impl Default for Config {
             batch_max: 512,
             commit_window: Duration::ZERO,
             device_utc_offset_s: 8 * 3600,
+            retain_frames: None,
         }
     }
 }
@@ -270,6 +273,7 @@ fn writer_loop(
     batch_max: usize,
     window: Duration,
     mut engine: Option<rewater_alerts::AlertEngine>,
+    retain: Option<Duration>,
     log: &dyn Fn(&str),
 ) {
     let mut uploads = Vec::with_capacity(batch_max);
@@ -292,6 +296,11 @@ fn writer_loop(
                     if let Some(e) = engine.as_mut() {
                         let out = e.on_tick(now_ms() / 1000);
                         record_alerts(store.as_mut(), out, log);
+                    }
+                    if let Some(keep) = retain {
+                        if let Err(e) = store.purge_frames(now_ms() - keep.as_millis() as i64) {
+                            log(&format!("store: retention purge failed: {e}"));
+                        }
                     }
                 }
             }
@@ -372,7 +381,11 @@ pub async fn serve(
     // The writer thread owns the store (a blocking client must not run on the async threads):
     // it reads the device registry first, then serves the queue. It holds only the receiving
     // end, so it ends when every sender is gone.
-    let tick = alerts.as_ref().map(|a| a.tick);
+    let retain = config.retain_frames;
+    let tick = alerts
+        .as_ref()
+        .map(|a| a.tick)
+        .or(retain.map(|_| Duration::from_secs(60)));
     let (devices_tx, devices_rx) = oneshot::channel();
     let writer = std::thread::Builder::new()
         .name("rewater-store-writer".into())
@@ -392,7 +405,7 @@ pub async fn serve(
             let ok = devices.is_ok();
             let _ = devices_tx.send(devices);
             if ok {
-                writer_loop(store, rx, batch_max, window, engine, &*writer_log)
+                writer_loop(store, rx, batch_max, window, engine, retain, &*writer_log)
             }
         })?;
     let devices: HashMap<String, Device> = match devices_rx.await {

@@ -1,0 +1,162 @@
+//! Protection limits and graceful shutdown, on the library with a real SQLite file.
+
+use rewater_gateway::{serve, Config, Log};
+use rewater_hj212::encode::{Upload, UploadFactor};
+use rewater_hj212::DataTime;
+use rewater_store::{Device, Site, SqliteStore, Store};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+fn store(name: &str) -> (std::path::PathBuf, SqliteStore) {
+    let d = std::env::temp_dir().join(format!("rewater-gwlim-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    let path = d.join("s.sqlite");
+    let mut s = SqliteStore::open(&path).unwrap();
+    s.put_site(&Site {
+        id: "s".into(),
+        name: "s".into(),
+        kind: "plant_outlet".into(),
+        standard: None,
+        district: "d".into(),
+        location: None,
+        model_node: None,
+    })
+    .unwrap();
+    s.put_device(&Device {
+        mn: "MN".into(),
+        password: "pw".into(),
+        site_id: "s".into(),
+        lenient: true,
+        accept_modbus_crc: false,
+    })
+    .unwrap();
+    (path, s)
+}
+
+fn frame(k: i64) -> String {
+    Upload {
+        qn: format!("20250601000000{:03}", k % 1000),
+        st: "32".into(),
+        cn: "2051".into(),
+        pw: "pw".into(),
+        mn: "MN".into(),
+        ack: true,
+        data_time: DataTime::from_wall_seconds(1_748_736_000 + 60 * k),
+        factors: vec![UploadFactor {
+            code: "w01018".into(),
+            values: vec![("Avg".into(), 1.0)],
+            flag: Some('N'),
+        }],
+    }
+    .frame()
+}
+
+/// True if the server closes the connection within `within`.
+async fn closed(s: &mut TcpStream, within: Duration) -> bool {
+    let mut b = [0u8; 64];
+    matches!(
+        tokio::time::timeout(within, s.read(&mut b)).await,
+        Ok(Ok(0)) | Ok(Err(_))
+    )
+}
+
+async fn start(
+    config: Config,
+    name: &str,
+) -> (
+    String,
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+    std::path::PathBuf,
+) {
+    let (path, st) = store(name);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let log: Log = Arc::new(|_| {});
+    let h = tokio::spawn(async move {
+        serve(listener, Box::new(st), config, rx, log, None, |_| {})
+            .await
+            .unwrap();
+    });
+    (addr, tx, h, path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_address_limit_idle_and_slow_senders() {
+    let config = Config {
+        max_per_address: 2,
+        idle_timeout: Duration::from_millis(600),
+        frame_timeout: Duration::from_millis(300),
+        ..Default::default()
+    };
+    let (addr, stop, h, _) = start(config, "limits").await;
+    let mut a = TcpStream::connect(&addr).await.unwrap();
+    let mut b = TcpStream::connect(&addr).await.unwrap();
+    let mut c = TcpStream::connect(&addr).await.unwrap();
+    // The third connection from the same address is refused (closed at once).
+    assert!(closed(&mut c, Duration::from_millis(300)).await);
+    // A started frame that never completes: closed after the frame deadline.
+    a.write_all(b"##0200QN=2025").await.unwrap();
+    assert!(closed(&mut a, Duration::from_millis(1000)).await);
+    // A silent connection: closed after the idle timeout.
+    assert!(closed(&mut b, Duration::from_millis(1500)).await);
+    // Room again: a new connection works.
+    let mut d = TcpStream::connect(&addr).await.unwrap();
+    d.write_all(frame(1).as_bytes()).await.unwrap();
+    let mut buf = [0u8; 256];
+    let n = d.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("CN=9014"));
+    stop.send(true).unwrap();
+    h.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_buffered_bytes_close_the_connection() {
+    let config = Config {
+        max_pending_bytes: 4096,
+        ..Default::default()
+    };
+    let (addr, stop, h, _) = start(config, "pending").await;
+    let mut a = TcpStream::connect(&addr).await.unwrap();
+    // A header claiming 9999 bytes, then more than the cap without completing it.
+    let mut junk = b"##9999".to_vec();
+    junk.extend(std::iter::repeat_n(b'x', 6000));
+    let _ = a.write_all(&junk).await;
+    assert!(closed(&mut a, Duration::from_millis(1000)).await);
+    stop.send(true).unwrap();
+    h.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_keeps_every_acknowledged_upload() {
+    let (addr, stop, h, path) = start(Config::default(), "shutdown").await;
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    let mut acked = 0;
+    let mut buf = vec![0u8; 4096];
+    for k in 0..300 {
+        if k == 200 {
+            stop.send(true).unwrap();
+        }
+        if s.write_all(frame(k).as_bytes()).await.is_err() {
+            break;
+        }
+        match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 && String::from_utf8_lossy(&buf[..n]).contains("CN=9014") => {
+                acked += 1
+            }
+            _ => break,
+        }
+    }
+    h.await.unwrap();
+    assert!(acked >= 200, "{acked}");
+    let mut st = SqliteStore::open(&path).unwrap();
+    let stored = st
+        .readings("MN", "w01018", &["2051"], 0, i64::MAX)
+        .unwrap()
+        .len();
+    assert!(stored >= acked, "{stored} stored, {acked} acknowledged");
+}
