@@ -237,8 +237,12 @@ pub fn serve(o: ServeOptions<'_>) -> Result<()> {
             downstream,
             tick: std::time::Duration::from_secs(60),
         };
-                let state = rewater_api::ApiState {
-            store: Arc::new(std::sync::Mutex::new(api_store)),
+                        let api_store = Arc::new(std::sync::Mutex::new(api_store));
+        // Keep one handle so that the store is dropped here, off the async threads (a blocking
+        // database client must not be dropped inside the runtime).
+        let api_store_keep = api_store.clone();
+        let state = rewater_api::ApiState {
+            store: api_store,
             tokens: Arc::new([(token.clone(), "api".to_string())].into_iter().collect()),
             standards: Arc::new(rewater_standards::Standards::builtin()),
         };
@@ -259,7 +263,8 @@ pub fn serve(o: ServeOptions<'_>) -> Result<()> {
             let _ = std::io::stdout().flush();
         })
         .await?;
-                let _ = api.await;
+                        let _ = api.await;
+        let _ = tokio::task::spawn_blocking(move || drop(api_store_keep)).await;
         use std::sync::atomic::Ordering::Relaxed;
         println!(
             "stopped: {} connections, {} frames, {} uploads stored, {} duplicates, {} rejected, {} acknowledgements; server-side ack latency p50 ≤ {} ms, p99 ≤ {} ms",

@@ -40,6 +40,14 @@ fn upload(mn: &str, cn: &str, t: i64, values: &[(&str, f64, &str)]) -> Upload {
 /// Runs every check on an empty store. Panics (test failure) on any difference.
 pub fn run_all(store: &mut dyn Store) {
     store.migrate().expect("migrate twice is harmless");
+    // The factor table holds the HJ 212 codes, units and 2005 codes.
+    let factors = store.factors().unwrap();
+    let nh3n = factors.iter().find(|f| f.0 == "w21003").unwrap();
+    assert_eq!(
+        (nh3n.1.as_str(), nh3n.3.as_str(), nh3n.4.as_deref()),
+        ("氨氮", "mg/L", Some("060"))
+    );
+    assert_eq!(factors.iter().find(|f| f.0 == "w20111").unwrap().3, "µg/L");
 
     // Sites and devices, with upsert.
     store.put_site(&site("S1")).unwrap();

@@ -314,10 +314,28 @@ pub trait Store: Send {
     ) -> Result<()>;
     /// The state changes of an alert, oldest first.
     fn alert_history(&mut self, id: i64) -> Result<Vec<AlertChange>>;
+    /// The factor table: (code, Chinese name, English name, HJ 212 unit, 2005 code).
+    fn factors(&mut self) -> Result<Vec<(String, String, String, String, Option<String>)>>;
     /// Number of readings (all versions).
     fn count_readings(&mut self) -> Result<i64>;
     /// Number of raw frames kept.
     fn count_frames(&mut self) -> Result<i64>;
+}
+
+/// The factor reference rows written at migration (from the standards library's HJ 212 table).
+fn factor_rows() -> Vec<(String, String, String, String, Option<String>)> {
+    rewater_standards::Factor::all()
+        .map(|f| {
+            let i = f.info();
+            (
+                i.code.to_string(),
+                i.name_zh.to_string(),
+                i.name_en.to_string(),
+                i.unit.as_str().to_string(),
+                i.code_2005.map(str::to_string),
+            )
+        })
+        .collect()
 }
 
 /// CNs whose values feed the hourly and daily aggregates (real-time and minute data).

@@ -45,6 +45,8 @@ CREATE TABLE IF NOT EXISTS aggregate (
     mn TEXT NOT NULL, factor TEXT NOT NULL, period TEXT NOT NULL, start BIGINT NOT NULL,
     n BIGINT NOT NULL, sum DOUBLE PRECISION NOT NULL, min DOUBLE PRECISION NOT NULL,
     max DOUBLE PRECISION NOT NULL, PRIMARY KEY (mn, factor, period, start));
+CREATE TABLE IF NOT EXISTS factor (
+    code TEXT PRIMARY KEY, name_zh TEXT NOT NULL, name_en TEXT NOT NULL, unit TEXT NOT NULL, code_2005 TEXT);
 CREATE TABLE IF NOT EXISTS alert (
     id BIGSERIAL PRIMARY KEY, site_id TEXT NOT NULL, mn TEXT, kind TEXT NOT NULL, factor TEXT,
     severity TEXT NOT NULL, message TEXT NOT NULL, data_time BIGINT NOT NULL, value DOUBLE PRECISION,
@@ -201,7 +203,41 @@ impl PostgresStore {
 
 impl Store for PostgresStore {
     fn migrate(&mut self) -> Result<()> {
-        self.client.batch_execute(SCHEMA).map_err(pg)
+        self.client.batch_execute(SCHEMA).map_err(pg)?;
+        let rows = crate::factor_rows();
+        let col = |f: fn(&(String, String, String, String, Option<String>)) -> Option<&str>| {
+            rows.iter().map(f).collect::<Vec<Option<&str>>>()
+        };
+        let (codes, zh, en, unit, old) = (
+            col(|r| Some(&r.0)),
+            col(|r| Some(&r.1)),
+            col(|r| Some(&r.2)),
+            col(|r| Some(&r.3)),
+            col(|r| r.4.as_deref()),
+        );
+        self.client
+            .execute(
+                "INSERT INTO factor (code, name_zh, name_en, unit, code_2005)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+                 ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, unit = excluded.unit, code_2005 = excluded.code_2005",
+                &[&codes, &zh, &en, &unit, &old],
+            )
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    fn factors(&mut self) -> Result<Vec<(String, String, String, String, Option<String>)>> {
+        let rows = self
+            .client
+            .query(
+                "SELECT code, name_zh, name_en, unit, code_2005 FROM factor ORDER BY code",
+                &[],
+            )
+            .map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+            .collect())
     }
 
     fn put_site(&mut self, s: &Site) -> Result<()> {

@@ -49,6 +49,8 @@ CREATE TABLE IF NOT EXISTS aggregate (
     mn TEXT NOT NULL, factor TEXT NOT NULL, period TEXT NOT NULL, start INTEGER NOT NULL,
     n INTEGER NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL,
     PRIMARY KEY (mn, factor, period, start)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS factor (
+    code TEXT PRIMARY KEY, name_zh TEXT NOT NULL, name_en TEXT NOT NULL, unit TEXT NOT NULL, code_2005 TEXT);
 CREATE TABLE IF NOT EXISTS alert (
     id INTEGER PRIMARY KEY, site_id TEXT NOT NULL, mn TEXT, kind TEXT NOT NULL, factor TEXT,
     severity TEXT NOT NULL, message TEXT NOT NULL, data_time INTEGER NOT NULL, value REAL,
@@ -178,7 +180,28 @@ impl SqliteStore {
 impl Store for SqliteStore {
     fn migrate(&mut self) -> Result<()> {
         self.conn.execute_batch(SCHEMA)?;
+        let tx = self.conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT INTO factor (code, name_zh, name_en, unit, code_2005) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, unit = excluded.unit, code_2005 = excluded.code_2005",
+            )?;
+            for (c, zh, en, u, old) in crate::factor_rows() {
+                st.execute(params![c, zh, en, u, old])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
+    }
+
+    fn factors(&mut self) -> Result<Vec<(String, String, String, String, Option<String>)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT code, name_zh, name_en, unit, code_2005 FROM factor ORDER BY code",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn put_site(&mut self, s: &Site) -> Result<()> {
