@@ -315,15 +315,18 @@ pub trait Store: Send {
     /// The state changes of an alert, oldest first.
     fn alert_history(&mut self, id: i64) -> Result<Vec<AlertChange>>;
     /// The factor table: (code, Chinese name, English name, HJ 212 unit, 2005 code).
-    fn factors(&mut self) -> Result<Vec<(String, String, String, String, Option<String>)>>;
+    fn factors(&mut self) -> Result<Vec<FactorRow>>;
     /// Number of readings (all versions).
     fn count_readings(&mut self) -> Result<i64>;
     /// Number of raw frames kept.
     fn count_frames(&mut self) -> Result<i64>;
 }
 
+/// A factor table row: (code, Chinese name, English name, HJ 212 unit, 2005 code).
+pub type FactorRow = (String, String, String, String, Option<String>);
+
 /// The factor reference rows written at migration (from the standards library's HJ 212 table).
-fn factor_rows() -> Vec<(String, String, String, String, Option<String>)> {
+fn factor_rows() -> Vec<FactorRow> {
     rewater_standards::Factor::all()
         .map(|f| {
             let i = f.info();

@@ -205,9 +205,8 @@ impl Store for PostgresStore {
     fn migrate(&mut self) -> Result<()> {
         self.client.batch_execute(SCHEMA).map_err(pg)?;
         let rows = crate::factor_rows();
-        let col = |f: fn(&(String, String, String, String, Option<String>)) -> Option<&str>| {
-            rows.iter().map(f).collect::<Vec<Option<&str>>>()
-        };
+        let col =
+            |f: fn(&FactorRow) -> Option<&str>| rows.iter().map(f).collect::<Vec<Option<&str>>>();
         let (codes, zh, en, unit, old) = (
             col(|r| Some(&r.0)),
             col(|r| Some(&r.1)),
@@ -226,7 +225,7 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    fn factors(&mut self) -> Result<Vec<(String, String, String, String, Option<String>)>> {
+    fn factors(&mut self) -> Result<Vec<FactorRow>> {
         let rows = self
             .client
             .query(

@@ -194,7 +194,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn factors(&mut self) -> Result<Vec<(String, String, String, String, Option<String>)>> {
+    fn factors(&mut self) -> Result<Vec<FactorRow>> {
         let mut st = self.conn.prepare_cached(
             "SELECT code, name_zh, name_en, unit, code_2005 FROM factor ORDER BY code",
         )?;
