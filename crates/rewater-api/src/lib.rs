@@ -179,14 +179,7 @@ async fn latest(
         Ok((site, all))
     })
     .await?;
-    let specs: Vec<&str> = site
-        .standard
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
+    let specs = site.standards();
     let values: Vec<Value> = readings
         .iter()
         .map(|r| {
@@ -361,14 +354,7 @@ async fn compliance(
         })
         .collect();
     let mut reports = Vec::new();
-    for spec in site
-        .standard
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    for spec in site.standards() {
         let (std, class) = st.standards.resolve(spec).map_err(bad)?;
         let report = rewater_standards::comply(std, class, &series, &Context::default())
             .map_err(|e| bad(e.to_string()))?;

@@ -160,15 +160,7 @@ fn build_engine(
         .iter()
         .filter_map(|d| {
             let site = sites.get(&d.site_id)?;
-            let standards = site
-                .standard
-                .as_deref()
-                .unwrap_or("")
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect();
+            let standards = site.standards().into_iter().map(str::to_string).collect();
             Some((
                 d.mn.clone(),
                 rewater_alerts::SiteRules {

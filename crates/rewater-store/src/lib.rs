@@ -220,6 +220,44 @@ pub struct AlertChange {
     pub at_ms: i64,
 }
 
+impl Site {
+    /// The site's standards ("STANDARD:CLASS", stored comma-separated).
+    pub fn standards(&self) -> Vec<&str> {
+        self.standard
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+}
+
+/// Checks a correction before it is recorded: a number, a reason and who made it.
+pub fn check_correction(value: f64, reason: &str, who: &str) -> Result<()> {
+    if reason.trim().is_empty() || who.trim().is_empty() {
+        return Err(StoreError::Invalid(
+            "a correction needs a reason and who made it".into(),
+        ));
+    }
+    if !value.is_finite() {
+        return Err(StoreError::Invalid(format!(
+            "corrected value {value} is not a number"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks that a change says who made it.
+pub fn check_who(who: &str) -> Result<()> {
+    if who.trim().is_empty() {
+        return Err(StoreError::Invalid(
+            "a state change needs who made it".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks an alert state change: open → acknowledged → closed, or open → closed.
 pub fn check_transition(from: &str, to: &str) -> Result<()> {
     match (from, to) {

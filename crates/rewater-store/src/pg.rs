@@ -623,16 +623,7 @@ impl Store for PostgresStore {
         who: &str,
         at_ms: i64,
     ) -> Result<i64> {
-        if reason.trim().is_empty() || who.trim().is_empty() {
-            return Err(StoreError::Invalid(
-                "a correction needs a reason and who made it".into(),
-            ));
-        }
-        if !value.is_finite() {
-            return Err(StoreError::Invalid(format!(
-                "corrected value {value} is not a number"
-            )));
-        }
+        check_correction(value, reason, who)?;
         let mut tx = self.client.transaction().map_err(pg)?;
         let mut target = reading_id;
         while let Some(r) = tx
@@ -735,11 +726,7 @@ impl Store for PostgresStore {
         comment: &str,
         at_ms: i64,
     ) -> Result<()> {
-        if who.trim().is_empty() {
-            return Err(StoreError::Invalid(
-                "a state change needs who made it".into(),
-            ));
-        }
+        check_who(who)?;
         let mut tx = self.client.transaction().map_err(pg)?;
         let from: String = tx
             .query_opt("SELECT state FROM alert WHERE id = $1 FOR UPDATE", &[&id])

@@ -481,16 +481,7 @@ impl Store for SqliteStore {
         who: &str,
         at_ms: i64,
     ) -> Result<i64> {
-        if reason.trim().is_empty() || who.trim().is_empty() {
-            return Err(StoreError::Invalid(
-                "a correction needs a reason and who made it".into(),
-            ));
-        }
-        if !value.is_finite() {
-            return Err(StoreError::Invalid(format!(
-                "corrected value {value} is not a number"
-            )));
-        }
+        check_correction(value, reason, who)?;
         let tx = self.conn.transaction()?;
         // Correct the latest version of the reading, so a chain never forks.
         let mut target = reading_id;
@@ -608,11 +599,7 @@ impl Store for SqliteStore {
         comment: &str,
         at_ms: i64,
     ) -> Result<()> {
-        if who.trim().is_empty() {
-            return Err(StoreError::Invalid(
-                "a state change needs who made it".into(),
-            ));
-        }
+        check_who(who)?;
         let tx = self.conn.transaction()?;
         let from: String = tx
             .query_row("SELECT state FROM alert WHERE id = ?1", params![id], |r| {
