@@ -44,7 +44,7 @@ CREATE INDEX IF NOT EXISTS reading_corrects ON reading (corrects) WHERE corrects
 CREATE TABLE IF NOT EXISTS aggregate (
     mn TEXT NOT NULL, factor TEXT NOT NULL, period TEXT NOT NULL, start BIGINT NOT NULL,
     n BIGINT NOT NULL, sum DOUBLE PRECISION NOT NULL, min DOUBLE PRECISION NOT NULL,
-    max DOUBLE PRECISION NOT NULL, PRIMARY KEY (mn, factor, period, start));
+        max DOUBLE PRECISION NOT NULL, PRIMARY KEY (mn, factor, period, start)) WITH (fillfactor = 50);
 CREATE TABLE IF NOT EXISTS factor (
     code TEXT PRIMARY KEY, name_zh TEXT NOT NULL, name_en TEXT NOT NULL, unit TEXT NOT NULL, code_2005 TEXT);
 CREATE TABLE IF NOT EXISTS alert (
