@@ -170,9 +170,7 @@ pub struct AlertEngine {
 }
 
 fn wall_date(t: i64) -> Date {
-    Date::from_ymd(1970, 1, 1)
-        .expect("1970-01-01 is a date")
-        .add_days(t.div_euclid(86_400) as i32)
+    Date::from_wall_seconds(t)
 }
 
 fn bound_text(b: &Bound, unit: Option<Unit>) -> String {
@@ -536,7 +534,7 @@ impl AlertEngine {
 }
 
 fn day_start(d: Date) -> i64 {
-    d.days_since(Date::from_ymd(1970, 1, 1).expect("1970-01-01 is a date")) as i64 * 86_400
+    d.wall_seconds()
 }
 
 /// Downstream nodes of every node of a model: everything reachable along links.

@@ -187,7 +187,7 @@ async fn latest(
             if let (Ok(f), Some(v)) = (Factor::parse(&r.factor), r.value) {
                 for spec in &specs {
                     let Ok((std, class)) = st.standards.resolve(spec) else { continue };
-                    let date = Date::from_ymd(1970, 1, 1).map(|e| e.add_days(r.data_time.div_euclid(86_400) as i32));
+                    let date = Some(Date::from_wall_seconds(r.data_time));
                     let ctx = Context { date, ..Default::default() };
                     if let Some(sel) = std.limit_for(class, f, &ctx) {
                         if let Ok(Some(verdict)) = rewater_standards::evaluate::judge(sel.limit, v, f.info().unit) {
@@ -220,7 +220,7 @@ fn parse_time(s: &str) -> Result<i64, ApiError> {
     let d: Date = s
         .parse()
         .map_err(|_| bad(format!("'{s}' is neither seconds nor YYYY-MM-DD")))?;
-    Ok(d.days_since(Date::from_ymd(1970, 1, 1).expect("epoch")) as i64 * 86_400)
+    Ok(d.wall_seconds())
 }
 
 fn factor_code(f: &str) -> Result<String, ApiError> {
@@ -331,14 +331,14 @@ async fn compliance(
         Ok((site, out))
     })
     .await?;
-    let epoch = Date::from_ymd(1970, 1, 1).expect("epoch");
+
     let series: Vec<TimedReading> = readings
         .iter()
         .filter_map(|r| {
             let f = Factor::parse(&r.factor).ok()?;
             let v = r.value?;
             Some(TimedReading {
-                date: epoch.add_days(r.data_time.div_euclid(86_400) as i32),
+                date: Date::from_wall_seconds(r.data_time),
                 reading: QualityReading {
                     factor: f,
                     value: v,

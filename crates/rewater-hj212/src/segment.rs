@@ -94,7 +94,7 @@ pub struct DataTime {
 }
 
 fn epoch() -> rewater_standards::Date {
-    rewater_standards::Date::from_ymd(1970, 1, 1).expect("1970-01-01 is a date")
+    rewater_standards::Date::EPOCH
 }
 
 impl DataTime {

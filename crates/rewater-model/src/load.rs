@@ -266,7 +266,8 @@ pub fn resolve(
             1
         }
     };
-    let start = start.unwrap_or(Date::from_ymd(2000, 1, 1).expect("valid date"));
+    // An invalid start is already reported; carry on to report the rest.
+    let start = start.unwrap_or(Date::EPOCH);
 
     let mut factors = Vec::new();
     for f in &info.factors {

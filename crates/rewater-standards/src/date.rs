@@ -13,6 +13,19 @@ pub struct Date(i32);
 pub struct DateError(pub String);
 
 impl Date {
+    /// 1970-01-01, the origin of wall-clock seconds.
+    pub const EPOCH: Date = Date(0);
+
+    /// The date of a wall-clock time given as seconds since 1970-01-01 00:00.
+    pub fn from_wall_seconds(s: i64) -> Date {
+        Date(s.div_euclid(86_400) as i32)
+    }
+
+    /// Wall-clock seconds at the start of this date.
+    pub fn wall_seconds(self) -> i64 {
+        self.0 as i64 * 86_400
+    }
+
     /// The date for a year, month (1–12) and day (1–31), if it exists.
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
         if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
@@ -128,7 +141,21 @@ mod tests {
 
     #[test]
     fn round_trips_and_known_days() {
-        assert_eq!(Date::from_ymd(1970, 1, 1), Some(Date(0)));
+        assert_eq!(Date::from_ymd(1970, 1, 1), Some(Date::EPOCH));
+        // 2025-06-01 00:00 wall clock is 1 748 736 000 s; one second earlier is 2025-05-31.
+        assert_eq!(
+            Date::from_wall_seconds(1_748_736_000).to_string(),
+            "2025-06-01"
+        );
+        assert_eq!(
+            Date::from_wall_seconds(1_748_735_999).to_string(),
+            "2025-05-31"
+        );
+        assert_eq!(Date::from_wall_seconds(-1).to_string(), "1969-12-31");
+        assert_eq!(
+            "2025-06-01".parse::<Date>().map(Date::wall_seconds),
+            Ok(1_748_736_000)
+        );
         assert_eq!(Date::from_ymd(2000, 3, 1).map(|d| d.0), Some(11_017));
         for days in -800_000..800_000 {
             if days % 97 != 0 {

@@ -106,12 +106,9 @@ fn alert_from_row(r: &::postgres::Row) -> Alert {
 /// Month index (years × 12 + month − 1) of a wall-clock time, and the month's bounds.
 fn month_of(t: i64) -> (i64, i64, i64) {
     use rewater_standards::Date;
-    let epoch = Date::from_ymd(1970, 1, 1).expect("1970-01-01 is a date");
-    let days = t.div_euclid(86_400);
-    let (y, m, _) = epoch.add_days(days as i32).ymd();
-    let first =
-        |y: i32, m: u32| Date::from_ymd(y, m, 1).map(|d| d.days_since(epoch) as i64 * 86_400);
-    let start = first(y, m).unwrap_or(days * 86_400);
+    let (y, m, _) = Date::from_wall_seconds(t).ymd();
+    let first = |y: i32, m: u32| Date::from_ymd(y, m, 1).map(Date::wall_seconds);
+    let start = first(y, m).unwrap_or(t.div_euclid(86_400) * 86_400);
     let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
     let end = first(ny, nm).unwrap_or(start + 31 * 86_400);
     (y as i64 * 12 + m as i64 - 1, start, end)
