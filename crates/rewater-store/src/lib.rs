@@ -248,6 +248,14 @@ pub fn check_correction(value: f64, reason: &str, who: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks a series bucket length.
+pub fn check_bucket(bucket_s: i64) -> Result<()> {
+    if bucket_s <= 0 {
+        return Err(StoreError::Invalid(format!("bucket of {bucket_s} s")));
+    }
+    Ok(())
+}
+
 /// Checks that a change says who made it.
 pub fn check_who(who: &str) -> Result<()> {
     if who.trim().is_empty() {

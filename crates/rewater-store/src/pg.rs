@@ -558,9 +558,7 @@ impl Store for PostgresStore {
         to: i64,
         bucket_s: i64,
     ) -> Result<Vec<SeriesPoint>> {
-        if bucket_s <= 0 {
-            return Err(StoreError::Invalid(format!("bucket of {bucket_s} s")));
-        }
+        check_bucket(bucket_s)?;
         let sql = format!(
             "SELECT (r.data_time / $5) * $5 AS t, AVG(r.value), MIN(r.value), MAX(r.value), COUNT(*) FROM reading r
              WHERE r.mn = $1 AND r.factor = $2 AND r.data_time >= $3 AND r.data_time < $4
