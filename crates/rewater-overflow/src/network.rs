@@ -1,0 +1,587 @@
+//! The combined-sewer system as both importers build it: nodes (junctions, flow
+//! dividers 截流井, storage tanks 调蓄池, outfalls 排口) joined by links (sewers, weirs,
+//! orifices, outlets, pumps), dry-weather flow patterns and control rules.
+
+use crate::rain::RainSeries;
+use crate::runoff::{Clock, Evaporation, Subcatchment};
+
+/// Gravity, m/s².
+pub const G: f64 = 9.81;
+
+/// A rain gage.
+#[derive(Debug, Clone)]
+pub struct Gage {
+    pub name: String,
+    pub rain: RainSeries,
+}
+
+/// A node of the sewer system.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub name: String,
+    pub kind: NodeKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum NodeKind {
+    /// Passes its inflow on at once.
+    Junction,
+    /// A flow divider (regulator): the diverted link takes what the rule gives it.
+    Divider { diverted: usize, rule: DividerRule },
+    /// A storage unit or tank.
+    Storage(Storage),
+    /// A terminal node: the treatment plant (`river` None) or an overflow outlet to a river.
+    Outfall { river: Option<String> },
+}
+
+/// How a divider splits its inflow.
+#[derive(Debug, Clone)]
+pub enum DividerRule {
+    /// Everything above the cutoff flow is diverted.
+    Cutoff(f64),
+    /// Everything above the other link's capacity is diverted.
+    Overflow,
+    /// Diverted flow as a function of inflow, piecewise linear.
+    Tabular(Vec<(f64, f64)>),
+    /// SWMM's weir divider: nothing below `qmin`, weir flow above.
+    Weir { qmin: f64, height_m: f64, coeff: f64 },
+}
+
+/// A storage unit: area against depth (piecewise linear), what spills when it is full.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    /// (depth m, area m², volume m³) points from depth 0.
+    pub table: Vec<(f64, f64, f64)>,
+    pub max_depth_m: f64,
+    pub init_depth_m: f64,
+    /// Link that takes whatever exceeds the full volume (a tank's overflow); without one
+    /// the excess is counted as flooding.
+    pub spill: Option<usize>,
+}
+
+impl Storage {
+    /// Piecewise-linear area table from (depth, area) points.
+    pub fn from_areas(points: &[(f64, f64)], max_depth_m: f64, init_depth_m: f64) -> Storage {
+        let mut pts: Vec<(f64, f64)> = points.to_vec();
+        if pts.first().is_none_or(|p| p.0 > 0.0) {
+            let a0 = pts.first().map(|p| p.1).unwrap_or(0.0);
+            pts.insert(0, (0.0, a0));
+        }
+        let mut table = Vec::with_capacity(pts.len());
+        let mut v = 0.0;
+        for (i, &(d, a)) in pts.iter().enumerate() {
+            if i > 0 {
+                let (d0, a0) = pts[i - 1];
+                v += (a0 + a) / 2.0 * (d - d0);
+            }
+            table.push((d, a, v));
+        }
+        Storage {
+            table,
+            max_depth_m,
+            init_depth_m,
+            spill: None,
+        }
+    }
+
+    /// A prismatic tank of a volume and depth.
+    pub fn prismatic(volume_m3: f64, depth_m: f64) -> Storage {
+        let area = volume_m3 / depth_m;
+        Storage::from_areas(&[(0.0, area), (depth_m, area)], depth_m, 0.0)
+    }
+
+    /// Area A0 + A1·d^A2 (SWMM's FUNCTIONAL storage), sampled finely.
+    pub fn functional(a0: f64, a1: f64, a2: f64, max_depth_m: f64, init_depth_m: f64) -> Storage {
+        let n = if a1 == 0.0 || a2 == 0.0 { 1 } else { 64 };
+        let pts: Vec<(f64, f64)> = (0..=n)
+            .map(|i| {
+                let d = max_depth_m * i as f64 / n as f64;
+                (d, a0 + a1 * d.powf(a2))
+            })
+            .collect();
+        Storage::from_areas(&pts, max_depth_m, init_depth_m)
+    }
+
+    /// Multiply every area (and so every volume) by `factor`; depths stay.
+    pub fn scale(&mut self, factor: f64) {
+        for p in &mut self.table {
+            p.1 *= factor;
+            p.2 *= factor;
+        }
+    }
+
+    pub fn volume_at(&self, depth: f64) -> f64 {
+        let t = &self.table;
+        let i = t.partition_point(|p| p.0 <= depth).saturating_sub(1);
+        let (d0, a0, v0) = t[i];
+        let slope = match t.get(i + 1) {
+            Some(&(d1, a1, _)) if d1 > d0 => (a1 - a0) / (d1 - d0),
+            _ => 0.0,
+        };
+        let x = depth - d0;
+        v0 + a0 * x + slope * x * x / 2.0
+    }
+
+    pub fn depth_at(&self, volume: f64) -> f64 {
+        if volume <= 0.0 {
+            return 0.0;
+        }
+        let t = &self.table;
+        let i = t.partition_point(|p| p.2 <= volume).saturating_sub(1);
+        let (d0, a0, v0) = t[i];
+        let slope = match t.get(i + 1) {
+            Some(&(d1, a1, _)) if d1 > d0 => (a1 - a0) / (d1 - d0),
+            _ => 0.0,
+        };
+        let dv = volume - v0;
+        let x = if slope.abs() < 1e-12 {
+            if a0 > 0.0 {
+                dv / a0
+            } else {
+                0.0
+            }
+        } else {
+            // a0·x + s·x²/2 = dv
+            (-a0 + (a0 * a0 + 2.0 * slope * dv).max(0.0).sqrt()) / slope
+        };
+        d0 + x
+    }
+
+    pub fn full_volume(&self) -> f64 {
+        self.volume_at(self.max_depth_m)
+    }
+}
+
+/// A link between two nodes.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub name: String,
+    pub from: usize,
+    pub to: usize,
+    pub kind: LinkKind,
+    /// Initial setting: 1 open / pump on, 0 closed / off, or a fraction.
+    pub setting: f64,
+}
+
+#[derive(Debug, Clone)]
+pub enum LinkKind {
+    /// A sewer: carries up to its capacity, delayed by a lag and a linear reservoir.
+    Conduit {
+        capacity_m3_per_s: f64,
+        lag_s: f64,
+        reservoir_s: f64,
+    },
+    /// Weir from a storage unit (or a junction, where it takes what the sewers cannot).
+    Weir {
+        shape: WeirShape,
+        crest_m: f64,
+        coeff: f64,
+        length_m: f64,
+        /// tan of the side slope or of half the notch angle.
+        slope_tan: f64,
+        coeff2: f64,
+    },
+    Orifice {
+        bottom: bool,
+        offset_m: f64,
+        height_m: f64,
+        width_m: f64,
+        coeff: f64,
+    },
+    /// Q = c1·h^c2, or from a rating table (depth, flow).
+    Outlet {
+        offset_m: f64,
+        c1: f64,
+        c2: f64,
+        table: Option<Vec<(f64, f64)>>,
+    },
+    Pump {
+        curve: PumpCurve,
+        startup_m: f64,
+        shutoff_m: f64,
+    },
+    /// Takes the excess of a full storage unit.
+    Spill,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum WeirShape {
+    Transverse,
+    SideFlow,
+    VNotch,
+    Trapezoidal,
+}
+
+/// Pump rate rules.
+#[derive(Debug, Clone)]
+pub enum PumpCurve {
+    /// Pumps whatever flows in.
+    Ideal,
+    /// A constant rate (m³/s) while on.
+    Constant(f64),
+    /// Stepwise by wet-well volume (SWMM TYPE1).
+    VolumeSteps(Vec<(f64, f64)>),
+    /// Stepwise by depth (TYPE2).
+    DepthSteps(Vec<(f64, f64)>),
+    /// Continuous by depth (TYPE4).
+    Depth(Vec<(f64, f64)>),
+    /// Drain-back (回流): up to `rate`, but only the spare capacity of link `watch`
+    /// below `capacity` (m³/s), so that emptying the tank never causes overflow.
+    Spare {
+        rate: f64,
+        watch: usize,
+        capacity: f64,
+    },
+}
+
+/// Piecewise-linear interpolation, clamped at the ends.
+pub fn interpolate(table: &[(f64, f64)], x: f64) -> f64 {
+    match table {
+        [] => 0.0,
+        [only] => only.1,
+        _ => {
+            let i = table.partition_point(|p| p.0 <= x);
+            if i == 0 {
+                return table[0].1;
+            }
+            if i >= table.len() {
+                return table[table.len() - 1].1;
+            }
+            let (x0, y0) = table[i - 1];
+            let (x1, y1) = table[i];
+            if x1 <= x0 {
+                return y1;
+            }
+            y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+        }
+    }
+}
+
+/// Step function: the y of the last x not above the argument.
+pub fn step_lookup(table: &[(f64, f64)], x: f64) -> f64 {
+    let i = table.partition_point(|p| p.0 <= x);
+    if i == 0 {
+        table.first().map(|p| p.1).unwrap_or(0.0)
+    } else {
+        table[i - 1].1
+    }
+}
+
+impl LinkKind {
+    /// Flow out of a node at `depth` (m) for a depth-driven link, before the setting.
+    pub fn flow_at_depth(&self, depth: f64) -> f64 {
+        match self {
+            LinkKind::Weir {
+                shape,
+                crest_m,
+                coeff,
+                length_m,
+                slope_tan,
+                coeff2,
+            } => {
+                let h = depth - crest_m;
+                if h <= 0.0 {
+                    return 0.0;
+                }
+                match shape {
+                    WeirShape::Transverse => coeff * length_m * h.powf(1.5),
+                    WeirShape::SideFlow => coeff * length_m * h.powf(5.0 / 3.0),
+                    WeirShape::VNotch => coeff * slope_tan * h.powf(2.5),
+                    WeirShape::Trapezoidal => {
+                        coeff * length_m * h.powf(1.5) + coeff2 * slope_tan * h.powf(2.5)
+                    }
+                }
+            }
+            LinkKind::Orifice {
+                bottom,
+                offset_m,
+                height_m,
+                width_m,
+                coeff,
+            } => {
+                let y = depth - offset_m;
+                if y <= 0.0 {
+                    return 0.0;
+                }
+                let area = height_m * width_m;
+                if *bottom {
+                    coeff * area * (2.0 * G * y).sqrt()
+                } else if y < *height_m {
+                    // Partly covered: flow through the wetted part under half its depth.
+                    coeff * width_m * y * (G * y).sqrt()
+                } else {
+                    coeff * area * (2.0 * G * (y - height_m / 2.0)).sqrt()
+                }
+            }
+            LinkKind::Outlet {
+                offset_m,
+                c1,
+                c2,
+                table,
+            } => {
+                let h = depth - offset_m;
+                if h <= 0.0 {
+                    return 0.0;
+                }
+                match table {
+                    Some(t) => interpolate(t, h).max(0.0),
+                    None => c1 * h.powf(*c2),
+                }
+            }
+            _ => 0.0,
+        }
+    }
+
+    pub fn is_depth_driven(&self) -> bool {
+        matches!(
+            self,
+            LinkKind::Weir { .. } | LinkKind::Orifice { .. } | LinkKind::Outlet { .. }
+        )
+    }
+}
+
+/// Dry-weather (sanitary) flow at a node: base × monthly × daily × hourly factors.
+#[derive(Debug, Clone)]
+pub struct DryWeatherFlow {
+    pub node: usize,
+    pub base_m3_per_s: f64,
+    pub monthly: [f64; 12],
+    /// Sunday first.
+    pub daily: [f64; 7],
+    pub hourly: [f64; 24],
+    /// Replaces `hourly` on Saturdays and Sundays.
+    pub weekend: Option<[f64; 24]>,
+}
+
+impl DryWeatherFlow {
+    pub fn flat(node: usize, base_m3_per_s: f64) -> DryWeatherFlow {
+        DryWeatherFlow {
+            node,
+            base_m3_per_s,
+            monthly: [1.0; 12],
+            daily: [1.0; 7],
+            hourly: [1.0; 24],
+            weekend: None,
+        }
+    }
+
+    /// Flow at a time; patterns apply per clock hour as in SWMM.
+    pub fn at(&self, t: i64) -> f64 {
+        let wd = crate::time::weekday_of(t);
+        let h = crate::time::hour_of(t);
+        let hourly = match (&self.weekend, wd) {
+            (Some(w), 0 | 6) => w[h],
+            _ => self.hourly[h],
+        };
+        self.base_m3_per_s * self.monthly[crate::time::month_of(t) - 1] * self.daily[wd] * hourly
+    }
+
+    /// Mean flow over a typical week (for interception ratios).
+    pub fn mean(&self) -> f64 {
+        let mut sum = 0.0;
+        for d in 0..7 {
+            for h in 0..24 {
+                let hourly = match (&self.weekend, d) {
+                    (Some(w), 0 | 6) => w[h],
+                    _ => self.hourly[h],
+                };
+                sum += self.daily[d] * hourly;
+            }
+        }
+        let monthly: f64 = self.monthly.iter().sum::<f64>() / 12.0;
+        self.base_m3_per_s * monthly * sum / (7.0 * 24.0)
+    }
+}
+
+/// What a control-rule condition looks at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Subject {
+    NodeDepth(usize),
+    NodeVolume(usize),
+    /// Total inflow to a node, m³/s.
+    NodeTotalInflow(usize),
+    /// Lateral inflow (runoff and dry-weather flow) only — what SWMM's `NODE x INFLOW`
+    /// means.
+    NodeLateral(usize),
+    LinkFlow(usize),
+    LinkSetting(usize),
+    /// Hours since the simulation started.
+    SimulationHours,
+    /// Clock hour of the day, decimal.
+    ClockHour,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Compare {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+impl Compare {
+    pub fn holds(self, a: f64, b: f64) -> bool {
+        match self {
+            Compare::Lt => a < b,
+            Compare::Le => a <= b,
+            Compare::Gt => a > b,
+            Compare::Ge => a >= b,
+            Compare::Eq => (a - b).abs() < 1e-9,
+            Compare::Ne => (a - b).abs() >= 1e-9,
+        }
+    }
+}
+
+/// One condition of a rule; `or` joins it to the previous ones with OR instead of AND.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Premise {
+    pub or: bool,
+    pub subject: Subject,
+    pub compare: Compare,
+    pub value: f64,
+}
+
+/// Set a link's setting (1 on/open, 0 off/closed, or a fraction).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Action {
+    pub link: usize,
+    pub setting: f64,
+}
+
+/// IF … THEN … ELSE … PRIORITY.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub name: String,
+    pub premises: Vec<Premise>,
+    pub then: Vec<Action>,
+    pub otherwise: Vec<Action>,
+    pub priority: f64,
+}
+
+/// Options for events and results.
+#[derive(Debug, Clone, Copy)]
+pub struct EventOptions {
+    /// Dry time that separates two rain events, s.
+    pub inter_event_s: i64,
+    /// Overflow below this volume (m³) in an event does not count as an overflow event.
+    pub min_overflow_m3: f64,
+}
+
+impl Default for EventOptions {
+    fn default() -> Self {
+        EventOptions {
+            inter_event_s: 6 * 3600,
+            min_overflow_m3: 1.0,
+        }
+    }
+}
+
+/// A whole system ready to simulate.
+#[derive(Debug, Clone)]
+pub struct System {
+    pub name: String,
+    pub clock: Clock,
+    pub gages: Vec<Gage>,
+    pub evaporation: Evaporation,
+    pub subcatchments: Vec<Subcatchment>,
+    pub nodes: Vec<Node>,
+    pub links: Vec<Link>,
+    pub dry_weather: Vec<DryWeatherFlow>,
+    pub rules: Vec<Rule>,
+    pub events: EventOptions,
+    /// What an importer approximated or ignored, for the user to read.
+    pub notes: Vec<String>,
+}
+
+impl System {
+    pub fn node_index(&self, name: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.name == name)
+    }
+
+    pub fn link_index(&self, name: &str) -> Option<usize> {
+        self.links.iter().position(|l| l.name == name)
+    }
+
+    /// Storage units (tanks).
+    pub fn storages(&self) -> impl Iterator<Item = (usize, &Storage)> {
+        self.nodes.iter().enumerate().filter_map(|(i, n)| match &n.kind {
+            NodeKind::Storage(s) => Some((i, s)),
+            _ => None,
+        })
+    }
+
+    /// Overflow outlets (outfalls to a river).
+    pub fn overflow_outfalls(&self) -> Vec<usize> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| matches!(n.kind, NodeKind::Outfall { river: Some(_) }))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Area of all subcatchments, m².
+    pub fn area_m2(&self) -> f64 {
+        self.subcatchments.iter().map(|s| s.area_m2).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_volume_and_depth_invert() {
+        // A cone-like tank: area 100 m² at the bottom, 300 m² at 4 m.
+        let s = Storage::from_areas(&[(0.0, 100.0), (4.0, 300.0)], 4.0, 0.0);
+        // V(4) = (100 + 300)/2 · 4 = 800.
+        assert!((s.full_volume() - 800.0).abs() < 1e-9);
+        // V(2) = 100·2 + 50·4/2 = 300 (area slope 50 m²/m).
+        assert!((s.volume_at(2.0) - 300.0).abs() < 1e-9);
+        for d in [0.0, 0.3, 1.7, 2.0, 3.99] {
+            assert!((s.depth_at(s.volume_at(d)) - d).abs() < 1e-9);
+        }
+        let f = Storage::functional(0.0, 2.0, 1.0, 3.0, 0.0); // A = 2d → V = d²
+        assert!((f.volume_at(3.0) - 9.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn weir_and_orifice_formulas() {
+        let w = LinkKind::Weir {
+            shape: WeirShape::Transverse,
+            crest_m: 2.0,
+            coeff: 1.84,
+            length_m: 3.0,
+            slope_tan: 0.0,
+            coeff2: 0.0,
+        };
+        assert_eq!(w.flow_at_depth(1.9), 0.0);
+        // 1.84 · 3 · 0.25^1.5 = 0.69
+        assert!((w.flow_at_depth(2.25) - 0.69).abs() < 1e-12);
+        let o = LinkKind::Orifice {
+            bottom: true,
+            offset_m: 0.0,
+            height_m: 0.5,
+            width_m: 0.5,
+            coeff: 0.6,
+        };
+        // 0.6 · 0.25 · √(2·9.81·2)
+        assert!((o.flow_at_depth(2.0) - 0.15 * (39.24f64).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn dry_weather_patterns_apply_per_hour() {
+        let mut d = DryWeatherFlow::flat(0, 0.1);
+        d.hourly[7] = 1.5;
+        let mut weekend = [1.0; 24];
+        weekend[7] = 0.5;
+        d.weekend = Some(weekend);
+        // 2021-07-05 was a Monday, 2021-07-04 a Sunday.
+        let mon = crate::time::parse_datetime("2021-07-05 07:30").unwrap();
+        let sun = crate::time::parse_datetime("2021-07-04 07:30").unwrap();
+        assert!((d.at(mon) - 0.15).abs() < 1e-12);
+        assert!((d.at(sun) - 0.05).abs() < 1e-12);
+    }
+}

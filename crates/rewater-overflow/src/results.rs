@@ -1,0 +1,463 @@
+//! Overflow statistics (溢流统计): per outlet, per rain event and per year; events per
+//! year; percent capture as the US EPA CSO Control Policy (59 FR 18688, 1994) defines it;
+//! the rain depth threshold; tank filling and emptying.
+
+use crate::network::{NodeKind, System};
+use crate::rain::{RainEvent, RainSeries};
+use crate::route::{RoutingBalance, StepView};
+use crate::runoff::RunoffBalance;
+use crate::time::{format_datetime, year_of};
+use serde::Serialize;
+
+/// Flow above which an outlet counts as overflowing for durations, m³/s (0.1 L/s).
+const ACTIVE_FLOW: f64 = 1e-4;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub system: String,
+    pub start: String,
+    pub end: String,
+    pub years: f64,
+    pub step_s: i64,
+    pub inter_event_h: f64,
+    /// Gage whose record defines the events.
+    pub event_gage: String,
+    pub rain_mm_per_year: f64,
+    pub summary: Summary,
+    pub outlets: Vec<OutletReport>,
+    pub annual: Vec<YearReport>,
+    pub events: Vec<EventReport>,
+    pub tanks: Vec<TankReport>,
+    pub balance: Balance,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub overflow_m3_per_year: f64,
+    pub overflow_hours_per_year: f64,
+    pub overflow_events_per_year: f64,
+    pub max_overflow_events_in_a_year: usize,
+    /// (wet-weather inflow − overflow) / wet-weather inflow, %.
+    pub capture_pct: f64,
+    pub largest_event_without_overflow_mm: Option<f64>,
+    pub smallest_event_with_overflow_mm: Option<f64>,
+    pub rain_events: usize,
+    pub overflow_events: usize,
+    /// Overflow before the first rain event (dry-weather overflow), m³.
+    pub unattributed_overflow_m3: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutletReport {
+    pub name: String,
+    pub river: String,
+    pub total_m3: f64,
+    pub m3_per_year: f64,
+    pub hours_per_year: f64,
+    pub events_per_year: f64,
+    pub annual: Vec<OutletYear>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutletYear {
+    pub year: i32,
+    pub volume_m3: f64,
+    pub hours: f64,
+    pub events: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct YearReport {
+    pub year: i32,
+    pub rain_mm: f64,
+    pub rain_events: usize,
+    pub overflow_events: usize,
+    pub overflow_m3: f64,
+    pub overflow_hours: f64,
+    pub wet_weather_m3: f64,
+    pub capture_pct: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventReport {
+    pub start: String,
+    pub end: String,
+    #[serde(skip)]
+    pub start_s: i64,
+    pub depth_mm: f64,
+    pub peak_mm_per_h: f64,
+    pub duration_h: f64,
+    pub overflow_m3: f64,
+    pub overflow_hours: f64,
+    /// Overflow by outlet, in the order of `outlets`.
+    pub outlet_m3: Vec<f64>,
+    pub overflowed: bool,
+    /// Peak volume of each tank in this event, in the order of `tanks`.
+    pub tank_peak_m3: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TankReport {
+    pub name: String,
+    pub volume_m3: f64,
+    pub events_used: usize,
+    pub events_full: usize,
+    /// Hours from the end of rain until empty, over events that used the tank.
+    pub emptying_h_max: Option<f64>,
+    pub emptying_h_mean: Option<f64>,
+    /// Events after which the tank was still holding water when the next one began.
+    pub not_empty_at_next_event: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Balance {
+    pub runoff: RunoffBalance,
+    pub routing: RoutingBalance,
+    pub to_treatment_m3: f64,
+    pub overflow_m3: f64,
+    pub flooding_m3: f64,
+    pub routing_continuity_error_pct: f64,
+}
+
+/// The gage that defines events: the one serving the largest area.
+pub fn event_gage(system: &System) -> usize {
+    let mut area = vec![0.0; system.gages.len()];
+    for s in &system.subcatchments {
+        area[s.gage] += s.area_m2;
+    }
+    area.iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| i)
+        .unwrap_or(0)
+}
+
+/// Collects statistics from each routing step.
+pub struct Tally {
+    events: Vec<RainEvent>,
+    outfalls: Vec<usize>,
+    tanks: Vec<(usize, f64)>,
+    inter_event_s: i64,
+    dt: f64,
+    current: Option<usize>,
+    // Per event.
+    ev_outlet_m3: Vec<Vec<f64>>,
+    ev_hours: Vec<f64>,
+    ev_wet_m3: Vec<f64>,
+    ev_tank_peak: Vec<Vec<f64>>,
+    ev_tank_empty_at: Vec<Vec<Option<i64>>>,
+    unattributed_m3: f64,
+    // Per year, per outlet: (volume, hours).
+    year0: i32,
+    outlet_year: Vec<Vec<(f64, f64)>>,
+    year_hours: Vec<f64>,
+}
+
+impl Tally {
+    pub fn new(system: &System, rain: &RainSeries) -> Tally {
+        let events: Vec<RainEvent> = rain
+            .events(system.events.inter_event_s)
+            .into_iter()
+            .filter(|e| {
+                e.end_s > system.clock.start_s
+                    && e.start_s < system.clock.time(system.clock.steps)
+            })
+            .collect();
+        let outfalls = system.overflow_outfalls();
+        let tanks: Vec<(usize, f64)> = system.storages().map(|(i, s)| (i, s.full_volume())).collect();
+        let year0 = year_of(system.clock.start_s);
+        let years = (year_of(system.clock.time(system.clock.steps) - 1) - year0 + 1).max(1) as usize;
+        let ne = events.len();
+        Tally {
+            inter_event_s: system.events.inter_event_s,
+            dt: system.clock.step_s as f64,
+            current: None,
+            ev_outlet_m3: vec![vec![0.0; outfalls.len()]; ne],
+            ev_hours: vec![0.0; ne],
+            ev_wet_m3: vec![0.0; ne],
+            ev_tank_peak: vec![vec![0.0; tanks.len()]; ne],
+            ev_tank_empty_at: vec![vec![None; tanks.len()]; ne],
+            unattributed_m3: 0.0,
+            year0,
+            outlet_year: vec![vec![(0.0, 0.0); years]; outfalls.len()],
+            year_hours: vec![0.0; years],
+            events,
+            outfalls,
+            tanks,
+        }
+    }
+
+    pub fn observe(&mut self, v: &StepView) {
+        let t = v.time_s;
+        let next = self.current.map_or(0, |c| c + 1);
+        if next < self.events.len() && self.events[next].start_s <= t {
+            self.current = Some(next);
+        }
+        let y = ((year_of(t) - self.year0).max(0) as usize).min(self.year_hours.len() - 1);
+        let mut any = false;
+        let mut total = 0.0;
+        for (k, &o) in self.outfalls.iter().enumerate() {
+            let q = v.node_inflow[o];
+            if q <= 0.0 {
+                continue;
+            }
+            let vol = q * self.dt;
+            total += vol;
+            self.outlet_year[k][y].0 += vol;
+            if q > ACTIVE_FLOW {
+                self.outlet_year[k][y].1 += self.dt / 3600.0;
+                any = true;
+            }
+            if let Some(e) = self.current {
+                self.ev_outlet_m3[e][k] += vol;
+            }
+        }
+        if any {
+            self.year_hours[y] += self.dt / 3600.0;
+        }
+        match self.current {
+            None => self.unattributed_m3 += total,
+            Some(e) => {
+                if any {
+                    self.ev_hours[e] += self.dt / 3600.0;
+                }
+                let ev = &self.events[e];
+                let window_end = (ev.end_s + self.inter_event_s)
+                    .min(self.events.get(e + 1).map_or(i64::MAX, |n| n.start_s));
+                if t < window_end {
+                    self.ev_wet_m3[e] += v.system_inflow * self.dt;
+                }
+                for (k, &(node, cap)) in self.tanks.iter().enumerate() {
+                    let vol = v.node_volume[node];
+                    let peak = &mut self.ev_tank_peak[e][k];
+                    *peak = peak.max(vol);
+                    let empty_level = (cap * 1e-3).max(1.0);
+                    if *peak > empty_level
+                        && t + self.dt as i64 >= ev.end_s
+                        && vol <= empty_level
+                        && self.ev_tank_empty_at[e][k].is_none()
+                    {
+                        self.ev_tank_empty_at[e][k] = Some(t + self.dt as i64);
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn finish(
+        self,
+        system: &System,
+        rain: &RainSeries,
+        gage_name: &str,
+        runoff: RunoffBalance,
+        routing: RoutingBalance,
+    ) -> Report {
+        let clock = system.clock;
+        let end_s = clock.time(clock.steps);
+        let years = (end_s - clock.start_s) as f64 / (365.25 * 86_400.0);
+        let min_m3 = system.events.min_overflow_m3;
+        let n_years = self.year_hours.len();
+        let tank_names: Vec<String> = self.tanks.iter().map(|&(i, _)| system.nodes[i].name.clone()).collect();
+        let events: Vec<EventReport> = self
+            .events
+            .iter()
+            .enumerate()
+            .map(|(e, ev)| {
+                let total: f64 = self.ev_outlet_m3[e].iter().sum();
+                EventReport {
+                    start: format_datetime(ev.start_s),
+                    end: format_datetime(ev.end_s),
+                    start_s: ev.start_s,
+                    depth_mm: ev.depth_mm,
+                    peak_mm_per_h: ev.peak_mm_per_h,
+                    duration_h: (ev.end_s - ev.start_s) as f64 / 3600.0,
+                    overflow_m3: total,
+                    overflow_hours: self.ev_hours[e],
+                    outlet_m3: self.ev_outlet_m3[e].clone(),
+                    overflowed: total >= min_m3,
+                    tank_peak_m3: self.ev_tank_peak[e].clone(),
+                }
+            })
+            .collect();
+        let year_index = |t: i64| ((year_of(t) - self.year0).max(0) as usize).min(n_years - 1);
+        let mut annual: Vec<YearReport> = (0..n_years)
+            .map(|k| YearReport {
+                year: self.year0 + k as i32,
+                rain_mm: 0.0,
+                rain_events: 0,
+                overflow_events: 0,
+                overflow_m3: self.outlet_year.iter().map(|o| o[k].0).sum(),
+                overflow_hours: self.year_hours[k],
+                wet_weather_m3: 0.0,
+                capture_pct: 100.0,
+            })
+            .collect();
+        for (i, v) in rain.depth_m.iter().enumerate() {
+            let t = rain.start_s + i as i64 * rain.interval_s;
+            if *v > 0.0 && t >= clock.start_s && t < end_s {
+                annual[year_index(t)].rain_mm += v * 1000.0;
+            }
+        }
+        let mut outlet_events = vec![vec![0usize; n_years]; self.outfalls.len()];
+        for (e, ev) in events.iter().enumerate() {
+            let y = year_index(ev.start_s);
+            annual[y].rain_events += 1;
+            annual[y].wet_weather_m3 += self.ev_wet_m3[e];
+            if ev.overflowed {
+                annual[y].overflow_events += 1;
+            }
+            for (k, v) in ev.outlet_m3.iter().enumerate() {
+                if *v >= min_m3 {
+                    outlet_events[k][y] += 1;
+                }
+            }
+        }
+        for y in &mut annual {
+            if y.wet_weather_m3 > 0.0 {
+                y.capture_pct = 100.0 * (1.0 - y.overflow_m3 / y.wet_weather_m3);
+            }
+        }
+        let outlets: Vec<OutletReport> = self
+            .outfalls
+            .iter()
+            .enumerate()
+            .map(|(k, &o)| {
+                let river = match &system.nodes[o].kind {
+                    NodeKind::Outfall { river: Some(r) } => r.clone(),
+                    _ => String::new(),
+                };
+                let total: f64 = self.outlet_year[k].iter().map(|y| y.0).sum();
+                let hours: f64 = self.outlet_year[k].iter().map(|y| y.1).sum();
+                OutletReport {
+                    name: system.nodes[o].name.clone(),
+                    river,
+                    total_m3: total,
+                    m3_per_year: total / years,
+                    hours_per_year: hours / years,
+                    events_per_year: outlet_events[k].iter().sum::<usize>() as f64 / years,
+                    annual: (0..n_years)
+                        .map(|y| OutletYear {
+                            year: self.year0 + y as i32,
+                            volume_m3: self.outlet_year[k][y].0,
+                            hours: self.outlet_year[k][y].1,
+                            events: outlet_events[k][y],
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let tanks: Vec<TankReport> = self
+            .tanks
+            .iter()
+            .enumerate()
+            .map(|(k, &(_, cap))| {
+                let empty_level = (cap * 1e-3).max(1.0);
+                let mut used = 0;
+                let mut full = 0;
+                let mut not_empty = 0;
+                let mut times = Vec::new();
+                for (e, ev) in self.events.iter().enumerate() {
+                    let peak = self.ev_tank_peak[e][k];
+                    if peak <= empty_level {
+                        continue;
+                    }
+                    used += 1;
+                    if peak >= cap * 0.999 {
+                        full += 1;
+                    }
+                    match self.ev_tank_empty_at[e][k] {
+                        Some(at) => times.push((at - ev.end_s).max(0) as f64 / 3600.0),
+                        None => not_empty += 1,
+                    }
+                }
+                TankReport {
+                    name: tank_names[k].clone(),
+                    volume_m3: cap,
+                    events_used: used,
+                    events_full: full,
+                    emptying_h_max: times.iter().copied().reduce(f64::max),
+                    emptying_h_mean: (!times.is_empty())
+                        .then(|| times.iter().sum::<f64>() / times.len() as f64),
+                    not_empty_at_next_event: not_empty,
+                }
+            })
+            .collect();
+        let overflow_total: f64 = outlets.iter().map(|o| o.total_m3).sum();
+        let wet_total: f64 = self.ev_wet_m3.iter().sum();
+        let overflow_events = events.iter().filter(|e| e.overflowed).count();
+        let summary = Summary {
+            overflow_m3_per_year: overflow_total / years,
+            overflow_hours_per_year: self.year_hours.iter().sum::<f64>() / years,
+            overflow_events_per_year: overflow_events as f64 / years,
+            max_overflow_events_in_a_year: annual.iter().map(|y| y.overflow_events).max().unwrap_or(0),
+            capture_pct: if wet_total > 0.0 {
+                100.0 * (1.0 - overflow_total / wet_total)
+            } else {
+                100.0
+            },
+            largest_event_without_overflow_mm: events
+                .iter()
+                .filter(|e| !e.overflowed)
+                .map(|e| e.depth_mm)
+                .reduce(f64::max),
+            smallest_event_with_overflow_mm: events
+                .iter()
+                .filter(|e| e.overflowed)
+                .map(|e| e.depth_mm)
+                .reduce(f64::min),
+            rain_events: events.len(),
+            overflow_events,
+            unattributed_overflow_m3: self.unattributed_m3,
+        };
+        let overflow_nodes = &self.outfalls;
+        let to_treatment: f64 = system
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| matches!(n.kind, NodeKind::Outfall { river: None }))
+            .map(|(i, _)| routing.outfall_m3[i])
+            .sum();
+        let flooding: f64 = routing.flooding_m3.iter().sum();
+        let overflow_m3: f64 = overflow_nodes.iter().map(|&i| routing.outfall_m3[i]).sum();
+        Report {
+            system: system.name.clone(),
+            start: format_datetime(clock.start_s),
+            end: format_datetime(end_s),
+            years,
+            step_s: clock.step_s,
+            inter_event_h: system.events.inter_event_s as f64 / 3600.0,
+            event_gage: gage_name.to_string(),
+            rain_mm_per_year: annual.iter().map(|y| y.rain_mm).sum::<f64>() / years,
+            summary,
+            outlets,
+            annual,
+            events,
+            tanks,
+            balance: Balance {
+                runoff,
+                routing_continuity_error_pct: routing.continuity_error() * 100.0,
+                routing,
+                to_treatment_m3: to_treatment,
+                overflow_m3,
+                flooding_m3: flooding,
+            },
+            notes: system.notes.clone(),
+        }
+    }
+}
+
+/// Simulate a system with runoff already computed.
+pub fn simulate_with(system: &System, runoff: &crate::route::Runoff) -> Report {
+    let g = event_gage(system);
+    let rain = &system.gages[g].rain;
+    let mut tally = Tally::new(system, rain);
+    let routing = crate::route::route(system, runoff, |v| tally.observe(v));
+    tally.finish(system, rain, &system.gages[g].name, runoff.balance, routing)
+}
+
+/// Simulate a system: runoff, routing and statistics.
+pub fn simulate(system: &System) -> Report {
+    let runoff = crate::route::compute_runoff(system);
+    simulate_with(system, &runoff)
+}

@@ -1,0 +1,611 @@
+//! Flow routing through the sewer system, step by step in upstream-to-downstream order.
+//! Runoff is computed first for every subcatchment (it does not depend on the sewers),
+//! so tank sizing re-runs only this part.
+
+use crate::network::{
+    interpolate, step_lookup, LinkKind, NodeKind, PumpCurve, Storage, Subject, System,
+};
+use crate::reach::Reach;
+use crate::runoff::{simulate_subcatchment, RunoffBalance};
+use crate::series::SparseSeries;
+
+/// Runoff reaching each node (m³/s per step) and the surface water balance.
+#[derive(Debug, Clone)]
+pub struct Runoff {
+    pub per_node: Vec<SparseSeries>,
+    pub balance: RunoffBalance,
+}
+
+/// Compute every subcatchment's runoff, on all cores.
+pub fn compute_runoff(system: &System) -> Runoff {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(system.subcatchments.len().max(1));
+    let chunk = system.subcatchments.len().div_ceil(threads).max(1);
+    let parts: Vec<Vec<(usize, SparseSeries, RunoffBalance)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = system
+            .subcatchments
+            .chunks(chunk)
+            .map(|subs| {
+                scope.spawn(move || {
+                    subs.iter()
+                        .map(|sc| {
+                            let (q, b) = simulate_subcatchment(
+                                sc,
+                                &system.gages[sc.gage].rain,
+                                &system.evaporation,
+                                system.clock,
+                            );
+                            (sc.outlet, q, b)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let mut per_node = vec![SparseSeries::default(); system.nodes.len()];
+    let mut balance = RunoffBalance::default();
+    for (outlet, q, b) in parts.into_iter().flatten() {
+        per_node[outlet].add(&q);
+        balance.add(&b);
+    }
+    Runoff { per_node, balance }
+}
+
+/// What the routing reports at each step.
+pub struct StepView<'a> {
+    pub step: usize,
+    pub time_s: i64,
+    /// Inflow to every node this step, m³/s (for outfalls: what leaves the system).
+    pub node_inflow: &'a [f64],
+    /// Volume held in every node (storage units), m³.
+    pub node_volume: &'a [f64],
+    /// Runoff and dry-weather flow entering the system this step, m³/s.
+    pub system_inflow: f64,
+    /// Of which runoff, m³/s.
+    pub runoff_inflow: f64,
+}
+
+/// Volume totals of a routing run, m³.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RoutingBalance {
+    pub runoff_m3: f64,
+    pub dry_weather_m3: f64,
+    /// Volume that left through each node's outfall or flooded there, by node index.
+    #[serde(skip)]
+    pub outfall_m3: Vec<f64>,
+    #[serde(skip)]
+    pub flooding_m3: Vec<f64>,
+    pub initial_storage_m3: f64,
+    pub final_storage_m3: f64,
+    pub in_sewers_m3: f64,
+}
+
+impl RoutingBalance {
+    /// (inflow − outflow − change in storage) / inflow.
+    pub fn continuity_error(&self) -> f64 {
+        let inflow = self.runoff_m3 + self.dry_weather_m3 + self.initial_storage_m3;
+        let out: f64 = self.outfall_m3.iter().sum::<f64>()
+            + self.flooding_m3.iter().sum::<f64>()
+            + self.final_storage_m3
+            + self.in_sewers_m3;
+        if inflow > 0.0 {
+            (inflow - out) / inflow
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Fixed routing order and link groups, built once per system.
+struct Plan {
+    order: Vec<usize>,
+    /// Outgoing links of each node: pumps, then sewers, then the rest.
+    out_links: Vec<Vec<usize>>,
+    /// Links into a node earlier in the order: their flow arrives next step.
+    back_edge: Vec<bool>,
+}
+
+impl Plan {
+    fn new(system: &System) -> Plan {
+        let n = system.nodes.len();
+        let mut out_links: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, l) in system.links.iter().enumerate() {
+            out_links[l.from].push(i);
+        }
+        let rank = |k: &LinkKind| match k {
+            LinkKind::Pump { .. } => 0,
+            LinkKind::Conduit { .. } => 1,
+            _ => 2,
+        };
+        for links in &mut out_links {
+            links.sort_by_key(|&l| rank(&system.links[l].kind));
+        }
+        // Depth-first post-order; edges to a node still on the stack close a cycle.
+        let mut state = vec![0u8; n]; // 0 new, 1 on stack, 2 done
+        let mut post = Vec::with_capacity(n);
+        let mut back_edge = vec![false; system.links.len()];
+        for root in 0..n {
+            if state[root] != 0 {
+                continue;
+            }
+            let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+            state[root] = 1;
+            while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+                if let Some(&l) = out_links[node].get(*next) {
+                    *next += 1;
+                    let to = system.links[l].to;
+                    match state[to] {
+                        0 => {
+                            state[to] = 1;
+                            stack.push((to, 0));
+                        }
+                        1 => back_edge[l] = true,
+                        _ => {}
+                    }
+                } else {
+                    state[node] = 2;
+                    post.push(node);
+                    stack.pop();
+                }
+            }
+        }
+        post.reverse();
+        Plan {
+            order: post,
+            out_links,
+            back_edge,
+        }
+    }
+}
+
+/// Route the system's flows through the whole clock, calling `observe` after each step.
+pub fn route(system: &System, runoff: &Runoff, mut observe: impl FnMut(&StepView)) -> RoutingBalance {
+    let plan = Plan::new(system);
+    let n = system.nodes.len();
+    let dt = system.clock.step_s as f64;
+    let mut settings: Vec<f64> = system.links.iter().map(|l| l.setting).collect();
+    let mut link_flow = vec![0.0; system.links.len()];
+    let mut assigned = vec![0.0; system.links.len()];
+    let mut reaches: Vec<Option<Reach>> = system
+        .links
+        .iter()
+        .map(|l| match l.kind {
+            LinkKind::Conduit {
+                lag_s, reservoir_s, ..
+            } if lag_s > 0.0 || reservoir_s > 0.0 => Some(Reach::new(lag_s, reservoir_s, dt)),
+            _ => None,
+        })
+        .collect();
+    let mut volume: Vec<f64> = system
+        .nodes
+        .iter()
+        .map(|nd| match &nd.kind {
+            NodeKind::Storage(s) => s.volume_at(s.init_depth_m),
+            _ => 0.0,
+        })
+        .collect();
+    let mut depth: Vec<f64> = system
+        .nodes
+        .iter()
+        .map(|nd| match &nd.kind {
+            NodeKind::Storage(s) => s.init_depth_m,
+            _ => 0.0,
+        })
+        .collect();
+    let mut inflow = vec![0.0; n];
+    let mut lateral = vec![0.0; n];
+    let mut carry = vec![0.0; n];
+    let mut cursors: Vec<_> = runoff.per_node.iter().map(|s| s.cursor()).collect();
+    let mut bal = RoutingBalance {
+        outfall_m3: vec![0.0; n],
+        flooding_m3: vec![0.0; n],
+        initial_storage_m3: volume.iter().sum(),
+        ..Default::default()
+    };
+    let mut dwf_hour = i64::MIN;
+    let mut dwf_now = vec![0.0; system.dry_weather.len()];
+    let runoff_nodes: Vec<usize> = (0..n)
+        .filter(|&i| runoff.per_node[i].stored_steps() > 0)
+        .collect();
+    let mut rule_actions: Vec<(f64, f64)> = vec![(f64::NEG_INFINITY, 0.0); system.links.len()];
+
+    for step in 0..system.clock.steps {
+        let t = system.clock.time(step);
+        // --- lateral inflows
+        lateral.iter_mut().for_each(|v| *v = 0.0);
+        let mut runoff_in = 0.0;
+        for &i in &runoff_nodes {
+            let q = cursors[i].get(step);
+            lateral[i] += q;
+            runoff_in += q;
+        }
+        if t.div_euclid(3600) != dwf_hour {
+            dwf_hour = t.div_euclid(3600);
+            for (k, d) in system.dry_weather.iter().enumerate() {
+                dwf_now[k] = d.at(t);
+            }
+        }
+        let mut dwf_in = 0.0;
+        for (k, d) in system.dry_weather.iter().enumerate() {
+            lateral[d.node] += dwf_now[k];
+            dwf_in += dwf_now[k];
+        }
+        bal.runoff_m3 += runoff_in * dt;
+        bal.dry_weather_m3 += dwf_in * dt;
+
+        // --- controls, on the state at the end of the last step
+        if !system.rules.is_empty() {
+            apply_rules(system, &mut settings, &mut rule_actions, RuleState {
+                depth: &depth,
+                volume: &volume,
+                inflow: &inflow,
+                lateral: &lateral,
+                link_flow: &link_flow,
+                hours: (t - system.clock.start_s) as f64 / 3600.0,
+                clock_hour: t.rem_euclid(86_400) as f64 / 3600.0,
+            });
+        }
+        for (l, link) in system.links.iter().enumerate() {
+            if let LinkKind::Pump {
+                startup_m,
+                shutoff_m,
+                ..
+            } = link.kind
+            {
+                if startup_m > 0.0 && depth[link.from] >= startup_m {
+                    settings[l] = 1.0;
+                } else if startup_m > 0.0 && depth[link.from] <= shutoff_m {
+                    settings[l] = 0.0;
+                }
+            }
+        }
+
+        // --- route
+        for i in 0..n {
+            inflow[i] = lateral[i] + carry[i];
+            carry[i] = 0.0;
+        }
+        for &node in &plan.order {
+            let q = inflow[node];
+            let outs = &plan.out_links[node];
+            for &l in outs {
+                assigned[l] = 0.0;
+            }
+            match &system.nodes[node].kind {
+                NodeKind::Outfall { .. } => {
+                    bal.outfall_m3[node] += q * dt;
+                }
+                NodeKind::Junction => {
+                    let flood = distribute(system, outs, q, &settings, &mut assigned);
+                    bal.flooding_m3[node] += flood * dt;
+                }
+                NodeKind::Divider { diverted, rule } => {
+                    let main = outs.iter().copied().find(|l| l != diverted);
+                    let main_cap = main.map(|l| capacity(system, l)).unwrap_or(f64::INFINITY);
+                    let d = match rule {
+                        crate::network::DividerRule::Cutoff(c) => q - c,
+                        crate::network::DividerRule::Overflow => q - main_cap,
+                        crate::network::DividerRule::Tabular(t) => interpolate(t, q),
+                        crate::network::DividerRule::Weir {
+                            qmin,
+                            height_m,
+                            coeff,
+                        } => {
+                            let qmax = coeff * height_m.powf(1.5);
+                            if q <= *qmin {
+                                0.0
+                            } else if qmax <= *qmin || q >= qmax {
+                                q - qmin
+                            } else {
+                                let f = (q - qmin) / (qmax - qmin);
+                                coeff * (f * height_m).powf(1.5)
+                            }
+                        }
+                    }
+                    .clamp(0.0, q);
+                    if outs.contains(diverted) {
+                        assigned[*diverted] = d;
+                    } else {
+                        bal.flooding_m3[node] += d * dt;
+                    }
+                    let rest = q - d;
+                    match main {
+                        Some(m) => {
+                            let take = rest.min(main_cap);
+                            assigned[m] = take;
+                            bal.flooding_m3[node] += (rest - take) * dt;
+                        }
+                        None => bal.flooding_m3[node] += rest * dt,
+                    }
+                }
+                NodeKind::Storage(st) => {
+                    let (v1, spill, flood) = storage_step(
+                        system,
+                        st,
+                        outs,
+                        volume[node],
+                        depth[node],
+                        q,
+                        dt,
+                        &settings,
+                        &link_flow,
+                        &mut assigned,
+                    );
+                    volume[node] = v1;
+                    depth[node] = st.depth_at(v1);
+                    if let Some(l) = st.spill.filter(|l| outs.contains(l)) {
+                        assigned[l] += spill;
+                    } else {
+                        bal.flooding_m3[node] += spill * dt;
+                    }
+                    bal.flooding_m3[node] += flood * dt;
+                }
+            }
+            for &l in outs {
+                let link = &system.links[l];
+                let mut q_link = assigned[l];
+                if let LinkKind::Conduit {
+                    capacity_m3_per_s, ..
+                } = link.kind
+                {
+                    if q_link > capacity_m3_per_s && !matches!(system.nodes[node].kind, NodeKind::Storage(_)) {
+                        // Junction and divider capacity is handled above; keep it safe.
+                        bal.flooding_m3[node] += (q_link - capacity_m3_per_s) * dt;
+                        q_link = capacity_m3_per_s;
+                    }
+                }
+                let out = match &mut reaches[l] {
+                    Some(r) => r.step(q_link),
+                    None => q_link,
+                };
+                link_flow[l] = out;
+                if plan.back_edge[l] {
+                    carry[link.to] += out;
+                } else {
+                    inflow[link.to] += out;
+                }
+            }
+        }
+        observe(&StepView {
+            step,
+            time_s: t,
+            node_inflow: &inflow,
+            node_volume: &volume,
+            system_inflow: runoff_in + dwf_in,
+            runoff_inflow: runoff_in,
+        });
+    }
+    bal.final_storage_m3 = volume.iter().sum();
+    bal.in_sewers_m3 = reaches.iter().flatten().map(|r| r.held_m3()).sum::<f64>()
+        + carry.iter().sum::<f64>() * dt;
+    bal
+}
+
+fn capacity(system: &System, link: usize) -> f64 {
+    match system.links[link].kind {
+        LinkKind::Conduit {
+            capacity_m3_per_s, ..
+        } => capacity_m3_per_s,
+        _ => f64::INFINITY,
+    }
+}
+
+/// A junction passes flow to pumps (up to their rate), then sewers (up to capacity),
+/// then weirs and other links share the rest. Returns what could not leave (flooding).
+fn distribute(system: &System, outs: &[usize], q: f64, settings: &[f64], assigned: &mut [f64]) -> f64 {
+    let mut rest = q;
+    let mut others = Vec::new();
+    for &l in outs {
+        let s = settings[l];
+        match &system.links[l].kind {
+            LinkKind::Pump { curve, .. } => {
+                let rate = match curve {
+                    PumpCurve::Ideal => rest,
+                    PumpCurve::Constant(r) | PumpCurve::Spare { rate: r, .. } => *r,
+                    PumpCurve::VolumeSteps(t) | PumpCurve::DepthSteps(t) | PumpCurve::Depth(t) => {
+                        t.iter().map(|p| p.1).fold(0.0, f64::max)
+                    }
+                };
+                let take = (rate * s).min(rest).max(0.0);
+                assigned[l] = take;
+                rest -= take;
+            }
+            LinkKind::Conduit {
+                capacity_m3_per_s, ..
+            } => {
+                let take = rest.min(*capacity_m3_per_s * s.max(0.0));
+                assigned[l] = take;
+                rest -= take;
+            }
+            _ if s > 0.0 => others.push(l),
+            _ => {}
+        }
+    }
+    if !others.is_empty() && rest > 0.0 {
+        let share = rest / others.len() as f64;
+        for l in others {
+            assigned[l] = share;
+        }
+        rest = 0.0;
+    }
+    rest.max(0.0)
+}
+
+/// Advance a storage unit one step. Pumps act on the depth at the start of the step;
+/// weirs, orifices and outlets are solved implicitly (backward Euler on volume), which
+/// stays stable for any step. Returns (new volume, excess over full volume, flooding).
+#[allow(clippy::too_many_arguments)]
+fn storage_step(
+    system: &System,
+    st: &Storage,
+    outs: &[usize],
+    v0: f64,
+    d0: f64,
+    q_in: f64,
+    dt: f64,
+    settings: &[f64],
+    link_flow: &[f64],
+    assigned: &mut [f64],
+) -> (f64, f64, f64) {
+    let mut avail = v0 + q_in * dt;
+    // Pumps.
+    let mut pump_total = 0.0;
+    for &l in outs {
+        if let LinkKind::Pump { curve, .. } = &system.links[l].kind {
+            let rate = match curve {
+                PumpCurve::Ideal => q_in,
+                PumpCurve::Constant(r) => *r,
+                PumpCurve::VolumeSteps(t) => step_lookup(t, v0),
+                PumpCurve::DepthSteps(t) => step_lookup(t, d0),
+                PumpCurve::Depth(t) => interpolate(t, d0),
+                PumpCurve::Spare {
+                    rate,
+                    watch,
+                    capacity,
+                } => rate.min((capacity - link_flow[*watch]).max(0.0)),
+            } * settings[l];
+            assigned[l] = rate.max(0.0);
+            pump_total += assigned[l];
+        }
+    }
+    if pump_total * dt > avail && pump_total > 0.0 {
+        let f = avail / (pump_total * dt);
+        for &l in outs {
+            if matches!(system.links[l].kind, LinkKind::Pump { .. }) {
+                assigned[l] *= f;
+            }
+        }
+        pump_total = avail / dt;
+    }
+    avail = (avail - pump_total * dt).max(0.0);
+    // Depth-driven outlets, implicit.
+    let driven: Vec<usize> = outs
+        .iter()
+        .copied()
+        .filter(|&l| system.links[l].kind.is_depth_driven() && settings[l] > 0.0)
+        .collect();
+    let outflow = |v: f64| -> f64 {
+        let d = st.depth_at(v);
+        driven
+            .iter()
+            .map(|&l| system.links[l].kind.flow_at_depth(d) * settings[l])
+            .sum()
+    };
+    let mut v1 = avail;
+    if !driven.is_empty() && outflow(avail) > 0.0 {
+        // phi(v) = v + dt·Q(v) − avail is increasing; phi(0) ≤ 0 ≤ phi(avail).
+        let phi = |v: f64| v + dt * outflow(v) - avail;
+        let (mut a, mut b) = (0.0, avail);
+        let (mut fa, mut fb) = (phi(a), phi(b));
+        if fa >= 0.0 {
+            v1 = 0.0;
+        } else {
+            let mut side = 0i8;
+            for _ in 0..60 {
+                let c = (a * fb - b * fa) / (fb - fa);
+                let fc = phi(c);
+                if fc.abs() <= 1e-9 * avail.max(1.0) {
+                    a = c;
+                    b = c;
+                    break;
+                }
+                if fc < 0.0 {
+                    a = c;
+                    fa = fc;
+                    if side == -1 {
+                        fb /= 2.0;
+                    }
+                    side = -1;
+                } else {
+                    b = c;
+                    fb = fc;
+                    if side == 1 {
+                        fa /= 2.0;
+                    }
+                    side = 1;
+                }
+                if b - a <= 1e-9 * avail.max(1.0) {
+                    break;
+                }
+            }
+            v1 = 0.5 * (a + b);
+        }
+        let d1 = st.depth_at(v1);
+        let mut total = 0.0;
+        for &l in &driven {
+            let q = system.links[l].kind.flow_at_depth(d1) * settings[l];
+            assigned[l] = q;
+            total += q;
+        }
+        // Make the balance exact.
+        v1 = (avail - total * dt).max(0.0);
+    }
+    let full = st.full_volume();
+    let mut spill = 0.0;
+    if v1 > full {
+        spill = (v1 - full) / dt;
+        v1 = full;
+    }
+    (v1, spill, 0.0)
+}
+
+/// State the control rules read.
+struct RuleState<'a> {
+    depth: &'a [f64],
+    volume: &'a [f64],
+    inflow: &'a [f64],
+    lateral: &'a [f64],
+    link_flow: &'a [f64],
+    hours: f64,
+    clock_hour: f64,
+}
+
+/// Evaluate the rules; for each link the action of the highest-priority rule wins.
+fn apply_rules(
+    system: &System,
+    settings: &mut [f64],
+    actions: &mut [(f64, f64)],
+    s: RuleState,
+) {
+    actions.iter_mut().for_each(|a| *a = (f64::NEG_INFINITY, 0.0));
+    for rule in &system.rules {
+        let mut result = true;
+        for (k, p) in rule.premises.iter().enumerate() {
+            let value = match p.subject {
+                Subject::NodeDepth(i) => s.depth[i],
+                Subject::NodeVolume(i) => s.volume[i],
+                Subject::NodeTotalInflow(i) => s.inflow[i],
+                Subject::NodeLateral(i) => s.lateral[i],
+                Subject::LinkFlow(i) => s.link_flow[i],
+                Subject::LinkSetting(i) => settings[i],
+                Subject::SimulationHours => s.hours,
+                Subject::ClockHour => s.clock_hour,
+            };
+            let holds = p.compare.holds(value, p.value);
+            if k == 0 {
+                result = holds;
+            } else if p.or {
+                result = result || holds;
+            } else {
+                result = result && holds;
+            }
+        }
+        let list = if result { &rule.then } else { &rule.otherwise };
+        for a in list {
+            if rule.priority >= actions[a.link].0 {
+                actions[a.link] = (rule.priority, a.setting);
+            }
+        }
+    }
+    for (l, a) in actions.iter().enumerate() {
+        if a.0 > f64::NEG_INFINITY {
+            settings[l] = a.1;
+        }
+    }
+}

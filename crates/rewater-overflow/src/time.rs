@@ -1,0 +1,113 @@
+//! Wall-clock time as seconds since 1970-01-01 00:00 (no time zone: rain records and
+//! SWMM files are in local standard time).
+
+use rewater_standards::Date;
+
+/// Seconds in a day.
+pub const DAY_S: i64 = 86_400;
+
+/// Parse `YYYY-MM-DD[ T]HH:MM[:SS]`, `YYYY-MM-DD`, `YYYY/MM/DD HH:MM` or SWMM's
+/// `MM/DD/YYYY [HH:MM[:SS]]`.
+pub fn parse_datetime(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (date, clock) = match text.find(['T', ' ']) {
+        Some(i) => (&text[..i], text[i + 1..].trim()),
+        None => (text, ""),
+    };
+    let day = parse_date(date)?;
+    let secs = if clock.is_empty() { 0 } else { parse_clock(clock)? };
+    Some(day.wall_seconds() + secs)
+}
+
+/// A date as `YYYY-MM-DD`, `YYYY/MM/DD` or `MM/DD/YYYY`.
+pub fn parse_date(text: &str) -> Option<Date> {
+    let parts: Vec<&str> = text.split(['-', '/']).collect();
+    if parts.len() != 3 {
+        return None;
+    }
+    let nums: Vec<i64> = parts
+        .iter()
+        .map(|p| p.trim().parse::<i64>().ok())
+        .collect::<Option<_>>()?;
+    let (y, m, d) = if parts[0].len() == 4 {
+        (nums[0], nums[1], nums[2])
+    } else {
+        (nums[2], nums[0], nums[1])
+    };
+    Date::from_ymd(y as i32, u32::try_from(m).ok()?, u32::try_from(d).ok()?)
+}
+
+/// `HH:MM[:SS]` (hours may exceed 24 for SWMM elapsed times) or decimal hours.
+pub fn parse_clock(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if !text.contains(':') {
+        let h: f64 = text.parse().ok()?;
+        return (h.is_finite() && h >= 0.0).then(|| (h * 3600.0).round() as i64);
+    }
+    let mut parts = text.split(':');
+    let h: i64 = parts.next()?.trim().parse().ok()?;
+    let m: i64 = parts.next()?.trim().parse().ok()?;
+    let s: f64 = match parts.next() {
+        Some(s) => s.trim().parse().ok()?,
+        None => 0.0,
+    };
+    if parts.next().is_some() || h < 0 || !(0..60).contains(&m) || !(0.0..60.0).contains(&s) {
+        return None;
+    }
+    Some(h * 3600 + m * 60 + s.round() as i64)
+}
+
+/// `YYYY-MM-DD HH:MM`.
+pub fn format_datetime(t: i64) -> String {
+    let (y, m, d) = Date::from_wall_seconds(t).ymd();
+    let s = t.rem_euclid(DAY_S);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", s / 3600, (s / 60) % 60)
+}
+
+/// Calendar year of a time.
+pub fn year_of(t: i64) -> i32 {
+    Date::from_wall_seconds(t).ymd().0
+}
+
+/// Month 1–12 of a time.
+pub fn month_of(t: i64) -> usize {
+    Date::from_wall_seconds(t).month() as usize
+}
+
+/// Day of week, 0 = Sunday … 6 = Saturday (1970-01-01 was a Thursday).
+pub fn weekday_of(t: i64) -> usize {
+    (t.div_euclid(DAY_S) + 4).rem_euclid(7) as usize
+}
+
+/// Hour of the day, 0–23.
+pub fn hour_of(t: i64) -> usize {
+    (t.rem_euclid(DAY_S) / 3600) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_usual_forms() {
+        let t = parse_datetime("2021-07-01 06:30").unwrap();
+        assert_eq!(format_datetime(t), "2021-07-01 06:30");
+        assert_eq!(parse_datetime("07/01/2021 06:30:00"), Some(t));
+        assert_eq!(parse_datetime("2021-07-01T06:30:00"), Some(t));
+        assert_eq!(parse_datetime("2021/07/01 06:30"), Some(t));
+        assert_eq!(parse_datetime("2021-02-30 00:00"), None);
+        assert_eq!(parse_datetime("2021-07-01 06:75"), None);
+        assert_eq!(parse_clock("1.5"), Some(5400));
+        assert_eq!(parse_clock("30:00"), Some(108_000));
+    }
+
+    #[test]
+    fn weekday_and_hour() {
+        // 2021-07-04 was a Sunday.
+        let t = parse_datetime("2021-07-04 13:10").unwrap();
+        assert_eq!(weekday_of(t), 0);
+        assert_eq!(hour_of(t), 13);
+        assert_eq!(month_of(t), 7);
+        assert_eq!(year_of(t), 2021);
+    }
+}
