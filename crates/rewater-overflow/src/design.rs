@@ -103,3 +103,75 @@ mod tests {
         assert!((runoff_coefficient(0.5) - 0.5).abs() < 1e-12);
     }
 }
+
+/// Design-formula volumes for every tank of a system, from what lies upstream of it.
+pub fn design_volumes(system: &crate::System, params: &DesignParameters) -> Vec<DesignVolumes> {
+    use crate::network::{DividerRule, LinkKind, NodeKind, PumpCurve};
+    let mut out = Vec::new();
+    for (tank, st) in system.storages() {
+        // Nodes upstream through gravity links (not pumps).
+        let mut up = vec![false; system.nodes.len()];
+        let mut stack = vec![tank];
+        up[tank] = true;
+        while let Some(n) = stack.pop() {
+            for l in &system.links {
+                if l.to == n && !up[l.from] && !matches!(l.kind, LinkKind::Pump { .. }) {
+                    up[l.from] = true;
+                    stack.push(l.from);
+                }
+            }
+        }
+        let mut area = 0.0;
+        let mut imperv_area = 0.0;
+        for s in system.subcatchments.iter().filter(|s| up[s.outlet]) {
+            area += s.area_m2;
+            imperv_area += s.area_m2 * s.imperv;
+        }
+        let q_dr: f64 = system.dry_weather.iter().filter(|d| up[d.node]).map(|d| d.mean()).sum();
+        // n0 from a cutoff divider that feeds the tank directly.
+        let n0 = system.links.iter().find_map(|l| match &system.nodes[l.from].kind {
+            NodeKind::Divider {
+                rule: DividerRule::Cutoff(c),
+                ..
+            } if l.to == tank && q_dr > 0.0 => Some(c / q_dr - 1.0),
+            _ => None,
+        });
+        let drain: f64 = system
+            .links
+            .iter()
+            .filter(|l| l.from == tank)
+            .map(|l| match &l.kind {
+                LinkKind::Pump { curve, .. } => match curve {
+                    PumpCurve::Constant(r) | PumpCurve::Spare { rate: r, .. } => *r,
+                    PumpCurve::VolumeSteps(t) | PumpCurve::DepthSteps(t) | PumpCurve::Depth(t) => {
+                        t.iter().map(|p| p.1).fold(0.0, f64::max)
+                    }
+                    PumpCurve::Ideal => 0.0,
+                },
+                _ => 0.0,
+            })
+            .sum();
+        let psi = if area > 0.0 {
+            runoff_coefficient(imperv_area / area)
+        } else {
+            0.0
+        };
+        let volume = st.full_volume();
+        out.push(DesignVolumes {
+            tank: system.nodes[tank].name.clone(),
+            simulated_volume_m3: volume,
+            area_ha: area / 1e4,
+            runoff_coefficient: psi,
+            dry_weather_m3_per_s: q_dr,
+            n0,
+            runoff_control_m3: runoff_control_volume_m3(params.depth_mm, area / 1e4, psi, params.beta),
+            pollution_control_m3: match (params.n_after, n0) {
+                (Some(n), Some(n0)) => Some(pollution_control_volume_m3(params.t_i_h, n, n0, q_dr, params.beta)),
+                _ => None,
+            },
+            emptying_time_h: (drain > 0.0).then(|| emptying_time_h(volume, drain, params.eta)),
+            parameters: *params,
+        });
+    }
+    out
+}

@@ -232,10 +232,10 @@ impl Tally {
                     let vol = v.node_volume[node];
                     let peak = &mut self.ev_tank_peak[e][k];
                     *peak = peak.max(vol);
-                    let empty_level = (cap * 1e-3).max(1.0);
-                    if *peak > empty_level
+                    let used_level = (cap * 1e-3).max(1.0);
+                    if *peak > used_level
                         && t + self.dt as i64 >= ev.end_s
-                        && vol <= empty_level
+                        && vol <= cap * 1e-3
                         && self.ev_tank_empty_at[e][k].is_none()
                     {
                         self.ev_tank_empty_at[e][k] = Some(t + self.dt as i64);
@@ -352,14 +352,14 @@ impl Tally {
             .iter()
             .enumerate()
             .map(|(k, &(_, cap))| {
-                let empty_level = (cap * 1e-3).max(1.0);
+                let used_level = (cap * 1e-3).max(1.0);
                 let mut used = 0;
                 let mut full = 0;
                 let mut not_empty = 0;
                 let mut times = Vec::new();
                 for (e, ev) in self.events.iter().enumerate() {
                     let peak = self.ev_tank_peak[e][k];
-                    if peak <= empty_level {
+                    if peak <= used_level {
                         continue;
                     }
                     used += 1;
