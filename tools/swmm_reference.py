@@ -100,16 +100,32 @@ def flow_units(inp):
     return "CFS"
 
 
-def run_swmm(inp, workdir):
+def quiet_run(inp, rpt, out):
+    """swmm_run with SWMM's progress lines (C-level stdout) sent to /dev/null."""
+    import os
     from swmm.toolkit import solver
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    try:
+        t0 = time.perf_counter()
+        solver.swmm_run(str(inp), str(rpt), str(out))
+        return time.perf_counter() - t0
+    finally:
+        os.dup2(saved, 1)
+        os.close(devnull)
+        os.close(saved)
+
+
+def run_swmm(inp, workdir):
     shutil.copy(inp, workdir / inp.name)
     if (HERE / "rain.dat").exists():
         shutil.copy(HERE / "rain.dat", workdir / "rain.dat")
     rpt = workdir / (inp.stem + ".rpt")
     out = workdir / (inp.stem + ".out")
-    t0 = time.perf_counter()
-    solver.swmm_run(str(workdir / inp.name), str(rpt), str(out))
-    return time.perf_counter() - t0, rpt, out
+    wall = quiet_run(workdir / inp.name, rpt, out)
+    return wall, rpt, out
 
 
 def outfall_series(out_path, names, to_cms):
@@ -186,10 +202,8 @@ def main():
             shutil.copy(inp, Path(tmp) / inp.name)
             for extra in inp.parent.glob("*.dat"):
                 shutil.copy(extra, Path(tmp) / extra.name)
-            from swmm.toolkit import solver
-            t0 = time.perf_counter()
-            solver.swmm_run(str(Path(tmp) / inp.name), str(Path(tmp) / "x.rpt"), str(Path(tmp) / "x.out"))
-            print(f"{time.perf_counter() - t0:.3f}")
+            wall = quiet_run(Path(tmp) / inp.name, Path(tmp) / "x.rpt", Path(tmp) / "x.out")
+            print(f"{wall:.3f}")
         return
     if args.rain or not (HERE / "rain.dat").exists():
         make_rain(HERE / "rain.dat")

@@ -79,6 +79,23 @@ enum Command {
         #[arg(long)]
         db: PathBuf,
     },
+    /// Time a combined-sewer overflow run of a generated case (or write it, or a SWMM
+    /// file of the same kind, with --write).
+    Overflow {
+        #[arg(long, default_value_t = 100)]
+        subcatchments: usize,
+        #[arg(long, default_value_t = 10)]
+        years: u32,
+        /// Internal step, s.
+        #[arg(long, default_value_t = 300)]
+        step_s: i64,
+        /// Write the case (or with --swmm the .inp) and its rain file here; do not run.
+        #[arg(long)]
+        write: Option<PathBuf>,
+        /// Generate a SWMM .inp instead of a native case.
+        #[arg(long)]
+        swmm: bool,
+    },
     /// Time CSV parsing plus GB 3838 classification of N generated samples.
     Classify {
         #[arg(long, default_value_t = 100_000)]
@@ -111,6 +128,13 @@ fn main() -> Result<()> {
                 model.model.days.unwrap_or(0)
             );
         }
+        Command::Overflow {
+            subcatchments,
+            years,
+            step_s,
+            write,
+            swmm,
+        } => overflow_bench(subcatchments, years, step_s, write, swmm)?,
         Command::Engine { size, model: file } => {
             let t0 = Instant::now();
             let standards = Standards::builtin();
@@ -298,5 +322,87 @@ fn main() -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
     }
+    Ok(())
+}
+
+fn overflow_bench(
+    subcatchments: usize,
+    years: u32,
+    step_s: i64,
+    write: Option<PathBuf>,
+    swmm: bool,
+) -> Result<()> {
+    use rewater_overflow::synthetic;
+    let dir = write.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("rewater-overflow-bench-{}", std::process::id()))
+    });
+    std::fs::create_dir_all(&dir)?;
+    let (file, rain_name, text, rain) = if swmm {
+        let (t, r) = synthetic::swmm_inp(subcatchments, years, 11);
+        ("case.inp", "rain.dat", t, r)
+    } else {
+        let (t, r) = synthetic::case(subcatchments, years, 11);
+        ("case.toml", "rain.csv", t, r)
+    };
+    let text = text.replace("step_s = 300", &format!("step_s = {step_s}"));
+    let text = if swmm {
+        text
+    } else {
+        text.replacen(
+            "step_s",
+            &format!(
+                "start = \"2011-01-01\"\nend = \"{}-01-01\"\nstep_s",
+                2011 + years
+            ),
+            1,
+        )
+    };
+    std::fs::write(dir.join(file), text)?;
+    std::fs::write(dir.join(rain_name), rain)?;
+    if write.is_some() {
+        println!(
+            "wrote {} and {}",
+            dir.join(file).display(),
+            dir.join(rain_name).display()
+        );
+        return Ok(());
+    }
+    let t0 = Instant::now();
+    let system = rewater_overflow::load(&dir.join(file)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let t_load = t0.elapsed();
+    let t1 = Instant::now();
+    let runoff = rewater_overflow::route::compute_runoff(&system);
+    let t_runoff = t1.elapsed();
+    if std::env::var_os("REWATER_BENCH_VERBOSE").is_some() {
+        let stored: usize = runoff.per_node.iter().map(|s| s.stored_steps()).sum();
+        eprintln!("node-steps with runoff: {stored}");
+    }
+    let t2 = Instant::now();
+    let report = rewater_overflow::results::simulate_with(&system, &runoff);
+    let t_route = t2.elapsed();
+    println!(
+        "{} subcatchments, {} nodes, {:.1} years, {} steps of {} s",
+        system.subcatchments.len(),
+        system.nodes.len(),
+        report.years,
+        system.clock.steps,
+        system.clock.step_s
+    );
+    println!(
+        "load {:.3} s, runoff {:.3} s, routing + statistics {:.3} s, total {:.3} s",
+        t_load.as_secs_f64(),
+        t_runoff.as_secs_f64(),
+        t_route.as_secs_f64(),
+        t0.elapsed().as_secs_f64()
+    );
+    println!(
+        "overflow {:.0} m³/yr, {:.1} events/yr, capture {:.1} %, continuity {:.2e} %, peak RSS {:.0} MiB",
+        report.summary.overflow_m3_per_year,
+        report.summary.overflow_events_per_year,
+        report.summary.capture_pct,
+        report.balance.routing_continuity_error_pct,
+        peak_rss_mib().unwrap_or(0.0)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! unreadable sample, unknown standard, bad arguments).
 
 mod monitor;
+mod overflow;
 mod report;
 
 use anyhow::{Context as _, Result};
@@ -59,6 +60,11 @@ enum Command {
     },
     /// Print the JSON Schema of the model file.
     Schema,
+    /// Combined-sewer overflow: long-term simulation and tank sizing (合流制溢流).
+    Overflow {
+        #[command(subcommand)]
+        command: overflow::OverflowCommand,
+    },
     /// Water-quality standards.
     Standards {
         #[command(subcommand)]
@@ -291,6 +297,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 serde_json::to_string_pretty(&rewater_model::json_schema())?
             );
         }
+        Command::Overflow { command } => overflow::run(command)?,
         Command::Standards { command } => standards_cmd(command, &standards)?,
         Command::Classify {
             input,

@@ -238,3 +238,86 @@ fn user_standard_files_extend_the_bundled_ones() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("broken.toml"));
 }
+
+#[test]
+fn overflow_run_and_size_write_reports_and_reject_bad_input_with_exit_2() {
+    let out = tmp("overflow-run");
+    let o = rewater(
+        &[
+            "overflow",
+            "run",
+            &repo("examples/beijing-cso/case.toml"),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    let (so, se) = text(&o);
+    assert!(o.status.success(), "{so}{se}");
+    assert!(so.contains("events/yr") && so.contains("R1.tank"), "{so}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("overflow.json")).unwrap()).unwrap();
+    let events = json["report"]["events"].as_array().unwrap();
+    let csv = std::fs::read_to_string(out.join("events.csv")).unwrap();
+    assert_eq!(csv.lines().count(), events.len() + 1);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("<circle") && html.contains("33 mm"));
+    assert!(json["design"][0]["runoff_control_m3"].as_f64().unwrap() > 0.0);
+
+    // A SWMM file runs unchanged.
+    let o = rewater(
+        &[
+            "overflow",
+            "run",
+            &repo("crates/rewater-overflow/tests/swmm/inline.inp"),
+            "--json",
+        ],
+        None,
+    );
+    let (so, se) = text(&o);
+    assert!(o.status.success(), "{se}");
+    let json: serde_json::Value = serde_json::from_str(&so).unwrap();
+    assert_eq!(json["report"]["outlets"][0]["name"], "RIVER");
+
+    // Sizing meets its goal.
+    let o = rewater(
+        &[
+            "overflow",
+            "size",
+            &repo("examples/beijing-cso/case.toml"),
+            "--goal",
+            "capture:90",
+            "--json",
+        ],
+        None,
+    );
+    let (so, se) = text(&o);
+    assert!(o.status.success(), "{se}");
+    let json: serde_json::Value = serde_json::from_str(&so).unwrap();
+    assert!(json["report"]["summary"]["capture_pct"].as_f64().unwrap() >= 90.0);
+    assert!(json["sizing"]["volume_m3"].as_f64().unwrap() > 15_000.0);
+
+    // Bad input: exit 2 with the file named.
+    let bad = tmp("overflow-bad").join("bad.inp");
+    std::fs::create_dir_all(bad.parent().unwrap()).unwrap();
+    std::fs::write(
+        &bad,
+        "[OPTIONS]\nFLOW_UNITS CMS\nSTART_DATE 01/01/2020\nEND_DATE 13/45/2020\n",
+    )
+    .unwrap();
+    let o = rewater(&["overflow", "run", bad.to_str().unwrap()], None);
+    let (_, se) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{se}");
+    assert!(se.contains("bad.inp") && se.contains("END_DATE"), "{se}");
+    let o = rewater(
+        &[
+            "overflow",
+            "size",
+            &repo("examples/beijing-cso/case.toml"),
+            "--goal",
+            "depth",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -219,6 +219,13 @@ pub struct JunctionSpec {
 
 /// Read a case file.
 pub fn load(path: &Path) -> Result<System, OverflowError> {
+    load_with_design(path).map(|(s, _)| s)
+}
+
+/// Read a case file and its design-formula parameters.
+pub fn load_with_design(
+    path: &Path,
+) -> Result<(System, crate::design::DesignParameters), OverflowError> {
     let text = std::fs::read_to_string(path).map_err(|e| OverflowError::Io {
         path: path.display().to_string(),
         source: e,
@@ -235,7 +242,8 @@ pub fn load(path: &Path) -> Result<System, OverflowError> {
             message: e.message().to_string(),
         }
     })?;
-    build(&case, &file, path.parent().unwrap_or(Path::new(".")))
+    let system = build(&case, &file, path.parent().unwrap_or(Path::new(".")))?;
+    Ok((system, case.design))
 }
 
 fn add_node(
@@ -325,7 +333,10 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
         step_s: case.step_s,
         steps: ((end_s - start_s) / case.step_s) as usize,
     };
-    let monthly = match (case.evaporation_monthly_mm_per_day, case.evaporation_mm_per_day) {
+    let monthly = match (
+        case.evaporation_monthly_mm_per_day,
+        case.evaporation_mm_per_day,
+    ) {
         (Some(m), _) => m,
         (None, Some(c)) => [c; 12],
         (None, None) => [0.0; 12],
@@ -346,19 +357,26 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
         add_node(&mut nodes, &mut index, file, &j.name, NodeKind::Junction)?;
     }
     let lookup = |index: &HashMap<String, usize>, name: &str, what: String| {
-        index
-            .get(name)
-            .copied()
-            .ok_or_else(|| err(format!("{what}: '{name}' is not the plant, a regulator or a junction")))
+        index.get(name).copied().ok_or_else(|| {
+            err(format!(
+                "{what}: '{name}' is not the plant, a regulator or a junction"
+            ))
+        })
     };
     // Downstream pointers for the dry-weather sums.
     let mut downstream: HashMap<usize, usize> = HashMap::new();
     for r in &case.regulator {
         let to = r.to.as_deref().unwrap_or(&case.plant);
-        downstream.insert(index[&r.name], lookup(&index, to, format!("regulator '{}': to", r.name))?);
+        downstream.insert(
+            index[&r.name],
+            lookup(&index, to, format!("regulator '{}': to", r.name))?,
+        );
     }
     for j in &case.junction {
-        downstream.insert(index[&j.name], lookup(&index, &j.to, format!("junction '{}': to", j.name))?);
+        downstream.insert(
+            index[&j.name],
+            lookup(&index, &j.to, format!("junction '{}': to", j.name))?,
+        );
     }
     // Dry-weather flow.
     let mut dry_weather = Vec::new();
@@ -366,7 +384,7 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
         let node = lookup(&index, &d.node, "dry_weather: node".into())?;
         let derr = |m: String| err(format!("dry_weather at '{}': {m}", d.node));
         let mut f = DryWeatherFlow::flat(node, d.base_m3_per_s);
-        if !(d.base_m3_per_s >= 0.0) {
+        if d.base_m3_per_s.is_nan() || d.base_m3_per_s < 0.0 {
             return Err(derr("base_m3_per_s must be zero or more".into()));
         }
         if let Some(h) = pattern::<24>(&d.hourly, "hourly", &derr)? {
@@ -394,7 +412,10 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
             }
             guard += 1;
             if guard > nodes.len() {
-                return Err(err(format!("the `to` chain from '{}' loops", nodes[d.node].name)));
+                return Err(err(format!(
+                    "the `to` chain from '{}' loops",
+                    nodes[d.node].name
+                )));
             }
         }
     }
@@ -463,7 +484,13 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
                 let mut storage = Storage::prismatic(t.volume_m3, t.depth_m);
                 match t.kind.as_str() {
                     "offline" => {
-                        let tank = add_node(&mut nodes, &mut index, file, &format!("{}.tank", r.name), NodeKind::Junction)?;
+                        let tank = add_node(
+                            &mut nodes,
+                            &mut index,
+                            file,
+                            &format!("{}.tank", r.name),
+                            NodeKind::Junction,
+                        )?;
                         nodes[node].kind = NodeKind::Divider {
                             diverted: links.len(),
                             rule: DividerRule::Cutoff(capacity),
@@ -484,7 +511,10 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
                             setting: 1.0,
                         });
                         let drain = t.drain_m3_per_s.ok_or_else(|| {
-                            rerr("an offline tank needs drain_m3_per_s (drain-back pump rate)".into())
+                            rerr(
+                                "an offline tank needs drain_m3_per_s (drain-back pump rate)"
+                                    .into(),
+                            )
                         })?;
                         links.push(Link {
                             name: format!("{}.drain", r.name),
@@ -539,7 +569,11 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
                         });
                         nodes[node].kind = NodeKind::Storage(storage);
                     }
-                    other => return Err(rerr(format!("tank kind '{other}' is not offline or inline"))),
+                    other => {
+                        return Err(rerr(format!(
+                            "tank kind '{other}' is not offline or inline"
+                        )))
+                    }
                 }
             }
         }
@@ -558,19 +592,28 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
         });
     }
     // Subcatchments.
-    let gage_index: HashMap<&str, usize> = case.gage.iter().enumerate().map(|(i, g)| (g.name.as_str(), i)).collect();
+    let gage_index: HashMap<&str, usize> = case
+        .gage
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.name.as_str(), i))
+        .collect();
     let mut subcatchments = Vec::new();
     for s in &case.subcatchment {
         let serr = |m: String| err(format!("subcatchment '{}': {m}", s.name));
         let gage = match &s.gage {
-            Some(g) => *gage_index.get(g.as_str()).ok_or_else(|| serr(format!("gage '{g}' is not defined")))?,
+            Some(g) => *gage_index
+                .get(g.as_str())
+                .ok_or_else(|| serr(format!("gage '{g}' is not defined")))?,
             None if case.gage.len() == 1 => 0,
             None => return Err(serr("name its gage (the case has several)".into())),
         };
-        let outlet = *index
-            .get(&s.outlet)
-            .filter(|&&i| i != 0)
-            .ok_or_else(|| serr(format!("outlet '{}' is not a regulator or junction", s.outlet)))?;
+        let outlet = *index.get(&s.outlet).filter(|&&i| i != 0).ok_or_else(|| {
+            serr(format!(
+                "outlet '{}' is not a regulator or junction",
+                s.outlet
+            ))
+        })?;
         for (v, what, lo, hi) in [
             (s.area_ha, "area_ha", 0.0, f64::INFINITY),
             (s.imperv_pct, "imperv_pct", 0.0, 100.0),
@@ -597,7 +640,11 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
                 dry_days: c.dry_days,
             },
             (None, None) if s.imperv_pct >= 100.0 => Infiltration::None,
-            _ => return Err(serr("give exactly one of `horton` or `curve_number`".into())),
+            _ => {
+                return Err(serr(
+                    "give exactly one of `horton` or `curve_number`".into(),
+                ))
+            }
         };
         subcatchments.push(Subcatchment {
             name: s.name.clone(),

@@ -53,7 +53,13 @@ impl Default for DesignParameters {
 
 /// Combined-system pollution control: V = 3600·t_i·(n − n0)·Q_dr·β (m³), with Q_dr the
 /// dry-weather flow in m³/s.
-pub fn pollution_control_volume_m3(t_i_h: f64, n_after: f64, n0: f64, q_dr_m3_per_s: f64, beta: f64) -> f64 {
+pub fn pollution_control_volume_m3(
+    t_i_h: f64,
+    n_after: f64,
+    n0: f64,
+    q_dr_m3_per_s: f64,
+    beta: f64,
+) -> f64 {
     3600.0 * t_i_h * (n_after - n0) * q_dr_m3_per_s * beta
 }
 
@@ -88,27 +94,11 @@ pub struct DesignVolumes {
     pub parameters: DesignParameters,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formulas_by_hand() {
-        // 1 h × (5 − 2) × 0.2 m³/s × 1.2 × 3600 = 2592 m³
-        assert!((pollution_control_volume_m3(1.0, 5.0, 2.0, 0.2, 1.2) - 2592.0).abs() < 1e-9);
-        // 10 × 33 mm × 50 ha × 0.6 × 1.1 = 10890 m³
-        assert!((runoff_control_volume_m3(33.0, 50.0, 0.6, 1.1) - 10890.0).abs() < 1e-9);
-        // 10890 / (3600 × 0.5 × 0.5) = 12.1 h
-        assert!((emptying_time_h(10890.0, 0.5, 0.5) - 12.1).abs() < 1e-9);
-        assert!((runoff_coefficient(0.5) - 0.5).abs() < 1e-12);
-    }
-}
-
 /// Design-formula volumes for every tank of a system, from what lies upstream of it.
 pub fn design_volumes(system: &crate::System, params: &DesignParameters) -> Vec<DesignVolumes> {
     use crate::network::{DividerRule, LinkKind, NodeKind, PumpCurve};
     let mut out = Vec::new();
-    for (tank, st) in system.storages() {
+    for (tank, _) in system.storages() {
         // Nodes upstream through gravity links (not pumps).
         let mut up = vec![false; system.nodes.len()];
         let mut stack = vec![tank];
@@ -127,15 +117,23 @@ pub fn design_volumes(system: &crate::System, params: &DesignParameters) -> Vec<
             area += s.area_m2;
             imperv_area += s.area_m2 * s.imperv;
         }
-        let q_dr: f64 = system.dry_weather.iter().filter(|d| up[d.node]).map(|d| d.mean()).sum();
+        let q_dr: f64 = system
+            .dry_weather
+            .iter()
+            .filter(|d| up[d.node])
+            .map(|d| d.mean())
+            .sum();
         // n0 from a cutoff divider that feeds the tank directly.
-        let n0 = system.links.iter().find_map(|l| match &system.nodes[l.from].kind {
-            NodeKind::Divider {
-                rule: DividerRule::Cutoff(c),
-                ..
-            } if l.to == tank && q_dr > 0.0 => Some(c / q_dr - 1.0),
-            _ => None,
-        });
+        let n0 = system
+            .links
+            .iter()
+            .find_map(|l| match &system.nodes[l.from].kind {
+                NodeKind::Divider {
+                    rule: DividerRule::Cutoff(c),
+                    ..
+                } if l.to == tank && q_dr > 0.0 => Some(c / q_dr - 1.0),
+                _ => None,
+            });
         let drain: f64 = system
             .links
             .iter()
@@ -156,7 +154,7 @@ pub fn design_volumes(system: &crate::System, params: &DesignParameters) -> Vec<
         } else {
             0.0
         };
-        let volume = st.full_volume();
+        let volume = system.tank_capacity(tank);
         out.push(DesignVolumes {
             tank: system.nodes[tank].name.clone(),
             simulated_volume_m3: volume,
@@ -164,9 +162,20 @@ pub fn design_volumes(system: &crate::System, params: &DesignParameters) -> Vec<
             runoff_coefficient: psi,
             dry_weather_m3_per_s: q_dr,
             n0,
-            runoff_control_m3: runoff_control_volume_m3(params.depth_mm, area / 1e4, psi, params.beta),
+            runoff_control_m3: runoff_control_volume_m3(
+                params.depth_mm,
+                area / 1e4,
+                psi,
+                params.beta,
+            ),
             pollution_control_m3: match (params.n_after, n0) {
-                (Some(n), Some(n0)) => Some(pollution_control_volume_m3(params.t_i_h, n, n0, q_dr, params.beta)),
+                (Some(n), Some(n0)) => Some(pollution_control_volume_m3(
+                    params.t_i_h,
+                    n,
+                    n0,
+                    q_dr,
+                    params.beta,
+                )),
                 _ => None,
             },
             emptying_time_h: (drain > 0.0).then(|| emptying_time_h(volume, drain, params.eta)),
@@ -174,4 +183,20 @@ pub fn design_volumes(system: &crate::System, params: &DesignParameters) -> Vec<
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_by_hand() {
+        // 1 h × (5 − 2) × 0.2 m³/s × 1.2 × 3600 = 2592 m³
+        assert!((pollution_control_volume_m3(1.0, 5.0, 2.0, 0.2, 1.2) - 2592.0).abs() < 1e-9);
+        // 10 × 33 mm × 50 ha × 0.6 × 1.1 = 10890 m³
+        assert!((runoff_control_volume_m3(33.0, 50.0, 0.6, 1.1) - 10890.0).abs() < 1e-9);
+        // 10890 / (3600 × 0.5 × 0.5) = 12.1 h
+        assert!((emptying_time_h(10890.0, 0.5, 0.5) - 12.1).abs() < 1e-9);
+        assert!((runoff_coefficient(0.5) - 0.5).abs() < 1e-12);
+    }
 }

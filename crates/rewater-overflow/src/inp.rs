@@ -147,7 +147,13 @@ impl Parser<'_> {
         Ok(v)
     }
 
-    fn num_or(&self, line: &Line, k: usize, default: f64, what: &str) -> Result<f64, OverflowError> {
+    fn num_or(
+        &self,
+        line: &Line,
+        k: usize,
+        default: f64,
+        what: &str,
+    ) -> Result<f64, OverflowError> {
         if line.tokens.get(k).is_some_and(|t| t != "*") {
             self.num(line, k, what)
         } else {
@@ -165,8 +171,17 @@ impl Parser<'_> {
 
 /// Sections with no bearing on flow volumes, skipped without a note.
 const GRAPHICAL: &[&str] = &[
-    "COORDINATES", "VERTICES", "POLYGONS", "SYMBOLS", "MAP", "TAGS", "LABELS", "BACKDROP",
-    "REPORT", "PROFILES", "FILES",
+    "COORDINATES",
+    "VERTICES",
+    "POLYGONS",
+    "SYMBOLS",
+    "MAP",
+    "TAGS",
+    "LABELS",
+    "BACKDROP",
+    "REPORT",
+    "PROFILES",
+    "FILES",
 ];
 
 /// Read a SWMM input file.
@@ -175,7 +190,12 @@ pub fn load(path: &Path, options: &ImportOptions) -> Result<System, OverflowErro
         path: path.display().to_string(),
         source: e,
     })?;
-    parse(&text, &path.display().to_string(), path.parent().unwrap_or(Path::new(".")), options)
+    parse(
+        &text,
+        &path.display().to_string(),
+        path.parent().unwrap_or(Path::new(".")),
+        options,
+    )
 }
 
 /// Parse the text of a SWMM input file; `dir` resolves relative rain files.
@@ -206,7 +226,10 @@ pub fn parse(
             continue;
         }
         match &current {
-            Some(s) => sections.entry(s.clone()).or_default().push(Line { no: n + 1, tokens }),
+            Some(s) => sections
+                .entry(s.clone())
+                .or_default()
+                .push(Line { no: n + 1, tokens }),
             None => {
                 return Err(OverflowError::Input {
                     file: file.to_string(),
@@ -227,9 +250,27 @@ pub fn parse(
 
 fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
     const KNOWN: &[&str] = &[
-        "TITLE", "OPTIONS", "EVAPORATION", "RAINGAGES", "SUBCATCHMENTS", "SUBAREAS",
-        "INFILTRATION", "JUNCTIONS", "OUTFALLS", "DIVIDERS", "STORAGE", "CONDUITS", "XSECTIONS",
-        "PUMPS", "ORIFICES", "WEIRS", "OUTLETS", "CURVES", "TIMESERIES", "PATTERNS", "DWF",
+        "TITLE",
+        "OPTIONS",
+        "EVAPORATION",
+        "RAINGAGES",
+        "SUBCATCHMENTS",
+        "SUBAREAS",
+        "INFILTRATION",
+        "JUNCTIONS",
+        "OUTFALLS",
+        "DIVIDERS",
+        "STORAGE",
+        "CONDUITS",
+        "XSECTIONS",
+        "PUMPS",
+        "ORIFICES",
+        "WEIRS",
+        "OUTLETS",
+        "CURVES",
+        "TIMESERIES",
+        "PATTERNS",
+        "DWF",
         "CONTROLS",
     ];
     let mut ignored: Vec<String> = p
@@ -251,20 +292,48 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
     let mut opt: HashMap<String, (String, usize)> = HashMap::new();
     for l in p.section("OPTIONS") {
         if l.tokens.len() >= 2 {
-            opt.insert(l.tokens[0].to_ascii_uppercase(), (l.tokens[1..].join(" "), l.no));
+            opt.insert(
+                l.tokens[0].to_ascii_uppercase(),
+                (l.tokens[1..].join(" "), l.no),
+            );
         }
     }
     let get = |k: &str| opt.get(k).map(|(v, _)| v.as_str());
-    let units = match get("FLOW_UNITS").unwrap_or("CFS").to_ascii_uppercase().as_str() {
-        "CFS" => Units { us: true, flow: 0.028_316_85 },
-        "GPM" => Units { us: true, flow: 6.309_02e-5 },
-        "MGD" => Units { us: true, flow: 0.043_812_64 },
-        "CMS" => Units { us: false, flow: 1.0 },
-        "LPS" => Units { us: false, flow: 0.001 },
-        "MLD" => Units { us: false, flow: 0.011_574_07 },
+    let units = match get("FLOW_UNITS")
+        .unwrap_or("CFS")
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "CFS" => Units {
+            us: true,
+            flow: 0.028_316_85,
+        },
+        "GPM" => Units {
+            us: true,
+            flow: 6.309_02e-5,
+        },
+        "MGD" => Units {
+            us: true,
+            flow: 0.043_812_64,
+        },
+        "CMS" => Units {
+            us: false,
+            flow: 1.0,
+        },
+        "LPS" => Units {
+            us: false,
+            flow: 0.001,
+        },
+        "MLD" => Units {
+            us: false,
+            flow: 0.011_574_07,
+        },
         other => {
             let line = opt.get("FLOW_UNITS").map(|x| x.1).unwrap_or(0);
-            return Err(p.err(line, format!("FLOW_UNITS '{other}' is not one of SWMM's six")));
+            return Err(p.err(
+                line,
+                format!("FLOW_UNITS '{other}' is not one of SWMM's six"),
+            ));
         }
     };
     let infil_model = get("INFILTRATION").unwrap_or("HORTON").to_ascii_uppercase();
@@ -281,23 +350,29 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
         let Some((d, line)) = opt.get(date_key) else {
             return Ok(None);
         };
-        let day = parse_date(d).ok_or_else(|| p.err(*line, format!("{date_key} '{d}' is not a date")))?;
+        let day =
+            parse_date(d).ok_or_else(|| p.err(*line, format!("{date_key} '{d}' is not a date")))?;
         let secs = match opt.get(time_key) {
-            Some((t, l)) => parse_clock(t).ok_or_else(|| p.err(*l, format!("{time_key} '{t}' is not a time")))?,
+            Some((t, l)) => parse_clock(t)
+                .ok_or_else(|| p.err(*l, format!("{time_key} '{t}' is not a time")))?,
             None => 0,
         };
         Ok(Some(day.wall_seconds() + secs))
     };
-    let start_s = when("START_DATE", "START_TIME")?
-        .ok_or_else(|| p.err(0, "[OPTIONS] has no START_DATE"))?;
-    let end_s = when("END_DATE", "END_TIME")?.ok_or_else(|| p.err(0, "[OPTIONS] has no END_DATE"))?;
+    let start_s =
+        when("START_DATE", "START_TIME")?.ok_or_else(|| p.err(0, "[OPTIONS] has no START_DATE"))?;
+    let end_s =
+        when("END_DATE", "END_TIME")?.ok_or_else(|| p.err(0, "[OPTIONS] has no END_DATE"))?;
     if end_s <= start_s {
         return Err(p.err(0, "END_DATE/END_TIME is not after the start"));
     }
     let step_s = match options.step_s {
         Some(s) if (1..=3600).contains(&s) => s,
         Some(s) => return Err(p.err(0, format!("step {s} s must be 1–3600 s"))),
-        None => get("WET_STEP").and_then(parse_clock).unwrap_or(300).clamp(60, 300),
+        None => get("WET_STEP")
+            .and_then(parse_clock)
+            .unwrap_or(300)
+            .clamp(60, 300),
     };
     let clock = Clock {
         start_s,
@@ -315,13 +390,20 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
     let mut dry_only = false;
     for l in p.section("EVAPORATION") {
         match l.tokens[0].to_ascii_uppercase().as_str() {
-            "CONSTANT" => evap_monthly = [p.num(l, 1, "evaporation rate")? * p_units_depth(units); 12],
+            "CONSTANT" => {
+                evap_monthly = [p.num(l, 1, "evaporation rate")? * p_units_depth(units); 12]
+            }
             "MONTHLY" => {
                 for (m, v) in evap_monthly.iter_mut().enumerate() {
                     *v = p.num(l, m + 1, "monthly evaporation")? * p_units_depth(units);
                 }
             }
-            "DRY_ONLY" => dry_only = l.tokens.get(1).is_some_and(|v| v.eq_ignore_ascii_case("YES")),
+            "DRY_ONLY" => {
+                dry_only = l
+                    .tokens
+                    .get(1)
+                    .is_some_and(|v| v.eq_ignore_ascii_case("YES"))
+            }
             "RECOVERY" => {
                 p.note("[EVAPORATION] RECOVERY pattern ignored".into());
             }
@@ -338,7 +420,11 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
     let mut nodes: Vec<Node> = Vec::new();
     let mut invert: Vec<f64> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut add = |p: &Parser, nodes: &mut Vec<Node>, l: &Line, kind: NodeKind| -> Result<usize, OverflowError> {
+    let mut add = |p: &Parser,
+                   nodes: &mut Vec<Node>,
+                   l: &Line,
+                   kind: NodeKind|
+     -> Result<usize, OverflowError> {
         let name = p.tok(l, 0, "name")?.to_string();
         if index.contains_key(&name) {
             return Err(p.err(l.no, format!("node '{name}' is defined twice")));
@@ -410,7 +496,11 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
             }
             other => return Err(p.err(l.no, format!("storage shape '{other}' is not supported (use FUNCTIONAL, TABULAR, CYLINDRICAL or PYRAMIDAL)"))),
         };
-        if l.tokens.len() > 9 && l.tokens[9..].iter().any(|t| t.parse::<f64>().is_ok_and(|v| v > 0.0)) {
+        if l.tokens.len() > 9
+            && l.tokens[9..]
+                .iter()
+                .any(|t| t.parse::<f64>().is_ok_and(|v| v > 0.0))
+        {
             p.note("[STORAGE] evaporation and seepage from storage units are not modelled".into());
         }
         add(p, &mut nodes, l, NodeKind::Storage(storage))?;
@@ -433,14 +523,15 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
     }
     // Full-flow capacity of each conduit (an OVERFLOW divider diverts above it).
     let mut q_full_of: HashMap<String, f64> = HashMap::new();
-    let mut push_link = |p: &Parser, links: &mut Vec<Link>, l: &Line, link: Link| -> Result<(), OverflowError> {
-        if link_index.contains_key(&link.name) {
-            return Err(p.err(l.no, format!("link '{}' is defined twice", link.name)));
-        }
-        link_index.insert(link.name.clone(), links.len());
-        links.push(link);
-        Ok(())
-    };
+    let mut push_link =
+        |p: &Parser, links: &mut Vec<Link>, l: &Line, link: Link| -> Result<(), OverflowError> {
+            if link_index.contains_key(&link.name) {
+                return Err(p.err(l.no, format!("link '{}' is defined twice", link.name)));
+            }
+            link_index.insert(link.name.clone(), links.len());
+            links.push(link);
+            Ok(())
+        };
     for l in p.section("CONDUITS") {
         let name = p.tok(l, 0, "name")?.to_string();
         let from = node_of(p, l, 1, "inlet node")?;
@@ -453,7 +544,11 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
         let x = xsect
             .get(&name)
             .ok_or_else(|| p.err(l.no, format!("conduit '{name}' has no [XSECTIONS] row")))?;
-        let shape = x.tokens.get(1).map(|s| s.to_ascii_uppercase()).unwrap_or_default();
+        let shape = x
+            .tokens
+            .get(1)
+            .map(|s| s.to_ascii_uppercase())
+            .unwrap_or_default();
         let g1 = p.num(x, 2, "geom1")? * units.length();
         let g2 = p.num_or(x, 3, 0.0, "geom2")? * units.length();
         let barrels = p.num_or(x, 6, 1.0, "barrels")?.max(1.0);
@@ -496,18 +591,27 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
         } else {
             (0.0, f64::INFINITY)
         };
-        let capacity = if max_flow > 0.0 { capacity.min(max_flow) } else { capacity };
-        push_link(p, &mut links, l, Link {
-            name,
-            from,
-            to,
-            kind: LinkKind::Conduit {
-                capacity_m3_per_s: capacity,
-                lag_s,
-                reservoir_s: 0.0,
+        let capacity = if max_flow > 0.0 {
+            capacity.min(max_flow)
+        } else {
+            capacity
+        };
+        push_link(
+            p,
+            &mut links,
+            l,
+            Link {
+                name,
+                from,
+                to,
+                kind: LinkKind::Conduit {
+                    capacity_m3_per_s: capacity,
+                    lag_s,
+                    reservoir_s: 0.0,
+                },
+                setting: 1.0,
             },
-            setting: 1.0,
-        })?;
+        )?;
     }
     for l in p.section("PUMPS") {
         let name = p.tok(l, 0, "name")?.to_string();
@@ -522,7 +626,12 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
         } else {
             let c = curves
                 .get(&curve_name.to_ascii_uppercase())
-                .ok_or_else(|| p.err(l.no, format!("pump curve '{curve_name}' is not in [CURVES]")))?;
+                .ok_or_else(|| {
+                    p.err(
+                        l.no,
+                        format!("pump curve '{curve_name}' is not in [CURVES]"),
+                    )
+                })?;
             let flow = |pts: &[(f64, f64)], xf: f64| -> Vec<(f64, f64)> {
                 pts.iter().map(|&(x, y)| (x * xf, y * units.flow)).collect()
             };
@@ -531,31 +640,45 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
                 "PUMP2" => PumpCurve::DepthSteps(flow(&c.points, units.length())),
                 "PUMP4" => PumpCurve::Depth(flow(&c.points, units.length())),
                 "PUMP3" => {
-                    p.note(
-                        "TYPE3 (head-flow) pump curves are taken at their largest flow".into(),
-                    );
-                    PumpCurve::Constant(c.points.iter().map(|pt| pt.1).fold(0.0, f64::max) * units.flow)
+                    p.note("TYPE3 (head-flow) pump curves are taken at their largest flow".into());
+                    PumpCurve::Constant(
+                        c.points.iter().map(|pt| pt.1).fold(0.0, f64::max) * units.flow,
+                    )
                 }
                 "PUMP5" => {
                     p.note("TYPE5 pump curves are taken at their largest flow".into());
-                    PumpCurve::Constant(c.points.iter().map(|pt| pt.1).fold(0.0, f64::max) * units.flow)
+                    PumpCurve::Constant(
+                        c.points.iter().map(|pt| pt.1).fold(0.0, f64::max) * units.flow,
+                    )
                 }
                 other => {
-                    return Err(p.err(l.no, format!("curve '{curve_name}' is of type {other}, not a pump curve")))
+                    return Err(p.err(
+                        l.no,
+                        format!("curve '{curve_name}' is of type {other}, not a pump curve"),
+                    ))
                 }
             }
         };
-        push_link(p, &mut links, l, Link {
-            name,
-            from,
-            to,
-            kind: LinkKind::Pump {
-                curve,
-                startup_m: startup,
-                shutoff_m: shutoff,
+        push_link(
+            p,
+            &mut links,
+            l,
+            Link {
+                name,
+                from,
+                to,
+                kind: LinkKind::Pump {
+                    curve,
+                    startup_m: startup,
+                    shutoff_m: shutoff,
+                },
+                setting: if status.as_deref() == Some("OFF") {
+                    0.0
+                } else {
+                    1.0
+                },
             },
-            setting: if status.as_deref() == Some("OFF") { 0.0 } else { 1.0 },
-        })?;
+        )?;
     }
     for l in p.section("ORIFICES") {
         let name = p.tok(l, 0, "name")?.to_string();
@@ -567,7 +690,11 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
         let x = xsect
             .get(&name)
             .ok_or_else(|| p.err(l.no, format!("orifice '{name}' has no [XSECTIONS] row")))?;
-        let shape = x.tokens.get(1).map(|s| s.to_ascii_uppercase()).unwrap_or_default();
+        let shape = x
+            .tokens
+            .get(1)
+            .map(|s| s.to_ascii_uppercase())
+            .unwrap_or_default();
         let g1 = p.num(x, 2, "geom1")? * units.length();
         let (height, width) = if shape == "CIRCULAR" {
             // Same area as the circle, same height.
@@ -575,19 +702,24 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
         } else {
             (g1, p.num(x, 3, "geom2")? * units.length())
         };
-        push_link(p, &mut links, l, Link {
-            name,
-            from,
-            to,
-            kind: LinkKind::Orifice {
-                bottom,
-                offset_m: offset,
-                height_m: height,
-                width_m: width,
-                coeff,
+        push_link(
+            p,
+            &mut links,
+            l,
+            Link {
+                name,
+                from,
+                to,
+                kind: LinkKind::Orifice {
+                    bottom,
+                    offset_m: offset,
+                    height_m: height,
+                    width_m: width,
+                    coeff,
+                },
+                setting: 1.0,
             },
-            setting: 1.0,
-        })?;
+        )?;
     }
     for l in p.section("WEIRS") {
         let name = p.tok(l, 0, "name")?.to_string();
@@ -609,7 +741,14 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
             other => return Err(p.err(l.no, format!("weir type '{other}' is not supported"))),
         };
         let (length, slope_tan) = match shape {
-            WeirShape::VNotch => (0.0, if height > 0.0 { width / 2.0 / height } else { 0.0 }),
+            WeirShape::VNotch => (
+                0.0,
+                if height > 0.0 {
+                    width / 2.0 / height
+                } else {
+                    0.0
+                },
+            ),
             WeirShape::Trapezoidal => {
                 let z = p.num_or(x, 4, 0.0, "side slope")?;
                 (width, z)
@@ -617,20 +756,25 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
             _ => (width, 0.0),
         };
         let coeff2 = p.num_or(l, 9, coeff, "end coefficient")? * units.weir_coeff(2.5);
-        push_link(p, &mut links, l, Link {
-            name,
-            from,
-            to,
-            kind: LinkKind::Weir {
-                shape,
-                crest_m: crest,
-                coeff: coeff * units.weir_coeff(exp),
-                length_m: length,
-                slope_tan,
-                coeff2,
+        push_link(
+            p,
+            &mut links,
+            l,
+            Link {
+                name,
+                from,
+                to,
+                kind: LinkKind::Weir {
+                    shape,
+                    crest_m: crest,
+                    coeff: coeff * units.weir_coeff(exp),
+                    length_m: length,
+                    slope_tan,
+                    coeff2,
+                },
+                setting: 1.0,
             },
-            setting: 1.0,
-        })?;
+        )?;
     }
     for l in p.section("OUTLETS") {
         let name = p.tok(l, 0, "name")?.to_string();
@@ -643,7 +787,11 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
             let c = curves
                 .get(&cname.to_ascii_uppercase())
                 .ok_or_else(|| p.err(l.no, format!("rating curve '{cname}' is not in [CURVES]")))?;
-            let pts = c.points.iter().map(|&(h, q)| (h * units.length(), q * units.flow)).collect();
+            let pts = c
+                .points
+                .iter()
+                .map(|&(h, q)| (h * units.length(), q * units.flow))
+                .collect();
             (0.0, 0.0, Some(pts))
         } else {
             let c1 = p.num(l, 5, "coefficient")?;
@@ -653,18 +801,23 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
         if kind.ends_with("HEAD") {
             p.note("outlet rating by head is applied to the depth of the inlet node".into());
         }
-        push_link(p, &mut links, l, Link {
-            name,
-            from,
-            to,
-            kind: LinkKind::Outlet {
-                offset_m: offset,
-                c1,
-                c2,
-                table,
+        push_link(
+            p,
+            &mut links,
+            l,
+            Link {
+                name,
+                from,
+                to,
+                kind: LinkKind::Outlet {
+                    offset_m: offset,
+                    c1,
+                    c2,
+                    table,
+                },
+                setting: 1.0,
             },
-            setting: 1.0,
-        })?;
+        )?;
     }
     // Dividers now that links exist.
     for (node, k, link, params) in divider_specs {
@@ -673,9 +826,18 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
             .get(&link)
             .ok_or_else(|| p.err(l.no, format!("diverted link '{link}' is not a link")))?;
         if links[diverted].from != node {
-            return Err(p.err(l.no, format!("diverted link '{link}' does not leave divider '{}'", nodes[node].name)));
+            return Err(p.err(
+                l.no,
+                format!(
+                    "diverted link '{link}' does not leave divider '{}'",
+                    nodes[node].name
+                ),
+            ));
         }
-        let kind = params.first().map(|s| s.to_ascii_uppercase()).unwrap_or_default();
+        let kind = params
+            .first()
+            .map(|s| s.to_ascii_uppercase())
+            .unwrap_or_default();
         let num = |i: usize, what: &str| -> Result<f64, OverflowError> {
             params
                 .get(i)
@@ -697,18 +859,33 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
                 }
             }
             "TABULAR" => {
-                let cname = params.get(1).ok_or_else(|| p.err(l.no, "divider needs a curve"))?;
-                let c = curves
-                    .get(&cname.to_ascii_uppercase())
-                    .ok_or_else(|| p.err(l.no, format!("diversion curve '{cname}' is not in [CURVES]")))?;
-                DividerRule::Tabular(c.points.iter().map(|&(a, b)| (a * units.flow, b * units.flow)).collect())
+                let cname = params
+                    .get(1)
+                    .ok_or_else(|| p.err(l.no, "divider needs a curve"))?;
+                let c = curves.get(&cname.to_ascii_uppercase()).ok_or_else(|| {
+                    p.err(
+                        l.no,
+                        format!("diversion curve '{cname}' is not in [CURVES]"),
+                    )
+                })?;
+                DividerRule::Tabular(
+                    c.points
+                        .iter()
+                        .map(|&(a, b)| (a * units.flow, b * units.flow))
+                        .collect(),
+                )
             }
             "WEIR" => DividerRule::Weir {
                 qmin: num(1, "minimum flow")? * units.flow,
                 height_m: num(2, "maximum depth")? * units.length(),
                 coeff: num(3, "weir coefficient")? * units.weir_coeff(2.5),
             },
-            other => return Err(p.err(l.no, format!("divider type '{other}' is not CUTOFF, OVERFLOW, TABULAR or WEIR"))),
+            other => {
+                return Err(p.err(
+                    l.no,
+                    format!("divider type '{other}' is not CUTOFF, OVERFLOW, TABULAR or WEIR"),
+                ))
+            }
         };
         nodes[node].kind = NodeKind::Divider { diverted, rule };
     }
@@ -733,18 +910,28 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
                 series
                     .get(&ts.to_ascii_uppercase())
                     .cloned()
-                    .ok_or_else(|| p.err(l.no, format!("time series '{ts}' is not in [TIMESERIES]")))?
+                    .ok_or_else(|| {
+                        p.err(l.no, format!("time series '{ts}' is not in [TIMESERIES]"))
+                    })?
             }
             "FILE" => {
                 let path = p.dir.join(p.tok(l, 5, "rain file")?);
                 let station = p.tok(l, 6, "station")?.to_string();
-                let mm = l.tokens.get(7).is_some_and(|u| u.eq_ignore_ascii_case("MM"));
+                let mm = l
+                    .tokens
+                    .get(7)
+                    .is_some_and(|u| u.eq_ignore_ascii_case("MM"));
                 read_rain_file(&path, &station, if mm { 1.0 } else { 25.4 })?
                     .into_iter()
                     .map(|(t, v)| (t, v / p_units_depth(units)))
                     .collect()
             }
-            other => return Err(p.err(l.no, format!("rain source '{other}' is not TIMESERIES or FILE"))),
+            other => {
+                return Err(p.err(
+                    l.no,
+                    format!("rain source '{other}' is not TIMESERIES or FILE"),
+                ))
+            }
         };
         let series = gage_series(p, l, &points, &format, interval, scf, units)?;
         gage_index.insert(name.clone(), gages.len());
@@ -784,21 +971,42 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
         let imperv = p.num(l, 4, "% impervious")? / 100.0;
         let width = p.num(l, 5, "width")? * units.length();
         let slope = p.num(l, 6, "% slope")? / 100.0;
-        if !(area > 0.0) || !(0.0..=1.0).contains(&imperv) || width < 0.0 || slope < 0.0 {
-            return Err(p.err(l.no, format!("subcatchment '{name}': area, % impervious, width or slope out of range")));
+        if area.is_nan()
+            || area <= 0.0
+            || !(0.0..=1.0).contains(&imperv)
+            || width < 0.0
+            || slope < 0.0
+        {
+            return Err(p.err(
+                l.no,
+                format!("subcatchment '{name}': area, % impervious, width or slope out of range"),
+            ));
         }
         let sa = subareas
             .get(&name)
             .ok_or_else(|| p.err(l.no, format!("subcatchment '{name}' has no [SUBAREAS] row")))?;
-        let route = sa.tokens.get(6).map(|s| s.to_ascii_uppercase()).unwrap_or("OUTLET".into());
+        let route = sa
+            .tokens
+            .get(6)
+            .map(|s| s.to_ascii_uppercase())
+            .unwrap_or("OUTLET".into());
         if route != "OUTLET" {
             p.note("[SUBAREAS] internal routing (IMPERVIOUS/PERVIOUS) is taken as OUTLET".into());
         }
         let infiltration = match infil.get(&name) {
             None if imperv >= 1.0 => Infiltration::None,
-            None => return Err(p.err(l.no, format!("subcatchment '{name}' has no [INFILTRATION] row"))),
+            None => {
+                return Err(p.err(
+                    l.no,
+                    format!("subcatchment '{name}' has no [INFILTRATION] row"),
+                ))
+            }
             Some(il) => {
-                let method = il.tokens.get(6).map(|s| s.to_ascii_uppercase()).unwrap_or(infil_model.clone());
+                let method = il
+                    .tokens
+                    .get(6)
+                    .map(|s| s.to_ascii_uppercase())
+                    .unwrap_or(infil_model.clone());
                 match method.as_str() {
                     "HORTON" | "MODIFIED_HORTON" => {
                         if method == "MODIFIED_HORTON" {
@@ -860,7 +1068,14 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
                 if pat.1.len() == n {
                     Ok(())
                 } else {
-                    Err(p.err(l.no, format!("pattern '{name}' has {} factors, {} expected", pat.1.len(), n)))
+                    Err(p.err(
+                        l.no,
+                        format!(
+                            "pattern '{name}' has {} factors, {} expected",
+                            pat.1.len(),
+                            n
+                        ),
+                    ))
                 }
             };
             match pat.0.as_str() {
@@ -929,12 +1144,18 @@ fn classify_outfalls(
     options: &ImportOptions,
 ) -> Result<(), OverflowError> {
     for (name, _) in &options.rivers {
-        if !nodes.iter().any(|n| &n.name == name && matches!(n.kind, NodeKind::Outfall { .. })) {
+        if !nodes
+            .iter()
+            .any(|n| &n.name == name && matches!(n.kind, NodeKind::Outfall { .. }))
+        {
             return Err(p.err(0, format!("--river: '{name}' is not an outfall")));
         }
     }
     for name in &options.plant {
-        if !nodes.iter().any(|n| &n.name == name && matches!(n.kind, NodeKind::Outfall { .. })) {
+        if !nodes
+            .iter()
+            .any(|n| &n.name == name && matches!(n.kind, NodeKind::Outfall { .. }))
+        {
             return Err(p.err(0, format!("--plant: '{name}' is not an outfall")));
         }
     }
@@ -945,6 +1166,7 @@ fn classify_outfalls(
             _ => None,
         })
         .collect();
+    #[allow(clippy::needless_range_loop)] // links are matched against the index
     for i in 0..nodes.len() {
         if !matches!(nodes[i].kind, NodeKind::Outfall { .. }) {
             continue;
@@ -956,9 +1178,7 @@ fn classify_outfalls(
             None
         } else {
             let by = links.iter().enumerate().find(|(k, l)| {
-                l.to == i
-                    && (matches!(l.kind, LinkKind::Weir { .. })
-                        || diverted.contains(k))
+                l.to == i && (matches!(l.kind, LinkKind::Weir { .. }) || diverted.contains(k))
             });
             by.map(|(_, l)| {
                 p.note(format!(
@@ -1006,7 +1226,9 @@ fn read_patterns(p: &Parser) -> Result<HashMap<String, (String, Vec<f64>)>, Over
     for l in p.section("PATTERNS") {
         let name = l.tokens[0].to_ascii_uppercase();
         let mut k = 1;
-        let entry = out.entry(name).or_insert_with(|| (String::new(), Vec::new()));
+        let entry = out
+            .entry(name)
+            .or_insert_with(|| (String::new(), Vec::new()));
         if l.tokens.get(1).is_some_and(|t| t.parse::<f64>().is_err()) {
             entry.0 = l.tokens[1].to_ascii_uppercase();
             k = 2;
@@ -1019,12 +1241,18 @@ fn read_patterns(p: &Parser) -> Result<HashMap<String, (String, Vec<f64>)>, Over
 }
 
 /// Time series as (time s, value); times without a date count from the start.
-fn read_timeseries(p: &Parser, start_s: i64) -> Result<HashMap<String, Vec<(i64, f64)>>, OverflowError> {
+fn read_timeseries(
+    p: &Parser,
+    start_s: i64,
+) -> Result<HashMap<String, Vec<(i64, f64)>>, OverflowError> {
     let mut out: HashMap<String, Vec<(i64, f64)>> = HashMap::new();
     let mut date: HashMap<String, i64> = HashMap::new();
     for l in p.section("TIMESERIES") {
         let name = l.tokens[0].to_ascii_uppercase();
-        if l.tokens.get(1).is_some_and(|t| t.eq_ignore_ascii_case("FILE")) {
+        if l.tokens
+            .get(1)
+            .is_some_and(|t| t.eq_ignore_ascii_case("FILE"))
+        {
             let path = p.dir.join(p.tok(l, 2, "file name")?);
             let text = std::fs::read_to_string(&path).map_err(|e| OverflowError::Io {
                 path: path.display().to_string(),
@@ -1048,19 +1276,23 @@ fn read_timeseries(p: &Parser, start_s: i64) -> Result<HashMap<String, Vec<(i64,
                 notes: Default::default(),
             };
             let inner = read_timeseries(&sub, start_s)?;
-            out.entry(name.clone()).or_default().extend(inner.get(&name).cloned().unwrap_or_default());
+            out.entry(name.clone())
+                .or_default()
+                .extend(inner.get(&name).cloned().unwrap_or_default());
             continue;
         }
         let mut k = 1;
         while k < l.tokens.len() {
             let tok = &l.tokens[k];
             if tok.contains('/') || tok.matches('-').count() == 2 {
-                let d = parse_date(tok).ok_or_else(|| p.err(l.no, format!("'{tok}' is not a date")))?;
+                let d =
+                    parse_date(tok).ok_or_else(|| p.err(l.no, format!("'{tok}' is not a date")))?;
                 date.insert(name.clone(), d.wall_seconds());
                 k += 1;
                 continue;
             }
-            let secs = parse_clock(tok).ok_or_else(|| p.err(l.no, format!("'{tok}' is not a time")))?;
+            let secs =
+                parse_clock(tok).ok_or_else(|| p.err(l.no, format!("'{tok}' is not a time")))?;
             let t = match date.get(&name) {
                 Some(d) => d + secs,
                 None => start_s + secs,
@@ -1068,7 +1300,10 @@ fn read_timeseries(p: &Parser, start_s: i64) -> Result<HashMap<String, Vec<(i64,
             let v = p.num(l, k + 1, "time-series value")?;
             let series = out.entry(name.clone()).or_default();
             if series.last().is_some_and(|last| last.0 >= t) {
-                return Err(p.err(l.no, format!("time series '{}' goes back in time", l.tokens[0])));
+                return Err(p.err(
+                    l.no,
+                    format!("time series '{}' goes back in time", l.tokens[0]),
+                ));
             }
             series.push((t, v));
             k += 2;
@@ -1079,7 +1314,11 @@ fn read_timeseries(p: &Parser, start_s: i64) -> Result<HashMap<String, Vec<(i64,
 
 /// SWMM's user-prepared rain file: `station year month day hour minute value`; values
 /// returned in mm (× `to_mm`).
-fn read_rain_file(path: &Path, station: &str, to_mm: f64) -> Result<Vec<(i64, f64)>, OverflowError> {
+fn read_rain_file(
+    path: &Path,
+    station: &str,
+    to_mm: f64,
+) -> Result<Vec<(i64, f64)>, OverflowError> {
     let text = std::fs::read_to_string(path).map_err(|e| OverflowError::Io {
         path: path.display().to_string(),
         source: e,
@@ -1097,7 +1336,9 @@ fn read_rain_file(path: &Path, station: &str, to_mm: f64) -> Result<Vec<(i64, f6
             message: m,
         };
         if t.len() < 7 {
-            return Err(err("expected 'station year month day hour minute value'".into()));
+            return Err(err(
+                "expected 'station year month day hour minute value'".into()
+            ));
         }
         let nums: Vec<f64> = t[1..7]
             .iter()
@@ -1107,7 +1348,7 @@ fn read_rain_file(path: &Path, station: &str, to_mm: f64) -> Result<Vec<(i64, f6
         let day = rewater_standards::Date::from_ymd(nums[0] as i32, nums[1] as u32, nums[2] as u32)
             .ok_or_else(|| err("not a real date".into()))?;
         let time = day.wall_seconds() + nums[3] as i64 * 3600 + nums[4] as i64 * 60;
-        if !(nums[5] >= 0.0) {
+        if nums[5].is_nan() || nums[5] < 0.0 {
             return Err(err(format!("rain value {} must be zero or more", nums[5])));
         }
         if out.last().is_some_and(|l| l.0 >= time) {
@@ -1153,7 +1394,12 @@ fn gage_series(
                 prev_cum = v;
                 d
             }
-            other => return Err(p.err(l.no, format!("rain format '{other}' is not INTENSITY, VOLUME or CUMULATIVE"))),
+            other => {
+                return Err(p.err(
+                    l.no,
+                    format!("rain format '{other}' is not INTENSITY, VOLUME or CUMULATIVE"),
+                ))
+            }
         };
         if mm < 0.0 {
             return Err(p.err(l.no, "negative rain in the gage's series"));
@@ -1195,13 +1441,17 @@ fn read_rules(
                 continue;
             }
             "PRIORITY" => {
-                let rule = rules.last_mut().ok_or_else(|| p.err(l.no, "PRIORITY before RULE"))?;
+                let rule = rules
+                    .last_mut()
+                    .ok_or_else(|| p.err(l.no, "PRIORITY before RULE"))?;
                 rule.priority = p.num(l, 1, "priority")?;
                 continue;
             }
             _ => {}
         }
-        let rule = rules.last_mut().ok_or_else(|| p.err(l.no, "a control line before the first RULE"))?;
+        let rule = rules
+            .last_mut()
+            .ok_or_else(|| p.err(l.no, "a control line before the first RULE"))?;
         let (joiner, rest) = match head.as_str() {
             "IF" => {
                 part = Part::If;
@@ -1259,9 +1509,14 @@ fn parse_premise(
         })
     };
     let value_at = |i: usize| -> Result<f64, OverflowError> {
-        let s = t.get(i).ok_or_else(|| p.err(l.no, "condition has no value"))?;
+        let s = t
+            .get(i)
+            .ok_or_else(|| p.err(l.no, "condition has no value"))?;
         if t.len() > i + 1 {
-            return Err(p.err(l.no, "comparing two attributes is not supported; compare with a number"));
+            return Err(p.err(
+                l.no,
+                "comparing two attributes is not supported; compare with a number",
+            ));
         }
         match s.to_ascii_uppercase().as_str() {
             "ON" | "OPEN" => Ok(1.0),
@@ -1278,7 +1533,12 @@ fn parse_premise(
         let subject = match up(1).as_str() {
             "TIME" => Subject::SimulationHours,
             "CLOCKTIME" => Subject::ClockHour,
-            other => return Err(p.err(l.no, format!("SIMULATION {other} is not supported (TIME, CLOCKTIME)"))),
+            other => {
+                return Err(p.err(
+                    l.no,
+                    format!("SIMULATION {other} is not supported (TIME, CLOCKTIME)"),
+                ))
+            }
         };
         return Ok(Premise {
             or,
@@ -1287,27 +1547,45 @@ fn parse_premise(
             value: value_at(3)?,
         });
     }
-    let name = t.get(1).ok_or_else(|| p.err(l.no, "condition names no object"))?;
+    let name = t
+        .get(1)
+        .ok_or_else(|| p.err(l.no, "condition names no object"))?;
     let attr = up(2);
     let compare = cmp(&up(3))?;
     let raw = value_at(4)?;
     let (subject, value) = match object.as_str() {
         "NODE" | "JUNCTION" | "STORAGE" | "OUTFALL" | "DIVIDER" => {
-            let i = *nodes.get(name).ok_or_else(|| p.err(l.no, format!("node '{name}' is not defined")))?;
+            let i = *nodes
+                .get(name)
+                .ok_or_else(|| p.err(l.no, format!("node '{name}' is not defined")))?;
             match attr.as_str() {
                 "DEPTH" => (Subject::NodeDepth(i), raw * units.length()),
                 "HEAD" => (Subject::NodeDepth(i), raw * units.length() - invert[i]),
                 "VOLUME" => (Subject::NodeVolume(i), raw * units.length().powi(3)),
                 "INFLOW" => (Subject::NodeLateral(i), raw * units.flow),
-                other => return Err(p.err(l.no, format!("node attribute {other} is not supported (DEPTH, HEAD, VOLUME, INFLOW)"))),
+                other => {
+                    return Err(p.err(
+                        l.no,
+                        format!(
+                            "node attribute {other} is not supported (DEPTH, HEAD, VOLUME, INFLOW)"
+                        ),
+                    ))
+                }
             }
         }
         "LINK" | "CONDUIT" | "PUMP" | "ORIFICE" | "WEIR" | "OUTLET" => {
-            let i = *links.get(name).ok_or_else(|| p.err(l.no, format!("link '{name}' is not defined")))?;
+            let i = *links
+                .get(name)
+                .ok_or_else(|| p.err(l.no, format!("link '{name}' is not defined")))?;
             match attr.as_str() {
                 "FLOW" => (Subject::LinkFlow(i), raw * units.flow),
                 "STATUS" | "SETTING" => (Subject::LinkSetting(i), raw),
-                other => return Err(p.err(l.no, format!("link attribute {other} is not supported (FLOW, STATUS, SETTING)"))),
+                other => {
+                    return Err(p.err(
+                        l.no,
+                        format!("link attribute {other} is not supported (FLOW, STATUS, SETTING)"),
+                    ))
+                }
             }
         }
         other => return Err(p.err(l.no, format!("condition object '{other}' is not supported"))),
@@ -1327,8 +1605,12 @@ fn parse_action(
     links: &HashMap<String, usize>,
     link_defs: &[Link],
 ) -> Result<Action, OverflowError> {
-    let name = t.get(1).ok_or_else(|| p.err(l.no, "action names no link"))?;
-    let link = *links.get(name).ok_or_else(|| p.err(l.no, format!("link '{name}' is not defined")))?;
+    let name = t
+        .get(1)
+        .ok_or_else(|| p.err(l.no, "action names no link"))?;
+    let link = *links
+        .get(name)
+        .ok_or_else(|| p.err(l.no, format!("link '{name}' is not defined")))?;
     let attr = t.get(2).map(|s| s.to_ascii_uppercase()).unwrap_or_default();
     if t.get(3).map(|s| s.as_str()) != Some("=") {
         return Err(p.err(l.no, "an action reads 'LINK name STATUS|SETTING = value'"));
@@ -1338,7 +1620,10 @@ fn parse_action(
         ("STATUS", "ON" | "OPEN") => 1.0,
         ("STATUS", "OFF" | "CLOSED") => 0.0,
         ("SETTING", "CURVE" | "TIMESERIES" | "PID") => {
-            return Err(p.err(l.no, format!("SETTING = {v} is not supported; give a number")))
+            return Err(p.err(
+                l.no,
+                format!("SETTING = {v} is not supported; give a number"),
+            ))
         }
         ("SETTING", s) => s
             .parse::<f64>()

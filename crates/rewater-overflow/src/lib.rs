@@ -19,6 +19,7 @@ pub mod route;
 pub mod runoff;
 pub mod series;
 pub mod size;
+pub mod synthetic;
 pub mod time;
 
 pub use network::System;

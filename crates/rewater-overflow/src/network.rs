@@ -44,7 +44,11 @@ pub enum DividerRule {
     /// Diverted flow as a function of inflow, piecewise linear.
     Tabular(Vec<(f64, f64)>),
     /// SWMM's weir divider: nothing below `qmin`, weir flow above.
-    Weir { qmin: f64, height_m: f64, coeff: f64 },
+    Weir {
+        qmin: f64,
+        height_m: f64,
+        coeff: f64,
+    },
 }
 
 /// A storage unit: area against depth (piecewise linear), what spills when it is full.
@@ -506,10 +510,31 @@ impl System {
 
     /// Storage units (tanks).
     pub fn storages(&self) -> impl Iterator<Item = (usize, &Storage)> {
-        self.nodes.iter().enumerate().filter_map(|(i, n)| match &n.kind {
-            NodeKind::Storage(s) => Some((i, s)),
-            _ => None,
-        })
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| match &n.kind {
+                NodeKind::Storage(s) => Some((i, s)),
+                _ => None,
+            })
+    }
+
+    /// Usable volume of a storage node: up to its lowest weir crest if a weir leaves it,
+    /// else its full depth.
+    pub fn tank_capacity(&self, node: usize) -> f64 {
+        let NodeKind::Storage(st) = &self.nodes[node].kind else {
+            return 0.0;
+        };
+        let crest = self
+            .links
+            .iter()
+            .filter(|l| l.from == node)
+            .filter_map(|l| match l.kind {
+                LinkKind::Weir { crest_m, .. } => Some(crest_m),
+                _ => None,
+            })
+            .fold(st.max_depth_m, f64::min);
+        st.volume_at(crest.max(0.0))
     }
 
     /// Overflow outlets (outfalls to a river).

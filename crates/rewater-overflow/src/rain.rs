@@ -19,7 +19,11 @@ pub struct RainSeries {
 impl RainSeries {
     /// A series from depths in millimetres per interval.
     pub fn from_mm(start_s: i64, interval_s: i64, depth_mm: &[f64]) -> RainSeries {
-        RainSeries::new(start_s, interval_s, depth_mm.iter().map(|v| v / 1000.0).collect())
+        RainSeries::new(
+            start_s,
+            interval_s,
+            depth_mm.iter().map(|v| v / 1000.0).collect(),
+        )
     }
 
     pub fn new(start_s: i64, interval_s: i64, depth_m: Vec<f64>) -> RainSeries {
@@ -105,7 +109,10 @@ impl RainSeries {
             }
             let mut cols = raw.split([',', ';', '\t']);
             let (Some(ts), Some(val)) = (cols.next(), cols.next()) else {
-                return Err(err(line, format!("expected 'timestamp, mm', found '{raw}'")));
+                return Err(err(
+                    line,
+                    format!("expected 'timestamp, mm', found '{raw}'"),
+                ));
             };
             let Some(t) = parse_datetime(ts) else {
                 if rows.is_empty() && val.trim().parse::<f64>().is_err() {
@@ -299,7 +306,8 @@ mod tests {
 
     #[test]
     fn csv_with_gaps_and_header() {
-        let text = "timestamp,mm\n2021-07-01 00:00,1.0\n2021-07-01 01:00,2.0\n2021-07-01 04:00,0.5\n";
+        let text =
+            "timestamp,mm\n2021-07-01 00:00,1.0\n2021-07-01 01:00,2.0\n2021-07-01 04:00,0.5\n";
         let r = RainSeries::parse_csv(text, "rain.csv", None).unwrap();
         assert_eq!(r.interval_s, 3600);
         assert_eq!(r.depth_m.len(), 5);
@@ -312,13 +320,22 @@ mod tests {
     #[test]
     fn csv_errors_name_the_line() {
         let bad = "2021-07-01 00:00,1.0\n2021-07-01 01:00,abc\n";
-        let e = RainSeries::parse_csv(bad, "r.csv", None).unwrap_err().to_string();
-        assert!(e.contains("r.csv") && e.contains("line 2") && e.contains("abc"), "{e}");
+        let e = RainSeries::parse_csv(bad, "r.csv", None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("r.csv") && e.contains("line 2") && e.contains("abc"),
+            "{e}"
+        );
         let back = "2021-07-01 02:00,1.0\n2021-07-01 01:00,1\n";
-        let e = RainSeries::parse_csv(back, "r.csv", None).unwrap_err().to_string();
+        let e = RainSeries::parse_csv(back, "r.csv", None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 2") && e.contains("not after"), "{e}");
         let off = "2021-07-01 00:00,1.0\n2021-07-01 01:30,1\n";
-        let e = RainSeries::parse_csv(off, "r.csv", Some(3600)).unwrap_err().to_string();
+        let e = RainSeries::parse_csv(off, "r.csv", Some(3600))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 2") && e.contains("interval"), "{e}");
         let neg = "2021-07-01 00:00,-1.0\n";
         assert!(RainSeries::parse_csv(neg, "r.csv", None).is_err());

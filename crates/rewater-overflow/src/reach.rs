@@ -31,10 +31,19 @@ impl DelayLine {
         }
         let n = self.buffer.len();
         self.buffer[self.head] = inflow;
-        let at = |k: usize| (self.head + n - k) % n;
+        let at = |k: usize| {
+            if self.head >= k {
+                self.head - k
+            } else {
+                self.head + n - k
+            }
+        };
         let out = (1.0 - self.frac) * self.buffer[at(self.whole)]
             + self.frac * self.buffer[at(self.whole + 1)];
-        self.head = (self.head + 1) % n;
+        self.head += 1;
+        if self.head == n {
+            self.head = 0;
+        }
         out
     }
 
@@ -47,7 +56,7 @@ impl DelayLine {
         for k in 0..n - 1 {
             let v = self.buffer[(self.head + n - 1 - k) % n];
             // Released so far: outputs at ages whole and whole+1 (weights 1-f and f).
-            let released = if k >= self.whole + 1 {
+            let released = if k > self.whole {
                 1.0
             } else if k == self.whole {
                 1.0 - self.frac
@@ -73,7 +82,11 @@ pub struct LinearReservoir {
 impl LinearReservoir {
     pub fn new(k_s: f64, step_s: f64) -> LinearReservoir {
         LinearReservoir {
-            decay: if k_s > 0.0 { (-step_s / k_s).exp() } else { 0.0 },
+            decay: if k_s > 0.0 {
+                (-step_s / k_s).exp()
+            } else {
+                0.0
+            },
             k_s: k_s.max(0.0),
             storage: 0.0,
             step_s,
@@ -131,7 +144,10 @@ mod tests {
     #[test]
     fn delay_splits_a_fractional_lag() {
         let mut d = DelayLine::new(150.0, 60.0); // 2.5 steps
-        let out: Vec<f64> = [1.0, 0.0, 0.0, 0.0, 0.0].iter().map(|q| d.step(*q)).collect();
+        let out: Vec<f64> = [1.0, 0.0, 0.0, 0.0, 0.0]
+            .iter()
+            .map(|q| d.step(*q))
+            .collect();
         assert_eq!(out, vec![0.0, 0.0, 0.5, 0.5, 0.0]);
         let mut d = DelayLine::new(120.0, 60.0);
         assert_eq!(d.step(3.0), 0.0);

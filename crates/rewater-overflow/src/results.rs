@@ -147,11 +147,17 @@ pub struct Tally {
     ev_wet_m3: Vec<f64>,
     ev_tank_peak: Vec<Vec<f64>>,
     ev_tank_empty_at: Vec<Vec<Option<i64>>>,
+    /// Volume in each tank when the event began (water a drain rule leaves behind).
+    ev_tank_base: Vec<Vec<f64>>,
     unattributed_m3: f64,
     // Per year, per outlet: (volume, hours).
     year0: i32,
     outlet_year: Vec<Vec<(f64, f64)>>,
     year_hours: Vec<f64>,
+    day: i64,
+    year: usize,
+    /// Tank volumes at the end of the previous step.
+    tank_before: Vec<f64>,
 }
 
 impl Tally {
@@ -160,14 +166,17 @@ impl Tally {
             .events(system.events.inter_event_s)
             .into_iter()
             .filter(|e| {
-                e.end_s > system.clock.start_s
-                    && e.start_s < system.clock.time(system.clock.steps)
+                e.end_s > system.clock.start_s && e.start_s < system.clock.time(system.clock.steps)
             })
             .collect();
         let outfalls = system.overflow_outfalls();
-        let tanks: Vec<(usize, f64)> = system.storages().map(|(i, s)| (i, s.full_volume())).collect();
+        let tanks: Vec<(usize, f64)> = system
+            .storages()
+            .map(|(i, _)| (i, system.tank_capacity(i)))
+            .collect();
         let year0 = year_of(system.clock.start_s);
-        let years = (year_of(system.clock.time(system.clock.steps) - 1) - year0 + 1).max(1) as usize;
+        let years =
+            (year_of(system.clock.time(system.clock.steps) - 1) - year0 + 1).max(1) as usize;
         let ne = events.len();
         Tally {
             inter_event_s: system.events.inter_event_s,
@@ -178,10 +187,20 @@ impl Tally {
             ev_wet_m3: vec![0.0; ne],
             ev_tank_peak: vec![vec![0.0; tanks.len()]; ne],
             ev_tank_empty_at: vec![vec![None; tanks.len()]; ne],
+            ev_tank_base: vec![vec![0.0; tanks.len()]; ne],
             unattributed_m3: 0.0,
             year0,
             outlet_year: vec![vec![(0.0, 0.0); years]; outfalls.len()],
             year_hours: vec![0.0; years],
+            day: i64::MIN,
+            year: 0,
+            tank_before: tanks
+                .iter()
+                .map(|&(i, _)| match &system.nodes[i].kind {
+                    NodeKind::Storage(st) => st.volume_at(st.init_depth_m),
+                    _ => 0.0,
+                })
+                .collect(),
             events,
             outfalls,
             tanks,
@@ -193,8 +212,14 @@ impl Tally {
         let next = self.current.map_or(0, |c| c + 1);
         if next < self.events.len() && self.events[next].start_s <= t {
             self.current = Some(next);
+            self.ev_tank_base[next].copy_from_slice(&self.tank_before);
         }
-        let y = ((year_of(t) - self.year0).max(0) as usize).min(self.year_hours.len() - 1);
+        let day = t.div_euclid(86_400);
+        if day != self.day {
+            self.day = day;
+            self.year = ((year_of(t) - self.year0).max(0) as usize).min(self.year_hours.len() - 1);
+        }
+        let y = self.year;
         let mut any = false;
         let mut total = 0.0;
         for (k, &o) in self.outfalls.iter().enumerate() {
@@ -230,12 +255,14 @@ impl Tally {
                 }
                 for (k, &(node, cap)) in self.tanks.iter().enumerate() {
                     let vol = v.node_volume[node];
+                    self.tank_before[k] = vol;
+                    let base = self.ev_tank_base[e][k];
                     let peak = &mut self.ev_tank_peak[e][k];
                     *peak = peak.max(vol);
-                    let used_level = (cap * 1e-3).max(1.0);
+                    let used_level = base + (cap * 1e-3).max(1.0);
                     if *peak > used_level
                         && t + self.dt as i64 >= ev.end_s
-                        && vol <= cap * 1e-3
+                        && vol <= base + cap * 1e-3
                         && self.ev_tank_empty_at[e][k].is_none()
                     {
                         self.ev_tank_empty_at[e][k] = Some(t + self.dt as i64);
@@ -258,7 +285,11 @@ impl Tally {
         let years = (end_s - clock.start_s) as f64 / (365.25 * 86_400.0);
         let min_m3 = system.events.min_overflow_m3;
         let n_years = self.year_hours.len();
-        let tank_names: Vec<String> = self.tanks.iter().map(|&(i, _)| system.nodes[i].name.clone()).collect();
+        let tank_names: Vec<String> = self
+            .tanks
+            .iter()
+            .map(|&(i, _)| system.nodes[i].name.clone())
+            .collect();
         let events: Vec<EventReport> = self
             .events
             .iter()
@@ -359,7 +390,7 @@ impl Tally {
                 let mut times = Vec::new();
                 for (e, ev) in self.events.iter().enumerate() {
                     let peak = self.ev_tank_peak[e][k];
-                    if peak <= used_level {
+                    if peak <= used_level + self.ev_tank_base[e][k] {
                         continue;
                     }
                     used += 1;
@@ -390,7 +421,11 @@ impl Tally {
             overflow_m3_per_year: overflow_total / years,
             overflow_hours_per_year: self.year_hours.iter().sum::<f64>() / years,
             overflow_events_per_year: overflow_events as f64 / years,
-            max_overflow_events_in_a_year: annual.iter().map(|y| y.overflow_events).max().unwrap_or(0),
+            max_overflow_events_in_a_year: annual
+                .iter()
+                .map(|y| y.overflow_events)
+                .max()
+                .unwrap_or(0),
             capture_pct: if wet_total > 0.0 {
                 100.0 * (1.0 - overflow_total / wet_total)
             } else {

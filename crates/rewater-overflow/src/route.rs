@@ -6,7 +6,7 @@ use crate::network::{
     interpolate, step_lookup, LinkKind, NodeKind, PumpCurve, Storage, Subject, System,
 };
 use crate::reach::Reach;
-use crate::runoff::{simulate_subcatchment, RunoffBalance};
+use crate::runoff::{simulate_with_forcing, Forcing, RunoffBalance};
 use crate::series::SparseSeries;
 
 /// Runoff reaching each node (m³/s per step) and the surface water balance.
@@ -23,6 +23,12 @@ pub fn compute_runoff(system: &System) -> Runoff {
         .unwrap_or(1)
         .min(system.subcatchments.len().max(1));
     let chunk = system.subcatchments.len().div_ceil(threads).max(1);
+    let forcings: Vec<Forcing> = system
+        .gages
+        .iter()
+        .map(|g| Forcing::new(&g.rain, &system.evaporation, system.clock))
+        .collect();
+    let forcings = &forcings;
     let parts: Vec<Vec<(usize, SparseSeries, RunoffBalance)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = system
             .subcatchments
@@ -31,12 +37,8 @@ pub fn compute_runoff(system: &System) -> Runoff {
                 scope.spawn(move || {
                     subs.iter()
                         .map(|sc| {
-                            let (q, b) = simulate_subcatchment(
-                                sc,
-                                &system.gages[sc.gage].rain,
-                                &system.evaporation,
-                                system.clock,
-                            );
+                            let (q, b) =
+                                simulate_with_forcing(sc, &forcings[sc.gage], system.clock);
                             (sc.outlet, q, b)
                         })
                         .collect::<Vec<_>>()
@@ -165,7 +167,11 @@ impl Plan {
 }
 
 /// Route the system's flows through the whole clock, calling `observe` after each step.
-pub fn route(system: &System, runoff: &Runoff, mut observe: impl FnMut(&StepView)) -> RoutingBalance {
+pub fn route(
+    system: &System,
+    runoff: &Runoff,
+    mut observe: impl FnMut(&StepView),
+) -> RoutingBalance {
     let plan = Plan::new(system);
     let n = system.nodes.len();
     let dt = system.clock.step_s as f64;
@@ -213,6 +219,9 @@ pub fn route(system: &System, runoff: &Runoff, mut observe: impl FnMut(&StepView
     let runoff_nodes: Vec<usize> = (0..n)
         .filter(|&i| runoff.per_node[i].stored_steps() > 0)
         .collect();
+    let level_pumps: Vec<usize> = (0..system.links.len())
+        .filter(|&l| matches!(system.links[l].kind, LinkKind::Pump { startup_m, .. } if startup_m > 0.0))
+        .collect();
     let mut rule_actions: Vec<(f64, f64)> = vec![(f64::NEG_INFINITY, 0.0); system.links.len()];
 
     for step in 0..system.clock.steps {
@@ -241,17 +250,23 @@ pub fn route(system: &System, runoff: &Runoff, mut observe: impl FnMut(&StepView
 
         // --- controls, on the state at the end of the last step
         if !system.rules.is_empty() {
-            apply_rules(system, &mut settings, &mut rule_actions, RuleState {
-                depth: &depth,
-                volume: &volume,
-                inflow: &inflow,
-                lateral: &lateral,
-                link_flow: &link_flow,
-                hours: (t - system.clock.start_s) as f64 / 3600.0,
-                clock_hour: t.rem_euclid(86_400) as f64 / 3600.0,
-            });
+            apply_rules(
+                system,
+                &mut settings,
+                &mut rule_actions,
+                RuleState {
+                    depth: &depth,
+                    volume: &volume,
+                    inflow: &inflow,
+                    lateral: &lateral,
+                    link_flow: &link_flow,
+                    hours: (t - system.clock.start_s) as f64 / 3600.0,
+                    clock_hour: t.rem_euclid(86_400) as f64 / 3600.0,
+                },
+            );
         }
-        for (l, link) in system.links.iter().enumerate() {
+        for &l in &level_pumps {
+            let link = &system.links[l];
             if let LinkKind::Pump {
                 startup_m,
                 shutoff_m,
@@ -354,7 +369,9 @@ pub fn route(system: &System, runoff: &Runoff, mut observe: impl FnMut(&StepView
                     capacity_m3_per_s, ..
                 } = link.kind
                 {
-                    if q_link > capacity_m3_per_s && !matches!(system.nodes[node].kind, NodeKind::Storage(_)) {
+                    if q_link > capacity_m3_per_s
+                        && !matches!(system.nodes[node].kind, NodeKind::Storage(_))
+                    {
                         // Junction and divider capacity is handled above; keep it safe.
                         bal.flooding_m3[node] += (q_link - capacity_m3_per_s) * dt;
                         q_link = capacity_m3_per_s;
@@ -382,8 +399,8 @@ pub fn route(system: &System, runoff: &Runoff, mut observe: impl FnMut(&StepView
         });
     }
     bal.final_storage_m3 = volume.iter().sum();
-    bal.in_sewers_m3 = reaches.iter().flatten().map(|r| r.held_m3()).sum::<f64>()
-        + carry.iter().sum::<f64>() * dt;
+    bal.in_sewers_m3 =
+        reaches.iter().flatten().map(|r| r.held_m3()).sum::<f64>() + carry.iter().sum::<f64>() * dt;
     bal
 }
 
@@ -398,9 +415,15 @@ fn capacity(system: &System, link: usize) -> f64 {
 
 /// A junction passes flow to pumps (up to their rate), then sewers (up to capacity),
 /// then weirs and other links share the rest. Returns what could not leave (flooding).
-fn distribute(system: &System, outs: &[usize], q: f64, settings: &[f64], assigned: &mut [f64]) -> f64 {
+fn distribute(
+    system: &System,
+    outs: &[usize],
+    q: f64,
+    settings: &[f64],
+    assigned: &mut [f64],
+) -> f64 {
     let mut rest = q;
-    let mut others = Vec::new();
+    let mut others = 0usize;
     for &l in outs {
         let s = settings[l];
         match &system.links[l].kind {
@@ -423,14 +446,19 @@ fn distribute(system: &System, outs: &[usize], q: f64, settings: &[f64], assigne
                 assigned[l] = take;
                 rest -= take;
             }
-            _ if s > 0.0 => others.push(l),
+            _ if s > 0.0 => others += 1,
             _ => {}
         }
     }
-    if !others.is_empty() && rest > 0.0 {
-        let share = rest / others.len() as f64;
-        for l in others {
-            assigned[l] = share;
+    if others > 0 && rest > 0.0 {
+        let share = rest / others as f64;
+        for &l in outs {
+            let kind = &system.links[l].kind;
+            if settings[l] > 0.0
+                && !matches!(kind, LinkKind::Pump { .. } | LinkKind::Conduit { .. })
+            {
+                assigned[l] = share;
+            }
         }
         rest = 0.0;
     }
@@ -485,20 +513,16 @@ fn storage_step(
     }
     avail = (avail - pump_total * dt).max(0.0);
     // Depth-driven outlets, implicit.
-    let driven: Vec<usize> = outs
-        .iter()
-        .copied()
-        .filter(|&l| system.links[l].kind.is_depth_driven() && settings[l] > 0.0)
-        .collect();
+    let driven = |l: &usize| system.links[*l].kind.is_depth_driven() && settings[*l] > 0.0;
     let outflow = |v: f64| -> f64 {
         let d = st.depth_at(v);
-        driven
-            .iter()
+        outs.iter()
+            .filter(|l| driven(l))
             .map(|&l| system.links[l].kind.flow_at_depth(d) * settings[l])
             .sum()
     };
     let mut v1 = avail;
-    if !driven.is_empty() && outflow(avail) > 0.0 {
+    if outs.iter().any(driven) && outflow(avail) > 0.0 {
         // phi(v) = v + dt·Q(v) − avail is increasing; phi(0) ≤ 0 ≤ phi(avail).
         let phi = |v: f64| v + dt * outflow(v) - avail;
         let (mut a, mut b) = (0.0, avail);
@@ -538,7 +562,7 @@ fn storage_step(
         }
         let d1 = st.depth_at(v1);
         let mut total = 0.0;
-        for &l in &driven {
+        for &l in outs.iter().filter(|l| driven(l)) {
             let q = system.links[l].kind.flow_at_depth(d1) * settings[l];
             assigned[l] = q;
             total += q;
@@ -567,13 +591,10 @@ struct RuleState<'a> {
 }
 
 /// Evaluate the rules; for each link the action of the highest-priority rule wins.
-fn apply_rules(
-    system: &System,
-    settings: &mut [f64],
-    actions: &mut [(f64, f64)],
-    s: RuleState,
-) {
-    actions.iter_mut().for_each(|a| *a = (f64::NEG_INFINITY, 0.0));
+fn apply_rules(system: &System, settings: &mut [f64], actions: &mut [(f64, f64)], s: RuleState) {
+    actions
+        .iter_mut()
+        .for_each(|a| *a = (f64::NEG_INFINITY, 0.0));
     for rule in &system.rules {
         let mut result = true;
         for (k, p) in rule.premises.iter().enumerate() {

@@ -76,7 +76,12 @@ pub struct Evaporation {
 
 impl Evaporation {
     /// Monthly rates in mm/day (January first) over `[start_s, end_s)`.
-    pub fn monthly(monthly_mm_per_day: [f64; 12], dry_only: bool, start_s: i64, end_s: i64) -> Self {
+    pub fn monthly(
+        monthly_mm_per_day: [f64; 12],
+        dry_only: bool,
+        start_s: i64,
+        end_s: i64,
+    ) -> Self {
         let day0 = start_s.div_euclid(DAY_S) * DAY_S;
         let days = ((end_s - day0) / DAY_S + 2).max(1) as usize;
         let mut per_day = Vec::with_capacity(days);
@@ -153,6 +158,8 @@ struct HortonState {
     fmax: f64,
     tp: f64,
     fe: f64,
+    /// Dry time not yet applied to `tp` (regeneration composes, so it can wait).
+    pending_s: f64,
 }
 
 impl HortonState {
@@ -166,6 +173,7 @@ impl HortonState {
         }
         let mut fp = 0.0;
         if fa > 1e-15 {
+            self.apply_pending();
             let tp = self.tp;
             let t1 = tp + dt;
             let tlim = 16.0 / kd;
@@ -207,9 +215,16 @@ impl HortonState {
                 self.fe += fp * dt;
             }
         } else {
-            self.regenerate(dt);
+            self.pending_s += dt;
         }
         fp
+    }
+
+    fn apply_pending(&mut self) {
+        if self.pending_s > 0.0 {
+            let t = std::mem::take(&mut self.pending_s);
+            self.regenerate(t);
+        }
     }
 
     /// Dry-weather recovery over `t` seconds. Closed form: SWMM's per-step update scales
@@ -312,6 +327,7 @@ impl InfilState {
                 fmax: max_m,
                 tp: 0.0,
                 fe: 0.0,
+                pending_s: 0.0,
             }),
             Infiltration::CurveNumber { cn, dry_days } => {
                 let cn = cn.clamp(10.0, 99.0);
@@ -343,39 +359,38 @@ impl InfilState {
 
     fn regenerate(&mut self, t: f64) {
         match self {
-            InfilState::Horton(h) => h.regenerate(t),
+            InfilState::Horton(h) => h.pending_s += t,
             InfilState::CurveNumber(c) => c.regenerate(t),
             InfilState::None => {}
         }
     }
 }
 
-/// One trapezoidal (implicit, second-order) step of dx/dt = i − α·x^(5/3), solved by
-/// Newton from the no-outflow bound so that it converges from above.
-fn trapezoid_step(x: f64, i: f64, alpha: f64, h: f64) -> f64 {
+/// One trapezoidal (implicit, second-order) step of dx/dt = i − α·x^(5/3). Solved for
+/// w = x^(1/3), where the equation is a polynomial (w³ + h·α/2·w⁵ = b) and Newton needs
+/// no roots; `z` is x^(1/3) on entry. Returns (x, x^(1/3)).
+fn trapezoid_step(x: f64, z: f64, i: f64, alpha: f64, h: f64) -> (f64, f64) {
     let half = 0.5 * h * alpha;
-    let x53 = if x > 0.0 { x * x.cbrt().powi(2) } else { 0.0 };
-    let base = x + h * i - half * x53;
+    let base = x + h * i - half * x * z * z;
     if base <= 0.0 {
-        return 0.0;
+        return (0.0, 0.0);
     }
-    let mut y = x + h * i;
-    for _ in 0..12 {
-        let c2 = y.cbrt().powi(2);
-        let g = y - base + half * y * c2;
-        let dg = 1.0 + half * MANNING_EXP * c2;
-        let next = y - g / dg;
-        if next <= 0.0 {
-            y *= 0.5;
-            continue;
-        }
-        let done = (y - next).abs() <= 1e-10 * y.max(1e-9);
-        y = next;
+    // g(w) = w³ + half·w⁵ − base is convex and increasing for w > 0, so Newton
+    // converges from any start above zero.
+    let mut w = if z > 1e-4 { z } else { base.cbrt() };
+    for _ in 0..30 {
+        let w2 = w * w;
+        let g = w2 * w + half * w2 * w2 * w - base;
+        let dg = 3.0 * w2 + 5.0 * half * w2 * w2;
+        let next = w - g / dg;
+        let next = if next <= 0.0 { 0.5 * w } else { next };
+        let done = (next - w).abs() <= 1e-12 * w.max(1e-9);
+        w = next;
         if done {
             break;
         }
     }
-    y
+    (w * w * w, w)
 }
 
 /// Water depth above depression storage after `t` seconds of net inflow `i` (m/s).
@@ -391,13 +406,13 @@ fn integrate_overland(x0: f64, i: f64, alpha: f64, t: f64) -> f64 {
         return (x + i * t).max(0.0);
     }
     let xe23 = (i / alpha).powf(0.4);
-    let x023 = x0.cbrt().powi(2);
-    let rate = MANNING_EXP * alpha * xe23.max(x023);
+    let mut z = x0.cbrt();
+    let rate = MANNING_EXP * alpha * xe23.max(z * z);
     let m = (t * rate / 0.5).ceil().clamp(1.0, 64.0) as usize;
     let h = t / m as f64;
     let mut x = x0;
     for _ in 0..m {
-        x = trapezoid_step(x, i, alpha, h);
+        (x, z) = trapezoid_step(x, z, i, alpha, h);
     }
     x
 }
@@ -442,12 +457,61 @@ impl Clock {
     }
 }
 
+/// Rain and evaporation on the step grid, shared by every subcatchment of a gage.
+#[derive(Debug, Clone)]
+pub struct Forcing {
+    /// Rain depth (m) in each step.
+    pub rain_m: Vec<f64>,
+    /// Steps with rain, ascending.
+    pub wet_steps: Vec<u32>,
+    /// Evaporation depth (m) before each step; one longer than the clock.
+    pub evap_cum_m: Vec<f64>,
+    pub evap_dry_only: bool,
+}
+
+impl Forcing {
+    pub fn new(rain: &crate::rain::RainSeries, evap: &Evaporation, clock: Clock) -> Forcing {
+        let mut rain_m = Vec::with_capacity(clock.steps);
+        let mut wet_steps = Vec::new();
+        let mut evap_cum_m = Vec::with_capacity(clock.steps + 1);
+        let mut prev = rain.cumulative_at(clock.start_s);
+        let e0 = evap.depth_between(clock.start_s, clock.start_s);
+        evap_cum_m.push(e0);
+        for k in 0..clock.steps {
+            let t1 = clock.time(k + 1);
+            let c = rain.cumulative_at(t1);
+            let d = (c - prev).max(0.0);
+            prev = c;
+            if d > 0.0 {
+                wet_steps.push(k as u32);
+            }
+            rain_m.push(d);
+            evap_cum_m.push(evap.depth_between(clock.start_s, t1));
+        }
+        Forcing {
+            rain_m,
+            wet_steps,
+            evap_cum_m,
+            evap_dry_only: evap.dry_only,
+        }
+    }
+}
+
 /// Run one subcatchment over the whole clock: its inflow to the outlet node (m³/s, mean
 /// over each step) and its water balance.
 pub fn simulate_subcatchment(
     sc: &Subcatchment,
     rain: &crate::rain::RainSeries,
     evap: &Evaporation,
+    clock: Clock,
+) -> (SparseSeries, RunoffBalance) {
+    simulate_with_forcing(sc, &Forcing::new(rain, evap, clock), clock)
+}
+
+/// As [`simulate_subcatchment`], with the gage's forcing already on the step grid.
+pub fn simulate_with_forcing(
+    sc: &Subcatchment,
+    forcing: &Forcing,
     clock: Clock,
 ) -> (SparseSeries, RunoffBalance) {
     let imperv_area = sc.imperv * sc.area_m2;
@@ -484,43 +548,37 @@ pub fn simulate_subcatchment(
     let mut out = SparseSeries::default();
     let mut bal = RunoffBalance::default();
     let dt = clock.step_s as f64;
-    let wet = rain.wet_starts();
+    let wet = &forcing.wet_steps;
     let mut w = 0usize;
     let mut step = 0usize;
     while step < clock.steps {
-        let t = clock.time(step);
-        let rain_depth = rain.depth_between(t, t + clock.step_s);
+        let rain_depth = forcing.rain_m[step];
         let resting = rain_depth == 0.0
             && areas[2].depth == 0.0
             && areas.iter().all(|a| a.depth <= a.ds)
             && reach.is_empty();
         if resting {
-            while w < wet.len() && wet[w] + rain.interval_s <= t {
+            while w < wet.len() && (wet[w] as usize) < step {
                 w += 1;
             }
-            let next = if w < wet.len() {
-                (((wet[w] - clock.start_s).max(0) / clock.step_s) as usize).max(step)
-            } else {
-                clock.steps
-            };
+            let next = wet.get(w).map_or(clock.steps, |&s| s as usize);
             if next > step + 1 {
-                let t_next = clock.time(next);
-                let e = evap.depth_between(t, t_next);
+                let e = forcing.evap_cum_m[next] - forcing.evap_cum_m[step];
                 for a in areas.iter_mut().take(2) {
                     let lost = a.depth.min(e);
                     bal.evaporation_m3 += lost * a.frac * sc.area_m2;
                     a.depth -= lost;
                 }
-                infil.regenerate((t_next - t) as f64);
+                infil.regenerate((next - step) as f64 * dt);
                 step = next;
                 continue;
             }
         }
         let precip = rain_depth / dt;
-        let evap_rate = if evap.dry_only && precip > 0.0 {
+        let evap_rate = if forcing.evap_dry_only && precip > 0.0 {
             0.0
         } else {
-            evap.depth_between(t, t + clock.step_s) / dt
+            (forcing.evap_cum_m[step + 1] - forcing.evap_cum_m[step]) / dt
         };
         let mut released_m3 = 0.0;
         for (k, a) in areas.iter_mut().enumerate() {
@@ -559,8 +617,6 @@ pub fn simulate_subcatchment(
     }
     bal.surface_m3 = areas.iter().map(|a| a.depth * a.frac * sc.area_m2).sum();
     bal.in_sewer_m3 = reach.held_m3();
-    // Rain before the first resting check is counted per step; rain skipped while
-    // resting is zero by construction.
     (out, bal)
 }
 
@@ -616,7 +672,11 @@ mod tests {
         // Equilibrium depth (i/α)^(3/5): surface holds the rest.
         let runoff = q.integral(60.0);
         assert!((bal.rain_m3 - 600.0).abs() < 1e-6);
-        assert!((runoff + bal.surface_m3 - 600.0).abs() < 1e-3, "{runoff} {}", bal.surface_m3);
+        assert!(
+            (runoff + bal.surface_m3 - 600.0).abs() < 1e-3,
+            "{runoff} {}",
+            bal.surface_m3
+        );
         assert!((runoff - bal.runoff_m3).abs() < 1e-3);
     }
 
@@ -652,7 +712,11 @@ mod tests {
         let evap = Evaporation::monthly([2.4; 12], false, 0, 72 * 3600);
         let (q, bal) = simulate_subcatchment(&sc, &rain, &evap, clock(72, 300));
         assert_eq!(q.integral(300.0), 0.0);
-        assert!((bal.evaporation_m3 - 10.0).abs() < 1e-6, "{}", bal.evaporation_m3);
+        assert!(
+            (bal.evaporation_m3 - 10.0).abs() < 1e-6,
+            "{}",
+            bal.evaporation_m3
+        );
         assert!(bal.surface_m3.abs() < 1e-9);
     }
 
@@ -711,10 +775,22 @@ mod tests {
         };
         let (q, bal) = simulate_subcatchment(&sc, &rain, &evap, clock);
         let out = q.integral(300.0);
-        let residual =
-            bal.rain_m3 - bal.evaporation_m3 - bal.infiltration_m3 - out - bal.surface_m3 - bal.in_sewer_m3;
-        assert!(residual.abs() < 1e-6 * bal.rain_m3, "residual {residual} of {}", bal.rain_m3);
+        let residual = bal.rain_m3
+            - bal.evaporation_m3
+            - bal.infiltration_m3
+            - out
+            - bal.surface_m3
+            - bal.in_sewer_m3;
+        assert!(
+            residual.abs() < 1e-6 * bal.rain_m3,
+            "residual {residual} of {}",
+            bal.rain_m3
+        );
         assert!((bal.rain_m3 - rain.total_mm() / 1000.0 * sc.area_m2).abs() < 1e-3);
-        assert!(out > 0.2 * bal.rain_m3 && out < 0.6 * bal.rain_m3, "{out} {}", bal.rain_m3);
+        assert!(
+            out > 0.2 * bal.rain_m3 && out < 0.6 * bal.rain_m3,
+            "{out} {}",
+            bal.rain_m3
+        );
     }
 }

@@ -40,7 +40,9 @@ impl std::str::FromStr for Goal {
             "events" => Ok(Goal::EventsPerYear(v)),
             "capture" if v <= 100.0 => Ok(Goal::CapturePct(v)),
             "capture" => Err("capture is a percentage up to 100".into()),
-            other => Err(format!("goal kind '{other}' is not depth, events or capture")),
+            other => Err(format!(
+                "goal kind '{other}' is not depth, events or capture"
+            )),
         }
     }
 }
@@ -49,7 +51,10 @@ impl Goal {
     /// Whether a run meets the goal.
     pub fn met_by(&self, report: &Report) -> bool {
         match *self {
-            Goal::NoOverflowBelowMm(mm) => !report.events.iter().any(|e| e.overflowed && e.depth_mm < mm),
+            Goal::NoOverflowBelowMm(mm) => !report
+                .events
+                .iter()
+                .any(|e| e.overflowed && e.depth_mm < mm),
             Goal::EventsPerYear(n) => report.summary.overflow_events_per_year <= n + 1e-9,
             Goal::CapturePct(p) => report.summary.capture_pct >= p - 1e-9,
         }
@@ -79,13 +84,14 @@ pub struct Sizing {
     pub report: Report,
 }
 
-/// A copy of the system with one tank's volume set (areas scaled, depths kept).
+/// A copy of the system with one tank's usable volume ([`System::tank_capacity`]) set;
+/// areas are scaled, depths kept.
 pub fn with_tank_volume(system: &System, tank: usize, volume_m3: f64) -> System {
     let mut s = system.clone();
+    let capacity = system.tank_capacity(tank);
     if let NodeKind::Storage(st) = &mut s.nodes[tank].kind {
-        let full = st.full_volume();
-        if full > 0.0 {
-            st.scale(volume_m3.max(1e-6) / full);
+        if capacity > 0.0 {
+            st.scale(volume_m3.max(1e-6) / capacity);
         }
     }
     s
@@ -97,9 +103,16 @@ pub fn find_tank(system: &System, name: &str) -> Result<usize, OverflowError> {
     system
         .node_index(name)
         .filter(is_storage)
-        .or_else(|| system.node_index(&format!("{name}.tank")).filter(is_storage))
+        .or_else(|| {
+            system
+                .node_index(&format!("{name}.tank"))
+                .filter(is_storage)
+        })
         .ok_or_else(|| {
-            let names: Vec<&str> = system.storages().map(|(i, _)| system.nodes[i].name.as_str()).collect();
+            let names: Vec<&str> = system
+                .storages()
+                .map(|(i, _)| system.nodes[i].name.as_str())
+                .collect();
             OverflowError::Case {
                 file: system.name.clone(),
                 message: format!("'{name}' is not a tank; tanks: {}", names.join(", ")),
@@ -110,10 +123,7 @@ pub fn find_tank(system: &System, name: &str) -> Result<usize, OverflowError> {
 /// Bisection for the smallest tank volume meeting `goal`.
 pub fn size_tank(system: &System, tank_name: &str, goal: Goal) -> Result<Sizing, OverflowError> {
     let tank = find_tank(system, tank_name)?;
-    let original = match &system.nodes[tank].kind {
-        NodeKind::Storage(st) => st.full_volume(),
-        _ => 0.0,
-    };
+    let original = system.tank_capacity(tank);
     let runoff = compute_runoff(system);
     let mut trials = Vec::new();
     let run = |v: f64, trials: &mut Vec<Trial>| -> Report {

@@ -15,7 +15,11 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
         None => (text, ""),
     };
     let day = parse_date(date)?;
-    let secs = if clock.is_empty() { 0 } else { parse_clock(clock)? };
+    let secs = if clock.is_empty() {
+        0
+    } else {
+        parse_clock(clock)?
+    };
     Some(day.wall_seconds() + secs)
 }
 

@@ -7,7 +7,10 @@ use rewater_overflow::{case, simulate};
 use std::path::PathBuf;
 
 fn write_case(name: &str, body: &str, rain: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rewater-overflow-hand-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "rewater-overflow-hand-{}-{name}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("rain.csv"), rain).unwrap();
     let path = dir.join("case.toml");
@@ -59,7 +62,11 @@ fn interceptor_alone() {
     let first = &r.events[0];
     assert!((first.depth_mm - 20.0).abs() < 1e-9);
     let expected = (1e4 * 0.010 / 3600.0 - 0.01) * 7200.0; // 128 m³
-    assert!((first.overflow_m3 - expected).abs() < 1e-3, "{}", first.overflow_m3);
+    assert!(
+        (first.overflow_m3 - expected).abs() < 1e-3,
+        "{}",
+        first.overflow_m3
+    );
     assert!((first.overflow_hours - 2.0).abs() < 1e-9);
     // Second storm: 0.055 56 − 0.01 for 2 h.
     let second = (1e4 * 0.020 / 3600.0 - 0.01) * 7200.0;
@@ -80,7 +87,11 @@ fn offline_bucket_tank_fills_then_spills_and_drains_back() {
     let r = simulate(&case::load(&path).unwrap());
     // The first 50 m³ above the interceptor fill the tank.
     let expected = (1e4 * 0.010 / 3600.0 - 0.01) * 7200.0 - 50.0;
-    assert!((r.events[0].overflow_m3 - expected).abs() < 1e-3, "{}", r.events[0].overflow_m3);
+    assert!(
+        (r.events[0].overflow_m3 - expected).abs() < 1e-3,
+        "{}",
+        r.events[0].overflow_m3
+    );
     let t = &r.tanks[0];
     assert_eq!(t.name, "R.tank");
     assert_eq!(t.events_full, 2);
@@ -90,12 +101,16 @@ fn offline_bucket_tank_fills_then_spills_and_drains_back() {
     // Everything that did not overflow reached the plant.
     let rain = 600.0;
     let overflow: f64 = r.events.iter().map(|e| e.overflow_m3).sum();
-    assert!((r.balance.to_treatment_m3 + overflow + r.balance.routing.final_storage_m3 - rain).abs() < 1e-3);
+    assert!(
+        (r.balance.to_treatment_m3 + overflow + r.balance.routing.final_storage_m3 - rain).abs()
+            < 1e-3
+    );
 }
 
 #[test]
 fn inline_tank_releases_at_the_interceptor_capacity() {
-    let tank = "interceptor_m3_per_s = 0.01\ntank = { volume_m3 = 50, depth_m = 2, kind = \"inline\" }";
+    let tank =
+        "interceptor_m3_per_s = 0.01\ntank = { volume_m3 = 50, depth_m = 2, kind = \"inline\" }";
     let path = write_case("inline", &case_text(tank, ""), RAIN);
     let r = simulate(&case::load(&path).unwrap());
     let expected = (1e4 * 0.010 / 3600.0 - 0.01) * 7200.0 - 50.0;
@@ -111,13 +126,21 @@ fn interception_ratio_and_capture_with_dry_weather_flow() {
     let path = write_case("dwf", &case_text("interceptor_n0 = 1", dwf), RAIN);
     let r = simulate(&case::load(&path).unwrap());
     let first = (1e4 * 0.010 / 3600.0 + 0.005 - 0.01) * 7200.0; // 164 m³
-    assert!((r.events[0].overflow_m3 - first).abs() < 1e-3, "{}", r.events[0].overflow_m3);
+    assert!(
+        (r.events[0].overflow_m3 - first).abs() < 1e-3,
+        "{}",
+        r.events[0].overflow_m3
+    );
     // Wet-weather inflow of event 1: 200 m³ of rain + DWF over the 2 h of rain and the
     // 6 h after it.
     let second = (1e4 * 0.020 / 3600.0 + 0.005 - 0.01) * 7200.0;
     let wet = 600.0 + 2.0 * 0.005 * 8.0 * 3600.0;
     let capture = 100.0 * (1.0 - (first + second) / wet);
-    assert!((r.summary.capture_pct - capture).abs() < 1e-6, "{} {capture}", r.summary.capture_pct);
+    assert!(
+        (r.summary.capture_pct - capture).abs() < 1e-6,
+        "{} {capture}",
+        r.summary.capture_pct
+    );
 }
 
 #[test]
@@ -128,19 +151,31 @@ fn sizing_finds_the_bucket_volume() {
     // No overflow below 25 mm: the 20 mm event needs exactly 128 m³.
     let s = size_tank(&system, "R", Goal::NoOverflowBelowMm(25.0)).unwrap();
     let need = (1e4 * 0.010 / 3600.0 - 0.01) * 7200.0;
-    assert!(s.volume_m3 >= need - 1.0 && s.volume_m3 <= need + s.tolerance_m3 + 1.0, "{}", s.volume_m3);
+    assert!(
+        s.volume_m3 >= need - 1.0 && s.volume_m3 <= need + s.tolerance_m3 + 1.0,
+        "{}",
+        s.volume_m3
+    );
     assert_eq!(s.report.summary.smallest_event_with_overflow_mm, Some(40.0));
     // At most one overflow a year on average over 19 days ≈ 0.052 years: impossible
     // unless none overflow, so it must hold both storms: 128 + 328 m³... the second
     // storm alone needs (0.0556 − 0.01) × 7200 = 328 m³ after the tank has drained.
     let s = size_tank(&system, "R", Goal::EventsPerYear(0.0)).unwrap();
     let second = (1e4 * 0.020 / 3600.0 - 0.01) * 7200.0;
-    assert!((s.volume_m3 - second).abs() <= s.tolerance_m3 + 1.0, "{}", s.volume_m3);
+    assert!(
+        (s.volume_m3 - second).abs() <= s.tolerance_m3 + 1.0,
+        "{}",
+        s.volume_m3
+    );
     // 90 % capture of 600 m³: overflow ≤ 60 m³.
     let s = size_tank(&system, "R", Goal::CapturePct(90.0)).unwrap();
     assert!(s.report.summary.capture_pct >= 90.0);
     let tank = rewater_overflow::size::find_tank(&system, "R").unwrap();
-    let smaller = rewater_overflow::size::with_tank_volume(&system, tank, s.volume_m3 - 2.0 * s.tolerance_m3 - 1.0);
+    let smaller = rewater_overflow::size::with_tank_volume(
+        &system,
+        tank,
+        s.volume_m3 - 2.0 * s.tolerance_m3 - 1.0,
+    );
     assert!(rewater_overflow::simulate(&smaller).summary.capture_pct < 90.0);
     assert!("depth:33".parse::<Goal>().is_ok());
     assert!("capture:120".parse::<Goal>().is_err());

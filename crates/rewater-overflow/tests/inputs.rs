@@ -24,14 +24,23 @@ fn line_of(text: &str, needle: &str) -> usize {
 #[test]
 fn inp_errors_name_the_line() {
     let good = tank_inp();
-    let bad = good.replace("S2     RG1  J1     20   45", "S2     RG1  J1     twenty   45");
+    let bad = good.replace(
+        "S2     RG1  J1     20   45",
+        "S2     RG1  J1     twenty   45",
+    );
     let e = import(&bad).unwrap_err();
     let line = line_of(&bad, "S2     RG1");
-    assert!(e.contains(&format!("line {line}")) && e.contains("twenty"), "{e}");
+    assert!(
+        e.contains(&format!("line {line}")) && e.contains("twenty"),
+        "{e}"
+    );
 
     let bad = good.replace("C4     J3   WWTP 500", "C4     J3   NOWHERE 500");
     let e = import(&bad).unwrap_err();
-    assert!(e.contains("NOWHERE") && e.contains(&format!("line {}", line_of(&bad, "C4     J3"))), "{e}");
+    assert!(
+        e.contains("NOWHERE") && e.contains(&format!("line {}", line_of(&bad, "C4     J3"))),
+        "{e}"
+    );
 
     let bad = good.replace("AND LINK C3 FLOW < 0.15", "AND LINK C3 FLOW < LINK C4 FLOW");
     let e = import(&bad).unwrap_err();
@@ -39,7 +48,10 @@ fn inp_errors_name_the_line() {
 
     let bad = good.replace("THEN PUMP P1 STATUS = ON", "THEN PUMP P9 STATUS = ON");
     let e = import(&bad).unwrap_err();
-    assert!(e.contains("P9") && e.contains(&format!("line {}", line_of(&bad, "THEN PUMP P9"))), "{e}");
+    assert!(
+        e.contains("P9") && e.contains(&format!("line {}", line_of(&bad, "THEN PUMP P9"))),
+        "{e}"
+    );
 
     let bad = good.replace("FILE \"rain.dat\"", "FILE \"missing.dat\"");
     let e = import(&bad).unwrap_err();
@@ -48,7 +60,10 @@ fn inp_errors_name_the_line() {
     let bad = good.replace("CMS", "FURLONGS");
     assert!(import(&bad).unwrap_err().contains("FLOW_UNITS"));
 
-    let bad = good.replace("D1     18   C5      CUTOFF 0.30", "D1     18   C5      CUTOFF high");
+    let bad = good.replace(
+        "D1     18   C5      CUTOFF 0.30",
+        "D1     18   C5      CUTOFF high",
+    );
     assert!(import(&bad).unwrap_err().contains("cutoff"));
 }
 
@@ -59,8 +74,16 @@ fn inp_reports_what_it_ignored() {
         "[POLLUTANTS]\nTSS MG/L 0 0 0 0 0 0 0\n\n[INFLOWS]\nJ1 FLOW \"\" FLOW 1.0 1.0 0.1\n\n[REPORT]",
     );
     let s = import(&text).unwrap();
-    assert!(s.notes.iter().any(|n| n.contains("[POLLUTANTS]")), "{:?}", s.notes);
-    assert!(s.notes.iter().any(|n| n.contains("[INFLOWS]")), "{:?}", s.notes);
+    assert!(
+        s.notes.iter().any(|n| n.contains("[POLLUTANTS]")),
+        "{:?}",
+        s.notes
+    );
+    assert!(
+        s.notes.iter().any(|n| n.contains("[INFLOWS]")),
+        "{:?}",
+        s.notes
+    );
     assert_eq!(s.rules.len(), 1);
     assert_eq!(s.subcatchments.len(), 3);
 }
@@ -70,7 +93,22 @@ fn mangled_inp_files_never_panic() {
     let good = tank_inp();
     let lines: Vec<&str> = good.lines().collect();
     let mut rng = Random::new(99);
-    let junk = ["", "-1", "1e309", "NaN", "[", "]", "\"", ";", "0", "99999999999", "ÿ", "FILE", "RULE", "*"];
+    let junk = [
+        "",
+        "-1",
+        "1e309",
+        "NaN",
+        "[",
+        "]",
+        "\"",
+        ";",
+        "0",
+        "99999999999",
+        "ÿ",
+        "FILE",
+        "RULE",
+        "*",
+    ];
     let mut failures = 0;
     for _ in 0..1500 {
         let mut out: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
@@ -99,11 +137,16 @@ fn mangled_inp_files_never_panic() {
             failures += 1;
         }
     }
-    assert!(failures > 100, "mangling should break many files ({failures})");
+    assert!(
+        failures > 100,
+        "mangling should break many files ({failures})"
+    );
     // Arbitrary bytes.
     for seed in 0..200u64 {
         let mut r = Random::new(seed);
-        let bytes: Vec<u8> = (0..(r.next_u64() % 2000)).map(|_| (r.next_u64() % 256) as u8).collect();
+        let bytes: Vec<u8> = (0..(r.next_u64() % 2000))
+            .map(|_| (r.next_u64() % 256) as u8)
+            .collect();
         let _ = import(&String::from_utf8_lossy(&bytes));
     }
 }
@@ -120,19 +163,40 @@ fn case_errors_name_the_field_or_line() {
     let dir = std::env::temp_dir().join(format!("rewater-overflow-inputs-{}", std::process::id()));
     write(&dir, "rain.csv", "2021-07-01 00:00,5\n2021-07-01 01:00,x\n");
     let base = "name = \"c\"\n[[gage]]\nname = \"G\"\nfile = \"rain.csv\"\n";
-    let e = rewater_overflow::case::load(&write(&dir, "a.toml", base)).unwrap_err().to_string();
+    let e = rewater_overflow::case::load(&write(&dir, "a.toml", base))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("rain.csv") && e.contains("line 2"), "{e}");
     write(&dir, "rain.csv", "2021-07-01 00:00,5\n2021-07-01 01:00,1\n");
     let typo = format!("{base}[[subcatchment]]\nname = \"S\"\noutlet = \"R\"\narea_ha = 1\nimperv_pct = 50\nwidth_m = 10\nslope_pct = 1\nhorton = {{ f0_mm_per_h = 1, fmin_mm_per_h = 1, decay_per_h = 1, dry_days = 1, colour = 3 }}\n");
-    let e = rewater_overflow::case::load(&write(&dir, "b.toml", &typo)).unwrap_err().to_string();
-    assert!(e.contains("b.toml") && e.contains("line 12") && e.contains("colour"), "{e}");
+    let e = rewater_overflow::case::load(&write(&dir, "b.toml", &typo))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("b.toml") && e.contains("line 12") && e.contains("colour"),
+        "{e}"
+    );
     let no_outlet = typo.replace(", colour = 3", "");
-    let e = rewater_overflow::case::load(&write(&dir, "c.toml", &no_outlet)).unwrap_err().to_string();
-    assert!(e.contains("subcatchment 'S'") && e.contains("outlet 'R'"), "{e}");
-    let bad_pct = format!("{no_outlet}[[regulator]]\nname = \"R\"\nriver = \"X\"\ninterceptor_n0 = 2\n").replace("imperv_pct = 50", "imperv_pct = 150");
-    let e = rewater_overflow::case::load(&write(&dir, "d.toml", &bad_pct)).unwrap_err().to_string();
+    let e = rewater_overflow::case::load(&write(&dir, "c.toml", &no_outlet))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("subcatchment 'S'") && e.contains("outlet 'R'"),
+        "{e}"
+    );
+    let bad_pct =
+        format!("{no_outlet}[[regulator]]\nname = \"R\"\nriver = \"X\"\ninterceptor_n0 = 2\n")
+            .replace("imperv_pct = 50", "imperv_pct = 150");
+    let e = rewater_overflow::case::load(&write(&dir, "d.toml", &bad_pct))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("imperv_pct = 150"), "{e}");
     let both = format!("{no_outlet}[[regulator]]\nname = \"R\"\nriver = \"X\"\ninterceptor_n0 = 2\ninterceptor_m3_per_s = 1\n");
-    let e = rewater_overflow::case::load(&write(&dir, "e.toml", &both)).unwrap_err().to_string();
-    assert!(e.contains("regulator 'R'") && e.contains("interceptor"), "{e}");
+    let e = rewater_overflow::case::load(&write(&dir, "e.toml", &both))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("regulator 'R'") && e.contains("interceptor"),
+        "{e}"
+    );
 }
