@@ -534,17 +534,16 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
                         nodes[tank].kind = NodeKind::Storage(storage);
                     }
                     "inline" => {
-                        // The regulator itself holds the water; the interceptor takes
-                        // up to its capacity, the rest is stored, then spills.
-                        links[interceptor].kind = LinkKind::Conduit {
-                            capacity_m3_per_s: f64::INFINITY,
-                            lag_s: r.lag_min * 60.0,
-                            reservoir_s: 0.0,
-                        };
+                        // The regulator itself holds the water; a throttle passes up
+                        // to the interceptor capacity, the rest is stored, then spills.
+                        // A pump has no lag, so the lag belongs on a junction after it.
+                        if r.lag_min > 0.0 {
+                            return Err(rerr("an inline tank's interceptor cannot have lag_min; put a junction after it".into()));
+                        }
                         let throttle = Link {
                             name: format!("{}.throttle", r.name),
                             from: node,
-                            to: links[interceptor].to,
+                            to,
                             kind: LinkKind::Pump {
                                 curve: PumpCurve::Constant(capacity),
                                 startup_m: 0.0,
@@ -552,12 +551,6 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
                             },
                             setting: 1.0,
                         };
-                        // Replace the plain interceptor with the throttle (keeping its
-                        // lag is not possible through a pump, so inline regulators
-                        // must not set lag_min).
-                        if r.lag_min > 0.0 {
-                            return Err(rerr("an inline tank's interceptor cannot have lag_min; put a junction after it".into()));
-                        }
                         links[interceptor] = throttle;
                         storage.spill = Some(links.len());
                         links.push(Link {

@@ -523,15 +523,27 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
     }
     // Full-flow capacity of each conduit (an OVERFLOW divider diverts above it).
     let mut q_full_of: HashMap<String, f64> = HashMap::new();
-    let mut push_link =
-        |p: &Parser, links: &mut Vec<Link>, l: &Line, link: Link| -> Result<(), OverflowError> {
-            if link_index.contains_key(&link.name) {
-                return Err(p.err(l.no, format!("link '{}' is defined twice", link.name)));
-            }
-            link_index.insert(link.name.clone(), links.len());
-            links.push(link);
-            Ok(())
-        };
+    // Every link section starts `Name From To`.
+    let mut push_link = |p: &Parser,
+                         links: &mut Vec<Link>,
+                         l: &Line,
+                         kind: LinkKind,
+                         setting: f64|
+     -> Result<(), OverflowError> {
+        let name = p.tok(l, 0, "name")?.to_string();
+        if link_index.contains_key(&name) {
+            return Err(p.err(l.no, format!("link '{name}' is defined twice")));
+        }
+        link_index.insert(name.clone(), links.len());
+        links.push(Link {
+            name,
+            from: node_of(p, l, 1, "inlet node")?,
+            to: node_of(p, l, 2, "outlet node")?,
+            kind,
+            setting,
+        });
+        Ok(())
+    };
     for l in p.section("CONDUITS") {
         let name = p.tok(l, 0, "name")?.to_string();
         let from = node_of(p, l, 1, "inlet node")?;
@@ -600,23 +612,15 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
             p,
             &mut links,
             l,
-            Link {
-                name,
-                from,
-                to,
-                kind: LinkKind::Conduit {
-                    capacity_m3_per_s: capacity,
-                    lag_s,
-                    reservoir_s: 0.0,
-                },
-                setting: 1.0,
+            LinkKind::Conduit {
+                capacity_m3_per_s: capacity,
+                lag_s,
+                reservoir_s: 0.0,
             },
+            1.0,
         )?;
     }
     for l in p.section("PUMPS") {
-        let name = p.tok(l, 0, "name")?.to_string();
-        let from = node_of(p, l, 1, "inlet node")?;
-        let to = node_of(p, l, 2, "outlet node")?;
         let curve_name = p.tok(l, 3, "pump curve")?;
         let status = l.tokens.get(4).map(|s| s.to_ascii_uppercase());
         let startup = p.num_or(l, 5, 0.0, "startup depth")? * units.length();
@@ -663,27 +667,20 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
             p,
             &mut links,
             l,
-            Link {
-                name,
-                from,
-                to,
-                kind: LinkKind::Pump {
-                    curve,
-                    startup_m: startup,
-                    shutoff_m: shutoff,
-                },
-                setting: if status.as_deref() == Some("OFF") {
-                    0.0
-                } else {
-                    1.0
-                },
+            LinkKind::Pump {
+                curve,
+                startup_m: startup,
+                shutoff_m: shutoff,
+            },
+            if status.as_deref() == Some("OFF") {
+                0.0
+            } else {
+                1.0
             },
         )?;
     }
     for l in p.section("ORIFICES") {
         let name = p.tok(l, 0, "name")?.to_string();
-        let from = node_of(p, l, 1, "inlet node")?;
-        let to = node_of(p, l, 2, "outlet node")?;
         let bottom = p.tok(l, 3, "orifice type")?.eq_ignore_ascii_case("BOTTOM");
         let offset = p.num(l, 4, "offset")? * units.length();
         let coeff = p.num(l, 5, "discharge coefficient")?;
@@ -706,25 +703,18 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
             p,
             &mut links,
             l,
-            Link {
-                name,
-                from,
-                to,
-                kind: LinkKind::Orifice {
-                    bottom,
-                    offset_m: offset,
-                    height_m: height,
-                    width_m: width,
-                    coeff,
-                },
-                setting: 1.0,
+            LinkKind::Orifice {
+                bottom,
+                offset_m: offset,
+                height_m: height,
+                width_m: width,
+                coeff,
             },
+            1.0,
         )?;
     }
     for l in p.section("WEIRS") {
         let name = p.tok(l, 0, "name")?.to_string();
-        let from = node_of(p, l, 1, "inlet node")?;
-        let to = node_of(p, l, 2, "outlet node")?;
         let kind = p.tok(l, 3, "weir type")?.to_ascii_uppercase();
         let crest = p.num(l, 4, "crest height")? * units.length();
         let coeff = p.num(l, 5, "discharge coefficient")?;
@@ -760,26 +750,18 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
             p,
             &mut links,
             l,
-            Link {
-                name,
-                from,
-                to,
-                kind: LinkKind::Weir {
-                    shape,
-                    crest_m: crest,
-                    coeff: coeff * units.weir_coeff(exp),
-                    length_m: length,
-                    slope_tan,
-                    coeff2,
-                },
-                setting: 1.0,
+            LinkKind::Weir {
+                shape,
+                crest_m: crest,
+                coeff: coeff * units.weir_coeff(exp),
+                length_m: length,
+                slope_tan,
+                coeff2,
             },
+            1.0,
         )?;
     }
     for l in p.section("OUTLETS") {
-        let name = p.tok(l, 0, "name")?.to_string();
-        let from = node_of(p, l, 1, "inlet node")?;
-        let to = node_of(p, l, 2, "outlet node")?;
         let offset = p.num(l, 3, "offset")? * units.length();
         let kind = p.tok(l, 4, "rating type")?.to_ascii_uppercase();
         let (c1, c2, table) = if kind.starts_with("TABULAR") {
@@ -805,18 +787,13 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
             p,
             &mut links,
             l,
-            Link {
-                name,
-                from,
-                to,
-                kind: LinkKind::Outlet {
-                    offset_m: offset,
-                    c1,
-                    c2,
-                    table,
-                },
-                setting: 1.0,
+            LinkKind::Outlet {
+                offset_m: offset,
+                c1,
+                c2,
+                table,
             },
+            1.0,
         )?;
     }
     // Dividers now that links exist.

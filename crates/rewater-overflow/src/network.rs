@@ -402,8 +402,6 @@ impl DryWeatherFlow {
 pub enum Subject {
     NodeDepth(usize),
     NodeVolume(usize),
-    /// Total inflow to a node, m³/s.
-    NodeTotalInflow(usize),
     /// Lateral inflow (runoff and dry-weather flow) only — what SWMM's `NODE x INFLOW`
     /// means.
     NodeLateral(usize),

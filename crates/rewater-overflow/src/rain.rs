@@ -66,16 +66,6 @@ impl RainSeries {
         (self.cumulative_at(t1) - self.cumulative_at(t0)).max(0.0)
     }
 
-    /// Start times of intervals with rain, in order.
-    pub fn wet_starts(&self) -> Vec<i64> {
-        self.depth_m
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| **v > 0.0)
-            .map(|(i, _)| self.start_s + i as i64 * self.interval_s)
-            .collect()
-    }
-
     pub fn total_mm(&self) -> f64 {
         self.cumulative[self.depth_m.len()] * 1000.0
     }

@@ -255,7 +255,6 @@ impl Tally {
                 }
                 for (k, &(node, cap)) in self.tanks.iter().enumerate() {
                     let vol = v.node_volume[node];
-                    self.tank_before[k] = vol;
                     let base = self.ev_tank_base[e][k];
                     let peak = &mut self.ev_tank_peak[e][k];
                     *peak = peak.max(vol);
@@ -269,6 +268,9 @@ impl Tally {
                     }
                 }
             }
+        }
+        for (k, &(node, _)) in self.tanks.iter().enumerate() {
+            self.tank_before[k] = v.node_volume[node];
         }
     }
 

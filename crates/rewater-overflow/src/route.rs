@@ -47,7 +47,8 @@ pub fn compute_runoff(system: &System) -> Runoff {
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_default())
+            // A panic in a worker is a bug; re-raise it rather than lose its runoff.
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     });
     let mut per_node = vec![SparseSeries::default(); system.nodes.len()];
@@ -257,7 +258,6 @@ pub fn route(
                 RuleState {
                     depth: &depth,
                     volume: &volume,
-                    inflow: &inflow,
                     lateral: &lateral,
                     link_flow: &link_flow,
                     hours: (t - system.clock.start_s) as f64 / 3600.0,
@@ -583,7 +583,6 @@ fn storage_step(
 struct RuleState<'a> {
     depth: &'a [f64],
     volume: &'a [f64],
-    inflow: &'a [f64],
     lateral: &'a [f64],
     link_flow: &'a [f64],
     hours: f64,
@@ -601,7 +600,6 @@ fn apply_rules(system: &System, settings: &mut [f64], actions: &mut [(f64, f64)]
             let value = match p.subject {
                 Subject::NodeDepth(i) => s.depth[i],
                 Subject::NodeVolume(i) => s.volume[i],
-                Subject::NodeTotalInflow(i) => s.inflow[i],
                 Subject::NodeLateral(i) => s.lateral[i],
                 Subject::LinkFlow(i) => s.link_flow[i],
                 Subject::LinkSetting(i) => settings[i],
