@@ -22,26 +22,30 @@ pub fn compute_runoff(system: &System) -> Runoff {
         .map(|n| n.get())
         .unwrap_or(1)
         .min(system.subcatchments.len().max(1));
-    let chunk = system.subcatchments.len().div_ceil(threads).max(1);
     let forcings: Vec<Forcing> = system
         .gages
         .iter()
         .map(|g| Forcing::new(&g.rain, &system.evaporation, system.clock))
         .collect();
     let forcings = &forcings;
+    // Subcatchments differ a lot in cost (rainy gage, slow pervious areas), so workers
+    // take the next one from a shared counter rather than a fixed share.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let next = &next;
     let parts: Vec<Vec<(usize, SparseSeries, RunoffBalance)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = system
-            .subcatchments
-            .chunks(chunk)
-            .map(|subs| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
                 scope.spawn(move || {
-                    subs.iter()
-                        .map(|sc| {
-                            let (q, b) =
-                                simulate_with_forcing(sc, &forcings[sc.gage], system.clock);
-                            (sc.outlet, q, b)
-                        })
-                        .collect::<Vec<_>>()
+                    let mut done = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(sc) = system.subcatchments.get(k) else {
+                            break;
+                        };
+                        let (q, b) = simulate_with_forcing(sc, &forcings[sc.gage], system.clock);
+                        done.push((sc.outlet, q, b));
+                    }
+                    done
                 })
             })
             .collect();
