@@ -1,7 +1,16 @@
-//! The monitoring HTTP API (axum): sites, devices, latest values against each site's standard,
-//! series with downsampling, compliance, alerts. Every route but `/api/health` and
-//! `/api/openapi.json` needs `Authorization: Bearer <token>`. The OpenAPI document is
-//! [`openapi`]; a test keeps it in step with [`ROUTES`].
+//! The HTTP server of the monitoring service and web platform (axum): sites, devices,
+//! latest values against each site's standard, series with downsampling, compliance,
+//! alerts; login, users and roles, API tokens, the audit log, the overview, scenarios and
+//! standards ([`platform`]); the pages from `rewater-web`. Every API route but
+//! `/api/health`, `/api/openapi.json` and `/api/login` needs a session or
+//! `Authorization: Bearer <token>` ([`auth`]). The OpenAPI document is [`openapi`]; a test
+//! keeps it in step with [`ROUTES`].
+
+pub mod auth;
+pub mod platform;
+
+use auth::{authenticate, Principal};
+use axum::http::Method;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -25,6 +34,29 @@ pub struct ApiState {
     /// Token → the name recorded as "who" in changes.
     pub tokens: Arc<HashMap<String, String>>,
     pub standards: Arc<Standards>,
+    pub platform: Arc<Platform>,
+}
+
+/// What the web platform adds to the monitoring API; all optional.
+#[derive(Default)]
+pub struct Platform {
+    /// The region on the overview map, with its baseline run.
+    pub model: Option<Arc<platform::ModelView>>,
+    pub scenarios: Option<Arc<platform::Scenarios>>,
+    /// A map tile URL template ({z}/{x}/{y}); none by default, so nothing is fetched.
+    pub tile_url: Option<String>,
+}
+
+impl ApiState {
+    /// A state with the given store and server token and no platform extras.
+    pub fn new(store: Box<dyn Store>, tokens: HashMap<String, String>) -> ApiState {
+        ApiState {
+            store: Arc::new(Mutex::new(store)),
+            tokens: Arc::new(tokens),
+            standards: Arc::new(Standards::builtin()),
+            platform: Arc::new(Platform::default()),
+        }
+    }
 }
 
 /// Every route, as (method, path) in OpenAPI form.
@@ -40,6 +72,20 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/alerts"),
     ("get", "/api/alerts/{id}"),
     ("post", "/api/alerts/{id}/state"),
+    ("post", "/api/login"),
+    ("post", "/api/logout"),
+    ("get", "/api/me"),
+    ("get", "/api/users"),
+    ("post", "/api/users"),
+    ("post", "/api/tokens"),
+    ("get", "/api/audit"),
+    ("put", "/api/sites/{id}"),
+    ("get", "/api/overview"),
+    ("get", "/api/scenarios"),
+    ("post", "/api/scenarios"),
+    ("post", "/api/runs"),
+    ("get", "/api/runs/{id}"),
+    ("get", "/api/standards"),
 ];
 
 /// The router.
@@ -51,7 +97,7 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/api/openapi.json", get(|| async { Json(openapi()) }))
         .route("/api/sites", get(sites))
-        .route("/api/sites/{id}", get(site))
+        .route("/api/sites/{id}", get(site).put(platform::update_site))
         .route("/api/sites/{id}/latest", get(latest))
         .route("/api/sites/{id}/series", get(series))
         .route("/api/sites/{id}/compliance", get(compliance))
@@ -59,11 +105,32 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/alerts", get(alerts))
         .route("/api/alerts/{id}", get(alert))
         .route("/api/alerts/{id}/state", post(set_alert_state))
+        .route("/api/login", post(platform::login))
+        .route("/api/logout", post(platform::logout))
+        .route("/api/me", get(platform::me))
+        .route(
+            "/api/users",
+            get(platform::users).post(platform::create_user),
+        )
+        .route("/api/tokens", post(platform::create_token))
+        .route("/api/audit", get(platform::audit_log))
+        .route("/api/overview", get(platform::overview))
+        .route(
+            "/api/scenarios",
+            get(platform::list_scenarios).post(platform::upload_scenario),
+        )
+        .route("/api/runs", post(platform::start_run))
+        .route("/api/runs/{id}", get(platform::get_run))
+        .route("/api/standards", get(platform::standards))
+        .route("/", get(platform::index))
+        .route("/{*path}", get(platform::page))
+        // Scenario uploads are model files of up to 2 MB.
+        .layer(axum::extract::DefaultBodyLimit::max(4 << 20))
         .with_state(state)
 }
 
 /// An API error: status and message, as JSON.
-pub struct ApiError(StatusCode, String);
+pub struct ApiError(pub StatusCode, pub String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -80,32 +147,34 @@ impl From<rewater_store::StoreError> for ApiError {
     }
 }
 
-type ApiResult = Result<Json<Value>, ApiError>;
+pub(crate) type ApiResult = Result<Json<Value>, ApiError>;
 
-fn bad(m: impl Into<String>) -> ApiError {
+pub(crate) fn bad(m: impl Into<String>) -> ApiError {
     ApiError(StatusCode::BAD_REQUEST, m.into())
 }
 
-fn not_found(m: impl Into<String>) -> ApiError {
+pub(crate) fn not_found(m: impl Into<String>) -> ApiError {
     ApiError(StatusCode::NOT_FOUND, m.into())
 }
 
-/// Checks the bearer token; returns who it belongs to.
-fn auth(state: &ApiState, headers: &HeaderMap) -> Result<String, ApiError> {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| ApiError(StatusCode::UNAUTHORIZED, "missing bearer token".into()))?;
-    state
-        .tokens
-        .get(token.trim())
-        .cloned()
-        .ok_or_else(|| ApiError(StatusCode::UNAUTHORIZED, "unknown token".into()))
+/// Authenticates a read-only request.
+async fn auth(state: &ApiState, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    authenticate(state, headers, &Method::GET).await
+}
+
+/// A site the caller may see, with its devices.
+fn visible_site(
+    store: &mut dyn Store,
+    p: &Principal,
+    id: &str,
+) -> Result<(Site, Vec<String>), ApiError> {
+    let site = find_site(store, id)?;
+    p.check_site(&site)?;
+    Ok((site, site_devices(store, id)?))
 }
 
 /// Runs a store call off the async threads.
-async fn with_store<T: Send + 'static>(
+pub(crate) async fn with_store<T: Send + 'static>(
     state: &ApiState,
     f: impl FnOnce(&mut dyn Store) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -123,7 +192,7 @@ async fn with_store<T: Send + 'static>(
     .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
 }
 
-fn find_site(store: &mut dyn Store, id: &str) -> Result<Site, ApiError> {
+pub(crate) fn find_site(store: &mut dyn Store, id: &str) -> Result<Site, ApiError> {
     store
         .sites()?
         .into_iter()
@@ -141,25 +210,31 @@ fn site_devices(store: &mut dyn Store, id: &str) -> Result<Vec<String>, ApiError
 }
 
 async fn sites(State(st): State<ApiState>, headers: HeaderMap) -> ApiResult {
-    auth(&st, &headers)?;
-    let list = with_store(&st, |s| Ok(s.sites()?)).await?;
+    let p = auth(&st, &headers).await?;
+    let list: Vec<Site> = with_store(&st, |s| Ok(s.sites()?))
+        .await?
+        .into_iter()
+        .filter(|s| p.sees(s))
+        .collect();
     Ok(Json(json!({ "sites": list })))
 }
 
 async fn devices(State(st): State<ApiState>, headers: HeaderMap) -> ApiResult {
-    auth(&st, &headers)?;
-    let list = with_store(&st, |s| Ok(s.devices()?)).await?;
+    let p = auth(&st, &headers).await?;
+    let (list, sites) = with_store(&st, |s| Ok((s.devices()?, s.sites()?))).await?;
+    let seen = platform::visible_sites(&p, &sites);
+    let list: Vec<_> = list
+        .into_iter()
+        .filter(|d| seen.contains(&d.site_id))
+        .collect();
     // Passwords stay in the store.
     let out: Vec<Value> = list.into_iter().map(|d| json!({"mn": d.mn, "site_id": d.site_id, "lenient": d.lenient, "accept_modbus_crc": d.accept_modbus_crc})).collect();
     Ok(Json(json!({ "devices": out })))
 }
 
 async fn site(State(st): State<ApiState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
-    auth(&st, &headers)?;
-    let (site, devices) = with_store(&st, move |s| {
-        Ok((find_site(s, &id)?, site_devices(s, &id)?))
-    })
-    .await?;
+    let p = auth(&st, &headers).await?;
+    let (site, devices) = with_store(&st, move |s| visible_site(s, &p, &id)).await?;
     Ok(Json(json!({ "site": site, "devices": devices })))
 }
 
@@ -169,18 +244,28 @@ async fn latest(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult {
-    auth(&st, &headers)?;
+    let p = auth(&st, &headers).await?;
     let (site, readings) = with_store(&st, move |s| {
-        let site = find_site(s, &id)?;
+        let (site, mns) = visible_site(s, &p, &id)?;
         let mut all = Vec::new();
-        for mn in site_devices(s, &id)? {
+        for mn in mns {
             all.extend(s.latest(&mn)?);
         }
         Ok((site, all))
     })
     .await?;
+    let values = judge_latest(&st, &site, &readings);
+    Ok(Json(json!({ "site": site.id, "values": values })))
+}
+
+/// Each latest reading with its checks against each of the site's standards.
+pub(crate) fn judge_latest(
+    st: &ApiState,
+    site: &Site,
+    readings: &[rewater_store::Reading],
+) -> Vec<Value> {
     let specs = site.standards();
-    let values: Vec<Value> = readings
+    readings
         .iter()
         .map(|r| {
             let mut checks = Vec::new();
@@ -198,8 +283,7 @@ async fn latest(
             }
             json!({"reading": r, "checks": checks})
         })
-        .collect();
-    Ok(Json(json!({ "site": site.id, "values": values })))
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -235,7 +319,7 @@ async fn series(
     Path(id): Path<String>,
     Query(q): Query<SeriesQuery>,
 ) -> ApiResult {
-    auth(&st, &headers)?;
+    let p = auth(&st, &headers).await?;
     let factor = factor_code(&q.factor)?;
     let to =
         q.to.as_deref()
@@ -250,7 +334,7 @@ async fn series(
     let requested_bucket = q.bucket;
     let f2 = factor.clone();
     let (bucket, series) = with_store(&st, move |s| {
-        let mns = site_devices(s, &id)?;
+        let (_, mns) = visible_site(s, &p, &id)?;
         let mn = mns
             .first()
             .ok_or_else(|| not_found(format!("site '{id}' has no device")))?;
@@ -264,7 +348,12 @@ async fn series(
         } else {
             (from, to)
         };
-        let bucket = requested_bucket.unwrap_or_else(|| ((hi - lo) / points).max(60));
+        // Automatic buckets of an hour or more are whole hours, so they come from the kept
+        // hourly aggregates instead of every reading.
+        let bucket = requested_bucket.unwrap_or_else(|| match ((hi - lo) / points).max(60) {
+            b if b >= 3600 => (b + 3599) / 3600 * 3600,
+            b => b,
+        });
         if bucket <= 0 {
             return Err(bad("bucket must be positive"));
         }
@@ -315,15 +404,15 @@ async fn compliance(
     Path(id): Path<String>,
     Query(q): Query<ComplianceQuery>,
 ) -> ApiResult {
-    auth(&st, &headers)?;
+    let p = auth(&st, &headers).await?;
     let (from, to) = (parse_time(&q.from)?, parse_time(&q.to)?);
     if to <= from || to - from > 400 * 86_400 {
         return Err(bad("the period must be positive and at most 400 days"));
     }
     let (site, readings) = with_store(&st, move |s| {
-        let site = find_site(s, &id)?;
+        let (site, mns) = visible_site(s, &p, &id)?;
         let mut out = Vec::new();
-        for mn in site_devices(s, &id)? {
+        for mn in mns {
             for r in s.latest(&mn)? {
                 out.extend(s.readings(&mn, &r.factor, &["2011", "2051"], from, to)?);
             }
@@ -375,7 +464,7 @@ async fn alerts(
     headers: HeaderMap,
     Query(q): Query<AlertQuery>,
 ) -> ApiResult {
-    auth(&st, &headers)?;
+    let p = auth(&st, &headers).await?;
     if let Some(s) = &q.state {
         if !matches!(s.as_str(), "open" | "acknowledged" | "closed") {
             return Err(bad(format!(
@@ -385,18 +474,25 @@ async fn alerts(
     }
     let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
     let list = with_store(&st, move |s| {
-        Ok(s.alerts(q.state.as_deref(), q.site.as_deref(), limit)?)
+        let seen = platform::visible_sites(&p, &s.sites()?);
+        // Operators: fetch enough to fill the page after leaving out other districts.
+        let fetch = if p.district.is_some() { 10_000 } else { limit };
+        let mut list = s.alerts(q.state.as_deref(), q.site.as_deref(), fetch)?;
+        list.retain(|a| seen.contains(&a.site_id));
+        list.truncate(limit as usize);
+        Ok(list)
     })
     .await?;
     Ok(Json(json!({ "alerts": list })))
 }
 
 async fn alert(State(st): State<ApiState>, headers: HeaderMap, Path(id): Path<i64>) -> ApiResult {
-    auth(&st, &headers)?;
+    let p = auth(&st, &headers).await?;
     let (a, history) = with_store(&st, move |s| {
         let a = s
             .alert(id)?
             .ok_or_else(|| not_found(format!("no alert {id}")))?;
+        p.check_site(&find_site(s, &a.site_id)?)?;
         Ok((a, s.alert_history(id)?))
     })
     .await?;
@@ -412,20 +508,33 @@ struct StateChange {
 
 async fn set_alert_state(
     State(st): State<ApiState>,
+    method: Method,
     headers: HeaderMap,
     Path(id): Path<i64>,
     Json(body): Json<StateChange>,
 ) -> ApiResult {
-    let who = auth(&st, &headers)?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
+    let p = authenticate(&st, &headers, &method).await?;
+    let now = auth::now_ms();
     let a = with_store(&st, move |s| {
-        if s.alert(id)?.is_none() {
+        let Some(alert) = s.alert(id)? else {
             return Err(not_found(format!("no alert {id}")));
+        };
+        let site = find_site(s, &alert.site_id)?;
+        p.check_site(&site)?;
+        if !p.acts_on(&site) {
+            return Err(auth::forbidden(format!(
+                "{} may not change alerts of site '{}'",
+                p.name, site.id
+            )));
         }
-        s.set_alert_state(id, &body.state, &who, &body.comment, now)?;
+        s.set_alert_state(id, &body.state, &p.name, &body.comment, now)?;
+        platform::audit(
+            s,
+            &p.name,
+            &format!("alert.{}", body.state),
+            &format!("alert {id} ({})", site.id),
+            &body.comment,
+        );
         Ok(s.alert(id)?)
     })
     .await?;
@@ -437,18 +546,21 @@ pub fn openapi() -> Value {
     let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
     let alert_id =
         json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}});
+    let body = |props: Value, required: &[&str]| json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "required": required, "properties": props}}}});
     let ok = |desc: &str| json!({"200": {"description": desc, "content": {"application/json": {"schema": {"type": "object"}}}}, "401": {"description": "missing or unknown bearer token"}});
     json!({
         "openapi": "3.1.0",
         "info": {"title": "rewater monitoring API", "version": env!("CARGO_PKG_VERSION"),
                  "description": "Sites, devices, readings, compliance and alerts of a rewater monitoring service. Times are wall-clock seconds since 1970 in the devices' local time (Beijing), or YYYY-MM-DD."},
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-        "security": [{"bearer": []}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}, "session": {"type": "apiKey", "in": "cookie", "name": "rw_session"}}},
+        "security": [{"bearer": []}, {"session": []}],
         "paths": {
             "/api/health": {"get": {"summary": "Liveness", "security": [], "responses": {"200": {"description": "ok"}}}},
             "/api/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI document"}}}},
             "/api/sites": {"get": {"summary": "Monitoring sites", "responses": ok("sites")}},
-            "/api/sites/{id}": {"get": {"summary": "A site and its devices", "parameters": [id], "responses": ok("site")}},
+            "/api/sites/{id}": {"get": {"summary": "A site and its devices", "parameters": [id], "responses": ok("site")},
+                "put": {"summary": "Change a site's name, standard or location (administrators, or the operator of its district); audited", "parameters": [id],
+                    "requestBody": body(json!({"name": {"type": "string"}, "standard": {"type": "string"}, "location": {"type": "array", "items": {"type": "number"}}}), &[]), "responses": ok("the site")}},
             "/api/sites/{id}/latest": {"get": {"summary": "Latest value of each factor, judged against the site's standards", "parameters": [id], "responses": ok("latest values")}},
             "/api/sites/{id}/series": {"get": {"summary": "A factor's series, downsampled into buckets (mean, min, max, count of valid values)", "parameters": [id,
                 {"name": "factor", "in": "query", "required": true, "schema": {"type": "string"}, "description": "HJ 212 code or name (cod, nh3n…)"},
@@ -464,7 +576,22 @@ pub fn openapi() -> Value {
             "/api/alerts/{id}": {"get": {"summary": "An alert and its state history", "parameters": [alert_id], "responses": ok("alert")}},
             "/api/alerts/{id}/state": {"post": {"summary": "Acknowledge or close an alert (open → acknowledged → closed); the token's owner is recorded", "parameters": [alert_id],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["state"], "properties": {"state": {"type": "string", "enum": ["acknowledged", "closed"]}, "comment": {"type": "string"}}}}}},
-                "responses": ok("the changed alert")}}
+                "responses": ok("the changed alert")},
+            },
+            "/api/login": {"post": {"summary": "Log in with name and password: sets the session cookie (HttpOnly, SameSite=Strict) and returns the CSRF token to send as X-CSRF-Token on every change", "security": [],
+                "requestBody": body(json!({"name": {"type": "string"}, "password": {"type": "string"}}), &["name", "password"]), "responses": ok("the account and its CSRF token")}},
+            "/api/logout": {"post": {"summary": "End the session", "responses": ok("ok")}},
+            "/api/me": {"get": {"summary": "Who is logged in: name, role, district, CSRF token", "responses": ok("the caller")}},
+            "/api/users": {"get": {"summary": "Accounts (administrators only)", "responses": ok("accounts")},
+                "post": {"summary": "Create or update an account (administrators only); audited", "requestBody": body(json!({"name": {"type": "string"}, "password": {"type": "string", "minLength": 10}, "role": {"type": "string", "enum": ["admin", "operator", "viewer"]}, "district": {"type": "string"}}), &["name", "password", "role"]), "responses": ok("the account")}},
+            "/api/tokens": {"post": {"summary": "Create an API token for an account (administrators only); the secret is returned once; audited", "requestBody": body(json!({"account": {"type": "string"}, "label": {"type": "string"}}), &["account"]), "responses": ok("the token")}},
+            "/api/audit": {"get": {"summary": "The audit log, newest first (administrators only)", "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}], "responses": ok("audit entries")}},
+            "/api/overview": {"get": {"summary": "The region's network, the visible sites with their status, and headline indicators for today and the year", "responses": ok("overview")}},
+            "/api/scenarios": {"get": {"summary": "Models that can be run and the runs so far", "responses": ok("models and runs")},
+                "post": {"summary": "Upload a model file (TOML), validated before it is kept; not for viewers; audited", "requestBody": body(json!({"name": {"type": "string"}, "toml": {"type": "string"}}), &["name", "toml"]), "responses": ok("ok")}},
+            "/api/runs": {"post": {"summary": "Run a model in the background; not for viewers; audited", "requestBody": body(json!({"model": {"type": "string"}}), &["model"]), "responses": ok("the run's id")}},
+            "/api/runs/{id}": {"get": {"summary": "A run's progress and, when done, its summary and daily results", "parameters": [alert_id], "responses": ok("the run")}},
+            "/api/standards": {"get": {"summary": "Every standard with its classes and limits, sources and confidence", "responses": ok("standards")}}
         }
     })
 }

@@ -101,6 +101,17 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         samples: usize,
     },
+    /// Time the series API: one site with a year of data every `step_min` minutes (six
+    /// factors) in a SQLite file, then `requests` one-year downsampled series requests over
+    /// HTTP to the real router; prints latency percentiles.
+    Web {
+        #[arg(long, default_value_t = 5)]
+        step_min: i64,
+        #[arg(long, default_value_t = 300)]
+        requests: usize,
+        #[arg(long, default_value = "target/bench-web.sqlite")]
+        db: String,
+    },
 }
 
 fn peak_rss_mib() -> Option<f64> {
@@ -276,6 +287,11 @@ fn main() -> Result<()> {
                 }))?
             );
         }
+        Command::Web {
+            step_min,
+            requests,
+            db,
+        } => web_bench(step_min, requests, &db)?,
         Command::Classify { samples } => {
             let mut rng = SplitMix(42);
             let mut csv =
@@ -404,5 +420,124 @@ fn overflow_bench(
         peak_rss_mib().unwrap_or(0.0)
     );
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// One GET over a fresh connection; returns (status, body length).
+fn http_get(addr: &str, path: &str, token: &str) -> Result<(u16, usize)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr)?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf)?;
+    let text = String::from_utf8_lossy(&buf);
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Ok((status, buf.len()))
+}
+
+fn web_bench(step_min: i64, requests: usize, db: &str) -> Result<()> {
+    use rewater_store::{Device, FactorReading, Site, SqliteStore, Store, Upload};
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{db}{suffix}"));
+    }
+    let mut store = SqliteStore::open(std::path::Path::new(db))?;
+    store.put_site(&Site {
+        id: "plant-north-outlet".into(),
+        name: "North reclamation plant outlet".into(),
+        kind: "plant_outlet".into(),
+        standard: Some("DB11/890-2012:new_B".into()),
+        district: "north".into(),
+        location: Some([116.35, 40.05]),
+        model_node: Some("plant-north".into()),
+    })?;
+    store.put_device(&Device {
+        mn: "RWDEMO0000000001".into(),
+        password: "123456".into(),
+        site_id: "plant-north-outlet".into(),
+        lenient: true,
+        accept_modbus_crc: false,
+    })?;
+    // 2025 in Beijing wall seconds.
+    let t0 = 1_735_689_600i64;
+    let n = (365 * 24 * 60 / step_min) as usize;
+    let mut rng = SplitMix(5);
+    let t_ingest = Instant::now();
+    let uploads: Vec<Upload> = (0..n)
+        .map(|i| Upload {
+            mn: "RWDEMO0000000001".into(),
+            cn: "2051".into(),
+            data_time: t0 + i as i64 * step_min * 60,
+            pno: 1,
+            received_at_ms: 0,
+            peer: "127.0.0.1:1".into(),
+            raw: String::new(),
+            readings: ["w01018", "w21003", "w21011", "w21001", "w01001", "w00000"]
+                .iter()
+                .map(|f| FactorReading {
+                    factor: f.to_string(),
+                    value: Some(rng.uniform(5.0, 40.0)),
+                    min: None,
+                    max: None,
+                    cou: None,
+                    flag: Some("N".into()),
+                })
+                .collect(),
+        })
+        .collect();
+    for chunk in uploads.chunks(2000) {
+        store.ingest(chunk)?;
+    }
+    let ingest_s = t_ingest.elapsed().as_secs_f64();
+    let api_store = SqliteStore::open(std::path::Path::new(db))?;
+    let state = rewater_api::ApiState::new(
+        Box::new(api_store),
+        [("T".to_string(), "bench".to_string())]
+            .into_iter()
+            .collect(),
+    );
+    let rt = tokio::runtime::Runtime::new()?;
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let addr = listener.local_addr()?.to_string();
+    rt.spawn(async move {
+        let _ = axum::serve(listener, rewater_api::router(state)).await;
+    });
+    let paths = [
+        // What the site page asks for: the whole record in at most 500 buckets.
+        "/api/sites/plant-north-outlet/series?factor=cod&points=500".to_string(),
+        "/api/sites/plant-north-outlet/series?factor=nh3n&from=2025-01-01&to=2026-01-01&points=1000"
+            .to_string(),
+        "/api/sites/plant-north-outlet/series?factor=cod&from=2025-01-01&to=2026-01-01&bucket=86400"
+            .to_string(),
+    ];
+    for p in &paths {
+        let (status, _) = http_get(&addr, p, "T")?;
+        anyhow::ensure!(status == 200, "{p}: HTTP {status}");
+    }
+    let mut times = Vec::with_capacity(requests);
+    let mut bytes = 0;
+    for i in 0..requests {
+        let t = Instant::now();
+        let (status, len) = http_get(&addr, &paths[i % paths.len()], "T")?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        anyhow::ensure!(status == 200, "HTTP {status}");
+        bytes += len;
+    }
+    times.sort_by(f64::total_cmp);
+    let q = |p: f64| times[((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1];
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "readings": n * 6, "ingest_s": ingest_s, "requests": requests,
+            "mean_response_bytes": bytes / requests.max(1),
+            "p50_ms": q(0.5), "p90_ms": q(0.9), "p99_ms": q(0.99), "max_ms": q(1.0),
+        }))?
+    );
     Ok(())
 }

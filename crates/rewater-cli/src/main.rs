@@ -120,6 +120,19 @@ enum Command {
         /// Keep raw frames (the audit trail) this many days; readings and aggregates stay.
         #[arg(long)]
         retain_frames_days: Option<u32>,
+        /// Where uploaded scenario models are kept (default: rewater-scenarios beside a
+        /// SQLite store, else in the working directory).
+        #[arg(long)]
+        scenario_dir: Option<PathBuf>,
+        /// Map tile URL template ({z}/{x}/{y}) under the overview map; none by default, so
+        /// the browser fetches nothing from outside.
+        #[arg(long)]
+        tile_url: Option<String>,
+    },
+    /// Accounts of the web platform and API (the first administrator is made here).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
     },
     /// HJ 212 data-logger protocol tools.
     Hj212 {
@@ -139,6 +152,37 @@ enum Command {
         plant_built: Option<String>,
         #[arg(long, default_value = "text")]
         format: OutputFormat,
+    },
+}
+
+/// Account commands.
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create an account, or change its role, district or password. The password is read
+    /// from standard input (first line), never from the command line.
+    Add {
+        name: String,
+        /// admin, operator or viewer.
+        #[arg(long)]
+        role: String,
+        /// The district an operator sees and acts on.
+        #[arg(long)]
+        district: Option<String>,
+        #[arg(long, default_value = "rewater.sqlite")]
+        db: String,
+    },
+    /// List accounts.
+    List {
+        #[arg(long, default_value = "rewater.sqlite")]
+        db: String,
+    },
+    /// Create an API token for an account (printed once).
+    Token {
+        name: String,
+        #[arg(long, default_value = "")]
+        label: String,
+        #[arg(long, default_value = "rewater.sqlite")]
+        db: String,
     },
 }
 
@@ -216,7 +260,7 @@ impl std::fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
-fn input_err(e: impl std::fmt::Display) -> anyhow::Error {
+pub(crate) fn input_err(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow::Error::new(InputError(e.to_string()))
 }
 
@@ -410,6 +454,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             sim_devices,
             model,
             retain_frames_days,
+            scenario_dir,
+            tile_url,
         } => monitor::serve(monitor::ServeOptions {
             db: &db,
             listen: &listen,
@@ -419,7 +465,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             sim_devices,
             model: model.as_deref(),
             retain_frames_days,
+            scenario_dir,
+            tile_url,
         })?,
+        Command::User { command } => monitor::user_cmd(command)?,
         Command::Comply {
             input,
             standard,
@@ -584,7 +633,7 @@ fn read_summary(p: &Path) -> Result<Summary> {
 }
 
 /// The bundled demo: the Beijing-style example, written out so the run reads real files.
-fn write_demo(dir: &Path) -> Result<PathBuf> {
+pub(crate) fn write_demo(dir: &Path) -> Result<PathBuf> {
     const MODEL: &str = include_str!("../../../examples/beijing-district/model.toml");
     const DAILY: &str = include_str!("../../../examples/beijing-district/data/daily_factors.csv");
     std::fs::create_dir_all(dir.join("data"))?;

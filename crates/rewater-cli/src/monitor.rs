@@ -193,6 +193,164 @@ pub struct ServeOptions<'a> {
     pub model: Option<&'a Path>,
     /// Days to keep raw frames (readings and aggregates are kept).
     pub retain_frames_days: Option<u32>,
+    pub scenario_dir: Option<std::path::PathBuf>,
+    pub tile_url: Option<String>,
+}
+
+/// The web platform's model view and scenarios: the regional model (`--model`, else the
+/// demo model) and the bundled examples, written out so that runs read real files.
+fn platform(o: &ServeOptions<'_>) -> Result<rewater_api::Platform> {
+    let standards = Arc::new(rewater_standards::Standards::builtin());
+    let dir = o.scenario_dir.clone().unwrap_or_else(|| {
+        let db = Path::new(o.db);
+        match db.parent() {
+            Some(p) if !o.db.contains("://") => p.join("rewater-scenarios"),
+            _ => "rewater-scenarios".into(),
+        }
+    });
+    let bundled_dir = dir.join("bundled");
+    let demo = crate::write_demo(&bundled_dir.join("beijing-district"))?;
+    let mut bundled = vec![("beijing-district".to_string(), demo.clone())];
+    for (name, text) in [
+        (
+            "lianyungang-city",
+            include_str!("../../../examples/lianyungang-city/model.toml"),
+        ),
+        (
+            "wanzhou-river-city",
+            include_str!("../../../examples/wanzhou-river-city/model.toml"),
+        ),
+    ] {
+        let d = bundled_dir.join(name);
+        std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
+        std::fs::write(d.join("model.toml"), text)?;
+        bundled.push((name.to_string(), d.join("model.toml")));
+    }
+    let mut scenarios =
+        rewater_api::platform::Scenarios::new(dir.clone(), bundled, standards.clone());
+    // Models uploaded before a restart stay available.
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        let models = scenarios
+            .models
+            .get_mut()
+            .map_err(|_| anyhow::anyhow!("lock poisoned"))?;
+        for e in entries.flatten() {
+            let p = e.path();
+            let name = p
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("")
+                .to_string();
+            if p.extension().is_some_and(|x| x == "toml") && !name.starts_with('.') {
+                models.push(rewater_api::platform::ScenarioModel {
+                    name,
+                    path: p,
+                    uploaded: true,
+                });
+            }
+        }
+    }
+    let model_path = o.model.map(Path::to_path_buf).unwrap_or(demo);
+    let region = rewater_model::load(&model_path, &standards)
+        .with_context(|| format!("loading {}", model_path.display()))?;
+    let view = rewater_api::platform::ModelView::new(&region)
+        .map_err(|e| anyhow::anyhow!("running {}: {e}", model_path.display()))?;
+    Ok(rewater_api::Platform {
+        model: Some(Arc::new(view)),
+        scenarios: Some(Arc::new(scenarios)),
+        tile_url: o.tile_url.clone(),
+    })
+}
+
+/// `rewater user add|list|token`.
+pub fn user_cmd(cmd: crate::UserCommand) -> Result<()> {
+    use crate::UserCommand;
+    match cmd {
+        UserCommand::Add {
+            name,
+            role,
+            district,
+            db,
+        } => {
+            let mut line = String::new();
+            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                eprint!("password for {name} (shown as typed; pipe it in to hide it): ");
+            }
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the password from standard input")?;
+            let password = line.trim_end_matches(['\n', '\r']);
+            rewater_api::auth::check_password(password).map_err(crate::input_err)?;
+            let hash =
+                rewater_api::auth::hash_password(password).map_err(|e| anyhow::anyhow!(e))?;
+            let mut store =
+                rewater_store::open(&db).with_context(|| format!("opening store {db}"))?;
+            let existed = store.account(&name)?.is_some();
+            let account = rewater_store::Account {
+                name: name.clone(),
+                role,
+                district,
+                password_hash: hash,
+                disabled: false,
+                created_at_ms: rewater_api::auth::now_ms(),
+            };
+            store
+                .put_account(&account)
+                .map_err(|e| crate::input_err(e.to_string()))?;
+            let action = if existed {
+                "user.update"
+            } else {
+                "user.create"
+            };
+            rewater_api::platform::audit(
+                store.as_mut(),
+                "cli",
+                action,
+                &name,
+                &format!("role {}", account.role),
+            );
+            println!(
+                "{} account {name} ({})",
+                if existed { "updated" } else { "created" },
+                account.role
+            );
+        }
+        UserCommand::List { db } => {
+            let mut store =
+                rewater_store::open(&db).with_context(|| format!("opening store {db}"))?;
+            for a in store.accounts()? {
+                println!(
+                    "{:<24} {:<9} {}{}",
+                    a.name,
+                    a.role,
+                    a.district.unwrap_or_default(),
+                    if a.disabled { " (disabled)" } else { "" }
+                );
+            }
+        }
+        UserCommand::Token { name, label, db } => {
+            let mut store =
+                rewater_store::open(&db).with_context(|| format!("opening store {db}"))?;
+            if store.account(&name)?.is_none() {
+                return Err(crate::input_err(format!(
+                    "no account '{name}' (`rewater user add`)"
+                )));
+            }
+            let secret = rewater_api::auth::new_secret();
+            store.put_credential(&rewater_store::Credential {
+                secret_hash: rewater_api::auth::secret_hash(&secret),
+                account: name.clone(),
+                kind: "token".into(),
+                csrf: String::new(),
+                label: label.clone(),
+                created_at_ms: rewater_api::auth::now_ms(),
+                expires_at_ms: None,
+            })?;
+            rewater_api::platform::audit(store.as_mut(), "cli", "token.create", &name, &label);
+            println!("{secret}");
+        }
+    }
+    Ok(())
 }
 
 pub fn serve(o: ServeOptions<'_>) -> Result<()> {
@@ -207,6 +365,7 @@ pub fn serve(o: ServeOptions<'_>) -> Result<()> {
         None => random_token()?,
     };
     let store = prepare_store(db, demo, sim_devices)?;
+    let platform = Arc::new(platform(&o)?);
     let api_store =
         rewater_store::open(db).with_context(|| format!("opening store {db} for the API"))?;
     let rt = tokio::runtime::Runtime::new()?;
@@ -245,6 +404,7 @@ pub fn serve(o: ServeOptions<'_>) -> Result<()> {
             store: api_store,
             tokens: Arc::new([(token.clone(), "api".to_string())].into_iter().collect()),
             standards: Arc::new(rewater_standards::Standards::builtin()),
+            platform,
         };
         let mut api_shutdown = rx.clone();
         let api = tokio::spawn(async move {
@@ -257,10 +417,14 @@ pub fn serve(o: ServeOptions<'_>) -> Result<()> {
         });
         let config = rewater_gateway::Config { retain_frames: o.retain_frames_days.map(|d| std::time::Duration::from_secs(d as u64 * 86_400)), ..Default::default() };
         let stats = rewater_gateway::serve(listener, store, config, rx, log, Some(alerts), move |_| {
-            println!("rewater gateway (HJ 212) listening on {addr}, store {db_shown}");
-            println!("rewater API listening on http://{api_addr}/api/ (token: {token})");
+            // One write, and no panic if whoever started us stopped reading.
             use std::io::Write;
-            let _ = std::io::stdout().flush();
+            let mut out = std::io::stdout().lock();
+            let _ = write!(
+                out,
+                "rewater gateway (HJ 212) listening on {addr}, store {db_shown}\nrewater API listening on http://{api_addr}/api/ (token: {token})\nrewater web platform on http://{api_addr}/ (accounts: `rewater user add`)\n"
+            );
+            let _ = out.flush();
         })
         .await?;
                         let _ = api.await;

@@ -268,4 +268,93 @@ pub fn run_all(store: &mut dyn Store) {
     assert!(store
         .set_alert_state(999_999, "closed", "x", "", 1)
         .is_err());
+
+    accounts_credentials_audit(store);
+}
+
+fn accounts_credentials_audit(store: &mut dyn Store) {
+    let mut op = Account {
+        name: "op-north".into(),
+        role: "operator".into(),
+        district: Some("north".into()),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        disabled: false,
+        created_at_ms: 5,
+    };
+    store.put_account(&op).unwrap();
+    // An operator without a district, an unknown role, a hostile name: refused.
+    for bad in [
+        Account {
+            district: None,
+            ..op.clone()
+        },
+        Account {
+            role: "root".into(),
+            ..op.clone()
+        },
+        Account {
+            name: "a'; DROP TABLE account; --".into(),
+            ..op.clone()
+        },
+    ] {
+        assert!(store.put_account(&bad).is_err(), "{bad:?}");
+    }
+    op.disabled = true;
+    store.put_account(&op).unwrap();
+    assert_eq!(store.account("op-north").unwrap(), Some(op.clone()));
+    assert_eq!(store.account("nobody").unwrap(), None);
+    assert_eq!(store.accounts().unwrap().len(), 1);
+
+    let session = Credential {
+        secret_hash: "h1".into(),
+        account: "op-north".into(),
+        kind: "session".into(),
+        csrf: "c1".into(),
+        label: String::new(),
+        created_at_ms: 100,
+        expires_at_ms: Some(200),
+    };
+    store.put_credential(&session).unwrap();
+    // The same secret twice is refused (it would be a collision of random secrets).
+    assert!(store.put_credential(&session).is_err());
+    assert_eq!(store.credential("h1", 150).unwrap(), Some(session.clone()));
+    assert_eq!(store.credential("h1", 200).unwrap(), None, "expired");
+    let token = Credential {
+        secret_hash: "h2".into(),
+        kind: "token".into(),
+        csrf: String::new(),
+        expires_at_ms: None,
+        ..session.clone()
+    };
+    store.put_credential(&token).unwrap();
+    assert!(store.credential("h2", i64::MAX).unwrap().is_some());
+    store.delete_credential("h2").unwrap();
+    assert_eq!(store.credential("h2", 0).unwrap(), None);
+
+    for (i, action) in ["user.create", "alert.acknowledged"].iter().enumerate() {
+        store
+            .audit(&AuditEntry {
+                at_ms: 1000 + i as i64,
+                who: "admin".into(),
+                action: action.to_string(),
+                target: "x".into(),
+                detail: "d".into(),
+            })
+            .unwrap();
+    }
+    assert!(store
+        .audit(&AuditEntry {
+            at_ms: 1,
+            who: "".into(),
+            action: "x".into(),
+            target: "".into(),
+            detail: "".into()
+        })
+        .is_err());
+    let log = store.audit_log(10).unwrap();
+    assert_eq!(
+        log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        ["alert.acknowledged", "user.create"]
+    );
+    assert_eq!(store.audit_log(1).unwrap().len(), 1);
 }

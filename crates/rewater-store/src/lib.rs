@@ -220,6 +220,73 @@ pub struct AlertChange {
     pub at_ms: i64,
 }
 
+/// A person or machine allowed into the web platform and API (用户).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Account {
+    pub name: String,
+    /// admin, operator or viewer.
+    pub role: String,
+    /// For an operator: the one district whose sites it sees and acts on.
+    pub district: Option<String>,
+    /// A PHC string (argon2id); never serialised.
+    #[serde(skip)]
+    pub password_hash: String,
+    pub disabled: bool,
+    pub created_at_ms: i64,
+}
+
+/// A login session or an API token, stored by the SHA-256 of its secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Credential {
+    pub secret_hash: String,
+    pub account: String,
+    /// session or token.
+    pub kind: String,
+    /// The session's CSRF token (empty for API tokens, which are not sent by browsers).
+    pub csrf: String,
+    pub label: String,
+    pub created_at_ms: i64,
+    /// None: until revoked.
+    pub expires_at_ms: Option<i64>,
+}
+
+/// One line of the audit log (审计日志): who changed what, when.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AuditEntry {
+    pub at_ms: i64,
+    pub who: String,
+    /// e.g. alert.acknowledged, site.update, user.create, token.create, login.
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+/// Checks an account before it is stored.
+pub fn check_account(a: &Account) -> Result<()> {
+    let name_ok = !a.name.is_empty()
+        && a.name.len() <= 64
+        && a.name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'));
+    if !name_ok {
+        return Err(StoreError::Invalid(format!(
+            "account name '{}' must be 1–64 letters, digits or - _ . @",
+            a.name
+        )));
+    }
+    match (a.role.as_str(), &a.district) {
+        ("admin" | "viewer", _) => Ok(()),
+        ("operator", Some(d)) if !d.trim().is_empty() => Ok(()),
+        ("operator", _) => Err(StoreError::Invalid(format!(
+            "operator '{}' needs a district",
+            a.name
+        ))),
+        (r, _) => Err(StoreError::Invalid(format!(
+            "role '{r}' must be admin, operator or viewer"
+        ))),
+    }
+}
+
 impl Site {
     /// The site's standards ("STANDARD:CLASS", stored comma-separated).
     pub fn standards(&self) -> Vec<&str> {
@@ -363,6 +430,17 @@ pub trait Store: Send {
     /// The factor table: (code, Chinese name, English name, HJ 212 unit, 2005 code).
     fn factors(&mut self) -> Result<Vec<FactorRow>>;
     /// Number of readings (all versions).
+    /// Creates or replaces an account.
+    fn put_account(&mut self, account: &Account) -> Result<()>;
+    fn account(&mut self, name: &str) -> Result<Option<Account>>;
+    fn accounts(&mut self) -> Result<Vec<Account>>;
+    fn put_credential(&mut self, credential: &Credential) -> Result<()>;
+    /// A credential by the hash of its secret, if it has not expired at `now_ms`.
+    fn credential(&mut self, secret_hash: &str, now_ms: i64) -> Result<Option<Credential>>;
+    fn delete_credential(&mut self, secret_hash: &str) -> Result<()>;
+    fn audit(&mut self, entry: &AuditEntry) -> Result<()>;
+    /// The newest `limit` audit entries, newest first.
+    fn audit_log(&mut self, limit: i64) -> Result<Vec<AuditEntry>>;
     fn count_readings(&mut self) -> Result<i64>;
     /// Number of raw frames kept.
     fn count_frames(&mut self) -> Result<i64>;

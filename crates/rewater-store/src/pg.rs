@@ -16,6 +16,33 @@ pub struct PostgresStore {
     months: HashSet<i64>,
 }
 
+impl PostgresStore {
+    fn accounts_where(
+        &mut self,
+        clause: &str,
+        args: &[&(dyn ::postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Account>> {
+        let rows = self
+            .client
+            .query(
+                &format!("SELECT name, role, district, password_hash, disabled, created_at_ms FROM account {clause}"),
+                args,
+            )
+            .map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|r| Account {
+                name: r.get(0),
+                role: r.get(1),
+                district: r.get(2),
+                password_hash: r.get(3),
+                disabled: r.get(4),
+                created_at_ms: r.get(5),
+            })
+            .collect())
+    }
+}
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS site (
@@ -56,6 +83,15 @@ CREATE INDEX IF NOT EXISTS alert_key ON alert(site_id, kind, factor);
 CREATE TABLE IF NOT EXISTS alert_change (
     id BIGSERIAL PRIMARY KEY, alert_id BIGINT NOT NULL REFERENCES alert(id), state TEXT NOT NULL,
     who TEXT NOT NULL, comment TEXT NOT NULL, at_ms BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS account (
+    name TEXT PRIMARY KEY, role TEXT NOT NULL, district TEXT, password_hash TEXT NOT NULL,
+    disabled BOOLEAN NOT NULL, created_at_ms BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS credential (
+    secret_hash TEXT PRIMARY KEY, account TEXT NOT NULL REFERENCES account(name), kind TEXT NOT NULL,
+    csrf TEXT NOT NULL, label TEXT NOT NULL, created_at_ms BIGINT NOT NULL, expires_at_ms BIGINT);
+CREATE TABLE IF NOT EXISTS audit (
+    id BIGSERIAL PRIMARY KEY, at_ms BIGINT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL,
+    target TEXT NOT NULL, detail TEXT NOT NULL);
 INSERT INTO meta (key, value) VALUES ('schema_version', '1') ON CONFLICT DO NOTHING;
 ";
 
@@ -745,6 +781,93 @@ impl Store for PostgresStore {
                 who: r.get(2),
                 comment: r.get(3),
                 at_ms: r.get(4),
+            })
+            .collect())
+    }
+
+    fn put_account(&mut self, a: &Account) -> Result<()> {
+        check_account(a)?;
+        self.client.execute(
+            "INSERT INTO account (name, role, district, password_hash, disabled, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (name) DO UPDATE SET role = excluded.role, district = excluded.district, password_hash = excluded.password_hash, disabled = excluded.disabled",
+            &[&a.name, &a.role, &a.district, &a.password_hash, &a.disabled, &a.created_at_ms],
+        ).map_err(pg)?;
+        Ok(())
+    }
+
+    fn account(&mut self, name: &str) -> Result<Option<Account>> {
+        Ok(self.accounts_where("WHERE name = $1", &[&name])?.pop())
+    }
+
+    fn accounts(&mut self) -> Result<Vec<Account>> {
+        self.accounts_where("ORDER BY name", &[])
+    }
+
+    fn put_credential(&mut self, c: &Credential) -> Result<()> {
+        self.client.execute(
+            "INSERT INTO credential (secret_hash, account, kind, csrf, label, created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&c.secret_hash, &c.account, &c.kind, &c.csrf, &c.label, &c.created_at_ms, &c.expires_at_ms],
+        ).map_err(pg)?;
+        Ok(())
+    }
+
+    fn credential(&mut self, secret_hash: &str, now_ms: i64) -> Result<Option<Credential>> {
+        let row = self
+            .client
+            .query_opt(
+                "SELECT secret_hash, account, kind, csrf, label, created_at_ms, expires_at_ms FROM credential
+                 WHERE secret_hash = $1 AND (expires_at_ms IS NULL OR expires_at_ms > $2)",
+                &[&secret_hash, &now_ms],
+            )
+            .map_err(pg)?;
+        Ok(row.map(|r| Credential {
+            secret_hash: r.get(0),
+            account: r.get(1),
+            kind: r.get(2),
+            csrf: r.get(3),
+            label: r.get(4),
+            created_at_ms: r.get(5),
+            expires_at_ms: r.get(6),
+        }))
+    }
+
+    fn delete_credential(&mut self, secret_hash: &str) -> Result<()> {
+        self.client
+            .execute(
+                "DELETE FROM credential WHERE secret_hash = $1",
+                &[&secret_hash],
+            )
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    fn audit(&mut self, e: &AuditEntry) -> Result<()> {
+        check_who(&e.who)?;
+        self.client
+            .execute(
+                "INSERT INTO audit (at_ms, who, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
+                &[&e.at_ms, &e.who, &e.action, &e.target, &e.detail],
+            )
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    fn audit_log(&mut self, limit: i64) -> Result<Vec<AuditEntry>> {
+        let rows = self
+            .client
+            .query(
+                "SELECT at_ms, who, action, target, detail FROM audit ORDER BY id DESC LIMIT $1",
+                &[&limit],
+            )
+            .map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditEntry {
+                at_ms: r.get(0),
+                who: r.get(1),
+                action: r.get(2),
+                target: r.get(3),
+                detail: r.get(4),
             })
             .collect())
     }

@@ -60,8 +60,40 @@ CREATE INDEX IF NOT EXISTS alert_key ON alert(site_id, kind, factor);
 CREATE TABLE IF NOT EXISTS alert_change (
     alert_id INTEGER NOT NULL REFERENCES alert(id), state TEXT NOT NULL, who TEXT NOT NULL,
     comment TEXT NOT NULL, at_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS account (
+    name TEXT PRIMARY KEY, role TEXT NOT NULL, district TEXT, password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL, created_at_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS credential (
+    secret_hash TEXT PRIMARY KEY, account TEXT NOT NULL REFERENCES account(name), kind TEXT NOT NULL,
+    csrf TEXT NOT NULL, label TEXT NOT NULL, created_at_ms INTEGER NOT NULL, expires_at_ms INTEGER);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL,
+    target TEXT NOT NULL, detail TEXT NOT NULL);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
 ";
+
+impl SqliteStore {
+    fn accounts_where(
+        &mut self,
+        clause: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<Account>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT name, role, district, password_hash, disabled, created_at_ms FROM account {clause}"
+        ))?;
+        let rows = st.query_map(args, |r| {
+            Ok(Account {
+                name: r.get(0)?,
+                role: r.get(1)?,
+                district: r.get(2)?,
+                password_hash: r.get(3)?,
+                disabled: r.get(4)?,
+                created_at_ms: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
 
 /// Effective readings: those no correction points at.
 const EFFECTIVE: &str = "NOT EXISTS (SELECT 1 FROM reading c WHERE c.corrects = r.id)";
@@ -624,6 +656,85 @@ impl Store for SqliteStore {
                 who: r.get(2)?,
                 comment: r.get(3)?,
                 at_ms: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn put_account(&mut self, a: &Account) -> Result<()> {
+        check_account(a)?;
+        self.conn.execute(
+            "INSERT INTO account (name, role, district, password_hash, disabled, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (name) DO UPDATE SET role = excluded.role, district = excluded.district, password_hash = excluded.password_hash, disabled = excluded.disabled",
+            params![a.name, a.role, a.district, a.password_hash, a.disabled, a.created_at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn account(&mut self, name: &str) -> Result<Option<Account>> {
+        Ok(self.accounts_where("WHERE name = ?1", params![name])?.pop())
+    }
+
+    fn accounts(&mut self) -> Result<Vec<Account>> {
+        self.accounts_where("ORDER BY name", params![])
+    }
+
+    fn put_credential(&mut self, c: &Credential) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO credential (secret_hash, account, kind, csrf, label, created_at_ms, expires_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![c.secret_hash, c.account, c.kind, c.csrf, c.label, c.created_at_ms, c.expires_at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn credential(&mut self, secret_hash: &str, now_ms: i64) -> Result<Option<Credential>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT secret_hash, account, kind, csrf, label, created_at_ms, expires_at_ms FROM credential
+             WHERE secret_hash = ?1 AND (expires_at_ms IS NULL OR expires_at_ms > ?2)",
+        )?;
+        Ok(st
+            .query_row(params![secret_hash, now_ms], |r| {
+                Ok(Credential {
+                    secret_hash: r.get(0)?,
+                    account: r.get(1)?,
+                    kind: r.get(2)?,
+                    csrf: r.get(3)?,
+                    label: r.get(4)?,
+                    created_at_ms: r.get(5)?,
+                    expires_at_ms: r.get(6)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn delete_credential(&mut self, secret_hash: &str) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM credential WHERE secret_hash = ?1",
+            params![secret_hash],
+        )?;
+        Ok(())
+    }
+
+    fn audit(&mut self, e: &AuditEntry) -> Result<()> {
+        check_who(&e.who)?;
+        self.conn.execute(
+            "INSERT INTO audit (at_ms, who, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![e.at_ms, e.who, e.action, e.target, e.detail],
+        )?;
+        Ok(())
+    }
+
+    fn audit_log(&mut self, limit: i64) -> Result<Vec<AuditEntry>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT at_ms, who, action, target, detail FROM audit ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = st.query_map(params![limit], |r| {
+            Ok(AuditEntry {
+                at_ms: r.get(0)?,
+                who: r.get(1)?,
+                action: r.get(2)?,
+                target: r.get(3)?,
+                detail: r.get(4)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

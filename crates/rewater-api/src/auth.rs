@@ -1,0 +1,315 @@
+//! Who is asking: login sessions (cookie + CSRF token), API tokens for machines, roles
+//! (administrator 管理员, district operator 区运维, viewer 只读) and district scoping.
+//!
+//! Passwords are hashed with Argon2id (memory-hard, RFC 9106; the crate's default
+//! parameters m = 19 MiB, t = 2, p = 1, as OWASP recommends). Session and token secrets are
+//! 32 random bytes; the store keeps only their SHA-256.
+
+use crate::{with_store, ApiError, ApiState};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::http::{HeaderMap, Method, StatusCode};
+use rand_core::{OsRng, RngCore};
+use rewater_store::{Account, Credential, Site};
+use sha2::{Digest, Sha256};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "rw_session";
+/// Header carrying the session's CSRF token on every state-changing request.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// How long a login lasts.
+pub const SESSION_MS: i64 = 12 * 3600 * 1000;
+
+/// A role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Operator,
+    Viewer,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "operator" => Some(Role::Operator),
+            "viewer" => Some(Role::Viewer),
+            _ => None,
+        }
+    }
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Principal {
+    pub name: String,
+    pub role: Role,
+    /// Set for operators: the district they see and act on.
+    pub district: Option<String>,
+    /// The session's CSRF token (none for bearer tokens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf: Option<String>,
+}
+
+impl Principal {
+    /// Whether the caller may see a site (operators: their district only).
+    pub fn sees(&self, site: &Site) -> bool {
+        match self.role {
+            Role::Operator => self.district.as_deref() == Some(site.district.as_str()),
+            _ => true,
+        }
+    }
+
+    /// Whether the caller may change a site or its alerts.
+    pub fn acts_on(&self, site: &Site) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Operator => self.sees(site),
+            Role::Viewer => false,
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(forbidden("only an administrator may do this"))
+        }
+    }
+
+    /// Operators and administrators may run scenarios and upload models; viewers only look.
+    pub fn require_writer(&self) -> Result<(), ApiError> {
+        if self.role == Role::Viewer {
+            Err(forbidden("a viewer cannot change anything"))
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn check_site(&self, site: &Site) -> Result<(), ApiError> {
+        if self.sees(site) {
+            Ok(())
+        } else {
+            Err(forbidden(format!(
+                "site '{}' is in district '{}'; {} sees district '{}' only",
+                site.id,
+                site.district,
+                self.name,
+                self.district.as_deref().unwrap_or("")
+            )))
+        }
+    }
+}
+
+pub fn forbidden(m: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::FORBIDDEN, m.into())
+}
+
+fn unauthorized(m: &str) -> ApiError {
+    ApiError(StatusCode::UNAUTHORIZED, m.into())
+}
+
+/// Hashes a password with Argon2id and a random salt (PHC string).
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// Checks a password against a stored PHC string.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Rules for a new password.
+pub fn check_password(password: &str) -> Result<(), String> {
+    if password.chars().count() < 10 {
+        return Err("a password needs at least 10 characters".into());
+    }
+    if password.len() > 1024 {
+        return Err("a password may have at most 1024 bytes".into());
+    }
+    Ok(())
+}
+
+/// A new random secret (hex of 32 bytes).
+pub fn new_secret() -> String {
+    let mut b = [0u8; 32];
+    OsRng.fill_bytes(&mut b);
+    hex(&b)
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// What the store keeps of a secret.
+pub fn secret_hash(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// Compares without an early exit, so timing tells nothing about a CSRF token.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The value of a cookie in the request.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn principal_of(a: &Account, csrf: Option<String>) -> Result<Principal, ApiError> {
+    if a.disabled {
+        return Err(unauthorized("account disabled"));
+    }
+    let role = Role::parse(&a.role)
+        .ok_or_else(|| unauthorized(&format!("account has unknown role '{}'", a.role)))?;
+    Ok(Principal {
+        name: a.name.clone(),
+        role,
+        district: a.district.clone(),
+        csrf,
+    })
+}
+
+/// Authenticates a request: `Authorization: Bearer` (the server's own token or a stored
+/// API token) or the session cookie. A session's state-changing request must carry the
+/// session's CSRF token in `X-CSRF-Token` (a cross-site form cannot set that header).
+pub async fn authenticate(
+    st: &ApiState,
+    headers: &HeaderMap,
+    method: &Method,
+) -> Result<Principal, ApiError> {
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
+    if let Some(token) = bearer {
+        if let Some(name) = st.tokens.get(&token) {
+            // The token `rewater serve` printed: the operator of the server itself.
+            return Ok(Principal {
+                name: name.clone(),
+                role: Role::Admin,
+                district: None,
+                csrf: None,
+            });
+        }
+        let hash = secret_hash(&token);
+        return with_store(st, move |s| {
+            let c = s
+                .credential(&hash, now_ms())?
+                .filter(|c| c.kind == "token")
+                .ok_or_else(|| unauthorized("unknown token"))?;
+            let a = s
+                .account(&c.account)?
+                .ok_or_else(|| unauthorized("token of a deleted account"))?;
+            principal_of(&a, None)
+        })
+        .await;
+    }
+    let Some(secret) = cookie(headers, SESSION_COOKIE).map(str::to_string) else {
+        return Err(unauthorized("log in or send a bearer token"));
+    };
+    let hash = secret_hash(&secret);
+    let p = with_store(st, move |s| {
+        let c = s
+            .credential(&hash, now_ms())?
+            .filter(|c| c.kind == "session")
+            .ok_or_else(|| unauthorized("session expired; log in again"))?;
+        let a = s
+            .account(&c.account)?
+            .ok_or_else(|| unauthorized("session of a deleted account"))?;
+        principal_of(&a, Some(c.csrf))
+    })
+    .await?;
+    if !matches!(*method, Method::GET | Method::HEAD) {
+        let sent = headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !same(sent, p.csrf.as_deref().unwrap_or("")) {
+            return Err(forbidden("missing or wrong CSRF token"));
+        }
+    }
+    Ok(p)
+}
+
+/// Starts a session for an account whose password was checked; returns (secret, csrf).
+pub fn new_session(account: &str) -> (Credential, String) {
+    let secret = new_secret();
+    let now = now_ms();
+    (
+        Credential {
+            secret_hash: secret_hash(&secret),
+            account: account.to_string(),
+            kind: "session".into(),
+            csrf: new_secret(),
+            label: String::new(),
+            created_at_ms: now,
+            expires_at_ms: Some(now + SESSION_MS),
+        },
+        secret,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("correct horse batterz", &h));
+        assert!(!verify_password("x", "not a phc string"));
+        // Salted: the same password hashes differently.
+        assert_ne!(h, hash_password("correct horse battery").unwrap());
+        assert!(check_password("short").is_err());
+    }
+
+    #[test]
+    fn cookies_and_secrets() {
+        let mut h = HeaderMap::new();
+        h.insert("cookie", "a=1; rw_session=abc; b=2".parse().unwrap());
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&h, "c"), None);
+        let s = new_secret();
+        assert_eq!(s.len(), 64);
+        assert_ne!(s, new_secret());
+        // SHA-256 of "abc" (FIPS 180-2 example).
+        assert_eq!(
+            secret_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(same("abc", "abc") && !same("abc", "abd") && !same("abc", "ab"));
+    }
+}

@@ -1,0 +1,132 @@
+//! The web platform in a real browser: Debian's Chromium, headless, driven by playwright-core
+//! (`crates/rewater-web/web/tests/browser.mjs`) against `rewater serve` with the demo data.
+//! Screenshots go to `target/screenshots/`.
+
+mod common;
+
+use common::*;
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn add_user(db: &Path, name: &str, password: &str, role: &str, district: Option<&str>) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rewater"));
+    cmd.args(["user", "add", name, "--role", role, "--db"])
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null());
+    if let Some(d) = district {
+        cmd.args(["--district", d]);
+    }
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success(), "user add {name}");
+}
+
+fn chromium() -> Option<PathBuf> {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+#[test]
+fn web_platform_in_a_real_browser() {
+    let Some(browser) = chromium() else {
+        // CI installs it (.ci/run); elsewhere say why nothing ran.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Chromium is required in CI: apt-get install chromium"
+        );
+        eprintln!("skipped: Debian's chromium is not installed (apt-get install chromium)");
+        return;
+    };
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rewater-web/web");
+    assert!(
+        web.join("node_modules/playwright-core").exists(),
+        "playwright-core missing: run `npm ci` in {}",
+        web.display()
+    );
+    let db = tmp("web");
+    add_user(&db, "admin", "admin-password-1", "admin", None);
+    add_user(
+        &db,
+        "op-south",
+        "south-password-1",
+        "operator",
+        Some("south"),
+    );
+    // A viewer too, to show the CLI refuses a short password.
+    let status = Command::new(env!("CARGO_BIN_EXE_rewater"))
+        .args(["user", "add", "v", "--role", "viewer", "--db"])
+        .arg(&db)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(b"short\n")?;
+            c.wait()
+        })
+        .unwrap();
+    assert_eq!(status.code(), Some(2), "a short password is bad input");
+
+    let server = start(&db, &[]);
+    // Two hours of COD at the north plant (20 then 40 mg/L; DB11/890 new B allows 30) and
+    // at the south plant (10 mg/L).
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    for k in 0..120 {
+        let mut u = upload(DEMO_MN, "123456", k, true);
+        u.factors[0].values[0].1 = if k < 60 { 20.0 } else { 40.0 };
+        assert!(exchange(&mut s, &u.frame(), Some("CN=9014")).is_some());
+        let mut south = upload("RWDEMO0000000002", "123456", k, true);
+        south.factors[0].values[0].1 = 10.0;
+        assert!(exchange(&mut s, &south.frame(), Some("CN=9014")).is_some());
+    }
+    let t = Instant::now();
+    let alert = loop {
+        let (_, text) = http(
+            &server.api,
+            "GET",
+            "/api/alerts?state=open&site=plant-north-outlet",
+            Some(TOKEN),
+            None,
+        );
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if let Some(id) = v["alerts"]
+            .as_array()
+            .unwrap()
+            .first()
+            .map(|a| a["id"].clone())
+        {
+            break id;
+        }
+        assert!(t.elapsed() < Duration::from_secs(5), "no alert raised");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    let out = Command::new("node")
+        .arg("tests/browser.mjs")
+        .current_dir(&web)
+        .env("REWATER_URL", format!("http://{}", server.api))
+        .env("REWATER_ADMIN", "admin:admin-password-1")
+        .env("REWATER_OPERATOR", "op-south:south-password-1")
+        .env("REWATER_NORTH_ALERT", alert.to_string())
+        .env("REWATER_SCREENSHOTS", &shots)
+        .env("REWATER_CHROMIUM", &browser)
+        .output()
+        .expect("running node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "browser test failed");
+    assert!(shots.join("overview.png").exists());
+    // The audit log through the API agrees with what the page showed.
+    let (_, text) = http(&server.api, "GET", "/api/audit", Some(TOKEN), None);
+    assert!(text.contains("alert.acknowledged") && text.contains("site.update"));
+}

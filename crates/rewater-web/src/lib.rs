@@ -1,0 +1,69 @@
+//! The web platform's pages: one HTML shell, the application script with its Chinese and
+//! English labels, the style sheet and Apache ECharts (from npm at build time, see
+//! `build.rs`), all embedded so that `rewater serve` is a single binary.
+
+macro_rules! web_file {
+    ($path:literal) => {
+        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/", $path))
+    };
+}
+
+type Asset = (&'static str, &'static [u8], &'static str);
+
+/// The files served, by URL path (without the leading slash): (path, bytes, MIME type).
+const ASSETS: &[Asset] = &[
+    (
+        "index.html",
+        web_file!("src/index.html"),
+        "text/html; charset=utf-8",
+    ),
+    (
+        "app.js",
+        web_file!("src/app.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "i18n.js",
+        web_file!("src/i18n.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "style.css",
+        web_file!("src/style.css"),
+        "text/css; charset=utf-8",
+    ),
+    (
+        "vendor/echarts.min.js",
+        web_file!("node_modules/echarts/dist/echarts.min.js"),
+        "text/javascript; charset=utf-8",
+    ),
+];
+
+/// A page asset by path; unknown paths that look like pages get the HTML shell, so that
+/// deep links (`/site/plant-north-outlet`) load the application.
+pub fn asset(path: &str) -> Option<(&'static [u8], &'static str)> {
+    let path = path.trim_start_matches('/');
+    if let Some((_, bytes, mime)) = ASSETS.iter().find(|(p, _, _)| *p == path) {
+        return Some((bytes, mime));
+    }
+    let is_page = !path.starts_with("api/") && !path.contains('.');
+    is_page.then_some((ASSETS[0].1, ASSETS[0].2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assets_and_deep_links() {
+        let (html, mime) = asset("/").unwrap();
+        assert!(mime.starts_with("text/html"));
+        assert!(std::str::from_utf8(html).unwrap().contains("app.js"));
+        assert_eq!(asset("site/x").unwrap().0, html);
+        let (js, _) = asset("vendor/echarts.min.js").unwrap();
+        assert!(js.len() > 500_000, "ECharts from npm");
+        assert!(asset("missing.png").is_none());
+        assert!(asset("../Cargo.toml").is_none());
+        assert!(asset("api/nothing").is_none());
+    }
+}

@@ -1,0 +1,396 @@
+// rewater web platform: a small single-page application over the HTTP API.
+// Routes: #/overview, #/site/ID, #/alerts, #/scenarios, #/standards, #/audit.
+"use strict";
+
+const state = { lang: localStorage.getItem("rw_lang") || "zh", me: null, charts: [] };
+
+function t(key) {
+  const d = window.I18N[state.lang] || {};
+  return d[key] !== undefined ? d[key] : key;
+}
+
+function esc(s) {
+  return String(s === undefined || s === null ? "" : s).replace(/[&<>"']/g, (c) =>
+    ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+function fmt(x, digits) {
+  if (x === null || x === undefined || Number.isNaN(x)) return "–";
+  return Number(x).toLocaleString(state.lang === "zh" ? "zh-CN" : "en-GB", { maximumFractionDigits: digits === undefined ? 0 : digits });
+}
+
+function pct(x) { return x === null || x === undefined ? "–" : fmt(100 * x, 1) + " %"; }
+
+async function api(method, path, body) {
+  const headers = { "content-type": "application/json" };
+  if (state.me && state.me.csrf && method !== "GET") headers["x-csrf-token"] = state.me.csrf;
+  const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin" });
+  let data = null;
+  try { data = await r.json(); } catch (e) { data = null; }
+  if (!r.ok) {
+    const err = new Error((data && data.error) || r.statusText);
+    err.status = r.status;
+    throw err;
+  }
+  return data;
+}
+
+const main = () => document.getElementById("main");
+
+function clearCharts() {
+  state.charts.forEach((c) => c.dispose());
+  state.charts = [];
+}
+
+function chart(el) {
+  const c = echarts.init(el);
+  state.charts.push(c);
+  return c;
+}
+
+function header() {
+  document.getElementById("brand").textContent = t("brand");
+  document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
+  const lang = document.getElementById("lang");
+  lang.textContent = t("language");
+  const out = document.getElementById("logout");
+  out.textContent = t("logout");
+  out.hidden = !state.me;
+  const nav = document.getElementById("nav");
+  if (!state.me) { nav.innerHTML = ""; document.getElementById("who").textContent = ""; return; }
+  const pages = ["overview", "alerts", "scenarios", "standards"].concat(state.me.role === "admin" ? ["audit"] : []);
+  const current = (location.hash.split("/")[1] || "overview");
+  nav.innerHTML = pages.map((p) => `<a href="#/${p}" data-page="${p}" class="${p === current ? "active" : ""}">${esc(t(p))}</a>`).join("");
+  document.getElementById("who").textContent = `${state.me.name} · ${state.me.role}${state.me.district ? " · " + state.me.district : ""}`;
+}
+
+// ------------------------------------------------------------------ login
+
+function loginPage(message) {
+  main().innerHTML = `<form class="login" id="login-form">
+    <h2>${esc(t("brand"))}</h2>
+    <label>${esc(t("name"))} <input id="login-name" autocomplete="username" required></label>
+    <label>${esc(t("password"))} <input id="login-password" type="password" autocomplete="current-password" required></label>
+    <button class="act" id="login-submit" type="submit">${esc(t("login"))}</button>
+    <div class="error" id="login-error">${esc(message || "")}</div></form>`;
+  document.getElementById("login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      state.me = await api("POST", "/api/login", { name: document.getElementById("login-name").value, password: document.getElementById("login-password").value });
+      if (!location.hash || location.hash === "#/login") location.hash = "#/overview";
+      route();
+    } catch (e) {
+      document.getElementById("login-error").textContent = t("wrong_login");
+    }
+  });
+}
+
+// ------------------------------------------------------------------ overview
+
+const STATUS_COLOUR = { ok: "#27ae60", exceeding: "#c0392b", alert: "#e67e22", no_data: "#95a5a6" };
+const KIND_COLOUR = { plant: "#1f618d", wetland: "#239b56", pond: "#2e86c1", junction: "#7f8c8d", user: "#8e44ad", river: "#5dade2", outfall: "#a04000" };
+
+function card(key, value, id) {
+  return `<div class="card" data-indicator="${esc(id || key)}"><div class="k">${esc(t(key))}</div><div class="v">${esc(value)}</div></div>`;
+}
+
+// The region outline for ECharts' geo component: a GeoJSON polygon around every point,
+// so the network is drawn without any map tiles.
+function regionGeoJson(points) {
+  let [x0, y0, x1, y1] = [180, 90, -180, -90];
+  points.forEach(([x, y]) => { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); });
+  if (!points.length) { [x0, y0, x1, y1] = [116, 39.5, 117, 40.5]; }
+  const px = Math.max(0.02, (x1 - x0) * 0.15), py = Math.max(0.02, (y1 - y0) * 0.15);
+  const ring = [[x0 - px, y0 - py], [x1 + px, y0 - py], [x1 + px, y1 + py], [x0 - px, y1 + py], [x0 - px, y0 - py]];
+  return { type: "FeatureCollection", features: [{ type: "Feature", properties: { name: "region" }, geometry: { type: "Polygon", coordinates: [ring] } }] };
+}
+
+// Optional raster tiles under the network (only when the server was given a tile URL).
+function tileGraphics(c, url, bounds) {
+  const z = 11;
+  const tile = (lon, lat) => {
+    const n = 2 ** z, r = (lat * Math.PI) / 180;
+    return [Math.floor(((lon + 180) / 360) * n), Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n)];
+  };
+  const lonOf = (x) => (x / 2 ** z) * 360 - 180;
+  const latOf = (y) => { const n = Math.PI - (2 * Math.PI * y) / 2 ** z; return (180 / Math.PI) * Math.atan(0.5 * (Math.exp(n) - Math.exp(-n))); };
+  const [a, b] = [tile(bounds[0], bounds[3]), tile(bounds[2], bounds[1])];
+  const out = [];
+  for (let x = a[0]; x <= b[0] && out.length < 64; x++) {
+    for (let y = a[1]; y <= b[1] && out.length < 64; y++) {
+      const p0 = c.convertToPixel("geo", [lonOf(x), latOf(y)]), p1 = c.convertToPixel("geo", [lonOf(x + 1), latOf(y + 1)]);
+      if (!p0 || !p1) continue;
+      out.push({ type: "image", z: -10, style: { image: url.replace("{z}", z).replace("{x}", x).replace("{y}", y), x: p0[0], y: p0[1], width: p1[0] - p0[0], height: p1[1] - p0[1], opacity: 0.6 } });
+    }
+  }
+  return out;
+}
+
+async function overviewPage() {
+  const started = performance.now();
+  const o = await api("GET", "/api/overview");
+  const ind = o.indicators, y = ind.year || {}, d = ind.today || {};
+  main().innerHTML = `
+    <div class="cards" id="indicators">
+      ${card("utilisation_rate", pct(y.utilisation_rate), "utilisation_rate")}
+      ${card("delivered", fmt((y.delivered_m3 || 0) / 1e4, 1) + " " + t("wan_m3_per_year"), "delivered")}
+      ${card("reliability", pct(y.supply_reliability), "reliability")}
+      ${card("today", d && d.date ? `${d.date}: ${pct(d.utilisation_rate)}` : "–", "today")}
+      ${card("sites", fmt(ind.monitoring.sites), "sites")}
+      ${card("exceeding", fmt(ind.monitoring.exceeding), "exceeding")}
+      ${card("open_alerts", fmt(ind.monitoring.open_alerts), "open_alerts")}
+    </div>
+    <div class="panel"><h3>${esc(t("map"))}${o.region ? " · " + esc(o.region.name) : ""}</h3><div id="map" class="chart"></div>
+      <div class="muted">${o.tile_url ? "" : esc(t("tile_note"))}</div></div>
+    <div class="panel"><h3>${esc(t("sites"))}</h3><table id="site-table"><tr><th>${esc(t("site"))}</th><th>${esc(t("district"))}</th><th>${esc(t("standard"))}</th><th>${esc(t("state"))}</th><th>${esc(t("open_alerts"))}</th></tr>
+      ${o.sites.map((s) => `<tr><td><a href="#/site/${encodeURIComponent(s.site.id)}" data-site="${esc(s.site.id)}">${esc(s.site.name)}</a></td><td>${esc(s.site.district)}</td><td>${esc(s.site.standard)}</td>
+        <td style="color:${STATUS_COLOUR[s.status]}">${esc(t("status_" + s.status))}</td><td>${s.open_alerts}</td></tr>`).join("")}</table></div>`;
+  const nodes = o.region ? o.region.nodes.filter((n) => n.location) : [];
+  const at = {};
+  nodes.forEach((n) => { at[n.id] = n.location; });
+  const sites = o.sites.filter((s) => s.site.location);
+  const points = nodes.map((n) => n.location).concat(sites.map((s) => s.site.location));
+  echarts.registerMap("rewater-region", regionGeoJson(points));
+  const c = chart(document.getElementById("map"));
+  const kinds = [...new Set(nodes.map((n) => n.kind))];
+  c.setOption({
+    animationDuration: 300,
+    tooltip: { formatter: (p) => esc(p.data && p.data.tip ? p.data.tip : p.name) },
+    legend: { bottom: 0, data: kinds.map((k) => t(k)).concat([t("sites")]) },
+    geo: { map: "rewater-region", roam: true, itemStyle: { areaColor: o.tile_url ? "transparent" : "#eef4f7", borderColor: "#9bb" }, emphasis: { disabled: true } },
+    series: [
+      { type: "lines", coordinateSystem: "geo", polyline: false, lineStyle: { color: "#5d8aa8", width: 1.5, opacity: 0.8 }, symbol: ["none", "arrow"], symbolSize: 6,
+        data: o.region ? o.region.links.filter((l) => at[l.from] && at[l.to]).map((l) => ({ coords: [at[l.from], at[l.to]] })) : [] },
+    ].concat(kinds.map((k) => ({
+      type: "scatter", coordinateSystem: "geo", name: t(k), symbolSize: 10, itemStyle: { color: KIND_COLOUR[k] || "#555" },
+      data: nodes.filter((n) => n.kind === k).map((n) => ({ name: n.id, value: n.location, tip: `${t(n.kind)}: ${n.name || n.id}` })),
+    }))).concat([{
+      type: "scatter", coordinateSystem: "geo", name: t("sites"), symbol: "diamond", symbolSize: 16,
+      data: sites.map((s) => ({ name: s.site.id, value: s.site.location, tip: `${s.site.name}: ${t("status_" + s.status)}`, itemStyle: { color: STATUS_COLOUR[s.status] } })),
+    }]),
+  });
+  if (o.tile_url && points.length) {
+    const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
+    c.setOption({ graphic: tileGraphics(c, o.tile_url, [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)]) });
+  }
+  c.on("click", (p) => { if (p.seriesName === t("sites")) location.hash = "#/site/" + encodeURIComponent(p.name); });
+  document.body.dataset.overviewMs = String(Math.round(performance.now() - started));
+}
+
+// ------------------------------------------------------------------ site
+
+// A standard's bound ({type: max|min|range|qualitative}) as text and as the lines to draw.
+function boundText(b) {
+  if (!b) return "–";
+  if (b.type === "max") return "≤ " + b.value;
+  if (b.type === "min") return "≥ " + b.value;
+  if (b.type === "range") return `${b.low}–${b.high}`;
+  return b.requirement || "";
+}
+function boundLines(b) {
+  if (!b) return [];
+  if (b.type === "max" || b.type === "min") return [b.value];
+  if (b.type === "range") return [b.low, b.high];
+  return [];
+}
+
+async function sitePage(id) {
+  const [info, latest] = await Promise.all([api("GET", `/api/sites/${encodeURIComponent(id)}`), api("GET", `/api/sites/${encodeURIComponent(id)}/latest`)]);
+  const site = info.site;
+  const factors = latest.values.map((v) => v.reading.factor);
+  const rows = latest.values.map((v) => {
+    const c = v.checks[0];
+    return `<tr><td>${esc(v.reading.factor)}</td><td>${fmt(v.reading.value, 3)}</td><td>${c ? esc(boundText(c.limit)) + " " + esc(c.unit || "") : "–"}</td>
+      <td class="${c ? (c.meets ? "good" : "bad") : ""}">${c ? esc(c.meets ? t("meets") : t("exceeds")) : "–"}</td><td>${esc(new Date(v.reading.data_time * 1000).toISOString().slice(0, 16).replace("T", " "))}</td></tr>`;
+  }).join("");
+  main().innerHTML = `<div class="panel"><h2 id="site-name">${esc(site.name)}</h2><div class="muted">${esc(t("district"))}: ${esc(site.district)} · ${esc(t("standard"))}: ${esc(site.standard)}</div></div>
+    <div class="panel"><h3>${esc(t("latest"))}</h3><table id="latest"><tr><th>${esc(t("factor"))}</th><th>${esc(t("value"))}</th><th>${esc(t("limit"))}</th><th>${esc(t("state"))}</th><th>${esc(t("time"))}</th></tr>${rows}</table></div>
+    <div class="panel"><h3>${esc(t("series"))} <select id="factor-select">${factors.map((f) => `<option>${esc(f)}</option>`).join("")}</select></h3><div id="site-chart" class="chart"></div></div>
+    <div class="cols"><div class="panel"><h3>${esc(t("compliance"))}</h3><div id="compliance">${esc(t("loading"))}</div></div>
+    <div class="panel"><h3>${esc(t("alerts"))}</h3><div id="site-alerts"></div></div></div>`;
+  const c = chart(document.getElementById("site-chart"));
+  const draw = async (factor) => {
+    const v = latest.values.find((x) => x.reading.factor === factor);
+    // The whole record, downsampled by the server to at most 500 buckets.
+    const s = await api("GET", `/api/sites/${encodeURIComponent(id)}/series?factor=${encodeURIComponent(factor)}&points=500`);
+    const check = v && v.checks[0];
+    const lines = check ? boundLines(check.limit) : [];
+    c.setOption({
+      tooltip: { trigger: "axis" }, legend: { data: [factor, t("limit")] },
+      xAxis: { type: "time" }, yAxis: { type: "value", name: check ? check.unit : "" },
+      series: [{ name: factor, type: "line", showSymbol: s.points.length < 60, data: s.points.map((p) => [p.t * 1000, p.mean]),
+        markLine: lines.length ? { symbol: "none", lineStyle: { color: "#c0392b", type: "dashed" }, label: { formatter: (p) => `${t("limit")} ${p.value}` }, data: lines.map((y) => ({ yAxis: y, name: t("limit") })) } : undefined }],
+    }, true);
+    c.getDom().dataset.points = String(s.points.length);
+    c.getDom().dataset.limit = lines.join(",");
+  };
+  const sel = document.getElementById("factor-select");
+  sel.addEventListener("change", () => draw(sel.value));
+  if (factors.length) await draw(factors.includes("w01018") ? "w01018" : factors[0]);
+  if (factors.includes("w01018")) sel.value = "w01018";
+  // Compliance over the 30 days up to the newest reading.
+  const newestAll = Math.max(0, ...latest.values.map((v) => v.reading.data_time));
+  const end = (newestAll || Math.floor(Date.now() / 1000)) + 86400;
+  api("GET", `/api/sites/${encodeURIComponent(id)}/compliance?from=${end - 31 * 86400}&to=${end}`).then((r) => {
+    document.getElementById("compliance").innerHTML = `<table><tr><th>${esc(t("standard"))}</th><th>${esc(t("days"))}</th><th>${esc(t("compliance_rate"))}</th></tr>${r.reports.map((rep) =>
+      `<tr><td>${esc(rep.standard)}${rep.class ? ":" + esc(rep.class) : ""}</td><td>${esc(rep.days_evaluated !== undefined ? rep.days_evaluated : (rep.days || []).length)}</td><td>${pct(rep.compliance_rate !== undefined ? rep.compliance_rate : rep.rate)}</td></tr>`).join("")}</table>`;
+  }).catch((e) => { document.getElementById("compliance").textContent = e.message; });
+  const al = await api("GET", `/api/alerts?site=${encodeURIComponent(id)}&limit=20`);
+  document.getElementById("site-alerts").innerHTML = alertTable(al.alerts, false);
+}
+
+// ------------------------------------------------------------------ alerts
+
+function alertTable(list, actions) {
+  return `<table class="alerts"><tr><th>#</th><th>${esc(t("site"))}</th><th>${esc(t("severity"))}</th><th>${esc(t("message"))}</th><th>${esc(t("state"))}</th>${actions ? `<th>${esc(t("comment"))}</th><th></th>` : ""}</tr>
+    ${list.map((a) => `<tr data-alert="${a.id}"><td>${a.id}</td><td>${esc(a.site_id)}</td><td>${esc(a.severity)}</td><td>${esc(a.message)}</td><td class="alert-state">${esc(t(a.state))}</td>
+      ${actions ? `<td><input class="comment" size="16"></td><td>${a.state === "open" ? `<button class="act ack">${esc(t("acknowledge"))}</button>` : ""}${a.state !== "closed" ? ` <button class="act close">${esc(t("close"))}</button>` : ""}</td>` : ""}</tr>`).join("")}</table>`;
+}
+
+async function alertsPage() {
+  const filter = sessionStorage.getItem("rw_alert_state") || "open";
+  const q = filter === "all" ? "" : `state=${filter}&`;
+  const list = await api("GET", `/api/alerts?${q}limit=200`);
+  main().innerHTML = `<div class="panel"><div class="row"><h3>${esc(t("alerts"))}</h3><select id="alert-state">${["open", "acknowledged", "closed", "all"].map((s) => `<option value="${s}" ${s === filter ? "selected" : ""}>${esc(t(s))}</option>`).join("")}</select></div>
+    <div id="alert-list">${alertTable(list.alerts, state.me.role !== "viewer")}</div><div class="error" id="alert-error"></div></div>`;
+  document.getElementById("alert-state").addEventListener("change", (ev) => { sessionStorage.setItem("rw_alert_state", ev.target.value); alertsPage(); });
+  document.querySelectorAll("#alert-list button").forEach((b) => b.addEventListener("click", async () => {
+    const tr = b.closest("tr");
+    try {
+      await api("POST", `/api/alerts/${tr.dataset.alert}/state`, { state: b.classList.contains("ack") ? "acknowledged" : "closed", comment: tr.querySelector(".comment").value });
+      alertsPage();
+    } catch (e) { document.getElementById("alert-error").textContent = e.message; }
+  }));
+}
+
+// ------------------------------------------------------------------ scenarios
+
+function summaryRows(s) {
+  return [["treated", s.treated_m3], ["delivered", s.delivered_m3], ["demand", s.demand_m3], ["deficit", s.deficit_m3], ["discharged", s.discharged_total_m3], ["storage", s.storage_final_m3]]
+    .map(([k, v]) => [k, fmt(v) + " " + t("m3")]).concat([["utilisation_rate", pct(s.utilisation_rate)], ["reliability", pct(s.supply_reliability)]]);
+}
+
+async function showRun(id, el) {
+  const r = (await api("GET", `/api/runs/${id}`)).run;
+  if (r.status === "running") {
+    el.innerHTML = `<div>${esc(t("running"))} <progress id="run-progress" max="${r.days || 1}" value="${r.day}"></progress> ${r.day}/${r.days}</div>`;
+    setTimeout(() => { if (document.body.contains(el)) showRun(id, el); }, 300);
+    return;
+  }
+  if (r.status === "failed") { el.innerHTML = `<div class="error">${esc(t("failed"))}: ${esc(r.error)}</div>`; return; }
+  const s = r.summary, d = r.daily;
+  el.innerHTML = `<div id="run-results" data-run="${r.id}"><h3>${esc(t("results"))}: ${esc(r.model)} (#${r.id})</h3>
+    <table id="run-summary">${summaryRows(s).map(([k, v]) => `<tr><th>${esc(t(k))}</th><td data-key="${k}">${esc(v)}</td></tr>`).join("")}</table>
+    <h4>${esc(t("deficit_by_category"))}</h4><table><tr><th>${esc(t("category"))}</th><th>${esc(t("demand"))}</th><th>${esc(t("delivered"))}</th><th>${esc(t("deficit"))}</th></tr>
+    ${Object.entries(s.delivered_by_category).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${fmt(v.demand_m3)}</td><td>${fmt(v.delivered_m3)}</td><td>${fmt(v.deficit_m3)}</td></tr>`).join("")}</table>
+    <div class="cols"><div id="run-flows" class="chart"></div><div id="run-quality" class="chart"></div></div></div>`;
+  const dates = d.dates;
+  chart(document.getElementById("run-flows")).setOption({
+    title: { text: t("flows") + " / " + t("storage"), textStyle: { fontSize: 13 } }, tooltip: { trigger: "axis" }, legend: { top: 24 },
+    grid: { top: 60 }, xAxis: { type: "category", data: dates }, yAxis: [{ type: "value", name: t("m3") }, { type: "value", name: t("storage") }],
+    series: [["treated", d.treated_m3], ["delivered", d.delivered_m3], ["deficit", d.deficit_m3]].map(([k, v]) => ({ name: t(k), type: "line", showSymbol: false, data: v }))
+      .concat([{ name: t("storage"), type: "line", yAxisIndex: 1, showSymbol: false, areaStyle: { opacity: 0.15 }, data: d.storage_m3 }]),
+  });
+  chart(document.getElementById("run-quality")).setOption({
+    title: { text: `${t("quality")} (${d.quality_node || ""}, mg/L)`, textStyle: { fontSize: 13 } }, tooltip: { trigger: "axis" }, legend: { top: 24, type: "scroll" },
+    grid: { top: 60 }, xAxis: { type: "category", data: dates }, yAxis: { type: "value" },
+    series: Object.entries(d.quality_mg_per_l).map(([f, v]) => ({ name: f, type: "line", showSymbol: false, data: v })),
+  });
+}
+
+async function scenariosPage() {
+  const sc = await api("GET", "/api/scenarios");
+  const done = sc.runs.filter((r) => r.status === "done");
+  const writer = state.me.role !== "viewer";
+  main().innerHTML = `<div class="panel"><div class="row"><label>${esc(t("model"))} <select id="model-select">${sc.models.map((m) => `<option value="${esc(m.name)}">${esc(m.name)}</option>`).join("")}</select></label>
+      ${writer ? `<button class="act" id="run">${esc(t("run"))}</button>` : ""}
+      ${writer ? `<label>${esc(t("upload"))} <input type="file" id="upload" accept=".toml"></label>` : ""}<span class="error" id="scenario-error"></span></div>
+      <table id="runs"><tr><th>#</th><th>${esc(t("model"))}</th><th>${esc(t("who"))}</th><th>${esc(t("state"))}</th></tr>${sc.runs.map((r) => `<tr><td><a href="#/scenarios/${r.id}">${r.id}</a></td><td>${esc(r.model)}</td><td>${esc(r.who)}</td><td>${esc(t(r.status))}</td></tr>`).join("")}</table></div>
+    <div class="panel" id="run-view"></div>
+    <div class="panel"><h3>${esc(t("compare"))}</h3><div class="row">${["a", "b"].map((k, i) => `<label>${esc(t("run_" + k))} <select id="cmp-${k}">${done.map((r, j) => `<option value="${r.id}" ${j === Math.min(i, done.length - 1) ? "selected" : ""}>#${r.id} ${esc(r.model)}</option>`).join("")}</select></label>`).join("")}
+      <button class="act" id="compare-go">${esc(t("compare"))}</button></div><div id="compare"></div></div>`;
+  const err = (e) => { document.getElementById("scenario-error").textContent = e.message; };
+  if (writer) {
+    document.getElementById("run").addEventListener("click", async () => {
+      try {
+        const r = await api("POST", "/api/runs", { model: document.getElementById("model-select").value });
+        location.hash = "#/scenarios/" + r.id;
+      } catch (e) { err(e); }
+    });
+    document.getElementById("upload").addEventListener("change", async (ev) => {
+      const f = ev.target.files[0];
+      if (!f) return;
+      try {
+        await api("POST", "/api/scenarios", { name: f.name.replace(/\.toml$/, "").replace(/[^A-Za-z0-9_-]/g, "_"), toml: await f.text() });
+        scenariosPage();
+      } catch (e) { err(e); }
+    });
+  }
+  document.getElementById("compare-go").addEventListener("click", async () => {
+    const [a, b] = await Promise.all(["a", "b"].map((k) => api("GET", `/api/runs/${document.getElementById("cmp-" + k).value}`)));
+    const ra = summaryRows(a.run.summary), rb = summaryRows(b.run.summary);
+    document.getElementById("compare").innerHTML = `<table id="compare-table"><tr><th>${esc(t("indicator"))}</th><th>#${a.run.id} ${esc(a.run.model)}</th><th>#${b.run.id} ${esc(b.run.model)}</th></tr>
+      ${ra.map(([k, v], i) => `<tr><th>${esc(t(k))}</th><td>${esc(v)}</td><td>${esc(rb[i][1])}</td></tr>`).join("")}</table>`;
+  });
+  const runId = location.hash.split("/")[2];
+  if (runId) showRun(runId, document.getElementById("run-view"));
+}
+
+// ------------------------------------------------------------------ standards and audit
+
+async function standardsPage() {
+  const list = (await api("GET", "/api/standards")).standards;
+  const chosen = sessionStorage.getItem("rw_standard") || (list[0] && list[0].id);
+  const s = list.find((x) => x.id === chosen) || list[0];
+  main().innerHTML = `<div class="panel"><div class="row"><label>${esc(t("standard"))} <select id="standard-select">${list.map((x) => `<option value="${esc(x.id)}" ${x.id === s.id ? "selected" : ""}>${esc(x.id)} ${esc(state.lang === "zh" ? x.title_zh : x.title_en)}</option>`).join("")}</select></label></div>
+    <p class="muted">${esc(t("source"))}: ${esc((s.sources || []).join("; "))} · ${esc(t("confidence"))}: ${esc(s.confidence)}</p>
+    <table id="limits"><tr><th>${esc(t("factor"))}</th><th>${esc(t("class"))}</th><th>${esc(t("limit"))}</th><th>${esc(t("unit"))}</th><th>${esc(t("confidence"))}</th><th>${esc(t("source"))}</th></tr>
+    ${s.limits.map((l) => `<tr><td>${esc(state.lang === "zh" ? l.factor_name_zh : l.factor_name_en)}</td><td>${esc(l.class)}</td><td>${esc(boundText(l.bound))}</td><td>${esc(l.unit || "")}</td><td>${esc(l.confidence)}</td><td>${esc(l.source || "")}</td></tr>`).join("")}</table></div>`;
+  document.getElementById("standard-select").addEventListener("change", (ev) => { sessionStorage.setItem("rw_standard", ev.target.value); standardsPage(); });
+}
+
+async function auditPage() {
+  const log = (await api("GET", "/api/audit?limit=500")).audit;
+  main().innerHTML = `<div class="panel"><h3>${esc(t("audit"))}</h3><table id="audit"><tr><th>${esc(t("time"))}</th><th>${esc(t("who"))}</th><th>${esc(t("action"))}</th><th>${esc(t("target"))}</th><th>${esc(t("detail"))}</th></tr>
+    ${log.map((e) => `<tr><td>${esc(new Date(e.at_ms).toLocaleString())}</td><td>${esc(e.who)}</td><td>${esc(e.action)}</td><td>${esc(e.target)}</td><td>${esc(e.detail)}</td></tr>`).join("")}</table></div>`;
+}
+
+// ------------------------------------------------------------------ routing
+
+async function route() {
+  clearCharts();
+  if (!state.me) {
+    try { state.me = await api("GET", "/api/me"); } catch (e) { state.me = null; }
+  }
+  header();
+  if (!state.me) { loginPage(); return; }
+  const [, page, arg] = location.hash.split("/");
+  try {
+    if (page === "site" && arg) await sitePage(decodeURIComponent(arg));
+    else if (page === "alerts") await alertsPage();
+    else if (page === "scenarios") await scenariosPage();
+    else if (page === "standards") await standardsPage();
+    else if (page === "audit") await auditPage();
+    else await overviewPage();
+  } catch (e) {
+    if (e.status === 401) { state.me = null; header(); loginPage(); return; }
+    main().innerHTML = `<div class="panel error" id="page-error">${esc(e.status === 403 ? t("no_permission") + ": " : "")}${esc(e.message)}</div>`;
+  }
+}
+
+window.addEventListener("hashchange", route);
+window.addEventListener("resize", () => state.charts.forEach((c) => c.resize()));
+document.addEventListener("DOMContentLoaded", () => {
+  document.getElementById("lang").addEventListener("click", () => {
+    state.lang = state.lang === "zh" ? "en" : "zh";
+    localStorage.setItem("rw_lang", state.lang);
+    route();
+  });
+  document.getElementById("logout").addEventListener("click", async () => {
+    try { await api("POST", "/api/logout"); } catch (e) { /* already gone */ }
+    state.me = null;
+    location.hash = "#/login";
+    route();
+  });
+  route();
+});

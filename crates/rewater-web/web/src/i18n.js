@@ -1,0 +1,41 @@
+// Labels of the web platform in Chinese (default) and English. Every visible label goes
+// through t(key); keys missing in one language fall back to the key itself, which a test
+// would show.
+window.I18N = {
+  zh: {
+    brand: "rewater 再生水循环利用平台", overview: "总览", alerts: "告警", scenarios: "情景", standards: "标准", audit: "审计日志",
+    language: "English", logout: "退出", login: "登录", name: "用户名", password: "密码", wrong_login: "用户名或密码错误",
+    today: "今日", year: "全年", utilisation_rate: "再生水利用率", delivered: "配水量", treated: "处理量", deficit: "缺水量",
+    storage: "蓄水量", reliability: "供水保证率", sites: "监测点位", exceeding: "超标点位", open_alerts: "未处理告警",
+    map: "区域一张图", status_ok: "正常", status_exceeding: "超标", status_alert: "有告警", status_no_data: "无数据",
+    plant: "再生水厂", wetland: "人工湿地", pond: "调蓄塘", junction: "管网节点", user: "用户", river: "河道", outfall: "排口",
+    site: "点位", district: "区", standard: "标准", latest: "最新数据", factor: "因子", value: "数值", limit: "限值",
+    meets: "达标", exceeds: "超标", time: "时间", series: "时间序列", compliance: "达标情况", compliance_rate: "达标率",
+    days: "天数", kind: "类型", severity: "级别", message: "内容", state: "状态", comment: "备注", acknowledge: "确认",
+    close: "关闭", all: "全部", open: "未处理", acknowledged: "已确认", closed: "已关闭", who: "操作人", action: "操作",
+    target: "对象", detail: "详情", model: "模型", run: "运行", upload: "上传模型", progress: "进度", running: "运行中",
+    done: "完成", failed: "失败", results: "结果", compare: "对比", run_a: "情景 A", run_b: "情景 B",
+    deficit_by_category: "分类缺水", category: "用水类别", demand: "需水量", flows: "流量", quality: "水质",
+    source: "来源", confidence: "可信度", class: "类别", unit: "单位", no_permission: "无权限", loading: "加载中…",
+    m3: "m³", wan_m3_per_year: "万m³", indicator: "指标", value_a: "A", value_b: "B", discharged: "排放量",
+    no_model: "未加载区域模型", select: "选择", tile_note: "底图：未配置（不访问外部网络）",
+  },
+  en: {
+    brand: "rewater reclaimed-water platform", overview: "Overview", alerts: "Alerts", scenarios: "Scenarios", standards: "Standards", audit: "Audit log",
+    language: "中文", logout: "Log out", login: "Log in", name: "Name", password: "Password", wrong_login: "Wrong name or password",
+    today: "Today", year: "Year", utilisation_rate: "Reuse rate", delivered: "Delivered", treated: "Treated", deficit: "Deficit",
+    storage: "Storage", reliability: "Supply reliability", sites: "Monitoring sites", exceeding: "Sites exceeding", open_alerts: "Open alerts",
+    map: "Region map", status_ok: "OK", status_exceeding: "Exceeding", status_alert: "Alert", status_no_data: "No data",
+    plant: "Plant", wetland: "Wetland", pond: "Pond", junction: "Junction", user: "User", river: "River", outfall: "Outfall",
+    site: "Site", district: "District", standard: "Standard", latest: "Latest values", factor: "Factor", value: "Value", limit: "Limit",
+    meets: "Meets", exceeds: "Exceeds", time: "Time", series: "Series", compliance: "Compliance", compliance_rate: "Compliance rate",
+    days: "Days", kind: "Kind", severity: "Severity", message: "Message", state: "State", comment: "Comment", acknowledge: "Acknowledge",
+    close: "Close", all: "All", open: "Open", acknowledged: "Acknowledged", closed: "Closed", who: "Who", action: "Action",
+    target: "Target", detail: "Detail", model: "Model", run: "Run", upload: "Upload model", progress: "Progress", running: "Running",
+    done: "Done", failed: "Failed", results: "Results", compare: "Compare", run_a: "Scenario A", run_b: "Scenario B",
+    deficit_by_category: "Deficit by category", category: "Category", demand: "Demand", flows: "Flows", quality: "Quality",
+    source: "Source", confidence: "Confidence", class: "Class", unit: "Unit", no_permission: "Not permitted", loading: "Loading…",
+    m3: "m³", wan_m3_per_year: "10⁴ m³", indicator: "Indicator", value_a: "A", value_b: "B", discharged: "Discharged",
+    no_model: "No region model loaded", select: "Select", tile_note: "Base map: none configured (nothing fetched from outside)",
+  },
+};
