@@ -232,8 +232,9 @@ async function sitePage(id) {
   const newestAll = Math.max(0, ...latest.values.map((v) => v.reading.data_time));
   const end = (newestAll || Math.floor(Date.now() / 1000)) + 86400;
   api("GET", `/api/sites/${encodeURIComponent(id)}/compliance?from=${end - 31 * 86400}&to=${end}`).then((r) => {
-    document.getElementById("compliance").innerHTML = `<table><tr><th>${esc(t("standard"))}</th><th>${esc(t("days"))}</th><th>${esc(t("compliance_rate"))}</th></tr>${r.reports.map((rep) =>
-      `<tr><td>${esc(rep.standard)}${rep.class ? ":" + esc(rep.class) : ""}</td><td>${esc(rep.days_evaluated !== undefined ? rep.days_evaluated : (rep.days || []).length)}</td><td>${pct(rep.compliance_rate !== undefined ? rep.compliance_rate : rep.rate)}</td></tr>`).join("")}</table>`;
+    // One row per standard and factor: days with data, days exceeding, compliance rate (达标率).
+    document.getElementById("compliance").innerHTML = `<table id="compliance-table"><tr><th>${esc(t("standard"))}</th><th>${esc(t("factor"))}</th><th>${esc(t("limit"))}</th><th>${esc(t("days"))}</th><th>${esc(t("exceeds"))}</th><th>${esc(t("compliance_rate"))}</th></tr>${r.reports.map((rep) =>
+      rep.factors.map((f) => `<tr><td>${esc(rep.standard)}:${esc(rep.class)}</td><td>${esc(f.factor)}</td><td>${esc(boundText(f.limit))}</td><td>${f.days_with_data}</td><td class="${f.exceedance_days ? "bad" : ""}">${f.exceedance_days}</td><td>${pct(f.compliance_rate)}</td></tr>`).join("")).join("")}</table>`;
   }).catch((e) => { document.getElementById("compliance").textContent = e.message; });
   const al = await api("GET", `/api/alerts?site=${encodeURIComponent(id)}&limit=20`);
   document.getElementById("site-alerts").innerHTML = alertTable(al.alerts, false);

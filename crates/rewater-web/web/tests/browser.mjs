@@ -76,6 +76,9 @@ try {
   const markLine = await page.evaluate(() => echarts.getInstanceByDom(document.getElementById("site-chart")).getOption().series[0].markLine.data[0].yAxis);
   check(markLine === 30, "the limit is a mark line at 30");
   check((await page.textContent("#latest")).includes("超标"), "the latest COD is shown as exceeding");
+  await page.waitForSelector("#compliance-table tr:nth-child(2)");
+  const comp = await page.textContent("#compliance-table");
+  check(comp.includes("DB11/890-2012:new_B") && comp.includes("%"), "compliance summary per factor");
   await settle();
   await page.screenshot({ path: `${shots}/site.png`, fullPage: true });
 
