@@ -58,7 +58,7 @@ function header() {
   out.hidden = !state.me;
   const nav = document.getElementById("nav");
   if (!state.me) { nav.innerHTML = ""; document.getElementById("who").textContent = ""; return; }
-  const pages = ["overview", "alerts", "scenarios", "standards"].concat(state.me.role === "admin" ? ["audit"] : []);
+  const pages = ["overview", "alerts", "scenarios", "standards"].concat(state.me.role === "admin" ? ["users", "audit"] : []);
   const current = (location.hash.split("/")[1] || "overview");
   nav.innerHTML = pages.map((p) => `<a href="#/${p}" data-page="${p}" class="${p === current ? "active" : ""}">${esc(t(p))}</a>`).join("");
   document.getElementById("who").textContent = `${state.me.name} · ${state.me.role}${state.me.district ? " · " + state.me.district : ""}`;
@@ -207,7 +207,29 @@ async function sitePage(id) {
     <div class="panel"><h3>${esc(t("latest"))}</h3><table id="latest"><tr><th>${esc(t("factor"))}</th><th>${esc(t("value"))}</th><th>${esc(t("limit"))}</th><th>${esc(t("state"))}</th><th>${esc(t("time"))}</th></tr>${rows}</table></div>
     <div class="panel"><h3>${esc(t("series"))} <select id="factor-select">${factors.map((f) => `<option>${esc(f)}</option>`).join("")}</select></h3><div id="site-chart" class="chart"></div></div>
     <div class="cols"><div class="panel"><h3>${esc(t("compliance"))}</h3><div id="compliance">${esc(t("loading"))}</div></div>
-    <div class="panel"><h3>${esc(t("alerts"))}</h3><div id="site-alerts"></div></div></div>`;
+    <div class="panel"><h3>${esc(t("alerts"))}</h3><div id="site-alerts"></div></div></div>
+    ${canEdit(site) ? `<div class="panel"><h3>${esc(t("edit_site"))}</h3><form id="site-edit" class="row">
+      <label>${esc(t("name"))} <input id="site-edit-name" value="${esc(site.name)}"></label>
+      <label>${esc(t("standard"))} <input id="site-edit-standard" size="28" value="${esc(site.standard || "")}"></label>
+      <label>${esc(t("longitude"))} <input id="site-edit-lon" size="8" value="${esc(site.location ? site.location[0] : "")}"></label>
+      <label>${esc(t("latitude"))} <input id="site-edit-lat" size="8" value="${esc(site.location ? site.location[1] : "")}"></label>
+      <button class="act" id="site-save" type="submit">${esc(t("save"))}</button><span id="site-edit-result"></span></form></div>` : ""}`;
+  const form = document.getElementById("site-edit");
+  if (form) {
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const val = (k) => document.getElementById("site-edit-" + k).value.trim();
+      const body = { name: val("name"), standard: val("standard") };
+      if (val("lon") && val("lat")) body.location = [Number(val("lon")), Number(val("lat"))];
+      const out = document.getElementById("site-edit-result");
+      try {
+        await api("PUT", `/api/sites/${encodeURIComponent(id)}`, body);
+        out.className = "good";
+        out.textContent = t("saved");
+        document.getElementById("site-name").textContent = body.name;
+      } catch (e) { out.className = "error"; out.textContent = e.message; }
+    });
+  }
   const c = chart(document.getElementById("site-chart"));
   const draw = async (factor) => {
     const v = latest.values.find((x) => x.reading.factor === factor);
@@ -238,6 +260,10 @@ async function sitePage(id) {
   }).catch((e) => { document.getElementById("compliance").textContent = e.message; });
   const al = await api("GET", `/api/alerts?site=${encodeURIComponent(id)}&limit=20`);
   document.getElementById("site-alerts").innerHTML = alertTable(al.alerts, false);
+}
+
+function canEdit(site) {
+  return state.me.role === "admin" || (state.me.role === "operator" && state.me.district === site.district);
 }
 
 // ------------------------------------------------------------------ alerts
@@ -350,6 +376,39 @@ async function standardsPage() {
   document.getElementById("standard-select").addEventListener("change", (ev) => { sessionStorage.setItem("rw_standard", ev.target.value); standardsPage(); });
 }
 
+async function usersPage() {
+  const users = (await api("GET", "/api/users")).users;
+  const roles = ["admin", "operator", "viewer"];
+  main().innerHTML = `<div class="panel"><h3>${esc(t("users"))}</h3><table id="users"><tr><th>${esc(t("name"))}</th><th>${esc(t("role"))}</th><th>${esc(t("district"))}</th><th></th></tr>
+    ${users.map((u) => `<tr><td>${esc(u.name)}</td><td>${esc(t(u.role))}</td><td>${esc(u.district || "")}</td><td>${u.disabled ? esc(t("disabled")) : ""}</td></tr>`).join("")}</table></div>
+    <div class="panel"><h3>${esc(t("create"))}</h3><form id="user-form" class="row">
+      <label>${esc(t("name"))} <input id="user-name" required></label>
+      <label>${esc(t("password"))} <input id="user-password" type="password" minlength="10" autocomplete="new-password" required></label>
+      <label>${esc(t("role"))} <select id="user-role">${roles.map((r) => `<option value="${r}">${esc(t(r))}</option>`).join("")}</select></label>
+      <label>${esc(t("district"))} <input id="user-district" size="10"></label>
+      <button class="act" type="submit">${esc(t("create"))}</button></form></div>
+    <div class="panel"><h3>${esc(t("token"))}</h3><form id="token-form" class="row">
+      <label>${esc(t("name"))} <select id="token-account">${users.map((u) => `<option>${esc(u.name)}</option>`).join("")}</select></label>
+      <label>${esc(t("label"))} <input id="token-label"></label><button class="act" type="submit">${esc(t("create"))}</button></form>
+      <div id="token-result"></div></div><div class="error" id="users-error"></div>`;
+  const err = (e) => { document.getElementById("users-error").textContent = e.message; };
+  document.getElementById("user-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const v = (k) => document.getElementById("user-" + k).value;
+    try {
+      await api("POST", "/api/users", { name: v("name"), password: v("password"), role: v("role"), district: v("district") || null });
+      usersPage();
+    } catch (e) { err(e); }
+  });
+  document.getElementById("token-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await api("POST", "/api/tokens", { account: document.getElementById("token-account").value, label: document.getElementById("token-label").value });
+      document.getElementById("token-result").innerHTML = `<code id="token-secret">${esc(r.token)}</code> <span class="muted">${esc(t("token_once"))}</span>`;
+    } catch (e) { err(e); }
+  });
+}
+
 async function auditPage() {
   const log = (await api("GET", "/api/audit?limit=500")).audit;
   main().innerHTML = `<div class="panel"><h3>${esc(t("audit"))}</h3><table id="audit"><tr><th>${esc(t("time"))}</th><th>${esc(t("who"))}</th><th>${esc(t("action"))}</th><th>${esc(t("target"))}</th><th>${esc(t("detail"))}</th></tr>
@@ -372,6 +431,7 @@ async function route() {
     else if (page === "scenarios") await scenariosPage();
     else if (page === "standards") await standardsPage();
     else if (page === "audit") await auditPage();
+    else if (page === "users") await usersPage();
     else await overviewPage();
   } catch (e) {
     if (e.status === 401) { state.me = null; header(); loginPage(); return; }

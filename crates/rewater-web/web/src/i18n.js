@@ -19,6 +19,9 @@ window.I18N = {
     source: "来源", confidence: "可信度", class: "类别", unit: "单位", no_permission: "无权限", loading: "加载中…",
     m3: "m³", wan_m3_per_year: "万m³", indicator: "指标", value_a: "A", value_b: "B", discharged: "排放量",
     no_model: "未加载区域模型", select: "选择", tile_note: "底图：未配置（不访问外部网络）",
+    edit_site: "修改点位", save: "保存", saved: "已保存", users: "用户", role: "角色", create: "创建", token: "接口令牌",
+    label: "用途", token_once: "请立即复制，令牌只显示这一次", admin: "管理员", operator: "区运维", viewer: "只读",
+    longitude: "经度", latitude: "纬度", disabled: "已停用",
   },
   en: {
     brand: "rewater reclaimed-water platform", overview: "Overview", alerts: "Alerts", scenarios: "Scenarios", standards: "Standards", audit: "Audit log",
@@ -37,5 +40,8 @@ window.I18N = {
     source: "Source", confidence: "Confidence", class: "Class", unit: "Unit", no_permission: "Not permitted", loading: "Loading…",
     m3: "m³", wan_m3_per_year: "10⁴ m³", indicator: "Indicator", value_a: "A", value_b: "B", discharged: "Discharged",
     no_model: "No region model loaded", select: "Select", tile_note: "Base map: none configured (nothing fetched from outside)",
+    edit_site: "Edit site", save: "Save", saved: "Saved", users: "Users", role: "Role", create: "Create", token: "API token",
+    label: "Label", token_once: "Copy it now; the token is shown only once", admin: "Administrator", operator: "District operator", viewer: "Viewer",
+    longitude: "Longitude", latitude: "Latitude", disabled: "Disabled",
   },
 };

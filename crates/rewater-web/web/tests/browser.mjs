@@ -82,6 +82,31 @@ try {
   await settle();
   await page.screenshot({ path: `${shots}/site.png`, fullPage: true });
 
+  // --- site configuration: the administrator changes the standard; it is audited
+  await page.fill("#site-edit-standard", "DB11/890-2012:new_A");
+  await page.click("#site-save");
+  await page.waitForFunction(() => document.getElementById("site-edit-result").textContent.length > 0);
+  check((await page.getAttribute("#site-edit-result", "class")) === "good", "site standard changed from the page");
+  await page.fill("#site-edit-standard", "NO-SUCH-STANDARD:X");
+  await page.click("#site-save");
+  await page.waitForFunction(() => document.getElementById("site-edit-result").className === "error");
+  check((await page.textContent("#site-edit-result")).includes("NO-SUCH-STANDARD"), "an unknown standard is refused with its name");
+  await page.fill("#site-edit-standard", "DB11/890-2012:new_B");
+  await page.click("#site-save");
+  await page.waitForFunction(() => document.getElementById("site-edit-result").className === "good");
+
+  // --- users: the administrator makes a viewer from the page
+  await page.click('a[data-page="users"]');
+  await page.waitForSelector("#user-form");
+  await page.fill("#user-name", "guest");
+  await page.fill("#user-password", "guest-password-1");
+  await page.selectOption("#user-role", "viewer");
+  await page.click("#user-form button");
+  await page.waitForFunction(() => document.getElementById("users") && document.getElementById("users").textContent.includes("guest"));
+  check(true, "an account created from the users page");
+  await settle();
+  await page.screenshot({ path: `${shots}/users.png` });
+
   // --- alerts: acknowledge with a comment, then find it in the audit log
   await page.goto(url + "/#/alerts");
   const row = page.locator(`tr[data-alert="${northAlert}"]`);
@@ -97,6 +122,7 @@ try {
   await page.waitForSelector("#audit");
   const audit = await page.textContent("#audit");
   check(audit.includes("alert.acknowledged") && audit.includes("checked the sampler") && audit.includes(adminName), "the acknowledgement is in the audit log with who and the comment");
+  check(audit.includes("site.update") && audit.includes("DB11/890-2012:new_A") && audit.includes("user.create") && audit.includes("guest"), "site change and new account are in the audit log");
   await settle();
   await page.screenshot({ path: `${shots}/audit.png` });
 
