@@ -81,6 +81,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/audit"),
     ("put", "/api/sites/{id}"),
     ("get", "/api/overview"),
+    ("get", "/api/geojson"),
     ("get", "/api/scenarios"),
     ("post", "/api/scenarios"),
     ("post", "/api/runs"),
@@ -115,6 +116,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/tokens", post(platform::create_token))
         .route("/api/audit", get(platform::audit_log))
         .route("/api/overview", get(platform::overview))
+        .route("/api/geojson", get(platform::geojson))
         .route(
             "/api/scenarios",
             get(platform::list_scenarios).post(platform::upload_scenario),
@@ -586,6 +588,7 @@ pub fn openapi() -> Value {
                 "post": {"summary": "Create or update an account (administrators only); audited", "requestBody": body(json!({"name": {"type": "string"}, "password": {"type": "string", "minLength": 10}, "role": {"type": "string", "enum": ["admin", "operator", "viewer"]}, "district": {"type": "string"}}), &["name", "password", "role"]), "responses": ok("the account")}},
             "/api/tokens": {"post": {"summary": "Create an API token for an account (administrators only); the secret is returned once; audited", "requestBody": body(json!({"account": {"type": "string"}, "label": {"type": "string"}}), &["account"]), "responses": ok("the token")}},
             "/api/audit": {"get": {"summary": "The audit log, newest first (administrators only)", "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}], "responses": ok("audit entries")}},
+            "/api/geojson": {"get": {"summary": "The network and the visible sites as a GeoJSON FeatureCollection (nodes and sites as Points, links as LineStrings, [longitude, latitude])", "responses": ok("GeoJSON")}},
             "/api/overview": {"get": {"summary": "The region's network, the visible sites with their status, and headline indicators for today and the year", "responses": ok("overview")}},
             "/api/scenarios": {"get": {"summary": "Models that can be run and the runs so far", "responses": ok("models and runs")},
                 "post": {"summary": "Upload a model file (TOML), validated before it is kept; not for viewers; audited", "requestBody": body(json!({"name": {"type": "string"}, "toml": {"type": "string"}}), &["name", "toml"]), "responses": ok("ok")}},

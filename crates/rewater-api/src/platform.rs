@@ -717,6 +717,45 @@ pub async fn overview(State(st): State<ApiState>, method: Method, headers: Heade
     })))
 }
 
+/// The network and the visible sites as a GeoJSON FeatureCollection (for GIS tools):
+/// nodes and sites as Points, links as LineStrings, coordinates [longitude, latitude].
+pub async fn geojson(State(st): State<ApiState>, method: Method, headers: HeaderMap) -> ApiResult {
+    let p = authenticate(&st, &headers, &method).await?;
+    let sites = with_store(&st, move |s| {
+        Ok(s.sites()?
+            .into_iter()
+            .filter(|x| p.sees(x))
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    let mut features = Vec::new();
+    if let Some(m) = st.platform.model.as_deref() {
+        let at = |id: &Value| {
+            m.nodes
+                .iter()
+                .find(|n| &n["id"] == id)
+                .and_then(|n| n["location"].as_array().cloned())
+        };
+        for n in m.nodes.iter().filter(|n| n["location"].is_array()) {
+            features.push(json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": n["location"]},
+                "properties": {"layer": "node", "id": n["id"], "name": n["name"], "kind": n["kind"]}}));
+        }
+        for l in &m.links {
+            if let (Some(a), Some(b)) = (at(&l["from"]), at(&l["to"])) {
+                features.push(json!({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [a, b]},
+                    "properties": {"layer": "link", "id": l["id"], "from": l["from"], "to": l["to"]}}));
+            }
+        }
+    }
+    for s in sites.iter().filter(|s| s.location.is_some()) {
+        features.push(json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": s.location},
+            "properties": {"layer": "site", "id": s.id, "name": s.name, "kind": s.kind, "district": s.district, "standard": s.standard}}));
+    }
+    Ok(Json(
+        json!({"type": "FeatureCollection", "features": features}),
+    ))
+}
+
 // ---------------------------------------------------------------- standards
 
 pub async fn standards(
@@ -749,24 +788,64 @@ pub async fn standards(
 
 // ---------------------------------------------------------------- static pages
 
-pub async fn page(Path(path): Path<String>) -> Response {
-    asset(&path)
+pub async fn page(State(st): State<ApiState>, Path(path): Path<String>) -> Response {
+    asset(&st, &path)
 }
 
-pub async fn index() -> Response {
-    asset("index.html")
+pub async fn index(State(st): State<ApiState>) -> Response {
+    asset(&st, "index.html")
 }
 
-fn asset(path: &str) -> Response {
+/// The scheme and host of a tile URL template, for the Content-Security-Policy.
+fn tile_origin(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split('/').next()?;
+    let ok = matches!(scheme, "http" | "https")
+        && !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '{' | '}'));
+    ok.then(|| &url[..scheme.len() + 3 + host.len()])
+}
+
+/// `{s}.tiles.example` → `*.tiles.example` (a CSP host wildcard).
+fn wildcard_placeholders(origin: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in origin.chars() {
+        match c {
+            '{' => {
+                if depth == 0 {
+                    out.push('*');
+                }
+                depth += 1;
+            }
+            '}' => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn asset(st: &ApiState, path: &str) -> Response {
+    // Images from the server itself, and from the tile server only if one is configured.
+    let tiles = st
+        .platform
+        .tile_url
+        .as_deref()
+        .and_then(tile_origin)
+        .map(|o| format!(" {}", wildcard_placeholders(o)))
+        .unwrap_or_default();
+    let csp = format!(
+        "default-src 'self'; img-src 'self' data:{tiles}; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+    );
     match rewater_web::asset(path) {
         Some((bytes, mime)) => Response::builder()
             .header(header::CONTENT_TYPE, mime)
             .header(header::CACHE_CONTROL, "no-cache")
             .header("x-content-type-options", "nosniff")
-            .header(
-                "content-security-policy",
-                "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
-            )
+            .header("content-security-policy", csp)
             .body(Body::from(bytes))
             .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
@@ -780,4 +859,28 @@ pub fn visible_sites(p: &Principal, sites: &[rewater_store::Site]) -> Vec<String
         .filter(|s| p.sees(s))
         .map(|s| s.id.clone())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{tile_origin, wildcard_placeholders};
+
+    #[test]
+    fn tile_origins_for_the_content_security_policy() {
+        assert_eq!(
+            tile_origin("https://{s}.tiles.example:8443/{z}/{x}/{y}.png"),
+            Some("https://{s}.tiles.example:8443")
+        );
+        assert_eq!(
+            tile_origin("http://10.1.2.3/t/{z}/{x}/{y}"),
+            Some("http://10.1.2.3")
+        );
+        assert_eq!(tile_origin("javascript:alert(1)"), None);
+        assert_eq!(tile_origin("https://evil.example'; script-src *"), None);
+        assert_eq!(tile_origin("ftp://x/{z}"), None);
+        assert_eq!(
+            wildcard_placeholders("https://{s}.tiles.example:8443"),
+            "https://*.tiles.example:8443"
+        );
+    }
 }

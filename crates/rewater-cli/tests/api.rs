@@ -322,6 +322,32 @@ fn accounts_roles_sessions_csrf_tokens_and_audit() {
         .0,
         403
     );
+    // The same scoping in the GeoJSON export: every model node and link, the north sites only.
+    let (status, _, body) = raw(a, "GET", "/api/geojson", &[("Cookie", &op)], "");
+    assert_eq!(status, 200);
+    let g: Value = serde_json::from_str(&body).unwrap();
+    let layer = |name: &str| {
+        g["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["properties"]["layer"] == name)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!((layer("node").len(), layer("link").len()), (14, 14));
+    let site_features = layer("site");
+    assert_eq!(site_features.len(), ids.len());
+    assert!(site_features
+        .iter()
+        .all(|f| f["properties"]["district"] == "north"));
+    assert_eq!(
+        site_features[0]["geometry"]["coordinates"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 
     // Changes need the CSRF token of the session; viewers change nothing.
     let rename = r#"{"name":"North outlet (renamed)"}"#;
