@@ -199,6 +199,27 @@ fn principal_of(a: &Account, csrf: Option<String>) -> Result<Principal, ApiError
     })
 }
 
+/// The account holding a live credential of the given kind (sessions carry their CSRF token).
+async fn holder(
+    st: &ApiState,
+    secret: &str,
+    kind: &'static str,
+    missing: &'static str,
+) -> Result<Principal, ApiError> {
+    let hash = secret_hash(secret);
+    with_store(st, move |s| {
+        let c = s
+            .credential(&hash, now_ms())?
+            .filter(|c| c.kind == kind)
+            .ok_or_else(|| unauthorized(missing))?;
+        let a = s
+            .account(&c.account)?
+            .ok_or_else(|| unauthorized(&format!("{kind} of a deleted account")))?;
+        principal_of(&a, (kind == "session").then_some(c.csrf))
+    })
+    .await
+}
+
 /// Authenticates a request: `Authorization: Bearer` (the server's own token or a stored
 /// API token) or the session cookie. A session's state-changing request must carry the
 /// session's CSRF token in `X-CSRF-Token` (a cross-site form cannot set that header).
@@ -222,34 +243,12 @@ pub async fn authenticate(
                 csrf: None,
             });
         }
-        let hash = secret_hash(&token);
-        return with_store(st, move |s| {
-            let c = s
-                .credential(&hash, now_ms())?
-                .filter(|c| c.kind == "token")
-                .ok_or_else(|| unauthorized("unknown token"))?;
-            let a = s
-                .account(&c.account)?
-                .ok_or_else(|| unauthorized("token of a deleted account"))?;
-            principal_of(&a, None)
-        })
-        .await;
+        return holder(st, &token, "token", "unknown token").await;
     }
-    let Some(secret) = cookie(headers, SESSION_COOKIE).map(str::to_string) else {
+    let Some(secret) = cookie(headers, SESSION_COOKIE) else {
         return Err(unauthorized("log in or send a bearer token"));
     };
-    let hash = secret_hash(&secret);
-    let p = with_store(st, move |s| {
-        let c = s
-            .credential(&hash, now_ms())?
-            .filter(|c| c.kind == "session")
-            .ok_or_else(|| unauthorized("session expired; log in again"))?;
-        let a = s
-            .account(&c.account)?
-            .ok_or_else(|| unauthorized("session of a deleted account"))?;
-        principal_of(&a, Some(c.csrf))
-    })
-    .await?;
+    let p = holder(st, secret, "session", "session expired; log in again").await?;
     if !matches!(*method, Method::GET | Method::HEAD) {
         let sent = headers
             .get(CSRF_HEADER)

@@ -45,13 +45,7 @@ fn latest_series_compliance_and_alert_workflow() {
     let db = tmp("api-data");
     let server = start(&db, &[]);
     let mut s = TcpStream::connect(&server.addr).unwrap();
-    // Two hours of minute COD at the north plant outlet (DB11/890 new B: COD ≤ 30): 20 mg/L in
-    // the first hour, 40 mg/L in the second.
-    for k in 0..120 {
-        let mut u = upload(DEMO_MN, "123456", k, true);
-        u.factors[0].values[0].1 = if k < 60 { 20.0 } else { 40.0 };
-        assert!(exchange(&mut s, &u.frame(), Some("CN=9014")).is_some());
-    }
+    send_north_cod(&mut s);
     let site = "plant-north-outlet";
     let (status, v) = json(
         &server.api,
@@ -222,22 +216,8 @@ fn raw(
 }
 
 fn add_account(db: &std::path::Path, name: &str, role: &str, district: Option<&str>) {
-    use std::io::Write;
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rewater"));
-    cmd.args(["user", "add", name, "--role", role, "--db"])
-        .arg(db)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null());
-    if let Some(d) = district {
-        cmd.args(["--district", d]);
-    }
-    let mut c = cmd.spawn().unwrap();
-    c.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{name}-password-1\n").as_bytes())
-        .unwrap();
-    assert!(c.wait().unwrap().success());
+    let password = format!("{name}-password-1");
+    assert_eq!(add_user(db, name, &password, role, district), Some(0));
 }
 
 /// Logs in; returns (cookie header value, CSRF token).

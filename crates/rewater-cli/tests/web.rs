@@ -5,30 +5,10 @@
 mod common;
 
 use common::*;
-use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn add_user(db: &Path, name: &str, password: &str, role: &str, district: Option<&str>) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rewater"));
-    cmd.args(["user", "add", name, "--role", role, "--db"])
-        .arg(db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null());
-    if let Some(d) = district {
-        cmd.args(["--district", d]);
-    }
-    let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success(), "user add {name}");
-}
 
 fn chromium() -> Option<PathBuf> {
     ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
@@ -55,36 +35,26 @@ fn web_platform_in_a_real_browser() {
         web.display()
     );
     let db = tmp("web");
-    add_user(&db, "admin", "admin-password-1", "admin", None);
-    add_user(
+    assert_eq!(
+        add_user(&db, "admin", "admin-password-1", "admin", None),
+        Some(0)
+    );
+    let south = add_user(
         &db,
         "op-south",
         "south-password-1",
         "operator",
         Some("south"),
     );
-    // A viewer too, to show the CLI refuses a short password.
-    let status = Command::new(env!("CARGO_BIN_EXE_rewater"))
-        .args(["user", "add", "v", "--role", "viewer", "--db"])
-        .arg(&db)
-        .stdin(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .and_then(|mut c| {
-            c.stdin.take().unwrap().write_all(b"short\n")?;
-            c.wait()
-        })
-        .unwrap();
-    assert_eq!(status.code(), Some(2), "a short password is bad input");
+    assert_eq!(south, Some(0));
+    // The CLI refuses a short password as bad input.
+    assert_eq!(add_user(&db, "v", "short", "viewer", None), Some(2));
 
     let server = start(&db, &[]);
-    // Two hours of COD at the north plant (20 then 40 mg/L; DB11/890 new B allows 30) and
-    // at the south plant (10 mg/L).
+    // Two hours of COD at the north plant (exceeding) and at the south plant (10 mg/L).
     let mut s = TcpStream::connect(&server.addr).unwrap();
+    send_north_cod(&mut s);
     for k in 0..120 {
-        let mut u = upload(DEMO_MN, "123456", k, true);
-        u.factors[0].values[0].1 = if k < 60 { 20.0 } else { 40.0 };
-        assert!(exchange(&mut s, &u.frame(), Some("CN=9014")).is_some());
         let mut south = upload("RWDEMO0000000002", "123456", k, true);
         south.factors[0].values[0].1 = 10.0;
         assert!(exchange(&mut s, &south.frame(), Some("CN=9014")).is_some());

@@ -173,3 +173,40 @@ pub fn http(
     };
     (status, body)
 }
+
+/// Two hours of minute COD from the north plant's logger (20 mg/L, then 40 mg/L; DB11/890
+/// new B allows 30), each upload acknowledged.
+pub fn send_north_cod(s: &mut TcpStream) {
+    for k in 0..120 {
+        let mut u = upload(DEMO_MN, "123456", k, true);
+        u.factors[0].values[0].1 = if k < 60 { 20.0 } else { 40.0 };
+        assert!(exchange(s, &u.frame(), Some("CN=9014")).is_some());
+    }
+}
+
+/// `rewater user add` with the password on standard input; returns the exit code.
+pub fn add_user(
+    db: &Path,
+    name: &str,
+    password: &str,
+    role: &str,
+    district: Option<&str>,
+) -> Option<i32> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rewater"));
+    cmd.args(["user", "add", name, "--role", role, "--db"])
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some(d) = district {
+        cmd.args(["--district", d]);
+    }
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    child.wait().unwrap().code()
+}
