@@ -130,6 +130,13 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// A real Argon2id hash of nothing anyone knows, checked against when a login names an
+/// unknown account, so that the answer takes as long as for a wrong password.
+pub fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password(&new_secret()).unwrap_or_default())
+}
+
 /// Rules for a new password.
 pub fn check_password(password: &str) -> Result<(), String> {
     if password.chars().count() < 10 {
@@ -293,6 +300,8 @@ mod tests {
         // Salted: the same password hashes differently.
         assert_ne!(h, hash_password("correct horse battery").unwrap());
         assert!(check_password("short").is_err());
+        assert!(decoy_hash().starts_with("$argon2id$"));
+        assert!(!verify_password("", decoy_hash()));
     }
 
     #[test]

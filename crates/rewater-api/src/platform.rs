@@ -45,9 +45,9 @@ pub async fn login(State(st): State<ApiState>, Json(body): Json<Login>) -> Respo
     let result = with_store(&st, move |s| {
         let account = s.account(&body.name)?;
         // Verify even for an unknown name, so timing does not tell which names exist.
-        let phc = account.as_ref().map(|a| a.password_hash.as_str()).unwrap_or(
-            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2X3GSa0NCnh3n0ZQvXkzXl9vWvM3HqJjJ2u3bUjLqk8",
-        );
+        let phc = account
+            .as_ref()
+            .map_or(auth::decoy_hash(), |a| a.password_hash.as_str());
         let ok = auth::verify_password(&body.password, phc);
         match account {
             Some(a) if ok && !a.disabled => {
@@ -57,10 +57,22 @@ pub async fn login(State(st): State<ApiState>, Json(body): Json<Login>) -> Respo
                 Ok((a, cred.csrf, secret))
             }
             _ => {
-                let who: String = body.name.chars().filter(|c| !c.is_control()).take(64).collect();
-                let who = if who.trim().is_empty() { "?".to_string() } else { who };
+                let who: String = body
+                    .name
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(64)
+                    .collect();
+                let who = if who.trim().is_empty() {
+                    "?".to_string()
+                } else {
+                    who
+                };
                 audit(s, &who, "login.failed", "", "");
-                Err(ApiError(StatusCode::UNAUTHORIZED, "wrong name or password".into()))
+                Err(ApiError(
+                    StatusCode::UNAUTHORIZED,
+                    "wrong name or password".into(),
+                ))
             }
         }
     })
@@ -562,6 +574,9 @@ pub struct RunRequest {
     model: String,
 }
 
+/// Scenario runs at the same time, at most.
+pub const MAX_RUNNING: usize = 2;
+
 /// Starts a run in the background; poll `/api/runs/{id}` for progress and results.
 pub async fn start_run(
     State(st): State<ApiState>,
@@ -579,6 +594,13 @@ pub async fn start_run(
         .ok_or_else(|| not_found(format!("no model '{}'", r.model)))?;
     let id = {
         let mut runs = lock(&sc.runs)?;
+        // Each run takes a core; a few at a time keep the server answering.
+        if runs.iter().filter(|r| r.status == "running").count() >= MAX_RUNNING {
+            return Err(ApiError(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("{MAX_RUNNING} runs are in progress; try again when one has finished"),
+            ));
+        }
         let id = runs.len() + 1;
         runs.push(ScenarioRun {
             id,
