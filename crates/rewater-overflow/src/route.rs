@@ -485,6 +485,13 @@ fn storage_step(
     link_flow: &[f64],
     assigned: &mut [f64],
 ) -> (f64, f64, f64) {
+    if v0 <= 0.0 && q_in <= 0.0 {
+        // An empty tank with nothing coming in: nothing leaves (the usual dry-weather case).
+        for &l in outs {
+            assigned[l] = 0.0;
+        }
+        return (0.0, 0.0, 0.0);
+    }
     let mut avail = v0 + q_in * dt;
     // Pumps.
     let mut pump_total = 0.0;
