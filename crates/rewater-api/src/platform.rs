@@ -52,6 +52,8 @@ pub async fn login(State(st): State<ApiState>, Json(body): Json<Login>) -> Respo
         match account {
             Some(a) if ok && !a.disabled => {
                 let (cred, secret) = auth::new_session(&a.name);
+                // Each login also clears sessions that have run out.
+                s.purge_credentials(now_ms())?;
                 s.put_credential(&cred)?;
                 audit(s, &a.name, "login", &a.name, "");
                 Ok((a, cred.csrf, secret))

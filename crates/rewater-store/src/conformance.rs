@@ -330,6 +330,17 @@ fn accounts_credentials_audit(store: &mut dyn Store) {
     assert!(store.credential("h2", i64::MAX).unwrap().is_some());
     store.delete_credential("h2").unwrap();
     assert_eq!(store.credential("h2", 0).unwrap(), None);
+    // Expired sessions are purged; tokens without expiry stay.
+    store
+        .put_credential(&Credential {
+            secret_hash: "h3".into(),
+            expires_at_ms: None,
+            ..token.clone()
+        })
+        .unwrap();
+    assert_eq!(store.purge_credentials(199).unwrap(), 0);
+    assert_eq!(store.purge_credentials(200).unwrap(), 1);
+    assert!(store.credential("h3", 0).unwrap().is_some());
 
     for (i, action) in ["user.create", "alert.acknowledged"].iter().enumerate() {
         store

@@ -438,6 +438,8 @@ pub trait Store: Send {
     /// A credential by the hash of its secret, if it has not expired at `now_ms`.
     fn credential(&mut self, secret_hash: &str, now_ms: i64) -> Result<Option<Credential>>;
     fn delete_credential(&mut self, secret_hash: &str) -> Result<()>;
+    /// Deletes credentials that expired before `now_ms`; returns how many.
+    fn purge_credentials(&mut self, now_ms: i64) -> Result<usize>;
     fn audit(&mut self, entry: &AuditEntry) -> Result<()>;
     /// The newest `limit` audit entries, newest first.
     fn audit_log(&mut self, limit: i64) -> Result<Vec<AuditEntry>>;

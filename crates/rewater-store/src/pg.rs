@@ -841,6 +841,16 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    fn purge_credentials(&mut self, now_ms: i64) -> Result<usize> {
+        Ok(self
+            .client
+            .execute(
+                "DELETE FROM credential WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= $1",
+                &[&now_ms],
+            )
+            .map_err(pg)? as usize)
+    }
+
     fn audit(&mut self, e: &AuditEntry) -> Result<()> {
         check_who(&e.who)?;
         self.client

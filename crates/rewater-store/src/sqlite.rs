@@ -715,6 +715,13 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn purge_credentials(&mut self, now_ms: i64) -> Result<usize> {
+        Ok(self.conn.execute(
+            "DELETE FROM credential WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?1",
+            params![now_ms],
+        )?)
+    }
+
     fn audit(&mut self, e: &AuditEntry) -> Result<()> {
         check_who(&e.who)?;
         self.conn.execute(
