@@ -275,10 +275,12 @@ function alertTable(list, actions) {
 }
 
 async function alertsPage() {
-  const filter = sessionStorage.getItem("rw_alert_state") || "open";
+  const states = ["open", "acknowledged", "closed", "all"];
+  const saved = sessionStorage.getItem("rw_alert_state");
+  const filter = states.includes(saved) ? saved : "open";
   const q = filter === "all" ? "" : `state=${filter}&`;
   const list = await api("GET", `/api/alerts?${q}limit=200`);
-  main().innerHTML = `<div class="panel"><div class="row"><h3>${esc(t("alerts"))}</h3><select id="alert-state">${["open", "acknowledged", "closed", "all"].map((s) => `<option value="${s}" ${s === filter ? "selected" : ""}>${esc(t(s))}</option>`).join("")}</select></div>
+  main().innerHTML = `<div class="panel"><div class="row"><h3>${esc(t("alerts"))}</h3><select id="alert-state">${states.map((s) => `<option value="${s}" ${s === filter ? "selected" : ""}>${esc(t(s))}</option>`).join("")}</select></div>
     <div id="alert-list">${alertTable(list.alerts, state.me.role !== "viewer")}</div><div class="error" id="alert-error"></div></div>`;
   document.getElementById("alert-state").addEventListener("change", (ev) => { sessionStorage.setItem("rw_alert_state", ev.target.value); alertsPage(); });
   document.querySelectorAll("#alert-list button").forEach((b) => b.addEventListener("click", async () => {
