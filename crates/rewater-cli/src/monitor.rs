@@ -253,10 +253,20 @@ fn platform(o: &ServeOptions<'_>) -> Result<rewater_api::Platform> {
     let model_path = o.model.map(Path::to_path_buf).unwrap_or(demo);
     let region = rewater_model::load(&model_path, &standards)
         .with_context(|| format!("loading {}", model_path.display()))?;
-    let view = rewater_api::platform::ModelView::new(&region)
-        .map_err(|e| anyhow::anyhow!("running {}: {e}", model_path.display()))?;
+    // Monitoring must start even if the model cannot be simulated; the map and the
+    // model's indicators are then left out.
+    let view = match rewater_api::platform::ModelView::new(&region) {
+        Ok(v) => Some(Arc::new(v)),
+        Err(e) => {
+            eprintln!(
+                "warning: running {} for the overview failed: {e}",
+                model_path.display()
+            );
+            None
+        }
+    };
     Ok(rewater_api::Platform {
-        model: Some(Arc::new(view)),
+        model: view,
         scenarios: Some(Arc::new(scenarios)),
         tile_url: o.tile_url.clone(),
     })
