@@ -207,7 +207,29 @@ impl Tally {
         }
     }
 
-    pub fn observe(&mut self, v: &StepView) {
+    /// The end of event `e`'s window for wet-weather inflow (capture).
+    fn window_end(&self, e: usize) -> i64 {
+        (self.events[e].end_s + self.inter_event_s)
+            .min(self.events.get(e + 1).map_or(i64::MAX, |n| n.start_s))
+    }
+}
+
+impl crate::route::Observer for Tally {
+    fn observe(&mut self, v: &StepView) {
+        self.observe_step(v);
+    }
+
+    /// Outside every event's window nothing that is quiet needs counting.
+    fn may_skip(&self, t0_s: i64, t1_s: i64) -> bool {
+        let first = self.current.unwrap_or(0);
+        !(first..self.events.len())
+            .take_while(|&e| self.events[e].start_s < t1_s)
+            .any(|e| self.window_end(e) > t0_s)
+    }
+}
+
+impl Tally {
+    pub fn observe_step(&mut self, v: &StepView) {
         let t = v.time_s;
         let next = self.current.map_or(0, |c| c + 1);
         if next < self.events.len() && self.events[next].start_s <= t {
@@ -247,9 +269,8 @@ impl Tally {
                 if any {
                     self.ev_hours[e] += self.dt / 3600.0;
                 }
+                let window_end = self.window_end(e);
                 let ev = &self.events[e];
-                let window_end = (ev.end_s + self.inter_event_s)
-                    .min(self.events.get(e + 1).map_or(i64::MAX, |n| n.start_s));
                 if t < window_end {
                     self.ev_wet_m3[e] += v.system_inflow * self.dt;
                 }
@@ -486,10 +507,16 @@ impl Tally {
 
 /// Simulate a system with runoff already computed.
 pub fn simulate_with(system: &System, runoff: &crate::route::Runoff) -> Report {
+    simulate_routed(system, runoff, true)
+}
+
+/// As [`simulate_with`]; `skip_quiet = false` routes every quiet dry-weather step too
+/// (the results are the same; this is how that is checked).
+pub fn simulate_routed(system: &System, runoff: &crate::route::Runoff, skip_quiet: bool) -> Report {
     let g = event_gage(system);
     let rain = &system.gages[g].rain;
     let mut tally = Tally::new(system, rain);
-    let routing = crate::route::route(system, runoff, |v| tally.observe(v));
+    let routing = crate::route::route_with(system, runoff, &mut tally, skip_quiet);
     tally.finish(system, rain, &system.gages[g].name, runoff.balance, routing)
 }
 

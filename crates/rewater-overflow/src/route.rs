@@ -78,6 +78,18 @@ pub struct StepView<'a> {
     pub runoff_inflow: f64,
 }
 
+/// Receives every routed step; may let the routing skip quiet stretches it need not see.
+pub trait Observer {
+    fn observe(&mut self, v: &StepView);
+
+    /// Whether the steps in `[t0_s, t1_s)` may go unobserved when they are quiet: no runoff
+    /// in the system, every tank empty, dry-weather flow on its fixed way to the plant and
+    /// nothing overflowing. Their water is still accounted for in the balance.
+    fn may_skip(&self, _t0_s: i64, _t1_s: i64) -> bool {
+        false
+    }
+}
+
 /// Volume totals of a routing run, m³.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct RoutingBalance {
@@ -91,6 +103,8 @@ pub struct RoutingBalance {
     pub initial_storage_m3: f64,
     pub final_storage_m3: f64,
     pub in_sewers_m3: f64,
+    /// Quiet dry-weather steps not routed one by one (their water is in the totals).
+    pub skipped_steps: usize,
 }
 
 impl RoutingBalance {
@@ -171,11 +185,143 @@ impl Plan {
     }
 }
 
-/// Route the system's flows through the whole clock, calling `observe` after each step.
-pub fn route(
+/// Where dry-weather flow goes while no runoff is in the system, when that is the same
+/// at every hour: each source's outfall, and how many steps of normal routing bring every
+/// sewer reach on the way back to its exact state after a stretch was skipped.
+struct DryRoute {
+    outfall: Vec<usize>,
+    warmup_steps: usize,
+    /// Steps with runoff anywhere, as ordered, merged ranges.
+    busy: Vec<(usize, usize)>,
+}
+
+impl DryRoute {
+    /// None when some node on the way could divert, flood or store dry-weather flow at its
+    /// peak (then every step is routed), or when rules or loops could change the routing.
+    fn new(system: &System, plan: &Plan, settings: &[f64], runoff: &Runoff) -> Option<DryRoute> {
+        if !system.rules.is_empty() || plan.back_edge.iter().any(|&b| b) {
+            return None;
+        }
+        let n = system.nodes.len();
+        // Upper bound of the dry-weather flow through each node: the sum of its sources'
+        // peaks (delays and linear reservoirs never raise a peak).
+        let mut bound = vec![0.0; n];
+        for d in &system.dry_weather {
+            let peak_hour = d
+                .hourly
+                .iter()
+                .chain(d.weekend.iter().flatten())
+                .fold(0.0f64, |a, &b| a.max(b));
+            let max = |v: &[f64]| v.iter().fold(0.0f64, |a, &b| a.max(b));
+            bound[d.node] += d.base_m3_per_s.max(0.0) * max(&d.monthly) * max(&d.daily) * peak_hour;
+        }
+        let mut next = vec![usize::MAX; n];
+        let mut warmup = 1usize;
+        for &node in &plan.order {
+            let b = bound[node];
+            if b <= 0.0 {
+                continue;
+            }
+            let outs = &plan.out_links[node];
+            let link = match &system.nodes[node].kind {
+                NodeKind::Outfall { .. } => continue,
+                NodeKind::Storage(_) => return None,
+                NodeKind::Junction => match outs.as_slice() {
+                    [l] => *l,
+                    _ => return None,
+                },
+                NodeKind::Divider { diverted, rule } => {
+                    let main = outs.iter().copied().find(|l| l != diverted)?;
+                    let passes = match rule {
+                        crate::network::DividerRule::Cutoff(c) => b <= *c,
+                        crate::network::DividerRule::Overflow => true,
+                        crate::network::DividerRule::Weir { qmin, .. } => b <= *qmin,
+                        crate::network::DividerRule::Tabular(_) => false,
+                    };
+                    if !passes {
+                        return None;
+                    }
+                    main
+                }
+            };
+            match system.links[link].kind {
+                LinkKind::Conduit {
+                    capacity_m3_per_s,
+                    lag_s,
+                    reservoir_s,
+                } if b <= capacity_m3_per_s * settings[link] => {
+                    let dt = system.clock.step_s as f64;
+                    // A delay line forgets after its length; a linear reservoir after
+                    // e^(−37) < 10⁻¹⁶ of its start is left.
+                    warmup += (lag_s / dt).ceil() as usize + 2;
+                    if reservoir_s > 0.0 {
+                        warmup += (37.0 * reservoir_s / dt).ceil() as usize;
+                    }
+                }
+                _ => return None,
+            }
+            let to = system.links[link].to;
+            next[node] = to;
+            bound[to] += b;
+        }
+        let outfall = system
+            .dry_weather
+            .iter()
+            .map(|d| {
+                let mut at = d.node;
+                for _ in 0..n {
+                    if next[at] == usize::MAX {
+                        break;
+                    }
+                    at = next[at];
+                }
+                at
+            })
+            .collect();
+        let mut spans: Vec<(usize, usize)> = runoff
+            .per_node
+            .iter()
+            .flat_map(|s| s.stored_ranges().map(|r| (r.start, r.end)))
+            .collect();
+        spans.sort_unstable();
+        let mut busy: Vec<(usize, usize)> = Vec::new();
+        for (a, b) in spans {
+            match busy.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => busy.push((a, b)),
+            }
+        }
+        Some(DryRoute {
+            outfall,
+            warmup_steps: warmup,
+            busy,
+        })
+    }
+
+    /// The first step at or after `step` with runoff anywhere (or the end).
+    fn next_busy(&self, step: usize, steps: usize) -> usize {
+        let i = self.busy.partition_point(|&(_, end)| end <= step);
+        match self.busy.get(i) {
+            Some(&(start, _)) => start.max(step),
+            None => steps,
+        }
+    }
+}
+
+/// Route the system's flows through the whole clock, reporting each step to `observer`.
+/// Quiet dry-weather stretches the observer need not see are skipped: their inflow is
+/// added to the balance at the plant, and the reaches are brought back to their exact
+/// state by routing the last steps before the next runoff normally.
+pub fn route(system: &System, runoff: &Runoff, observer: &mut impl Observer) -> RoutingBalance {
+    route_with(system, runoff, observer, true)
+}
+
+/// As [`route`]; `skip_quiet = false` routes every step (to check the skipping).
+pub fn route_with(
     system: &System,
     runoff: &Runoff,
-    mut observe: impl FnMut(&StepView),
+    observer: &mut impl Observer,
+    skip_quiet: bool,
 ) -> RoutingBalance {
     let plan = Plan::new(system);
     let n = system.nodes.len();
@@ -228,9 +374,48 @@ pub fn route(
         .filter(|&l| matches!(system.links[l].kind, LinkKind::Pump { startup_m, .. } if startup_m > 0.0))
         .collect();
     let mut rule_actions: Vec<(f64, f64)> = vec![(f64::NEG_INFINITY, 0.0); system.links.len()];
+    let dry = if skip_quiet {
+        DryRoute::new(system, &plan, &settings, runoff)
+    } else {
+        None
+    };
+    let storage_nodes: Vec<usize> = system.storages().map(|(i, _)| i).collect();
+    // Shorter quiet stretches are routed: skipping them saves little.
+    const MIN_SKIP_STEPS: usize = 24;
 
-    for step in 0..system.clock.steps {
+    let mut step = 0;
+    while step < system.clock.steps {
         let t = system.clock.time(step);
+        if let Some(dry) = &dry {
+            if storage_nodes.iter().all(|&i| volume[i] == 0.0) {
+                let end = dry
+                    .next_busy(step, system.clock.steps)
+                    .saturating_sub(dry.warmup_steps);
+                if end >= step + MIN_SKIP_STEPS && observer.may_skip(t, system.clock.time(end)) {
+                    // The dry-weather inflow of the stretch reaches the plant unchanged.
+                    let mut k = step;
+                    while k < end {
+                        let tk = system.clock.time(k);
+                        let hour_end = (tk.div_euclid(3600) + 1) * 3600;
+                        let n_hour =
+                            ((hour_end - tk + system.clock.step_s - 1) / system.clock.step_s)
+                                .clamp(1, (end - k) as i64) as usize;
+                        for (j, d) in system.dry_weather.iter().enumerate() {
+                            let v = d.at(tk) * dt * n_hour as f64;
+                            bal.dry_weather_m3 += v;
+                            bal.outfall_m3[dry.outfall[j]] += v;
+                        }
+                        k += n_hour;
+                    }
+                    for c in cursors.iter_mut() {
+                        c.get(end);
+                    }
+                    bal.skipped_steps += end - step;
+                    step = end;
+                    continue;
+                }
+            }
+        }
         // --- lateral inflows
         lateral.iter_mut().for_each(|v| *v = 0.0);
         let mut runoff_in = 0.0;
@@ -393,7 +578,7 @@ pub fn route(
                 }
             }
         }
-        observe(&StepView {
+        observer.observe(&StepView {
             step,
             time_s: t,
             node_inflow: &inflow,
@@ -401,6 +586,7 @@ pub fn route(
             system_inflow: runoff_in + dwf_in,
             runoff_inflow: runoff_in,
         });
+        step += 1;
     }
     bal.final_storage_m3 = volume.iter().sum();
     bal.in_sewers_m3 =

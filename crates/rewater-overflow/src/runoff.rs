@@ -199,7 +199,10 @@ impl HortonState {
                 self.cum_at_tp = None;
                 // Limited by water: find tp whose cumulative matches what infiltrated.
                 let target = fpc + fp * dt;
-                let mut t = tp + dt / 2.0;
+                // Start from the tangent at tp: the capacity curve is concave, so Newton
+                // then climbs to the root from below in a step or two.
+                let slope = self.fmin + df * (-(kd * tp).min(60.0)).exp();
+                let mut t = tp + (fp * dt / slope.max(1e-30)).min(dt);
                 for _ in 0..20 {
                     let ex = (-(kd * t).min(60.0)).exp();
                     let ff = self.fmin * t + df / kd * (1.0 - ex) - target;

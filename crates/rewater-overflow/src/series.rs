@@ -39,6 +39,11 @@ impl SparseSeries {
         }
     }
 
+    /// The step ranges that hold values (everything else is zero), in order.
+    pub fn stored_ranges(&self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+        self.blocks.iter().map(|b| b.start..b.end())
+    }
+
     /// Add another series to this one.
     pub fn add(&mut self, other: &SparseSeries) {
         if other.blocks.is_empty() {
