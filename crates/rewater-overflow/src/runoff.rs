@@ -160,8 +160,10 @@ struct HortonState {
     fe: f64,
     /// Dry time not yet applied to `tp` (regeneration composes, so it can wait).
     pending_s: f64,
-    /// Cumulative capacity at `tp` when known from the last step (saves an exponential).
-    cum_at_tp: Option<f64>,
+    /// Cumulative capacity and e^(−kd·tp) at `tp` when known from the last step, and
+    /// e^(−kd·dt) for the step length last used: the normal step then needs no exponential.
+    at_tp: Option<(f64, f64)>,
+    step_decay: (f64, f64),
 }
 
 impl HortonState {
@@ -179,14 +181,19 @@ impl HortonState {
             let tp = self.tp;
             let t1 = tp + dt;
             let tlim = 16.0 / kd;
-            let (fpc, f1c) = if tp >= tlim {
+            if self.step_decay.0 != dt {
+                self.step_decay = (dt, (-kd * dt).exp());
+            }
+            let (fpc, f1c, e0, e1) = if tp >= tlim {
                 let fpc = self.fmin * tp + df / kd;
-                (fpc, fpc + self.fmin * dt)
+                (fpc, fpc + self.fmin * dt, 0.0, 0.0)
             } else {
-                let fpc = self
-                    .cum_at_tp
-                    .unwrap_or_else(|| self.fmin * tp + df / kd * (1.0 - (-kd * tp).exp()));
-                (fpc, self.fmin * t1 + df / kd * (1.0 - (-kd * t1).exp()))
+                let (fpc, e0) = self.at_tp.unwrap_or_else(|| {
+                    let e0 = (-kd * tp).exp();
+                    (self.fmin * tp + df / kd * (1.0 - e0), e0)
+                });
+                let e1 = e0 * self.step_decay.1;
+                (fpc, self.fmin * t1 + df / kd * (1.0 - e1), e0, e1)
             };
             fp = ((f1c - fpc) / dt).max(self.fmin);
             if fp > fa {
@@ -194,14 +201,14 @@ impl HortonState {
             }
             if t1 > tlim || fp < fa {
                 self.tp = t1;
-                self.cum_at_tp = Some(f1c);
+                self.at_tp = (t1 < tlim).then_some((f1c, e1));
             } else {
-                self.cum_at_tp = None;
+                self.at_tp = None;
                 // Limited by water: find tp whose cumulative matches what infiltrated.
                 let target = fpc + fp * dt;
                 // Start from the tangent at tp: the capacity curve is concave, so Newton
                 // then climbs to the root from below in a step or two.
-                let slope = self.fmin + df * (-(kd * tp).min(60.0)).exp();
+                let slope = self.fmin + df * e0;
                 let mut t = tp + (fp * dt / slope.max(1e-30)).min(dt);
                 for _ in 0..20 {
                     let ex = (-(kd * t).min(60.0)).exp();
@@ -240,7 +247,7 @@ impl HortonState {
         if self.kr <= 0.0 || self.kd <= 0.0 {
             return;
         }
-        self.cum_at_tp = None;
+        self.at_tp = None;
         let w = (1.0 - (-self.kd * self.tp).exp()) * (-self.kr * t).exp();
         self.tp = -(1.0 - w).ln() / self.kd;
         if self.fmax > 0.0 {
@@ -336,7 +343,8 @@ impl InfilState {
                 tp: 0.0,
                 fe: 0.0,
                 pending_s: 0.0,
-                cum_at_tp: None,
+                at_tp: None,
+                step_decay: (0.0, 1.0),
             }),
             Infiltration::CurveNumber { cn, dry_days } => {
                 let cn = cn.clamp(10.0, 99.0);
