@@ -146,6 +146,7 @@ struct SubArea {
     /// W·S^½/(n·A) in m^(−2/3)/s; zero means runoff leaves at once (n = 0).
     alpha: f64,
     depth: f64,
+    overland: OverlandCache,
 }
 
 /// Horton state: equivalent time on the decay curve, cumulative infiltration.
@@ -442,27 +443,58 @@ fn trapezoid_step(x: f64, z: f64, i: f64, alpha: f64, h: f64) -> (f64, f64) {
 
 /// Water depth above depression storage after `t` seconds of net inflow `i` (m/s).
 fn integrate_overland(x0: f64, i: f64, alpha: f64, t: f64) -> f64 {
+    integrate_overland_cached(x0, i, alpha, t, &mut OverlandCache::default())
+}
+
+/// What one step of a sub-area leaves for the next: the cube root of the depth it ended
+/// with, and the last equilibrium-depth power (rain is constant over its interval).
+#[derive(Debug, Clone, Default)]
+struct OverlandCache {
+    x: f64,
+    z: f64,
+    ratio: f64,
+    xe23: f64,
+}
+
+impl OverlandCache {
+    /// x^(1/3), from the last step when it ended at (to rounding) this depth.
+    fn cube_root(&self, x: f64) -> f64 {
+        if self.x > 0.0 && (x - self.x).abs() <= 4.0 * f64::EPSILON * self.x {
+            self.z
+        } else {
+            cbrt(x)
+        }
+    }
+}
+
+fn integrate_overland_cached(x0: f64, i: f64, alpha: f64, t: f64, c: &mut OverlandCache) -> f64 {
     if i <= 0.0 {
         // Recession has a closed form: x^(−2/3) grows linearly in time.
         let x = if x0 > 0.0 {
-            let c = cbrt(x0);
-            let y = 1.0 / (c * c) + (2.0 / 3.0) * alpha * t;
+            let z = c.cube_root(x0);
+            let y = 1.0 / (z * z) + (2.0 / 3.0) * alpha * t;
             1.0 / (y * y.sqrt())
         } else {
             0.0
         };
+        c.x = 0.0;
         return (x + i * t).max(0.0);
     }
     // Only sets the number of sub-steps, so a rough power will do.
-    let xe23 = rough_pow(i / alpha, 0.4);
-    let mut z = cbrt(x0);
-    let rate = MANNING_EXP * alpha * xe23.max(z * z);
+    let ratio = i / alpha;
+    if ratio != c.ratio {
+        c.ratio = ratio;
+        c.xe23 = rough_pow(ratio, 0.4);
+    }
+    let mut z = c.cube_root(x0);
+    let rate = MANNING_EXP * alpha * c.xe23.max(z * z);
     let m = (t * rate / 0.5).ceil().clamp(1.0, 64.0) as usize;
     let h = t / m as f64;
     let mut x = x0;
     for _ in 0..m {
         (x, z) = trapezoid_step(x, z, i, alpha, h);
     }
+    (c.x, c.z) = (x, z);
     x
 }
 
@@ -482,7 +514,7 @@ impl SubArea {
         }
         let x0 = self.depth - ds;
         let x1 = if self.alpha > 0.0 {
-            integrate_overland(x0, ix, self.alpha, t)
+            integrate_overland_cached(x0, ix, self.alpha, t, &mut self.overland)
         } else {
             0.0
         };
@@ -578,18 +610,21 @@ pub fn simulate_with_forcing(
             ds: 0.0,
             alpha: alpha(sc.n_imperv, imperv_area),
             depth: 0.0,
+            overland: OverlandCache::default(),
         },
         SubArea {
             frac: sc.imperv * (1.0 - sc.zero_ds),
             ds: sc.ds_imperv_m,
             alpha: alpha(sc.n_imperv, imperv_area),
             depth: 0.0,
+            overland: OverlandCache::default(),
         },
         SubArea {
             frac: 1.0 - sc.imperv,
             ds: sc.ds_perv_m,
             alpha: alpha(sc.n_perv, perv_area),
             depth: 0.0,
+            overland: OverlandCache::default(),
         },
     ];
     let mut infil = InfilState::new(&sc.infiltration);
