@@ -442,6 +442,7 @@ fn trapezoid_step(x: f64, z: f64, i: f64, alpha: f64, h: f64) -> (f64, f64) {
 }
 
 /// Water depth above depression storage after `t` seconds of net inflow `i` (m/s).
+#[cfg(test)]
 fn integrate_overland(x0: f64, i: f64, alpha: f64, t: f64) -> f64 {
     integrate_overland_cached(x0, i, alpha, t, &mut OverlandCache::default())
 }
