@@ -245,31 +245,22 @@ fn main() -> Result<()> {
             );
         }
         Command::Store { uploads, batch, db } => {
-            use rewater_store::{FactorReading, SqliteStore, Store, Upload};
+            use rewater_store::{SqliteStore, Store, Upload};
             let _ = std::fs::remove_file(&db);
             let mut store = SqliteStore::open(&db)?;
             let mut rng = SplitMix(3);
-            let make = |i: usize, rng: &mut SplitMix| Upload {
-                mn: format!("RWSIM{:011}", i % 10_000),
-                cn: "2051".into(),
-                data_time: 1_748_736_000 + 60 * (i / 10_000) as i64,
-                pno: 1,
-                received_at_ms: 0,
-                peer: "127.0.0.1:1".into(),
-                raw: "x".repeat(450),
-                readings: ["w01018", "w21003", "w21011", "w21001", "w01001", "w00000"]
-                    .iter()
-                    .map(|f| FactorReading {
-                        factor: f.to_string(),
-                        value: Some(rng.uniform(0.0, 50.0)),
-                        min: None,
-                        max: None,
-                        cou: None,
-                        flag: Some("N".into()),
-                    })
-                    .collect(),
-            };
-            let all: Vec<Upload> = (0..uploads).map(|i| make(i, &mut rng)).collect();
+            let all: Vec<Upload> = (0..uploads)
+                .map(|i| {
+                    let mut u = minute_upload(
+                        &format!("RWSIM{:011}", i % 10_000),
+                        1_748_736_000 + 60 * (i / 10_000) as i64,
+                        &mut rng,
+                        (0.0, 50.0),
+                    );
+                    u.raw = "x".repeat(450);
+                    u
+                })
+                .collect();
             let t0 = Instant::now();
             let mut worst = 0f64;
             for chunk in all.chunks(batch) {
@@ -423,6 +414,35 @@ fn overflow_bench(
     Ok(())
 }
 
+/// A minute-data upload (CN 2051) of six factors with values uniform in `range`.
+fn minute_upload(
+    mn: &str,
+    data_time: i64,
+    rng: &mut SplitMix,
+    range: (f64, f64),
+) -> rewater_store::Upload {
+    rewater_store::Upload {
+        mn: mn.into(),
+        cn: "2051".into(),
+        data_time,
+        pno: 1,
+        received_at_ms: 0,
+        peer: "127.0.0.1:1".into(),
+        raw: String::new(),
+        readings: ["w01018", "w21003", "w21011", "w21001", "w01001", "w00000"]
+            .iter()
+            .map(|f| rewater_store::FactorReading {
+                factor: f.to_string(),
+                value: Some(rng.uniform(range.0, range.1)),
+                min: None,
+                max: None,
+                cou: None,
+                flag: Some("N".into()),
+            })
+            .collect(),
+    }
+}
+
 /// One GET over a fresh connection; returns (status, body length).
 fn http_get(addr: &str, path: &str, token: &str) -> Result<(u16, usize)> {
     use std::io::{Read, Write};
@@ -443,7 +463,7 @@ fn http_get(addr: &str, path: &str, token: &str) -> Result<(u16, usize)> {
 }
 
 fn web_bench(step_min: i64, requests: usize, db: &str) -> Result<()> {
-    use rewater_store::{Device, FactorReading, Site, SqliteStore, Store, Upload};
+    use rewater_store::{Device, Site, SqliteStore, Store, Upload};
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{db}{suffix}"));
     }
@@ -470,25 +490,13 @@ fn web_bench(step_min: i64, requests: usize, db: &str) -> Result<()> {
     let mut rng = SplitMix(5);
     let t_ingest = Instant::now();
     let uploads: Vec<Upload> = (0..n)
-        .map(|i| Upload {
-            mn: "RWDEMO0000000001".into(),
-            cn: "2051".into(),
-            data_time: t0 + i as i64 * step_min * 60,
-            pno: 1,
-            received_at_ms: 0,
-            peer: "127.0.0.1:1".into(),
-            raw: String::new(),
-            readings: ["w01018", "w21003", "w21011", "w21001", "w01001", "w00000"]
-                .iter()
-                .map(|f| FactorReading {
-                    factor: f.to_string(),
-                    value: Some(rng.uniform(5.0, 40.0)),
-                    min: None,
-                    max: None,
-                    cou: None,
-                    flag: Some("N".into()),
-                })
-                .collect(),
+        .map(|i| {
+            minute_upload(
+                "RWDEMO0000000001",
+                t0 + i as i64 * step_min * 60,
+                &mut rng,
+                (5.0, 40.0),
+            )
         })
         .collect();
     for chunk in uploads.chunks(2000) {
