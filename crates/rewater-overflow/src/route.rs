@@ -310,7 +310,7 @@ impl DryRoute {
 
 /// Route the system's flows through the whole clock, reporting each step to `observer`.
 /// Quiet dry-weather stretches the observer need not see are skipped: their inflow is
-/// added to the balance at the plant, and the reaches are brought back to their exact
+/// added to the balance at the outfall it reaches, and the reaches are brought back to their exact
 /// state by routing the last steps before the next runoff normally.
 pub fn route(system: &System, runoff: &Runoff, observer: &mut impl Observer) -> RoutingBalance {
     route_with(system, runoff, observer, true)
@@ -392,7 +392,7 @@ pub fn route_with(
                     .next_busy(step, system.clock.steps)
                     .saturating_sub(dry.warmup_steps);
                 if end >= step + MIN_SKIP_STEPS && observer.may_skip(t, system.clock.time(end)) {
-                    // The dry-weather inflow of the stretch reaches the plant unchanged.
+                    // The dry-weather inflow of the stretch reaches its outfall unchanged.
                     let mut k = step;
                     while k < end {
                         let tk = system.clock.time(k);
