@@ -5,12 +5,13 @@
 //! parameters m = 19 MiB, t = 2, p = 1, as OWASP recommends). Session and token secrets are
 //! 32 random bytes; the store keeps only their SHA-256.
 
-use crate::{with_store, ApiError, ApiState};
+use crate::error::{forbidden, unauthorized, ApiError};
+use crate::{with_store, ApiState};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method};
 use rand_core::{OsRng, RngCore};
-use rewater_store::{Account, Credential, Site};
+use rewater_store::{Account, Credential, CredentialKind, Role, Site};
 use sha2::{Digest, Sha256};
 
 /// Name of the session cookie.
@@ -20,30 +21,12 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// How long a login lasts.
 pub const SESSION_MS: i64 = 12 * 3600 * 1000;
 
-/// A role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Operator,
-    Viewer,
-}
-
-impl Role {
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "admin" => Some(Role::Admin),
-            "operator" => Some(Role::Operator),
-            "viewer" => Some(Role::Viewer),
-            _ => None,
-        }
-    }
-}
-
 /// The authenticated caller.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Principal {
     pub name: String,
+    /// admin, operator or viewer.
+    #[schema(value_type = String, example = "operator")]
     pub role: Role,
     /// Set for operators: the district they see and act on.
     pub district: Option<String>,
@@ -102,14 +85,6 @@ impl Principal {
     }
 }
 
-pub fn forbidden(m: impl Into<String>) -> ApiError {
-    ApiError(StatusCode::FORBIDDEN, m.into())
-}
-
-fn unauthorized(m: &str) -> ApiError {
-    ApiError(StatusCode::UNAUTHORIZED, m.into())
-}
-
 /// Hashes a password with Argon2id and a random salt (PHC string).
 pub fn hash_password(password: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut OsRng);
@@ -164,6 +139,22 @@ pub fn secret_hash(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
 }
 
+/// A new API token for an account, valid for `days` days; returns (credential, secret).
+pub fn new_token(account: &str, label: &str, days: u32) -> (Credential, String) {
+    let secret = new_secret();
+    let now = now_ms();
+    let cred = Credential {
+        secret_hash: secret_hash(&secret),
+        account: account.to_string(),
+        kind: CredentialKind::Token,
+        csrf: String::new(),
+        label: label.to_string(),
+        created_at_ms: now,
+        expires_at_ms: Some(now.saturating_add(i64::from(days) * 86_400_000)),
+    };
+    (cred, secret)
+}
+
 /// Compares without an early exit, so timing tells nothing about a CSRF token.
 fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
@@ -196,11 +187,9 @@ fn principal_of(a: &Account, csrf: Option<String>) -> Result<Principal, ApiError
     if a.disabled {
         return Err(unauthorized("account disabled"));
     }
-    let role = Role::parse(&a.role)
-        .ok_or_else(|| unauthorized(&format!("account has unknown role '{}'", a.role)))?;
     Ok(Principal {
         name: a.name.clone(),
-        role,
+        role: a.role,
         district: a.district.clone(),
         csrf,
     })
@@ -210,7 +199,7 @@ fn principal_of(a: &Account, csrf: Option<String>) -> Result<Principal, ApiError
 async fn holder(
     st: &ApiState,
     secret: &str,
-    kind: &'static str,
+    kind: CredentialKind,
     missing: &'static str,
 ) -> Result<Principal, ApiError> {
     let hash = secret_hash(secret);
@@ -221,8 +210,8 @@ async fn holder(
             .ok_or_else(|| unauthorized(missing))?;
         let a = s
             .account(&c.account)?
-            .ok_or_else(|| unauthorized(&format!("{kind} of a deleted account")))?;
-        principal_of(&a, (kind == "session").then_some(c.csrf))
+            .ok_or_else(|| unauthorized(format!("{kind} of a deleted account")))?;
+        principal_of(&a, (kind == CredentialKind::Session).then_some(c.csrf))
     })
     .await
 }
@@ -241,7 +230,7 @@ pub async fn authenticate(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_string());
     if let Some(token) = bearer {
-        if let Some(name) = st.tokens.get(&token) {
+        if let Some(name) = st.config.tokens.get(&token) {
             // The token `rewater serve` printed: the operator of the server itself.
             return Ok(Principal {
                 name: name.clone(),
@@ -250,12 +239,17 @@ pub async fn authenticate(
                 csrf: None,
             });
         }
-        return holder(st, &token, "token", "unknown token").await;
+        return holder(st, &token, CredentialKind::Token, "unknown, expired or revoked token").await;
     }
     let Some(secret) = cookie(headers, SESSION_COOKIE) else {
         return Err(unauthorized("log in or send a bearer token"));
     };
-    let p = holder(st, secret, "session", "session expired; log in again").await?;
+    let p = holder(
+        st,
+        secret,
+        CredentialKind::Session,
+        "session expired or revoked; log in again",
+    ).await?;
     if !matches!(*method, Method::GET | Method::HEAD) {
         let sent = headers
             .get(CSRF_HEADER)
@@ -268,6 +262,26 @@ pub async fn authenticate(
     Ok(p)
 }
 
+/// The client's address, when the server was started with connect info
+/// ([`crate::service`]); none otherwise (then logins are limited per account only).
+pub struct PeerAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(PeerAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
 /// Starts a session for an account whose password was checked; returns (secret, csrf).
 pub fn new_session(account: &str) -> (Credential, String) {
     let secret = new_secret();
@@ -276,7 +290,7 @@ pub fn new_session(account: &str) -> (Credential, String) {
         Credential {
             secret_hash: secret_hash(&secret),
             account: account.to_string(),
-            kind: "session".into(),
+            kind: CredentialKind::Session,
             csrf: new_secret(),
             label: String::new(),
             created_at_ms: now,
