@@ -46,7 +46,7 @@ impl AccountView {
             district: a.district.clone(),
             disabled: a.disabled,
             created_at_ms: a.created_at_ms,
-            created_at: st.zone.unix_ms_rfc3339(a.created_at_ms),
+            created_at: st.zone.rfc3339_ms(a.created_at_ms),
         }
     }
 }
@@ -396,7 +396,7 @@ pub async fn create_token(
         public_id,
         account,
         expires_at_ms,
-        expires_at: st.zone.unix_ms_rfc3339(expires_at_ms),
+        expires_at: st.zone.rfc3339_ms(expires_at_ms),
     }))
 }
 
@@ -425,9 +425,9 @@ fn credential_view(st: &ApiState, c: &Credential) -> CredentialView {
         kind: c.kind.as_str().to_string(),
         label: c.label.clone(),
         created_at_ms: c.created_at_ms,
-        created_at: st.zone.unix_ms_rfc3339(c.created_at_ms),
+        created_at: st.zone.rfc3339_ms(c.created_at_ms),
         expires_at_ms: c.expires_at_ms,
-        expires_at: c.expires_at_ms.map(|t| st.zone.unix_ms_rfc3339(t)),
+        expires_at: c.expires_at_ms.map(|t| st.zone.rfc3339_ms(t)),
     }
 }
 
@@ -530,7 +530,7 @@ pub async fn audit_log(
     let audit = log
         .into_iter()
         .map(|e| AuditView {
-            at: st.zone.unix_ms_rfc3339(e.at_ms),
+            at: st.zone.rfc3339_ms(e.at_ms),
             at_ms: e.at_ms,
             who: e.who,
             action: e.action,

@@ -47,14 +47,14 @@ impl AlertView {
             severity: a.severity.clone(),
             message: a.message.clone(),
             data_time: a.data_time,
-            time: st.zone.wall_rfc3339(a.data_time),
+            time: st.zone.rfc3339_wall(a.data_time),
             value: a.value,
             limit: a.limit.clone(),
             state: a.state.as_str().to_string(),
             raised_at_ms: a.raised_at_ms,
-            raised_at: st.zone.unix_ms_rfc3339(a.raised_at_ms),
+            raised_at: st.zone.rfc3339_ms(a.raised_at_ms),
             recovered_at_ms: a.recovered_at_ms,
-            recovered_at: a.recovered_at_ms.map(|t| st.zone.unix_ms_rfc3339(t)),
+            recovered_at: a.recovered_at_ms.map(|t| st.zone.rfc3339_ms(t)),
         }
     }
 }
@@ -75,7 +75,7 @@ fn change_view(st: &ApiState, c: &AlertChange) -> AlertChangeView {
         who: c.who.clone(),
         comment: c.comment.clone(),
         at_ms: c.at_ms,
-        at: st.zone.unix_ms_rfc3339(c.at_ms),
+        at: st.zone.rfc3339_ms(c.at_ms),
     }
 }
 

@@ -54,7 +54,22 @@ pub struct SeriesBody {
 
 /// A time given as RFC 3339, YYYY-MM-DD or wall seconds, as wall seconds in the zone.
 pub(crate) fn parse_time(st: &ApiState, field: &str, s: &str) -> Result<i64, ApiError> {
-    st.zone.parse_wall(s).map_err(|e| bad(format!("{field}: {e}")))
+    let s = s.trim();
+    if let Ok(n) = s.parse::<i64>() {
+        return Ok(n);
+    }
+    if s.len() == 10 {
+        if let Ok(d) = s.parse::<Date>() {
+            return Ok(d.wall_seconds());
+        }
+    }
+    let ms = rewater_time::parse_rfc3339_ms(s).map_err(|e| {
+        bad(format!(
+            "{field}: {e}; or give YYYY-MM-DD (a date in {}) or wall seconds",
+            st.zone.name()
+        ))
+    })?;
+    Ok(st.zone.wall_seconds(ms.div_euclid(1000)))
 }
 
 fn factor_code(f: &str) -> Result<String, ApiError> {
@@ -122,7 +137,7 @@ pub async fn series(
     let points = pts
         .into_iter()
         .map(|p| PointView {
-            time: st.zone.wall_rfc3339(p.t),
+            time: st.zone.rfc3339_wall(p.t),
             t: p.t,
             mean: p.mean,
             min: p.min,

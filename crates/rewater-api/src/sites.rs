@@ -89,7 +89,7 @@ impl ReadingView {
             factor: r.factor.clone(),
             cn: r.cn.clone(),
             data_time: r.data_time,
-            time: st.zone.wall_rfc3339(r.data_time),
+            time: st.zone.rfc3339_wall(r.data_time),
             value: r.value,
             min: r.min,
             max: r.max,
@@ -99,7 +99,7 @@ impl ReadingView {
             reason: r.reason.clone(),
             changed_by: r.changed_by.clone(),
             received_at_ms: r.received_at_ms,
-            received_at: st.zone.unix_ms_rfc3339(r.received_at_ms),
+            received_at: st.zone.rfc3339_ms(r.received_at_ms),
         }
     }
 }
