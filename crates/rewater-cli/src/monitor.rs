@@ -4,7 +4,8 @@
 use anyhow::{Context, Result};
 use rewater_hj212::encode::{Upload, UploadFactor};
 use rewater_hj212::{DataTime, Decoder, Event, Options};
-use rewater_store::{Device, Site, Store};
+use rewater_store::prelude::*;
+use rewater_store::{Device, Site};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,10 +34,13 @@ pub fn demo_sites() -> Vec<(Site, Device)> {
             },
             Device {
                 mn: mn.into(),
-                password: "123456".into(),
+                // Set when the demo is seeded (a random password, printed once).
+                password_hash: String::new(),
                 site_id: id.into(),
                 lenient: true,
                 accept_modbus_crc: false,
+                allowed_peers: Vec::new(),
+                disabled: false,
             },
         )
     };
@@ -119,7 +123,17 @@ pub fn sim_mn(i: usize) -> String {
 pub fn prepare_store(db: &str, demo: bool, sim_devices: usize) -> Result<Box<dyn Store>> {
     let mut store = rewater_store::open(db).with_context(|| format!("opening store {db}"))?;
     if demo && store.sites()?.is_empty() {
-        for (site, dev) in demo_sites() {
+        // No default password: REWATER_DEMO_DEVICE_PASSWORD if given, else a random one
+        // printed once.
+        let given = std::env::var("REWATER_DEMO_DEVICE_PASSWORD").ok();
+        for (site, mut dev) in demo_sites() {
+            let pw = given
+                .clone()
+                .unwrap_or_else(rewater_store::random_device_password);
+            if given.is_none() {
+                eprintln!("demo device {} password: {pw} (shown once)", dev.mn);
+            }
+            dev.password_hash = rewater_store::hash_device_password(&pw);
             store.put_site(&site)?;
             store.put_device(&dev)?;
         }
@@ -137,10 +151,13 @@ pub fn prepare_store(db: &str, demo: bool, sim_devices: usize) -> Result<Box<dyn
         for i in 0..sim_devices {
             store.put_device(&Device {
                 mn: sim_mn(i),
-                password: "123456".into(),
+                // The password `rewater hj212 sim` sends (simulated devices are explicit).
+                password_hash: rewater_store::hash_device_password("123456"),
                 site_id: "sim".into(),
                 lenient: true,
                 accept_modbus_crc: false,
+                allowed_peers: Vec::new(),
+                disabled: false,
             })?;
         }
     }
@@ -298,7 +315,7 @@ pub fn user_cmd(cmd: crate::UserCommand) -> Result<()> {
             let existed = store.account(&name)?.is_some();
             let account = rewater_store::Account {
                 name: name.clone(),
-                role,
+                role: role.parse().map_err(|e| crate::input_err(format!("{e}")))?,
                 district,
                 password_hash: hash,
                 disabled: false,
@@ -350,7 +367,7 @@ pub fn user_cmd(cmd: crate::UserCommand) -> Result<()> {
             store.put_credential(&rewater_store::Credential {
                 secret_hash: rewater_api::auth::secret_hash(&secret),
                 account: name.clone(),
-                kind: "token".into(),
+                kind: rewater_store::CredentialKind::Token,
                 csrf: String::new(),
                 label: label.clone(),
                 created_at_ms: rewater_api::auth::now_ms(),
