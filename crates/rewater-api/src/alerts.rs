@@ -8,7 +8,6 @@ use crate::{audit, auth, with_store, ApiState};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method};
 use axum::Json;
-use rewater_store::prelude::*;
 use rewater_store::{Alert, AlertChange, AlertState};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -40,7 +40,7 @@ pub use runs::RunLimits;
 pub use scenarios::{ScenarioModel, Scenarios};
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::IntoMakeServiceWithConnectInfo;
+use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::{Json, Router};
 use rewater_standards::Standards;
 use rewater_store::{AuditEntry, Store};

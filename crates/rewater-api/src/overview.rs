@@ -13,7 +13,6 @@ use axum::Json;
 use rewater_engine::Summary;
 use rewater_model::Region;
 use rewater_standards::Date;
-use rewater_store::prelude::*;
 use rewater_store::AlertState;
 use serde::Serialize;
 use std::collections::HashMap;

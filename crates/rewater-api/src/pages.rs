@@ -5,7 +5,7 @@
 use crate::error::ErrorBody;
 use crate::ApiState;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -34,8 +34,8 @@ fn page(st: &ApiState, path: &str) -> Response {
     let path = if path == "/" { "index.html" } else { path };
     match rewater_web::asset(path) {
         Some((bytes, mime)) => Response::builder()
-            .header(header::CONTENT_TYPE, mime)
-            .header(header::CACHE_CONTROL, "no-cache")
+            .header(axum::http::header::CONTENT_TYPE, mime)
+            .header(axum::http::header::CACHE_CONTROL, "no-cache")
             .header("content-security-policy", page_csp(st))
             .body(axum::body::Body::from(bytes))
             .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),

@@ -382,7 +382,7 @@ pub struct RunView {
     pub info: RunInfo,
     /// The engine's totals and indicators, when done.
     #[schema(value_type = Option<Object>)]
-    pub summary: Option<Arc<Summary>>,
+    pub summary: Option<Summary>,
     /// Days `[daily_offset, daily_offset + limit)` of the daily results, when done.
     pub daily: Option<DailyResults>,
     pub daily_offset: usize,
@@ -440,7 +440,7 @@ pub async fn get_run(
     let daily_total = run.daily.as_ref().map_or(0, |d| d.dates.len());
     let view = RunView {
         info: RunInfo::new(&st, &run),
-        summary: run.summary.clone().filter(|_| with_summary),
+        summary: run.summary.as_deref().filter(|_| with_summary).cloned(),
         daily: run
             .daily
             .as_ref()

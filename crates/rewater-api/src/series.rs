@@ -11,7 +11,6 @@ use axum::Json;
 use rewater_standards::comply::TimedReading;
 use rewater_standards::standard::Context;
 use rewater_standards::{Date, Factor, Reading as QualityReading};
-use rewater_store::prelude::*;
 use rewater_store::{Period, SeriesPoint};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -123,7 +122,7 @@ pub async fn series(
         // Automatic buckets of an hour or more are whole hours, so they come from the kept
         // hourly aggregates instead of every reading.
         let bucket = requested_bucket.unwrap_or_else(|| match (span / points).max(60) {
-            b if b >= 3600 => b.div_ceil(3600).saturating_mul(3600),
+            b if b >= 3600 => b.saturating_add(3599) / 3600 * 3600,
             b => b,
         });
         let pts = if bucket % 3600 == 0 {
