@@ -180,7 +180,11 @@ pub async fn logout(
 /// Who is logged in: name, role, district, CSRF token.
 #[utoipa::path(get, path = "/api/me", tag = "accounts",
     responses((status = 200, description = "the caller", body = Principal), E401))]
-pub async fn me(State(st): State<ApiState>, method: Method, headers: HeaderMap) -> ApiResult<Principal> {
+pub async fn me(
+    State(st): State<ApiState>,
+    method: Method,
+    headers: HeaderMap,
+) -> ApiResult<Principal> {
     Ok(Json(authenticate(&st, &headers, &method).await?))
 }
 
@@ -208,8 +212,14 @@ pub struct NewUser {
 /// Accounts (administrators only).
 #[utoipa::path(get, path = "/api/users", tag = "accounts",
     responses((status = 200, description = "accounts", body = UsersBody), E401, E403))]
-pub async fn users(State(st): State<ApiState>, method: Method, headers: HeaderMap) -> ApiResult<UsersBody> {
-    authenticate(&st, &headers, &method).await?.require_admin()?;
+pub async fn users(
+    State(st): State<ApiState>,
+    method: Method,
+    headers: HeaderMap,
+) -> ApiResult<UsersBody> {
+    authenticate(&st, &headers, &method)
+        .await?
+        .require_admin()?;
     let list = with_store(&st, |s| Ok(s.accounts()?)).await?;
     let users = list.iter().map(|a| AccountView::new(&st, a)).collect();
     Ok(Json(UsersBody { users }))
@@ -258,7 +268,11 @@ pub async fn create_user(
             .map(|d| format!(", district {d}"))
             .unwrap_or_default();
         let detail = format!("role {}{district}", account.role);
-        let action = if existed { "user.update" } else { "user.create" };
+        let action = if existed {
+            "user.update"
+        } else {
+            "user.create"
+        };
         audit(s, &p.name, action, &account.name, &detail);
         Ok(account)
     })
@@ -294,7 +308,9 @@ pub async fn change_password(
     let p = authenticate(&st, &headers, &method).await?;
     let own = p.name == name;
     if !own && p.role != Role::Admin {
-        return Err(forbidden("only an administrator may change another account's password"));
+        return Err(forbidden(
+            "only an administrator may change another account's password",
+        ));
     }
     let n2 = name.clone();
     let mut account = with_store(&st, move |s| Ok(s.account(&n2)?))
@@ -305,7 +321,10 @@ pub async fn change_password(
         // current password, under the same limits as a login.
         let keys = limiter::keys(&clean_name(&name), addr);
         if let Some(wait) = st.limiter.blocked(&keys, now_ms()) {
-            return Err(too_many(format!("too many failed attempts; try again in {wait} s"), wait));
+            return Err(too_many(
+                format!("too many failed attempts; try again in {wait} s"),
+                wait,
+            ));
         }
         let current = c.current_password.clone().unwrap_or_default();
         if !verify_off_lock(&st, current, account.password_hash.clone()).await? {
@@ -323,7 +342,13 @@ pub async fn change_password(
         if let Some(cred) = &fresh {
             s.put_credential(cred)?;
         }
-        audit(s, &who, "user.password", &account.name, &format!("{n} sessions ended"));
+        audit(
+            s,
+            &who,
+            "user.password",
+            &account.name,
+            &format!("{n} sessions ended"),
+        );
         Ok(n)
     })
     .await?;
@@ -484,7 +509,9 @@ pub async fn revoke_credential(
     }
     with_store(&st, move |s| {
         if !s.revoke_credential(&name, &public_id)? {
-            return Err(not_found(format!("account '{name}' has no credential '{public_id}'")));
+            return Err(not_found(format!(
+                "account '{name}' has no credential '{public_id}'"
+            )));
         }
         audit(s, &p.name, "credential.revoke", &name, &public_id);
         Ok(())
@@ -524,7 +551,9 @@ pub async fn audit_log(
     headers: HeaderMap,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<AuditBody> {
-    authenticate(&st, &headers, &method).await?.require_admin()?;
+    authenticate(&st, &headers, &method)
+        .await?
+        .require_admin()?;
     let limit = q.limit.unwrap_or(200).clamp(1, 10_000);
     let log = with_store(&st, move |s| Ok(s.audit_log(limit)?)).await?;
     let audit = log

@@ -111,7 +111,10 @@ pub async fn alerts(
     let state = q
         .state
         .as_deref()
-        .map(|s| s.parse::<AlertState>().map_err(|e| bad(format!("state: {e}"))))
+        .map(|s| {
+            s.parse::<AlertState>()
+                .map_err(|e| bad(format!("state: {e}")))
+        })
         .transpose()?;
     let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
     let list = with_store(&st, move |s| {
@@ -191,7 +194,13 @@ pub async fn set_alert_state(
         }
         s.set_alert_state(id, state, &p.name, &body.comment, now)?;
         let target = format!("alert {id} ({})", site.id);
-        audit(s, &p.name, &format!("alert.{state}"), &target, &body.comment);
+        audit(
+            s,
+            &p.name,
+            &format!("alert.{state}"),
+            &target,
+            &body.comment,
+        );
         let a = s
             .alert(id)?
             .ok_or_else(|| not_found(format!("no alert {id}")))?;

@@ -239,7 +239,13 @@ pub async fn authenticate(
                 csrf: None,
             });
         }
-        return holder(st, &token, CredentialKind::Token, "unknown, expired or revoked token").await;
+        return holder(
+            st,
+            &token,
+            CredentialKind::Token,
+            "unknown, expired or revoked token",
+        )
+        .await;
     }
     let Some(secret) = cookie(headers, SESSION_COOKIE) else {
         return Err(unauthorized("log in or send a bearer token"));
@@ -249,7 +255,8 @@ pub async fn authenticate(
         secret,
         CredentialKind::Session,
         "session expired or revoked; log in again",
-    ).await?;
+    )
+    .await?;
     if !matches!(*method, Method::GET | Method::HEAD) {
         let sent = headers
             .get(CSRF_HEADER)

@@ -84,7 +84,9 @@ fn check_device_password(pw: &str) -> Result<(), ApiError> {
         ));
     }
     if pw == "123456" {
-        return Err(bad("password: 123456 is the factory default; choose another"));
+        return Err(bad(
+            "password: 123456 is the factory default; choose another",
+        ));
     }
     Ok(())
 }
@@ -233,7 +235,11 @@ pub async fn disable_device(
 ) -> ApiResult<DeviceBody> {
     let p = authenticate(&st, &headers, &method).await?;
     p.require_admin()?;
-    let action = if b.disabled { "device.disable" } else { "device.enable" };
+    let action = if b.disabled {
+        "device.disable"
+    } else {
+        "device.enable"
+    };
     let d = change_device(&st, p.name, mn, action, move |d| d.disabled = b.disabled).await?;
     Ok(Json(DeviceBody {
         device: DeviceView::from(&d),
@@ -254,6 +260,9 @@ mod tests {
         let (pw, shown) = password_or_generated(None).unwrap();
         assert_eq!(shown.as_deref(), Some(pw.as_str()));
         assert!(check_device_password(&pw).is_ok());
-        assert_eq!(password_or_generated(Some("s3cret-pw".into())).unwrap().1, None);
+        assert_eq!(
+            password_or_generated(Some("s3cret-pw".into())).unwrap().1,
+            None
+        );
     }
 }

@@ -99,25 +99,28 @@ pub fn too_many(m: impl Into<String>, retry_after_s: u64) -> ApiError {
     status = 400,
     description = "bad input: the message names the field or value"
 )]
-pub struct E400(#[to_schema] pub ErrorBody);
+pub struct E400(pub ErrorBody);
 
 #[derive(utoipa::IntoResponses)]
 #[response(
     status = 401,
     description = "no, an unknown, an expired or a revoked session or token"
 )]
-pub struct E401(#[to_schema] pub ErrorBody);
+pub struct E401(pub ErrorBody);
 
 #[derive(utoipa::IntoResponses)]
 #[response(
     status = 403,
     description = "not permitted for this role or district, or a missing CSRF token"
 )]
-pub struct E403(#[to_schema] pub ErrorBody);
+pub struct E403(pub ErrorBody);
 
 #[derive(utoipa::IntoResponses)]
-#[response(status = 404, description = "no such site, alert, account, model or run")]
-pub struct E404(#[to_schema] pub ErrorBody);
+#[response(
+    status = 404,
+    description = "no such site, alert, account, model or run"
+)]
+pub struct E404(pub ErrorBody);
 
 #[derive(utoipa::IntoResponses)]
 #[response(
@@ -125,4 +128,4 @@ pub struct E404(#[to_schema] pub ErrorBody);
     description = "too many attempts or runs: wait the seconds in Retry-After",
     headers(("retry-after" = u64, description = "seconds to wait"))
 )]
-pub struct E429(#[to_schema] pub ErrorBody);
+pub struct E429(pub ErrorBody);

@@ -39,8 +39,8 @@ pub use overview::ModelView;
 pub use runs::RunLimits;
 pub use scenarios::{ScenarioModel, Scenarios};
 
-use axum::extract::DefaultBodyLimit;
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
+use axum::extract::DefaultBodyLimit;
 use axum::{Json, Router};
 use rewater_standards::Standards;
 use rewater_store::{AuditEntry, Store};
@@ -143,7 +143,9 @@ pub(crate) async fn with_store<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || {
-        let mut guard = store.lock().map_err(|_| error::internal("store lock poisoned"))?;
+        let mut guard = store
+            .lock()
+            .map_err(|_| error::internal("store lock poisoned"))?;
         f(guard.as_mut())
     })
     .await
@@ -247,7 +249,10 @@ pub fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(overview::overview))
         .routes(routes!(overview::geojson))
         .routes(routes!(overview::standards))
-        .routes(routes!(scenarios::list_scenarios, scenarios::upload_scenario))
+        .routes(routes!(
+            scenarios::list_scenarios,
+            scenarios::upload_scenario
+        ))
         .routes(routes!(scenarios::upload_archive))
         .routes(routes!(runs::start_run))
         .routes(routes!(runs::get_run))

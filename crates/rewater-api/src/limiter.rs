@@ -150,8 +150,12 @@ mod tests {
         assert_eq!(l.blocked(&k, 2000 + 899_500), Some(1));
         assert_eq!(l.blocked(&k, 2000 + 900_000), None);
         // Another account from the same address is refused too; from elsewhere it is not.
-        assert!(l.blocked(&keys("other", Some([10, 0, 0, 1].into())), 3000).is_some());
-        assert!(l.blocked(&keys("other", Some([10, 0, 0, 2].into())), 3000).is_none());
+        assert!(l
+            .blocked(&keys("other", Some([10, 0, 0, 1].into())), 3000)
+            .is_some());
+        assert!(l
+            .blocked(&keys("other", Some([10, 0, 0, 2].into())), 3000)
+            .is_none());
     }
 
     #[test]

@@ -176,7 +176,11 @@ pub struct OverviewBody {
 /// The region's network, the visible sites with their status, and headline indicators.
 #[utoipa::path(get, path = "/api/overview", tag = "overview",
     responses((status = 200, description = "the overview", body = OverviewBody), E401))]
-pub async fn overview(State(st): State<ApiState>, method: Method, headers: HeaderMap) -> ApiResult<OverviewBody> {
+pub async fn overview(
+    State(st): State<ApiState>,
+    method: Method,
+    headers: HeaderMap,
+) -> ApiResult<OverviewBody> {
     let p = authenticate(&st, &headers, &method).await?;
     let p2 = p.clone();
     let (sites, alerts) = with_store(&st, move |s| {
@@ -343,9 +347,19 @@ fn feature(geometry: Geometry, properties: FeatureProperties) -> Feature {
 /// nodes and sites as Points, links as LineStrings, coordinates [longitude, latitude].
 #[utoipa::path(get, path = "/api/geojson", tag = "overview",
     responses((status = 200, description = "GeoJSON", body = FeatureCollection), E401))]
-pub async fn geojson(State(st): State<ApiState>, method: Method, headers: HeaderMap) -> ApiResult<FeatureCollection> {
+pub async fn geojson(
+    State(st): State<ApiState>,
+    method: Method,
+    headers: HeaderMap,
+) -> ApiResult<FeatureCollection> {
     let p = authenticate(&st, &headers, &method).await?;
-    let sites = with_store(&st, move |s| Ok(s.sites()?.into_iter().filter(|x| p.sees(x)).collect::<Vec<_>>())).await?;
+    let sites = with_store(&st, move |s| {
+        Ok(s.sites()?
+            .into_iter()
+            .filter(|x| p.sees(x))
+            .collect::<Vec<_>>())
+    })
+    .await?;
     let mut features = Vec::new();
     if let Some(m) = st.platform.model.as_deref() {
         let at: HashMap<&str, [f64; 2]> = m
@@ -397,7 +411,11 @@ pub struct StandardsBody {
 /// Every standard with its classes and limits, sources and confidence.
 #[utoipa::path(get, path = "/api/standards", tag = "overview",
     responses((status = 200, description = "standards", body = StandardsBody), E401))]
-pub async fn standards(State(st): State<ApiState>, method: Method, headers: HeaderMap) -> ApiResult<StandardsBody> {
+pub async fn standards(
+    State(st): State<ApiState>,
+    method: Method,
+    headers: HeaderMap,
+) -> ApiResult<StandardsBody> {
     authenticate(&st, &headers, &method).await?;
     let list = st
         .standards
@@ -407,7 +425,9 @@ pub async fn standards(State(st): State<ApiState>, method: Method, headers: Head
             let mut v = serde_json::to_value(s).unwrap_or_default();
             if let Some(limits) = v.get_mut("limits").and_then(|l| l.as_array_mut()) {
                 for (l, lim) in limits.iter_mut().zip(&s.limits) {
-                    let class = lim.class.map_or_else(|| "*".to_string(), |c| s.classes[c].id.clone());
+                    let class = lim
+                        .class
+                        .map_or_else(|| "*".to_string(), |c| s.classes[c].id.clone());
                     l["class"] = class.into();
                     l["factor_name_zh"] = lim.factor.info().name_zh.into();
                     l["factor_name_en"] = lim.factor.info().name_en.into();

@@ -114,9 +114,17 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     set(h, "cross-origin-opener-policy", "same-origin");
     if api {
         set(h, "cache-control", "no-store");
-        set(h, "content-security-policy", "default-src 'none'; frame-ancestors 'none'");
+        set(
+            h,
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        );
     } else if !h.contains_key("content-security-policy") {
-        set(h, "content-security-policy", "default-src 'self'; frame-ancestors 'none'");
+        set(
+            h,
+            "content-security-policy",
+            "default-src 'self'; frame-ancestors 'none'",
+        );
     }
     r
 }
@@ -131,7 +139,10 @@ mod tests {
             tile_origin("https://{s}.tiles.example:8443/{z}/{x}/{y}.png"),
             Some("https://{s}.tiles.example:8443")
         );
-        assert_eq!(tile_origin("http://10.1.2.3/t/{z}/{x}/{y}"), Some("http://10.1.2.3"));
+        assert_eq!(
+            tile_origin("http://10.1.2.3/t/{z}/{x}/{y}"),
+            Some("http://10.1.2.3")
+        );
         assert_eq!(tile_origin("javascript:alert(1)"), None);
         assert_eq!(tile_origin("https://evil.example'; script-src *"), None);
         assert_eq!(tile_origin("ftp://x/{z}"), None);

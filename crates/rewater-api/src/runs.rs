@@ -136,7 +136,11 @@ pub fn run_region(
             ..Default::default()
         },
         quality_node,
-        factors: region.factors.iter().map(|f| f.code().to_string()).collect(),
+        factors: region
+            .factors
+            .iter()
+            .map(|f| f.code().to_string())
+            .collect(),
     };
     let summary = sim.run(Some(&mut c), progress).map_err(|e| e.to_string())?;
     Ok((summary, c.out))
@@ -177,7 +181,10 @@ pub struct RunTable {
 
 impl RunTable {
     pub fn running(&self) -> usize {
-        self.runs.values().filter(|r| r.status == RunStatus::Running).count()
+        self.runs
+            .values()
+            .filter(|r| r.status == RunStatus::Running)
+            .count()
     }
 
     /// Runs, oldest first.
@@ -229,8 +236,16 @@ impl RunTable {
     /// Evicts the least recently used finished runs until both limits hold.
     pub fn evict(&mut self, limits: &RunLimits) {
         loop {
-            let bytes: usize = self.runs.values().filter_map(|r| r.daily.as_ref()).map(|d| d.bytes()).sum();
-            let finished = self.runs.values().filter(|r| r.status != RunStatus::Running);
+            let bytes: usize = self
+                .runs
+                .values()
+                .filter_map(|r| r.daily.as_ref())
+                .map(|d| d.bytes())
+                .sum();
+            let finished = self
+                .runs
+                .values()
+                .filter(|r| r.status != RunStatus::Running);
             if self.runs.len() <= limits.max_kept && bytes <= limits.max_kept_bytes {
                 return;
             }
@@ -433,10 +448,11 @@ pub async fn get_run(
     }
     let offset = q.offset.unwrap_or(0);
     let sc = scenarios(&st)?;
-    let run = sc
-        .lock_runs()?
-        .get(id)
-        .ok_or_else(|| not_found(format!("no run {id} (finished runs are kept for a while only)")))?;
+    let run = sc.lock_runs()?.get(id).ok_or_else(|| {
+        not_found(format!(
+            "no run {id} (finished runs are kept for a while only)"
+        ))
+    })?;
     let daily_total = run.daily.as_ref().map_or(0, |d| d.dates.len());
     let view = RunView {
         info: RunInfo::new(&st, &run),
@@ -489,7 +505,10 @@ mod tests {
         // A running run is never evicted, even past the count.
         let running = t.start("m", "w");
         done(&mut t, 10);
-        t.evict(&RunLimits { max_kept: 1, ..limits });
+        t.evict(&RunLimits {
+            max_kept: 1,
+            ..limits
+        });
         assert!(t.get(running).is_some());
         assert_eq!(t.list().len(), 1);
     }
@@ -506,7 +525,12 @@ mod tests {
             last = done(&mut t, 1000);
             t.evict(&limits);
         }
-        let bytes: usize = t.list().iter().filter_map(|r| r.daily.as_ref()).map(|d| d.bytes()).sum();
+        let bytes: usize = t
+            .list()
+            .iter()
+            .filter_map(|r| r.daily.as_ref())
+            .map(|d| d.bytes())
+            .sum();
         assert!(bytes <= 1 << 20, "{bytes}");
         // 1000 days take ≈ 75 kB: about 13 fit, the newest among them.
         assert!((10..=14).contains(&t.list().len()), "{}", t.list().len());

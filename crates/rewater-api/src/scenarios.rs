@@ -41,7 +41,11 @@ pub struct Scenarios {
 
 impl Scenarios {
     /// Bundled models by (name, model file); uploads are kept under `dir/uploads/`.
-    pub fn new(dir: PathBuf, bundled: Vec<(String, PathBuf)>, standards: Arc<Standards>) -> Scenarios {
+    pub fn new(
+        dir: PathBuf,
+        bundled: Vec<(String, PathBuf)>,
+        standards: Arc<Standards>,
+    ) -> Scenarios {
         let models = bundled
             .into_iter()
             .map(|(name, path)| ScenarioModel {
@@ -69,7 +73,8 @@ impl Scenarios {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().to_string();
             let path = e.path().join("model.toml");
-            if check_name(&name).is_ok() && path.is_file() && !models.iter().any(|m| m.name == name) {
+            if check_name(&name).is_ok() && path.is_file() && !models.iter().any(|m| m.name == name)
+            {
                 models.push(ScenarioModel {
                     name,
                     path,
@@ -114,7 +119,9 @@ pub(crate) fn scenarios(st: &ApiState) -> Result<&Arc<Scenarios>, ApiError> {
 fn check_name(name: &str) -> Result<(), ApiError> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if ok {
         Ok(())
     } else {
@@ -142,7 +149,12 @@ pub async fn list_scenarios(
     authenticate(&st, &headers, &method).await?;
     let sc = scenarios(&st)?;
     let models = sc.models.lock().map_err(|_| lock_error())?.clone();
-    let runs = sc.lock_runs()?.list().into_iter().map(|r| RunInfo::new(&st, r)).collect();
+    let runs = sc
+        .lock_runs()?
+        .list()
+        .into_iter()
+        .map(|r| RunInfo::new(&st, r))
+        .collect();
     Ok(Json(ScenariosBody { models, runs }))
 }
 
@@ -169,19 +181,23 @@ async fn keep_upload(
     check_name(&name)?;
     let sc = scenarios(st)?.clone();
     if sc.model(&name)?.is_some_and(|m| !m.uploaded) {
-        return Err(forbidden(format!("'{name}' is a bundled model: bundled models are read-only; upload under another name")));
+        return Err(forbidden(format!(
+            "'{name}' is a bundled model: bundled models are read-only; upload under another name"
+        )));
     }
     let n2 = name.clone();
     let model = tokio::task::spawn_blocking(move || {
         let uploads = sc.uploads();
         let fresh = uploads.join(format!(".{n2}.new"));
         let _ = std::fs::remove_dir_all(&fresh);
-        std::fs::create_dir_all(&fresh).map_err(|e| internal(format!("{}: {e}", fresh.display())))?;
+        std::fs::create_dir_all(&fresh)
+            .map_err(|e| internal(format!("{}: {e}", fresh.display())))?;
         let result = write(&fresh).and_then(|()| {
             let file = fresh.join("model.toml");
             upload::check_series_paths(&file, &fresh, &UploadLimits::default())
                 .map_err(|e| bad(format!("{n2}: {e}")))?;
-            rewater_model::load(&file, &sc.standards).map_err(|e| bad(format!("{n2}/model.toml: {e}")))?;
+            rewater_model::load(&file, &sc.standards)
+                .map_err(|e| bad(format!("{n2}/model.toml: {e}")))?;
             Ok(())
         });
         if let Err(e) = result {
@@ -225,10 +241,14 @@ pub async fn upload_scenario(
     p.require_writer()?;
     let limits = UploadLimits::default();
     if u.toml.len() as u64 > limits.max_file_bytes {
-        return Err(bad(format!("a model file may have at most {} bytes", limits.max_file_bytes)));
+        return Err(bad(format!(
+            "a model file may have at most {} bytes",
+            limits.max_file_bytes
+        )));
     }
     keep_upload(&st, p.name, u.name, move |dir| {
-        std::fs::write(dir.join("model.toml"), u.toml.as_bytes()).map_err(|e| internal(e.to_string()))
+        std::fs::write(dir.join("model.toml"), u.toml.as_bytes())
+            .map_err(|e| internal(e.to_string()))
     })
     .await
 }

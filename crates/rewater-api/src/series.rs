@@ -89,8 +89,15 @@ pub async fn series(
 ) -> ApiResult<SeriesBody> {
     let p = auth_read(&st, &headers).await?;
     let factor = factor_code(&q.factor)?;
-    let from = q.from.as_deref().map(|s| parse_time(&st, "from", s)).transpose()?;
-    let to = q.to.as_deref().map(|s| parse_time(&st, "to", s)).transpose()?;
+    let from = q
+        .from
+        .as_deref()
+        .map(|s| parse_time(&st, "from", s))
+        .transpose()?;
+    let to =
+        q.to.as_deref()
+            .map(|s| parse_time(&st, "to", s))
+            .transpose()?;
     if let (Some(f), Some(t)) = (from, to) {
         if t <= f {
             return Err(bad("'to' must be after 'from'"));
@@ -118,7 +125,9 @@ pub async fn series(
                 (lo, hi)
             }
         };
-        let span = hi.checked_sub(lo).ok_or_else(|| bad("from/to: period too long"))?;
+        let span = hi
+            .checked_sub(lo)
+            .ok_or_else(|| bad("from/to: period too long"))?;
         // Automatic buckets of an hour or more are whole hours, so they come from the kept
         // hourly aggregates instead of every reading.
         let bucket = requested_bucket.unwrap_or_else(|| match (span / points).max(60) {
@@ -209,7 +218,10 @@ pub async fn compliance(
     Query(q): Query<ComplianceQuery>,
 ) -> ApiResult<ComplianceBody> {
     let p = auth_read(&st, &headers).await?;
-    let (from, to) = (parse_time(&st, "from", &q.from)?, parse_time(&st, "to", &q.to)?);
+    let (from, to) = (
+        parse_time(&st, "from", &q.from)?,
+        parse_time(&st, "to", &q.to)?,
+    );
     check_period(from, to)?;
     let (site, readings) = with_store(&st, move |s| {
         let (site, mns) = visible_site(s, &p, &id)?;
@@ -233,7 +245,11 @@ pub async fn compliance(
                     value: r.value?,
                     unit: f.info().unit,
                 },
-                flag: r.flag.as_deref().and_then(|s| s.chars().next()).unwrap_or('N'),
+                flag: r
+                    .flag
+                    .as_deref()
+                    .and_then(|s| s.chars().next())
+                    .unwrap_or('N'),
                 line: 0,
             })
         })

@@ -178,7 +178,11 @@ pub fn visible_sites(p: &Principal, sites: &[Site]) -> Vec<String> {
 pub async fn sites(State(st): State<ApiState>, headers: HeaderMap) -> ApiResult<SitesBody> {
     let p = auth_read(&st, &headers).await?;
     let list = with_store(&st, |s| Ok(s.sites()?)).await?;
-    let sites = list.iter().filter(|s| p.sees(s)).map(SiteView::from).collect();
+    let sites = list
+        .iter()
+        .filter(|s| p.sees(s))
+        .map(SiteView::from)
+        .collect();
     Ok(Json(SitesBody { sites }))
 }
 

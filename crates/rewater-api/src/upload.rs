@@ -45,11 +45,16 @@ fn plain_relative(path: &Path) -> Result<PathBuf, String> {
 /// Extracts a tar archive into `dir` (which must be empty and the upload's own).
 pub fn extract_tar(bytes: &[u8], dir: &Path, limits: &UploadLimits) -> Result<(), String> {
     let mut archive = tar::Archive::new(bytes);
-    let entries = archive.entries().map_err(|e| format!("not a tar archive: {e}"))?;
+    let entries = archive
+        .entries()
+        .map_err(|e| format!("not a tar archive: {e}"))?;
     let mut total: u64 = 0;
     for (i, entry) in entries.enumerate() {
         if i >= limits.max_entries {
-            return Err(format!("the archive has more than {} entries", limits.max_entries));
+            return Err(format!(
+                "the archive has more than {} entries",
+                limits.max_entries
+            ));
         }
         let mut entry = entry.map_err(|e| format!("tar entry {}: {e}", i + 1))?;
         let raw = entry
@@ -75,7 +80,10 @@ pub fn extract_tar(bytes: &[u8], dir: &Path, limits: &UploadLimits) -> Result<()
                 "'{shown}': only regular files and folders are accepted (not links, devices or fifos)"
             ));
         }
-        let size = entry.header().size().map_err(|e| format!("'{shown}': {e}"))?;
+        let size = entry
+            .header()
+            .size()
+            .map_err(|e| format!("'{shown}': {e}"))?;
         total = total.saturating_add(size);
         if size > limits.max_file_bytes || total > limits.max_total_bytes {
             return Err(format!(
@@ -107,7 +115,9 @@ pub fn place_model(dir: &Path, model: Option<&str>) -> Result<(), String> {
     if let Some(m) = model {
         let rel = plain_relative(Path::new(m))?;
         if rel.parent().is_some_and(|p| !p.as_os_str().is_empty()) {
-            return Err(format!("model: '{m}' must be at the top of the archive (series paths are relative to it)"));
+            return Err(format!(
+                "model: '{m}' must be at the top of the archive (series paths are relative to it)"
+            ));
         }
         if !dir.join(&rel).is_file() {
             return Err(format!("model: '{m}' is not in the archive"));
@@ -140,18 +150,30 @@ pub fn place_model(dir: &Path, model: Option<&str>) -> Result<(), String> {
 /// Every `csv = "…"` of a model file: relative, plain names only, a regular file of at most
 /// `max_file_bytes` inside `root`. Errors name the file and the value, and say nothing about
 /// files outside `root`.
-pub fn check_series_paths(model_file: &Path, root: &Path, limits: &UploadLimits) -> Result<(), String> {
-    let shown = model_file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+pub fn check_series_paths(
+    model_file: &Path,
+    root: &Path,
+    limits: &UploadLimits,
+) -> Result<(), String> {
+    let shown = model_file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let meta = std::fs::symlink_metadata(model_file).map_err(|e| format!("{shown}: {e}"))?;
     if !meta.is_file() || meta.len() > limits.max_file_bytes {
-        return Err(format!("{shown}: must be a regular file of at most {} bytes", limits.max_file_bytes));
+        return Err(format!(
+            "{shown}: must be a regular file of at most {} bytes",
+            limits.max_file_bytes
+        ));
     }
     let text = std::fs::read_to_string(model_file).map_err(|e| format!("{shown}: {e}"))?;
     let value: toml::Value = toml::from_str(&text).map_err(|e| format!("{shown}: {e}"))?;
     let mut paths = Vec::new();
     collect_csv(&value, &mut paths);
     let base = model_file.parent().unwrap_or(root);
-    let root_real = root.canonicalize().map_err(|e| format!("{}: {e}", root.display()))?;
+    let root_real = root
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", root.display()))?;
     for p in paths {
         let rel = plain_relative(Path::new(&p)).map_err(|e| format!("{shown}: csv {e}"))?;
         let full = base.join(&rel);
@@ -165,7 +187,10 @@ pub fn check_series_paths(model_file: &Path, root: &Path, limits: &UploadLimits)
             return Err(outside());
         }
         if meta.len() > limits.max_file_bytes {
-            return Err(format!("{shown}: csv '{p}' has more than {} bytes", limits.max_file_bytes));
+            return Err(format!(
+                "{shown}: csv '{p}' has more than {} bytes",
+                limits.max_file_bytes
+            ));
         }
     }
     Ok(())
@@ -223,8 +248,18 @@ mod tests {
         for (path, kind, link, want) in [
             ("/etc/evil", reg, None, "absolute"),
             ("a/../../evil", reg, None, "'..'"),
-            ("link", tar::EntryType::Symlink, Some("/etc/passwd"), "only regular"),
-            ("hard", tar::EntryType::Link, Some("/etc/passwd"), "only regular"),
+            (
+                "link",
+                tar::EntryType::Symlink,
+                Some("/etc/passwd"),
+                "only regular",
+            ),
+            (
+                "hard",
+                tar::EntryType::Link,
+                Some("/etc/passwd"),
+                "only regular",
+            ),
             ("dev", tar::EntryType::Char, None, "only regular"),
             ("fifo", tar::EntryType::Fifo, None, "only regular"),
         ] {
@@ -235,10 +270,18 @@ mod tests {
         }
         let d = tmp("many");
         let names: Vec<String> = (0..300).map(|i| format!("f{i}")).collect();
-        let many: Vec<_> = names.iter().map(|n| (n.as_str(), reg, &b"x"[..], None)).collect();
-        assert!(extract_tar(&tar_of(&many), &d, &l).unwrap_err().contains("more than 256"));
+        let many: Vec<_> = names
+            .iter()
+            .map(|n| (n.as_str(), reg, &b"x"[..], None))
+            .collect();
+        assert!(extract_tar(&tar_of(&many), &d, &l)
+            .unwrap_err()
+            .contains("more than 256"));
         let d = tmp("big");
-        let small = UploadLimits { max_file_bytes: 10, ..l };
+        let small = UploadLimits {
+            max_file_bytes: 10,
+            ..l
+        };
         let e = extract_tar(&tar_of(&[("big", reg, &[b'x'; 11], None)]), &d, &small).unwrap_err();
         assert!(e.contains("at most 10 bytes"), "{e}");
         // Garbage fails its header checksum.
@@ -252,19 +295,30 @@ mod tests {
         std::fs::create_dir_all(d.join("data")).unwrap();
         std::fs::write(d.join("data/a.csv"), "date,x\n").unwrap();
         let check = |csv: &str| {
-            std::fs::write(d.join("model.toml"), format!("[a]\ns = {{ csv = \"{csv}\", column = \"x\" }}\n")).unwrap();
+            std::fs::write(
+                d.join("model.toml"),
+                format!("[a]\ns = {{ csv = \"{csv}\", column = \"x\" }}\n"),
+            )
+            .unwrap();
             check_series_paths(&d.join("model.toml"), &d, &l)
         };
         assert!(check("data/a.csv").is_ok());
         assert!(check("/dev/zero").unwrap_err().contains("absolute"));
         assert!(check("../../etc/passwd").unwrap_err().contains("'..'"));
         // A missing file and a file outside read the same: nothing is revealed.
-        assert_eq!(check("data/none.csv").unwrap_err(), "model.toml: csv 'data/none.csv' is not a file of this upload");
-        assert!(check("data").unwrap_err().contains("not a file of this upload"));
+        assert_eq!(
+            check("data/none.csv").unwrap_err(),
+            "model.toml: csv 'data/none.csv' is not a file of this upload"
+        );
+        assert!(check("data")
+            .unwrap_err()
+            .contains("not a file of this upload"));
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink("/etc/passwd", d.join("data/link.csv")).unwrap();
-            assert!(check("data/link.csv").unwrap_err().contains("not a file of this upload"));
+            assert!(check("data/link.csv")
+                .unwrap_err()
+                .contains("not a file of this upload"));
         }
     }
 
@@ -272,7 +326,10 @@ mod tests {
     fn the_only_folder_moves_up() {
         let d = tmp("hoist");
         let reg = tar::EntryType::Regular;
-        let t = tar_of(&[("m/model.toml", reg, b"x", None), ("m/data/a.csv", reg, b"y", None)]);
+        let t = tar_of(&[
+            ("m/model.toml", reg, b"x", None),
+            ("m/data/a.csv", reg, b"y", None),
+        ]);
         extract_tar(&t, &d, &UploadLimits::default()).unwrap();
         place_model(&d, None).unwrap();
         assert!(d.join("model.toml").is_file() && d.join("data/a.csv").is_file());

@@ -77,7 +77,11 @@ mod tests {
         assert!(asset("api/nothing").is_none());
         // Installed under the build's output, not next to the sources.
         let nm = std::path::Path::new(node_modules_dir());
-        assert!(nm.join("playwright-core/package.json").exists(), "{}", nm.display());
+        assert!(
+            nm.join("playwright-core/package.json").exists(),
+            "{}",
+            nm.display()
+        );
         assert!(!nm.starts_with(env!("CARGO_MANIFEST_DIR")));
     }
 }
