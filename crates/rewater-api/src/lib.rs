@@ -124,10 +124,19 @@ impl ApiState {
 
     /// A state from a configuration and the platform's extras.
     pub fn with_config(store: Box<dyn Store>, config: ApiConfig, platform: Platform) -> ApiState {
+        ApiState::shared(Arc::new(Mutex::new(store)), config, Arc::new(platform))
+    }
+
+    /// The same with a store handle the caller keeps (to drop it off the async threads).
+    pub fn shared(
+        store: Arc<Mutex<Box<dyn Store>>>,
+        config: ApiConfig,
+        platform: Arc<Platform>,
+    ) -> ApiState {
         ApiState {
-            store: Arc::new(Mutex::new(store)),
+            store,
             standards: Arc::new(Standards::builtin()),
-            platform: Arc::new(platform),
+            platform,
             zone: config.zone.clone(),
             limiter: Arc::new(limiter::LoginLimiter::new(config.login_limit)),
             verify_slots: Arc::new(tokio::sync::Semaphore::new(config.password_checks.max(1))),

@@ -244,7 +244,7 @@ fn platform(o: &ServeOptions<'_>) -> Result<rewater_api::Platform> {
         bundled.push((name.to_string(), d.join("model.toml")));
     }
     let mut scenarios =
-        rewater_api::platform::Scenarios::new(dir.clone(), bundled, standards.clone());
+        rewater_api::Scenarios::new(dir.clone(), bundled, standards.clone());
     // Models uploaded before a restart stay available.
     if let Ok(entries) = std::fs::read_dir(&dir) {
         let models = scenarios
@@ -259,7 +259,7 @@ fn platform(o: &ServeOptions<'_>) -> Result<rewater_api::Platform> {
                 .unwrap_or("")
                 .to_string();
             if p.extension().is_some_and(|x| x == "toml") && !name.starts_with('.') {
-                models.push(rewater_api::platform::ScenarioModel {
+                models.push(rewater_api::ScenarioModel {
                     name,
                     path: p,
                     uploaded: true,
@@ -272,7 +272,7 @@ fn platform(o: &ServeOptions<'_>) -> Result<rewater_api::Platform> {
         .with_context(|| format!("loading {}", model_path.display()))?;
     // Monitoring must start even if the model cannot be simulated; the map and the
     // model's indicators are then left out.
-    let view = match rewater_api::platform::ModelView::new(&region) {
+    let view = match rewater_api::ModelView::new(&region) {
         Ok(v) => Some(Arc::new(v)),
         Err(e) => {
             eprintln!(
@@ -329,7 +329,7 @@ pub fn user_cmd(cmd: crate::UserCommand) -> Result<()> {
             } else {
                 "user.create"
             };
-            rewater_api::platform::audit(
+            rewater_api::audit(
                 store.as_mut(),
                 "cli",
                 action,
@@ -373,7 +373,7 @@ pub fn user_cmd(cmd: crate::UserCommand) -> Result<()> {
                 created_at_ms: rewater_api::auth::now_ms(),
                 expires_at_ms: None,
             })?;
-            rewater_api::platform::audit(store.as_mut(), "cli", "token.create", &name, &label);
+            rewater_api::audit(store.as_mut(), "cli", "token.create", &name, &label);
             println!("{secret}");
         }
     }
@@ -427,15 +427,14 @@ pub fn serve(o: ServeOptions<'_>) -> Result<()> {
         // Keep one handle so that the store is dropped here, off the async threads (a blocking
         // database client must not be dropped inside the runtime).
         let api_store_keep = api_store.clone();
-        let state = rewater_api::ApiState {
-            store: api_store,
-            tokens: Arc::new([(token.clone(), "api".to_string())].into_iter().collect()),
-            standards: Arc::new(rewater_standards::Standards::builtin()),
-            platform,
+        let api_config = rewater_api::ApiConfig {
+            tokens: [(token.clone(), "api".to_string())].into_iter().collect(),
+            ..Default::default()
         };
+        let state = rewater_api::ApiState::shared(api_store, api_config, platform);
         let mut api_shutdown = rx.clone();
         let api = tokio::spawn(async move {
-            let app = rewater_api::router(state);
+            let app = rewater_api::service(state);
             let _ = axum::serve(api_listener, app)
                 .with_graceful_shutdown(async move {
                     let _ = api_shutdown.wait_for(|stop| *stop).await;

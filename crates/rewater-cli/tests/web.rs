@@ -29,10 +29,11 @@ fn web_platform_in_a_real_browser() {
         return;
     };
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rewater-web/web");
+    // playwright-core comes from the `npm ci` the web crate's build ran in its OUT_DIR.
+    let node_modules = rewater_api::web::node_modules_dir();
     assert!(
-        web.join("node_modules/playwright-core").exists(),
-        "playwright-core missing: run `npm ci` in {}",
-        web.display()
+        Path::new(node_modules).join("playwright-core").exists(),
+        "playwright-core missing in {node_modules} (installed by crates/rewater-web/build.rs)"
     );
     let db = tmp("web");
     assert_eq!(
@@ -84,6 +85,7 @@ fn web_platform_in_a_real_browser() {
     let out = Command::new("node")
         .arg("tests/browser.mjs")
         .current_dir(&web)
+        .env("REWATER_NODE_MODULES", node_modules)
         .env("REWATER_URL", format!("http://{}", server.api))
         .env("REWATER_ADMIN", "admin:admin-password-1")
         .env("REWATER_OPERATOR", "op-south:south-password-1")

@@ -22,6 +22,11 @@ window.I18N = {
     edit_site: "修改点位", save: "保存", saved: "已保存", users: "用户", role: "角色", create: "创建", token: "接口令牌",
     label: "用途", token_once: "请立即复制，令牌只显示这一次", admin: "管理员", operator: "区运维", viewer: "只读",
     longitude: "经度", latitude: "纬度", disabled: "已停用",
+    devices: "数采仪", lenient: "宽松解析", allowed_peers: "允许来源地址", any_address: "任意地址", enabled: "启用",
+    enable: "启用", disable: "停用", new_password: "新密码", register_device: "登记数采仪", generated_if_empty: "留空则自动生成",
+    password_once: "请立即记录，密码只显示这一次", yes: "是", change_password: "修改密码",
+    password_ends_sessions: "修改密码后，该账号的所有登录会话立即失效", expires_in_days: "有效天数", credentials: "会话与令牌",
+    public_id: "编号", created: "创建时间", expires: "到期时间", revoke: "撤销", kind_session: "登录会话", kind_token: "接口令牌",
   },
   en: {
     brand: "rewater reclaimed-water platform", overview: "Overview", alerts: "Alerts", scenarios: "Scenarios", standards: "Standards", audit: "Audit log",
@@ -43,5 +48,10 @@ window.I18N = {
     edit_site: "Edit site", save: "Save", saved: "Saved", users: "Users", role: "Role", create: "Create", token: "API token",
     label: "Label", token_once: "Copy it now; the token is shown only once", admin: "Administrator", operator: "District operator", viewer: "Viewer",
     longitude: "Longitude", latitude: "Latitude", disabled: "Disabled",
+    devices: "Devices", lenient: "Lenient parsing", allowed_peers: "Allowed source addresses", any_address: "any address", enabled: "Enabled",
+    enable: "Enable", disable: "Disable", new_password: "New password", register_device: "Register a device", generated_if_empty: "generated if empty",
+    password_once: "Write it down now; the password is shown only once", yes: "yes", change_password: "Change password",
+    password_ends_sessions: "A new password ends every session of the account at once", expires_in_days: "Days valid", credentials: "Sessions and tokens",
+    public_id: "Id", created: "Created", expires: "Expires", revoke: "Revoke", kind_session: "Session", kind_token: "API token",
   },
 };
