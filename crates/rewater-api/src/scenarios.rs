@@ -176,6 +176,7 @@ async fn keep_upload(
     st: &ApiState,
     who: String,
     name: String,
+    shown: String,
     write: impl FnOnce(&std::path::Path) -> Result<(), ApiError> + Send + 'static,
 ) -> ApiResult<UploadBody> {
     check_name(&name)?;
@@ -192,12 +193,24 @@ async fn keep_upload(
         let _ = std::fs::remove_dir_all(&fresh);
         std::fs::create_dir_all(&fresh)
             .map_err(|e| internal(format!("{}: {e}", fresh.display())))?;
+        let file = fresh.join("model.toml");
+        // Messages name the upload's own files, never where the server keeps them.
+        let hide = |m: String| {
+            let m = m
+                .replace(&file.display().to_string(), &shown)
+                .replace(&format!("{}/", fresh.display()), "");
+            if let Some(rest) = m.strip_prefix("model.toml: ") {
+                format!("{shown}: {rest}")
+            } else if m.starts_with(&shown) {
+                m
+            } else {
+                format!("{shown}: {m}")
+            }
+        };
         let result = write(&fresh).and_then(|()| {
-            let file = fresh.join("model.toml");
             upload::check_series_paths(&file, &fresh, &UploadLimits::default())
-                .map_err(|e| bad(format!("{n2}: {e}")))?;
-            rewater_model::load(&file, &sc.standards)
-                .map_err(|e| bad(format!("{n2}/model.toml: {e}")))?;
+                .map_err(|e| bad(hide(e)))?;
+            rewater_model::load(&file, &sc.standards).map_err(|e| bad(hide(e.to_string())))?;
             Ok(())
         });
         if let Err(e) = result {
@@ -246,7 +259,8 @@ pub async fn upload_scenario(
             limits.max_file_bytes
         )));
     }
-    keep_upload(&st, p.name, u.name, move |dir| {
+    let shown = format!("{}.toml", u.name);
+    keep_upload(&st, p.name, u.name, shown, move |dir| {
         std::fs::write(dir.join("model.toml"), u.toml.as_bytes())
             .map_err(|e| internal(e.to_string()))
     })
@@ -277,7 +291,8 @@ pub async fn upload_archive(
 ) -> ApiResult<UploadBody> {
     let p = authenticate(&st, &headers, &method).await?;
     p.require_writer()?;
-    keep_upload(&st, p.name, name, move |dir| {
+    let shown = format!("{name}/model.toml");
+    keep_upload(&st, p.name, name, shown, move |dir| {
         upload::extract_tar(&body, dir, &UploadLimits::default()).map_err(bad)?;
         upload::place_model(dir, q.model.as_deref()).map_err(bad)
     })

@@ -191,6 +191,12 @@ fn hostile_uploads_are_refused_and_the_server_survives() {
         assert_eq!(r.status, 400, "{csv}: {}", r.body);
         assert!(r.body.contains(want), "{csv}: {}", r.body);
         assert!(!r.body.contains("root:"), "no file content leaks");
+        assert!(r.body.starts_with(r#"{"error":"evil.toml: "#), "{}", r.body);
+        assert!(
+            !r.body.contains(&server.dir.display().to_string()),
+            "no server path: {}",
+            r.body
+        );
     }
     // Links and escapes inside a tar.
     let mut b = tar::Builder::new(Vec::new());
