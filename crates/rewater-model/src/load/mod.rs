@@ -1,0 +1,234 @@
+//! Reading a model file and resolving it into a [`Region`], with errors that name the file,
+//! the line, the node or link, and the field. One resolver per node kind, in the order of the
+//! file format: the `[model]` horizon and factors, plants, wetlands, ponds, junctions, users,
+//! rivers, outfalls, then links (which need every node).
+
+mod ctx;
+mod horizon;
+mod links;
+mod plants;
+mod ponds;
+mod receiving;
+mod users;
+mod wetlands;
+
+pub use plants::DEFAULT_BYPASS_PENALTY_PER_M3;
+pub use ponds::DEFAULT_POND_VALUE_PER_M3;
+pub use users::default_benefit;
+pub use wetlands::default_pkc;
+
+use crate::region::Region;
+use crate::series::SeriesCache;
+use crate::types::{Model, FORMAT_VERSION};
+use ctx::{Ctx, Resolver};
+use rewater_standards::{Standards, Unit};
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+/// A problem in a model file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelError {
+    pub file: String,
+    pub line: Option<usize>,
+    /// "plant P1", "link P1->W1"…
+    pub item: Option<String>,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+        }
+        write!(f, ":")?;
+        if let Some(i) = &self.item {
+            write!(f, " {i}:")?;
+        }
+        if let Some(fl) = &self.field {
+            write!(f, " field '{fl}':")?;
+        }
+        write!(f, " {}", self.message)
+    }
+}
+
+impl std::error::Error for ModelError {}
+
+/// All problems found in a model (validation reports every one it can, not just the first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelErrors(pub Vec<ModelError>);
+
+impl fmt::Display for ModelErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ModelErrors {}
+
+/// Parses model text; TOML unless `file` ends in `.json`.
+pub fn parse_model(text: &str, file: &str) -> Result<Model, ModelError> {
+    let mk = |line: Option<usize>, message: String| ModelError {
+        file: file.into(),
+        line,
+        item: None,
+        field: None,
+        message,
+    };
+    let model: Model = if file.ends_with(".json") {
+        serde_json::from_str(text).map_err(|e| mk(Some(e.line()), e.to_string()))?
+    } else {
+        toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            mk(line, e.message().trim().to_string())
+        })?
+    };
+    if model.format_version != FORMAT_VERSION {
+        return Err(ModelError {
+            field: Some("format_version".into()),
+            ..mk(
+                find_line(text, "format_version", None),
+                format!(
+                    "version {} is not supported; this build reads version {FORMAT_VERSION}",
+                    model.format_version
+                ),
+            )
+        });
+    }
+    Ok(model)
+}
+
+/// Reads, parses and resolves a model file.
+pub fn load(path: &Path, standards: &Standards) -> Result<Region, ModelErrors> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ModelErrors(vec![ModelError {
+            file: file.clone(),
+            line: None,
+            item: None,
+            field: None,
+            message: format!("cannot read: {e}"),
+        }])
+    })?;
+    let model = parse_model(&text, &file).map_err(|e| ModelErrors(vec![e]))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    resolve(&model, &text, &file, base, standards)
+}
+
+/// Line of the first line holding `key = "value"` (TOML) or `"key": "value"` (JSON), after
+/// the line holding `after` if given.
+pub(crate) fn find_line(text: &str, key: &str, value: Option<&str>) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start().trim_start_matches('"');
+            t.starts_with(key) && value.is_none_or(|v| l.contains(&format!("\"{v}\"")))
+        })
+        .map(|i| i + 1)
+}
+
+/// Resolves a parsed model; `base` is the folder CSV paths are relative to.
+pub fn resolve(
+    model: &Model,
+    text: &str,
+    file: &str,
+    base: &Path,
+    standards: &Standards,
+) -> Result<Region, ModelErrors> {
+    let mut cx = Ctx {
+        text,
+        file,
+        errors: Vec::new(),
+    };
+    let info = &model.model;
+    let (start, days) = horizon::horizon(&mut cx, info);
+    let factors = horizon::factors(&mut cx, info);
+    let mut warnings = Vec::new();
+    if factors.is_empty() {
+        warnings.push(
+            "model.factors is empty: no water quality is tracked and no user is refused water"
+                .into(),
+        );
+    }
+    let mut r = Resolver {
+        cx,
+        standards,
+        start,
+        factors,
+        cache: SeriesCache::new(base, start, days),
+        nodes: Vec::new(),
+        ids: HashMap::new(),
+        warnings,
+    };
+    model.plants.iter().for_each(|p| r.plant(p));
+    model.wetlands.iter().for_each(|w| r.wetland(w));
+    model.ponds.iter().for_each(|p| r.pond(p));
+    model.junctions.iter().for_each(|j| r.junction(j));
+    model.users.iter().for_each(|u| r.user(u));
+    model.rivers.iter().for_each(|x| r.river(x));
+    model
+        .outfalls
+        .iter()
+        .for_each(|o| r.outfall(o, &model.rivers));
+    let links = r.links(&model.links);
+    for t in [
+        model.targets.utilisation_rate,
+        model.targets.supply_reliability,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if !(0.0..=1.0).contains(&t) {
+            r.cx.err(
+                "targets",
+                "",
+                "",
+                format!("target {t} must be a share between 0 and 1"),
+            );
+        }
+    }
+    if info.quality_iterations == 0 || info.quality_iterations > 50 {
+        r.cx.err("model", &info.name, "quality_iterations", "must be 1–50");
+    }
+    if !r.cx.errors.is_empty() {
+        return Err(ModelErrors(r.cx.errors));
+    }
+    Ok(Region {
+        name: info.name.clone(),
+        start,
+        days,
+        factors: r.factors,
+        nodes: r.nodes,
+        links,
+        equitable_sharing: info.equitable_sharing,
+        solver: info.solver,
+        quality_iterations: info.quality_iterations,
+        targets: model.targets.clone(),
+        warnings: r.warnings,
+    })
+}
+
+pub(crate) trait MinMass {
+    /// The unit quality vectors use for a factor: mg/L for mass concentrations, else the
+    /// factor's own unit.
+    fn min_mass(self) -> Unit;
+}
+
+impl MinMass for Unit {
+    fn min_mass(self) -> Unit {
+        if self.kind() == rewater_standards::unit::Kind::MassConcentration {
+            Unit::MgPerL
+        } else {
+            self
+        }
+    }
+}
