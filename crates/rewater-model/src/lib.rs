@@ -3,6 +3,7 @@
 //! field, daily profiles from constants, monthly factors and CSV series, and the resolved
 //! [`Region`] the engine runs.
 
+pub mod graph;
 pub mod load;
 pub mod region;
 pub mod series;
