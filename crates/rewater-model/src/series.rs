@@ -1,5 +1,6 @@
 //! Daily values: constants, monthly profiles and CSV series, and their products.
 
+use crate::files::{self, LoadOptions, Refused};
 use rewater_standards::Date;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -90,28 +91,66 @@ pub struct SeriesCache {
     base_dir: PathBuf,
     start: Date,
     days: usize,
+    /// The canonical confining directory (or why it cannot be used), if confined.
+    root: Option<Result<PathBuf, Refused>>,
+    max_file_bytes: u64,
+    max_values: u64,
+    held_values: u64,
     loaded: HashMap<(PathBuf, String), Arc<[f64]>>,
 }
 
 impl SeriesCache {
-    /// A cache resolving paths relative to `base_dir` for the horizon `start`, `days`.
+    /// A cache resolving paths relative to `base_dir` for the horizon `start`, `days`, with
+    /// the default (unconfined) limits.
     pub fn new(base_dir: &Path, start: Date, days: usize) -> SeriesCache {
+        SeriesCache::with_options(base_dir, start, days, &LoadOptions::default())
+    }
+
+    /// A cache under `options`' confinement and size limits.
+    pub fn with_options(
+        base_dir: &Path,
+        start: Date,
+        days: usize,
+        options: &LoadOptions,
+    ) -> SeriesCache {
         SeriesCache {
             base_dir: base_dir.to_path_buf(),
             start,
             days,
+            root: options.confine_to.as_deref().map(files::canonical_dir),
+            max_file_bytes: options.max_series_bytes,
+            max_values: options.max_series_values,
+            held_values: 0,
             loaded: HashMap::new(),
         }
     }
 
     /// The horizon's values of `column` in `csv` (relative to the model file).
     pub fn get(&mut self, csv_path: &str, column: &str) -> Result<Arc<[f64]>, SeriesError> {
-        let path = self.base_dir.join(csv_path);
+        let refused = |r: Refused| SeriesError {
+            file: csv_path.to_string(),
+            line: None,
+            message: r.0,
+        };
+        let path = match &self.root {
+            None => self.base_dir.join(csv_path),
+            Some(Ok(root)) => {
+                files::confined_path(&self.base_dir, root, csv_path).map_err(refused)?
+            }
+            Some(Err(r)) => return Err(refused(r.clone())),
+        };
         let key = (path.clone(), column.to_string());
         if let Some(v) = self.loaded.get(&key) {
             return Ok(v.clone());
         }
+        if self.held_values + self.days as u64 > self.max_values {
+            return Err(refused(Refused(format!(
+                "the model's series would hold more than {} values (series × days)",
+                self.max_values
+            ))));
+        }
         let values: Arc<[f64]> = self.read(&path, csv_path, column)?.into();
+        self.held_values += self.days as u64;
         self.loaded.insert(key, values.clone());
         Ok(values)
     }
@@ -122,10 +161,11 @@ impl SeriesCache {
             line,
             message,
         };
-        let file = std::fs::File::open(path).map_err(|e| err(None, format!("cannot open: {e}")))?;
+        let bytes = files::read_regular(path, self.max_file_bytes, "series file")
+            .map_err(|r| err(None, r.0))?;
         let mut rdr = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
-            .from_reader(std::io::BufReader::new(file));
+            .from_reader(bytes.as_slice());
         let headers = rdr
             .headers()
             .map_err(|e| err(Some(1), e.to_string()))?

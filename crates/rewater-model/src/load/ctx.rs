@@ -17,8 +17,19 @@ pub(super) struct Ctx<'a> {
 
 impl Ctx<'_> {
     pub fn err(&mut self, kind: &str, id: &str, field: &str, message: impl Into<String>) {
-        let item_line = find_line(self.text, "id", Some(id))
-            .or_else(|| find_line(self.text, "from", Some(id.split("->").next().unwrap_or(id))));
+        let item_line = if kind == "model" {
+            // The `[model]` table (TOML) or object (JSON).
+            self.text
+                .lines()
+                .position(|l| {
+                    let t = l.trim();
+                    t == "[model]" || t.starts_with("\"model\"")
+                })
+                .map(|i| i + 1)
+        } else {
+            find_line(self.text, "id", Some(id))
+                .or_else(|| find_line(self.text, "from", Some(id.split("->").next().unwrap_or(id))))
+        };
         // Prefer the field's own line inside the item's block (up to the next table header).
         let field_key = field.split('.').next().unwrap_or(field);
         let line = item_line.map(|start| {

@@ -17,6 +17,7 @@ pub use ponds::DEFAULT_POND_VALUE_PER_M3;
 pub use users::default_benefit;
 pub use wetlands::default_pkc;
 
+use crate::files::{self, LoadOptions};
 use crate::region::Region;
 use crate::series::SeriesCache;
 use crate::types::{Model, FORMAT_VERSION};
@@ -108,21 +109,40 @@ pub fn parse_model(text: &str, file: &str) -> Result<Model, ModelError> {
     Ok(model)
 }
 
-/// Reads, parses and resolves a model file.
+/// Reads, parses and resolves a model file chosen by the operator, with the default
+/// [`LoadOptions`] (series paths not confined; regular files only; finite caps).
 pub fn load(path: &Path, standards: &Standards) -> Result<Region, ModelErrors> {
+    load_with(path, standards, &LoadOptions::default())
+}
+
+/// Reads, parses and resolves a model file under `options`' confinement and limits (use
+/// [`LoadOptions::upload`] for a model a user uploaded).
+pub fn load_with(
+    path: &Path,
+    standards: &Standards,
+    options: &LoadOptions,
+) -> Result<Region, ModelErrors> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let whole = |message: String| {
         ModelErrors(vec![ModelError {
             file: file.clone(),
             line: None,
             item: None,
             field: None,
-            message: format!("cannot read: {e}"),
+            message,
         }])
+    };
+    let bytes = files::read_regular(path, options.max_model_bytes, "the model file")
+        .map_err(|r| whole(r.0))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        whole(format!(
+            "not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
     })?;
     let model = parse_model(&text, &file).map_err(|e| ModelErrors(vec![e]))?;
     let base = path.parent().unwrap_or(Path::new("."));
-    resolve(&model, &text, &file, base, standards)
+    resolve_with(&model, &text, &file, base, standards, options)
 }
 
 /// Line of the first line holding `key = "value"` (TOML) or `"key": "value"` (JSON), after
@@ -136,7 +156,8 @@ pub(crate) fn find_line(text: &str, key: &str, value: Option<&str>) -> Option<us
         .map(|i| i + 1)
 }
 
-/// Resolves a parsed model; `base` is the folder CSV paths are relative to.
+/// Resolves a parsed model with the default [`LoadOptions`]; `base` is the folder CSV paths
+/// are relative to.
 pub fn resolve(
     model: &Model,
     text: &str,
@@ -144,13 +165,31 @@ pub fn resolve(
     base: &Path,
     standards: &Standards,
 ) -> Result<Region, ModelErrors> {
+    resolve_with(model, text, file, base, standards, &LoadOptions::default())
+}
+
+/// Resolves a parsed model under `options`' confinement and limits; `base` is the folder CSV
+/// paths are relative to.
+pub fn resolve_with(
+    model: &Model,
+    text: &str,
+    file: &str,
+    base: &Path,
+    standards: &Standards,
+    options: &LoadOptions,
+) -> Result<Region, ModelErrors> {
     let mut cx = Ctx {
         text,
         file,
         errors: Vec::new(),
     };
     let info = &model.model;
-    let (start, days) = horizon::horizon(&mut cx, info);
+    // Counts first: everything after allocates per node, link or day.
+    horizon::counts(&mut cx, model, options);
+    if !cx.errors.is_empty() {
+        return Err(ModelErrors(cx.errors));
+    }
+    let (start, days) = horizon::horizon(&mut cx, info, options.max_days);
     let factors = horizon::factors(&mut cx, info);
     let mut warnings = Vec::new();
     if factors.is_empty() {
@@ -164,7 +203,7 @@ pub fn resolve(
         standards,
         start,
         factors,
-        cache: SeriesCache::new(base, start, days),
+        cache: SeriesCache::with_options(base, start, days, options),
         nodes: Vec::new(),
         ids: HashMap::new(),
         warnings,
