@@ -20,7 +20,7 @@ pub use wetlands::default_pkc;
 use crate::files::{self, LoadOptions};
 use crate::region::Region;
 use crate::series::SeriesCache;
-use crate::types::{Model, FORMAT_VERSION};
+use crate::types::{Model, SeriesRef, FORMAT_VERSION};
 use ctx::{Ctx, Resolver};
 use rewater_standards::{Standards, Unit};
 use std::collections::HashMap;
@@ -156,6 +156,21 @@ pub(crate) fn find_line(text: &str, key: &str, value: Option<&str>) -> Option<us
         .map(|i| i + 1)
 }
 
+/// Every series the model names, so that each CSV file is read once for all its columns.
+fn series_refs(model: &Model) -> Vec<&SeriesRef> {
+    let mut refs = Vec::new();
+    for p in &model.plants {
+        refs.extend([&p.influent_series, &p.influent_daily_factors]);
+    }
+    for w in &model.wetlands {
+        refs.push(&w.temperature_series);
+    }
+    for u in &model.users {
+        refs.extend([&u.demand_series, &u.demand_daily_factors]);
+    }
+    refs.into_iter().flatten().collect()
+}
+
 /// Resolves a parsed model with the default [`LoadOptions`]; `base` is the folder CSV paths
 /// are relative to.
 pub fn resolve(
@@ -178,6 +193,18 @@ pub fn resolve_with(
     standards: &Standards,
     options: &LoadOptions,
 ) -> Result<Region, ModelErrors> {
+    resolve_counting_reads(model, text, file, base, standards, options).0
+}
+
+/// [`resolve_with`], also telling how many times a CSV file was read.
+fn resolve_counting_reads(
+    model: &Model,
+    text: &str,
+    file: &str,
+    base: &Path,
+    standards: &Standards,
+    options: &LoadOptions,
+) -> (Result<Region, ModelErrors>, usize) {
     let mut cx = Ctx {
         text,
         file,
@@ -187,7 +214,7 @@ pub fn resolve_with(
     // Counts first: everything after allocates per node, link or day.
     horizon::counts(&mut cx, model, options);
     if !cx.errors.is_empty() {
-        return Err(ModelErrors(cx.errors));
+        return (Err(ModelErrors(cx.errors)), 0);
     }
     let (start, days) = horizon::horizon(&mut cx, info, options.max_days);
     let factors = horizon::factors(&mut cx, info);
@@ -208,6 +235,11 @@ pub fn resolve_with(
         ids: HashMap::new(),
         warnings,
     };
+    r.cache.prefetch(
+        series_refs(model)
+            .into_iter()
+            .map(|s| (s.csv.as_str(), s.column.as_str())),
+    );
     model.plants.iter().for_each(|p| r.plant(p));
     model.wetlands.iter().for_each(|w| r.wetland(w));
     model.ponds.iter().for_each(|p| r.pond(p));
@@ -238,10 +270,11 @@ pub fn resolve_with(
     if info.quality_iterations == 0 || info.quality_iterations > 50 {
         r.cx.err("model", &info.name, "quality_iterations", "must be 1–50");
     }
+    let files_read = r.cache.files_read();
     if !r.cx.errors.is_empty() {
-        return Err(ModelErrors(r.cx.errors));
+        return (Err(ModelErrors(r.cx.errors)), files_read);
     }
-    Ok(Region {
+    let region = Region {
         name: info.name.clone(),
         start,
         days,
@@ -253,7 +286,8 @@ pub fn resolve_with(
         quality_iterations: info.quality_iterations,
         targets: model.targets.clone(),
         warnings: r.warnings,
-    })
+    };
+    (Ok(region), files_read)
 }
 
 pub(crate) trait MinMass {
@@ -269,5 +303,30 @@ impl MinMass for Unit {
         } else {
             self
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 18: a CSV feeding several series is read once, not once per column.
+    #[test]
+    fn the_beijing_example_reads_its_one_csv_once() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/beijing-district");
+        let text = std::fs::read_to_string(dir.join("model.toml")).unwrap();
+        let model = parse_model(&text, "model.toml").unwrap();
+        let (region, files_read) = resolve_counting_reads(
+            &model,
+            &text,
+            "model.toml",
+            &dir,
+            &Standards::builtin(),
+            &LoadOptions::default(),
+        );
+        assert_eq!(region.unwrap().days, 365);
+        // Three series (two columns) from data/daily_factors.csv.
+        assert_eq!(series_refs(&model).len(), 3);
+        assert_eq!(files_read, 1);
     }
 }
