@@ -211,6 +211,7 @@ async fn serve(
     let api_addr = api_listener
         .local_addr()
         .map_err(ServerError::io("API address"))?;
+    tracing::info!(gateway = %gateway_addr, api = %api_addr, zone = config.zone.name(), "listening");
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(stop_on_signal(tx));
     let alerts = rewater_gateway::AlertSetup {
