@@ -307,3 +307,37 @@ fn the_model_file_itself_must_be_a_regular_file_within_its_cap() {
         .to_string();
     assert!(m.contains("larger than the limit of 100 bytes"), "{m}");
 }
+
+/// Each listed problem searches the text for its line; a model with tens of thousands of
+/// problems lists the first hundred and counts the rest, instead of scanning for each.
+#[test]
+fn tens_of_thousands_of_bad_links_are_counted_past_the_first_hundred() {
+    let d = fresh_dir("manyerrors");
+    let mut text = MODEL.replace(
+        "influent_series = { csv = \"SERIES\", column = \"flow\" }",
+        "influent_m3_per_day = 800",
+    );
+    for i in 0..50_000 {
+        text.push_str(&format!("[[link]]\nfrom = \"P\"\nto = \"X{i}\"\n"));
+    }
+    let path = d.join("model.toml");
+    std::fs::write(&path, text).unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(load(&path, &Standards::builtin()));
+    });
+    let e = rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("a model with many problems must load quickly")
+        .unwrap_err();
+    assert_eq!(e.0.len(), 101);
+    let first = e.0[0].to_string();
+    assert!(
+        first.contains("link P->X0") && first.contains("field 'to'") && first.contains("'X0'"),
+        "{first}"
+    );
+    assert_eq!(
+        e.0[100].message,
+        "and 49900 more problems (only the first 100 are listed)"
+    );
+}

@@ -8,15 +8,51 @@ use crate::types::{QualityMap, SeriesRef};
 use rewater_standards::{Date, Factor, Standards};
 use std::collections::HashMap;
 
+/// Most problems listed; past them only a count, since finding each one's line scans the text.
+pub const MAX_LISTED_ERRORS: usize = 100;
+
 /// Collects every problem of a model, each with the line of the item's field.
 pub(super) struct Ctx<'a> {
     pub text: &'a str,
     pub file: &'a str,
     pub errors: Vec<ModelError>,
+    /// Problems found past [`MAX_LISTED_ERRORS`].
+    pub unlisted: usize,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    pub fn new(text: &'a str, file: &'a str) -> Ctx<'a> {
+        Ctx {
+            text,
+            file,
+            errors: Vec::new(),
+            unlisted: 0,
+        }
+    }
+
+    /// The problems found (call when there are some), with a last entry counting those not
+    /// listed.
+    pub fn into_errors(mut self) -> super::ModelErrors {
+        if self.unlisted > 0 {
+            self.errors.push(ModelError {
+                file: self.file.to_string(),
+                line: None,
+                item: None,
+                field: None,
+                message: format!(
+                    "and {} more problems (only the first {MAX_LISTED_ERRORS} are listed)",
+                    self.unlisted
+                ),
+            });
+        }
+        super::ModelErrors(self.errors)
+    }
+
     pub fn err(&mut self, kind: &str, id: &str, field: &str, message: impl Into<String>) {
+        if self.errors.len() >= MAX_LISTED_ERRORS {
+            self.unlisted += 1;
+            return;
+        }
         let item_line = if kind == "model" {
             // The `[model]` table (TOML) or object (JSON).
             self.text

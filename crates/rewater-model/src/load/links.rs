@@ -3,6 +3,7 @@
 use super::ctx::{finite_nonneg, Resolver};
 use crate::region::{NodeKind, RegionLink};
 use crate::types::Link;
+use std::collections::HashSet;
 
 const KIND: &str = "link";
 
@@ -11,6 +12,7 @@ impl Resolver<'_> {
     /// left out.
     pub(super) fn links(&mut self, model_links: &[Link]) -> Vec<RegionLink> {
         let mut links: Vec<RegionLink> = Vec::new();
+        let mut link_ids: HashSet<String> = HashSet::new();
         for l in model_links {
             let id =
                 l.id.clone()
@@ -28,7 +30,7 @@ impl Resolver<'_> {
             self.link_values(l, &id);
             if let (Some(f), Some(t)) = (from, to) {
                 self.link_ends(l, &id, f, t);
-                if links.iter().any(|x| x.id == id) {
+                if !link_ids.insert(id.clone()) {
                     self.cx.err(
                         KIND,
                         &id,
@@ -46,8 +48,10 @@ impl Resolver<'_> {
                 });
             }
         }
-        for (i, n) in self.nodes.iter().enumerate() {
-            if matches!(n.kind, NodeKind::User(_)) && !links.iter().any(|l| l.to == i) {
+        let mut supplied = vec![false; self.nodes.len()];
+        links.iter().for_each(|l| supplied[l.to] = true);
+        for (n, supplied) in self.nodes.iter().zip(supplied) {
+            if matches!(n.kind, NodeKind::User(_)) && !supplied {
                 self.warnings
                     .push(format!("user {}: no link supplies it", n.id));
             }

@@ -205,16 +205,12 @@ fn resolve_counting_reads(
     standards: &Standards,
     options: &LoadOptions,
 ) -> (Result<Region, ModelErrors>, usize) {
-    let mut cx = Ctx {
-        text,
-        file,
-        errors: Vec::new(),
-    };
+    let mut cx = Ctx::new(text, file);
     let info = &model.model;
     // Counts first: everything after allocates per node, link or day.
     horizon::counts(&mut cx, model, options);
     if !cx.errors.is_empty() {
-        return (Err(ModelErrors(cx.errors)), 0);
+        return (Err(cx.into_errors()), 0);
     }
     let (start, days) = horizon::horizon(&mut cx, info, options.max_days);
     let factors = horizon::factors(&mut cx, info);
@@ -272,7 +268,7 @@ fn resolve_counting_reads(
     }
     let files_read = r.cache.files_read();
     if !r.cx.errors.is_empty() {
-        return (Err(ModelErrors(r.cx.errors)), files_read);
+        return (Err(r.cx.into_errors()), files_read);
     }
     let region = Region {
         name: info.name.clone(),
