@@ -64,6 +64,10 @@ impl<'a> Ctx<'a> {
                 .map(|i| i + 1)
         } else {
             find_line(self.text, "id", Some(id))
+                .or_else(|| {
+                    let (from, to) = id.split_once("->")?;
+                    find_link_line(self.text, from, to)
+                })
                 .or_else(|| find_line(self.text, "from", Some(id.split("->").next().unwrap_or(id))))
         };
         // Prefer the field's own line inside the item's block (up to the next table header).
@@ -99,6 +103,28 @@ impl<'a> Ctx<'a> {
         };
         self.err(kind, id, field, format!("{place}: {}", e.message));
     }
+}
+
+/// Line of `from = "FROM"` in the first block (between table headers or braces) that also
+/// holds `to = "TO"`: the link a link error is about, not just the first link from FROM.
+fn find_link_line(text: &str, from: &str, to: &str) -> Option<usize> {
+    let holds = |l: &str, key: &str, v: &str| {
+        l.trim_start().trim_start_matches('"').starts_with(key) && l.contains(&format!("\"{v}\""))
+    };
+    let (mut from_line, mut has_to) = (None, false);
+    for (i, l) in text.lines().enumerate() {
+        if l.trim_start().starts_with(['[', '{', '}']) {
+            (from_line, has_to) = (None, false);
+        }
+        if holds(l, "from", from) {
+            from_line = Some(i + 1);
+        }
+        has_to |= holds(l, "to", to);
+        if has_to && from_line.is_some() {
+            return from_line;
+        }
+    }
+    None
 }
 
 pub(super) fn finite_nonneg(v: f64) -> bool {
