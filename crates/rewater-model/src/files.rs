@@ -117,9 +117,16 @@ pub(crate) fn confined_path(base: &Path, root: &Path, shown: &str) -> Result<Pat
 }
 
 /// Opens `path` without blocking (a FIFO would otherwise wait for a writer), and reads it if
-/// it is a regular file of at most `max_bytes`.
-pub(crate) fn read_regular(path: &Path, max_bytes: u64, what: &str) -> Result<Vec<u8>, Refused> {
-    let file = open_nonblocking(path).map_err(|e| Refused(format!("cannot open: {e}")))?;
+/// it is a regular file of at most `max_bytes`. `canonical`: the path was checked as canonical,
+/// so a symbolic link found there now (swapped in since the check) is refused.
+pub(crate) fn read_regular(
+    path: &Path,
+    max_bytes: u64,
+    what: &str,
+    canonical: bool,
+) -> Result<Vec<u8>, Refused> {
+    let file =
+        open_nonblocking(path, canonical).map_err(|e| Refused(format!("cannot open: {e}")))?;
     let meta = file
         .metadata()
         .map_err(|e| Refused(format!("cannot read: {e}")))?;
@@ -146,15 +153,16 @@ pub(crate) fn read_regular(path: &Path, max_bytes: u64, what: &str) -> Result<Ve
 }
 
 #[cfg(unix)]
-fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+fn open_nonblocking(path: &Path, no_symlink: bool) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
+    let flags = libc::O_NONBLOCK | if no_symlink { libc::O_NOFOLLOW } else { 0 };
     std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK)
+        .custom_flags(flags)
         .open(path)
 }
 
 #[cfg(not(unix))]
-fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+fn open_nonblocking(path: &Path, _no_symlink: bool) -> std::io::Result<File> {
     File::open(path)
 }

@@ -251,7 +251,12 @@ impl SeriesCache {
         };
         let all = |e: SeriesError| columns.iter().map(|_| Err(e.clone())).collect();
         self.files_read.set(self.files_read.get() + 1);
-        let bytes = match files::read_regular(path, self.max_file_bytes, "series file") {
+        let bytes = match files::read_regular(
+            path,
+            self.max_file_bytes,
+            "series file",
+            self.root.is_some(),
+        ) {
             Ok(b) => b,
             Err(r) => return all(err(None, r.0)),
         };

@@ -132,7 +132,7 @@ pub fn load_with(
             message,
         }])
     };
-    let bytes = files::read_regular(path, options.max_model_bytes, "the model file")
+    let bytes = files::read_regular(path, options.max_model_bytes, "the model file", false)
         .map_err(|r| whole(r.0))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         whole(format!(
