@@ -104,7 +104,7 @@ pub fn user_cmd(cmd: crate::UserCommand) -> Result<()> {
             let existed = store.account(&name)?.is_some();
             let account = rewater_store::Account {
                 name: name.clone(),
-                role,
+                role: role.parse().map_err(crate::input_err)?,
                 district,
                 password_hash: hash,
                 disabled: false,
@@ -156,7 +156,7 @@ pub fn user_cmd(cmd: crate::UserCommand) -> Result<()> {
             store.put_credential(&rewater_store::Credential {
                 secret_hash: rewater_api::auth::secret_hash(&secret),
                 account: name.clone(),
-                kind: "token".into(),
+                kind: rewater_store::CredentialKind::Token,
                 csrf: String::new(),
                 label: label.clone(),
                 created_at_ms: rewater_api::auth::now_ms(),

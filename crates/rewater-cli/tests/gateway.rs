@@ -7,7 +7,8 @@ mod common;
 
 use common::*;
 use rewater_hj212::{encode_frame, DataTime, Segment, Strictness};
-use rewater_store::{SqliteStore, Store};
+use rewater_store::prelude::*;
+use rewater_store::SqliteStore;
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::Path;

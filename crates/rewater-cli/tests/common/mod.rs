@@ -51,6 +51,8 @@ pub fn start(db: &Path, extra: &[&str]) -> Server {
         ])
         .env("REWATER_API_TOKEN", TOKEN)
         .args(extra)
+        // Demo devices have no default password; the tests name theirs.
+        .env("REWATER_DEMO_DEVICE_PASSWORD", "123456")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
