@@ -245,7 +245,8 @@ fn main() -> Result<()> {
             );
         }
         Command::Store { uploads, batch, db } => {
-            use rewater_store::{SqliteStore, Store, Upload};
+            use rewater_store::prelude::*;
+            use rewater_store::{SqliteStore, Upload};
             let _ = std::fs::remove_file(&db);
             let mut store = SqliteStore::open(&db)?;
             let mut rng = SplitMix(3);
@@ -463,7 +464,8 @@ fn http_get(addr: &str, path: &str, token: &str) -> Result<(u16, usize)> {
 }
 
 fn web_bench(step_min: i64, requests: usize, db: &str) -> Result<()> {
-    use rewater_store::{Device, Site, SqliteStore, Store, Upload};
+    use rewater_store::prelude::*;
+    use rewater_store::{Device, Site, SqliteStore, Upload};
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{db}{suffix}"));
     }
@@ -479,10 +481,12 @@ fn web_bench(step_min: i64, requests: usize, db: &str) -> Result<()> {
     })?;
     store.put_device(&Device {
         mn: "RWDEMO0000000001".into(),
-        password: "123456".into(),
+        password_hash: rewater_store::hash_device_password("123456"),
         site_id: "plant-north-outlet".into(),
         lenient: true,
         accept_modbus_crc: false,
+        allowed_peers: Vec::new(),
+        disabled: false,
     })?;
     // 2025 in Beijing wall seconds.
     let t0 = 1_735_689_600i64;

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success; 1 failure while running (I/O, solver); 2 bad input (invalid model,
 //! unreadable sample, unknown standard, bad arguments).
 
+mod accounts;
 mod monitor;
 mod overflow;
 mod report;
@@ -102,6 +103,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// The register of data loggers (数采仪): add, list, change password, disable.
+    Device {
+        #[command(subcommand)]
+        command: accounts::DeviceCommand,
     },
     /// HJ 212 data-logger protocol tools.
     Hj212 {
@@ -506,7 +512,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::Serve(args) => monitor::serve(args.config()?)?,
-        Command::User { command } => monitor::user_cmd(command)?,
+        Command::User { command } => accounts::user_cmd(command)?,
+        Command::Device { command } => accounts::device_cmd(command)?,
         Command::Comply {
             input,
             standard,

@@ -7,7 +7,8 @@ mod common;
 
 use common::*;
 use rewater_hj212::{encode_frame, DataTime, Segment, Strictness};
-use rewater_store::{SqliteStore, Store};
+use rewater_store::prelude::*;
+use rewater_store::SqliteStore;
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::Path;
@@ -294,4 +295,121 @@ fn exceedance_raises_alerts_here_and_downstream() {
     std::thread::sleep(Duration::from_millis(300));
     let ex = store.alert(ex.id).unwrap().unwrap();
     assert!(ex.recovered_at_ms.is_some());
+}
+
+/// `rewater device` changes what the gateway accepts: a new password, a disabled logger, an
+/// allowed source network; nothing is ever accepted with the old or a default password.
+#[test]
+fn device_register_commands_govern_the_gateway() {
+    let db = tmp("devices");
+    let first = start(&db, &[]);
+    let old_pw = first.device_pw.clone();
+    drop(first);
+    let cli = |args: &[&str], stdin: &str| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_rewater"))
+            .args(args)
+            .arg("--db")
+            .arg(&db)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        c.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        c.wait_with_output().unwrap()
+    };
+    let o = cli(&["device", "passwd", DEMO_MN], "new-secret-pw\n");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = cli(&["device", "passwd", DEMO_MN], "a;b=c\n");
+    assert_eq!(o.status.code(), Some(2), "separators refused");
+    let o = cli(&["device", "disable", "RWDEMO0000000002"], "");
+    assert!(o.status.success());
+    let o = cli(
+        &[
+            "device",
+            "add",
+            "RWNEW000000000001",
+            "--site",
+            "pond",
+            "--generate",
+            "--allow",
+            "10.9.0.0/16",
+        ],
+        "",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let gen_pw = out
+        .split("password for RWNEW000000000001: ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let o = cli(
+        &[
+            "device",
+            "add",
+            "RWX",
+            "--site",
+            "no-such-site",
+            "--generate",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let o = cli(&["device", "list"], "");
+    let list = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        list.contains("RWDEMO0000000002") && list.contains("disabled"),
+        "{list}"
+    );
+    assert!(list.contains("10.9.0.0/16"), "{list}");
+    assert!(
+        !list.contains("new-secret-pw") && !list.contains(&gen_pw),
+        "{list}"
+    );
+
+    // Restarted without --demo, so nothing is re-registered.
+    let server = start_with(&db, false, &[]);
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    assert!(exchange(
+        &mut s,
+        &upload(DEMO_MN, "new-secret-pw", 1, true).frame(),
+        Some("CN=9014")
+    )
+    .is_some());
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    assert!(
+        exchange(&mut s, &upload(DEMO_MN, &old_pw, 2, true).frame(), None).is_none(),
+        "old password"
+    );
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    assert!(
+        exchange(&mut s, &upload(DEMO_MN, "123456", 3, true).frame(), None).is_none(),
+        "no default password"
+    );
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    assert!(
+        exchange(
+            &mut s,
+            &upload("RWDEMO0000000002", &old_pw, 4, true).frame(),
+            None
+        )
+        .is_none(),
+        "disabled"
+    );
+    // 127.0.0.1 is outside 10.9.0.0/16.
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    assert!(
+        exchange(
+            &mut s,
+            &upload("RWNEW000000000001", &gen_pw, 5, true).frame(),
+            None
+        )
+        .is_none(),
+        "source address"
+    );
 }

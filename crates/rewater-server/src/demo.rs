@@ -3,7 +3,8 @@
 //! registration makes a random one, reported once to whoever started the service.
 
 use crate::{Result, ServerError};
-use rewater_store::{Device, Site, Store};
+use rewater_store::prelude::*;
+use rewater_store::{Device, Site};
 
 /// The Beijing-style example model, for the demo sites' network.
 pub const DEMO_MODEL: &str = include_str!("../../../examples/beijing-district/model.toml");
@@ -141,20 +142,15 @@ pub fn sim_mn(i: usize) -> String {
     format!("RWSIM{i:011}")
 }
 
-/// A random data-logger password: 16 hex digits (HJ 212 PW allows no `;`, `=`, `&`).
-pub fn random_device_password() -> String {
-    let mut s = rewater_api::auth::new_secret();
-    s.truncate(16);
-    s
-}
-
-fn device(mn: String, site: &str, password: &str) -> Device {
+fn device(mn: String, site: &str, password_hash: &str) -> Device {
     Device {
         mn,
-        password: password.to_string(),
+        password_hash: password_hash.to_string(),
         site_id: site.into(),
         lenient: true,
         accept_modbus_crc: false,
+        allowed_peers: Vec::new(),
+        disabled: false,
     }
 }
 
@@ -173,12 +169,13 @@ pub fn prepare_store(
     if !demo && sim_devices == 0 {
         return Ok((store, None));
     }
-    let password = random_device_password();
+    let password = rewater_store::random_device_password();
+    let hash = rewater_store::hash_device_password(&password);
     let mut devices = Vec::new();
     if demo {
         for (site, mn) in demo_sites() {
             store.put_site(&site).map_err(err)?;
-            devices.push(device(mn, &site.id, &password));
+            devices.push(device(mn, &site.id, &hash));
         }
     }
     if sim_devices > 0 {
@@ -193,7 +190,7 @@ pub fn prepare_store(
                 model_node: None,
             })
             .map_err(err)?;
-        devices.extend((0..sim_devices).map(|i| device(sim_mn(i), "sim", &password)));
+        devices.extend((0..sim_devices).map(|i| device(sim_mn(i), "sim", &hash)));
     }
     store.put_devices(&devices).map_err(err)?;
     let registered = Registered {

@@ -38,10 +38,15 @@ pub fn tmp(name: &str) -> PathBuf {
 /// Starts `rewater serve --demo` on free ports (the service token from the environment) and
 /// waits for its "listening" lines and the data loggers' one-time password.
 pub fn start(db: &Path, extra: &[&str]) -> Server {
+    start_with(db, true, extra)
+}
+
+/// Starts `rewater serve`, with the demo data loggers or not (`device_pw` is then empty).
+pub fn start_with(db: &Path, demo: bool, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rewater"))
+        .args(["serve"])
+        .args(demo.then_some("--demo"))
         .args([
-            "serve",
-            "--demo",
             "--db",
             &db.display().to_string(),
             "--listen",
@@ -51,6 +56,8 @@ pub fn start(db: &Path, extra: &[&str]) -> Server {
         ])
         .env("REWATER_API_TOKEN", TOKEN)
         .args(extra)
+        // Demo devices have no default password; the tests name theirs.
+        .env("REWATER_DEMO_DEVICE_PASSWORD", "123456")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -78,6 +85,9 @@ pub fn start(db: &Path, extra: &[&str]) -> Server {
         "the supplied token is echoed: {line2}"
     );
     let device_pw = loop {
+        if !demo {
+            break String::new();
+        }
         let mut l = String::new();
         assert!(
             out.read_line(&mut l).unwrap() > 0,
@@ -87,7 +97,10 @@ pub fn start(db: &Path, extra: &[&str]) -> Server {
             break rest.split(' ').next().unwrap_or("").to_string();
         }
     };
-    assert_eq!(device_pw.len(), 16, "a random 16-digit password");
+    assert!(
+        !demo || device_pw.len() == 16,
+        "a random 16-character password"
+    );
     assert_ne!(device_pw, "123456");
     Server {
         child,
