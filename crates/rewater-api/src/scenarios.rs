@@ -1,7 +1,8 @@
 //! Scenario models: the bundled ones (read-only for everyone) and uploads — a single model
 //! file (JSON `{name, toml}`) or a tar of a model with its CSV files — each extracted into
-//! its own directory under `<scenario dir>/uploads/<name>/`, with every series path confined
-//! to that directory, before it is kept.
+//! its own directory under `<scenario dir>/uploads/<name>/` and loaded with the model crate's
+//! confinement (`LoadOptions::upload`: series inside that directory, regular files, size and
+//! horizon caps) before it is kept.
 
 use crate::auth::authenticate;
 use crate::error::{bad, forbidden, internal, not_found, ApiError, ApiResult};
@@ -13,7 +14,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method};
 use axum::Json;
-use rewater_model::Region;
+use rewater_model::{LoadOptions, Region};
 use rewater_standards::Standards;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -99,13 +100,14 @@ impl Scenarios {
         self.runs.lock().map_err(|_| lock_error())
     }
 
-    /// Loads a model; an uploaded one only if its series stay inside its directory.
+    /// Loads a model; an uploaded one with its series confined to its own directory and the
+    /// model crate's limits for uploads.
     pub fn load(&self, m: &ScenarioModel) -> Result<Region, String> {
-        if m.uploaded {
-            let root = m.path.parent().unwrap_or(&self.dir);
-            upload::check_series_paths(&m.path, root, &UploadLimits::default())?;
-        }
-        rewater_model::load(&m.path, &self.standards).map_err(|e| e.to_string())
+        let options = match m.path.parent() {
+            Some(dir) if m.uploaded => LoadOptions::upload(dir),
+            _ => LoadOptions::default(),
+        };
+        rewater_model::load_with(&m.path, &self.standards, &options).map_err(|e| e.to_string())
     }
 }
 
@@ -208,9 +210,9 @@ async fn keep_upload(
             }
         };
         let result = write(&fresh).and_then(|()| {
-            upload::check_series_paths(&file, &fresh, &UploadLimits::default())
-                .map_err(|e| bad(hide(e)))?;
-            rewater_model::load(&file, &sc.standards).map_err(|e| bad(hide(e.to_string())))?;
+            let options = LoadOptions::upload(&fresh);
+            rewater_model::load_with(&file, &sc.standards, &options)
+                .map_err(|e| bad(hide(e.to_string())))?;
             Ok(())
         });
         if let Err(e) = result {

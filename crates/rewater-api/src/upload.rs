@@ -1,7 +1,7 @@
 //! Uploaded models: tar extraction with bounded entry count and sizes, regular files and
 //! folders only (no absolute paths, `..`, symlinks, hard links or devices), into the
-//! upload's own directory; and the check that every series path of a model stays inside
-//! that directory and names a regular, size-capped file — before the model is loaded.
+//! upload's own directory. The model is then loaded with the model crate's confinement to
+//! that directory (`rewater_model::LoadOptions::upload`).
 
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
@@ -147,70 +147,6 @@ pub fn place_model(dir: &Path, model: Option<&str>) -> Result<(), String> {
     }
 }
 
-/// Every `csv = "…"` of a model file: relative, plain names only, a regular file of at most
-/// `max_file_bytes` inside `root`. Errors name the file and the value, and say nothing about
-/// files outside `root`.
-pub fn check_series_paths(
-    model_file: &Path,
-    root: &Path,
-    limits: &UploadLimits,
-) -> Result<(), String> {
-    let shown = model_file
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let meta = std::fs::symlink_metadata(model_file).map_err(|e| format!("{shown}: {e}"))?;
-    if !meta.is_file() || meta.len() > limits.max_file_bytes {
-        return Err(format!(
-            "{shown}: must be a regular file of at most {} bytes",
-            limits.max_file_bytes
-        ));
-    }
-    let text = std::fs::read_to_string(model_file).map_err(|e| format!("{shown}: {e}"))?;
-    let value: toml::Value = toml::from_str(&text).map_err(|e| format!("{shown}: {e}"))?;
-    let mut paths = Vec::new();
-    collect_csv(&value, &mut paths);
-    let base = model_file.parent().unwrap_or(root);
-    let root_real = root
-        .canonicalize()
-        .map_err(|e| format!("{}: {e}", root.display()))?;
-    for p in paths {
-        let rel = plain_relative(Path::new(&p)).map_err(|e| format!("{shown}: csv {e}"))?;
-        let full = base.join(&rel);
-        let outside = || format!("{shown}: csv '{p}' is not a file of this upload");
-        let meta = std::fs::symlink_metadata(&full).map_err(|_| outside())?;
-        if !meta.is_file() {
-            return Err(outside());
-        }
-        let real = full.canonicalize().map_err(|_| outside())?;
-        if !real.starts_with(&root_real) {
-            return Err(outside());
-        }
-        if meta.len() > limits.max_file_bytes {
-            return Err(format!(
-                "{shown}: csv '{p}' has more than {} bytes",
-                limits.max_file_bytes
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn collect_csv(v: &toml::Value, out: &mut Vec<String>) {
-    match v {
-        toml::Value::Table(t) => {
-            for (k, x) in t {
-                match x {
-                    toml::Value::String(s) if k == "csv" => out.push(s.clone()),
-                    _ => collect_csv(x, out),
-                }
-            }
-        }
-        toml::Value::Array(a) => a.iter().for_each(|x| collect_csv(x, out)),
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,40 +222,6 @@ mod tests {
         assert!(e.contains("at most 10 bytes"), "{e}");
         // Garbage fails its header checksum.
         assert!(extract_tar(&[b'z'; 1024], &tmp("junk"), &l).is_err());
-    }
-
-    #[test]
-    fn series_paths_stay_in_the_upload() {
-        let l = UploadLimits::default();
-        let d = tmp("series");
-        std::fs::create_dir_all(d.join("data")).unwrap();
-        std::fs::write(d.join("data/a.csv"), "date,x\n").unwrap();
-        let check = |csv: &str| {
-            std::fs::write(
-                d.join("model.toml"),
-                format!("[a]\ns = {{ csv = \"{csv}\", column = \"x\" }}\n"),
-            )
-            .unwrap();
-            check_series_paths(&d.join("model.toml"), &d, &l)
-        };
-        assert!(check("data/a.csv").is_ok());
-        assert!(check("/dev/zero").unwrap_err().contains("absolute"));
-        assert!(check("../../etc/passwd").unwrap_err().contains("'..'"));
-        // A missing file and a file outside read the same: nothing is revealed.
-        assert_eq!(
-            check("data/none.csv").unwrap_err(),
-            "model.toml: csv 'data/none.csv' is not a file of this upload"
-        );
-        assert!(check("data")
-            .unwrap_err()
-            .contains("not a file of this upload"));
-        #[cfg(unix)]
-        {
-            std::os::unix::fs::symlink("/etc/passwd", d.join("data/link.csv")).unwrap();
-            assert!(check("data/link.csv")
-                .unwrap_err()
-                .contains("not a file of this upload"));
-        }
     }
 
     #[test]
