@@ -80,13 +80,19 @@ fn password_checks_do_not_hold_the_store_lock() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(300));
-    let mut loaded: Vec<Duration> = (0..30).map(|_| timed_sites(&a)).collect();
+    // Sample for 1.5 s of sustained attack.
+    let t = Instant::now();
+    let mut loaded = Vec::new();
+    while t.elapsed() < Duration::from_millis(1500) {
+        loaded.push(timed_sites(&a));
+        std::thread::sleep(Duration::from_millis(10));
+    }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let attempts: usize = attackers.into_iter().map(|t| t.join().unwrap()).sum();
     loaded.sort();
     let median = loaded[loaded.len() / 2];
     eprintln!("/api/sites quiet {quiet:?}, median under 32 attackers {median:?}; {attempts} wrong passwords checked");
-    assert!(attempts >= 32, "the attackers were served ({attempts})");
+    assert!(attempts >= 40, "the attackers were served ({attempts})");
     // Before the fix the checks held the store lock: 617 ms median with 32 attackers.
     assert!(median < Duration::from_millis(250), "median {median:?}");
 }
