@@ -5,8 +5,9 @@
 use crate::auth::{self, authenticate, now_ms, PeerAddr, Principal};
 use crate::error::{bad, forbidden, internal, not_found, too_many, unauthorized};
 use crate::error::{ApiError, ApiResult, E400, E401, E403, E404, E429};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::{audit, limiter, with_store, ApiState};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -95,11 +96,11 @@ async fn verify_off_lock(st: &ApiState, password: String, phc: String) -> Result
 /// for one account or from one address, logins there are refused for 15 minutes (429).
 #[utoipa::path(post, path = "/api/login", tag = "accounts", security(()), request_body = Login,
     responses((status = 200, description = "the account and its CSRF token; sets rw_session", body = Principal),
-        (status = 401, description = "wrong name or password", body = crate::error::ErrorBody), E429))]
+        (status = 401, description = "wrong name or password", body = crate::error::ErrorBody), E400, E429))]
 pub async fn login(
     State(st): State<ApiState>,
     PeerAddr(addr): PeerAddr,
-    Json(body): Json<Login>,
+    ApiJson(body): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     let who = clean_name(&body.name);
     let keys = limiter::keys(&who, addr);
@@ -241,7 +242,7 @@ pub async fn create_user(
     State(st): State<ApiState>,
     method: Method,
     headers: HeaderMap,
-    Json(u): Json<NewUser>,
+    ApiJson(u): ApiJson<NewUser>,
 ) -> ApiResult<UserBody> {
     let p = authenticate(&st, &headers, &method).await?;
     p.require_admin()?;
@@ -303,7 +304,7 @@ pub async fn change_password(
     headers: HeaderMap,
     PeerAddr(addr): PeerAddr,
     Path(name): Path<String>,
-    Json(c): Json<PasswordChange>,
+    ApiJson(c): ApiJson<PasswordChange>,
 ) -> Result<Response, ApiError> {
     let p = authenticate(&st, &headers, &method).await?;
     let own = p.name == name;
@@ -391,7 +392,7 @@ pub async fn create_token(
     State(st): State<ApiState>,
     method: Method,
     headers: HeaderMap,
-    Json(t): Json<NewToken>,
+    ApiJson(t): ApiJson<NewToken>,
 ) -> ApiResult<TokenCreated> {
     let p = authenticate(&st, &headers, &method).await?;
     p.require_admin()?;
@@ -544,12 +545,12 @@ pub struct AuditBody {
 
 /// The audit log, newest first (administrators only).
 #[utoipa::path(get, path = "/api/audit", tag = "accounts", params(AuditQuery),
-    responses((status = 200, description = "audit entries", body = AuditBody), E401, E403))]
+    responses((status = 200, description = "audit entries", body = AuditBody), E400, E401, E403))]
 pub async fn audit_log(
     State(st): State<ApiState>,
     method: Method,
     headers: HeaderMap,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<AuditBody> {
     authenticate(&st, &headers, &method)
         .await?

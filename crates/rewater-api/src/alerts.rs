@@ -3,9 +3,10 @@
 
 use crate::auth::authenticate;
 use crate::error::{bad, forbidden, not_found, ApiResult, E400, E401, E403, E404};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::sites::{auth_read, find_site, visible_sites};
 use crate::{audit, auth, with_store, ApiState};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method};
 use axum::Json;
 use rewater_store::{Alert, AlertChange, AlertState};
@@ -105,7 +106,7 @@ pub struct AlertQuery {
 pub async fn alerts(
     State(st): State<ApiState>,
     headers: HeaderMap,
-    Query(q): Query<AlertQuery>,
+    ApiQuery(q): ApiQuery<AlertQuery>,
 ) -> ApiResult<AlertsBody> {
     let p = auth_read(&st, &headers).await?;
     let state = q
@@ -172,7 +173,7 @@ pub async fn set_alert_state(
     method: Method,
     headers: HeaderMap,
     Path(id): Path<i64>,
-    Json(body): Json<StateChange>,
+    ApiJson(body): ApiJson<StateChange>,
 ) -> ApiResult<AlertBody> {
     let p = authenticate(&st, &headers, &method).await?;
     let state: AlertState = body.state.parse().map_err(|e| bad(format!("state: {e}")))?;

@@ -6,6 +6,7 @@
 
 use crate::auth::authenticate;
 use crate::error::{bad, not_found, ApiError, ApiResult, E400, E401, E403, E404};
+use crate::extract::ApiJson;
 use crate::sites::{auth_read, find_site, visible_sites};
 use crate::{audit, with_store, ApiState};
 use axum::extract::{Path, State};
@@ -127,7 +128,7 @@ pub async fn register_device(
     State(st): State<ApiState>,
     method: Method,
     headers: HeaderMap,
-    Json(d): Json<NewDevice>,
+    ApiJson(d): ApiJson<NewDevice>,
 ) -> ApiResult<DeviceBody> {
     let p = authenticate(&st, &headers, &method).await?;
     p.require_admin()?;
@@ -199,7 +200,7 @@ pub async fn device_password(
     method: Method,
     headers: HeaderMap,
     Path(mn): Path<String>,
-    Json(b): Json<DevicePassword>,
+    ApiJson(b): ApiJson<DevicePassword>,
 ) -> ApiResult<DeviceBody> {
     let p = authenticate(&st, &headers, &method).await?;
     p.require_admin()?;
@@ -231,7 +232,7 @@ pub async fn disable_device(
     method: Method,
     headers: HeaderMap,
     Path(mn): Path<String>,
-    Json(b): Json<DeviceDisable>,
+    ApiJson(b): ApiJson<DeviceDisable>,
 ) -> ApiResult<DeviceBody> {
     let p = authenticate(&st, &headers, &method).await?;
     p.require_admin()?;

@@ -22,6 +22,7 @@ pub mod alerts;
 pub mod auth;
 pub mod devices;
 pub mod error;
+pub mod extract;
 pub mod limiter;
 pub mod overview;
 pub mod pages;

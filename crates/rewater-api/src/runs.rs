@@ -6,9 +6,10 @@
 use crate::auth::{authenticate, now_ms};
 use crate::error::{bad, internal, not_found, too_many, ApiError, ApiResult};
 use crate::error::{E400, E401, E403, E404, E429};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::scenarios::{scenarios, Scenarios};
 use crate::{audit, with_store, ApiState};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method};
 use axum::Json;
 use rewater_engine::sim::{DailySink, LinkDay, NodeDay};
@@ -271,12 +272,12 @@ pub struct RunStarted {
 
 /// Run a model in the background (not for viewers; audited). At most two at a time.
 #[utoipa::path(post, path = "/api/runs", tag = "scenarios", request_body = RunRequest,
-    responses((status = 200, description = "the run's id; poll GET /api/runs/{id}", body = RunStarted), E401, E403, E404, E429))]
+    responses((status = 200, description = "the run's id; poll GET /api/runs/{id}", body = RunStarted), E400, E401, E403, E404, E429))]
 pub async fn start_run(
     State(st): State<ApiState>,
     method: Method,
     headers: HeaderMap,
-    Json(r): Json<RunRequest>,
+    ApiJson(r): ApiJson<RunRequest>,
 ) -> ApiResult<RunStarted> {
     let p = authenticate(&st, &headers, &method).await?;
     p.require_writer()?;
@@ -429,7 +430,7 @@ pub async fn get_run(
     method: Method,
     headers: HeaderMap,
     Path(id): Path<usize>,
-    Query(q): Query<RunQuery>,
+    ApiQuery(q): ApiQuery<RunQuery>,
 ) -> ApiResult<RunBody> {
     authenticate(&st, &headers, &method).await?;
     let (with_summary, with_daily) = match q.part.as_deref().unwrap_or("all") {

@@ -7,11 +7,12 @@
 use crate::auth::authenticate;
 use crate::error::{bad, forbidden, internal, not_found, ApiError, ApiResult};
 use crate::error::{E400, E401, E403, E404};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::runs::{lock_error, RunInfo, RunTable};
 use crate::upload::{self, UploadLimits};
 use crate::{audit, with_store, ApiState};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method};
 use axum::Json;
 use rewater_model::{LoadOptions, Region};
@@ -250,7 +251,7 @@ pub async fn upload_scenario(
     State(st): State<ApiState>,
     method: Method,
     headers: HeaderMap,
-    Json(u): Json<Upload>,
+    ApiJson(u): ApiJson<Upload>,
 ) -> ApiResult<UploadBody> {
     let p = authenticate(&st, &headers, &method).await?;
     p.require_writer()?;
@@ -288,7 +289,7 @@ pub async fn upload_archive(
     method: Method,
     headers: HeaderMap,
     Path(name): Path<String>,
-    Query(q): Query<ArchiveQuery>,
+    ApiQuery(q): ApiQuery<ArchiveQuery>,
     body: Bytes,
 ) -> ApiResult<UploadBody> {
     let p = authenticate(&st, &headers, &method).await?;

@@ -3,9 +3,10 @@
 //! date in the server's zone) or wall-clock seconds; all arithmetic on them is checked.
 
 use crate::error::{bad, not_found, ApiError, ApiResult, E400, E401, E403, E404};
+use crate::extract::ApiQuery;
 use crate::sites::{auth_read, visible_site};
 use crate::{with_store, ApiState};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use rewater_standards::comply::TimedReading;
@@ -85,7 +86,7 @@ pub async fn series(
     State(st): State<ApiState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Query(q): Query<SeriesQuery>,
+    ApiQuery(q): ApiQuery<SeriesQuery>,
 ) -> ApiResult<SeriesBody> {
     let p = auth_read(&st, &headers).await?;
     let factor = factor_code(&q.factor)?;
@@ -215,7 +216,7 @@ pub async fn compliance(
     State(st): State<ApiState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Query(q): Query<ComplianceQuery>,
+    ApiQuery(q): ApiQuery<ComplianceQuery>,
 ) -> ApiResult<ComplianceBody> {
     let p = auth_read(&st, &headers).await?;
     let (from, to) = (

@@ -4,6 +4,7 @@
 
 use crate::auth::{authenticate, Principal};
 use crate::error::{bad, forbidden, not_found, ApiError, ApiResult, E400, E401, E403, E404};
+use crate::extract::ApiJson;
 use crate::{audit, with_store, ApiState};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method};
@@ -294,7 +295,7 @@ pub async fn update_site(
     method: Method,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Json(u): Json<SiteUpdate>,
+    ApiJson(u): ApiJson<SiteUpdate>,
 ) -> ApiResult<SiteBody> {
     let p = authenticate(&st, &headers, &method).await?;
     if let Some(spec) = &u.standard {

@@ -331,7 +331,7 @@ fn secure_cookies_and_security_headers_on_every_response() {
         ("GET", "/api/health", 200),
         ("GET", "/api/sites", 401),
         ("GET", "/api/no-such-route", 404),
-        ("POST", "/api/login", 422),
+        ("POST", "/api/login", 400),
         ("GET", "/", 0),
         ("GET", "/site/north-outlet", 0),
     ] {

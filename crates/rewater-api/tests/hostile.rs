@@ -427,6 +427,37 @@ fn devices_are_registered_by_administrators_with_their_own_passwords() {
 }
 
 #[test]
+fn malformed_bodies_and_queries_are_400_naming_the_field() {
+    let server = serve("malformed", ApiConfig::default());
+    let a = &server.addr;
+    for (method, path, body, want) in [
+        ("POST", "/api/users", r#"{"name":"x"}"#, "password"),
+        ("POST", "/api/login", "not json", "request body"),
+        (
+            "PUT",
+            "/api/sites/north-outlet",
+            r#"{"owner":"me"}"#,
+            "owner",
+        ),
+        ("GET", "/api/alerts?limit=many", "", "limit"),
+        ("GET", "/api/runs/1?offset=-1", "", "offset"),
+    ] {
+        let r = api(a, method, path, body);
+        assert_eq!(r.status, 400, "{method} {path}: {}", r.body);
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/json"),
+            "{method} {path}"
+        );
+        assert!(
+            r.json()["error"].as_str().unwrap().contains(want),
+            "{method} {path}: {}",
+            r.body
+        );
+    }
+}
+
+#[test]
 fn a_site_change_is_in_the_store_at_once() {
     let server = serve("site-put", ApiConfig::default());
     let r = api(

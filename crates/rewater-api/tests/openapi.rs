@@ -166,6 +166,16 @@ fn every_operation_has_a_typed_answer_and_its_errors() {
                     "{m} {path}: no 401 documented"
                 );
             }
+            // Input that can be malformed: its 400 is documented.
+            let query = op["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+            if op["requestBody"].is_object() || query {
+                assert!(
+                    op["responses"]["400"].is_object(),
+                    "{m} {path}: no 400 documented"
+                );
+            }
             for (code, r) in op["responses"].as_object().unwrap() {
                 if code != "200" {
                     let schema = r["content"]["application/json"]["schema"].to_string();
