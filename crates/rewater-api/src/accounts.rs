@@ -283,6 +283,15 @@ pub async fn create_user(
     }))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct PasswordChanged {
+    pub ok: bool,
+    /// Sessions of the account that ended.
+    pub sessions_ended: usize,
+    /// For one's own change: the CSRF token of the new session (its cookie is set).
+    pub csrf: Option<String>,
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct PasswordChange {
     /// The new password (at least 10 characters).
@@ -297,7 +306,7 @@ pub struct PasswordChange {
 /// cookie. Audited.
 #[utoipa::path(post, path = "/api/users/{name}/password", tag = "accounts", request_body = PasswordChange,
     params(("name" = String, Path, description = "account name")),
-    responses((status = 200, description = "changed; sessions revoked", body = OkBody), E400, E401, E403, E404, E429))]
+    responses((status = 200, description = "changed; sessions revoked", body = PasswordChanged), E400, E401, E403, E404, E429))]
 pub async fn change_password(
     State(st): State<ApiState>,
     method: Method,
@@ -354,7 +363,11 @@ pub async fn change_password(
     })
     .await?;
     tracing::info!(account = %name, sessions_revoked = revoked, "password changed");
-    let body = Json(OkBody { ok: true });
+    let body = Json(PasswordChanged {
+        ok: true,
+        sessions_ended: revoked,
+        csrf: session.as_ref().map(|(cred, _)| cred.csrf.clone()),
+    });
     Ok(match session {
         Some((_, secret)) => {
             let cookie = session_cookie(&st, &secret, auth::SESSION_MS / 1000);

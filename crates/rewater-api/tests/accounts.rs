@@ -138,7 +138,15 @@ fn a_password_change_ends_every_session_of_the_account() {
         r#"{"password":"new-north-pw-1","current_password":"north-password-1"}"#,
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    let fresh = (r.cookie(), op1.1.clone());
+    let changed = r.json();
+    assert_eq!(changed["sessions_ended"], 2, "{changed}");
+    let fresh = (r.cookie(), changed["csrf"].as_str().unwrap().to_string());
+    // The new session changes things with its own CSRF token.
+    let rename = r#"{"name":"north (renamed by op)"}"#;
+    assert_eq!(
+        as_session(a, &fresh, "PUT", "/api/sites/north-outlet", rename).status,
+        200
+    );
     // Every older session ended; the caller's new one works.
     assert_eq!(as_session(a, &op1, "GET", "/api/me", "").status, 401);
     assert_eq!(as_session(a, &op2, "GET", "/api/me", "").status, 401);

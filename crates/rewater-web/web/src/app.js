@@ -74,7 +74,7 @@ function header() {
   out.hidden = !state.me;
   const nav = document.getElementById("nav");
   if (!state.me) { nav.innerHTML = ""; document.getElementById("who").textContent = ""; return; }
-  const pages = ["overview", "alerts", "scenarios", "standards", "devices"].concat(state.me.role === "admin" ? ["users", "audit"] : []);
+  const pages = ["overview", "alerts", "scenarios", "standards", "devices"].concat(state.me.role === "admin" ? ["users", "audit"] : [], ["account"]);
   const current = (location.hash.split("/")[1] || "overview");
   nav.innerHTML = pages.map((p) => `<a href="#/${p}" data-page="${p}" class="${p === current ? "active" : ""}">${esc(t(p))}</a>`).join("");
   document.getElementById("who").textContent = `${state.me.name} · ${state.me.role}${state.me.district ? " · " + state.me.district : ""}`;
@@ -481,6 +481,30 @@ async function usersPage() {
   await credentials();
 }
 
+// ------------------------------------------------------------------ one's own account
+
+async function accountPage() {
+  const me = state.me.name;
+  const list = (await api("GET", `/api/users/${encodeURIComponent(me)}/credentials`)).credentials;
+  main().innerHTML = `<div class="panel"><h3>${esc(t("change_password"))}: ${esc(me)}</h3><form id="own-password-form" class="row">
+      <label>${esc(t("current_password"))} <input id="own-current" type="password" autocomplete="current-password" required></label>
+      <label>${esc(t("new_password"))} <input id="own-new" type="password" minlength="10" autocomplete="new-password" required></label>
+      <button class="act" id="own-password-save" type="submit">${esc(t("save"))}</button><span id="own-password-result"></span></form>
+      <div class="muted">${esc(t("password_ends_sessions"))}</div></div>
+    <div class="panel"><h3>${esc(t("credentials"))}</h3><table id="own-credentials"><tr><th>${esc(t("public_id"))}</th><th>${esc(t("kind"))}</th><th>${esc(t("label"))}</th><th>${esc(t("created"))}</th><th>${esc(t("expires"))}</th></tr>
+      ${list.map((c) => `<tr data-credential="${esc(c.public_id)}"><td><code>${esc(c.public_id)}</code></td><td>${esc(t("kind_" + c.kind))}</td><td>${esc(c.label)}</td><td class="time">${esc(fmtTime(c.created_at))}</td><td class="time">${esc(fmtTime(c.expires_at))}</td></tr>`).join("")}</table></div>`;
+  document.getElementById("own-password-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const out = document.getElementById("own-password-result");
+    try {
+      const r = await api("POST", `/api/users/${encodeURIComponent(me)}/password`, { password: document.getElementById("own-new").value, current_password: document.getElementById("own-current").value });
+      // The old sessions ended; this page goes on with the new one.
+      if (r.csrf) state.me.csrf = r.csrf;
+      out.className = "good"; out.textContent = `${t("saved")} (${t("sessions_ended")}: ${r.sessions_ended})`;
+    } catch (e) { out.className = "error"; out.textContent = e.message; }
+  });
+}
+
 // ------------------------------------------------------------------ devices
 
 async function devicesPage() {
@@ -555,6 +579,7 @@ async function route() {
     else if (page === "audit") await auditPage();
     else if (page === "users") await usersPage();
     else if (page === "devices") await devicesPage();
+    else if (page === "account") await accountPage();
     else await overviewPage();
   } catch (e) {
     if (e.status === 401) { state.me = null; header(); loginPage(); return; }

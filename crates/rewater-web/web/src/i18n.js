@@ -27,6 +27,7 @@ window.I18N = {
     password_once: "请立即记录，密码只显示这一次", yes: "是", change_password: "修改密码",
     password_ends_sessions: "修改密码后，该账号的所有登录会话立即失效", expires_in_days: "有效天数", credentials: "会话与令牌",
     public_id: "编号", created: "创建时间", expires: "到期时间", revoke: "撤销", kind_session: "登录会话", kind_token: "接口令牌",
+    account: "我的账号", current_password: "当前密码", sessions_ended: "已结束的会话",
   },
   en: {
     brand: "rewater reclaimed-water platform", overview: "Overview", alerts: "Alerts", scenarios: "Scenarios", standards: "Standards", audit: "Audit log",
@@ -53,5 +54,6 @@ window.I18N = {
     password_once: "Write it down now; the password is shown only once", yes: "yes", change_password: "Change password",
     password_ends_sessions: "A new password ends every session of the account at once", expires_in_days: "Days valid", credentials: "Sessions and tokens",
     public_id: "Id", created: "Created", expires: "Expires", revoke: "Revoke", kind_session: "Session", kind_token: "API token",
+    account: "My account", current_password: "Current password", sessions_ended: "sessions ended",
   },
 };

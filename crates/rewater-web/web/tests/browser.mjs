@@ -236,6 +236,27 @@ try {
   check(api.put === 403, `API: another district's site cannot be changed (${api.put})`);
   check(api.noCsrf === 403, `API: a change without the CSRF token is refused (${api.noCsrf})`);
   check(api.own === 200, `API: the operator may change its own site (${api.own})`);
+
+  // --- the operator changes its own password: older sessions end, this page goes on
+  const other = await browser.newContext();
+  const otherPage = await other.newPage();
+  await otherPage.goto(url + "/");
+  const otherMe = await otherPage.evaluate(async ([n, p]) => (await fetch("/api/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: n, password: p }) })).status, [opName, opPassword]);
+  check(otherMe === 200, "a second session of the operator (another browser)");
+  await page.goto(url + "/#/account");
+  await page.waitForSelector("#own-password-form");
+  check((await page.locator("#own-credentials tr[data-credential]").count()) >= 2, "the operator sees its own sessions");
+  await page.fill("#own-current", opPassword);
+  await page.fill("#own-new", "south-password-2");
+  await page.click("#own-password-save");
+  await page.waitForFunction(() => document.getElementById("own-password-result").className === "good");
+  const ended = await otherPage.evaluate(async () => (await fetch("/api/me")).status);
+  check(ended === 401, `the other session ended with the password change (${ended})`);
+  const still = await page.evaluate(async () => { const me = await (await fetch("/api/me")).json(); return (await fetch("/api/sites/plant-south-outlet", { method: "PUT", headers: { "content-type": "application/json", "x-csrf-token": me.csrf }, body: JSON.stringify({ name: "South plant outlet" }) })).status; });
+  check(still === 200, `this page goes on with its new session (${still})`);
+  await other.close();
+  await settle();
+  await page.screenshot({ path: `${shots}/account.png` });
   check(outside.length === 0, `nothing fetched from outside the server (${outside.join(", ")})`);
   check(!failed, "no script errors in the pages");
 } catch (e) {
