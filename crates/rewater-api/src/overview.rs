@@ -400,12 +400,114 @@ pub async fn geojson(
     }))
 }
 
+/// A class, grade or use of a standard.
+#[derive(Serialize, ToSchema)]
+pub struct ClassView {
+    pub id: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub quality_zh: Option<String>,
+    pub quality_en: Option<String>,
+}
+
+/// One limit row of a standard.
+#[derive(Serialize, ToSchema)]
+pub struct LimitView {
+    /// The class id, or "*" for every class.
+    pub class: String,
+    /// HJ 212 factor code, and the factor's names.
+    pub factor: String,
+    pub factor_name_zh: String,
+    pub factor_name_en: String,
+    /// {type: max|min|range|qualitative, …}.
+    #[schema(value_type = Object)]
+    pub bound: rewater_standards::standard::Bound,
+    #[schema(value_type = Option<String>)]
+    pub unit: Option<rewater_standards::Unit>,
+    /// Conditions under which the limit applies (water body, temperature, dates…).
+    #[schema(value_type = Object)]
+    pub when: rewater_standards::standard::Conditions,
+    #[schema(value_type = String)]
+    pub confidence: rewater_standards::standard::Confidence,
+    pub source: Option<String>,
+    pub note: String,
+}
+
+/// One edition of a standard.
+#[derive(Serialize, ToSchema)]
+pub struct StandardView {
+    pub id: String,
+    pub title_zh: String,
+    pub title_en: String,
+    #[schema(value_type = String)]
+    pub kind: rewater_standards::standard::StandardKind,
+    /// YYYY-MM-DD.
+    pub issued: Option<String>,
+    pub effective_from: String,
+    pub effective_to: Option<String>,
+    #[schema(value_type = Object)]
+    pub averaging: rewater_standards::standard::Averaging,
+    #[schema(value_type = String)]
+    pub confidence: rewater_standards::standard::Confidence,
+    pub sources: Vec<String>,
+    pub classes: Vec<ClassView>,
+    pub limits: Vec<LimitView>,
+    /// The file it came from (`built-in:…` for the bundled ones).
+    pub origin: String,
+}
+
+impl From<&rewater_standards::Standard> for StandardView {
+    fn from(s: &rewater_standards::Standard) -> StandardView {
+        let limits = s
+            .limits
+            .iter()
+            .map(|l| LimitView {
+                class: l
+                    .class
+                    .and_then(|c| s.classes.get(c))
+                    .map_or_else(|| "*".to_string(), |c| c.id.clone()),
+                factor: l.factor.code().to_string(),
+                factor_name_zh: l.factor.info().name_zh.to_string(),
+                factor_name_en: l.factor.info().name_en.to_string(),
+                bound: l.bound.clone(),
+                unit: l.unit,
+                when: l.when.clone(),
+                confidence: l.confidence,
+                source: l.source.clone(),
+                note: l.note.clone(),
+            })
+            .collect();
+        StandardView {
+            id: s.id.clone(),
+            title_zh: s.title_zh.clone(),
+            title_en: s.title_en.clone(),
+            kind: s.kind,
+            issued: s.issued.map(|d| d.to_string()),
+            effective_from: s.effective_from.to_string(),
+            effective_to: s.effective_to.map(|d| d.to_string()),
+            averaging: s.averaging.clone(),
+            confidence: s.confidence,
+            sources: s.sources.clone(),
+            classes: s
+                .classes
+                .iter()
+                .map(|c| ClassView {
+                    id: c.id.clone(),
+                    name_zh: c.name_zh.clone(),
+                    name_en: c.name_en.clone(),
+                    quality_zh: c.quality_zh.clone(),
+                    quality_en: c.quality_en.clone(),
+                })
+                .collect(),
+            limits,
+            origin: s.origin.clone(),
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct StandardsBody {
-    /// Each standard with its classes and limits (each limit with its class id and the
-    /// factor's Chinese and English names), sources and confidence.
-    #[schema(value_type = Vec<Object>)]
-    pub standards: Vec<serde_json::Value>,
+    pub standards: Vec<StandardView>,
 }
 
 /// Every standard with its classes and limits, sources and confidence.
@@ -417,24 +519,6 @@ pub async fn standards(
     headers: HeaderMap,
 ) -> ApiResult<StandardsBody> {
     authenticate(&st, &headers, &method).await?;
-    let list = st
-        .standards
-        .all()
-        .iter()
-        .map(|s| {
-            let mut v = serde_json::to_value(s).unwrap_or_default();
-            if let Some(limits) = v.get_mut("limits").and_then(|l| l.as_array_mut()) {
-                for (l, lim) in limits.iter_mut().zip(&s.limits) {
-                    let class = lim
-                        .class
-                        .map_or_else(|| "*".to_string(), |c| s.classes[c].id.clone());
-                    l["class"] = class.into();
-                    l["factor_name_zh"] = lim.factor.info().name_zh.into();
-                    l["factor_name_en"] = lim.factor.info().name_en.into();
-                }
-            }
-            v
-        })
-        .collect();
-    Ok(Json(StandardsBody { standards: list }))
+    let standards = st.standards.all().iter().map(StandardView::from).collect();
+    Ok(Json(StandardsBody { standards }))
 }
