@@ -485,7 +485,7 @@ impl From<&rewater_standards::Standard> for StandardView {
             issued: s.issued.map(|d| d.to_string()),
             effective_from: s.effective_from.to_string(),
             effective_to: s.effective_to.map(|d| d.to_string()),
-            averaging: s.averaging.clone(),
+            averaging: s.averaging,
             confidence: s.confidence,
             sources: s.sources.clone(),
             classes: s
