@@ -206,3 +206,34 @@ fn served_document_is_the_generated_one() {
         serde_json::to_value(rewater_api::openapi()).unwrap()
     );
 }
+
+#[test]
+fn pages_only_with_the_web_feature() {
+    let server = serve("pages", Default::default());
+    let r = request(&server.addr, "GET", "/site/north-outlet", &[], b"");
+    if cfg!(feature = "web") {
+        assert_eq!(r.status, 200);
+        assert!(r.header("content-type").unwrap().starts_with("text/html"));
+        let csp = r.header("content-security-policy").unwrap();
+        assert!(
+            csp.starts_with("default-src 'self'; img-src 'self' data:"),
+            "{csp}"
+        );
+    } else {
+        assert_eq!(r.status, 404);
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        assert!(
+            r.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("built without the web pages"),
+            "{}",
+            r.body
+        );
+    }
+    // A page is read with GET only.
+    assert_eq!(
+        request(&server.addr, "POST", "/site/north-outlet", &[], b"").status,
+        405
+    );
+}
