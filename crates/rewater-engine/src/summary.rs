@@ -321,3 +321,62 @@ impl SummaryBuilder {
         self.s
     }
 }
+
+/// The largest summary.json read back. A summary of 10⁵ users is about 30 MB; the cap keeps a
+/// device (`/dev/zero`) or a huge file given by mistake from filling memory.
+pub const MAX_SUMMARY_BYTES: u64 = 256 << 20;
+
+/// A summary that cannot be read back, naming its file.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadSummaryError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a rewater summary: larger than {max_bytes} bytes")]
+    TooLarge { path: String, max_bytes: u64 },
+    #[error("{path}: not a rewater summary: {source}")]
+    NotSummary {
+        path: String,
+        source: serde_json::Error,
+    },
+}
+
+/// Reads the summary of a run: `path` is a run's output folder (its summary.json) or the file.
+pub fn read_summary(path: &std::path::Path) -> Result<Summary, ReadSummaryError> {
+    read_summary_at_most(path, MAX_SUMMARY_BYTES)
+}
+
+fn read_summary_at_most(
+    path: &std::path::Path,
+    max_bytes: u64,
+) -> Result<Summary, ReadSummaryError> {
+    use std::io::Read;
+    let file = if path.is_dir() {
+        path.join("summary.json")
+    } else {
+        path.to_path_buf()
+    };
+    let name = || file.display().to_string();
+    let io_err = |source| ReadSummaryError::Io {
+        path: name(),
+        source,
+    };
+    let mut text = String::new();
+    std::fs::File::open(&file)
+        .map_err(io_err)?
+        .take(max_bytes + 1)
+        .read_to_string(&mut text)
+        .map_err(io_err)?;
+    if text.len() as u64 > max_bytes {
+        return Err(ReadSummaryError::TooLarge {
+            path: name(),
+            max_bytes,
+        });
+    }
+    serde_json::from_str(&text).map_err(|source| ReadSummaryError::NotSummary {
+        path: name(),
+        source,
+    })
+}
