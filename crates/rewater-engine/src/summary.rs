@@ -380,3 +380,64 @@ fn read_summary_at_most(
         source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("rewater-summary-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn a_summary_is_read_from_its_folder_or_file() {
+        let d = dir("read");
+        let s = Summary {
+            model: "M".into(),
+            days: 3,
+            treated_m3: 42.5,
+            ..Default::default()
+        };
+        std::fs::write(d.join("summary.json"), serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(read_summary(&d).unwrap(), s);
+        assert_eq!(read_summary(&d.join("summary.json")).unwrap(), s);
+    }
+
+    #[test]
+    fn what_is_not_a_summary_is_refused_naming_the_file() {
+        let d = dir("refuse");
+        let missing = d.join("nothing");
+        let e = read_summary(&missing).unwrap_err();
+        assert!(matches!(e, ReadSummaryError::Io { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}: ", missing.display())),
+            "{e}"
+        );
+        let csv = d.join("s.csv");
+        std::fs::write(&csv, "id,cod\n").unwrap();
+        let e = read_summary(&csv).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}: not a rewater summary: ", csv.display())),
+            "{e}"
+        );
+        // A file past the cap is refused before it is parsed (a device would never end).
+        std::fs::write(&csv, format!("{{\"model\": \"{}\"}}", "x".repeat(100))).unwrap();
+        let e = read_summary_at_most(&csv, 64).unwrap_err();
+        assert!(
+            matches!(e, ReadSummaryError::TooLarge { max_bytes: 64, .. }),
+            "{e:?}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_endless_device_is_refused_not_read_to_the_end() {
+        let e = read_summary_at_most(std::path::Path::new("/dev/zero"), 1 << 20).unwrap_err();
+        assert!(matches!(e, ReadSummaryError::TooLarge { .. }), "{e:?}");
+    }
+}

@@ -165,3 +165,154 @@ pub fn write_comparison(w: &mut impl Write, a: &Summary, b: &Summary) -> io::Res
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::{SupplyTotals, TargetResult, UserSummary};
+
+    fn text(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
+        let mut out = Vec::new();
+        write(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn totals(demand_m3: f64, delivered_m3: f64) -> SupplyTotals {
+        SupplyTotals {
+            demand_m3,
+            delivered_m3,
+            deficit_m3: demand_m3 - delivered_m3,
+        }
+    }
+
+    /// A ten-day run with volumes in each of the three display ranges.
+    fn summary() -> Summary {
+        let mut s = Summary {
+            model: "Test".into(),
+            start: "2025-01-01".into(),
+            end: "2025-01-10".into(),
+            days: 10,
+            solver: "simplex".into(),
+            total_influent_m3: 1.5e8,
+            treated_m3: 123_456.0,
+            bypassed_m3: 50.0,
+            demand_m3: 80_000.0,
+            delivered_m3: 60_000.0,
+            deficit_m3: 20_000.0,
+            utilisation_rate: Some(0.486),
+            supply_reliability: None,
+            discharged_total_m3: 63_456.0,
+            energy_kwh: 12_345.0,
+            sludge_t_ds: 7.4,
+            mass_balance_residual_m3: 1.5e-6,
+            mass_balance_relative: 1.2e-11,
+            mass_balance_max_node_residual_m3: 3.0e-7,
+            warnings: vec!["pond P1 starts empty".into()],
+            ..Default::default()
+        };
+        s.displaced_m3.insert("groundwater".into(), 20_000.0);
+        s.delivered_by_category
+            .insert("industry".into(), totals(70_000.0, 56_000.0));
+        s.delivered_by_category
+            .insert("landscape".into(), totals(0.0, 0.0));
+        s.users.insert(
+            "U1".into(),
+            UserSummary {
+                days_refused_for_quality: 3,
+                standard: Some("GB/T 19923-2005".into()),
+                ..Default::default()
+            },
+        );
+        s.users.insert("U2".into(), UserSummary::default());
+        s.targets.insert(
+            "utilisation_rate".into(),
+            TargetResult {
+                target: 0.5,
+                achieved: 0.486,
+                met: false,
+            },
+        );
+        s.stats.solves = 10;
+        s.stats.solve_seconds = 0.0125;
+        s
+    }
+
+    #[test]
+    fn a_summary_reads_in_m3_ten_thousands_and_hundred_millions() {
+        let expected = "\
+Test — 2025-01-01 to 2025-01-10 (10 days, solver simplex)
+  influent               1.50 ×10⁸ m³
+  treated                12.3 ×10⁴ m³
+  bypassed               50.0 m³
+  demand                 8.0 ×10⁴ m³
+  delivered              6.0 ×10⁴ m³
+  deficit                2.0 ×10⁴ m³
+  utilisation rate       48.6 %   (再生水利用率 = delivered ÷ treated)
+  supply reliability     —
+  discharged to rivers   6.3 ×10⁴ m³
+  energy                 12 MWh
+  sludge                 7 t DS
+  displaces groundwater  2.0 ×10⁴ m³
+  by category:
+    industry                    5.6 ×10⁴ m³ of      7.0 ×10⁴ m³  (80.0 %)
+    landscape                        0.0 m³ of           0.0 m³  (—)
+  refused for quality (分质供水):
+    U1                     3 days (standard GB/T 19923-2005)
+  target utilisation_rate: 50.0 % — achieved 48.6 % — NOT met
+  mass balance residual  1.500e-6 m³ (relative 1.2e-11; worst node-day 3.0e-7 m³)
+  solver: 10 solves, 1.250 ms per day
+  warning: pond P1 starts empty
+";
+        assert_eq!(text(|w| write_summary(w, &summary())), expected);
+    }
+
+    #[test]
+    fn without_refusals_the_quality_section_is_left_out() {
+        let mut s = summary();
+        s.users.clear();
+        let out = text(|w| write_summary(w, &s));
+        assert!(!out.contains("refused for quality"), "{out}");
+        assert_eq!(out.lines().count(), 20);
+    }
+
+    #[test]
+    fn a_comparison_gives_b_minus_a_and_every_category_of_either_run() {
+        let a = summary();
+        let mut b = summary();
+        b.model = "Test B".into();
+        b.delivered_m3 = 65_000.0;
+        b.utilisation_rate = Some(0.5);
+        b.delivered_by_category.remove("landscape");
+        b.delivered_by_category
+            .insert("agriculture".into(), totals(9_000.0, 4_000.0));
+        let out = text(|w| write_comparison(w, &a, &b));
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2 + 10 + 3);
+        assert_eq!(
+            lines[0],
+            format!("{:<28} {:>18} {:>18} {:>14}", "", "A", "B", "B − A")
+        );
+        assert_eq!(
+            lines[1],
+            format!("{:<28} {:>18} {:>18}", "model", "Test", "Test B")
+        );
+        let row =
+            |name: &str, x: &str, y: &str, d: &str| format!("{name:<28} {x:>18} {y:>18} {d:>14}");
+        assert_eq!(
+            lines[5],
+            row("delivered m³", "60000.0", "65000.0", "5000.0")
+        );
+        assert_eq!(lines[8], row("utilisation rate %", "48.6", "50.0", "1.4"));
+        // Supply reliability unknown in both runs: shown as 0.
+        assert_eq!(lines[9], row("supply reliability %", "0.0", "0.0", "0.0"));
+        assert_eq!(
+            lines[12],
+            row("delivered agriculture", "0.0", "4000.0", "4000.0")
+        );
+        assert_eq!(
+            lines[13],
+            row("delivered industry", "56000.0", "56000.0", "0.0")
+        );
+        assert_eq!(lines[14], row("delivered landscape", "0.0", "0.0", "0.0"));
+    }
+}
