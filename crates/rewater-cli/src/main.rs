@@ -74,28 +74,7 @@ enum Command {
         command: StandardsCommand,
     },
     /// Classify samples (GB 3838 single-factor evaluation) from CSV or JSON.
-    Classify {
-        /// Input file (CSV, JSON or JSON lines); "-" or absent for standard input.
-        input: Option<PathBuf>,
-        #[arg(long, default_value = "GB3838-2002")]
-        standard: String,
-        /// Water body for samples that do not say (river or lake).
-        #[arg(long)]
-        water_body: Option<String>,
-        /// Evaluate only these factors (comma-separated).
-        #[arg(long, value_delimiter = ',')]
-        only: Vec<String>,
-        /// Add factors to the default set (e.g. tn for lakes).
-        #[arg(long, value_delimiter = ',')]
-        include: Vec<String>,
-        #[arg(long, value_delimiter = ',')]
-        exclude: Vec<String>,
-        /// Input format (default: by file name; CSV for standard input).
-        #[arg(long)]
-        input_format: Option<InputFormat>,
-        #[arg(long, default_value = "text")]
-        format: OutputFormat,
-    },
+    Classify(ClassifyArgs),
     /// Start the monitoring service: HJ 212 gateway, HTTP API and web platform.
     Serve(ServeArgs),
     /// Accounts of the web platform and API (the first administrator is made here).
@@ -114,19 +93,48 @@ enum Command {
         command: Hj212Command,
     },
     /// Compliance of a monitoring series (time,factor,value[,unit][,flag]) with a standard class.
-    Comply {
-        input: Option<PathBuf>,
-        /// STANDARD:CLASS, e.g. GB18918-2002:1A.
-        #[arg(long)]
-        standard: String,
-        #[arg(long)]
-        water_body: Option<String>,
-        /// Plant construction (EIA approval) date, for GB 18918 TP.
-        #[arg(long)]
-        plant_built: Option<String>,
-        #[arg(long, default_value = "text")]
-        format: OutputFormat,
-    },
+    Comply(ComplyArgs),
+}
+
+/// Flags of `rewater classify`.
+#[derive(clap::Args)]
+struct ClassifyArgs {
+    /// Input file (CSV, JSON or JSON lines); "-" or absent for standard input.
+    input: Option<PathBuf>,
+    #[arg(long, default_value = "GB3838-2002")]
+    standard: String,
+    /// Water body for samples that do not say (river or lake).
+    #[arg(long)]
+    water_body: Option<String>,
+    /// Evaluate only these factors (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Add factors to the default set (e.g. tn for lakes).
+    #[arg(long, value_delimiter = ',')]
+    include: Vec<String>,
+    #[arg(long, value_delimiter = ',')]
+    exclude: Vec<String>,
+    /// Input format (default: by file name; CSV for standard input).
+    #[arg(long)]
+    input_format: Option<InputFormat>,
+    #[arg(long, default_value = "text")]
+    format: OutputFormat,
+}
+
+/// Flags of `rewater comply`.
+#[derive(clap::Args)]
+struct ComplyArgs {
+    input: Option<PathBuf>,
+    /// STANDARD:CLASS, e.g. GB18918-2002:1A.
+    #[arg(long)]
+    standard: String,
+    #[arg(long)]
+    water_body: Option<String>,
+    /// Plant construction (EIA approval) date, for GB 18918 TP.
+    #[arg(long)]
+    plant_built: Option<String>,
+    #[arg(long, default_value = "text")]
+    format: OutputFormat,
 }
 
 /// Flags of `rewater serve` (mapped to `rewater_server::ServerConfig`).
@@ -229,35 +237,62 @@ enum Hj212Command {
         strict: bool,
     },
     /// Play N data loggers sending water-quality uploads to a gateway.
-    Sim {
-        #[arg(long, default_value = "127.0.0.1:9212")]
-        to: String,
-        /// Devices (up to 6 use the demo devices; more use those of `serve --sim-devices`).
-        #[arg(long, default_value_t = 6)]
-        devices: usize,
-        /// Uploads per device.
-        #[arg(long, default_value_t = 10)]
-        frames: usize,
-        /// Time between a device's uploads, ms (the rate is devices × 1000 / interval per second).
-        #[arg(long, default_value_t = 200)]
-        interval_ms: u64,
-        /// Command code of the uploads: 2011 real-time, 2051 minute, 2061 hourly, 2031 daily.
-        #[arg(long, default_value = "2051")]
-        cn: String,
-        /// Do not ask for acknowledgements.
-        #[arg(long)]
-        no_ack: bool,
-        /// DataTime of the first upload (YYYYMMDDhhmmss; default: now, Beijing time, to the minute).
-        #[arg(long)]
-        start: Option<String>,
-        /// Uploads per device left out of the latency statistics (connection warm-up).
-        #[arg(long, default_value_t = 2)]
-        warmup: usize,
-        /// The devices' password (printed by `rewater serve --demo`); default
-        /// $REWATER_DEVICE_PASSWORD.
-        #[arg(long, env = "REWATER_DEVICE_PASSWORD", hide_env_values = true)]
-        password: String,
-    },
+    Sim(SimArgs),
+}
+
+/// Flags of `rewater hj212 sim` (mapped to `rewater_server::sim::SimOptions`).
+#[derive(clap::Args)]
+struct SimArgs {
+    #[arg(long, default_value = "127.0.0.1:9212")]
+    to: String,
+    /// Devices (up to 6 use the demo devices; more use those of `serve --sim-devices`).
+    #[arg(long, default_value_t = 6)]
+    devices: usize,
+    /// Uploads per device.
+    #[arg(long, default_value_t = 10)]
+    frames: usize,
+    /// Time between a device's uploads, ms (the rate is devices × 1000 / interval per second).
+    #[arg(long, default_value_t = 200)]
+    interval_ms: u64,
+    /// Command code of the uploads: 2011 real-time, 2051 minute, 2061 hourly, 2031 daily.
+    #[arg(long, default_value = "2051")]
+    cn: String,
+    /// Do not ask for acknowledgements.
+    #[arg(long)]
+    no_ack: bool,
+    /// DataTime of the first upload (YYYYMMDDhhmmss; default: now, Beijing time, to the minute).
+    #[arg(long)]
+    start: Option<String>,
+    /// Uploads per device left out of the latency statistics (connection warm-up).
+    #[arg(long, default_value_t = 2)]
+    warmup: usize,
+    /// The devices' password (printed by `rewater serve --demo`); default
+    /// $REWATER_DEVICE_PASSWORD.
+    #[arg(long, env = "REWATER_DEVICE_PASSWORD", hide_env_values = true)]
+    password: String,
+}
+
+impl SimArgs {
+    fn options(self) -> Result<rewater_server::sim::SimOptions> {
+        let start = match self.start {
+            Some(s) => rewater_hj212::DataTime::parse(&s)
+                .ok_or_else(|| input_err(format!("--start '{s}' is not YYYYMMDDhhmmss")))?,
+            None => rewater_hj212::DataTime::from_wall_seconds(
+                rewater_time::Zone::shanghai().now_wall_seconds() / 60 * 60,
+            ),
+        };
+        Ok(rewater_server::sim::SimOptions {
+            to: self.to,
+            devices: self.devices,
+            frames: self.frames,
+            interval: std::time::Duration::from_millis(self.interval_ms),
+            cn: self.cn,
+            ack: !self.no_ack,
+            start,
+            warmup: self.warmup,
+            password: self.password,
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -413,106 +448,62 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Overflow { command } => overflow::run(command)?,
         Command::Standards { command } => standards_cmd(command, &standards)?,
-        Command::Classify {
-            input,
-            standard,
-            water_body,
-            only,
-            include,
-            exclude,
-            input_format,
-            format,
-        } => {
-            let std = standards
-                .get(&standard)
-                .ok_or_else(|| input_err(format!("unknown standard '{standard}'")))?;
-            let opts = ClassifyOptions::from_names(&only, &include, &exclude).map_err(input_err)?;
-            let default_body = water_body.as_deref().map(water_body_arg).transpose()?;
-            let (name, text) = read_input(input.as_deref())?;
-            let as_json = match input_format {
-                Some(InputFormat::Json) => true,
-                Some(InputFormat::Csv) => false,
-                None => name.ends_with(".json") || name.ends_with(".jsonl"),
-            };
-            let samples = samples_from_text(&text, &name, as_json).map_err(input_err)?;
-            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
-            let json = matches!(format, OutputFormat::Json);
-            rewater_standards::classify_samples(
-                std,
-                samples,
-                &opts,
-                default_body,
-                &name,
-                &mut w,
-                json,
-            )
-            .map_err(batch_err)?;
-        }
+        Command::Classify(args) => classify(args, &standards)?,
         Command::Hj212 {
             command: Hj212Command::Check { strict },
         } => hj212_check(strict)?,
         Command::Hj212 {
-            command:
-                Hj212Command::Sim {
-                    to,
-                    devices,
-                    frames,
-                    interval_ms,
-                    cn,
-                    no_ack,
-                    start,
-                    warmup,
-                    password,
-                },
+            command: Hj212Command::Sim(args),
         } => {
-            let start = match start {
-                Some(s) => rewater_hj212::DataTime::parse(&s)
-                    .ok_or_else(|| input_err(format!("--start '{s}' is not YYYYMMDDhhmmss")))?,
-                None => rewater_hj212::DataTime::from_wall_seconds(
-                    rewater_time::Zone::shanghai().now_wall_seconds() / 60 * 60,
-                ),
-            };
-            let opts = rewater_server::sim::SimOptions {
-                to,
-                devices,
-                frames,
-                interval: std::time::Duration::from_millis(interval_ms),
-                cn,
-                ack: !no_ack,
-                start,
-                warmup,
-                password,
-            };
-            let report = serde_json::to_string_pretty(&rewater_server::sim::simulate(opts)?)?;
+            let report =
+                serde_json::to_string_pretty(&rewater_server::sim::simulate(args.options()?)?)?;
             writeln!(std::io::stdout().lock(), "{report}")?;
         }
         Command::Serve(args) => monitor::serve(args.config()?)?,
         Command::User { command } => accounts::user_cmd(command)?,
         Command::Device { command } => accounts::device_cmd(command)?,
-        Command::Comply {
-            input,
-            standard,
-            water_body,
-            plant_built,
-            format,
-        } => {
-            let (std, class) = standards.resolve(&standard).map_err(input_err)?;
-            let (name, text) = read_input(input.as_deref())?;
-            let series = series_from_csv(text.as_bytes(), &name).map_err(input_err)?;
-            let ctx = Context {
-                water_body: water_body.as_deref().map(water_body_arg).transpose()?,
-                plant_built: plant_built
-                    .map(|d| d.parse().map_err(input_err))
-                    .transpose()?,
-                ..Default::default()
-            };
-            let json = matches!(format, OutputFormat::Json);
-            let mut w = std::io::stdout().lock();
-            rewater_standards::comply_series(std, class, &series, &ctx, &mut w, json)
-                .map_err(batch_err)?;
-        }
+        Command::Comply(args) => comply(args, &standards)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `rewater classify`: one line (text or JSON) per sample.
+fn classify(a: ClassifyArgs, standards: &Standards) -> Result<()> {
+    let std = standards
+        .get(&a.standard)
+        .ok_or_else(|| input_err(format!("unknown standard '{}'", a.standard)))?;
+    let opts = ClassifyOptions::from_names(&a.only, &a.include, &a.exclude).map_err(input_err)?;
+    let default_body = a.water_body.as_deref().map(water_body_arg).transpose()?;
+    let (name, text) = read_input(a.input.as_deref())?;
+    let as_json = match a.input_format {
+        Some(InputFormat::Json) => true,
+        Some(InputFormat::Csv) => false,
+        None => name.ends_with(".json") || name.ends_with(".jsonl"),
+    };
+    let samples = samples_from_text(&text, &name, as_json).map_err(input_err)?;
+    let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+    let json = matches!(a.format, OutputFormat::Json);
+    rewater_standards::classify_samples(std, samples, &opts, default_body, &name, &mut w, json)
+        .map_err(batch_err)
+}
+
+/// `rewater comply`: the compliance report of a series (text or JSON).
+fn comply(a: ComplyArgs, standards: &Standards) -> Result<()> {
+    let (std, class) = standards.resolve(&a.standard).map_err(input_err)?;
+    let (name, text) = read_input(a.input.as_deref())?;
+    let series = series_from_csv(text.as_bytes(), &name).map_err(input_err)?;
+    let ctx = Context {
+        water_body: a.water_body.as_deref().map(water_body_arg).transpose()?,
+        plant_built: a
+            .plant_built
+            .map(|d| d.parse().map_err(input_err))
+            .transpose()?,
+        ..Default::default()
+    };
+    let json = matches!(a.format, OutputFormat::Json);
+    let mut w = std::io::stdout().lock();
+    let report = rewater_standards::comply_series(std, class, &series, &ctx, &mut w, json);
+    report.map(drop).map_err(batch_err)
 }
 
 /// `rewater hj212 check`: one JSON object per input line.
