@@ -354,8 +354,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// `println!` panics when the reader of standard output has gone (`rewater … | head`); that
-/// is not a failure of ours, so leave quietly with success instead of a panic message.
+/// Fallback for output not written through a locked stdout: `println!` panics when the reader
+/// of standard output has gone (`rewater … | head`); that is not a failure of ours, so leave
+/// quietly with success instead of a panic message.
 fn quiet_on_broken_pipe() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
