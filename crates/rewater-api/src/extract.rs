@@ -4,6 +4,7 @@
 use crate::error::{bad, ApiError};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 /// A JSON body.
@@ -15,6 +16,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            // Too large stays 413; every other refusal is bad input.
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
+                e.status(),
+                format!("request body: {}", e.body_text()),
+            )),
             Err(e) => Err(bad(format!("request body: {}", e.body_text()))),
         }
     }

@@ -259,13 +259,27 @@ pub fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(overview::overview))
         .routes(routes!(overview::geojson))
         .routes(routes!(overview::standards))
-        .routes(routes!(
+        .routes(uploads(routes!(
             scenarios::list_scenarios,
             scenarios::upload_scenario
-        ))
-        .routes(routes!(scenarios::upload_archive))
+        )))
+        .routes(uploads(routes!(scenarios::upload_archive)))
         .routes(routes!(runs::start_run))
         .routes(routes!(runs::get_run))
+}
+
+/// Request bodies are at most 256 kB (logins, settings), except model uploads.
+pub const MAX_BODY_BYTES: usize = 256 << 10;
+/// A model file or a tar of a model with its CSV files.
+pub const MAX_UPLOAD_BYTES: usize = 4 << 20;
+
+/// The larger body limit for the routes that take uploads.
+fn uploads(
+    r: utoipa_axum::router::UtoipaMethodRouter<ApiState>,
+) -> utoipa_axum::router::UtoipaMethodRouter<ApiState> {
+    let (schemas, paths, method_router) = r;
+    let method_router = method_router.layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES));
+    (schemas, paths, method_router)
 }
 
 /// The OpenAPI 3.1 document of the API (built once).
@@ -283,8 +297,7 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
 pub fn router(state: ApiState) -> Router {
     let (api, _doc) = api_routes().split_for_parts();
     api.fallback(pages::fallback)
-        // Scenario uploads (a model file or a tar of model + CSVs) are at most a few MB.
-        .layer(DefaultBodyLimit::max(4 << 20))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(pages::security_headers))
         .with_state(state)
 }

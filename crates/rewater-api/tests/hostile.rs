@@ -458,6 +458,35 @@ fn malformed_bodies_and_queries_are_400_naming_the_field() {
 }
 
 #[test]
+fn bodies_are_small_except_uploads() {
+    let server = serve("bodies", ApiConfig::default());
+    let a = &server.addr;
+    // 300 kB of login, unauthenticated: refused before it is parsed.
+    let big = format!(r#"{{"name":"boss","password":"{}"}}"#, "x".repeat(300_000));
+    let r = request(a, "POST", "/api/login", &[], big.as_bytes());
+    assert_eq!(r.status, 413, "{}", r.body);
+    // A model file of 1 MB is an upload: accepted as far as the model check.
+    let toml = format!("# {}\n{}", "x".repeat(1_000_000), wanzhou_days(30));
+    let body = serde_json::json!({"name": "padded", "toml": toml}).to_string();
+    let r = api(a, "POST", "/api/scenarios", &body);
+    assert_eq!(r.status, 200, "{}", &r.body[..r.body.len().min(300)]);
+    // Beyond 4 MB even an upload is refused.
+    let huge = vec![0u8; 5 << 20];
+    let auth = format!("Bearer {TOKEN}");
+    let r = request(
+        a,
+        "POST",
+        "/api/scenarios/huge/archive",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/x-tar"),
+        ],
+        &huge,
+    );
+    assert_eq!(r.status, 413);
+}
+
+#[test]
 fn a_site_change_is_in_the_store_at_once() {
     let server = serve("site-put", ApiConfig::default());
     let r = api(
