@@ -124,11 +124,17 @@ fn make_room(entries: &mut HashMap<String, Entry>, now_ms: i64, window_ms: i64, 
     }
 }
 
-/// The keys a login attempt is counted under.
+/// The keys a login attempt is counted under: the account, and the address — IPv6 by its
+/// /64 network, since one host commonly holds a whole /64 and could otherwise rotate through it.
 pub fn keys(account: &str, addr: Option<std::net::IpAddr>) -> Vec<String> {
     let mut k = vec![format!("account:{account}")];
-    if let Some(a) = addr {
-        k.push(format!("addr:{a}"));
+    match addr.map(|a| a.to_canonical()) {
+        Some(std::net::IpAddr::V6(v6)) => {
+            let net = u128::from(v6) & !((1u128 << 64) - 1);
+            k.push(format!("addr:{}/64", std::net::Ipv6Addr::from(net)));
+        }
+        Some(a) => k.push(format!("addr:{a}")),
+        None => {}
     }
     k
 }
@@ -156,6 +162,22 @@ mod tests {
         assert!(l
             .blocked(&keys("other", Some([10, 0, 0, 2].into())), 3000)
             .is_none());
+    }
+
+    #[test]
+    fn an_ipv6_host_cannot_rotate_through_its_network() {
+        let l = LoginLimiter::new(LoginLimit::default());
+        for i in 0..10u16 {
+            let a: std::net::IpAddr = format!("2001:db8:1:2::{i:x}").parse().unwrap();
+            l.failed(&keys(&format!("user{i}"), Some(a)), 0);
+        }
+        let same_net: std::net::IpAddr = "2001:db8:1:2:ffff::1".parse().unwrap();
+        let other_net: std::net::IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert!(l.blocked(&keys("fresh", Some(same_net)), 1).is_some());
+        assert!(l.blocked(&keys("fresh", Some(other_net)), 1).is_none());
+        // An IPv4 client seen through an IPv6 socket counts as its IPv4 address.
+        let mapped: std::net::IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        assert_eq!(keys("x", Some(mapped))[1], "addr:10.0.0.1");
     }
 
     #[test]
