@@ -272,23 +272,51 @@ pub async fn authenticate(
 }
 
 /// The client's address, when the server was started with connect info
-/// ([`crate::service`]); none otherwise (then logins are limited per account only).
+/// ([`crate::service`]); none otherwise (then logins are limited per account only). Behind a
+/// reverse proxy listed in [`crate::ApiConfig::trusted_proxies`], the address the proxy
+/// appended to `X-Forwarded-For` (the rightmost entry that is not itself a trusted proxy);
+/// from anyone else the header is ignored, so it cannot be forged.
 pub struct PeerAddr(pub Option<std::net::IpAddr>);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerAddr {
+impl axum::extract::FromRequestParts<ApiState> for PeerAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _state: &S,
+        st: &ApiState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(PeerAddr(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_canonical());
+        Ok(PeerAddr(peer.map(|p| {
+            client_address(p, &parts.headers, &st.config.trusted_proxies)
+        })))
     }
+}
+
+/// The client behind `peer`: `peer` itself unless it is a trusted proxy.
+pub fn client_address(
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map_while(|a| a.trim().parse::<std::net::IpAddr>().ok())
+        .map(|a| a.to_canonical())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer)
 }
 
 /// Starts a session for an account whose password was checked; returns (secret, csrf).
@@ -325,6 +353,21 @@ mod tests {
         assert!(check_password("short").is_err());
         assert!(decoy_hash().starts_with("$argon2id$"));
         assert!(!verify_password("", decoy_hash()));
+    }
+
+    #[test]
+    fn client_addresses_behind_trusted_proxies_only() {
+        let proxy: std::net::IpAddr = [10, 0, 0, 1].into();
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "1.2.3.4, 203.0.113.9".parse().unwrap());
+        // Not trusted: the header is anybody's and ignored.
+        assert_eq!(client_address(proxy, &h, &[]), proxy);
+        // Trusted: the address the proxy appended (the rightmost), not what the client sent.
+        assert_eq!(
+            client_address(proxy, &h, &[proxy]),
+            "203.0.113.9".parse::<std::net::IpAddr>().unwrap()
+        );
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &[proxy]), proxy);
     }
 
     #[test]

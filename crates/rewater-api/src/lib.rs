@@ -72,6 +72,9 @@ pub struct ApiConfig {
     pub runs: RunLimits,
     /// Password checks (Argon2, 19 MiB each) at the same time; default: the cores.
     pub password_checks: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the per-address login
+    /// limit); none by default, so the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for ApiConfig {
@@ -84,6 +87,7 @@ impl Default for ApiConfig {
             token_days: 90,
             runs: RunLimits::default(),
             password_checks: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            trusted_proxies: Vec::new(),
         }
     }
 }

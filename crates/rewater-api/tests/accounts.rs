@@ -373,3 +373,49 @@ fn secure_cookies_and_security_headers_on_every_response() {
         }
     }
 }
+
+fn login_from(a: &str, name: &str, password: &str, forwarded: &str) -> u16 {
+    let body = serde_json::json!({"name": name, "password": password}).to_string();
+    request(
+        a,
+        "POST",
+        "/api/login",
+        &[("X-Forwarded-For", forwarded)],
+        body.as_bytes(),
+    )
+    .status
+}
+
+#[test]
+fn behind_a_trusted_proxy_clients_are_told_apart_and_otherwise_the_header_is_ignored() {
+    let proxied = serve(
+        "proxy-trusted",
+        ApiConfig {
+            trusted_proxies: vec![[127, 0, 0, 1].into()],
+            ..ApiConfig::default()
+        },
+    );
+    let a = &proxied.addr;
+    for i in 0..10 {
+        let who = format!("nobody{i}");
+        assert_eq!(login_from(a, &who, "wrong", "198.51.100.7"), 401);
+    }
+    assert_eq!(
+        login_from(a, VIEWER.0, VIEWER.1, "198.51.100.7"),
+        429,
+        "that client waits"
+    );
+    assert_eq!(
+        login_from(a, VIEWER.0, VIEWER.1, "198.51.100.8"),
+        200,
+        "another client does not"
+    );
+    // Without trust the header is the attacker's own: changing it does not escape the lockout.
+    let direct = serve("proxy-untrusted", ApiConfig::default());
+    let a = &direct.addr;
+    for i in 0..10 {
+        let who = format!("nobody{i}");
+        assert_eq!(login_from(a, &who, "wrong", &format!("192.0.2.{i}")), 401);
+    }
+    assert_eq!(login_from(a, VIEWER.0, VIEWER.1, "192.0.2.200"), 429);
+}
