@@ -3,7 +3,8 @@
 // running `rewater serve` and these environment variables:
 //   REWATER_URL, REWATER_ADMIN, REWATER_OPERATOR (name:password each),
 //   REWATER_NORTH_ALERT (an open alert at a north site), REWATER_SCREENSHOTS (a directory),
-//   REWATER_CHROMIUM (the browser binary), REWATER_NODE_MODULES (where the web crate's build
+//   REWATER_CHROMIUM (the browser binary), REWATER_MODEL_TAR (a tar of a model with its CSV
+//   files, to upload), REWATER_NODE_MODULES (where the web crate's build
 //   installed playwright-core: under its OUT_DIR, not in the source tree).
 // Exits non-zero with a message on the first failed check.
 import { mkdirSync } from "node:fs";
@@ -182,11 +183,19 @@ try {
   check(await page.evaluate(() => echarts.getInstanceByDom(document.getElementById("run-flows")).getOption().series.length === 4), "flows and storage chart drawn");
   await settle();
   await page.screenshot({ path: `${shots}/scenario.png`, fullPage: true });
+  // Upload the Beijing model with its CSV files as a tar, then run it.
+  await page.goto(url + "/#/scenarios");
+  await page.waitForSelector("#upload");
+  await page.setInputFiles("#upload", process.env.REWATER_MODEL_TAR);
+  await page.waitForSelector('#model-select option[value="beijing-upload"]', { state: "attached" });
+  check(true, "a model with its CSV files uploaded as a tar from the page");
+  await runModel("beijing-upload");
+  check(/\d+(\.\d)? %/.test(await page.textContent('#run-summary td[data-key="utilisation_rate"]')), "the uploaded model runs");
   await runModel("wanzhou-river-city");
   await page.goto(url + "/#/scenarios");
-  await page.waitForSelector("#cmp-b option:nth-child(2)", { state: "attached" });
+  await page.waitForSelector("#cmp-b option:nth-child(3)", { state: "attached" });
   await page.selectOption("#cmp-a", { index: 0 });
-  await page.selectOption("#cmp-b", { index: 1 });
+  await page.selectOption("#cmp-b", { index: 2 });
   await page.click("#compare-go");
   await page.waitForSelector("#compare-table");
   const cmp = await page.textContent("#compare-table");
