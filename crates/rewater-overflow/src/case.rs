@@ -226,10 +226,7 @@ pub fn load(path: &Path) -> Result<System, OverflowError> {
 pub fn load_with_design(
     path: &Path,
 ) -> Result<(System, crate::design::DesignParameters), OverflowError> {
-    let text = std::fs::read_to_string(path).map_err(|e| OverflowError::Io {
-        path: path.display().to_string(),
-        source: e,
-    })?;
+    let text = crate::limits::read_text(path)?;
     let file = path.display().to_string();
     let case: Case = toml::from_str(&text).map_err(|e| {
         let line = e
@@ -296,11 +293,23 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
     if case.gage.is_empty() {
         return Err(err("the case needs at least one [[gage]]".into()));
     }
+    if !(case.inter_event_h > 0.0 && case.inter_event_h <= 24.0 * 366.0) {
+        return Err(err(format!(
+            "inter_event_h = {} must be above 0 and at most a year",
+            case.inter_event_h
+        )));
+    }
+    if !(case.min_overflow_m3 >= 0.0 && case.min_overflow_m3.is_finite()) {
+        return Err(err(format!(
+            "min_overflow_m3 = {} must be zero or more",
+            case.min_overflow_m3
+        )));
+    }
     let gages = read_gages(case, file, dir)?;
     let (clock, evaporation) = clock_and_evaporation(case, file, &gages)?;
     let mut net = Net::new(case, file)?;
     let dry_weather = dry_weather(case, &net)?;
-    let mean_dwf = net.mean_dwf(&dry_weather)?;
+    let mean_dwf = net.mean_dwf(&dry_weather);
     for r in &case.regulator {
         net.regulator(r, &mean_dwf)?;
     }
@@ -318,7 +327,7 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
         });
     }
     let subcatchments = subcatchments(case, file, &net.index)?;
-    Ok(System {
+    let system = System {
         name: case.name.clone(),
         clock,
         gages,
@@ -333,7 +342,9 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
             min_overflow_m3: case.min_overflow_m3,
         },
         notes: net.notes,
-    })
+    };
+    crate::limits::check_system(&system).map_err(err)?;
+    Ok(system)
 }
 
 fn case_err(file: &str, message: String) -> OverflowError {
@@ -348,7 +359,24 @@ fn read_gages(case: &Case, file: &str, dir: &Path) -> Result<Vec<Gage>, Overflow
     for g in &case.gage {
         let rain = match (&g.file, &g.synthetic) {
             (Some(f), None) => RainSeries::from_csv(&dir.join(f), g.interval_s)?,
-            (None, Some(s)) => crate::rain::synthetic_hourly(s.start_year, s.years, s.seed),
+            (None, Some(s)) => {
+                let max_years = crate::limits::MAX_HORIZON_YEARS as u32;
+                if !(1..=max_years).contains(&s.years)
+                    || !(1..=9999 - max_years as i32).contains(&s.start_year)
+                {
+                    return Err(case_err(
+                        file,
+                        format!(
+                            "gage '{}': synthetic start_year = {}, years = {} must be within 1–{} and 1–{max_years}",
+                            g.name,
+                            s.start_year,
+                            s.years,
+                            9999 - max_years
+                        ),
+                    ));
+                }
+                crate::rain::synthetic_hourly(s.start_year, s.years, s.seed)
+            }
             _ => {
                 return Err(case_err(
                     file,
@@ -382,11 +410,28 @@ fn clock_and_evaporation(
     if end_s <= start_s {
         return Err(err("end must be after start".into()));
     }
+    // The span is checked on the parsed dates, before anything is sized by it.
+    let steps = crate::limits::steps(start_s, end_s, case.step_s)
+        .map_err(|m| err(format!("start to end: {m}")))?;
     let clock = Clock {
         start_s,
         step_s: case.step_s,
-        steps: ((end_s - start_s) / case.step_s) as usize,
+        steps,
     };
+    for (v, what) in case
+        .evaporation_monthly_mm_per_day
+        .iter()
+        .flatten()
+        .map(|v| (*v, "evaporation_monthly_mm_per_day"))
+        .chain(
+            case.evaporation_mm_per_day
+                .map(|v| (v, "evaporation_mm_per_day")),
+        )
+    {
+        if !(0.0..=1000.0).contains(&v) {
+            return Err(err(format!("{what}: {v} is outside 0–1000 mm/day")));
+        }
+    }
     let monthly = match (
         case.evaporation_monthly_mm_per_day,
         case.evaporation_mm_per_day,
@@ -463,7 +508,52 @@ impl<'a> Net<'a> {
             let next = net.lookup(&j.to, format!("junction '{}': to", j.name))?;
             net.downstream.insert(net.index[&j.name], next);
         }
+        for r in &case.regulator {
+            crate::limits::check_lag(r.lag_min * 60.0, "lag_min")
+                .map_err(|m| net.err(format!("regulator '{}': {m}", r.name)))?;
+        }
+        for j in &case.junction {
+            for (v, what) in [(j.lag_min, "lag_min"), (j.reservoir_min, "reservoir_min")] {
+                crate::limits::check_lag(v * 60.0, what)
+                    .map_err(|m| net.err(format!("junction '{}': {m}", j.name)))?;
+            }
+        }
+        net.refuse_loops()?;
         Ok(net)
+    }
+
+    /// The `to` pointers must lead to the plant: a loop is refused with its nodes in order.
+    fn refuse_loops(&self) -> Result<(), OverflowError> {
+        // 0 unvisited, 1 on the current path, 2 known to reach the plant.
+        let mut state = vec![0u8; self.nodes.len()];
+        for start in 0..self.nodes.len() {
+            let mut path = Vec::new();
+            let mut at = start;
+            while state[at] == 0 {
+                state[at] = 1;
+                path.push(at);
+                match self.downstream.get(&at) {
+                    Some(&next) => at = next,
+                    None => break,
+                }
+            }
+            if state[at] == 1 && self.downstream.contains_key(&at) {
+                let from = path.iter().position(|&p| p == at).unwrap_or(0);
+                let names: Vec<&str> = path[from..]
+                    .iter()
+                    .chain(std::iter::once(&at))
+                    .map(|&i| self.nodes[i].name.as_str())
+                    .collect();
+                return Err(self.err(format!(
+                    "the `to` chain loops: {}; every chain must end at the plant",
+                    names.join(" → ")
+                )));
+            }
+            for p in path {
+                state[p] = 2;
+            }
+        }
+        Ok(())
     }
 
     fn err(&self, message: String) -> OverflowError {
@@ -483,28 +573,21 @@ impl<'a> Net<'a> {
     }
 
     /// Mean dry-weather flow through each node, m³/s, summed down the `to` chains.
-    fn mean_dwf(&self, dry_weather: &[DryWeatherFlow]) -> Result<Vec<f64>, OverflowError> {
+    fn mean_dwf(&self, dry_weather: &[DryWeatherFlow]) -> Vec<f64> {
         let mut mean_dwf = vec![0.0; self.nodes.len()];
         for d in dry_weather {
             let q = d.mean();
             let mut at = d.node;
-            let mut guard = 0;
+            // The chains end at the plant ([`Net::refuse_loops`]).
             loop {
                 mean_dwf[at] += q;
                 match self.downstream.get(&at) {
                     Some(&next) => at = next,
                     None => break,
                 }
-                guard += 1;
-                if guard > self.nodes.len() {
-                    return Err(self.err(format!(
-                        "the `to` chain from '{}' loops",
-                        self.nodes[d.node].name
-                    )));
-                }
             }
         }
-        Ok(mean_dwf)
+        mean_dwf
     }
 
     fn link(&mut self, name: String, from: usize, to: usize, kind: LinkKind) -> usize {
@@ -568,8 +651,13 @@ impl<'a> Net<'a> {
             );
             return Ok(());
         };
-        if !(t.volume_m3 > 0.0 && t.depth_m > 0.0) {
+        if !(t.volume_m3 > 0.0 && t.depth_m > 0.0 && (t.volume_m3 / t.depth_m).is_finite()) {
             return Err(rerr("tank volume_m3 and depth_m must be positive".into()));
+        }
+        if t.drain_m3_per_s
+            .is_some_and(|q| !(q >= 0.0 && q.is_finite()))
+        {
+            return Err(rerr("tank drain_m3_per_s must be zero or more".into()));
         }
         let storage = Storage::prismatic(t.volume_m3, t.depth_m);
         let at = Regulated {
@@ -721,6 +809,9 @@ fn subcatchments(
             if !(v >= lo && v <= hi) {
                 return Err(serr(format!("{what} = {v} is outside {lo}–{hi}")));
             }
+        }
+        for (v, what) in [(s.lag_min, "lag_min"), (s.reservoir_min, "reservoir_min")] {
+            crate::limits::check_lag(v * 60.0, what).map_err(&serr)?;
         }
         let infiltration = match (&s.horton, &s.curve_number) {
             (Some(h), None) => Infiltration::Horton {

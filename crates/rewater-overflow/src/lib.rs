@@ -11,6 +11,7 @@
 pub mod case;
 pub mod design;
 pub mod inp;
+pub mod limits;
 pub mod network;
 pub mod rain;
 pub mod reach;

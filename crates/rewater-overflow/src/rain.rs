@@ -73,10 +73,7 @@ impl RainSeries {
     /// Read `timestamp, mm` rows. Missing intervals are dry. With `interval_s` None the
     /// interval is the smallest gap between rows. A header row is allowed.
     pub fn from_csv(path: &Path, interval_s: Option<i64>) -> Result<RainSeries, OverflowError> {
-        let text = std::fs::read_to_string(path).map_err(|e| OverflowError::Io {
-            path: path.display().to_string(),
-            source: e,
-        })?;
+        let text = crate::limits::read_text(path)?;
         Self::parse_csv(&text, &path.display().to_string(), interval_s)
     }
 
@@ -147,7 +144,8 @@ impl RainSeries {
         }
         let start = rows[0].0;
         let last = rows[rows.len() - 1].0;
-        let n = ((last - start) / interval + 1) as usize;
+        let n = crate::limits::rain_intervals(start, last, interval)
+            .map_err(|m| err(rows[rows.len() - 1].2, m))?;
         let mut depth = vec![0.0; n];
         for (t, v, line) in rows {
             if (t - start) % interval != 0 {

@@ -38,15 +38,21 @@ pub fn parse_date(text: &str) -> Option<Date> {
     } else {
         (nums[2], nums[0], nums[1])
     };
+    if !(1..=9999).contains(&y) {
+        return None;
+    }
     Date::from_ymd(y as i32, u32::try_from(m).ok()?, u32::try_from(d).ok()?)
 }
 
-/// `HH:MM[:SS]` (hours may exceed 24 for SWMM elapsed times) or decimal hours.
+/// `HH:MM[:SS]` (hours may exceed 24 for SWMM elapsed times) or decimal hours; at most
+/// the longest simulation ([`crate::limits::MAX_HORIZON_S`]).
 pub fn parse_clock(text: &str) -> Option<i64> {
+    const MAX_H: i64 = crate::limits::MAX_HORIZON_S / 3600;
     let text = text.trim();
     if !text.contains(':') {
         let h: f64 = text.parse().ok()?;
-        return (h.is_finite() && h >= 0.0).then(|| (h * 3600.0).round() as i64);
+        return (h.is_finite() && (0.0..=MAX_H as f64).contains(&h))
+            .then(|| (h * 3600.0).round() as i64);
     }
     let mut parts = text.split(':');
     let h: i64 = parts.next()?.trim().parse().ok()?;
@@ -55,7 +61,11 @@ pub fn parse_clock(text: &str) -> Option<i64> {
         Some(s) => s.trim().parse().ok()?,
         None => 0.0,
     };
-    if parts.next().is_some() || h < 0 || !(0..60).contains(&m) || !(0.0..60.0).contains(&s) {
+    if parts.next().is_some()
+        || !(0..=MAX_H).contains(&h)
+        || !(0..60).contains(&m)
+        || !(0.0..60.0).contains(&s)
+    {
         return None;
     }
     Some(h * 3600 + m * 60 + s.round() as i64)

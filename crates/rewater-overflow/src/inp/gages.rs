@@ -71,10 +71,7 @@ fn read_rain_file(
     station: &str,
     to_mm: f64,
 ) -> Result<Vec<(i64, f64)>, OverflowError> {
-    let text = std::fs::read_to_string(path).map_err(|e| OverflowError::Io {
-        path: path.display().to_string(),
-        source: e,
-    })?;
+    let text = crate::limits::read_text(path)?;
     let file = path.display().to_string();
     let mut out: Vec<(i64, f64)> = Vec::new();
     for (n, raw) in text.lines().enumerate() {
@@ -97,10 +94,18 @@ fn read_rain_file(
             .map(|s| s.parse::<f64>())
             .collect::<Result<_, _>>()
             .map_err(|_| err(format!("'{raw}' has a field that is not a number")))?;
+        if !(1.0..=9999.0).contains(&nums[0])
+            || !(0.0..=24.0).contains(&nums[3])
+            || !(0.0..60.0).contains(&nums[4])
+        {
+            return Err(err(format!(
+                "'{raw}': year, hour or minute out of range (1–9999, 0–24, 0–59)"
+            )));
+        }
         let day = rewater_standards::Date::from_ymd(nums[0] as i32, nums[1] as u32, nums[2] as u32)
             .ok_or_else(|| err("not a real date".into()))?;
         let time = day.wall_seconds() + nums[3] as i64 * 3600 + nums[4] as i64 * 60;
-        if nums[5].is_nan() || nums[5] < 0.0 {
+        if !nums[5].is_finite() || nums[5] < 0.0 {
             return Err(err(format!("rain value {} must be zero or more", nums[5])));
         }
         if out.last().is_some_and(|l| l.0 >= time) {
@@ -131,9 +136,14 @@ fn gage_series(
     if points.is_empty() {
         return Err(p.err(l.no, "rain series is empty"));
     }
+    // Inline rows are checked as read; rows from a file after them may still go back.
+    if points.windows(2).any(|w| w[1].0 <= w[0].0) {
+        return Err(p.err(l.no, "the gage's rain series goes back in time"));
+    }
     let start = points[0].0;
     let last = points[points.len() - 1].0;
-    let n = ((last - start) / interval + 1) as usize;
+    let n = crate::limits::rain_intervals(start, last, interval)
+        .map_err(|m| p.err(l.no, format!("rain gage: {m}")))?;
     let mut depth = vec![0.0; n];
     let mut prev_cum = 0.0;
     for &(t, v) in points {

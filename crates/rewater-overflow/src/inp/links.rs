@@ -15,6 +15,8 @@ pub(super) struct LinkTable {
     pub index: HashMap<String, usize>,
     /// Full-flow capacity of each conduit, m³/s (an OVERFLOW divider diverts above it).
     pub q_full: HashMap<String, f64>,
+    /// The line that defines each link.
+    pub lines: Vec<usize>,
 }
 
 impl LinkTable {
@@ -31,11 +33,23 @@ impl LinkTable {
         if self.index.contains_key(&name) {
             return Err(p.err(l.no, format!("link '{name}' is defined twice")));
         }
+        let from = nodes.node_of(p, l, 1, "inlet node")?;
+        let to = nodes.node_of(p, l, 2, "outlet node")?;
+        if from == to {
+            return Err(p.err(
+                l.no,
+                format!(
+                    "link '{name}' leaves and enters the same node '{}'",
+                    l.tokens[1]
+                ),
+            ));
+        }
         self.index.insert(name.clone(), self.links.len());
+        self.lines.push(l.no);
         self.links.push(Link {
             name,
-            from: nodes.node_of(p, l, 1, "inlet node")?,
-            to: nodes.node_of(p, l, 2, "outlet node")?,
+            from,
+            to,
             kind,
             setting,
         });
@@ -73,6 +87,7 @@ pub(super) fn read_links(
         links: Vec::new(),
         index: HashMap::new(),
         q_full: HashMap::new(),
+        lines: Vec::new(),
     };
     for l in p.section("CONDUITS") {
         let kind = conduit(&cx, l, &mut t.q_full)?;
@@ -111,6 +126,13 @@ fn conduit(
     let in_off = p.num_or(l, 5, 0.0, "inlet offset")? * units.length();
     let out_off = p.num_or(l, 6, 0.0, "outlet offset")? * units.length();
     let max_flow = p.num_or(l, 8, 0.0, "maximum flow")? * units.flow;
+    // SWMM refuses these too (its errors 111 and 119).
+    if length <= 0.0 || n <= 0.0 {
+        return Err(p.err(
+            l.no,
+            format!("conduit '{name}': length and roughness must be positive"),
+        ));
+    }
     let x = cx
         .xsect
         .get(&name)
@@ -126,6 +148,8 @@ fn conduit(
         let q_full = area / n * radius.powf(2.0 / 3.0) * slope.sqrt();
         let v_full = q_full / area;
         q_full_of.insert(name.clone(), q_full * barrels);
+        crate::limits::check_lag(length / v_full, "travel time at full flow")
+            .map_err(|m| p.err(l.no, format!("conduit '{name}': {m}")))?;
         (length / v_full, q_full * peak * barrels)
     } else {
         (0.0, f64::INFINITY)
@@ -157,6 +181,20 @@ fn cross_section(
     let g1 = p.num(x, 2, "geom1")? * units.length();
     let g2 = p.num_or(x, 3, 0.0, "geom2")? * units.length();
     let barrels = p.num_or(x, 6, 1.0, "barrels")?.max(1.0);
+    let positive = |ok: bool, what: &str| {
+        if ok {
+            Ok(())
+        } else {
+            Err(p.err(x.no, format!("cross-section of '{}': {what}", x.tokens[0])))
+        }
+    };
+    if shape != "DUMMY" {
+        positive(g1 > 0.0, "geom1 (diameter or depth) must be positive")?;
+        positive(g2 >= 0.0, "geom2 must not be negative")?;
+    }
+    if shape.starts_with("RECT") {
+        positive(g2 > 0.0, "geom2 (width) must be positive")?;
+    }
     let (area, radius, peak) = match shape.as_str() {
         "CIRCULAR" | "FORCE_MAIN" | "CIRCULAR_ANY" => {
             (std::f64::consts::PI * g1 * g1 / 4.0, g1 / 4.0, 1.076)
@@ -166,6 +204,10 @@ fn cross_section(
         "TRAPEZOIDAL" => {
             let z1 = p.num_or(x, 4, 0.0, "geom3")?;
             let z2 = p.num_or(x, 5, 0.0, "geom4")?;
+            positive(
+                z1 >= 0.0 && z2 >= 0.0 && g2 + z1 + z2 > 0.0,
+                "side slopes must not be negative and the channel must have a width",
+            )?;
             let a = g1 * (g2 + (z1 + z2) * g1 / 2.0);
             let per = g2 + g1 * ((1.0 + z1 * z1).sqrt() + (1.0 + z2 * z2).sqrt());
             (a, a / per, 1.0)
@@ -264,6 +306,12 @@ fn orifice(cx: &Context, l: &Line) -> Result<LinkKind, OverflowError> {
     } else {
         (g1, p.num(x, 3, "geom2")? * units.length())
     };
+    if !(height > 0.0 && width > 0.0) {
+        return Err(p.err(
+            x.no,
+            format!("orifice '{name}': its opening (geom1, geom2) must be positive"),
+        ));
+    }
     Ok(LinkKind::Orifice {
         bottom,
         offset_m: offset,
@@ -285,6 +333,12 @@ fn weir(cx: &Context, l: &Line) -> Result<LinkKind, OverflowError> {
         .ok_or_else(|| p.err(l.no, format!("weir '{name}' has no [XSECTIONS] row")))?;
     let height = p.num(x, 2, "geom1")? * units.length();
     let width = p.num_or(x, 3, 0.0, "geom2")? * units.length();
+    if !(height > 0.0 && width > 0.0) {
+        return Err(p.err(
+            x.no,
+            format!("weir '{name}': its opening height and length (geom1, geom2) must be positive"),
+        ));
+    }
     let (shape, exp) = match kind.as_str() {
         "TRANSVERSE" => (WeirShape::Transverse, 2.5),
         "SIDEFLOW" => (WeirShape::SideFlow, 8.0 / 3.0),

@@ -60,10 +60,7 @@ const GRAPHICAL: &[&str] = &[
 
 /// Read a SWMM input file.
 pub fn load(path: &Path, options: &ImportOptions) -> Result<System, OverflowError> {
-    let text = std::fs::read_to_string(path).map_err(|e| OverflowError::Io {
-        path: path.display().to_string(),
-        source: e,
-    })?;
+    let text = crate::limits::read_text(path)?;
     parse(
         &text,
         &path.display().to_string(),
@@ -81,6 +78,7 @@ pub fn parse(
 ) -> Result<System, OverflowError> {
     let mut sections: HashMap<String, Vec<Line>> = HashMap::new();
     let mut current: Option<String> = None;
+    let mut fields = 0usize;
     for (n, raw) in text.lines().enumerate() {
         let trimmed = raw.trim();
         if trimmed.starts_with('[') {
@@ -95,22 +93,39 @@ pub fn parse(
             current = Some(name);
             continue;
         }
+        let too_long = raw.len() > crate::limits::MAX_LINE_BYTES;
+        let refuse = |message: String| OverflowError::Input {
+            file: file.to_string(),
+            line: n + 1,
+            message,
+        };
+        if too_long {
+            return Err(refuse(format!(
+                "the line is over {} bytes",
+                crate::limits::MAX_LINE_BYTES
+            )));
+        }
+        // Map sections are never read: not kept.
+        if current.as_deref().is_some_and(|s| GRAPHICAL.contains(&s)) {
+            continue;
+        }
         let tokens = tokenize(raw);
         if tokens.is_empty() {
             continue;
+        }
+        fields += tokens.len();
+        if fields > crate::limits::MAX_FIELDS {
+            return Err(refuse(format!(
+                "the file has over {} fields",
+                crate::limits::MAX_FIELDS
+            )));
         }
         match &current {
             Some(s) => sections
                 .entry(s.clone())
                 .or_default()
                 .push(Line { no: n + 1, tokens }),
-            None => {
-                return Err(OverflowError::Input {
-                    file: file.to_string(),
-                    line: n + 1,
-                    message: "text before the first [SECTION]".into(),
-                })
-            }
+            None => return Err(refuse("text before the first [SECTION]".into())),
         }
     }
     let p = Parser {
@@ -190,7 +205,8 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
         .first()
         .map(|l| l.tokens.join(" "))
         .unwrap_or_else(|| p.file.to_string());
-    Ok(System {
+    let link_lines = links.lines;
+    let system = System {
         name,
         clock: opt.clock,
         gages,
@@ -202,5 +218,21 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
         rules,
         events: options.events.unwrap_or_default(),
         notes: p.notes.borrow().iter().cloned().collect(),
-    })
+    };
+    if let Some(cycle) = system.find_cycle() {
+        let names: Vec<&str> = cycle
+            .iter()
+            .map(|&l| system.links[l].name.as_str())
+            .collect();
+        return Err(p.err(
+            link_lines[cycle[0]],
+            format!(
+                "links {} form a cycle {}; flows are routed downstream and cannot loop",
+                names.join(", "),
+                system.cycle_text(&cycle)
+            ),
+        ));
+    }
+    crate::limits::check_system(&system).map_err(|m| p.err(0, m))?;
+    Ok(system)
 }

@@ -103,6 +103,9 @@ fn read_storage(
     curves: &HashMap<String, Curve>,
 ) -> Result<Storage, OverflowError> {
     let max_depth = p.num(l, 2, "maximum depth")? * units.length();
+    if max_depth <= 0.0 {
+        return Err(p.err(l.no, "storage maximum depth must be positive"));
+    }
     let init = p.num_or(l, 3, 0.0, "initial depth")? * units.length();
     let shape = p.tok(l, 4, "storage shape")?.to_ascii_uppercase();
     let area_f = units.length() * units.length();

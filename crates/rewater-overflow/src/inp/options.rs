@@ -3,6 +3,7 @@
 
 use super::parser::{Parser, Units};
 use super::ImportOptions;
+use crate::limits;
 use crate::runoff::Clock;
 use crate::time::{parse_clock, parse_date};
 use crate::OverflowError;
@@ -92,8 +93,10 @@ pub(super) fn read_options(p: &Parser, options: &ImportOptions) -> Result<Option
         when("START_DATE", "START_TIME")?.ok_or_else(|| p.err(0, "[OPTIONS] has no START_DATE"))?;
     let end_s =
         when("END_DATE", "END_TIME")?.ok_or_else(|| p.err(0, "[OPTIONS] has no END_DATE"))?;
+    // The span is checked on the parsed dates, before anything is sized by it.
+    let end_line = opt.get("END_DATE").map(|x| x.1).unwrap_or(0);
     if end_s <= start_s {
-        return Err(p.err(0, "END_DATE/END_TIME is not after the start"));
+        return Err(p.err(end_line, "END_DATE/END_TIME is not after the start"));
     }
     let step_s = match options.step_s {
         Some(s) if (1..=3600).contains(&s) => s,
@@ -103,10 +106,12 @@ pub(super) fn read_options(p: &Parser, options: &ImportOptions) -> Result<Option
             .unwrap_or(300)
             .clamp(60, 300),
     };
+    let steps = limits::steps(start_s, end_s, step_s)
+        .map_err(|m| p.err(end_line, format!("START_DATE to END_DATE: {m}")))?;
     let clock = Clock {
         start_s,
         step_s,
-        steps: ((end_s - start_s) / step_s) as usize,
+        steps,
     };
     Ok(Options {
         units,

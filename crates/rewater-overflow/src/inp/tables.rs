@@ -60,6 +60,15 @@ pub(super) fn read_timeseries(
     p: &Parser,
     start_s: i64,
 ) -> Result<HashMap<String, Vec<(i64, f64)>>, OverflowError> {
+    read_series(p, start_s, false)
+}
+
+/// `nested`: `p` is a time-series file, which may not name another (it could name itself).
+fn read_series(
+    p: &Parser,
+    start_s: i64,
+    nested: bool,
+) -> Result<HashMap<String, Vec<(i64, f64)>>, OverflowError> {
     let mut out: HashMap<String, Vec<(i64, f64)>> = HashMap::new();
     let mut date: HashMap<String, i64> = HashMap::new();
     for l in p.section("TIMESERIES") {
@@ -68,29 +77,47 @@ pub(super) fn read_timeseries(
             .get(1)
             .is_some_and(|t| t.eq_ignore_ascii_case("FILE"))
         {
+            if nested {
+                return Err(p.err(l.no, "a time-series file cannot name another file"));
+            }
             let path = p.dir.join(p.tok(l, 2, "file name")?);
-            let text = std::fs::read_to_string(&path).map_err(|e| OverflowError::Io {
-                path: path.display().to_string(),
-                source: e,
-            })?;
+            let text = crate::limits::read_text(&path)?;
+            let file = path.display().to_string();
+            let mut lines = Vec::new();
+            let mut fields = 0usize;
+            for (n, raw) in text.lines().enumerate() {
+                if raw.len() > crate::limits::MAX_LINE_BYTES {
+                    return Err(OverflowError::Input {
+                        file,
+                        line: n + 1,
+                        message: format!(
+                            "the line is over {} bytes",
+                            crate::limits::MAX_LINE_BYTES
+                        ),
+                    });
+                }
+                let mut tokens = tokenize(raw);
+                if tokens.is_empty() {
+                    continue;
+                }
+                fields += tokens.len() + 1;
+                if fields > crate::limits::MAX_FIELDS {
+                    return Err(OverflowError::Input {
+                        file,
+                        line: n + 1,
+                        message: format!("the file has over {} fields", crate::limits::MAX_FIELDS),
+                    });
+                }
+                tokens.insert(0, name.clone());
+                lines.push(Line { no: n + 1, tokens });
+            }
             let sub = Parser {
-                file: &path.display().to_string(),
+                file: &file,
                 dir: p.dir.clone(),
-                sections: HashMap::from([(
-                    "TIMESERIES".to_string(),
-                    text.lines()
-                        .enumerate()
-                        .map(|(n, raw)| {
-                            let mut tokens = tokenize(raw);
-                            tokens.insert(0, name.clone());
-                            Line { no: n + 1, tokens }
-                        })
-                        .filter(|l| l.tokens.len() > 1)
-                        .collect(),
-                )]),
+                sections: HashMap::from([("TIMESERIES".to_string(), lines)]),
                 notes: Default::default(),
             };
-            let inner = read_timeseries(&sub, start_s)?;
+            let inner = read_series(&sub, start_s, true)?;
             out.entry(name.clone())
                 .or_default()
                 .extend(inner.get(&name).cloned().unwrap_or_default());
