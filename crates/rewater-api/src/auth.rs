@@ -10,7 +10,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use axum::http::{HeaderMap, Method, StatusCode};
 use rand_core::{OsRng, RngCore};
-use rewater_store::{Account, Credential, Site};
+use rewater_store::{Account, Credential, CredentialKind, Site};
 use sha2::{Digest, Sha256};
 
 /// Name of the session cookie.
@@ -196,7 +196,7 @@ fn principal_of(a: &Account, csrf: Option<String>) -> Result<Principal, ApiError
     if a.disabled {
         return Err(unauthorized("account disabled"));
     }
-    let role = Role::parse(&a.role)
+    let role = Role::parse(a.role.as_str())
         .ok_or_else(|| unauthorized(&format!("account has unknown role '{}'", a.role)))?;
     Ok(Principal {
         name: a.name.clone(),
@@ -210,7 +210,7 @@ fn principal_of(a: &Account, csrf: Option<String>) -> Result<Principal, ApiError
 async fn holder(
     st: &ApiState,
     secret: &str,
-    kind: &'static str,
+    kind: CredentialKind,
     missing: &'static str,
 ) -> Result<Principal, ApiError> {
     let hash = secret_hash(secret);
@@ -222,7 +222,7 @@ async fn holder(
         let a = s
             .account(&c.account)?
             .ok_or_else(|| unauthorized(&format!("{kind} of a deleted account")))?;
-        principal_of(&a, (kind == "session").then_some(c.csrf))
+        principal_of(&a, (kind == CredentialKind::Session).then_some(c.csrf))
     })
     .await
 }
@@ -250,12 +250,18 @@ pub async fn authenticate(
                 csrf: None,
             });
         }
-        return holder(st, &token, "token", "unknown token").await;
+        return holder(st, &token, CredentialKind::Token, "unknown token").await;
     }
     let Some(secret) = cookie(headers, SESSION_COOKIE) else {
         return Err(unauthorized("log in or send a bearer token"));
     };
-    let p = holder(st, secret, "session", "session expired; log in again").await?;
+    let p = holder(
+        st,
+        secret,
+        CredentialKind::Session,
+        "session expired; log in again",
+    )
+    .await?;
     if !matches!(*method, Method::GET | Method::HEAD) {
         let sent = headers
             .get(CSRF_HEADER)
@@ -276,7 +282,7 @@ pub fn new_session(account: &str) -> (Credential, String) {
         Credential {
             secret_hash: secret_hash(&secret),
             account: account.to_string(),
-            kind: "session".into(),
+            kind: CredentialKind::Session,
             csrf: new_secret(),
             label: String::new(),
             created_at_ms: now,

@@ -20,7 +20,8 @@ use axum::{Json, Router};
 use rewater_standards::comply::TimedReading;
 use rewater_standards::standard::Context;
 use rewater_standards::{Date, Factor, Reading as QualityReading, Standards};
-use rewater_store::{Site, Store};
+use rewater_store::prelude::*;
+use rewater_store::Site;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -467,19 +468,18 @@ async fn alerts(
     Query(q): Query<AlertQuery>,
 ) -> ApiResult {
     let p = auth(&st, &headers).await?;
-    if let Some(s) = &q.state {
-        if !matches!(s.as_str(), "open" | "acknowledged" | "closed") {
-            return Err(bad(format!(
-                "state '{s}' must be open, acknowledged or closed"
-            )));
-        }
-    }
+    let state = q
+        .state
+        .as_deref()
+        .map(str::parse::<rewater_store::AlertState>)
+        .transpose()
+        .map_err(|e| bad(e.to_string()))?;
     let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
     let list = with_store(&st, move |s| {
         let seen = platform::visible_sites(&p, &s.sites()?);
         // Operators: fetch enough to fill the page after leaving out other districts.
         let fetch = if p.district.is_some() { 10_000 } else { limit };
-        let mut list = s.alerts(q.state.as_deref(), q.site.as_deref(), fetch)?;
+        let mut list = s.alerts(state, q.site.as_deref(), fetch)?;
         list.retain(|a| seen.contains(&a.site_id));
         list.truncate(limit as usize);
         Ok(list)
@@ -517,6 +517,10 @@ async fn set_alert_state(
 ) -> ApiResult {
     let p = authenticate(&st, &headers, &method).await?;
     let now = auth::now_ms();
+    let state = body
+        .state
+        .parse::<rewater_store::AlertState>()
+        .map_err(|e| bad(e.to_string()))?;
     let a = with_store(&st, move |s| {
         let Some(alert) = s.alert(id)? else {
             return Err(not_found(format!("no alert {id}")));
@@ -529,7 +533,7 @@ async fn set_alert_state(
                 p.name, site.id
             )));
         }
-        s.set_alert_state(id, &body.state, &p.name, &body.comment, now)?;
+        s.set_alert_state(id, state, &p.name, &body.comment, now)?;
         platform::audit(
             s,
             &p.name,

@@ -13,7 +13,8 @@ use rewater_engine::sim::{DailySink, LinkDay, NodeDay};
 use rewater_engine::{Simulation, Summary};
 use rewater_model::{NodeKind, Region};
 use rewater_standards::{Date, Standards};
-use rewater_store::{Account, AuditEntry, Credential, Store};
+use rewater_store::prelude::*;
+use rewater_store::{Account, AuditEntry, Credential};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -153,7 +154,10 @@ pub async fn create_user(
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e))?;
     let account = Account {
         name: u.name,
-        role: u.role,
+        role: u
+            .role
+            .parse::<rewater_store::Role>()
+            .map_err(|e| bad(e.to_string()))?,
         district: u.district.filter(|d| !d.trim().is_empty()),
         password_hash: hash,
         disabled: false,
@@ -203,7 +207,7 @@ pub async fn create_token(
     let cred = Credential {
         secret_hash: auth::secret_hash(&secret),
         account: t.account.clone(),
-        kind: "token".into(),
+        kind: rewater_store::CredentialKind::Token,
         csrf: String::new(),
         label: t.label.clone(),
         created_at_ms: now_ms(),
@@ -691,7 +695,7 @@ pub async fn overview(State(st): State<ApiState>, method: Method, headers: Heade
             }
             out.push((site, latest));
         }
-        let alerts = s.alerts(Some("open"), None, 10_000)?;
+        let alerts = s.alerts(Some(rewater_store::AlertState::Open), None, 10_000)?;
         Ok((out, alerts))
     })
     .await?;

@@ -12,7 +12,8 @@
 use rewater_hj212::compat::map_code;
 use rewater_hj212::encode::{ack_9013, ack_9014, qn, set_time_1012};
 use rewater_hj212::{DataTime, Decoder, Event, Options, Segment, Strictness};
-use rewater_store::{Device, FactorReading, IngestOutcome, RejectedFrame, Store, Upload};
+use rewater_store::prelude::*;
+use rewater_store::{Device, FactorReading, IngestOutcome, RejectedFrame, Upload};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -622,9 +623,18 @@ async fn on_frame(frame: rewater_hj212::Frame, peer: &str, shared: &Shared) -> O
     let mn = seg.mn().unwrap_or("").to_string();
     let cn = seg.cn().unwrap_or("").to_string();
     let device = shared.devices.read().ok().and_then(|m| m.get(&mn).cloned());
+    let peer_ip = peer.parse::<SocketAddr>().ok().map(|a| a.ip());
     let refuse = match &device {
         None => Some(format!("unknown MN '{mn}'")),
-        Some(d) if seg.pw() != Some(d.password.as_str()) => Some("wrong password".to_string()),
+        Some(d) if d.disabled => Some("device disabled".to_string()),
+        Some(d)
+            if !rewater_store::verify_device_password(seg.pw().unwrap_or(""), &d.password_hash) =>
+        {
+            Some("wrong password".to_string())
+        }
+        Some(d) if !peer_ip.is_some_and(|ip| d.allows_peer(ip)) => {
+            Some("source address not allowed for this device".to_string())
+        }
         Some(d) if modbus && !d.accept_modbus_crc => {
             Some("CRC-16/MODBUS not enabled for this device".to_string())
         }

@@ -3,7 +3,8 @@
 use rewater_gateway::{serve, Config, Log};
 use rewater_hj212::encode::{Upload, UploadFactor};
 use rewater_hj212::DataTime;
-use rewater_store::{Device, Site, SqliteStore, Store};
+use rewater_store::prelude::*;
+use rewater_store::{Device, Site, SqliteStore};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -27,10 +28,12 @@ fn store(name: &str) -> (std::path::PathBuf, SqliteStore) {
     .unwrap();
     s.put_device(&Device {
         mn: "MN".into(),
-        password: "pw".into(),
+        password_hash: rewater_store::hash_device_password("pw"),
         site_id: "s".into(),
         lenient: true,
         accept_modbus_crc: false,
+        allowed_peers: Vec::new(),
+        disabled: false,
     })
     .unwrap();
     (path, s)

@@ -60,20 +60,49 @@ pub fn run_all(store: &mut dyn Store) {
     assert_eq!(sites[0], s1);
     let dev = Device {
         mn: "MN1".into(),
-        password: "123456".into(),
+        password_hash: hash_device_password("device-secret-1"),
         site_id: "S1".into(),
         lenient: true,
         accept_modbus_crc: false,
+        allowed_peers: vec!["10.0.0.0/8".into(), "192.0.2.7".into()],
+        disabled: false,
     };
     store.put_device(&dev).unwrap();
     store
         .put_device(&Device {
             mn: "MN2".into(),
             site_id: "S2".into(),
+            allowed_peers: Vec::new(),
             ..dev.clone()
         })
         .unwrap();
     assert_eq!(store.devices().unwrap()[0], dev);
+    assert_eq!(store.device("MN1").unwrap(), Some(dev.clone()));
+    assert_eq!(store.device("nope").unwrap(), None);
+    let got = store.device("MN2").unwrap().unwrap();
+    assert!(got.allowed_peers.is_empty());
+    assert!(verify_device_password(
+        "device-secret-1",
+        &got.password_hash
+    ));
+    // A plain-text password, a hostile MN or a bad address rule is refused.
+    for bad in [
+        Device {
+            password_hash: "123456".into(),
+            ..dev.clone()
+        },
+        Device {
+            mn: "MN1'; DROP TABLE device; --".into(),
+            ..dev.clone()
+        },
+        Device {
+            allowed_peers: vec!["not-an-address".into()],
+            ..dev.clone()
+        },
+    ] {
+        assert!(store.put_device(&bad).is_err(), "{bad:?}");
+    }
+    assert_eq!(store.devices().unwrap().len(), 2);
 
     // Minute data for two hours: COD rises 10, 11, … per minute; one value flagged M.
     let t0 = 1_748_736_000; // 2025-06-01 00:00 wall clock
@@ -227,46 +256,58 @@ pub fn run_all(store: &mut dyn Store) {
         .unwrap();
     let a = store.alert(ids[0]).unwrap().unwrap();
     assert_eq!(
-        (a.state.as_str(), a.recovered_at_ms, a.value),
-        ("open", Some(20), Some(60.0))
+        (a.state, a.recovered_at_ms, a.value),
+        (AlertState::Open, Some(20), Some(60.0))
     );
     assert_eq!(store.alert(ids[1]).unwrap().unwrap().recovered_at_ms, None);
     store
         .set_alert_state(
             ids[0],
-            "acknowledged",
+            AlertState::Acknowledged,
             "operator-1",
             "checking the analyser",
             30,
         )
         .unwrap();
     assert!(store
-        .set_alert_state(ids[0], "open", "operator-1", "", 31)
+        .set_alert_state(ids[0], AlertState::Open, "operator-1", "", 31)
         .is_err());
     assert!(store
-        .set_alert_state(ids[0], "closed", " ", "", 31)
+        .set_alert_state(ids[0], AlertState::Closed, " ", "", 31)
         .is_err());
     store
-        .set_alert_state(ids[0], "closed", "operator-2", "lab result normal", 40)
+        .set_alert_state(
+            ids[0],
+            AlertState::Closed,
+            "operator-2",
+            "lab result normal",
+            40,
+        )
         .unwrap();
     assert!(store
-        .set_alert_state(ids[0], "acknowledged", "x", "", 41)
+        .set_alert_state(ids[0], AlertState::Acknowledged, "x", "", 41)
         .is_err());
     let h = store.alert_history(ids[0]).unwrap();
     assert_eq!(
         h.iter()
-            .map(|c| (c.state.as_str(), c.who.as_str(), c.at_ms))
+            .map(|c| (c.state, c.who.as_str(), c.at_ms))
             .collect::<Vec<_>>(),
         vec![
-            ("acknowledged", "operator-1", 30),
-            ("closed", "operator-2", 40)
+            (AlertState::Acknowledged, "operator-1", 30),
+            (AlertState::Closed, "operator-2", 40)
         ]
     );
-    assert_eq!(store.alerts(Some("open"), None, 10).unwrap().len(), 1);
+    assert_eq!(
+        store
+            .alerts(Some(AlertState::Open), None, 10)
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(store.alerts(None, Some("S1"), 10).unwrap()[0].id, ids[1]);
     assert!(store.alerts(None, Some("S2"), 10).unwrap().is_empty());
     assert!(store
-        .set_alert_state(999_999, "closed", "x", "", 1)
+        .set_alert_state(999_999, AlertState::Closed, "x", "", 1)
         .is_err());
 
     accounts_credentials_audit(store);
@@ -275,21 +316,19 @@ pub fn run_all(store: &mut dyn Store) {
 fn accounts_credentials_audit(store: &mut dyn Store) {
     let mut op = Account {
         name: "op-north".into(),
-        role: "operator".into(),
+        role: Role::Operator,
         district: Some("north".into()),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
         disabled: false,
         created_at_ms: 5,
     };
     store.put_account(&op).unwrap();
-    // An operator without a district, an unknown role, a hostile name: refused.
+    // An operator without a district, a hostile name: refused (an unknown role cannot even
+    // be written: roles are typed, and "root" does not parse).
+    assert!("root".parse::<Role>().is_err());
     for bad in [
         Account {
             district: None,
-            ..op.clone()
-        },
-        Account {
-            role: "root".into(),
             ..op.clone()
         },
         Account {
@@ -308,7 +347,7 @@ fn accounts_credentials_audit(store: &mut dyn Store) {
     let session = Credential {
         secret_hash: "h1".into(),
         account: "op-north".into(),
-        kind: "session".into(),
+        kind: CredentialKind::Session,
         csrf: "c1".into(),
         label: String::new(),
         created_at_ms: 100,
@@ -321,7 +360,7 @@ fn accounts_credentials_audit(store: &mut dyn Store) {
     assert_eq!(store.credential("h1", 200).unwrap(), None, "expired");
     let token = Credential {
         secret_hash: "h2".into(),
-        kind: "token".into(),
+        kind: CredentialKind::Token,
         csrf: String::new(),
         expires_at_ms: None,
         ..session.clone()
@@ -341,6 +380,7 @@ fn accounts_credentials_audit(store: &mut dyn Store) {
     assert_eq!(store.purge_credentials(199).unwrap(), 0);
     assert_eq!(store.purge_credentials(200).unwrap(), 1);
     assert!(store.credential("h3", 0).unwrap().is_some());
+    revocation(store);
 
     for (i, action) in ["user.create", "alert.acknowledged"].iter().enumerate() {
         store
@@ -368,4 +408,59 @@ fn accounts_credentials_audit(store: &mut dyn Store) {
         ["alert.acknowledged", "user.create"]
     );
     assert_eq!(store.audit_log(1).unwrap().len(), 1);
+}
+
+/// Listing and revoking an account's credentials.
+fn revocation(store: &mut dyn Store) {
+    let hash = |c: char| c.to_string().repeat(64);
+    let cred = |h: String, kind, at| Credential {
+        secret_hash: h,
+        account: "op-north".into(),
+        kind,
+        csrf: String::new(),
+        label: "l".into(),
+        created_at_ms: at,
+        expires_at_ms: None,
+    };
+    store.revoke_credentials("op-north", None).unwrap();
+    for (c, kind, at) in [
+        ('a', CredentialKind::Session, 10),
+        ('b', CredentialKind::Token, 20),
+        ('c', CredentialKind::Token, 30),
+        ('d', CredentialKind::Session, 40),
+    ] {
+        store.put_credential(&cred(hash(c), kind, at)).unwrap();
+    }
+    let all = store.credentials_of("op-north").unwrap();
+    assert_eq!(
+        all.iter().map(|c| c.created_at_ms).collect::<Vec<_>>(),
+        [40, 30, 20, 10],
+        "newest first"
+    );
+    assert_eq!(all[1].public_id(), "cccccccccccccccc");
+    assert!(store.credentials_of("nobody").unwrap().is_empty());
+    // One token by its public id; another account's id or a malformed id revokes nothing.
+    assert!(!store
+        .revoke_credential("nobody", "cccccccccccccccc")
+        .unwrap());
+    assert!(!store.revoke_credential("op-north", "%").unwrap());
+    assert!(!store.revoke_credential("op-north", "cccc").unwrap());
+    assert!(store
+        .revoke_credential("op-north", "cccccccccccccccc")
+        .unwrap());
+    assert!(!store
+        .revoke_credential("op-north", "cccccccccccccccc")
+        .unwrap());
+    // Sessions only (a password change), then everything.
+    assert_eq!(
+        store
+            .revoke_credentials("op-north", Some(CredentialKind::Session))
+            .unwrap(),
+        2
+    );
+    let left = store.credentials_of("op-north").unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].kind, CredentialKind::Token);
+    assert_eq!(store.revoke_credentials("op-north", None).unwrap(), 1);
+    assert!(store.credentials_of("op-north").unwrap().is_empty());
 }

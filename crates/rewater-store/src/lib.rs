@@ -10,6 +10,9 @@
 
 #[doc(hidden)]
 pub mod conformance;
+mod device;
+mod kinds;
+mod migrate;
 #[cfg(feature = "postgres")]
 mod pg;
 mod sqlite;
@@ -17,7 +20,19 @@ mod sqlite;
 #[cfg(feature = "postgres")]
 pub use crate::pg::PostgresStore;
 
+pub use device::{
+    check_device, hash_device_password, is_device_password_hash, random_device_password,
+    verify_device_password,
+};
+pub use kinds::{AlertState, CredentialKind, Role, UnknownValue};
 pub use sqlite::SqliteStore;
+
+/// Everything a caller needs: `use rewater_store::prelude::*;` brings every store trait into
+/// scope, so that splitting the store into traits by concern needs no change at call sites.
+pub mod prelude {
+    pub use crate::Store;
+    pub use crate::{AlertState, CredentialKind, Role};
+}
 
 /// Opens the store a location names: a `postgres://` or `postgresql://` URL, or a SQLite file.
 pub fn open(location: &str) -> Result<Box<dyn Store>> {
@@ -43,6 +58,12 @@ pub enum StoreError {
     Invalid(String),
 }
 
+impl From<UnknownValue> for StoreError {
+    fn from(e: UnknownValue) -> Self {
+        StoreError::Invalid(e.to_string())
+    }
+}
+
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// A monitoring site (监测点位).
@@ -64,12 +85,17 @@ pub struct Site {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Device {
     pub mn: String,
-    pub password: String,
+    /// [`hash_device_password`] of the device's PW (never the password itself).
+    pub password_hash: String,
     pub site_id: String,
     /// Accept LF-only tails, long segments, missing QN (field devices).
     pub lenient: bool,
     /// Accept byte-swapped CRC-16/MODBUS from this device.
     pub accept_modbus_crc: bool,
+    /// Source addresses the device may send from: IPs or CIDR networks; empty = any.
+    pub allowed_peers: Vec<String>,
+    /// A disabled device's frames are refused.
+    pub disabled: bool,
 }
 
 /// One factor's values in an upload.
@@ -203,8 +229,7 @@ pub struct Alert {
     pub data_time: i64,
     pub value: Option<f64>,
     pub limit: Option<String>,
-    /// open, acknowledged or closed.
-    pub state: String,
+    pub state: AlertState,
     pub raised_at_ms: i64,
     /// When the condition ended (the engine's recovery), if it has.
     pub recovered_at_ms: Option<i64>,
@@ -214,7 +239,7 @@ pub struct Alert {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct AlertChange {
     pub alert_id: i64,
-    pub state: String,
+    pub state: AlertState,
     pub who: String,
     pub comment: String,
     pub at_ms: i64,
@@ -224,8 +249,7 @@ pub struct AlertChange {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Account {
     pub name: String,
-    /// admin, operator or viewer.
-    pub role: String,
+    pub role: Role,
     /// For an operator: the one district whose sites it sees and acts on.
     pub district: Option<String>,
     /// A PHC string (argon2id); never serialised.
@@ -240,8 +264,7 @@ pub struct Account {
 pub struct Credential {
     pub secret_hash: String,
     pub account: String,
-    /// session or token.
-    pub kind: String,
+    pub kind: CredentialKind,
     /// The session's CSRF token (empty for API tokens, which are not sent by browsers).
     pub csrf: String,
     pub label: String,
@@ -274,15 +297,12 @@ pub fn check_account(a: &Account) -> Result<()> {
             a.name
         )));
     }
-    match (a.role.as_str(), &a.district) {
-        ("admin" | "viewer", _) => Ok(()),
-        ("operator", Some(d)) if !d.trim().is_empty() => Ok(()),
-        ("operator", _) => Err(StoreError::Invalid(format!(
+    match (a.role, &a.district) {
+        (Role::Admin | Role::Viewer, _) => Ok(()),
+        (Role::Operator, Some(d)) if !d.trim().is_empty() => Ok(()),
+        (Role::Operator, _) => Err(StoreError::Invalid(format!(
             "operator '{}' needs a district",
             a.name
-        ))),
-        (r, _) => Err(StoreError::Invalid(format!(
-            "role '{r}' must be admin, operator or viewer"
         ))),
     }
 }
@@ -334,12 +354,23 @@ pub fn check_who(who: &str) -> Result<()> {
 }
 
 /// Checks an alert state change: open → acknowledged → closed, or open → closed.
-pub fn check_transition(from: &str, to: &str) -> Result<()> {
-    match (from, to) {
-        ("open", "acknowledged") | ("open", "closed") | ("acknowledged", "closed") => Ok(()),
-        _ => Err(StoreError::Invalid(format!(
+pub fn check_transition(from: AlertState, to: AlertState) -> Result<()> {
+    if from.may_become(to) {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
             "an alert cannot go from {from} to {to}"
-        ))),
+        )))
+    }
+}
+
+impl Credential {
+    /// The credential's public id (shown to people, used to revoke a token): the first 16 hex
+    /// characters of its secret's hash.
+    pub fn public_id(&self) -> &str {
+        self.secret_hash
+            .get(..16)
+            .unwrap_or(self.secret_hash.as_str())
     }
 }
 
@@ -351,6 +382,8 @@ pub trait Store: Send {
     fn sites(&mut self) -> Result<Vec<Site>>;
     fn put_device(&mut self, device: &Device) -> Result<()>;
     fn devices(&mut self) -> Result<Vec<Device>>;
+    /// One device by its MN.
+    fn device(&mut self, mn: &str) -> Result<Option<Device>>;
     /// Registers many devices at once.
     fn put_devices(&mut self, devices: &[Device]) -> Result<()> {
         devices.iter().try_for_each(|d| self.put_device(d))
@@ -410,7 +443,7 @@ pub trait Store: Send {
     /// Alerts, newest first, optionally of one state and/or one site.
     fn alerts(
         &mut self,
-        state: Option<&str>,
+        state: Option<AlertState>,
         site_id: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Alert>>;
@@ -420,7 +453,7 @@ pub trait Store: Send {
     fn set_alert_state(
         &mut self,
         id: i64,
-        state: &str,
+        state: AlertState,
         who: &str,
         comment: &str,
         at_ms: i64,
@@ -429,7 +462,6 @@ pub trait Store: Send {
     fn alert_history(&mut self, id: i64) -> Result<Vec<AlertChange>>;
     /// The factor table: (code, Chinese name, English name, HJ 212 unit, 2005 code).
     fn factors(&mut self) -> Result<Vec<FactorRow>>;
-    /// Number of readings (all versions).
     /// Creates or replaces an account.
     fn put_account(&mut self, account: &Account) -> Result<()>;
     fn account(&mut self, name: &str) -> Result<Option<Account>>;
@@ -438,11 +470,18 @@ pub trait Store: Send {
     /// A credential by the hash of its secret, if it has not expired at `now_ms`.
     fn credential(&mut self, secret_hash: &str, now_ms: i64) -> Result<Option<Credential>>;
     fn delete_credential(&mut self, secret_hash: &str) -> Result<()>;
+    /// Every credential of an account (sessions and tokens, expired or not), newest first.
+    fn credentials_of(&mut self, account: &str) -> Result<Vec<Credential>>;
+    /// Deletes an account's credentials (of one kind, or all); returns how many.
+    fn revoke_credentials(&mut self, account: &str, kind: Option<CredentialKind>) -> Result<usize>;
+    /// Deletes the account's credential with this [`Credential::public_id`]; false if none.
+    fn revoke_credential(&mut self, account: &str, public_id: &str) -> Result<bool>;
     /// Deletes credentials that expired before `now_ms`; returns how many.
     fn purge_credentials(&mut self, now_ms: i64) -> Result<usize>;
     fn audit(&mut self, entry: &AuditEntry) -> Result<()>;
     /// The newest `limit` audit entries, newest first.
     fn audit_log(&mut self, limit: i64) -> Result<Vec<AuditEntry>>;
+    /// Number of readings (all versions).
     fn count_readings(&mut self) -> Result<i64>;
     /// Number of raw frames kept.
     fn count_frames(&mut self) -> Result<i64>;

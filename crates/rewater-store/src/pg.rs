@@ -6,6 +6,7 @@
 //! through a key that leaves out the partition column. The store writes it only with ids it
 //! has just read.
 
+use crate::migrate::{Migration, Step};
 use crate::*;
 use ::postgres::{Client, NoTls, Transaction};
 use std::collections::{HashMap, HashSet};
@@ -29,21 +30,23 @@ impl PostgresStore {
                 args,
             )
             .map_err(pg)?;
-        Ok(rows
-            .iter()
-            .map(|r| Account {
-                name: r.get(0),
-                role: r.get(1),
-                district: r.get(2),
-                password_hash: r.get(3),
-                disabled: r.get(4),
-                created_at_ms: r.get(5),
+        rows.iter()
+            .map(|r| {
+                Ok(Account {
+                    name: r.get(0),
+                    role: r.get::<_, String>(1).parse()?,
+                    district: r.get(2),
+                    password_hash: r.get(3),
+                    disabled: r.get(4),
+                    created_at_ms: r.get(5),
+                })
             })
-            .collect())
+            .collect()
     }
 }
 
-const SCHEMA: &str = "
+/// Version 1: the schema before versioned migrations (its `meta.schema_version` said 1).
+const V1: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS site (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, standard TEXT,
@@ -92,8 +95,127 @@ CREATE TABLE IF NOT EXISTS credential (
 CREATE TABLE IF NOT EXISTS audit (
     id BIGSERIAL PRIMARY KEY, at_ms BIGINT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL,
     target TEXT NOT NULL, detail TEXT NOT NULL);
-INSERT INTO meta (key, value) VALUES ('schema_version', '1') ON CONFLICT DO NOTHING;
 ";
+
+/// Version 2: device passwords hashed, allowed source addresses, disabled devices.
+const V2: &str = "
+ALTER TABLE device RENAME COLUMN password TO password_hash;
+ALTER TABLE device ADD COLUMN allowed_peers TEXT NOT NULL DEFAULT '';
+ALTER TABLE device ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT false;
+";
+
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        what: "sites, devices, frames, readings, aggregates, alerts, accounts, audit",
+        steps: &[Step::Sql(V1)],
+    },
+    Migration {
+        version: 2,
+        what: "device passwords hashed; allowed source addresses; disabled devices",
+        steps: &[Step::Sql(V2), Step::HashDevicePasswords],
+    },
+];
+
+const DEVICE_COLUMNS: &str =
+    "mn, password_hash, site_id, lenient, accept_modbus_crc, allowed_peers, disabled";
+
+fn device_from_row(r: &::postgres::Row) -> Device {
+    let peers: String = r.get(5);
+    Device {
+        mn: r.get(0),
+        password_hash: r.get(1),
+        site_id: r.get(2),
+        lenient: r.get(3),
+        accept_modbus_crc: r.get(4),
+        allowed_peers: peers
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect(),
+        disabled: r.get(6),
+    }
+}
+
+const CREDENTIAL_COLUMNS: &str =
+    "secret_hash, account, kind, csrf, label, created_at_ms, expires_at_ms";
+
+fn credential_from_row(r: &::postgres::Row) -> Result<Credential> {
+    Ok(Credential {
+        secret_hash: r.get(0),
+        account: r.get(1),
+        kind: r.get::<_, String>(2).parse()?,
+        csrf: r.get(3),
+        label: r.get(4),
+        created_at_ms: r.get(5),
+        expires_at_ms: r.get(6),
+    })
+}
+
+/// The stored schema version through any client or transaction.
+fn version_in(c: &mut impl ::postgres::GenericClient) -> Result<i64> {
+    let has_meta: bool = c
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'meta')",
+            &[],
+        )
+        .map_err(pg)?
+        .get(0);
+    if !has_meta {
+        return Ok(0);
+    }
+    let v: Option<String> = c
+        .query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[])
+        .map_err(pg)?
+        .map(|r| r.get(0));
+    crate::migrate::parse_version(v)
+}
+
+impl crate::migrate::Migrator for PostgresStore {
+    fn schema_version(&mut self) -> Result<i64> {
+        version_in(&mut self.client)
+    }
+
+    fn apply(&mut self, m: &Migration) -> Result<()> {
+        let mut tx = self.client.transaction().map_err(pg)?;
+        // One migrating process per schema at a time (the lock ends with the transaction).
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.rewater-migrate'))",
+            &[],
+        )
+        .map_err(pg)?;
+        if version_in(&mut tx)? >= m.version {
+            return Ok(());
+        }
+        for step in m.steps {
+            match step {
+                Step::Sql(sql) => tx.batch_execute(sql).map_err(pg)?,
+                Step::HashDevicePasswords => {
+                    let rows = tx
+                        .query("SELECT mn, password_hash FROM device", &[])
+                        .map_err(pg)?;
+                    for r in rows {
+                        let (mn, pw): (String, String) = (r.get(0), r.get(1));
+                        if !is_device_password_hash(&pw) {
+                            tx.execute(
+                                "UPDATE device SET password_hash = $2 WHERE mn = $1",
+                                &[&mn, &hash_device_password(&pw)],
+                            )
+                            .map_err(pg)?;
+                        }
+                    }
+                }
+            }
+        }
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', $1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&m.version.to_string()],
+        )
+        .map_err(pg)?;
+        tx.commit().map_err(pg)
+    }
+}
 
 const EFFECTIVE: &str = "NOT EXISTS (SELECT 1 FROM reading c WHERE c.corrects = r.id)";
 const READING_COLUMNS: &str = "r.id, r.mn, r.factor, r.cn, r.data_time, r.value, r.min, r.max, r.cou, r.flag, r.corrects, r.reason, r.changed_by, r.received_at_ms";
@@ -121,8 +243,8 @@ fn reading_from_row(r: &::postgres::Row) -> Reading {
     }
 }
 
-fn alert_from_row(r: &::postgres::Row) -> Alert {
-    Alert {
+fn alert_from_row(r: &::postgres::Row) -> Result<Alert> {
+    Ok(Alert {
         id: r.get(0),
         site_id: r.get(1),
         mn: r.get(2),
@@ -133,10 +255,10 @@ fn alert_from_row(r: &::postgres::Row) -> Alert {
         data_time: r.get(7),
         value: r.get(8),
         limit: r.get(9),
-        state: r.get(10),
+        state: r.get::<_, String>(10).parse()?,
         raised_at_ms: r.get(11),
         recovered_at_ms: r.get(12),
-    }
+    })
 }
 
 /// Month index (years × 12 + month − 1) of a wall-clock time, and the month's bounds.
@@ -163,6 +285,11 @@ impl PostgresStore {
     /// default search path.
     pub fn connect(url: &str, schema: Option<&str>) -> Result<PostgresStore> {
         let mut client = Client::connect(url, NoTls).map_err(pg)?;
+        // An acknowledged upload must survive a crash of the server: commit waits for the
+        // WAL flush whatever the server's or the role's default says.
+        client
+            .batch_execute("SET synchronous_commit = on")
+            .map_err(pg)?;
         if let Some(s) = schema {
             if !valid_schema_name(s) {
                 return Err(StoreError::Invalid(format!(
@@ -236,7 +363,7 @@ impl PostgresStore {
 
 impl Store for PostgresStore {
     fn migrate(&mut self) -> Result<()> {
-        self.client.batch_execute(SCHEMA).map_err(pg)?;
+        crate::migrate::run(self, MIGRATIONS)?;
         let rows = crate::factor_rows();
         let col =
             |f: fn(&FactorRow) -> Option<&str>| rows.iter().map(f).collect::<Vec<Option<&str>>>();
@@ -308,18 +435,22 @@ impl Store for PostgresStore {
     }
 
     fn put_devices(&mut self, devices: &[Device]) -> Result<()> {
+        devices.iter().try_for_each(check_device)?;
         let mns: Vec<&str> = devices.iter().map(|d| d.mn.as_str()).collect();
-        let pws: Vec<&str> = devices.iter().map(|d| d.password.as_str()).collect();
+        let pws: Vec<&str> = devices.iter().map(|d| d.password_hash.as_str()).collect();
         let sites: Vec<&str> = devices.iter().map(|d| d.site_id.as_str()).collect();
         let len: Vec<bool> = devices.iter().map(|d| d.lenient).collect();
         let modbus: Vec<bool> = devices.iter().map(|d| d.accept_modbus_crc).collect();
+        let peers: Vec<String> = devices.iter().map(|d| d.allowed_peers.join(",")).collect();
+        let disabled: Vec<bool> = devices.iter().map(|d| d.disabled).collect();
         self.client
             .execute(
-                "INSERT INTO device (mn, password, site_id, lenient, accept_modbus_crc)
-                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bool[], $5::bool[])
-                 ON CONFLICT (mn) DO UPDATE SET password = excluded.password, site_id = excluded.site_id,
-                   lenient = excluded.lenient, accept_modbus_crc = excluded.accept_modbus_crc",
-                &[&mns, &pws, &sites, &len, &modbus],
+                "INSERT INTO device (mn, password_hash, site_id, lenient, accept_modbus_crc, allowed_peers, disabled)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bool[], $5::bool[], $6::text[], $7::bool[])
+                 ON CONFLICT (mn) DO UPDATE SET password_hash = excluded.password_hash, site_id = excluded.site_id,
+                   lenient = excluded.lenient, accept_modbus_crc = excluded.accept_modbus_crc,
+                   allowed_peers = excluded.allowed_peers, disabled = excluded.disabled",
+                &[&mns, &pws, &sites, &len, &modbus, &peers, &disabled],
             )
             .map_err(pg)?;
         Ok(())
@@ -329,20 +460,22 @@ impl Store for PostgresStore {
         let rows = self
             .client
             .query(
-                "SELECT mn, password, site_id, lenient, accept_modbus_crc FROM device ORDER BY mn",
+                &format!("SELECT {DEVICE_COLUMNS} FROM device ORDER BY mn"),
                 &[],
             )
             .map_err(pg)?;
-        Ok(rows
-            .iter()
-            .map(|r| Device {
-                mn: r.get(0),
-                password: r.get(1),
-                site_id: r.get(2),
-                lenient: r.get(3),
-                accept_modbus_crc: r.get(4),
-            })
-            .collect())
+        Ok(rows.iter().map(device_from_row).collect())
+    }
+
+    fn device(&mut self, mn: &str) -> Result<Option<Device>> {
+        let row = self
+            .client
+            .query_opt(
+                &format!("SELECT {DEVICE_COLUMNS} FROM device WHERE mn = $1"),
+                &[&mn],
+            )
+            .map_err(pg)?;
+        Ok(row.as_ref().map(device_from_row))
     }
 
     fn ingest(&mut self, batch: &[Upload]) -> Result<Vec<IngestOutcome>> {
@@ -723,10 +856,11 @@ impl Store for PostgresStore {
 
     fn alerts(
         &mut self,
-        state: Option<&str>,
+        state: Option<AlertState>,
         site_id: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Alert>> {
+        let state = state.map(AlertState::as_str);
         let rows = self
             .client
             .query(
@@ -735,36 +869,38 @@ impl Store for PostgresStore {
                 &[&state, &site_id, &limit],
             )
             .map_err(pg)?;
-        Ok(rows.iter().map(alert_from_row).collect())
+        rows.iter().map(alert_from_row).collect()
     }
 
     fn alert(&mut self, id: i64) -> Result<Option<Alert>> {
-        Ok(self
-            .client
+        self.client
             .query_opt(
                 "SELECT id, site_id, mn, kind, factor, severity, message, data_time, value, limit_text, state, raised_at_ms, recovered_at_ms FROM alert WHERE id = $1",
                 &[&id],
             )
             .map_err(pg)?
-            .map(|r| alert_from_row(&r)))
+            .map(|r| alert_from_row(&r))
+            .transpose()
     }
 
     fn set_alert_state(
         &mut self,
         id: i64,
-        state: &str,
+        state: AlertState,
         who: &str,
         comment: &str,
         at_ms: i64,
     ) -> Result<()> {
         check_who(who)?;
         let mut tx = self.client.transaction().map_err(pg)?;
-        let from: String = tx
+        let from: AlertState = tx
             .query_opt("SELECT state FROM alert WHERE id = $1 FOR UPDATE", &[&id])
             .map_err(pg)?
-            .map(|r| r.get(0))
-            .ok_or_else(|| StoreError::Invalid(format!("no alert {id}")))?;
-        check_transition(&from, state)?;
+            .map(|r| r.get::<_, String>(0))
+            .ok_or_else(|| StoreError::Invalid(format!("no alert {id}")))?
+            .parse()?;
+        check_transition(from, state)?;
+        let state = state.as_str();
         tx.execute("UPDATE alert SET state = $2 WHERE id = $1", &[&id, &state])
             .map_err(pg)?;
         tx.execute("INSERT INTO alert_change (alert_id, state, who, comment, at_ms) VALUES ($1, $2, $3, $4, $5)", &[&id, &state, &who, &comment, &at_ms]).map_err(pg)?;
@@ -773,16 +909,17 @@ impl Store for PostgresStore {
 
     fn alert_history(&mut self, id: i64) -> Result<Vec<AlertChange>> {
         let rows = self.client.query("SELECT alert_id, state, who, comment, at_ms FROM alert_change WHERE alert_id = $1 ORDER BY id", &[&id]).map_err(pg)?;
-        Ok(rows
-            .iter()
-            .map(|r| AlertChange {
-                alert_id: r.get(0),
-                state: r.get(1),
-                who: r.get(2),
-                comment: r.get(3),
-                at_ms: r.get(4),
+        rows.iter()
+            .map(|r| {
+                Ok(AlertChange {
+                    alert_id: r.get(0),
+                    state: r.get::<_, String>(1).parse()?,
+                    who: r.get(2),
+                    comment: r.get(3),
+                    at_ms: r.get(4),
+                })
             })
-            .collect())
+            .collect()
     }
 
     fn put_account(&mut self, a: &Account) -> Result<()> {
@@ -790,7 +927,7 @@ impl Store for PostgresStore {
         self.client.execute(
             "INSERT INTO account (name, role, district, password_hash, disabled, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (name) DO UPDATE SET role = excluded.role, district = excluded.district, password_hash = excluded.password_hash, disabled = excluded.disabled",
-            &[&a.name, &a.role, &a.district, &a.password_hash, &a.disabled, &a.created_at_ms],
+            &[&a.name, &a.role.as_str(), &a.district, &a.password_hash, &a.disabled, &a.created_at_ms],
         ).map_err(pg)?;
         Ok(())
     }
@@ -806,7 +943,7 @@ impl Store for PostgresStore {
     fn put_credential(&mut self, c: &Credential) -> Result<()> {
         self.client.execute(
             "INSERT INTO credential (secret_hash, account, kind, csrf, label, created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[&c.secret_hash, &c.account, &c.kind, &c.csrf, &c.label, &c.created_at_ms, &c.expires_at_ms],
+            &[&c.secret_hash, &c.account, &c.kind.as_str(), &c.csrf, &c.label, &c.created_at_ms, &c.expires_at_ms],
         ).map_err(pg)?;
         Ok(())
     }
@@ -815,20 +952,53 @@ impl Store for PostgresStore {
         let row = self
             .client
             .query_opt(
-                "SELECT secret_hash, account, kind, csrf, label, created_at_ms, expires_at_ms FROM credential
-                 WHERE secret_hash = $1 AND (expires_at_ms IS NULL OR expires_at_ms > $2)",
+                &format!(
+                    "SELECT {CREDENTIAL_COLUMNS} FROM credential
+                     WHERE secret_hash = $1 AND (expires_at_ms IS NULL OR expires_at_ms > $2)"
+                ),
                 &[&secret_hash, &now_ms],
             )
             .map_err(pg)?;
-        Ok(row.map(|r| Credential {
-            secret_hash: r.get(0),
-            account: r.get(1),
-            kind: r.get(2),
-            csrf: r.get(3),
-            label: r.get(4),
-            created_at_ms: r.get(5),
-            expires_at_ms: r.get(6),
-        }))
+        row.as_ref().map(credential_from_row).transpose()
+    }
+
+    fn credentials_of(&mut self, account: &str) -> Result<Vec<Credential>> {
+        self.client
+            .query(
+                &format!(
+                    "SELECT {CREDENTIAL_COLUMNS} FROM credential WHERE account = $1
+                     ORDER BY created_at_ms DESC, secret_hash DESC"
+                ),
+                &[&account],
+            )
+            .map_err(pg)?
+            .iter()
+            .map(credential_from_row)
+            .collect()
+    }
+
+    fn revoke_credentials(&mut self, account: &str, kind: Option<CredentialKind>) -> Result<usize> {
+        Ok(self
+            .client
+            .execute(
+                "DELETE FROM credential WHERE account = $1 AND ($2::text IS NULL OR kind = $2)",
+                &[&account, &kind.map(CredentialKind::as_str)],
+            )
+            .map_err(pg)? as usize)
+    }
+
+    fn revoke_credential(&mut self, account: &str, public_id: &str) -> Result<bool> {
+        if public_id.len() != 16 || !public_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(false);
+        }
+        Ok(self
+            .client
+            .execute(
+                "DELETE FROM credential WHERE account = $1 AND left(secret_hash, 16) = $2",
+                &[&account, &public_id],
+            )
+            .map_err(pg)?
+            > 0)
     }
 
     fn delete_credential(&mut self, secret_hash: &str) -> Result<()> {

@@ -1,6 +1,7 @@
 //! The embedded SQLite backend (WAL journal, synchronous=FULL: a committed batch survives a
 //! crash of the process and of the machine).
 
+use crate::migrate::{Migration, Step};
 use crate::*;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
@@ -23,7 +24,8 @@ impl Drop for SqliteStore {
     }
 }
 
-const SCHEMA: &str = "
+/// Version 1: the schema before versioned migrations (its `meta.schema_version` said 1).
+const V1: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS site (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, standard TEXT,
@@ -69,8 +71,135 @@ CREATE TABLE IF NOT EXISTS credential (
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL,
     target TEXT NOT NULL, detail TEXT NOT NULL);
-INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
 ";
+
+/// Version 2: device passwords hashed, allowed source addresses, disabled devices.
+const V2: &str = "
+ALTER TABLE device RENAME COLUMN password TO password_hash;
+ALTER TABLE device ADD COLUMN allowed_peers TEXT NOT NULL DEFAULT '';
+ALTER TABLE device ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+";
+
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        what: "sites, devices, frames, readings, aggregates, alerts, accounts, audit",
+        steps: &[Step::Sql(V1)],
+    },
+    Migration {
+        version: 2,
+        what: "device passwords hashed; allowed source addresses; disabled devices",
+        steps: &[Step::Sql(V2), Step::HashDevicePasswords],
+    },
+];
+
+fn device_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
+    let peers: String = r.get(5)?;
+    Ok(Device {
+        mn: r.get(0)?,
+        password_hash: r.get(1)?,
+        site_id: r.get(2)?,
+        lenient: r.get(3)?,
+        accept_modbus_crc: r.get(4)?,
+        allowed_peers: split_peers(&peers),
+        disabled: r.get(6)?,
+    })
+}
+
+const DEVICE_COLUMNS: &str =
+    "mn, password_hash, site_id, lenient, accept_modbus_crc, allowed_peers, disabled";
+
+/// A stored word column read as its typed value (a bad word is a conversion error).
+fn word<T: std::str::FromStr<Err = UnknownValue>>(
+    r: &rusqlite::Row<'_>,
+    i: usize,
+) -> rusqlite::Result<T> {
+    let s: String = r.get(i)?;
+    s.parse().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn credential_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Credential> {
+    Ok(Credential {
+        secret_hash: r.get(0)?,
+        account: r.get(1)?,
+        kind: word(r, 2)?,
+        csrf: r.get(3)?,
+        label: r.get(4)?,
+        created_at_ms: r.get(5)?,
+        expires_at_ms: r.get(6)?,
+    })
+}
+
+const CREDENTIAL_COLUMNS: &str =
+    "secret_hash, account, kind, csrf, label, created_at_ms, expires_at_ms";
+
+impl crate::migrate::Migrator for SqliteStore {
+    fn schema_version(&mut self) -> Result<i64> {
+        version_in(&self.conn)
+    }
+
+    fn apply(&mut self, m: &Migration) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if version_in(&tx)? >= m.version {
+            return Ok(());
+        }
+        for step in m.steps {
+            match step {
+                Step::Sql(sql) => tx.execute_batch(sql)?,
+                Step::HashDevicePasswords => {
+                    let plain: Vec<(String, String)> = tx
+                        .prepare("SELECT mn, password_hash FROM device")?
+                        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                        .collect::<rusqlite::Result<_>>()?;
+                    for (mn, pw) in plain.iter().filter(|(_, p)| !is_device_password_hash(p)) {
+                        tx.execute(
+                            "UPDATE device SET password_hash = ?2 WHERE mn = ?1",
+                            params![mn, hash_device_password(pw)],
+                        )?;
+                    }
+                }
+            }
+        }
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![m.version.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn version_in(conn: &Connection) -> Result<i64> {
+    let has_meta: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_meta {
+        return Ok(0);
+    }
+    let v: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    crate::migrate::parse_version(v)
+}
+
+/// Allowed source addresses are stored comma-separated (no rule contains a comma).
+fn split_peers(s: &str) -> Vec<String> {
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
+}
 
 impl SqliteStore {
     fn accounts_where(
@@ -84,7 +213,7 @@ impl SqliteStore {
         let rows = st.query_map(args, |r| {
             Ok(Account {
                 name: r.get(0)?,
-                role: r.get(1)?,
+                role: word(r, 1)?,
                 district: r.get(2)?,
                 password_hash: r.get(3)?,
                 disabled: r.get(4)?,
@@ -129,7 +258,7 @@ fn alert_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Alert> {
         data_time: r.get(7)?,
         value: r.get(8)?,
         limit: r.get(9)?,
-        state: r.get(10)?,
+        state: word(r, 10)?,
         raised_at_ms: r.get(11)?,
         recovered_at_ms: r.get(12)?,
     })
@@ -211,7 +340,7 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn migrate(&mut self) -> Result<()> {
-        self.conn.execute_batch(SCHEMA)?;
+        crate::migrate::run(self, MIGRATIONS)?;
         let tx = self.conn.transaction()?;
         {
             let mut st = tx.prepare_cached(
@@ -270,20 +399,25 @@ impl Store for SqliteStore {
     }
 
     fn put_devices(&mut self, devices: &[Device]) -> Result<()> {
+        devices.iter().try_for_each(check_device)?;
         let tx = self.conn.transaction()?;
         {
             let mut st = tx.prepare_cached(
-                "INSERT INTO device (mn, password, site_id, lenient, accept_modbus_crc) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (mn) DO UPDATE SET password = excluded.password, site_id = excluded.site_id,
-                   lenient = excluded.lenient, accept_modbus_crc = excluded.accept_modbus_crc",
+                "INSERT INTO device (mn, password_hash, site_id, lenient, accept_modbus_crc, allowed_peers, disabled)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (mn) DO UPDATE SET password_hash = excluded.password_hash, site_id = excluded.site_id,
+                   lenient = excluded.lenient, accept_modbus_crc = excluded.accept_modbus_crc,
+                   allowed_peers = excluded.allowed_peers, disabled = excluded.disabled",
             )?;
             for d in devices {
                 st.execute(params![
                     d.mn,
-                    d.password,
+                    d.password_hash,
                     d.site_id,
                     d.lenient,
-                    d.accept_modbus_crc
+                    d.accept_modbus_crc,
+                    d.allowed_peers.join(","),
+                    d.disabled
                 ])?;
             }
         }
@@ -292,19 +426,18 @@ impl Store for SqliteStore {
     }
 
     fn devices(&mut self) -> Result<Vec<Device>> {
-        let mut st = self.conn.prepare(
-            "SELECT mn, password, site_id, lenient, accept_modbus_crc FROM device ORDER BY mn",
-        )?;
-        let rows = st.query_map([], |r| {
-            Ok(Device {
-                mn: r.get(0)?,
-                password: r.get(1)?,
-                site_id: r.get(2)?,
-                lenient: r.get(3)?,
-                accept_modbus_crc: r.get(4)?,
-            })
-        })?;
+        let mut st = self
+            .conn
+            .prepare_cached(&format!("SELECT {DEVICE_COLUMNS} FROM device ORDER BY mn"))?;
+        let rows = st.query_map([], device_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn device(&mut self, mn: &str) -> Result<Option<Device>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM device WHERE mn = ?1"
+        ))?;
+        Ok(st.query_row(params![mn], device_from_row).optional()?)
     }
 
     fn ingest(&mut self, batch: &[Upload]) -> Result<Vec<IngestOutcome>> {
@@ -598,10 +731,11 @@ impl Store for SqliteStore {
 
     fn alerts(
         &mut self,
-        state: Option<&str>,
+        state: Option<AlertState>,
         site_id: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Alert>> {
+        let state = state.map(AlertState::as_str);
         let mut st = self.conn.prepare_cached(
             "SELECT id, site_id, mn, kind, factor, severity, message, data_time, value, limit_text, state, raised_at_ms, recovered_at_ms
              FROM alert WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR site_id = ?2) ORDER BY id DESC LIMIT ?3",
@@ -624,20 +758,21 @@ impl Store for SqliteStore {
     fn set_alert_state(
         &mut self,
         id: i64,
-        state: &str,
+        state: AlertState,
         who: &str,
         comment: &str,
         at_ms: i64,
     ) -> Result<()> {
         check_who(who)?;
         let tx = self.conn.transaction()?;
-        let from: String = tx
+        let from: AlertState = tx
             .query_row("SELECT state FROM alert WHERE id = ?1", params![id], |r| {
-                r.get(0)
+                word(r, 0)
             })
             .optional()?
             .ok_or_else(|| StoreError::Invalid(format!("no alert {id}")))?;
-        check_transition(&from, state)?;
+        check_transition(from, state)?;
+        let state = state.as_str();
         tx.execute(
             "UPDATE alert SET state = ?2 WHERE id = ?1",
             params![id, state],
@@ -652,7 +787,7 @@ impl Store for SqliteStore {
         let rows = st.query_map(params![id], |r| {
             Ok(AlertChange {
                 alert_id: r.get(0)?,
-                state: r.get(1)?,
+                state: word(r, 1)?,
                 who: r.get(2)?,
                 comment: r.get(3)?,
                 at_ms: r.get(4)?,
@@ -666,7 +801,7 @@ impl Store for SqliteStore {
         self.conn.execute(
             "INSERT INTO account (name, role, district, password_hash, disabled, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (name) DO UPDATE SET role = excluded.role, district = excluded.district, password_hash = excluded.password_hash, disabled = excluded.disabled",
-            params![a.name, a.role, a.district, a.password_hash, a.disabled, a.created_at_ms],
+            params![a.name, a.role.as_str(), a.district, a.password_hash, a.disabled, a.created_at_ms],
         )?;
         Ok(())
     }
@@ -682,29 +817,45 @@ impl Store for SqliteStore {
     fn put_credential(&mut self, c: &Credential) -> Result<()> {
         self.conn.execute(
             "INSERT INTO credential (secret_hash, account, kind, csrf, label, created_at_ms, expires_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![c.secret_hash, c.account, c.kind, c.csrf, c.label, c.created_at_ms, c.expires_at_ms],
+            params![c.secret_hash, c.account, c.kind.as_str(), c.csrf, c.label, c.created_at_ms, c.expires_at_ms],
         )?;
         Ok(())
     }
 
     fn credential(&mut self, secret_hash: &str, now_ms: i64) -> Result<Option<Credential>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT secret_hash, account, kind, csrf, label, created_at_ms, expires_at_ms FROM credential
-             WHERE secret_hash = ?1 AND (expires_at_ms IS NULL OR expires_at_ms > ?2)",
-        )?;
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {CREDENTIAL_COLUMNS} FROM credential
+             WHERE secret_hash = ?1 AND (expires_at_ms IS NULL OR expires_at_ms > ?2)"
+        ))?;
         Ok(st
-            .query_row(params![secret_hash, now_ms], |r| {
-                Ok(Credential {
-                    secret_hash: r.get(0)?,
-                    account: r.get(1)?,
-                    kind: r.get(2)?,
-                    csrf: r.get(3)?,
-                    label: r.get(4)?,
-                    created_at_ms: r.get(5)?,
-                    expires_at_ms: r.get(6)?,
-                })
-            })
+            .query_row(params![secret_hash, now_ms], credential_from_row)
             .optional()?)
+    }
+
+    fn credentials_of(&mut self, account: &str) -> Result<Vec<Credential>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {CREDENTIAL_COLUMNS} FROM credential WHERE account = ?1
+             ORDER BY created_at_ms DESC, rowid DESC"
+        ))?;
+        let rows = st.query_map(params![account], credential_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn revoke_credentials(&mut self, account: &str, kind: Option<CredentialKind>) -> Result<usize> {
+        Ok(self.conn.execute(
+            "DELETE FROM credential WHERE account = ?1 AND (?2 IS NULL OR kind = ?2)",
+            params![account, kind.map(CredentialKind::as_str)],
+        )?)
+    }
+
+    fn revoke_credential(&mut self, account: &str, public_id: &str) -> Result<bool> {
+        if public_id.len() != 16 || !public_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(false);
+        }
+        Ok(self.conn.execute(
+            "DELETE FROM credential WHERE account = ?1 AND substr(secret_hash, 1, 16) = ?2",
+            params![account, public_id],
+        )? > 0)
     }
 
     fn delete_credential(&mut self, secret_hash: &str) -> Result<()> {

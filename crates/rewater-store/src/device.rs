@@ -1,0 +1,223 @@
+//! Device passwords and allowed source addresses.
+//!
+//! HJ 212 sends the password (PW) in clear in every frame, so the gateway checks it at the
+//! frame rate: a memory-hard hash (Argon2) per frame would cost more than storing the frame.
+//! The store keeps a salted SHA-256 (`$rw-sha256$<salt hex>$<digest hex>`); the gateway caches
+//! the last password that verified for each device. Comparisons are constant time.
+
+use crate::{Device, Result, StoreError};
+use sha2::{Digest, Sha256};
+use std::net::IpAddr;
+use subtle::ConstantTimeEq;
+
+const SCHEME: &str = "rw-sha256";
+
+fn digest(salt: &[u8], password: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(salt);
+    h.update(password.as_bytes());
+    h.finalize().into()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// A fresh random salt (16 bytes from the operating system).
+fn salt() -> [u8; 16] {
+    let mut s = [0u8; 16];
+    // getrandom fails only without an OS random source; a fixed salt then still hashes.
+    if let Err(e) = getrandom::getrandom(&mut s) {
+        tracing::error!(error = %e, "no random source for a device password salt");
+    }
+    s
+}
+
+/// Hashes a device password for storing (salted SHA-256 in a PHC-like string).
+pub fn hash_device_password(password: &str) -> String {
+    let s = salt();
+    format!("${SCHEME}${}${}", hex(&s), hex(&digest(&s, password)))
+}
+
+/// Whether `password` matches a hash made by [`hash_device_password`] (constant time in the
+/// digest; a malformed hash matches nothing).
+pub fn verify_device_password(password: &str, hash: &str) -> bool {
+    let mut parts = hash.split('$');
+    let (Some(""), Some(SCHEME), Some(salt), Some(want), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    let (Some(salt), Some(want)) = (unhex(salt), unhex(want)) else {
+        return false;
+    };
+    want.len() == 32 && bool::from(digest(&salt, password).ct_eq(want.as_slice()))
+}
+
+/// Whether a string looks like a stored device password hash.
+pub fn is_device_password_hash(s: &str) -> bool {
+    s.starts_with(&format!("${SCHEME}$")) && s.split('$').count() == 4
+}
+
+/// One allowed source: an address or a network in CIDR notation.
+fn parse_peer_rule(rule: &str) -> Option<(IpAddr, u8)> {
+    let (addr, bits) = match rule.split_once('/') {
+        Some((a, b)) => (a, Some(b)),
+        None => (rule, None),
+    };
+    let ip: IpAddr = addr.trim().parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let bits = match bits {
+        Some(b) => b.trim().parse::<u8>().ok().filter(|b| *b <= max)?,
+        None => max,
+    };
+    Some((ip, bits))
+}
+
+fn in_network(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
+    let (ip, net, width) = match (ip.to_canonical(), net.to_canonical()) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => (u32::from(a) as u128, u32::from(b) as u128, 32),
+        (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b), 128),
+        _ => return false,
+    };
+    let shift = width - u32::from(bits);
+    shift >= width || (ip >> shift) == (net >> shift)
+}
+
+impl Device {
+    /// Whether a frame from `ip` may speak for this device (no rules: any address).
+    pub fn allows_peer(&self, ip: IpAddr) -> bool {
+        self.allowed_peers.is_empty()
+            || self
+                .allowed_peers
+                .iter()
+                .filter_map(|r| parse_peer_rule(r))
+                .any(|(net, bits)| in_network(ip, net, bits))
+    }
+}
+
+/// Checks a device before it is stored: an MN of 1–24 letters/digits (HJ 212-2017 §6.3.2:
+/// MN is at most 24 characters), a hashed password and well-formed source rules.
+pub fn check_device(d: &Device) -> Result<()> {
+    if d.mn.is_empty() || d.mn.len() > 24 || !d.mn.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(StoreError::Invalid(format!(
+            "device MN '{}' must be 1–24 letters or digits",
+            d.mn.chars().take(40).collect::<String>()
+        )));
+    }
+    if !is_device_password_hash(&d.password_hash) {
+        return Err(StoreError::Invalid(format!(
+            "device {}: the password must be stored as hash_device_password(…), not as text",
+            d.mn
+        )));
+    }
+    if d.allowed_peers.len() > 64 {
+        return Err(StoreError::Invalid(format!(
+            "device {}: at most 64 allowed source addresses",
+            d.mn
+        )));
+    }
+    for r in &d.allowed_peers {
+        if r.contains(',') || parse_peer_rule(r).is_none() {
+            return Err(StoreError::Invalid(format!(
+                "device {}: allowed source '{}' is not an IP address or CIDR network",
+                d.mn,
+                r.chars().take(64).collect::<String>()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Generates a random device password of 16 letters and digits (for demo devices and
+/// `device add` without a password).
+pub fn random_device_password() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+    let mut bytes = [0u8; 16];
+    if let Err(e) = getrandom::getrandom(&mut bytes) {
+        tracing::error!(error = %e, "no random source for a device password");
+    }
+    bytes
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dev(peers: &[&str]) -> Device {
+        Device {
+            mn: "MN1".into(),
+            password_hash: hash_device_password("secret-1"),
+            site_id: "S".into(),
+            lenient: false,
+            accept_modbus_crc: false,
+            allowed_peers: peers.iter().map(|s| s.to_string()).collect(),
+            disabled: false,
+        }
+    }
+
+    #[test]
+    fn hashes_are_salted_and_verify_only_the_password() {
+        let a = hash_device_password("123456");
+        let b = hash_device_password("123456");
+        assert_ne!(a, b);
+        assert!(verify_device_password("123456", &a));
+        assert!(verify_device_password("123456", &b));
+        assert!(!verify_device_password("1234567", &a));
+        assert!(!verify_device_password("", &a));
+        // Plain text, truncated or foreign hashes match nothing.
+        assert!(!verify_device_password("123456", "123456"));
+        assert!(!verify_device_password("123456", &a[..a.len() - 2]));
+        assert!(!verify_device_password("123456", "$argon2id$v=19$x$y"));
+        assert!(is_device_password_hash(&a));
+        assert!(!is_device_password_hash("123456"));
+    }
+
+    #[test]
+    fn peer_rules() {
+        let any = dev(&[]);
+        assert!(any.allows_peer("203.0.113.9".parse().unwrap()));
+        let d = dev(&["10.1.0.0/16", "192.0.2.7", "2001:db8::/32"]);
+        assert!(d.allows_peer("10.1.200.3".parse().unwrap()));
+        assert!(!d.allows_peer("10.2.0.1".parse().unwrap()));
+        assert!(d.allows_peer("192.0.2.7".parse().unwrap()));
+        assert!(!d.allows_peer("192.0.2.8".parse().unwrap()));
+        assert!(d.allows_peer("2001:db8::1".parse().unwrap()));
+        assert!(d.allows_peer("::ffff:10.1.0.1".parse().unwrap()));
+        assert!(dev(&["0.0.0.0/0"]).allows_peer("8.8.8.8".parse().unwrap()));
+        assert!(check_device(&d).is_ok());
+        for bad in ["10.0.0.0/33", "host.example", "10.0.0.1,10.0.0.2", ""] {
+            assert!(check_device(&dev(&[bad])).is_err(), "{bad}");
+        }
+        let mut plain = dev(&[]);
+        plain.password_hash = "123456".into();
+        assert!(check_device(&plain).is_err());
+        let mut long = dev(&[]);
+        long.mn = "M".repeat(25);
+        assert!(check_device(&long).is_err());
+    }
+
+    #[test]
+    fn random_passwords_differ() {
+        let a = random_device_password();
+        assert_eq!(a.len(), 16);
+        assert_ne!(a, random_device_password());
+    }
+}
