@@ -13,13 +13,16 @@ pub mod design;
 pub mod inp;
 pub mod limits;
 pub mod network;
+pub mod output;
 pub mod rain;
 pub mod reach;
+pub mod report;
 pub mod results;
 pub mod route;
 pub mod runoff;
 pub mod series;
 pub mod size;
+pub mod study;
 pub mod synthetic;
 pub mod time;
 
