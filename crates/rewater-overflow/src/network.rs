@@ -371,13 +371,12 @@ impl DryWeatherFlow {
 
     /// Flow at a time; patterns apply per clock hour as in SWMM.
     pub fn at(&self, t: i64) -> f64 {
-        let wd = crate::time::weekday_of(t);
-        let h = crate::time::hour_of(t);
-        let hourly = match (&self.weekend, wd) {
-            (Some(w), 0 | 6) => w[h],
-            _ => self.hourly[h],
+        let c = crate::time::civil_of(t);
+        let hourly = match (&self.weekend, c.weekday) {
+            (Some(w), 0 | 6) => w[c.hour],
+            _ => self.hourly[c.hour],
         };
-        self.base_m3_per_s * self.monthly[crate::time::month_of(t) - 1] * self.daily[wd] * hourly
+        self.base_m3_per_s * self.monthly[c.month - 1] * self.daily[c.weekday] * hourly
     }
 
     /// Mean flow over a typical week (for interception ratios).

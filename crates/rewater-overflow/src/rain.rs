@@ -249,9 +249,8 @@ pub fn synthetic_hourly(start_year: i32, years: u32, seed: u64) -> RainSeries {
     const MEAN_MM: [f64; 12] = [
         2.5, 3.0, 4.5, 6.0, 8.0, 12.0, 17.0, 16.0, 11.0, 7.0, 4.0, 2.5,
     ];
-    let start = rewater_standards::Date::from_ymd(start_year, 1, 1)
-        .unwrap_or(rewater_standards::Date::EPOCH);
-    let end = rewater_standards::Date::from_ymd(start_year + years as i32, 1, 1).unwrap_or(start);
+    let start = crate::time::Date::from_ymd(start_year, 1, 1).unwrap_or(crate::time::Date::EPOCH);
+    let end = crate::time::Date::from_ymd(start_year + years as i32, 1, 1).unwrap_or(start);
     let days = end.days_since(start).max(0) as usize;
     let mut rng = Random::new(seed);
     let mut depth = vec![0.0; days * 24];

@@ -102,7 +102,7 @@ fn read_rain_file(
                 "'{raw}': year, hour or minute out of range (1–9999, 0–24, 0–59)"
             )));
         }
-        let day = rewater_standards::Date::from_ymd(nums[0] as i32, nums[1] as u32, nums[2] as u32)
+        let day = crate::time::Date::from_ymd(nums[0] as i32, nums[1] as u32, nums[2] as u32)
             .ok_or_else(|| err("not a real date".into()))?;
         let time = day.wall_seconds() + nums[3] as i64 * 3600 + nums[4] as i64 * 60;
         if !nums[5].is_finite() || nums[5] < 0.0 {
