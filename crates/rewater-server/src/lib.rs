@@ -162,26 +162,7 @@ fn downstream(config: &ServerConfig) -> Result<std::collections::HashMap<String,
     };
     let model =
         rewater_model::parse_model(&text, &name).map_err(|e| ServerError::Model(e.to_string()))?;
-    Ok(model_downstream(&model))
-}
-
-// TODO(lead): replace by the model crate's own graph once merged.
-fn model_downstream(m: &rewater_model::Model) -> std::collections::HashMap<String, Vec<String>> {
-    let mut nodes: Vec<String> = Vec::new();
-    nodes.extend(m.plants.iter().map(|x| x.id.clone()));
-    nodes.extend(m.wetlands.iter().map(|x| x.id.clone()));
-    nodes.extend(m.ponds.iter().map(|x| x.id.clone()));
-    nodes.extend(m.junctions.iter().map(|x| x.id.clone()));
-    nodes.extend(m.users.iter().map(|x| x.id.clone()));
-    nodes.extend(m.rivers.iter().map(|x| x.id.clone()));
-    nodes.extend(m.outfalls.iter().map(|x| x.id.clone()));
-    let idx = |id: &str| nodes.iter().position(|n| n == id);
-    let links: Vec<(usize, usize)> = m
-        .links
-        .iter()
-        .filter_map(|l| Some((idx(&l.from)?, idx(&l.to)?)))
-        .collect();
-    rewater_alerts::downstream_map(&nodes, &links)
+    Ok(model.downstream().into_iter().collect())
 }
 
 async fn serve(
