@@ -355,7 +355,8 @@ fn case_err(file: &str, message: String) -> OverflowError {
 }
 
 fn read_gages(case: &Case, file: &str, dir: &Path) -> Result<Vec<Gage>, OverflowError> {
-    let mut gages = Vec::new();
+    let mut gages: Vec<Gage> = Vec::new();
+    let mut total = 0usize;
     for g in &case.gage {
         let rain = match (&g.file, &g.synthetic) {
             (Some(f), None) => RainSeries::from_csv(&dir.join(f), g.interval_s)?,
@@ -375,6 +376,18 @@ fn read_gages(case: &Case, file: &str, dir: &Path) -> Result<Vec<Gage>, Overflow
                         ),
                     ));
                 }
+                // Every record is held at once: bound them together, before this one is made.
+                let next = s.years as usize * 8784;
+                if total.saturating_add(next) > crate::limits::MAX_RAIN_TOTAL {
+                    return Err(case_err(
+                        file,
+                        format!(
+                            "gage '{}': the rain records would hold over {} intervals together",
+                            g.name,
+                            crate::limits::MAX_RAIN_TOTAL
+                        ),
+                    ));
+                }
                 crate::rain::synthetic_hourly(s.start_year, s.years, s.seed)
             }
             _ => {
@@ -384,6 +397,7 @@ fn read_gages(case: &Case, file: &str, dir: &Path) -> Result<Vec<Gage>, Overflow
                 ))
             }
         };
+        total += rain.depth_m.len();
         gages.push(Gage {
             name: g.name.clone(),
             rain,

@@ -10,6 +10,9 @@
 //!   ([`MAX_SUBCATCHMENT_STEPS`], also a bound on computing time);
 //! - a rain record holds 16 bytes an interval from its first to its last value
 //!   ([`MAX_RAIN_INTERVALS`]);
+//! - the statistics keep a row per rain event with a value per overflow outlet and three
+//!   per tank ([`MAX_EVENT_CELLS`]);
+//! - all rain records together ([`MAX_RAIN_TOTAL`]);
 //! - a sewer's delay line holds one value per step of its travel time ([`MAX_LAG_S`]);
 //! - text files are read whole ([`MAX_TEXT_BYTES`]), and only regular files; a SWMM
 //!   file's fields are kept as strings, some 40 bytes each ([`MAX_FIELDS`],
@@ -33,6 +36,10 @@ pub const MAX_GAGE_STEPS: usize = 100_000_000;
 pub const MAX_SUBCATCHMENT_STEPS: u64 = 4_000_000_000;
 /// Most intervals in one rain record, from its first to its last value.
 pub const MAX_RAIN_INTERVALS: usize = 25_000_000;
+/// Most intervals of all rain records of a system together (1.6 GB).
+pub const MAX_RAIN_TOTAL: usize = 100_000_000;
+/// Most event × (outlet + 3 × tank + 8) cells of the event statistics (≈ 1 GB at most).
+pub const MAX_EVENT_CELLS: u64 = 50_000_000;
 /// Longest travel time (lag or reservoir constant) of one sewer or catchment: 10 days.
 pub const MAX_LAG_S: f64 = 10.0 * DAY_S as f64;
 /// Longest line of a SWMM input or time-series file (SWMM 5 reads at most 1,024 characters: MAXLINE in its `consts.h`).
@@ -62,7 +69,8 @@ pub fn steps(start_s: i64, end_s: i64, step_s: i64) -> Result<usize, String> {
     Ok(steps)
 }
 
-/// Whole-system budgets on the step grid, once gages and subcatchments are known.
+/// Whole-system budgets (step grid, rain, event statistics), once the system is built;
+/// again whenever its step or inter-event time changes.
 pub fn check_system(system: &System) -> Result<(), String> {
     let steps = system.clock.steps;
     let gage_steps = steps.saturating_mul(system.gages.len());
@@ -71,6 +79,28 @@ pub fn check_system(system: &System) -> Result<(), String> {
             "{} rain gages × {steps} steps = {gage_steps} cells; at most {MAX_GAGE_STEPS} are allowed",
             system.gages.len()
         ));
+    }
+    let rain: usize = system.gages.iter().map(|g| g.rain.depth_m.len()).sum();
+    if rain > MAX_RAIN_TOTAL {
+        return Err(format!(
+            "the rain records hold {rain} intervals together; at most {MAX_RAIN_TOTAL} are allowed"
+        ));
+    }
+    let g = crate::results::event_gage(system);
+    if let Some(gage) = system.gages.get(g) {
+        let events = gage.rain.count_events(
+            system.events.inter_event_s,
+            system.clock.start_s,
+            system.clock.time(steps),
+        ) as u64;
+        let per_event =
+            8 + system.overflow_outfalls().len() as u64 + 3 * system.storages().count() as u64;
+        if events.saturating_mul(per_event) > MAX_EVENT_CELLS {
+            return Err(format!(
+                "{events} rain events (inter-event time {} h) × {per_event} statistics each; at most {MAX_EVENT_CELLS} are allowed (a longer inter-event time gives fewer events)",
+                system.events.inter_event_s as f64 / 3600.0
+            ));
+        }
     }
     let sc_steps = (steps as u64).saturating_mul(system.subcatchments.len() as u64);
     if sc_steps > MAX_SUBCATCHMENT_STEPS {

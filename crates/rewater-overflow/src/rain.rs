@@ -201,6 +201,30 @@ impl RainSeries {
         }
         events
     }
+
+    /// How many of [`RainSeries::events`] overlap `[start_s, end_s)`, without building them
+    /// (to bound the statistics before a run).
+    pub fn count_events(&self, inter_event_s: i64, start_s: i64, end_s: i64) -> usize {
+        let mut count = 0;
+        let mut current: Option<(i64, i64)> = None;
+        let overlaps = |(a, b): (i64, i64)| b > start_s && a < end_s;
+        for (i, v) in self.depth_m.iter().enumerate() {
+            if *v <= 0.0 {
+                continue;
+            }
+            let t = self.start_s + i as i64 * self.interval_s;
+            let end = t + self.interval_s;
+            current = match current {
+                Some((a, b)) if t - b < inter_event_s => Some((a, end)),
+                Some(e) => {
+                    count += usize::from(overlaps(e));
+                    Some((t, end))
+                }
+                None => Some((t, end)),
+            };
+        }
+        count + current.map_or(0, |e| usize::from(overlaps(e)))
+    }
 }
 
 /// One rain event.

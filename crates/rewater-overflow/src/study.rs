@@ -91,6 +91,10 @@ pub fn load(path: &Path, o: &StudyOptions) -> Result<(System, DesignParameters),
             ));
         }
         system.events.inter_event_s = (h * 3600.0) as i64;
+        crate::limits::check_system(&system).map_err(|message| OverflowError::Case {
+            file: path.display().to_string(),
+            message: format!("--inter-event-h {h}: {message}"),
+        })?;
     }
     if let Some(d) = o.design_depth_mm {
         design.depth_mm = d;

@@ -438,3 +438,44 @@ fn a_line_too_long_to_be_swmm_is_refused_before_it_is_split() {
         s.notes
     );
 }
+
+#[test]
+fn event_statistics_are_bounded_before_a_run() {
+    // 200 years of rain and 10,000 overflow outlets: every event would keep 10,000 values.
+    let mut text = String::from(
+        "name = \"many outlets\"\nstep_s = 3600\n\n[[gage]]\nname = \"G\"\nsynthetic = { start_year = 1900, years = 200 }\n",
+    );
+    for i in 0..10_000 {
+        text.push_str(&format!(
+            "\n[[regulator]]\nname = \"R{i}\"\nriver = \"X\"\ninterceptor_m3_per_s = 0.1\n"
+        ));
+    }
+    let e = case_error("events.toml", &text);
+    assert!(
+        e.contains("events.toml")
+            && e.contains("rain events")
+            && e.contains("× 10008 statistics each")
+            && e.contains(&limits::MAX_EVENT_CELLS.to_string()),
+        "{e}"
+    );
+}
+
+#[test]
+fn counting_events_agrees_with_building_them() {
+    let rain = rewater_overflow::rain::synthetic_hourly(2000, 3, 11);
+    for inter_h in [1, 6, 24] {
+        let all = rain.events(inter_h * 3600);
+        let (a, b) = (rain.start_s + 200 * 86_400, rain.start_s + 600 * 86_400);
+        let inside = all.iter().filter(|e| e.end_s > a && e.start_s < b).count();
+        assert!(inside > 20, "{inside}");
+        assert_eq!(
+            rain.count_events(inter_h * 3600, a, b),
+            inside,
+            "{inter_h} h"
+        );
+        assert_eq!(
+            rain.count_events(inter_h * 3600, i64::MIN, i64::MAX),
+            all.len()
+        );
+    }
+}

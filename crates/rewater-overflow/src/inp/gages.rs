@@ -17,6 +17,7 @@ pub(super) fn read_gages(
 ) -> Result<(Vec<Gage>, HashMap<String, usize>), OverflowError> {
     let mut gages: Vec<Gage> = Vec::new();
     let mut gage_index: HashMap<String, usize> = HashMap::new();
+    let mut total = 0usize;
     for l in p.section("RAINGAGES") {
         let name = p.tok(l, 0, "name")?.to_string();
         let format = p.tok(l, 1, "rain format")?.to_ascii_uppercase();
@@ -55,6 +56,17 @@ pub(super) fn read_gages(
             }
         };
         let series = gage_series(p, l, &points, &format, interval, scf, units)?;
+        // Every record is held at once: bound them together.
+        total += series.depth_m.len();
+        if total > crate::limits::MAX_RAIN_TOTAL {
+            return Err(p.err(
+                l.no,
+                format!(
+                    "the rain records hold over {} intervals together",
+                    crate::limits::MAX_RAIN_TOTAL
+                ),
+            ));
+        }
         gage_index.insert(name.clone(), gages.len());
         gages.push(Gage { name, rain: series });
     }
