@@ -58,7 +58,8 @@ pub struct CaseOptions {
     /// Interception ratio after the works, for the GB 50014 pollution-control volume.
     #[arg(long)]
     n_after: Option<f64>,
-    /// Language of report.html: zh-en (both, the default), zh or en.
+    /// Language of report.html (zh-en: both, the default; zh; en) and of the summary
+    /// (English unless zh).
     #[arg(long, default_value = "zh-en")]
     lang: Lang,
 }
@@ -120,9 +121,9 @@ fn emit(o: &CaseOptions, outcome: &Outcome) -> Result<()> {
     if o.json {
         println!("{}", serde_json::to_string_pretty(&output::json(outcome))?);
     } else {
-        print!("{}", output::summary_text(outcome));
+        print!("{}", output::summary_text(outcome, o.lang));
         if let Some(dir) = &o.out {
-            println!("outputs in {}", dir.display());
+            print!("{}", output::written_to(dir, o.lang));
         }
     }
     Ok(())

@@ -2,7 +2,7 @@
 //! `outlets.csv` and `report.html` ([`crate::report`]) in an output directory, and the
 //! summary for the terminal.
 
-use crate::report::{html, Lang};
+use crate::report::{fill_template, html, Lang};
 use crate::study::Outcome;
 use crate::{OverflowError, Report};
 use std::fmt::Write as _;
@@ -52,75 +52,134 @@ pub(crate) fn opt(v: Option<f64>, digits: usize) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
+/// The terminal summary's lines: key, English (also the default, as it always read), 中文.
+pub const SUMMARY: &[(&str, &str, &str)] = &[
+    ("period", "{system} — {start} to {end} ({years} years, step {step} s)", "{system} — {start} 至 {end}（{years} 年，步长 {step} 秒）"),
+    ("rain", "rain {rain} mm/yr, {events} events (inter-event {dry} h, gage {gage})", "降雨 {rain} mm/年，{events} 场（场次间隔 {dry} 小时，雨量计 {gage}）"),
+    ("overflow", "overflow {m3} m³/yr, {hours} h/yr, {events} events/yr (max {max} in a year), capture {capture} %", "溢流 {m3} m³/年，{hours} h/年，{events} 次/年（单年最多 {max} 次），截流率 {capture} %"),
+    ("thresholds", "largest event without overflow {largest} mm; smallest event with overflow {smallest} mm", "不溢流最大场次 {largest} mm；溢流最小场次 {smallest} mm"),
+    ("outlet", "  outlet {name} → {river}: {m3} m³/yr, {events} events/yr", "  排口 {name} → {river}：{m3} m³/年，{events} 次/年"),
+    ("tank", "  tank {name}: {volume} m³, used in {used} events, full in {full}, emptying max {empty} h", "  调蓄池 {name}：{volume} m³，使用 {used} 场，蓄满 {full} 场，最长放空 {empty} h"),
+    ("design", "  design formulas for {tank}: runoff control {runoff} m³ (D {depth} mm), pollution control {pollution} m³", "  {tank} 设计公式：径流控制 {runoff} m³（D {depth} mm），污染控制 {pollution} m³"),
+    ("sized", "sized {tank}: {volume} m³ meets {goal} ({trials} trial runs; was {was} m³)", "{tank} 规模：{volume} m³ 满足 {goal}（试算 {trials} 次；原 {was} m³）"),
+    ("note", "note: {note}", "说明：{note}"),
+    ("written", "outputs in {dir}", "输出目录 {dir}"),
+];
+
+/// One summary line in `lang` (English unless Chinese alone is asked for).
+fn line(key: &str, lang: Lang, values: &[(&str, String)]) -> String {
+    let template = SUMMARY
+        .iter()
+        .find(|l| l.0 == key)
+        .map(|l| if lang == Lang::Zh { l.2 } else { l.1 })
+        .unwrap_or("?");
+    let mut t = fill_template(template, values);
+    t.push('\n');
+    t
+}
+
+/// The line that says where the files went.
+pub fn written_to(dir: &Path, lang: Lang) -> String {
+    line("written", lang, &[("dir", dir.display().to_string())])
+}
+
 /// The summary printed on the terminal.
-pub fn summary_text(o: &Outcome) -> String {
-    let (r, designs, sizing) = (&o.report, &o.designs, o.sizing.as_ref());
-    let s = &r.summary;
-    let mut t = String::new();
-    let _ = writeln!(
-        t,
-        "{} — {} to {} ({:.1} years, step {} s)",
-        r.system, r.start, r.end, r.years, r.step_s
+pub fn summary_text(o: &Outcome, lang: Lang) -> String {
+    let (r, s) = (&o.report, &o.report.summary);
+    let f0 = |v: f64| format!("{v:.0}");
+    let f1 = |v: f64| format!("{v:.1}");
+    let mut t = line(
+        "period",
+        lang,
+        &[
+            ("system", r.system.clone()),
+            ("start", r.start.clone()),
+            ("end", r.end.clone()),
+            ("years", f1(r.years)),
+            ("step", r.step_s.to_string()),
+        ],
     );
-    let _ = writeln!(
-        t,
-        "rain {:.0} mm/yr, {} events (inter-event {} h, gage {})",
-        r.rain_mm_per_year, s.rain_events, r.inter_event_h, r.event_gage
+    t += &line(
+        "rain",
+        lang,
+        &[
+            ("rain", f0(r.rain_mm_per_year)),
+            ("events", s.rain_events.to_string()),
+            ("dry", r.inter_event_h.to_string()),
+            ("gage", r.event_gage.clone()),
+        ],
     );
-    let _ = writeln!(
-        t,
-        "overflow {:.0} m³/yr, {:.1} h/yr, {:.1} events/yr (max {} in a year), capture {:.1} %",
-        s.overflow_m3_per_year,
-        s.overflow_hours_per_year,
-        s.overflow_events_per_year,
-        s.max_overflow_events_in_a_year,
-        s.capture_pct
+    t += &line(
+        "overflow",
+        lang,
+        &[
+            ("m3", f0(s.overflow_m3_per_year)),
+            ("hours", f1(s.overflow_hours_per_year)),
+            ("events", f1(s.overflow_events_per_year)),
+            ("max", s.max_overflow_events_in_a_year.to_string()),
+            ("capture", f1(s.capture_pct)),
+        ],
     );
-    let _ = writeln!(
-        t,
-        "largest event without overflow {} mm; smallest event with overflow {} mm",
-        opt(s.largest_event_without_overflow_mm, 1),
-        opt(s.smallest_event_with_overflow_mm, 1)
+    t += &line(
+        "thresholds",
+        lang,
+        &[
+            ("largest", opt(s.largest_event_without_overflow_mm, 1)),
+            ("smallest", opt(s.smallest_event_with_overflow_mm, 1)),
+        ],
     );
-    for o in &r.outlets {
-        let _ = writeln!(
-            t,
-            "  outlet {} → {}: {:.0} m³/yr, {:.1} events/yr",
-            o.name, o.river, o.m3_per_year, o.events_per_year
+    for x in &r.outlets {
+        t += &line(
+            "outlet",
+            lang,
+            &[
+                ("name", x.name.clone()),
+                ("river", x.river.clone()),
+                ("m3", f0(x.m3_per_year)),
+                ("events", f1(x.events_per_year)),
+            ],
         );
     }
     for k in &r.tanks {
-        let _ = writeln!(
-            t,
-            "  tank {}: {:.0} m³, used in {} events, full in {}, emptying max {} h",
-            k.name,
-            k.volume_m3,
-            k.events_used,
-            k.events_full,
-            opt(k.emptying_h_max, 1)
+        t += &line(
+            "tank",
+            lang,
+            &[
+                ("name", k.name.clone()),
+                ("volume", f0(k.volume_m3)),
+                ("used", k.events_used.to_string()),
+                ("full", k.events_full.to_string()),
+                ("empty", opt(k.emptying_h_max, 1)),
+            ],
         );
     }
-    for d in designs {
-        let _ =
-            writeln!(
-            t,
-            "  design formulas for {}: runoff control {:.0} m³ (D {} mm), pollution control {} m³",
-            d.tank, d.runoff_control_m3, d.parameters.depth_mm, opt(d.pollution_control_m3, 0)
+    for d in &o.designs {
+        t += &line(
+            "design",
+            lang,
+            &[
+                ("tank", d.tank.clone()),
+                ("runoff", f0(d.runoff_control_m3)),
+                ("depth", d.parameters.depth_mm.to_string()),
+                ("pollution", opt(d.pollution_control_m3, 0)),
+            ],
         );
     }
-    if let Some(z) = sizing {
-        let _ = writeln!(
-            t,
-            "sized {}: {:.0} m³ meets {:?} ({} trial runs; was {:.0} m³)",
-            z.tank,
-            z.volume_m3,
-            z.goal,
-            z.trials.len(),
-            z.original_volume_m3
+    if let Some(z) = &o.sizing {
+        t += &line(
+            "sized",
+            lang,
+            &[
+                ("tank", z.tank.clone()),
+                ("volume", f0(z.volume_m3)),
+                ("goal", format!("{:?}", z.goal)),
+                ("trials", z.trials.len().to_string()),
+                ("was", f0(z.original_volume_m3)),
+            ],
         );
     }
     for n in &r.notes {
-        let _ = writeln!(t, "note: {n}");
+        t += &line("note", lang, &[("note", n.clone())]);
     }
     t
 }

@@ -116,11 +116,36 @@ pub fn label(key: &str, lang: Lang) -> &'static str {
 
 /// `label` with its `{name}` marks replaced.
 fn fill(key: &str, lang: Lang, values: &[(&str, String)]) -> String {
-    let mut t = label(key, lang).to_string();
-    for (name, value) in values {
-        t = t.replace(&format!("{{{name}}}"), value);
+    fill_template(label(key, lang), values)
+}
+
+/// Replace each `{name}` of `template` by its value in one pass: a value is never read as
+/// a template (a system may be named `{end}`).
+pub(crate) fn fill_template(template: &str, values: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            values
+                .iter()
+                .find(|(n, _)| *n == &after[..close])
+                .map(|v| (close, v))
+        });
+        match value {
+            Some((close, (_, v))) => {
+                out.push_str(v);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
-    t
+    out.push_str(rest);
+    out
 }
 
 fn esc(s: &str) -> String {
@@ -416,6 +441,11 @@ mod tests {
         assert_eq!(label("outlets", Lang::Zh), "排口");
         assert_eq!(label("outlets", Lang::En), "Outlets");
         assert_eq!("zh".parse::<Lang>(), Ok(Lang::Zh));
+        let t = fill_template("{a} to {b}, {c}", &[("a", "{b}".into()), ("b", "x".into())]);
+        assert_eq!(
+            t, "{b} to x, {c}",
+            "values are not templates; unknown marks stay"
+        );
         assert!("fr".parse::<Lang>().is_err());
     }
 }

@@ -77,10 +77,27 @@ fn a_run_writes_five_files_that_agree_with_the_report() {
             && html.contains("33 mm")
     );
     assert!(html.contains("<th>GB 51174 runoff control m³</th>"));
-    let summary = output::summary_text(&o);
+    let summary = output::summary_text(&o, Lang::Both);
     assert!(
-        summary.starts_with("output test — 2020-01-01 00:00 to 2022-01-01 00:00"),
+        summary.starts_with(
+            "output test — 2020-01-01 00:00 to 2022-01-01 00:00 (2.0 years, step 300 s)\n"
+        ),
         "{summary}"
+    );
+    assert!(
+        summary.contains("\n  tank R.tank: 500 m³, used in "),
+        "{summary}"
+    );
+    let zh = output::summary_text(&o, Lang::Zh);
+    assert!(
+        zh.starts_with(
+            "output test — 2020-01-01 00:00 至 2022-01-01 00:00（2.0 年，步长 300 秒）\n"
+        ),
+        "{zh}"
+    );
+    assert!(
+        zh.contains("\n  调蓄池 R.tank：500 m³，使用 ") && !zh.contains("events"),
+        "{zh}"
     );
 }
 
