@@ -371,7 +371,11 @@ impl DryWeatherFlow {
 
     /// Flow at a time; patterns apply per clock hour as in SWMM.
     pub fn at(&self, t: i64) -> f64 {
-        let c = crate::time::civil_of(t);
+        self.at_civil(&crate::time::civil_of(t))
+    }
+
+    /// Flow at a time given by its calendar fields (one lookup serves every source).
+    pub fn at_civil(&self, c: &crate::time::Civil) -> f64 {
         let hourly = match (&self.weekend, c.weekday) {
             (Some(w), 0 | 6) => w[c.hour],
             _ => self.hourly[c.hour],

@@ -478,8 +478,9 @@ impl<'a> State<'a> {
             let hour_end = (tk.div_euclid(3600) + 1) * 3600;
             let n_hour = ((hour_end - tk + clock.step_s - 1) / clock.step_s)
                 .clamp(1, (end - k) as i64) as usize;
+            let c = crate::time::civil_of(tk);
             for (j, d) in self.system.dry_weather.iter().enumerate() {
-                let v = d.at(tk) * self.dt * n_hour as f64;
+                let v = d.at_civil(&c) * self.dt * n_hour as f64;
                 self.bal.dry_weather_m3 += v;
                 self.bal.outfall_m3[dry.outfall[j]] += v;
             }
@@ -503,8 +504,9 @@ impl<'a> State<'a> {
         }
         if t.div_euclid(3600) != self.dwf_hour {
             self.dwf_hour = t.div_euclid(3600);
+            let c = crate::time::civil_of(t);
             for (k, d) in self.system.dry_weather.iter().enumerate() {
-                self.dwf_now[k] = d.at(t);
+                self.dwf_now[k] = d.at_civil(&c);
             }
         }
         let mut dwf_in = 0.0;
