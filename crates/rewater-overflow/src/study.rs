@@ -90,6 +90,12 @@ pub fn load(path: &Path, o: &StudyOptions) -> Result<(System, DesignParameters),
                 "--inter-event-h must be positive".into(),
             ));
         }
+        if h > 24.0 * 366.0 {
+            return Err(StudyError::Options(format!(
+                "--inter-event-h {h} is over a year ({} h)",
+                24 * 366
+            )));
+        }
         system.events.inter_event_s = (h * 3600.0) as i64;
         crate::limits::check_system(&system).map_err(|message| OverflowError::Case {
             file: path.display().to_string(),

@@ -133,6 +133,14 @@ fn options_that_do_not_fit_the_file_are_told_apart_from_bad_input() {
         study::size(&system, &design, Some("nope"), Goal::CapturePct(80.0)),
         Err(StudyError::Input(_))
     ));
+    // An inter-event time of 1e300 h once overflowed the event windows.
+    let o = StudyOptions {
+        inter_event_h: Some(1e300),
+        ..Default::default()
+    };
+    assert!(
+        matches!(study::load(&path, &o), Err(StudyError::Options(m)) if m.contains("over a year"))
+    );
     let o = StudyOptions {
         step_s: Some(1),
         ..Default::default()
