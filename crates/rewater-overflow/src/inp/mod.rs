@@ -9,8 +9,9 @@
 //! (EPA/600/R-22/030), Appendix D.
 //!
 //! In the spirit of SWMM's own engine (one reader per input object, project state apart
-//! from routing), each section has its reader in a submodule; [`build`] calls them in
-//! the order their cross-references need and assembles the [`System`].
+//! from routing), each section has its reader in a submodule; `build` calls them in the
+//! order their cross-references need and assembles the [`System`], refusing networks that
+//! loop and anything beyond [`crate::limits`] with the line named.
 
 mod controls;
 mod dividers;
