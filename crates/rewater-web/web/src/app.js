@@ -491,8 +491,18 @@ async function accountPage() {
       <label>${esc(t("new_password"))} <input id="own-new" type="password" minlength="10" autocomplete="new-password" required></label>
       <button class="act" id="own-password-save" type="submit">${esc(t("save"))}</button><span id="own-password-result"></span></form>
       <div class="muted">${esc(t("password_ends_sessions"))}</div></div>
-    <div class="panel"><h3>${esc(t("credentials"))}</h3><table id="own-credentials"><tr><th>${esc(t("public_id"))}</th><th>${esc(t("kind"))}</th><th>${esc(t("label"))}</th><th>${esc(t("created"))}</th><th>${esc(t("expires"))}</th></tr>
-      ${list.map((c) => `<tr data-credential="${esc(c.public_id)}"><td><code>${esc(c.public_id)}</code></td><td>${esc(t("kind_" + c.kind))}</td><td>${esc(c.label)}</td><td class="time">${esc(fmtTime(c.created_at))}</td><td class="time">${esc(fmtTime(c.expires_at))}</td></tr>`).join("")}</table></div>`;
+    <div class="panel"><h3>${esc(t("credentials"))}</h3><table id="own-credentials"><tr><th>${esc(t("public_id"))}</th><th>${esc(t("kind"))}</th><th>${esc(t("label"))}</th><th>${esc(t("created"))}</th><th>${esc(t("expires"))}</th><th></th></tr>
+      ${list.map((c) => `<tr data-credential="${esc(c.public_id)}"><td><code>${esc(c.public_id)}</code></td><td>${esc(t("kind_" + c.kind))}</td><td>${esc(c.label)}</td><td class="time">${esc(fmtTime(c.created_at))}</td><td class="time">${esc(fmtTime(c.expires_at))}</td>
+        <td><button class="act revoke">${esc(t("revoke"))}</button></td></tr>`).join("")}</table><div class="error" id="account-error"></div></div>`;
+  document.querySelectorAll("#own-credentials button.revoke").forEach((b) => b.addEventListener("click", async () => {
+    try {
+      await api("DELETE", `/api/users/${encodeURIComponent(me)}/credentials/${b.closest("tr").dataset.credential}`);
+      await accountPage();
+    } catch (e) {
+      if (e.status === 401) { state.me = null; route(); return; }
+      document.getElementById("account-error").textContent = e.message;
+    }
+  }));
   document.getElementById("own-password-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const out = document.getElementById("own-password-result");

@@ -263,6 +263,10 @@ try {
   check(ended === 401, `the other session ended with the password change (${ended})`);
   const still = await page.evaluate(async () => { const me = await (await fetch("/api/me")).json(); return (await fetch("/api/sites/plant-south-outlet", { method: "PUT", headers: { "content-type": "application/json", "x-csrf-token": me.csrf }, body: JSON.stringify({ name: "South plant outlet" }) })).status; });
   check(still === 200, `this page goes on with its new session (${still})`);
+  await page.reload();
+  await page.waitForSelector("#own-credentials");
+  const live = await page.locator("#own-credentials tr[data-credential]").count();
+  check(live === 1, `only the new session is left in the operator's list (${live})`);
   await other.close();
   await settle();
   await page.screenshot({ path: `${shots}/account.png` });
