@@ -42,7 +42,7 @@ pub struct Scenarios {
 }
 
 impl Scenarios {
-    /// Bundled models by (name, model file); uploads are kept under `dir/uploads/`.
+    /// Bundled models by (name, model file), and the uploads kept under `dir/uploads/`.
     pub fn new(
         dir: PathBuf,
         bundled: Vec<(String, PathBuf)>,
@@ -56,16 +56,19 @@ impl Scenarios {
                 uploaded: false,
             })
             .collect();
-        Scenarios {
+        let mut sc = Scenarios {
             dir,
             models: Mutex::new(models),
             runs: Mutex::new(RunTable::default()),
             standards,
-        }
+        };
+        // Models uploaded before a restart stay available.
+        sc.load_uploaded();
+        sc
     }
 
-    /// Adds the models uploaded before a restart (`dir/uploads/<name>/model.toml`), skipping
-    /// names of bundled models; returns how many.
+    /// Adds the models uploaded before (`dir/uploads/<name>/model.toml`), skipping names
+    /// already known (bundled models win); returns how many. [`Scenarios::new`] calls it.
     pub fn load_uploaded(&mut self) -> usize {
         let Ok(entries) = std::fs::read_dir(self.uploads()) else {
             return 0;

@@ -147,6 +147,16 @@ fn the_beijing_model_uploads_as_a_tar_and_runs() {
     assert_eq!(r.status, 200, "{}", r.body);
     let kept = server.dir.join("scenarios/uploads/my-beijing");
     assert!(kept.join("model.toml").is_file() && kept.join("data/daily_factors.csv").is_file());
+    // Kept across a restart: a new scenario list over the same directory has it, uploaded.
+    let again = scenarios(&server.dir);
+    let models = again.models.lock().unwrap().clone();
+    assert!(
+        models.iter().any(|m| m.name == "my-beijing" && m.uploaded),
+        "{models:?}"
+    );
+    assert!(models
+        .iter()
+        .any(|m| m.name == "beijing-district" && !m.uploaded));
     let id = api(a, "POST", "/api/runs", r#"{"model":"my-beijing"}"#).json()["id"]
         .as_u64()
         .unwrap();
