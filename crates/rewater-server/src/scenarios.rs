@@ -63,8 +63,7 @@ pub fn platform(config: &ServerConfig) -> Result<rewater_api::Platform> {
     let dir = scenario_dir(config);
     let bundled = write_bundled(&dir.join("bundled"))?;
     let demo_path = bundled[0].1.clone();
-    let mut scenarios =
-        rewater_api::Scenarios::new(dir.clone(), bundled, standards.clone());
+    let mut scenarios = rewater_api::Scenarios::new(dir.clone(), bundled, standards.clone());
     if let Ok(models) = scenarios.models.get_mut() {
         models.extend(uploaded_models(&dir));
     }
