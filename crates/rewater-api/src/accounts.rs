@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use rewater_store::prelude::*;
 use rewater_store::{Account, Credential, CredentialKind, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -226,6 +227,51 @@ pub async fn users(
     Ok(Json(UsersBody { users }))
 }
 
+/// Stores a new or changed account, the one place accounts are written (the API and
+/// `rewater user add`): a changed account's sessions end (its old password may be known);
+/// audited as `user.create` or `user.update` by `who`. Returns whether it existed.
+pub fn save_account(
+    s: &mut dyn Store,
+    who: &str,
+    account: &Account,
+) -> rewater_store::Result<bool> {
+    let existed = s.account(&account.name)?.is_some();
+    s.put_account(account)?;
+    if existed {
+        s.revoke_credentials(&account.name, Some(CredentialKind::Session))?;
+    }
+    let district = account
+        .district
+        .as_deref()
+        .map(|d| format!(", district {d}"))
+        .unwrap_or_default();
+    let detail = format!("role {}{district}", account.role);
+    let action = if existed {
+        "user.update"
+    } else {
+        "user.create"
+    };
+    audit(s, who, action, &account.name, &detail);
+    Ok(existed)
+}
+
+/// Stores an API token made by [`auth::new_token`] for its account, audited as
+/// `token.create` by `who` (the API and `rewater user token`). `false`: no such account.
+pub fn save_token(
+    s: &mut dyn Store,
+    who: &str,
+    cred: &rewater_store::Credential,
+    days: u32,
+) -> rewater_store::Result<bool> {
+    if s.account(&cred.account)?.is_none() {
+        return Ok(false);
+    }
+    s.put_credential(cred)?;
+    let detail = format!("{} ({}, {days} days)", cred.label, cred.public_id());
+    audit(s, who, "token.create", &cred.account, &detail);
+    Ok(true)
+}
+
 async fn hash_off_lock(password: String) -> Result<String, ApiError> {
     auth::check_password(&password).map_err(bad)?;
     tokio::task::spawn_blocking(move || auth::hash_password(&password))
@@ -257,24 +303,7 @@ pub async fn create_user(
         created_at_ms: now_ms(),
     };
     let a = with_store(&st, move |s| {
-        let existed = s.account(&account.name)?.is_some();
-        s.put_account(&account)?;
-        if existed {
-            // The old password may be known to someone: its sessions end with it.
-            s.revoke_credentials(&account.name, Some(CredentialKind::Session))?;
-        }
-        let district = account
-            .district
-            .as_deref()
-            .map(|d| format!(", district {d}"))
-            .unwrap_or_default();
-        let detail = format!("role {}{district}", account.role);
-        let action = if existed {
-            "user.update"
-        } else {
-            "user.create"
-        };
-        audit(s, &p.name, action, &account.name, &detail);
+        save_account(s, &p.name, &account)?;
         Ok(account)
     })
     .await?;
@@ -420,16 +449,11 @@ pub async fn create_token(
     let public_id = cred.public_id().to_string();
     let expires_at_ms = cred.expires_at_ms.unwrap_or(i64::MAX);
     let account = t.account.clone();
-    with_store(&st, move |s| {
-        if s.account(&t.account)?.is_none() {
-            return Err(not_found(format!("no account '{}'", t.account)));
-        }
-        s.put_credential(&cred)?;
-        let detail = format!("{} ({}, {days} days)", t.label, cred.public_id());
-        audit(s, &p.name, "token.create", &t.account, &detail);
-        Ok(())
-    })
-    .await?;
+    let who = p.name.clone();
+    let stored = with_store(&st, move |s| Ok(save_token(s, &who, &cred, days)?)).await?;
+    if !stored {
+        return Err(not_found(format!("no account '{account}'")));
+    }
     Ok(Json(TokenCreated {
         token: secret,
         public_id,

@@ -37,7 +37,6 @@ pub fn user_cmd(cmd: crate::UserCommand) -> Result<()> {
             let hash =
                 rewater_api::auth::hash_password(&password).map_err(|e| anyhow::anyhow!(e))?;
             let mut store = open(&db)?;
-            let existed = store.account(&name)?.is_some();
             let account = rewater_store::Account {
                 name: name.clone(),
                 role: role.parse().map_err(crate::input_err)?,
@@ -46,21 +45,9 @@ pub fn user_cmd(cmd: crate::UserCommand) -> Result<()> {
                 disabled: false,
                 created_at_ms: rewater_api::auth::now_ms(),
             };
-            store
-                .put_account(&account)
-                .map_err(|e| crate::input_err(e.to_string()))?;
-            let action = if existed {
-                "user.update"
-            } else {
-                "user.create"
-            };
-            rewater_api::audit(
-                store.as_mut(),
-                "cli",
-                action,
-                &name,
-                &format!("role {}", account.role),
-            );
+            rewater_store::check_account(&account).map_err(crate::input_err)?;
+            let existed = rewater_api::accounts::save_account(store.as_mut(), "cli", &account)
+                .map_err(crate::input_err)?;
             println!(
                 "{} account {name} ({})",
                 if existed { "updated" } else { "created" },
@@ -79,25 +66,44 @@ pub fn user_cmd(cmd: crate::UserCommand) -> Result<()> {
                 );
             }
         }
-        UserCommand::Token { name, label, db } => {
+        UserCommand::Token {
+            name,
+            label,
+            days,
+            db,
+        } => {
+            if !(1..=3650).contains(&days) {
+                return Err(crate::input_err(format!(
+                    "--days {days} is not within 1–3650"
+                )));
+            }
             let mut store = open(&db)?;
-            if store.account(&name)?.is_none() {
+            let (cred, secret) = rewater_api::auth::new_token(&name, &label, days);
+            if !rewater_api::accounts::save_token(store.as_mut(), "cli", &cred, days)? {
                 return Err(crate::input_err(format!(
                     "no account '{name}' (`rewater user add`)"
                 )));
             }
-            let secret = rewater_api::auth::new_secret();
-            store.put_credential(&rewater_store::Credential {
-                secret_hash: rewater_api::auth::secret_hash(&secret),
-                account: name.clone(),
-                kind: rewater_store::CredentialKind::Token,
-                csrf: String::new(),
-                label: label.clone(),
-                created_at_ms: rewater_api::auth::now_ms(),
-                expires_at_ms: None,
-            })?;
-            rewater_api::audit(store.as_mut(), "cli", "token.create", &name, &label);
             println!("{secret}");
+            eprintln!(
+                "token {} for {name}, expires in {days} days (`rewater user revoke {name} {}`)",
+                cred.public_id(),
+                cred.public_id()
+            );
+        }
+        UserCommand::Revoke {
+            name,
+            public_id,
+            db,
+        } => {
+            let mut store = open(&db)?;
+            if !store.revoke_credential(&name, &public_id)? {
+                return Err(crate::input_err(format!(
+                    "account '{name}' has no session or token '{public_id}'"
+                )));
+            }
+            rewater_api::audit(store.as_mut(), "cli", "token.revoke", &name, &public_id);
+            println!("revoked {public_id} of {name}");
         }
     }
     Ok(())

@@ -177,6 +177,12 @@ struct ServeArgs {
     /// Time zone of the data loggers' clocks and of the pages (IANA name).
     #[arg(long, default_value = rewater_time::DEFAULT_ZONE)]
     zone: String,
+    /// Served behind TLS (a reverse proxy): mark the session cookie Secure.
+    #[arg(long)]
+    secure_cookies: bool,
+    /// Reverse proxies (IP addresses) whose X-Forwarded-For names the client.
+    #[arg(long, value_delimiter = ',')]
+    trusted_proxy: Vec<std::net::IpAddr>,
 }
 
 impl ServeArgs {
@@ -193,6 +199,8 @@ impl ServeArgs {
             scenario_dir: self.scenario_dir,
             tile_url: self.tile_url,
             zone: rewater_time::Zone::named(&self.zone).map_err(input_err)?,
+            secure_cookies: self.secure_cookies,
+            trusted_proxies: self.trusted_proxy,
         })
     }
 }
@@ -218,11 +226,21 @@ pub enum UserCommand {
         #[arg(long, default_value = "rewater.sqlite")]
         db: String,
     },
-    /// Create an API token for an account (printed once).
+    /// Create an API token for an account (the secret printed once on standard output).
     Token {
         name: String,
         #[arg(long, default_value = "")]
         label: String,
+        /// Days until it expires.
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        #[arg(long, default_value = "rewater.sqlite")]
+        db: String,
+    },
+    /// Revoke a session or token of an account by its public id (shown by the API and pages).
+    Revoke {
+        name: String,
+        public_id: String,
         #[arg(long, default_value = "rewater.sqlite")]
         db: String,
     },

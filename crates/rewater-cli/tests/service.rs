@@ -199,3 +199,76 @@ fn an_unknown_zone_is_bad_input() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("Mars/Olympus"));
 }
+
+mod common;
+
+/// `rewater user token` makes an expiring token, shown once, that `rewater user revoke`
+/// withdraws while the server runs.
+#[test]
+fn cli_tokens_expire_and_can_be_revoked() {
+    let db = common::tmp("cli-token");
+    assert_eq!(
+        common::add_user(&db, "ops", "a long password!", "admin", None),
+        Some(0)
+    );
+    let server = common::start_with(&db, false, &[]);
+    let o = bin()
+        .args([
+            "user", "token", "ops", "--label", "wall", "--days", "2", "--db",
+        ])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let secret = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let note = String::from_utf8_lossy(&o.stderr).to_string();
+    let public_id = note
+        .split("token ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(public_id.len(), 16, "{note}");
+    assert!(note.contains("expires in 2 days"), "{note}");
+    let (status, body) = common::http(&server.api, "GET", "/api/me", Some(&secret), None);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"ops\""), "{body}");
+    // The token lists with an expiry two days out.
+    let (status, body) = common::http(
+        &server.api,
+        "GET",
+        "/api/users/ops/credentials",
+        Some(&secret),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(&public_id), "{body}");
+    let o = bin()
+        .args(["user", "token", "ops", "--days", "0", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let o = bin()
+        .args(["user", "token", "nobody", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let o = bin()
+        .args(["user", "revoke", "ops", &public_id, "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (status, _) = common::http(&server.api, "GET", "/api/me", Some(&secret), None);
+    assert_eq!(status, 401, "a revoked token is refused at once");
+    let o = bin()
+        .args(["user", "revoke", "ops", &public_id, "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "nothing left to revoke");
+}

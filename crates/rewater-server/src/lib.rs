@@ -72,6 +72,10 @@ pub struct ServerConfig {
     pub tile_url: Option<String>,
     /// The devices' and the pages' time zone.
     pub zone: Zone,
+    /// Served behind TLS: mark the session cookie `Secure`.
+    pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (login limit per address).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for ServerConfig {
@@ -88,6 +92,8 @@ impl Default for ServerConfig {
             scenario_dir: None,
             tile_url: None,
             zone: Zone::shanghai(),
+            secure_cookies: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -208,6 +214,8 @@ async fn serve(
     let api_config = rewater_api::ApiConfig {
         tokens: [(token, "api".to_string())].into_iter().collect(),
         zone: config.zone.clone(),
+        secure_cookies: config.secure_cookies,
+        trusted_proxies: config.trusted_proxies.clone(),
         ..Default::default()
     };
     let state = rewater_api::ApiState::shared(api_store, api_config, platform);
