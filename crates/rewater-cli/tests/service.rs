@@ -1,5 +1,6 @@
-//! How the binary behaves as a service (a closed pipe is tested in cli.rs): logs are structured, the service token is never on the command line or echoed, and demo
-//! data loggers exist only when asked for.
+//! How the binary behaves as a service (a closed pipe is tested in cli.rs): logs are
+//! structured, the service token is never on the command line or echoed, demo data loggers
+//! exist only when asked for, and CLI tokens expire and can be revoked.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
