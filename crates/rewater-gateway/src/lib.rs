@@ -555,6 +555,7 @@ async fn handle_connection(
                         None,
                         None,
                         String::from_utf8_lossy(&raw).into_owned(),
+                        RejectReason::BadFrame,
                         error.to_string(),
                     )
                     .await;
@@ -588,7 +589,8 @@ async fn reject(
     mn: Option<String>,
     cn: Option<String>,
     raw: String,
-    reason: String,
+    reason: RejectReason,
+    detail: String,
 ) {
     let r = RejectedFrame {
         received_at_ms: now_ms(),
@@ -597,6 +599,7 @@ async fn reject(
         cn,
         raw,
         reason,
+        detail,
     };
     let _ = shared.writer.send(WriteRequest::Rejected(r)).await;
 }
@@ -614,6 +617,7 @@ async fn on_frame(frame: rewater_hj212::Frame, peer: &str, shared: &Shared) -> O
                 None,
                 None,
                 String::from_utf8_lossy(&frame.raw).into_owned(),
+                RejectReason::BadSegment,
                 e.to_string(),
             )
             .await;
@@ -625,24 +629,25 @@ async fn on_frame(frame: rewater_hj212::Frame, peer: &str, shared: &Shared) -> O
     let device = shared.devices.read().ok().and_then(|m| m.get(&mn).cloned());
     let peer_ip = peer.parse::<SocketAddr>().ok().map(|a| a.ip());
     let refuse = match &device {
-        None => Some(format!("unknown MN '{mn}'")),
-        Some(d) if d.disabled => Some("device disabled".to_string()),
+        None => Some((RejectReason::UnknownDevice, format!("unknown MN '{mn}'"))),
+        Some(d) if d.disabled => Some((RejectReason::DeviceDisabled, String::new())),
         Some(d)
             if !rewater_store::verify_device_password(seg.pw().unwrap_or(""), &d.password_hash) =>
         {
-            Some("wrong password".to_string())
+            Some((RejectReason::WrongPassword, String::new()))
         }
         Some(d) if !peer_ip.is_some_and(|ip| d.allows_peer(ip)) => {
-            Some("source address not allowed for this device".to_string())
+            Some((RejectReason::PeerNotAllowed, String::new()))
         }
-        Some(d) if modbus && !d.accept_modbus_crc => {
-            Some("CRC-16/MODBUS not enabled for this device".to_string())
-        }
+        Some(d) if modbus && !d.accept_modbus_crc => Some((RejectReason::ModbusCrc, String::new())),
         Some(_) => None,
     };
-    if let Some(reason) = refuse {
+    if let Some((reason, detail)) = refuse {
         shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
-        (shared.log)(&format!("{peer}: refused frame from MN '{mn}': {reason}"));
+        (shared.log)(&format!(
+            "{peer}: refused frame from MN '{mn}': {}",
+            reason.label().1
+        ));
         reject(
             shared,
             peer,
@@ -650,6 +655,7 @@ async fn on_frame(frame: rewater_hj212::Frame, peer: &str, shared: &Shared) -> O
             Some(cn),
             seg.raw().to_string(),
             reason,
+            detail,
         )
         .await;
         return None;
@@ -680,7 +686,8 @@ async fn on_frame(frame: rewater_hj212::Frame, peer: &str, shared: &Shared) -> O
                     Some(mn),
                     Some(cn.clone()),
                     seg.raw().to_string(),
-                    format!("kept without readings (CN {cn})"),
+                    RejectReason::NoReadings,
+                    format!("CN {cn}"),
                 )
                 .await;
                 return seg.ack_requested().then(|| ack_9014(&seg));
@@ -702,6 +709,21 @@ async fn on_frame(frame: rewater_hj212::Frame, peer: &str, shared: &Shared) -> O
                 }
                 Some(IngestOutcome::Duplicate { .. }) => {
                     shared.stats.duplicates.fetch_add(1, Ordering::Relaxed);
+                }
+                Some(IngestOutcome::Refused { reason }) => {
+                    // Not stored and not acknowledged: counted with the other refusals.
+                    shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                    reject(
+                        shared,
+                        peer,
+                        Some(mn),
+                        Some(cn.clone()),
+                        seg.raw().to_string(),
+                        reason,
+                        String::new(),
+                    )
+                    .await;
+                    return None;
                 }
                 // Not stored: no acknowledgement, so the device sends it again.
                 None => return None,
