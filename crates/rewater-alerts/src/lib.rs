@@ -192,6 +192,29 @@ impl AlertEngine {
         devices: Vec<(String, SiteRules)>,
         downstream: &HashMap<String, Vec<String>>,
     ) -> AlertEngine {
+        let mut engine = AlertEngine {
+            resolved: HashMap::new(),
+            factor_cache: HashMap::new(),
+            standards,
+            settings,
+            sites_by_mn: HashMap::new(),
+            downstream_sites: HashMap::new(),
+            factors: HashMap::new(),
+            last_seen: HashMap::new(),
+            active: HashSet::new(),
+        };
+        engine.set_rules(devices, downstream);
+        engine
+    }
+
+    /// Replaces the devices' site rules (a site's standard changed, a device was added or
+    /// moved) without forgetting what the engine has seen: open episodes, daily means in
+    /// progress and repeat counts stay.
+    pub fn set_rules(
+        &mut self,
+        devices: Vec<(String, SiteRules)>,
+        downstream: &HashMap<String, Vec<String>>,
+    ) {
         let mut node_sites: HashMap<String, Vec<String>> = HashMap::new();
         for (_, s) in &devices {
             if let Some(n) = &s.model_node {
@@ -219,24 +242,20 @@ impl AlertEngine {
                 .standards
                 .iter()
                 .filter_map(|spec| {
-                    let (std, class) = standards.resolve(spec).ok()?;
-                    let idx = standards.all().iter().position(|s| std::ptr::eq(s, std))?;
+                    let (std, class) = self.standards.resolve(spec).ok()?;
+                    let idx = self
+                        .standards
+                        .all()
+                        .iter()
+                        .position(|s| std::ptr::eq(s, std))?;
                     Some((spec.clone(), idx, class))
                 })
                 .collect();
             resolved.insert(site.site_id.clone(), list);
         }
-        AlertEngine {
-            resolved,
-            factor_cache: HashMap::new(),
-            standards,
-            settings,
-            sites_by_mn: devices.into_iter().collect(),
-            downstream_sites,
-            factors: HashMap::new(),
-            last_seen: HashMap::new(),
-            active: HashSet::new(),
-        }
+        self.resolved = resolved;
+        self.downstream_sites = downstream_sites;
+        self.sites_by_mn = devices.into_iter().collect();
     }
 
     /// Alerts that are open in the engine (episodes not yet recovered).
