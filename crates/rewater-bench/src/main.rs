@@ -112,7 +112,28 @@ enum Command {
         #[arg(long, default_value = "target/bench-web.sqlite")]
         db: String,
     },
+    /// Honest data loggers' ack rate with and without an attack (garbage at a byte rate and
+    /// poisoned uploads), and the store's growth per minute of attack. Start the gateway with
+    /// `rewater serve --sim-devices N+1` first (device N poisons).
+    Attack {
+        #[arg(long, default_value = "127.0.0.1:9212")]
+        to: String,
+        /// The gateway's SQLite file, to measure its growth.
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// The simulated devices' password (printed by `rewater serve`).
+        #[arg(long, env = "REWATER_DEVICE_PASSWORD")]
+        password: String,
+        #[arg(long, default_value_t = 5)]
+        devices: usize,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        #[arg(long, default_value_t = 1_000_000)]
+        garbage_bytes_per_s: usize,
+    },
 }
+
+mod attack;
 
 fn peak_rss_mib() -> Option<f64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -284,6 +305,21 @@ fn main() -> Result<()> {
             requests,
             db,
         } => web_bench(step_min, requests, &db)?,
+        Command::Attack {
+            to,
+            db,
+            password,
+            devices,
+            seconds,
+            garbage_bytes_per_s,
+        } => attack::run(attack::AttackOptions {
+            to,
+            db,
+            password,
+            devices,
+            seconds,
+            garbage_bytes_per_s,
+        })?,
         Command::Classify { samples } => {
             let mut rng = SplitMix(42);
             let mut csv =

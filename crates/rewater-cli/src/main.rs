@@ -4,6 +4,7 @@
 //! Exit codes: 0 success; 1 failure while running (I/O, solver); 2 bad input (invalid model,
 //! unreadable sample, unknown standard, bad arguments).
 
+mod accounts;
 mod monitor;
 mod overflow;
 mod report;
@@ -27,6 +28,9 @@ use std::process::ExitCode;
     about = "Plan and run regional reclaimed-water systems (区域再生水循环利用)"
 )]
 struct Cli {
+    /// Log lines on standard error as text or JSON (filter: $REWATER_LOG, default info).
+    #[arg(long, global = true, default_value = "text")]
+    log_format: rewater_server::logging::LogFormat,
     /// Extra standard files (a folder of *.toml); same ids replace the bundled ones.
     #[arg(long, global = true)]
     standards: Option<PathBuf>,
@@ -93,46 +97,17 @@ enum Command {
         #[arg(long, default_value = "text")]
         format: OutputFormat,
     },
-    /// Start the monitoring gateway (HJ 212 over TCP) on an embedded SQLite store.
-    Serve {
-        /// The store: a SQLite file, or a postgres://user@host/db URL.
-        #[arg(long, default_value = "rewater.sqlite")]
-        db: String,
-        /// Address for data loggers.
-        #[arg(long, default_value = "127.0.0.1:9212")]
-        listen: String,
-        /// Address of the HTTP API.
-        #[arg(long, default_value = "127.0.0.1:8212")]
-        api_listen: String,
-        /// API token (default: $REWATER_API_TOKEN, else a random one, printed at start).
-        #[arg(long)]
-        api_token: Option<String>,
-        /// Do not add the demo sites and devices to an empty store.
-        #[arg(long)]
-        no_demo: bool,
-        /// Register N simulated devices (for `rewater hj212 sim --devices N`).
-        #[arg(long, default_value_t = 0)]
-        sim_devices: usize,
-        /// A regional model whose network tells which sites lie downstream of which (for
-        /// downstream-risk alerts); the demo model by default with the demo sites.
-        #[arg(long)]
-        model: Option<PathBuf>,
-        /// Keep raw frames (the audit trail) this many days; readings and aggregates stay.
-        #[arg(long)]
-        retain_frames_days: Option<u32>,
-        /// Where uploaded scenario models are kept (default: rewater-scenarios beside a
-        /// SQLite store, else in the working directory).
-        #[arg(long)]
-        scenario_dir: Option<PathBuf>,
-        /// Map tile URL template ({z}/{x}/{y}) under the overview map; none by default, so
-        /// the browser fetches nothing from outside.
-        #[arg(long)]
-        tile_url: Option<String>,
-    },
+    /// Start the monitoring service: HJ 212 gateway, HTTP API and web platform.
+    Serve(ServeArgs),
     /// Accounts of the web platform and API (the first administrator is made here).
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// The register of data loggers (数采仪): add, list, change password, disable.
+    Device {
+        #[command(subcommand)]
+        command: accounts::DeviceCommand,
     },
     /// HJ 212 data-logger protocol tools.
     Hj212 {
@@ -153,6 +128,66 @@ enum Command {
         #[arg(long, default_value = "text")]
         format: OutputFormat,
     },
+}
+
+/// Flags of `rewater serve` (mapped to `rewater_server::ServerConfig`).
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// The store: a SQLite file, or a postgres://user@host/db URL.
+    #[arg(long, default_value = "rewater.sqlite")]
+    db: String,
+    /// Address for data loggers.
+    #[arg(long, default_value = "127.0.0.1:9212")]
+    listen: String,
+    /// Address of the HTTP API and web platform.
+    #[arg(long, default_value = "127.0.0.1:8212")]
+    api_listen: String,
+    /// Read the service token from this file (else $REWATER_API_TOKEN, else a random one,
+    /// printed once). Never given on the command line, where `ps` shows it.
+    #[arg(long)]
+    api_token_file: Option<PathBuf>,
+    /// Register the demo sites and their data loggers (a random password, printed once).
+    #[arg(long)]
+    demo: bool,
+    /// Register N simulated devices (for `rewater hj212 sim --devices N`).
+    #[arg(long, default_value_t = 0)]
+    sim_devices: usize,
+    /// A regional model whose network tells which sites lie downstream of which (for
+    /// downstream-risk alerts); the demo model by default with the demo sites.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Keep raw frames (the audit trail) this many days; readings and aggregates stay.
+    #[arg(long)]
+    retain_frames_days: Option<u32>,
+    /// Where uploaded scenario models are kept (default: rewater-scenarios beside a
+    /// SQLite store, else in the working directory).
+    #[arg(long)]
+    scenario_dir: Option<PathBuf>,
+    /// Map tile URL template ({z}/{x}/{y}) under the overview map; none by default, so
+    /// the browser fetches nothing from outside.
+    #[arg(long)]
+    tile_url: Option<String>,
+    /// Time zone of the data loggers' clocks and of the pages (IANA name).
+    #[arg(long, default_value = rewater_time::DEFAULT_ZONE)]
+    zone: String,
+}
+
+impl ServeArgs {
+    fn config(self) -> Result<rewater_server::ServerConfig> {
+        Ok(rewater_server::ServerConfig {
+            api_token: monitor::api_token(self.api_token_file.as_deref())?,
+            db: self.db,
+            gateway_listen: self.listen,
+            api_listen: self.api_listen,
+            demo: self.demo,
+            sim_devices: self.sim_devices,
+            model: self.model,
+            retain_frames_days: self.retain_frames_days,
+            scenario_dir: self.scenario_dir,
+            tile_url: self.tile_url,
+            zone: rewater_time::Zone::named(&self.zone).map_err(input_err)?,
+        })
+    }
 }
 
 /// Account commands.
@@ -219,6 +254,10 @@ enum Hj212Command {
         /// Uploads per device left out of the latency statistics (connection warm-up).
         #[arg(long, default_value_t = 2)]
         warmup: usize,
+        /// The devices' password (printed by `rewater serve --demo`); default
+        /// $REWATER_DEVICE_PASSWORD.
+        #[arg(long, env = "REWATER_DEVICE_PASSWORD", hide_env_values = true)]
+        password: String,
     },
 }
 
@@ -265,9 +304,13 @@ pub(crate) fn input_err(e: impl std::fmt::Display) -> anyhow::Error {
 }
 
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
+    rewater_server::logging::init(cli.log_format, "info");
     match run(cli) {
         Ok(code) => code,
+        // `rewater … | head`: the reader left; nothing more to say.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             let input = e.downcast_ref::<InputError>().is_some()
                 || e.downcast_ref::<ModelErrors>().is_some();
@@ -275,6 +318,31 @@ fn main() -> ExitCode {
             ExitCode::from(if input { 2 } else { 1 })
         }
     }
+}
+
+/// `println!` panics when the reader of standard output has gone (`rewater … | head`); that
+/// is not a failure of ours, so leave quietly with success instead of a panic message.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if text.contains("failed printing to stdout") && text.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn load_standards(dir: Option<&Path>) -> Result<Standards> {
@@ -419,20 +487,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     no_ack,
                     start,
                     warmup,
+                    password,
                 },
         } => {
             let start = match start {
                 Some(s) => rewater_hj212::DataTime::parse(&s)
                     .ok_or_else(|| input_err(format!("--start '{s}' is not YYYYMMDDhhmmss")))?,
-                None => {
-                    let now = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_secs() as i64)
-                        .unwrap_or(0);
-                    rewater_hj212::DataTime::from_wall_seconds((now + 8 * 3600) / 60 * 60)
-                }
+                None => rewater_hj212::DataTime::from_wall_seconds(
+                    rewater_time::Zone::shanghai().now_wall_seconds() / 60 * 60,
+                ),
             };
-            let opts = monitor::SimOptions {
+            let opts = rewater_server::sim::SimOptions {
                 to,
                 devices,
                 frames,
@@ -441,34 +506,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ack: !no_ack,
                 start,
                 warmup,
+                password,
             };
-            let report = monitor::simulate(opts)?;
+            let report = rewater_server::sim::simulate(opts)?;
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
-        Command::Serve {
-            db,
-            listen,
-            api_listen,
-            api_token,
-            no_demo,
-            sim_devices,
-            model,
-            retain_frames_days,
-            scenario_dir,
-            tile_url,
-        } => monitor::serve(monitor::ServeOptions {
-            db: &db,
-            listen: &listen,
-            api_listen: &api_listen,
-            api_token,
-            demo: !no_demo,
-            sim_devices,
-            model: model.as_deref(),
-            retain_frames_days,
-            scenario_dir,
-            tile_url,
-        })?,
-        Command::User { command } => monitor::user_cmd(command)?,
+        Command::Serve(args) => monitor::serve(args.config()?)?,
+        Command::User { command } => accounts::user_cmd(command)?,
+        Command::Device { command } => accounts::device_cmd(command)?,
         Command::Comply {
             input,
             standard,
@@ -633,25 +678,23 @@ fn read_summary(p: &Path) -> Result<Summary> {
 }
 
 /// The bundled demo: the Beijing-style example, written out so the run reads real files.
-pub(crate) fn write_demo(dir: &Path) -> Result<PathBuf> {
-    const MODEL: &str = include_str!("../../../examples/beijing-district/model.toml");
-    const DAILY: &str = include_str!("../../../examples/beijing-district/data/daily_factors.csv");
-    std::fs::create_dir_all(dir.join("data"))?;
-    let model = dir.join("model.toml");
-    std::fs::write(&model, MODEL)?;
-    std::fs::write(dir.join("data/daily_factors.csv"), DAILY)?;
-    Ok(model)
+fn write_demo(dir: &Path) -> Result<PathBuf> {
+    rewater_server::demo::write_demo(dir)
+        .with_context(|| format!("writing the demo to {}", dir.display()))
 }
 
 fn standards_cmd(cmd: StandardsCommand, standards: &Standards) -> Result<()> {
+    let mut out = std::io::stdout().lock();
     match cmd {
         StandardsCommand::List => {
-            println!(
+            writeln!(
+                out,
                 "{:<18} {:<14} {:<9} {:>6}  title",
                 "id", "kind", "confidence", "limits"
-            );
+            )?;
             for s in standards.all() {
-                println!(
+                writeln!(
+                    out,
                     "{:<18} {:<14} {:<10} {:>6}  {} / {}",
                     s.id,
                     format!("{:?}", s.kind).to_lowercase(),
@@ -659,7 +702,7 @@ fn standards_cmd(cmd: StandardsCommand, standards: &Standards) -> Result<()> {
                     s.limits.len(),
                     s.title_zh,
                     s.title_en
-                );
+                )?;
             }
         }
         StandardsCommand::Show { id, format } => {
@@ -677,13 +720,15 @@ fn standards_cmd(cmd: StandardsCommand, standards: &Standards) -> Result<()> {
             }
         }
         StandardsCommand::Factors => {
-            println!(
+            writeln!(
+                out,
                 "{:<24} {:<6} {:<12} {:<18} name",
                 "code", "2005", "unit", "aliases"
-            );
+            )?;
             for f in Factor::all() {
                 let i = f.info();
-                println!(
+                writeln!(
+                    out,
                     "{:<24} {:<6} {:<12} {:<18} {} / {}",
                     i.code,
                     i.code_2005.unwrap_or("-"),
@@ -691,7 +736,7 @@ fn standards_cmd(cmd: StandardsCommand, standards: &Standards) -> Result<()> {
                     i.aliases.join(","),
                     i.name_zh,
                     i.name_en
-                );
+                )?;
             }
         }
     }

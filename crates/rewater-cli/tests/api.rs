@@ -33,7 +33,7 @@ fn tokens_are_required_except_for_health_and_the_openapi_document() {
     assert_eq!(v["sites"].as_array().unwrap().len(), 6);
     // Device passwords are never returned.
     let (_, text) = http(&server.api, "GET", "/api/devices", Some(TOKEN), None);
-    assert!(text.contains("RWDEMO0000000001") && !text.contains("123456"));
+    assert!(text.contains("RWDEMO0000000001") && !text.contains(&server.device_pw));
     assert_eq!(
         http(&server.api, "GET", "/api/sites/nowhere", Some(TOKEN), None).0,
         404
@@ -45,7 +45,7 @@ fn latest_series_compliance_and_alert_workflow() {
     let db = tmp("api-data");
     let server = start(&db, &[]);
     let mut s = TcpStream::connect(&server.addr).unwrap();
-    send_north_cod(&mut s);
+    send_north_cod(&mut s, &server.device_pw);
     let site = "plant-north-outlet";
     let (status, v) = json(
         &server.api,

@@ -33,7 +33,7 @@ fn acknowledged_uploads_are_stored_and_duplicates_once() {
     for k in 0..20 {
         let reply = exchange(
             &mut s,
-            &upload(DEMO_MN, "123456", k, true).frame(),
+            &upload(DEMO_MN, &server.device_pw, k, true).frame(),
             Some("CN=9014"),
         )
         .expect("9014");
@@ -50,21 +50,21 @@ fn acknowledged_uploads_are_stored_and_duplicates_once() {
     // The same data again under new QNs (a back-fill after reconnecting): acknowledged, stored once.
     let mut s2 = TcpStream::connect(&server.addr).unwrap();
     for k in 0..20 {
-        let mut u = upload(DEMO_MN, "123456", k, true);
+        let mut u = upload(DEMO_MN, &server.device_pw, k, true);
         u.qn = format!("20250602000000{:03}", k);
         assert!(exchange(&mut s2, &u.frame(), Some("CN=9014")).is_some());
     }
     // Out of order and late (补发): an older interval arrives last.
     assert!(exchange(
         &mut s2,
-        &upload(DEMO_MN, "123456", -500, true).frame(),
+        &upload(DEMO_MN, &server.device_pw, -500, true).frame(),
         Some("CN=9014")
     )
     .is_some());
     // Without the ack bit: stored, no reply.
     assert!(exchange(
         &mut s2,
-        &upload(DEMO_MN, "123456", 100, false).frame(),
+        &upload(DEMO_MN, &server.device_pw, 100, false).frame(),
         None
     )
     .is_none());
@@ -82,7 +82,7 @@ fn unknown_devices_and_wrong_passwords_are_refused() {
     let mut s = TcpStream::connect(&server.addr).unwrap();
     assert!(exchange(
         &mut s,
-        &upload("NOT-REGISTERED", "123456", 1, true).frame(),
+        &upload("NOT-REGISTERED", &server.device_pw, 1, true).frame(),
         None
     )
     .is_none());
@@ -90,7 +90,7 @@ fn unknown_devices_and_wrong_passwords_are_refused() {
     // The connection stays usable for the right credentials.
     assert!(exchange(
         &mut s,
-        &upload(DEMO_MN, "123456", 3, true).frame(),
+        &upload(DEMO_MN, &server.device_pw, 3, true).frame(),
         Some("CN=9014")
     )
     .is_some());
@@ -105,18 +105,15 @@ fn time_calibration_is_answered_with_9013_and_1012() {
     let server = start(&db, &[]);
     let mut s = TcpStream::connect(&server.addr).unwrap();
     let req = encode_frame(&format!(
-        "QN=20250601000000001;ST=32;CN=1013;PW=123456;MN={DEMO_MN};Flag=5;CP=&&&&"
+        "QN=20250601000000001;ST=32;CN=1013;PW={};MN={DEMO_MN};Flag=5;CP=&&&&",
+        server.device_pw
     ));
     let got = exchange(&mut s, &req, Some("CN=1012")).expect("1012");
     assert!(got[0].contains("CN=9013") && got[0].contains("QN=20250601000000001"));
     let set = Segment::parse(got.last().unwrap(), Strictness::Strict).unwrap();
     let t = DataTime::parse(set.cp_value("SystemTime").unwrap()).unwrap();
     // Beijing time, within a minute of now.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-        + 8 * 3600;
+    let now = rewater_time::Zone::shanghai().now_wall_seconds();
     assert!((t.wall_seconds() - now).abs() < 60);
 }
 
@@ -146,7 +143,7 @@ fn garbage_probes_and_hostile_clients_do_not_hurt_it() {
                 .collect(),
             _ => {
                 // A valid frame cut in the middle, then garbage, then a bad CRC.
-                let f = upload(DEMO_MN, "123456", 7, true).frame();
+                let f = upload(DEMO_MN, &server.device_pw, 7, true).frame();
                 let mut v = f.as_bytes()[..f.len() / 2].to_vec();
                 v.extend_from_slice(b"&&&&####\r\n##0010QN=1;CP=&&&&FFFF\r\n");
                 v
@@ -159,14 +156,14 @@ fn garbage_probes_and_hostile_clients_do_not_hurt_it() {
     let mut s = TcpStream::connect(&server.addr).unwrap();
     assert!(exchange(
         &mut s,
-        &upload(DEMO_MN, "123456", 8, true).frame(),
+        &upload(DEMO_MN, &server.device_pw, 8, true).frame(),
         Some("CN=9014")
     )
     .is_some());
     drop(hostile);
     assert!(exchange(
         &mut s,
-        &upload(DEMO_MN, "123456", 9, true).frame(),
+        &upload(DEMO_MN, &server.device_pw, 9, true).frame(),
         Some("CN=9014")
     )
     .is_some());
@@ -183,6 +180,7 @@ fn sigkill_during_load_loses_no_acknowledged_reading() {
     let mut clients = Vec::new();
     for d in 0..16 {
         let (addr, acked, stop) = (server.addr.clone(), acked.clone(), stop.clone());
+        let pw = server.device_pw.clone();
         clients.push(std::thread::spawn(move || {
             let mn = format!("RWSIM{d:011}");
             let Ok(mut s) = TcpStream::connect(&addr) else {
@@ -190,7 +188,7 @@ fn sigkill_during_load_loses_no_acknowledged_reading() {
             };
             let mut k = 0;
             while !stop.load(Ordering::Relaxed) {
-                let u = upload(&mn, "123456", k, true);
+                let u = upload(&mn, &pw, k, true);
                 match exchange(&mut s, &u.frame(), Some("CN=9014")) {
                     Some(_) => acked
                         .lock()
@@ -206,6 +204,7 @@ fn sigkill_during_load_loses_no_acknowledged_reading() {
     while acked.lock().unwrap().len() < 2000 && t0.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(5));
     }
+    let sim_pw = server.device_pw.clone();
     // SIGKILL (Child::kill sends SIGKILL on Unix).
     server.child.kill().unwrap();
     server.child.wait().unwrap();
@@ -237,12 +236,13 @@ fn sigkill_during_load_loses_no_acknowledged_reading() {
             .count();
     }
     assert_eq!(missing, 0, "{missing} acknowledged uploads lost");
-    // And the restarted gateway serves (a DataTime inside the accepted window: the gateway
-    // refuses DataTimes more than 10 minutes ahead of its clock).
+    // And the restarted gateway serves (the simulated devices keep the password they were
+    // registered with; the restart re-registered only the demo devices). The DataTime is
+    // inside the accepted window: DataTimes more than 10 minutes ahead are refused.
     let mut c = TcpStream::connect(&server.addr).unwrap();
     assert!(exchange(
         &mut c,
-        &upload("RWSIM00000000000", "123456", 99_999, true).frame(),
+        &upload("RWSIM00000000000", &sim_pw, 99_999, true).frame(),
         Some("CN=9014")
     )
     .is_some());
@@ -254,7 +254,7 @@ fn exceedance_raises_alerts_here_and_downstream() {
     let server = start(&db, &[]);
     let mut s = TcpStream::connect(&server.addr).unwrap();
     // The demo plant-north outlet must meet DB11/890-2012 new plants B: COD ≤ 30 mg/L.
-    let mut u = upload(DEMO_MN, "123456", 1, true);
+    let mut u = upload(DEMO_MN, &server.device_pw, 1, true);
     u.factors[0].values[0].1 = 80.0;
     assert!(exchange(&mut s, &u.frame(), Some("CN=9014")).is_some());
     // Alerts are written right after the acknowledgement.
@@ -290,10 +290,127 @@ fn exceedance_raises_alerts_here_and_downstream() {
     );
     assert!(ex.limit.as_deref().unwrap().contains("DB11/890-2012:new_B"));
     // Back within the limit: the episode is marked recovered.
-    u = upload(DEMO_MN, "123456", 2, true);
+    u = upload(DEMO_MN, &server.device_pw, 2, true);
     u.factors[0].values[0].1 = 20.0;
     assert!(exchange(&mut s, &u.frame(), Some("CN=9014")).is_some());
     std::thread::sleep(Duration::from_millis(300));
     let ex = store.alert(ex.id).unwrap().unwrap();
     assert!(ex.recovered_at_ms.is_some());
+}
+
+/// `rewater device` changes what the gateway accepts: a new password, a disabled logger, an
+/// allowed source network; nothing is ever accepted with the old or a default password.
+#[test]
+fn device_register_commands_govern_the_gateway() {
+    let db = tmp("devices");
+    let first = start(&db, &[]);
+    let old_pw = first.device_pw.clone();
+    drop(first);
+    let cli = |args: &[&str], stdin: &str| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_rewater"))
+            .args(args)
+            .arg("--db")
+            .arg(&db)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        c.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        c.wait_with_output().unwrap()
+    };
+    let o = cli(&["device", "passwd", DEMO_MN], "new-secret-pw\n");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = cli(&["device", "passwd", DEMO_MN], "a;b=c\n");
+    assert_eq!(o.status.code(), Some(2), "separators refused");
+    let o = cli(&["device", "disable", "RWDEMO0000000002"], "");
+    assert!(o.status.success());
+    let o = cli(
+        &[
+            "device",
+            "add",
+            "RWNEW000000000001",
+            "--site",
+            "pond",
+            "--generate",
+            "--allow",
+            "10.9.0.0/16",
+        ],
+        "",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let gen_pw = out
+        .split("password for RWNEW000000000001: ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let o = cli(
+        &[
+            "device",
+            "add",
+            "RWX",
+            "--site",
+            "no-such-site",
+            "--generate",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let o = cli(&["device", "list"], "");
+    let list = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        list.contains("RWDEMO0000000002") && list.contains("disabled"),
+        "{list}"
+    );
+    assert!(list.contains("10.9.0.0/16"), "{list}");
+    assert!(
+        !list.contains("new-secret-pw") && !list.contains(&gen_pw),
+        "{list}"
+    );
+
+    // Restarted without --demo, so nothing is re-registered.
+    let server = start_with(&db, false, &[]);
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    assert!(exchange(
+        &mut s,
+        &upload(DEMO_MN, "new-secret-pw", 1, true).frame(),
+        Some("CN=9014")
+    )
+    .is_some());
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    assert!(
+        exchange(&mut s, &upload(DEMO_MN, &old_pw, 2, true).frame(), None).is_none(),
+        "old password"
+    );
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    assert!(
+        exchange(&mut s, &upload(DEMO_MN, "123456", 3, true).frame(), None).is_none(),
+        "no default password"
+    );
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    assert!(
+        exchange(
+            &mut s,
+            &upload("RWDEMO0000000002", &old_pw, 4, true).frame(),
+            None
+        )
+        .is_none(),
+        "disabled"
+    );
+    // 127.0.0.1 is outside 10.9.0.0/16.
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    assert!(
+        exchange(
+            &mut s,
+            &upload("RWNEW000000000001", &gen_pw, 5, true).frame(),
+            None
+        )
+        .is_none(),
+        "source address"
+    );
 }

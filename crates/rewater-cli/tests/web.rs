@@ -53,9 +53,9 @@ fn web_platform_in_a_real_browser() {
     let server = start(&db, &[]);
     // Two hours of COD at the north plant (exceeding) and at the south plant (10 mg/L).
     let mut s = TcpStream::connect(&server.addr).unwrap();
-    send_north_cod(&mut s);
+    send_north_cod(&mut s, &server.device_pw);
     for k in 0..120 {
-        let mut south = upload("RWDEMO0000000002", "123456", k, true);
+        let mut south = upload("RWDEMO0000000002", &server.device_pw, k, true);
         south.factors[0].values[0].1 = 10.0;
         assert!(exchange(&mut s, &south.frame(), Some("CN=9014")).is_some());
     }

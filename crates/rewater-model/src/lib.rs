@@ -3,13 +3,16 @@
 //! field, daily profiles from constants, monthly factors and CSV series, and the resolved
 //! [`Region`] the engine runs.
 
+pub mod files;
+pub mod graph;
 pub mod load;
 pub mod region;
 pub mod series;
 pub mod synthetic;
 pub mod types;
 
-pub use load::{load, parse_model, resolve, ModelError, ModelErrors};
+pub use files::{LoadOptions, MAX_DAYS};
+pub use load::{load, load_with, parse_model, resolve, resolve_with, ModelError, ModelErrors};
 pub use region::*;
 pub use types::*;
 

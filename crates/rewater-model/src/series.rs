@@ -1,7 +1,8 @@
 //! Daily values: constants, monthly profiles and CSV series, and their products.
 
+use crate::files::{self, LoadOptions, Refused};
 use rewater_standards::Date;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -84,101 +85,360 @@ pub struct SeriesError {
     pub message: String,
 }
 
+/// A series: the file's path and the column.
+type SeriesKey = (PathBuf, String);
+
 /// Loads CSV series once per (file, column) and cuts them to the horizon.
 #[derive(Debug)]
 pub struct SeriesCache {
     base_dir: PathBuf,
     start: Date,
     days: usize,
-    loaded: HashMap<(PathBuf, String), Arc<[f64]>>,
+    /// The canonical confining directory (or why it cannot be used), if confined.
+    root: Option<Result<PathBuf, Refused>>,
+    max_file_bytes: u64,
+    max_values: u64,
+    held_values: u64,
+    loaded: HashMap<SeriesKey, Arc<[f64]>>,
+    /// Files opened so far (each is read once when prefetched).
+    files_read: std::cell::Cell<usize>,
+    /// Read ahead by [`SeriesCache::prefetch`], not yet asked for.
+    prefetched: HashMap<SeriesKey, Result<Arc<[f64]>, SeriesError>>,
 }
 
 impl SeriesCache {
-    /// A cache resolving paths relative to `base_dir` for the horizon `start`, `days`.
+    /// A cache resolving paths relative to `base_dir` for the horizon `start`, `days`, with
+    /// the default (unconfined) limits.
     pub fn new(base_dir: &Path, start: Date, days: usize) -> SeriesCache {
+        SeriesCache::with_options(base_dir, start, days, &LoadOptions::default())
+    }
+
+    /// A cache under `options`' confinement and size limits.
+    pub fn with_options(
+        base_dir: &Path,
+        start: Date,
+        days: usize,
+        options: &LoadOptions,
+    ) -> SeriesCache {
         SeriesCache {
             base_dir: base_dir.to_path_buf(),
             start,
             days,
+            root: options.confine_to.as_deref().map(files::canonical_dir),
+            max_file_bytes: options.max_series_bytes,
+            max_values: options.max_series_values,
+            held_values: 0,
             loaded: HashMap::new(),
+            prefetched: HashMap::new(),
+            files_read: std::cell::Cell::new(0),
+        }
+    }
+
+    /// The path a series names: joined to the model's folder, and checked under confinement.
+    fn path_of(&self, csv_path: &str) -> Result<PathBuf, SeriesError> {
+        let refused = |r: Refused| SeriesError {
+            file: csv_path.to_string(),
+            line: None,
+            message: r.0,
+        };
+        match &self.root {
+            None => Ok(self.base_dir.join(csv_path)),
+            Some(Ok(root)) => files::confined_path(&self.base_dir, root, csv_path).map_err(refused),
+            Some(Err(r)) => Err(refused(r.clone())),
+        }
+    }
+
+    /// Reads every requested (file, column) in one pass per file, so that a file that feeds
+    /// many series is read and parsed once; later [`SeriesCache::get`] calls answer from
+    /// memory with the very result (values or error) they would have read alone.
+    pub fn prefetch<'s>(&mut self, requests: impl IntoIterator<Item = (&'s str, &'s str)>) {
+        let mut by_file: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (csv_path, column) in requests {
+            let columns = by_file.entry(csv_path).or_default();
+            if !columns.contains(&column) {
+                columns.push(column);
+            }
+        }
+        let mut planned = Vec::new();
+        let mut values = self.held_values;
+        for (csv_path, columns) in by_file {
+            // A refused path is refused again, the same way, when it is asked for.
+            let Ok(path) = self.path_of(csv_path) else {
+                continue;
+            };
+            let columns: Vec<&str> = columns
+                .into_iter()
+                .filter(|c| !self.loaded.contains_key(&(path.clone(), c.to_string())))
+                .collect();
+            values = values.saturating_add(columns.len() as u64 * self.days as u64);
+            planned.push((path, csv_path, columns));
+        }
+        // Over the cap, leave each series to `get`, which refuses the one that crosses it.
+        if values > self.max_values {
+            return;
+        }
+        for (path, csv_path, columns) in planned {
+            let results = self.read_columns(&path, csv_path, &columns);
+            for (column, result) in columns.into_iter().zip(results) {
+                let result = result.map(Arc::from);
+                self.prefetched
+                    .insert((path.clone(), column.to_string()), result);
+            }
         }
     }
 
     /// The horizon's values of `column` in `csv` (relative to the model file).
     pub fn get(&mut self, csv_path: &str, column: &str) -> Result<Arc<[f64]>, SeriesError> {
-        let path = self.base_dir.join(csv_path);
+        let path = self.path_of(csv_path)?;
         let key = (path.clone(), column.to_string());
         if let Some(v) = self.loaded.get(&key) {
             return Ok(v.clone());
         }
-        let values: Arc<[f64]> = self.read(&path, csv_path, column)?.into();
+        if self.held_values + self.days as u64 > self.max_values {
+            return Err(SeriesError {
+                file: csv_path.to_string(),
+                line: None,
+                message: format!(
+                    "the model's series would hold more than {} values (series × days)",
+                    self.max_values
+                ),
+            });
+        }
+        let values: Arc<[f64]> = match self.prefetched.remove(&key) {
+            Some(Ok(v)) => v,
+            Some(Err(e)) => {
+                // Kept, so that every node naming this series gets the error without a re-read.
+                self.prefetched.insert(key, Err(e.clone()));
+                return Err(e);
+            }
+            None => self
+                .read_columns(&path, csv_path, &[column])
+                .pop()
+                .unwrap_or_else(|| Err(self.no_result(csv_path)))?
+                .into(),
+        };
+        self.held_values += self.days as u64;
         self.loaded.insert(key, values.clone());
         Ok(values)
     }
 
-    fn read(&self, path: &Path, shown: &str, column: &str) -> Result<Vec<f64>, SeriesError> {
+    /// How many times a CSV file has been opened and read.
+    pub fn files_read(&self) -> usize {
+        self.files_read.get()
+    }
+
+    /// Unreachable in practice: `read_columns` gives one result per column.
+    fn no_result(&self, csv_path: &str) -> SeriesError {
+        SeriesError {
+            file: csv_path.to_string(),
+            line: None,
+            message: "internal error: no result for the column".into(),
+        }
+    }
+
+    /// Reads `columns` of one file in a single pass; each column's result is the one a read
+    /// of that column alone would give (the first problem in file order, else its values).
+    fn read_columns(
+        &self,
+        path: &Path,
+        shown: &str,
+        columns: &[&str],
+    ) -> Vec<Result<Vec<f64>, SeriesError>> {
         let err = |line: Option<usize>, message: String| SeriesError {
             file: shown.to_string(),
             line,
             message,
         };
-        let file = std::fs::File::open(path).map_err(|e| err(None, format!("cannot open: {e}")))?;
+        let all = |e: SeriesError| columns.iter().map(|_| Err(e.clone())).collect();
+        self.files_read.set(self.files_read.get() + 1);
+        let bytes = match files::read_regular(
+            path,
+            self.max_file_bytes,
+            "series file",
+            self.root.is_some(),
+        ) {
+            Ok(b) => b,
+            Err(r) => return all(err(None, r.0)),
+        };
         let mut rdr = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
-            .from_reader(std::io::BufReader::new(file));
-        let headers = rdr
-            .headers()
-            .map_err(|e| err(Some(1), e.to_string()))?
-            .clone();
-        let date_col = headers
-            .iter()
-            .position(|h| h.eq_ignore_ascii_case("date"))
-            .ok_or_else(|| err(Some(1), "the first row must name a 'date' column".into()))?;
-        let col = headers.iter().position(|h| h == column).ok_or_else(|| {
-            let names: Vec<&str> = headers.iter().collect();
-            err(
+            .from_reader(bytes.as_slice());
+        let headers = match rdr.headers() {
+            Ok(h) => h.clone(),
+            Err(e) => return all(err(Some(1), e.to_string())),
+        };
+        let Some(date_col) = headers.iter().position(|h| h.eq_ignore_ascii_case("date")) else {
+            return all(err(
                 Some(1),
-                format!("no column '{column}' (columns: {})", names.join(", ")),
-            )
-        })?;
-        let mut values = vec![f64::NAN; self.days];
-        let mut seen = vec![false; self.days];
+                "the first row must name a 'date' column".into(),
+            ));
+        };
+        let mut state: Vec<Result<Column, SeriesError>> = columns
+            .iter()
+            .map(|column| match headers.iter().position(|h| h == *column) {
+                Some(index) => Ok(Column {
+                    index,
+                    values: vec![f64::NAN; self.days],
+                    seen: vec![false; self.days],
+                }),
+                None => {
+                    let names: Vec<&str> = headers.iter().collect();
+                    Err(err(
+                        Some(1),
+                        format!("no column '{column}' (columns: {})", names.join(", ")),
+                    ))
+                }
+            })
+            .collect();
         for rec in rdr.records() {
-            let rec =
-                rec.map_err(|e| err(e.position().map(|p| p.line() as usize), e.to_string()))?;
-            let line = rec.position().map(|p| p.line() as usize);
-            let d: Date = rec
-                .get(date_col)
-                .unwrap_or("")
-                .parse()
-                .map_err(|e: rewater_standards::date::DateError| err(line, e.to_string()))?;
+            if state.iter().all(|s| s.is_err()) {
+                break;
+            }
+            // A bad row or date stops every column still being read, as it would alone.
+            let row = rec
+                .map_err(|e| err(e.position().map(|p| p.line() as usize), e.to_string()))
+                .and_then(|rec| {
+                    let line = rec.position().map(|p| p.line() as usize);
+                    let d = rec
+                        .get(date_col)
+                        .unwrap_or("")
+                        .parse::<Date>()
+                        .map_err(|e| err(line, e.to_string()))?;
+                    Ok((rec, line, d))
+                });
+            let (rec, line, d) = match row {
+                Ok(x) => x,
+                Err(e) => {
+                    for s in state.iter_mut().filter(|s| s.is_ok()) {
+                        *s = Err(e.clone());
+                    }
+                    break;
+                }
+            };
             let idx = d.days_since(self.start);
             if idx < 0 || idx as usize >= self.days {
                 continue;
             }
-            let cell = rec.get(col).unwrap_or("");
-            let v: f64 = cell
-                .parse()
-                .ok()
-                .filter(|v: &f64| v.is_finite())
-                .ok_or_else(|| err(line, format!("column '{column}': '{cell}' is not a number")))?;
-            if seen[idx as usize] {
-                return Err(err(line, format!("date {d} appears twice")));
+            let idx = idx as usize;
+            for (s, column) in state.iter_mut().zip(columns) {
+                let Ok(col) = s else { continue };
+                let cell = rec.get(col.index).unwrap_or("");
+                let problem = match cell.parse::<f64>().ok().filter(|v| v.is_finite()) {
+                    None => Some(format!("column '{column}': '{cell}' is not a number")),
+                    Some(_) if col.seen[idx] => Some(format!("date {d} appears twice")),
+                    Some(v) => {
+                        col.seen[idx] = true;
+                        col.values[idx] = v;
+                        None
+                    }
+                };
+                if let Some(m) = problem {
+                    *s = Err(err(line, m));
+                }
             }
-            seen[idx as usize] = true;
-            values[idx as usize] = v;
         }
-        if let Some(missing) = seen.iter().position(|s| !s) {
-            let have = seen.iter().filter(|s| **s).count();
-            return Err(err(
-                None,
-                format!(
-                    "series is shorter than the horizon: {have} of {} days present, first missing day {}",
-                    self.days,
-                    self.start.add_days(missing as i32)
-                ),
-            ));
+        state
+            .into_iter()
+            .map(|s| {
+                let col = s?;
+                if let Some(missing) = col.seen.iter().position(|s| !s) {
+                    let have = col.seen.iter().filter(|s| **s).count();
+                    return Err(err(
+                        None,
+                        format!(
+                            "series is shorter than the horizon: {have} of {} days present, first missing day {}",
+                            self.days,
+                            self.start.add_days(missing as i32)
+                        ),
+                    ));
+                }
+                Ok(col.values)
+            })
+            .collect()
+    }
+}
+
+/// One column being read: its place in the header, its values and the days seen so far.
+struct Column {
+    index: usize,
+    values: Vec<f64>,
+    seen: Vec<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes `files` to a fresh directory.
+    fn dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("rewater-series-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        for (f, text) in files {
+            std::fs::write(d.join(f), text).unwrap();
         }
-        Ok(values)
+        d
+    }
+
+    const START: &str = "2025-01-01";
+
+    /// Prefetching reads each file once and gives, column by column, what a lone read gives,
+    /// including which problem comes first in the file.
+    #[test]
+    fn one_pass_per_file_gives_the_results_of_one_pass_per_column() {
+        let files = [
+            // a: good; b: not a number on line 3; c: absent; d: good until the bad date.
+            (
+                "m.csv",
+                "date,a,b,d\n2025-01-01,1,1,1\n2025-01-02,2,x,2\n2025-01-03,3,3,3\n",
+            ),
+            (
+                "bad-date.csv",
+                "date,a,b\n2025-01-01,1,1\n2025-01-02,2,oops\n2025-02-30,3,3\n",
+            ),
+            ("dup.csv", "date,a,b\n2025-01-01,1,1\n2025-01-01,2,2\n"),
+            ("short.csv", "date,a\n2025-01-01,1\n2025-01-02,2\n"),
+            (
+                "ragged.csv",
+                "date,a,b\n2025-01-01,1,1\n2025-01-02,2\n2025-01-03,3,3\n",
+            ),
+            ("nodate.csv", "day,a\n2025-01-01,1\n"),
+        ];
+        let d = dir("prefetch", &files);
+        let start: Date = START.parse().unwrap();
+        let mut requests = Vec::new();
+        for (f, _) in &files {
+            for c in ["a", "b", "c", "d"] {
+                requests.push((*f, c));
+            }
+        }
+        requests.push(("missing.csv", "a"));
+        let mut ahead = SeriesCache::new(&d, start, 3);
+        ahead.prefetch(requests.iter().copied());
+        assert_eq!(ahead.files_read(), files.len() + 1);
+        let mut alone = SeriesCache::new(&d, start, 3);
+        for (f, c) in &requests {
+            let want = alone.get(f, c).map(|v| v.to_vec());
+            assert_eq!(ahead.get(f, c).map(|v| v.to_vec()), want, "{f} {c}");
+        }
+        // Asked again, nothing is re-read, not even a column that failed.
+        for (f, c) in &requests {
+            let _ = ahead.get(f, c);
+        }
+        assert_eq!(ahead.files_read(), files.len() + 1);
+        assert_eq!(alone.files_read(), requests.len());
+        assert_eq!(ahead.get("m.csv", "a").unwrap().to_vec(), [1.0, 2.0, 3.0]);
+        assert_eq!(ahead.get("m.csv", "d").unwrap().to_vec(), [1.0, 2.0, 3.0]);
+        let e = ahead.get("m.csv", "b").unwrap_err();
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (Some(3), "column 'b': 'x' is not a number")
+        );
+        // Column b fails on its number before the bad date; column a on the date.
+        let e = ahead.get("bad-date.csv", "b").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        let e = ahead.get("bad-date.csv", "a").unwrap_err();
+        assert_eq!(e.line, Some(4));
+        assert!(e.message.contains("2025-02-30"), "{e:?}");
     }
 }

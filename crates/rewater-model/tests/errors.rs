@@ -259,3 +259,12 @@ fn mutated_models_never_panic() {
     }
     assert!(ok > 10 && err > 10, "ok {ok} err {err}");
 }
+
+#[test]
+fn an_error_on_the_second_link_from_a_node_names_that_link_s_line() {
+    let toml = format!("{BASE}\n[[link]]\nfrom = \"P\"\nto = \"Lake\"\n");
+    let line = toml.lines().position(|l| l == "to = \"Lake\"").unwrap() + 1;
+    assert_eq!(line, 27);
+    let m = one_error("secondlink", &toml, &[]);
+    assert!(m.contains("model.toml:27: link P->Lake: field 'to'"), "{m}");
+}

@@ -17,6 +17,8 @@ pub struct Server {
     pub child: Child,
     pub addr: String,
     pub api: String,
+    /// The demo data loggers' password, printed once at start.
+    pub device_pw: String,
 }
 
 impl Drop for Server {
@@ -33,20 +35,26 @@ pub fn tmp(name: &str) -> PathBuf {
     d.join("store.sqlite")
 }
 
-/// Starts `rewater serve` on a free port and waits for its "listening" line.
+/// Starts `rewater serve --demo` on free ports (the service token from the environment) and
+/// waits for its "listening" lines and the data loggers' one-time password.
 pub fn start(db: &Path, extra: &[&str]) -> Server {
+    start_with(db, true, extra)
+}
+
+/// Starts `rewater serve`, with the demo data loggers or not (`device_pw` is then empty).
+pub fn start_with(db: &Path, demo: bool, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rewater"))
+        .args(["serve"])
+        .args(demo.then_some("--demo"))
         .args([
-            "serve",
             "--db",
             &db.display().to_string(),
             "--listen",
             "127.0.0.1:0",
             "--api-listen",
             "127.0.0.1:0",
-            "--api-token",
-            TOKEN,
         ])
+        .env("REWATER_API_TOKEN", TOKEN)
         .args(extra)
         // Demo devices have no default password; the tests name theirs.
         .env("REWATER_DEMO_DEVICE_PASSWORD", "123456")
@@ -71,7 +79,35 @@ pub fn start(db: &Path, extra: &[&str]) -> Server {
         .and_then(|s| s.split('/').next())
         .unwrap_or_else(|| panic!("no API address in {line2:?}"))
         .to_string();
-    Server { child, addr, api }
+    assert!(line2.contains("token supplied, not shown"), "{line2}");
+    assert!(
+        !line2.contains(TOKEN),
+        "the supplied token is echoed: {line2}"
+    );
+    let device_pw = loop {
+        if !demo {
+            break String::new();
+        }
+        let mut l = String::new();
+        assert!(
+            out.read_line(&mut l).unwrap() > 0,
+            "no device password line"
+        );
+        if let Some(rest) = l.split("password: ").nth(1) {
+            break rest.split(' ').next().unwrap_or("").to_string();
+        }
+    };
+    assert!(
+        !demo || device_pw.len() == 16,
+        "a random 16-character password"
+    );
+    assert_ne!(device_pw, "123456");
+    Server {
+        child,
+        addr,
+        api,
+        device_pw,
+    }
 }
 
 pub fn upload(mn: &str, pw: &str, k: i64, ack: bool) -> Upload {
@@ -178,9 +214,9 @@ pub fn http(
 
 /// Two hours of minute COD from the north plant's logger (20 mg/L, then 40 mg/L; DB11/890
 /// new B allows 30), each upload acknowledged.
-pub fn send_north_cod(s: &mut TcpStream) {
+pub fn send_north_cod(s: &mut TcpStream, pw: &str) {
     for k in 0..120 {
-        let mut u = upload(DEMO_MN, "123456", k, true);
+        let mut u = upload(DEMO_MN, pw, k, true);
         u.factors[0].values[0].1 = if k < 60 { 20.0 } else { 40.0 };
         assert!(exchange(s, &u.frame(), Some("CN=9014")).is_some());
     }

@@ -1,0 +1,223 @@
+//! The attack benchmark of issue 12: honest data loggers send minute uploads and wait for
+//! each 9014 while (phase 2) one client streams garbage at a set byte rate and another sends
+//! poisoned uploads (values of 1e306 / −1e306 and 1.7e308 in one hour, NaN, negative
+//! concentrations, 500-character flags, a NUL byte, DataTimes from 1900 to 9999, unknown MNs).
+//! Prints the honest ack rate in both phases and the store's growth (file + WAL) per minute of
+//! attack. Client side only: start the gateway with `rewater serve --sim-devices N`.
+
+use anyhow::{Context, Result};
+use rewater_hj212::encode::{Upload, UploadFactor};
+use rewater_hj212::encode_frame;
+use rewater_hj212::{DataTime, Decoder, Event, Options};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Where to attack and for how long.
+pub struct AttackOptions {
+    pub to: String,
+    /// The SQLite file of the gateway under attack (its size, with -wal, is reported).
+    pub db: Option<PathBuf>,
+    pub password: String,
+    /// Honest devices (the simulated MNs RWSIM…0 … N−1); the last registered one poisons.
+    pub devices: usize,
+    pub seconds: u64,
+    pub garbage_bytes_per_s: usize,
+}
+
+fn mn(i: usize) -> String {
+    format!("RWSIM{i:011}")
+}
+
+fn minute_upload(mn: &str, pw: &str, k: i64, start: i64) -> Upload {
+    Upload {
+        qn: format!("{}", 20250601000000000i64 + k % 1000),
+        st: "32".into(),
+        cn: "2051".into(),
+        pw: pw.into(),
+        mn: mn.into(),
+        ack: true,
+        data_time: DataTime::from_wall_seconds(start + 60 * k),
+        factors: vec![UploadFactor {
+            code: "w01018".into(),
+            values: vec![("Avg".into(), 20.0 + (k % 7) as f64)],
+            flag: Some('N'),
+        }],
+    }
+}
+
+fn wait_ack(s: &mut TcpStream, d: &mut Decoder, buf: &mut [u8]) -> bool {
+    loop {
+        let n = match s.read(buf) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => n,
+        };
+        d.push(&buf[..n]);
+        while let Some(e) = d.next_event() {
+            if let Event::Frame(f) = e {
+                if f.segment().contains("CN=9014") {
+                    return true;
+                }
+            }
+        }
+    }
+}
+
+/// One honest device until `stop`; counts acknowledgements.
+fn honest(o: &AttackOptions, i: usize, start: i64, stop: &AtomicBool, acks: &AtomicU64) {
+    let Ok(mut s) = TcpStream::connect(&o.to) else {
+        return;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut d = Decoder::new(Options::lenient());
+    let mut buf = vec![0u8; 4096];
+    let mut k = 0i64;
+    while !stop.load(Ordering::Relaxed) {
+        let f = minute_upload(&mn(i), &o.password, k, start).frame();
+        if s.write_all(f.as_bytes()).is_err() || !wait_ack(&mut s, &mut d, &mut buf) {
+            return;
+        }
+        acks.fetch_add(1, Ordering::Relaxed);
+        k += 1;
+    }
+}
+
+/// Garbage at a byte rate, reconnecting whenever the gateway closes the connection.
+fn garbage(o: &AttackOptions, stop: &AtomicBool) {
+    let chunk: Vec<u8> = b"##9999".iter().copied().cycle().take(16 * 1024).collect();
+    let per_chunk = Duration::from_secs_f64(chunk.len() as f64 / o.garbage_bytes_per_s as f64);
+    let mut next = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        let Ok(mut s) = TcpStream::connect(&o.to) else {
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        };
+        while !stop.load(Ordering::Relaxed) && s.write_all(&chunk).is_ok() {
+            next += per_chunk;
+            if let Some(d) = next.checked_duration_since(Instant::now()) {
+                std::thread::sleep(d);
+            }
+        }
+    }
+}
+
+/// The poisoned uploads, cycled.
+fn poison_frames(o: &AttackOptions, k: i64) -> Vec<String> {
+    let me = mn(o.devices);
+    let pw = &o.password;
+    let base = minute_upload(&me, pw, k, 1_748_736_000);
+    let with = |v: f64| {
+        let mut u = base.clone();
+        u.factors[0].values[0].1 = v;
+        u.frame()
+    };
+    let raw = |cp: &str, dt: &str| {
+        encode_frame(&format!(
+            "QN=20250601000000{:03};ST=32;CN=2051;PW={pw};MN={me};Flag=5;CP=&&DataTime={dt};{cp}&&",
+            k % 1000
+        ))
+    };
+    let month = 1900 + (k % 200);
+    vec![
+        with(1e306),
+        with(-1e306),
+        with(1.7e308),
+        with(1.7e308),
+        with(-5.0),
+        raw("w01018-Avg=NaN,w01018-Flag=N", "20250601000100"),
+        raw("w01018-Avg=inf,w01018-Flag=N", "20250601000200"),
+        raw(
+            &format!("w01018-Avg=1,w01018-Flag={}", "N".repeat(500)),
+            "20250601000300",
+        ),
+        raw("w01018-Avg=1\u{0},w01018-Flag=N", "20250601000400"),
+        raw(
+            "w01018-Avg=1,w01018-Flag=N",
+            &format!("{month:04}0101000000"),
+        ),
+        raw("w01018-Avg=1,w01018-Flag=N", "99991231235900"),
+        minute_upload("RWUNKNOWN0000001", pw, k, 1_748_736_000).frame(),
+    ]
+}
+
+/// Poisoned uploads as fast as the gateway takes them (replies are read and dropped).
+fn poisoner(o: &AttackOptions, stop: &AtomicBool) {
+    let mut k = 0i64;
+    while !stop.load(Ordering::Relaxed) {
+        let Ok(mut s) = TcpStream::connect(&o.to) else {
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_millis(20)));
+        let mut sink = [0u8; 4096];
+        while !stop.load(Ordering::Relaxed) {
+            let frames = poison_frames(o, k).concat();
+            if s.write_all(frames.as_bytes()).is_err() {
+                break;
+            }
+            let _ = s.read(&mut sink);
+            k += 1;
+        }
+    }
+}
+
+fn store_bytes(db: &Path) -> u64 {
+    let len = |p: PathBuf| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let wal = PathBuf::from(format!("{}-wal", db.display()));
+    len(db.to_path_buf()) + len(wal)
+}
+
+/// One phase: honest devices (and the attackers if `attack`) for `o.seconds`.
+fn phase(o: &Arc<AttackOptions>, attack: bool, start: i64) -> (f64, u64) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let acks = Arc::new(AtomicU64::new(0));
+    let before = o.db.as_deref().map(store_bytes).unwrap_or(0);
+    let mut threads = Vec::new();
+    for i in 0..o.devices {
+        let (o, stop, acks) = (o.clone(), stop.clone(), acks.clone());
+        threads.push(std::thread::spawn(move || {
+            honest(&o, i, start, &stop, &acks)
+        }));
+    }
+    if attack {
+        let (o1, s1) = (o.clone(), stop.clone());
+        threads.push(std::thread::spawn(move || garbage(&o1, &s1)));
+        let (o2, s2) = (o.clone(), stop.clone());
+        threads.push(std::thread::spawn(move || poisoner(&o2, &s2)));
+    }
+    std::thread::sleep(Duration::from_secs(o.seconds));
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        let _ = t.join();
+    }
+    let after = o.db.as_deref().map(store_bytes).unwrap_or(0);
+    (
+        acks.load(Ordering::Relaxed) as f64 / o.seconds as f64,
+        after.saturating_sub(before),
+    )
+}
+
+/// Runs both phases and prints a JSON report.
+pub fn run(o: AttackOptions) -> Result<()> {
+    TcpStream::connect(&o.to).with_context(|| format!("connecting to {}", o.to))?;
+    let o = Arc::new(o);
+    let (calm, calm_growth) = phase(&o, false, 1_600_000_000);
+    let (attacked, growth) = phase(&o, true, 1_700_000_000);
+    let per_min = growth as f64 / (o.seconds as f64 / 60.0) / 1e6;
+    let report = serde_json::json!({
+        "honest_devices": o.devices,
+        "seconds_per_phase": o.seconds,
+        "garbage_bytes_per_s": o.garbage_bytes_per_s,
+        "honest_acks_per_s_calm": calm,
+        "honest_acks_per_s_under_attack": attacked,
+        "ack_rate_kept": attacked / calm.max(1e-9),
+        "store_growth_calm_mb": calm_growth as f64 / 1e6,
+        "store_growth_under_attack_mb": growth as f64 / 1e6,
+        "store_growth_mb_per_min_of_attack": per_min,
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}

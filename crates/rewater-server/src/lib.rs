@@ -1,0 +1,272 @@
+//! The monitoring service assembled (服务装配): from one [`ServerConfig`] this crate opens the
+//! store, registers the demo or simulated data loggers when asked, builds the alert engine's
+//! downstream graph from the regional model, writes out the bundled scenario models, and runs
+//! the HJ 212 gateway and the HTTP API (with the web platform's pages) until Ctrl-C or SIGTERM.
+//! The `rewater serve` command only maps its flags to [`ServerConfig`].
+//!
+//! [`sim`] plays data loggers against a gateway (the load generator behind `rewater hj212 sim`
+//! and the benchmarks); [`demo`] holds the demo sites of the Beijing-style example.
+
+pub mod demo;
+pub mod logging;
+mod scenarios;
+pub mod sim;
+
+use rewater_time::Zone;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Errors while starting or running the service.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("store {location}: {source}")]
+    Store {
+        location: String,
+        source: rewater_store::StoreError,
+    },
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Model(String),
+    #[error("gateway: {0}")]
+    Gateway(String),
+}
+
+impl ServerError {
+    fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServerError {
+        let what = what.into();
+        move |source| ServerError::Io { what, source }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ServerError>;
+
+/// Where and how the service runs.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// A SQLite file or a `postgres://` URL.
+    pub db: String,
+    /// Address for data loggers (HJ 212 over TCP).
+    pub gateway_listen: String,
+    /// Address of the HTTP API and web platform.
+    pub api_listen: String,
+    /// The service token (acts as administrator `api`). Supplied: never echoed. `None`: a
+    /// random one is made and reported once in [`Started::generated_token`].
+    pub api_token: Option<String>,
+    /// Register the demo sites and their data loggers (random password, reported once).
+    pub demo: bool,
+    /// Register this many simulated data loggers (site `sim`) for load tests.
+    pub sim_devices: usize,
+    /// The regional model (downstream graph for alerts, the overview); the demo model if none.
+    pub model: Option<PathBuf>,
+    /// Keep raw frames this many days; readings and aggregates stay.
+    pub retain_frames_days: Option<u32>,
+    /// Where uploaded scenario models are kept (default: `rewater-scenarios` beside a SQLite
+    /// store, else in the working directory).
+    pub scenario_dir: Option<PathBuf>,
+    /// Map tile URL template ({z}/{x}/{y}); none by default, so browsers fetch nothing outside.
+    pub tile_url: Option<String>,
+    /// The devices' and the pages' time zone.
+    pub zone: Zone,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            db: "rewater.sqlite".into(),
+            gateway_listen: "127.0.0.1:9212".into(),
+            api_listen: "127.0.0.1:8212".into(),
+            api_token: None,
+            demo: false,
+            sim_devices: 0,
+            model: None,
+            retain_frames_days: None,
+            scenario_dir: None,
+            tile_url: None,
+            zone: Zone::shanghai(),
+        }
+    }
+}
+
+/// What a started service tells whoever started it (once).
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub gateway: SocketAddr,
+    pub api: SocketAddr,
+    /// The service token, only when it was generated here (a supplied one is never shown).
+    pub generated_token: Option<String>,
+    /// Data loggers registered at this start and their one-time password.
+    pub registered_devices: Option<demo::Registered>,
+}
+
+/// Counters of a service that stopped.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Stopped {
+    pub connections: u64,
+    pub frames: u64,
+    pub uploads_stored: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub acks: u64,
+    pub ack_p50_ms: f64,
+    pub ack_p99_ms: f64,
+}
+
+/// Runs the service until Ctrl-C or SIGTERM; `on_ready` is called once both ports listen.
+pub fn run(config: ServerConfig, on_ready: impl FnOnce(&Started)) -> Result<Stopped> {
+    let token_supplied = config.api_token.clone().filter(|t| !t.trim().is_empty());
+    let token = match &token_supplied {
+        Some(t) => t.clone(),
+        None => rewater_api::auth::new_secret(),
+    };
+    let (store, registered) = demo::prepare_store(&config.db, config.demo, config.sim_devices)?;
+    let platform = Arc::new(scenarios::platform(&config)?);
+    let downstream = downstream(&config)?;
+    let api_store = rewater_store::open(&config.db).map_err(|source| ServerError::Store {
+        location: config.db.clone(),
+        source,
+    })?;
+    let rt = tokio::runtime::Runtime::new().map_err(ServerError::io("starting the runtime"))?;
+    let started = |gateway, api| Started {
+        gateway,
+        api,
+        generated_token: token_supplied.is_none().then(|| token.clone()),
+        registered_devices: registered.clone(),
+    };
+    rt.block_on(serve(
+        config.clone(),
+        store,
+        api_store,
+        platform,
+        downstream,
+        token.clone(),
+        move |g, a| on_ready(&started(g, a)),
+    ))
+}
+
+/// The downstream graph of the configured model (or the demo model when the demo sites are
+/// registered), for downstream-risk alerts.
+fn downstream(config: &ServerConfig) -> Result<std::collections::HashMap<String, Vec<String>>> {
+    let (text, name) = match &config.model {
+        Some(p) => (
+            std::fs::read_to_string(p)
+                .map_err(ServerError::io(format!("reading {}", p.display())))?,
+            p.display().to_string(),
+        ),
+        None if config.demo => (demo::DEMO_MODEL.to_string(), "demo model".to_string()),
+        None => return Ok(Default::default()),
+    };
+    let model =
+        rewater_model::parse_model(&text, &name).map_err(|e| ServerError::Model(e.to_string()))?;
+    Ok(model.downstream().into_iter().collect())
+}
+
+async fn serve(
+    config: ServerConfig,
+    store: Box<dyn rewater_store::Store>,
+    api_store: Box<dyn rewater_store::Store>,
+    platform: Arc<rewater_api::Platform>,
+    downstream: std::collections::HashMap<String, Vec<String>>,
+    token: String,
+    on_ready: impl FnOnce(SocketAddr, SocketAddr),
+) -> Result<Stopped> {
+    let listener = tokio::net::TcpListener::bind(&config.gateway_listen)
+        .await
+        .map_err(ServerError::io(format!(
+            "listening on {}",
+            config.gateway_listen
+        )))?;
+    let gateway_addr = listener
+        .local_addr()
+        .map_err(ServerError::io("gateway address"))?;
+    let api_listener = tokio::net::TcpListener::bind(&config.api_listen)
+        .await
+        .map_err(ServerError::io(format!(
+            "listening on {}",
+            config.api_listen
+        )))?;
+    let api_addr = api_listener
+        .local_addr()
+        .map_err(ServerError::io("API address"))?;
+    tracing::info!(gateway = %gateway_addr, api = %api_addr, zone = config.zone.name(), "listening");
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(stop_on_signal(tx));
+    let alerts = rewater_gateway::AlertSetup {
+        standards: rewater_standards::Standards::builtin(),
+        settings: rewater_alerts::Settings::default(),
+        downstream,
+        tick: std::time::Duration::from_secs(60),
+    };
+    let api_store = Arc::new(std::sync::Mutex::new(api_store));
+    // Keep one handle so that the store is dropped here, off the async threads (a blocking
+    // database client must not be dropped inside the runtime).
+    let api_store_keep = api_store.clone();
+    let state = rewater_api::ApiState {
+        store: api_store,
+        tokens: Arc::new([(token, "api".to_string())].into_iter().collect()),
+        standards: Arc::new(rewater_standards::Standards::builtin()),
+        platform,
+    };
+    let mut api_shutdown = rx.clone();
+    let api = tokio::spawn(async move {
+        let app = rewater_api::router(state);
+        let served = axum::serve(api_listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = api_shutdown.wait_for(|stop| *stop).await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "the HTTP API stopped");
+        }
+    });
+    let gateway_config = rewater_gateway::Config {
+        retain_frames: config
+            .retain_frames_days
+            .map(|d| std::time::Duration::from_secs(d as u64 * 86_400)),
+        ..Default::default()
+    };
+    let log: rewater_gateway::Log = Arc::new(|m: &str| tracing::info!("{m}"));
+    let stats = rewater_gateway::serve(
+        listener,
+        store,
+        gateway_config,
+        rx,
+        log,
+        Some(alerts),
+        move |_| on_ready(gateway_addr, api_addr),
+    )
+    .await
+    .map_err(|e| ServerError::Gateway(e.to_string()))?;
+    let _ = api.await;
+    let _ = tokio::task::spawn_blocking(move || drop(api_store_keep)).await;
+    use std::sync::atomic::Ordering::Relaxed;
+    Ok(Stopped {
+        connections: stats.connections.load(Relaxed),
+        frames: stats.frames.load(Relaxed),
+        uploads_stored: stats.stored.load(Relaxed),
+        duplicates: stats.duplicates.load(Relaxed),
+        rejected: stats.rejected.load(Relaxed),
+        acks: stats.acks.load(Relaxed),
+        ack_p50_ms: stats.ack_latency.quantile_ms(0.5),
+        ack_p99_ms: stats.ack_latency.quantile_ms(0.99),
+    })
+}
+
+/// Sends `true` on Ctrl-C or SIGTERM.
+async fn stop_on_signal(tx: tokio::sync::watch::Sender<bool>) {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async {
+            match term.as_mut() {
+                Some(t) => { t.recv().await; }
+                None => std::future::pending::<()>().await,
+            }
+        } => {}
+    }
+    let _ = tx.send(true);
+}

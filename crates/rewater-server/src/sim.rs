@@ -1,0 +1,194 @@
+//! Simulated HJ 212 data loggers (模拟数采仪): `devices` connections each sending `frames`
+//! uploads of plausible plant-outlet values, measuring the time to each acknowledgement. The
+//! load generator behind `rewater hj212 sim` and the monitoring benchmarks.
+
+use crate::demo::{demo_sites, sim_mn};
+use rewater_hj212::encode::{Upload, UploadFactor};
+use rewater_hj212::{DataTime, Decoder, Event, Options};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn io_err(m: &str) -> std::io::Error {
+    std::io::Error::other(m.to_string())
+}
+
+/// Options of the simulator.
+pub struct SimOptions {
+    pub to: String,
+    pub devices: usize,
+    pub frames: usize,
+    pub interval: Duration,
+    pub cn: String,
+    pub ack: bool,
+    pub start: DataTime,
+    /// Uploads per device left out of the latency statistics (connection warm-up).
+    pub warmup: usize,
+    /// The data loggers' password (as registered, e.g. printed by `rewater serve --demo`).
+    pub password: String,
+}
+
+/// Results of a simulation.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct SimReport {
+    pub devices: usize,
+    pub sent: u64,
+    pub acked: u64,
+    pub readings_sent: u64,
+    pub failed_connections: u64,
+    pub seconds: f64,
+    pub readings_per_s: f64,
+    pub ack_latency_ms_p50: f64,
+    pub ack_latency_ms_p99: f64,
+    pub ack_latency_ms_max: f64,
+}
+
+fn mn_for(i: usize, devices: usize) -> String {
+    let demo = demo_sites();
+    if devices <= demo.len() {
+        demo[i].1.clone()
+    } else {
+        sim_mn(i)
+    }
+}
+
+/// A plausible plant-outlet upload for device `i`, interval `k` (SplitMix-style noise).
+pub fn sample_upload(
+    mn: &str,
+    pw: &str,
+    i: usize,
+    k: usize,
+    cn: &str,
+    ack: bool,
+    t: DataTime,
+) -> Upload {
+    let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ (k as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let mut noise = || {
+        x ^= x >> 31;
+        x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
+        (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    let suffix = if cn == "2011" { "Rtd" } else { "Avg" };
+    let f = |code: &str, v: f64| UploadFactor {
+        code: code.into(),
+        values: vec![(suffix.into(), (v * 1000.0).round() / 1000.0)],
+        flag: Some('N'),
+    };
+    Upload {
+        qn: format!("{t}{:03}", k % 1000),
+        st: "32".into(),
+        cn: cn.into(),
+        pw: pw.into(),
+        mn: mn.into(),
+        ack,
+        data_time: t,
+        factors: vec![
+            f("w01018", 22.0 + 8.0 * noise()),
+            f("w21003", 0.9 + 0.6 * noise()),
+            f("w21011", 0.22 + 0.1 * noise()),
+            f("w21001", 10.5 + 3.0 * noise()),
+            f("w01001", 7.2 + 0.4 * noise()),
+            f("w00000", 1150.0 + 200.0 * noise()),
+        ],
+    }
+}
+
+/// Plays `devices` data loggers, each sending `frames` uploads `interval` apart.
+pub fn simulate(opts: SimOptions) -> std::io::Result<SimReport> {
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        let opts = Arc::new(opts);
+        let t0 = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..opts.devices {
+            let o = opts.clone();
+            tasks.spawn(async move { device(i, &o).await });
+        }
+        let mut report = SimReport {
+            devices: opts.devices,
+            ..Default::default()
+        };
+        let mut latencies = Vec::new();
+        while let Some(r) = tasks.join_next().await {
+            match r {
+                Ok(Ok((sent, acked, readings, lat))) => {
+                    report.sent += sent;
+                    report.acked += acked;
+                    report.readings_sent += readings;
+                    latencies.extend(lat);
+                }
+                _ => report.failed_connections += 1,
+            }
+        }
+        report.seconds = t0.elapsed().as_secs_f64();
+        report.readings_per_s = report.readings_sent as f64 / report.seconds;
+        latencies.sort_by(|a, b| a.total_cmp(b));
+        let pct = |p: f64| {
+            latencies
+                .get(((latencies.len() as f64 - 1.0) * p).round() as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        report.ack_latency_ms_p50 = pct(0.5);
+        report.ack_latency_ms_p99 = pct(0.99);
+        report.ack_latency_ms_max = latencies.last().copied().unwrap_or(0.0);
+        Ok(report)
+    })
+}
+
+async fn device(i: usize, o: &SimOptions) -> std::io::Result<(u64, u64, u64, Vec<f64>)> {
+    let mut stream = tokio::net::TcpStream::connect(&o.to).await?;
+    stream.set_nodelay(true)?;
+    let mn = mn_for(i, o.devices);
+    let mut decoder = Decoder::new(Options::lenient());
+    let mut buf = vec![0u8; 4096];
+    let (mut sent, mut acked, mut readings) = (0u64, 0u64, 0u64);
+    let mut lat = Vec::with_capacity(o.frames);
+    let step = if o.cn == "2061" {
+        3600
+    } else if o.cn == "2031" {
+        86_400
+    } else {
+        60
+    };
+    // Spread the devices' first sends over one interval.
+    if !o.interval.is_zero() && o.devices > 1 {
+        tokio::time::sleep(o.interval.mul_f64(i as f64 / o.devices as f64)).await;
+    }
+    let mut next = Instant::now();
+    for k in 0..o.frames {
+        let t = DataTime::from_wall_seconds(o.start.wall_seconds() + step * k as i64);
+        let up = sample_upload(&mn, &o.password, i, k, &o.cn, o.ack, t);
+        let frame = up.frame();
+        let sent_at = Instant::now();
+        stream.write_all(frame.as_bytes()).await?;
+        sent += 1;
+        readings += up.factors.len() as u64;
+        if o.ack {
+            'wait: loop {
+                let n = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut buf))
+                    .await
+                    .map_err(|_| io_err("no acknowledgement within 30 s"))??;
+                if n == 0 {
+                    return Err(io_err("gateway closed the connection"));
+                }
+                decoder.push(&buf[..n]);
+                while let Some(ev) = decoder.next_event() {
+                    if let Event::Frame(f) = ev {
+                        if f.segment().contains("CN=9014") {
+                            acked += 1;
+                            if k >= o.warmup {
+                                lat.push(sent_at.elapsed().as_secs_f64() * 1000.0);
+                            }
+                            break 'wait;
+                        }
+                    }
+                }
+            }
+        }
+        next += o.interval;
+        tokio::time::sleep_until(next.into()).await;
+    }
+    Ok((sent, acked, readings, lat))
+}
