@@ -227,6 +227,7 @@ fn frame(peer: &str, mn: Option<&str>, reason: RejectReason, at_ms: i64) -> Reje
         raw: format!("##9999{}", "x".repeat(10_000)),
         reason,
         detail: "declared length 9999 but the data segment has 6 bytes".into(),
+        repeats: 1,
     }
 }
 
@@ -265,6 +266,15 @@ fn rejected_frames(store: &mut dyn Store) {
         hour_ms + 20,
     ));
     store.log_rejected(&more).unwrap();
+    // An entry standing for repeats counts them (a gateway counts floods in memory).
+    let mut tally = frame(
+        "198.51.100.7:4000",
+        None,
+        RejectReason::BadFrame,
+        hour_ms + 5,
+    );
+    tally.repeats = 700;
+    store.log_rejected(&[tally]).unwrap();
     let counts = store.rejected_counts(hour_s, hour_s + 3600, 100).unwrap();
     let got: Vec<(&str, RejectReason, i64, i64, i64)> = counts
         .iter()
@@ -284,7 +294,7 @@ fn rejected_frames(store: &mut dyn Store) {
             (
                 "198.51.100.7",
                 RejectReason::BadFrame,
-                300,
+                1000,
                 hour_ms,
                 hour_ms + 299
             ),
@@ -330,7 +340,7 @@ fn rejected_frames(store: &mut dyn Store) {
     assert_eq!(other.count, 1200 - (rejected::REJECTED_KEYS_PER_HOUR - 3));
     assert_eq!(
         counts.iter().map(|c| c.count).sum::<i64>(),
-        300 + 50 + 1 + 1200
+        1000 + 50 + 1 + 1200
     );
     // Retention: everything of that hour goes.
     assert!(store.purge_rejected(hour_ms + 3_600_000).unwrap() > 1000);

@@ -14,8 +14,8 @@ pub struct IngestRules {
     pub max_age_s: i64,
     /// Latest accepted DataTime, ahead of now (seconds): device clocks drift a little.
     pub max_ahead_s: i64,
-    /// Offset of the devices' wall clock (DataTime) from UTC: Beijing time is +8 h.
-    pub device_utc_offset_s: i64,
+    /// The zone of the devices' wall clock (DataTime): Asia/Shanghai by default.
+    pub zone: rewater_time::Zone,
     /// A fixed "now" in Unix seconds (tests, replays); `None` reads the system clock.
     pub now_unix_s: Option<i64>,
 }
@@ -30,7 +30,7 @@ impl Default for IngestRules {
         IngestRules {
             max_age_s: DEFAULT_MAX_AGE_S,
             max_ahead_s: DEFAULT_MAX_AHEAD_S,
-            device_utc_offset_s: 8 * 3600,
+            zone: rewater_time::Zone::default(),
             now_unix_s: None,
         }
     }
@@ -40,7 +40,7 @@ impl IngestRules {
     /// The accepted DataTimes `[oldest, latest]`, in device wall seconds, now.
     pub fn window(&self) -> (i64, i64) {
         let now = self.now_unix_s.unwrap_or_else(|| now_ms().div_euclid(1000));
-        let wall = now.saturating_add(self.device_utc_offset_s);
+        let wall = self.zone.wall_seconds(now);
         (
             wall.saturating_sub(self.max_age_s.max(0)),
             wall.saturating_add(self.max_ahead_s.max(0)),

@@ -54,26 +54,6 @@ pub(crate) trait RejectedSql {
     fn insert_sample(&mut self, g: &Group<'_>, s: &SampleRow<'_>) -> Result<()>;
 }
 
-/// Who a rejection is counted under: the MN for reasons that involve a known device, else
-/// the sender's IP address (without the port).
-fn source_of(f: &RejectedFrame) -> String {
-    if let Some(mn) = &f.mn {
-        let ok = !mn.is_empty() && mn.len() <= 24 && mn.bytes().all(|b| b.is_ascii_alphanumeric());
-        if f.reason.counted_by_device() && ok {
-            return mn.clone();
-        }
-    }
-    match f.peer.parse::<std::net::SocketAddr>() {
-        Ok(a) => a.ip().to_string(),
-        Err(_) => f
-            .peer
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(64)
-            .collect(),
-    }
-}
-
 fn head_of(raw: &str) -> String {
     let mut end = raw.len().min(REJECTED_HEAD_BYTES);
     while !raw.is_char_boundary(end) {
@@ -98,7 +78,7 @@ pub(crate) fn log(db: &mut dyn RejectedSql, frames: &[RejectedFrame]) -> Result<
     let mut index: HashMap<(i64, String, RejectReason), usize> = HashMap::new();
     for f in frames {
         let hour = f.received_at_ms.div_euclid(3_600_000) * 3600;
-        let key = (hour, source_of(f), f.reason);
+        let key = (hour, f.source(), f.reason);
         let i = *index.entry(key.clone()).or_insert_with(|| {
             groups.push(Group {
                 hour_start_s: hour,
@@ -112,7 +92,7 @@ pub(crate) fn log(db: &mut dyn RejectedSql, frames: &[RejectedFrame]) -> Result<
             groups.len() - 1
         });
         let g = &mut groups[i];
-        g.count += 1;
+        g.count += i64::from(f.repeats.max(1));
         g.first_at_ms = g.first_at_ms.min(f.received_at_ms);
         g.last_at_ms = g.last_at_ms.max(f.received_at_ms);
         if (g.samples.len() as i64) < REJECTED_SAMPLES_PER_KEY {

@@ -93,6 +93,33 @@ pub struct RejectedFrame {
     pub reason: RejectReason,
     /// What exactly was wrong (kept with the examples, at most 200 characters).
     pub detail: String,
+    /// How many refusals this entry stands for (a sender may count repeats of one source and
+    /// reason and send one entry); 0 counts as 1.
+    pub repeats: u32,
+}
+
+impl RejectedFrame {
+    /// Who the rejection is counted under: the MN for reasons that involve a known device,
+    /// else the sender's IP address without the port (an unauthenticated sender could invent
+    /// a new MN for every frame).
+    pub fn source(&self) -> String {
+        if let Some(mn) = &self.mn {
+            let ok =
+                !mn.is_empty() && mn.len() <= 24 && mn.bytes().all(|b| b.is_ascii_alphanumeric());
+            if self.reason.counted_by_device() && ok {
+                return mn.clone();
+            }
+        }
+        match self.peer.parse::<std::net::SocketAddr>() {
+            Ok(a) => a.ip().to_string(),
+            Err(_) => self
+                .peer
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(64)
+                .collect(),
+        }
+    }
 }
 
 /// Rejected frames of one source and reason in one hour (server time).
