@@ -92,13 +92,13 @@ async fn device_passwords_sources_and_disabling() {
     let mut c = TcpStream::connect(&gw.addr).await.unwrap();
     let f = |mn: &str, pw: &str, k| upload(mn, pw, k, vec![("w01018", 9.0)]).frame();
     assert!(
-        !acked(&mut c, &f("MN", "123456", 1)).await,
+        not_acked(&mut c, &f("MN", "123456", 1)).await,
         "the old default"
     );
-    assert!(!acked(&mut c, &f("MN", "", 2)).await);
+    assert!(not_acked(&mut c, &f("MN", "", 2)).await);
     assert!(acked(&mut c, &f("MN", "pw", 3)).await);
     assert!(
-        !acked(&mut c, &f("LANONLY", "lan-pw", 4)).await,
+        not_acked(&mut c, &f("LANONLY", "lan-pw", 4)).await,
         "not from 127.0.0.1"
     );
     assert!(acked(&mut c, &f("LOCAL", "local-pw", 5)).await);
@@ -113,9 +113,9 @@ async fn device_passwords_sources_and_disabling() {
         assert!(t0.elapsed() < Duration::from_secs(5), "no reload");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(!acked(&mut c, &f("MN", "pw", 6)).await, "disabled");
+    assert!(not_acked(&mut c, &f("MN", "pw", 6)).await, "disabled");
     assert!(
-        !acked(&mut c, &f("LOCAL", "local-pw", 7)).await,
+        not_acked(&mut c, &f("LOCAL", "local-pw", 7)).await,
         "old password"
     );
     assert!(acked(&mut c, &f("LOCAL", "new-pw", 8)).await);
@@ -199,7 +199,7 @@ async fn poisoned_uploads_do_not_hurt_honest_devices(st: Box<dyn Store>) {
     };
     let long_flag = seg(&format!("w01018-Avg=25,w01018-Flag={}", "N".repeat(500)));
     assert!(
-        !acked(&mut p, &long_flag).await,
+        not_acked(&mut p, &long_flag).await,
         "a 500-letter flag is not data"
     );
     let nul = seg("w01018-Avg=25\u{0},w010\u{0}18-Avg=26,w01018-Flag=N");
@@ -318,9 +318,9 @@ async fn datatimes_outside_the_window_are_refused() {
         u.frame()
     };
     let now = rewater_time::Zone::default().now_wall_seconds();
-    assert!(!acked(&mut c, &at(253_402_300_799)).await, "year 9999");
-    assert!(!acked(&mut c, &at(-2_208_988_800)).await, "year 1900");
-    assert!(!acked(&mut c, &at(now + 3600)).await, "an hour ahead");
+    assert!(not_acked(&mut c, &at(253_402_300_799)).await, "year 9999");
+    assert!(not_acked(&mut c, &at(-2_208_988_800)).await, "year 1900");
+    assert!(not_acked(&mut c, &at(now + 3600)).await, "an hour ahead");
     assert!(acked(&mut c, &at(now - 60)).await);
     assert!(
         acked(&mut c, &at(now - 400 * 86_400)).await,

@@ -121,6 +121,14 @@ pub async fn exchange(s: &mut TcpStream, frame: &str, wait: Duration) -> Vec<Str
     got
 }
 
+/// True if no 9014 comes within 1.5 s (a refused frame gets no reply at all).
+pub async fn not_acked(s: &mut TcpStream, frame: &str) -> bool {
+    !exchange(s, frame, Duration::from_millis(1500))
+        .await
+        .iter()
+        .any(|g| g.contains("CN=9014"))
+}
+
 /// True if the frame is acknowledged with a 9014.
 pub async fn acked(s: &mut TcpStream, frame: &str) -> bool {
     exchange(s, frame, Duration::from_secs(5))
