@@ -154,10 +154,14 @@ impl Writer {
                         let values: Vec<rewater_alerts::Value<'_>> = u
                             .readings
                             .iter()
-                            .map(|r| rewater_alerts::Value {
-                                factor: &r.factor,
-                                value: r.value.filter(|v| v.is_finite()),
-                                flag: r.flag.as_deref(),
+                            .map(|r| {
+                                // What the store kept: implausible values carry T or D.
+                                let (value, flag) = rewater_store::ingest::stored_value_and_flag(r);
+                                rewater_alerts::Value {
+                                    factor: &r.factor,
+                                    value,
+                                    flag,
+                                }
                             })
                             .collect();
                         let o = e.on_upload(&u.mn, &u.cn, u.data_time, &values, now_s);

@@ -433,3 +433,42 @@ async fn a_changed_standard_reaches_the_alert_engine() {
     drop(c);
     gw.shutdown().await;
 }
+
+/// An implausible value is flagged for the alert engine as for the store: a device-flag
+/// warning, never an exceedance built on 1e306.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alert_engine_sees_implausible_values_flagged() {
+    let path = tmp("alertflag");
+    let mut st = SqliteStore::open(&path).unwrap();
+    st.put_site(&site("s", Some("GB18918-2002:1A"))).unwrap();
+    st.put_device(&device("MN", "pw", "s")).unwrap();
+    let alerts = rewater_gateway::AlertSetup {
+        standards: rewater_standards::Standards::builtin(),
+        settings: rewater_alerts::Settings::default(),
+        downstream: Default::default(),
+        tick: Duration::from_secs(60),
+    };
+    let gw = start(Box::new(st), quick(), Some(alerts)).await;
+    let mut c = TcpStream::connect(&gw.addr).await.unwrap();
+    assert!(
+        acked(
+            &mut c,
+            &upload("MN", "pw", 1, vec![("w01018", 1e306)]).frame()
+        )
+        .await
+    );
+    let mut admin = SqliteStore::open(&path).unwrap();
+    let t0 = std::time::Instant::now();
+    let a = loop {
+        let a = admin.alerts(None, None, 10).unwrap();
+        if !a.is_empty() || t0.elapsed() > Duration::from_secs(5) {
+            break a;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let kinds: Vec<&str> = a.iter().map(|x| x.kind.as_str()).collect();
+    assert_eq!(kinds, ["device_flag"], "{a:?}");
+    assert!(a[0].message.contains("'T'"), "{}", a[0].message);
+    drop(c);
+    gw.shutdown().await;
+}

@@ -128,37 +128,7 @@ pub(crate) fn check<'a>(
         if !short_code(&r.factor, 16) || r.flag.as_deref().is_some_and(|f| !short_code(f, 2)) {
             return Err(RejectReason::BadUpload);
         }
-        let range = plausible_range(&r.factor);
-        let mut deserved = None;
-        let mut keep = |v: Option<f64>, range| match v.map(|x| (x, flag_for(x, range))) {
-            Some((x, None)) => Some(x),
-            Some((x, Some(f))) => {
-                // Fault outranks "above range" when both happen in one reading.
-                if deserved != Some("D") {
-                    deserved = Some(f);
-                }
-                x.is_finite().then_some(x)
-            }
-            None => None,
-        };
-        let value = keep(r.value, range);
-        let min = keep(r.min, range);
-        let max = keep(r.max, range);
-        let cou = keep(r.cou, Some(COU_RANGE));
-        // A device's own non-N flag says more than ours; N (or none) gives way.
-        let flag = match (r.flag.as_deref(), deserved) {
-            (Some(f), _) if f != "N" => Some(f),
-            (_, Some(d)) => Some(d),
-            (f, None) => f,
-        };
-        readings.push(CheckedReading {
-            factor: &r.factor,
-            value,
-            min,
-            max,
-            cou,
-            flag,
-        });
+        readings.push(checked_reading(r));
     }
     Ok(Checked {
         u,
@@ -166,6 +136,50 @@ pub(crate) fn check<'a>(
         peer: without_nul(&u.peer, 256),
         readings,
     })
+}
+
+/// A reading as the store keeps it: non-numbers dropped, values outside the factor's
+/// plausible range flagged (`T` above, `D` below or not a number) unless the device flagged
+/// them otherwise already.
+fn checked_reading(r: &FactorReading) -> CheckedReading<'_> {
+    let range = plausible_range(&r.factor);
+    let mut deserved = None;
+    let mut keep = |v: Option<f64>, range| match v.map(|x| (x, flag_for(x, range))) {
+        Some((x, None)) => Some(x),
+        Some((x, Some(f))) => {
+            // Fault outranks "above range" when both happen in one reading.
+            if deserved != Some("D") {
+                deserved = Some(f);
+            }
+            x.is_finite().then_some(x)
+        }
+        None => None,
+    };
+    let value = keep(r.value, range);
+    let min = keep(r.min, range);
+    let max = keep(r.max, range);
+    let cou = keep(r.cou, Some(COU_RANGE));
+    // A device's own non-N flag says more than ours; N (or none) gives way.
+    let flag = match (r.flag.as_deref(), deserved) {
+        (Some(f), _) if f != "N" => Some(f),
+        (_, Some(d)) => Some(d),
+        (f, None) => f,
+    };
+    CheckedReading {
+        factor: &r.factor,
+        value,
+        min,
+        max,
+        cou,
+        flag,
+    }
+}
+
+/// The value and data flag the store keeps for a reading, for whoever evaluates readings
+/// beside the store (the alert engine must not see 1e306 as a valid value either).
+pub fn stored_value_and_flag(r: &FactorReading) -> (Option<f64>, Option<&str>) {
+    let c = checked_reading(r);
+    (c.value, c.flag)
 }
 
 /// An upload's identity.
