@@ -49,6 +49,23 @@ fn insert_readings_sql(n: usize) -> &'static str {
     })[n]
 }
 
+/// The hourly-aggregate upsert for 1..=CHUNK buckets (each key once per statement).
+fn add_hour_sums_sql(n: usize) -> &'static str {
+    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    &SQL.get_or_init(|| {
+        (0..=CHUNK)
+            .map(|n| {
+                format!(
+                    "INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max) VALUES {}
+                     ON CONFLICT (mn, factor, period, start) DO UPDATE SET
+                       n = n + excluded.n, sum = sum + excluded.sum, min = MIN(min, excluded.min), max = MAX(max, excluded.max)",
+                    vec!["(?, ?, 'hour', ?, ?, ?, ?, ?)"; n].join(", ")
+                )
+            })
+            .collect()
+    })[n]
+}
+
 impl SqliteStore {
     /// Rebuilds the hour bucket holding `t` from the effective readings (after a correction).
     fn rebuild_aggregates(
@@ -161,13 +178,15 @@ impl IngestSql for SqliteStore {
     }
 
     fn add_hour_sums(&mut self, sums: &[HourSum<'_>]) -> Result<()> {
-        let mut st = self.conn.prepare_cached(
-            "INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max) VALUES (?1, ?2, 'hour', ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (mn, factor, period, start) DO UPDATE SET
-               n = n + excluded.n, sum = sum + excluded.sum, min = MIN(min, excluded.min), max = MAX(max, excluded.max)",
-        )?;
-        for s in sums {
-            st.execute(params![s.mn, s.factor, s.start, s.n, s.sum, s.min, s.max])?;
+        use rusqlite::types::ToSql;
+        let mut args: Vec<&dyn ToSql> = Vec::with_capacity(7 * CHUNK);
+        for chunk in sums.chunks(CHUNK) {
+            let mut st = self.conn.prepare_cached(add_hour_sums_sql(chunk.len()))?;
+            args.clear();
+            for x in chunk {
+                args.extend_from_slice(&[&x.mn, &x.factor, &x.start, &x.n, &x.sum, &x.min, &x.max]);
+            }
+            st.execute(args.as_slice())?;
         }
         Ok(())
     }
