@@ -208,3 +208,21 @@ fn a_store_of_the_previous_version_is_migrated_at_connect() {
     drop(s);
     PostgresStore::drop_schema(&url(), &schema).unwrap();
 }
+
+/// PostgreSQL errors carry the server's SQLSTATE (issue 12: they were logged as "db error").
+#[test]
+fn postgres_errors_name_their_sqlstate() {
+    if connect(&format!("rw_err_{}", std::process::id())).is_none() {
+        return;
+    }
+    let _ = PostgresStore::drop_schema(&url(), &format!("rw_err_{}", std::process::id()));
+    let base = url();
+    let (root, _) = base.rsplit_once('/').unwrap();
+    let e = PostgresStore::connect(&format!("{root}/rewater_no_such_db"), None)
+        .err()
+        .unwrap();
+    let text = e.to_string();
+    assert!(text.starts_with("PostgreSQL 3D000: "), "{text}");
+    assert!(text.contains("rewater_no_such_db"), "{text}");
+    assert!(!e.is_data_error());
+}
