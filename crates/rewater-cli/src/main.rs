@@ -7,16 +7,15 @@
 mod accounts;
 mod monitor;
 mod overflow;
-mod report;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use rewater_engine::{CsvDailyWriter, Simulation, Summary};
+use rewater_engine::Summary;
 use rewater_model::ModelErrors;
 use rewater_standards::evaluate::ClassifyOptions;
-use rewater_standards::input::{samples_from_csv, samples_from_json, series_from_csv};
+use rewater_standards::input::{samples_from_text, series_from_csv};
 use rewater_standards::standard::{Context, WaterBody};
-use rewater_standards::{Factor, Standards};
+use rewater_standards::{report, BatchError, Standards};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -75,28 +74,7 @@ enum Command {
         command: StandardsCommand,
     },
     /// Classify samples (GB 3838 single-factor evaluation) from CSV or JSON.
-    Classify {
-        /// Input file (CSV, JSON or JSON lines); "-" or absent for standard input.
-        input: Option<PathBuf>,
-        #[arg(long, default_value = "GB3838-2002")]
-        standard: String,
-        /// Water body for samples that do not say (river or lake).
-        #[arg(long)]
-        water_body: Option<String>,
-        /// Evaluate only these factors (comma-separated).
-        #[arg(long, value_delimiter = ',')]
-        only: Vec<String>,
-        /// Add factors to the default set (e.g. tn for lakes).
-        #[arg(long, value_delimiter = ',')]
-        include: Vec<String>,
-        #[arg(long, value_delimiter = ',')]
-        exclude: Vec<String>,
-        /// Input format (default: by file name; CSV for standard input).
-        #[arg(long)]
-        input_format: Option<InputFormat>,
-        #[arg(long, default_value = "text")]
-        format: OutputFormat,
-    },
+    Classify(ClassifyArgs),
     /// Start the monitoring service: HJ 212 gateway, HTTP API and web platform.
     Serve(ServeArgs),
     /// Accounts of the web platform and API (the first administrator is made here).
@@ -115,19 +93,48 @@ enum Command {
         command: Hj212Command,
     },
     /// Compliance of a monitoring series (time,factor,value[,unit][,flag]) with a standard class.
-    Comply {
-        input: Option<PathBuf>,
-        /// STANDARD:CLASS, e.g. GB18918-2002:1A.
-        #[arg(long)]
-        standard: String,
-        #[arg(long)]
-        water_body: Option<String>,
-        /// Plant construction (EIA approval) date, for GB 18918 TP.
-        #[arg(long)]
-        plant_built: Option<String>,
-        #[arg(long, default_value = "text")]
-        format: OutputFormat,
-    },
+    Comply(ComplyArgs),
+}
+
+/// Flags of `rewater classify`.
+#[derive(clap::Args)]
+struct ClassifyArgs {
+    /// Input file (CSV, JSON or JSON lines); "-" or absent for standard input.
+    input: Option<PathBuf>,
+    #[arg(long, default_value = "GB3838-2002")]
+    standard: String,
+    /// Water body for samples that do not say (river or lake).
+    #[arg(long)]
+    water_body: Option<String>,
+    /// Evaluate only these factors (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Add factors to the default set (e.g. tn for lakes).
+    #[arg(long, value_delimiter = ',')]
+    include: Vec<String>,
+    #[arg(long, value_delimiter = ',')]
+    exclude: Vec<String>,
+    /// Input format (default: by file name; CSV for standard input).
+    #[arg(long)]
+    input_format: Option<InputFormat>,
+    #[arg(long, default_value = "text")]
+    format: OutputFormat,
+}
+
+/// Flags of `rewater comply`.
+#[derive(clap::Args)]
+struct ComplyArgs {
+    input: Option<PathBuf>,
+    /// STANDARD:CLASS, e.g. GB18918-2002:1A.
+    #[arg(long)]
+    standard: String,
+    #[arg(long)]
+    water_body: Option<String>,
+    /// Plant construction (EIA approval) date, for GB 18918 TP.
+    #[arg(long)]
+    plant_built: Option<String>,
+    #[arg(long, default_value = "text")]
+    format: OutputFormat,
 }
 
 /// Flags of `rewater serve` (mapped to `rewater_server::ServerConfig`).
@@ -230,35 +237,62 @@ enum Hj212Command {
         strict: bool,
     },
     /// Play N data loggers sending water-quality uploads to a gateway.
-    Sim {
-        #[arg(long, default_value = "127.0.0.1:9212")]
-        to: String,
-        /// Devices (up to 6 use the demo devices; more use those of `serve --sim-devices`).
-        #[arg(long, default_value_t = 6)]
-        devices: usize,
-        /// Uploads per device.
-        #[arg(long, default_value_t = 10)]
-        frames: usize,
-        /// Time between a device's uploads, ms (the rate is devices × 1000 / interval per second).
-        #[arg(long, default_value_t = 200)]
-        interval_ms: u64,
-        /// Command code of the uploads: 2011 real-time, 2051 minute, 2061 hourly, 2031 daily.
-        #[arg(long, default_value = "2051")]
-        cn: String,
-        /// Do not ask for acknowledgements.
-        #[arg(long)]
-        no_ack: bool,
-        /// DataTime of the first upload (YYYYMMDDhhmmss; default: now, Beijing time, to the minute).
-        #[arg(long)]
-        start: Option<String>,
-        /// Uploads per device left out of the latency statistics (connection warm-up).
-        #[arg(long, default_value_t = 2)]
-        warmup: usize,
-        /// The devices' password (printed by `rewater serve --demo`); default
-        /// $REWATER_DEVICE_PASSWORD.
-        #[arg(long, env = "REWATER_DEVICE_PASSWORD", hide_env_values = true)]
-        password: String,
-    },
+    Sim(SimArgs),
+}
+
+/// Flags of `rewater hj212 sim` (mapped to `rewater_server::sim::SimOptions`).
+#[derive(clap::Args)]
+struct SimArgs {
+    #[arg(long, default_value = "127.0.0.1:9212")]
+    to: String,
+    /// Devices (up to 6 use the demo devices; more use those of `serve --sim-devices`).
+    #[arg(long, default_value_t = 6)]
+    devices: usize,
+    /// Uploads per device.
+    #[arg(long, default_value_t = 10)]
+    frames: usize,
+    /// Time between a device's uploads, ms (the rate is devices × 1000 / interval per second).
+    #[arg(long, default_value_t = 200)]
+    interval_ms: u64,
+    /// Command code of the uploads: 2011 real-time, 2051 minute, 2061 hourly, 2031 daily.
+    #[arg(long, default_value = "2051")]
+    cn: String,
+    /// Do not ask for acknowledgements.
+    #[arg(long)]
+    no_ack: bool,
+    /// DataTime of the first upload (YYYYMMDDhhmmss; default: now, Beijing time, to the minute).
+    #[arg(long)]
+    start: Option<String>,
+    /// Uploads per device left out of the latency statistics (connection warm-up).
+    #[arg(long, default_value_t = 2)]
+    warmup: usize,
+    /// The devices' password (printed by `rewater serve --demo`); default
+    /// $REWATER_DEVICE_PASSWORD.
+    #[arg(long, env = "REWATER_DEVICE_PASSWORD", hide_env_values = true)]
+    password: String,
+}
+
+impl SimArgs {
+    fn options(self) -> Result<rewater_server::sim::SimOptions> {
+        let start = match self.start {
+            Some(s) => rewater_hj212::DataTime::parse(&s)
+                .ok_or_else(|| input_err(format!("--start '{s}' is not YYYYMMDDhhmmss")))?,
+            None => rewater_hj212::DataTime::from_wall_seconds(
+                rewater_time::Zone::shanghai().now_wall_seconds() / 60 * 60,
+            ),
+        };
+        Ok(rewater_server::sim::SimOptions {
+            to: self.to,
+            devices: self.devices,
+            frames: self.frames,
+            interval: std::time::Duration::from_millis(self.interval_ms),
+            cn: self.cn,
+            ack: !self.no_ack,
+            start,
+            warmup: self.warmup,
+            password: self.password,
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -320,8 +354,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// `println!` panics when the reader of standard output has gone (`rewater … | head`); that
-/// is not a failure of ours, so leave quietly with success instead of a panic message.
+/// Fallback for output not written through a locked stdout: `println!` panics when the reader
+/// of standard output has gone (`rewater … | head`); that is not a failure of ours, so leave
+/// quietly with success instead of a panic message.
 fn quiet_on_broken_pipe() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -358,7 +393,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Validate { model } => {
             let region = rewater_model::load(&model, &standards)?;
-            println!(
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
                 "{}: valid — {} nodes, {} links, {} days from {}, factors: {}",
                 model.display(),
                 region.nodes.len(),
@@ -371,9 +408,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .map(|f| f.short_name())
                     .collect::<Vec<_>>()
                     .join(", ")
-            );
+            )?;
             for w in &region.warnings {
-                println!("warning: {w}");
+                writeln!(out, "warning: {w}")?;
             }
         }
         Command::Run {
@@ -384,161 +421,90 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let summary = run_model(&model, &out, !no_daily, quiet, &standards)?;
             if !quiet {
-                report::print_summary(&summary);
-                println!("\nOutputs in {}", out.display());
+                let mut w = std::io::stdout().lock();
+                rewater_engine::write_summary(&mut w, &summary)?;
+                writeln!(w, "\nOutputs in {}", out.display())?;
             }
         }
         Command::Compare { run_a, run_b } => {
-            let a = read_summary(&run_a)?;
-            let b = read_summary(&run_b)?;
-            report::print_comparison(&a, &b);
+            let a = rewater_engine::read_summary(&run_a).map_err(input_err)?;
+            let b = rewater_engine::read_summary(&run_b).map_err(input_err)?;
+            rewater_engine::write_comparison(&mut std::io::stdout().lock(), &a, &b)?;
         }
         Command::Demo { out } => {
             let dir = match out {
                 Some(d) => d,
                 None => std::env::temp_dir().join(format!("rewater-demo-{}", std::process::id())),
             };
-            let model = write_demo(&dir)?;
+            let model = rewater_server::demo::write_demo(&dir)
+                .with_context(|| format!("writing the demo to {}", dir.display()))?;
             let summary = run_model(&model, &dir.join("out"), true, false, &standards)?;
-            report::print_summary(&summary);
-            println!("\nDemo model and outputs in {}", dir.display());
+            let mut w = std::io::stdout().lock();
+            rewater_engine::write_summary(&mut w, &summary)?;
+            writeln!(w, "\nDemo model and outputs in {}", dir.display())?;
         }
         Command::Schema => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&rewater_model::json_schema())?
-            );
+            let schema = serde_json::to_string_pretty(&rewater_model::json_schema())?;
+            writeln!(std::io::stdout().lock(), "{schema}")?;
         }
         Command::Overflow { command } => overflow::run(command)?,
         Command::Standards { command } => standards_cmd(command, &standards)?,
-        Command::Classify {
-            input,
-            standard,
-            water_body,
-            only,
-            include,
-            exclude,
-            input_format,
-            format,
-        } => {
-            let std = standards
-                .get(&standard)
-                .ok_or_else(|| input_err(format!("unknown standard '{standard}'")))?;
-            let parse_list = |v: &[String]| -> Result<Vec<Factor>> {
-                v.iter()
-                    .filter(|s| !s.is_empty())
-                    .map(|s| Factor::parse(s).map_err(input_err))
-                    .collect()
-            };
-            let opts = ClassifyOptions {
-                only: if only.is_empty() {
-                    None
-                } else {
-                    Some(parse_list(&only)?)
-                },
-                include: parse_list(&include)?,
-                exclude: parse_list(&exclude)?,
-                target_class: None,
-            };
-            let default_body = water_body.as_deref().map(parse_water_body).transpose()?;
-            let (name, text) = read_input(input.as_deref())?;
-            let as_json = match input_format {
-                Some(InputFormat::Json) => true,
-                Some(InputFormat::Csv) => false,
-                None => name.ends_with(".json") || name.ends_with(".jsonl"),
-            };
-            let samples = if as_json {
-                samples_from_json(&text, &name)
-            } else {
-                samples_from_csv(text.as_bytes(), &name)
-            }
-            .map_err(input_err)?;
-            let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::new(stdout.lock());
-            for mut s in samples {
-                if s.context.water_body.is_none() {
-                    s.context.water_body = default_body;
-                }
-                let result = rewater_standards::classify(std, &s.readings, &s.context, &opts)
-                    .map_err(|e| input_err(format!("{name}:{}: sample {}: {e}", s.line, s.id)))?;
-                match format {
-                    OutputFormat::Json => {
-                        // {"id": …, <the classification's own fields>} without building a Value.
-                        let body = serde_json::to_string(&result)?;
-                        let fields = body.strip_prefix('{').unwrap_or(&body);
-                        writeln!(w, "{{\"id\":{},{fields}", serde_json::to_string(&s.id)?)?;
-                    }
-                    OutputFormat::Text => report::write_classification(&mut w, &s.id, &result)?,
-                }
-            }
-            w.flush()?;
-        }
+        Command::Classify(args) => classify(args, &standards)?,
         Command::Hj212 {
             command: Hj212Command::Check { strict },
         } => hj212_check(strict)?,
         Command::Hj212 {
-            command:
-                Hj212Command::Sim {
-                    to,
-                    devices,
-                    frames,
-                    interval_ms,
-                    cn,
-                    no_ack,
-                    start,
-                    warmup,
-                    password,
-                },
+            command: Hj212Command::Sim(args),
         } => {
-            let start = match start {
-                Some(s) => rewater_hj212::DataTime::parse(&s)
-                    .ok_or_else(|| input_err(format!("--start '{s}' is not YYYYMMDDhhmmss")))?,
-                None => rewater_hj212::DataTime::from_wall_seconds(
-                    rewater_time::Zone::shanghai().now_wall_seconds() / 60 * 60,
-                ),
-            };
-            let opts = rewater_server::sim::SimOptions {
-                to,
-                devices,
-                frames,
-                interval: std::time::Duration::from_millis(interval_ms),
-                cn,
-                ack: !no_ack,
-                start,
-                warmup,
-                password,
-            };
-            let report = rewater_server::sim::simulate(opts)?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            let report =
+                serde_json::to_string_pretty(&rewater_server::sim::simulate(args.options()?)?)?;
+            writeln!(std::io::stdout().lock(), "{report}")?;
         }
         Command::Serve(args) => monitor::serve(args.config()?)?,
         Command::User { command } => accounts::user_cmd(command)?,
         Command::Device { command } => accounts::device_cmd(command)?,
-        Command::Comply {
-            input,
-            standard,
-            water_body,
-            plant_built,
-            format,
-        } => {
-            let (std, class) = standards.resolve(&standard).map_err(input_err)?;
-            let (name, text) = read_input(input.as_deref())?;
-            let series = series_from_csv(text.as_bytes(), &name).map_err(input_err)?;
-            let ctx = Context {
-                water_body: water_body.as_deref().map(parse_water_body).transpose()?,
-                plant_built: plant_built
-                    .map(|d| d.parse().map_err(input_err))
-                    .transpose()?,
-                ..Default::default()
-            };
-            let report = rewater_standards::comply(std, class, &series, &ctx).map_err(input_err)?;
-            match format {
-                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-                OutputFormat::Text => report::print_compliance(&report),
-            }
-        }
+        Command::Comply(args) => comply(args, &standards)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `rewater classify`: one line (text or JSON) per sample.
+fn classify(a: ClassifyArgs, standards: &Standards) -> Result<()> {
+    let std = standards
+        .get(&a.standard)
+        .ok_or_else(|| input_err(format!("unknown standard '{}'", a.standard)))?;
+    let opts = ClassifyOptions::from_names(&a.only, &a.include, &a.exclude).map_err(input_err)?;
+    let default_body = a.water_body.as_deref().map(water_body_arg).transpose()?;
+    let (name, text) = read_input(a.input.as_deref())?;
+    let as_json = match a.input_format {
+        Some(InputFormat::Json) => true,
+        Some(InputFormat::Csv) => false,
+        None => name.ends_with(".json") || name.ends_with(".jsonl"),
+    };
+    let samples = samples_from_text(&text, &name, as_json).map_err(input_err)?;
+    let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+    let json = matches!(a.format, OutputFormat::Json);
+    rewater_standards::classify_samples(std, samples, &opts, default_body, &name, &mut w, json)
+        .map_err(batch_err)
+}
+
+/// `rewater comply`: the compliance report of a series (text or JSON).
+fn comply(a: ComplyArgs, standards: &Standards) -> Result<()> {
+    let (std, class) = standards.resolve(&a.standard).map_err(input_err)?;
+    let (name, text) = read_input(a.input.as_deref())?;
+    let series = series_from_csv(text.as_bytes(), &name).map_err(input_err)?;
+    let ctx = Context {
+        water_body: a.water_body.as_deref().map(water_body_arg).transpose()?,
+        plant_built: a
+            .plant_built
+            .map(|d| d.parse().map_err(input_err))
+            .transpose()?,
+        ..Default::default()
+    };
+    let json = matches!(a.format, OutputFormat::Json);
+    let mut w = std::io::stdout().lock();
+    let report = rewater_standards::comply_series(std, class, &series, &ctx, &mut w, json);
+    report.map(drop).map_err(batch_err)
 }
 
 /// `rewater hj212 check`: one JSON object per input line.
@@ -597,11 +563,15 @@ fn hj212_check(strict: bool) -> Result<()> {
     Ok(())
 }
 
-fn parse_water_body(s: &str) -> Result<WaterBody> {
-    match s {
-        "river" => Ok(WaterBody::River),
-        "lake" | "reservoir" => Ok(WaterBody::Lake),
-        _ => Err(input_err(format!("water body '{s}' must be river or lake"))),
+fn water_body_arg(s: &str) -> Result<WaterBody> {
+    s.parse().map_err(input_err)
+}
+
+/// A batch's write failure stays an I/O error (a closed pipe ends quietly); the rest is input.
+fn batch_err(e: BatchError) -> anyhow::Error {
+    match e {
+        BatchError::Write(io) => io.into(),
+        e => input_err(e),
     }
 }
 
@@ -630,8 +600,6 @@ fn run_model(
     standards: &Standards,
 ) -> Result<Summary> {
     let region = rewater_model::load(model, standards)?;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let mut sim = Simulation::new(&region)?;
     let bar = (!quiet && std::io::stderr().is_terminal() && region.days > 30).then(|| {
         let b = indicatif::ProgressBar::new(region.days as u64);
         b.set_style(
@@ -641,70 +609,21 @@ fn run_model(
         b
     });
     let mut progress = |d: usize, _n: usize| {
-        if let Some(b) = &bar {
-            if d.is_multiple_of(30) {
-                b.set_position(d as u64);
-            }
+        if let Some(b) = bar.as_ref().filter(|_| d.is_multiple_of(30)) {
+            b.set_position(d as u64);
         }
     };
-    let summary = if daily {
-        let mut writer = CsvDailyWriter::create(out, &sim)
-            .with_context(|| format!("creating CSV files in {}", out.display()))?;
-        let s = sim.run(Some(&mut writer), &mut progress)?;
-        writer.finish()?;
-        s
-    } else {
-        sim.run(None, &mut progress)?
-    };
+    let summary = rewater_engine::run_to_dir(&region, out, daily, &mut progress)?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let path = out.join("summary.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&summary)?)
-        .with_context(|| format!("writing {}", path.display()))?;
     Ok(summary)
-}
-
-fn read_summary(p: &Path) -> Result<Summary> {
-    let file = if p.is_dir() {
-        p.join("summary.json")
-    } else {
-        p.to_path_buf()
-    };
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| input_err(format!("{}: {e}", file.display())))?;
-    serde_json::from_str(&text)
-        .map_err(|e| input_err(format!("{}: not a rewater summary: {e}", file.display())))
-}
-
-/// The bundled demo: the Beijing-style example, written out so the run reads real files.
-fn write_demo(dir: &Path) -> Result<PathBuf> {
-    rewater_server::demo::write_demo(dir)
-        .with_context(|| format!("writing the demo to {}", dir.display()))
 }
 
 fn standards_cmd(cmd: StandardsCommand, standards: &Standards) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match cmd {
-        StandardsCommand::List => {
-            writeln!(
-                out,
-                "{:<18} {:<14} {:<9} {:>6}  title",
-                "id", "kind", "confidence", "limits"
-            )?;
-            for s in standards.all() {
-                writeln!(
-                    out,
-                    "{:<18} {:<14} {:<10} {:>6}  {} / {}",
-                    s.id,
-                    format!("{:?}", s.kind).to_lowercase(),
-                    format!("{:?}", s.confidence).to_lowercase(),
-                    s.limits.len(),
-                    s.title_zh,
-                    s.title_en
-                )?;
-            }
-        }
+        StandardsCommand::List => report::write_standard_list(&mut out, standards)?,
         StandardsCommand::Show { id, format } => {
             let s = standards.get(&id).ok_or_else(|| {
                 input_err(format!(
@@ -712,33 +631,11 @@ fn standards_cmd(cmd: StandardsCommand, standards: &Standards) -> Result<()> {
                 ))
             })?;
             match format {
-                OutputFormat::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report::standard_json(s))?
-                ),
-                OutputFormat::Text => report::print_standard(s),
+                OutputFormat::Json => report::write_standard_json(&mut out, s)?,
+                OutputFormat::Text => report::write_standard(&mut out, s)?,
             }
         }
-        StandardsCommand::Factors => {
-            writeln!(
-                out,
-                "{:<24} {:<6} {:<12} {:<18} name",
-                "code", "2005", "unit", "aliases"
-            )?;
-            for f in Factor::all() {
-                let i = f.info();
-                writeln!(
-                    out,
-                    "{:<24} {:<6} {:<12} {:<18} {} / {}",
-                    i.code,
-                    i.code_2005.unwrap_or("-"),
-                    i.unit.as_str(),
-                    i.aliases.join(","),
-                    i.name_zh,
-                    i.name_en
-                )?;
-            }
-        }
+        StandardsCommand::Factors => report::write_factor_list(&mut out)?,
     }
     Ok(())
 }

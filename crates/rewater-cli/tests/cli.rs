@@ -321,3 +321,142 @@ fn overflow_run_and_size_write_reports_and_reject_bad_input_with_exit_2() {
     );
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn classify_and_comply_print_one_line_per_sample_and_a_table_per_series() {
+    let csv = "id,water_body,cod,tp\nR,,10,0.15\nL,lake,10,0.15\n";
+    let o = rewater(&["classify", "--water-body", "river"], Some(csv));
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(
+        out,
+        "R: GB3838-2002 III (良好) — limiting: tp\n\
+         L: GB3838-2002 V (中度污染) — limiting: tp (超标 2.00 倍)\n"
+    );
+    let o = rewater(&["classify", "--water-body", "sea"], Some(csv));
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        text(&o).1,
+        "error: water body 'sea' must be river or lake\n"
+    );
+    let o = rewater(&["classify", "--standard", "GB18918-2002"], Some(csv));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).1.contains("<stdin>:2: sample R: "),
+        "{:?}",
+        text(&o)
+    );
+
+    let series = "time,factor,value,unit,flag\n2025-06-01,cod,40,mg/L,N\n2025-06-02,cod,55,mg/L,N\n2025-06-03,cod,90,mg/L,D\n";
+    let o = rewater(&["comply", "--standard", "GB18918-2002:1A"], Some(series));
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(
+        out,
+        "GB18918-2002 1A (DailyMean), 2025-06-01 to 2025-06-03\n\
+         factor       days    exceed.         达标率  longest run        worst  worst day\n\
+         cod             2          1      50.0 %            1       55.000  2025-06-02\n\
+         excluded readings by flag: D: 1\n"
+    );
+}
+
+#[test]
+fn compare_rows_give_b_minus_a_and_a_non_summary_is_bad_input() {
+    let d = tmp("compare");
+    let summary = |name: &str, delivered: f64| {
+        let p = d.join(name);
+        std::fs::write(
+            &p,
+            serde_json::json!({
+                "model": name, "start": "2025-01-01", "end": "2025-01-01", "days": 1,
+                "solver": "s", "total_influent_m3": 0.0, "treated_m3": 100.0,
+                "bypassed_m3": 0.0, "bypass_penalty": 0.0, "delivered_m3": delivered,
+                "demand_m3": 80.0, "deficit_m3": 80.0 - delivered,
+                "utilisation_rate": delivered / 100.0, "supply_reliability": null,
+                "delivered_by_category": {}, "delivered_by_priority": {}, "displaced_m3": {},
+                "discharged_m3": {}, "discharged_total_m3": 0.0, "unrouted_m3": 0.0,
+                "link_losses_m3": 0.0, "pond_losses_m3": 0.0, "storage_initial_m3": 0.0,
+                "storage_final_m3": 0.0, "energy_kwh": 0.0, "sludge_t_ds": 0.0, "users": {},
+                "plants": {}, "ponds": {}, "mass_balance_max_node_residual_m3": 0.0,
+                "mass_balance_residual_m3": 0.0, "mass_balance_relative": 0.0, "targets": {},
+                "stats": {"solves": 1, "pivots": 0, "solve_seconds": 0.0,
+                          "days_quality_not_converged": 0, "max_quality_iterations": 0},
+                "warnings": []
+            })
+            .to_string(),
+        )
+        .unwrap();
+        p.display().to_string()
+    };
+    let (a, b) = (summary("a.json", 40.0), summary("b.json", 60.5));
+    let o = rewater(&["compare", &a, &b], None);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let row = |name: &str, x: &str, y: &str, d: &str| format!("{name:<28} {x:>18} {y:>18} {d:>14}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 12, "{out}");
+    assert_eq!(lines[5], row("delivered m³", "40.0", "60.5", "20.5"));
+    assert_eq!(lines[8], row("utilisation rate %", "40.0", "60.5", "20.5"));
+    let csv = d.join("s.csv");
+    std::fs::write(&csv, "id,cod\n").unwrap();
+    let o = rewater(&["compare", &a, &csv.display().to_string()], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).1.starts_with(&format!(
+            "error: {}: not a rewater summary: ",
+            csv.display()
+        )),
+        "{:?}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_reader_that_leaves_early_ends_classify_and_standards_show_json_quietly() {
+    use std::io::{BufRead, BufReader, Read};
+    // Outputs larger than a pipe's buffer (64 kB), so that writes go on after the reader has
+    // gone: 20,000 classification lines (≈ 1 MB) and GB 3838 as JSON (≈ 77 kB).
+    let mut csv = String::from("id,cod\n");
+    for i in 0..20_000 {
+        csv.push_str(&format!("S{i},{}\n", 10 + i % 30));
+    }
+    for (args, input) in [
+        (
+            &["classify", "--water-body", "river"][..],
+            Some(csv.as_str()),
+        ),
+        (
+            &["standards", "show", "gb3838", "--format", "json"][..],
+            None,
+        ),
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rewater"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.unwrap_or("").to_string();
+        let feeder = std::thread::spawn(move || {
+            let _ = stdin.write_all(input.as_bytes());
+        });
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        assert!(!first.is_empty(), "{args:?}");
+        drop(out);
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        let status = child.wait().unwrap();
+        feeder.join().unwrap();
+        assert!(err.is_empty(), "{args:?}: {err}");
+        assert!(status.success(), "{args:?}: {status}");
+    }
+}

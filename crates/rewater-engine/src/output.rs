@@ -98,3 +98,61 @@ impl DailySink for CsvDailyWriter {
         Ok(())
     }
 }
+
+/// Why a run into an output folder failed; each names the file or folder.
+#[derive(Debug, thiserror::Error)]
+pub enum RunToDirError {
+    #[error("creating {path}")]
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("creating CSV files in {path}")]
+    CreateCsv {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Engine(#[from] crate::EngineError),
+    #[error(transparent)]
+    FinishCsv(std::io::Error),
+    #[error("writing {path}")]
+    WriteSummary {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Runs a region into folder `out` (created if need be): `nodes.csv` and `links.csv` when
+/// `daily`, and `summary.json` always. `progress(day, days)` is called as the days go.
+pub fn run_to_dir(
+    region: &rewater_model::Region,
+    out: &Path,
+    daily: bool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<crate::Summary, RunToDirError> {
+    let path = out.display().to_string();
+    std::fs::create_dir_all(out).map_err(|source| RunToDirError::CreateDir {
+        path: path.clone(),
+        source,
+    })?;
+    let mut sim = Simulation::new(region)?;
+    let summary = if daily {
+        let mut writer = CsvDailyWriter::create(out, &sim)
+            .map_err(|source| RunToDirError::CreateCsv { path, source })?;
+        let s = sim.run(Some(&mut writer), progress)?;
+        writer.finish().map_err(RunToDirError::FinishCsv)?;
+        s
+    } else {
+        sim.run(None, progress)?
+    };
+    let file = out.join("summary.json");
+    serde_json::to_vec_pretty(&summary)
+        .map_err(std::io::Error::from)
+        .and_then(|json| std::fs::write(&file, json))
+        .map_err(|source| RunToDirError::WriteSummary {
+            path: file.display().to_string(),
+            source,
+        })?;
+    Ok(summary)
+}

@@ -321,3 +321,123 @@ impl SummaryBuilder {
         self.s
     }
 }
+
+/// The largest summary.json read back. A summary of 10⁵ users is about 30 MB; the cap keeps a
+/// device (`/dev/zero`) or a huge file given by mistake from filling memory.
+pub const MAX_SUMMARY_BYTES: u64 = 256 << 20;
+
+/// A summary that cannot be read back, naming its file.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadSummaryError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a rewater summary: larger than {max_bytes} bytes")]
+    TooLarge { path: String, max_bytes: u64 },
+    #[error("{path}: not a rewater summary: {source}")]
+    NotSummary {
+        path: String,
+        source: serde_json::Error,
+    },
+}
+
+/// Reads the summary of a run: `path` is a run's output folder (its summary.json) or the file.
+pub fn read_summary(path: &std::path::Path) -> Result<Summary, ReadSummaryError> {
+    read_summary_at_most(path, MAX_SUMMARY_BYTES)
+}
+
+fn read_summary_at_most(
+    path: &std::path::Path,
+    max_bytes: u64,
+) -> Result<Summary, ReadSummaryError> {
+    use std::io::Read;
+    let file = if path.is_dir() {
+        path.join("summary.json")
+    } else {
+        path.to_path_buf()
+    };
+    let name = || file.display().to_string();
+    let io_err = |source| ReadSummaryError::Io {
+        path: name(),
+        source,
+    };
+    let mut text = String::new();
+    std::fs::File::open(&file)
+        .map_err(io_err)?
+        .take(max_bytes + 1)
+        .read_to_string(&mut text)
+        .map_err(io_err)?;
+    if text.len() as u64 > max_bytes {
+        return Err(ReadSummaryError::TooLarge {
+            path: name(),
+            max_bytes,
+        });
+    }
+    serde_json::from_str(&text).map_err(|source| ReadSummaryError::NotSummary {
+        path: name(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("rewater-summary-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn a_summary_is_read_from_its_folder_or_file() {
+        let d = dir("read");
+        let s = Summary {
+            model: "M".into(),
+            days: 3,
+            treated_m3: 42.5,
+            ..Default::default()
+        };
+        std::fs::write(d.join("summary.json"), serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(read_summary(&d).unwrap(), s);
+        assert_eq!(read_summary(&d.join("summary.json")).unwrap(), s);
+    }
+
+    #[test]
+    fn what_is_not_a_summary_is_refused_naming_the_file() {
+        let d = dir("refuse");
+        let missing = d.join("nothing");
+        let e = read_summary(&missing).unwrap_err();
+        assert!(matches!(e, ReadSummaryError::Io { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}: ", missing.display())),
+            "{e}"
+        );
+        let csv = d.join("s.csv");
+        std::fs::write(&csv, "id,cod\n").unwrap();
+        let e = read_summary(&csv).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}: not a rewater summary: ", csv.display())),
+            "{e}"
+        );
+        // A file past the cap is refused before it is parsed (a device would never end).
+        std::fs::write(&csv, format!("{{\"model\": \"{}\"}}", "x".repeat(100))).unwrap();
+        let e = read_summary_at_most(&csv, 64).unwrap_err();
+        assert!(
+            matches!(e, ReadSummaryError::TooLarge { max_bytes: 64, .. }),
+            "{e:?}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_endless_device_is_refused_not_read_to_the_end() {
+        let e = read_summary_at_most(std::path::Path::new("/dev/zero"), 1 << 20).unwrap_err();
+        assert!(matches!(e, ReadSummaryError::TooLarge { .. }), "{e:?}");
+    }
+}

@@ -498,3 +498,54 @@ fn series_from_one_csv_run_as_from_separate_files() {
     };
     assert_eq!(json(&a), json(&b));
 }
+
+#[test]
+fn a_run_into_a_folder_writes_daily_csvs_only_when_asked_and_a_summary_read_back_alike() {
+    let r = region(
+        "to-dir",
+        &format!(
+            "{HEAD}days = 3\n[[plant]]\nid = \"P\"\ncapacity_m3_per_day = 1000\ninfluent_m3_per_day = 1000\n\
+             [[user]]\nid = \"U\"\ncategory = \"urban_greening\"\ndemand_m3_per_day = 500\n\
+             [[river]]\nid = \"R\"\n\
+             [[link]]\nfrom = \"P\"\nto = \"U\"\n[[link]]\nfrom = \"P\"\nto = \"R\"\n"
+        ),
+        &[],
+    );
+    let out = temp_dir("to-dir").join("out/daily");
+    let mut days_seen = Vec::new();
+    let s = rewater_engine::run_to_dir(&r, &out, true, &mut |d, n| days_seen.push((d, n))).unwrap();
+    assert_eq!(s.delivered_m3, 1500.0);
+    assert_eq!(days_seen.last(), Some(&(3, 3)), "{days_seen:?}");
+    // Header and one row per node (3) or link (2) and day.
+    let rows = |f: &str| {
+        std::fs::read_to_string(out.join(f))
+            .unwrap()
+            .lines()
+            .count()
+    };
+    assert_eq!((rows("nodes.csv"), rows("links.csv")), (1 + 9, 1 + 6));
+    // The same summary back (solve time aside: serde_json may round its last digit).
+    let timeless = |mut s: Summary| {
+        s.stats.solve_seconds = 0.0;
+        s
+    };
+    assert_eq!(
+        timeless(rewater_engine::read_summary(&out).unwrap()),
+        timeless(s)
+    );
+
+    let only_summary = out.with_file_name("summary-only");
+    rewater_engine::run_to_dir(&r, &only_summary, false, &mut |_, _| {}).unwrap();
+    assert!(!only_summary.join("nodes.csv").exists());
+    assert_eq!(
+        rewater_engine::read_summary(&only_summary.join("summary.json"))
+            .unwrap()
+            .delivered_m3,
+        1500.0
+    );
+    // A file where the folder should be: the error names the folder.
+    let blocked = only_summary.join("summary.json").join("out");
+    let e = rewater_engine::run_to_dir(&r, &blocked, false, &mut |_, _| {}).unwrap_err();
+    assert_eq!(e.to_string(), format!("creating {}", blocked.display()));
+    assert!(matches!(e, rewater_engine::RunToDirError::CreateDir { .. }));
+}

@@ -226,10 +226,7 @@ pub fn load(path: &Path) -> Result<System, OverflowError> {
 pub fn load_with_design(
     path: &Path,
 ) -> Result<(System, crate::design::DesignParameters), OverflowError> {
-    let text = std::fs::read_to_string(path).map_err(|e| OverflowError::Io {
-        path: path.display().to_string(),
-        source: e,
-    })?;
+    let text = crate::limits::read_text(path)?;
     let file = path.display().to_string();
     let case: Case = toml::from_str(&text).map_err(|e| {
         let line = e
@@ -289,34 +286,133 @@ fn pattern<const N: usize>(
 
 /// Build a system from a parsed case; `dir` resolves relative rain files.
 pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowError> {
-    let err = |message: String| OverflowError::Case {
-        file: file.to_string(),
-        message,
-    };
+    let err = |message: String| case_err(file, message);
     if case.step_s <= 0 || case.step_s > 3600 {
         return Err(err(format!("step_s = {} must be 1–3600 s", case.step_s)));
     }
     if case.gage.is_empty() {
         return Err(err("the case needs at least one [[gage]]".into()));
     }
-    // Gages.
-    let mut gages = Vec::new();
+    if !(case.inter_event_h > 0.0 && case.inter_event_h <= 24.0 * 366.0) {
+        return Err(err(format!(
+            "inter_event_h = {} must be above 0 and at most a year",
+            case.inter_event_h
+        )));
+    }
+    if !(case.min_overflow_m3 >= 0.0 && case.min_overflow_m3.is_finite()) {
+        return Err(err(format!(
+            "min_overflow_m3 = {} must be zero or more",
+            case.min_overflow_m3
+        )));
+    }
+    let gages = read_gages(case, file, dir)?;
+    let (clock, evaporation) = clock_and_evaporation(case, file, &gages)?;
+    let mut net = Net::new(case, file)?;
+    let dry_weather = dry_weather(case, &net)?;
+    let mean_dwf = net.mean_dwf(&dry_weather);
+    for r in &case.regulator {
+        net.regulator(r, &mean_dwf)?;
+    }
+    for j in &case.junction {
+        net.links.push(Link {
+            name: format!("{}.sewer", j.name),
+            from: net.index[&j.name],
+            to: net.index[&j.to],
+            kind: LinkKind::Conduit {
+                capacity_m3_per_s: f64::INFINITY,
+                lag_s: j.lag_min * 60.0,
+                reservoir_s: j.reservoir_min * 60.0,
+            },
+            setting: 1.0,
+        });
+    }
+    let subcatchments = subcatchments(case, file, &net.index)?;
+    let system = System {
+        name: case.name.clone(),
+        clock,
+        gages,
+        evaporation,
+        subcatchments,
+        nodes: net.nodes,
+        links: net.links,
+        dry_weather,
+        rules: Vec::new(),
+        events: EventOptions {
+            inter_event_s: (case.inter_event_h * 3600.0) as i64,
+            min_overflow_m3: case.min_overflow_m3,
+        },
+        notes: net.notes,
+    };
+    crate::limits::check_system(&system).map_err(err)?;
+    Ok(system)
+}
+
+fn case_err(file: &str, message: String) -> OverflowError {
+    OverflowError::Case {
+        file: file.to_string(),
+        message,
+    }
+}
+
+fn read_gages(case: &Case, file: &str, dir: &Path) -> Result<Vec<Gage>, OverflowError> {
+    let mut gages: Vec<Gage> = Vec::new();
+    let mut total = 0usize;
     for g in &case.gage {
         let rain = match (&g.file, &g.synthetic) {
             (Some(f), None) => RainSeries::from_csv(&dir.join(f), g.interval_s)?,
-            (None, Some(s)) => crate::rain::synthetic_hourly(s.start_year, s.years, s.seed),
+            (None, Some(s)) => {
+                let max_years = crate::limits::MAX_HORIZON_YEARS as u32;
+                if !(1..=max_years).contains(&s.years)
+                    || !(1..=9999 - max_years as i32).contains(&s.start_year)
+                {
+                    return Err(case_err(
+                        file,
+                        format!(
+                            "gage '{}': synthetic start_year = {}, years = {} must be within 1–{} and 1–{max_years}",
+                            g.name,
+                            s.start_year,
+                            s.years,
+                            9999 - max_years
+                        ),
+                    ));
+                }
+                // Every record is held at once: bound them together, before this one is made.
+                let next = s.years as usize * 8784;
+                if total.saturating_add(next) > crate::limits::MAX_RAIN_TOTAL {
+                    return Err(case_err(
+                        file,
+                        format!(
+                            "gage '{}': the rain records would hold over {} intervals together",
+                            g.name,
+                            crate::limits::MAX_RAIN_TOTAL
+                        ),
+                    ));
+                }
+                crate::rain::synthetic_hourly(s.start_year, s.years, s.seed)
+            }
             _ => {
-                return Err(err(format!(
-                    "gage '{}': give either `file` or `synthetic`",
-                    g.name
-                )))
+                return Err(case_err(
+                    file,
+                    format!("gage '{}': give either `file` or `synthetic`", g.name),
+                ))
             }
         };
+        total += rain.depth_m.len();
         gages.push(Gage {
             name: g.name.clone(),
             rain,
         });
     }
+    Ok(gages)
+}
+
+/// The simulated span (default: the first gage's record) and the evaporation over it.
+fn clock_and_evaporation(
+    case: &Case,
+    file: &str,
+    gages: &[Gage],
+) -> Result<(Clock, Evaporation), OverflowError> {
+    let err = |message: String| case_err(file, message);
     let start_s = match &case.start {
         Some(s) => parse_datetime(s).ok_or_else(|| err(format!("start: '{s}' is not a date")))?,
         None => gages[0].rain.start_s,
@@ -328,11 +424,28 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
     if end_s <= start_s {
         return Err(err("end must be after start".into()));
     }
+    // The span is checked on the parsed dates, before anything is sized by it.
+    let steps = crate::limits::steps(start_s, end_s, case.step_s)
+        .map_err(|m| err(format!("start to end: {m}")))?;
     let clock = Clock {
         start_s,
         step_s: case.step_s,
-        steps: ((end_s - start_s) / case.step_s) as usize,
+        steps,
     };
+    for (v, what) in case
+        .evaporation_monthly_mm_per_day
+        .iter()
+        .flatten()
+        .map(|v| (*v, "evaporation_monthly_mm_per_day"))
+        .chain(
+            case.evaporation_mm_per_day
+                .map(|v| (v, "evaporation_mm_per_day")),
+        )
+    {
+        if !(0.0..=1000.0).contains(&v) {
+            return Err(err(format!("{what}: {v} is outside 0–1000 mm/day")));
+        }
+    }
     let monthly = match (
         case.evaporation_monthly_mm_per_day,
         case.evaporation_mm_per_day,
@@ -342,47 +455,14 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
         (None, None) => [0.0; 12],
     };
     let evaporation = Evaporation::monthly(monthly, case.evaporation_dry_only, start_s, end_s);
+    Ok((clock, evaporation))
+}
 
-    // Nodes: plant, regulators (with outlets and tanks), junctions.
-    let mut nodes: Vec<Node> = vec![Node {
-        name: case.plant.clone(),
-        kind: NodeKind::Outfall { river: None },
-    }];
-    let mut index: HashMap<String, usize> = HashMap::new();
-    index.insert(case.plant.clone(), 0);
-    for r in &case.regulator {
-        add_node(&mut nodes, &mut index, file, &r.name, NodeKind::Junction)?;
-    }
-    for j in &case.junction {
-        add_node(&mut nodes, &mut index, file, &j.name, NodeKind::Junction)?;
-    }
-    let lookup = |index: &HashMap<String, usize>, name: &str, what: String| {
-        index.get(name).copied().ok_or_else(|| {
-            err(format!(
-                "{what}: '{name}' is not the plant, a regulator or a junction"
-            ))
-        })
-    };
-    // Downstream pointers for the dry-weather sums.
-    let mut downstream: HashMap<usize, usize> = HashMap::new();
-    for r in &case.regulator {
-        let to = r.to.as_deref().unwrap_or(&case.plant);
-        downstream.insert(
-            index[&r.name],
-            lookup(&index, to, format!("regulator '{}': to", r.name))?,
-        );
-    }
-    for j in &case.junction {
-        downstream.insert(
-            index[&j.name],
-            lookup(&index, &j.to, format!("junction '{}': to", j.name))?,
-        );
-    }
-    // Dry-weather flow.
+fn dry_weather(case: &Case, net: &Net) -> Result<Vec<DryWeatherFlow>, OverflowError> {
     let mut dry_weather = Vec::new();
     for d in &case.dry_weather {
-        let node = lookup(&index, &d.node, "dry_weather: node".into())?;
-        let derr = |m: String| err(format!("dry_weather at '{}': {m}", d.node));
+        let node = net.lookup(&d.node, "dry_weather: node".into())?;
+        let derr = |m: String| net.err(format!("dry_weather at '{}': {m}", d.node));
         let mut f = DryWeatherFlow::flat(node, d.base_m3_per_s);
         if d.base_m3_per_s.is_nan() || d.base_m3_per_s < 0.0 {
             return Err(derr("base_m3_per_s must be zero or more".into()));
@@ -399,33 +479,147 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
         }
         dry_weather.push(f);
     }
-    let mut mean_dwf = vec![0.0; nodes.len()];
-    for d in &dry_weather {
-        let q = d.mean();
-        let mut at = d.node;
-        let mut guard = 0;
-        loop {
-            mean_dwf[at] += q;
-            match downstream.get(&at) {
-                Some(&next) => at = next,
-                None => break,
-            }
-            guard += 1;
-            if guard > nodes.len() {
-                return Err(err(format!(
-                    "the `to` chain from '{}' loops",
-                    nodes[d.node].name
-                )));
+    Ok(dry_weather)
+}
+
+/// The network as it is assembled: the plant, regulators (with outlets and tanks) and
+/// junctions, and each regulator's and junction's downstream node.
+struct Net<'a> {
+    file: &'a str,
+    nodes: Vec<Node>,
+    index: HashMap<String, usize>,
+    downstream: HashMap<usize, usize>,
+    links: Vec<Link>,
+    notes: Vec<String>,
+}
+
+impl<'a> Net<'a> {
+    fn new(case: &'a Case, file: &'a str) -> Result<Net<'a>, OverflowError> {
+        let mut net = Net {
+            file,
+            nodes: vec![Node {
+                name: case.plant.clone(),
+                kind: NodeKind::Outfall { river: None },
+            }],
+            index: HashMap::from([(case.plant.clone(), 0)]),
+            downstream: HashMap::new(),
+            links: Vec::new(),
+            notes: Vec::new(),
+        };
+        for r in &case.regulator {
+            net.add_node(&r.name, NodeKind::Junction)?;
+        }
+        for j in &case.junction {
+            net.add_node(&j.name, NodeKind::Junction)?;
+        }
+        // Downstream pointers for the dry-weather sums.
+        for r in &case.regulator {
+            let to = r.to.as_deref().unwrap_or(&case.plant);
+            let next = net.lookup(to, format!("regulator '{}': to", r.name))?;
+            net.downstream.insert(net.index[&r.name], next);
+        }
+        for j in &case.junction {
+            let next = net.lookup(&j.to, format!("junction '{}': to", j.name))?;
+            net.downstream.insert(net.index[&j.name], next);
+        }
+        for r in &case.regulator {
+            crate::limits::check_lag(r.lag_min * 60.0, "lag_min")
+                .map_err(|m| net.err(format!("regulator '{}': {m}", r.name)))?;
+        }
+        for j in &case.junction {
+            for (v, what) in [(j.lag_min, "lag_min"), (j.reservoir_min, "reservoir_min")] {
+                crate::limits::check_lag(v * 60.0, what)
+                    .map_err(|m| net.err(format!("junction '{}': {m}", j.name)))?;
             }
         }
+        net.refuse_loops()?;
+        Ok(net)
     }
-    // Regulators into nodes and links.
-    let mut links: Vec<Link> = Vec::new();
-    let mut notes = Vec::new();
-    for r in &case.regulator {
-        let rerr = |m: String| err(format!("regulator '{}': {m}", r.name));
-        let node = index[&r.name];
-        let to = downstream[&node];
+
+    /// The `to` pointers must lead to the plant: a loop is refused with its nodes in order.
+    fn refuse_loops(&self) -> Result<(), OverflowError> {
+        // 0 unvisited, 1 on the current path, 2 known to reach the plant.
+        let mut state = vec![0u8; self.nodes.len()];
+        for start in 0..self.nodes.len() {
+            let mut path = Vec::new();
+            let mut at = start;
+            while state[at] == 0 {
+                state[at] = 1;
+                path.push(at);
+                match self.downstream.get(&at) {
+                    Some(&next) => at = next,
+                    None => break,
+                }
+            }
+            if state[at] == 1 && self.downstream.contains_key(&at) {
+                let from = path.iter().position(|&p| p == at).unwrap_or(0);
+                let names: Vec<&str> = path[from..]
+                    .iter()
+                    .chain(std::iter::once(&at))
+                    .map(|&i| self.nodes[i].name.as_str())
+                    .collect();
+                return Err(self.err(format!(
+                    "the `to` chain loops: {}; every chain must end at the plant",
+                    names.join(" → ")
+                )));
+            }
+            for p in path {
+                state[p] = 2;
+            }
+        }
+        Ok(())
+    }
+
+    fn err(&self, message: String) -> OverflowError {
+        case_err(self.file, message)
+    }
+
+    fn add_node(&mut self, name: &str, kind: NodeKind) -> Result<usize, OverflowError> {
+        add_node(&mut self.nodes, &mut self.index, self.file, name, kind)
+    }
+
+    fn lookup(&self, name: &str, what: String) -> Result<usize, OverflowError> {
+        self.index.get(name).copied().ok_or_else(|| {
+            self.err(format!(
+                "{what}: '{name}' is not the plant, a regulator or a junction"
+            ))
+        })
+    }
+
+    /// Mean dry-weather flow through each node, m³/s, summed down the `to` chains.
+    fn mean_dwf(&self, dry_weather: &[DryWeatherFlow]) -> Vec<f64> {
+        let mut mean_dwf = vec![0.0; self.nodes.len()];
+        for d in dry_weather {
+            let q = d.mean();
+            let mut at = d.node;
+            // The chains end at the plant ([`Net::refuse_loops`]).
+            loop {
+                mean_dwf[at] += q;
+                match self.downstream.get(&at) {
+                    Some(&next) => at = next,
+                    None => break,
+                }
+            }
+        }
+        mean_dwf
+    }
+
+    fn link(&mut self, name: String, from: usize, to: usize, kind: LinkKind) -> usize {
+        self.links.push(Link {
+            name,
+            from,
+            to,
+            kind,
+            setting: 1.0,
+        });
+        self.links.len() - 1
+    }
+
+    /// A regulator's interceptor, overflow outlet and tank as nodes and links.
+    fn regulator(&mut self, r: &RegulatorSpec, mean_dwf: &[f64]) -> Result<(), OverflowError> {
+        let rerr = |m: String| case_err(self.file, format!("regulator '{}': {m}", r.name));
+        let node = self.index[&r.name];
+        let to = self.downstream[&node];
         let capacity = match (r.interceptor_n0, r.interceptor_m3_per_s) {
             (Some(n0), None) if n0 >= 0.0 => (n0 + 1.0) * mean_dwf[node],
             (None, Some(q)) if q >= 0.0 => q,
@@ -436,155 +630,165 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
             }
         };
         if capacity == 0.0 {
-            notes.push(format!(
+            self.notes.push(format!(
                 "regulator '{}': interceptor capacity is zero (no dry-weather flow upstream?)",
                 r.name
             ));
         }
         let outlet_name = r.outlet.clone().unwrap_or(format!("{}.overflow", r.name));
-        let outlet = add_node(
-            &mut nodes,
-            &mut index,
-            file,
+        let outlet = self.add_node(
             &outlet_name,
             NodeKind::Outfall {
                 river: Some(r.river.clone()),
             },
         )?;
-        let interceptor = links.len();
-        links.push(Link {
-            name: format!("{}.interceptor", r.name),
-            from: node,
+        let interceptor = self.link(
+            format!("{}.interceptor", r.name),
+            node,
             to,
-            kind: LinkKind::Conduit {
+            LinkKind::Conduit {
                 capacity_m3_per_s: f64::INFINITY,
                 lag_s: r.lag_min * 60.0,
                 reservoir_s: 0.0,
             },
-            setting: 1.0,
-        });
-        match &r.tank {
-            None => {
-                nodes[node].kind = NodeKind::Divider {
-                    diverted: links.len(),
-                    rule: DividerRule::Cutoff(capacity),
-                };
-                links.push(Link {
-                    name: format!("{}.overflow", r.name),
-                    from: node,
-                    to: outlet,
-                    kind: LinkKind::Spill,
-                    setting: 1.0,
-                });
-            }
-            Some(t) => {
-                if !(t.volume_m3 > 0.0 && t.depth_m > 0.0) {
-                    return Err(rerr("tank volume_m3 and depth_m must be positive".into()));
-                }
-                let mut storage = Storage::prismatic(t.volume_m3, t.depth_m);
-                match t.kind.as_str() {
-                    "offline" => {
-                        let tank = add_node(
-                            &mut nodes,
-                            &mut index,
-                            file,
-                            &format!("{}.tank", r.name),
-                            NodeKind::Junction,
-                        )?;
-                        nodes[node].kind = NodeKind::Divider {
-                            diverted: links.len(),
-                            rule: DividerRule::Cutoff(capacity),
-                        };
-                        links.push(Link {
-                            name: format!("{}.to_tank", r.name),
-                            from: node,
-                            to: tank,
-                            kind: LinkKind::Spill,
-                            setting: 1.0,
-                        });
-                        storage.spill = Some(links.len());
-                        links.push(Link {
-                            name: format!("{}.overflow", r.name),
-                            from: tank,
-                            to: outlet,
-                            kind: LinkKind::Spill,
-                            setting: 1.0,
-                        });
-                        let drain = t.drain_m3_per_s.ok_or_else(|| {
-                            rerr(
-                                "an offline tank needs drain_m3_per_s (drain-back pump rate)"
-                                    .into(),
-                            )
-                        })?;
-                        links.push(Link {
-                            name: format!("{}.drain", r.name),
-                            from: tank,
-                            to,
-                            kind: LinkKind::Pump {
-                                curve: PumpCurve::Spare {
-                                    rate: drain,
-                                    watch: interceptor,
-                                    capacity,
-                                },
-                                startup_m: 0.0,
-                                shutoff_m: 0.0,
-                            },
-                            setting: 1.0,
-                        });
-                        nodes[tank].kind = NodeKind::Storage(storage);
-                    }
-                    "inline" => {
-                        // The regulator itself holds the water; a throttle passes up
-                        // to the interceptor capacity, the rest is stored, then spills.
-                        // A pump has no lag, so the lag belongs on a junction after it.
-                        if r.lag_min > 0.0 {
-                            return Err(rerr("an inline tank's interceptor cannot have lag_min; put a junction after it".into()));
-                        }
-                        let throttle = Link {
-                            name: format!("{}.throttle", r.name),
-                            from: node,
-                            to,
-                            kind: LinkKind::Pump {
-                                curve: PumpCurve::Constant(capacity),
-                                startup_m: 0.0,
-                                shutoff_m: 0.0,
-                            },
-                            setting: 1.0,
-                        };
-                        links[interceptor] = throttle;
-                        storage.spill = Some(links.len());
-                        links.push(Link {
-                            name: format!("{}.overflow", r.name),
-                            from: node,
-                            to: outlet,
-                            kind: LinkKind::Spill,
-                            setting: 1.0,
-                        });
-                        nodes[node].kind = NodeKind::Storage(storage);
-                    }
-                    other => {
-                        return Err(rerr(format!(
-                            "tank kind '{other}' is not offline or inline"
-                        )))
-                    }
-                }
-            }
+        );
+        let Some(t) = &r.tank else {
+            self.nodes[node].kind = NodeKind::Divider {
+                diverted: self.links.len(),
+                rule: DividerRule::Cutoff(capacity),
+            };
+            self.link(
+                format!("{}.overflow", r.name),
+                node,
+                outlet,
+                LinkKind::Spill,
+            );
+            return Ok(());
+        };
+        if !(t.volume_m3 > 0.0 && t.depth_m > 0.0 && (t.volume_m3 / t.depth_m).is_finite()) {
+            return Err(rerr("tank volume_m3 and depth_m must be positive".into()));
+        }
+        if t.drain_m3_per_s
+            .is_some_and(|q| !(q >= 0.0 && q.is_finite()))
+        {
+            return Err(rerr("tank drain_m3_per_s must be zero or more".into()));
+        }
+        let storage = Storage::prismatic(t.volume_m3, t.depth_m);
+        let at = Regulated {
+            node,
+            to,
+            outlet,
+            interceptor,
+            capacity,
+        };
+        match t.kind.as_str() {
+            "offline" => self.offline_tank(r, t, storage, at),
+            "inline" => self.inline_tank(r, storage, at),
+            other => Err(rerr(format!(
+                "tank kind '{other}' is not offline or inline"
+            ))),
         }
     }
-    for j in &case.junction {
-        links.push(Link {
-            name: format!("{}.sewer", j.name),
-            from: index[&j.name],
-            to: index[&j.to],
-            kind: LinkKind::Conduit {
-                capacity_m3_per_s: f64::INFINITY,
-                lag_s: j.lag_min * 60.0,
-                reservoir_s: j.reservoir_min * 60.0,
+
+    /// Fed by what the interceptor cannot take, pumped back into its spare capacity.
+    fn offline_tank(
+        &mut self,
+        r: &RegulatorSpec,
+        t: &TankSpec,
+        mut storage: Storage,
+        at: Regulated,
+    ) -> Result<(), OverflowError> {
+        let tank = self.add_node(&format!("{}.tank", r.name), NodeKind::Junction)?;
+        self.nodes[at.node].kind = NodeKind::Divider {
+            diverted: self.links.len(),
+            rule: DividerRule::Cutoff(at.capacity),
+        };
+        self.link(
+            format!("{}.to_tank", r.name),
+            at.node,
+            tank,
+            LinkKind::Spill,
+        );
+        storage.spill = Some(self.links.len());
+        self.link(
+            format!("{}.overflow", r.name),
+            tank,
+            at.outlet,
+            LinkKind::Spill,
+        );
+        let drain = t.drain_m3_per_s.ok_or_else(|| {
+            self.err(format!(
+                "regulator '{}': an offline tank needs drain_m3_per_s (drain-back pump rate)",
+                r.name
+            ))
+        })?;
+        self.link(
+            format!("{}.drain", r.name),
+            tank,
+            at.to,
+            LinkKind::Pump {
+                curve: PumpCurve::Spare {
+                    rate: drain,
+                    watch: at.interceptor,
+                    capacity: at.capacity,
+                },
+                startup_m: 0.0,
+                shutoff_m: 0.0,
+            },
+        );
+        self.nodes[tank].kind = NodeKind::Storage(storage);
+        Ok(())
+    }
+
+    /// The regulator itself holds the water; a throttle passes up to the interceptor
+    /// capacity, the rest is stored, then spills.
+    fn inline_tank(
+        &mut self,
+        r: &RegulatorSpec,
+        mut storage: Storage,
+        at: Regulated,
+    ) -> Result<(), OverflowError> {
+        // A pump has no lag, so the lag belongs on a junction after it.
+        if r.lag_min > 0.0 {
+            return Err(self.err(format!("regulator '{}': an inline tank's interceptor cannot have lag_min; put a junction after it", r.name)));
+        }
+        self.links[at.interceptor] = Link {
+            name: format!("{}.throttle", r.name),
+            from: at.node,
+            to: at.to,
+            kind: LinkKind::Pump {
+                curve: PumpCurve::Constant(at.capacity),
+                startup_m: 0.0,
+                shutoff_m: 0.0,
             },
             setting: 1.0,
-        });
+        };
+        storage.spill = Some(self.links.len());
+        self.link(
+            format!("{}.overflow", r.name),
+            at.node,
+            at.outlet,
+            LinkKind::Spill,
+        );
+        self.nodes[at.node].kind = NodeKind::Storage(storage);
+        Ok(())
     }
-    // Subcatchments.
+}
+
+/// Where a regulator's tank is connected.
+struct Regulated {
+    node: usize,
+    to: usize,
+    outlet: usize,
+    interceptor: usize,
+    capacity: f64,
+}
+
+fn subcatchments(
+    case: &Case,
+    file: &str,
+    index: &HashMap<String, usize>,
+) -> Result<Vec<Subcatchment>, OverflowError> {
     let gage_index: HashMap<&str, usize> = case
         .gage
         .iter()
@@ -593,7 +797,7 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
         .collect();
     let mut subcatchments = Vec::new();
     for s in &case.subcatchment {
-        let serr = |m: String| err(format!("subcatchment '{}': {m}", s.name));
+        let serr = |m: String| case_err(file, format!("subcatchment '{}': {m}", s.name));
         let gage = match &s.gage {
             Some(g) => *gage_index
                 .get(g.as_str())
@@ -619,6 +823,9 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
             if !(v >= lo && v <= hi) {
                 return Err(serr(format!("{what} = {v} is outside {lo}–{hi}")));
             }
+        }
+        for (v, what) in [(s.lag_min, "lag_min"), (s.reservoir_min, "reservoir_min")] {
+            crate::limits::check_lag(v * 60.0, what).map_err(&serr)?;
         }
         let infiltration = match (&s.horton, &s.curve_number) {
             (Some(h), None) => Infiltration::Horton {
@@ -657,20 +864,5 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
             reservoir_s: s.reservoir_min * 60.0,
         });
     }
-    Ok(System {
-        name: case.name.clone(),
-        clock,
-        gages,
-        evaporation,
-        subcatchments,
-        nodes,
-        links,
-        dry_weather,
-        rules: Vec::new(),
-        events: EventOptions {
-            inter_event_s: (case.inter_event_h * 3600.0) as i64,
-            min_overflow_m3: case.min_overflow_m3,
-        },
-        notes,
-    })
+    Ok(subcatchments)
 }

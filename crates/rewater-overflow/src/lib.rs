@@ -11,14 +11,18 @@
 pub mod case;
 pub mod design;
 pub mod inp;
+pub mod limits;
 pub mod network;
+pub mod output;
 pub mod rain;
 pub mod reach;
+pub mod report;
 pub mod results;
 pub mod route;
 pub mod runoff;
 pub mod series;
 pub mod size;
+pub mod study;
 pub mod synthetic;
 pub mod time;
 

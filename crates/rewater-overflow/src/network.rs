@@ -371,13 +371,16 @@ impl DryWeatherFlow {
 
     /// Flow at a time; patterns apply per clock hour as in SWMM.
     pub fn at(&self, t: i64) -> f64 {
-        let wd = crate::time::weekday_of(t);
-        let h = crate::time::hour_of(t);
-        let hourly = match (&self.weekend, wd) {
-            (Some(w), 0 | 6) => w[h],
-            _ => self.hourly[h],
+        self.at_civil(&crate::time::civil_of(t))
+    }
+
+    /// Flow at a time given by its calendar fields (one lookup serves every source).
+    pub fn at_civil(&self, c: &crate::time::Civil) -> f64 {
+        let hourly = match (&self.weekend, c.weekday) {
+            (Some(w), 0 | 6) => w[c.hour],
+            _ => self.hourly[c.hour],
         };
-        self.base_m3_per_s * self.monthly[crate::time::month_of(t) - 1] * self.daily[wd] * hourly
+        self.base_m3_per_s * self.monthly[c.month - 1] * self.daily[c.weekday] * hourly
     }
 
     /// Mean flow over a typical week (for interception ratios).
@@ -504,6 +507,77 @@ impl System {
 
     pub fn link_index(&self, name: &str) -> Option<usize> {
         self.links.iter().position(|l| l.name == name)
+    }
+
+    /// Re-grid the clock to `step_s` over the same span, within the limits of
+    /// [`crate::limits`].
+    pub fn set_step(&mut self, step_s: i64) -> Result<(), String> {
+        if !(1..=3600).contains(&step_s) {
+            return Err(format!("step {step_s} s must be 1–3600 s"));
+        }
+        let end_s = self.clock.time(self.clock.steps);
+        let steps = crate::limits::steps(self.clock.start_s, end_s, step_s)?;
+        self.clock = Clock {
+            start_s: self.clock.start_s,
+            step_s,
+            steps,
+        };
+        crate::limits::check_system(self)
+    }
+
+    /// A directed cycle of links, in order (each link's `to` is the next one's `from`),
+    /// if the network has one. Flows are routed downstream in one pass, so a cycle has
+    /// no meaning here (SWMM's kinematic-wave routing refuses them too: its error 131).
+    pub fn find_cycle(&self) -> Option<Vec<usize>> {
+        let n = self.nodes.len();
+        let mut out: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, l) in self.links.iter().enumerate() {
+            out[l.from].push(i);
+        }
+        // Depth-first; `on_path[node]` is its place on the current path.
+        let mut done = vec![false; n];
+        let mut on_path = vec![usize::MAX; n];
+        for root in 0..n {
+            if done[root] {
+                continue;
+            }
+            // (node, next outgoing link to try, link that led here)
+            let mut stack: Vec<(usize, usize, usize)> = vec![(root, 0, usize::MAX)];
+            on_path[root] = 0;
+            while let Some(&mut (node, ref mut next, _)) = stack.last_mut() {
+                let Some(&l) = out[node].get(*next) else {
+                    done[node] = true;
+                    on_path[node] = usize::MAX;
+                    stack.pop();
+                    continue;
+                };
+                *next += 1;
+                let to = self.links[l].to;
+                if on_path[to] != usize::MAX {
+                    let mut cycle: Vec<usize> =
+                        stack[on_path[to] + 1..].iter().map(|e| e.2).collect();
+                    cycle.push(l);
+                    return Some(cycle);
+                }
+                if !done[to] {
+                    on_path[to] = stack.len();
+                    stack.push((to, 0, l));
+                }
+            }
+        }
+        None
+    }
+
+    /// A cycle from [`System::find_cycle`] as node names, `A → B → A`.
+    pub fn cycle_text(&self, cycle: &[usize]) -> String {
+        let mut names: Vec<&str> = cycle
+            .iter()
+            .map(|&l| self.nodes[self.links[l].from].name.as_str())
+            .collect();
+        if let Some(&first) = names.first() {
+            names.push(first);
+        }
+        names.join(" → ")
     }
 
     /// Storage units (tanks).

@@ -73,10 +73,7 @@ impl RainSeries {
     /// Read `timestamp, mm` rows. Missing intervals are dry. With `interval_s` None the
     /// interval is the smallest gap between rows. A header row is allowed.
     pub fn from_csv(path: &Path, interval_s: Option<i64>) -> Result<RainSeries, OverflowError> {
-        let text = std::fs::read_to_string(path).map_err(|e| OverflowError::Io {
-            path: path.display().to_string(),
-            source: e,
-        })?;
+        let text = crate::limits::read_text(path)?;
         Self::parse_csv(&text, &path.display().to_string(), interval_s)
     }
 
@@ -147,7 +144,8 @@ impl RainSeries {
         }
         let start = rows[0].0;
         let last = rows[rows.len() - 1].0;
-        let n = ((last - start) / interval + 1) as usize;
+        let n = crate::limits::rain_intervals(start, last, interval)
+            .map_err(|m| err(rows[rows.len() - 1].2, m))?;
         let mut depth = vec![0.0; n];
         for (t, v, line) in rows {
             if (t - start) % interval != 0 {
@@ -203,6 +201,30 @@ impl RainSeries {
         }
         events
     }
+
+    /// How many of [`RainSeries::events`] overlap `[start_s, end_s)`, without building them
+    /// (to bound the statistics before a run).
+    pub fn count_events(&self, inter_event_s: i64, start_s: i64, end_s: i64) -> usize {
+        let mut count = 0;
+        let mut current: Option<(i64, i64)> = None;
+        let overlaps = |(a, b): (i64, i64)| b > start_s && a < end_s;
+        for (i, v) in self.depth_m.iter().enumerate() {
+            if *v <= 0.0 {
+                continue;
+            }
+            let t = self.start_s + i as i64 * self.interval_s;
+            let end = t + self.interval_s;
+            current = match current {
+                Some((a, b)) if t - b < inter_event_s => Some((a, end)),
+                Some(e) => {
+                    count += usize::from(overlaps(e));
+                    Some((t, end))
+                }
+                None => Some((t, end)),
+            };
+        }
+        count + current.map_or(0, |e| usize::from(overlaps(e)))
+    }
 }
 
 /// One rain event.
@@ -251,9 +273,8 @@ pub fn synthetic_hourly(start_year: i32, years: u32, seed: u64) -> RainSeries {
     const MEAN_MM: [f64; 12] = [
         2.5, 3.0, 4.5, 6.0, 8.0, 12.0, 17.0, 16.0, 11.0, 7.0, 4.0, 2.5,
     ];
-    let start = rewater_standards::Date::from_ymd(start_year, 1, 1)
-        .unwrap_or(rewater_standards::Date::EPOCH);
-    let end = rewater_standards::Date::from_ymd(start_year + years as i32, 1, 1).unwrap_or(start);
+    let start = crate::time::Date::from_ymd(start_year, 1, 1).unwrap_or(crate::time::Date::EPOCH);
+    let end = crate::time::Date::from_ymd(start_year + years as i32, 1, 1).unwrap_or(start);
     let days = end.days_since(start).max(0) as usize;
     let mut rng = Random::new(seed);
     let mut depth = vec![0.0; days * 24];

@@ -295,6 +295,45 @@ impl Tally {
         }
     }
 
+    /// Use, fullness and emptying time of each tank over the events.
+    fn tank_reports(&self, tank_names: &[String]) -> Vec<TankReport> {
+        self.tanks
+            .iter()
+            .enumerate()
+            .map(|(k, &(_, cap))| {
+                let used_level = (cap * 1e-3).max(1.0);
+                let mut used = 0;
+                let mut full = 0;
+                let mut not_empty = 0;
+                let mut times = Vec::new();
+                for (e, ev) in self.events.iter().enumerate() {
+                    let peak = self.ev_tank_peak[e][k];
+                    if peak <= used_level + self.ev_tank_base[e][k] {
+                        continue;
+                    }
+                    used += 1;
+                    if peak >= cap * 0.999 {
+                        full += 1;
+                    }
+                    match self.ev_tank_empty_at[e][k] {
+                        Some(at) => times.push((at - ev.end_s).max(0) as f64 / 3600.0),
+                        None => not_empty += 1,
+                    }
+                }
+                TankReport {
+                    name: tank_names[k].clone(),
+                    volume_m3: cap,
+                    events_used: used,
+                    events_full: full,
+                    emptying_h_max: times.iter().copied().reduce(f64::max),
+                    emptying_h_mean: (!times.is_empty())
+                        .then(|| times.iter().sum::<f64>() / times.len() as f64),
+                    not_empty_at_next_event: not_empty,
+                }
+            })
+            .collect()
+    }
+
     pub fn finish(
         self,
         system: &System,
@@ -401,42 +440,7 @@ impl Tally {
                 }
             })
             .collect();
-        let tanks: Vec<TankReport> = self
-            .tanks
-            .iter()
-            .enumerate()
-            .map(|(k, &(_, cap))| {
-                let used_level = (cap * 1e-3).max(1.0);
-                let mut used = 0;
-                let mut full = 0;
-                let mut not_empty = 0;
-                let mut times = Vec::new();
-                for (e, ev) in self.events.iter().enumerate() {
-                    let peak = self.ev_tank_peak[e][k];
-                    if peak <= used_level + self.ev_tank_base[e][k] {
-                        continue;
-                    }
-                    used += 1;
-                    if peak >= cap * 0.999 {
-                        full += 1;
-                    }
-                    match self.ev_tank_empty_at[e][k] {
-                        Some(at) => times.push((at - ev.end_s).max(0) as f64 / 3600.0),
-                        None => not_empty += 1,
-                    }
-                }
-                TankReport {
-                    name: tank_names[k].clone(),
-                    volume_m3: cap,
-                    events_used: used,
-                    events_full: full,
-                    emptying_h_max: times.iter().copied().reduce(f64::max),
-                    emptying_h_mean: (!times.is_empty())
-                        .then(|| times.iter().sum::<f64>() / times.len() as f64),
-                    not_empty_at_next_event: not_empty,
-                }
-            })
-            .collect();
+        let tanks = self.tank_reports(&tank_names);
         let overflow_total: f64 = outlets.iter().map(|o| o.total_m3).sum();
         let wet_total: f64 = self.ev_wet_m3.iter().sum();
         let overflow_events = events.iter().filter(|e| e.overflowed).count();

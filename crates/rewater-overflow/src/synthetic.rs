@@ -10,7 +10,7 @@ pub fn swmm_rain_file(rain: &RainSeries) -> String {
     for (i, v) in rain.depth_m.iter().enumerate() {
         if *v > 0.0 {
             let t = rain.start_s + i as i64 * rain.interval_s;
-            let (y, m, d) = rewater_standards::Date::from_wall_seconds(t).ymd();
+            let (y, m, d) = crate::time::Date::from_wall_seconds(t).ymd();
             let h = t.rem_euclid(86_400) / 3600;
             let _ = writeln!(out, "STA1 {y} {m} {d} {h} 0 {:.1}", v * 1000.0);
         }

@@ -1,10 +1,14 @@
-//! Wall-clock time as seconds since 1970-01-01 00:00 (no time zone: rain records and
-//! SWMM files are in local standard time).
+//! Wall-clock time of overflow runs, on rewater's one time model ([`rewater_time`]).
+//!
+//! A time is an `i64` of *wall seconds*: seconds since 1970-01-01 00:00 of the local wall
+//! clock, no zone applied (rain records and SWMM files are in local standard time). The
+//! step clock of the hot loops stays that plain integer: a step is `start + k·step`, hours
+//! and days are divisions, and nothing is allocated or looked up per step. The calendar —
+//! which dates exist, year, month, day of week, formatting — is jiff's civil calendar
+//! through [`rewater_time::Date`], asked at most once an hour (dry-weather patterns) or a
+//! day (yearly tallies, evaporation) in those loops.
 
-use rewater_standards::Date;
-
-/// Seconds in a day.
-pub const DAY_S: i64 = 86_400;
+pub use rewater_time::{Date, DAY_S};
 
 /// Parse `YYYY-MM-DD[ T]HH:MM[:SS]`, `YYYY-MM-DD`, `YYYY/MM/DD HH:MM` or SWMM's
 /// `MM/DD/YYYY [HH:MM[:SS]]`.
@@ -38,15 +42,21 @@ pub fn parse_date(text: &str) -> Option<Date> {
     } else {
         (nums[2], nums[0], nums[1])
     };
+    if !(1..=9999).contains(&y) {
+        return None;
+    }
     Date::from_ymd(y as i32, u32::try_from(m).ok()?, u32::try_from(d).ok()?)
 }
 
-/// `HH:MM[:SS]` (hours may exceed 24 for SWMM elapsed times) or decimal hours.
+/// `HH:MM[:SS]` (hours may exceed 24 for SWMM elapsed times) or decimal hours; at most
+/// the longest simulation ([`crate::limits::MAX_HORIZON_S`]).
 pub fn parse_clock(text: &str) -> Option<i64> {
+    const MAX_H: i64 = crate::limits::MAX_HORIZON_S / 3600;
     let text = text.trim();
     if !text.contains(':') {
         let h: f64 = text.parse().ok()?;
-        return (h.is_finite() && h >= 0.0).then(|| (h * 3600.0).round() as i64);
+        return (h.is_finite() && (0.0..=MAX_H as f64).contains(&h))
+            .then(|| (h * 3600.0).round() as i64);
     }
     let mut parts = text.split(':');
     let h: i64 = parts.next()?.trim().parse().ok()?;
@@ -55,35 +65,69 @@ pub fn parse_clock(text: &str) -> Option<i64> {
         Some(s) => s.trim().parse().ok()?,
         None => 0.0,
     };
-    if parts.next().is_some() || h < 0 || !(0..60).contains(&m) || !(0.0..60.0).contains(&s) {
+    if parts.next().is_some()
+        || !(0..=MAX_H).contains(&h)
+        || !(0..60).contains(&m)
+        || !(0.0..60.0).contains(&s)
+    {
         return None;
     }
     Some(h * 3600 + m * 60 + s.round() as i64)
 }
 
+/// A wall time's calendar fields, from one calendar lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Civil {
+    pub year: i32,
+    /// 1–12.
+    pub month: usize,
+    pub day: u32,
+    /// 0 = Sunday … 6 = Saturday (SWMM's DAILY patterns start on Sunday).
+    pub weekday: usize,
+    /// 0–23.
+    pub hour: usize,
+    pub minute: usize,
+}
+
+/// The calendar fields of wall seconds `t`.
+pub fn civil_of(t: i64) -> Civil {
+    let date = Date::from_wall_seconds(t).to_civil();
+    let s = t.rem_euclid(DAY_S);
+    Civil {
+        year: date.year() as i32,
+        month: date.month() as usize,
+        day: date.day() as u32,
+        weekday: date.weekday().to_sunday_zero_offset() as usize,
+        hour: (s / 3600) as usize,
+        minute: (s / 60 % 60) as usize,
+    }
+}
+
 /// `YYYY-MM-DD HH:MM`.
 pub fn format_datetime(t: i64) -> String {
-    let (y, m, d) = Date::from_wall_seconds(t).ymd();
-    let s = t.rem_euclid(DAY_S);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", s / 3600, (s / 60) % 60)
+    let c = civil_of(t);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        c.year, c.month, c.day, c.hour, c.minute
+    )
 }
 
 /// Calendar year of a time.
 pub fn year_of(t: i64) -> i32 {
-    Date::from_wall_seconds(t).ymd().0
+    civil_of(t).year
 }
 
 /// Month 1–12 of a time.
 pub fn month_of(t: i64) -> usize {
-    Date::from_wall_seconds(t).month() as usize
+    civil_of(t).month
 }
 
-/// Day of week, 0 = Sunday … 6 = Saturday (1970-01-01 was a Thursday).
+/// Day of week, 0 = Sunday … 6 = Saturday.
 pub fn weekday_of(t: i64) -> usize {
-    (t.div_euclid(DAY_S) + 4).rem_euclid(7) as usize
+    civil_of(t).weekday
 }
 
-/// Hour of the day, 0–23.
+/// Hour of the day, 0–23 (no calendar needed).
 pub fn hour_of(t: i64) -> usize {
     (t.rem_euclid(DAY_S) / 3600) as usize
 }
@@ -113,5 +157,14 @@ mod tests {
         assert_eq!(hour_of(t), 13);
         assert_eq!(month_of(t), 7);
         assert_eq!(year_of(t), 2021);
+        // Across the epoch and at the ends of the allowed years.
+        assert_eq!(weekday_of(-1), 3, "1969-12-31 was a Wednesday");
+        assert_eq!(format_datetime(-60), "1969-12-31 23:59");
+        let t = parse_datetime("9999-12-31 23:00").unwrap();
+        assert_eq!(civil_of(t).weekday, 5, "9999-12-31 is a Friday");
+        assert_eq!(parse_date("10000-01-01"), None);
+        assert_eq!(parse_date("0000-01-01"), None);
+        assert_eq!(parse_clock("99999999999999:00"), None);
+        assert_eq!(parse_clock("1e300"), None);
     }
 }

@@ -1,6 +1,6 @@
 //! Checking samples against a standard, and GB 3838 single-factor classification (单因子评价).
 
-use crate::factor::Factor;
+use crate::factor::{Factor, UnknownFactor};
 use crate::standard::{Bound, Confidence, Context, Limit, Standard, StandardKind};
 use crate::unit::{Kind, Unit, UnitError};
 
@@ -178,6 +178,34 @@ pub struct ClassifyOptions {
     pub exclude: Vec<Factor>,
     /// Class for exceedance multiples (default: the standard's, class III for GB 3838).
     pub target_class: Option<usize>,
+}
+
+impl ClassifyOptions {
+    /// Options from factor names or codes as a person writes them (`cod`, `w21003`); empty
+    /// names are skipped; no `only` at all means the standard's default set.
+    pub fn from_names(
+        only: &[String],
+        include: &[String],
+        exclude: &[String],
+    ) -> Result<ClassifyOptions, UnknownFactor> {
+        let parse_list = |names: &[String]| -> Result<Vec<Factor>, UnknownFactor> {
+            names
+                .iter()
+                .filter(|s| !s.is_empty())
+                .map(|s| Factor::parse(s))
+                .collect()
+        };
+        Ok(ClassifyOptions {
+            only: if only.is_empty() {
+                None
+            } else {
+                Some(parse_list(only)?)
+            },
+            include: parse_list(include)?,
+            exclude: parse_list(exclude)?,
+            target_class: None,
+        })
+    }
 }
 
 /// A factor's class.

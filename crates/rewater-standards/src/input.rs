@@ -195,6 +195,20 @@ pub fn samples_from_csv<R: Read>(input: R, source_name: &str) -> Result<Vec<Samp
     Ok(out)
 }
 
+/// Reads samples from JSON (`json`) or CSV text; see [`samples_from_json`] and
+/// [`samples_from_csv`].
+pub fn samples_from_text(
+    text: &str,
+    source_name: &str,
+    json: bool,
+) -> Result<Vec<Sample>, InputError> {
+    if json {
+        samples_from_json(text, source_name)
+    } else {
+        samples_from_csv(text.as_bytes(), source_name)
+    }
+}
+
 /// Reads samples from JSON: one object or an array of objects, or JSON lines. Each object has
 /// optional context fields and `values`: `{"cod": 18, "hg": {"value": 0.04, "unit": "µg/L"}}`.
 pub fn samples_from_json(text: &str, source_name: &str) -> Result<Vec<Sample>, InputError> {

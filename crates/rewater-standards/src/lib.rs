@@ -6,19 +6,26 @@
 //!   their limits with conditions, source and confidence;
 //! * [`evaluate`]: checking a sample against a class, GB 3838 single-factor classification;
 //! * [`comply`]: compliance of a series over time (达标率);
-//! * [`input`]: samples and series from CSV and JSON with line-numbered errors.
+//! * [`input`]: samples and series from CSV and JSON with line-numbered errors;
+//! * [`report`]: text of classifications, compliance reports and standards for a terminal;
+//! * [`batch`]: classifying every sample of an input, checking a series, writing the results.
 
+pub mod batch;
 pub mod comply;
 pub mod date;
 pub mod evaluate;
 pub mod factor;
 pub mod input;
+pub mod report;
 pub mod standard;
 pub mod unit;
 
+pub use batch::{classify_samples, comply_series, BatchError};
 pub use comply::{comply, ComplianceReport, TimedReading};
 pub use date::Date;
 pub use evaluate::{check_sample, classify, Classification, ClassifyOptions, Reading, SampleCheck};
 pub use factor::Factor;
-pub use standard::{Bound, Confidence, Context, Standard, StandardFileError, Standards, WaterBody};
+pub use standard::{
+    Bound, Confidence, Context, Standard, StandardFileError, Standards, UnknownWaterBody, WaterBody,
+};
 pub use unit::Unit;

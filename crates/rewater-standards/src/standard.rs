@@ -59,6 +59,24 @@ pub enum WaterBody {
     Lake,
 }
 
+/// A water body name that is neither river nor lake (reservoir).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("water body '{0}' must be river or lake")]
+pub struct UnknownWaterBody(pub String);
+
+impl std::str::FromStr for WaterBody {
+    type Err = UnknownWaterBody;
+
+    /// `river`, or `lake` / `reservoir` (GB 3838 treats reservoirs as lakes).
+    fn from_str(s: &str) -> Result<WaterBody, UnknownWaterBody> {
+        match s {
+            "river" => Ok(WaterBody::River),
+            "lake" | "reservoir" => Ok(WaterBody::Lake),
+            _ => Err(UnknownWaterBody(s.to_string())),
+        }
+    }
+}
+
 /// Where a supply sample was taken (GB/T 18920 total chlorine differs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

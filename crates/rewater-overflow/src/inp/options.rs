@@ -1,0 +1,122 @@
+//! `[OPTIONS]`: the unit system, the default infiltration model, routing notes and the
+//! simulation clock.
+
+use super::parser::{Parser, Units};
+use super::ImportOptions;
+use crate::limits;
+use crate::runoff::Clock;
+use crate::time::{parse_clock, parse_date};
+use crate::OverflowError;
+use std::collections::HashMap;
+
+/// What `[OPTIONS]` decides for the rest of the file.
+pub(super) struct Options {
+    pub units: Units,
+    /// Upper-cased INFILTRATION (default HORTON).
+    pub infil_model: String,
+    pub clock: Clock,
+    pub end_s: i64,
+}
+
+pub(super) fn read_options(p: &Parser, options: &ImportOptions) -> Result<Options, OverflowError> {
+    let mut opt: HashMap<String, (String, usize)> = HashMap::new();
+    for l in p.section("OPTIONS") {
+        if l.tokens.len() >= 2 {
+            opt.insert(
+                l.tokens[0].to_ascii_uppercase(),
+                (l.tokens[1..].join(" "), l.no),
+            );
+        }
+    }
+    let get = |k: &str| opt.get(k).map(|(v, _)| v.as_str());
+    let units = match get("FLOW_UNITS")
+        .unwrap_or("CFS")
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "CFS" => Units {
+            us: true,
+            flow: 0.028_316_85,
+        },
+        "GPM" => Units {
+            us: true,
+            flow: 6.309_02e-5,
+        },
+        "MGD" => Units {
+            us: true,
+            flow: 0.043_812_64,
+        },
+        "CMS" => Units {
+            us: false,
+            flow: 1.0,
+        },
+        "LPS" => Units {
+            us: false,
+            flow: 0.001,
+        },
+        "MLD" => Units {
+            us: false,
+            flow: 0.011_574_07,
+        },
+        other => {
+            let line = opt.get("FLOW_UNITS").map(|x| x.1).unwrap_or(0);
+            return Err(p.err(
+                line,
+                format!("FLOW_UNITS '{other}' is not one of SWMM's six"),
+            ));
+        }
+    };
+    let infil_model = get("INFILTRATION").unwrap_or("HORTON").to_ascii_uppercase();
+    match get("FLOW_ROUTING").map(|s| s.to_ascii_uppercase()) {
+        Some(r) if r == "DYNWAVE" => {
+            p.note(
+                "FLOW_ROUTING DYNWAVE: hydraulics are not solved; sewers route by lag and capacity (dividers act as SWMM's kinematic-wave dividers)"
+                    .into(),
+            );
+        }
+        _ => {}
+    }
+    let when = |date_key: &str, time_key: &str| -> Result<Option<i64>, OverflowError> {
+        let Some((d, line)) = opt.get(date_key) else {
+            return Ok(None);
+        };
+        let day =
+            parse_date(d).ok_or_else(|| p.err(*line, format!("{date_key} '{d}' is not a date")))?;
+        let secs = match opt.get(time_key) {
+            Some((t, l)) => parse_clock(t)
+                .ok_or_else(|| p.err(*l, format!("{time_key} '{t}' is not a time")))?,
+            None => 0,
+        };
+        Ok(Some(day.wall_seconds() + secs))
+    };
+    let start_s =
+        when("START_DATE", "START_TIME")?.ok_or_else(|| p.err(0, "[OPTIONS] has no START_DATE"))?;
+    let end_s =
+        when("END_DATE", "END_TIME")?.ok_or_else(|| p.err(0, "[OPTIONS] has no END_DATE"))?;
+    // The span is checked on the parsed dates, before anything is sized by it.
+    let end_line = opt.get("END_DATE").map(|x| x.1).unwrap_or(0);
+    if end_s <= start_s {
+        return Err(p.err(end_line, "END_DATE/END_TIME is not after the start"));
+    }
+    let step_s = match options.step_s {
+        Some(s) if (1..=3600).contains(&s) => s,
+        Some(s) => return Err(p.err(0, format!("step {s} s must be 1–3600 s"))),
+        None => get("WET_STEP")
+            .and_then(parse_clock)
+            .unwrap_or(300)
+            .clamp(60, 300),
+    };
+    let steps = limits::steps(start_s, end_s, step_s)
+        .map_err(|m| p.err(end_line, format!("START_DATE to END_DATE: {m}")))?;
+    let clock = Clock {
+        start_s,
+        step_s,
+        steps,
+    };
+    Ok(Options {
+        units,
+        infil_model,
+        clock,
+        end_s,
+    })
+}

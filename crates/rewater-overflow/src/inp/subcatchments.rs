@@ -1,0 +1,141 @@
+//! `[SUBCATCHMENTS]` with their `[SUBAREAS]` and `[INFILTRATION]` rows (Horton, modified
+//! Horton computed as Horton, curve number).
+
+use super::nodes::NodeTable;
+use super::parser::{Line, Parser, Units};
+use crate::runoff::{Infiltration, Subcatchment};
+use crate::OverflowError;
+use std::collections::HashMap;
+
+pub(super) fn read_subcatchments(
+    p: &Parser,
+    units: Units,
+    infil_model: &str,
+    nodes: &NodeTable,
+    gage_index: &HashMap<String, usize>,
+) -> Result<Vec<Subcatchment>, OverflowError> {
+    let mut subareas: HashMap<String, &Line> = HashMap::new();
+    for l in p.section("SUBAREAS") {
+        subareas.insert(l.tokens[0].clone(), l);
+    }
+    let mut infil: HashMap<String, &Line> = HashMap::new();
+    for l in p.section("INFILTRATION") {
+        infil.insert(l.tokens[0].clone(), l);
+    }
+    let mut subcatchments = Vec::new();
+    for l in p.section("SUBCATCHMENTS") {
+        let name = p.tok(l, 0, "name")?.to_string();
+        let gname = p.tok(l, 1, "rain gage")?;
+        let gage = *gage_index
+            .get(gname)
+            .ok_or_else(|| p.err(l.no, format!("rain gage '{gname}' is not in [RAINGAGES]")))?;
+        let outlet_name = p.tok(l, 2, "outlet")?;
+        let outlet = match nodes.index.get(outlet_name) {
+            Some(&i) => i,
+            None => {
+                return Err(p.err(
+                    l.no,
+                    format!("outlet '{outlet_name}' is not a node (runoff onto other subcatchments is not supported)"),
+                ))
+            }
+        };
+        let area = p.num(l, 3, "area")? * units.area();
+        let imperv = p.num(l, 4, "% impervious")? / 100.0;
+        let width = p.num(l, 5, "width")? * units.length();
+        let slope = p.num(l, 6, "% slope")? / 100.0;
+        if area.is_nan()
+            || area <= 0.0
+            || !(0.0..=1.0).contains(&imperv)
+            || width < 0.0
+            || slope < 0.0
+        {
+            return Err(p.err(
+                l.no,
+                format!("subcatchment '{name}': area, % impervious, width or slope out of range"),
+            ));
+        }
+        let sa = subareas
+            .get(&name)
+            .ok_or_else(|| p.err(l.no, format!("subcatchment '{name}' has no [SUBAREAS] row")))?;
+        let route = sa
+            .tokens
+            .get(6)
+            .map(|s| s.to_ascii_uppercase())
+            .unwrap_or("OUTLET".into());
+        if route != "OUTLET" {
+            p.note("[SUBAREAS] internal routing (IMPERVIOUS/PERVIOUS) is taken as OUTLET".into());
+        }
+        let infiltration = match infil.get(&name) {
+            None if imperv >= 1.0 => Infiltration::None,
+            None => {
+                return Err(p.err(
+                    l.no,
+                    format!("subcatchment '{name}' has no [INFILTRATION] row"),
+                ))
+            }
+            Some(il) => infiltration(p, il, units, infil_model)?,
+        };
+        subcatchments.push(Subcatchment {
+            name,
+            gage,
+            outlet,
+            area_m2: area,
+            imperv,
+            width_m: width,
+            slope,
+            n_imperv: p.num(sa, 1, "N-Imperv")?,
+            n_perv: p.num(sa, 2, "N-Perv")?,
+            ds_imperv_m: p.num(sa, 3, "S-Imperv")? * units.depth(),
+            ds_perv_m: p.num(sa, 4, "S-Perv")? * units.depth(),
+            zero_ds: p.num_or(sa, 5, 25.0, "PctZero")? / 100.0,
+            infiltration,
+            lag_s: 0.0,
+            reservoir_s: 0.0,
+        });
+    }
+    Ok(subcatchments)
+}
+
+/// An `[INFILTRATION]` row; its own method (field 7) or the file's default.
+fn infiltration(
+    p: &Parser,
+    il: &Line,
+    units: Units,
+    infil_model: &str,
+) -> Result<Infiltration, OverflowError> {
+    let method = il
+        .tokens
+        .get(6)
+        .map(|s| s.to_ascii_uppercase())
+        .unwrap_or(infil_model.to_string());
+    Ok(match method.as_str() {
+        "HORTON" | "MODIFIED_HORTON" => {
+            if method == "MODIFIED_HORTON" {
+                p.note("MODIFIED_HORTON infiltration is computed as HORTON".into());
+            }
+            Infiltration::Horton {
+                f0_m_per_s: p.num(il, 1, "maximum infiltration rate")? * units.depth_mm()
+                    / 1000.0
+                    / 3600.0,
+                fmin_m_per_s: p.num(il, 2, "minimum infiltration rate")? * units.depth_mm()
+                    / 1000.0
+                    / 3600.0,
+                decay_per_s: p.num(il, 3, "decay constant")? / 3600.0,
+                dry_days: p.num(il, 4, "drying time")?,
+                max_m: p.num_or(il, 5, 0.0, "maximum volume")? * units.depth(),
+            }
+        }
+        "CURVE_NUMBER" => Infiltration::CurveNumber {
+            cn: p.num(il, 1, "curve number")?,
+            dry_days: p.num_or(il, 3, 7.0, "drying time")?,
+        },
+        other => {
+            return Err(p.err(
+                il.no,
+                format!(
+                    "{other} infiltration is not supported (HORTON, MODIFIED_HORTON, CURVE_NUMBER)"
+                ),
+            ))
+        }
+    })
+}
