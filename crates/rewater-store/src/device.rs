@@ -219,6 +219,17 @@ mod tests {
     }
 
     #[test]
+    fn the_hash_is_never_serialised() {
+        let d = dev(&["10.0.0.0/8"]);
+        let json = serde_json::to_string(&d).unwrap();
+        assert!(
+            !json.contains("password_hash") && !json.contains("rw-sha256"),
+            "{json}"
+        );
+        assert!(json.contains("10.0.0.0/8"));
+    }
+
+    #[test]
     fn random_passwords_differ() {
         let a = random_device_password();
         assert_eq!(a.len(), 16);

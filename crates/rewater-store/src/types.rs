@@ -21,7 +21,9 @@ pub struct Site {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Device {
     pub mn: String,
-    /// [`hash_device_password`] of the device's PW (never the password itself).
+    /// [`crate::hash_device_password`] of the device's PW (never the password itself); never
+    /// serialised (a fast hash of a short password can be brute-forced offline).
+    #[serde(skip_serializing, default)]
     pub password_hash: String,
     pub site_id: String,
     /// Accept LF-only tails, long segments, missing QN (field devices).
@@ -29,8 +31,10 @@ pub struct Device {
     /// Accept byte-swapped CRC-16/MODBUS from this device.
     pub accept_modbus_crc: bool,
     /// Source addresses the device may send from: IPs or CIDR networks; empty = any.
+    #[serde(default)]
     pub allowed_peers: Vec<String>,
     /// A disabled device's frames are refused.
+    #[serde(default)]
     pub disabled: bool,
 }
 
