@@ -50,6 +50,7 @@ pub fn run_all(store: &mut dyn Store) {
     malformed_fields_and_isolation(store);
     rejected_frames(store);
     register_version(store);
+    random_hostile_batches(store, now_unix);
 }
 
 fn data_time_window(store: &mut dyn Store, now_unix: i64) {
@@ -380,4 +381,137 @@ fn register_version(store: &mut dyn Store) {
     assert!(store.config_version().unwrap() > v3);
     assert!(store.set_device_disabled("MN1", false).unwrap());
     assert!(!store.device("MN1").unwrap().unwrap().disabled);
+}
+
+/// A small deterministic generator (SplitMix64) for the random batches.
+struct Mix(u64);
+
+impl Mix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[(self.next() % xs.len() as u64) as usize]
+    }
+}
+
+/// Batches of random hostile uploads: the store never fails a batch, keeps no non-number,
+/// no long flag, and every kept aggregate is made of plausible valid values.
+fn random_hostile_batches(store: &mut dyn Store, now_unix: i64) {
+    let mut rng = Mix(12);
+    let values = [
+        0.0,
+        12.5,
+        -0.0,
+        -1.0,
+        1e6,
+        1.000001e6,
+        1e306,
+        -1e306,
+        1.7e308,
+        f64::MAX,
+        f64::MIN,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::MIN_POSITIVE,
+        7.0,
+        15.0,
+    ];
+    let flags = ["N", "M", "T", "D", "", "NN", "NNN", "\u{0}", "N\u{0}", "中"];
+    let factors = [
+        "w01018",
+        "w01001",
+        "w01010",
+        "w21003",
+        "x99999",
+        "w010\u{0}18",
+        "",
+        "中文",
+    ];
+    let cns = ["2051", "2011", "2061", "20\u{0}1", "99999", ""];
+    let now_wall = now_unix + 8 * 3600;
+    let times = [
+        now_wall - 3600,
+        now_wall - 7200,
+        now_wall + 601,
+        now_wall - ingest::DEFAULT_MAX_AGE_S - 1,
+        i64::MIN,
+        i64::MAX,
+    ];
+    let mut outcomes = (0, 0, 0);
+    for b in 0..30 {
+        let batch: Vec<Upload> = (0..64)
+            .map(|i| {
+                let readings = (0..rng.next() % 5)
+                    .map(|_| {
+                        let flag =
+                            rng.pick(&flags)
+                                .repeat(if rng.next() % 20 == 0 { 300 } else { 1 });
+                        FactorReading {
+                            factor: rng.pick(&factors).to_string(),
+                            value: Some(*rng.pick(&values)).filter(|_| rng.next() % 8 != 0),
+                            min: Some(*rng.pick(&values)).filter(|_| rng.next() % 2 == 0),
+                            max: None,
+                            cou: Some(*rng.pick(&values)).filter(|_| rng.next() % 3 == 0),
+                            flag: Some(flag).filter(|_| rng.next() % 6 != 0),
+                        }
+                    })
+                    .collect();
+                Upload {
+                    mn: format!("RND{}", rng.next() % 4),
+                    cn: rng.pick(&cns).to_string(),
+                    data_time: rng
+                        .pick(&times)
+                        .saturating_add(60 * ((b * 64 + i) % 50) as i64),
+                    pno: if rng.next() % 10 == 0 { 70_000 } else { 1 },
+                    received_at_ms: 1,
+                    peer: "127.0.0.1:1\u{0}".into(),
+                    raw: format!("##\u{0}{}", "\u{0}".repeat((rng.next() % 40) as usize)),
+                    readings,
+                }
+            })
+            .collect();
+        let out = store
+            .ingest(&batch)
+            .expect("a hostile batch never fails as a whole");
+        assert_eq!(out.len(), batch.len());
+        for o in out {
+            match o {
+                IngestOutcome::Stored { .. } => outcomes.0 += 1,
+                IngestOutcome::Duplicate { .. } => outcomes.1 += 1,
+                IngestOutcome::Refused { .. } => outcomes.2 += 1,
+            }
+        }
+    }
+    assert!(
+        outcomes.0 > 50 && outcomes.1 > 0 && outcomes.2 > 100,
+        "{outcomes:?}"
+    );
+    for m in 0..4 {
+        let mn = format!("RND{m}");
+        for r in store.latest(&mn).unwrap() {
+            assert!(r.value.is_none_or(f64::is_finite), "{r:?}");
+            assert!(
+                r.flag
+                    .as_deref()
+                    .is_none_or(|f| f.len() <= 2 && !f.contains('\0')),
+                "{r:?}"
+            );
+        }
+        for f in ["w01018", "w01001", "w01010", "w21003", "x99999"] {
+            let range = plausible::plausible_range(f).unwrap_or((f64::MIN, f64::MAX));
+            for p in store
+                .aggregates(&mn, f, Period::Hour, i64::MIN / 2, i64::MAX / 2)
+                .unwrap()
+            {
+                assert!(p.n > 0 && p.mean.is_finite(), "{mn} {f} {p:?}");
+                assert!(p.min >= range.0 && p.max <= range.1, "{mn} {f} {p:?}");
+            }
+        }
+    }
 }
