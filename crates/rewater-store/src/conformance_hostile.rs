@@ -394,6 +394,10 @@ impl Mix {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
+    /// True once in `n` draws.
+    fn one_in(&mut self, n: u64) -> bool {
+        self.next().is_multiple_of(n)
+    }
     fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
         &xs[(self.next() % xs.len() as u64) as usize]
     }
@@ -449,16 +453,16 @@ fn random_hostile_batches(store: &mut dyn Store, now_unix: i64) {
             .map(|i| {
                 let readings = (0..rng.next() % 5)
                     .map(|_| {
-                        let flag =
-                            rng.pick(&flags)
-                                .repeat(if rng.next() % 20 == 0 { 300 } else { 1 });
+                        let flag = rng
+                            .pick(&flags)
+                            .repeat(if rng.one_in(20) { 300 } else { 1 });
                         FactorReading {
                             factor: rng.pick(&factors).to_string(),
-                            value: Some(*rng.pick(&values)).filter(|_| rng.next() % 8 != 0),
-                            min: Some(*rng.pick(&values)).filter(|_| rng.next() % 2 == 0),
+                            value: Some(*rng.pick(&values)).filter(|_| !rng.one_in(8)),
+                            min: Some(*rng.pick(&values)).filter(|_| rng.one_in(2)),
                             max: None,
-                            cou: Some(*rng.pick(&values)).filter(|_| rng.next() % 3 == 0),
-                            flag: Some(flag).filter(|_| rng.next() % 6 != 0),
+                            cou: Some(*rng.pick(&values)).filter(|_| rng.one_in(3)),
+                            flag: Some(flag).filter(|_| !rng.one_in(6)),
                         }
                     })
                     .collect();
@@ -468,7 +472,7 @@ fn random_hostile_batches(store: &mut dyn Store, now_unix: i64) {
                     data_time: rng
                         .pick(&times)
                         .saturating_add(60 * ((b * 64 + i) % 50) as i64),
-                    pno: if rng.next() % 10 == 0 { 70_000 } else { 1 },
+                    pno: if rng.one_in(10) { 70_000 } else { 1 },
                     received_at_ms: 1,
                     peer: "127.0.0.1:1\u{0}".into(),
                     raw: format!("##\u{0}{}", "\u{0}".repeat((rng.next() % 40) as usize)),
