@@ -144,22 +144,7 @@ fn peak_rss_mib() -> Option<f64> {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
-        Command::Gen { size, out } => {
-            std::fs::create_dir_all(&out)?;
-            let model = synthetic_model(&size.spec());
-            let path = out.join("model.toml");
-            std::fs::write(&path, toml::to_string(&model)?)
-                .with_context(|| format!("writing {}", path.display()))?;
-            println!(
-                "wrote {} ({} plants, {} ponds, {} users, {} links, {} days)",
-                path.display(),
-                model.plants.len(),
-                model.ponds.len(),
-                model.users.len(),
-                model.links.len(),
-                model.model.days.unwrap_or(0)
-            );
-        }
+        Command::Gen { size, out } => gen_model(size, &out)?,
         Command::Overflow {
             subcatchments,
             years,
@@ -167,139 +152,9 @@ fn main() -> Result<()> {
             write,
             swmm,
         } => overflow_bench(subcatchments, years, step_s, write, swmm)?,
-        Command::Engine { size, model: file } => {
-            let t0 = Instant::now();
-            let standards = Standards::builtin();
-            let region = match file {
-                Some(path) => {
-                    rewater_model::load(&path, &standards).map_err(|e| anyhow::anyhow!("{e}"))?
-                }
-                None => {
-                    let model = synthetic_model(&size.spec());
-                    let text = toml::to_string(&model)?;
-                    rewater_model::resolve(
-                        &model,
-                        &text,
-                        "synthetic.toml",
-                        std::path::Path::new("."),
-                        &standards,
-                    )
-                    .map_err(|e| anyhow::anyhow!("{e}"))?
-                }
-            };
-            let t_build = t0.elapsed();
-            let mut sim = rewater_engine::Simulation::new(&region)?;
-            let t1 = Instant::now();
-            let summary = sim.run(None, &mut |_, _| {})?;
-            let t_run = t1.elapsed();
-            let report = serde_json::json!({
-                "plants": size.plants, "ponds": size.ponds, "users": size.users, "years": size.years,
-                "nodes": region.nodes.len(), "links": region.links.len(), "arcs": sim.arc_count(),
-                "days": region.days, "solver": summary.solver,
-                "setup_s": t_build.as_secs_f64(), "run_s": t_run.as_secs_f64(),
-                "solves": summary.stats.solves, "pivots": summary.stats.pivots,
-                "mean_solve_ms": 1000.0 * summary.stats.solve_seconds / summary.stats.solves.max(1) as f64,
-                "mean_day_ms": 1000.0 * t_run.as_secs_f64() / region.days as f64,
-                "days_quality_not_converged": summary.stats.days_quality_not_converged,
-                "mass_balance_relative": summary.mass_balance_relative,
-                "utilisation_rate": summary.utilisation_rate,
-                "peak_rss_mib": peak_rss_mib(),
-            });
-            println!("{}", serde_json::to_string_pretty(&report)?);
-        }
-        Command::Hj212 { frames } => {
-            use rewater_hj212::encode::{Upload, UploadFactor};
-            use rewater_hj212::{DataTime, Decoder, Event, Options, Segment, Strictness};
-            let mut rng = SplitMix(7);
-            let mut stream = Vec::new();
-            let codes = ["w01018", "w21003", "w21011", "w21001", "w01001", "w00000"];
-            for i in 0..frames {
-                let up = Upload {
-                    qn: format!("20250601{:09}", i % 1_000_000_000),
-                    st: "32".into(),
-                    cn: "2051".into(),
-                    pw: "123456".into(),
-                    mn: format!("MN{:06}", i % 10_000),
-                    ack: true,
-                    data_time: DataTime::from_wall_seconds(
-                        1_748_736_000 + 600 * (i as i64 / 10_000),
-                    ),
-                    factors: codes
-                        .iter()
-                        .map(|c| UploadFactor {
-                            code: c.to_string(),
-                            values: vec![
-                                (
-                                    "Avg".into(),
-                                    (rng.uniform(0.0, 100.0) * 1000.0).round() / 1000.0,
-                                ),
-                                ("Min".into(), 1.5),
-                                ("Max".into(), 99.25),
-                            ],
-                            flag: Some('N'),
-                        })
-                        .collect(),
-                };
-                stream.extend_from_slice(up.frame().as_bytes());
-            }
-            let bytes = stream.len();
-            let t0 = Instant::now();
-            let mut d = Decoder::new(Options::strict());
-            let (mut n, mut values) = (0usize, 0usize);
-            // Feed in TCP-sized reads.
-            for chunk in stream.chunks(16 * 1024) {
-                d.push(chunk);
-                while let Some(e) = d.next_event() {
-                    if let Event::Frame(f) = e {
-                        let seg = Segment::from_frame(f, Strictness::Strict)?;
-                        values += seg.factors().iter().filter_map(|f| f.number("Avg")).count();
-                        n += 1;
-                    }
-                }
-            }
-            let t = t0.elapsed().as_secs_f64();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&serde_json::json!({
-                    "frames": n, "bytes": bytes, "values": values, "seconds": t, "frames_per_s": n as f64 / t, "mb_per_s": bytes as f64 / t / 1e6,
-                }))?
-            );
-        }
-        Command::Store { uploads, batch, db } => {
-            use rewater_store::prelude::*;
-            use rewater_store::{SqliteStore, Upload};
-            let _ = std::fs::remove_file(&db);
-            let mut store = SqliteStore::open(&db)?;
-            let mut rng = SplitMix(3);
-            let all: Vec<Upload> = (0..uploads)
-                .map(|i| {
-                    let mut u = minute_upload(
-                        &format!("RWSIM{:011}", i % 10_000),
-                        1_748_736_000 + 60 * (i / 10_000) as i64,
-                        &mut rng,
-                        (0.0, 50.0),
-                    );
-                    u.raw = "x".repeat(450);
-                    u
-                })
-                .collect();
-            let t0 = Instant::now();
-            let mut worst = 0f64;
-            for chunk in all.chunks(batch) {
-                let t = Instant::now();
-                store.ingest(chunk)?;
-                worst = worst.max(t.elapsed().as_secs_f64());
-            }
-            let secs = t0.elapsed().as_secs_f64();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&serde_json::json!({
-                    "uploads": uploads, "batch": batch, "seconds": secs,
-                    "uploads_per_s": uploads as f64 / secs, "readings_per_s": 6.0 * uploads as f64 / secs,
-                    "worst_batch_ms": worst * 1000.0,
-                }))?
-            );
-        }
+        Command::Engine { size, model: file } => engine_bench(size, file)?,
+        Command::Hj212 { frames } => hj212_bench(frames)?,
+        Command::Store { uploads, batch, db } => store_bench(uploads, batch, &db)?,
         Command::Web {
             step_min,
             requests,
@@ -320,52 +175,208 @@ fn main() -> Result<()> {
             seconds,
             garbage_bytes_per_s,
         })?,
-        Command::Classify { samples } => {
-            let mut rng = SplitMix(42);
-            let mut csv =
-                String::from("id,water_body,ph,do,codmn,cod,bod5,nh3n,tp,cu,zn,hg[mg/L]\n");
-            for i in 0..samples {
-                let body = if i % 3 == 0 { "lake" } else { "river" };
-                csv.push_str(&format!(
-                    "S{i},{body},{:.2},{:.2},{:.2},{:.1},{:.2},{:.3},{:.3},{:.4},{:.4},{:.6}\n",
-                    rng.uniform(6.2, 8.8),
-                    rng.uniform(1.0, 9.0),
-                    rng.uniform(1.0, 14.0),
-                    rng.uniform(8.0, 45.0),
-                    rng.uniform(1.0, 11.0),
-                    rng.uniform(0.05, 2.5),
-                    rng.uniform(0.01, 0.5),
-                    rng.uniform(0.001, 1.2),
-                    rng.uniform(0.01, 2.1),
-                    rng.uniform(0.00001, 0.0012),
-                ));
+        Command::Classify { samples } => classify_bench(samples)?,
+    }
+    Ok(())
+}
+
+/// Writes a synthetic model file of the given size to `out`/model.toml.
+fn gen_model(size: Size, out: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(out)?;
+    let model = synthetic_model(&size.spec());
+    let path = out.join("model.toml");
+    std::fs::write(&path, toml::to_string(&model)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!(
+        "wrote {} ({} plants, {} ponds, {} users, {} links, {} days)",
+        path.display(),
+        model.plants.len(),
+        model.ponds.len(),
+        model.users.len(),
+        model.links.len(),
+        model.model.days.unwrap_or(0)
+    );
+    Ok(())
+}
+
+/// Times the engine on a synthetic model (or `file`), in process, no daily output.
+fn engine_bench(size: Size, file: Option<PathBuf>) -> Result<()> {
+    let t0 = Instant::now();
+    let standards = Standards::builtin();
+    let region = match file {
+        Some(path) => rewater_model::load(&path, &standards).map_err(|e| anyhow::anyhow!("{e}"))?,
+        None => {
+            let model = synthetic_model(&size.spec());
+            let text = toml::to_string(&model)?;
+            rewater_model::resolve(
+                &model,
+                &text,
+                "synthetic.toml",
+                std::path::Path::new("."),
+                &standards,
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+        }
+    };
+    let t_build = t0.elapsed();
+    let mut sim = rewater_engine::Simulation::new(&region)?;
+    let t1 = Instant::now();
+    let summary = sim.run(None, &mut |_, _| {})?;
+    let t_run = t1.elapsed();
+    let report = serde_json::json!({
+        "plants": size.plants, "ponds": size.ponds, "users": size.users, "years": size.years,
+        "nodes": region.nodes.len(), "links": region.links.len(), "arcs": sim.arc_count(),
+        "days": region.days, "solver": summary.solver,
+        "setup_s": t_build.as_secs_f64(), "run_s": t_run.as_secs_f64(),
+        "solves": summary.stats.solves, "pivots": summary.stats.pivots,
+        "mean_solve_ms": 1000.0 * summary.stats.solve_seconds / summary.stats.solves.max(1) as f64,
+        "mean_day_ms": 1000.0 * t_run.as_secs_f64() / region.days as f64,
+        "days_quality_not_converged": summary.stats.days_quality_not_converged,
+        "mass_balance_relative": summary.mass_balance_relative,
+        "utilisation_rate": summary.utilisation_rate,
+        "peak_rss_mib": peak_rss_mib(),
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+/// Times HJ 212 stream decoding, segment parsing and factor extraction of `frames` frames.
+fn hj212_bench(frames: usize) -> Result<()> {
+    use rewater_hj212::encode::{Upload, UploadFactor};
+    use rewater_hj212::{DataTime, Decoder, Event, Options, Segment, Strictness};
+    let mut rng = SplitMix(7);
+    let mut stream = Vec::new();
+    let codes = ["w01018", "w21003", "w21011", "w21001", "w01001", "w00000"];
+    for i in 0..frames {
+        let up = Upload {
+            qn: format!("20250601{:09}", i % 1_000_000_000),
+            st: "32".into(),
+            cn: "2051".into(),
+            pw: "123456".into(),
+            mn: format!("MN{:06}", i % 10_000),
+            ack: true,
+            data_time: DataTime::from_wall_seconds(1_748_736_000 + 600 * (i as i64 / 10_000)),
+            factors: codes
+                .iter()
+                .map(|c| UploadFactor {
+                    code: c.to_string(),
+                    values: vec![
+                        (
+                            "Avg".into(),
+                            (rng.uniform(0.0, 100.0) * 1000.0).round() / 1000.0,
+                        ),
+                        ("Min".into(), 1.5),
+                        ("Max".into(), 99.25),
+                    ],
+                    flag: Some('N'),
+                })
+                .collect(),
+        };
+        stream.extend_from_slice(up.frame().as_bytes());
+    }
+    let bytes = stream.len();
+    let t0 = Instant::now();
+    let mut d = Decoder::new(Options::strict());
+    let (mut n, mut values) = (0usize, 0usize);
+    // Feed in TCP-sized reads.
+    for chunk in stream.chunks(16 * 1024) {
+        d.push(chunk);
+        while let Some(e) = d.next_event() {
+            if let Event::Frame(f) = e {
+                let seg = Segment::from_frame(f, Strictness::Strict)?;
+                values += seg.factors().iter().filter_map(|f| f.number("Avg")).count();
+                n += 1;
             }
-            let standards = Standards::builtin();
-            let std = standards.get("GB3838-2002").context("GB3838")?;
-            let t0 = Instant::now();
-            let parsed = samples_from_csv(csv.as_bytes(), "bench.csv")?;
-            let t_parse = t0.elapsed();
-            let t1 = Instant::now();
-            let mut classes = [0usize; 6];
-            for s in &parsed {
-                let c = rewater_standards::classify(
-                    std,
-                    &s.readings,
-                    &s.context,
-                    &ClassifyOptions::default(),
-                )?;
-                classes[c.class.unwrap_or(5)] += 1;
-            }
-            let t_classify = t1.elapsed();
-            let report = serde_json::json!({
-                "samples": samples, "parse_s": t_parse.as_secs_f64(), "classify_s": t_classify.as_secs_f64(),
-                "total_s": (t_parse + t_classify).as_secs_f64(),
-                "samples_per_s": samples as f64 / (t_parse + t_classify).as_secs_f64(),
-                "class_counts_I_to_V_and_worse": classes,
-            });
-            println!("{}", serde_json::to_string_pretty(&report)?);
         }
     }
+    let t = t0.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "frames": n, "bytes": bytes, "values": values, "seconds": t, "frames_per_s": n as f64 / t, "mb_per_s": bytes as f64 / t / 1e6,
+        }))?
+    );
+    Ok(())
+}
+
+/// Times durable ingest of `uploads` uploads into a SQLite file, in batches of `batch`.
+fn store_bench(uploads: usize, batch: usize, db: &std::path::Path) -> Result<()> {
+    use rewater_store::prelude::*;
+    use rewater_store::{SqliteStore, Upload};
+    let _ = std::fs::remove_file(db);
+    let mut store = SqliteStore::open(db)?;
+    let mut rng = SplitMix(3);
+    let all: Vec<Upload> = (0..uploads)
+        .map(|i| {
+            let mut u = minute_upload(
+                &format!("RWSIM{:011}", i % 10_000),
+                1_748_736_000 + 60 * (i / 10_000) as i64,
+                &mut rng,
+                (0.0, 50.0),
+            );
+            u.raw = "x".repeat(450);
+            u
+        })
+        .collect();
+    let t0 = Instant::now();
+    let mut worst = 0f64;
+    for chunk in all.chunks(batch) {
+        let t = Instant::now();
+        store.ingest(chunk)?;
+        worst = worst.max(t.elapsed().as_secs_f64());
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "uploads": uploads, "batch": batch, "seconds": secs,
+            "uploads_per_s": uploads as f64 / secs, "readings_per_s": 6.0 * uploads as f64 / secs,
+            "worst_batch_ms": worst * 1000.0,
+        }))?
+    );
+    Ok(())
+}
+
+/// Times CSV parsing plus GB 3838 classification of `samples` generated samples.
+fn classify_bench(samples: usize) -> Result<()> {
+    let mut rng = SplitMix(42);
+    let mut csv = String::from("id,water_body,ph,do,codmn,cod,bod5,nh3n,tp,cu,zn,hg[mg/L]\n");
+    for i in 0..samples {
+        let body = if i % 3 == 0 { "lake" } else { "river" };
+        csv.push_str(&format!(
+            "S{i},{body},{:.2},{:.2},{:.2},{:.1},{:.2},{:.3},{:.3},{:.4},{:.4},{:.6}\n",
+            rng.uniform(6.2, 8.8),
+            rng.uniform(1.0, 9.0),
+            rng.uniform(1.0, 14.0),
+            rng.uniform(8.0, 45.0),
+            rng.uniform(1.0, 11.0),
+            rng.uniform(0.05, 2.5),
+            rng.uniform(0.01, 0.5),
+            rng.uniform(0.001, 1.2),
+            rng.uniform(0.01, 2.1),
+            rng.uniform(0.00001, 0.0012),
+        ));
+    }
+    let standards = Standards::builtin();
+    let std = standards.get("GB3838-2002").context("GB3838")?;
+    let t0 = Instant::now();
+    let parsed = samples_from_csv(csv.as_bytes(), "bench.csv")?;
+    let t_parse = t0.elapsed();
+    let t1 = Instant::now();
+    let mut classes = [0usize; 6];
+    for s in &parsed {
+        let c =
+            rewater_standards::classify(std, &s.readings, &s.context, &ClassifyOptions::default())?;
+        classes[c.class.unwrap_or(5)] += 1;
+    }
+    let t_classify = t1.elapsed();
+    let report = serde_json::json!({
+        "samples": samples, "parse_s": t_parse.as_secs_f64(), "classify_s": t_classify.as_secs_f64(),
+        "total_s": (t_parse + t_classify).as_secs_f64(),
+        "samples_per_s": samples as f64 / (t_parse + t_classify).as_secs_f64(),
+        "class_counts_I_to_V_and_worse": classes,
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }
 

@@ -343,14 +343,24 @@ impl<'r> Simulation<'r> {
         Ok(summary.finish(self.region, &self.storage, self.stats, self.solver.name()))
     }
 
-    /// Simulates one day.
+    /// Simulates one day, in the steps of the module doc.
     pub fn step(&mut self, day: usize, date: Date) -> Result<(), EngineError> {
-        let region = self.region;
         let month = date.month();
         for nd in self.nodes_day.iter_mut() {
             *nd = NodeDay::default();
         }
-        // 1. Plants and pond losses; supplies.
+        self.supplies(day, month);
+        self.bounds(day, month);
+        self.quality_fixed_point(day, date)?;
+        // 4. Record flows, carry storage and pond quality.
+        self.record();
+        Ok(())
+    }
+
+    /// Step 1: plants treat up to capacity (the rest is bypassed), ponds lose evaporation and
+    /// seepage; what is left is today's supply.
+    fn supplies(&mut self, day: usize, month: u32) {
+        let region = self.region;
         self.problem.supply.iter_mut().for_each(|s| *s = 0.0);
         let mut total_supply = 0.0;
         for (i, node) in region.nodes.iter().enumerate() {
@@ -390,8 +400,11 @@ impl<'r> Simulation<'r> {
             }
         }
         self.problem.supply[self.sink] = -total_supply;
+    }
 
-        // 2. Bounds of the day.
+    /// Step 2: today's arc bounds (link and wetland capacities, pond volumes, demand pieces).
+    fn bounds(&mut self, day: usize, month: u32) {
+        let region = self.region;
         for (a, role) in self.roles.iter().enumerate() {
             let (lo, up) = match *role {
                 ArcRole::Link(l) => (
@@ -433,9 +446,14 @@ impl<'r> Simulation<'r> {
             self.problem.lower[a] = lo;
             self.problem.upper[a] = up;
         }
+    }
 
-        // 3. Quality/flow fixed point: judge links by the qualities known before solving, then
-        //    close (never reopen) links whose water fails once the day's flows are known.
+    /// Step 3: the quality/flow fixed point: judge links by the qualities known before
+    /// solving, then close (never reopen) links whose water fails once the day's flows are
+    /// known, solving again until none closes or `quality_iterations` is reached.
+    fn quality_fixed_point(&mut self, day: usize, date: Date) -> Result<(), EngineError> {
+        let region = self.region;
+        let month = date.month();
         // The solver still holds yesterday's flows: today's conditions on yesterday's flows are
         // the best estimate of today's qualities before solving.
         let estimate = self.last_wetland_inflow.clone();
@@ -458,9 +476,6 @@ impl<'r> Simulation<'r> {
         };
         self.stats.max_quality_iterations = self.stats.max_quality_iterations.max(solves);
         self.last_wetland_inflow = wetland_inflow;
-
-        // 4. Record flows, carry storage and pond quality.
-        self.record();
         Ok(())
     }
 

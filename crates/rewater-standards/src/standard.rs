@@ -277,57 +277,77 @@ fn parse_month_day(s: &str) -> Option<(u32, u32)> {
     (Date::from_ymd(2000, m, d).is_some()).then_some((m, d))
 }
 
-impl Standard {
-    /// Parses a standard file's text; `file` names it in errors.
-    pub fn parse(text: &str, file: &str) -> Result<Standard, StandardFileError> {
-        let err = |line: Option<usize>, message: String| StandardFileError {
-            file: file.to_string(),
+/// Where a standard file's text came from, so each helper's errors name file and line.
+struct Source<'a> {
+    text: &'a str,
+    file: &'a str,
+}
+
+impl Source<'_> {
+    fn err(&self, line: Option<usize>, message: String) -> StandardFileError {
+        StandardFileError {
+            file: self.file.to_string(),
             line,
             message,
-        };
-        let raw: RawStandard = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| line_of(text, s.start));
-            err(line, e.message().to_string())
-        })?;
-        let date = |s: &str, what: &str, line: Option<usize>| {
-            s.parse::<Date>()
-                .map_err(|e| err(line, format!("{what}: {e}")))
-        };
-        let kind = match raw.kind.as_str() {
+        }
+    }
+
+    fn date(&self, s: &str, what: &str, line: Option<usize>) -> Result<Date, StandardFileError> {
+        s.parse::<Date>()
+            .map_err(|e| self.err(line, format!("{what}: {e}")))
+    }
+
+    fn opt_date(
+        &self,
+        v: Option<String>,
+        what: &str,
+        line: Option<usize>,
+    ) -> Result<Option<Date>, StandardFileError> {
+        v.map(|s| self.date(&s, what, line)).transpose()
+    }
+
+    fn kind(&self, k: &str) -> Result<StandardKind, StandardFileError> {
+        Ok(match k {
             "classification" => StandardKind::Classification,
             "grades" => StandardKind::Grades,
             "uses" => StandardKind::Uses,
             k => {
-                return Err(err(
+                return Err(self.err(
                     None,
                     format!("kind '{k}' must be classification, grades or uses"),
                 ))
             }
-        };
-        let averaging = match raw.averaging.as_str() {
+        })
+    }
+
+    fn averaging(&self, a: &str) -> Result<Averaging, StandardFileError> {
+        Ok(match a {
             "sample" => Averaging::Sample,
             "daily_mean" => Averaging::DailyMean,
             a => {
-                return Err(err(
+                return Err(self.err(
                     None,
                     format!("averaging '{a}' must be sample or daily_mean"),
                 ))
             }
-        };
-        let confidence = Confidence::parse(&raw.confidence).ok_or_else(|| {
-            err(
+        })
+    }
+
+    fn confidence(&self, c: &str) -> Result<Confidence, StandardFileError> {
+        Confidence::parse(c).ok_or_else(|| {
+            self.err(
                 None,
-                format!(
-                    "confidence '{}' must be unverified, low, medium or high",
-                    raw.confidence
-                ),
+                format!("confidence '{c}' must be unverified, low, medium or high"),
             )
-        })?;
-        if raw.classes.is_empty() {
-            return Err(err(None, "a standard needs at least one [[class]]".into()));
+        })
+    }
+
+    /// The `[[class]]` entries: at least one, ids unique.
+    fn classes(&self, raw: Vec<RawClass>) -> Result<Vec<ClassInfo>, StandardFileError> {
+        if raw.is_empty() {
+            return Err(self.err(None, "a standard needs at least one [[class]]".into()));
         }
         let classes: Vec<ClassInfo> = raw
-            .classes
             .into_iter()
             .map(|c| ClassInfo {
                 id: c.id,
@@ -339,147 +359,218 @@ impl Standard {
             .collect();
         for (i, c) in classes.iter().enumerate() {
             if classes[..i].iter().any(|o| o.id == c.id) {
-                return Err(err(None, format!("class '{}' is defined twice", c.id)));
+                return Err(self.err(None, format!("class '{}' is defined twice", c.id)));
             }
         }
-        let default_evaluated = match raw.default_evaluated {
-            None => None,
-            Some(list) => Some(
-                list.iter()
-                    .map(|f| {
-                        Factor::parse(f).map_err(|e| err(None, format!("default_evaluated: {e}")))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-        };
-        if let Some(t) = &raw.default_target_class {
+        Ok(classes)
+    }
+
+    fn default_evaluated(
+        &self,
+        list: Option<Vec<String>>,
+    ) -> Result<Option<Vec<Factor>>, StandardFileError> {
+        list.map(|list| {
+            list.iter()
+                .map(|f| {
+                    Factor::parse(f).map_err(|e| self.err(None, format!("default_evaluated: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()
+    }
+
+    fn default_target_class(
+        &self,
+        target: Option<&String>,
+        classes: &[ClassInfo],
+    ) -> Result<(), StandardFileError> {
+        if let Some(t) = target {
             if !classes.iter().any(|c| &c.id == t) {
-                return Err(err(
+                return Err(self.err(
                     None,
                     format!("default_target_class '{t}' is not one of the classes"),
                 ));
             }
         }
-        let mut limits = Vec::with_capacity(raw.limits.len());
-        for spanned in raw.limits {
-            let line_no = line_of(text, spanned.span().start);
-            let line = Some(line_no);
-            let r = spanned.into_inner();
-            let class = if r.class == "*" {
-                None
-            } else {
-                Some(
-                    classes
-                        .iter()
-                        .position(|c| c.id == r.class)
-                        .ok_or_else(|| {
-                            err(
-                                line,
-                                format!(
-                                    "limit class '{}' is not one of the [[class]] ids",
-                                    r.class
-                                ),
-                            )
-                        })?,
-                )
-            };
-            let factor = Factor::parse(&r.factor).map_err(|e| err(line, e.to_string()))?;
-            let need = |v: Option<f64>, name: &str| {
-                v.filter(|x| x.is_finite()).ok_or_else(|| {
-                    err(
-                        line,
-                        format!("a '{}' limit needs a finite '{name}'", r.kind),
-                    )
-                })
-            };
-            let bound = match r.kind.as_str() {
-                "max" => Bound::Max {
-                    value: need(r.value, "value")?,
-                },
-                "min" => Bound::Min {
-                    value: need(r.value, "value")?,
-                },
-                "range" => {
-                    let (low, high) = (need(r.low, "low")?, need(r.high, "high")?);
-                    if low > high {
-                        return Err(err(line, format!("range low {low} is above high {high}")));
-                    }
-                    Bound::Range { low, high }
-                }
-                "qualitative" => Bound::Qualitative {
-                    requirement: r.requirement.clone().ok_or_else(|| {
-                        err(line, "a qualitative limit needs 'requirement'".into())
-                    })?,
-                },
-                k => {
-                    return Err(err(
-                        line,
-                        format!("limit type '{k}' must be max, min, range or qualitative"),
-                    ))
-                }
-            };
-            let unit = match (&bound, r.unit.as_deref()) {
-                (Bound::Qualitative { .. }, _) => None,
-                (_, None) => return Err(err(line, "a numeric limit needs 'unit'".into())),
-                (_, Some(u)) => Some(Unit::parse(u).map_err(|e| err(line, e.to_string()))?),
-            };
-            if let (Some(u), Bound::Max { value } | Bound::Min { value }) = (unit, &bound) {
-                if *value < 0.0 && u != Unit::DegC {
-                    return Err(err(line, format!("limit value {value} is negative")));
-                }
-            }
-            let mut when = Conditions::default();
-            if let Some(w) = r.when {
-                when.water_body = w.water_body;
-                when.water_temp_c_above = w.water_temp_c_above;
-                when.water_temp_c_at_most = w.water_temp_c_at_most;
-                when.sampling_point = w.sampling_point;
-                if let Some(dw) = w.date_window {
-                    let parsed = dw
-                        .split_once("..")
-                        .and_then(|(a, b)| Some((parse_month_day(a)?, parse_month_day(b)?)));
-                    when.date_window = Some(parsed.ok_or_else(|| {
-                        err(
+        Ok(())
+    }
+
+    /// One `[[limit]]` entry; `confidence` is the standard's, used when the limit names none.
+    fn limit(
+        &self,
+        spanned: toml::Spanned<RawLimit>,
+        classes: &[ClassInfo],
+        confidence: Confidence,
+    ) -> Result<Limit, StandardFileError> {
+        let line_no = line_of(self.text, spanned.span().start);
+        let line = Some(line_no);
+        let r = spanned.into_inner();
+        let class = if r.class == "*" {
+            None
+        } else {
+            Some(
+                classes
+                    .iter()
+                    .position(|c| c.id == r.class)
+                    .ok_or_else(|| {
+                        self.err(
                             line,
-                            format!("date_window '{dw}' must look like \"12-01..03-31\""),
+                            format!("limit class '{}' is not one of the [[class]] ids", r.class),
                         )
-                    })?);
+                    })?,
+            )
+        };
+        let factor = Factor::parse(&r.factor).map_err(|e| self.err(line, e.to_string()))?;
+        let bound = self.bound(&r, line)?;
+        let unit = self.unit(&bound, r.unit.as_deref(), line)?;
+        let when = match r.when {
+            None => Conditions::default(),
+            Some(w) => self.conditions(w, line)?,
+        };
+        let confidence = match r.confidence.as_deref() {
+            None => confidence,
+            Some(c) => Confidence::parse(c)
+                .ok_or_else(|| self.err(line, format!("confidence '{c}' is not known")))?,
+        };
+        Ok(Limit {
+            class,
+            factor,
+            bound,
+            unit,
+            when,
+            confidence,
+            source: r.source,
+            note: r.note.unwrap_or_default(),
+            line: line_no,
+        })
+    }
+
+    /// The limit's `type` and its value(s).
+    fn bound(&self, r: &RawLimit, line: Option<usize>) -> Result<Bound, StandardFileError> {
+        let need = |v: Option<f64>, name: &str| {
+            v.filter(|x| x.is_finite()).ok_or_else(|| {
+                self.err(
+                    line,
+                    format!("a '{}' limit needs a finite '{name}'", r.kind),
+                )
+            })
+        };
+        Ok(match r.kind.as_str() {
+            "max" => Bound::Max {
+                value: need(r.value, "value")?,
+            },
+            "min" => Bound::Min {
+                value: need(r.value, "value")?,
+            },
+            "range" => {
+                let (low, high) = (need(r.low, "low")?, need(r.high, "high")?);
+                if low > high {
+                    return Err(self.err(line, format!("range low {low} is above high {high}")));
                 }
-                let opt_date =
-                    |v: Option<String>, what: &str| v.map(|s| date(&s, what, line)).transpose();
-                when.plant_built_before = opt_date(w.plant_built_before, "plant_built_before")?;
-                when.plant_built_from = opt_date(w.plant_built_from, "plant_built_from")?;
-                when.effective_from = opt_date(w.effective_from, "effective_from")?;
-                when.effective_to = opt_date(w.effective_to, "effective_to")?;
+                Bound::Range { low, high }
             }
-            let confidence = match r.confidence.as_deref() {
-                None => confidence,
-                Some(c) => Confidence::parse(c)
-                    .ok_or_else(|| err(line, format!("confidence '{c}' is not known")))?,
-            };
-            limits.push(Limit {
-                class,
-                factor,
-                bound,
-                unit,
-                when,
-                confidence,
-                source: r.source,
-                note: r.note.unwrap_or_default(),
-                line: line_no,
-            });
+            "qualitative" => Bound::Qualitative {
+                requirement: r.requirement.clone().ok_or_else(|| {
+                    self.err(line, "a qualitative limit needs 'requirement'".into())
+                })?,
+            },
+            k => {
+                return Err(self.err(
+                    line,
+                    format!("limit type '{k}' must be max, min, range or qualitative"),
+                ))
+            }
+        })
+    }
+
+    /// A numeric limit's unit (none for a qualitative one); only °C limits may be negative.
+    fn unit(
+        &self,
+        bound: &Bound,
+        unit: Option<&str>,
+        line: Option<usize>,
+    ) -> Result<Option<Unit>, StandardFileError> {
+        let unit = match (bound, unit) {
+            (Bound::Qualitative { .. }, _) => None,
+            (_, None) => return Err(self.err(line, "a numeric limit needs 'unit'".into())),
+            (_, Some(u)) => Some(Unit::parse(u).map_err(|e| self.err(line, e.to_string()))?),
+        };
+        if let (Some(u), Bound::Max { value } | Bound::Min { value }) = (unit, bound) {
+            if *value < 0.0 && u != Unit::DegC {
+                return Err(self.err(line, format!("limit value {value} is negative")));
+            }
         }
+        Ok(unit)
+    }
+
+    /// A limit's `when` table.
+    fn conditions(&self, w: RawWhen, line: Option<usize>) -> Result<Conditions, StandardFileError> {
+        let mut when = Conditions {
+            water_body: w.water_body,
+            water_temp_c_above: w.water_temp_c_above,
+            water_temp_c_at_most: w.water_temp_c_at_most,
+            sampling_point: w.sampling_point,
+            ..Conditions::default()
+        };
+        if let Some(dw) = w.date_window {
+            let parsed = dw
+                .split_once("..")
+                .and_then(|(a, b)| Some((parse_month_day(a)?, parse_month_day(b)?)));
+            when.date_window = Some(parsed.ok_or_else(|| {
+                self.err(
+                    line,
+                    format!("date_window '{dw}' must look like \"12-01..03-31\""),
+                )
+            })?);
+        }
+        when.plant_built_before =
+            self.opt_date(w.plant_built_before, "plant_built_before", line)?;
+        when.plant_built_from = self.opt_date(w.plant_built_from, "plant_built_from", line)?;
+        when.effective_from = self.opt_date(w.effective_from, "effective_from", line)?;
+        when.effective_to = self.opt_date(w.effective_to, "effective_to", line)?;
+        Ok(when)
+    }
+}
+
+/// Indices of the limits of each factor.
+fn index_by_factor(limits: &[Limit]) -> std::collections::HashMap<Factor, Vec<usize>> {
+    let mut m: std::collections::HashMap<Factor, Vec<usize>> = std::collections::HashMap::new();
+    for (i, l) in limits.iter().enumerate() {
+        m.entry(l.factor).or_default().push(i);
+    }
+    m
+}
+
+impl Standard {
+    /// Parses a standard file's text; `file` names it in errors.
+    ///
+    /// Checks run in a fixed order (header fields, classes, limits in file order, then the
+    /// standard's dates), so the first problem reported does not depend on the helper split.
+    pub fn parse(text: &str, file: &str) -> Result<Standard, StandardFileError> {
+        let src = Source { text, file };
+        let raw: RawStandard = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            src.err(line, e.message().to_string())
+        })?;
+        let kind = src.kind(&raw.kind)?;
+        let averaging = src.averaging(&raw.averaging)?;
+        let confidence = src.confidence(&raw.confidence)?;
+        let classes = src.classes(raw.classes)?;
+        let default_evaluated = src.default_evaluated(raw.default_evaluated)?;
+        src.default_target_class(raw.default_target_class.as_ref(), &classes)?;
+        let limits = raw
+            .limits
+            .into_iter()
+            .map(|spanned| src.limit(spanned, &classes, confidence))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Standard {
             id: raw.id,
             title_zh: raw.title_zh,
             title_en: raw.title_en,
             kind,
-            issued: raw.issued.map(|s| date(&s, "issued", None)).transpose()?,
-            effective_from: date(&raw.effective_from, "effective_from", None)?,
-            effective_to: raw
-                .effective_to
-                .map(|s| date(&s, "effective_to", None))
-                .transpose()?,
+            issued: src.opt_date(raw.issued, "issued", None)?,
+            effective_from: src.date(&raw.effective_from, "effective_from", None)?,
+            effective_to: src.opt_date(raw.effective_to, "effective_to", None)?,
             averaging,
             confidence,
             worse_than_last: raw.worse_than_last,
@@ -489,14 +580,7 @@ impl Standard {
             default_evaluated,
             sources: raw.sources,
             classes,
-            by_factor: {
-                let mut m: std::collections::HashMap<Factor, Vec<usize>> =
-                    std::collections::HashMap::new();
-                for (i, l) in limits.iter().enumerate() {
-                    m.entry(l.factor).or_default().push(i);
-                }
-                m
-            },
+            by_factor: index_by_factor(&limits),
             limits,
             origin: file.to_string(),
         })
