@@ -5,12 +5,13 @@
 //! parameters m = 19 MiB, t = 2, p = 1, as OWASP recommends). Session and token secrets are
 //! 32 random bytes; the store keeps only their SHA-256.
 
-use crate::{with_store, ApiError, ApiState};
+use crate::error::{forbidden, unauthorized, ApiError};
+use crate::{with_store, ApiState};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method};
 use rand_core::{OsRng, RngCore};
-use rewater_store::{Account, Credential, CredentialKind, Site};
+use rewater_store::{Account, Credential, CredentialKind, Role, Site};
 use sha2::{Digest, Sha256};
 
 /// Name of the session cookie.
@@ -20,30 +21,12 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// How long a login lasts.
 pub const SESSION_MS: i64 = 12 * 3600 * 1000;
 
-/// A role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Operator,
-    Viewer,
-}
-
-impl Role {
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "admin" => Some(Role::Admin),
-            "operator" => Some(Role::Operator),
-            "viewer" => Some(Role::Viewer),
-            _ => None,
-        }
-    }
-}
-
 /// The authenticated caller.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Principal {
     pub name: String,
+    /// admin, operator or viewer.
+    #[schema(value_type = String, example = "operator")]
     pub role: Role,
     /// Set for operators: the district they see and act on.
     pub district: Option<String>,
@@ -102,14 +85,6 @@ impl Principal {
     }
 }
 
-pub fn forbidden(m: impl Into<String>) -> ApiError {
-    ApiError(StatusCode::FORBIDDEN, m.into())
-}
-
-fn unauthorized(m: &str) -> ApiError {
-    ApiError(StatusCode::UNAUTHORIZED, m.into())
-}
-
 /// Hashes a password with Argon2id and a random salt (PHC string).
 pub fn hash_password(password: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut OsRng);
@@ -164,6 +139,22 @@ pub fn secret_hash(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
 }
 
+/// A new API token for an account, valid for `days` days; returns (credential, secret).
+pub fn new_token(account: &str, label: &str, days: u32) -> (Credential, String) {
+    let secret = new_secret();
+    let now = now_ms();
+    let cred = Credential {
+        secret_hash: secret_hash(&secret),
+        account: account.to_string(),
+        kind: CredentialKind::Token,
+        csrf: String::new(),
+        label: label.to_string(),
+        created_at_ms: now,
+        expires_at_ms: Some(now.saturating_add(i64::from(days) * 86_400_000)),
+    };
+    (cred, secret)
+}
+
 /// Compares without an early exit, so timing tells nothing about a CSRF token.
 fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
@@ -196,11 +187,9 @@ fn principal_of(a: &Account, csrf: Option<String>) -> Result<Principal, ApiError
     if a.disabled {
         return Err(unauthorized("account disabled"));
     }
-    let role = Role::parse(a.role.as_str())
-        .ok_or_else(|| unauthorized(&format!("account has unknown role '{}'", a.role)))?;
     Ok(Principal {
         name: a.name.clone(),
-        role,
+        role: a.role,
         district: a.district.clone(),
         csrf,
     })
@@ -221,7 +210,7 @@ async fn holder(
             .ok_or_else(|| unauthorized(missing))?;
         let a = s
             .account(&c.account)?
-            .ok_or_else(|| unauthorized(&format!("{kind} of a deleted account")))?;
+            .ok_or_else(|| unauthorized(format!("{kind} of a deleted account")))?;
         principal_of(&a, (kind == CredentialKind::Session).then_some(c.csrf))
     })
     .await
@@ -241,7 +230,9 @@ pub async fn authenticate(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_string());
     if let Some(token) = bearer {
-        if let Some(name) = st.tokens.get(&token) {
+        // Compared without an early exit, so timing tells nothing about a server token.
+        let server_token = st.config.tokens.iter().find(|(t, _)| same(t, &token));
+        if let Some((_, name)) = server_token {
             // The token `rewater serve` printed: the operator of the server itself.
             return Ok(Principal {
                 name: name.clone(),
@@ -250,7 +241,13 @@ pub async fn authenticate(
                 csrf: None,
             });
         }
-        return holder(st, &token, CredentialKind::Token, "unknown token").await;
+        return holder(
+            st,
+            &token,
+            CredentialKind::Token,
+            "unknown, expired or revoked token",
+        )
+        .await;
     }
     let Some(secret) = cookie(headers, SESSION_COOKIE) else {
         return Err(unauthorized("log in or send a bearer token"));
@@ -259,7 +256,7 @@ pub async fn authenticate(
         st,
         secret,
         CredentialKind::Session,
-        "session expired; log in again",
+        "session expired or revoked; log in again",
     )
     .await?;
     if !matches!(*method, Method::GET | Method::HEAD) {
@@ -272,6 +269,54 @@ pub async fn authenticate(
         }
     }
     Ok(p)
+}
+
+/// The client's address, when the server was started with connect info
+/// ([`crate::service`]); none otherwise (then logins are limited per account only). Behind a
+/// reverse proxy listed in [`crate::ApiConfig::trusted_proxies`], the address the proxy
+/// appended to `X-Forwarded-For` (the rightmost entry that is not itself a trusted proxy);
+/// from anyone else the header is ignored, so it cannot be forged.
+pub struct PeerAddr(pub Option<std::net::IpAddr>);
+
+impl axum::extract::FromRequestParts<ApiState> for PeerAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        st: &ApiState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_canonical());
+        Ok(PeerAddr(peer.map(|p| {
+            client_address(p, &parts.headers, &st.config.trusted_proxies)
+        })))
+    }
+}
+
+/// The client behind `peer`: `peer` itself unless it is a trusted proxy.
+pub fn client_address(
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map_while(|a| a.trim().parse::<std::net::IpAddr>().ok())
+        .map(|a| a.to_canonical())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer)
 }
 
 /// Starts a session for an account whose password was checked; returns (secret, csrf).
@@ -308,6 +353,21 @@ mod tests {
         assert!(check_password("short").is_err());
         assert!(decoy_hash().starts_with("$argon2id$"));
         assert!(!verify_password("", decoy_hash()));
+    }
+
+    #[test]
+    fn client_addresses_behind_trusted_proxies_only() {
+        let proxy: std::net::IpAddr = [10, 0, 0, 1].into();
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "1.2.3.4, 203.0.113.9".parse().unwrap());
+        // Not trusted: the header is anybody's and ignored.
+        assert_eq!(client_address(proxy, &h, &[]), proxy);
+        // Trusted: the address the proxy appended (the rightmost), not what the client sent.
+        assert_eq!(
+            client_address(proxy, &h, &[proxy]),
+            "203.0.113.9".parse::<std::net::IpAddr>().unwrap()
+        );
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &[proxy]), proxy);
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub fn user_cmd(cmd: crate::UserCommand) -> Result<()> {
             } else {
                 "user.create"
             };
-            rewater_api::platform::audit(
+            rewater_api::audit(
                 store.as_mut(),
                 "cli",
                 action,
@@ -96,7 +96,7 @@ pub fn user_cmd(cmd: crate::UserCommand) -> Result<()> {
                 created_at_ms: rewater_api::auth::now_ms(),
                 expires_at_ms: None,
             })?;
-            rewater_api::platform::audit(store.as_mut(), "cli", "token.create", &name, &label);
+            rewater_api::audit(store.as_mut(), "cli", "token.create", &name, &label);
             println!("{secret}");
         }
     }
@@ -187,7 +187,7 @@ fn put_device(
 ) -> Result<()> {
     rewater_store::check_device(d).map_err(crate::input_err)?;
     store.put_device(d).map_err(crate::input_err)?;
-    rewater_api::platform::audit(store, "cli", action, &d.mn, detail);
+    rewater_api::audit(store, "cli", action, &d.mn, detail);
     Ok(())
 }
 

@@ -29,10 +29,11 @@ fn web_platform_in_a_real_browser() {
         return;
     };
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rewater-web/web");
+    // playwright-core comes from the `npm ci` the web crate's build ran in its OUT_DIR.
+    let node_modules = rewater_api::web::node_modules_dir();
     assert!(
-        web.join("node_modules/playwright-core").exists(),
-        "playwright-core missing: run `npm ci` in {}",
-        web.display()
+        Path::new(node_modules).join("playwright-core").exists(),
+        "playwright-core missing in {node_modules} (installed by crates/rewater-web/build.rs)"
     );
     let db = tmp("web");
     assert_eq!(
@@ -81,9 +82,23 @@ fn web_platform_in_a_real_browser() {
         std::thread::sleep(Duration::from_millis(50));
     };
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    // The bundled Beijing model with its CSV files, as an operator would upload it.
+    let model_tar = db.with_file_name("beijing-upload.tar");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/beijing-district");
+    let tar = Command::new("tar")
+        .arg("-cf")
+        .arg(&model_tar)
+        .arg("-C")
+        .arg(&examples)
+        .arg(".")
+        .status()
+        .expect("running tar");
+    assert!(tar.success());
     let out = Command::new("node")
         .arg("tests/browser.mjs")
         .current_dir(&web)
+        .env("REWATER_NODE_MODULES", node_modules)
+        .env("REWATER_MODEL_TAR", &model_tar)
         .env("REWATER_URL", format!("http://{}", server.api))
         .env("REWATER_ADMIN", "admin:admin-password-1")
         .env("REWATER_OPERATOR", "op-south:south-password-1")

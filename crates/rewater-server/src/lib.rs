@@ -205,15 +205,15 @@ async fn serve(
     // Keep one handle so that the store is dropped here, off the async threads (a blocking
     // database client must not be dropped inside the runtime).
     let api_store_keep = api_store.clone();
-    let state = rewater_api::ApiState {
-        store: api_store,
-        tokens: Arc::new([(token, "api".to_string())].into_iter().collect()),
-        standards: Arc::new(rewater_standards::Standards::builtin()),
-        platform,
+    let api_config = rewater_api::ApiConfig {
+        tokens: [(token, "api".to_string())].into_iter().collect(),
+        zone: config.zone.clone(),
+        ..Default::default()
     };
+    let state = rewater_api::ApiState::shared(api_store, api_config, platform);
     let mut api_shutdown = rx.clone();
     let api = tokio::spawn(async move {
-        let app = rewater_api::router(state);
+        let app = rewater_api::service(state);
         let served = axum::serve(api_listener, app)
             .with_graceful_shutdown(async move {
                 let _ = api_shutdown.wait_for(|stop| *stop).await;

@@ -37,7 +37,7 @@ fn write_bundled(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
 }
 
 /// Models uploaded before a restart stay available.
-fn uploaded_models(dir: &Path) -> Vec<rewater_api::platform::ScenarioModel> {
+fn uploaded_models(dir: &Path) -> Vec<rewater_api::ScenarioModel> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -47,7 +47,7 @@ fn uploaded_models(dir: &Path) -> Vec<rewater_api::platform::ScenarioModel> {
             let p = e.path();
             let name = p.file_stem()?.to_str()?.to_string();
             (p.extension().is_some_and(|x| x == "toml") && !name.starts_with('.')).then_some(
-                rewater_api::platform::ScenarioModel {
+                rewater_api::ScenarioModel {
                     name,
                     path: p,
                     uploaded: true,
@@ -63,8 +63,7 @@ pub fn platform(config: &ServerConfig) -> Result<rewater_api::Platform> {
     let dir = scenario_dir(config);
     let bundled = write_bundled(&dir.join("bundled"))?;
     let demo_path = bundled[0].1.clone();
-    let mut scenarios =
-        rewater_api::platform::Scenarios::new(dir.clone(), bundled, standards.clone());
+    let mut scenarios = rewater_api::Scenarios::new(dir.clone(), bundled, standards.clone());
     if let Ok(models) = scenarios.models.get_mut() {
         models.extend(uploaded_models(&dir));
     }
@@ -73,7 +72,7 @@ pub fn platform(config: &ServerConfig) -> Result<rewater_api::Platform> {
         .map_err(|e| ServerError::Model(format!("loading {}: {e}", model_path.display())))?;
     // Monitoring must start even if the model cannot be simulated; the map and the model's
     // indicators are then left out.
-    let view = match rewater_api::platform::ModelView::new(&region) {
+    let view = match rewater_api::ModelView::new(&region) {
         Ok(v) => Some(Arc::new(v)),
         Err(e) => {
             tracing::warn!(model = %model_path.display(), error = %e, "running the model for the overview failed; the overview shows monitoring only");

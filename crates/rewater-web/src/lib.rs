@@ -1,6 +1,7 @@
 //! The web platform's pages: one HTML shell, the application script with its Chinese and
-//! English labels, the style sheet and Apache ECharts (from npm at build time, see
-//! `build.rs`), all embedded so that `rewater serve` is a single binary.
+//! English labels, the style sheet and Apache ECharts (installed by `npm ci` into this
+//! build's `OUT_DIR` at build time, see `build.rs`), all embedded so that `rewater serve` is a
+//! single binary. Only `rewater-api`'s `web` feature pulls this crate (and Node.js) in.
 
 macro_rules! web_file {
     ($path:literal) => {
@@ -34,10 +35,19 @@ const ASSETS: &[Asset] = &[
     ),
     (
         "vendor/echarts.min.js",
-        web_file!("node_modules/echarts/dist/echarts.min.js"),
+        include_bytes!(concat!(
+            env!("REWATER_WEB_NODE_MODULES"),
+            "/echarts/dist/echarts.min.js"
+        )),
         "text/javascript; charset=utf-8",
     ),
 ];
+
+/// The `node_modules` directory the build installed (ECharts, and playwright-core for the
+/// browser test): under this build's `OUT_DIR`, never in the source tree.
+pub fn node_modules_dir() -> &'static str {
+    env!("REWATER_WEB_NODE_MODULES")
+}
 
 /// A page asset by path; unknown paths that look like pages get the HTML shell, so that
 /// deep links (`/site/plant-north-outlet`) load the application.
@@ -65,5 +75,13 @@ mod tests {
         assert!(asset("missing.png").is_none());
         assert!(asset("../Cargo.toml").is_none());
         assert!(asset("api/nothing").is_none());
+        // Installed under the build's output, not next to the sources.
+        let nm = std::path::Path::new(node_modules_dir());
+        assert!(
+            nm.join("playwright-core/package.json").exists(),
+            "{}",
+            nm.display()
+        );
+        assert!(!nm.starts_with(env!("CARGO_MANIFEST_DIR")));
     }
 }

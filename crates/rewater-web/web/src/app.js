@@ -1,5 +1,7 @@
 // rewater web platform: a small single-page application over the HTTP API.
-// Routes: #/overview, #/site/ID, #/alerts, #/scenarios, #/standards, #/audit.
+// Routes: #/overview, #/site/ID, #/alerts, #/scenarios, #/standards, #/devices, #/users,
+// #/audit. Times are shown as the server sends them (RFC 3339 in its configured zone), in
+// one format everywhere: "YYYY-MM-DD HH:MM (+08:00)"; never in the browser's own zone.
 "use strict";
 
 const state = { lang: localStorage.getItem("rw_lang") || "zh", me: null, charts: [] };
@@ -19,12 +21,26 @@ function fmt(x, digits) {
   return Number(x).toLocaleString(state.lang === "zh" ? "zh-CN" : "en-GB", { maximumFractionDigits: digits === undefined ? 0 : digits });
 }
 
+// An RFC 3339 time from the API, as "YYYY-MM-DD HH:MM (+08:00)" (the server's zone).
+function fmtTime(rfc) {
+  if (!rfc) return "–";
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.exec(rfc);
+  return m ? `${m[1]} ${m[2]} (${m[3] === "Z" ? "+00:00" : m[3]})` : String(rfc);
+}
+
+// Wall-clock milliseconds (the devices' local time, counted as if UTC) as "YYYY-MM-DD HH:MM":
+// charts run with useUTC so that the browser's zone never shifts them.
+function fmtWall(ms) {
+  return new Date(ms).toISOString().slice(0, 16).replace("T", " ");
+}
+
 function pct(x) { return x === null || x === undefined ? "–" : fmt(100 * x, 1) + " %"; }
 
 async function api(method, path, body) {
-  const headers = { "content-type": "application/json" };
+  const raw = body instanceof Uint8Array;
+  const headers = { "content-type": raw ? "application/x-tar" : "application/json" };
   if (state.me && state.me.csrf && method !== "GET") headers["x-csrf-token"] = state.me.csrf;
-  const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin" });
+  const r = await fetch(path, { method, headers, body: body === undefined ? undefined : raw ? body : JSON.stringify(body), credentials: "same-origin" });
   let data = null;
   try { data = await r.json(); } catch (e) { data = null; }
   if (!r.ok) {
@@ -58,7 +74,7 @@ function header() {
   out.hidden = !state.me;
   const nav = document.getElementById("nav");
   if (!state.me) { nav.innerHTML = ""; document.getElementById("who").textContent = ""; return; }
-  const pages = ["overview", "alerts", "scenarios", "standards"].concat(state.me.role === "admin" ? ["users", "audit"] : []);
+  const pages = ["overview", "alerts", "scenarios", "standards", "devices"].concat(state.me.role === "admin" ? ["users", "audit"] : [], ["account"]);
   const current = (location.hash.split("/")[1] || "overview");
   nav.innerHTML = pages.map((p) => `<a href="#/${p}" data-page="${p}" class="${p === current ? "active" : ""}">${esc(t(p))}</a>`).join("");
   document.getElementById("who").textContent = `${state.me.name} · ${state.me.role}${state.me.district ? " · " + state.me.district : ""}`;
@@ -201,7 +217,7 @@ async function sitePage(id) {
   const rows = latest.values.map((v) => {
     const c = v.checks[0];
     return `<tr><td>${esc(v.reading.factor)}</td><td>${fmt(v.reading.value, 3)}</td><td>${c ? esc(boundText(c.limit)) + " " + esc(c.unit || "") : "–"}</td>
-      <td class="${c ? (c.meets ? "good" : "bad") : ""}">${c ? esc(c.meets ? t("meets") : t("exceeds")) : "–"}</td><td>${esc(new Date(v.reading.data_time * 1000).toISOString().slice(0, 16).replace("T", " "))}</td></tr>`;
+      <td class="${c ? (c.meets ? "good" : "bad") : ""}">${c ? esc(c.meets ? t("meets") : t("exceeds")) : "–"}</td><td class="time">${esc(fmtTime(v.reading.time))}</td></tr>`;
   }).join("");
   main().innerHTML = `<div class="panel"><h2 id="site-name">${esc(site.name)}</h2><div class="muted">${esc(t("district"))}: ${esc(site.district)} · ${esc(t("standard"))}: ${esc(site.standard)}</div></div>
     <div class="panel"><h3>${esc(t("latest"))}</h3><table id="latest"><tr><th>${esc(t("factor"))}</th><th>${esc(t("value"))}</th><th>${esc(t("limit"))}</th><th>${esc(t("state"))}</th><th>${esc(t("time"))}</th></tr>${rows}</table></div>
@@ -238,8 +254,9 @@ async function sitePage(id) {
     const check = v && v.checks[0];
     const lines = check ? boundLines(check.limit) : [];
     c.setOption({
-      tooltip: { trigger: "axis" }, legend: { data: [factor, t("limit")] },
-      xAxis: { type: "time" }, yAxis: { type: "value", name: check ? check.unit : "" },
+      useUTC: true,
+      tooltip: { trigger: "axis", axisPointer: { label: { formatter: (p) => fmtWall(p.value) } } }, legend: { data: [factor, t("limit")] },
+      xAxis: { type: "time", name: s.points.length ? fmtTime(s.points[0].time).slice(-8) : "" }, yAxis: { type: "value", name: check ? check.unit : "" },
       series: [{ name: factor, type: "line", showSymbol: s.points.length < 60, data: s.points.map((p) => [p.t * 1000, p.mean]),
         markLine: lines.length ? { symbol: "none", lineStyle: { color: "#c0392b", type: "dashed" }, label: { formatter: (p) => `${t("limit")} ${p.value}` }, data: lines.map((y) => ({ yAxis: y, name: t("limit") })) } : undefined }],
     }, true);
@@ -269,8 +286,8 @@ function canEdit(site) {
 // ------------------------------------------------------------------ alerts
 
 function alertTable(list, actions) {
-  return `<table class="alerts"><tr><th>#</th><th>${esc(t("site"))}</th><th>${esc(t("severity"))}</th><th>${esc(t("message"))}</th><th>${esc(t("state"))}</th>${actions ? `<th>${esc(t("comment"))}</th><th></th>` : ""}</tr>
-    ${list.map((a) => `<tr data-alert="${a.id}"><td>${a.id}</td><td>${esc(a.site_id)}</td><td>${esc(a.severity)}</td><td>${esc(a.message)}</td><td class="alert-state">${esc(t(a.state))}</td>
+  return `<table class="alerts"><tr><th>#</th><th>${esc(t("time"))}</th><th>${esc(t("site"))}</th><th>${esc(t("severity"))}</th><th>${esc(t("message"))}</th><th>${esc(t("state"))}</th>${actions ? `<th>${esc(t("comment"))}</th><th></th>` : ""}</tr>
+    ${list.map((a) => `<tr data-alert="${a.id}"><td>${a.id}</td><td class="time">${esc(fmtTime(a.time))}</td><td>${esc(a.site_id)}</td><td>${esc(a.severity)}</td><td>${esc(a.message)}</td><td class="alert-state">${esc(t(a.state))}</td>
       ${actions ? `<td><input class="comment" size="16"></td><td>${a.state === "open" ? `<button class="act ack">${esc(t("acknowledge"))}</button>` : ""}${a.state !== "closed" ? ` <button class="act close">${esc(t("close"))}</button>` : ""}</td>` : ""}</tr>`).join("")}</table>`;
 }
 
@@ -299,8 +316,20 @@ function summaryRows(s) {
     .map(([k, v]) => [k, fmt(v) + " " + t("m3")]).concat([["utilisation_rate", pct(s.utilisation_rate)], ["reliability", pct(s.supply_reliability)]]);
 }
 
+// A run with all of its daily results (fetched in pages of at most 5000 days).
+async function fetchRun(id) {
+  const r = (await api("GET", `/api/runs/${id}?limit=5000`)).run;
+  while (r.daily && r.daily.dates.length < r.daily_total) {
+    const next = (await api("GET", `/api/runs/${id}?part=daily&limit=5000&offset=${r.daily.dates.length}`)).run.daily;
+    if (!next.dates.length) break;
+    for (const k of ["dates", "treated_m3", "delivered_m3", "deficit_m3", "discharged_m3", "storage_m3"]) r.daily[k] = r.daily[k].concat(next[k]);
+    for (const f of Object.keys(r.daily.quality_mg_per_l)) r.daily.quality_mg_per_l[f] = r.daily.quality_mg_per_l[f].concat(next.quality_mg_per_l[f] || []);
+  }
+  return r;
+}
+
 async function showRun(id, el) {
-  const r = (await api("GET", `/api/runs/${id}`)).run;
+  const r = await fetchRun(id);
   if (r.status === "running") {
     el.innerHTML = `<div>${esc(t("running"))} <progress id="run-progress" max="${r.days || 1}" value="${r.day}"></progress> ${r.day}/${r.days}</div>`;
     setTimeout(() => { if (document.body.contains(el)) showRun(id, el); }, 300);
@@ -333,8 +362,8 @@ async function scenariosPage() {
   const writer = state.me.role !== "viewer";
   main().innerHTML = `<div class="panel"><div class="row"><label>${esc(t("model"))} <select id="model-select">${sc.models.map((m) => `<option value="${esc(m.name)}">${esc(m.name)}</option>`).join("")}</select></label>
       ${writer ? `<button class="act" id="run">${esc(t("run"))}</button>` : ""}
-      ${writer ? `<label>${esc(t("upload"))} <input type="file" id="upload" accept=".toml"></label>` : ""}<span class="error" id="scenario-error"></span></div>
-      <table id="runs"><tr><th>#</th><th>${esc(t("model"))}</th><th>${esc(t("who"))}</th><th>${esc(t("state"))}</th></tr>${sc.runs.map((r) => `<tr><td><a href="#/scenarios/${r.id}">${r.id}</a></td><td>${esc(r.model)}</td><td>${esc(r.who)}</td><td>${esc(t(r.status))}</td></tr>`).join("")}</table></div>
+      ${writer ? `<label>${esc(t("upload"))} <input type="file" id="upload" accept=".toml,.tar"></label>` : ""}<span class="error" id="scenario-error"></span></div>
+      <table id="runs"><tr><th>#</th><th>${esc(t("model"))}</th><th>${esc(t("who"))}</th><th>${esc(t("time"))}</th><th>${esc(t("state"))}</th></tr>${sc.runs.map((r) => `<tr><td><a href="#/scenarios/${r.id}">${r.id}</a></td><td>${esc(r.model)}</td><td>${esc(r.who)}</td><td class="time">${esc(fmtTime(r.started_at))}</td><td>${esc(t(r.status))}</td></tr>`).join("")}</table></div>
     <div class="panel" id="run-view"></div>
     <div class="panel"><h3>${esc(t("compare"))}</h3><div class="row">${["a", "b"].map((k, i) => `<label>${esc(t("run_" + k))} <select id="cmp-${k}">${done.map((r, j) => `<option value="${r.id}" ${j === Math.min(i, done.length - 1) ? "selected" : ""}>#${r.id} ${esc(r.model)}</option>`).join("")}</select></label>`).join("")}
       <button class="act" id="compare-go">${esc(t("compare"))}</button></div><div id="compare"></div></div>`;
@@ -349,14 +378,17 @@ async function scenariosPage() {
     document.getElementById("upload").addEventListener("change", async (ev) => {
       const f = ev.target.files[0];
       if (!f) return;
+      const name = f.name.replace(/\.(toml|tar)$/, "").replace(/[^A-Za-z0-9_-]/g, "_");
       try {
-        await api("POST", "/api/scenarios", { name: f.name.replace(/\.toml$/, "").replace(/[^A-Za-z0-9_-]/g, "_"), toml: await f.text() });
+        // A model with its CSV files comes as a tar; a lone model file as text.
+        if (f.name.endsWith(".tar")) await api("POST", `/api/scenarios/${encodeURIComponent(name)}/archive`, new Uint8Array(await f.arrayBuffer()));
+        else await api("POST", "/api/scenarios", { name, toml: await f.text() });
         scenariosPage();
       } catch (e) { err(e); }
     });
   }
   document.getElementById("compare-go").addEventListener("click", async () => {
-    const [a, b] = await Promise.all(["a", "b"].map((k) => api("GET", `/api/runs/${document.getElementById("cmp-" + k).value}`)));
+    const [a, b] = await Promise.all(["a", "b"].map((k) => api("GET", `/api/runs/${document.getElementById("cmp-" + k).value}?part=summary`)));
     const ra = summaryRows(a.run.summary), rb = summaryRows(b.run.summary);
     document.getElementById("compare").innerHTML = `<table id="compare-table"><tr><th>${esc(t("indicator"))}</th><th>#${a.run.id} ${esc(a.run.model)}</th><th>#${b.run.id} ${esc(b.run.model)}</th></tr>
       ${ra.map(([k, v], i) => `<tr><th>${esc(t(k))}</th><td>${esc(v)}</td><td>${esc(rb[i][1])}</td></tr>`).join("")}</table>`;
@@ -381,18 +413,28 @@ async function standardsPage() {
 async function usersPage() {
   const users = (await api("GET", "/api/users")).users;
   const roles = ["admin", "operator", "viewer"];
-  main().innerHTML = `<div class="panel"><h3>${esc(t("users"))}</h3><table id="users"><tr><th>${esc(t("name"))}</th><th>${esc(t("role"))}</th><th>${esc(t("district"))}</th><th></th></tr>
-    ${users.map((u) => `<tr><td>${esc(u.name)}</td><td>${esc(t(u.role))}</td><td>${esc(u.district || "")}</td><td>${u.disabled ? esc(t("disabled")) : ""}</td></tr>`).join("")}</table></div>
+  const options = users.map((u) => `<option>${esc(u.name)}</option>`).join("");
+  main().innerHTML = `<div class="panel"><h3>${esc(t("users"))}</h3><table id="users"><tr><th>${esc(t("name"))}</th><th>${esc(t("role"))}</th><th>${esc(t("district"))}</th><th>${esc(t("created"))}</th><th></th></tr>
+    ${users.map((u) => `<tr><td>${esc(u.name)}</td><td>${esc(t(u.role))}</td><td>${esc(u.district || "")}</td><td class="time">${esc(fmtTime(u.created_at))}</td><td>${u.disabled ? esc(t("disabled")) : ""}</td></tr>`).join("")}</table></div>
     <div class="panel"><h3>${esc(t("create"))}</h3><form id="user-form" class="row">
       <label>${esc(t("name"))} <input id="user-name" required></label>
       <label>${esc(t("password"))} <input id="user-password" type="password" minlength="10" autocomplete="new-password" required></label>
       <label>${esc(t("role"))} <select id="user-role">${roles.map((r) => `<option value="${r}">${esc(t(r))}</option>`).join("")}</select></label>
       <label>${esc(t("district"))} <input id="user-district" size="10"></label>
       <button class="act" type="submit">${esc(t("create"))}</button></form></div>
+    <div class="panel"><h3>${esc(t("change_password"))}</h3><form id="password-form" class="row">
+      <label>${esc(t("name"))} <select id="password-account">${options}</select></label>
+      <label>${esc(t("new_password"))} <input id="password-new" type="password" minlength="10" autocomplete="new-password" required></label>
+      <button class="act" type="submit">${esc(t("save"))}</button><span id="password-result"></span></form>
+      <div class="muted">${esc(t("password_ends_sessions"))}</div></div>
     <div class="panel"><h3>${esc(t("token"))}</h3><form id="token-form" class="row">
-      <label>${esc(t("name"))} <select id="token-account">${users.map((u) => `<option>${esc(u.name)}</option>`).join("")}</select></label>
-      <label>${esc(t("label"))} <input id="token-label"></label><button class="act" type="submit">${esc(t("create"))}</button></form>
-      <div id="token-result"></div></div><div class="error" id="users-error"></div>`;
+      <label>${esc(t("name"))} <select id="token-account">${options}</select></label>
+      <label>${esc(t("label"))} <input id="token-label"></label>
+      <label>${esc(t("expires_in_days"))} <input id="token-days" type="number" min="1" max="3650" value="90" size="5"></label>
+      <button class="act" type="submit">${esc(t("create"))}</button></form>
+      <div id="token-result"></div>
+      <h4>${esc(t("credentials"))} <select id="cred-account">${options}</select></h4><div id="credentials"></div></div>
+    <div class="error" id="users-error"></div>`;
   const err = (e) => { document.getElementById("users-error").textContent = e.message; };
   document.getElementById("user-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -402,11 +444,123 @@ async function usersPage() {
       usersPage();
     } catch (e) { err(e); }
   });
+  document.getElementById("password-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const out = document.getElementById("password-result");
+    try {
+      const name = document.getElementById("password-account").value;
+      await api("POST", `/api/users/${encodeURIComponent(name)}/password`, { password: document.getElementById("password-new").value });
+      out.className = "good"; out.textContent = t("saved");
+    } catch (e) { out.className = "error"; out.textContent = e.message; }
+  });
+  const credentials = async () => {
+    const name = document.getElementById("cred-account").value;
+    const list = (await api("GET", `/api/users/${encodeURIComponent(name)}/credentials`)).credentials;
+    const el = document.getElementById("credentials");
+    el.innerHTML = `<table id="credential-table"><tr><th>${esc(t("public_id"))}</th><th>${esc(t("kind"))}</th><th>${esc(t("label"))}</th><th>${esc(t("created"))}</th><th>${esc(t("expires"))}</th><th></th></tr>
+      ${list.map((c) => `<tr data-credential="${esc(c.public_id)}"><td><code>${esc(c.public_id)}</code></td><td>${esc(t("kind_" + c.kind))}</td><td>${esc(c.label)}</td><td class="time">${esc(fmtTime(c.created_at))}</td><td class="time">${esc(fmtTime(c.expires_at))}</td>
+        <td><button class="act revoke">${esc(t("revoke"))}</button></td></tr>`).join("")}</table>`;
+    el.querySelectorAll("button.revoke").forEach((b) => b.addEventListener("click", async () => {
+      try {
+        await api("DELETE", `/api/users/${encodeURIComponent(name)}/credentials/${b.closest("tr").dataset.credential}`);
+        credentials();
+      } catch (e) { err(e); }
+    }));
+  };
+  document.getElementById("cred-account").addEventListener("change", () => credentials().catch(err));
   document.getElementById("token-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
-      const r = await api("POST", "/api/tokens", { account: document.getElementById("token-account").value, label: document.getElementById("token-label").value });
-      document.getElementById("token-result").innerHTML = `<code id="token-secret">${esc(r.token)}</code> <span class="muted">${esc(t("token_once"))}</span>`;
+      const account = document.getElementById("token-account").value;
+      const r = await api("POST", "/api/tokens", { account, label: document.getElementById("token-label").value, expires_in_days: Number(document.getElementById("token-days").value) });
+      document.getElementById("token-result").innerHTML = `<code id="token-secret">${esc(r.token)}</code> <span class="muted">${esc(t("token_once"))} · ${esc(t("expires"))} ${esc(fmtTime(r.expires_at))}</span>`;
+      document.getElementById("cred-account").value = account;
+      await credentials();
+    } catch (e) { err(e); }
+  });
+  await credentials();
+}
+
+// ------------------------------------------------------------------ one's own account
+
+async function accountPage() {
+  const me = state.me.name;
+  const list = (await api("GET", `/api/users/${encodeURIComponent(me)}/credentials`)).credentials;
+  main().innerHTML = `<div class="panel"><h3>${esc(t("change_password"))}: ${esc(me)}</h3><form id="own-password-form" class="row">
+      <label>${esc(t("current_password"))} <input id="own-current" type="password" autocomplete="current-password" required></label>
+      <label>${esc(t("new_password"))} <input id="own-new" type="password" minlength="10" autocomplete="new-password" required></label>
+      <button class="act" id="own-password-save" type="submit">${esc(t("save"))}</button><span id="own-password-result"></span></form>
+      <div class="muted">${esc(t("password_ends_sessions"))}</div></div>
+    <div class="panel"><h3>${esc(t("credentials"))}</h3><table id="own-credentials"><tr><th>${esc(t("public_id"))}</th><th>${esc(t("kind"))}</th><th>${esc(t("label"))}</th><th>${esc(t("created"))}</th><th>${esc(t("expires"))}</th><th></th></tr>
+      ${list.map((c) => `<tr data-credential="${esc(c.public_id)}"><td><code>${esc(c.public_id)}</code></td><td>${esc(t("kind_" + c.kind))}</td><td>${esc(c.label)}</td><td class="time">${esc(fmtTime(c.created_at))}</td><td class="time">${esc(fmtTime(c.expires_at))}</td>
+        <td><button class="act revoke">${esc(t("revoke"))}</button></td></tr>`).join("")}</table><div class="error" id="account-error"></div></div>`;
+  document.querySelectorAll("#own-credentials button.revoke").forEach((b) => b.addEventListener("click", async () => {
+    try {
+      await api("DELETE", `/api/users/${encodeURIComponent(me)}/credentials/${b.closest("tr").dataset.credential}`);
+      await accountPage();
+    } catch (e) {
+      if (e.status === 401) { state.me = null; route(); return; }
+      document.getElementById("account-error").textContent = e.message;
+    }
+  }));
+  document.getElementById("own-password-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const out = document.getElementById("own-password-result");
+    try {
+      const r = await api("POST", `/api/users/${encodeURIComponent(me)}/password`, { password: document.getElementById("own-new").value, current_password: document.getElementById("own-current").value });
+      // The old sessions ended; this page goes on with the new one.
+      if (r.csrf) state.me.csrf = r.csrf;
+      out.className = "good"; out.textContent = `${t("saved")} (${t("sessions_ended")}: ${r.sessions_ended})`;
+    } catch (e) { out.className = "error"; out.textContent = e.message; }
+  });
+}
+
+// ------------------------------------------------------------------ devices
+
+async function devicesPage() {
+  const [devices, sites] = await Promise.all([api("GET", "/api/devices"), api("GET", "/api/sites")]);
+  const admin = state.me.role === "admin";
+  const yes = (b) => (b ? esc(t("yes")) : "");
+  main().innerHTML = `<div class="panel"><h3>${esc(t("devices"))}</h3><table id="devices"><tr><th>MN</th><th>${esc(t("site"))}</th><th>${esc(t("lenient"))}</th><th>${esc(t("allowed_peers"))}</th><th>${esc(t("state"))}</th>${admin ? "<th></th>" : ""}</tr>
+    ${devices.devices.map((d) => `<tr data-device="${esc(d.mn)}"><td><code>${esc(d.mn)}</code></td><td>${esc(d.site_id)}</td><td>${yes(d.lenient)}</td><td>${esc(d.allowed_peers.join(", ") || t("any_address"))}</td>
+      <td class="device-state ${d.disabled ? "bad" : "good"}">${esc(t(d.disabled ? "disabled" : "enabled"))}</td>
+      ${admin ? `<td><button class="act new-password">${esc(t("new_password"))}</button> <button class="act toggle">${esc(t(d.disabled ? "enable" : "disable"))}</button></td>` : ""}</tr>`).join("")}</table>
+    <div id="device-secret"></div><div class="error" id="devices-error"></div></div>
+    ${admin ? `<div class="panel"><h3>${esc(t("register_device"))}</h3><form id="device-form" class="row">
+      <label>MN <input id="device-mn" size="24" maxlength="24" required></label>
+      <label>${esc(t("site"))} <select id="device-site">${sites.sites.map((x) => `<option value="${esc(x.id)}">${esc(x.name)}</option>`).join("")}</select></label>
+      <label>${esc(t("password"))} <input id="device-password" placeholder="${esc(t("generated_if_empty"))}"></label>
+      <label>${esc(t("allowed_peers"))} <input id="device-peers" placeholder="10.0.0.0/8, 192.0.2.7"></label>
+      <label><input type="checkbox" id="device-lenient"> ${esc(t("lenient"))}</label>
+      <button class="act" id="device-submit" type="submit">${esc(t("create"))}</button></form></div>` : ""}`;
+  const err = (e) => { document.getElementById("devices-error").textContent = e.message; };
+  // A password the server generated is shown once, here.
+  const showSecret = (mn, pw) => {
+    document.getElementById("device-secret").innerHTML = pw ? `${esc(mn)}: <code id="device-password-once">${esc(pw)}</code> <span class="muted">${esc(t("password_once"))}</span>` : "";
+  };
+  if (!admin) return;
+  document.querySelectorAll("#devices button").forEach((b) => b.addEventListener("click", async () => {
+    const tr = b.closest("tr"), mn = tr.dataset.device;
+    try {
+      if (b.classList.contains("new-password")) {
+        const r = await api("POST", `/api/devices/${encodeURIComponent(mn)}/password`, {});
+        showSecret(mn, r.password);
+      } else {
+        const disabled = !tr.querySelector(".device-state").classList.contains("bad");
+        await api("POST", `/api/devices/${encodeURIComponent(mn)}/disable`, { disabled });
+        await devicesPage();
+      }
+    } catch (e) { err(e); }
+  }));
+  document.getElementById("device-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const v = (k) => document.getElementById("device-" + k).value.trim();
+    const body = { mn: v("mn"), site_id: v("site"), lenient: document.getElementById("device-lenient").checked, allowed_peers: v("peers") ? v("peers").split(",").map((x) => x.trim()).filter((x) => x) : [] };
+    if (v("password")) body.password = v("password");
+    try {
+      const r = await api("POST", "/api/devices", body);
+      await devicesPage();
+      showSecret(r.device.mn, r.password);
     } catch (e) { err(e); }
   });
 }
@@ -414,7 +568,7 @@ async function usersPage() {
 async function auditPage() {
   const log = (await api("GET", "/api/audit?limit=500")).audit;
   main().innerHTML = `<div class="panel"><h3>${esc(t("audit"))}</h3><table id="audit"><tr><th>${esc(t("time"))}</th><th>${esc(t("who"))}</th><th>${esc(t("action"))}</th><th>${esc(t("target"))}</th><th>${esc(t("detail"))}</th></tr>
-    ${log.map((e) => `<tr><td>${esc(new Date(e.at_ms).toLocaleString())}</td><td>${esc(e.who)}</td><td>${esc(e.action)}</td><td>${esc(e.target)}</td><td>${esc(e.detail)}</td></tr>`).join("")}</table></div>`;
+    ${log.map((e) => `<tr><td class="time">${esc(fmtTime(e.at))}</td><td>${esc(e.who)}</td><td>${esc(e.action)}</td><td>${esc(e.target)}</td><td>${esc(e.detail)}</td></tr>`).join("")}</table></div>`;
 }
 
 // ------------------------------------------------------------------ routing
@@ -434,6 +588,8 @@ async function route() {
     else if (page === "standards") await standardsPage();
     else if (page === "audit") await auditPage();
     else if (page === "users") await usersPage();
+    else if (page === "devices") await devicesPage();
+    else if (page === "account") await accountPage();
     else await overviewPage();
   } catch (e) {
     if (e.status === 401) { state.me = null; header(); loginPage(); return; }

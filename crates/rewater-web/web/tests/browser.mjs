@@ -3,10 +3,15 @@
 // running `rewater serve` and these environment variables:
 //   REWATER_URL, REWATER_ADMIN, REWATER_OPERATOR (name:password each),
 //   REWATER_NORTH_ALERT (an open alert at a north site), REWATER_SCREENSHOTS (a directory),
-//   REWATER_CHROMIUM (the browser binary).
+//   REWATER_CHROMIUM (the browser binary), REWATER_MODEL_TAR (a tar of a model with its CSV
+//   files, to upload), REWATER_NODE_MODULES (where the web crate's build
+//   installed playwright-core: under its OUT_DIR, not in the source tree).
 // Exits non-zero with a message on the first failed check.
-import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+
+const { chromium } = createRequire(join(process.env.REWATER_NODE_MODULES, "..", "package.json"))("playwright-core");
 
 const url = process.env.REWATER_URL;
 const [adminName, adminPassword] = process.env.REWATER_ADMIN.split(":");
@@ -76,6 +81,8 @@ try {
   const markLine = await page.evaluate(() => echarts.getInstanceByDom(document.getElementById("site-chart")).getOption().series[0].markLine.data[0].yAxis);
   check(markLine === 30, "the limit is a mark line at 30");
   check((await page.textContent("#latest")).includes("超标"), "the latest COD is shown as exceeding");
+  const shown = await page.textContent("#latest td.time");
+  check(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} \(\+08:00\)$/.test(shown), `times in one format, in the server's zone (${shown})`);
   await page.waitForSelector("#compliance-table tr:nth-child(2)");
   const comp = await page.textContent("#compliance-table");
   check(comp.includes("DB11/890-2012:new_B") && comp.includes("%"), "compliance summary per factor");
@@ -104,8 +111,43 @@ try {
   await page.click("#user-form button");
   await page.waitForFunction(() => document.getElementById("users") && document.getElementById("users").textContent.includes("guest"));
   check(true, "an account created from the users page");
+
+  // --- API token for the viewer: created, listed by public id, used, revoked from the page
+  await page.selectOption("#token-account", "guest");
+  await page.fill("#token-label", "wall display");
+  await page.fill("#token-days", "30");
+  await page.click("#token-form button");
+  await page.waitForSelector("#token-secret");
+  const secret = (await page.textContent("#token-secret")).trim();
+  await page.waitForSelector("#credential-table tr[data-credential]");
+  const publicId = await page.getAttribute("#credential-table tr[data-credential]", "data-credential");
+  check(secret.startsWith(publicId) === false && publicId.length === 16, `token listed by its public id ${publicId}, not its secret`);
+  const withToken = () => page.evaluate(async (s) => (await fetch("/api/sites", { headers: { authorization: "Bearer " + s } })).status, secret);
+  check((await withToken()) === 200, "the new token reads the API");
   await settle();
   await page.screenshot({ path: `${shots}/users.png` });
+  await page.click(`#credential-table tr[data-credential="${publicId}"] button.revoke`);
+  await page.waitForSelector(`#credential-table tr[data-credential="${publicId}"]`, { state: "detached" });
+  check((await withToken()) === 401, "a revoked token is refused at once");
+
+  // --- devices: register a data logger (password generated, shown once), then disable it
+  await page.click('a[data-page="devices"]');
+  await page.waitForSelector("#device-form");
+  check((await page.textContent("#devices")).includes("RWDEMO0000000001"), "the demo devices are listed");
+  check(!(await page.textContent("#devices")).includes("123456"), "device passwords are never shown in the list");
+  await page.fill("#device-mn", "RWWEB0000000009");
+  await page.selectOption("#device-site", "plant-north-outlet");
+  await page.fill("#device-peers", "10.0.0.0/8");
+  await page.click("#device-submit");
+  await page.waitForSelector("#device-password-once");
+  const devicePw = (await page.textContent("#device-password-once")).trim();
+  check(devicePw.length >= 16, `a generated device password is shown once (${devicePw.length} characters)`);
+  await settle();
+  await page.screenshot({ path: `${shots}/devices.png` });
+  await page.click('tr[data-device="RWWEB0000000009"] button.toggle');
+  await page.waitForFunction(() => { const c = document.querySelector('tr[data-device="RWWEB0000000009"] .device-state'); return c && c.classList.contains("bad"); });
+  check((await page.textContent('tr[data-device="RWWEB0000000009"] .device-state')).includes("已停用"), "the device is disabled from the page");
+  check(!(await page.content()).includes(devicePw), "the password is gone once the page is redrawn");
 
   // --- alerts: acknowledge with a comment, then find it in the audit log
   await page.goto(url + "/#/alerts");
@@ -123,6 +165,7 @@ try {
   const audit = await page.textContent("#audit");
   check(audit.includes("alert.acknowledged") && audit.includes("checked the sampler") && audit.includes(adminName), "the acknowledgement is in the audit log with who and the comment");
   check(audit.includes("site.update") && audit.includes("DB11/890-2012:new_A") && audit.includes("user.create") && audit.includes("guest"), "site change and new account are in the audit log");
+  check(audit.includes("device.create") && audit.includes("device.disable") && audit.includes("credential.revoke"), "device changes and the token revocation are in the audit log");
   await settle();
   await page.screenshot({ path: `${shots}/audit.png` });
 
@@ -140,11 +183,19 @@ try {
   check(await page.evaluate(() => echarts.getInstanceByDom(document.getElementById("run-flows")).getOption().series.length === 4), "flows and storage chart drawn");
   await settle();
   await page.screenshot({ path: `${shots}/scenario.png`, fullPage: true });
+  // Upload the Beijing model with its CSV files as a tar, then run it.
+  await page.goto(url + "/#/scenarios");
+  await page.waitForSelector("#upload");
+  await page.setInputFiles("#upload", process.env.REWATER_MODEL_TAR);
+  await page.waitForSelector('#model-select option[value="beijing-upload"]', { state: "attached" });
+  check(true, "a model with its CSV files uploaded as a tar from the page");
+  await runModel("beijing-upload");
+  check(/\d+(\.\d)? %/.test(await page.textContent('#run-summary td[data-key="utilisation_rate"]')), "the uploaded model runs");
   await runModel("wanzhou-river-city");
   await page.goto(url + "/#/scenarios");
-  await page.waitForSelector("#cmp-b option:nth-child(2)", { state: "attached" });
+  await page.waitForSelector("#cmp-b option:nth-child(3)", { state: "attached" });
   await page.selectOption("#cmp-a", { index: 0 });
-  await page.selectOption("#cmp-b", { index: 1 });
+  await page.selectOption("#cmp-b", { index: 2 });
   await page.click("#compare-go");
   await page.waitForSelector("#compare-table");
   const cmp = await page.textContent("#compare-table");
@@ -194,6 +245,31 @@ try {
   check(api.put === 403, `API: another district's site cannot be changed (${api.put})`);
   check(api.noCsrf === 403, `API: a change without the CSRF token is refused (${api.noCsrf})`);
   check(api.own === 200, `API: the operator may change its own site (${api.own})`);
+
+  // --- the operator changes its own password: older sessions end, this page goes on
+  const other = await browser.newContext();
+  const otherPage = await other.newPage();
+  await otherPage.goto(url + "/");
+  const otherMe = await otherPage.evaluate(async ([n, p]) => (await fetch("/api/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: n, password: p }) })).status, [opName, opPassword]);
+  check(otherMe === 200, "a second session of the operator (another browser)");
+  await page.goto(url + "/#/account");
+  await page.waitForSelector("#own-password-form");
+  check((await page.locator("#own-credentials tr[data-credential]").count()) >= 2, "the operator sees its own sessions");
+  await page.fill("#own-current", opPassword);
+  await page.fill("#own-new", "south-password-2");
+  await page.click("#own-password-save");
+  await page.waitForFunction(() => document.getElementById("own-password-result").className === "good");
+  const ended = await otherPage.evaluate(async () => (await fetch("/api/me")).status);
+  check(ended === 401, `the other session ended with the password change (${ended})`);
+  const still = await page.evaluate(async () => { const me = await (await fetch("/api/me")).json(); return (await fetch("/api/sites/plant-south-outlet", { method: "PUT", headers: { "content-type": "application/json", "x-csrf-token": me.csrf }, body: JSON.stringify({ name: "South plant outlet" }) })).status; });
+  check(still === 200, `this page goes on with its new session (${still})`);
+  await page.reload();
+  await page.waitForSelector("#own-credentials");
+  const live = await page.locator("#own-credentials tr[data-credential]").count();
+  check(live === 1, `only the new session is left in the operator's list (${live})`);
+  await other.close();
+  await settle();
+  await page.screenshot({ path: `${shots}/account.png` });
   check(outside.length === 0, `nothing fetched from outside the server (${outside.join(", ")})`);
   check(!failed, "no script errors in the pages");
 } catch (e) {
