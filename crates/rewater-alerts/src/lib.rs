@@ -154,6 +154,38 @@ struct FactorState {
     day_temp: Option<f64>,
 }
 
+/// One valid reading being judged against a site's standards.
+struct Reading<'a> {
+    site_id: &'a str,
+    mn: &'a str,
+    factor_code: &'a str,
+    factor: Factor,
+    x: f64,
+    data_time: i64,
+    date: Date,
+    temp: Option<f64>,
+    /// The day this reading completed: its date, mean and water temperature.
+    finished_day: Option<(Date, f64, Option<f64>)>,
+}
+
+impl Reading<'_> {
+    fn key(&self, kind: AlertKind) -> AlertKey {
+        AlertKey {
+            site_id: self.site_id.to_string(),
+            kind,
+            factor: Some(self.factor_code.to_string()),
+        }
+    }
+}
+
+/// Alerts to raise (`Ok`) or recover (`Err`), and whether the reading and the finished day
+/// were outside a limit.
+struct Judgement {
+    actions: Vec<Result<NewAlert, AlertKey>>,
+    instant_bad: bool,
+    day_bad: bool,
+}
+
 /// The alert engine. Memory grows with devices × factors, not with time.
 pub struct AlertEngine {
     standards: Standards,
@@ -192,6 +224,29 @@ impl AlertEngine {
         devices: Vec<(String, SiteRules)>,
         downstream: &HashMap<String, Vec<String>>,
     ) -> AlertEngine {
+        let mut engine = AlertEngine {
+            resolved: HashMap::new(),
+            factor_cache: HashMap::new(),
+            standards,
+            settings,
+            sites_by_mn: HashMap::new(),
+            downstream_sites: HashMap::new(),
+            factors: HashMap::new(),
+            last_seen: HashMap::new(),
+            active: HashSet::new(),
+        };
+        engine.set_rules(devices, downstream);
+        engine
+    }
+
+    /// Replaces the devices' site rules (a site's standard changed, a device was added or
+    /// moved) without forgetting what the engine has seen: open episodes, daily means in
+    /// progress and repeat counts stay.
+    pub fn set_rules(
+        &mut self,
+        devices: Vec<(String, SiteRules)>,
+        downstream: &HashMap<String, Vec<String>>,
+    ) {
         let mut node_sites: HashMap<String, Vec<String>> = HashMap::new();
         for (_, s) in &devices {
             if let Some(n) = &s.model_node {
@@ -219,24 +274,20 @@ impl AlertEngine {
                 .standards
                 .iter()
                 .filter_map(|spec| {
-                    let (std, class) = standards.resolve(spec).ok()?;
-                    let idx = standards.all().iter().position(|s| std::ptr::eq(s, std))?;
+                    let (std, class) = self.standards.resolve(spec).ok()?;
+                    let idx = self
+                        .standards
+                        .all()
+                        .iter()
+                        .position(|s| std::ptr::eq(s, std))?;
                     Some((spec.clone(), idx, class))
                 })
                 .collect();
             resolved.insert(site.site_id.clone(), list);
         }
-        AlertEngine {
-            resolved,
-            factor_cache: HashMap::new(),
-            standards,
-            settings,
-            sites_by_mn: devices.into_iter().collect(),
-            downstream_sites,
-            factors: HashMap::new(),
-            last_seen: HashMap::new(),
-            active: HashSet::new(),
-        }
+        self.resolved = resolved;
+        self.downstream_sites = downstream_sites;
+        self.sites_by_mn = devices.into_iter().collect();
     }
 
     /// Alerts that are open in the engine (episodes not yet recovered).
@@ -365,87 +416,19 @@ impl AlertEngine {
             let Some(factor) = factor else {
                 continue;
             };
-            let unit = factor.info().unit;
-            let mut instant_bad = false;
-            // Decided while the standards are borrowed, applied after.
-            let mut actions: Vec<Result<NewAlert, AlertKey>> = Vec::new();
-            let rules = self
-                .resolved
-                .get(&site.site_id)
-                .cloned()
-                .unwrap_or_default();
-            for (spec, idx, class) in &rules {
-                let (std, class) = (&self.standards.all()[*idx], *class);
-                let ctx = Context {
-                    date: Some(date),
-                    water_temp_c: temp,
-                    ..Default::default()
-                };
-                if let Some(sel) = std.limit_for(class, factor, &ctx) {
-                    if let Ok(Some(verdict)) =
-                        rewater_standards::evaluate::judge(sel.limit, x, unit)
-                    {
-                        if !verdict.meets {
-                            instant_bad = true;
-                            let severity = if std.averaging == Averaging::DailyMean {
-                                Severity::Warning
-                            } else {
-                                Severity::Violation
-                            };
-                            let limit =
-                                format!("{spec} {}", bound_text(&sel.limit.bound, sel.limit.unit));
-                            actions.push(Ok(NewAlert {
-                                key: key(AlertKind::Exceedance),
-                                mn: Some(mn.into()),
-                                severity,
-                                message: format!("{} = {x} outside {limit}", v.factor),
-                                data_time,
-                                value: Some(x),
-                                limit: Some(limit),
-                            }));
-                        }
-                    }
-                }
-                if let (Some((day, mean, day_temp)), Averaging::DailyMean) =
-                    (finished_day, std.averaging)
-                {
-                    let ctx = Context {
-                        date: Some(day),
-                        water_temp_c: day_temp,
-                        ..Default::default()
-                    };
-                    if let Some(sel) = std.limit_for(class, factor, &ctx) {
-                        if let Ok(Some(verdict)) =
-                            rewater_standards::evaluate::judge(sel.limit, mean, unit)
-                        {
-                            let dkey = key(AlertKind::DailyExceedance);
-                            if verdict.meets {
-                                actions.push(Err(dkey));
-                            } else {
-                                exceeded_any = true;
-                                let limit = format!(
-                                    "{spec} {}",
-                                    bound_text(&sel.limit.bound, sel.limit.unit)
-                                );
-                                // A new day's episode: recover the old one, raise again.
-                                actions.push(Err(dkey.clone()));
-                                actions.push(Ok(NewAlert {
-                                    key: dkey,
-                                    mn: Some(mn.into()),
-                                    severity: Severity::Violation,
-                                    message: format!(
-                                        "daily mean {} on {day} = {mean:.3} outside {limit}",
-                                        v.factor
-                                    ),
-                                    data_time: day_start(day),
-                                    value: Some(mean),
-                                    limit: Some(limit),
-                                }));
-                            }
-                        }
-                    }
-                }
-            }
+            let j = self.judge(&Reading {
+                site_id: &site.site_id,
+                mn,
+                factor_code: v.factor,
+                factor,
+                x,
+                data_time,
+                date,
+                temp,
+                finished_day,
+            });
+            let (actions, instant_bad) = (j.actions, j.instant_bad);
+            exceeded_any |= j.day_bad;
             for a in actions {
                 match a {
                     Ok(alert) => self.raise(&mut out, alert),
@@ -458,7 +441,104 @@ impl AlertEngine {
                 self.recover(&mut out, key(AlertKind::Exceedance));
             }
         }
-        // Early warning downstream of a plant outlet in exceedance.
+        self.downstream_risk(&mut out, &site, exceeded_any, data_time);
+        out
+    }
+
+    /// What the site's standards say of one valid reading (and of the day it completed).
+    fn judge(&self, r: &Reading<'_>) -> Judgement {
+        let (factor, x, date, temp, finished_day) = (r.factor, r.x, r.date, r.temp, r.finished_day);
+        let (mn, data_time) = (r.mn, r.data_time);
+        let mut day_bad = false;
+        let unit = factor.info().unit;
+        let mut instant_bad = false;
+        // Decided while the standards are borrowed, applied after.
+        let mut actions: Vec<Result<NewAlert, AlertKey>> = Vec::new();
+        // Borrowed, not cloned: this runs for every reading.
+        let rules = self.resolved.get(r.site_id).map_or(&[][..], Vec::as_slice);
+        for (spec, idx, class) in rules {
+            let (std, class) = (&self.standards.all()[*idx], *class);
+            let ctx = Context {
+                date: Some(date),
+                water_temp_c: temp,
+                ..Default::default()
+            };
+            if let Some(sel) = std.limit_for(class, factor, &ctx) {
+                if let Ok(Some(verdict)) = rewater_standards::evaluate::judge(sel.limit, x, unit) {
+                    if !verdict.meets {
+                        instant_bad = true;
+                        let severity = if std.averaging == Averaging::DailyMean {
+                            Severity::Warning
+                        } else {
+                            Severity::Violation
+                        };
+                        let limit =
+                            format!("{spec} {}", bound_text(&sel.limit.bound, sel.limit.unit));
+                        actions.push(Ok(NewAlert {
+                            key: r.key(AlertKind::Exceedance),
+                            mn: Some(mn.into()),
+                            severity,
+                            message: format!("{} = {x} outside {limit}", r.factor_code),
+                            data_time,
+                            value: Some(x),
+                            limit: Some(limit),
+                        }));
+                    }
+                }
+            }
+            if let (Some((day, mean, day_temp)), Averaging::DailyMean) =
+                (finished_day, std.averaging)
+            {
+                let ctx = Context {
+                    date: Some(day),
+                    water_temp_c: day_temp,
+                    ..Default::default()
+                };
+                if let Some(sel) = std.limit_for(class, factor, &ctx) {
+                    if let Ok(Some(verdict)) =
+                        rewater_standards::evaluate::judge(sel.limit, mean, unit)
+                    {
+                        let dkey = r.key(AlertKind::DailyExceedance);
+                        if verdict.meets {
+                            actions.push(Err(dkey));
+                        } else {
+                            day_bad = true;
+                            let limit =
+                                format!("{spec} {}", bound_text(&sel.limit.bound, sel.limit.unit));
+                            // A new day's episode: recover the old one, raise again.
+                            actions.push(Err(dkey.clone()));
+                            actions.push(Ok(NewAlert {
+                                key: dkey,
+                                mn: Some(mn.into()),
+                                severity: Severity::Violation,
+                                message: format!(
+                                    "daily mean {} on {day} = {mean:.3} outside {limit}",
+                                    r.factor_code
+                                ),
+                                data_time: day_start(day),
+                                value: Some(mean),
+                                limit: Some(limit),
+                            }));
+                        }
+                    }
+                }
+            }
+        }
+        Judgement {
+            actions,
+            instant_bad,
+            day_bad,
+        }
+    }
+
+    /// Early warning downstream of a plant outlet in exceedance.
+    fn downstream_risk(
+        &mut self,
+        out: &mut Outcome,
+        site: &SiteRules,
+        exceeded_any: bool,
+        data_time: i64,
+    ) {
         if let Some(node) = &site.model_node {
             let below = self.downstream_sites.get(node).cloned().unwrap_or_default();
             for s in below {
@@ -469,7 +549,7 @@ impl AlertEngine {
                 };
                 if exceeded_any {
                     self.raise(
-                        &mut out,
+                        out,
                         NewAlert {
                             key,
                             mn: None,
@@ -484,11 +564,10 @@ impl AlertEngine {
                         },
                     );
                 } else {
-                    self.recover(&mut out, key);
+                    self.recover(out, key);
                 }
             }
         }
-        out
     }
 
     /// Raises offline alerts for devices silent since before `now_s - offline_after_s`.

@@ -197,3 +197,31 @@ fn plant_exceedance_warns_downstream_sites() {
         2
     );
 }
+
+#[test]
+fn new_rules_apply_without_a_new_engine_and_keep_open_episodes() {
+    // 1A: COD ≤ 50 mg/L; 1B: COD ≤ 60 mg/L.
+    let mut e = engine(&[("P", "plant", "GB18918-2002:1A", None)], &HashMap::new());
+    let o = e.on_upload("P", "2051", T0, &[v("w01018", 55.0, "N")], T0);
+    assert_eq!(kinds(&o), vec![(AlertKind::Exceedance, Severity::Warning)]);
+    let rules = |std: &str| {
+        vec![(
+            "P".to_string(),
+            SiteRules {
+                site_id: "plant".into(),
+                standards: vec![std.to_string()],
+                model_node: None,
+            },
+        )]
+    };
+    e.set_rules(rules("GB18918-2002:1B"), &HashMap::new());
+    // The open episode is remembered; under 1B 55 is within the limit, so it recovers.
+    assert_eq!(e.active().count(), 1);
+    let o = e.on_upload("P", "2051", T0 + 60, &[v("w01018", 55.0, "N")], T0);
+    assert_eq!(o.recovered.len(), 1);
+    assert!(o.raised.is_empty());
+    // Back to 1A: the same value is an exceedance again.
+    e.set_rules(rules("GB18918-2002:1A"), &HashMap::new());
+    let o = e.on_upload("P", "2051", T0 + 120, &[v("w01018", 55.0, "N")], T0);
+    assert_eq!(kinds(&o), vec![(AlertKind::Exceedance, Severity::Warning)]);
+}

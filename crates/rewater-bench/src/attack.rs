@@ -204,8 +204,14 @@ fn phase(o: &Arc<AttackOptions>, attack: bool, start: i64) -> (f64, u64) {
 pub fn run(o: AttackOptions) -> Result<()> {
     TcpStream::connect(&o.to).with_context(|| format!("connecting to {}", o.to))?;
     let o = Arc::new(o);
-    let (calm, calm_growth) = phase(&o, false, 1_600_000_000);
-    let (attacked, growth) = phase(&o, true, 1_700_000_000);
+    // DataTimes must lie in the gateway's window (the last 3 years, Beijing wall clock):
+    // each phase starts far enough back for its minutes not to reach the present.
+    let now_wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+        + 8 * 3600;
+    let (calm, calm_growth) = phase(&o, false, now_wall - 800 * 86_400);
+    let (attacked, growth) = phase(&o, true, now_wall - 400 * 86_400);
     let per_min = growth as f64 / (o.seconds as f64 / 60.0) / 1e6;
     let report = serde_json::json!({
         "honest_devices": o.devices,

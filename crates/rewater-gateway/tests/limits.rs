@@ -1,11 +1,10 @@
 //! Protection limits and graceful shutdown, on the library with a real SQLite file.
 
-use rewater_gateway::{serve, Config, Log};
+use rewater_gateway::{serve, Config};
 use rewater_hj212::encode::{Upload, UploadFactor};
 use rewater_hj212::DataTime;
 use rewater_store::prelude::*;
 use rewater_store::{Device, Site, SqliteStore};
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -47,7 +46,11 @@ fn frame(k: i64) -> String {
         pw: "pw".into(),
         mn: "MN".into(),
         ack: true,
-        data_time: DataTime::from_wall_seconds(1_748_736_000 + 60 * k),
+        // Recent data (DataTimes outside the store's window are refused).
+        data_time: DataTime::from_wall_seconds(
+            (rewater_time::Zone::default().now_wall_seconds() - 86_400).div_euclid(3600) * 3600
+                + 60 * k,
+        ),
         factors: vec![UploadFactor {
             code: "w01018".into(),
             values: vec![("Avg".into(), 1.0)],
@@ -79,9 +82,8 @@ async fn start(
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let log: Log = Arc::new(|_| {});
     let h = tokio::spawn(async move {
-        serve(listener, Box::new(st), config, rx, log, None, |_| {})
+        serve(listener, Box::new(st), config, rx, None, |_| {})
             .await
             .unwrap();
     });
@@ -93,6 +95,8 @@ async fn per_address_limit_idle_and_slow_senders() {
     let config = Config {
         max_per_address: 2,
         idle_timeout: Duration::from_millis(600),
+        // A connection that never sent an accepted frame is governed by this one.
+        handshake_timeout: Duration::from_millis(600),
         frame_timeout: Duration::from_millis(300),
         ..Default::default()
     };

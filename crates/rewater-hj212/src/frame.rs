@@ -2,8 +2,12 @@
 //!
 //! [`Decoder`] turns a TCP byte stream into frames. It survives what real ports receive:
 //! garbage and HTTP/TLS/SSH probes before `##`, frames split over many reads or several in
-//! one read, truncated frames followed by good ones. On any failure it drops one byte and
-//! rescans for `##`, so one bad frame never hides the next.
+//! one read, truncated frames followed by good ones. On a failure it resynchronises at the
+//! next `##` after the bad header (a header with a numeric length cannot hold the start of
+//! another one; a non-numeric "header" is skipped one byte, so `###0101…` still decodes), so
+//! one bad frame never hides the next. An invalid frame is reported with its first
+//! [`INVALID_RAW_MAX`] bytes only: a hostile peer declaring 9,999 bytes per header must not make
+//! the receiver copy or keep 10 kB per 6 bytes it sent.
 
 use crate::crc::{crc16, crc16_modbus};
 
@@ -12,6 +16,8 @@ use crate::crc::{crc16, crc16_modbus};
 pub const MAX_SEGMENT: usize = 9999;
 /// The standard's limit on the data segment.
 pub const STANDARD_MAX_SEGMENT: usize = 1024;
+/// Bytes of an invalid frame reported in [`Event::Invalid`].
+pub const INVALID_RAW_MAX: usize = 256;
 
 /// How strictly frames are checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -95,7 +101,8 @@ pub enum Event {
     Frame(Frame),
     /// Bytes that were not part of any frame (probes, noise), counted not kept.
     Garbage(usize),
-    /// A frame-like sequence that failed; `raw` holds up to the declared frame.
+    /// A frame-like sequence that failed; `raw` holds its first bytes (at most
+    /// [`INVALID_RAW_MAX`] of the declared frame).
     Invalid {
         raw: Vec<u8>,
         error: FrameError,
@@ -109,6 +116,9 @@ pub struct Decoder {
     buf: Vec<u8>,
     start: usize,
     options: Options,
+    /// Index in `buf` up to which no `\n##` was found: overlapping spans of successive bad
+    /// headers are searched once, not once per header (linear, not span × headers).
+    clean_until: usize,
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -143,6 +153,7 @@ impl Decoder {
             buf: Vec::with_capacity(2048),
             start: 0,
             options,
+            clean_until: 0,
         }
     }
 
@@ -150,6 +161,7 @@ impl Decoder {
     pub fn push(&mut self, bytes: &[u8]) {
         if self.start > 0 && self.start * 2 >= self.buf.len() {
             self.buf.drain(..self.start);
+            self.clean_until = self.clean_until.saturating_sub(self.start);
             self.start = 0;
         }
         self.buf.extend_from_slice(bytes);
@@ -262,18 +274,30 @@ impl Decoder {
     fn truncated(&mut self, declared: usize) -> Option<Event> {
         let data = &self.buf[self.start..];
         let span_end = data.len().min(6 + declared + 4 + 2);
-        let p = find(&data[6.min(span_end)..span_end], b"\n##")?;
-        let next = 6 + p + 1;
+        // Resume after what was searched before (less 2 bytes: a match may straddle).
+        let from = self
+            .clean_until
+            .saturating_sub(self.start + 2)
+            .max(6)
+            .min(span_end);
+        let Some(p) = find(&data[from..span_end], b"\n##") else {
+            self.clean_until = self.clean_until.max(self.start + span_end);
+            return None;
+        };
+        self.clean_until = self.clean_until.max(self.start + from + p);
+        let next = from + p + 1;
         let actual = next.saturating_sub(6 + 4 + 2);
         Some(self.fail(next, FrameError::LengthMismatch { declared, actual }))
     }
 
-    /// Reports an invalid frame of `len` bytes and moves one byte on, so that a `##` inside it
-    /// is found again.
+    /// Reports an invalid frame of `len` bytes and resynchronises at the next `##` after its
+    /// header: past the 6-byte header when the length was numeric (no `##` can start inside
+    /// it), one byte on otherwise. A `##` inside the declared span is found again.
     fn fail(&mut self, len: usize, error: FrameError) -> Event {
         let data = &self.buf[self.start..];
-        let raw = data[..len.min(data.len())].to_vec();
-        self.start += 1;
+        let raw = data[..len.min(data.len()).min(INVALID_RAW_MAX)].to_vec();
+        let numeric = data.len() >= 6 && data[2..6].iter().all(u8::is_ascii_digit);
+        self.start += if numeric { 6 } else { 1 };
         Event::Invalid { raw, error }
     }
 }

@@ -9,5 +9,7 @@ pub mod encode;
 pub mod frame;
 pub mod segment;
 
-pub use frame::{check_line, encode_frame, Decoder, Event, Frame, FrameError, Options};
+pub use frame::{
+    check_line, encode_frame, Decoder, Event, Frame, FrameError, Options, INVALID_RAW_MAX,
+};
 pub use segment::{DataTime, FactorValues, Flag, Segment, SegmentError, Strictness, Version};

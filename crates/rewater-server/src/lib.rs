@@ -235,15 +235,14 @@ async fn serve(
         retain_frames: config
             .retain_frames_days
             .map(|d| std::time::Duration::from_secs(d as u64 * 86_400)),
+        zone: config.zone.clone(),
         ..Default::default()
     };
-    let log: rewater_gateway::Log = Arc::new(|m: &str| tracing::info!("{m}"));
     let stats = rewater_gateway::serve(
         listener,
         store,
         gateway_config,
         rx,
-        log,
         Some(alerts),
         move |_| on_ready(gateway_addr, api_addr),
     )

@@ -49,63 +49,15 @@ pub fn run_all(store: &mut dyn Store) {
     );
     assert_eq!(factors.iter().find(|f| f.0 == "w20111").unwrap().3, "µg/L");
 
-    // Sites and devices, with upsert.
-    store.put_site(&site("S1")).unwrap();
-    store.put_site(&site("S2")).unwrap();
-    let mut s1 = site("S1");
-    s1.name = "renamed".into();
-    store.put_site(&s1).unwrap();
-    let sites = store.sites().unwrap();
-    assert_eq!(sites.len(), 2);
-    assert_eq!(sites[0], s1);
-    let dev = Device {
-        mn: "MN1".into(),
-        password_hash: hash_device_password("device-secret-1"),
-        site_id: "S1".into(),
-        lenient: true,
-        accept_modbus_crc: false,
-        allowed_peers: vec!["10.0.0.0/8".into(), "192.0.2.7".into()],
-        disabled: false,
-    };
-    store.put_device(&dev).unwrap();
-    store
-        .put_device(&Device {
-            mn: "MN2".into(),
-            site_id: "S2".into(),
-            allowed_peers: Vec::new(),
-            ..dev.clone()
-        })
-        .unwrap();
-    assert_eq!(store.devices().unwrap()[0], dev);
-    assert_eq!(store.device("MN1").unwrap(), Some(dev.clone()));
-    assert_eq!(store.device("nope").unwrap(), None);
-    let got = store.device("MN2").unwrap().unwrap();
-    assert!(got.allowed_peers.is_empty());
-    assert!(verify_device_password(
-        "device-secret-1",
-        &got.password_hash
-    ));
-    // A plain-text password, a hostile MN or a bad address rule is refused.
-    for bad in [
-        Device {
-            password_hash: "123456".into(),
-            ..dev.clone()
-        },
-        Device {
-            mn: "MN1'; DROP TABLE device; --".into(),
-            ..dev.clone()
-        },
-        Device {
-            allowed_peers: vec!["not-an-address".into()],
-            ..dev.clone()
-        },
-    ] {
-        assert!(store.put_device(&bad).is_err(), "{bad:?}");
-    }
-    assert_eq!(store.devices().unwrap().len(), 2);
+    sites_and_devices(store);
 
     // Minute data for two hours: COD rises 10, 11, … per minute; one value flagged M.
     let t0 = 1_748_736_000; // 2025-06-01 00:00 wall clock
+                            // A fixed clock two days later, so that these DataTimes stay inside the window.
+    store.set_ingest_rules(IngestRules {
+        now_unix_s: Some(t0 - 8 * 3600 + 2 * 86_400),
+        ..IngestRules::default()
+    });
     let mut batch = Vec::new();
     for m in 0..120 {
         let flag = if m == 30 { "M" } else { "N" };
@@ -213,22 +165,13 @@ pub fn run_all(store: &mut dyn Store) {
     assert!(store.correct(last.id, 1.0, " ", "x", 3).is_err());
     assert!(store.correct(987_654, 1.0, "r", "x", 3).is_err());
 
-    // Rejected frames are kept for audit; retention removes old frames but not readings.
-    store
-        .log_rejected(&[RejectedFrame {
-            received_at_ms: 5,
-            peer: "p".into(),
-            mn: Some("BAD".into()),
-            cn: None,
-            raw: "##junk".into(),
-            reason: "unknown MN".into(),
-        }])
-        .unwrap();
+    // Retention removes old frames but not readings.
     let frames = store.count_frames().unwrap();
     let purged = store.purge_frames(t0 * 1000 + 60 * 60 * 1000).unwrap();
-    // The rejected frame, the first hour's 60 uploads, the duplicate and PNO 2 of minute 5.
-    assert_eq!(purged, 63);
-    assert_eq!(store.count_frames().unwrap(), frames - 63);
+    // The first hour's 60 uploads, the duplicate and PNO 2 of minute 5 (rejected frames are
+    // counted apart, see `rejected_frames`).
+    assert_eq!(purged, 62);
+    assert_eq!(store.count_frames().unwrap(), frames - 62);
     assert_eq!(store.count_readings().unwrap(), 243);
 
     // Alerts: raised open, recovered by the engine, acknowledged and closed by people.
@@ -311,6 +254,65 @@ pub fn run_all(store: &mut dyn Store) {
         .is_err());
 
     accounts_credentials_audit(store);
+    crate::conformance_hostile::run_all(store);
+}
+
+/// Sites and devices, with upsert; devices keep a hash, source rules and the disabled switch.
+fn sites_and_devices(store: &mut dyn Store) {
+    // Sites and devices, with upsert.
+    store.put_site(&site("S1")).unwrap();
+    store.put_site(&site("S2")).unwrap();
+    let mut s1 = site("S1");
+    s1.name = "renamed".into();
+    store.put_site(&s1).unwrap();
+    let sites = store.sites().unwrap();
+    assert_eq!(sites.len(), 2);
+    assert_eq!(sites[0], s1);
+    let dev = Device {
+        mn: "MN1".into(),
+        password_hash: hash_device_password("device-secret-1"),
+        site_id: "S1".into(),
+        lenient: true,
+        accept_modbus_crc: false,
+        allowed_peers: vec!["10.0.0.0/8".into(), "192.0.2.7".into()],
+        disabled: false,
+    };
+    store.put_device(&dev).unwrap();
+    store
+        .put_device(&Device {
+            mn: "MN2".into(),
+            site_id: "S2".into(),
+            allowed_peers: Vec::new(),
+            ..dev.clone()
+        })
+        .unwrap();
+    assert_eq!(store.devices().unwrap()[0], dev);
+    assert_eq!(store.device("MN1").unwrap(), Some(dev.clone()));
+    assert_eq!(store.device("nope").unwrap(), None);
+    let got = store.device("MN2").unwrap().unwrap();
+    assert!(got.allowed_peers.is_empty());
+    assert!(verify_device_password(
+        "device-secret-1",
+        &got.password_hash
+    ));
+    // A plain-text password, a hostile MN or a bad address rule is refused.
+    for bad in [
+        Device {
+            password_hash: "123456".into(),
+            ..dev.clone()
+        },
+        Device {
+            mn: "MN1'; DROP TABLE device; --".into(),
+            ..dev.clone()
+        },
+        Device {
+            allowed_peers: vec!["not-an-address".into()],
+            ..dev.clone()
+        },
+    ] {
+        assert!(store.put_device(&bad).is_err(), "{bad:?}");
+    }
+    assert_eq!(store.devices().unwrap().len(), 2);
 }
 
 fn accounts_credentials_audit(store: &mut dyn Store) {

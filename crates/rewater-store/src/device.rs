@@ -23,14 +23,18 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
+/// Hex to a fixed number of bytes (no allocation: this runs for every frame).
+fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let b = s.as_bytes();
+    if b.len() != 2 * N {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+    let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = [0u8; N];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = nibble(b[2 * i])? << 4 | nibble(b[2 * i + 1])?;
+    }
+    Some(out)
 }
 
 /// A fresh random salt (16 bytes from the operating system).
@@ -62,10 +66,10 @@ pub fn verify_device_password(password: &str, hash: &str) -> bool {
     ) else {
         return false;
     };
-    let (Some(salt), Some(want)) = (unhex(salt), unhex(want)) else {
+    let (Some(salt), Some(want)) = (unhex::<16>(salt), unhex::<32>(want)) else {
         return false;
     };
-    want.len() == 32 && bool::from(digest(&salt, password).ct_eq(want.as_slice()))
+    bool::from(digest(&salt, password).ct_eq(&want))
 }
 
 /// Whether a string looks like a stored device password hash.
@@ -212,6 +216,17 @@ mod tests {
         let mut long = dev(&[]);
         long.mn = "M".repeat(25);
         assert!(check_device(&long).is_err());
+    }
+
+    #[test]
+    fn the_hash_is_never_serialised() {
+        let d = dev(&["10.0.0.0/8"]);
+        let json = serde_json::to_string(&d).unwrap();
+        assert!(
+            !json.contains("password_hash") && !json.contains("rw-sha256"),
+            "{json}"
+        );
+        assert!(json.contains("10.0.0.0/8"));
     }
 
     #[test]

@@ -88,6 +88,35 @@ word_enum!(
     ]
 );
 
+word_enum!(
+    /// Why a frame or an upload was not stored as data.
+    RejectReason, "reject reason", [
+        BadFrame = "bad_frame", "帧格式错误（长度、校验或结尾）", "malformed frame (length, CRC or ending)";
+        BadSegment = "bad_segment", "数据段格式错误", "malformed data segment";
+        UnknownDevice = "unknown_device", "未登记的设备（MN）", "unknown device (MN)";
+        WrongPassword = "wrong_password", "设备密码错误", "wrong device password";
+        DeviceDisabled = "device_disabled", "设备已停用", "device disabled";
+        PeerNotAllowed = "peer_not_allowed", "来源地址不在允许范围", "source address not allowed";
+        ModbusCrc = "modbus_crc", "未对该设备启用 CRC-16/MODBUS", "CRC-16/MODBUS not enabled for the device";
+        NoReadings = "no_readings", "无数据时间或监测值（仅留存）", "no DataTime or values (kept for audit)";
+        DataTimeTooOld = "data_time_too_old", "数据时间早于接收窗口", "DataTime older than the accepted window";
+        DataTimeAhead = "data_time_ahead", "数据时间超前于服务器时间", "DataTime ahead of the server clock";
+        BadUpload = "bad_upload", "上传字段无效（MN、CN、PNO、因子编码或标记）", "invalid upload fields (MN, CN, PNO, factor code or flag)";
+        StoreRefused = "store_refused", "数据库拒绝写入", "refused by the database";
+    ]
+);
+
+impl RejectReason {
+    /// Whether rejections are counted under the device's MN (known devices) rather than the
+    /// sender's address: an unauthenticated sender could invent a new MN for every frame.
+    pub fn counted_by_device(self) -> bool {
+        !matches!(
+            self,
+            RejectReason::BadFrame | RejectReason::BadSegment | RejectReason::UnknownDevice
+        )
+    }
+}
+
 impl AlertState {
     /// Whether an alert may go from `self` to `to`.
     pub fn may_become(self, to: AlertState) -> bool {

@@ -2,7 +2,8 @@
 //! database `test`, or REWATER_TEST_POSTGRES). Under CI the server must be there; elsewhere
 //! the test says it skipped.
 
-use rewater_store::{PostgresStore, Store};
+use rewater_store::prelude::*;
+use rewater_store::{verify_device_password, IngestOutcome, IngestRules, PostgresStore};
 
 fn url() -> String {
     std::env::var("REWATER_TEST_POSTGRES")
@@ -40,6 +41,10 @@ fn readings_are_partitioned_by_month_and_reconnect_keeps_them() {
     };
     // 2025-01-31 23:59:00 and 2025-02-01 00:00:00 (wall clock) fall in two partitions.
     let t = [1_738_367_940i64, 1_738_368_000];
+    s.set_ingest_rules(IngestRules {
+        now_unix_s: Some(t[1]),
+        ..IngestRules::default()
+    });
     let uploads: Vec<_> = t
         .iter()
         .map(|&t| rewater_store::Upload {
@@ -80,4 +85,144 @@ fn readings_are_partitioned_by_month_and_reconnect_keeps_them() {
     assert_eq!(s.count_readings().unwrap(), 2);
     drop(s);
     PostgresStore::drop_schema(&url(), &schema).unwrap();
+}
+
+fn partitions(schema: &str) -> Vec<String> {
+    let mut client = postgres::Client::connect(&url(), postgres::NoTls).unwrap();
+    client
+        .query("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace WHERE p.relname = 'reading' AND n.nspname = $1 ORDER BY 1", &[&schema])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// Issue 12 finding 5: one device sending 2,400 uploads with months from 1900 to 2099 once
+/// created 2,400 partitions and broke `latest`. Now only months inside the window get one.
+#[test]
+fn datatimes_outside_the_window_create_no_partitions() {
+    let schema = format!("rw_window_{}", std::process::id());
+    let Some(mut s) = connect(&schema) else {
+        return;
+    };
+    // Now: 2026-06-15 (Unix); the window reaches back three years.
+    let now = 1_781_481_600i64;
+    s.set_ingest_rules(IngestRules {
+        now_unix_s: Some(now),
+        ..IngestRules::default()
+    });
+    let (lo, hi) = s.ingest_rules().window();
+    let mut uploads = Vec::new();
+    for year in 1900..2100i32 {
+        for month in 1..=12u32 {
+            let t = rewater_standards::Date::from_ymd(year, month, 15)
+                .unwrap()
+                .wall_seconds();
+            uploads.push(rewater_store::Upload {
+                mn: "M".into(),
+                cn: "2051".into(),
+                data_time: t,
+                pno: 1,
+                received_at_ms: 0,
+                peer: "p".into(),
+                raw: "r".into(),
+                readings: vec![rewater_store::FactorReading {
+                    factor: "w01018".into(),
+                    value: Some(1.0),
+                    min: None,
+                    max: None,
+                    cou: None,
+                    flag: Some("N".into()),
+                }],
+            });
+        }
+    }
+    assert_eq!(uploads.len(), 2400);
+    let mut stored = 0;
+    for chunk in uploads.chunks(100) {
+        stored += s
+            .ingest(chunk)
+            .unwrap()
+            .iter()
+            .filter(|o| matches!(o, IngestOutcome::Stored { .. }))
+            .count();
+    }
+    let inside = uploads
+        .iter()
+        .filter(|u| u.data_time >= lo && u.data_time <= hi)
+        .count();
+    assert_eq!(stored, inside);
+    let parts = partitions(&schema);
+    // One partition per month of the window (36 or 37), none before or after it.
+    assert_eq!(parts.len(), inside, "{parts:?}");
+    assert!(
+        parts
+            .iter()
+            .all(|p| p.as_str() >= "reading_m2023_06" && p.as_str() <= "reading_m2026_06"),
+        "{parts:?}"
+    );
+    let latest = s.latest("M").unwrap();
+    assert_eq!(latest.len(), 1);
+    assert!(latest[0].data_time <= hi);
+    drop(s);
+    PostgresStore::drop_schema(&url(), &schema).unwrap();
+}
+
+/// A store written by the previous schema (version 1) is migrated at connect.
+#[test]
+fn a_store_of_the_previous_version_is_migrated_at_connect() {
+    let schema = format!("rw_migrate_{}", std::process::id());
+    let _ = PostgresStore::drop_schema(&url(), &schema);
+    let mut client = match postgres::Client::connect(&url(), postgres::NoTls) {
+        Ok(c) => c,
+        Err(e) if std::env::var("CI").is_err() => {
+            eprintln!("SKIPPED: no PostgreSQL at {} ({e})", url());
+            return;
+        }
+        Err(e) => panic!("CI needs PostgreSQL at {}: {e}", url()),
+    };
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA {schema}; SET search_path TO {schema}; {}",
+            include_str!("data/schema_v1_postgres.sql")
+        ))
+        .unwrap();
+    drop(client);
+    let mut s = PostgresStore::connect(&url(), Some(&schema)).unwrap();
+    assert_eq!(s.schema_version().unwrap(), 3);
+    let d = s.device("OLDMN1").unwrap().unwrap();
+    assert!(verify_device_password("123456", &d.password_hash));
+    assert!(d.allowed_peers.is_empty() && !d.disabled);
+    assert_eq!(s.count_readings().unwrap(), 1);
+    assert_eq!(s.latest("OLDMN1").unwrap()[0].value, Some(21.5));
+    assert_eq!(s.account("boss").unwrap().unwrap().role, Role::Admin);
+    assert_eq!(
+        s.alerts(None, None, 10).unwrap()[0].state,
+        AlertState::Acknowledged
+    );
+    drop(s);
+    // Connecting again is harmless; the synchronous_commit of the session is on.
+    let mut s = PostgresStore::connect(&url(), Some(&schema)).unwrap();
+    assert_eq!(s.schema_version().unwrap(), 3);
+    assert_eq!(s.synchronous_commit().unwrap(), "on");
+    drop(s);
+    PostgresStore::drop_schema(&url(), &schema).unwrap();
+}
+
+/// PostgreSQL errors carry the server's SQLSTATE (issue 12: they were logged as "db error").
+#[test]
+fn postgres_errors_name_their_sqlstate() {
+    if connect(&format!("rw_err_{}", std::process::id())).is_none() {
+        return;
+    }
+    let _ = PostgresStore::drop_schema(&url(), &format!("rw_err_{}", std::process::id()));
+    let base = url();
+    let (root, _) = base.rsplit_once('/').unwrap();
+    let e = PostgresStore::connect(&format!("{root}/rewater_no_such_db"), None)
+        .err()
+        .unwrap();
+    let text = e.to_string();
+    assert!(text.starts_with("PostgreSQL 3D000: "), "{text}");
+    assert!(text.contains("rewater_no_such_db"), "{text}");
+    assert!(!e.is_data_error());
 }

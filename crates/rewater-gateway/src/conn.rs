@@ -1,0 +1,373 @@
+//! One device connection: frames decoded from the byte stream, each checked (MN, password,
+//! source address, disabled), uploads queued for the writer and acknowledged after the commit.
+//!
+//! Timeouts: a new connection must deliver an accepted frame within the handshake timeout,
+//! and then one every idle timeout; bytes that are not accepted frames (garbage, invalid or
+//! refused frames) do not reset either clock. A started frame must complete within the frame
+//! timeout. Too many bad frames in a row close the connection.
+
+use crate::writer::{now_ms, WriteRequest};
+use crate::Shared;
+use rewater_hj212::compat::map_code;
+use rewater_hj212::encode::{ack_9013, ack_9014, qn, set_time_1012};
+use rewater_hj212::{DataTime, Decoder, Event, Options, Segment, Strictness};
+use rewater_store::{FactorReading, IngestOutcome, RejectReason, RejectedFrame, Upload};
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{oneshot, watch};
+
+/// What a frame came to.
+enum Handled {
+    /// From an authenticated device (resets the idle clock); the reply to send, if any.
+    Accepted(Option<String>),
+    /// Invalid or refused (counts towards closing the connection).
+    Refused,
+}
+
+pub(crate) async fn handle_connection(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let options = Options {
+        lenient_tail: true,
+        allow_oversize: true,
+        accept_modbus_crc: true,
+    };
+    let config = &shared.config;
+    let mut decoder = Decoder::new(options);
+    let mut buf = vec![0u8; 8192];
+    let opened = Instant::now();
+    let mut last_accepted: Option<Instant> = None;
+    let mut partial_since: Option<Instant> = None;
+    let mut bad_in_a_row = 0u32;
+    let peer_s = peer.to_string();
+    loop {
+        // Garbage and refused frames do not move these deadlines.
+        let quiet_until = match last_accepted {
+            Some(t) => t + config.idle_timeout,
+            None => opened + config.handshake_timeout,
+        };
+        let deadline = match partial_since {
+            Some(t) => quiet_until.min(t + config.frame_timeout),
+            None => quiet_until,
+        };
+        let n = tokio::select! {
+            r = tokio::time::timeout_at(deadline.into(), stream.read(&mut buf)) => match r {
+                Ok(Ok(0)) | Ok(Err(_)) => return,
+                Ok(Ok(n)) => n,
+                Err(_) => {
+                    // Idle, never identified, or a frame left unfinished too long.
+                    shared.stats.closed_connections.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(peer = %peer, "connection timed out");
+                    return;
+                }
+            },
+            _ = shutdown.changed() => return,
+        };
+        decoder.push(&buf[..n]);
+        while let Some(ev) = decoder.next_event() {
+            let handled = match ev {
+                Event::Garbage(n) => {
+                    shared
+                        .stats
+                        .garbage_bytes
+                        .fetch_add(n as u64, Ordering::Relaxed);
+                    continue;
+                }
+                Event::Invalid { raw, error } => {
+                    let detail = error.to_string();
+                    reject(
+                        &shared,
+                        &peer_s,
+                        None,
+                        None,
+                        &raw,
+                        RejectReason::BadFrame,
+                        detail,
+                    );
+                    Handled::Refused
+                }
+                Event::Frame(frame) => {
+                    shared.stats.frames.fetch_add(1, Ordering::Relaxed);
+                    let arrived = Instant::now();
+                    let h = on_frame(frame, &peer_s, peer, &shared).await;
+                    if let Handled::Accepted(Some(reply)) = &h {
+                        if stream.write_all(reply.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        shared
+                            .stats
+                            .ack_latency
+                            .record(arrived.elapsed().as_secs_f64() * 1000.0);
+                    }
+                    h
+                }
+            };
+            match handled {
+                Handled::Accepted(_) => {
+                    bad_in_a_row = 0;
+                    last_accepted = Some(Instant::now());
+                }
+                Handled::Refused => {
+                    bad_in_a_row += 1;
+                    if bad_in_a_row >= config.max_bad_frames {
+                        shared
+                            .stats
+                            .closed_connections
+                            .fetch_add(1, Ordering::Relaxed);
+                        tracing::debug!(peer = %peer, bad_frames = bad_in_a_row, "connection closed: bad frames in a row");
+                        return;
+                    }
+                }
+            }
+        }
+        partial_since = match decoder.pending() {
+            0 => None,
+            p if p > config.max_pending_bytes => return,
+            _ => partial_since.or_else(|| Some(Instant::now())),
+        };
+    }
+}
+
+/// Counts a rejected frame (in memory; the writer stores the counts) and logs it within the
+/// rate limit.
+fn reject(
+    shared: &Shared,
+    peer: &str,
+    mn: Option<&str>,
+    cn: Option<&str>,
+    raw: &[u8],
+    reason: RejectReason,
+    detail: String,
+) {
+    shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
+    let mn_shown = mn.unwrap_or("");
+    match shared.log_limiter.allow(reason) {
+        Some(suppressed) => tracing::warn!(
+            peer,
+            mn = %mn_shown.escape_debug(),
+            reason = reason.as_str(),
+            detail = %detail,
+            suppressed,
+            "frame refused"
+        ),
+        None => {
+            shared
+                .stats
+                .log_lines_suppressed
+                .fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    let head = &raw[..raw.len().min(rewater_store::REJECTED_HEAD_BYTES)];
+    let f = RejectedFrame {
+        received_at_ms: now_ms(),
+        peer: peer.to_string(),
+        mn: mn.map(|m| m.chars().take(64).collect()),
+        cn: cn.map(|c| c.chars().take(8).collect()),
+        raw: String::from_utf8_lossy(head).into_owned(),
+        reason,
+        detail,
+        repeats: 1,
+    };
+    if shared.rejects.push(f) {
+        // Wake the writer if it is idle; if the queue is full it is busy and will see them.
+        let _ = shared.writer.try_send(WriteRequest::Tick);
+    }
+}
+
+/// Why the frame's sender may not speak for the MN it names, if it may not.
+fn refusal(shared: &Shared, seg: &Segment, peer: SocketAddr, modbus: bool) -> Option<RejectReason> {
+    let mn = seg.mn().unwrap_or("");
+    let Ok(registry) = shared.registry.read() else {
+        return Some(RejectReason::UnknownDevice);
+    };
+    let Some(d) = registry.get(mn) else {
+        return Some(RejectReason::UnknownDevice);
+    };
+    if d.disabled {
+        return Some(RejectReason::DeviceDisabled);
+    }
+    if !rewater_store::verify_device_password(seg.pw().unwrap_or(""), &d.password_hash) {
+        return Some(RejectReason::WrongPassword);
+    }
+    if !d.allows_peer(peer.ip()) {
+        return Some(RejectReason::PeerNotAllowed);
+    }
+    if modbus && !d.accept_modbus_crc {
+        return Some(RejectReason::ModbusCrc);
+    }
+    None
+}
+
+/// Handles one frame.
+async fn on_frame(
+    frame: rewater_hj212::Frame,
+    peer_s: &str,
+    peer: SocketAddr,
+    shared: &Shared,
+) -> Handled {
+    let modbus = frame.modbus_crc;
+    let seg = match Segment::from_frame(frame.clone(), Strictness::Lenient) {
+        Ok(s) => s,
+        Err(e) => {
+            let reason = RejectReason::BadSegment;
+            reject(
+                shared,
+                peer_s,
+                None,
+                None,
+                &frame.raw,
+                reason,
+                e.to_string(),
+            );
+            return Handled::Refused;
+        }
+    };
+    let mn = seg.mn().unwrap_or("");
+    let cn = seg.cn().unwrap_or("");
+    if let Some(reason) = refusal(shared, &seg, peer, modbus) {
+        let raw = seg.raw().as_bytes();
+        reject(
+            shared,
+            peer_s,
+            Some(mn),
+            Some(cn),
+            raw,
+            reason,
+            String::new(),
+        );
+        return Handled::Refused;
+    }
+    match cn {
+        // Replies from the device to our requests: nothing to answer.
+        "9011" | "9012" | "9013" | "9014" => Handled::Accepted(None),
+        "1013" => Handled::Accepted(Some(time_reply(shared, &seg, mn))),
+        _ => Handled::Accepted(upload_reply(shared, &seg, peer_s).await),
+    }
+}
+
+/// Time calibration: 9013 now, then 1012 with the server's time in the devices' zone.
+fn time_reply(shared: &Shared, seg: &Segment, mn: &str) -> String {
+    let now_ms = now_ms();
+    let now = DataTime::from_wall_seconds(shared.config.zone.wall_seconds(now_ms.div_euclid(1000)));
+    let mut reply = ack_9013(seg);
+    reply.push_str(&set_time_1012(
+        &qn(now, now_ms.rem_euclid(1000) as u16),
+        seg.st().unwrap_or("32"),
+        seg.pw().unwrap_or(""),
+        mn,
+        now,
+    ));
+    reply
+}
+
+/// Queues a data upload and waits for its commit; the 9014 to send, if one is due.
+async fn upload_reply(shared: &Shared, seg: &Segment, peer_s: &str) -> Option<String> {
+    let mn = seg.mn().unwrap_or("");
+    let cn = seg.cn().unwrap_or("");
+    let Some(upload) = to_upload(seg, peer_s) else {
+        // No DataTime or no values: counted for audit, acknowledged if asked.
+        let raw = seg.raw().as_bytes();
+        let detail = format!("CN {}", cn.chars().take(8).collect::<String>());
+        reject(
+            shared,
+            peer_s,
+            Some(mn),
+            Some(cn),
+            raw,
+            RejectReason::NoReadings,
+            detail,
+        );
+        return seg.ack_requested().then(|| ack_9014(seg));
+    };
+    let n = upload.readings.len() as u64;
+    let (tx, rx) = oneshot::channel();
+    if shared
+        .writer
+        .send(WriteRequest::Upload(upload, tx))
+        .await
+        .is_err()
+    {
+        return None;
+    }
+    match rx.await.ok().flatten() {
+        Some(IngestOutcome::Stored { .. }) => {
+            shared.stats.stored.fetch_add(1, Ordering::Relaxed);
+            shared.stats.readings.fetch_add(n, Ordering::Relaxed);
+        }
+        Some(IngestOutcome::Duplicate { .. }) => {
+            shared.stats.duplicates.fetch_add(1, Ordering::Relaxed);
+        }
+        Some(IngestOutcome::Refused { reason }) => {
+            // Not stored, so not acknowledged; counted with the refusals.
+            let raw = seg.raw().as_bytes();
+            reject(
+                shared,
+                peer_s,
+                Some(mn),
+                Some(cn),
+                raw,
+                reason,
+                String::new(),
+            );
+            return None;
+        }
+        // Not stored: no acknowledgement, so the device sends it again.
+        None => return None,
+    }
+    if seg.ack_requested() {
+        shared.stats.acks.fetch_add(1, Ordering::Relaxed);
+        Some(ack_9014(seg))
+    } else {
+        None
+    }
+}
+
+/// Turns a data upload into store rows (2005 factor codes mapped to 2017, with their unit).
+pub fn to_upload(seg: &Segment, peer: &str) -> Option<Upload> {
+    let data_time = seg.data_time()?;
+    let cn = seg.cn()?.to_string();
+    let value_suffix = if cn == "2011" { "Rtd" } else { "Avg" };
+    let readings: Vec<FactorReading> = seg
+        .factors()
+        .into_iter()
+        .map(|f| {
+            let (code, scale) = match map_code(f.code) {
+                Some(m) => (m.factor.code().to_string(), m.scale),
+                None => (f.code.to_string(), 1.0),
+            };
+            let num = |s: &str| f.number(s).map(|v| v * scale);
+            FactorReading {
+                factor: code,
+                value: num(value_suffix)
+                    .or_else(|| num("Rtd"))
+                    .or_else(|| num("Avg")),
+                min: num("Min"),
+                max: num("Max"),
+                // Cumulative amounts are loads, not concentrations: no unit scaling.
+                cou: f.number("Cou"),
+                flag: f.flag.map(str::to_string),
+            }
+        })
+        .filter(|r| r.value.is_some() || r.cou.is_some())
+        .collect();
+    if readings.is_empty() {
+        return None;
+    }
+    Some(Upload {
+        mn: seg.mn()?.to_string(),
+        cn,
+        data_time: data_time.wall_seconds(),
+        pno: seg.pno.unwrap_or(1),
+        received_at_ms: now_ms(),
+        peer: peer.to_string(),
+        raw: seg.raw().to_string(),
+        readings,
+    })
+}

@@ -1,0 +1,69 @@
+//! Live counters of a running gateway.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counters of a running gateway.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub connections: AtomicU64,
+    /// Connections refused by the global or the per-address limit.
+    pub refused_connections: AtomicU64,
+    /// Connections closed for too many bad frames in a row, or idle/handshake timeouts.
+    pub closed_connections: AtomicU64,
+    pub frames: AtomicU64,
+    pub stored: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub rejected: AtomicU64,
+    pub garbage_bytes: AtomicU64,
+    pub acks: AtomicU64,
+    pub readings: AtomicU64,
+    /// Log lines about refusals left out by the rate limit.
+    pub log_lines_suppressed: AtomicU64,
+    /// Times the device register was reloaded from the store (its version moved).
+    pub reloads: AtomicU64,
+    /// Time from a frame's arrival to its 9014 being written, as a histogram.
+    pub ack_latency: LatencyHistogram,
+}
+
+/// Upper bounds (ms) of the latency histogram buckets; the last bucket is open.
+pub const LATENCY_BOUNDS_MS: [f64; 16] = [
+    0.5, 1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 75.0, 100.0, 200.0, 500.0,
+];
+
+/// A lock-free latency histogram.
+#[derive(Debug, Default)]
+pub struct LatencyHistogram {
+    counts: [AtomicU64; 17],
+}
+
+impl LatencyHistogram {
+    pub fn record(&self, ms: f64) {
+        let i = LATENCY_BOUNDS_MS
+            .iter()
+            .position(|b| ms <= *b)
+            .unwrap_or(LATENCY_BOUNDS_MS.len());
+        self.counts[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The bucket bound at or below which a share `q` of the samples lie (∞ past the last).
+    pub fn quantile_ms(&self, q: f64) -> f64 {
+        let counts: Vec<u64> = self
+            .counts
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect();
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
+            return 0.0;
+        }
+        let target = (q * total as f64).ceil() as u64;
+        let mut acc = 0;
+        for (i, c) in counts.iter().enumerate() {
+            acc += c;
+            if acc >= target {
+                return LATENCY_BOUNDS_MS.get(i).copied().unwrap_or(f64::INFINITY);
+            }
+        }
+        f64::INFINITY
+    }
+}

@@ -1,0 +1,95 @@
+//! The SQLite schema, one constant per version. A version is never edited once released:
+//! a change is a new version (see [`crate::migrate`]).
+
+use crate::migrate::{Migration, Step};
+
+/// Version 1: the schema before versioned migrations (its `meta.schema_version` said 1).
+pub(super) const V1: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS site (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, standard TEXT,
+    district TEXT NOT NULL, lon REAL, lat REAL, model_node TEXT);
+CREATE TABLE IF NOT EXISTS device (
+    mn TEXT PRIMARY KEY, password TEXT NOT NULL, site_id TEXT NOT NULL REFERENCES site(id),
+    lenient INTEGER NOT NULL, accept_modbus_crc INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS frame (
+    id INTEGER PRIMARY KEY, received_at_ms INTEGER NOT NULL, peer TEXT NOT NULL,
+    mn TEXT, cn TEXT, raw TEXT NOT NULL, status TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS frame_received ON frame(received_at_ms);
+CREATE TABLE IF NOT EXISTS upload (
+    mn TEXT NOT NULL, cn TEXT NOT NULL, data_time INTEGER NOT NULL, pno INTEGER NOT NULL,
+    frame_id INTEGER NOT NULL, PRIMARY KEY (mn, cn, data_time, pno)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS reading (
+    id INTEGER PRIMARY KEY, mn TEXT NOT NULL, factor TEXT NOT NULL, cn TEXT NOT NULL,
+    data_time INTEGER NOT NULL, value REAL, min REAL, max REAL, cou REAL, flag TEXT,
+    frame_id INTEGER, corrects INTEGER REFERENCES reading(id), reason TEXT, changed_by TEXT,
+    received_at_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS reading_series ON reading(mn, factor, data_time);
+CREATE INDEX IF NOT EXISTS reading_corrects ON reading(corrects) WHERE corrects IS NOT NULL;
+CREATE TABLE IF NOT EXISTS aggregate (
+    mn TEXT NOT NULL, factor TEXT NOT NULL, period TEXT NOT NULL, start INTEGER NOT NULL,
+    n INTEGER NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL,
+    PRIMARY KEY (mn, factor, period, start)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS factor (
+    code TEXT PRIMARY KEY, name_zh TEXT NOT NULL, name_en TEXT NOT NULL, unit TEXT NOT NULL, code_2005 TEXT);
+CREATE TABLE IF NOT EXISTS alert (
+    id INTEGER PRIMARY KEY, site_id TEXT NOT NULL, mn TEXT, kind TEXT NOT NULL, factor TEXT,
+    severity TEXT NOT NULL, message TEXT NOT NULL, data_time INTEGER NOT NULL, value REAL,
+    limit_text TEXT, state TEXT NOT NULL, raised_at_ms INTEGER NOT NULL, recovered_at_ms INTEGER);
+CREATE INDEX IF NOT EXISTS alert_state ON alert(state, id);
+CREATE INDEX IF NOT EXISTS alert_key ON alert(site_id, kind, factor);
+CREATE TABLE IF NOT EXISTS alert_change (
+    alert_id INTEGER NOT NULL REFERENCES alert(id), state TEXT NOT NULL, who TEXT NOT NULL,
+    comment TEXT NOT NULL, at_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS account (
+    name TEXT PRIMARY KEY, role TEXT NOT NULL, district TEXT, password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL, created_at_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS credential (
+    secret_hash TEXT PRIMARY KEY, account TEXT NOT NULL REFERENCES account(name), kind TEXT NOT NULL,
+    csrf TEXT NOT NULL, label TEXT NOT NULL, created_at_ms INTEGER NOT NULL, expires_at_ms INTEGER);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL,
+    target TEXT NOT NULL, detail TEXT NOT NULL);
+";
+
+/// Version 2: device passwords hashed, allowed source addresses, disabled devices.
+pub(super) const V2: &str = "
+ALTER TABLE device RENAME COLUMN password TO password_hash;
+ALTER TABLE device ADD COLUMN allowed_peers TEXT NOT NULL DEFAULT '';
+ALTER TABLE device ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+";
+
+/// Version 3: rejected frames as counts and a few examples; a version number for the site and
+/// device register (a running gateway reloads when it moves).
+const V3: &str = "
+CREATE TABLE rejected (
+    hour_start INTEGER NOT NULL, source TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
+    first_at_ms INTEGER NOT NULL, last_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (hour_start, source, reason)) WITHOUT ROWID;
+CREATE INDEX rejected_last ON rejected (last_at_ms);
+CREATE TABLE rejected_sample (
+    id INTEGER PRIMARY KEY, hour_start INTEGER NOT NULL, source TEXT NOT NULL, reason TEXT NOT NULL,
+    received_at_ms INTEGER NOT NULL, peer TEXT NOT NULL, mn TEXT, cn TEXT, detail TEXT NOT NULL,
+    head TEXT NOT NULL);
+CREATE INDEX rejected_sample_key ON rejected_sample (hour_start, source, reason);
+CREATE INDEX rejected_sample_received ON rejected_sample (received_at_ms);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('config_version', '0');
+";
+
+pub(super) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        what: "sites, devices, frames, readings, aggregates, alerts, accounts, audit",
+        steps: &[Step::Sql(V1)],
+    },
+    Migration {
+        version: 2,
+        what: "device passwords hashed; allowed source addresses; disabled devices",
+        steps: &[Step::Sql(V2), Step::HashDevicePasswords],
+    },
+    Migration {
+        version: 3,
+        what: "rejected frames counted with a few examples; register version",
+        steps: &[Step::Sql(V3)],
+    },
+];
