@@ -177,6 +177,10 @@ struct ServeArgs {
     /// Time zone of the data loggers' clocks and of the pages (IANA name).
     #[arg(long, default_value = rewater_time::DEFAULT_ZONE)]
     zone: String,
+    /// Accept data up to this many days old (default 3 years; at most 7305). Uploads dated
+    /// outside [now − this, now + 10 min] are refused with a reason.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=7305))]
+    max_data_age_days: Option<u32>,
     /// Served behind TLS (a reverse proxy): mark the session cookie Secure.
     #[arg(long)]
     secure_cookies: bool,
@@ -199,6 +203,7 @@ impl ServeArgs {
             scenario_dir: self.scenario_dir,
             tile_url: self.tile_url,
             zone: rewater_time::Zone::named(&self.zone).map_err(input_err)?,
+            max_data_age_days: self.max_data_age_days,
             secure_cookies: self.secure_cookies,
             trusted_proxies: self.trusted_proxy,
         })

@@ -72,6 +72,9 @@ pub struct ServerConfig {
     pub tile_url: Option<String>,
     /// The devices' and the pages' time zone.
     pub zone: Zone,
+    /// Oldest data accepted, days before now (None: the gateway's default of 3 years); raise
+    /// it to take in a logger's history. At most [`MAX_DATA_AGE_DAYS`].
+    pub max_data_age_days: Option<u32>,
     /// Served behind TLS: mark the session cookie `Secure`.
     pub secure_cookies: bool,
     /// Reverse proxies whose `X-Forwarded-For` names the client (login limit per address).
@@ -92,11 +95,16 @@ impl Default for ServerConfig {
             scenario_dir: None,
             tile_url: None,
             zone: Zone::shanghai(),
+            max_data_age_days: None,
             secure_cookies: false,
             trusted_proxies: Vec::new(),
         }
     }
 }
+
+/// The widest data window a service takes: 20 years, so that a PostgreSQL store holds at
+/// most 240 monthly partitions per table (2,400 made it run out of shared memory).
+pub const MAX_DATA_AGE_DAYS: u32 = 7_305;
 
 /// What a started service tells whoever started it (once).
 #[derive(Debug, Clone)]
@@ -237,6 +245,15 @@ async fn serve(
             .map(|d| std::time::Duration::from_secs(d as u64 * 86_400)),
         zone: config.zone.clone(),
         ..Default::default()
+    };
+    let gateway_config = match config.max_data_age_days {
+        Some(days) => rewater_gateway::Config {
+            max_data_age: std::time::Duration::from_secs(
+                u64::from(days.min(MAX_DATA_AGE_DAYS)) * 86_400,
+            ),
+            ..gateway_config
+        },
+        None => gateway_config,
     };
     let stats = rewater_gateway::serve(
         listener,

@@ -53,6 +53,9 @@ pub fn start_with(db: &Path, demo: bool, extra: &[&str]) -> Server {
             "127.0.0.1:0",
             "--api-listen",
             "127.0.0.1:0",
+            // The tests' data are dated 2025-06-01; a window of 20 years keeps them in.
+            "--max-data-age-days",
+            "7305",
         ])
         .env("REWATER_API_TOKEN", TOKEN)
         .args(extra)
