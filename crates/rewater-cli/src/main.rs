@@ -181,6 +181,10 @@ struct ServeArgs {
     /// outside [now − this, now + 10 min] are refused with a reason.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=7305))]
     max_data_age_days: Option<u32>,
+    /// Connections one source address may hold (default 256; at most the global 20,000):
+    /// raise it for a concentrator or NAT in front of many loggers, or a load test.
+    #[arg(long)]
+    max_connections_per_address: Option<usize>,
     /// Served behind TLS (a reverse proxy): mark the session cookie Secure.
     #[arg(long)]
     secure_cookies: bool,
@@ -204,6 +208,7 @@ impl ServeArgs {
             tile_url: self.tile_url,
             zone: rewater_time::Zone::named(&self.zone).map_err(input_err)?,
             max_data_age_days: self.max_data_age_days,
+            max_connections_per_address: self.max_connections_per_address,
             secure_cookies: self.secure_cookies,
             trusted_proxies: self.trusted_proxy,
         })

@@ -75,6 +75,9 @@ pub struct ServerConfig {
     /// Oldest data accepted, days before now (None: the gateway's default of 3 years); raise
     /// it to take in a logger's history. At most [`MAX_DATA_AGE_DAYS`].
     pub max_data_age_days: Option<u32>,
+    /// Connections one source address may hold (None: the gateway's default of 256); raise it
+    /// for a concentrator or NAT in front of many loggers, or a load test from one host.
+    pub max_connections_per_address: Option<usize>,
     /// Served behind TLS: mark the session cookie `Secure`.
     pub secure_cookies: bool,
     /// Reverse proxies whose `X-Forwarded-For` names the client (login limit per address).
@@ -96,6 +99,7 @@ impl Default for ServerConfig {
             tile_url: None,
             zone: Zone::shanghai(),
             max_data_age_days: None,
+            max_connections_per_address: None,
             secure_cookies: false,
             trusted_proxies: Vec::new(),
         }
@@ -254,6 +258,13 @@ async fn serve(
             ..gateway_config
         },
         None => gateway_config,
+    };
+    let gateway_config = rewater_gateway::Config {
+        max_per_address: config
+            .max_connections_per_address
+            .unwrap_or(gateway_config.max_per_address)
+            .clamp(1, gateway_config.max_connections),
+        ..gateway_config
     };
     let stats = rewater_gateway::serve(
         listener,
