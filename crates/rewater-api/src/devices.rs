@@ -100,7 +100,7 @@ fn password_or_generated(pw: Option<String>) -> Result<(String, Option<String>),
             Ok((p, None))
         }
         None => {
-            let g = rewater_store::random_device_password();
+            let g = rewater_store::random_device_password()?;
             Ok((g.clone(), Some(g)))
         }
     }

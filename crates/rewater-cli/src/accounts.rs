@@ -166,7 +166,7 @@ pub enum DeviceCommand {
 /// generated one, which is printed.
 fn device_password(mn: &str, generate: bool) -> Result<String> {
     if generate {
-        let pw = rewater_store::random_device_password();
+        let pw = rewater_store::random_device_password()?;
         println!("password for {mn}: {pw} (shown once)");
         return Ok(pw);
     }

@@ -169,7 +169,7 @@ pub fn prepare_store(
     if !demo && sim_devices == 0 {
         return Ok((store, None));
     }
-    let password = rewater_store::random_device_password();
+    let password = rewater_store::random_device_password().map_err(err)?;
     let hash = rewater_store::hash_device_password(&password);
     let mut devices = Vec::new();
     if demo {

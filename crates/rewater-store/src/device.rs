@@ -148,17 +148,27 @@ pub fn check_device(d: &Device) -> Result<()> {
 }
 
 /// Generates a random device password of 16 letters and digits (for demo devices and
-/// `device add` without a password).
-pub fn random_device_password() -> String {
+/// `device add` without a password). Fails rather than make a guessable password when the
+/// system has no random source; bytes that would bias the alphabet are drawn again.
+pub fn random_device_password() -> Result<String> {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
-    let mut bytes = [0u8; 16];
-    if let Err(e) = getrandom::getrandom(&mut bytes) {
-        tracing::error!(error = %e, "no random source for a device password");
+    // The largest multiple of the alphabet's length that fits in a byte.
+    let fair = (256 / ALPHABET.len() * ALPHABET.len()) as u8;
+    let mut out = String::with_capacity(16);
+    let mut bytes = [0u8; 32];
+    while out.len() < 16 {
+        getrandom::getrandom(&mut bytes).map_err(|e| {
+            StoreError::Invalid(format!("no random source for a device password: {e}"))
+        })?;
+        out.extend(
+            bytes
+                .iter()
+                .filter(|b| **b < fair)
+                .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+                .take(16 - out.len()),
+        );
     }
-    bytes
-        .iter()
-        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
-        .collect()
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -231,8 +241,8 @@ mod tests {
 
     #[test]
     fn random_passwords_differ() {
-        let a = random_device_password();
+        let a = random_device_password().unwrap();
         assert_eq!(a.len(), 16);
-        assert_ne!(a, random_device_password());
+        assert_ne!(a, random_device_password().unwrap());
     }
 }
