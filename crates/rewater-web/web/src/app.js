@@ -6,6 +6,17 @@
 
 const state = { lang: localStorage.getItem("rw_lang") || "zh", me: null, charts: [] };
 
+// Pages of a capability live in their own file under pages/ and register here, so that a new
+// capability adds a file (and its labels) rather than editing this one:
+//   registerPage({ id: "outfalls", nav: true, admin: false, render: async (arg) => { ... } });
+//   addLabels({ zh: { outfalls: "排污口" }, en: { outfalls: "Outfalls" } });
+// `render` receives the part of the hash after the page id (`#/outfalls/ID` → "ID").
+const extraPages = [];
+function registerPage(page) { extraPages.push(page); }
+function addLabels(labels) {
+  for (const lang of Object.keys(labels)) Object.assign(window.I18N[lang] = window.I18N[lang] || {}, labels[lang]);
+}
+
 function t(key) {
   const d = window.I18N[state.lang] || {};
   return d[key] !== undefined ? d[key] : key;
@@ -74,7 +85,9 @@ function header() {
   out.hidden = !state.me;
   const nav = document.getElementById("nav");
   if (!state.me) { nav.innerHTML = ""; document.getElementById("who").textContent = ""; return; }
-  const pages = ["overview", "alerts", "scenarios", "standards", "devices"].concat(state.me.role === "admin" ? ["users", "audit"] : [], ["account"]);
+  const isAdmin = state.me.role === "admin";
+  const extra = extraPages.filter((p) => p.nav && (!p.admin || isAdmin)).map((p) => p.id);
+  const pages = ["overview", "alerts", "scenarios", "standards", "devices"].concat(extra, isAdmin ? ["users", "audit"] : [], ["account"]);
   const current = (location.hash.split("/")[1] || "overview");
   nav.innerHTML = pages.map((p) => `<a href="#/${p}" data-page="${p}" class="${p === current ? "active" : ""}">${esc(t(p))}</a>`).join("");
   document.getElementById("who").textContent = `${state.me.name} · ${state.me.role}${state.me.district ? " · " + state.me.district : ""}`;
@@ -581,8 +594,10 @@ async function route() {
   header();
   if (!state.me) { loginPage(); return; }
   const [, page, arg] = location.hash.split("/");
+  const extra = extraPages.find((p) => p.id === page);
   try {
-    if (page === "site" && arg) await sitePage(decodeURIComponent(arg));
+    if (extra) await extra.render(arg === undefined ? undefined : decodeURIComponent(arg));
+    else if (page === "site" && arg) await sitePage(decodeURIComponent(arg));
     else if (page === "alerts") await alertsPage();
     else if (page === "scenarios") await scenariosPage();
     else if (page === "standards") await standardsPage();
