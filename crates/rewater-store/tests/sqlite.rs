@@ -103,7 +103,8 @@ fn a_store_of_the_previous_version_is_migrated_at_open() {
 }
 
 /// A burst of uploads with a small WAL limit: after every batch the WAL is under the limit
-/// plus one batch (the writer checkpoints before the batch returns).
+/// plus one batch (the writer checkpoints before the batch returns, RESTART: the next batch
+/// writes from the log's start).
 #[test]
 fn wal_stays_under_its_limit_during_a_burst() {
     let path = tmp("wal");
@@ -152,7 +153,9 @@ fn wal_stays_under_its_limit_during_a_burst() {
         most = most.max(s.wal_bytes());
     }
     assert_eq!(s.count_readings().unwrap(), 120 * 200 * 4);
-    // One batch writes well under 1 MiB of pages, so the WAL never passes 2 MiB.
+    // The log restarts after a checkpoint, so it holds at most the limit plus the batch that
+    // passed it. A batch here touches up to ~900 pages of the growing tables and index
+    // (3.7 MB measured at the end); without the limit the log reached 235 MB in this test.
     assert!(most > 0, "the WAL was used");
-    assert!(most <= 2 << 20, "WAL reached {most} bytes");
+    assert!(most <= 6 << 20, "WAL reached {most} bytes");
 }

@@ -1,8 +1,17 @@
 //! The embedded SQLite backend (WAL journal, synchronous=FULL: a committed batch survives a
 //! crash of the process and of the machine). The WAL is bounded: a background connection
-//! checkpoints it passively, and when it still grows past [`WalLimits::checkpoint_over_bytes`]
-//! the writer truncates it itself before the batch returns, so acknowledgements wait instead
-//! of the file growing without end.
+//! checkpoints it passively every 50 ms, and when it still grows past
+//! [`WalLimits::checkpoint_over_bytes`] (under sustained load the passive passes never catch
+//! up, so the log never starts again by itself) the writer checkpoints it with RESTART before
+//! the batch returns: acknowledgements wait instead of the file growing without end, and the
+//! next batch writes from the log's beginning.
+//!
+//! Why RESTART and not TRUNCATE: a log cut to zero bytes must be re-extended by every
+//! following commit, each of whose fsyncs then also writes file metadata; RESTART reuses the
+//! file's blocks (`journal_size_limit` trims what lies past the limit). Measured on 2026-12-01
+//! (10,000 devices over TCP, same session): ack p99 331 ms with TRUNCATE, 163 ms with RESTART;
+//! a RESTART by the background connection past a lower soft limit was worse (676–1,317 ms:
+//! the writer then waits in SQLite's busy handler, which sleeps in coarse steps).
 
 mod readings;
 mod registers;
@@ -19,7 +28,7 @@ use std::time::Duration;
 /// How large the write-ahead log may grow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WalLimits {
-    /// After a batch, a WAL larger than this is checkpointed and truncated by the writer.
+    /// After a batch, a WAL larger than this is checkpointed by the writer (hard limit).
     pub checkpoint_over_bytes: u64,
     /// Size the WAL file is cut back to when it restarts (`PRAGMA journal_size_limit`).
     pub journal_size_limit_bytes: i64,
@@ -151,8 +160,8 @@ impl SqliteStore {
             .name("sqlite-checkpoint".into())
             .spawn(move || {
                 while !flag.load(Ordering::Relaxed) {
-                    // Short passes: each copies only what was committed since the last, so a
-                    // truncation by the writer (past the limit) never waits long behind one.
+                    // Short passes: each copies only what was committed since the last, so the
+                    // writer's checkpoint past the limit has little left to copy.
                     std::thread::sleep(Duration::from_millis(50));
                     let _ = cp.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
                 }
@@ -197,8 +206,9 @@ impl SqliteStore {
             .map_or(0, |m| m.len())
     }
 
-    /// Back-pressure: a WAL past its limit is checkpointed and truncated now, by the writer,
-    /// before the batch's uploads are acknowledged.
+    /// Back-pressure: a WAL past its hard limit is checkpointed now, by the writer, before the
+    /// batch's uploads are acknowledged (RESTART: the next batch writes from the log's start,
+    /// and `journal_size_limit` trims the file).
     fn bound_wal(&mut self) {
         let Some((_, limits)) = self.wal else { return };
         let before = self.wal_bytes();
@@ -207,7 +217,7 @@ impl SqliteStore {
         }
         let r = self
             .conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            .query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, i64>(1)?,
@@ -218,7 +228,7 @@ impl SqliteStore {
             Ok((0, _, _)) => {
                 tracing::debug!(
                     wal_bytes = before,
-                    "WAL over its limit: checkpointed and truncated"
+                    "WAL over its limit: checkpointed and restarted"
                 )
             }
             Ok((_, log, done)) => tracing::warn!(
