@@ -413,4 +413,38 @@ fn device_register_commands_govern_the_gateway() {
         .is_none(),
         "source address"
     );
+    // Silence alone would also pass with a stalled gateway: each refusal must be counted with
+    // its reason in the store (written by the gateway's writer within a tick).
+    let want = [
+        (rewater_store::RejectReason::WrongPassword, 2),
+        (rewater_store::RejectReason::DeviceDisabled, 1),
+        (rewater_store::RejectReason::PeerNotAllowed, 1),
+    ];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = Vec::new();
+    loop {
+        let mut store = SqliteStore::open(&db).unwrap();
+        let counts = store.rejected_counts(0, i64::MAX / 2, 1000).unwrap();
+        seen = want
+            .iter()
+            .map(|(reason, _)| {
+                let n: i64 = counts
+                    .iter()
+                    .filter(|c| c.reason == *reason)
+                    .map(|c| c.count)
+                    .sum();
+                (*reason, n)
+            })
+            .collect::<Vec<_>>();
+        if want.iter().zip(&seen).all(|((_, w), (_, n))| n >= w) || Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for ((reason, w), (_, n)) in want.iter().zip(&seen) {
+        assert!(
+            n >= w,
+            "{reason:?}: {n} counted, {w} expected; all: {seen:?}"
+        );
+    }
 }
