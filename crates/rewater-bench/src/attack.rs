@@ -1,9 +1,12 @@
-//! The attack benchmark of issue 12: honest data loggers send minute uploads and wait for
-//! each 9014 while (phase 2) one client streams garbage at a set byte rate and another sends
-//! poisoned uploads (values of 1e306 / −1e306 and 1.7e308 in one hour, NaN, negative
-//! concentrations, 500-character flags, a NUL byte, DataTimes from 1900 to 9999, unknown MNs).
-//! Prints the honest ack rate in both phases and the store's growth (file + WAL) per minute of
-//! attack. Client side only: start the gateway with `rewater serve --sim-devices N`.
+//! The attack benchmark of issue 12: honest data loggers each send an upload every interval
+//! (like real loggers, not as fast as they can) and wait for each 9014, while (phase 2) one
+//! client streams garbage at a set byte rate and another, a registered device, sends poisoned
+//! uploads as fast as the gateway takes them (values of 1e306 / −1e306 and 1.7e308 in one
+//! hour, NaN, negative concentrations, 500-character flags, a NUL byte, DataTimes from 1900 to
+//! 9999, unknown MNs). Phase 3 runs the attack alone, so that the store's growth (file + WAL)
+//! per minute is the attack's, not the honest devices' data. Prints the honest ack rate and
+//! ack latency in phases 1 and 2. Client side only: start the gateway with
+//! `rewater serve --sim-devices N+1`.
 
 use anyhow::{Context, Result};
 use rewater_hj212::encode::{Upload, UploadFactor};
@@ -24,6 +27,8 @@ pub struct AttackOptions {
     pub password: String,
     /// Honest devices (the simulated MNs RWSIM…0 … N−1); the last registered one poisons.
     pub devices: usize,
+    /// Each honest device's time between uploads.
+    pub interval: Duration,
     pub seconds: u64,
     pub garbage_bytes_per_s: usize,
 }
@@ -66,22 +71,44 @@ fn wait_ack(s: &mut TcpStream, d: &mut Decoder, buf: &mut [u8]) -> bool {
     }
 }
 
-/// One honest device until `stop`; counts acknowledgements.
-fn honest(o: &AttackOptions, i: usize, start: i64, stop: &AtomicBool, acks: &AtomicU64) {
+/// What the honest devices saw in one phase.
+#[derive(Default)]
+struct Honest {
+    sent: AtomicU64,
+    acks: AtomicU64,
+    /// Ack latencies in microseconds.
+    latencies_us: std::sync::Mutex<Vec<u64>>,
+}
+
+/// One honest device until `stop`: an upload every interval, each waiting for its ack.
+fn honest(o: &AttackOptions, i: usize, start: i64, stop: &AtomicBool, seen: &Honest) {
     let Ok(mut s) = TcpStream::connect(&o.to) else {
         return;
     };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
     let mut d = Decoder::new(Options::lenient());
     let mut buf = vec![0u8; 4096];
+    let mut lat = Vec::new();
+    // Spread the devices over the interval.
+    let mut next = Instant::now() + o.interval.mul_f64(i as f64 / o.devices.max(1) as f64);
     let mut k = 0i64;
     while !stop.load(Ordering::Relaxed) {
-        let f = minute_upload(&mn(i), &o.password, k, start).frame();
-        if s.write_all(f.as_bytes()).is_err() || !wait_ack(&mut s, &mut d, &mut buf) {
-            return;
+        if let Some(w) = next.checked_duration_since(Instant::now()) {
+            std::thread::sleep(w);
         }
-        acks.fetch_add(1, Ordering::Relaxed);
+        next += o.interval;
+        let f = minute_upload(&mn(i), &o.password, k, start).frame();
+        let t = Instant::now();
+        seen.sent.fetch_add(1, Ordering::Relaxed);
+        if s.write_all(f.as_bytes()).is_err() || !wait_ack(&mut s, &mut d, &mut buf) {
+            break;
+        }
+        lat.push(t.elapsed().as_micros() as u64);
+        seen.acks.fetch_add(1, Ordering::Relaxed);
         k += 1;
+    }
+    if let Ok(mut l) = seen.latencies_us.lock() {
+        l.extend(lat);
     }
 }
 
@@ -170,16 +197,26 @@ fn store_bytes(db: &Path) -> u64 {
     len(db.to_path_buf()) + len(wal)
 }
 
-/// One phase: honest devices (and the attackers if `attack`) for `o.seconds`.
-fn phase(o: &Arc<AttackOptions>, attack: bool, start: i64) -> (f64, u64) {
+/// One phase's figures.
+struct Phase {
+    acks_per_s: f64,
+    sent: u64,
+    acks: u64,
+    p50_ms: f64,
+    p99_ms: f64,
+    growth_bytes: u64,
+}
+
+/// One phase for `o.seconds`: honest devices if `honest`, the attackers if `attack`.
+fn phase(o: &Arc<AttackOptions>, honest_on: bool, attack: bool, start: i64) -> Phase {
     let stop = Arc::new(AtomicBool::new(false));
-    let acks = Arc::new(AtomicU64::new(0));
+    let seen = Arc::new(Honest::default());
     let before = o.db.as_deref().map(store_bytes).unwrap_or(0);
     let mut threads = Vec::new();
-    for i in 0..o.devices {
-        let (o, stop, acks) = (o.clone(), stop.clone(), acks.clone());
+    for i in (0..o.devices).filter(|_| honest_on) {
+        let (o, stop, seen) = (o.clone(), stop.clone(), seen.clone());
         threads.push(std::thread::spawn(move || {
-            honest(&o, i, start, &stop, &acks)
+            honest(&o, i, start, &stop, &seen)
         }));
     }
     if attack {
@@ -194,35 +231,52 @@ fn phase(o: &Arc<AttackOptions>, attack: bool, start: i64) -> (f64, u64) {
         let _ = t.join();
     }
     let after = o.db.as_deref().map(store_bytes).unwrap_or(0);
-    (
-        acks.load(Ordering::Relaxed) as f64 / o.seconds as f64,
-        after.saturating_sub(before),
-    )
+    let mut lat = seen
+        .latencies_us
+        .lock()
+        .map(|l| l.clone())
+        .unwrap_or_default();
+    lat.sort_unstable();
+    let q = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .map_or(f64::NAN, |us| *us as f64 / 1000.0)
+    };
+    let acks = seen.acks.load(Ordering::Relaxed);
+    Phase {
+        acks_per_s: acks as f64 / o.seconds as f64,
+        sent: seen.sent.load(Ordering::Relaxed),
+        acks,
+        p50_ms: q(0.5),
+        p99_ms: q(0.99),
+        growth_bytes: after.saturating_sub(before),
+    }
 }
 
-/// Runs both phases and prints a JSON report.
+/// Runs the three phases and prints a JSON report.
 pub fn run(o: AttackOptions) -> Result<()> {
     TcpStream::connect(&o.to).with_context(|| format!("connecting to {}", o.to))?;
     let o = Arc::new(o);
     // DataTimes must lie in the gateway's window (the last 3 years, Beijing wall clock):
     // each phase starts far enough back for its minutes not to reach the present.
-    let now_wall = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-        + 8 * 3600;
-    let (calm, calm_growth) = phase(&o, false, now_wall - 800 * 86_400);
-    let (attacked, growth) = phase(&o, true, now_wall - 400 * 86_400);
-    let per_min = growth as f64 / (o.seconds as f64 / 60.0) / 1e6;
+    let now_wall = rewater_time::Zone::default().now_wall_seconds();
+    let calm = phase(&o, true, false, now_wall - 800 * 86_400);
+    let attacked = phase(&o, true, true, now_wall - 400 * 86_400);
+    let alone = phase(&o, false, true, now_wall - 200 * 86_400);
+    let minutes = o.seconds as f64 / 60.0;
     let report = serde_json::json!({
         "honest_devices": o.devices,
+        "honest_interval_ms": o.interval.as_millis() as u64,
         "seconds_per_phase": o.seconds,
         "garbage_bytes_per_s": o.garbage_bytes_per_s,
-        "honest_acks_per_s_calm": calm,
-        "honest_acks_per_s_under_attack": attacked,
-        "ack_rate_kept": attacked / calm.max(1e-9),
-        "store_growth_calm_mb": calm_growth as f64 / 1e6,
-        "store_growth_under_attack_mb": growth as f64 / 1e6,
-        "store_growth_mb_per_min_of_attack": per_min,
+        "calm": {"sent": calm.sent, "acks": calm.acks, "acks_per_s": calm.acks_per_s,
+                 "ack_p50_ms": calm.p50_ms, "ack_p99_ms": calm.p99_ms,
+                 "store_growth_mb": calm.growth_bytes as f64 / 1e6},
+        "under_attack": {"sent": attacked.sent, "acks": attacked.acks, "acks_per_s": attacked.acks_per_s,
+                 "ack_p50_ms": attacked.p50_ms, "ack_p99_ms": attacked.p99_ms,
+                 "store_growth_mb": attacked.growth_bytes as f64 / 1e6},
+        "ack_rate_kept": attacked.acks_per_s / calm.acks_per_s.max(1e-9),
+        "attack_alone_store_growth_mb": alone.growth_bytes as f64 / 1e6,
+        "attack_alone_store_growth_mb_per_min": alone.growth_bytes as f64 / 1e6 / minutes,
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())

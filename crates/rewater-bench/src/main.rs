@@ -113,8 +113,8 @@ enum Command {
         db: String,
     },
     /// Honest data loggers' ack rate with and without an attack (garbage at a byte rate and
-    /// poisoned uploads), and the store's growth per minute of attack. Start the gateway with
-    /// `rewater serve --sim-devices N+1` first (device N poisons).
+    /// poisoned uploads), and the store's growth per minute of the attack alone. Start the
+    /// gateway with `rewater serve --sim-devices N+1` first (device N poisons).
     Attack {
         #[arg(long, default_value = "127.0.0.1:9212")]
         to: String,
@@ -124,8 +124,11 @@ enum Command {
         /// The simulated devices' password (printed by `rewater serve`).
         #[arg(long, env = "REWATER_DEVICE_PASSWORD")]
         password: String,
-        #[arg(long, default_value_t = 5)]
+        /// Honest devices, each sending one upload every `interval_ms` and waiting for its ack.
+        #[arg(long, default_value_t = 200)]
         devices: usize,
+        #[arg(long, default_value_t = 1000)]
+        interval_ms: u64,
         #[arg(long, default_value_t = 30)]
         seconds: u64,
         #[arg(long, default_value_t = 1_000_000)]
@@ -165,6 +168,7 @@ fn main() -> Result<()> {
             db,
             password,
             devices,
+            interval_ms,
             seconds,
             garbage_bytes_per_s,
         } => attack::run(attack::AttackOptions {
@@ -172,6 +176,7 @@ fn main() -> Result<()> {
             db,
             password,
             devices,
+            interval: std::time::Duration::from_millis(interval_ms.max(1)),
             seconds,
             garbage_bytes_per_s,
         })?,

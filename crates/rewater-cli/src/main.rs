@@ -185,6 +185,10 @@ struct ServeArgs {
     /// raise it for a concentrator or NAT in front of many loggers, or a load test.
     #[arg(long)]
     max_connections_per_address: Option<usize>,
+    /// Frames a second one data logger may send after a burst of 600 (default 20; 0: no
+    /// pacing). A flooding logger is slowed, not refused.
+    #[arg(long, value_parser = parse_rate)]
+    device_frames_per_s: Option<f64>,
     /// Served behind TLS (a reverse proxy): mark the session cookie Secure.
     #[arg(long)]
     secure_cookies: bool,
@@ -209,6 +213,7 @@ impl ServeArgs {
             zone: rewater_time::Zone::named(&self.zone).map_err(input_err)?,
             max_data_age_days: self.max_data_age_days,
             max_connections_per_address: self.max_connections_per_address,
+            device_frames_per_s: self.device_frames_per_s,
             secure_cookies: self.secure_cookies,
             trusted_proxies: self.trusted_proxy,
         })
@@ -646,6 +651,14 @@ fn run_model(
         b.finish_and_clear();
     }
     Ok(summary)
+}
+
+/// A non-negative, finite rate.
+fn parse_rate(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r >= 0.0 => Ok(r),
+        _ => Err(format!("'{s}' is not a rate (a number ≥ 0)")),
+    }
 }
 
 fn standards_cmd(cmd: StandardsCommand, standards: &Standards) -> Result<()> {

@@ -421,11 +421,10 @@ fn device_register_commands_govern_the_gateway() {
         (rewater_store::RejectReason::PeerNotAllowed, 1),
     ];
     let deadline = Instant::now() + Duration::from_secs(10);
-    let mut seen = Vec::new();
-    loop {
+    let seen = loop {
         let mut store = SqliteStore::open(&db).unwrap();
         let counts = store.rejected_counts(0, i64::MAX / 2, 1000).unwrap();
-        seen = want
+        let seen = want
             .iter()
             .map(|(reason, _)| {
                 let n: i64 = counts
@@ -437,10 +436,10 @@ fn device_register_commands_govern_the_gateway() {
             })
             .collect::<Vec<_>>();
         if want.iter().zip(&seen).all(|((_, w), (_, n))| n >= w) || Instant::now() > deadline {
-            break;
+            break seen;
         }
         std::thread::sleep(Duration::from_millis(100));
-    }
+    };
     for ((reason, w), (_, n)) in want.iter().zip(&seen) {
         assert!(
             n >= w,

@@ -244,6 +244,12 @@ async fn on_frame(
         );
         return Handled::Refused;
     }
+    // A registered device that floods is slowed down, not refused (see `DevicePace`).
+    let wait = shared.device_pace.reserve(mn, Instant::now());
+    if !wait.is_zero() {
+        shared.stats.paced_frames.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(wait).await;
+    }
     match cn {
         // Replies from the device to our requests: nothing to answer.
         "9011" | "9012" | "9013" | "9014" => Handled::Accepted(None),

@@ -1,5 +1,5 @@
-//! Resource limits: the open-file limit, and a rate limit on log lines about refusals (a
-//! flood of bad frames must not become a flood of log lines).
+//! Resource limits: the open-file limit, a rate limit on log lines about refusals (a flood of
+//! bad frames must not become a flood of log lines), and the pace of each device's frames.
 
 use rewater_store::RejectReason;
 use std::collections::HashMap;
@@ -77,6 +77,54 @@ impl LogLimiter {
     }
 }
 
+/// The pace of each device's accepted frames (GCRA, a token bucket without a timer): at most
+/// `per_s` frames a second after a burst of `burst`. A registered device that floods (a
+/// compromised logger, or one resending the same upload in a loop) is slowed by delaying its
+/// frames, not refused, so nothing is lost and its TCP window pushes back; the store grows at
+/// most at the device's paced rate. The bound on waiting is the connection limit: each
+/// connection has at most one frame in hand.
+pub(crate) struct DevicePace {
+    interval: Duration,
+    tolerance: Duration,
+    /// MN → theoretical arrival time of its next frame. Only registered MNs that passed the
+    /// password check get here, so the map is as large as the device register at most.
+    next: Mutex<HashMap<String, Instant>>,
+}
+
+impl DevicePace {
+    /// `per_s` ≤ 0 switches pacing off.
+    pub fn new(per_s: f64, burst: u32) -> DevicePace {
+        let interval = if per_s > 0.0 {
+            Duration::from_secs_f64(1.0 / per_s)
+        } else {
+            Duration::ZERO
+        };
+        DevicePace {
+            interval,
+            tolerance: interval * burst.saturating_sub(1),
+            next: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Reserves the device's next slot; how long to wait before handling the frame.
+    pub fn reserve(&self, mn: &str, now: Instant) -> Duration {
+        if self.interval.is_zero() {
+            return Duration::ZERO;
+        }
+        let Ok(mut m) = self.next.lock() else {
+            return Duration::ZERO;
+        };
+        let tat = match m.get_mut(mn) {
+            Some(t) => t,
+            None => m.entry(mn.to_string()).or_insert(now),
+        };
+        let start = (*tat).max(now);
+        *tat = start + self.interval;
+        // Allowed once `tat − tolerance` is reached.
+        start.saturating_duration_since(now + self.tolerance)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +140,28 @@ mod tests {
         std::thread::sleep(Duration::from_millis(250));
         // The next window's first line says how many were left out.
         assert_eq!(l.allow(RejectReason::BadFrame), Some(7));
+    }
+
+    #[test]
+    fn a_device_is_paced_after_its_burst_and_others_are_not() {
+        // 10 frames/s after a burst of 3.
+        let p = DevicePace::new(10.0, 3);
+        let t0 = Instant::now();
+        let waits: Vec<Duration> = (0..6).map(|_| p.reserve("A", t0)).collect();
+        let ms: Vec<u128> = waits.iter().map(Duration::as_millis).collect();
+        // Three at once, then one every 100 ms.
+        assert_eq!(ms, [0, 0, 0, 100, 200, 300]);
+        // Another device has its own budget.
+        assert_eq!(p.reserve("B", t0), Duration::ZERO);
+        // After a quiet second the burst is back.
+        let later = t0 + Duration::from_secs(2);
+        assert_eq!(p.reserve("A", later), Duration::ZERO);
+        assert_eq!(p.reserve("A", later), Duration::ZERO);
+        assert_eq!(p.reserve("A", later), Duration::ZERO);
+        assert_eq!(p.reserve("A", later).as_millis(), 100);
+        // Off.
+        let off = DevicePace::new(0.0, 3);
+        assert!((0..100).all(|_| off.reserve("A", t0).is_zero()));
     }
 
     #[cfg(unix)]

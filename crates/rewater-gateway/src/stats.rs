@@ -21,6 +21,8 @@ pub struct Stats {
     pub log_lines_suppressed: AtomicU64,
     /// Times the device register was reloaded from the store (its version moved).
     pub reloads: AtomicU64,
+    /// Frames delayed because their device exceeded its pace.
+    pub paced_frames: AtomicU64,
     /// Time from a frame's arrival to its 9014 being written, as a histogram.
     pub ack_latency: LatencyHistogram,
 }

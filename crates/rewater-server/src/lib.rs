@@ -78,6 +78,9 @@ pub struct ServerConfig {
     /// Connections one source address may hold (None: the gateway's default of 256); raise it
     /// for a concentrator or NAT in front of many loggers, or a load test from one host.
     pub max_connections_per_address: Option<usize>,
+    /// Accepted frames per second one device may send after its burst (None: the gateway's
+    /// default of 20; 0 switches pacing off).
+    pub device_frames_per_s: Option<f64>,
     /// Served behind TLS: mark the session cookie `Secure`.
     pub secure_cookies: bool,
     /// Reverse proxies whose `X-Forwarded-For` names the client (login limit per address).
@@ -100,6 +103,7 @@ impl Default for ServerConfig {
             zone: Zone::shanghai(),
             max_data_age_days: None,
             max_connections_per_address: None,
+            device_frames_per_s: None,
             secure_cookies: false,
             trusted_proxies: Vec::new(),
         }
@@ -264,6 +268,10 @@ async fn serve(
             .max_connections_per_address
             .unwrap_or(gateway_config.max_per_address)
             .clamp(1, gateway_config.max_connections),
+        device_frames_per_s: config
+            .device_frames_per_s
+            .filter(|r| r.is_finite() && *r >= 0.0)
+            .unwrap_or(gateway_config.device_frames_per_s),
         ..gateway_config
     };
     let stats = rewater_gateway::serve(
