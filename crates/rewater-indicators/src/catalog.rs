@@ -169,11 +169,10 @@ impl Catalog {
     pub fn bundled_with(path: &Path) -> Result<Catalog, CatalogError> {
         let mut c = Catalog::bundled();
         let file = path.display().to_string();
-        let text = read_text(path, MAX_CATALOG_BYTES)
-            .map_err(|message| CatalogError::Read {
-                file: file.clone(),
-                message,
-            })?;
+        let text = read_text(path, MAX_CATALOG_BYTES).map_err(|message| CatalogError::Read {
+            file: file.clone(),
+            message,
+        })?;
         c.merge_text(&text, &file)?;
         Ok(c)
     }
@@ -198,27 +197,61 @@ impl Catalog {
         };
         for q in parsed.quantity {
             if !valid_id(&q.id) {
-                return Err(entry("quantity", &q.id, "id", "must be lower-case letters, digits and _ (at most 64)".into()));
+                return Err(entry(
+                    "quantity",
+                    &q.id,
+                    "id",
+                    "must be lower-case letters, digits and _ (at most 64)".into(),
+                ));
             }
             if !next.units.contains_key(&q.unit) {
-                return Err(entry("quantity", &q.id, "unit", format!("unknown unit '{}'", q.unit)));
+                return Err(entry(
+                    "quantity",
+                    &q.id,
+                    "unit",
+                    format!("unknown unit '{}'", q.unit),
+                ));
             }
             if q.origins.is_empty() {
-                return Err(entry("quantity", &q.id, "origins", "names no origin".into()));
+                return Err(entry(
+                    "quantity",
+                    &q.id,
+                    "origins",
+                    "names no origin".into(),
+                ));
             }
             next.quantities.insert(q.id.clone(), q);
         }
         for mut ind in parsed.indicator {
             if !valid_id(&ind.id) {
-                return Err(entry("indicator", &ind.id, "id", "must be lower-case letters, digits and _ (at most 64)".into()));
+                return Err(entry(
+                    "indicator",
+                    &ind.id,
+                    "id",
+                    "must be lower-case letters, digits and _ (at most 64)".into(),
+                ));
             }
             if !next.units.contains_key(&ind.unit) {
-                return Err(entry("indicator", &ind.id, "unit", format!("unknown unit '{}'", ind.unit)));
+                return Err(entry(
+                    "indicator",
+                    &ind.id,
+                    "unit",
+                    format!("unknown unit '{}'", ind.unit),
+                ));
             }
             let f = Formula::parse(&ind.formula)
                 .map_err(|e: FormulaError| entry("indicator", &ind.id, "formula", e.to_string()))?;
-            if let Some(q) = f.quantities().into_iter().find(|q| !next.quantities.contains_key(*q)) {
-                return Err(entry("indicator", &ind.id, "formula", format!("unknown quantity '{q}'")));
+            if let Some(q) = f
+                .quantities()
+                .into_iter()
+                .find(|q| !next.quantities.contains_key(*q))
+            {
+                return Err(entry(
+                    "indicator",
+                    &ind.id,
+                    "formula",
+                    format!("unknown quantity '{q}'"),
+                ));
             }
             ind.parsed = Some(f);
             match next.indicators.iter_mut().find(|i| i.id == ind.id) {

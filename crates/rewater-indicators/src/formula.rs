@@ -185,7 +185,9 @@ impl Parser<'_> {
 
     fn factor(&mut self) -> Result<Expr, FormulaError> {
         match self.peek() {
-            None => Err(self.err("the formula ends where a number or quantity was expected".into())),
+            None => {
+                Err(self.err("the formula ends where a number or quantity was expected".into()))
+            }
             Some('(') => {
                 self.pos += 1;
                 let e = self.expr()?;

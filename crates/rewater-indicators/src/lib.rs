@@ -108,3 +108,45 @@ pub struct Source {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+
+/// The target sets named by `specs` (bundled ids, `ID/REGION`, or .toml files relative to
+/// `base`, e.g. the model's folder).
+pub fn resolve_sets(
+    specs: &[String],
+    base: &std::path::Path,
+    catalog: &Catalog,
+) -> Result<Vec<TargetSet>, TargetSetError> {
+    specs
+        .iter()
+        .map(|s| {
+            if s.ends_with(".toml") {
+                let p = base.join(s);
+                TargetSet::resolve(&p.to_string_lossy(), catalog)
+            } else {
+                TargetSet::resolve(s, catalog)
+            }
+        })
+        .collect()
+}
+
+/// Runs `region`, overlays `extra` (statistics, monitoring: they win over model values), fills
+/// the whole region's sums and computes the scorecard against `sets`.
+pub fn scorecard_for_region(
+    region: &rewater_model::Region,
+    standards: &rewater_standards::Standards,
+    catalog: &Catalog,
+    extra: &[&QuantityTable],
+    sets: &[TargetSet],
+    options: &ScorecardOptions,
+) -> Result<(rewater_engine::Summary, Scorecard), rewater_engine::EngineError> {
+    let (summary, mut table) = run::model_quantities(region, standards)?;
+    for t in extra {
+        table.overlay(t);
+    }
+    table.fill_region_sums(catalog);
+    let mut options = options.clone();
+    if options.model.is_empty() {
+        options.model = region.name.clone();
+    }
+    Ok((summary, scorecard(catalog, &table, sets, &options)))
+}

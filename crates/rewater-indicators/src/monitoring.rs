@@ -45,7 +45,10 @@ pub fn monitoring_quantities(rates: &[MonitoringRates]) -> Result<QuantityTable,
             message,
         };
         if r.compliant > r.evaluated {
-            return Err(err(format!("{} compliant of {} evaluated", r.compliant, r.evaluated)));
+            return Err(err(format!(
+                "{} compliant of {} evaluated",
+                r.compliant, r.evaluated
+            )));
         }
         if r.valid > r.expected {
             return Err(err(format!("{} valid of {} expected", r.valid, r.expected)));

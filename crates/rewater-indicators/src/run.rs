@@ -12,7 +12,7 @@ use crate::table::{Origin, QuantityTable, WHOLE_REGION};
 use rewater_engine::sim::{DailySink, LinkDay, NodeDay};
 use rewater_engine::{EngineError, Simulation, Summary};
 use rewater_model::{NodeKind, Region, UserCategory};
-use rewater_standards::standard::{Bound, Context, SamplingPoint};
+use rewater_standards::standard::{Bound, Context, SamplingPoint, WaterBody};
 use rewater_standards::{Date, Standards};
 
 const INFLUENT: usize = 0;
@@ -53,12 +53,14 @@ pub fn category_quantity(c: UserCategory) -> String {
     format!("reclaimed_used_{}_m3", c.as_str())
 }
 
-/// Class V limits of GB 3838-2002 for the region's tracked factors: (factor index, low, high).
+/// Class V limits of GB 3838-2002 for the region's tracked factors: (factor index, low, high),
+/// for a river (the wetland's outlet flows to one; TN is not assessed for rivers).
 fn class_v_bounds(region: &Region, standards: &Standards) -> Vec<(usize, f64, f64)> {
     let Ok((std, class)) = standards.resolve("GB3838-2002:V") else {
         return Vec::new();
     };
     let ctx = Context {
+        water_body: Some(WaterBody::River),
         sampling_point: Some(SamplingPoint::Outlet),
         ..Default::default()
     };
@@ -160,7 +162,12 @@ impl RunQuantities {
                     self.add(dist, y, INFLUENT, d.influent_m3);
                     self.add(dist, y, TREATED, d.treated_m3);
                     self.add(dist, y, BYPASSED, d.bypassed_m3);
-                    self.add(dist, y, SLUDGE, d.treated_m3 / 1e4 * p.sludge_t_ds_per_1e4_m3);
+                    self.add(
+                        dist,
+                        y,
+                        SLUDGE,
+                        d.treated_m3 / 1e4 * p.sludge_t_ds_per_1e4_m3,
+                    );
                     self.add(dist, y, ENERGY, d.treated_m3 * p.energy_kwh_per_m3);
                 }
                 NodeKind::User(u) => {
@@ -233,20 +240,34 @@ impl RunQuantities {
                         .zip(&self.node_district)
                         .filter(|(_, &nd)| di == 0 || nd == di)
                         .filter_map(|(n, _)| match &n.kind {
-                            NodeKind::Plant(p) if p.built.is_none_or(|b| end.is_none_or(|e| b <= e)) => {
+                            NodeKind::Plant(p)
+                                if p.built.is_none_or(|b| end.is_none_or(|e| b <= e)) =>
+                            {
                                 Some(p.capacity_m3_per_day)
                             }
                             _ => None,
                         })
                         .sum();
-                    t.set(d, year, "treatment_capacity_m3_per_day", capacity, origin.clone());
+                    t.set(
+                        d,
+                        year,
+                        "treatment_capacity_m3_per_day",
+                        capacity,
+                        origin.clone(),
+                    );
                 }
                 if has_user {
                     for s in [USED, DEMAND, SUPPLY_DAYS, SUPPLY_DAYS_OK] {
                         t.set(d, year, NAMES[s], sums[s], origin.clone());
                     }
                     for c in UserCategory::ALL {
-                        t.set(d, year, &category_quantity(c), sums[BY_CATEGORY + c as usize], origin.clone());
+                        t.set(
+                            d,
+                            year,
+                            &category_quantity(c),
+                            sums[BY_CATEGORY + c as usize],
+                            origin.clone(),
+                        );
                     }
                 }
                 if di == 0 && has_receiving {
@@ -266,7 +287,13 @@ impl RunQuantities {
 struct Sink<'a>(&'a mut RunQuantities);
 
 impl DailySink for Sink<'_> {
-    fn day(&mut self, sim: &Simulation, date: Date, nodes: &[NodeDay], _: &[LinkDay]) -> std::io::Result<()> {
+    fn day(
+        &mut self,
+        sim: &Simulation,
+        date: Date,
+        nodes: &[NodeDay],
+        _: &[LinkDay],
+    ) -> std::io::Result<()> {
         self.0.add_day(sim, date, nodes);
         Ok(())
     }

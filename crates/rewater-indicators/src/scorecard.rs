@@ -172,7 +172,13 @@ struct Computed {
     any_present: bool,
 }
 
-fn compute(catalog: &Catalog, table: &QuantityTable, ind: usize, district: &str, year: i32) -> Computed {
+fn compute(
+    catalog: &Catalog,
+    table: &QuantityTable,
+    ind: usize,
+    district: &str,
+    year: i32,
+) -> Computed {
     let indicator = &catalog.indicators[ind];
     let f = indicator.formula();
     let mut origins = Vec::new();
@@ -275,11 +281,8 @@ pub fn scorecard(
             }
         }
     }
-    let mut keys: BTreeSet<(String, i32)> = table
-        .keys()
-        .into_iter()
-        .filter(|(d, _)| keep(d))
-        .collect();
+    let mut keys: BTreeSet<(String, i32)> =
+        table.keys().into_iter().filter(|(d, _)| keep(d)).collect();
     keys.extend(due.keys().cloned());
     let name_of = |d: &str| -> Text {
         if let Some(n) = options.district_names.get(d) {
@@ -329,7 +332,9 @@ pub fn scorecard(
                 }
                 sets.iter()
                     .flat_map(|s| &s.baselines)
-                    .find(|b| b.indicator == indicator.id && b.district == *district && b.year == by)
+                    .find(|b| {
+                        b.indicator == indicator.id && b.district == *district && b.year == by
+                    })
                     .map(|b| Baseline {
                         year: by,
                         value: b.value,
@@ -353,8 +358,12 @@ pub fn scorecard(
                 _ => None,
             };
             let unit_text = Text {
-                zh: catalog.unit_text(&indicator.unit, crate::Lang::Zh).to_string(),
-                en: catalog.unit_text(&indicator.unit, crate::Lang::En).to_string(),
+                zh: catalog
+                    .unit_text(&indicator.unit, crate::Lang::Zh)
+                    .to_string(),
+                en: catalog
+                    .unit_text(&indicator.unit, crate::Lang::En)
+                    .to_string(),
             };
             rows.push(ScorecardRow {
                 district: district.clone(),
@@ -380,7 +389,10 @@ pub fn scorecard(
     let years: BTreeSet<i32> = keys.iter().map(|(_, y)| *y).collect();
     Scorecard {
         model: options.model.clone(),
-        sets: sets.iter().map(|s| (s.id.clone(), s.title.clone())).collect(),
+        sets: sets
+            .iter()
+            .map(|s| (s.id.clone(), s.title.clone()))
+            .collect(),
         baseline_year,
         districts,
         years: years.into_iter().collect(),

@@ -134,7 +134,9 @@ fn csv_rows(bytes: &[u8], file: &str) -> Result<Vec<(usize, Vec<Cell>)>, StatsEr
             row: Some(e.position().map_or(row, |p| p.line() as usize)),
             field: None,
             message: match e.kind() {
-                csv::ErrorKind::Utf8 { .. } => "not UTF-8 text (save the table as UTF-8 CSV)".into(),
+                csv::ErrorKind::Utf8 { .. } => {
+                    "not UTF-8 text (save the table as UTF-8 CSV)".into()
+                }
                 _ => e.to_string(),
             },
         })?;
@@ -197,7 +199,9 @@ fn xlsx_rows(bytes: &[u8], file: &str) -> Result<Vec<(usize, Vec<Cell>)>, StatsE
             .map(|c| match c {
                 Data::Int(n) => Cell::Number(*n as f64),
                 Data::Float(f) => Cell::Number(*f),
-                Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+                Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => {
+                    Cell::Text(s.clone())
+                }
                 Data::Bool(b) => Cell::Text(b.to_string()),
                 Data::DateTime(d) => Cell::Text(format!("date {}", d.as_f64())),
                 Data::Error(e) => Cell::Text(format!("#{e:?}")),
@@ -237,7 +241,11 @@ fn table_from_rows(
         let name = h.text();
         let c = column(&name);
         if c.is_none() && !name.is_empty() {
-            return Err(err(hrow, Some(&name), "unknown column (district, year, quantity, value, unit, note)".into()));
+            return Err(err(
+                hrow,
+                Some(&name),
+                "unknown column (district, year, quantity, value, unit, note)".into(),
+            ));
         }
         if c.is_some() && cols.contains(&c) {
             return Err(err(hrow, Some(&name), "column given twice".into()));
@@ -260,10 +268,16 @@ fn table_from_rows(
     let mut seen: BTreeMap<(String, i32, String), usize> = BTreeMap::new();
     for (row, cells) in iter {
         let get = |c: Col| -> Option<&Cell> {
-            cols.iter().position(|x| *x == Some(c)).and_then(|i| cells.get(i))
+            cols.iter()
+                .position(|x| *x == Some(c))
+                .and_then(|i| cells.get(i))
         };
         if cells.len() > cols.len() && cells[cols.len()..].iter().any(|c| !c.text().is_empty()) {
-            return Err(err(row, None, format!("{} cells, the header has {}", cells.len(), cols.len())));
+            return Err(err(
+                row,
+                None,
+                format!("{} cells, the header has {}", cells.len(), cols.len()),
+            ));
         }
         let district = get(Col::District).map(Cell::text).unwrap_or_default();
         let district = match district.as_str() {
@@ -271,52 +285,106 @@ fn table_from_rows(
             _ => district,
         };
         if district.chars().count() > 64 || district.chars().any(char::is_control) {
-            return Err(err(row, Some("district"), "at most 64 characters, no control characters".into()));
+            return Err(err(
+                row,
+                Some("district"),
+                "at most 64 characters, no control characters".into(),
+            ));
         }
         let year = match get(Col::Year) {
             Some(Cell::Number(n)) if n.fract() == 0.0 => *n as i64,
-            Some(c) => c.text().parse::<i64>().map_err(|_| {
-                err(row, Some("year"), format!("'{}' is not a year", c.text()))
-            })?,
+            Some(c) => c
+                .text()
+                .parse::<i64>()
+                .map_err(|_| err(row, Some("year"), format!("'{}' is not a year", c.text())))?,
             None => return Err(err(row, Some("year"), "missing".into())),
         };
         if !(1949..=2100).contains(&year) {
-            return Err(err(row, Some("year"), format!("{year} is not between 1949 and 2100")));
+            return Err(err(
+                row,
+                Some("year"),
+                format!("{year} is not between 1949 and 2100"),
+            ));
         }
         let year = year as i32;
         let qid = get(Col::Quantity).map(Cell::text).unwrap_or_default();
         let Some(q) = catalog.quantities.get(&qid) else {
-            return Err(err(row, Some("quantity"), format!("unknown quantity '{qid}' (see indicators/quantities.toml)")));
+            return Err(err(
+                row,
+                Some("quantity"),
+                format!("unknown quantity '{qid}' (see indicators/quantities.toml)"),
+            ));
         };
         if !q.origins.contains(&QuantityOrigin::Statistics) {
-            return Err(err(row, Some("quantity"), format!("'{qid}' comes from model runs or monitoring, not from the statistics table")));
+            return Err(err(
+                row,
+                Some("quantity"),
+                format!(
+                    "'{qid}' comes from model runs or monitoring, not from the statistics table"
+                ),
+            ));
         }
         let value = match get(Col::Value) {
             Some(Cell::Number(n)) => *n,
             Some(c) if c.text().is_empty() => {
-                return Err(err(row, Some("value"), "empty (leave the row out if the value is not known)".into()))
+                return Err(err(
+                    row,
+                    Some("value"),
+                    "empty (leave the row out if the value is not known)".into(),
+                ))
             }
             Some(c) => c.text().parse::<f64>().map_err(|_| {
-                err(row, Some("value"), format!("'{}' is not a number", c.text()))
+                err(
+                    row,
+                    Some("value"),
+                    format!("'{}' is not a number", c.text()),
+                )
             })?,
-            None => return Err(err(row, Some("value"), "empty (leave the row out if the value is not known)".into())),
+            None => {
+                return Err(err(
+                    row,
+                    Some("value"),
+                    "empty (leave the row out if the value is not known)".into(),
+                ))
+            }
         };
         if !value.is_finite() || value < 0.0 {
-            return Err(err(row, Some("value"), format!("{value} must be a finite number ≥ 0")));
+            return Err(err(
+                row,
+                Some("value"),
+                format!("{value} must be a finite number ≥ 0"),
+            ));
         }
         if let Some(u) = get(Col::Unit).map(Cell::text).filter(|u| !u.is_empty()) {
             let known = catalog.units.get(&q.unit);
             let ok = u == q.unit || known.is_some_and(|k| k.zh == u || k.en == u);
             if !ok {
-                return Err(err(row, Some("unit"), format!("'{u}' is not the unit of {qid} ({})", q.unit)));
+                return Err(err(
+                    row,
+                    Some("unit"),
+                    format!("'{u}' is not the unit of {qid} ({})", q.unit),
+                ));
             }
         }
         let key = (district.clone(), year, qid.clone());
         if let Some(first) = seen.get(&key) {
-            return Err(err(row, Some("quantity"), format!("{qid} of district '{district}' in {year} is already given in row {first}")));
+            return Err(err(
+                row,
+                Some("quantity"),
+                format!("{qid} of district '{district}' in {year} is already given in row {first}"),
+            ));
         }
         seen.insert(key, row);
-        table.set(&district, year, &qid, value, Origin::Statistics { file: file.to_string(), row });
+        table.set(
+            &district,
+            year,
+            &qid,
+            value,
+            Origin::Statistics {
+                file: file.to_string(),
+                row,
+            },
+        );
     }
     Ok(table)
 }

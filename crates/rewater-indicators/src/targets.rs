@@ -10,12 +10,30 @@ use std::path::Path;
 
 /// The bundled target sets: (id, file text).
 pub const BUNDLED: [(&str, &str); 6] = [
-    ("seed-000", include_str!("../../../indicators/targets/seed-000.toml")),
-    ("seed-001", include_str!("../../../indicators/targets/seed-001.toml")),
-    ("seed-002", include_str!("../../../indicators/targets/seed-002.toml")),
-    ("seed-003", include_str!("../../../indicators/targets/seed-003.toml")),
-    ("seed-004", include_str!("../../../indicators/targets/seed-004.toml")),
-    ("ndrc-2021-13", include_str!("../../../indicators/targets/ndrc-2021-13.toml")),
+    (
+        "seed-000",
+        include_str!("../../../indicators/targets/seed-000.toml"),
+    ),
+    (
+        "seed-001",
+        include_str!("../../../indicators/targets/seed-001.toml"),
+    ),
+    (
+        "seed-002",
+        include_str!("../../../indicators/targets/seed-002.toml"),
+    ),
+    (
+        "seed-003",
+        include_str!("../../../indicators/targets/seed-003.toml"),
+    ),
+    (
+        "seed-004",
+        include_str!("../../../indicators/targets/seed-004.toml"),
+    ),
+    (
+        "ndrc-2021-13",
+        include_str!("../../../indicators/targets/ndrc-2021-13.toml"),
+    ),
 ];
 
 /// How a value is compared with the target.
@@ -184,25 +202,45 @@ impl TargetSet {
             }
             if let Some(ind) = &t.indicator {
                 if catalog.indicator(ind).is_none() {
-                    return Err(err(&t.id, "indicator", format!("unknown indicator '{ind}'")));
+                    return Err(err(
+                        &t.id,
+                        "indicator",
+                        format!("unknown indicator '{ind}'"),
+                    ));
                 }
             }
             match (t.comparator, t.value, &t.qualitative) {
                 (Some(_), Some(v), None) if v.is_finite() => {
                     if t.indicator.is_none() {
-                        return Err(err(&t.id, "indicator", "a quantitative target needs an indicator".into()));
+                        return Err(err(
+                            &t.id,
+                            "indicator",
+                            "a quantitative target needs an indicator".into(),
+                        ));
                     }
                 }
                 (None, None, Some(_)) => {}
                 _ => {
-                    return Err(err(&t.id, "comparator", "give comparator and a finite value, or qualitative (not both)".into()))
+                    return Err(err(
+                        &t.id,
+                        "comparator",
+                        "give comparator and a finite value, or qualitative (not both)".into(),
+                    ))
                 }
             }
             if t.section.trim().is_empty() {
-                return Err(err(&t.id, "section", "is empty: every target cites its section".into()));
+                return Err(err(
+                    &t.id,
+                    "section",
+                    "is empty: every target cites its section".into(),
+                ));
             }
             if t.quote.trim().is_empty() {
-                return Err(err(&t.id, "quote", "is empty: every target quotes the plan".into()));
+                return Err(err(
+                    &t.id,
+                    "quote",
+                    "is empty: every target quotes the plan".into(),
+                ));
             }
             if !(1949..=2100).contains(&t.year) {
                 return Err(err(&t.id, "year", format!("{} is not a plan year", t.year)));
@@ -210,7 +248,11 @@ impl TargetSet {
         }
         for b in &set.baselines {
             if catalog.indicator(&b.indicator).is_none() {
-                return Err(err(&format!("baseline {}", b.indicator), "indicator", "unknown indicator".into()));
+                return Err(err(
+                    &format!("baseline {}", b.indicator),
+                    "indicator",
+                    "unknown indicator".into(),
+                ));
             }
         }
         Ok(set)
@@ -236,13 +278,15 @@ impl TargetSet {
     /// A set named by the operator: a bundled id, optionally `ID/REGION` to keep only the
     /// targets of one region group (plus those for every region), or a path to a .toml file.
     pub fn resolve(spec: &str, catalog: &Catalog) -> Result<TargetSet, TargetSetError> {
-        if spec.ends_with(".toml") || spec.contains(std::path::MAIN_SEPARATOR) && Path::new(spec).is_file() {
-            let text = read_text(Path::new(spec), crate::catalog::MAX_CATALOG_BYTES).map_err(|message| {
-                TargetSetError::Read {
+        if spec.ends_with(".toml")
+            || spec.contains(std::path::MAIN_SEPARATOR) && Path::new(spec).is_file()
+        {
+            let text = read_text(Path::new(spec), crate::catalog::MAX_CATALOG_BYTES).map_err(
+                |message| TargetSetError::Read {
                     file: spec.to_string(),
                     message,
-                }
-            })?;
+                },
+            )?;
             return TargetSet::parse(&text, spec, catalog);
         }
         let (id, region) = match spec.split_once('/') {

@@ -30,7 +30,11 @@ fn value_text(r: &ScorecardRow, c: &Catalog, lang: Lang) -> String {
     match r.value {
         Some(v) => format!("{} {}", number(v, 2), r.unit_text.get(lang)),
         None if r.division_by_zero => c.label("division_by_zero", lang).to_string(),
-        None => format!("{} ({})", c.label("not_reported", lang), r.missing.join(", ")),
+        None => format!(
+            "{} ({})",
+            c.label("not_reported", lang),
+            r.missing.join(", ")
+        ),
     }
 }
 
@@ -39,7 +43,13 @@ fn target_text(r: &ScorecardRow, lang: Lang) -> String {
         .targets
         .iter()
         .map(|t| match (t.comparator, t.value, &t.qualitative) {
-            (Some(cmp), Some(v), _) => format!("{} {} [{} {}]", cmp.symbol(), number(v, 2), t.set, t.section),
+            (Some(cmp), Some(v), _) => format!(
+                "{} {} [{} {}]",
+                cmp.symbol(),
+                number(v, 2),
+                t.set,
+                t.section
+            ),
             (_, _, Some(q)) => format!("“{}” [{} {}]", q.get(lang), t.set, t.section),
             _ => String::new(),
         })
@@ -74,10 +84,20 @@ fn trend_text(r: &ScorecardRow, c: &Catalog, lang: Lang) -> String {
 }
 
 /// Writes the scorecard: per district, per year, one line per indicator.
-pub fn write_scorecard(w: &mut impl Write, s: &Scorecard, c: &Catalog, lang: Lang) -> io::Result<()> {
+pub fn write_scorecard(
+    w: &mut impl Write,
+    s: &Scorecard,
+    c: &Catalog,
+    lang: Lang,
+) -> io::Result<()> {
     writeln!(w, "{}: {}", c.label("scorecard", lang), s.model)?;
     for (id, title) in &s.sets {
-        writeln!(w, "  {} {id}: {}", c.label("target_set", lang), title.get(lang))?;
+        writeln!(
+            w,
+            "  {} {id}: {}",
+            c.label("target_set", lang),
+            title.get(lang)
+        )?;
     }
     if let Some(b) = s.baseline_year {
         writeln!(w, "  {}: {b}", c.label("baseline_year", lang))?;
@@ -94,7 +114,12 @@ pub fn write_scorecard(w: &mut impl Write, s: &Scorecard, c: &Catalog, lang: Lan
     for r in &s.rows {
         if last.map(|(d, _)| d) != Some(r.district.as_str()) {
             writeln!(w)?;
-            writeln!(w, "{} {}", c.label("district", lang), r.district_name.get(lang))?;
+            writeln!(
+                w,
+                "{} {}",
+                c.label("district", lang),
+                r.district_name.get(lang)
+            )?;
         }
         if last != Some((r.district.as_str(), r.year)) {
             writeln!(w, "  {}", r.year)?;

@@ -20,9 +20,19 @@ fn the_bundled_catalogue_loads_and_every_formula_uses_known_quantities() {
     }
     // Every quantity is used by some indicator or is a per-category detail.
     for q in c.quantities.keys() {
-        let used = c.indicators.iter().any(|i| i.formula().quantities().contains(&q.as_str()));
+        let used = c
+            .indicators
+            .iter()
+            .any(|i| i.formula().quantities().contains(&q.as_str()));
         assert!(
-            used || q.starts_with("reclaimed_used_") || ["wastewater_influent_m3", "wastewater_bypassed_m3", "energy_kwh", "reclaimed_discharged_m3"].contains(&q.as_str()),
+            used || q.starts_with("reclaimed_used_")
+                || [
+                    "wastewater_influent_m3",
+                    "wastewater_bypassed_m3",
+                    "energy_kwh",
+                    "reclaimed_discharged_m3"
+                ]
+                .contains(&q.as_str()),
             "quantity {q} is used by no indicator"
         );
     }
@@ -33,12 +43,32 @@ fn each_seed_has_a_target_set_and_every_target_cites_its_section() {
     let c = Catalog::bundled();
     let sets = TargetSet::all_bundled(&c).unwrap();
     let ids: Vec<&str> = sets.iter().map(|s| s.id.as_str()).collect();
-    assert_eq!(ids, ["seed-000", "seed-001", "seed-002", "seed-003", "seed-004", "ndrc-2021-13"]);
+    assert_eq!(
+        ids,
+        [
+            "seed-000",
+            "seed-001",
+            "seed-002",
+            "seed-003",
+            "seed-004",
+            "ndrc-2021-13"
+        ]
+    );
     for s in &sets {
         assert!(!s.targets.is_empty(), "{}", s.id);
         for t in &s.targets {
-            assert!(!t.section.trim().is_empty() && !t.quote.trim().is_empty(), "{}/{}", s.id, t.id);
-            assert!(t.quantitative().is_some() != t.qualitative.is_some(), "{}/{}", s.id, t.id);
+            assert!(
+                !t.section.trim().is_empty() && !t.quote.trim().is_empty(),
+                "{}/{}",
+                s.id,
+                t.id
+            );
+            assert!(
+                t.quantitative().is_some() != t.qualitative.is_some(),
+                "{}/{}",
+                s.id,
+                t.id
+            );
         }
     }
     let by = |id: &str| sets.iter().find(|s| s.id == id).unwrap();
@@ -52,7 +82,12 @@ fn each_seed_has_a_target_set_and_every_target_cites_its_section() {
     assert!(wanzhou_reuse[0].quantitative().is_none());
     // A few figures, hand-read from the seeds.
     let value = |set: &str, id: &str| {
-        by(set).targets.iter().find(|t| t.id == id).and_then(|t| t.value).unwrap()
+        by(set)
+            .targets
+            .iter()
+            .find(|t| t.id == id)
+            .and_then(|t| t.value)
+            .unwrap()
     };
     assert_eq!(value("seed-000", "capacity-2025"), 800.0);
     assert_eq!(value("seed-000", "reuse-2035"), 70.0);
@@ -85,7 +120,10 @@ fn squeeze(s: &str) -> String {
 fn every_seed_quote_is_in_its_seed() {
     if !Path::new(SEEDS).is_dir() {
         eprintln!("!!! SKIPPED: {SEEDS} is absent, the seed quotes were NOT checked !!!");
-        assert!(std::env::var("CI").as_deref() != Ok("1"), "{SEEDS} is required under CI=1");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("1"),
+            "{SEEDS} is required under CI=1"
+        );
         return;
     }
     let c = Catalog::bundled();
@@ -94,11 +132,23 @@ fn every_seed_quote_is_in_its_seed() {
         let Some(file) = &s.seed_file else { continue };
         let text = squeeze(&std::fs::read_to_string(Path::new(SEEDS).join(file)).unwrap());
         for t in &s.targets {
-            assert!(text.contains(&squeeze(&t.quote)), "{}/{}: quote not in {file}: {}", s.id, t.id, t.quote);
+            assert!(
+                text.contains(&squeeze(&t.quote)),
+                "{}/{}: quote not in {file}: {}",
+                s.id,
+                t.id,
+                t.quote
+            );
             checked += 1;
         }
         for b in &s.baselines {
-            assert!(text.contains(&squeeze(&b.quote)), "{} baseline {}: {}", s.id, b.indicator, b.quote);
+            assert!(
+                text.contains(&squeeze(&b.quote)),
+                "{} baseline {}: {}",
+                s.id,
+                b.indicator,
+                b.quote
+            );
             checked += 1;
         }
     }
