@@ -113,7 +113,7 @@ pub fn statistics_from_bytes(
         return Err(whole(format!("larger than {MAX_STATS_BYTES} bytes")));
     }
     let rows = if bytes.starts_with(b"PK\x03\x04") || file.to_lowercase().ends_with(".xlsx") {
-        xlsx_rows(bytes, file)?
+        xlsx_rows(bytes, file, MAX_XLSX_UNPACKED_BYTES)?
     } else {
         csv_rows(bytes, file)?
     };
@@ -153,7 +153,11 @@ fn csv_rows(bytes: &[u8], file: &str) -> Result<Vec<(usize, Vec<Cell>)>, StatsEr
     Ok(out)
 }
 
-fn xlsx_rows(bytes: &[u8], file: &str) -> Result<Vec<(usize, Vec<Cell>)>, StatsError> {
+fn xlsx_rows(
+    bytes: &[u8],
+    file: &str,
+    max_unpacked: u64,
+) -> Result<Vec<(usize, Vec<Cell>)>, StatsError> {
     use calamine::{Data, Reader, Xlsx};
     let whole = |message: String| StatsError {
         file: file.to_string(),
@@ -171,9 +175,9 @@ fn xlsx_rows(bytes: &[u8], file: &str) -> Result<Vec<(usize, Vec<Cell>)>, StatsE
             .map_err(|e| whole(format!("not an XLSX file: {e}")))?;
         unpacked = unpacked.saturating_add(f.size());
     }
-    if unpacked > MAX_XLSX_UNPACKED_BYTES {
+    if unpacked > max_unpacked {
         return Err(whole(format!(
-            "unpacks to {unpacked} bytes, more than {MAX_XLSX_UNPACKED_BYTES}"
+            "unpacks to {unpacked} bytes, more than {max_unpacked}"
         )));
     }
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes))
@@ -387,4 +391,29 @@ fn table_from_rows(
         );
     }
     Ok(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn an_xlsx_that_unpacks_to_too_much_is_refused_before_unpacking() {
+        let mut buf = std::io::Cursor::new(Vec::new());
+        {
+            let mut z = zip::ZipWriter::new(&mut buf);
+            let opt = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored);
+            z.start_file("xl/worksheets/sheet1.xml", opt).unwrap();
+            z.write_all(&vec![b' '; 3 << 20]).unwrap();
+            z.finish().unwrap();
+        }
+        let bytes = buf.into_inner();
+        let e = xlsx_rows(&bytes, "bomb.xlsx", 1 << 20).unwrap_err();
+        assert_eq!(e.message, format!("unpacks to {} bytes, more than {}", 3 << 20, 1 << 20));
+        // Under the cap the same file is read on (and found not to be a workbook).
+        let e = xlsx_rows(&bytes, "bomb.xlsx", 4 << 20).unwrap_err();
+        assert!(e.message.starts_with("not an XLSX file"), "{e}");
+    }
 }
