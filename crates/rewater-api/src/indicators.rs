@@ -4,7 +4,6 @@
 //! another is computed).
 
 use crate::auth::authenticate;
-use rewater_store::Role;
 use crate::error::{bad, internal, not_found, too_many, ApiResult, E400, E401, E404, E429};
 use crate::extract::ApiQuery;
 use crate::scenarios::scenarios;
@@ -13,6 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method};
 use axum::Json;
 use rewater_indicators::{Catalog, ScorecardOptions, TargetSet};
+use rewater_store::Role;
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 use utoipa::{IntoParams, ToSchema};
@@ -125,14 +125,23 @@ pub async fn scenario_scorecard(
         let _permit = permit;
         let region = sc.load(&m).map_err(bad)?;
         if region.days > MAX_DAYS {
-            return Err(bad(format!("{} days: a scorecard runs at most {MAX_DAYS}", region.days)));
+            return Err(bad(format!(
+                "{} days: a scorecard runs at most {MAX_DAYS}",
+                region.days
+            )));
         }
         let specs: Vec<String> = match &q.targets {
-            Some(t) => t.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            Some(t) => t
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
             None => region.targets.sets.clone(),
         };
         if specs.iter().any(|s| s.ends_with(".toml")) {
-            return Err(bad("target sets by file are for the command line; name bundled sets"));
+            return Err(bad(
+                "target sets by file are for the command line; name bundled sets",
+            ));
         }
         let sets = rewater_indicators::resolve_sets(&specs, std::path::Path::new("."), catalog())
             .map_err(|e| bad(e.to_string()))?;
@@ -141,9 +150,16 @@ pub async fn scenario_scorecard(
             only_district,
             ..Default::default()
         };
-        rewater_indicators::scorecard_for_region(&region, &sc.standards, catalog(), &[], &sets, &options)
-            .map(|(_, card)| card)
-            .map_err(|e| internal(e.to_string()))
+        rewater_indicators::scorecard_for_region(
+            &region,
+            &sc.standards,
+            catalog(),
+            &[],
+            &sets,
+            &options,
+        )
+        .map(|(_, card)| card)
+        .map_err(|e| internal(e.to_string()))
     })
     .await
     .map_err(|e| internal(e.to_string()))??;

@@ -133,6 +133,9 @@ pub struct Scorecard {
     /// Sorted by district, year, then the catalogue's indicator order.
     pub rows: Vec<ScorecardRow>,
     pub other_targets: Vec<OtherTarget>,
+    /// Targets for a district (a plan's area, e.g. 中心城区) of which nothing at all was
+    /// reported: listed here instead of filling the rows with "not reported".
+    pub unmatched_district_targets: Vec<OtherTarget>,
 }
 
 impl Scorecard {
@@ -260,6 +263,8 @@ pub fn scorecard(
     let mut due: BTreeMap<(String, i32), BTreeMap<usize, Vec<(&TargetSet, &Target)>>> =
         BTreeMap::new();
     let mut other_targets = Vec::new();
+    let mut unmatched = Vec::new();
+    let reported: BTreeSet<&str> = table.iter().map(|(d, _, _, _)| d).collect();
     for set in sets {
         for t in &set.targets {
             let Some(ind) = t.indicator.as_deref() else {
@@ -272,6 +277,15 @@ pub fn scorecard(
             let Some(i) = catalog.indicators.iter().position(|x| x.id == ind) else {
                 continue;
             };
+            if t.district != WHOLE_REGION && !reported.contains(t.district.as_str()) {
+                if keep(&t.district) {
+                    unmatched.push(OtherTarget {
+                        set: set.id.clone(),
+                        target: t.clone(),
+                    });
+                }
+                continue;
+            }
             if keep(&t.district) {
                 due.entry((t.district.clone(), t.year))
                     .or_default()
@@ -398,5 +412,6 @@ pub fn scorecard(
         years: years.into_iter().collect(),
         rows,
         other_targets,
+        unmatched_district_targets: unmatched,
     }
 }

@@ -411,7 +411,10 @@ mod tests {
         }
         let bytes = buf.into_inner();
         let e = xlsx_rows(&bytes, "bomb.xlsx", 1 << 20).unwrap_err();
-        assert_eq!(e.message, format!("unpacks to {} bytes, more than {}", 3 << 20, 1 << 20));
+        assert_eq!(
+            e.message,
+            format!("unpacks to {} bytes, more than {}", 3 << 20, 1 << 20)
+        );
         // Under the cap the same file is read on (and found not to be a workbook).
         let e = xlsx_rows(&bytes, "bomb.xlsx", 4 << 20).unwrap_err();
         assert!(e.message.starts_with("not an XLSX file"), "{e}");

@@ -141,6 +141,34 @@ pub fn write_scorecard(
         }
         writeln!(w, "{}", line.trim_end())?;
     }
+    if !s.unmatched_district_targets.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "{}", c.label("unmatched_district_targets", lang))?;
+        for o in &s.unmatched_district_targets {
+            let t = &o.target;
+            let district = t
+                .district_name
+                .as_ref()
+                .map_or(t.district.as_str(), |n| n.get(lang));
+            let target = match t.quantitative() {
+                Some((cmp, v)) => format!("{} {}", cmp.symbol(), number(v, 2)),
+                None => t
+                    .qualitative
+                    .as_ref()
+                    .map_or(String::new(), |q| q.get(lang).to_string()),
+            };
+            let name = t
+                .indicator
+                .as_deref()
+                .and_then(|i| c.indicator(i))
+                .map_or("", |i| i.name.get(lang));
+            writeln!(
+                w,
+                "  {district} {} {name} {target} [{} {}]",
+                t.year, o.set, t.section
+            )?;
+        }
+    }
     if !s.other_targets.is_empty() {
         writeln!(w)?;
         writeln!(w, "{}", c.label("other_targets", lang))?;

@@ -69,21 +69,21 @@ fn inputs() -> Vec<(&'static str, f64)> {
 
 /// Each indicator's value on [`inputs`], computed by hand.
 const EXPECTED: [(&str, f64); 34] = [
-    ("wastewater_treatment_rate", 90.0),            // 9e6 / 1e7
-    ("township_treatment_rate", 80.0),              // 0.8e6 / 1e6
-    ("compliant_treatment_rate", 85.0),             // 8.5e6 / 1e7
-    ("collection_rate_bod", 80.0),                  // 4380 t = 4.38e9 g; /(60 × 365) = 200 000 PE; / 250 000
-    ("treatment_capacity", 30.0),                   // 300 000 m³/d = 30 万
+    ("wastewater_treatment_rate", 90.0), // 9e6 / 1e7
+    ("township_treatment_rate", 80.0),   // 0.8e6 / 1e6
+    ("compliant_treatment_rate", 85.0),  // 8.5e6 / 1e7
+    ("collection_rate_bod", 80.0),       // 4380 t = 4.38e9 g; /(60 × 365) = 200 000 PE; / 250 000
+    ("treatment_capacity", 30.0),        // 300 000 m³/d = 30 万
     ("treatment_capacity_added", 7.0),
     ("plants_built", 3.0),
     ("plants_upgraded", 2.0),
-    ("plants_1a_share", 75.0),                      // 6 / 8
-    ("reuse_rate", 30.0),                           // 2.7e6 / 9e6
-    ("supply_reliability", 90.0),                   // 2.7e6 / 3e6
-    ("supply_quality_compliance", 97.5),            // 390 / 400
-    ("wetland_class_v_rate", 95.0),                 // 342 / 360
-    ("monitoring_compliance_rate", 96.0),           // from monitoring: 480 / 500
-    ("monitoring_data_validity_rate", 92.5),        // 740 / 800
+    ("plants_1a_share", 75.0),               // 6 / 8
+    ("reuse_rate", 30.0),                    // 2.7e6 / 9e6
+    ("supply_reliability", 90.0),            // 2.7e6 / 3e6
+    ("supply_quality_compliance", 97.5),     // 390 / 400
+    ("wetland_class_v_rate", 95.0),          // 342 / 360
+    ("monitoring_compliance_rate", 96.0),    // from monitoring: 480 / 500
+    ("monitoring_data_validity_rate", 92.5), // 740 / 800
     ("sludge_harmless_rate", 97.0),
     ("sludge_local_reuse_rate", 25.0),
     ("rural_sewage_treatment_rate", 75.0),
@@ -92,10 +92,10 @@ const EXPECTED: [(&str, f64); 34] = [
     ("sewer_pipe_renewed", 10.0),
     ("combined_sewer_rebuilt", 4.0),
     ("reclaimed_pipe_built", 12.0),
-    ("overflow_storage", 12.5),                     // 125 000 m³ = 12.5 万
+    ("overflow_storage", 12.5), // 125 000 m³ = 12.5 万
     ("cso_outlets_33mm_share", 75.0),
     ("water_supply_capacity", 130.0),
-    ("leakage_rate", 8.0),                          // (5e7 − 4.6e7) / 5e7
+    ("leakage_rate", 8.0), // (5e7 − 4.6e7) / 5e7
     ("supply_safety_factor", 1.3),
     ("smart_meter_rate", 90.0),
     ("industrial_water_reuse_rate", 92.0),
@@ -129,9 +129,16 @@ fn every_bundled_indicator_is_computed_on_hand_built_statistics() {
     assert_eq!(c.indicators.len(), EXPECTED.len());
     let card = scorecard(&c, &full_table(), &[], &ScorecardOptions::default());
     for (id, want) in EXPECTED {
-        let r = card.row("d1", 2025, id).unwrap_or_else(|| panic!("no row for {id}"));
-        let got = r.value.unwrap_or_else(|| panic!("{id}: not reported: {:?}", r.missing));
-        assert!((got - want).abs() < 1e-9 * want.abs().max(1.0), "{id}: {got} ≠ {want}");
+        let r = card
+            .row("d1", 2025, id)
+            .unwrap_or_else(|| panic!("no row for {id}"));
+        let got = r
+            .value
+            .unwrap_or_else(|| panic!("{id}: not reported: {:?}", r.missing));
+        assert!(
+            (got - want).abs() < 1e-9 * want.abs().max(1.0),
+            "{id}: {got} ≠ {want}"
+        );
         assert_eq!(r.status, RowStatus::NoTarget);
     }
     assert_eq!(card.rows.len(), EXPECTED.len());
@@ -211,8 +218,58 @@ fn targets_are_judged_with_their_comparator_and_trends_follow_the_better_directi
     // Targets with no indicator are kept apart.
     let pilot = TargetSet::bundled("seed-003", &c).unwrap();
     let card = scorecard(&c, &t2025, &[pilot], &ScorecardOptions::default());
-    let ids: Vec<&str> = card.other_targets.iter().map(|o| o.target.id.as_str()).collect();
-    assert_eq!(ids, ["pilot-goal", "pilot-duration", "annual-report", "final-report"]);
+    let ids: Vec<&str> = card
+        .other_targets
+        .iter()
+        .map(|o| o.target.id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "pilot-goal",
+            "pilot-duration",
+            "annual-report",
+            "final-report"
+        ]
+    );
+}
+
+#[test]
+fn targets_of_a_plan_area_with_nothing_reported_are_listed_apart() {
+    let c = Catalog::bundled();
+    let sets = vec![TargetSet::bundled("seed-001", &c).unwrap()];
+    let mut t = QuantityTable::new();
+    t.set("", 2025, "sewer_pipe_built_km", 150.0, stat());
+    let card = scorecard(&c, &t, &sets, &ScorecardOptions::default());
+    assert_eq!(card.districts, [""]);
+    // 169 km for the whole city: not met with 150.
+    assert_eq!(
+        card.row("", 2025, "sewer_pipe_built").unwrap().status,
+        RowStatus::NotMet
+    );
+    let central: Vec<&str> = card
+        .unmatched_district_targets
+        .iter()
+        .filter(|o| o.target.district == "central-city")
+        .map(|o| o.target.id.as_str())
+        .collect();
+    assert!(central.contains(&"central-sewer-built-2025"), "{central:?}");
+    // Once the bureau reports anything for 中心城区, its targets become rows.
+    t.set("central-city", 2025, "sewer_pipe_built_km", 40.0, stat());
+    let card = scorecard(&c, &t, &sets, &ScorecardOptions::default());
+    let r = card.row("central-city", 2025, "sewer_pipe_built").unwrap();
+    assert_eq!((r.value, r.status), (Some(40.0), RowStatus::Met));
+    assert_eq!(r.district_name.zh, "中心城区");
+    assert_eq!(
+        card.row("central-city", 2025, "combined_sewer_rebuilt")
+            .unwrap()
+            .status,
+        RowStatus::NotReported
+    );
+    assert!(card
+        .unmatched_district_targets
+        .iter()
+        .all(|o| o.target.district != "central-city"));
 }
 
 #[test]
@@ -223,7 +280,10 @@ fn a_district_operator_sees_only_the_district() {
     t.fill_region_sums(&c);
     // The whole region sums the additive quantity of both districts.
     let all = scorecard(&c, &t, &[], &ScorecardOptions::default());
-    assert_eq!(all.row("", 2025, "sewer_pipe_built").unwrap().value, Some(45.5));
+    assert_eq!(
+        all.row("", 2025, "sewer_pipe_built").unwrap().value,
+        Some(45.5)
+    );
     assert_eq!(all.districts, ["", "d1", "d2"]);
     let only = scorecard(
         &c,
@@ -286,10 +346,17 @@ fn a_model_run_gives_hand_checked_quantities_by_district_and_year() {
     let c = Catalog::bundled();
     let standards = Standards::builtin();
     let model = rewater_model::parse_model(TINY, "tiny.toml").unwrap();
-    let region =
-        rewater_model::resolve(&model, TINY, "tiny.toml", std::path::Path::new("."), &standards)
+    let region = rewater_model::resolve(
+        &model,
+        TINY,
+        "tiny.toml",
+        std::path::Path::new("."),
+        &standards,
+    )
+    .unwrap();
+    let sets =
+        rewater_indicators::resolve_sets(&region.targets.sets, std::path::Path::new("."), &c)
             .unwrap();
-    let sets = rewater_indicators::resolve_sets(&region.targets.sets, std::path::Path::new("."), &c).unwrap();
     let (summary, card) = rewater_indicators::scorecard_for_region(
         &region,
         &standards,
@@ -311,14 +378,23 @@ fn a_model_run_gives_hand_checked_quantities_by_district_and_year() {
         assert_eq!(v("a", y, "treatment_capacity"), Some(0.2));
         // District a has the plant but no user; b the user but no plant.
         assert_eq!(v("a", y, "reuse_rate"), None);
-        assert_eq!(card.row("a", y, "reuse_rate").unwrap().missing, ["reclaimed_used_m3"]);
+        assert_eq!(
+            card.row("a", y, "reuse_rate").unwrap().missing,
+            ["reclaimed_used_m3"]
+        );
         assert_eq!(v("b", y, "supply_reliability"), Some(100.0));
         // COD 30 ≤ 40, NH3-N 1.5 ≤ 2, TP 0.3 ≤ 0.4 (river): the wetland meets class V daily.
         assert_eq!(v("", y, "wetland_class_v_rate"), Some(100.0));
     }
     // 2025 reuse 40 % ≥ 25 %: met; 2024 has no target.
-    assert_eq!(card.row("", 2025, "reuse_rate").unwrap().status, RowStatus::Met);
-    assert_eq!(card.row("", 2024, "reuse_rate").unwrap().status, RowStatus::NoTarget);
+    assert_eq!(
+        card.row("", 2025, "reuse_rate").unwrap().status,
+        RowStatus::Met
+    );
+    assert_eq!(
+        card.row("", 2024, "reuse_rate").unwrap().status,
+        RowStatus::NoTarget
+    );
     // Sludge generated: 5 000 m³ / 10⁴ × 0.8 = 0.4 t DS a year; the harmless rate is not
     // reported (its numerator comes from the bureau).
     let r = card.row("", 2025, "sludge_harmless_rate").unwrap();
@@ -336,10 +412,20 @@ fn monitoring_counts_that_do_not_add_up_are_refused() {
         valid: 0,
     };
     let e = monitoring_quantities(&[bad.clone()]).unwrap_err();
-    assert!(e.to_string().contains("11 compliant of 10 evaluated"), "{e}");
-    let ok = MonitoringRates { compliant: 5, ..bad };
+    assert!(
+        e.to_string().contains("11 compliant of 10 evaluated"),
+        "{e}"
+    );
+    let ok = MonitoringRates {
+        compliant: 5,
+        ..bad
+    };
     assert!(monitoring_quantities(&[ok.clone(), ok.clone()]).is_err());
     // Nothing evaluated: no quantities (not reported), not 0 %.
-    let none = MonitoringRates { evaluated: 0, compliant: 0, ..ok };
+    let none = MonitoringRates {
+        evaluated: 0,
+        compliant: 0,
+        ..ok
+    };
     assert!(monitoring_quantities(&[none]).unwrap().is_empty());
 }

@@ -17,7 +17,13 @@ fn a_csv_table_is_read_with_rows_named() {
     assert_eq!(t.len(), 3);
     let v = t.get("north", 2025, "sewer_pipe_built_km").unwrap();
     assert_eq!(v.value, 12.5);
-    assert_eq!(v.origin, Origin::Statistics { file: "s.csv".into(), row: 2 });
+    assert_eq!(
+        v.origin,
+        Origin::Statistics {
+            file: "s.csv".into(),
+            row: 2
+        }
+    );
     assert_eq!(t.get("", 2025, "water_supplied_m3").unwrap().value, 1000.0);
     // Chinese headers, any order, a BOM.
     let zh = "\u{feff}年份,区,数值,指标量\n2025,south,7,plants_count\n";
@@ -61,10 +67,14 @@ fn hostile_csv_rows_are_refused_naming_file_row_and_field() {
         assert!(e.starts_with(want), "{row}: {e}");
     }
     // Duplicates name both rows; the first error refuses the whole file.
-    let e = refused(&format!("{h}a,2025,plants_count,1,\nb,2025,plants_count,2,\na,2025,plants_count,3,\n"));
+    let e = refused(&format!(
+        "{h}a,2025,plants_count,1,\nb,2025,plants_count,2,\na,2025,plants_count,3,\n"
+    ));
     assert!(e.starts_with("bad.csv, row 4, field quantity: plants_count of district 'a' in 2025 is already given in row 2"), "{e}");
     assert!(refused("district,year,quantity\na,2025,x\n").contains("field value: missing column"));
-    assert!(refused("district,year,quantity,value,colour\n").contains("field colour: unknown column"));
+    assert!(
+        refused("district,year,quantity,value,colour\n").contains("field colour: unknown column")
+    );
     assert!(refused("district,year,year,quantity,value\n").contains("column given twice"));
     assert!(refused("").contains("empty: no header row"));
     assert!(refused("district,year,quantity,value\n\"a,2025\n").starts_with("bad.csv"));
@@ -86,7 +96,11 @@ fn a_huge_file_is_refused_before_it_is_read() {
     assert!(e.to_string().contains("not a regular file"), "{e}");
     #[cfg(unix)]
     {
-        let e = rewater_indicators::stats::read_statistics(std::path::Path::new("/dev/zero"), &Catalog::bundled()).unwrap_err();
+        let e = rewater_indicators::stats::read_statistics(
+            std::path::Path::new("/dev/zero"),
+            &Catalog::bundled(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("not a regular file"), "{e}");
     }
 }
@@ -94,7 +108,9 @@ fn a_huge_file_is_refused_before_it_is_read() {
 /// A minimal XLSX workbook (stored, inline strings) with `rows` of cells: a number cell if
 /// the text parses as f64, else an inline string.
 fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
-    let mut sheet = String::from(r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#);
+    let mut sheet = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
+    );
     for (i, r) in rows.iter().enumerate() {
         sheet.push_str(&format!(r#"<row r="{}">"#, i + 1));
         for (j, c) in r.iter().enumerate() {
@@ -102,7 +118,10 @@ fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
             if c.parse::<f64>().is_ok() {
                 sheet.push_str(&format!(r#"<c r="{col}{}"><v>{c}</v></c>"#, i + 1));
             } else {
-                sheet.push_str(&format!(r#"<c r="{col}{}" t="inlineStr"><is><t>{c}</t></is></c>"#, i + 1));
+                sheet.push_str(&format!(
+                    r#"<c r="{col}{}" t="inlineStr"><is><t>{c}</t></is></c>"#,
+                    i + 1
+                ));
             }
         }
         sheet.push_str("</row>");
@@ -140,7 +159,13 @@ fn an_xlsx_table_is_read_and_its_bad_rows_are_named() {
     let t = statistics_from_bytes(&book, "s.xlsx", &c).unwrap();
     let v = t.get("north", 2025, "reclaimed_pipe_built_km").unwrap();
     assert_eq!(v.value, 8.5);
-    assert_eq!(v.origin, Origin::Statistics { file: "s.xlsx".into(), row: 2 });
+    assert_eq!(
+        v.origin,
+        Origin::Statistics {
+            file: "s.xlsx".into(),
+            row: 2
+        }
+    );
     assert_eq!(t.get("", 2025, "households_count").unwrap().value, 1200.0);
     let bad = xlsx(&[
         &["district", "year", "quantity", "value"],
@@ -148,7 +173,10 @@ fn an_xlsx_table_is_read_and_its_bad_rows_are_named() {
         &["north", "2025.5", "plants_count", "3"],
     ]);
     let e = statistics_from_bytes(&bad, "b.xlsx", &c).unwrap_err();
-    assert!(e.to_string().starts_with("b.xlsx, row 3, field year"), "{e}");
+    assert!(
+        e.to_string().starts_with("b.xlsx, row 3, field year"),
+        "{e}"
+    );
     let e = statistics_from_bytes(b"PK\x03\x04 not really a zip", "z.xlsx", &c).unwrap_err();
     assert!(e.to_string().starts_with("z.xlsx: not an XLSX file"), "{e}");
 }

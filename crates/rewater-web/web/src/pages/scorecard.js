@@ -9,14 +9,14 @@ addLabels({
     sc_district: "区域", sc_year: "年份", sc_indicator: "指标", sc_value: "数值", sc_target: "目标",
     sc_status: "状态", sc_trend: "较基准年", sc_source: "出处", sc_whole: "全域", sc_trajectory: "轨迹与目标",
     sc_met: "达标", sc_not_met: "未达标", sc_not_reported: "未报送", sc_qualitative: "定性目标", sc_no_target: "无目标",
-    sc_improving: "向好", sc_worsening: "变差", sc_unchanged: "持平", sc_none: "没有情景模型", sc_other: "其他目标（无对应指标）",
+    sc_improving: "向好", sc_worsening: "变差", sc_unchanged: "持平", sc_none: "没有情景模型", sc_other: "其他目标（无对应指标）", sc_unmatched: "未报送任何数据的区域的目标",
   },
   en: {
     scorecard: "Scorecard", sc_model: "Scenario model", sc_sets: "Target sets (comma-separated; empty: the model's)", sc_show: "Compute",
     sc_district: "District", sc_year: "Year", sc_indicator: "Indicator", sc_value: "Value", sc_target: "Target",
     sc_status: "Status", sc_trend: "Since baseline", sc_source: "Source", sc_whole: "whole region", sc_trajectory: "Trajectory and targets",
     sc_met: "met", sc_not_met: "not met", sc_not_reported: "not reported", sc_qualitative: "qualitative", sc_no_target: "no target",
-    sc_improving: "improving", sc_worsening: "worsening", sc_unchanged: "unchanged", sc_none: "No scenario models", sc_other: "Other targets (no indicator)",
+    sc_improving: "improving", sc_worsening: "worsening", sc_unchanged: "unchanged", sc_none: "No scenario models", sc_other: "Other targets (no indicator)", sc_unmatched: "Targets of districts with nothing reported",
   },
 });
 
@@ -86,9 +86,11 @@ async function scorecardPage(arg) {
         <td><a href="#" data-d="${esc(r.district)}" data-ind="${esc(r.indicator)}">${esc(scText(r.name))}</a></td><td>${value}</td>
         <td>${r.targets.map(scTarget).map(esc).join("<br>")}</td><td>${esc(t("sc_" + r.status))}</td><td>${trend}</td><td>${src}</td></tr>`;
     }).join("");
+    const unmatched = card.unmatched_district_targets.map((o) => `<li>${esc(scText(o.target.district_name) || o.target.district)} ${o.target.year} ${esc(o.target.indicator)} ${esc(o.target.comparator ? scTarget(o.target) : scText(o.target.qualitative))} <small>[${esc(o.set)} ${esc(o.target.section)}]</small></li>`).join("");
     const other = card.other_targets.map((o) => `<li>${o.target.year} ${esc(scText(o.target.qualitative))} <small>[${esc(o.set)} ${esc(o.target.section)}]</small></li>`).join("");
     out.innerHTML = `<div id="sc-chart" style="height:280px"></div>
       <table class="grid"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>
+      ${unmatched ? `<h3>${esc(t("sc_unmatched"))}</h3><ul>${unmatched}</ul>` : ""}
       ${other ? `<h3>${esc(t("sc_other"))}</h3><ul>${other}</ul>` : ""}`;
     const el = document.getElementById("sc-chart");
     const first = card.rows.find((r) => r.targets.some((x) => x.value !== null && x.value !== undefined)) || card.rows[0];
