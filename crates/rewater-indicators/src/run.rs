@@ -184,17 +184,15 @@ impl RunQuantities {
                 NodeKind::River(_) | NodeKind::Outfall(_) => {
                     self.add(0, y, DISCHARGED, d.discharged_m3);
                 }
-                NodeKind::Wetland(_) => {
-                    if d.inflow_m3 > 0.0 {
-                        self.add(0, y, WETLAND_DAYS, 1.0);
-                        let c = sim.concentration(i);
-                        let ok = self.class_v.iter().all(|&(f, lo, hi)| {
-                            let v = c[f];
-                            v.is_nan() || (v >= lo - 1e-12 && v <= hi + 1e-12)
-                        });
-                        if ok {
-                            self.add(0, y, WETLAND_DAYS_V, 1.0);
-                        }
+                NodeKind::Wetland(_) if d.inflow_m3 > 0.0 => {
+                    self.add(0, y, WETLAND_DAYS, 1.0);
+                    let c = sim.concentration(i);
+                    let ok = self.class_v.iter().all(|&(f, lo, hi)| {
+                        let v = c[f];
+                        v.is_nan() || (v >= lo - 1e-12 && v <= hi + 1e-12)
+                    });
+                    if ok {
+                        self.add(0, y, WETLAND_DAYS_V, 1.0);
                     }
                 }
                 _ => {}

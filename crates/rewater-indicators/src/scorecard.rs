@@ -157,6 +157,9 @@ impl Scorecard {
     }
 }
 
+/// Targets due at one (district, year), by indicator index.
+type DueTargets<'a> = BTreeMap<usize, Vec<(&'a TargetSet, &'a Target)>>;
+
 fn severity(s: RowStatus) -> u8 {
     match s {
         RowStatus::NotMet => 4,
@@ -260,8 +263,7 @@ pub fn scorecard(
         .baseline_year
         .or_else(|| sets.iter().find_map(|s| s.baseline_year));
     // (district, year) → indicator index → targets.
-    let mut due: BTreeMap<(String, i32), BTreeMap<usize, Vec<(&TargetSet, &Target)>>> =
-        BTreeMap::new();
+    let mut due: BTreeMap<(String, i32), DueTargets> = BTreeMap::new();
     let mut other_targets = Vec::new();
     let mut unmatched = Vec::new();
     let reported: BTreeSet<&str> = table.iter().map(|(d, _, _, _)| d).collect();

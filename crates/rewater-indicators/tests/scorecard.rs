@@ -411,7 +411,7 @@ fn monitoring_counts_that_do_not_add_up_are_refused() {
         expected: 0,
         valid: 0,
     };
-    let e = monitoring_quantities(&[bad.clone()]).unwrap_err();
+    let e = monitoring_quantities(std::slice::from_ref(&bad)).unwrap_err();
     assert!(
         e.to_string().contains("11 compliant of 10 evaluated"),
         "{e}"
