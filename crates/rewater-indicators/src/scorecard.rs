@@ -249,9 +249,10 @@ fn check(set: &TargetSet, t: &Target, value: Option<f64>) -> TargetCheck {
 /// Computes the scorecard of `table` (model, monitoring and statistics values already merged)
 /// against `sets`.
 ///
-/// Rows: every (district, year, indicator) that has a target in a set, or for which at least
-/// one of the indicator's quantities was reported. A row whose quantities are not all reported
-/// has no value and the status "not reported", whatever its target.
+/// Rows: every (district, year, indicator) that has a target in a set, or whose value could be
+/// computed. A row whose quantities are not all reported has no value and the status "not
+/// reported", whatever its target. Targets for a district of which nothing at all was reported
+/// go to `unmatched_district_targets`; targets with no indicator to `other_targets`.
 pub fn scorecard(
     catalog: &Catalog,
     table: &QuantityTable,
@@ -323,7 +324,9 @@ pub fn scorecard(
         for (i, indicator) in catalog.indicators.iter().enumerate() {
             let ts = targets_here.and_then(|m| m.get(&i));
             let c = compute(catalog, table, i, district, *year);
-            if ts.is_none() && !c.any_present {
+            // Without a target, a row is shown only with a value ("not reported" is news only
+            // where a plan expects a figure).
+            if ts.is_none() && c.value.is_none() {
                 continue;
             }
             let targets: Vec<TargetCheck> = ts

@@ -376,12 +376,9 @@ fn a_model_run_gives_hand_checked_quantities_by_district_and_year() {
         assert_eq!(v("", y, "supply_reliability"), Some(100.0));
         assert_eq!(v("", y, "treatment_capacity"), Some(0.2));
         assert_eq!(v("a", y, "treatment_capacity"), Some(0.2));
-        // District a has the plant but no user; b the user but no plant.
-        assert_eq!(v("a", y, "reuse_rate"), None);
-        assert_eq!(
-            card.row("a", y, "reuse_rate").unwrap().missing,
-            ["reclaimed_used_m3"]
-        );
+        // District a has the plant but no user (its reuse rate cannot be computed and has no
+        // target: no row); b the user but no plant.
+        assert!(card.row("a", y, "reuse_rate").is_none());
         assert_eq!(v("b", y, "supply_reliability"), Some(100.0));
         // COD 30 ≤ 40, NH3-N 1.5 ≤ 2, TP 0.3 ≤ 0.4 (river): the wetland meets class V daily.
         assert_eq!(v("", y, "wetland_class_v_rate"), Some(100.0));
@@ -395,10 +392,23 @@ fn a_model_run_gives_hand_checked_quantities_by_district_and_year() {
         card.row("", 2024, "reuse_rate").unwrap().status,
         RowStatus::NoTarget
     );
-    // Sludge generated: 5 000 m³ / 10⁴ × 0.8 = 0.4 t DS a year; the harmless rate is not
-    // reported (its numerator comes from the bureau).
+    // Sludge generated: 5 000 m³ / 10⁴ × 0.8 = 0.4 t DS a year; with the bureau's harmless
+    // tonnage (0.3 t DS) the rate is 75 %.
+    assert!(card.row("", 2025, "sludge_harmless_rate").is_none());
+    let mut stats = QuantityTable::new();
+    stats.set("", 2025, "sludge_harmless_t_ds", 0.3, stat());
+    let (_, card) = rewater_indicators::scorecard_for_region(
+        &region,
+        &standards,
+        &c,
+        &[&stats],
+        &sets,
+        &ScorecardOptions::default(),
+    )
+    .unwrap();
     let r = card.row("", 2025, "sludge_harmless_rate").unwrap();
-    assert_eq!(r.missing, ["sludge_harmless_t_ds"]);
+    assert!((r.value.unwrap() - 75.0).abs() < 1e-9, "{:?}", r.value);
+    assert_eq!(r.origins.len(), 2, "{:?}", r.origins);
 }
 
 #[test]
