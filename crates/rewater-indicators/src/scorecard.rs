@@ -175,7 +175,6 @@ struct Computed {
     missing: Vec<String>,
     division_by_zero: bool,
     origins: Vec<Origin>,
-    any_present: bool,
 }
 
 fn compute(
@@ -188,10 +187,8 @@ fn compute(
     let indicator = &catalog.indicators[ind];
     let f = indicator.formula();
     let mut origins = Vec::new();
-    let mut any_present = false;
     for q in f.quantities() {
         if let Some(v) = table.get(district, year, q) {
-            any_present = true;
             if !origins.contains(&v.origin) {
                 origins.push(v.origin.clone());
             }
@@ -204,21 +201,18 @@ fn compute(
             missing: vec![],
             division_by_zero: false,
             origins,
-            any_present,
         },
         Ok(_) | Err(Missing::DivisionByZero) => Computed {
             value: None,
             missing: vec![],
             division_by_zero: true,
             origins,
-            any_present,
         },
         Err(Missing::Quantities { names }) => Computed {
             value: None,
             missing: names,
             division_by_zero: false,
             origins,
-            any_present,
         },
     }
 }
