@@ -69,6 +69,18 @@ fn each_seed_has_a_target_set_and_every_target_cites_its_section() {
                 s.id,
                 t.id
             );
+            // A figure read straight from the plan appears in its quote (else the reading is
+            // written down as an interpretation).
+            if let (Some((_, v)), None) = (t.quantitative(), &t.interpretation) {
+                let quote = squeeze(&t.quote);
+                assert!(
+                    quote.contains(&v.to_string()),
+                    "{}/{}: {v} not in “{}”",
+                    s.id,
+                    t.id,
+                    t.quote
+                );
+            }
         }
     }
     let by = |id: &str| sets.iter().find(|s| s.id == id).unwrap();
