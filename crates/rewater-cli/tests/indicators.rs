@@ -165,3 +165,51 @@ fn bad_statistics_and_unknown_sets_exit_2_naming_the_problem() {
     let o = rewater(&["indicators", &model, "--lang", "fr"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+mod common;
+
+/// The scorecard page in a real browser (Debian's Chromium, headless, playwright-core):
+/// Chinese and English, a trajectory chart, and a district operator sees only their district.
+#[test]
+fn the_scorecard_page_in_a_real_browser() {
+    let browser = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists());
+    let Some(browser) = browser else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Chromium is required in CI: apt-get install chromium"
+        );
+        eprintln!("skipped: Debian's chromium is not installed (apt-get install chromium)");
+        return;
+    };
+    let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../rewater-web/web");
+    let node_modules = rewater_api::web::node_modules_dir();
+    let db = common::tmp("scorecard-web");
+    assert_eq!(common::add_user(&db, "admin", "admin-password-1", "admin", None), Some(0));
+    assert_eq!(
+        common::add_user(&db, "op-south", "south-password-1", "operator", Some("south")),
+        Some(0)
+    );
+    let server = common::start(&db, &[]);
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    let out = Command::new("node")
+        .arg("tests/scorecard.mjs")
+        .current_dir(&web)
+        .env("REWATER_NODE_MODULES", node_modules)
+        .env("REWATER_URL", format!("http://{}", server.api))
+        .env("REWATER_ADMIN", "admin:admin-password-1")
+        .env("REWATER_OPERATOR", "op-south:south-password-1")
+        .env("REWATER_SCREENSHOTS", &shots)
+        .env("REWATER_CHROMIUM", &browser)
+        .output()
+        .expect("running node");
+    eprintln!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "browser test failed");
+    assert!(shots.join("scorecard-operator.png").exists());
+}

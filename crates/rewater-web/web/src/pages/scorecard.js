@@ -93,7 +93,8 @@ async function scorecardPage(arg) {
       ${unmatched ? `<h3>${esc(t("sc_unmatched"))}</h3><ul>${unmatched}</ul>` : ""}
       ${other ? `<h3>${esc(t("sc_other"))}</h3><ul>${other}</ul>` : ""}`;
     const el = document.getElementById("sc-chart");
-    const first = card.rows.find((r) => r.targets.some((x) => x.value !== null && x.value !== undefined)) || card.rows[0];
+    const numeric = (r) => r.targets.some((x) => x.value !== null && x.value !== undefined);
+    const first = card.rows.find((r) => r.value !== null && numeric(r)) || card.rows.find(numeric) || card.rows[0];
     if (first) scTrajectory(el, card, first.district, first.indicator);
     out.querySelectorAll("a[data-ind]").forEach((a) => a.addEventListener("click", (ev) => {
       ev.preventDefault();
