@@ -187,9 +187,18 @@ fn the_scorecard_page_in_a_real_browser() {
     let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../rewater-web/web");
     let node_modules = rewater_api::web::node_modules_dir();
     let db = common::tmp("scorecard-web");
-    assert_eq!(common::add_user(&db, "admin", "admin-password-1", "admin", None), Some(0));
     assert_eq!(
-        common::add_user(&db, "op-south", "south-password-1", "operator", Some("south")),
+        common::add_user(&db, "admin", "admin-password-1", "admin", None),
+        Some(0)
+    );
+    assert_eq!(
+        common::add_user(
+            &db,
+            "op-south",
+            "south-password-1",
+            "operator",
+            Some("south")
+        ),
         Some(0)
     );
     let server = common::start(&db, &[]);

@@ -76,11 +76,10 @@ pub struct Indicator {
 }
 
 impl Indicator {
-    /// The parsed formula (always present once in a [`Catalog`]).
-    pub fn formula(&self) -> &Formula {
-        self.parsed
-            .as_ref()
-            .unwrap_or_else(|| unreachable!("indicators are parsed when the catalogue is built"))
+    /// The parsed formula: present for every indicator of a [`Catalog`]; None for one
+    /// deserialized elsewhere (parse `formula` with [`Formula::parse`] then).
+    pub fn formula(&self) -> Option<&Formula> {
+        self.parsed.as_ref()
     }
 }
 

@@ -185,7 +185,26 @@ fn compute(
     year: i32,
 ) -> Computed {
     let indicator = &catalog.indicators[ind];
-    let f = indicator.formula();
+    // Indicators pushed into the catalogue by hand may be unparsed: parse them here; one
+    // that does not parse has no value.
+    let parsed;
+    let f = match indicator.formula() {
+        Some(f) => f,
+        None => match crate::formula::Formula::parse(&indicator.formula) {
+            Ok(p) => {
+                parsed = p;
+                &parsed
+            }
+            Err(e) => {
+                return Computed {
+                    value: None,
+                    missing: vec![e.to_string()],
+                    division_by_zero: false,
+                    origins: Vec::new(),
+                }
+            }
+        },
+    };
     let mut origins = Vec::new();
     for q in f.quantities() {
         if let Some(v) = table.get(district, year, q) {

@@ -13,7 +13,7 @@ fn the_bundled_catalogue_loads_and_every_formula_uses_known_quantities() {
     for i in &c.indicators {
         assert!(!i.name.zh.is_empty() && !i.name.en.is_empty(), "{}", i.id);
         assert!(!i.source.document.is_empty(), "{} has no source", i.id);
-        for q in i.formula().quantities() {
+        for q in i.formula().unwrap().quantities() {
             assert!(c.quantities.contains_key(q), "{}: {q}", i.id);
         }
         assert!(c.units.contains_key(&i.unit), "{}", i.id);
@@ -23,7 +23,7 @@ fn the_bundled_catalogue_loads_and_every_formula_uses_known_quantities() {
         let used = c
             .indicators
             .iter()
-            .any(|i| i.formula().quantities().contains(&q.as_str()));
+            .any(|i| i.formula().unwrap().quantities().contains(&q.as_str()));
         assert!(
             used || q.starts_with("reclaimed_used_")
                 || [
@@ -165,4 +165,131 @@ fn every_seed_quote_is_in_its_seed() {
         }
     }
     assert!(checked > 60, "{checked}");
+}
+
+fn tmp(name: &str, text: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("rewater-ind-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let p = d.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn definitions_from_a_file_replace_bundled_ones_and_bad_ones_are_named() {
+    // The reuse rate on a basis that leaves river replenishment out, and a new indicator.
+    let p = tmp(
+        "defs.toml",
+        r#"
+[[indicator]]
+id = "reuse_rate"
+name = { zh = "再生水利用率（不含河道补水）", en = "reuse rate without river replenishment" }
+formula = "(reclaimed_used_m3 - reclaimed_used_river_replenishment_m3) / wastewater_treated_m3 * 100"
+unit = "percent"
+better = "higher"
+basis = { zh = "本地口径", en = "local basis" }
+source = { document = "local rule" }
+confidence = "inferred"
+
+[[indicator]]
+id = "energy_per_m3"
+name = { zh = "吨水电耗", en = "electricity per m³ treated" }
+formula = "energy_kwh / wastewater_treated_m3"
+unit = "ratio"
+better = "lower"
+basis = { zh = "电耗÷处理量", en = "kWh ÷ m³ treated" }
+source = { document = "own" }
+confidence = "inferred"
+"#,
+    );
+    let c = Catalog::bundled_with(&p).unwrap();
+    assert_eq!(c.indicators.len(), 35);
+    let r = c.indicator("reuse_rate").unwrap();
+    assert_eq!(r.name.en, "reuse rate without river replenishment");
+    assert_eq!(
+        r.formula().unwrap().quantities(),
+        [
+            "reclaimed_used_m3",
+            "reclaimed_used_river_replenishment_m3",
+            "wastewater_treated_m3"
+        ]
+    );
+    // Same position as before (the scorecard keeps the catalogue's order).
+    assert_eq!(
+        c.indicators.iter().position(|i| i.id == "reuse_rate"),
+        Catalog::bundled()
+            .indicators
+            .iter()
+            .position(|i| i.id == "reuse_rate")
+    );
+    let bad = [
+        (
+            "formula = \"no_such_q / 2\"",
+            "indicator 'x', field formula: unknown quantity 'no_such_q'",
+        ),
+        (
+            "formula = \"(energy_kwh\"",
+            "indicator 'x', field formula: formula '(energy_kwh', character 12",
+        ),
+        (
+            "formula = \"energy_kwh\"\nunit = \"furlongs\"",
+            "field unit: unknown unit 'furlongs'",
+        ),
+    ];
+    for (line, want) in bad {
+        let unit = if line.contains("unit =") {
+            ""
+        } else {
+            "unit = \"ratio\"\n"
+        };
+        let text = format!("[[indicator]]\nid = \"x\"\nname = {{ zh = \"x\", en = \"x\" }}\n{line}\n{unit}better = \"lower\"\nbasis = {{ zh = \"\", en = \"\" }}\nsource = {{ document = \"d\" }}\nconfidence = \"inferred\"\n");
+        let p = tmp("bad.toml", &text);
+        let e = Catalog::bundled_with(&p).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&p.display().to_string()) && e.contains(want),
+            "{e}"
+        );
+    }
+    let p = tmp("junk.toml", "[[indicator]]\nid = 3\n");
+    assert!(Catalog::bundled_with(&p).is_err());
+}
+
+#[test]
+fn a_target_set_from_a_file_is_checked() {
+    let c = Catalog::bundled();
+    let head = "id = \"local\"\ntitle = { zh = \"本地\", en = \"local\" }\ndocument = \"d\"\nregion = { zh = \"某市\", en = \"a city\" }\n";
+    let good = format!("{head}[[target]]\nid = \"t\"\nindicator = \"reuse_rate\"\nyear = 2026\ncomparator = \"ge\"\nvalue = 30\nsection = \"一\"\nquote = \"再生水利用率达到30%\"\nconfidence = \"verified\"\n");
+    let p = tmp("local.toml", &good);
+    let s = TargetSet::resolve(&p.display().to_string(), &c).unwrap();
+    assert_eq!(s.targets[0].value, Some(30.0));
+    for (from, to, want) in [
+        (
+            "section = \"一\"",
+            "section = \" \"",
+            "field section: is empty",
+        ),
+        (
+            "quote = \"再生水利用率达到30%\"",
+            "quote = \"\"",
+            "field quote: is empty",
+        ),
+        (
+            "indicator = \"reuse_rate\"",
+            "indicator = \"nope\"",
+            "unknown indicator 'nope'",
+        ),
+        ("value = 30\n", "", "give comparator and a finite value"),
+        ("year = 2026", "year = 3026", "field year: 3026"),
+    ] {
+        let p = tmp("bad-set.toml", &good.replace(from, to));
+        let e = TargetSet::resolve(&p.display().to_string(), &c)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("target 't'") && e.contains(want), "{e}");
+    }
+    let e = TargetSet::resolve("seed-000/atlantis", &c).unwrap_err();
+    assert!(e.to_string().contains("seed-000/atlantis"), "{e}");
+    let only_jjj = TargetSet::resolve("ndrc-2021-13/beijing-tianjin-hebei", &c).unwrap();
+    assert_eq!(only_jjj.targets.len(), 1);
+    assert_eq!(only_jjj.targets[0].value, Some(35.0));
 }
