@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-const PLAIN_LIBRARIES: [&str; 7] = [
+const PLAIN_LIBRARIES: [&str; 8] = [
     "rewater-time",
     "rewater-standards",
     "rewater-netflow",
@@ -12,6 +12,7 @@ const PLAIN_LIBRARIES: [&str; 7] = [
     "rewater-engine",
     "rewater-overflow",
     "rewater-hj212",
+    "rewater-indicators",
 ];
 
 const FORBIDDEN: [&str; 7] = [
