@@ -9,6 +9,7 @@
 pub mod chart;
 pub mod collect;
 pub mod fmt;
+pub mod generate;
 pub mod html;
 pub mod labels;
 pub mod pdf;
