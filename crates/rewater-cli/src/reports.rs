@@ -175,12 +175,18 @@ pub fn report(args: ReportArgs, standards: &rewater_standards::Standards) -> Res
     let browser = if args.no_pdf {
         None
     } else {
-        Some(rewater_reports::pdf::find_chromium().ok_or(rewater_reports::pdf::PdfError::NoChromium)?)
+        Some(
+            rewater_reports::pdf::find_chromium()
+                .ok_or(rewater_reports::pdf::PdfError::NoChromium)?,
+        )
     };
     let (progress, alerts) = match &args.db {
         Some(db) => {
             let mut s = open(db)?;
-            (s.progress(&ProgressFilter::default())?, Some(s.alerts(None, None, 100_000)?))
+            (
+                s.progress(&ProgressFilter::default())?,
+                Some(s.alerts(None, None, 100_000)?),
+            )
         }
         None => (vec![], None),
     };
@@ -200,14 +206,15 @@ pub fn report(args: ReportArgs, standards: &rewater_standards::Standards) -> Res
         alerts,
         indicators: None,
     };
-    let written = generate(&region, &model_file, standards, req, &args.out).map_err(|e| match e {
-        rewater_reports::ReportError::NoDistrict { .. }
-        | rewater_reports::ReportError::UnknownDistrict { .. }
-        | rewater_reports::ReportError::Collect(rewater_reports::collect::CollectError::Period { .. }) => {
-            crate::input_err(e)
-        }
-        e => anyhow::Error::new(e),
-    })?;
+    let written =
+        generate(&region, &model_file, standards, req, &args.out).map_err(|e| match e {
+            rewater_reports::ReportError::NoDistrict { .. }
+            | rewater_reports::ReportError::UnknownDistrict { .. }
+            | rewater_reports::ReportError::Collect(
+                rewater_reports::collect::CollectError::Period { .. },
+            ) => crate::input_err(e),
+            e => anyhow::Error::new(e),
+        })?;
     println!("{}", written.html.display());
     if let Some(p) = written.pdf {
         println!("{}", p.display());
@@ -220,22 +227,40 @@ pub fn tasks(cmd: TasksCommand) -> Result<()> {
     match cmd {
         TasksCommand::List { filter, format } => list(filter, &format),
         TasksCommand::Status { filter } => status(filter),
-        TasksCommand::Update { register, task, percent, done_on, note, district, attach, who, db } => {
+        TasksCommand::Update {
+            register,
+            task,
+            percent,
+            done_on,
+            note,
+            district,
+            attach,
+            who,
+            db,
+        } => {
             let (_, regs) = rewater_tasks::bundled()?;
             let known = regs
                 .iter()
                 .find(|r| r.id == register)
                 .ok_or_else(|| crate::input_err(format!("unknown register '{register}'")))?;
             if known.task(&task).is_none() {
-                return Err(crate::input_err(format!("register {register} has no task '{task}'")));
+                return Err(crate::input_err(format!(
+                    "register {register} has no task '{task}'"
+                )));
             }
-            let attachments = attach.iter().map(|a| read_attachment(a)).collect::<Result<Vec<_>>>()?;
+            let attachments = attach
+                .iter()
+                .map(|a| read_attachment(a))
+                .collect::<Result<Vec<_>>>()?;
             let p = NewProgress {
                 register,
                 task,
                 district,
                 percent,
-                done_on: done_on.as_deref().map(|d| day(Some(d), "--done-on")).transpose()?,
+                done_on: done_on
+                    .as_deref()
+                    .map(|d| day(Some(d), "--done-on"))
+                    .transpose()?,
                 note,
                 who,
                 at_ms: rewater_time::now_unix_ms(),
@@ -245,7 +270,16 @@ pub fn tasks(cmd: TasksCommand) -> Result<()> {
             println!("progress {id} recorded for {}/{}", p.register, p.task);
             Ok(())
         }
-        TasksCommand::Chief { id, name, level, water_body, district, since, who, db } => {
+        TasksCommand::Chief {
+            id,
+            name,
+            level,
+            water_body,
+            district,
+            since,
+            who,
+            db,
+        } => {
             let rules = RiverChiefRules::bundled()?;
             if rules.level(&level).is_none() {
                 let known: Vec<_> = rules.levels.iter().map(|l| l.id.as_str()).collect();
@@ -254,20 +288,43 @@ pub fn tasks(cmd: TasksCommand) -> Result<()> {
                     known.join(", ")
                 )));
             }
-            let c = RiverChief { id, name, level, water_body, district, since: day(Some(&since), "--since")? };
+            let c = RiverChief {
+                id,
+                name,
+                level,
+                water_body,
+                district,
+                since: day(Some(&since), "--since")?,
+            };
             open(&db)?
                 .put_river_chief(&c, &who, rewater_time::now_unix_ms())
                 .map_err(crate::input_err)?;
             println!("river chief {} saved", c.id);
             Ok(())
         }
-        TasksCommand::Patrol { chief, on, note, who, db } => {
-            let p = NewPatrol { chief, on: day(Some(&on), "--on")?, note, who, at_ms: rewater_time::now_unix_ms() };
+        TasksCommand::Patrol {
+            chief,
+            on,
+            note,
+            who,
+            db,
+        } => {
+            let p = NewPatrol {
+                chief,
+                on: day(Some(&on), "--on")?,
+                note,
+                who,
+                at_ms: rewater_time::now_unix_ms(),
+            };
             let id = open(&db)?.log_patrol(&p).map_err(crate::input_err)?;
             println!("patrol {id} logged for {}", p.chief);
             Ok(())
         }
-        TasksCommand::PatrolCheck { district, today, db } => {
+        TasksCommand::PatrolCheck {
+            district,
+            today,
+            db,
+        } => {
             let today = day(today.as_deref(), "--today")?;
             let rules = RiverChiefRules::bundled()?;
             let mut s = open(&db)?;
@@ -276,12 +333,22 @@ pub fn tasks(cmd: TasksCommand) -> Result<()> {
             let mut n = 0;
             for c in &chiefs {
                 let patrols = s.patrols(Some(&c.id), c.since, today)?;
-                for f in rewater_tasks::check_patrols(&rules, c, &patrols, c.since, today).map_err(crate::input_err)? {
+                for f in rewater_tasks::check_patrols(&rules, c, &patrols, c.since, today)
+                    .map_err(crate::input_err)?
+                {
                     n += 1;
-                    writeln!(out, "{}\t{}\t{}\t{} – {}\t{}/{}", c.id, c.name, f.level, f.from, f.to, f.patrols, f.required)?;
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{} – {}\t{}/{}",
+                        c.id, c.name, f.level, f.from, f.to, f.patrols, f.required
+                    )?;
                 }
             }
-            writeln!(out, "{n} period(s) short of the required patrols ({} chiefs checked)", chiefs.len())?;
+            writeln!(
+                out,
+                "{n} period(s) short of the required patrols ({} chiefs checked)",
+                chiefs.len()
+            )?;
             Ok(())
         }
     }
@@ -315,18 +382,36 @@ fn read_attachment(spec: &str) -> Result<NewAttachment> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    Ok(NewAttachment { name, media_type: media, bytes })
+    Ok(NewAttachment {
+        name,
+        media_type: media,
+        bytes,
+    })
 }
 
-fn rows(f: &TaskFilter) -> Result<(rewater_tasks::Departments, Vec<(String, rewater_tasks::TaskRow)>)> {
+fn rows(
+    f: &TaskFilter,
+) -> Result<(
+    rewater_tasks::Departments,
+    Vec<(String, rewater_tasks::TaskRow)>,
+)> {
     let today = day(f.today.as_deref(), "--today")?;
     let status = f
         .status
         .as_deref()
-        .map(|s| Status::parse(s).ok_or_else(|| crate::input_err(format!("--status '{s}': overdue, due_soon, on_track or done"))))
+        .map(|s| {
+            Status::parse(s).ok_or_else(|| {
+                crate::input_err(format!(
+                    "--status '{s}': overdue, due_soon, on_track or done"
+                ))
+            })
+        })
         .transpose()?;
     let progress = match &f.db {
-        Some(db) => open(db)?.progress(&ProgressFilter { district: f.district.clone(), ..Default::default() })?,
+        Some(db) => open(db)?.progress(&ProgressFilter {
+            district: f.district.clone(),
+            ..Default::default()
+        })?,
         None => vec![],
     };
     let (deps, regs) = rewater_tasks::bundled()?;
@@ -336,7 +421,10 @@ fn rows(f: &TaskFilter) -> Result<(rewater_tasks::Departments, Vec<(String, rewa
         }
     }
     let mut out = Vec::new();
-    for r in regs.iter().filter(|r| f.register.as_ref().is_none_or(|x| *x == r.id)) {
+    for r in regs
+        .iter()
+        .filter(|r| f.register.as_ref().is_none_or(|x| *x == r.id))
+    {
         for row in rewater_tasks::task_rows(r, &progress, today) {
             if status.is_some_and(|s| s != row.status) {
                 continue;
@@ -388,7 +476,10 @@ fn status(f: TaskFilter) -> Result<()> {
     let mut out = std::io::stdout().lock();
     for (name, rs) in by {
         let c = StatusCounts::of(&rs);
-        let parts: Vec<String> = Status::ALL.iter().map(|s| format!("{} {}", s.label(f.en), c.get(*s))).collect();
+        let parts: Vec<String> = Status::ALL
+            .iter()
+            .map(|s| format!("{} {}", s.label(f.en), c.get(*s)))
+            .collect();
         writeln!(out, "{name}: {} tasks; {}", c.total(), parts.join(", "))?;
     }
     Ok(())

@@ -1,7 +1,9 @@
 //! One call from a loaded model to the written report files, for the CLI and the API alike.
 
 use crate::collect::collect;
-use crate::{build, file_stem, write, IndicatorRow, Lang, ReportContext, ReportError, ReportKind, Written};
+use crate::{
+    build, file_stem, write, IndicatorRow, Lang, ReportContext, ReportError, ReportKind, Written,
+};
 use rewater_model::Region;
 use rewater_standards::Standards;
 use rewater_store::tasks::Progress;
