@@ -31,6 +31,9 @@ pub mod scenarios;
 pub mod series;
 pub mod sites;
 pub mod upload;
+// issue 15 part B (h-tasks): task registers and reports
+pub mod reports;
+pub mod tasks;
 
 #[cfg(feature = "web")]
 pub use rewater_web as web;
@@ -230,7 +233,7 @@ impl Modify for Security {
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
     tags((name = "sites"), (name = "series"), (name = "devices"), (name = "alerts"), (name = "accounts"),
-        (name = "overview"), (name = "scenarios"), (name = "service"))
+        (name = "overview"), (name = "scenarios"), (name = "service"), (name = "tasks"), (name = "reports"))
 )]
 struct ApiDoc;
 
@@ -270,6 +273,17 @@ pub fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(uploads(routes!(scenarios::upload_archive)))
         .routes(routes!(runs::start_run))
         .routes(routes!(runs::get_run))
+        // issue 15 part B (h-tasks)
+        .routes(routes!(tasks::tasks))
+        .routes(tasks::evidence_body(routes!(
+            tasks::task_progress,
+            tasks::add_progress
+        )))
+        .routes(routes!(tasks::attachment))
+        .routes(routes!(tasks::river_chiefs))
+        .routes(routes!(tasks::log_patrol))
+        .routes(routes!(reports::report_kinds, reports::generate_report))
+        .routes(routes!(reports::report_file))
 }
 
 /// Request bodies are at most 256 kB (logins, settings), except model uploads.
