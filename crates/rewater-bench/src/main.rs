@@ -131,9 +131,22 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         garbage_bytes_per_s: usize,
     },
+    /// Time the four reports of the Beijing-style example (HTML, and PDF with --pdf).
+    Reports {
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long, default_value = "/tmp/rewater-bench-reports")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+        #[arg(long)]
+        pdf: bool,
+    },
 }
 
 mod attack;
+// issue 15 part B (h-tasks)
+mod reports;
 
 fn peak_rss_mib() -> Option<f64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -176,6 +189,17 @@ fn main() -> Result<()> {
             garbage_bytes_per_s,
         })?,
         Command::Classify { samples } => classify_bench(samples)?,
+        Command::Reports {
+            model,
+            out,
+            repeat,
+            pdf,
+        } => reports::run(reports::ReportOptions {
+            model: model.unwrap_or_else(reports::default_model),
+            out,
+            repeat,
+            pdf,
+        })?,
     }
     Ok(())
 }
