@@ -23,6 +23,7 @@ pub mod auth;
 pub mod devices;
 pub mod error;
 pub mod extract;
+pub mod indicators;
 pub mod limiter;
 pub mod overview;
 pub mod pages;
@@ -273,6 +274,10 @@ pub fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(uploads(routes!(scenarios::upload_archive)))
         .routes(routes!(runs::start_run))
         .routes(routes!(runs::get_run))
+        // Indicators and targets (issue 15 part A).
+        .routes(routes!(indicators::indicators))
+        .routes(routes!(indicators::target_sets))
+        .routes(routes!(indicators::scenario_scorecard))
         // issue 15 part B (h-tasks)
         .routes(routes!(tasks::tasks))
         .routes(tasks::evidence_body(routes!(

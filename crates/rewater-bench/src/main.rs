@@ -131,6 +131,21 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         garbage_bytes_per_s: usize,
     },
+    /// Time the scorecard (run by district and year, statistics, target sets, text) on the
+    /// Beijing-style example with its statistics table, a model file, or a synthetic model.
+    Indicators {
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long)]
+        stats: Option<PathBuf>,
+        /// A synthetic model of --plants/--ponds/--users/--years instead of a file.
+        #[arg(long)]
+        synthetic: bool,
+        #[command(flatten)]
+        size: Size,
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+    },
     /// Time the four reports of the Beijing-style example (HTML, and PDF with --pdf).
     Reports {
         #[arg(long)]
@@ -145,6 +160,7 @@ enum Command {
 }
 
 mod attack;
+mod indicators;
 // issue 15 part B (h-tasks)
 mod reports;
 
@@ -189,6 +205,18 @@ fn main() -> Result<()> {
             garbage_bytes_per_s,
         })?,
         Command::Classify { samples } => classify_bench(samples)?,
+        Command::Indicators {
+            model,
+            stats,
+            synthetic,
+            size,
+            repeat,
+        } => indicators::run(indicators::IndicatorsBench {
+            model,
+            stats,
+            synthetic: synthetic.then(|| size.spec()),
+            repeat,
+        })?,
         Command::Reports {
             model,
             out,

@@ -5,6 +5,7 @@
 //! unreadable sample, unknown standard, bad arguments).
 
 mod accounts;
+mod indicators;
 mod monitor;
 mod overflow;
 // issue 15 part B (h-tasks): reports and task registers
@@ -70,6 +71,8 @@ enum Command {
         #[command(subcommand)]
         command: overflow::OverflowCommand,
     },
+    /// The scorecard: indicators by district and year against the plans' targets (指标考核).
+    Indicators(indicators::IndicatorsArgs),
     /// Water-quality standards.
     Standards {
         #[command(subcommand)]
@@ -486,6 +489,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             writeln!(std::io::stdout().lock(), "{schema}")?;
         }
         Command::Overflow { command } => overflow::run(command)?,
+        Command::Indicators(args) => indicators::run(args, &standards)?,
         Command::Standards { command } => standards_cmd(command, &standards)?,
         Command::Classify(args) => classify(args, &standards)?,
         Command::Hj212 {

@@ -69,6 +69,8 @@ pub struct PlantData {
     pub sludge_t_ds_per_1e4_m3: f64,
     pub bypass_penalty_per_m3: f64,
     pub built: Option<Date>,
+    /// District ("" if none given).
+    pub district: String,
 }
 
 #[derive(Debug, Clone)]

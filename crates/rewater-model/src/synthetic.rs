@@ -80,6 +80,7 @@ pub fn synthetic_model(spec: &SyntheticSpec) -> Model {
         targets: Targets {
             utilisation_rate: Some(0.5),
             supply_reliability: None,
+            sets: Vec::new(),
         },
     };
     let link = |from: String, to: String, cap: Option<f64>, cost: f64| Link {
@@ -116,6 +117,7 @@ pub fn synthetic_model(spec: &SyntheticSpec) -> Model {
             sludge_t_ds_per_1e4_m3: 0.8,
             bypass_penalty_per_m3: None,
             built: None,
+            district: format!("district-{p}"),
             location: None,
         });
         m.junctions.push(Junction {

@@ -136,6 +136,9 @@ pub struct Plant {
     pub bypass_penalty_per_m3: Option<f64>,
     /// Date the plant's EIA was approved (GB 18918 TP limits depend on it).
     pub built: Option<String>,
+    /// District, for indicators by district (as the users' field of the same name).
+    #[serde(default)]
+    pub district: String,
     /// [lon, lat] for maps.
     pub location: Option<[f64; 2]>,
 }
@@ -387,4 +390,8 @@ pub struct Targets {
     pub utilisation_rate: Option<f64>,
     /// Share of all demand met, 0–1.
     pub supply_reliability: Option<f64>,
+    /// The plans' target sets the scorecard uses (`rewater indicators`): bundled ids
+    /// (`seed-000` … `seed-004`, `ndrc-2021-13`, optionally `ID/REGION`) or .toml files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sets: Vec<String>,
 }

@@ -28,6 +28,12 @@ const ASSETS: &[Asset] = &[
         web_file!("src/i18n.js"),
         "text/javascript; charset=utf-8",
     ),
+    // Scorecard page (issue 15 part A).
+    (
+        "pages/scorecard.js",
+        web_file!("src/pages/scorecard.js"),
+        "text/javascript; charset=utf-8",
+    ),
     (
         "style.css",
         web_file!("src/style.css"),

@@ -56,6 +56,7 @@ impl Resolver<'_> {
                 .bypass_penalty_per_m3
                 .unwrap_or(DEFAULT_BYPASS_PENALTY_PER_M3),
             built,
+            district: p.district.clone(),
         };
         if !finite_nonneg(p.energy_kwh_per_m3) || !finite_nonneg(p.sludge_t_ds_per_1e4_m3) {
             self.cx.err(

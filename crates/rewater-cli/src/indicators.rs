@@ -1,0 +1,76 @@
+//! `rewater indicators`: the scorecard of a model (and the bureau's statistics) against the
+//! plans' target sets. Arguments map onto [`rewater_indicators::scorecard_for_region`].
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use rewater_indicators::{Catalog, Lang, QuantityTable, ScorecardOptions};
+use rewater_standards::Standards;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+pub struct IndicatorsArgs {
+    /// The model file.
+    model: PathBuf,
+    /// The statistics table the bureau fills in (CSV or XLSX: district,year,quantity,value).
+    #[arg(long)]
+    stats: Option<PathBuf>,
+    /// A target set: seed-000 … seed-004, ndrc-2021-13[/REGION] or a .toml file (repeatable;
+    /// default: the model's `[targets] sets`).
+    #[arg(long = "targets")]
+    targets: Vec<String>,
+    /// Indicator definitions replacing the bundled ones of the same id (.toml).
+    #[arg(long)]
+    definitions: Option<PathBuf>,
+    /// Baseline year of the trend (default: the first set's).
+    #[arg(long)]
+    baseline: Option<i32>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    #[arg(long, default_value = "zh")]
+    lang: Lang,
+}
+
+pub fn run(args: IndicatorsArgs, standards: &Standards) -> Result<()> {
+    let catalog = match &args.definitions {
+        Some(p) => Catalog::bundled_with(p).map_err(crate::input_err)?,
+        None => Catalog::bundled(),
+    };
+    let region = rewater_model::load(&args.model, standards)?;
+    let base = args.model.parent().unwrap_or(std::path::Path::new("."));
+    let (specs, base) = if args.targets.is_empty() {
+        (region.targets.sets.clone(), base.to_path_buf())
+    } else {
+        (args.targets.clone(), std::env::current_dir()?)
+    };
+    let sets =
+        rewater_indicators::resolve_sets(&specs, &base, &catalog).map_err(crate::input_err)?;
+    let stats: Option<QuantityTable> = match &args.stats {
+        Some(p) => Some(
+            rewater_indicators::stats::read_statistics(p, &catalog).map_err(crate::input_err)?,
+        ),
+        None => None,
+    };
+    let options = ScorecardOptions {
+        baseline_year: args.baseline,
+        ..Default::default()
+    };
+    let extra: Vec<&QuantityTable> = stats.iter().collect();
+    let (_, card) = rewater_indicators::scorecard_for_region(
+        &region, standards, &catalog, &extra, &sets, &options,
+    )?;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Text => {
+            rewater_indicators::text::write_scorecard(&mut out, &card, &catalog, args.lang)?
+        }
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&card)?)?,
+    }
+    Ok(())
+}
