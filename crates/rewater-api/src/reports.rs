@@ -215,11 +215,20 @@ pub async fn generate_report(
         progress,
         alerts: Some(alerts),
         indicators: None,
+        model_dir: model
+            .path
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default(),
     };
     let model_name = model.name.clone();
     let gen_dir = dir.clone();
     let written = tokio::task::spawn_blocking(move || {
         let region = sc.load(&model).map_err(bad)?;
+        // An uploaded model names bundled target sets only: no file outside its folder is read.
+        if model.uploaded && region.targets.sets.iter().any(|s| s.ends_with(".toml")) {
+            return Err(bad("an uploaded model may use bundled target sets only"));
+        }
         rewater_reports::generate::generate(&region, &model_name, &sc.standards, req, &gen_dir)
             .map_err(|e| match e {
                 rewater_reports::ReportError::NoDistrict { .. }

@@ -47,6 +47,7 @@ pub fn run(o: ReportOptions) -> Result<()> {
                 progress: vec![],
                 alerts: None,
                 indicators: None,
+                model_dir: o.model.parent().map(Path::to_path_buf).unwrap_or_default(),
             };
             let period = rewater_reports::generate::period(&region, &req);
             let data = collect::collect(&region, &standards, period)?;

@@ -205,6 +205,11 @@ pub fn report(args: ReportArgs, standards: &rewater_standards::Standards) -> Res
         progress,
         alerts,
         indicators: None,
+        model_dir: args
+            .model
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default(),
     };
     let written =
         generate(&region, &model_file, standards, req, &args.out).map_err(|e| match e {

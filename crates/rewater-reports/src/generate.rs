@@ -27,8 +27,11 @@ pub struct Request {
     pub progress: Vec<Progress>,
     /// The store's alerts, when a store is given.
     pub alerts: Option<Vec<rewater_store::Alert>>,
-    /// A scorecard's rows, when one is supplied.
+    /// A scorecard's rows, when one is supplied (else computed from the model against its
+    /// `[targets] sets`, or seed 003 for the pilot reports and seed 000 for the others).
     pub indicators: Option<Vec<IndicatorRow>>,
+    /// The model file's folder (target-set files are relative to it).
+    pub model_dir: std::path::PathBuf,
 }
 
 /// The reporting period of a request: a calendar year for the annual report, else the run.
@@ -58,7 +61,22 @@ pub fn generate(
             .filter(|a| a.data_time >= from_s && a.data_time < to_s)
             .collect()
     });
-    ctx.indicators = req.indicators;
+    ctx.indicators = match req.indicators {
+        Some(rows) => Some(rows),
+        None => {
+            let default = match req.kind {
+                ReportKind::PilotAnnual | ReportKind::PilotFinal => "seed-003",
+                _ => "seed-000",
+            };
+            let sets = crate::scorecard::sets_for(region, &[default]);
+            Some(crate::scorecard::scorecard_rows(
+                region,
+                standards,
+                &sets,
+                &req.model_dir,
+            )?)
+        }
+    };
     let doc = build(req.kind, region, &data, &ctx, req.district.as_deref())?;
     let stem = file_stem(req.kind, req.district.as_deref(), req.lang);
     write(&doc, dir, &stem, req.browser.as_deref())

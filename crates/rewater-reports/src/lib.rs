@@ -15,6 +15,7 @@ pub mod labels;
 pub mod pdf;
 pub mod pilot;
 pub mod progress;
+pub mod scorecard;
 
 use rewater_store::tasks::Progress;
 use rewater_tasks::{Departments, Register, TaskRow};
@@ -98,9 +99,11 @@ pub struct IndicatorRow {
     /// None: the whole region.
     pub district: Option<String>,
     pub year: i32,
-    /// The value (a share 0–1 when `unit` is "%").
+    /// The value (None: not reported, never 0).
     pub value: Option<f64>,
-    pub unit: String,
+    /// The value with its unit as shown (None: not reported).
+    pub value_zh: Option<String>,
+    pub value_en: Option<String>,
     pub target_zh: String,
     pub target_en: String,
     pub verdict: Verdict,
@@ -194,6 +197,8 @@ pub enum ReportError {
     Pdf(#[from] pdf::PdfError),
     #[error(transparent)]
     Register(#[from] rewater_tasks::RegisterError),
+    #[error(transparent)]
+    Scorecard(#[from] scorecard::ScorecardError),
     #[error("{path}: {source}")]
     Io {
         path: String,

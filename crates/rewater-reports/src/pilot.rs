@@ -131,7 +131,9 @@ fn wetlands(d: &RunData, lang: Lang) -> Section {
                 factor_name(f.factor, lang),
                 mg(f.mean_mg_per_l, lang),
                 mg(f.max_mg_per_l, lang),
-                mg(f.class_v_max_mg_per_l, lang),
+                f.class_v_max_mg_per_l
+                    .map(|l| format!("{l:.2}"))
+                    .unwrap_or_else(|| t("no_limit_river", lang)),
                 format!("{} / {}", f.days_meeting, f.days),
                 stably,
             ]);

@@ -22,7 +22,8 @@ pub fn run_indicators(d: &RunData) -> Vec<IndicatorRow> {
             district: None,
             year: 2025,
             value: rate,
-            unit: "%".into(),
+            value_zh: rate.map(crate::fmt::pct),
+            value_en: rate.map(crate::fmt::pct),
             target_zh: "稳步提升".into(),
             target_en: "rise steadily".into(),
             verdict: Verdict::Qualitative,
@@ -34,7 +35,8 @@ pub fn run_indicators(d: &RunData) -> Vec<IndicatorRow> {
             district: None,
             year: 2035,
             value: rate,
-            unit: "%".into(),
+            value_zh: rate.map(crate::fmt::pct),
+            value_en: rate.map(crate::fmt::pct),
             target_zh: "≥ 70 %".into(),
             target_en: "≥ 70 %".into(),
             verdict: match rate {
@@ -60,11 +62,9 @@ fn verdict(v: Verdict, lang: Lang) -> String {
 }
 
 fn value_text(r: &IndicatorRow, lang: Lang) -> String {
-    match (r.value, r.unit.as_str()) {
-        (None, _) => t("not_reported", lang),
-        (Some(v), "%") => crate::fmt::pct(v),
-        (Some(v), u) => format!("{} {u}", crate::fmt::m3(v)),
-    }
+    crate::scorecard::value_text(r, lang)
+        .map(str::to_string)
+        .unwrap_or_else(|| t("not_reported", lang))
 }
 
 /// The indicators table, whole region first, then by district.

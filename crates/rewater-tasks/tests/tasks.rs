@@ -24,7 +24,7 @@ fn the_bundled_registers_hold_the_seed_tasks() {
     let m5 = fyp.task("5").unwrap();
     assert_eq!(m5.lead, ["water", "agriculture"]);
     assert_eq!(m5.cooperating, ["development", "ecology", "districts"]);
-    assert_eq!(m5.indicator.as_deref(), Some("villages_covered"));
+    assert_eq!(m5.indicator.as_deref(), Some("villages_sewage_works_built"));
     assert!(m5.title_zh.contains("900个以上村庄"));
     assert_eq!(m5.deadline, d("2025-12-31"));
     assert_eq!(m5.deadline_confidence, "plan-period");
@@ -313,4 +313,26 @@ fn other_levels_are_checked_by_their_own_period() {
     )
     .unwrap_err();
     assert!(e.contains("unknown level 'emperor'"), "{e}");
+}
+
+/// Every task's related indicator is one of the indicator catalog's (issue 15 part A).
+#[test]
+fn every_related_indicator_is_in_the_catalog() {
+    let catalog = rewater_indicators::Catalog::bundled();
+    let (_, regs) = bundled().unwrap();
+    let mut n = 0;
+    for r in &regs {
+        for t in &r.tasks {
+            if let Some(id) = &t.indicator {
+                assert!(
+                    catalog.indicator(id).is_some(),
+                    "{}/{}: no indicator '{id}'",
+                    r.id,
+                    t.id
+                );
+                n += 1;
+            }
+        }
+    }
+    assert_eq!(n, 25);
 }
