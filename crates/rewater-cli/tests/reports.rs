@@ -38,6 +38,14 @@ fn example() -> String {
         .to_string()
 }
 
+/// The seed-003 pilot city (plant → constructed wetland → storage pond → users).
+fn pilot_city() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/pilot-city/model.toml")
+        .display()
+        .to_string()
+}
+
 fn tools() -> bool {
     let have = |p: &str| Path::new(p).exists();
     let chromium = have("/usr/bin/chromium") || have("/usr/bin/chromium-browser");
@@ -72,7 +80,7 @@ fn the_pilot_annual_report_is_written_as_html_and_pdf_with_its_chinese_text_and_
     let out = ok(&rewater(&[
         "report",
         "pilot-annual",
-        &example(),
+        &pilot_city(),
         "--out",
         dir.to_str().unwrap(),
         "--today",

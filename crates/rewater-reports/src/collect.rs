@@ -71,7 +71,7 @@ pub struct FactorQuality {
     pub class_v_max_mg_per_l: Option<f64>,
     /// Days with outflow and a known concentration.
     pub days: u32,
-    /// Of those, days at or below the class V limit.
+    /// Of those, days at or below the class V limit (0 where there is no limit).
     pub days_meeting: u32,
     pub mean_mg_per_l: Option<f64>,
     pub max_mg_per_l: Option<f64>,
@@ -234,7 +234,7 @@ impl DailySink for Sink {
                         f.max_mg_per_l = Some(f.max_mg_per_l.map_or(c, |m| m.max(c)));
                         f.month_sum[mi].0 += c;
                         f.month_sum[mi].1 += 1;
-                        if self.class_v[k].is_none_or(|l| c <= l + 1e-12) {
+                        if self.class_v[k].is_some_and(|l| c <= l + 1e-12) {
                             f.days_meeting += 1;
                         }
                     }

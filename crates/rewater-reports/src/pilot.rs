@@ -134,7 +134,10 @@ fn wetlands(d: &RunData, lang: Lang) -> Section {
                 f.class_v_max_mg_per_l
                     .map(|l| format!("{l:.2}"))
                     .unwrap_or_else(|| t("no_limit_river", lang)),
-                format!("{} / {}", f.days_meeting, f.days),
+                match f.class_v_max_mg_per_l {
+                    Some(_) => format!("{} / {}", f.days_meeting, f.days),
+                    None => "—".to_string(),
+                },
                 stably,
             ]);
         }
@@ -281,7 +284,7 @@ pub fn monitoring(ctx: &ReportContext, lang: Lang) -> Section {
 }
 
 /// Problems found in the run (and the task register), each with its next step.
-pub fn problems(d: &RunData, ctx: &ReportContext, lang: Lang) -> Vec<String> {
+pub fn problems(d: &RunData, lang: Lang) -> Vec<String> {
     let mut out = Vec::new();
     for u in &d.users {
         let short = u.demand_m3 - u.delivered_m3;
@@ -327,9 +330,6 @@ pub fn problems(d: &RunData, ctx: &ReportContext, lang: Lang) -> Vec<String> {
             ));
         }
     }
-    if let Some(n) = ctx.overdue_tasks.filter(|&n| n > 0) {
-        out.push(tf("p_tasks_overdue", lang, &[&n.to_string()]));
-    }
     if out.is_empty() {
         out.push(t("p_none", lang));
     }
@@ -358,7 +358,7 @@ pub fn pilot_report(region: &Region, d: &RunData, ctx: &ReportContext, final_rep
         monitoring(ctx, lang),
         Section {
             title: t("s_problems", lang),
-            blocks: vec![Block::List(problems(d, ctx, lang))],
+            blocks: vec![Block::List(problems(d, lang))],
         },
     ];
     if final_report {
@@ -379,6 +379,13 @@ pub fn pilot_report(region: &Region, d: &RunData, ctx: &ReportContext, final_rep
             title: t("s_completion", lang),
             blocks: vec![Block::List(items)],
         });
+    }
+    if let Some(rows) = ctx.indicators.as_ref().filter(|r| !r.is_empty()) {
+        sections.push(crate::progress::indicators_section(
+            rows,
+            lang,
+            "s_annex_indicators",
+        ));
     }
     Doc {
         lang,

@@ -209,10 +209,18 @@ pub fn tasks_sections(ctx: &ReportContext, lang: Lang) -> Vec<Section> {
         })
         .collect();
     let status_on = format!("{}: {}", t("status_on", lang), ctx.today);
-    let list = if late.is_empty() {
-        vec![Block::Para(t("no_late_tasks", lang))]
+    let mut list = Vec::new();
+    if let Some(n) = ctx.overdue_tasks.filter(|&n| n > 0) {
+        list.push(Block::Para(crate::labels::tf(
+            "p_tasks_overdue",
+            lang,
+            &[&n.to_string()],
+        )));
+    }
+    if late.is_empty() {
+        list.push(Block::Para(t("no_late_tasks", lang)));
     } else {
-        vec![Block::Table(
+        list.push(Block::Table(
             vec![
                 t("register", lang),
                 t("seq", lang),
@@ -223,8 +231,8 @@ pub fn tasks_sections(ctx: &ReportContext, lang: Lang) -> Vec<Section> {
                 t("progress", lang),
             ],
             late,
-        )]
-    };
+        ));
+    }
     vec![
         Section {
             title: t("s_tasks", lang),
