@@ -1,10 +1,10 @@
 //! The report benchmark of issue 15: the four reports of the Beijing-style example
 //! (pilot-annual, pilot-final, plan-progress, district north), each generated `repeat`
-//! times: HTML (engine run + gathering + building + writing) and PDF (printing that HTML in
+//! times: HTML (engine run + scorecard + gathering + building + writing) and PDF (printing that HTML in
 //! headless Chromium) timed apart; prints the median and the slowest of each.
 
 use anyhow::{Context, Result};
-use rewater_reports::{collect, pdf, Lang, ReportContext, ReportKind};
+use rewater_reports::{pdf, Lang, ReportKind};
 use rewater_standards::Standards;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -49,12 +49,15 @@ pub fn run(o: ReportOptions) -> Result<()> {
                 indicators: None,
                 model_dir: o.model.parent().map(Path::to_path_buf).unwrap_or_default(),
             };
-            let period = rewater_reports::generate::period(&region, &req);
-            let data = collect::collect(&region, &standards, period)?;
-            let ctx = ReportContext::new(Lang::Zh, today, "model.toml").with_tasks(&[])?;
-            let doc = rewater_reports::build(kind, &region, &data, &ctx, Some("north"))?;
+            // The same call as `rewater report` (engine run, scorecard, tasks, HTML).
+            let written = rewater_reports::generate::generate(
+                &region,
+                "model.toml",
+                &standards,
+                req,
+                &o.out,
+            )?;
             let stem = rewater_reports::file_stem(kind, Some("north"), Lang::Zh);
-            let written = rewater_reports::write(&doc, &o.out, &stem, None)?;
             html_s.push(t0.elapsed().as_secs_f64());
             if let Some(b) = &browser {
                 let t1 = Instant::now();
