@@ -35,8 +35,11 @@ struct Kept {
 /// How many generated reports the server keeps for download.
 pub const KEPT: usize = 50;
 
-fn table() -> &'static Mutex<(Vec<String>, HashMap<String, Kept>)> {
-    static T: OnceLock<Mutex<(Vec<String>, HashMap<String, Kept>)>> = OnceLock::new();
+/// Report ids oldest first, and each report's record.
+type KeptTable = (Vec<String>, HashMap<String, Kept>);
+
+fn table() -> &'static Mutex<KeptTable> {
+    static T: OnceLock<Mutex<KeptTable>> = OnceLock::new();
     T.get_or_init(Default::default)
 }
 

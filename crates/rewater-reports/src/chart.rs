@@ -41,9 +41,7 @@ fn nice_step(max: f64, n: f64) -> f64 {
 }
 
 fn fmt_tick(v: f64) -> String {
-    if v.abs() >= 1e4 {
-        format!("{:.0}", v)
-    } else if v == v.trunc() {
+    if v.abs() >= 1e4 || v == v.trunc() {
         format!("{v:.0}")
     } else {
         format!("{v:.2}").trim_end_matches('0').to_string()
