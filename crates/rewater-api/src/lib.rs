@@ -32,6 +32,9 @@ pub mod scenarios;
 pub mod series;
 pub mod sites;
 pub mod upload;
+// issue 15 part B (h-tasks): task registers and reports
+pub mod reports;
+pub mod tasks;
 
 #[cfg(feature = "web")]
 pub use rewater_web as web;
@@ -231,7 +234,7 @@ impl Modify for Security {
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
     tags((name = "sites"), (name = "series"), (name = "devices"), (name = "alerts"), (name = "accounts"),
-        (name = "overview"), (name = "scenarios"), (name = "service"))
+        (name = "overview"), (name = "scenarios"), (name = "service"), (name = "tasks"), (name = "reports"))
 )]
 struct ApiDoc;
 
@@ -275,6 +278,17 @@ pub fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(indicators::indicators))
         .routes(routes!(indicators::target_sets))
         .routes(routes!(indicators::scenario_scorecard))
+        // issue 15 part B (h-tasks)
+        .routes(routes!(tasks::tasks))
+        .routes(tasks::evidence_body(routes!(
+            tasks::task_progress,
+            tasks::add_progress
+        )))
+        .routes(routes!(tasks::attachment))
+        .routes(routes!(tasks::river_chiefs))
+        .routes(routes!(tasks::log_patrol))
+        .routes(routes!(reports::report_kinds, reports::generate_report))
+        .routes(routes!(reports::report_file))
 }
 
 /// Request bodies are at most 256 kB (logins, settings), except model uploads.

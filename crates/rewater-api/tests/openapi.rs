@@ -44,6 +44,16 @@ fn every_documented_route_answers_on_the_real_router() {
     let run = api(a, "POST", "/api/runs", r#"{"model":"beijing-district"}"#).json();
     let run_id = run["id"].as_u64().unwrap().to_string();
     let alert_id = api(a, "GET", "/api/alerts", "").json()["alerts"][0]["id"].to_string();
+    // issue 15 part B (h-tasks): a real report to download, a real task.
+    let report = api(
+        a,
+        "POST",
+        "/api/reports",
+        r#"{"kind":"pilot-annual","model":"beijing-district","pdf":false}"#,
+    )
+    .json();
+    let report_id = report["id"].as_str().unwrap().to_string();
+    let report_file = report["files"][0]["name"].as_str().unwrap().to_string();
     let routes = documented();
     assert!(routes.len() >= 30, "{routes:?}");
     for (method, path) in &routes {
@@ -51,6 +61,8 @@ fn every_documented_route_answers_on_the_real_router() {
             alert_id.as_str()
         } else if path.starts_with("/api/runs") {
             run_id.as_str()
+        } else if path.starts_with("/api/reports/") {
+            report_id.as_str()
         } else {
             NORTH
         };
@@ -68,7 +80,10 @@ fn every_documented_route_answers_on_the_real_router() {
                 },
             )
             .replace("{public_id}", &public_id)
-            .replace("{mn}", NORTH_MN);
+            .replace("{mn}", NORTH_MN)
+            .replace("{register}", "beijing-14fyp")
+            .replace("{task}", "1")
+            .replace("{file}", &report_file);
         let url = if url.ends_with("/compliance") {
             format!("{url}?from=2025-06-01&to=2025-06-02")
         } else if url.ends_with("/series") {
@@ -185,10 +200,12 @@ fn every_operation_has_a_typed_answer_and_its_errors() {
                     assert!(schema.contains("ErrorBody"), "{m} {path} {code}: {schema}");
                 }
             }
-            // Typed bodies: a named schema (or, for the document itself, an object).
+            // Typed bodies: a named schema (or, for the document itself, an object; for a
+            // file download, bytes).
             let schema = content["application/json"]["schema"].to_string();
+            let file = content["application/octet-stream"].is_object();
             assert!(
-                schema.contains("#/components/schemas/") || path == "/api/openapi.json",
+                schema.contains("#/components/schemas/") || path == "/api/openapi.json" || file,
                 "{m} {path}: {schema}"
             );
         }

@@ -149,10 +149,23 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         repeat: usize,
     },
+    /// Time the four reports of the Beijing-style example (HTML, and PDF with --pdf).
+    Reports {
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long, default_value = "/tmp/rewater-bench-reports")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+        #[arg(long)]
+        pdf: bool,
+    },
 }
 
 mod attack;
 mod indicators;
+// issue 15 part B (h-tasks)
+mod reports;
 
 fn peak_rss_mib() -> Option<f64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -208,6 +221,17 @@ fn main() -> Result<()> {
             stats,
             synthetic: synthetic.then(|| size.spec()),
             repeat,
+        })?,
+        Command::Reports {
+            model,
+            out,
+            repeat,
+            pdf,
+        } => reports::run(reports::ReportOptions {
+            model: model.unwrap_or_else(reports::default_model),
+            out,
+            repeat,
+            pdf,
         })?,
     }
     Ok(())

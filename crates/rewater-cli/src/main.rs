@@ -8,6 +8,8 @@ mod accounts;
 mod indicators;
 mod monitor;
 mod overflow;
+// issue 15 part B (h-tasks): reports and task registers
+mod reports;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -97,6 +99,14 @@ enum Command {
     },
     /// Compliance of a monitoring series (time,factor,value[,unit][,flag]) with a standard class.
     Comply(ComplyArgs),
+    // issue 15 part B (h-tasks)
+    /// Reports in HTML and PDF: pilot-annual, pilot-final, plan-progress, district.
+    Report(reports::ReportArgs),
+    /// The plans' task registers (任务台账), progress updates, river chiefs and patrols.
+    Tasks {
+        #[command(subcommand)]
+        command: reports::TasksCommand,
+    },
 }
 
 /// Flags of `rewater classify`.
@@ -501,6 +511,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::User { command } => accounts::user_cmd(command)?,
         Command::Device { command } => accounts::device_cmd(command)?,
         Command::Comply(args) => comply(args, &standards)?,
+        // issue 15 part B (h-tasks)
+        Command::Report(args) => reports::report(args, &standards)?,
+        Command::Tasks { command } => reports::tasks(command)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -25,6 +25,7 @@ mod pg;
 pub mod plausible;
 pub mod rejected;
 mod sqlite;
+pub mod tasks;
 pub mod traits;
 mod types;
 
@@ -39,12 +40,14 @@ pub use ingest::IngestRules;
 pub use kinds::{AlertState, CredentialKind, RejectReason, Role, UnknownValue};
 pub use rejected::{REJECTED_HEAD_BYTES, REJECTED_SAMPLES_PER_KEY};
 pub use sqlite::{SqliteStore, WalLimits};
+pub use tasks::TaskStore;
 pub use traits::{AccountStore, AlertStore, AuditStore, ReadingStore, SiteStore, Store};
 pub use types::*;
 
 /// Everything a caller needs: `use rewater_store::prelude::*;` brings every store trait into
 /// scope (and the typed words), so that new traits need no change at call sites.
 pub mod prelude {
+    pub use crate::tasks::TaskStore;
     pub use crate::traits::{AccountStore, AlertStore, AuditStore, ReadingStore, SiteStore, Store};
     pub use crate::{AlertState, CredentialKind, RejectReason, Role};
 }

@@ -39,6 +39,17 @@ const ASSETS: &[Asset] = &[
         web_file!("src/style.css"),
         "text/css; charset=utf-8",
     ),
+    // issue 15 part B (h-tasks): the task register and report pages.
+    (
+        "pages/tasks.js",
+        web_file!("src/pages/tasks.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "pages/reports.js",
+        web_file!("src/pages/reports.js"),
+        "text/javascript; charset=utf-8",
+    ),
     (
         "vendor/echarts.min.js",
         include_bytes!(concat!(

@@ -10,6 +10,7 @@
 mod readings;
 mod registers;
 mod schema;
+mod tasks;
 
 use crate::migrate::{Migration, Step};
 use crate::*;

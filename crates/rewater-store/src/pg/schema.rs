@@ -94,4 +94,9 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         what: "rejected frames counted with a few examples; register version",
         steps: &[Step::Sql(V3)],
     },
+    Migration {
+        version: 4,
+        what: "task progress with evidence attachments; river chiefs and patrols",
+        steps: &[Step::Sql(super::tasks::V4)],
+    },
 ];

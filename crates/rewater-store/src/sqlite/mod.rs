@@ -16,6 +16,7 @@
 mod readings;
 mod registers;
 mod schema;
+mod tasks;
 
 use crate::migrate::{Migration, Step};
 use crate::*;
