@@ -1,0 +1,1 @@
+//! Saving and loading the ledger through the store (see `rewater_store::OutfallStore`).
