@@ -179,7 +179,8 @@ pub fn generate(o: &GenerateOptions) -> Ledger {
             }
         }
     }
-    l.outfalls.sort_by(|a, b| a.code.cmp(&b.code));
-    l.links.sort();
-    l
+    // Sorted by id, as an import leaves it.
+    let mut sorted = Ledger::default();
+    sorted.merge(l);
+    sorted
 }
