@@ -158,7 +158,15 @@ pub trait AuditStore {
 }
 
 /// Every operation of a backend.
-pub trait Store: ReadingStore + AlertStore + AccountStore + SiteStore + AuditStore + Send {
+pub trait Store:
+    ReadingStore
+    + AlertStore
+    + AccountStore
+    + SiteStore
+    + AuditStore
+    + crate::outfalls::OutfallStore
+    + Send
+{
     /// Creates or upgrades the schema (see the migrations); harmless when up to date.
     fn migrate(&mut self) -> Result<()>;
     /// The schema version the store is at.

@@ -4,6 +4,7 @@
 //! the writer truncates it itself before the batch returns, so acknowledgements wait instead
 //! of the file growing without end.
 
+mod outfalls;
 mod readings;
 mod registers;
 mod schema;
