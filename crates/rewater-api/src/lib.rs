@@ -24,6 +24,8 @@ pub mod devices;
 pub mod error;
 pub mod extract;
 pub mod limiter;
+// issue 16: the river-outfall ledger.
+pub mod outfalls;
 pub mod overview;
 pub mod pages;
 pub mod runs;
@@ -230,7 +232,7 @@ impl Modify for Security {
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
     tags((name = "sites"), (name = "series"), (name = "devices"), (name = "alerts"), (name = "accounts"),
-        (name = "overview"), (name = "scenarios"), (name = "service"))
+        (name = "overview"), (name = "scenarios"), (name = "service"), (name = "outfalls"))
 )]
 struct ApiDoc;
 
@@ -270,6 +272,14 @@ pub fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(uploads(routes!(scenarios::upload_archive)))
         .routes(routes!(runs::start_run))
         .routes(routes!(runs::get_run))
+        // issue 16: the river-outfall ledger.
+        .routes(routes!(outfalls::outfalls))
+        .routes(routes!(outfalls::outfall))
+        .routes(routes!(outfalls::sections))
+        .routes(routes!(outfalls::trace_section))
+        .routes(routes!(outfalls::open_rectification))
+        .routes(routes!(outfalls::rectification_step))
+        .routes(routes!(outfalls::coverage_report))
 }
 
 /// Request bodies are at most 256 kB (logins, settings), except model uploads.

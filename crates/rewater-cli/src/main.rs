@@ -7,6 +7,8 @@
 mod accounts;
 mod monitor;
 mod overflow;
+// issue 16: the river-outfall ledger.
+mod outfalls;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -67,6 +69,11 @@ enum Command {
     Overflow {
         #[command(subcommand)]
         command: overflow::OverflowCommand,
+    },
+    /// The river-outfall ledger and pollution tracing (入河排污口台账与溯源).
+    Outfalls {
+        #[command(subcommand)]
+        command: outfalls::OutfallsCommand,
     },
     /// Water-quality standards.
     Standards {
@@ -476,6 +483,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             writeln!(std::io::stdout().lock(), "{schema}")?;
         }
         Command::Overflow { command } => overflow::run(command)?,
+        Command::Outfalls { command } => outfalls::run(command)?,
         Command::Standards { command } => standards_cmd(command, &standards)?,
         Command::Classify(args) => classify(args, &standards)?,
         Command::Hj212 {

@@ -125,8 +125,8 @@ pub fn records(l: &Ledger) -> Result<Vec<NewOutfallRecord>, LedgerError> {
 }
 
 /// Saves the ledger (only changed records become new versions).
-pub fn save_ledger(
-    s: &mut dyn OutfallStore,
+pub fn save_ledger<S: OutfallStore + ?Sized>(
+    s: &mut S,
     l: &Ledger,
     who: &str,
     reason: &str,
@@ -144,8 +144,8 @@ fn parse<T: serde::de::DeserializeOwned>(r: &OutfallRecord) -> Result<T, LedgerE
     })
 }
 
-fn all<T: serde::de::DeserializeOwned>(
-    s: &mut dyn OutfallStore,
+fn all<T: serde::de::DeserializeOwned, S: OutfallStore + ?Sized>(
+    s: &mut S,
     kind: &str,
 ) -> Result<Vec<T>, LedgerError> {
     s.outfall_records(&OutfallQuery::all(kind))?
@@ -155,7 +155,7 @@ fn all<T: serde::de::DeserializeOwned>(
 }
 
 /// Loads the current ledger.
-pub fn load_ledger(s: &mut dyn OutfallStore) -> Result<Ledger, LedgerError> {
+pub fn load_ledger<S: OutfallStore + ?Sized>(s: &mut S) -> Result<Ledger, LedgerError> {
     let mut l = Ledger {
         water_bodies: all(s, "water_body")?,
         reaches: all(s, "reach")?,
@@ -182,8 +182,8 @@ pub struct OutfallFilter {
 }
 
 /// A page of the ledger list and the number of matches.
-pub fn outfall_page(
-    s: &mut dyn OutfallStore,
+pub fn outfall_page<S: OutfallStore + ?Sized>(
+    s: &mut S,
     f: &OutfallFilter,
 ) -> Result<(i64, Vec<Outfall>), LedgerError> {
     let mut tokens: Vec<String> = Vec::new();
@@ -232,8 +232,8 @@ pub fn outfall_page(
 }
 
 /// Saves a rectification record (a new version per change of state).
-pub fn save_rectification(
-    s: &mut dyn OutfallStore,
+pub fn save_rectification<S: OutfallStore + ?Sized>(
+    s: &mut S,
     r: &Rectification,
     who: &str,
     reason: &str,
@@ -253,8 +253,8 @@ pub fn save_rectification(
 }
 
 /// Rectification records (of one district, or all).
-pub fn rectifications(
-    s: &mut dyn OutfallStore,
+pub fn rectifications<S: OutfallStore + ?Sized>(
+    s: &mut S,
     district: Option<&str>,
 ) -> Result<Vec<Rectification>, LedgerError> {
     let q = OutfallQuery {
@@ -265,8 +265,8 @@ pub fn rectifications(
 }
 
 /// One rectification record.
-pub fn rectification(
-    s: &mut dyn OutfallStore,
+pub fn rectification<S: OutfallStore + ?Sized>(
+    s: &mut S,
     id: &str,
 ) -> Result<Option<Rectification>, LedgerError> {
     s.outfall_record("rectification", id)?
@@ -277,8 +277,8 @@ pub fn rectification(
 }
 
 /// Every stored version of a record, oldest first (who, when, why).
-pub fn history(
-    s: &mut dyn OutfallStore,
+pub fn history<S: OutfallStore + ?Sized>(
+    s: &mut S,
     kind: &str,
     key: &str,
 ) -> Result<Vec<OutfallRecord>, LedgerError> {
