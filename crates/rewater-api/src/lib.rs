@@ -25,6 +25,8 @@ pub mod error;
 pub mod extract;
 pub mod indicators;
 pub mod limiter;
+// issue 16: the river-outfall ledger.
+pub mod outfalls;
 pub mod overview;
 pub mod pages;
 pub mod runs;
@@ -234,7 +236,8 @@ impl Modify for Security {
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
     tags((name = "sites"), (name = "series"), (name = "devices"), (name = "alerts"), (name = "accounts"),
-        (name = "overview"), (name = "scenarios"), (name = "service"), (name = "tasks"), (name = "reports"))
+        (name = "overview"), (name = "scenarios"), (name = "service"), (name = "tasks"), (name = "reports"),
+        (name = "outfalls"))
 )]
 struct ApiDoc;
 
@@ -289,6 +292,14 @@ pub fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(tasks::log_patrol))
         .routes(routes!(reports::report_kinds, reports::generate_report))
         .routes(routes!(reports::report_file))
+        // issue 16: the river-outfall ledger.
+        .routes(routes!(outfalls::outfalls))
+        .routes(routes!(outfalls::outfall))
+        .routes(routes!(outfalls::sections))
+        .routes(routes!(outfalls::trace_section))
+        .routes(routes!(outfalls::open_rectification))
+        .routes(routes!(outfalls::rectification_step))
+        .routes(routes!(outfalls::coverage_report))
 }
 
 /// Request bodies are at most 256 kB (logins, settings), except model uploads.

@@ -83,7 +83,9 @@ fn every_documented_route_answers_on_the_real_router() {
             .replace("{mn}", NORTH_MN)
             .replace("{register}", "beijing-14fyp")
             .replace("{task}", "1")
-            .replace("{file}", &report_file);
+            .replace("{file}", &report_file)
+            .replace("{code}", OUTFALL_NORTH)
+            .replace("{rid}", RECTIFICATION);
         let url = if url.ends_with("/compliance") {
             format!("{url}?from=2025-06-01&to=2025-06-02")
         } else if url.ends_with("/series") {
@@ -118,7 +120,9 @@ fn the_router_serves_nothing_undocumented() {
             .replace("{id}", NORTH)
             .replace("{name}", "boss")
             .replace("{public_id}", "0000000000000000")
-            .replace("{mn}", NORTH_MN);
+            .replace("{mn}", NORTH_MN)
+            .replace("{code}", OUTFALL_NORTH)
+            .replace("{rid}", RECTIFICATION);
         for m in METHODS {
             if routes.iter().any(|(dm, dp)| dm == m && dp == path) {
                 continue;

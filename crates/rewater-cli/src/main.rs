@@ -10,6 +10,8 @@ mod monitor;
 mod overflow;
 // issue 15 part B (h-tasks): reports and task registers
 mod reports;
+// issue 16: the river-outfall ledger.
+mod outfalls;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -73,6 +75,11 @@ enum Command {
     },
     /// The scorecard: indicators by district and year against the plans' targets (指标考核).
     Indicators(indicators::IndicatorsArgs),
+    /// The river-outfall ledger and pollution tracing (入河排污口台账与溯源).
+    Outfalls {
+        #[command(subcommand)]
+        command: outfalls::OutfallsCommand,
+    },
     /// Water-quality standards.
     Standards {
         #[command(subcommand)]
@@ -495,6 +502,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Overflow { command } => overflow::run(command)?,
         Command::Indicators(args) => indicators::run(args, &standards)?,
+        Command::Outfalls { command } => outfalls::run(command)?,
         Command::Standards { command } => standards_cmd(command, &standards)?,
         Command::Classify(args) => classify(args, &standards)?,
         Command::Hj212 {

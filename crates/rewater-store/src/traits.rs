@@ -159,7 +159,14 @@ pub trait AuditStore {
 
 /// Every operation of a backend.
 pub trait Store:
-    ReadingStore + AlertStore + AccountStore + SiteStore + AuditStore + crate::tasks::TaskStore + Send
+    ReadingStore
+    + AlertStore
+    + AccountStore
+    + SiteStore
+    + AuditStore
+    + crate::tasks::TaskStore
+    + crate::outfalls::OutfallStore
+    + Send
 {
     /// Creates or upgrades the schema (see the migrations); harmless when up to date.
     fn migrate(&mut self) -> Result<()>;

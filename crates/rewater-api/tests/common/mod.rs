@@ -125,6 +125,36 @@ pub fn seed(store: &mut dyn Store) {
         .unwrap();
 }
 
+/// issue 16: an outfall of district north and one of district south (examples/outfalls-qinghe).
+pub const OUTFALL_NORTH: &str = "1101080001110108A0001";
+pub const OUTFALL_SOUTH: &str = "1101080003110105X0003";
+/// The rectification record seeded for the south outfall.
+pub const RECTIFICATION: &str = "1101080003110105X0003-R001";
+
+/// issue 16: the small outfall ledger of examples/outfalls-qinghe and one open
+/// rectification record (district south).
+pub fn seed_outfalls(store: &mut dyn Store) {
+    use rewater_outfalls::rectify::{FoundBy, Measure, Rectification};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/outfalls-qinghe");
+    let (ledger, _) =
+        rewater_outfalls::io::import(&Default::default(), &[&dir], Default::default()).unwrap();
+    rewater_outfalls::store::save_ledger(store, &ledger, "seed", "test ledger", 1).unwrap();
+    let r = Rectification::open(
+        RECTIFICATION,
+        OUTFALL_SOUTH,
+        "south",
+        FoundBy::Inspection,
+        "借道排污",
+        Measure::Regulate,
+        "南区水务局",
+        "2025-09-30".parse().unwrap(),
+        "seed",
+        1,
+    )
+    .unwrap();
+    rewater_outfalls::store::save_rectification(store, &r, "seed", "opened", 1).unwrap();
+}
+
 /// Scenarios with the bundled Beijing model (examples/beijing-district, read in place).
 pub fn scenarios(dir: &Path) -> Arc<Scenarios> {
     let beijing =
@@ -142,6 +172,7 @@ pub fn serve(name: &str, config: ApiConfig) -> TestServer {
     let db = dir.join("store.sqlite");
     let mut store = rewater_store::open(&db.display().to_string()).unwrap();
     seed(store.as_mut());
+    seed_outfalls(store.as_mut());
     let platform = Platform {
         model: None,
         scenarios: Some(scenarios(&dir)),

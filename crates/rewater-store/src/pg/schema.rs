@@ -78,6 +78,16 @@ CREATE INDEX rejected_sample_received ON rejected_sample (received_at_ms);
 INSERT INTO meta (key, value) VALUES ('config_version', '0') ON CONFLICT DO NOTHING;
 ";
 
+/// Version 5 (issue 16): the outfall register as versioned records (see `crate::outfalls`).
+const V5_OUTFALLS: &str = "
+CREATE TABLE outfall_record (
+    id BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL, version BIGINT NOT NULL,
+    district TEXT, search TEXT NOT NULL, body TEXT NOT NULL, retired BOOLEAN NOT NULL,
+    current BOOLEAN NOT NULL, who TEXT NOT NULL, reason TEXT NOT NULL, at_ms BIGINT NOT NULL,
+    UNIQUE (kind, key, version));
+CREATE INDEX outfall_record_current ON outfall_record (kind, current, district, key);
+";
+
 pub(super) const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -98,5 +108,10 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         version: 4,
         what: "task progress with evidence attachments; river chiefs and patrols",
         steps: &[Step::Sql(super::tasks::V4)],
+    },
+    Migration {
+        version: 5,
+        what: "outfall register: versioned records (issue 16)",
+        steps: &[Step::Sql(V5_OUTFALLS)],
     },
 ];

@@ -1,0 +1,203 @@
+//! The outfall routes (issue 16) with district scoping on every one: an operator of
+//! district north sees and acts on north only; a viewer reads but cannot write; tracing,
+//! rectification steps and coverage answer with real values.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn get(a: &str, s: &(String, String), path: &str) -> Resp {
+    as_session(a, s, "GET", path, "")
+}
+
+#[test]
+fn every_outfall_route_is_scoped_to_the_operators_district() {
+    let server = serve("outfalls-scope", Default::default());
+    let a = &server.addr;
+    let op = login(a, OPERATOR.0, OPERATOR.1);
+    let viewer = login(a, VIEWER.0, VIEWER.1);
+    // List: the administrator sees 3, the operator the 2 of north; asking for south is 403.
+    assert_eq!(api(a, "GET", "/api/outfalls", "").json()["total"], 3);
+    let l = get(a, &op, "/api/outfalls").json();
+    assert_eq!(l["total"], 2);
+    assert!(l["outfalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| o["district"] == "north"));
+    assert_eq!(get(a, &op, "/api/outfalls?district=south").status, 403);
+    assert_eq!(
+        get(a, &viewer, "/api/outfalls?district=south").json()["total"],
+        1
+    );
+    // One outfall.
+    assert_eq!(
+        get(a, &op, &format!("/api/outfalls/{OUTFALL_SOUTH}")).status,
+        403
+    );
+    let o = get(a, &op, &format!("/api/outfalls/{OUTFALL_NORTH}"));
+    assert_eq!(o.status, 200, "{}", o.body);
+    let o = o.json();
+    assert_eq!(o["chain"]["channels"], serde_json::json!(["P1"]));
+    assert_eq!(o["dischargers"][0]["name"], "甲公司");
+    assert_eq!(o["downstream"]["reached"][0]["travel_time_s"], 3600.0);
+    assert_eq!(o["line"]["class_zh"], "工矿企业排污口");
+    assert_eq!(o["versions"][0]["who"], "seed");
+    assert_eq!(api(a, "GET", "/api/outfalls/NOPE", "").status, 404);
+    // Sections: north's only.
+    let s = get(a, &op, "/api/outfall-sections").json();
+    let ids: Vec<&str> = s["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["S1"]);
+    // Tracing from a section of another district is refused; from S1 it ranks O2, O1.
+    let t = |s: &(String, String), body: Value| {
+        as_session(a, s, "POST", "/api/outfall-trace", &body.to_string())
+    };
+    assert_eq!(t(&op, serde_json::json!({"section": "S2"})).status, 403);
+    let r = t(
+        &op,
+        serde_json::json!({"section": "S1", "observed_mg_per_l": 3.0, "background_mg_per_l": 0.8}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = r.json()["trace"].clone();
+    assert_eq!(r["sources"][0]["outfall"], "1101080002110108B0002");
+    assert_eq!(r["sources"][1]["dischargers"][0], "91110108MA01ABCD1E");
+    assert_eq!(
+        r["excess_load_g_per_s"].as_f64().unwrap(),
+        (3.0 - 0.8) * 5.0
+    );
+    assert_eq!(
+        t(
+            &op,
+            serde_json::json!({"section": "S1", "max_travel_h": -1})
+        )
+        .status,
+        400
+    );
+    assert_eq!(t(&op, serde_json::json!({"section": "S9"})).status, 404);
+    // Coverage: the operator's district only.
+    let c = get(a, &op, "/api/outfall-coverage?year=2025").json()["coverage"].clone();
+    assert_eq!(
+        c["by_district"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["north"]
+    );
+    assert_eq!(c["total"]["outfalls"], 2);
+    assert_eq!(c["total"]["monitored"], 2);
+    let all = api(a, "GET", "/api/outfall-coverage?year=2025", "").json()["coverage"].clone();
+    assert_eq!(all["total"]["outfalls"], 3);
+    assert_eq!(all["total"]["illegal"], 1);
+}
+
+#[test]
+fn rectification_records_are_opened_and_moved_on_within_the_district() {
+    let server = serve("outfalls-rect", Default::default());
+    let a = &server.addr;
+    let op = login(a, OPERATOR.0, OPERATOR.1);
+    let viewer = login(a, VIEWER.0, VIEWER.1);
+    let boss = login(a, ADMIN.0, ADMIN.1);
+    let body = serde_json::json!({"problem": "雨污混接", "measure": "regulate", "responsible_unit": "北区水务局", "deadline": "2026-06-30"}).to_string();
+    let open = |s: &(String, String), code: &str| {
+        as_session(
+            a,
+            s,
+            "POST",
+            &format!("/api/outfalls/{code}/rectifications"),
+            &body,
+        )
+    };
+    assert_eq!(open(&viewer, OUTFALL_NORTH).status, 403);
+    assert_eq!(open(&op, OUTFALL_SOUTH).status, 403);
+    let r = open(&op, OUTFALL_NORTH);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = r.json()["rectification"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The outfall is now marked illegal, as a new version.
+    let o = get(a, &op, &format!("/api/outfalls/{OUTFALL_NORTH}")).json();
+    assert_eq!(o["line"]["compliance"], "illegal");
+    assert_eq!(o["versions"].as_array().unwrap().len(), 2);
+    assert_eq!(o["rectifications"][0]["id"], id.as_str());
+    let step = |s: &(String, String), rid: &str, b: Value| {
+        as_session(
+            a,
+            s,
+            "POST",
+            &format!("/api/rectifications/{rid}/state"),
+            &b.to_string(),
+        )
+    };
+    // Steps: the operator may not touch south's record; done needs evidence; the sign-off
+    // is by someone else.
+    assert_eq!(
+        step(
+            &op,
+            RECTIFICATION,
+            serde_json::json!({"state": "in_progress"})
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        step(&op, &id, serde_json::json!({"state": "done"})).status,
+        400
+    );
+    assert_eq!(
+        step(
+            &op,
+            &id,
+            serde_json::json!({"state": "done", "evidence": ["after.jpg"]})
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        step(&op, &id, serde_json::json!({"state": "signed_off"})).status,
+        400
+    );
+    assert_eq!(
+        step(&viewer, &id, serde_json::json!({"state": "signed_off"})).status,
+        403
+    );
+    let r = step(
+        &boss,
+        &id,
+        serde_json::json!({"state": "signed_off", "note": "销号"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = r.json();
+    let who: Vec<&str> = r["rectification"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["who"].as_str().unwrap())
+        .collect();
+    assert_eq!(who, ["op-north", "op-north", "boss"]);
+    assert_eq!(r["versions"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        step(&boss, "NOPE", serde_json::json!({"state": "done"})).status,
+        404
+    );
+    assert_eq!(
+        step(&boss, &id, serde_json::json!({"state": "flying"})).status,
+        400
+    );
+    // Audited.
+    let log = api(a, "GET", "/api/audit?limit=100", "").body;
+    assert!(
+        log.contains("rectification.open") && log.contains("rectification.signed_off"),
+        "{log}"
+    );
+    // Coverage counts it rectified.
+    let c = api(a, "GET", "/api/outfall-coverage?year=2025", "").json()["coverage"].clone();
+    assert_eq!(c["by_district"]["north"]["rectified"], 1);
+}

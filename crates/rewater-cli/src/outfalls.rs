@@ -1,0 +1,269 @@
+//! `rewater outfalls`: the river-outfall ledger (入河排污口台账). Arguments map onto
+//! `rewater_outfalls` (import, pages, chain, tracing, export) over a store.
+
+use crate::input_err;
+use anyhow::{Context, Result};
+use clap::{Subcommand, ValueEnum};
+use rewater_outfalls::io::{self, Format};
+use rewater_outfalls::network::Network;
+use rewater_outfalls::store as ledger_store;
+use rewater_outfalls::trace::{self, Exceedance};
+use rewater_outfalls::{inverse, Basis, CheckOptions, Compliance};
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum OutfallsCommand {
+    /// Import a folder of CSV files, an .xlsx workbook or a .geojson file into the ledger;
+    /// all or nothing: any bad row refuses the whole import.
+    Import {
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        store: String,
+        /// Recorded with each new version (who made the change).
+        #[arg(long, default_value = "cli")]
+        who: String,
+        #[arg(long, default_value = "import")]
+        reason: String,
+        /// Outfall codes must follow the (UNVERIFIED) HJ 1235 layout.
+        #[arg(long)]
+        strict_codes: bool,
+    },
+    /// List outfalls, filtered.
+    List {
+        #[arg(long)]
+        store: String,
+        #[arg(long)]
+        district: Option<String>,
+        /// Text in code, name, class, responsible party…
+        #[arg(long)]
+        search: Option<String>,
+        /// An HJ 1312 class id (e.g. industrial.enterprise) or undetermined.
+        #[arg(long)]
+        class: Option<String>,
+        /// legal, illegal or unknown.
+        #[arg(long)]
+        compliance: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One outfall: record, chain (channels, dischargers), downstream sections, versions.
+    Show {
+        code: String,
+        #[arg(long)]
+        store: String,
+        /// Factor for the downstream sections (default cod).
+        #[arg(long, default_value = "cod")]
+        factor: String,
+    },
+    /// Trace: from an outfall downstream, from a section upstream, or inverse from several
+    /// sections' observed excess concentrations (--observe SECTION=MG_PER_L, repeatable).
+    Trace {
+        #[arg(long)]
+        store: String,
+        #[arg(long, default_value = "cod")]
+        factor: String,
+        #[arg(long, conflicts_with_all = ["section", "observe"])]
+        outfall: Option<String>,
+        #[arg(long, conflicts_with = "observe")]
+        section: Option<String>,
+        /// Observed concentration at the section (mg/L).
+        #[arg(long)]
+        observed: Option<f64>,
+        #[arg(long, default_value_t = 0.0)]
+        background: f64,
+        /// Only sources whose water arrives within this many hours.
+        #[arg(long)]
+        max_travel_h: Option<f64>,
+        #[arg(long)]
+        min_travel_h: Option<f64>,
+        #[arg(long)]
+        observe: Vec<String>,
+    },
+    /// Export the ledger.
+    Export {
+        out: PathBuf,
+        #[arg(long)]
+        store: String,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+    Geojson,
+}
+
+fn json(v: &impl serde::Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+pub fn run(cmd: OutfallsCommand) -> Result<()> {
+    match cmd {
+        OutfallsCommand::Import {
+            files,
+            store,
+            who,
+            reason,
+            strict_codes,
+        } => {
+            let mut s = rewater_store::open(&store).with_context(|| format!("store {store}"))?;
+            let base = ledger_store::load_ledger(s.as_mut())?;
+            let paths: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
+            let (ledger, report) =
+                io::import(&base, &paths, CheckOptions { strict_codes }).map_err(input_err)?;
+            let out = ledger_store::save_ledger(
+                s.as_mut(),
+                &ledger,
+                &who,
+                &reason,
+                rewater_time::now_unix_ms(),
+            )?;
+            for w in &report.warnings {
+                eprintln!("warning: {w}");
+            }
+            println!(
+                "imported {} outfalls, {} reaches, {} sections, {} dischargers, {} links ({} converted from GCJ-02); {} new versions, {} unchanged",
+                report.outfalls, report.reaches, report.sections, report.dischargers, report.links, report.converted_from_gcj02, out.new_versions, out.unchanged
+            );
+        }
+        OutfallsCommand::List {
+            store,
+            district,
+            search,
+            class,
+            compliance,
+            limit,
+            offset,
+            json: as_json,
+        } => {
+            let mut s = rewater_store::open(&store)?;
+            let compliance = compliance
+                .map(|c| c.parse::<Compliance>())
+                .transpose()
+                .map_err(input_err)?;
+            let f = ledger_store::OutfallFilter {
+                district,
+                search,
+                class,
+                compliance,
+                limit,
+                offset,
+            };
+            let (n, page) = ledger_store::outfall_page(s.as_mut(), &f)?;
+            if as_json {
+                return json(&serde_json::json!({"total": n, "outfalls": page}));
+            }
+            println!(
+                "{n} outfalls match; {}–{}:",
+                offset + 1,
+                offset + page.len() as i64
+            );
+            for o in &page {
+                let class = rewater_outfalls::classes::class(&o.class)
+                    .map_or(o.class.as_str(), |c| c.zh.as_str());
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    o.code,
+                    o.name,
+                    class,
+                    o.district,
+                    o.reach,
+                    o.compliance.word()
+                );
+            }
+        }
+        OutfallsCommand::Show {
+            code,
+            store,
+            factor,
+        } => {
+            let mut s = rewater_store::open(&store)?;
+            let l = ledger_store::load_ledger(s.as_mut())?;
+            let o = l
+                .outfall(&code)
+                .with_context(|| format!("no outfall '{code}'"))
+                .map_err(input_err)?;
+            let net = Network::build(&l).map_err(input_err)?;
+            let downstream = trace::forward(&l, &net, &code, &factor)?;
+            let versions: Vec<_> = ledger_store::history(s.as_mut(), "outfall", &code)?
+                .into_iter()
+                .map(|r| serde_json::json!({"version": r.version, "who": r.who, "reason": r.reason, "at_ms": r.at_ms}))
+                .collect();
+            json(
+                &serde_json::json!({"outfall": o, "chain": l.chain_of(&code), "downstream": downstream, "versions": versions}),
+            )?;
+        }
+        OutfallsCommand::Trace {
+            store,
+            factor,
+            outfall,
+            section,
+            observed,
+            background,
+            max_travel_h,
+            min_travel_h,
+            observe,
+        } => {
+            let mut s = rewater_store::open(&store)?;
+            let l = ledger_store::load_ledger(s.as_mut())?;
+            let net = Network::build(&l).map_err(input_err)?;
+            if let Some(o) = outfall {
+                return json(&trace::forward(&l, &net, &o, &factor).map_err(input_err)?);
+            }
+            if let Some(sec) = section {
+                let q = Exceedance {
+                    section: sec,
+                    factor,
+                    observed_mg_per_l: observed,
+                    background_mg_per_l: background,
+                    observed_basis: observed.map(|_| Basis::Measured),
+                    min_travel_s: min_travel_h.map(|h| h * 3600.0),
+                    max_travel_s: max_travel_h.map(|h| h * 3600.0),
+                };
+                return json(&trace::backward(&l, &net, &q).map_err(input_err)?);
+            }
+            let obs = observe
+                .iter()
+                .map(|o| {
+                    let (sec, v) = o
+                        .split_once('=')
+                        .with_context(|| format!("--observe '{o}' should read SECTION=MG_PER_L"))?;
+                    let v: f64 = v
+                        .parse()
+                        .with_context(|| format!("--observe '{o}': not a number"))?;
+                    Ok(inverse::Observation {
+                        section: sec.into(),
+                        excess_mg_per_l: v,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()
+                .map_err(input_err)?;
+            if obs.is_empty() {
+                return Err(input_err(
+                    "give --outfall, --section or --observe SECTION=MG_PER_L",
+                ));
+            }
+            json(&inverse::estimate(&l, &net, &factor, &obs).map_err(input_err)?)?;
+        }
+        OutfallsCommand::Export { out, store, format } => {
+            let mut s = rewater_store::open(&store)?;
+            let l = ledger_store::load_ledger(s.as_mut())?;
+            let f = match format {
+                ExportFormat::Csv => Format::Csv,
+                ExportFormat::Xlsx => Format::Xlsx,
+                ExportFormat::Geojson => Format::GeoJson,
+            };
+            io::export(&l, f, &out)?;
+            println!("wrote {} outfalls to {}", l.outfalls.len(), out.display());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! Coverage by district and river on the small ledger, with rectification records.
+
+mod common;
+
+use rewater_outfalls::coverage::{coverage, Coverage};
+use rewater_outfalls::rectify::{
+    dynamic_zero, without_record, FoundBy, Measure, Rectification, State,
+};
+use rewater_time::Date;
+
+fn d(s: &str) -> Date {
+    s.parse().unwrap()
+}
+
+#[test]
+fn coverage_counts_surveyed_monitored_traced_and_rectified_by_district_and_river() {
+    let l = common::small_ledger();
+    // O3 (south, illegal) has no record yet: it must show up.
+    assert_eq!(without_record(&l, &[]), ["1101080003110105X0003"]);
+    let mut r = Rectification::open(
+        "R1",
+        "1101080003110105X0003",
+        "south",
+        FoundBy::Inspection,
+        "借道排污",
+        Measure::Regulate,
+        "南区水务局",
+        d("2025-09-30"),
+        "inspector",
+        0,
+    )
+    .unwrap();
+    let rep = coverage(
+        &l,
+        std::slice::from_ref(&r),
+        2025,
+        d("2025-10-01"),
+        8 * 3600,
+    );
+    let north = &rep.by_district["north"];
+    assert_eq!(
+        *north,
+        Coverage {
+            outfalls: 2,
+            surveyed: 2,
+            monitored: 2,
+            traced: 1,
+            ..Default::default()
+        }
+    );
+    let south = &rep.by_district["south"];
+    assert_eq!(
+        *south,
+        Coverage {
+            outfalls: 1,
+            surveyed: 0,
+            monitored: 0,
+            traced: 1,
+            illegal: 1,
+            rectified: 0,
+            rectified_on_time: 0,
+            overdue: 1
+        }
+    );
+    assert_eq!(rep.by_water_body["W1"].outfalls, 3);
+    assert_eq!(rep.total.traced, 2);
+    assert_eq!(
+        Coverage::share(rep.total.traced, rep.total.outfalls),
+        Some(2.0 / 3.0)
+    );
+    assert_eq!(
+        dynamic_zero(std::slice::from_ref(&r), d("2025-10-01")).len(),
+        1
+    );
+    // Signed off on 2025-09-30 15:00 UTC = 23:00 in Beijing: on time.
+    let t = d("2025-09-30").wall_seconds() * 1000 + 15 * 3_600_000;
+    r.advance(
+        State::Done,
+        "南区水务局",
+        t - 60_000,
+        "完成规范化整治",
+        vec!["after.jpg".into()],
+    )
+    .unwrap();
+    r.advance(State::SignedOff, "市生态环境局", t, "销号", vec![])
+        .unwrap();
+    let rep = coverage(
+        &l,
+        std::slice::from_ref(&r),
+        2025,
+        d("2025-10-01"),
+        8 * 3600,
+    );
+    assert_eq!(
+        (
+            rep.by_district["south"].rectified,
+            rep.by_district["south"].rectified_on_time,
+            rep.by_district["south"].overdue
+        ),
+        (1, 1, 0)
+    );
+    // The same sign-off at UTC+10 falls on 1 October: late.
+    let rep = coverage(
+        &l,
+        std::slice::from_ref(&r),
+        2025,
+        d("2025-10-01"),
+        10 * 3600,
+    );
+    assert_eq!(rep.by_district["south"].rectified_on_time, 0);
+    // A survey dated after the year does not count for it.
+    assert_eq!(
+        coverage(&l, &[], 2024, d("2024-12-31"), 0).total.surveyed,
+        0
+    );
+}
