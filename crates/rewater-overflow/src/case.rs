@@ -322,6 +322,7 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
                 capacity_m3_per_s: f64::INFINITY,
                 lag_s: j.lag_min * 60.0,
                 reservoir_s: j.reservoir_min * 60.0,
+                inlet: None,
             },
             setting: 1.0,
         });
@@ -341,6 +342,7 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
             inter_event_s: (case.inter_event_h * 3600.0) as i64,
             min_overflow_m3: case.min_overflow_m3,
         },
+        flow_routing: crate::network::FlowRouting::Fast,
         notes: net.notes,
     };
     crate::limits::check_system(&system).map_err(err)?;
@@ -650,6 +652,7 @@ impl<'a> Net<'a> {
                 capacity_m3_per_s: f64::INFINITY,
                 lag_s: r.lag_min * 60.0,
                 reservoir_s: 0.0,
+                inlet: None,
             },
         );
         let Some(t) = &r.tank else {

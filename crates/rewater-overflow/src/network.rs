@@ -174,6 +174,9 @@ pub enum LinkKind {
         capacity_m3_per_s: f64,
         lag_s: f64,
         reservoir_s: f64,
+        /// How much it takes from a storage unit at its upstream end (None: the conduit
+        /// does not leave a storage unit, or its section is unknown).
+        inlet: Option<Box<StorageInlet>>,
     },
     /// Weir from a storage unit (or a junction, where it takes what the sewers cannot).
     Weir {
@@ -184,6 +187,9 @@ pub enum LinkKind {
         /// tan of the side slope or of half the notch angle.
         slope_tan: f64,
         coeff2: f64,
+        /// End contractions (0–2) of a transverse or trapezoidal weir: each shortens it
+        /// by a tenth of the head.
+        end_contractions: f64,
     },
     Orifice {
         bottom: bool,
@@ -208,12 +214,61 @@ pub enum LinkKind {
     Spill,
 }
 
+/// What a conduit leaving a storage unit draws from it: the normal (Manning) flow at the
+/// water depth above its inlet offset, the full-flow capacity once that depth fills it —
+/// as SWMM's steady and kinematic-wave routing take it.
+#[derive(Debug, Clone)]
+pub struct StorageInlet {
+    /// Height of the conduit's invert above the storage bottom, m.
+    pub offset_m: f64,
+    /// (depth above the offset m, flow m³/s) from 0 to the full depth; beyond it the last
+    /// flow.
+    pub normal_flow: Vec<(f64, f64)>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum WeirShape {
     Transverse,
     SideFlow,
     VNotch,
     Trapezoidal,
+    /// Flow over a road (漫路堰): with a road width and surface, the discharge coefficient
+    /// follows the FHWA curves by head (FHWA/RD-86/108, Fig. 10, as SWMM 5 uses them);
+    /// otherwise it is the weir's own.
+    Roadway {
+        road_width_m: f64,
+        gravel: bool,
+    },
+}
+
+/// FHWA roadway discharge coefficients (ft^½/s) by head (ft), head/width ≤ 0.15.
+const CR_LOW_PAVED: [(f64, f64); 4] = [(0.0, 2.85), (0.2, 2.95), (0.7, 3.03), (4.0, 3.05)];
+const CR_LOW_GRAVEL: [(f64, f64); 8] = [
+    (0.0, 2.5),
+    (0.5, 2.7),
+    (1.0, 2.8),
+    (1.5, 2.9),
+    (2.0, 2.98),
+    (2.5, 3.02),
+    (3.0, 3.03),
+    (4.0, 3.05),
+];
+/// The same by head/width above 0.15.
+const CR_HIGH_PAVED: [(f64, f64); 2] = [(0.15, 3.05), (0.25, 3.10)];
+const CR_HIGH_GRAVEL: [(f64, f64); 2] = [(0.15, 2.95), (0.30, 3.10)];
+
+/// A roadway's discharge coefficient in SI (m^½/s) at head `h_m` (free flow).
+pub fn roadway_coeff(h_m: f64, road_width_m: f64, gravel: bool) -> f64 {
+    let h_ft = h_m / 0.3048;
+    let ratio = h_m / road_width_m;
+    let cr = match (ratio <= 0.15, gravel) {
+        (true, false) => interpolate(&CR_LOW_PAVED, h_ft),
+        (true, true) => interpolate(&CR_LOW_GRAVEL, h_ft),
+        (false, false) => interpolate(&CR_HIGH_PAVED, ratio),
+        (false, true) => interpolate(&CR_HIGH_GRAVEL, ratio),
+    };
+    // ft^½/s → m^½/s.
+    cr * 0.3048f64.sqrt()
 }
 
 /// Pump rate rules.
@@ -282,17 +337,30 @@ impl LinkKind {
                 length_m,
                 slope_tan,
                 coeff2,
+                end_contractions,
             } => {
                 let h = depth - crest_m;
                 if h <= 0.0 {
                     return 0.0;
                 }
+                let effective = (length_m - 0.1 * end_contractions * h).max(0.0);
                 match shape {
-                    WeirShape::Transverse => coeff * length_m * h.powf(1.5),
+                    WeirShape::Transverse => coeff * effective * h.powf(1.5),
+                    WeirShape::Roadway {
+                        road_width_m,
+                        gravel,
+                    } => {
+                        let c = if *road_width_m > 0.0 {
+                            roadway_coeff(h, *road_width_m, *gravel)
+                        } else {
+                            *coeff
+                        };
+                        c * length_m * h.powf(1.5)
+                    }
                     WeirShape::SideFlow => coeff * length_m * h.powf(5.0 / 3.0),
                     WeirShape::VNotch => coeff * slope_tan * h.powf(2.5),
                     WeirShape::Trapezoidal => {
-                        coeff * length_m * h.powf(1.5) + coeff2 * slope_tan * h.powf(2.5)
+                        coeff * effective * h.powf(1.5) + coeff2 * slope_tan * h.powf(2.5)
                     }
                 }
             }
@@ -332,6 +400,16 @@ impl LinkKind {
                     None => c1 * h.powf(*c2),
                 }
             }
+            LinkKind::Conduit {
+                inlet: Some(inlet), ..
+            } => {
+                let y = depth - inlet.offset_m;
+                if y <= 0.0 {
+                    0.0
+                } else {
+                    interpolate(&inlet.normal_flow, y).max(0.0)
+                }
+            }
             _ => 0.0,
         }
     }
@@ -339,7 +417,10 @@ impl LinkKind {
     pub fn is_depth_driven(&self) -> bool {
         matches!(
             self,
-            LinkKind::Weir { .. } | LinkKind::Orifice { .. } | LinkKind::Outlet { .. }
+            LinkKind::Weir { .. }
+                | LinkKind::Orifice { .. }
+                | LinkKind::Outlet { .. }
+                | LinkKind::Conduit { inlet: Some(_), .. }
         )
     }
 }
@@ -496,8 +577,35 @@ pub struct System {
     pub dry_weather: Vec<DryWeatherFlow>,
     pub rules: Vec<Rule>,
     pub events: EventOptions,
+    /// The routing method the input asks for (SWMM's `FLOW_ROUTING`); rewater routes
+    /// every method with its fast routing (lag, capacity, storage) for now.
+    pub flow_routing: FlowRouting,
     /// What an importer approximated or ignored, for the user to read.
     pub notes: Vec<String>,
+}
+
+/// SWMM's flow-routing methods (`FLOW_ROUTING`), and rewater's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlowRouting {
+    /// rewater's screening routing: lag, capacity and storage (native cases).
+    #[default]
+    Fast,
+    Steady,
+    KinWave,
+    DynWave,
+}
+
+impl FlowRouting {
+    /// The keyword SWMM writes for it (`FAST` for rewater's own).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            FlowRouting::Fast => "FAST",
+            FlowRouting::Steady => "STEADY",
+            FlowRouting::KinWave => "KINWAVE",
+            FlowRouting::DynWave => "DYNWAVE",
+        }
+    }
 }
 
 impl System {
@@ -653,6 +761,7 @@ mod tests {
             length_m: 3.0,
             slope_tan: 0.0,
             coeff2: 0.0,
+            end_contractions: 0.0,
         };
         assert_eq!(w.flow_at_depth(1.9), 0.0);
         // 1.84 · 3 · 0.25^1.5 = 0.69

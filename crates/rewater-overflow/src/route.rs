@@ -249,6 +249,7 @@ impl DryRoute {
                     capacity_m3_per_s,
                     lag_s,
                     reservoir_s,
+                    ..
                 } if b <= capacity_m3_per_s * settings[link] => {
                     let dt = system.clock.step_s as f64;
                     // A delay line forgets after its length; a linear reservoir after

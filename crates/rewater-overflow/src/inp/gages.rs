@@ -14,6 +14,7 @@ pub(super) fn read_gages(
     p: &Parser,
     units: Units,
     series: &HashMap<String, Vec<(i64, f64)>>,
+    span_s: (i64, i64),
 ) -> Result<(Vec<Gage>, HashMap<String, usize>), OverflowError> {
     let mut gages: Vec<Gage> = Vec::new();
     let mut gage_index: HashMap<String, usize> = HashMap::new();
@@ -71,7 +72,14 @@ pub(super) fn read_gages(
         gages.push(Gage { name, rain: series });
     }
     if gages.is_empty() {
-        return Err(p.err(0, "the file has no [RAINGAGES]"));
+        if let Some(l) = p.section("SUBCATCHMENTS").first() {
+            return Err(p.err(l.no, "subcatchments but the file has no [RAINGAGES]"));
+        }
+        // A network fed only by inflows and dry-weather flow: a dry gage for the events.
+        gages.push(Gage {
+            name: "(no rain gage)".into(),
+            rain: RainSeries::new(span_s.0, (span_s.1 - span_s.0).max(1), vec![0.0]),
+        });
     }
     Ok((gages, gage_index))
 }

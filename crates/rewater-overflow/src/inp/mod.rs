@@ -25,6 +25,7 @@ mod outfalls;
 mod parser;
 mod subcatchments;
 mod tables;
+mod xsect;
 
 use crate::network::{EventOptions, System};
 use crate::OverflowError;
@@ -162,6 +163,7 @@ const KNOWN: &[&str] = &[
     "PATTERNS",
     "DWF",
     "CONTROLS",
+    "TRANSECTS",
 ];
 
 fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
@@ -186,10 +188,10 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
     let patterns = tables::read_patterns(p)?;
     let evaporation = evaporation::read_evaporation(p, units, opt.clock.start_s, opt.end_s)?;
     let mut nodes = nodes::read_nodes(p, units, &curves)?;
-    let links = links::read_links(p, units, &curves, &nodes)?;
+    let links = links::read_links(p, units, &curves, &nodes, opt.elevation_offsets)?;
     dividers::apply_dividers(p, &mut nodes, &links, &curves, units)?;
     outfalls::classify_outfalls(p, &mut nodes.nodes, &links.links, options)?;
-    let (gages, gage_index) = gages::read_gages(p, units, &series)?;
+    let (gages, gage_index) = gages::read_gages(p, units, &series, (opt.clock.start_s, opt.end_s))?;
     let subcatchments =
         subcatchments::read_subcatchments(p, units, &opt.infil_model, &nodes, &gage_index)?;
     let dry_weather = dwf::read_dwf(p, units, &nodes, &patterns)?;
@@ -218,6 +220,7 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
         dry_weather,
         rules,
         events: options.events.unwrap_or_default(),
+        flow_routing: opt.routing,
         notes: p.notes.borrow().iter().cloned().collect(),
     };
     if let Some(cycle) = system.find_cycle() {

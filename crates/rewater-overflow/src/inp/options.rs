@@ -4,6 +4,7 @@
 use super::parser::{Parser, Units};
 use super::ImportOptions;
 use crate::limits;
+use crate::network::FlowRouting;
 use crate::runoff::Clock;
 use crate::time::{parse_clock, parse_date};
 use crate::OverflowError;
@@ -16,6 +17,10 @@ pub(super) struct Options {
     pub infil_model: String,
     pub clock: Clock,
     pub end_s: i64,
+    /// `LINK_OFFSETS ELEVATION` (default DEPTH).
+    pub elevation_offsets: bool,
+    /// `FLOW_ROUTING` (old keywords mapped to the new).
+    pub routing: FlowRouting,
 }
 
 pub(super) fn read_options(p: &Parser, options: &ImportOptions) -> Result<Options, OverflowError> {
@@ -67,15 +72,41 @@ pub(super) fn read_options(p: &Parser, options: &ImportOptions) -> Result<Option
         }
     };
     let infil_model = get("INFILTRATION").unwrap_or("HORTON").to_ascii_uppercase();
-    match get("FLOW_ROUTING").map(|s| s.to_ascii_uppercase()) {
-        Some(r) if r == "DYNWAVE" => {
-            p.note(
-                "FLOW_ROUTING DYNWAVE: hydraulics are not solved; sewers route by lag and capacity (dividers act as SWMM's kinematic-wave dividers)"
-                    .into(),
-            );
+    let routing_line = opt.get("FLOW_ROUTING").map(|x| x.1).unwrap_or(0);
+    // SWMM 5 still reads the old keywords NF, KW, EKW and DW (its `OldRouteModelWords`).
+    let routing = match get("FLOW_ROUTING")
+        .unwrap_or("KINWAVE")
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "STEADY" | "NF" | "NONE" => FlowRouting::Steady,
+        "KINWAVE" | "KW" | "XKINWAVE" | "EKW" => FlowRouting::KinWave,
+        "DYNWAVE" | "DW" => FlowRouting::DynWave,
+        other => {
+            return Err(p.err(
+                routing_line,
+                format!("FLOW_ROUTING '{other}' is not STEADY, KINWAVE or DYNWAVE"),
+            ))
         }
-        _ => {}
+    };
+    if routing == FlowRouting::DynWave {
+        p.note(
+            "FLOW_ROUTING DYNWAVE: hydraulics are not solved; sewers route by lag and capacity (dividers act as SWMM's kinematic-wave dividers), so backwater, surcharge and flow reversal are not represented"
+                .into(),
+        );
     }
+    let elevation_offsets = match get("LINK_OFFSETS").map(|s| s.to_ascii_uppercase()) {
+        None => false,
+        Some(v) if v == "DEPTH" => false,
+        Some(v) if v == "ELEVATION" => true,
+        Some(v) => {
+            let line = opt.get("LINK_OFFSETS").map(|x| x.1).unwrap_or(0);
+            return Err(p.err(
+                line,
+                format!("LINK_OFFSETS '{v}' is not DEPTH or ELEVATION"),
+            ));
+        }
+    };
     let when = |date_key: &str, time_key: &str| -> Result<Option<i64>, OverflowError> {
         let Some((d, line)) = opt.get(date_key) else {
             return Ok(None);
@@ -118,5 +149,7 @@ pub(super) fn read_options(p: &Parser, options: &ImportOptions) -> Result<Option
         infil_model,
         clock,
         end_s,
+        elevation_offsets,
+        routing,
     })
 }
