@@ -865,6 +865,7 @@ fn subcatchments(
             infiltration,
             lag_s: s.lag_min * 60.0,
             reservoir_s: s.reservoir_min * 60.0,
+            swmm_outflow: false,
         });
     }
     Ok(subcatchments)

@@ -14,6 +14,7 @@ pub mod inp;
 pub mod limits;
 pub mod network;
 pub mod output;
+pub mod peer;
 pub mod rain;
 pub mod reach;
 pub mod report;

@@ -60,6 +60,12 @@ pub struct Subcatchment {
     pub lag_s: f64,
     /// Linear-reservoir constant of the sewer between catchment and outlet, s.
     pub reservoir_s: f64,
+    /// Release each step the runoff rate at the step's end times the step, as SWMM 5
+    /// reports and routes it (its `Voutflow`; slightly more than the water that left the
+    /// surface on a rising hydrograph, which SWMM shows as its runoff continuity error).
+    /// Set for `.inp` imports so that their figures compare with SWMM's; native cases
+    /// release the exact volume.
+    pub swmm_outflow: bool,
 }
 
 /// Evaporation rates through the horizon (constant or monthly), with a closed form for
@@ -502,7 +508,7 @@ fn integrate_overland_cached(x0: f64, i: f64, alpha: f64, t: f64, c: &mut Overla
 impl SubArea {
     /// Advance the ponded depth by one step with net inflow `ix` (m/s); return the
     /// depth of runoff released (m).
-    fn advance(&mut self, ix: f64, dt: f64) -> f64 {
+    fn advance(&mut self, ix: f64, dt: f64, swmm_outflow: bool) -> f64 {
         let ds = self.ds;
         if self.depth + ix * dt <= ds {
             self.depth = (self.depth + ix * dt).max(0.0);
@@ -521,6 +527,9 @@ impl SubArea {
         };
         let released = (ix * t - (x1 - x0)).max(0.0);
         self.depth = ds + x1;
+        if swmm_outflow && self.alpha > 0.0 {
+            return self.alpha * x1.powf(MANNING_EXP) * dt;
+        }
         released
     }
 }
@@ -689,7 +698,8 @@ pub fn simulate_with_forcing(
             } else {
                 evap_used = surf_evap;
                 infil_used = infil_rate;
-                released_m3 += a.advance(precip - surf_evap - infil_rate, dt) * area;
+                released_m3 +=
+                    a.advance(precip - surf_evap - infil_rate, dt, sc.swmm_outflow) * area;
             }
             bal.evaporation_m3 += evap_used * dt * area;
             bal.infiltration_m3 += infil_used * dt * area;
@@ -738,6 +748,7 @@ mod tests {
             infiltration: Infiltration::None,
             lag_s: 0.0,
             reservoir_s: 0.0,
+            swmm_outflow: false,
         }
     }
 

@@ -157,13 +157,6 @@ fn conduit(
     let in_off = cx.offset(l, 5, from, "inlet offset")?;
     let out_off = cx.offset(l, 6, to, "outlet offset")?;
     let max_flow = p.num_or(l, 8, 0.0, "maximum flow")? * units.flow;
-    // SWMM refuses these too (its errors 111 and 119).
-    if length <= 0.0 || n <= 0.0 {
-        return Err(p.err(
-            l.no,
-            format!("conduit '{name}': length and roughness must be positive"),
-        ));
-    }
     let x = cx
         .xsect
         .get(&name)
@@ -184,6 +177,14 @@ fn conduit(
     if let Shape::Transect(t) = &shape {
         // SWMM takes an irregular conduit's roughness from its transect.
         n = t.n_channel * t.length_factor.sqrt();
+    }
+    // SWMM refuses these too (its errors 111 and 119), after taking an irregular
+    // conduit's roughness from its transect.
+    if length <= 0.0 || n <= 0.0 {
+        return Err(p.err(
+            l.no,
+            format!("conduit '{name}': length and roughness must be positive"),
+        ));
     }
     let drop = cx.nodes.invert[from] + in_off - cx.nodes.invert[to] - out_off;
     let mut slope = drop / length;

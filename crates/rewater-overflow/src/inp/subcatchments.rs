@@ -91,6 +91,7 @@ pub(super) fn read_subcatchments(
             infiltration,
             lag_s: 0.0,
             reservoir_s: 0.0,
+            swmm_outflow: true,
         });
     }
     Ok(subcatchments)
