@@ -331,12 +331,14 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
     let system = System {
         name: case.name.clone(),
         clock,
+        runoff_step_s: None,
         gages,
         evaporation,
         subcatchments,
         nodes: net.nodes,
         links: net.links,
         dry_weather,
+        inflows: Vec::new(),
         rules: Vec::new(),
         events: EventOptions {
             inter_event_s: (case.inter_event_h * 3600.0) as i64,

@@ -481,6 +481,59 @@ impl DryWeatherFlow {
     }
 }
 
+/// An external inflow at a node (外部入流): flow (m³/s) against time, linear between
+/// points and zero outside them, as SWMM interpolates an inflow time series.
+#[derive(Debug, Clone)]
+pub struct ExternalInflow {
+    pub node: usize,
+    /// (time s, m³/s), times increasing.
+    pub points: Vec<(i64, f64)>,
+}
+
+impl ExternalInflow {
+    /// Volume (m³) that has entered by time `t`, given the volume by each point.
+    fn volume_by(&self, cumulative: &[f64], t: f64) -> f64 {
+        let pts = &self.points;
+        let i = pts.partition_point(|p| (p.0 as f64) <= t);
+        if i == 0 {
+            return 0.0;
+        }
+        if i == pts.len() {
+            return cumulative[i - 1];
+        }
+        let ((t0, q0), (t1, q1)) = (
+            (pts[i - 1].0 as f64, pts[i - 1].1),
+            (pts[i].0 as f64, pts[i].1),
+        );
+        let qe = q0 + (q1 - q0) * (t - t0) / (t1 - t0);
+        cumulative[i - 1] + (q0 + qe) / 2.0 * (t - t0)
+    }
+
+    /// The mean flow of each step of `clock` (exact volumes), zero steps left out.
+    pub fn on_clock(&self, clock: crate::runoff::Clock) -> crate::series::SparseSeries {
+        let mut out = crate::series::SparseSeries::default();
+        let (Some(first), Some(last)) = (self.points.first(), self.points.last()) else {
+            return out;
+        };
+        let dt = clock.step_s as f64;
+        let k0 = ((first.0 - clock.start_s).div_euclid(clock.step_s)).max(0) as usize;
+        let k1 = (((last.0 - clock.start_s).div_euclid(clock.step_s) + 1).max(0) as usize)
+            .min(clock.steps);
+        let mut cumulative = vec![0.0; self.points.len()];
+        for i in 1..self.points.len() {
+            let ((t0, q0), (t1, q1)) = (self.points[i - 1], self.points[i]);
+            cumulative[i] = cumulative[i - 1] + (q0 + q1) / 2.0 * (t1 - t0) as f64;
+        }
+        let mut before = self.volume_by(&cumulative, clock.time(k0) as f64);
+        for k in k0..k1 {
+            let after = self.volume_by(&cumulative, clock.time(k + 1) as f64);
+            out.push(k, (after - before) / dt);
+            before = after;
+        }
+        out
+    }
+}
+
 /// What a control-rule condition looks at.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Subject {
@@ -568,13 +621,20 @@ impl Default for EventOptions {
 #[derive(Debug, Clone)]
 pub struct System {
     pub name: String,
+    /// The routing clock.
     pub clock: Clock,
+    /// Runoff step, s, when it differs from the routing step (SWMM's `WET_STEP`); runoff
+    /// is then computed on its own grid and spread onto the routing steps by volume.
+    pub runoff_step_s: Option<i64>,
     pub gages: Vec<Gage>,
     pub evaporation: Evaporation,
     pub subcatchments: Vec<Subcatchment>,
     pub nodes: Vec<Node>,
     pub links: Vec<Link>,
     pub dry_weather: Vec<DryWeatherFlow>,
+    /// External inflows from time series (SWMM's `[INFLOWS]`; their baselines are in
+    /// `dry_weather`).
+    pub inflows: Vec<ExternalInflow>,
     pub rules: Vec<Rule>,
     pub events: EventOptions,
     /// The routing method the input asks for (SWMM's `FLOW_ROUTING`); rewater routes
@@ -609,6 +669,22 @@ impl FlowRouting {
 }
 
 impl System {
+    /// The clock runoff is computed on: the routing clock, or the same span at
+    /// `runoff_step_s`.
+    pub fn runoff_clock(&self) -> Clock {
+        match self.runoff_step_s {
+            Some(step_s) if step_s > 0 && step_s != self.clock.step_s => {
+                let span = self.clock.steps as i64 * self.clock.step_s;
+                Clock {
+                    start_s: self.clock.start_s,
+                    step_s,
+                    steps: ((span + step_s - 1) / step_s) as usize,
+                }
+            }
+            _ => self.clock,
+        }
+    }
+
     pub fn node_index(&self, name: &str) -> Option<usize> {
         self.nodes.iter().position(|n| n.name == name)
     }

@@ -13,6 +13,8 @@ use crate::series::SparseSeries;
 #[derive(Debug, Clone)]
 pub struct Runoff {
     pub per_node: Vec<SparseSeries>,
+    /// External time-series inflow reaching each node (m³/s per step).
+    pub external: Vec<SparseSeries>,
     pub balance: RunoffBalance,
 }
 
@@ -25,9 +27,10 @@ pub fn compute_runoff(system: &System) -> Runoff {
     let forcings: Vec<Forcing> = system
         .gages
         .iter()
-        .map(|g| Forcing::new(&g.rain, &system.evaporation, system.clock))
+        .map(|g| Forcing::new(&g.rain, &system.evaporation, system.runoff_clock()))
         .collect();
     let forcings = &forcings;
+    let rclock = system.runoff_clock();
     // Subcatchments differ a lot in cost (rainy gage, slow pervious areas), so workers
     // take the next one from a shared counter rather than a fixed share.
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -42,7 +45,8 @@ pub fn compute_runoff(system: &System) -> Runoff {
                         let Some(sc) = system.subcatchments.get(k) else {
                             break;
                         };
-                        let (q, b) = simulate_with_forcing(sc, &forcings[sc.gage], system.clock);
+                        let (q, b) = simulate_with_forcing(sc, &forcings[sc.gage], rclock);
+                        let q = q.regrid(rclock.step_s, system.clock.step_s, system.clock.steps);
                         done.push((sc.outlet, q, b));
                     }
                     done
@@ -61,7 +65,15 @@ pub fn compute_runoff(system: &System) -> Runoff {
         per_node[outlet].add(&q);
         balance.add(&b);
     }
-    Runoff { per_node, balance }
+    let mut external = vec![SparseSeries::default(); system.nodes.len()];
+    for inflow in &system.inflows {
+        external[inflow.node].add(&inflow.on_clock(system.clock));
+    }
+    Runoff {
+        per_node,
+        external,
+        balance,
+    }
 }
 
 /// What the routing reports at each step.
@@ -95,6 +107,8 @@ pub trait Observer {
 pub struct RoutingBalance {
     pub runoff_m3: f64,
     pub dry_weather_m3: f64,
+    /// External time-series inflow (`[INFLOWS]`), m³.
+    pub external_m3: f64,
     /// Volume that left through each node's outfall or flooded there, by node index.
     #[serde(skip)]
     pub outfall_m3: Vec<f64>,
@@ -110,7 +124,8 @@ pub struct RoutingBalance {
 impl RoutingBalance {
     /// (inflow − outflow − change in storage) / inflow.
     pub fn continuity_error(&self) -> f64 {
-        let inflow = self.runoff_m3 + self.dry_weather_m3 + self.initial_storage_m3;
+        let inflow =
+            self.runoff_m3 + self.dry_weather_m3 + self.external_m3 + self.initial_storage_m3;
         let out: f64 = self.outfall_m3.iter().sum::<f64>()
             + self.flooding_m3.iter().sum::<f64>()
             + self.final_storage_m3
@@ -282,6 +297,7 @@ impl DryRoute {
         let mut spans: Vec<(usize, usize)> = runoff
             .per_node
             .iter()
+            .chain(&runoff.external)
             .flat_map(|s| s.stored_ranges().map(|r| (r.start, r.end)))
             .collect();
         spans.sort_unstable();
@@ -391,6 +407,8 @@ struct State<'a> {
     dwf_hour: i64,
     dwf_now: Vec<f64>,
     runoff_nodes: Vec<usize>,
+    external_cursors: Vec<crate::series::Cursor<'a>>,
+    external_nodes: Vec<usize>,
     level_pumps: Vec<usize>,
     rule_actions: Vec<(f64, f64)>,
     bal: RoutingBalance,
@@ -447,6 +465,10 @@ impl<'a> State<'a> {
             cursors: runoff.per_node.iter().map(|s| s.cursor()).collect(),
             dwf_hour: i64::MIN,
             dwf_now: vec![0.0; system.dry_weather.len()],
+            external_cursors: runoff.external.iter().map(|s| s.cursor()).collect(),
+            external_nodes: (0..n)
+                .filter(|&i| runoff.external[i].stored_steps() > 0)
+                .collect(),
             runoff_nodes: (0..n)
                 .filter(|&i| runoff.per_node[i].stored_steps() > 0)
                 .collect(),
@@ -487,7 +509,11 @@ impl<'a> State<'a> {
             }
             k += n_hour;
         }
-        for c in self.cursors.iter_mut() {
+        for c in self
+            .cursors
+            .iter_mut()
+            .chain(self.external_cursors.iter_mut())
+        {
             c.get(end);
         }
         self.bal.skipped_steps += end - step;
@@ -503,6 +529,13 @@ impl<'a> State<'a> {
             self.lateral[i] += q;
             runoff_in += q;
         }
+        let mut external_in = 0.0;
+        for &i in &self.external_nodes {
+            let q = self.external_cursors[i].get(step);
+            self.lateral[i] += q;
+            external_in += q;
+        }
+        self.bal.external_m3 += external_in * self.dt;
         if t.div_euclid(3600) != self.dwf_hour {
             self.dwf_hour = t.div_euclid(3600);
             let c = crate::time::civil_of(t);
@@ -517,6 +550,8 @@ impl<'a> State<'a> {
         }
         self.bal.runoff_m3 += runoff_in * self.dt;
         self.bal.dry_weather_m3 += dwf_in * self.dt;
+        // External inflow counts with dry-weather flow as inflow that is not runoff.
+        let dwf_in = dwf_in + external_in;
         (runoff_in, dwf_in)
     }
 

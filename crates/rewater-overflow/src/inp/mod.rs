@@ -18,6 +18,7 @@ mod dividers;
 mod dwf;
 mod evaporation;
 mod gages;
+mod inflows;
 mod links;
 mod nodes;
 mod options;
@@ -164,6 +165,7 @@ const KNOWN: &[&str] = &[
     "DWF",
     "CONTROLS",
     "TRANSECTS",
+    "INFLOWS",
 ];
 
 fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
@@ -194,7 +196,9 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
     let (gages, gage_index) = gages::read_gages(p, units, &series, (opt.clock.start_s, opt.end_s))?;
     let subcatchments =
         subcatchments::read_subcatchments(p, units, &opt.infil_model, &nodes, &gage_index)?;
-    let dry_weather = dwf::read_dwf(p, units, &nodes, &patterns)?;
+    let mut dry_weather = dwf::read_dwf(p, units, &nodes, &patterns)?;
+    let (inflows, baselines) = inflows::read_inflows(p, units, &nodes, &series, &patterns)?;
+    dry_weather.extend(baselines);
     let rules = controls::read_rules(
         p,
         &nodes.index,
@@ -212,12 +216,21 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
     let system = System {
         name,
         clock: opt.clock,
+        // SWMM shortens a runoff step so it never spans a change of rain (runoff.c).
+        runoff_step_s: opt.runoff_step_s.map(|wet| {
+            gages
+                .iter()
+                .map(|g| g.rain.interval_s)
+                .filter(|&i| i > 0)
+                .fold(wet, i64::min)
+        }),
         gages,
         evaporation,
         subcatchments,
         nodes: nodes.nodes,
         links: links.links,
         dry_weather,
+        inflows,
         rules,
         events: options.events.unwrap_or_default(),
         flow_routing: opt.routing,

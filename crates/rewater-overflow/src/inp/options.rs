@@ -16,6 +16,8 @@ pub(super) struct Options {
     /// Upper-cased INFILTRATION (default HORTON).
     pub infil_model: String,
     pub clock: Clock,
+    /// SWMM's WET_STEP when runoff is to be computed at it rather than the routing step.
+    pub runoff_step_s: Option<i64>,
     pub end_s: i64,
     /// `LINK_OFFSETS ELEVATION` (default DEPTH).
     pub elevation_offsets: bool,
@@ -129,6 +131,16 @@ pub(super) fn read_options(p: &Parser, options: &ImportOptions) -> Result<Option
     if end_s <= start_s {
         return Err(p.err(end_line, "END_DATE/END_TIME is not after the start"));
     }
+    // Runoff at the file's own WET_STEP (SWMM's default 5 min) unless a step is given.
+    let runoff_step_s = match options.step_s {
+        Some(_) => None,
+        None => Some(
+            get("WET_STEP")
+                .and_then(parse_clock)
+                .unwrap_or(300)
+                .clamp(1, 3600),
+        ),
+    };
     let step_s = match options.step_s {
         Some(s) if (1..=3600).contains(&s) => s,
         Some(s) => return Err(p.err(0, format!("step {s} s must be 1–3600 s"))),
@@ -148,6 +160,7 @@ pub(super) fn read_options(p: &Parser, options: &ImportOptions) -> Result<Option
         units,
         infil_model,
         clock,
+        runoff_step_s,
         end_s,
         elevation_offsets,
         routing,
