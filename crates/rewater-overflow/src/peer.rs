@@ -152,19 +152,48 @@ impl Comparison {
     }
 }
 
+/// Compare file `name` (without `.inp`) of `dir` with its entry in a SWMM results
+/// record; refusals name files relative to `dir`.
+pub fn compare_file(dir: &Path, name: &str, results: &serde_json::Value) -> Option<Comparison> {
+    let entry = results.get(name)?;
+    let prefix = format!("{}/", dir.display());
+    Some(Comparison {
+        file: format!("{name}.inp"),
+        swmm: SwmmFigures::from_json(entry),
+        rewater: run_file(&dir.join(format!("{name}.inp"))).map_err(|e| e.replace(&prefix, "")),
+    })
+}
+
 /// Compare every file of a SWMM results record found in `dir`, in name order.
 pub fn compare_dir(dir: &Path, results: &serde_json::Value) -> Vec<Comparison> {
     let Some(files) = results.as_object() else {
         return Vec::new();
     };
     files
-        .iter()
-        .map(|(name, v)| Comparison {
-            file: format!("{name}.inp"),
-            swmm: SwmmFigures::from_json(v),
-            rewater: run_file(&dir.join(format!("{name}.inp"))),
-        })
+        .keys()
+        .filter_map(|name| compare_file(dir, name, results))
         .collect()
+}
+
+/// The tolerance issue 14 sets for outfall volumes and flooding, %: 2 % where SWMM routes
+/// by kinematic wave or steady flow, 5 % by dynamic wave.
+pub fn tolerance_pct(routing: &str) -> f64 {
+    if routing == "DYNWAVE" {
+        5.0
+    } else {
+        2.0
+    }
+}
+
+impl Comparison {
+    /// Whether outfall volumes and flooding are within [`tolerance_pct`] of SWMM (None
+    /// when not accepted).
+    pub fn within_tolerance(&self) -> Option<bool> {
+        let ours = self.rewater.as_ref().ok()?;
+        let tol = tolerance_pct(&ours.routing);
+        let ok = |v: Option<f64>| v.is_none_or(|v| v.abs() <= tol);
+        Some(ok(self.worst_outfall_diff_pct()) && ok(self.flooding_diff_pct()))
+    }
 }
 
 /// The comparison as a Markdown table.
@@ -174,7 +203,7 @@ pub fn markdown_table(rows: &[Comparison]) -> String {
             .unwrap_or_else(|| "–".into())
     };
     let mut out = String::from(
-        "| file | SWMM runs | routing | rewater | runoff vs SWMM | worst outfall vs SWMM | flooding vs SWMM |\n|---|---|---|---|---|---|---|\n",
+        "| file | SWMM runs | routing | rewater | runoff vs SWMM | worst outfall vs SWMM | flooding vs SWMM | within 2 % (KW) / 5 % (DW) |\n|---|---|---|---|---|---|---|---|\n",
     );
     for c in rows {
         let (routing, verdict) = match &c.rewater {
@@ -196,8 +225,13 @@ pub fn markdown_table(rows: &[Comparison]) -> String {
             )
             .replace('|', "/")
         };
+        let within = match c.within_tolerance() {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "–",
+        };
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
             c.file,
             runs,
             routing,
@@ -205,6 +239,7 @@ pub fn markdown_table(rows: &[Comparison]) -> String {
             pct(c.runoff_diff_pct()),
             pct(c.worst_outfall_diff_pct()),
             pct(c.flooding_diff_pct()),
+            within,
         ));
     }
     out

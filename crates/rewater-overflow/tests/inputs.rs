@@ -89,7 +89,11 @@ fn inp_reports_what_it_ignored() {
         "{:?}",
         s.dry_weather
     );
-    assert!(!s.notes.iter().any(|n| n.contains("[INFLOWS]")), "{:?}", s.notes);
+    assert!(
+        !s.notes.iter().any(|n| n.contains("[INFLOWS]")),
+        "{:?}",
+        s.notes
+    );
     assert_eq!(s.rules.len(), 1);
     assert_eq!(s.subcatchments.len(), 3);
 }
