@@ -544,6 +544,10 @@ pub enum Subject {
     NodeLateral(usize),
     LinkFlow(usize),
     LinkSetting(usize),
+    /// Hours since the link last switched from closed to open (false while closed).
+    LinkTimeOpen(usize),
+    /// Hours since the link last switched from open to closed (false while open).
+    LinkTimeClosed(usize),
     /// Hours since the simulation started.
     SimulationHours,
     /// Clock hour of the day, decimal.
@@ -561,6 +565,16 @@ pub enum Compare {
 }
 
 impl Compare {
+    /// For times (hours), as SWMM compares them: `=` holds within half a step
+    /// (`half_step_h`) before to half a step after, `<>` outside that.
+    pub fn holds_time(self, a: f64, b: f64, half_step_h: f64) -> bool {
+        match self {
+            Compare::Eq => a >= b - half_step_h && a < b + half_step_h,
+            Compare::Ne => !(a >= b - half_step_h && a < b + half_step_h),
+            other => other.holds(a, b),
+        }
+    }
+
     pub fn holds(self, a: f64, b: f64) -> bool {
         match self {
             Compare::Lt => a < b,
@@ -587,6 +601,9 @@ pub struct Premise {
 pub struct Action {
     pub link: usize,
     pub setting: f64,
+    /// `SETTING = CURVE name`: the setting is this curve of the rule (in [`Rule::curves`])
+    /// at the value its last condition read (SWMM's modulated control).
+    pub curve: Option<usize>,
 }
 
 /// IF … THEN … ELSE … PRIORITY.
@@ -597,6 +614,8 @@ pub struct Rule {
     pub then: Vec<Action>,
     pub otherwise: Vec<Action>,
     pub priority: f64,
+    /// Control curves of its modulated actions: (value of the last condition, setting).
+    pub curves: Vec<Vec<(f64, f64)>>,
 }
 
 /// Options for events and results.

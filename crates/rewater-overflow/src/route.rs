@@ -411,6 +411,8 @@ struct State<'a> {
     external_nodes: Vec<usize>,
     level_pumps: Vec<usize>,
     rule_actions: Vec<(f64, f64)>,
+    last_switch_s: Vec<i64>,
+    settings_before: Vec<f64>,
     bal: RoutingBalance,
 }
 
@@ -476,6 +478,8 @@ impl<'a> State<'a> {
                 .filter(|&l| matches!(system.links[l].kind, LinkKind::Pump { startup_m, .. } if startup_m > 0.0))
                 .collect(),
             rule_actions: vec![(f64::NEG_INFINITY, 0.0); system.links.len()],
+            last_switch_s: vec![system.clock.start_s; system.links.len()],
+            settings_before: system.links.iter().map(|l| l.setting).collect(),
             bal,
         }
     }
@@ -570,6 +574,9 @@ impl<'a> State<'a> {
                     link_flow: &self.link_flow,
                     hours: (t - system.clock.start_s) as f64 / 3600.0,
                     clock_hour: t.rem_euclid(86_400) as f64 / 3600.0,
+                    time_s: t,
+                    last_switch_s: &self.last_switch_s,
+                    half_step_h: self.dt / 7200.0,
                 },
             );
         }
@@ -586,6 +593,20 @@ impl<'a> State<'a> {
                 } else if startup_m > 0.0 && self.depth[link.from] <= shutoff_m {
                     self.settings[l] = 0.0;
                 }
+            }
+        }
+        // When a link switches between closed and open (for TIMEOPEN / TIMECLOSED).
+        for (l, (now, before)) in self
+            .settings
+            .iter()
+            .zip(self.settings_before.iter_mut())
+            .enumerate()
+        {
+            if *now != *before {
+                if *now * *before == 0.0 {
+                    self.last_switch_s[l] = t;
+                }
+                *before = *now;
             }
         }
     }
@@ -914,6 +935,10 @@ struct RuleState<'a> {
     link_flow: &'a [f64],
     hours: f64,
     clock_hour: f64,
+    time_s: i64,
+    /// When each link last switched between closed and open.
+    last_switch_s: &'a [i64],
+    half_step_h: f64,
 }
 
 /// Evaluate the rules; for each link the action of the highest-priority rule wins.
@@ -923,17 +948,30 @@ fn apply_rules(system: &System, settings: &mut [f64], actions: &mut [(f64, f64)]
         .for_each(|a| *a = (f64::NEG_INFINITY, 0.0));
     for rule in &system.rules {
         let mut result = true;
+        // The value the rule's last condition read (a control curve's x).
+        let mut control_value = 0.0;
         for (k, p) in rule.premises.iter().enumerate() {
-            let value = match p.subject {
-                Subject::NodeDepth(i) => s.depth[i],
-                Subject::NodeVolume(i) => s.volume[i],
-                Subject::NodeLateral(i) => s.lateral[i],
-                Subject::LinkFlow(i) => s.link_flow[i],
-                Subject::LinkSetting(i) => settings[i],
-                Subject::SimulationHours => s.hours,
-                Subject::ClockHour => s.clock_hour,
+            let since = |i: usize| (s.time_s - s.last_switch_s[i]) as f64 / 3600.0;
+            let (value, time) = match p.subject {
+                Subject::NodeDepth(i) => (Some(s.depth[i]), false),
+                Subject::NodeVolume(i) => (Some(s.volume[i]), false),
+                Subject::NodeLateral(i) => (Some(s.lateral[i]), false),
+                Subject::LinkFlow(i) => (Some(s.link_flow[i]), false),
+                Subject::LinkSetting(i) => (Some(settings[i]), false),
+                Subject::SimulationHours => (Some(s.hours), true),
+                Subject::ClockHour => (Some(s.clock_hour), true),
+                // SWMM: no value (the premise is false) while the link is in the other state.
+                Subject::LinkTimeOpen(i) => ((settings[i] > 0.0).then(|| since(i)), true),
+                Subject::LinkTimeClosed(i) => ((settings[i] <= 0.0).then(|| since(i)), true),
             };
-            let holds = p.compare.holds(value, p.value);
+            let holds = match value {
+                None => false,
+                Some(v) if time => p.compare.holds_time(v, p.value, s.half_step_h),
+                Some(v) => p.compare.holds(v, p.value),
+            };
+            if let Some(v) = value {
+                control_value = v;
+            }
             if k == 0 {
                 result = holds;
             } else if p.or {
@@ -945,7 +983,11 @@ fn apply_rules(system: &System, settings: &mut [f64], actions: &mut [(f64, f64)]
         let list = if result { &rule.then } else { &rule.otherwise };
         for a in list {
             if rule.priority >= actions[a.link].0 {
-                actions[a.link] = (rule.priority, a.setting);
+                let setting = match a.curve.and_then(|c| rule.curves.get(c)) {
+                    Some(curve) => interpolate(curve, control_value).clamp(0.0, 1.0),
+                    None => a.setting,
+                };
+                actions[a.link] = (rule.priority, setting);
             }
         }
     }

@@ -132,15 +132,13 @@ file_test!(user3, "user3", accepted(80.0, 200.0));
 file_test!(user4, "user4", accepted(2.0, 205.0));
 file_test!(user5, "user5", accepted(32.0, 2100.0));
 // Refused, naming the feature.
-file_test!(
-    example4,
-    "Example4",
-    Expect::Refused("runoff onto other subcatchments")
-);
+// LID controls change the water balance and are not modelled: refused (the issue allows
+// two such files among those SWMM runs).
+file_test!(example4, "Example4", Expect::Refused("[LID_USAGE]"));
 file_test!(
     porous_pavement,
     "porous_pavement",
-    Expect::Refused("runoff onto other subcatchments")
+    Expect::Refused("[LID_USAGE]")
 );
 file_test!(
     gate_control_2,
@@ -154,13 +152,13 @@ file_test!(
 );
 // SWMM itself refuses these (ERROR 235 for their Green-Ampt parameters, ERROR 317 for
 // a data file named as a Windows path).
-file_test!(bioretention, "bioretention", Expect::Refused("GREEN_AMPT"));
+file_test!(bioretention, "bioretention", Expect::Refused("[LID_USAGE]"));
 file_test!(
     catchment_as_outfall,
     "catchment_as_outfall",
     Expect::Refused("GREEN_AMPT")
 );
-file_test!(rain_garden, "rain_garden", Expect::Refused("RainGarden"));
+file_test!(rain_garden, "rain_garden", Expect::Refused("[LID_USAGE]"));
 file_test!(
     events_example,
     "events_example",

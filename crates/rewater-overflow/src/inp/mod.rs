@@ -168,7 +168,19 @@ const KNOWN: &[&str] = &[
     "INFLOWS",
 ];
 
+/// Sections whose presence changes the water balance in a way rewater does not model:
+/// the file is refused, naming them, rather than run wrong.
+const REFUSED: &[(&str, &str)] = &[(
+    "LID_USAGE",
+    "low-impact development controls ([LID_CONTROLS] placed by [LID_USAGE]) are not modelled",
+)];
+
 fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
+    for (section, why) in REFUSED {
+        if let Some(l) = p.section(section).first() {
+            return Err(p.err(l.no, format!("[{section}]: {why}")));
+        }
+    }
     let mut ignored: Vec<String> = p
         .sections
         .iter()
@@ -206,6 +218,7 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
         &nodes.invert,
         &links.links,
         units,
+        &curves,
     )?;
     let name = p
         .section("TITLE")
