@@ -31,6 +31,8 @@ pub enum Infiltration {
     },
     /// SCS curve number as SWMM applies it continuously.
     CurveNumber { cn: f64, dry_days: f64 },
+    /// Green–Ampt, plain or modified ([`crate::green_ampt`]).
+    GreenAmpt(crate::green_ampt::GreenAmpt),
     /// No infiltration.
     None,
 }
@@ -324,6 +326,7 @@ impl CurveNumberState {
 enum InfilState {
     Horton(HortonState),
     CurveNumber(CurveNumberState),
+    GreenAmpt(crate::green_ampt::GreenAmptState),
     None,
 }
 
@@ -369,6 +372,9 @@ impl InfilState {
                     rate: 0.0,
                 })
             }
+            Infiltration::GreenAmpt(p) => {
+                InfilState::GreenAmpt(crate::green_ampt::GreenAmptState::new(p))
+            }
             Infiltration::None => InfilState::None,
         }
     }
@@ -377,6 +383,7 @@ impl InfilState {
         match self {
             InfilState::Horton(h) => h.rate(dt, irate, depth),
             InfilState::CurveNumber(c) => c.rate(dt, irate, depth),
+            InfilState::GreenAmpt(g) => g.rate(dt, irate, depth),
             InfilState::None => 0.0,
         }
     }
@@ -385,6 +392,7 @@ impl InfilState {
         match self {
             InfilState::Horton(h) => h.pending_s += t,
             InfilState::CurveNumber(c) => c.regenerate(t),
+            InfilState::GreenAmpt(g) => g.regenerate(t),
             InfilState::None => {}
         }
     }

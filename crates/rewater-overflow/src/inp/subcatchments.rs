@@ -104,9 +104,13 @@ fn infiltration(
     units: Units,
     infil_model: &str,
 ) -> Result<Infiltration, OverflowError> {
+    // SWMM 5.2 lets a row end with its own method, after its parameters.
     let method = il
         .tokens
-        .get(6)
+        .iter()
+        .skip(1)
+        .rev()
+        .find(|t| t.parse::<f64>().is_err() && t.as_str() != "*")
         .map(|s| s.to_ascii_uppercase())
         .unwrap_or(infil_model.to_string());
     Ok(match method.as_str() {
@@ -126,6 +130,26 @@ fn infiltration(
                 max_m: p.num_or(il, 5, 0.0, "maximum volume")? * units.depth(),
             }
         }
+        "GREEN_AMPT" | "MODIFIED_GREEN_AMPT" => {
+            let suction_m = p.num(il, 1, "suction head")? * units.depth();
+            let ksat_m_per_s = p.num(il, 2, "saturated conductivity")? * units.depth() / 3600.0;
+            let imd_max = p.num(il, 3, "initial moisture deficit")?;
+            // SWMM refuses the same (its error 235).
+            if suction_m < 0.0 || ksat_m_per_s <= 0.0 || !(0.0..=1.0).contains(&imd_max) {
+                return Err(p.err(
+                    il.no,
+                    format!(
+                        "{method} parameters: suction must not be negative, conductivity must be positive and the initial moisture deficit 0–1 (a fraction), as SWMM requires (its error 235)"
+                    ),
+                ));
+            }
+            Infiltration::GreenAmpt(crate::green_ampt::GreenAmpt {
+                suction_m,
+                ksat_m_per_s,
+                imd_max,
+                modified: method == "MODIFIED_GREEN_AMPT",
+            })
+        }
         "CURVE_NUMBER" => Infiltration::CurveNumber {
             cn: p.num(il, 1, "curve number")?,
             dry_days: p.num_or(il, 3, 7.0, "drying time")?,
@@ -134,7 +158,7 @@ fn infiltration(
             return Err(p.err(
                 il.no,
                 format!(
-                    "{other} infiltration is not supported (HORTON, MODIFIED_HORTON, CURVE_NUMBER)"
+                    "{other} infiltration is not one of SWMM's (HORTON, MODIFIED_HORTON, GREEN_AMPT, MODIFIED_GREEN_AMPT, CURVE_NUMBER)"
                 ),
             ))
         }
