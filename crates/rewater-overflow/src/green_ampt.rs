@@ -168,7 +168,9 @@ fn cumulative_after(f1: f64, c1: f64, ks: f64, ts: f64) -> f64 {
         return (f1 + ks * (1.0 + c1 / f1) * ts).max(least);
     }
     let c2 = c1 * (f1 + c1).ln() - ks * ts;
-    let mut f2 = f1;
+    // The function is convex and increasing: from F1 + Ks·ts (below the root) Newton
+    // overshoots once and then converges from above.
+    let mut f2 = least;
     for _ in 0..50 {
         let step = (f2 - f1 - c1 * (f2 + c1).ln() + c2) / (1.0 - c1 / (f2 + c1));
         f2 -= step;
