@@ -868,6 +868,8 @@ fn subcatchments(
             lag_s: s.lag_min * 60.0,
             reservoir_s: s.reservoir_min * 60.0,
             swmm_outflow: false,
+            subarea_route: crate::runoff::SubareaRoute::Outlet,
+            runon_to: None,
         });
     }
     Ok(subcatchments)

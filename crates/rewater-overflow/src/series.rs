@@ -134,6 +134,21 @@ impl SparseSeries {
         out
     }
 
+    /// The same values `by` steps later, cut at `steps`.
+    pub fn shifted(&self, by: usize, steps: usize) -> SparseSeries {
+        let mut out = SparseSeries::default();
+        for b in &self.blocks {
+            for (k, v) in b.values.iter().enumerate() {
+                let step = b.start + k + by;
+                if step >= steps {
+                    return out;
+                }
+                out.push(step, *v as f64);
+            }
+        }
+        out
+    }
+
     /// Number of stored (non-zero) steps.
     pub fn stored_steps(&self) -> usize {
         self.blocks.iter().map(|b| b.values.len()).sum()
