@@ -24,6 +24,7 @@ mod nodes;
 mod options;
 mod outfalls;
 mod parser;
+mod rainfiles;
 mod subcatchments;
 mod tables;
 mod xsect;
