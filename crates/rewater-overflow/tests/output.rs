@@ -152,3 +152,52 @@ fn options_that_do_not_fit_the_file_are_told_apart_from_bad_input() {
         "{e}"
     );
 }
+
+/// Every field path of a JSON value (`a.b`, `a[].c`).
+fn field_paths(v: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                out.push(p.clone());
+                field_paths(x, &p, out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for x in a {
+                field_paths(x, &format!("{path}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn json_fields_are_documented() {
+    let docs = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/overflow.md"),
+    )
+    .unwrap();
+    let section = docs
+        .split("## JSON output")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("docs/overflow.md has a JSON output section");
+    let (system, design) = study::load(&case_path("json"), &StudyOptions::default()).unwrap();
+    let mut paths = Vec::new();
+    field_paths(&output::json(&study::run(&system, &design)), "", &mut paths);
+    let sized = study::size(&system, &design, None, Goal::CapturePct(80.0)).unwrap();
+    field_paths(&output::json(&sized), "", &mut paths);
+    paths.sort();
+    paths.dedup();
+    assert!(paths.len() > 80, "{}", paths.len());
+    let missing: Vec<&String> = paths
+        .iter()
+        .filter(|p| !section.contains(&format!("`{p}`")))
+        .collect();
+    assert!(missing.is_empty(), "not in docs/overflow.md: {missing:?}");
+}
