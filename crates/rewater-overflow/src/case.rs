@@ -323,6 +323,7 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
                 lag_s: j.lag_min * 60.0,
                 reservoir_s: j.reservoir_min * 60.0,
                 inlet: None,
+                kinwave: None,
             },
             setting: 1.0,
         });
@@ -345,6 +346,7 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
             min_overflow_m3: case.min_overflow_m3,
         },
         flow_routing: crate::network::FlowRouting::Fast,
+        routed_by: crate::network::FlowRouting::Fast,
         notes: net.notes,
     };
     crate::limits::check_system(&system).map_err(err)?;
@@ -655,6 +657,7 @@ impl<'a> Net<'a> {
                 lag_s: r.lag_min * 60.0,
                 reservoir_s: 0.0,
                 inlet: None,
+                kinwave: None,
             },
         );
         let Some(t) = &r.tank else {

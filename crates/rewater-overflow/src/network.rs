@@ -177,6 +177,9 @@ pub enum LinkKind {
         /// How much it takes from a storage unit at its upstream end (None: the conduit
         /// does not leave a storage unit, or its section is unknown).
         inlet: Option<Box<StorageInlet>>,
+        /// Its geometry for kinematic-wave routing (SWMM files), used when the system's
+        /// `flow_routing` is KINWAVE.
+        kinwave: Option<Box<crate::kinwave::KwConduit>>,
     },
     /// Weir from a storage unit (or a junction, where it takes what the sewers cannot).
     Weir {
@@ -656,9 +659,12 @@ pub struct System {
     pub inflows: Vec<ExternalInflow>,
     pub rules: Vec<Rule>,
     pub events: EventOptions,
-    /// The routing method the input asks for (SWMM's `FLOW_ROUTING`); rewater routes
-    /// every method with its fast routing (lag, capacity, storage) for now.
+    /// The routing method the input asks for (SWMM's `FLOW_ROUTING`).
     pub flow_routing: FlowRouting,
+    /// The method rewater routes it by: kinematic wave or steady flow as the file asks,
+    /// the fast routing (lag, capacity, storage) for dynamic-wave files and native cases,
+    /// or what `--routing` chose.
+    pub routed_by: FlowRouting,
     /// What an importer approximated or ignored, for the user to read.
     pub notes: Vec<String>,
 }
@@ -673,6 +679,21 @@ pub enum FlowRouting {
     Steady,
     KinWave,
     DynWave,
+}
+
+impl std::str::FromStr for FlowRouting {
+    type Err = String;
+
+    /// `fast`, `steady`, `kinwave` (or `dynwave`, which importers refuse to route by).
+    fn from_str(s: &str) -> Result<FlowRouting, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "fast" => Ok(FlowRouting::Fast),
+            "steady" => Ok(FlowRouting::Steady),
+            "kinwave" => Ok(FlowRouting::KinWave),
+            "dynwave" => Ok(FlowRouting::DynWave),
+            other => Err(format!("routing '{other}' is not fast, steady or kinwave")),
+        }
+    }
 }
 
 impl FlowRouting {

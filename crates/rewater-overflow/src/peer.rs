@@ -69,6 +69,8 @@ impl SwmmFigures {
 pub struct Figures {
     /// `FLOW_ROUTING` of the file, and the step rewater used, s.
     pub routing: String,
+    /// How rewater routed it: kinematic wave, steady or fast.
+    pub method: String,
     pub step_s: i64,
     pub surface_runoff_m3: f64,
     pub outfall_m3: BTreeMap<String, f64>,
@@ -101,6 +103,12 @@ pub fn run_system(system: &System) -> Figures {
         .collect();
     Figures {
         routing: system.flow_routing.keyword().to_string(),
+        method: match system.routed_by {
+            crate::network::FlowRouting::KinWave => "kinematic wave",
+            crate::network::FlowRouting::Steady => "steady flow",
+            _ => "fast routing",
+        }
+        .to_string(),
         step_s: system.clock.step_s,
         surface_runoff_m3: runoff.balance.runoff_m3,
         outfall_m3,
@@ -208,7 +216,7 @@ pub fn markdown_table(rows: &[Comparison]) -> String {
     for c in rows {
         let (routing, verdict) = match &c.rewater {
             Ok(f) => (
-                format!("{} (rewater fast at {} s)", f.routing, f.step_s),
+                format!("{} (rewater {} at {} s)", f.routing, f.method, f.step_s),
                 "accepted".to_string(),
             ),
             Err(e) => (

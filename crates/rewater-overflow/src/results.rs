@@ -19,8 +19,9 @@ pub struct Report {
     pub end: String,
     pub years: f64,
     pub step_s: i64,
-    /// The routing method the input asks for (rewater routes all by its fast routing).
+    /// The routing method the input asks for, and the one rewater used.
     pub flow_routing: crate::network::FlowRouting,
+    pub routed_by: crate::network::FlowRouting,
     pub inter_event_h: f64,
     /// Gage whose record defines the events.
     pub event_gage: String,
@@ -520,6 +521,7 @@ impl Tally {
             years,
             step_s: clock.step_s,
             flow_routing: system.flow_routing,
+            routed_by: system.routed_by,
             inter_event_h: system.events.inter_event_s as f64 / 3600.0,
             event_gage: gage_name.to_string(),
             rain_mm_per_year: annual.iter().map(|y| y.rain_mm).sum::<f64>() / years,

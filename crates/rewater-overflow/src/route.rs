@@ -261,7 +261,9 @@ impl DryRoute {
     /// None when some node on the way could divert, flood or store dry-weather flow at its
     /// peak (then every step is routed), or when rules or loops could change the routing.
     fn new(system: &System, plan: &Plan, settings: &[f64], runoff: &Runoff) -> Option<DryRoute> {
-        if !system.rules.is_empty() || plan.back_edge.iter().any(|&b| b) {
+        // Kinematic-wave reaches do not return to an exact state after a stretch.
+        let kinematic = system.routed_by == crate::network::FlowRouting::KinWave;
+        if !system.rules.is_empty() || plan.back_edge.iter().any(|&b| b) || kinematic {
             return None;
         }
         let n = system.nodes.len();
@@ -427,7 +429,20 @@ pub fn route_with(
         .flatten()
         .map(|r| r.held_m3())
         .sum::<f64>()
-        + st.carry.iter().sum::<f64>() * st.dt;
+        + st.carry.iter().sum::<f64>() * st.dt
+        + st.kw
+            .iter()
+            .zip(&system.links)
+            .filter_map(|(k, l)| match (k, &l.kind) {
+                (
+                    Some(k),
+                    LinkKind::Conduit {
+                        kinwave: Some(c), ..
+                    },
+                ) => Some(k.held_m3(c)),
+                _ => None,
+            })
+            .sum::<f64>();
     bal
 }
 
@@ -444,6 +459,8 @@ struct State<'a> {
     /// Flow each node's rule gives each of its outgoing links this step, m³/s.
     assigned: Vec<f64>,
     reaches: Vec<Option<Reach>>,
+    /// Kinematic-wave state of each conduit, when the system routes by kinematic wave.
+    kw: Vec<Option<crate::kinwave::KwState>>,
     volume: Vec<f64>,
     depth: Vec<f64>,
     inflow: Vec<f64>,
@@ -467,10 +484,23 @@ impl<'a> State<'a> {
     fn new(system: &'a System, runoff: &'a Runoff) -> State<'a> {
         let n = system.nodes.len();
         let dt = system.clock.step_s as f64;
+        let kinematic = system.routed_by == crate::network::FlowRouting::KinWave;
+        let kw: Vec<Option<crate::kinwave::KwState>> = system
+            .links
+            .iter()
+            .map(|l| match &l.kind {
+                LinkKind::Conduit {
+                    kinwave: Some(_), ..
+                } if kinematic => Some(crate::kinwave::KwState::default()),
+                _ => None,
+            })
+            .collect();
         let reaches: Vec<Option<Reach>> = system
             .links
             .iter()
-            .map(|l| match l.kind {
+            .zip(&kw)
+            .map(|(l, k)| match l.kind {
+                _ if k.is_some() => None,
                 LinkKind::Conduit {
                     lag_s, reservoir_s, ..
                 } if lag_s > 0.0 || reservoir_s > 0.0 => Some(Reach::new(lag_s, reservoir_s, dt)),
@@ -506,6 +536,7 @@ impl<'a> State<'a> {
             link_flow: vec![0.0; system.links.len()],
             assigned: vec![0.0; system.links.len()],
             reaches,
+            kw,
             volume,
             depth,
             inflow: vec![0.0; n],
@@ -778,9 +809,16 @@ impl<'a> State<'a> {
                     q_link = capacity_m3_per_s;
                 }
             }
-            let out = match &mut self.reaches[l] {
-                Some(r) => r.step(q_link),
-                None => q_link,
+            let out = match (&mut self.kw[l], &link.kind, &mut self.reaches[l]) {
+                (
+                    Some(state),
+                    LinkKind::Conduit {
+                        kinwave: Some(c), ..
+                    },
+                    _,
+                ) => state.step(c, q_link, self.dt),
+                (_, _, Some(r)) => r.step(q_link),
+                _ => q_link,
             };
             self.link_flow[l] = out;
             if plan.back_edge[l] {

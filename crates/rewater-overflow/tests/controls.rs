@@ -9,7 +9,7 @@ use std::path::Path;
 /// at the start) to OUT1, with the rules given.
 fn tank(rules: &str) -> rewater_overflow::System {
     let text = format!(
-        "[OPTIONS]\nFLOW_UNITS CMS\nSTART_DATE 06/01/2021\nEND_DATE 06/01/2021\nEND_TIME 04:00\nWET_STEP 0:01:00\n\
+        "[OPTIONS]\nFLOW_UNITS CMS\nSTART_DATE 06/01/2021\nEND_DATE 06/01/2021\nEND_TIME 04:00\nWET_STEP 0:01:00\nROUTING_STEP 60\n\
          [STORAGE]\nST1 10 3 2 FUNCTIONAL 0 0 100\n[OUTFALLS]\nOUT1 9 FREE\n\
          [ORIFICES]\nO1 ST1 OUT1 BOTTOM 0 0.6\n[XSECTIONS]\nO1 RECT_CLOSED 0.05 0.05\n\
          [CONTROLS]\nRULE R0\nIF SIMULATION TIME = 0:00\nTHEN ORIFICE O1 SETTING = 0\n{rules}\n\

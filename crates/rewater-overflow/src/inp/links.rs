@@ -6,7 +6,7 @@ use super::nodes::NodeTable;
 use super::parser::{Line, Parser, Units};
 use super::tables::Curve;
 use super::xsect::{read_shape, Shape, Transect};
-use crate::network::{Link, LinkKind, NodeKind, PumpCurve, StorageInlet, WeirShape};
+use crate::network::{FlowRouting, Link, LinkKind, NodeKind, PumpCurve, StorageInlet, WeirShape};
 use crate::OverflowError;
 use std::collections::HashMap;
 
@@ -68,6 +68,7 @@ struct Context<'a> {
     transects: &'a HashMap<String, Transect>,
     /// `LINK_OFFSETS ELEVATION`: offsets and crest heights are elevations, not depths.
     elevation_offsets: bool,
+    routing: FlowRouting,
 }
 
 impl Context<'_> {
@@ -99,6 +100,7 @@ pub(super) fn read_links(
     curves: &HashMap<String, Curve>,
     nodes: &NodeTable,
     elevation_offsets: bool,
+    routing: FlowRouting,
 ) -> Result<LinkTable, OverflowError> {
     let transects = super::xsect::read_transects(p, units)?;
     let mut xsect: HashMap<String, &Line> = HashMap::new();
@@ -113,6 +115,7 @@ pub(super) fn read_links(
         xsect,
         transects: &transects,
         elevation_offsets,
+        routing,
     };
     let mut t = LinkTable {
         links: Vec::new(),
@@ -172,6 +175,7 @@ fn conduit(
             lag_s: 0.0,
             reservoir_s: 0.0,
             inlet: None,
+            kinwave: None,
         });
     };
     if let Shape::Transect(t) = &shape {
@@ -224,11 +228,27 @@ fn conduit(
     } else {
         None
     };
+    let kinwave = {
+        let table: Vec<(f64, f64)> = (0..=INLET_POINTS)
+            .map(|i| {
+                let y = y_full * i as f64 / INLET_POINTS as f64;
+                (shape.area_radius(y).0, shape.section_factor(y))
+            })
+            .collect();
+        crate::kinwave::KwConduit::new(length, q_full, barrels, &table).map(Box::new)
+    };
+    // SWMM's steady and kinematic-wave routing let no more than the full-flow capacity in.
+    let (capacity, lag_s) = match cx.routing {
+        FlowRouting::KinWave => (capacity.min(q_full * barrels), lag_s),
+        FlowRouting::Steady => (capacity.min(q_full * barrels), 0.0),
+        _ => (capacity, lag_s),
+    };
     Ok(LinkKind::Conduit {
         capacity_m3_per_s: capacity,
         lag_s,
         reservoir_s: 0.0,
         inlet,
+        kinwave,
     })
 }
 

@@ -45,6 +45,9 @@ pub struct ImportOptions {
     /// Outfalls that are overflow outlets, with their river name (`outfall=river`).
     pub rivers: Vec<(String, String)>,
     pub events: Option<EventOptions>,
+    /// Route by this method instead of the file's (`FAST`, `STEADY` or `KINWAVE`; by
+    /// default KINWAVE and STEADY files are routed so, DYNWAVE files by the fast routing).
+    pub routing: Option<crate::network::FlowRouting>,
 }
 
 /// Sections with no bearing on flow volumes, skipped without a note.
@@ -203,7 +206,14 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
     let patterns = tables::read_patterns(p)?;
     let evaporation = evaporation::read_evaporation(p, units, opt.clock.start_s, opt.end_s)?;
     let mut nodes = nodes::read_nodes(p, units, &curves)?;
-    let links = links::read_links(p, units, &curves, &nodes, opt.elevation_offsets)?;
+    let links = links::read_links(
+        p,
+        units,
+        &curves,
+        &nodes,
+        opt.elevation_offsets,
+        opt.routed_by,
+    )?;
     dividers::apply_dividers(p, &mut nodes, &links, &curves, units)?;
     outfalls::classify_outfalls(p, &mut nodes.nodes, &links.links, options)?;
     let (gages, gage_index) = gages::read_gages(p, units, &series, (opt.clock.start_s, opt.end_s))?;
@@ -248,6 +258,7 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
         rules,
         events: options.events.unwrap_or_default(),
         flow_routing: opt.routing,
+        routed_by: opt.routed_by,
         notes: p.notes.borrow().iter().cloned().collect(),
     };
     if let Some(cycle) = system.find_cycle() {

@@ -23,6 +23,8 @@ pub(super) struct Options {
     pub elevation_offsets: bool,
     /// `FLOW_ROUTING` (old keywords mapped to the new).
     pub routing: FlowRouting,
+    /// The method rewater routes by.
+    pub routed_by: FlowRouting,
 }
 
 pub(super) fn read_options(p: &Parser, options: &ImportOptions) -> Result<Options, OverflowError> {
@@ -91,7 +93,30 @@ pub(super) fn read_options(p: &Parser, options: &ImportOptions) -> Result<Option
             ))
         }
     };
-    if routing == FlowRouting::DynWave {
+    let routed_by = match (options.routing, routing) {
+        (Some(FlowRouting::DynWave), _) => {
+            return Err(p.err(
+                0,
+                "dynamic-wave routing is not implemented; route by FAST, STEADY or KINWAVE",
+            ))
+        }
+        (Some(r), _) => r,
+        (None, FlowRouting::DynWave) => FlowRouting::Fast,
+        (None, r) => r,
+    };
+    if routed_by != routing && !(routing == FlowRouting::DynWave && routed_by == FlowRouting::Fast)
+    {
+        p.note(format!(
+            "FLOW_ROUTING {} is routed by {}",
+            routing.keyword(),
+            match routed_by {
+                FlowRouting::KinWave => "kinematic wave",
+                FlowRouting::Steady => "steady flow",
+                _ => "the fast routing (lag, capacity, storage)",
+            }
+        ));
+    }
+    if routing == FlowRouting::DynWave && routed_by == FlowRouting::Fast {
         p.note(
             "FLOW_ROUTING DYNWAVE: hydraulics are not solved; sewers route by lag and capacity (dividers act as SWMM's kinematic-wave dividers), so backwater, surcharge and flow reversal are not represented"
                 .into(),
@@ -144,6 +169,17 @@ pub(super) fn read_options(p: &Parser, options: &ImportOptions) -> Result<Option
     let step_s = match options.step_s {
         Some(s) if (1..=3600).contains(&s) => s,
         Some(s) => return Err(p.err(0, format!("step {s} s must be 1–3600 s"))),
+        // Steady and kinematic-wave files route at their own ROUTING_STEP (whole
+        // seconds; SWMM's default 20 s), as SWMM does; dynamic-wave files by the fast
+        // routing at the WET_STEP, clamped to 60–300 s.
+        None if routed_by != FlowRouting::Fast => {
+            let routing_step = match get("ROUTING_STEP") {
+                Some(v) if v.contains(':') => parse_clock(v),
+                Some(v) => v.parse::<f64>().ok().map(|s| s.ceil() as i64),
+                None => Some(20),
+            };
+            routing_step.unwrap_or(20).clamp(1, 3600)
+        }
         None => get("WET_STEP")
             .and_then(parse_clock)
             .unwrap_or(300)
@@ -164,5 +200,6 @@ pub(super) fn read_options(p: &Parser, options: &ImportOptions) -> Result<Option
         end_s,
         elevation_offsets,
         routing,
+        routed_by,
     })
 }
