@@ -201,3 +201,35 @@ fn json_fields_are_documented() {
         .collect();
     assert!(missing.is_empty(), "not in docs/overflow.md: {missing:?}");
 }
+
+#[test]
+fn routing_option_chooses_the_method() {
+    use rewater_overflow::network::FlowRouting;
+    let inp = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/swmm/inline.inp");
+    let (s, _) = study::load(&inp, &StudyOptions::default()).unwrap();
+    assert_eq!((s.flow_routing, s.routed_by), (FlowRouting::KinWave, FlowRouting::KinWave));
+    assert_eq!(s.clock.step_s, 30, "its ROUTING_STEP");
+    let fast = StudyOptions {
+        routing: Some(FlowRouting::Fast),
+        ..Default::default()
+    };
+    let (s, _) = study::load(&inp, &fast).unwrap();
+    assert_eq!(s.routed_by, FlowRouting::Fast);
+    assert_eq!(s.clock.step_s, 60, "its WET_STEP, within 60–300 s");
+    assert!(s.notes.iter().any(|n| n.contains("routed by the fast routing")));
+    let dw = StudyOptions {
+        routing: Some(FlowRouting::DynWave),
+        ..Default::default()
+    };
+    assert!(matches!(study::load(&inp, &dw), Err(StudyError::Input(_))));
+    let kw = StudyOptions {
+        routing: Some(FlowRouting::KinWave),
+        ..Default::default()
+    };
+    assert!(matches!(
+        study::load(&case_path("routing"), &kw),
+        Err(StudyError::Options(m)) if m.contains("--routing")
+    ));
+    assert_eq!("kinwave".parse::<FlowRouting>(), Ok(FlowRouting::KinWave));
+    assert!("dw2".parse::<FlowRouting>().is_err());
+}
