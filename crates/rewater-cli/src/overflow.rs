@@ -40,9 +40,16 @@ pub struct CaseOptions {
     /// Print the full JSON result instead of the summary.
     #[arg(long)]
     json: bool,
-    /// Internal time step, seconds (default: the case's, or 60–300 s from a SWMM file).
+    /// Internal time step, seconds (default: the case's; from a SWMM file its
+    /// ROUTING_STEP for kinematic-wave and steady routing, else its WET_STEP within
+    /// 60–300 s).
     #[arg(long)]
     step_s: Option<i64>,
+    /// SWMM files: route by fast (lag, capacity, storage; for long records), steady or
+    /// kinwave instead of the file's FLOW_ROUTING (default: KINWAVE and STEADY files as
+    /// they ask, DYNWAVE files by fast).
+    #[arg(long)]
+    routing: Option<rewater_overflow::network::FlowRouting>,
     /// Dry hours that separate rain events (default 6).
     #[arg(long)]
     inter_event_h: Option<f64>,
@@ -82,6 +89,7 @@ impl CaseOptions {
             rivers,
             design_depth_mm: self.design_depth_mm,
             n_after: self.n_after,
+            routing: self.routing,
         })
     }
 }

@@ -322,6 +322,8 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
                 capacity_m3_per_s: f64::INFINITY,
                 lag_s: j.lag_min * 60.0,
                 reservoir_s: j.reservoir_min * 60.0,
+                inlet: None,
+                kinwave: None,
             },
             setting: 1.0,
         });
@@ -330,17 +332,21 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
     let system = System {
         name: case.name.clone(),
         clock,
+        runoff_step_s: None,
         gages,
         evaporation,
         subcatchments,
         nodes: net.nodes,
         links: net.links,
         dry_weather,
+        inflows: Vec::new(),
         rules: Vec::new(),
         events: EventOptions {
             inter_event_s: (case.inter_event_h * 3600.0) as i64,
             min_overflow_m3: case.min_overflow_m3,
         },
+        flow_routing: crate::network::FlowRouting::Fast,
+        routed_by: crate::network::FlowRouting::Fast,
         notes: net.notes,
     };
     crate::limits::check_system(&system).map_err(err)?;
@@ -650,6 +656,8 @@ impl<'a> Net<'a> {
                 capacity_m3_per_s: f64::INFINITY,
                 lag_s: r.lag_min * 60.0,
                 reservoir_s: 0.0,
+                inlet: None,
+                kinwave: None,
             },
         );
         let Some(t) = &r.tank else {
@@ -862,6 +870,9 @@ fn subcatchments(
             infiltration,
             lag_s: s.lag_min * 60.0,
             reservoir_s: s.reservoir_min * 60.0,
+            swmm_outflow: false,
+            subarea_route: crate::runoff::SubareaRoute::Outlet,
+            runon_to: None,
         });
     }
     Ok(subcatchments)

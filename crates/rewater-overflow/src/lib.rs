@@ -10,10 +10,13 @@
 
 pub mod case;
 pub mod design;
+pub mod green_ampt;
 pub mod inp;
+pub mod kinwave;
 pub mod limits;
 pub mod network;
 pub mod output;
+pub mod peer;
 pub mod rain;
 pub mod reach;
 pub mod report;
@@ -52,10 +55,18 @@ pub enum OverflowError {
     Case { file: String, message: String },
 }
 
-/// Load a system from a `.toml` case or a SWMM `.inp` file, by extension.
+/// Load a system from a `.toml` case or a SWMM `.inp` file, by extension, for screening
+/// long records: a SWMM file is routed by the fast routing whatever its `FLOW_ROUTING`
+/// (as `--routing fast`); [`inp::load`] routes by the file's own method.
 pub fn load(path: &Path) -> Result<System, OverflowError> {
     match path.extension().and_then(|e| e.to_str()) {
-        Some(e) if e.eq_ignore_ascii_case("inp") => inp::load(path, &inp::ImportOptions::default()),
+        Some(e) if e.eq_ignore_ascii_case("inp") => inp::load(
+            path,
+            &inp::ImportOptions {
+                routing: Some(network::FlowRouting::Fast),
+                ..Default::default()
+            },
+        ),
         _ => case::load(path),
     }
 }

@@ -174,6 +174,12 @@ pub enum LinkKind {
         capacity_m3_per_s: f64,
         lag_s: f64,
         reservoir_s: f64,
+        /// How much it takes from a storage unit at its upstream end (None: the conduit
+        /// does not leave a storage unit, or its section is unknown).
+        inlet: Option<Box<StorageInlet>>,
+        /// Its geometry for kinematic-wave routing (SWMM files), used when the system's
+        /// `flow_routing` is KINWAVE.
+        kinwave: Option<Box<crate::kinwave::KwConduit>>,
     },
     /// Weir from a storage unit (or a junction, where it takes what the sewers cannot).
     Weir {
@@ -184,6 +190,9 @@ pub enum LinkKind {
         /// tan of the side slope or of half the notch angle.
         slope_tan: f64,
         coeff2: f64,
+        /// End contractions (0–2) of a transverse or trapezoidal weir: each shortens it
+        /// by a tenth of the head.
+        end_contractions: f64,
     },
     Orifice {
         bottom: bool,
@@ -208,12 +217,61 @@ pub enum LinkKind {
     Spill,
 }
 
+/// What a conduit leaving a storage unit draws from it: the normal (Manning) flow at the
+/// water depth above its inlet offset, the full-flow capacity once that depth fills it —
+/// as SWMM's steady and kinematic-wave routing take it.
+#[derive(Debug, Clone)]
+pub struct StorageInlet {
+    /// Height of the conduit's invert above the storage bottom, m.
+    pub offset_m: f64,
+    /// (depth above the offset m, flow m³/s) from 0 to the full depth; beyond it the last
+    /// flow.
+    pub normal_flow: Vec<(f64, f64)>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum WeirShape {
     Transverse,
     SideFlow,
     VNotch,
     Trapezoidal,
+    /// Flow over a road (漫路堰): with a road width and surface, the discharge coefficient
+    /// follows the FHWA curves by head (FHWA/RD-86/108, Fig. 10, as SWMM 5 uses them);
+    /// otherwise it is the weir's own.
+    Roadway {
+        road_width_m: f64,
+        gravel: bool,
+    },
+}
+
+/// FHWA roadway discharge coefficients (ft^½/s) by head (ft), head/width ≤ 0.15.
+const CR_LOW_PAVED: [(f64, f64); 4] = [(0.0, 2.85), (0.2, 2.95), (0.7, 3.03), (4.0, 3.05)];
+const CR_LOW_GRAVEL: [(f64, f64); 8] = [
+    (0.0, 2.5),
+    (0.5, 2.7),
+    (1.0, 2.8),
+    (1.5, 2.9),
+    (2.0, 2.98),
+    (2.5, 3.02),
+    (3.0, 3.03),
+    (4.0, 3.05),
+];
+/// The same by head/width above 0.15.
+const CR_HIGH_PAVED: [(f64, f64); 2] = [(0.15, 3.05), (0.25, 3.10)];
+const CR_HIGH_GRAVEL: [(f64, f64); 2] = [(0.15, 2.95), (0.30, 3.10)];
+
+/// A roadway's discharge coefficient in SI (m^½/s) at head `h_m` (free flow).
+pub fn roadway_coeff(h_m: f64, road_width_m: f64, gravel: bool) -> f64 {
+    let h_ft = h_m / 0.3048;
+    let ratio = h_m / road_width_m;
+    let cr = match (ratio <= 0.15, gravel) {
+        (true, false) => interpolate(&CR_LOW_PAVED, h_ft),
+        (true, true) => interpolate(&CR_LOW_GRAVEL, h_ft),
+        (false, false) => interpolate(&CR_HIGH_PAVED, ratio),
+        (false, true) => interpolate(&CR_HIGH_GRAVEL, ratio),
+    };
+    // ft^½/s → m^½/s.
+    cr * 0.3048f64.sqrt()
 }
 
 /// Pump rate rules.
@@ -282,17 +340,30 @@ impl LinkKind {
                 length_m,
                 slope_tan,
                 coeff2,
+                end_contractions,
             } => {
                 let h = depth - crest_m;
                 if h <= 0.0 {
                     return 0.0;
                 }
+                let effective = (length_m - 0.1 * end_contractions * h).max(0.0);
                 match shape {
-                    WeirShape::Transverse => coeff * length_m * h.powf(1.5),
+                    WeirShape::Transverse => coeff * effective * h.powf(1.5),
+                    WeirShape::Roadway {
+                        road_width_m,
+                        gravel,
+                    } => {
+                        let c = if *road_width_m > 0.0 {
+                            roadway_coeff(h, *road_width_m, *gravel)
+                        } else {
+                            *coeff
+                        };
+                        c * length_m * h.powf(1.5)
+                    }
                     WeirShape::SideFlow => coeff * length_m * h.powf(5.0 / 3.0),
                     WeirShape::VNotch => coeff * slope_tan * h.powf(2.5),
                     WeirShape::Trapezoidal => {
-                        coeff * length_m * h.powf(1.5) + coeff2 * slope_tan * h.powf(2.5)
+                        coeff * effective * h.powf(1.5) + coeff2 * slope_tan * h.powf(2.5)
                     }
                 }
             }
@@ -332,6 +403,16 @@ impl LinkKind {
                     None => c1 * h.powf(*c2),
                 }
             }
+            LinkKind::Conduit {
+                inlet: Some(inlet), ..
+            } => {
+                let y = depth - inlet.offset_m;
+                if y <= 0.0 {
+                    0.0
+                } else {
+                    interpolate(&inlet.normal_flow, y).max(0.0)
+                }
+            }
             _ => 0.0,
         }
     }
@@ -339,7 +420,10 @@ impl LinkKind {
     pub fn is_depth_driven(&self) -> bool {
         matches!(
             self,
-            LinkKind::Weir { .. } | LinkKind::Orifice { .. } | LinkKind::Outlet { .. }
+            LinkKind::Weir { .. }
+                | LinkKind::Orifice { .. }
+                | LinkKind::Outlet { .. }
+                | LinkKind::Conduit { inlet: Some(_), .. }
         )
     }
 }
@@ -400,6 +484,59 @@ impl DryWeatherFlow {
     }
 }
 
+/// An external inflow at a node (外部入流): flow (m³/s) against time, linear between
+/// points and zero outside them, as SWMM interpolates an inflow time series.
+#[derive(Debug, Clone)]
+pub struct ExternalInflow {
+    pub node: usize,
+    /// (time s, m³/s), times increasing.
+    pub points: Vec<(i64, f64)>,
+}
+
+impl ExternalInflow {
+    /// Volume (m³) that has entered by time `t`, given the volume by each point.
+    fn volume_by(&self, cumulative: &[f64], t: f64) -> f64 {
+        let pts = &self.points;
+        let i = pts.partition_point(|p| (p.0 as f64) <= t);
+        if i == 0 {
+            return 0.0;
+        }
+        if i == pts.len() {
+            return cumulative[i - 1];
+        }
+        let ((t0, q0), (t1, q1)) = (
+            (pts[i - 1].0 as f64, pts[i - 1].1),
+            (pts[i].0 as f64, pts[i].1),
+        );
+        let qe = q0 + (q1 - q0) * (t - t0) / (t1 - t0);
+        cumulative[i - 1] + (q0 + qe) / 2.0 * (t - t0)
+    }
+
+    /// The mean flow of each step of `clock` (exact volumes), zero steps left out.
+    pub fn on_clock(&self, clock: crate::runoff::Clock) -> crate::series::SparseSeries {
+        let mut out = crate::series::SparseSeries::default();
+        let (Some(first), Some(last)) = (self.points.first(), self.points.last()) else {
+            return out;
+        };
+        let dt = clock.step_s as f64;
+        let k0 = ((first.0 - clock.start_s).div_euclid(clock.step_s)).max(0) as usize;
+        let k1 = (((last.0 - clock.start_s).div_euclid(clock.step_s) + 1).max(0) as usize)
+            .min(clock.steps);
+        let mut cumulative = vec![0.0; self.points.len()];
+        for i in 1..self.points.len() {
+            let ((t0, q0), (t1, q1)) = (self.points[i - 1], self.points[i]);
+            cumulative[i] = cumulative[i - 1] + (q0 + q1) / 2.0 * (t1 - t0) as f64;
+        }
+        let mut before = self.volume_by(&cumulative, clock.time(k0) as f64);
+        for k in k0..k1 {
+            let after = self.volume_by(&cumulative, clock.time(k + 1) as f64);
+            out.push(k, (after - before) / dt);
+            before = after;
+        }
+        out
+    }
+}
+
 /// What a control-rule condition looks at.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Subject {
@@ -410,6 +547,10 @@ pub enum Subject {
     NodeLateral(usize),
     LinkFlow(usize),
     LinkSetting(usize),
+    /// Hours since the link last switched from closed to open (false while closed).
+    LinkTimeOpen(usize),
+    /// Hours since the link last switched from open to closed (false while open).
+    LinkTimeClosed(usize),
     /// Hours since the simulation started.
     SimulationHours,
     /// Clock hour of the day, decimal.
@@ -427,6 +568,16 @@ pub enum Compare {
 }
 
 impl Compare {
+    /// For times (hours), as SWMM compares them: `=` holds within half a step
+    /// (`half_step_h`) before to half a step after, `<>` outside that.
+    pub fn holds_time(self, a: f64, b: f64, half_step_h: f64) -> bool {
+        match self {
+            Compare::Eq => a >= b - half_step_h && a < b + half_step_h,
+            Compare::Ne => !(a >= b - half_step_h && a < b + half_step_h),
+            other => other.holds(a, b),
+        }
+    }
+
     pub fn holds(self, a: f64, b: f64) -> bool {
         match self {
             Compare::Lt => a < b,
@@ -453,6 +604,9 @@ pub struct Premise {
 pub struct Action {
     pub link: usize,
     pub setting: f64,
+    /// `SETTING = CURVE name`: the setting is this curve of the rule (in [`Rule::curves`])
+    /// at the value its last condition read (SWMM's modulated control).
+    pub curve: Option<usize>,
 }
 
 /// IF … THEN … ELSE … PRIORITY.
@@ -463,6 +617,8 @@ pub struct Rule {
     pub then: Vec<Action>,
     pub otherwise: Vec<Action>,
     pub priority: f64,
+    /// Control curves of its modulated actions: (value of the last condition, setting).
+    pub curves: Vec<Vec<(f64, f64)>>,
 }
 
 /// Options for events and results.
@@ -487,20 +643,88 @@ impl Default for EventOptions {
 #[derive(Debug, Clone)]
 pub struct System {
     pub name: String,
+    /// The routing clock.
     pub clock: Clock,
+    /// Runoff step, s, when it differs from the routing step (SWMM's `WET_STEP`); runoff
+    /// is then computed on its own grid and spread onto the routing steps by volume.
+    pub runoff_step_s: Option<i64>,
     pub gages: Vec<Gage>,
     pub evaporation: Evaporation,
     pub subcatchments: Vec<Subcatchment>,
     pub nodes: Vec<Node>,
     pub links: Vec<Link>,
     pub dry_weather: Vec<DryWeatherFlow>,
+    /// External inflows from time series (SWMM's `[INFLOWS]`; their baselines are in
+    /// `dry_weather`).
+    pub inflows: Vec<ExternalInflow>,
     pub rules: Vec<Rule>,
     pub events: EventOptions,
+    /// The routing method the input asks for (SWMM's `FLOW_ROUTING`).
+    pub flow_routing: FlowRouting,
+    /// The method rewater routes it by: kinematic wave or steady flow as the file asks,
+    /// the fast routing (lag, capacity, storage) for dynamic-wave files and native cases,
+    /// or what `--routing` chose.
+    pub routed_by: FlowRouting,
     /// What an importer approximated or ignored, for the user to read.
     pub notes: Vec<String>,
 }
 
+/// SWMM's flow-routing methods (`FLOW_ROUTING`), and rewater's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlowRouting {
+    /// rewater's screening routing: lag, capacity and storage (native cases).
+    #[default]
+    Fast,
+    Steady,
+    KinWave,
+    DynWave,
+}
+
+impl std::str::FromStr for FlowRouting {
+    type Err = String;
+
+    /// `fast`, `steady`, `kinwave` (or `dynwave`, which importers refuse to route by).
+    fn from_str(s: &str) -> Result<FlowRouting, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "fast" => Ok(FlowRouting::Fast),
+            "steady" => Ok(FlowRouting::Steady),
+            "kinwave" => Ok(FlowRouting::KinWave),
+            "dynwave" => Ok(FlowRouting::DynWave),
+            other => Err(format!("routing '{other}' is not fast, steady or kinwave")),
+        }
+    }
+}
+
+impl FlowRouting {
+    /// The keyword SWMM writes for it (`FAST` for rewater's own).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            FlowRouting::Fast => "FAST",
+            FlowRouting::Steady => "STEADY",
+            FlowRouting::KinWave => "KINWAVE",
+            FlowRouting::DynWave => "DYNWAVE",
+        }
+    }
+}
+
 impl System {
+    /// The clock runoff is computed on: the routing clock, or the same span at
+    /// `runoff_step_s`.
+    pub fn runoff_clock(&self) -> Clock {
+        match self.runoff_step_s {
+            Some(step_s) if step_s > 0 && step_s != self.clock.step_s => {
+                let span = self.clock.steps as i64 * self.clock.step_s;
+                Clock {
+                    start_s: self.clock.start_s,
+                    step_s,
+                    steps: ((span + step_s - 1) / step_s) as usize,
+                }
+            }
+            _ => self.clock,
+        }
+    }
+
     pub fn node_index(&self, name: &str) -> Option<usize> {
         self.nodes.iter().position(|n| n.name == name)
     }
@@ -653,6 +877,7 @@ mod tests {
             length_m: 3.0,
             slope_tan: 0.0,
             coeff2: 0.0,
+            end_contractions: 0.0,
         };
         assert_eq!(w.flow_at_depth(1.9), 0.0);
         // 1.84 · 3 · 0.25^1.5 = 0.69

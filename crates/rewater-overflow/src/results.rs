@@ -19,6 +19,9 @@ pub struct Report {
     pub end: String,
     pub years: f64,
     pub step_s: i64,
+    /// The routing method the input asks for, and the one rewater used.
+    pub flow_routing: crate::network::FlowRouting,
+    pub routed_by: crate::network::FlowRouting,
     pub inter_event_h: f64,
     /// Gage whose record defines the events.
     pub event_gage: String,
@@ -46,6 +49,19 @@ pub struct Summary {
     pub overflow_events: usize,
     /// Overflow before the first rain event (dry-weather overflow), m³.
     pub unattributed_overflow_m3: f64,
+    /// Calendar years wholly inside the run, and the means over them alone (None when
+    /// there is none).
+    pub whole_years: usize,
+    pub whole_year_mean: Option<WholeYearMean>,
+}
+
+/// Means over the calendar years wholly inside a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct WholeYearMean {
+    pub overflow_m3: f64,
+    pub overflow_events: f64,
+    pub overflow_hours: f64,
+    pub rain_mm: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -77,6 +93,8 @@ pub struct YearReport {
     pub overflow_hours: f64,
     pub wet_weather_m3: f64,
     pub capture_pct: f64,
+    /// Fraction of the calendar year inside the run (1: a whole year).
+    pub covered: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -344,7 +362,7 @@ impl Tally {
     ) -> Report {
         let clock = system.clock;
         let end_s = clock.time(clock.steps);
-        let years = (end_s - clock.start_s) as f64 / (365.25 * 86_400.0);
+        let years = crate::time::calendar_years(clock.start_s, end_s);
         let min_m3 = system.events.min_overflow_m3;
         let n_years = self.year_hours.len();
         let tank_names: Vec<String> = self
@@ -384,6 +402,7 @@ impl Tally {
                 overflow_hours: self.year_hours[k],
                 wet_weather_m3: 0.0,
                 capture_pct: 100.0,
+                covered: crate::time::year_covered(self.year0 + k as i32, clock.start_s, end_s),
             })
             .collect();
         for (i, v) in rain.depth_m.iter().enumerate() {
@@ -444,6 +463,7 @@ impl Tally {
         let overflow_total: f64 = outlets.iter().map(|o| o.total_m3).sum();
         let wet_total: f64 = self.ev_wet_m3.iter().sum();
         let overflow_events = events.iter().filter(|e| e.overflowed).count();
+        let whole: Vec<&YearReport> = annual.iter().filter(|y| y.covered >= 1.0 - 1e-12).collect();
         let summary = Summary {
             overflow_m3_per_year: overflow_total / years,
             overflow_hours_per_year: self.year_hours.iter().sum::<f64>() / years,
@@ -471,6 +491,18 @@ impl Tally {
             rain_events: events.len(),
             overflow_events,
             unattributed_overflow_m3: self.unattributed_m3,
+            whole_years: whole.len(),
+            whole_year_mean: (!whole.is_empty()).then(|| {
+                let n = whole.len() as f64;
+                let mean =
+                    |f: &dyn Fn(&YearReport) -> f64| whole.iter().map(|y| f(y)).sum::<f64>() / n;
+                WholeYearMean {
+                    overflow_m3: mean(&|y| y.overflow_m3),
+                    overflow_events: mean(&|y| y.overflow_events as f64),
+                    overflow_hours: mean(&|y| y.overflow_hours),
+                    rain_mm: mean(&|y| y.rain_mm),
+                }
+            }),
         };
         let overflow_nodes = &self.outfalls;
         let to_treatment: f64 = system
@@ -488,6 +520,8 @@ impl Tally {
             end: format_datetime(end_s),
             years,
             step_s: clock.step_s,
+            flow_routing: system.flow_routing,
+            routed_by: system.routed_by,
             inter_event_h: system.events.inter_event_s as f64 / 3600.0,
             event_gage: gage_name.to_string(),
             rain_mm_per_year: annual.iter().map(|y| y.rain_mm).sum::<f64>() / years,

@@ -6,44 +6,110 @@ use crate::network::{
     interpolate, step_lookup, LinkKind, NodeKind, PumpCurve, Storage, Subject, System,
 };
 use crate::reach::Reach;
-use crate::runoff::{simulate_with_forcing, Forcing, RunoffBalance};
+use crate::runoff::{simulate_with_runon, Forcing, RunoffBalance};
 use crate::series::SparseSeries;
 
 /// Runoff reaching each node (m³/s per step) and the surface water balance.
 #[derive(Debug, Clone)]
 pub struct Runoff {
     pub per_node: Vec<SparseSeries>,
+    /// External time-series inflow reaching each node (m³/s per step).
+    pub external: Vec<SparseSeries>,
     pub balance: RunoffBalance,
 }
 
-/// Compute every subcatchment's runoff, on all cores.
+/// Compute every subcatchment's runoff, on all cores. Subcatchments that drain onto
+/// others go first, level by level: their runoff (on the runoff grid, a step later, as in
+/// SWMM) is the run-on of the next.
 pub fn compute_runoff(system: &System) -> Runoff {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(system.subcatchments.len().max(1));
+    let rclock = system.runoff_clock();
     let forcings: Vec<Forcing> = system
         .gages
         .iter()
-        .map(|g| Forcing::new(&g.rain, &system.evaporation, system.clock))
+        .map(|g| Forcing::new(&g.rain, &system.evaporation, rclock))
         .collect();
-    let forcings = &forcings;
+    let n = system.subcatchments.len();
+    // Level: 0 for those nothing drains onto, else one more than their highest source.
+    let mut level = vec![0usize; n];
+    for _ in 0..n {
+        let mut changed = false;
+        for (k, sc) in system.subcatchments.iter().enumerate() {
+            if let Some(to) = sc.runon_to.filter(|&t| t < n) {
+                if level[to] < level[k] + 1 {
+                    level[to] = level[k] + 1;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let mut runon: Vec<Option<SparseSeries>> = vec![None; n];
+    let mut per_node = vec![SparseSeries::default(); system.nodes.len()];
+    let mut balance = RunoffBalance::default();
+    let top = level.iter().copied().max().unwrap_or(0);
+    for lv in 0..=top {
+        let batch: Vec<usize> = (0..n).filter(|&k| level[k] == lv).collect();
+        let done = run_batch(system, &forcings, rclock, &batch, &runon);
+        for (k, q, b) in done {
+            balance.add(&b);
+            let sc = &system.subcatchments[k];
+            match sc.runon_to {
+                Some(to) if to < n => {
+                    runon[to]
+                        .get_or_insert_with(SparseSeries::default)
+                        .add(&q.shifted(1, rclock.steps));
+                }
+                _ => per_node[sc.outlet].add(&q.regrid(
+                    rclock.step_s,
+                    system.clock.step_s,
+                    system.clock.steps,
+                )),
+            }
+        }
+    }
+    let mut external = vec![SparseSeries::default(); system.nodes.len()];
+    for inflow in &system.inflows {
+        external[inflow.node].add(&inflow.on_clock(system.clock));
+    }
+    Runoff {
+        per_node,
+        external,
+        balance,
+    }
+}
+
+/// Run the subcatchments `batch` in parallel; their runoff on the runoff grid.
+fn run_batch(
+    system: &System,
+    forcings: &[Forcing],
+    rclock: crate::runoff::Clock,
+    batch: &[usize],
+    runon: &[Option<SparseSeries>],
+) -> Vec<(usize, SparseSeries, RunoffBalance)> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(batch.len().max(1));
     // Subcatchments differ a lot in cost (rainy gage, slow pervious areas), so workers
     // take the next one from a shared counter rather than a fixed share.
     let next = std::sync::atomic::AtomicUsize::new(0);
     let next = &next;
-    let parts: Vec<Vec<(usize, SparseSeries, RunoffBalance)>> = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(move || {
                     let mut done = Vec::new();
                     loop {
-                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(sc) = system.subcatchments.get(k) else {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&k) = batch.get(i) else {
                             break;
                         };
-                        let (q, b) = simulate_with_forcing(sc, &forcings[sc.gage], system.clock);
-                        done.push((sc.outlet, q, b));
+                        let sc = &system.subcatchments[k];
+                        let (q, b) =
+                            simulate_with_runon(sc, &forcings[sc.gage], rclock, runon[k].as_ref());
+                        done.push((k, q, b));
                     }
                     done
                 })
@@ -52,16 +118,9 @@ pub fn compute_runoff(system: &System) -> Runoff {
         handles
             .into_iter()
             // A panic in a worker is a bug; re-raise it rather than lose its runoff.
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
-    });
-    let mut per_node = vec![SparseSeries::default(); system.nodes.len()];
-    let mut balance = RunoffBalance::default();
-    for (outlet, q, b) in parts.into_iter().flatten() {
-        per_node[outlet].add(&q);
-        balance.add(&b);
-    }
-    Runoff { per_node, balance }
+    })
 }
 
 /// What the routing reports at each step.
@@ -95,6 +154,8 @@ pub trait Observer {
 pub struct RoutingBalance {
     pub runoff_m3: f64,
     pub dry_weather_m3: f64,
+    /// External time-series inflow (`[INFLOWS]`), m³.
+    pub external_m3: f64,
     /// Volume that left through each node's outfall or flooded there, by node index.
     #[serde(skip)]
     pub outfall_m3: Vec<f64>,
@@ -110,7 +171,8 @@ pub struct RoutingBalance {
 impl RoutingBalance {
     /// (inflow − outflow − change in storage) / inflow.
     pub fn continuity_error(&self) -> f64 {
-        let inflow = self.runoff_m3 + self.dry_weather_m3 + self.initial_storage_m3;
+        let inflow =
+            self.runoff_m3 + self.dry_weather_m3 + self.external_m3 + self.initial_storage_m3;
         let out: f64 = self.outfall_m3.iter().sum::<f64>()
             + self.flooding_m3.iter().sum::<f64>()
             + self.final_storage_m3
@@ -199,7 +261,9 @@ impl DryRoute {
     /// None when some node on the way could divert, flood or store dry-weather flow at its
     /// peak (then every step is routed), or when rules or loops could change the routing.
     fn new(system: &System, plan: &Plan, settings: &[f64], runoff: &Runoff) -> Option<DryRoute> {
-        if !system.rules.is_empty() || plan.back_edge.iter().any(|&b| b) {
+        // Kinematic-wave reaches do not return to an exact state after a stretch.
+        let kinematic = system.routed_by == crate::network::FlowRouting::KinWave;
+        if !system.rules.is_empty() || plan.back_edge.iter().any(|&b| b) || kinematic {
             return None;
         }
         let n = system.nodes.len();
@@ -249,6 +313,7 @@ impl DryRoute {
                     capacity_m3_per_s,
                     lag_s,
                     reservoir_s,
+                    ..
                 } if b <= capacity_m3_per_s * settings[link] => {
                     let dt = system.clock.step_s as f64;
                     // A delay line forgets after its length; a linear reservoir after
@@ -281,6 +346,7 @@ impl DryRoute {
         let mut spans: Vec<(usize, usize)> = runoff
             .per_node
             .iter()
+            .chain(&runoff.external)
             .flat_map(|s| s.stored_ranges().map(|r| (r.start, r.end)))
             .collect();
         spans.sort_unstable();
@@ -363,7 +429,20 @@ pub fn route_with(
         .flatten()
         .map(|r| r.held_m3())
         .sum::<f64>()
-        + st.carry.iter().sum::<f64>() * st.dt;
+        + st.carry.iter().sum::<f64>() * st.dt
+        + st.kw
+            .iter()
+            .zip(&system.links)
+            .filter_map(|(k, l)| match (k, &l.kind) {
+                (
+                    Some(k),
+                    LinkKind::Conduit {
+                        kinwave: Some(c), ..
+                    },
+                ) => Some(k.held_m3(c)),
+                _ => None,
+            })
+            .sum::<f64>();
     bal
 }
 
@@ -380,6 +459,8 @@ struct State<'a> {
     /// Flow each node's rule gives each of its outgoing links this step, m³/s.
     assigned: Vec<f64>,
     reaches: Vec<Option<Reach>>,
+    /// Kinematic-wave state of each conduit, when the system routes by kinematic wave.
+    kw: Vec<Option<crate::kinwave::KwState>>,
     volume: Vec<f64>,
     depth: Vec<f64>,
     inflow: Vec<f64>,
@@ -390,8 +471,12 @@ struct State<'a> {
     dwf_hour: i64,
     dwf_now: Vec<f64>,
     runoff_nodes: Vec<usize>,
+    external_cursors: Vec<crate::series::Cursor<'a>>,
+    external_nodes: Vec<usize>,
     level_pumps: Vec<usize>,
     rule_actions: Vec<(f64, f64)>,
+    last_switch_s: Vec<i64>,
+    settings_before: Vec<f64>,
     bal: RoutingBalance,
 }
 
@@ -399,10 +484,23 @@ impl<'a> State<'a> {
     fn new(system: &'a System, runoff: &'a Runoff) -> State<'a> {
         let n = system.nodes.len();
         let dt = system.clock.step_s as f64;
+        let kinematic = system.routed_by == crate::network::FlowRouting::KinWave;
+        let kw: Vec<Option<crate::kinwave::KwState>> = system
+            .links
+            .iter()
+            .map(|l| match &l.kind {
+                LinkKind::Conduit {
+                    kinwave: Some(_), ..
+                } if kinematic => Some(crate::kinwave::KwState::default()),
+                _ => None,
+            })
+            .collect();
         let reaches: Vec<Option<Reach>> = system
             .links
             .iter()
-            .map(|l| match l.kind {
+            .zip(&kw)
+            .map(|(l, k)| match l.kind {
+                _ if k.is_some() => None,
                 LinkKind::Conduit {
                     lag_s, reservoir_s, ..
                 } if lag_s > 0.0 || reservoir_s > 0.0 => Some(Reach::new(lag_s, reservoir_s, dt)),
@@ -438,6 +536,7 @@ impl<'a> State<'a> {
             link_flow: vec![0.0; system.links.len()],
             assigned: vec![0.0; system.links.len()],
             reaches,
+            kw,
             volume,
             depth,
             inflow: vec![0.0; n],
@@ -446,6 +545,10 @@ impl<'a> State<'a> {
             cursors: runoff.per_node.iter().map(|s| s.cursor()).collect(),
             dwf_hour: i64::MIN,
             dwf_now: vec![0.0; system.dry_weather.len()],
+            external_cursors: runoff.external.iter().map(|s| s.cursor()).collect(),
+            external_nodes: (0..n)
+                .filter(|&i| runoff.external[i].stored_steps() > 0)
+                .collect(),
             runoff_nodes: (0..n)
                 .filter(|&i| runoff.per_node[i].stored_steps() > 0)
                 .collect(),
@@ -453,6 +556,8 @@ impl<'a> State<'a> {
                 .filter(|&l| matches!(system.links[l].kind, LinkKind::Pump { startup_m, .. } if startup_m > 0.0))
                 .collect(),
             rule_actions: vec![(f64::NEG_INFINITY, 0.0); system.links.len()],
+            last_switch_s: vec![system.clock.start_s; system.links.len()],
+            settings_before: system.links.iter().map(|l| l.setting).collect(),
             bal,
         }
     }
@@ -486,7 +591,11 @@ impl<'a> State<'a> {
             }
             k += n_hour;
         }
-        for c in self.cursors.iter_mut() {
+        for c in self
+            .cursors
+            .iter_mut()
+            .chain(self.external_cursors.iter_mut())
+        {
             c.get(end);
         }
         self.bal.skipped_steps += end - step;
@@ -502,6 +611,13 @@ impl<'a> State<'a> {
             self.lateral[i] += q;
             runoff_in += q;
         }
+        let mut external_in = 0.0;
+        for &i in &self.external_nodes {
+            let q = self.external_cursors[i].get(step);
+            self.lateral[i] += q;
+            external_in += q;
+        }
+        self.bal.external_m3 += external_in * self.dt;
         if t.div_euclid(3600) != self.dwf_hour {
             self.dwf_hour = t.div_euclid(3600);
             let c = crate::time::civil_of(t);
@@ -516,6 +632,8 @@ impl<'a> State<'a> {
         }
         self.bal.runoff_m3 += runoff_in * self.dt;
         self.bal.dry_weather_m3 += dwf_in * self.dt;
+        // External inflow counts with dry-weather flow as inflow that is not runoff.
+        let dwf_in = dwf_in + external_in;
         (runoff_in, dwf_in)
     }
 
@@ -534,6 +652,9 @@ impl<'a> State<'a> {
                     link_flow: &self.link_flow,
                     hours: (t - system.clock.start_s) as f64 / 3600.0,
                     clock_hour: t.rem_euclid(86_400) as f64 / 3600.0,
+                    time_s: t,
+                    last_switch_s: &self.last_switch_s,
+                    half_step_h: self.dt / 7200.0,
                 },
             );
         }
@@ -550,6 +671,20 @@ impl<'a> State<'a> {
                 } else if startup_m > 0.0 && self.depth[link.from] <= shutoff_m {
                     self.settings[l] = 0.0;
                 }
+            }
+        }
+        // When a link switches between closed and open (for TIMEOPEN / TIMECLOSED).
+        for (l, (now, before)) in self
+            .settings
+            .iter()
+            .zip(self.settings_before.iter_mut())
+            .enumerate()
+        {
+            if *now != *before {
+                if *now * *before == 0.0 {
+                    self.last_switch_s[l] = t;
+                }
+                *before = *now;
             }
         }
     }
@@ -674,9 +809,16 @@ impl<'a> State<'a> {
                     q_link = capacity_m3_per_s;
                 }
             }
-            let out = match &mut self.reaches[l] {
-                Some(r) => r.step(q_link),
-                None => q_link,
+            let out = match (&mut self.kw[l], &link.kind, &mut self.reaches[l]) {
+                (
+                    Some(state),
+                    LinkKind::Conduit {
+                        kinwave: Some(c), ..
+                    },
+                    _,
+                ) => state.step(c, q_link, self.dt),
+                (_, _, Some(r)) => r.step(q_link),
+                _ => q_link,
             };
             self.link_flow[l] = out;
             if plan.back_edge[l] {
@@ -878,6 +1020,10 @@ struct RuleState<'a> {
     link_flow: &'a [f64],
     hours: f64,
     clock_hour: f64,
+    time_s: i64,
+    /// When each link last switched between closed and open.
+    last_switch_s: &'a [i64],
+    half_step_h: f64,
 }
 
 /// Evaluate the rules; for each link the action of the highest-priority rule wins.
@@ -887,17 +1033,30 @@ fn apply_rules(system: &System, settings: &mut [f64], actions: &mut [(f64, f64)]
         .for_each(|a| *a = (f64::NEG_INFINITY, 0.0));
     for rule in &system.rules {
         let mut result = true;
+        // The value the rule's last condition read (a control curve's x).
+        let mut control_value = 0.0;
         for (k, p) in rule.premises.iter().enumerate() {
-            let value = match p.subject {
-                Subject::NodeDepth(i) => s.depth[i],
-                Subject::NodeVolume(i) => s.volume[i],
-                Subject::NodeLateral(i) => s.lateral[i],
-                Subject::LinkFlow(i) => s.link_flow[i],
-                Subject::LinkSetting(i) => settings[i],
-                Subject::SimulationHours => s.hours,
-                Subject::ClockHour => s.clock_hour,
+            let since = |i: usize| (s.time_s - s.last_switch_s[i]) as f64 / 3600.0;
+            let (value, time) = match p.subject {
+                Subject::NodeDepth(i) => (Some(s.depth[i]), false),
+                Subject::NodeVolume(i) => (Some(s.volume[i]), false),
+                Subject::NodeLateral(i) => (Some(s.lateral[i]), false),
+                Subject::LinkFlow(i) => (Some(s.link_flow[i]), false),
+                Subject::LinkSetting(i) => (Some(settings[i]), false),
+                Subject::SimulationHours => (Some(s.hours), true),
+                Subject::ClockHour => (Some(s.clock_hour), true),
+                // SWMM: no value (the premise is false) while the link is in the other state.
+                Subject::LinkTimeOpen(i) => ((settings[i] > 0.0).then(|| since(i)), true),
+                Subject::LinkTimeClosed(i) => ((settings[i] <= 0.0).then(|| since(i)), true),
             };
-            let holds = p.compare.holds(value, p.value);
+            let holds = match value {
+                None => false,
+                Some(v) if time => p.compare.holds_time(v, p.value, s.half_step_h),
+                Some(v) => p.compare.holds(v, p.value),
+            };
+            if let Some(v) = value {
+                control_value = v;
+            }
             if k == 0 {
                 result = holds;
             } else if p.or {
@@ -909,7 +1068,11 @@ fn apply_rules(system: &System, settings: &mut [f64], actions: &mut [(f64, f64)]
         let list = if result { &rule.then } else { &rule.otherwise };
         for a in list {
             if rule.priority >= actions[a.link].0 {
-                actions[a.link] = (rule.priority, a.setting);
+                let setting = match a.curve.and_then(|c| rule.curves.get(c)) {
+                    Some(curve) => interpolate(curve, control_value).clamp(0.0, 1.0),
+                    None => a.setting,
+                };
+                actions[a.link] = (rule.priority, setting);
             }
         }
     }

@@ -31,6 +31,8 @@ pub enum Infiltration {
     },
     /// SCS curve number as SWMM applies it continuously.
     CurveNumber { cn: f64, dry_days: f64 },
+    /// Green–Ampt, plain or modified ([`crate::green_ampt`]).
+    GreenAmpt(crate::green_ampt::GreenAmpt),
     /// No infiltration.
     None,
 }
@@ -60,6 +62,29 @@ pub struct Subcatchment {
     pub lag_s: f64,
     /// Linear-reservoir constant of the sewer between catchment and outlet, s.
     pub reservoir_s: f64,
+    /// Release each step the runoff rate at the step's end times the step, as SWMM 5
+    /// reports and routes it (its `Voutflow`; slightly more than the water that left the
+    /// surface on a rising hydrograph, which SWMM shows as its runoff continuity error).
+    /// Set for `.inp` imports so that their figures compare with SWMM's; native cases
+    /// release the exact volume.
+    pub swmm_outflow: bool,
+    /// Runoff of one sub-area routed over the other (SWMM's `[SUBAREAS]` RouteTo).
+    pub subarea_route: SubareaRoute,
+    /// The subcatchment this one's runoff runs onto (SWMM: an outlet that is a
+    /// subcatchment); `outlet` is then the node that chain ends at.
+    pub runon_to: Option<usize>,
+}
+
+/// Internal routing between a subcatchment's sub-areas: a fraction of one's runoff
+/// becomes, a step later, inflow spread over the other (SWMM 5 `subcatch_getRunon`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum SubareaRoute {
+    #[default]
+    Outlet,
+    /// Impervious runoff onto the pervious area.
+    ToPervious { fraction: f64 },
+    /// Pervious runoff onto the impervious area with depression storage.
+    ToImpervious { fraction: f64 },
 }
 
 /// Evaporation rates through the horizon (constant or monthly), with a closed form for
@@ -126,6 +151,8 @@ pub struct RunoffBalance {
     pub surface_m3: f64,
     /// Runoff still in the sewer reach at the end.
     pub in_sewer_m3: f64,
+    /// Runoff from other subcatchments that ran onto this one.
+    pub runon_m3: f64,
 }
 
 impl RunoffBalance {
@@ -136,6 +163,7 @@ impl RunoffBalance {
         self.runoff_m3 += o.runoff_m3;
         self.surface_m3 += o.surface_m3;
         self.in_sewer_m3 += o.in_sewer_m3;
+        self.runon_m3 += o.runon_m3;
     }
 }
 
@@ -318,6 +346,7 @@ impl CurveNumberState {
 enum InfilState {
     Horton(HortonState),
     CurveNumber(CurveNumberState),
+    GreenAmpt(crate::green_ampt::GreenAmptState),
     None,
 }
 
@@ -363,6 +392,9 @@ impl InfilState {
                     rate: 0.0,
                 })
             }
+            Infiltration::GreenAmpt(p) => {
+                InfilState::GreenAmpt(crate::green_ampt::GreenAmptState::new(p))
+            }
             Infiltration::None => InfilState::None,
         }
     }
@@ -371,6 +403,7 @@ impl InfilState {
         match self {
             InfilState::Horton(h) => h.rate(dt, irate, depth),
             InfilState::CurveNumber(c) => c.rate(dt, irate, depth),
+            InfilState::GreenAmpt(g) => g.rate(dt, irate, depth),
             InfilState::None => 0.0,
         }
     }
@@ -379,6 +412,7 @@ impl InfilState {
         match self {
             InfilState::Horton(h) => h.pending_s += t,
             InfilState::CurveNumber(c) => c.regenerate(t),
+            InfilState::GreenAmpt(g) => g.regenerate(t),
             InfilState::None => {}
         }
     }
@@ -502,7 +536,7 @@ fn integrate_overland_cached(x0: f64, i: f64, alpha: f64, t: f64, c: &mut Overla
 impl SubArea {
     /// Advance the ponded depth by one step with net inflow `ix` (m/s); return the
     /// depth of runoff released (m).
-    fn advance(&mut self, ix: f64, dt: f64) -> f64 {
+    fn advance(&mut self, ix: f64, dt: f64, swmm_outflow: bool) -> f64 {
         let ds = self.ds;
         if self.depth + ix * dt <= ds {
             self.depth = (self.depth + ix * dt).max(0.0);
@@ -521,6 +555,9 @@ impl SubArea {
         };
         let released = (ix * t - (x1 - x0)).max(0.0);
         self.depth = ds + x1;
+        if swmm_outflow && self.alpha > 0.0 {
+            return self.alpha * x1.powf(MANNING_EXP) * dt;
+        }
         released
     }
 }
@@ -596,6 +633,20 @@ pub fn simulate_with_forcing(
     forcing: &Forcing,
     clock: Clock,
 ) -> (SparseSeries, RunoffBalance) {
+    simulate_with_runon(sc, forcing, clock, None)
+}
+
+/// As [`simulate_with_forcing`], with `runon` (m³/s per step) from other subcatchments
+/// spread evenly over this one's sub-areas.
+pub fn simulate_with_runon(
+    sc: &Subcatchment,
+    forcing: &Forcing,
+    clock: Clock,
+    runon: Option<&SparseSeries>,
+) -> (SparseSeries, RunoffBalance) {
+    let mut runon = runon.map(|s| s.cursor());
+    // Flow (m/s over each sub-area) one sub-area passed to another last step.
+    let mut passed = [0.0f64; 3];
     let imperv_area = sc.imperv * sc.area_m2;
     let perv_area = (1.0 - sc.imperv) * sc.area_m2;
     let alpha = |n: f64, area: f64| {
@@ -641,7 +692,9 @@ pub fn simulate_with_forcing(
         let resting = rain_depth == 0.0
             && areas[2].depth == 0.0
             && areas.iter().all(|a| a.depth <= a.ds)
-            && reach.is_empty();
+            && reach.is_empty()
+            && runon.is_none()
+            && passed == [0.0; 3];
         if resting {
             while w < wet.len() && (wet[w] as usize) < step {
                 w += 1;
@@ -665,19 +718,23 @@ pub fn simulate_with_forcing(
         } else {
             (forcing.evap_cum_m[step + 1] - forcing.evap_cum_m[step]) / dt
         };
-        let mut released_m3 = 0.0;
+        let runon_rate = runon.as_mut().map_or(0.0, |c| c.get(step)) / sc.area_m2;
+        bal.runon_m3 += runon_rate * dt * sc.area_m2;
+        let released_m3;
+        let mut sub_released = [0.0f64; 3];
         for (k, a) in areas.iter_mut().enumerate() {
             if a.frac <= 0.0 {
                 continue;
             }
             let area = a.frac * sc.area_m2;
+            let inflow = precip + runon_rate + passed[k];
             let surf_evap = (a.depth / dt).min(evap_rate);
             let infil_rate = if k == 2 {
-                infil.rate(dt, precip, a.depth)
+                infil.rate(dt, inflow, a.depth)
             } else {
                 0.0
             };
-            let moisture = a.depth / dt + precip;
+            let moisture = a.depth / dt + inflow;
             let (evap_used, infil_used);
             if surf_evap + infil_rate >= moisture {
                 // Everything on the surface is lost; split in proportion.
@@ -689,10 +746,27 @@ pub fn simulate_with_forcing(
             } else {
                 evap_used = surf_evap;
                 infil_used = infil_rate;
-                released_m3 += a.advance(precip - surf_evap - infil_rate, dt) * area;
+                sub_released[k] =
+                    a.advance(inflow - surf_evap - infil_rate, dt, sc.swmm_outflow) * area;
             }
             bal.evaporation_m3 += evap_used * dt * area;
             bal.infiltration_m3 += infil_used * dt * area;
+        }
+        // What goes to the outlet, and what runs over the other sub-area next step.
+        passed = [0.0; 3];
+        match sc.subarea_route {
+            SubareaRoute::Outlet => released_m3 = sub_released.iter().sum(),
+            SubareaRoute::ToPervious { fraction } if areas[2].frac > 0.0 => {
+                let imperv = sub_released[0] + sub_released[1];
+                passed[2] = imperv * fraction / dt / (areas[2].frac * sc.area_m2);
+                released_m3 = imperv * (1.0 - fraction) + sub_released[2];
+            }
+            SubareaRoute::ToImpervious { fraction } if areas[1].frac > 0.0 => {
+                passed[1] = sub_released[2] * fraction / dt / (areas[1].frac * sc.area_m2);
+                released_m3 =
+                    sub_released[0] + sub_released[1] + sub_released[2] * (1.0 - fraction);
+            }
+            _ => released_m3 = sub_released.iter().sum(),
         }
         bal.rain_m3 += rain_depth * sc.area_m2;
         bal.runoff_m3 += released_m3;
@@ -738,6 +812,9 @@ mod tests {
             infiltration: Infiltration::None,
             lag_s: 0.0,
             reservoir_s: 0.0,
+            swmm_outflow: false,
+            subarea_route: SubareaRoute::Outlet,
+            runon_to: None,
         }
     }
 

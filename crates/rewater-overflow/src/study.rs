@@ -23,6 +23,8 @@ pub struct StudyOptions {
     pub design_depth_mm: Option<f64>,
     /// Interception ratio after the works, for the GB 50014 pollution-control volume.
     pub n_after: Option<f64>,
+    /// SWMM files: route by this method instead of the file's (`--routing`).
+    pub routing: Option<crate::network::FlowRouting>,
 }
 
 /// Why a study could not run: the input files, or the options given with them.
@@ -58,6 +60,7 @@ pub fn load(path: &Path, o: &StudyOptions) -> Result<(System, DesignParameters),
             plant: o.plant.clone(),
             rivers: o.rivers.clone(),
             events: None,
+            routing: o.routing,
         };
         (
             crate::inp::load(path, &options)?,
@@ -67,6 +70,14 @@ pub fn load(path: &Path, o: &StudyOptions) -> Result<(System, DesignParameters),
         if !o.plant.is_empty() || !o.rivers.is_empty() {
             return Err(StudyError::Options(
                 "--plant and --river apply to SWMM files; a case file names its plant and rivers"
+                    .into(),
+            ));
+        }
+        if o.routing
+            .is_some_and(|r| r != crate::network::FlowRouting::Fast)
+        {
+            return Err(StudyError::Options(
+                "--routing steady/kinwave applies to SWMM files; a case file is routed by the fast routing"
                     .into(),
             ));
         }

@@ -112,6 +112,29 @@ pub fn format_datetime(t: i64) -> String {
     )
 }
 
+/// Wall seconds at the start of January 1 of `year`.
+pub fn year_start(year: i32) -> i64 {
+    Date::from_ymd(year, 1, 1).map_or(0, |d| d.wall_seconds())
+}
+
+/// The fraction of calendar year `year` inside `[start_s, end_s)`.
+pub fn year_covered(year: i32, start_s: i64, end_s: i64) -> f64 {
+    let (a, b) = (year_start(year), year_start(year + 1));
+    let inside = (end_s.min(b) - start_s.max(a)).max(0);
+    inside as f64 / (b - a) as f64
+}
+
+/// The length of `[start_s, end_s)` in calendar years: each year counts the fraction of
+/// it inside (a run of exactly 2002, or of 2000 with its 366 days, is 1 year).
+pub fn calendar_years(start_s: i64, end_s: i64) -> f64 {
+    if end_s <= start_s {
+        return 0.0;
+    }
+    (year_of(start_s)..=year_of(end_s - 1))
+        .map(|y| year_covered(y, start_s, end_s))
+        .sum()
+}
+
 /// Calendar year of a time.
 pub fn year_of(t: i64) -> i32 {
     civil_of(t).year
@@ -135,6 +158,32 @@ pub fn hour_of(t: i64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calendar_years_count_each_year_by_its_own_length() {
+        let t = |s: &str| parse_datetime(s).unwrap();
+        // Exactly 2002, and exactly the leap year 2000: one year each (not 0.9993).
+        assert_eq!(
+            calendar_years(t("2002-01-01 00:00"), t("2003-01-01 00:00")),
+            1.0
+        );
+        assert_eq!(
+            calendar_years(t("2000-01-01 00:00"), t("2001-01-01 00:00")),
+            1.0
+        );
+        // July 2001 to July 2003: half of 2001, all of 2002, half of 2003.
+        let y = calendar_years(t("2001-07-02 12:00"), t("2003-07-02 12:00"));
+        let want = (365.0 - 182.5) / 365.0 + 1.0 + 182.5 / 365.0;
+        assert!((y - want).abs() < 1e-12, "{y}");
+        assert_eq!(
+            year_covered(2002, t("2001-07-02 12:00"), t("2003-07-02 12:00")),
+            1.0
+        );
+        assert_eq!(
+            year_covered(2004, t("2001-07-02 12:00"), t("2003-07-02 12:00")),
+            0.0
+        );
+    }
 
     #[test]
     fn parses_the_usual_forms() {

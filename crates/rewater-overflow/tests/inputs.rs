@@ -79,8 +79,18 @@ fn inp_reports_what_it_ignored() {
         "{:?}",
         s.notes
     );
+    // [INFLOWS] is modelled now: the 0.1 m³/s baseline (CMS) without a time series is a
+    // constant inflow at J1.
+    let j1 = s.node_index("J1").unwrap();
     assert!(
-        s.notes.iter().any(|n| n.contains("[INFLOWS]")),
+        s.dry_weather
+            .iter()
+            .any(|d| d.node == j1 && (d.base_m3_per_s - 0.1).abs() < 1e-12),
+        "{:?}",
+        s.dry_weather
+    );
+    assert!(
+        !s.notes.iter().any(|n| n.contains("[INFLOWS]")),
         "{:?}",
         s.notes
     );

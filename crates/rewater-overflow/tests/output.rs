@@ -152,3 +152,84 @@ fn options_that_do_not_fit_the_file_are_told_apart_from_bad_input() {
         "{e}"
     );
 }
+
+/// Every field path of a JSON value (`a.b`, `a[].c`).
+fn field_paths(v: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                out.push(p.clone());
+                field_paths(x, &p, out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for x in a {
+                field_paths(x, &format!("{path}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn json_fields_are_documented() {
+    let docs = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/overflow.md"),
+    )
+    .unwrap();
+    let section = docs
+        .split("## JSON output")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("docs/overflow.md has a JSON output section");
+    let (system, design) = study::load(&case_path("json"), &StudyOptions::default()).unwrap();
+    let mut paths = Vec::new();
+    field_paths(&output::json(&study::run(&system, &design)), "", &mut paths);
+    let sized = study::size(&system, &design, None, Goal::CapturePct(80.0)).unwrap();
+    field_paths(&output::json(&sized), "", &mut paths);
+    paths.sort();
+    paths.dedup();
+    assert!(paths.len() > 80, "{}", paths.len());
+    let missing: Vec<&String> = paths
+        .iter()
+        .filter(|p| !section.contains(&format!("`{p}`")))
+        .collect();
+    assert!(missing.is_empty(), "not in docs/overflow.md: {missing:?}");
+}
+
+#[test]
+fn routing_option_chooses_the_method() {
+    use rewater_overflow::network::FlowRouting;
+    let inp = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/swmm/inline.inp");
+    let (s, _) = study::load(&inp, &StudyOptions::default()).unwrap();
+    assert_eq!((s.flow_routing, s.routed_by), (FlowRouting::KinWave, FlowRouting::KinWave));
+    assert_eq!(s.clock.step_s, 30, "its ROUTING_STEP");
+    let fast = StudyOptions {
+        routing: Some(FlowRouting::Fast),
+        ..Default::default()
+    };
+    let (s, _) = study::load(&inp, &fast).unwrap();
+    assert_eq!(s.routed_by, FlowRouting::Fast);
+    assert_eq!(s.clock.step_s, 60, "its WET_STEP, within 60–300 s");
+    assert!(s.notes.iter().any(|n| n.contains("routed by the fast routing")));
+    let dw = StudyOptions {
+        routing: Some(FlowRouting::DynWave),
+        ..Default::default()
+    };
+    assert!(matches!(study::load(&inp, &dw), Err(StudyError::Input(_))));
+    let kw = StudyOptions {
+        routing: Some(FlowRouting::KinWave),
+        ..Default::default()
+    };
+    assert!(matches!(
+        study::load(&case_path("routing"), &kw),
+        Err(StudyError::Options(m)) if m.contains("--routing")
+    ));
+    assert_eq!("kinwave".parse::<FlowRouting>(), Ok(FlowRouting::KinWave));
+    assert!("dw2".parse::<FlowRouting>().is_err());
+}

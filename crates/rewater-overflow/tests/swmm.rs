@@ -95,7 +95,10 @@ fn compare(case: &str, step_s: i64) {
         "{case}: an annual overflow volume is {:.2} % from SWMM",
         worst * 100.0
     );
-    assert!(report.balance.routing_continuity_error_pct.abs() < 1e-6);
+    // These KINWAVE files are routed by kinematic wave, whose one-cell scheme (SWMM's) is
+    // not exactly conservative while conduits fill; the fast routing is exact.
+    let err = report.balance.routing_continuity_error_pct;
+    assert!(err.abs() < 0.01, "{case}: routing continuity error {err} %");
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! `[CONTROLS]`: RULE / IF / AND / OR / THEN / ELSE / PRIORITY control rules on node
-//! depth, head, volume and inflow, link flow and setting, and simulation time.
+//! depth, head, volume and inflow, link flow, setting, TIMEOPEN and TIMECLOSED, and
+//! simulation time; actions set a number or a control CURVE of the last condition's value.
 
 use super::parser::{Line, Parser, Units};
+use super::tables::Curve;
 use crate::network::{Action, Compare, Link, LinkKind, Premise, Rule, Subject};
 use crate::time::parse_clock;
 use crate::OverflowError;
@@ -14,6 +16,7 @@ pub(super) fn read_rules(
     invert: &[f64],
     link_defs: &[Link],
     units: Units,
+    curves: &HashMap<String, Curve>,
 ) -> Result<Vec<Rule>, OverflowError> {
     let mut rules: Vec<Rule> = Vec::new();
     #[derive(PartialEq)]
@@ -34,6 +37,7 @@ pub(super) fn read_rules(
                     then: Vec::new(),
                     otherwise: Vec::new(),
                     priority: 0.0,
+                    curves: Vec::new(),
                 });
                 part = Part::If;
                 continue;
@@ -73,7 +77,7 @@ pub(super) fn read_rules(
             if joiner == "OR" {
                 return Err(p.err(l.no, "OR joins conditions, not actions"));
             }
-            let action = parse_action(p, l, rest, links, link_defs)?;
+            let action = parse_action(p, l, rest, links, link_defs, curves, rule, units)?;
             match part {
                 Part::Then => rule.then.push(action),
                 _ => rule.otherwise.push(action),
@@ -178,10 +182,12 @@ fn parse_premise(
             match attr.as_str() {
                 "FLOW" => (Subject::LinkFlow(i), raw * units.flow),
                 "STATUS" | "SETTING" => (Subject::LinkSetting(i), raw),
+                "TIMEOPEN" => (Subject::LinkTimeOpen(i), raw),
+                "TIMECLOSED" => (Subject::LinkTimeClosed(i), raw),
                 other => {
                     return Err(p.err(
                         l.no,
-                        format!("link attribute {other} is not supported (FLOW, STATUS, SETTING)"),
+                        format!("link attribute {other} is not supported (FLOW, STATUS, SETTING, TIMEOPEN, TIMECLOSED)"),
                     ))
                 }
             }
@@ -196,12 +202,16 @@ fn parse_premise(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn parse_action(
     p: &Parser,
     l: &Line,
     t: &[String],
     links: &HashMap<String, usize>,
     link_defs: &[Link],
+    curves: &HashMap<String, Curve>,
+    rule: &mut Rule,
+    units: Units,
 ) -> Result<Action, OverflowError> {
     let name = t
         .get(1)
@@ -217,7 +227,30 @@ fn parse_action(
     let setting = match (attr.as_str(), v.to_ascii_uppercase().as_str()) {
         ("STATUS", "ON" | "OPEN") => 1.0,
         ("STATUS", "OFF" | "CLOSED") => 0.0,
-        ("SETTING", "CURVE" | "TIMESERIES" | "PID") => {
+        ("SETTING", "CURVE") => {
+            let cname = t
+                .get(5)
+                .ok_or_else(|| p.err(l.no, "SETTING = CURVE names no curve"))?;
+            let c = curves.get(&cname.to_ascii_uppercase()).ok_or_else(|| {
+                p.err(l.no, format!("control curve '{cname}' is not in [CURVES]"))
+            })?;
+            // The curve's x is the last condition's value in the file's units.
+            let x_factor = match rule.premises.last().map(|q| q.subject) {
+                Some(Subject::NodeDepth(_)) => units.length(),
+                Some(Subject::NodeVolume(_)) => units.length().powi(3),
+                Some(Subject::NodeLateral(_) | Subject::LinkFlow(_)) => units.flow,
+                Some(_) => 1.0,
+                None => return Err(p.err(l.no, "SETTING = CURVE needs a condition to read")),
+            };
+            rule.curves
+                .push(c.points.iter().map(|&(x, y)| (x * x_factor, y)).collect());
+            return Ok(Action {
+                link,
+                setting: 0.0,
+                curve: Some(rule.curves.len() - 1),
+            });
+        }
+        ("SETTING", "TIMESERIES" | "PID") => {
             return Err(p.err(
                 l.no,
                 format!("SETTING = {v} is not supported; give a number"),
@@ -233,5 +266,9 @@ fn parse_action(
     } else {
         setting.clamp(0.0, 1.0)
     };
-    Ok(Action { link, setting })
+    Ok(Action {
+        link,
+        setting,
+        curve: None,
+    })
 }

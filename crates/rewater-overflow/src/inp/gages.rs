@@ -1,19 +1,20 @@
 //! `[RAINGAGES]`: each gage's rain series from a `[TIMESERIES]` or a user-prepared rain
 //! file, on the gage's interval, in metres per interval.
 
-use super::parser::{tokenize, Line, Parser, Units};
+use super::parser::{Line, Parser, Units};
+use super::rainfiles::{read_rain_file, RainFile};
 use crate::network::Gage;
 use crate::rain::RainSeries;
 use crate::time::parse_clock;
 use crate::OverflowError;
 use std::collections::HashMap;
-use std::path::Path;
 
 /// The gages in file order and their index by name.
 pub(super) fn read_gages(
     p: &Parser,
     units: Units,
     series: &HashMap<String, Vec<(i64, f64)>>,
+    span_s: (i64, i64),
 ) -> Result<(Vec<Gage>, HashMap<String, usize>), OverflowError> {
     let mut gages: Vec<Gage> = Vec::new();
     let mut gage_index: HashMap<String, usize> = HashMap::new();
@@ -26,6 +27,7 @@ pub(super) fn read_gages(
             .ok_or_else(|| p.err(l.no, "rain interval is not a time"))?;
         let scf = p.num_or(l, 3, 1.0, "snow catch factor")?;
         let source = p.tok(l, 4, "rain source")?.to_ascii_uppercase();
+        let (mut format, mut interval) = (format, interval);
         let points: Vec<(i64, f64)> = match source.as_str() {
             "TIMESERIES" => {
                 let ts = p.tok(l, 5, "time series name")?;
@@ -43,8 +45,26 @@ pub(super) fn read_gages(
                     .tokens
                     .get(7)
                     .is_some_and(|u| u.eq_ignore_ascii_case("MM"));
-                read_rain_file(&path, &station, if mm { 1.0 } else { 25.4 })?
-                    .into_iter()
+                let raw = match read_rain_file(&path, &station, if mm { 1.0 } else { 25.4 })? {
+                    RainFile::User(points) => points,
+                    RainFile::Ncdc {
+                        points,
+                        interval_s,
+                        accumulated,
+                    } => {
+                        // NCDC readings are depths at the file's own interval.
+                        format = "VOLUME".into();
+                        interval = interval_s;
+                        if accumulated {
+                            p.note(format!(
+                                "{}: accumulated NCDC readings are put in the interval that reports them",
+                                path.display()
+                            ));
+                        }
+                        points
+                    }
+                };
+                raw.into_iter()
                     .map(|(t, v)| (t, v / units.depth_mm()))
                     .collect()
             }
@@ -71,68 +91,16 @@ pub(super) fn read_gages(
         gages.push(Gage { name, rain: series });
     }
     if gages.is_empty() {
-        return Err(p.err(0, "the file has no [RAINGAGES]"));
-    }
-    Ok((gages, gage_index))
-}
-
-/// SWMM's user-prepared rain file: `station year month day hour minute value`; values
-/// returned in mm (× `to_mm`).
-fn read_rain_file(
-    path: &Path,
-    station: &str,
-    to_mm: f64,
-) -> Result<Vec<(i64, f64)>, OverflowError> {
-    let text = crate::limits::read_text(path)?;
-    let file = path.display().to_string();
-    let mut out: Vec<(i64, f64)> = Vec::new();
-    for (n, raw) in text.lines().enumerate() {
-        let t = tokenize(raw);
-        if t.is_empty() || t[0] != station {
-            continue;
+        if let Some(l) = p.section("SUBCATCHMENTS").first() {
+            return Err(p.err(l.no, "subcatchments but the file has no [RAINGAGES]"));
         }
-        let err = |m: String| OverflowError::Input {
-            file: file.clone(),
-            line: n + 1,
-            message: m,
-        };
-        if t.len() < 7 {
-            return Err(err(
-                "expected 'station year month day hour minute value'".into()
-            ));
-        }
-        let nums: Vec<f64> = t[1..7]
-            .iter()
-            .map(|s| s.parse::<f64>())
-            .collect::<Result<_, _>>()
-            .map_err(|_| err(format!("'{raw}' has a field that is not a number")))?;
-        if !(1.0..=9999.0).contains(&nums[0])
-            || !(0.0..=24.0).contains(&nums[3])
-            || !(0.0..60.0).contains(&nums[4])
-        {
-            return Err(err(format!(
-                "'{raw}': year, hour or minute out of range (1–9999, 0–24, 0–59)"
-            )));
-        }
-        let day = crate::time::Date::from_ymd(nums[0] as i32, nums[1] as u32, nums[2] as u32)
-            .ok_or_else(|| err("not a real date".into()))?;
-        let time = day.wall_seconds() + nums[3] as i64 * 3600 + nums[4] as i64 * 60;
-        if !nums[5].is_finite() || nums[5] < 0.0 {
-            return Err(err(format!("rain value {} must be zero or more", nums[5])));
-        }
-        if out.last().is_some_and(|l| l.0 >= time) {
-            return Err(err("rain file goes back in time".into()));
-        }
-        out.push((time, nums[5] * to_mm));
-    }
-    if out.is_empty() {
-        return Err(OverflowError::Input {
-            file,
-            line: 0,
-            message: format!("no rows for station '{station}'"),
+        // A network fed only by inflows and dry-weather flow: a dry gage for the events.
+        gages.push(Gage {
+            name: "(no rain gage)".into(),
+            rain: RainSeries::new(span_s.0, (span_s.1 - span_s.0).max(1), vec![0.0]),
         });
     }
-    Ok(out)
+    Ok((gages, gage_index))
 }
 
 /// A gage's rain series from (time, value) points in the gage's format.

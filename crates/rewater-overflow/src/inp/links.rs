@@ -5,7 +5,8 @@
 use super::nodes::NodeTable;
 use super::parser::{Line, Parser, Units};
 use super::tables::Curve;
-use crate::network::{Link, LinkKind, PumpCurve, WeirShape};
+use super::xsect::{read_shape, Shape, Transect};
+use crate::network::{FlowRouting, Link, LinkKind, NodeKind, PumpCurve, StorageInlet, WeirShape};
 use crate::OverflowError;
 use std::collections::HashMap;
 
@@ -64,6 +65,33 @@ struct Context<'a> {
     curves: &'a HashMap<String, Curve>,
     nodes: &'a NodeTable,
     xsect: HashMap<String, &'a Line>,
+    transects: &'a HashMap<String, Transect>,
+    /// `LINK_OFFSETS ELEVATION`: offsets and crest heights are elevations, not depths.
+    elevation_offsets: bool,
+    routing: FlowRouting,
+}
+
+impl Context<'_> {
+    /// A link's offset above its node's invert, m, from field `k` (depth or elevation as
+    /// `LINK_OFFSETS` says; an elevation below the invert is taken as 0, as SWMM does).
+    fn offset(&self, l: &Line, k: usize, node: usize, what: &str) -> Result<f64, OverflowError> {
+        let missing = l.tokens.get(k).is_none_or(|t| t == "*");
+        let v = self.p.num_or(l, k, 0.0, what)? * self.units.length();
+        if !self.elevation_offsets {
+            return Ok(v);
+        }
+        if missing {
+            return Ok(0.0);
+        }
+        let h = v - self.nodes.invert[node];
+        if h < -0.001 {
+            self.p.note(format!(
+                "LINK_OFFSETS ELEVATION: offsets below their node's invert are taken as 0 (first at line {})",
+                l.no
+            ));
+        }
+        Ok(h.max(0.0))
+    }
 }
 
 pub(super) fn read_links(
@@ -71,7 +99,10 @@ pub(super) fn read_links(
     units: Units,
     curves: &HashMap<String, Curve>,
     nodes: &NodeTable,
+    elevation_offsets: bool,
+    routing: FlowRouting,
 ) -> Result<LinkTable, OverflowError> {
+    let transects = super::xsect::read_transects(p, units)?;
     let mut xsect: HashMap<String, &Line> = HashMap::new();
     for l in p.section("XSECTIONS") {
         xsect.insert(l.tokens[0].clone(), l);
@@ -82,6 +113,9 @@ pub(super) fn read_links(
         curves,
         nodes,
         xsect,
+        transects: &transects,
+        elevation_offsets,
+        routing,
     };
     let mut t = LinkTable {
         links: Vec::new(),
@@ -122,110 +156,104 @@ fn conduit(
     let from = cx.nodes.node_of(p, l, 1, "inlet node")?;
     let to = cx.nodes.node_of(p, l, 2, "outlet node")?;
     let length = p.num(l, 3, "length")? * units.length();
-    let n = p.num(l, 4, "roughness")?;
-    let in_off = p.num_or(l, 5, 0.0, "inlet offset")? * units.length();
-    let out_off = p.num_or(l, 6, 0.0, "outlet offset")? * units.length();
+    let mut n = p.num(l, 4, "roughness")?;
+    let in_off = cx.offset(l, 5, from, "inlet offset")?;
+    let out_off = cx.offset(l, 6, to, "outlet offset")?;
     let max_flow = p.num_or(l, 8, 0.0, "maximum flow")? * units.flow;
-    // SWMM refuses these too (its errors 111 and 119).
+    let x = cx
+        .xsect
+        .get(&name)
+        .ok_or_else(|| p.err(l.no, format!("conduit '{name}' has no [XSECTIONS] row")))?;
+    let barrels = p.num_or(x, 6, 1.0, "barrels")?.max(1.0);
+    let Some(shape) = read_shape(p, x, units, cx.transects)? else {
+        return Ok(LinkKind::Conduit {
+            capacity_m3_per_s: if max_flow > 0.0 {
+                max_flow
+            } else {
+                f64::INFINITY
+            },
+            lag_s: 0.0,
+            reservoir_s: 0.0,
+            inlet: None,
+            kinwave: None,
+        });
+    };
+    if let Shape::Transect(t) = &shape {
+        // SWMM takes an irregular conduit's roughness from its transect.
+        n = t.n_channel * t.length_factor.sqrt();
+    }
+    // SWMM refuses these too (its errors 111 and 119), after taking an irregular
+    // conduit's roughness from its transect.
     if length <= 0.0 || n <= 0.0 {
         return Err(p.err(
             l.no,
             format!("conduit '{name}': length and roughness must be positive"),
         ));
     }
-    let x = cx
-        .xsect
-        .get(&name)
-        .ok_or_else(|| p.err(l.no, format!("conduit '{name}' has no [XSECTIONS] row")))?;
-    let (area, radius, peak, barrels) = cross_section(p, x, units)?;
-    let (lag_s, capacity) = if area > 0.0 && length > 0.0 && n > 0.0 {
-        let drop = cx.nodes.invert[from] + in_off - cx.nodes.invert[to] - out_off;
-        let mut slope = drop / length;
-        if slope < 1e-4 {
-            p.note("conduits with a slope under 0.0001 use 0.0001 for their full-flow capacity and travel time".into());
-            slope = 1e-4;
+    let drop = cx.nodes.invert[from] + in_off - cx.nodes.invert[to] - out_off;
+    let mut slope = drop / length;
+    if slope < 1e-4 {
+        p.note("conduits with a slope under 0.0001 use 0.0001 for their full-flow capacity and travel time".into());
+        slope = 1e-4;
+    }
+    let beta = slope.sqrt() / n;
+    let y_full = shape.full_depth();
+    let (area, _) = shape.area_radius(y_full);
+    let q_full = beta * shape.section_factor(y_full);
+    let v_full = q_full / area;
+    q_full_of.insert(name.clone(), q_full * barrels);
+    let lag_s = length / v_full;
+    crate::limits::check_lag(lag_s, "travel time at full flow")
+        .map_err(|m| p.err(l.no, format!("conduit '{name}': {m}")))?;
+    let mut capacity = q_full * shape.peak_ratio() * barrels;
+    if max_flow > 0.0 {
+        capacity = capacity.min(max_flow);
+    }
+    let inlet = if matches!(cx.nodes.nodes[from].kind, NodeKind::Storage(_)) {
+        // Normal flow at each depth, the full-flow capacity once full (SWMM's rule for
+        // a conduit leaving a storage unit under steady or kinematic-wave routing).
+        let mut normal_flow: Vec<(f64, f64)> = (0..=INLET_POINTS)
+            .map(|i| {
+                let y = y_full * i as f64 / INLET_POINTS as f64;
+                (y, (beta * shape.section_factor(y) * barrels).min(capacity))
+            })
+            .collect();
+        if let Some(last) = normal_flow.last_mut() {
+            last.1 = (q_full * barrels).min(capacity);
         }
-        let q_full = area / n * radius.powf(2.0 / 3.0) * slope.sqrt();
-        let v_full = q_full / area;
-        q_full_of.insert(name.clone(), q_full * barrels);
-        crate::limits::check_lag(length / v_full, "travel time at full flow")
-            .map_err(|m| p.err(l.no, format!("conduit '{name}': {m}")))?;
-        (length / v_full, q_full * peak * barrels)
+        Some(Box::new(StorageInlet {
+            offset_m: in_off,
+            normal_flow,
+        }))
     } else {
-        (0.0, f64::INFINITY)
+        None
     };
-    let capacity = if max_flow > 0.0 {
-        capacity.min(max_flow)
-    } else {
-        capacity
+    let kinwave = {
+        let table: Vec<(f64, f64)> = (0..=INLET_POINTS)
+            .map(|i| {
+                let y = y_full * i as f64 / INLET_POINTS as f64;
+                (shape.area_radius(y).0, shape.section_factor(y))
+            })
+            .collect();
+        crate::kinwave::KwConduit::new(length, q_full, barrels, &table).map(Box::new)
+    };
+    // SWMM's steady and kinematic-wave routing let no more than the full-flow capacity in.
+    let (capacity, lag_s) = match cx.routing {
+        FlowRouting::KinWave => (capacity.min(q_full * barrels), lag_s),
+        FlowRouting::Steady => (capacity.min(q_full * barrels), 0.0),
+        _ => (capacity, lag_s),
     };
     Ok(LinkKind::Conduit {
         capacity_m3_per_s: capacity,
         lag_s,
         reservoir_s: 0.0,
+        inlet,
+        kinwave,
     })
 }
 
-/// A conduit's full area (m²), hydraulic radius (m), the ratio of its peak to its
-/// full-flow capacity and its number of barrels, from its `[XSECTIONS]` row.
-fn cross_section(
-    p: &Parser,
-    x: &Line,
-    units: Units,
-) -> Result<(f64, f64, f64, f64), OverflowError> {
-    let shape = x
-        .tokens
-        .get(1)
-        .map(|s| s.to_ascii_uppercase())
-        .unwrap_or_default();
-    let g1 = p.num(x, 2, "geom1")? * units.length();
-    let g2 = p.num_or(x, 3, 0.0, "geom2")? * units.length();
-    let barrels = p.num_or(x, 6, 1.0, "barrels")?.max(1.0);
-    let positive = |ok: bool, what: &str| {
-        if ok {
-            Ok(())
-        } else {
-            Err(p.err(x.no, format!("cross-section of '{}': {what}", x.tokens[0])))
-        }
-    };
-    if shape != "DUMMY" {
-        positive(g1 > 0.0, "geom1 (diameter or depth) must be positive")?;
-        positive(g2 >= 0.0, "geom2 must not be negative")?;
-    }
-    if shape.starts_with("RECT") {
-        positive(g2 > 0.0, "geom2 (width) must be positive")?;
-    }
-    let (area, radius, peak) = match shape.as_str() {
-        "CIRCULAR" | "FORCE_MAIN" | "CIRCULAR_ANY" => {
-            (std::f64::consts::PI * g1 * g1 / 4.0, g1 / 4.0, 1.076)
-        }
-        "RECT_CLOSED" => (g1 * g2, g1 * g2 / (2.0 * (g1 + g2)), 1.0),
-        "RECT_OPEN" => (g1 * g2, g1 * g2 / (2.0 * g1 + g2), 1.0),
-        "TRAPEZOIDAL" => {
-            let z1 = p.num_or(x, 4, 0.0, "geom3")?;
-            let z2 = p.num_or(x, 5, 0.0, "geom4")?;
-            positive(
-                z1 >= 0.0 && z2 >= 0.0 && g2 + z1 + z2 > 0.0,
-                "side slopes must not be negative and the channel must have a width",
-            )?;
-            let a = g1 * (g2 + (z1 + z2) * g1 / 2.0);
-            let per = g2 + g1 * ((1.0 + z1 * z1).sqrt() + (1.0 + z2 * z2).sqrt());
-            (a, a / per, 1.0)
-        }
-        "DUMMY" => (0.0, 0.0, 1.0),
-        other => {
-            p.note(format!(
-                "cross-section shape {other} approximated as a rectangle of geom1 × geom2 (or a circle when geom2 is 0)"
-            ));
-            if g2 > 0.0 {
-                (g1 * g2, g1 * g2 / (2.0 * (g1 + g2)), 1.0)
-            } else {
-                (std::f64::consts::PI * g1 * g1 / 4.0, g1 / 4.0, 1.0)
-            }
-        }
-    };
-    Ok((area, radius, peak, barrels))
-}
+/// Depths at which a storage outlet conduit's normal flow is tabulated.
+const INLET_POINTS: usize = 50;
 
 /// A pump and its initial setting (0 when its status is OFF).
 fn pump(cx: &Context, l: &Line) -> Result<(LinkKind, f64), OverflowError> {
@@ -288,7 +316,8 @@ fn orifice(cx: &Context, l: &Line) -> Result<LinkKind, OverflowError> {
     let (p, units) = (cx.p, cx.units);
     let name = p.tok(l, 0, "name")?.to_string();
     let bottom = p.tok(l, 3, "orifice type")?.eq_ignore_ascii_case("BOTTOM");
-    let offset = p.num(l, 4, "offset")? * units.length();
+    let from = cx.nodes.node_of(p, l, 1, "inlet node")?;
+    let offset = cx.offset(l, 4, from, "offset")?;
     let coeff = p.num(l, 5, "discharge coefficient")?;
     let x = cx
         .xsect
@@ -321,12 +350,38 @@ fn orifice(cx: &Context, l: &Line) -> Result<LinkKind, OverflowError> {
     })
 }
 
+/// `Name From To Type CrestHt Cd Gated EndCon EndCoeff Surcharge RoadWidth RoadSurf
+/// CoeffCurve` (SWMM 5.2, `weir_readParams`): EndCon and EndCoeff are the 8th and 9th
+/// fields, Surcharge (YES/NO) the 10th.
 fn weir(cx: &Context, l: &Line) -> Result<LinkKind, OverflowError> {
     let (p, units) = (cx.p, cx.units);
     let name = p.tok(l, 0, "name")?.to_string();
+    let from = cx.nodes.node_of(p, l, 1, "inlet node")?;
     let kind = p.tok(l, 3, "weir type")?.to_ascii_uppercase();
-    let crest = p.num(l, 4, "crest height")? * units.length();
+    let crest = cx.offset(l, 4, from, "crest height")?;
     let coeff = p.num(l, 5, "discharge coefficient")?;
+    let end_contractions = p.num_or(l, 7, 0.0, "end contractions")?;
+    let end_coeff = p.num_or(l, 8, 0.0, "end coefficient")?;
+    if end_contractions < 0.0 || end_coeff < 0.0 {
+        return Err(p.err(
+            l.no,
+            format!("weir '{name}': end contractions (field 8) and end coefficient (field 9) must not be negative"),
+        ));
+    }
+    if let Some(s) = l.tokens.get(9) {
+        if !matches!(s.to_ascii_uppercase().as_str(), "YES" | "NO" | "*") {
+            return Err(p.err(
+                l.no,
+                format!("weir '{name}': surcharge (field 10) '{s}' is not YES or NO"),
+            ));
+        }
+    }
+    if l.tokens.get(12).is_some_and(|t| t != "*") {
+        p.note(format!(
+            "weir coefficient curves (field 13 of [WEIRS]) are not modelled; the fixed coefficient is used (line {})",
+            l.no
+        ));
+    }
     let x = cx
         .xsect
         .get(&name)
@@ -344,37 +399,56 @@ fn weir(cx: &Context, l: &Line) -> Result<LinkKind, OverflowError> {
         "SIDEFLOW" => (WeirShape::SideFlow, 8.0 / 3.0),
         "V-NOTCH" => (WeirShape::VNotch, 2.5),
         "TRAPEZOIDAL" => (WeirShape::Trapezoidal, 2.5),
-        other => return Err(p.err(l.no, format!("weir type '{other}' is not supported"))),
-    };
-    let (length, slope_tan) = match shape {
-        WeirShape::VNotch => (
-            0.0,
-            if height > 0.0 {
-                width / 2.0 / height
+        "ROADWAY" => {
+            let road_width_m = p.num_or(l, 10, 0.0, "road width")? * units.length();
+            let surface = l.tokens.get(11).map(|s| s.to_ascii_uppercase());
+            // Without a PAVED or GRAVEL surface SWMM uses the weir's own coefficient.
+            let gravel = surface.as_deref() == Some("GRAVEL");
+            let road_width_m = if gravel || surface.as_deref() == Some("PAVED") {
+                road_width_m
             } else {
                 0.0
-            },
-        ),
-        WeirShape::Trapezoidal => {
-            let z = p.num_or(x, 4, 0.0, "side slope")?;
-            (width, z)
+            };
+            (
+                WeirShape::Roadway {
+                    road_width_m,
+                    gravel,
+                },
+                2.5,
+            )
         }
+        other => {
+            return Err(p.err(
+                l.no,
+                format!("weir type '{other}' is not one of SWMM's (TRANSVERSE, SIDEFLOW, V-NOTCH, TRAPEZOIDAL, ROADWAY)"),
+            ))
+        }
+    };
+    let (length, slope_tan) = match shape {
+        WeirShape::VNotch => (0.0, width / 2.0 / height),
+        WeirShape::Trapezoidal => (width, p.num_or(x, 4, 0.0, "side slope")?),
         _ => (width, 0.0),
     };
-    let coeff2 = p.num_or(l, 9, coeff, "end coefficient")? * units.weir_coeff(2.5);
+    // The coefficient of a trapezoidal weir's triangular ends (SWMM's default 0).
+    let coeff2 = end_coeff;
     Ok(LinkKind::Weir {
         shape,
         crest_m: crest,
         coeff: coeff * units.weir_coeff(exp),
         length_m: length,
         slope_tan,
-        coeff2,
+        coeff2: coeff2 * units.weir_coeff(2.5),
+        end_contractions: match shape {
+            WeirShape::Transverse | WeirShape::Trapezoidal => end_contractions,
+            _ => 0.0,
+        },
     })
 }
 
 fn outlet(cx: &Context, l: &Line) -> Result<LinkKind, OverflowError> {
     let (p, units) = (cx.p, cx.units);
-    let offset = p.num(l, 3, "offset")? * units.length();
+    let from = cx.nodes.node_of(p, l, 1, "inlet node")?;
+    let offset = cx.offset(l, 3, from, "offset")?;
     let kind = p.tok(l, 4, "rating type")?.to_ascii_uppercase();
     let (c1, c2, table) = if kind.starts_with("TABULAR") {
         let cname = p.tok(l, 5, "rating curve")?;

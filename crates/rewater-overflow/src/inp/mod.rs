@@ -18,13 +18,16 @@ mod dividers;
 mod dwf;
 mod evaporation;
 mod gages;
+mod inflows;
 mod links;
 mod nodes;
 mod options;
 mod outfalls;
 mod parser;
+mod rainfiles;
 mod subcatchments;
 mod tables;
+mod xsect;
 
 use crate::network::{EventOptions, System};
 use crate::OverflowError;
@@ -42,6 +45,9 @@ pub struct ImportOptions {
     /// Outfalls that are overflow outlets, with their river name (`outfall=river`).
     pub rivers: Vec<(String, String)>,
     pub events: Option<EventOptions>,
+    /// Route by this method instead of the file's (`FAST`, `STEADY` or `KINWAVE`; by
+    /// default KINWAVE and STEADY files are routed so, DYNWAVE files by the fast routing).
+    pub routing: Option<crate::network::FlowRouting>,
 }
 
 /// Sections with no bearing on flow volumes, skipped without a note.
@@ -162,9 +168,23 @@ const KNOWN: &[&str] = &[
     "PATTERNS",
     "DWF",
     "CONTROLS",
+    "TRANSECTS",
+    "INFLOWS",
 ];
 
+/// Sections whose presence changes the water balance in a way rewater does not model:
+/// the file is refused, naming them, rather than run wrong.
+const REFUSED: &[(&str, &str)] = &[(
+    "LID_USAGE",
+    "low-impact development controls ([LID_CONTROLS] placed by [LID_USAGE]) are not modelled",
+)];
+
 fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
+    for (section, why) in REFUSED {
+        if let Some(l) = p.section(section).first() {
+            return Err(p.err(l.no, format!("[{section}]: {why}")));
+        }
+    }
     let mut ignored: Vec<String> = p
         .sections
         .iter()
@@ -186,13 +206,22 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
     let patterns = tables::read_patterns(p)?;
     let evaporation = evaporation::read_evaporation(p, units, opt.clock.start_s, opt.end_s)?;
     let mut nodes = nodes::read_nodes(p, units, &curves)?;
-    let links = links::read_links(p, units, &curves, &nodes)?;
+    let links = links::read_links(
+        p,
+        units,
+        &curves,
+        &nodes,
+        opt.elevation_offsets,
+        opt.routed_by,
+    )?;
     dividers::apply_dividers(p, &mut nodes, &links, &curves, units)?;
     outfalls::classify_outfalls(p, &mut nodes.nodes, &links.links, options)?;
-    let (gages, gage_index) = gages::read_gages(p, units, &series)?;
+    let (gages, gage_index) = gages::read_gages(p, units, &series, (opt.clock.start_s, opt.end_s))?;
     let subcatchments =
         subcatchments::read_subcatchments(p, units, &opt.infil_model, &nodes, &gage_index)?;
-    let dry_weather = dwf::read_dwf(p, units, &nodes, &patterns)?;
+    let mut dry_weather = dwf::read_dwf(p, units, &nodes, &patterns)?;
+    let (inflows, baselines) = inflows::read_inflows(p, units, &nodes, &series, &patterns)?;
+    dry_weather.extend(baselines);
     let rules = controls::read_rules(
         p,
         &nodes.index,
@@ -200,6 +229,7 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
         &nodes.invert,
         &links.links,
         units,
+        &curves,
     )?;
     let name = p
         .section("TITLE")
@@ -210,14 +240,25 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
     let system = System {
         name,
         clock: opt.clock,
+        // SWMM shortens a runoff step so it never spans a change of rain (runoff.c).
+        runoff_step_s: opt.runoff_step_s.map(|wet| {
+            gages
+                .iter()
+                .map(|g| g.rain.interval_s)
+                .filter(|&i| i > 0)
+                .fold(wet, i64::min)
+        }),
         gages,
         evaporation,
         subcatchments,
         nodes: nodes.nodes,
         links: links.links,
         dry_weather,
+        inflows,
         rules,
         events: options.events.unwrap_or_default(),
+        flow_routing: opt.routing,
+        routed_by: opt.routed_by,
         notes: p.notes.borrow().iter().cloned().collect(),
     };
     if let Some(cycle) = system.find_cycle() {

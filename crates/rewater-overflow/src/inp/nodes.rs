@@ -65,11 +65,34 @@ pub(super) fn read_nodes(
     };
     for l in p.section("JUNCTIONS") {
         t.add(p, l, NodeKind::Junction)?;
+        // Elev MaxDepth InitDepth SurDepth Aponded.
+        let surcharge = p.num_or(l, 4, 0.0, "surcharge depth")?;
+        let ponded = p.num_or(l, 5, 0.0, "ponded area")?;
+        if surcharge > 0.0 || ponded > 0.0 {
+            p.note(format!(
+                "junction surcharge depth and ponded area are not modelled: water that cannot leave a junction is counted as flooding and lost (first at line {})",
+                l.no
+            ));
+        }
         t.invert
             .push(p.num(l, 1, "invert elevation")? * units.length());
     }
     for l in p.section("OUTFALLS") {
         t.add(p, l, NodeKind::Outfall { river: None })?;
+        let kind = p.tok(l, 2, "outfall type")?.to_ascii_uppercase();
+        match kind.as_str() {
+            "FREE" => {}
+            "NORMAL" | "FIXED" | "TIDAL" | "TIMESERIES" => p.note(format!(
+                "{kind} outfall stages do not act on the fast routing (no backwater); those outfalls take everything as FREE ones do (first at line {})",
+                l.no
+            )),
+            other => {
+                return Err(p.err(
+                    l.no,
+                    format!("outfall type '{other}' is not FREE, NORMAL, FIXED, TIDAL or TIMESERIES"),
+                ))
+            }
+        }
         t.invert
             .push(p.num(l, 1, "invert elevation")? * units.length());
     }

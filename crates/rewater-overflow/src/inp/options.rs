@@ -4,6 +4,7 @@
 use super::parser::{Parser, Units};
 use super::ImportOptions;
 use crate::limits;
+use crate::network::FlowRouting;
 use crate::runoff::Clock;
 use crate::time::{parse_clock, parse_date};
 use crate::OverflowError;
@@ -15,7 +16,15 @@ pub(super) struct Options {
     /// Upper-cased INFILTRATION (default HORTON).
     pub infil_model: String,
     pub clock: Clock,
+    /// SWMM's WET_STEP when runoff is to be computed at it rather than the routing step.
+    pub runoff_step_s: Option<i64>,
     pub end_s: i64,
+    /// `LINK_OFFSETS ELEVATION` (default DEPTH).
+    pub elevation_offsets: bool,
+    /// `FLOW_ROUTING` (old keywords mapped to the new).
+    pub routing: FlowRouting,
+    /// The method rewater routes by.
+    pub routed_by: FlowRouting,
 }
 
 pub(super) fn read_options(p: &Parser, options: &ImportOptions) -> Result<Options, OverflowError> {
@@ -67,15 +76,64 @@ pub(super) fn read_options(p: &Parser, options: &ImportOptions) -> Result<Option
         }
     };
     let infil_model = get("INFILTRATION").unwrap_or("HORTON").to_ascii_uppercase();
-    match get("FLOW_ROUTING").map(|s| s.to_ascii_uppercase()) {
-        Some(r) if r == "DYNWAVE" => {
-            p.note(
-                "FLOW_ROUTING DYNWAVE: hydraulics are not solved; sewers route by lag and capacity (dividers act as SWMM's kinematic-wave dividers)"
-                    .into(),
-            );
+    let routing_line = opt.get("FLOW_ROUTING").map(|x| x.1).unwrap_or(0);
+    // SWMM 5 still reads the old keywords NF, KW, EKW and DW (its `OldRouteModelWords`).
+    let routing = match get("FLOW_ROUTING")
+        .unwrap_or("KINWAVE")
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "STEADY" | "NF" | "NONE" => FlowRouting::Steady,
+        "KINWAVE" | "KW" | "XKINWAVE" | "EKW" => FlowRouting::KinWave,
+        "DYNWAVE" | "DW" => FlowRouting::DynWave,
+        other => {
+            return Err(p.err(
+                routing_line,
+                format!("FLOW_ROUTING '{other}' is not STEADY, KINWAVE or DYNWAVE"),
+            ))
         }
-        _ => {}
+    };
+    let routed_by = match (options.routing, routing) {
+        (Some(FlowRouting::DynWave), _) => {
+            return Err(p.err(
+                0,
+                "dynamic-wave routing is not implemented; route by FAST, STEADY or KINWAVE",
+            ))
+        }
+        (Some(r), _) => r,
+        (None, FlowRouting::DynWave) => FlowRouting::Fast,
+        (None, r) => r,
+    };
+    if routed_by != routing && !(routing == FlowRouting::DynWave && routed_by == FlowRouting::Fast)
+    {
+        p.note(format!(
+            "FLOW_ROUTING {} is routed by {}",
+            routing.keyword(),
+            match routed_by {
+                FlowRouting::KinWave => "kinematic wave",
+                FlowRouting::Steady => "steady flow",
+                _ => "the fast routing (lag, capacity, storage)",
+            }
+        ));
     }
+    if routing == FlowRouting::DynWave && routed_by == FlowRouting::Fast {
+        p.note(
+            "FLOW_ROUTING DYNWAVE: hydraulics are not solved; sewers route by lag and capacity (dividers act as SWMM's kinematic-wave dividers), so backwater, surcharge and flow reversal are not represented"
+                .into(),
+        );
+    }
+    let elevation_offsets = match get("LINK_OFFSETS").map(|s| s.to_ascii_uppercase()) {
+        None => false,
+        Some(v) if v == "DEPTH" => false,
+        Some(v) if v == "ELEVATION" => true,
+        Some(v) => {
+            let line = opt.get("LINK_OFFSETS").map(|x| x.1).unwrap_or(0);
+            return Err(p.err(
+                line,
+                format!("LINK_OFFSETS '{v}' is not DEPTH or ELEVATION"),
+            ));
+        }
+    };
     let when = |date_key: &str, time_key: &str| -> Result<Option<i64>, OverflowError> {
         let Some((d, line)) = opt.get(date_key) else {
             return Ok(None);
@@ -98,9 +156,30 @@ pub(super) fn read_options(p: &Parser, options: &ImportOptions) -> Result<Option
     if end_s <= start_s {
         return Err(p.err(end_line, "END_DATE/END_TIME is not after the start"));
     }
+    // Runoff at the file's own WET_STEP (SWMM's default 5 min) unless a step is given.
+    let runoff_step_s = match options.step_s {
+        Some(_) => None,
+        None => Some(
+            get("WET_STEP")
+                .and_then(parse_clock)
+                .unwrap_or(300)
+                .clamp(1, 3600),
+        ),
+    };
     let step_s = match options.step_s {
         Some(s) if (1..=3600).contains(&s) => s,
         Some(s) => return Err(p.err(0, format!("step {s} s must be 1–3600 s"))),
+        // Steady and kinematic-wave files route at their own ROUTING_STEP (whole
+        // seconds; SWMM's default 20 s), as SWMM does; dynamic-wave files by the fast
+        // routing at the WET_STEP, clamped to 60–300 s.
+        None if routed_by != FlowRouting::Fast => {
+            let routing_step = match get("ROUTING_STEP") {
+                Some(v) if v.contains(':') => parse_clock(v),
+                Some(v) => v.parse::<f64>().ok().map(|s| s.ceil() as i64),
+                None => Some(20),
+            };
+            routing_step.unwrap_or(20).clamp(1, 3600)
+        }
         None => get("WET_STEP")
             .and_then(parse_clock)
             .unwrap_or(300)
@@ -117,6 +196,10 @@ pub(super) fn read_options(p: &Parser, options: &ImportOptions) -> Result<Option
         units,
         infil_model,
         clock,
+        runoff_step_s,
         end_s,
+        elevation_offsets,
+        routing,
+        routed_by,
     })
 }

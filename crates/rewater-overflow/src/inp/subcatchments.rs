@@ -1,9 +1,10 @@
 //! `[SUBCATCHMENTS]` with their `[SUBAREAS]` and `[INFILTRATION]` rows (Horton, modified
-//! Horton computed as Horton, curve number).
+//! Horton computed as Horton, Green–Ampt and modified Green–Ampt, curve number), routing
+//! between sub-areas (RouteTo, PctRouted) and subcatchments that drain onto others.
 
 use super::nodes::NodeTable;
 use super::parser::{Line, Parser, Units};
-use crate::runoff::{Infiltration, Subcatchment};
+use crate::runoff::{Infiltration, SubareaRoute, Subcatchment};
 use crate::OverflowError;
 use std::collections::HashMap;
 
@@ -22,7 +23,15 @@ pub(super) fn read_subcatchments(
     for l in p.section("INFILTRATION") {
         infil.insert(l.tokens[0].clone(), l);
     }
+    let names: HashMap<&str, usize> = p
+        .section("SUBCATCHMENTS")
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| l.tokens.first().map(|n| (n.as_str(), i)))
+        .collect();
     let mut subcatchments = Vec::new();
+    // Outlet subcatchment of each, by index, with its line.
+    let mut runon: Vec<Option<(usize, usize)>> = Vec::new();
     for l in p.section("SUBCATCHMENTS") {
         let name = p.tok(l, 0, "name")?.to_string();
         let gname = p.tok(l, 1, "rain gage")?;
@@ -30,12 +39,13 @@ pub(super) fn read_subcatchments(
             .get(gname)
             .ok_or_else(|| p.err(l.no, format!("rain gage '{gname}' is not in [RAINGAGES]")))?;
         let outlet_name = p.tok(l, 2, "outlet")?;
-        let outlet = match nodes.index.get(outlet_name) {
-            Some(&i) => i,
-            None => {
+        let (outlet, runs_onto) = match (nodes.index.get(outlet_name), names.get(outlet_name)) {
+            (Some(&i), _) => (i, None),
+            (None, Some(&k)) => (usize::MAX, Some(k)),
+            (None, None) => {
                 return Err(p.err(
                     l.no,
-                    format!("outlet '{outlet_name}' is not a node (runoff onto other subcatchments is not supported)"),
+                    format!("outlet '{outlet_name}' is neither a node nor a subcatchment"),
                 ))
             }
         };
@@ -62,9 +72,24 @@ pub(super) fn read_subcatchments(
             .get(6)
             .map(|s| s.to_ascii_uppercase())
             .unwrap_or("OUTLET".into());
-        if route != "OUTLET" {
-            p.note("[SUBAREAS] internal routing (IMPERVIOUS/PERVIOUS) is taken as OUTLET".into());
+        let fraction = p.num_or(sa, 7, 100.0, "PctRouted")? / 100.0;
+        if !(0.0..=1.0).contains(&fraction) {
+            return Err(p.err(sa.no, "PctRouted must be 0–100"));
         }
+        // SWMM routes nothing internally when one of the two areas is missing.
+        let subarea_route = match route.as_str() {
+            "OUTLET" => SubareaRoute::Outlet,
+            _ if imperv <= 0.0 || imperv >= 1.0 => SubareaRoute::Outlet,
+            "PERVIOUS" => SubareaRoute::ToPervious { fraction },
+            "IMPERVIOUS" => SubareaRoute::ToImpervious { fraction },
+            other => {
+                return Err(p.err(
+                    sa.no,
+                    format!("RouteTo '{other}' is not OUTLET, IMPERVIOUS or PERVIOUS"),
+                ))
+            }
+        };
+        runon.push(runs_onto.map(|k| (k, l.no)));
         let infiltration = match infil.get(&name) {
             None if imperv >= 1.0 => Infiltration::None,
             None => {
@@ -91,7 +116,35 @@ pub(super) fn read_subcatchments(
             infiltration,
             lag_s: 0.0,
             reservoir_s: 0.0,
+            swmm_outflow: true,
+            subarea_route,
+            runon_to: runs_onto,
         });
+    }
+    // Follow each chain of subcatchments to the node it ends at; a loop is refused.
+    for start in 0..subcatchments.len() {
+        let mut at = start;
+        for _ in 0..=subcatchments.len() {
+            match runon[at] {
+                None => break,
+                Some((next, line)) => {
+                    if next == start {
+                        return Err(p.err(
+                            line,
+                            format!(
+                                "subcatchment '{}' drains back onto itself through other subcatchments",
+                                subcatchments[start].name
+                            ),
+                        ));
+                    }
+                    at = next;
+                }
+            }
+        }
+        if runon[at].is_some() {
+            return Err(p.err(0, "subcatchments drain onto each other in a loop"));
+        }
+        subcatchments[start].outlet = subcatchments[at].outlet;
     }
     Ok(subcatchments)
 }
@@ -103,9 +156,13 @@ fn infiltration(
     units: Units,
     infil_model: &str,
 ) -> Result<Infiltration, OverflowError> {
+    // SWMM 5.2 lets a row end with its own method, after its parameters.
     let method = il
         .tokens
-        .get(6)
+        .iter()
+        .skip(1)
+        .rev()
+        .find(|t| t.parse::<f64>().is_err() && t.as_str() != "*")
         .map(|s| s.to_ascii_uppercase())
         .unwrap_or(infil_model.to_string());
     Ok(match method.as_str() {
@@ -125,6 +182,26 @@ fn infiltration(
                 max_m: p.num_or(il, 5, 0.0, "maximum volume")? * units.depth(),
             }
         }
+        "GREEN_AMPT" | "MODIFIED_GREEN_AMPT" => {
+            let suction_m = p.num(il, 1, "suction head")? * units.depth();
+            let ksat_m_per_s = p.num(il, 2, "saturated conductivity")? * units.depth() / 3600.0;
+            let imd_max = p.num(il, 3, "initial moisture deficit")?;
+            // SWMM refuses the same (its error 235).
+            if suction_m < 0.0 || ksat_m_per_s <= 0.0 || !(0.0..=1.0).contains(&imd_max) {
+                return Err(p.err(
+                    il.no,
+                    format!(
+                        "{method} parameters: suction must not be negative, conductivity must be positive and the initial moisture deficit 0–1 (a fraction), as SWMM requires (its error 235)"
+                    ),
+                ));
+            }
+            Infiltration::GreenAmpt(crate::green_ampt::GreenAmpt {
+                suction_m,
+                ksat_m_per_s,
+                imd_max,
+                modified: method == "MODIFIED_GREEN_AMPT",
+            })
+        }
         "CURVE_NUMBER" => Infiltration::CurveNumber {
             cn: p.num(il, 1, "curve number")?,
             dry_days: p.num_or(il, 3, 7.0, "drying time")?,
@@ -133,7 +210,7 @@ fn infiltration(
             return Err(p.err(
                 il.no,
                 format!(
-                    "{other} infiltration is not supported (HORTON, MODIFIED_HORTON, CURVE_NUMBER)"
+                    "{other} infiltration is not one of SWMM's (HORTON, MODIFIED_HORTON, GREEN_AMPT, MODIFIED_GREEN_AMPT, CURVE_NUMBER)"
                 ),
             ))
         }
