@@ -12,7 +12,11 @@
 //!   wetlands, ponds and users downstream of it at risk (the pilot scheme's early warning).
 //!
 //! Each condition raises one alert when it starts and reports its recovery when it ends, so an
-//! operator sees one alert per episode, not one per reading.
+//! operator sees one alert per episode, not one per reading. A reading exceedance (超标) is an
+//! episode with hysteresis (滞回): raised outside the limit, cleared only inside the limit
+//! tightened by [`Settings::hysteresis`] (a maximum of 50 with 10 % clears at 45), so values
+//! hovering at the limit do not flap; and, with [`Settings::min_duration_s`], raised only when
+//! the exceedance has lasted that long (持续超标), dated from its first reading.
 
 use rewater_standards::standard::{Averaging, Bound, Context};
 use rewater_standards::{Date, Factor, Standards, Unit};
@@ -133,6 +137,11 @@ pub struct Settings {
     pub offline_after_s: i64,
     /// Identical consecutive values that make a sensor "stuck".
     pub stuck_after: u32,
+    /// Fraction by which a limit is tightened before an open exceedance clears (0.1: a
+    /// maximum of 50 clears at 45, a minimum of 5 at 5.5, a range 6–9 inside 6.6–8.1).
+    pub hysteresis: f64,
+    /// An exceedance is raised only once it has lasted this long in data time (0: at once).
+    pub min_duration_s: i64,
 }
 
 impl Default for Settings {
@@ -140,8 +149,37 @@ impl Default for Settings {
         Settings {
             offline_after_s: 3 * 3600,
             stuck_after: 12,
+            hysteresis: 0.1,
+            min_duration_s: 0,
         }
     }
+}
+
+/// `limit` tightened by the fraction `h` (for the clearing test of an open exceedance).
+fn tightened(
+    limit: &rewater_standards::standard::Limit,
+    h: f64,
+) -> rewater_standards::standard::Limit {
+    let h = if h.is_finite() {
+        h.clamp(0.0, 0.5)
+    } else {
+        0.0
+    };
+    let mut l = limit.clone();
+    l.bound = match limit.bound.clone() {
+        Bound::Max { value } => Bound::Max {
+            value: value * (1.0 - h),
+        },
+        Bound::Min { value } => Bound::Min {
+            value: value * (1.0 + h),
+        },
+        Bound::Range { low, high } => Bound::Range {
+            low: low * (1.0 + h),
+            high: high * (1.0 - h),
+        },
+        q @ Bound::Qualitative { .. } => q,
+    };
+    l
 }
 
 #[derive(Debug, Default)]
@@ -183,6 +221,8 @@ impl Reading<'_> {
 struct Judgement {
     actions: Vec<Result<NewAlert, AlertKey>>,
     instant_bad: bool,
+    /// Inside every limit tightened by the hysteresis: an open exceedance may clear.
+    instant_clear: bool,
     day_bad: bool,
 }
 
@@ -196,6 +236,8 @@ pub struct AlertEngine {
     factors: HashMap<(String, String), FactorState>,
     last_seen: HashMap<String, (i64, String)>,
     active: HashSet<AlertKey>,
+    /// Exceedances not yet lasting `min_duration_s`: since when, and the alert they will raise.
+    pending: HashMap<AlertKey, (i64, NewAlert)>,
     /// Site id → (spec, index into the standards, class) of each of its standards, resolved once.
     resolved: HashMap<String, Vec<(String, usize, usize)>>,
     factor_cache: HashMap<String, Option<Factor>>,
@@ -234,6 +276,7 @@ impl AlertEngine {
             factors: HashMap::new(),
             last_seen: HashMap::new(),
             active: HashSet::new(),
+            pending: HashMap::new(),
         };
         engine.set_rules(devices, downstream);
         engine
@@ -427,22 +470,45 @@ impl AlertEngine {
                 temp,
                 finished_day,
             });
-            let (actions, instant_bad) = (j.actions, j.instant_bad);
             exceeded_any |= j.day_bad;
-            for a in actions {
+            let mut exceedance = None;
+            for a in j.actions {
                 match a {
+                    Ok(alert) if alert.key.kind == AlertKind::Exceedance => {
+                        exceedance.get_or_insert(alert);
+                    }
                     Ok(alert) => self.raise(&mut out, alert),
                     Err(k) => self.recover(&mut out, k),
                 }
             }
-            if instant_bad {
-                exceeded_any = true;
-            } else {
-                self.recover(&mut out, key(AlertKind::Exceedance));
+            let ekey = key(AlertKind::Exceedance);
+            match exceedance.filter(|_| j.instant_bad) {
+                Some(alert) => self.exceeding(&mut out, ekey.clone(), alert, data_time),
+                None => {
+                    self.pending.remove(&ekey);
+                    if j.instant_clear {
+                        self.recover(&mut out, ekey.clone());
+                    }
+                }
             }
+            exceeded_any |= self.active.contains(&ekey);
         }
         self.downstream_risk(&mut out, &site, exceeded_any, data_time);
         out
+    }
+
+    /// A reading outside a limit: raises the episode once it has lasted `min_duration_s`
+    /// (dated from its first reading), unless it is open already.
+    fn exceeding(&mut self, out: &mut Outcome, key: AlertKey, alert: NewAlert, data_time: i64) {
+        if self.active.contains(&key) {
+            return;
+        }
+        let (since, first) = self.pending.remove(&key).unwrap_or((data_time, alert));
+        if data_time - since >= self.settings.min_duration_s {
+            self.raise(out, first);
+        } else {
+            self.pending.insert(key, (since, first));
+        }
     }
 
     /// What the site's standards say of one valid reading (and of the day it completed).
@@ -452,6 +518,7 @@ impl AlertEngine {
         let mut day_bad = false;
         let unit = factor.info().unit;
         let mut instant_bad = false;
+        let mut instant_clear = true;
         // Decided while the standards are borrowed, applied after.
         let mut actions: Vec<Result<NewAlert, AlertKey>> = Vec::new();
         // Borrowed, not cloned: this runs for every reading.
@@ -464,6 +531,10 @@ impl AlertEngine {
                 ..Default::default()
             };
             if let Some(sel) = std.limit_for(class, factor, &ctx) {
+                let tight = tightened(sel.limit, self.settings.hysteresis);
+                if let Ok(Some(v)) = rewater_standards::evaluate::judge(&tight, x, unit) {
+                    instant_clear &= v.meets;
+                }
                 if let Ok(Some(verdict)) = rewater_standards::evaluate::judge(sel.limit, x, unit) {
                     if !verdict.meets {
                         instant_bad = true;
@@ -527,6 +598,7 @@ impl AlertEngine {
         Judgement {
             actions,
             instant_bad,
+            instant_clear,
             day_bad,
         }
     }

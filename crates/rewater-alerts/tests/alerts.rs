@@ -28,6 +28,7 @@ fn engine(
         Settings {
             offline_after_s: 3 * 3600,
             stuck_after: 12,
+            ..Settings::default()
         },
         devices,
         downstream,
@@ -215,13 +216,105 @@ fn new_rules_apply_without_a_new_engine_and_keep_open_episodes() {
         )]
     };
     e.set_rules(rules("GB18918-2002:1B"), &HashMap::new());
-    // The open episode is remembered; under 1B 55 is within the limit, so it recovers.
+    // The open episode is remembered; under 1B 55 is within the limit but not within the
+    // limit less its 10 % hysteresis (54), so it stays open; 50 clears it.
     assert_eq!(e.active().count(), 1);
-    let o = e.on_upload("P", "2051", T0 + 60, &[v("w01018", 55.0, "N")], T0);
+    let o = e.on_upload("P", "2051", T0 + 30, &[v("w01018", 55.0, "N")], T0);
+    assert!(o.recovered.is_empty() && o.raised.is_empty());
+    let o = e.on_upload("P", "2051", T0 + 60, &[v("w01018", 50.0, "N")], T0);
     assert_eq!(o.recovered.len(), 1);
     assert!(o.raised.is_empty());
     // Back to 1A: the same value is an exceedance again.
     e.set_rules(rules("GB18918-2002:1A"), &HashMap::new());
     let o = e.on_upload("P", "2051", T0 + 120, &[v("w01018", 55.0, "N")], T0);
     assert_eq!(kinds(&o), vec![(AlertKind::Exceedance, Severity::Warning)]);
+}
+
+/// GB 18918 1A COD ≤ 50 mg/L with 10 % hysteresis: raised above 50, kept open at 48 and
+/// through values hovering at the limit (no flapping), cleared only at or below 45.
+#[test]
+fn an_exceedance_clears_only_inside_the_limit_less_the_hysteresis() {
+    let mut e = engine(&[("P", "plant", "GB18918-2002:1A", None)], &HashMap::new());
+    let o = e.on_upload("P", "2051", T0, &[v("w01018", 60.0, "N")], T0);
+    assert_eq!(o.raised.len(), 1);
+    let (mut raised, mut recovered) = (0, 0);
+    for k in 1..=100 {
+        let x = if k % 2 == 0 { 51.0 } else { 46.0 };
+        let o = e.on_upload("P", "2051", T0 + 60 * k, &[v("w01018", x, "N")], T0);
+        raised += o.raised.len();
+        recovered += o.recovered.len();
+    }
+    assert_eq!(
+        (raised, recovered),
+        (0, 0),
+        "hovering at the limit does not flap"
+    );
+    let o = e.on_upload("P", "2051", T0 + 60 * 101, &[v("w01018", 45.5, "N")], T0);
+    assert!(o.recovered.is_empty(), "45.5 is above 50 × 0.9");
+    let o = e.on_upload("P", "2051", T0 + 60 * 102, &[v("w01018", 45.0, "N")], T0);
+    assert_eq!(o.recovered.len(), 1);
+    assert_eq!(o.recovered[0].kind, AlertKind::Exceedance);
+    // Without hysteresis the same series flaps on every pair of readings.
+    let mut e = AlertEngine::new(
+        Standards::builtin(),
+        Settings {
+            hysteresis: 0.0,
+            ..Settings::default()
+        },
+        vec![(
+            "P".into(),
+            SiteRules {
+                site_id: "plant".into(),
+                standards: vec!["GB18918-2002:1A".into()],
+                model_node: None,
+            },
+        )],
+        &HashMap::new(),
+    );
+    let raised: usize = (0..100)
+        .map(|k| {
+            let x = if k % 2 == 0 { 51.0 } else { 46.0 };
+            e.on_upload("P", "2051", T0 + 60 * k, &[v("w01018", x, "N")], T0)
+                .raised
+                .len()
+        })
+        .sum();
+    assert_eq!(raised, 50);
+}
+
+/// With a minimum duration of 10 minutes an exceedance is raised only once it has lasted 10
+/// minutes of data time, dated from its first reading; a shorter one leaves nothing.
+#[test]
+fn an_exceedance_is_raised_only_after_its_minimum_duration() {
+    let mut e = AlertEngine::new(
+        Standards::builtin(),
+        Settings {
+            min_duration_s: 600,
+            ..Settings::default()
+        },
+        vec![(
+            "P".into(),
+            SiteRules {
+                site_id: "plant".into(),
+                standards: vec!["GB18918-2002:1A".into()],
+                model_node: None,
+            },
+        )],
+        &HashMap::new(),
+    );
+    let up = |e: &mut AlertEngine, dt: i64, x: f64| {
+        e.on_upload("P", "2051", T0 + dt, &[v("w01018", x, "N")], T0)
+    };
+    // Five minutes above, then back inside: nothing raised.
+    assert!(up(&mut e, 0, 60.0).raised.is_empty());
+    assert!(up(&mut e, 300, 60.0).raised.is_empty());
+    assert!(up(&mut e, 360, 40.0).raised.is_empty());
+    // A new exceedance from 420 s: raised at 1,020 s, dated 420 s with its first value.
+    assert!(up(&mut e, 420, 61.0).raised.is_empty());
+    assert!(up(&mut e, 720, 70.0).raised.is_empty());
+    let o = up(&mut e, 1020, 65.0);
+    assert_eq!(o.raised.len(), 1);
+    assert_eq!(o.raised[0].data_time, T0 + 420);
+    assert_eq!(o.raised[0].value, Some(61.0));
+    assert!(up(&mut e, 1080, 66.0).raised.is_empty());
 }
