@@ -9,7 +9,9 @@
 //! * **stuck** — the same value repeated for N consecutive readings (a frozen analyser);
 //! * **device flag** — readings flagged other than N (fault, calibration, maintenance…);
 //! * **downstream risk** — with a regional model loaded, a plant outlet in exceedance puts the
-//!   wetlands, ponds and users downstream of it at risk (the pilot scheme's early warning).
+//!   wetlands, ponds and users downstream of it at risk (the pilot scheme's early warning):
+//!   one alert per cause, on the site in exceedance, naming the sites at risk; it lasts while
+//!   any exceedance episode of that site is open.
 //!
 //! Each condition raises one alert when it starts and reports its recovery when it ends, so an
 //! operator sees one alert per episode, not one per reading. A reading exceedance (超标) is an
@@ -238,6 +240,8 @@ pub struct AlertEngine {
     active: HashSet<AlertKey>,
     /// Exceedances not yet lasting `min_duration_s`: since when, and the alert they will raise.
     pending: HashMap<AlertKey, (i64, NewAlert)>,
+    /// Site id → its open exceedance episodes (reading and daily), for downstream risk.
+    open_exceedances: HashMap<String, u32>,
     /// Site id → (spec, index into the standards, class) of each of its standards, resolved once.
     resolved: HashMap<String, Vec<(String, usize, usize)>>,
     factor_cache: HashMap<String, Option<Factor>>,
@@ -277,6 +281,7 @@ impl AlertEngine {
             last_seen: HashMap::new(),
             active: HashSet::new(),
             pending: HashMap::new(),
+            open_exceedances: HashMap::new(),
         };
         engine.set_rules(devices, downstream);
         engine
@@ -340,12 +345,23 @@ impl AlertEngine {
 
     fn raise(&mut self, out: &mut Outcome, alert: NewAlert) {
         if self.active.insert(alert.key.clone()) {
+            if is_exceedance(alert.key.kind) {
+                *self
+                    .open_exceedances
+                    .entry(alert.key.site_id.clone())
+                    .or_default() += 1;
+            }
             out.raised.push(alert);
         }
     }
 
     fn recover(&mut self, out: &mut Outcome, key: AlertKey) {
         if self.active.remove(&key) {
+            if is_exceedance(key.kind) {
+                if let Some(n) = self.open_exceedances.get_mut(&key.site_id) {
+                    *n = n.saturating_sub(1);
+                }
+            }
             out.recovered.push(key);
         }
     }
@@ -378,7 +394,6 @@ impl AlertEngine {
             .iter()
             .find(|v| v.factor == "w01010" && v.flag == Some("N"))
             .and_then(|v| v.value);
-        let mut exceeded_any = false;
         for v in values {
             let key = |kind| AlertKey {
                 site_id: site.site_id.clone(),
@@ -470,7 +485,6 @@ impl AlertEngine {
                 temp,
                 finished_day,
             });
-            exceeded_any |= j.day_bad;
             let mut exceedance = None;
             for a in j.actions {
                 match a {
@@ -491,9 +505,8 @@ impl AlertEngine {
                     }
                 }
             }
-            exceeded_any |= self.active.contains(&ekey);
         }
-        self.downstream_risk(&mut out, &site, exceeded_any, data_time);
+        self.downstream_risk(&mut out, &site, data_time);
         out
     }
 
@@ -603,42 +616,53 @@ impl AlertEngine {
         }
     }
 
-    /// Early warning downstream of a plant outlet in exceedance.
-    fn downstream_risk(
-        &mut self,
-        out: &mut Outcome,
-        site: &SiteRules,
-        exceeded_any: bool,
-        data_time: i64,
-    ) {
-        if let Some(node) = &site.model_node {
-            let below = self.downstream_sites.get(node).cloned().unwrap_or_default();
-            for s in below {
-                let key = AlertKey {
-                    site_id: s.clone(),
-                    kind: AlertKind::DownstreamRisk,
-                    factor: None,
-                };
-                if exceeded_any {
-                    self.raise(
-                        out,
-                        NewAlert {
-                            key,
-                            mn: None,
-                            severity: Severity::Warning,
-                            message: format!(
-                                "upstream site {} ({node}) is outside its standard",
-                                site.site_id
-                            ),
-                            data_time,
-                            value: None,
-                            limit: None,
-                        },
-                    );
-                } else {
-                    self.recover(out, key);
-                }
-            }
+    /// Early warning downstream of a site in exceedance: one alert on that site naming the
+    /// sites at risk, open while any of its exceedance episodes is.
+    fn downstream_risk(&mut self, out: &mut Outcome, site: &SiteRules, data_time: i64) {
+        let Some(node) = &site.model_node else {
+            return;
+        };
+        let Some(below) = self.downstream_sites.get(node) else {
+            return;
+        };
+        let below: Vec<&String> = below.iter().filter(|s| **s != site.site_id).collect();
+        if below.is_empty() {
+            return;
+        }
+        let message = format!(
+            "{} ({node}) is outside its standard; {} downstream site(s) at risk: {}",
+            site.site_id,
+            below.len(),
+            below
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let key = AlertKey {
+            site_id: site.site_id.clone(),
+            kind: AlertKind::DownstreamRisk,
+            factor: None,
+        };
+        if self
+            .open_exceedances
+            .get(&site.site_id)
+            .copied()
+            .unwrap_or(0)
+            > 0
+        {
+            let alert = NewAlert {
+                key,
+                mn: None,
+                severity: Severity::Warning,
+                message,
+                data_time,
+                value: None,
+                limit: None,
+            };
+            self.raise(out, alert);
+        } else {
+            self.recover(out, key);
         }
     }
 
@@ -682,6 +706,11 @@ impl AlertEngine {
                 .or_insert((since_s, site_id));
         }
     }
+}
+
+/// Kinds that are exceedances of a limit (they put downstream sites at risk).
+fn is_exceedance(kind: AlertKind) -> bool {
+    matches!(kind, AlertKind::Exceedance | AlertKind::DailyExceedance)
 }
 
 fn day_start(d: Date) -> i64 {

@@ -181,21 +181,38 @@ fn plant_exceedance_warns_downstream_sites() {
         ],
         &down,
     );
+    // One alert for the cause, on the plant outlet, naming the sites at risk.
     let o = e.on_upload("P", "2051", T0, &[v("w01018", 80.0, "N")], T0);
-    let risk: Vec<&str> = o
+    let risk: Vec<&NewAlert> = o
         .raised
         .iter()
         .filter(|a| a.key.kind == AlertKind::DownstreamRisk)
-        .map(|a| a.key.site_id.as_str())
         .collect();
-    assert_eq!(risk, vec!["greening-supply", "wetland-outlet"]);
+    assert_eq!(risk.len(), 1);
+    assert_eq!(risk[0].key.site_id, "plant-outlet");
+    assert!(
+        risk[0]
+            .message
+            .ends_with("2 downstream site(s) at risk: greening-supply, wetland-outlet"),
+        "{}",
+        risk[0].message
+    );
+    // More exceeding readings: no second copy.
+    let o = e.on_upload("P", "2051", T0 + 30, &[v("w01018", 85.0, "N")], T0);
+    assert!(o.raised.is_empty());
+    // An upload without COD (the exceedance stays open): the risk stays.
+    let o = e.on_upload("P", "2051", T0 + 45, &[v("w21003", 1.0, "N")], T0);
+    assert!(o.recovered.is_empty());
+    // Back inside the limit less its hysteresis: the exceedance and the risk recover.
     let o = e.on_upload("P", "2051", T0 + 60, &[v("w01018", 20.0, "N")], T0);
+    let kinds: Vec<AlertKind> = o.recovered.iter().map(|k| k.kind).collect();
+    assert!(kinds.contains(&AlertKind::Exceedance), "{kinds:?}");
     assert_eq!(
         o.recovered
             .iter()
             .filter(|k| k.kind == AlertKind::DownstreamRisk)
             .count(),
-        2
+        1
     );
 }
 
@@ -230,6 +247,21 @@ fn new_rules_apply_without_a_new_engine_and_keep_open_episodes() {
     assert_eq!(kinds(&o), vec![(AlertKind::Exceedance, Severity::Warning)]);
 }
 
+/// Device P at a plant outlet under GB 18918 1A, with these settings.
+fn plant_1a(settings: Settings) -> AlertEngine {
+    let rules = SiteRules {
+        site_id: "plant".into(),
+        standards: vec!["GB18918-2002:1A".into()],
+        model_node: None,
+    };
+    AlertEngine::new(
+        Standards::builtin(),
+        settings,
+        vec![("P".into(), rules)],
+        &HashMap::new(),
+    )
+}
+
 /// GB 18918 1A COD ≤ 50 mg/L with 10 % hysteresis: raised above 50, kept open at 48 and
 /// through values hovering at the limit (no flapping), cleared only at or below 45.
 #[test]
@@ -255,22 +287,10 @@ fn an_exceedance_clears_only_inside_the_limit_less_the_hysteresis() {
     assert_eq!(o.recovered.len(), 1);
     assert_eq!(o.recovered[0].kind, AlertKind::Exceedance);
     // Without hysteresis the same series flaps on every pair of readings.
-    let mut e = AlertEngine::new(
-        Standards::builtin(),
-        Settings {
-            hysteresis: 0.0,
-            ..Settings::default()
-        },
-        vec![(
-            "P".into(),
-            SiteRules {
-                site_id: "plant".into(),
-                standards: vec!["GB18918-2002:1A".into()],
-                model_node: None,
-            },
-        )],
-        &HashMap::new(),
-    );
+    let mut e = plant_1a(Settings {
+        hysteresis: 0.0,
+        ..Settings::default()
+    });
     let raised: usize = (0..100)
         .map(|k| {
             let x = if k % 2 == 0 { 51.0 } else { 46.0 };
@@ -286,22 +306,10 @@ fn an_exceedance_clears_only_inside_the_limit_less_the_hysteresis() {
 /// minutes of data time, dated from its first reading; a shorter one leaves nothing.
 #[test]
 fn an_exceedance_is_raised_only_after_its_minimum_duration() {
-    let mut e = AlertEngine::new(
-        Standards::builtin(),
-        Settings {
-            min_duration_s: 600,
-            ..Settings::default()
-        },
-        vec![(
-            "P".into(),
-            SiteRules {
-                site_id: "plant".into(),
-                standards: vec!["GB18918-2002:1A".into()],
-                model_node: None,
-            },
-        )],
-        &HashMap::new(),
-    );
+    let mut e = plant_1a(Settings {
+        min_duration_s: 600,
+        ..Settings::default()
+    });
     let up = |e: &mut AlertEngine, dt: i64, x: f64| {
         e.on_upload("P", "2051", T0 + dt, &[v("w01018", x, "N")], T0)
     };

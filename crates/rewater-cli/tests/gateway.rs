@@ -263,7 +263,7 @@ fn exceedance_raises_alerts_here_and_downstream() {
     let mut alerts = Vec::new();
     while t0.elapsed() < Duration::from_secs(5) {
         alerts = store.alerts(None, None, 100).unwrap();
-        if alerts.len() >= 5 {
+        if alerts.len() >= 2 {
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -276,13 +276,15 @@ fn exceedance_raises_alerts_here_and_downstream() {
     assert_eq!(
         got,
         vec![
-            ("greening-supply".into(), "downstream_risk".into()),
+            ("plant-north-outlet".into(), "downstream_risk".into()),
             ("plant-north-outlet".into(), "exceedance".into()),
-            ("pond".into(), "downstream_risk".into()),
-            ("river-section".into(), "downstream_risk".into()),
-            ("wetland-outlet".into(), "downstream_risk".into()),
         ]
     );
+    // Once per cause, naming the demo sites downstream of plant-north.
+    let risk = alerts.iter().find(|a| a.kind == "downstream_risk").unwrap();
+    for s in ["greening-supply", "pond", "river-section", "wetland-outlet"] {
+        assert!(risk.message.contains(s), "{}", risk.message);
+    }
     let ex = alerts.iter().find(|a| a.kind == "exceedance").unwrap();
     assert_eq!(
         (ex.state.as_str(), ex.value, ex.factor.as_deref()),

@@ -420,14 +420,15 @@ async fn a_changed_standard_reaches_the_alert_engine() {
         (a[0].kind.as_str(), a[0].recovered_at_ms),
         ("exceedance", None)
     );
-    // The site's standard becomes 1B, under which 55 mg/L is within the limit.
+    // The site's standard becomes 1B, under which 51 mg/L is within the limit (and within
+    // it less the 10 % hysteresis, 54 mg/L) while it exceeds 1A's.
     admin.put_site(&site("s", Some("GB18918-2002:1B"))).unwrap();
     let t0 = std::time::Instant::now();
     while gw.handle.stats().reloads.load(Ordering::Relaxed) == 0 {
         assert!(t0.elapsed() < Duration::from_secs(5), "no reload");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(acked(&mut c, &cod(2, 55.0)).await);
+    assert!(acked(&mut c, &cod(2, 51.0)).await);
     let a = wait_alerts(&mut admin, &|a| a[0].recovered_at_ms.is_some());
     assert_eq!(a.len(), 1, "recovered under the new standard, no new alert");
     drop(c);
