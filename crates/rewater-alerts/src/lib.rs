@@ -218,14 +218,12 @@ impl Reading<'_> {
     }
 }
 
-/// Alerts to raise (`Ok`) or recover (`Err`), and whether the reading and the finished day
-/// were outside a limit.
+/// Alerts to raise (`Ok`) or recover (`Err`), and whether the reading was outside a limit.
 struct Judgement {
     actions: Vec<Result<NewAlert, AlertKey>>,
     instant_bad: bool,
     /// Inside every limit tightened by the hysteresis: an open exceedance may clear.
     instant_clear: bool,
-    day_bad: bool,
 }
 
 /// The alert engine. Memory grows with devices × factors, not with time.
@@ -528,7 +526,6 @@ impl AlertEngine {
     fn judge(&self, r: &Reading<'_>) -> Judgement {
         let (factor, x, date, temp, finished_day) = (r.factor, r.x, r.date, r.temp, r.finished_day);
         let (mn, data_time) = (r.mn, r.data_time);
-        let mut day_bad = false;
         let unit = factor.info().unit;
         let mut instant_bad = false;
         let mut instant_clear = true;
@@ -586,7 +583,6 @@ impl AlertEngine {
                         if verdict.meets {
                             actions.push(Err(dkey));
                         } else {
-                            day_bad = true;
                             let limit =
                                 format!("{spec} {}", bound_text(&sel.limit.bound, sel.limit.unit));
                             // A new day's episode: recover the old one, raise again.
@@ -612,7 +608,6 @@ impl AlertEngine {
             actions,
             instant_bad,
             instant_clear,
-            day_bad,
         }
     }
 
