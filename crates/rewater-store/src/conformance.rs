@@ -252,9 +252,136 @@ pub fn run_all(store: &mut dyn Store) {
     assert!(store
         .set_alert_state(999_999, AlertState::Closed, "x", "", 1)
         .is_err());
+    alert_pages(store, &ids);
 
     accounts_credentials_audit(store);
     crate::conformance_hostile::run_all(store);
+}
+
+/// Filtered, counted pages of alerts (after the two of the main check: `first` closed at S1,
+/// the other open).
+fn alert_pages(store: &mut dyn Store, first: &[i64]) {
+    let row = |site: &str, kind: &str, severity: &str, at: i64| NewAlertRow {
+        site_id: site.into(),
+        mn: None,
+        kind: kind.into(),
+        factor: None,
+        severity: severity.into(),
+        message: format!("{kind} at {site}"),
+        data_time: 0,
+        value: None,
+        limit: None,
+        raised_at_ms: at,
+    };
+    // 30 more: S2 offline warnings at 100, 110, …; every third a stuck one at S1.
+    let rows: Vec<NewAlertRow> = (0..30)
+        .map(|i| match i % 3 {
+            0 => row("S1", "stuck", "warning", 100 + 10 * i),
+            _ => row("S2", "offline", "violation", 100 + 10 * i),
+        })
+        .collect();
+    let ids = store.raise_alerts(&rows).unwrap();
+    let page = |store: &mut dyn Store, f: AlertFilter| {
+        let (list, total) = store.alert_page(&f).unwrap();
+        (list.iter().map(|a| a.id).collect::<Vec<i64>>(), total)
+    };
+    // Everything, newest first, pages of 7.
+    let (p1, total) = page(
+        store,
+        AlertFilter {
+            limit: 7,
+            ..Default::default()
+        },
+    );
+    assert_eq!(total, 32);
+    assert_eq!(p1, ids.iter().rev().take(7).copied().collect::<Vec<_>>());
+    let (p5, _) = page(
+        store,
+        AlertFilter {
+            limit: 7,
+            offset: 28,
+            ..Default::default()
+        },
+    );
+    assert_eq!(p5, vec![ids[1], ids[0], first[1], first[0]]);
+    // Oldest first.
+    let (o, _) = page(
+        store,
+        AlertFilter {
+            limit: 2,
+            oldest_first: true,
+            ..Default::default()
+        },
+    );
+    assert_eq!(o, first.to_vec());
+    // By site list, kind, severity, state and raise time.
+    let s2 = Some(vec!["S2".to_string()]);
+    assert_eq!(
+        page(
+            store,
+            AlertFilter {
+                site_ids: s2.clone(),
+                ..Default::default()
+            }
+        )
+        .1,
+        20
+    );
+    assert_eq!(
+        page(
+            store,
+            AlertFilter {
+                site_ids: Some(vec![]),
+                ..Default::default()
+            }
+        )
+        .1,
+        0
+    );
+    let kinds = Some(vec!["stuck".to_string(), "exceedance".to_string()]);
+    assert_eq!(
+        page(
+            store,
+            AlertFilter {
+                kinds,
+                ..Default::default()
+            }
+        )
+        .1,
+        12
+    );
+    let violation = Some("violation".to_string());
+    assert_eq!(
+        page(
+            store,
+            AlertFilter {
+                severity: violation,
+                ..Default::default()
+            }
+        )
+        .1,
+        20
+    );
+    let closed = Some(AlertState::Closed);
+    assert_eq!(
+        page(
+            store,
+            AlertFilter {
+                state: closed,
+                ..Default::default()
+            }
+        )
+        .0,
+        vec![first[0]]
+    );
+    // Raised in [200, 300): i = 10 … 19, of which S1 at i = 12, 15, 18.
+    let window = AlertFilter {
+        from_ms: Some(200),
+        to_ms: Some(300),
+        site_ids: Some(vec!["S1".to_string()]),
+        ..Default::default()
+    };
+    assert_eq!(page(store, window).0, vec![ids[18], ids[15], ids[12]]);
 }
 
 /// Sites and devices, with upsert; devices keep a hash, source rules and the disabled switch.

@@ -93,6 +93,8 @@ pub trait AlertStore {
         site_id: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Alert>>;
+    /// One page of the alerts matching a filter, and how many match in all.
+    fn alert_page(&mut self, filter: &AlertFilter) -> Result<(Vec<Alert>, i64)>;
     /// One alert.
     fn alert(&mut self, id: i64) -> Result<Option<Alert>>;
     /// Changes an alert's state, recording who, when and why.

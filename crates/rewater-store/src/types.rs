@@ -240,6 +240,41 @@ pub struct Alert {
     pub recovered_at_ms: Option<i64>,
 }
 
+/// Which alerts to list, and which page of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertFilter {
+    pub state: Option<AlertState>,
+    /// Only alerts of these sites (`None`: every site; an empty list: none).
+    pub site_ids: Option<Vec<String>>,
+    /// Only these kinds (`exceedance`, `offline`, …).
+    pub kinds: Option<Vec<String>>,
+    pub severity: Option<String>,
+    /// Raised at or after this time (Unix ms).
+    pub from_ms: Option<i64>,
+    /// Raised before this time (Unix ms).
+    pub to_ms: Option<i64>,
+    /// Oldest first instead of newest first.
+    pub oldest_first: bool,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+impl Default for AlertFilter {
+    fn default() -> Self {
+        AlertFilter {
+            state: None,
+            site_ids: None,
+            kinds: None,
+            severity: None,
+            from_ms: None,
+            to_ms: None,
+            oldest_first: false,
+            offset: 0,
+            limit: 100,
+        }
+    }
+}
+
 /// A change of an alert's state: who, when, why.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct AlertChange {

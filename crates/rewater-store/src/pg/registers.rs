@@ -257,6 +257,54 @@ impl AlertStore for PostgresStore {
         rows.iter().map(alert_from_row).collect()
     }
 
+    fn alert_page(&mut self, f: &AlertFilter) -> Result<(Vec<Alert>, i64)> {
+        let state = f.state.map(AlertState::as_str);
+        let filter = "($1::text IS NULL OR state = $1)
+             AND ($2::text[] IS NULL OR site_id = ANY($2))
+             AND ($3::text[] IS NULL OR kind = ANY($3))
+             AND ($4::text IS NULL OR severity = $4)
+             AND ($5::bigint IS NULL OR raised_at_ms >= $5) AND ($6::bigint IS NULL OR raised_at_ms < $6)";
+        let order = if f.oldest_first { "ASC" } else { "DESC" };
+        let total: i64 = self
+            .client
+            .query_one(
+                &format!("SELECT COUNT(*) FROM alert WHERE {filter}"),
+                &[
+                    &state,
+                    &f.site_ids,
+                    &f.kinds,
+                    &f.severity,
+                    &f.from_ms,
+                    &f.to_ms,
+                ],
+            )
+            .map_err(pg)?
+            .get(0);
+        let rows = self
+            .client
+            .query(
+                &format!(
+                    "SELECT id, site_id, mn, kind, factor, severity, message, data_time, value, limit_text, state, raised_at_ms, recovered_at_ms
+                     FROM alert WHERE {filter} ORDER BY id {order} LIMIT $7 OFFSET $8"
+                ),
+                &[
+                    &state,
+                    &f.site_ids,
+                    &f.kinds,
+                    &f.severity,
+                    &f.from_ms,
+                    &f.to_ms,
+                    &f.limit.max(0),
+                    &f.offset.max(0),
+                ],
+            )
+            .map_err(pg)?;
+        Ok((
+            rows.iter().map(alert_from_row).collect::<Result<_>>()?,
+            total,
+        ))
+    }
+
     fn alert(&mut self, id: i64) -> Result<Option<Alert>> {
         self.client
             .query_opt(

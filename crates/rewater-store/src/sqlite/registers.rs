@@ -260,6 +260,46 @@ impl AlertStore for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn alert_page(&mut self, f: &AlertFilter) -> Result<(Vec<Alert>, i64)> {
+        // Lists travel as JSON arrays (json_each), so one statement serves every filter.
+        let list = |v: &Option<Vec<String>>| {
+            v.as_ref()
+                .map(|l| serde_json::to_string(l).unwrap_or_else(|_| "[]".into()))
+        };
+        let (sites, kinds) = (list(&f.site_ids), list(&f.kinds));
+        let state = f.state.map(AlertState::as_str);
+        let filter = "(?1 IS NULL OR state = ?1)
+             AND (?2 IS NULL OR site_id IN (SELECT value FROM json_each(?2)))
+             AND (?3 IS NULL OR kind IN (SELECT value FROM json_each(?3)))
+             AND (?4 IS NULL OR severity = ?4)
+             AND (?5 IS NULL OR raised_at_ms >= ?5) AND (?6 IS NULL OR raised_at_ms < ?6)";
+        let order = if f.oldest_first { "ASC" } else { "DESC" };
+        let args = params![state, sites, kinds, f.severity, f.from_ms, f.to_ms];
+        let total: i64 = self.conn.query_row(
+            &format!("SELECT COUNT(*) FROM alert WHERE {filter}"),
+            args,
+            |r| r.get(0),
+        )?;
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT id, site_id, mn, kind, factor, severity, message, data_time, value, limit_text, state, raised_at_ms, recovered_at_ms
+             FROM alert WHERE {filter} ORDER BY id {order} LIMIT ?7 OFFSET ?8"
+        ))?;
+        let rows = st.query_map(
+            params![
+                state,
+                sites,
+                kinds,
+                f.severity,
+                f.from_ms,
+                f.to_ms,
+                f.limit.max(0),
+                f.offset.max(0)
+            ],
+            alert_from_row,
+        )?;
+        Ok((rows.collect::<rusqlite::Result<_>>()?, total))
+    }
+
     fn alert(&mut self, id: i64) -> Result<Option<Alert>> {
         Ok(self
             .conn
