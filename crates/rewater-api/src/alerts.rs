@@ -1,5 +1,6 @@
-//! Alerts: the list (newest first, scoped to the caller's district), one alert with its
-//! state history, and acknowledging or closing one (open → acknowledged → closed, audited).
+//! Alerts: the list (filtered by site, district, kind, severity, state and time, paged and
+//! counted, scoped to the caller's district), one alert with its state history, and
+//! acknowledging or closing one or many at once (open → acknowledged → closed, audited).
 
 use crate::auth::authenticate;
 use crate::error::{bad, forbidden, not_found, ApiResult, E400, E401, E403, E404};
@@ -9,7 +10,7 @@ use crate::{audit, auth, with_store, ApiState};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method};
 use axum::Json;
-use rewater_store::{Alert, AlertChange, AlertState};
+use rewater_store::{Alert, AlertChange, AlertFilter, AlertState};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -82,6 +83,10 @@ fn change_view(st: &ApiState, c: &AlertChange) -> AlertChangeView {
 #[derive(Serialize, ToSchema)]
 pub struct AlertsBody {
     pub alerts: Vec<AlertView>,
+    /// How many alerts match the filter in all (the page holds at most `limit` of them).
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -96,19 +101,36 @@ pub struct AlertQuery {
     state: Option<String>,
     /// A site id.
     site: Option<String>,
-    /// At most this many (1–10000, default 100).
+    /// A district: its sites only.
+    district: Option<String>,
+    /// Kinds, comma-separated (exceedance, daily_exceedance, offline, stuck, device_flag,
+    /// downstream_risk).
+    kind: Option<String>,
+    /// info, warning or violation.
+    severity: Option<String>,
+    /// Raised at or after this time (RFC 3339).
+    from: Option<String>,
+    /// Raised before this time (RFC 3339).
+    to: Option<String>,
+    /// newest (default) or oldest first.
+    sort: Option<String>,
+    /// Alerts to skip (paging; default 0).
+    offset: Option<i64>,
+    /// At most this many (1–1000, default 100).
     limit: Option<i64>,
 }
 
-/// Alerts, newest first.
-#[utoipa::path(get, path = "/api/alerts", tag = "alerts", params(AlertQuery),
-    responses((status = 200, description = "alerts", body = AlertsBody), E400, E401))]
-pub async fn alerts(
-    State(st): State<ApiState>,
-    headers: HeaderMap,
-    ApiQuery(q): ApiQuery<AlertQuery>,
-) -> ApiResult<AlertsBody> {
-    let p = auth_read(&st, &headers).await?;
+const KINDS: [&str; 6] = [
+    "exceedance",
+    "daily_exceedance",
+    "offline",
+    "stuck",
+    "device_flag",
+    "downstream_risk",
+];
+
+/// The store filter a query asks for (sites still to be scoped).
+fn filter_of(q: &AlertQuery) -> Result<AlertFilter, crate::error::ApiError> {
     let state = q
         .state
         .as_deref()
@@ -117,19 +139,91 @@ pub async fn alerts(
                 .map_err(|e| bad(format!("state: {e}")))
         })
         .transpose()?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
-    let list = with_store(&st, move |s| {
-        let seen = visible_sites(&p, &s.sites()?);
-        // Operators: fetch enough to fill the page after leaving out other districts.
-        let fetch = if p.district.is_some() { 10_000 } else { limit };
-        let mut list = s.alerts(state, q.site.as_deref(), fetch)?;
-        list.retain(|a| seen.contains(&a.site_id));
-        list.truncate(limit as usize);
-        Ok(list)
+    let kinds = match q.kind.as_deref() {
+        None | Some("") => None,
+        Some(k) => {
+            let list: Vec<String> = k.split(',').map(|x| x.trim().to_string()).collect();
+            if let Some(bad_kind) = list.iter().find(|x| !KINDS.contains(&x.as_str())) {
+                return Err(bad(format!(
+                    "kind: '{bad_kind}' is not one of {}",
+                    KINDS.join(", ")
+                )));
+            }
+            Some(list)
+        }
+    };
+    if let Some(sev) = q.severity.as_deref() {
+        if !["info", "warning", "violation"].contains(&sev) {
+            return Err(bad(format!(
+                "severity: '{sev}' is not info, warning or violation"
+            )));
+        }
+    }
+    let time = |field: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|t| rewater_time::parse_rfc3339_ms(t).map_err(|e| bad(format!("{field}: {e}"))))
+            .transpose()
+    };
+    let oldest_first = match q.sort.as_deref() {
+        None | Some("newest") => false,
+        Some("oldest") => true,
+        Some(o) => return Err(bad(format!("sort: '{o}' is not newest or oldest"))),
+    };
+    let offset = q.offset.unwrap_or(0);
+    if !(0..=10_000_000).contains(&offset) {
+        return Err(bad("offset: 0 to 10,000,000"));
+    }
+    Ok(AlertFilter {
+        state,
+        site_ids: None,
+        kinds,
+        severity: q.severity.clone(),
+        from_ms: time("from", &q.from)?,
+        to_ms: time("to", &q.to)?,
+        oldest_first,
+        offset,
+        limit: q.limit.unwrap_or(100).clamp(1, 1000),
+    })
+}
+
+/// Alerts matching the filter, newest first (or oldest), one page and the total.
+#[utoipa::path(get, path = "/api/alerts", tag = "alerts", params(AlertQuery),
+    responses((status = 200, description = "alerts", body = AlertsBody), E400, E401))]
+pub async fn alerts(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<AlertQuery>,
+) -> ApiResult<AlertsBody> {
+    let p = auth_read(&st, &headers).await?;
+    let mut filter = filter_of(&q)?;
+    let (list, total, f) = with_store(&st, move |s| {
+        let sites = s.sites()?;
+        let seen = visible_sites(&p, &sites);
+        let scoped = p.district.is_some() || q.site.is_some() || q.district.is_some();
+        if scoped {
+            let in_district = |id: &String| {
+                q.district
+                    .as_deref()
+                    .is_none_or(|d| sites.iter().any(|x| &x.id == id && x.district == d))
+            };
+            let ids: Vec<String> = seen
+                .into_iter()
+                .filter(|id| q.site.as_deref().is_none_or(|x| x == id))
+                .filter(in_district)
+                .collect();
+            filter.site_ids = Some(ids);
+        }
+        let (list, total) = s.alert_page(&filter)?;
+        Ok((list, total, filter))
     })
     .await?;
     let alerts = list.iter().map(|a| AlertView::new(&st, a)).collect();
-    Ok(Json(AlertsBody { alerts }))
+    Ok(Json(AlertsBody {
+        alerts,
+        total,
+        offset: f.offset,
+        limit: f.limit,
+    }))
 }
 
 /// An alert and its state history.
@@ -212,4 +306,93 @@ pub async fn set_alert_state(
         alert: AlertView::new(&st, &a),
         history: history.iter().map(|c| change_view(&st, c)).collect(),
     }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BulkStateChange {
+    /// Alert ids (at most 1,000).
+    ids: Vec<i64>,
+    /// acknowledged or closed.
+    state: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// An alert the bulk change left as it was, and why.
+#[derive(Serialize, ToSchema)]
+pub struct BulkRefusal {
+    pub id: i64,
+    pub error: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BulkStateBody {
+    pub changed: Vec<i64>,
+    pub refused: Vec<BulkRefusal>,
+}
+
+/// Acknowledge or close many alerts at once with one comment (批量确认); each change is
+/// checked (district, role, state order) and audited like a single one; the others go on.
+#[utoipa::path(post, path = "/api/alerts/state", tag = "alerts", request_body = BulkStateChange,
+    responses((status = 200, description = "what changed and what not", body = BulkStateBody), E400, E401))]
+pub async fn set_alerts_state(
+    State(st): State<ApiState>,
+    method: Method,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<BulkStateChange>,
+) -> ApiResult<BulkStateBody> {
+    let p = authenticate(&st, &headers, &method).await?;
+    let state: AlertState = body.state.parse().map_err(|e| bad(format!("state: {e}")))?;
+    if body.comment.chars().count() > 2000 {
+        return Err(bad("comment: at most 2000 characters"));
+    }
+    if body.ids.is_empty() || body.ids.len() > 1000 {
+        return Err(bad("ids: 1 to 1,000 alert ids"));
+    }
+    let now = auth::now_ms();
+    let out = with_store(&st, move |s| {
+        let sites = s.sites()?;
+        let mut changed = Vec::new();
+        let mut refused = Vec::new();
+        let mut ids = body.ids.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            let Some(alert) = s.alert(id)? else {
+                refused.push(BulkRefusal {
+                    id,
+                    error: format!("no alert {id}"),
+                });
+                continue;
+            };
+            let site = sites.iter().find(|x| x.id == alert.site_id);
+            let Some(site) = site.filter(|x| p.sees(x) && p.acts_on(x)) else {
+                refused.push(BulkRefusal {
+                    id,
+                    error: format!("{} may not change alert {id}", p.name),
+                });
+                continue;
+            };
+            match s.set_alert_state(id, state, &p.name, &body.comment, now) {
+                Ok(()) => {
+                    let target = format!("alert {id} ({})", site.id);
+                    audit(
+                        s,
+                        &p.name,
+                        &format!("alert.{state}"),
+                        &target,
+                        &body.comment,
+                    );
+                    changed.push(id);
+                }
+                Err(e) => refused.push(BulkRefusal {
+                    id,
+                    error: e.to_string(),
+                }),
+            }
+        }
+        Ok(BulkStateBody { changed, refused })
+    })
+    .await?;
+    Ok(Json(out))
 }

@@ -258,6 +258,7 @@ pub fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(alerts::alerts))
         .routes(routes!(alerts::alert))
         .routes(routes!(alerts::set_alert_state))
+        .routes(routes!(alerts::set_alerts_state))
         .routes(routes!(accounts::login))
         .routes(routes!(accounts::logout))
         .routes(routes!(accounts::me))
