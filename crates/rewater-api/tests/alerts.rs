@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use rewater_api::ApiConfig;
-use rewater_store::{NewAlertRow, Store};
+use rewater_store::NewAlertRow;
 
 /// The seeded north exceedance plus three north and two south alerts, raised a minute apart
 /// from 2025-06-01 09:00 (+08:00); returns their ids in order.
