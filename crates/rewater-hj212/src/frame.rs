@@ -5,7 +5,11 @@
 //! one read, truncated frames followed by good ones. On a failure it resynchronises at the
 //! next `##` after the bad header (a header with a numeric length cannot hold the start of
 //! another one; a non-numeric "header" is skipped one byte, so `###0101…` still decodes), so
-//! one bad frame never hides the next. An invalid frame is reported with its first
+//! one bad frame never hides the next. A complete, valid frame (CRC and CR LF) that starts
+//! inside a frame still waiting for its declared bytes ends that frame as truncated at once,
+//! so a device's frame right after a flood of `##9999` headers is not held back until the
+//! flood's declared span fills or times out; checking such candidates' CRCs is bounded by a
+//! budget of twice the bytes received. An invalid frame is reported with its first
 //! [`INVALID_RAW_MAX`] bytes only: a hostile peer declaring 9,999 bytes per header must not make
 //! the receiver copy or keep 10 kB per 6 bytes it sent.
 
@@ -119,7 +123,13 @@ pub struct Decoder {
     /// Index in `buf` up to which no `\n##` was found: overlapping spans of successive bad
     /// headers are searched once, not once per header (linear, not span × headers).
     clean_until: usize,
+    /// Bytes of CRC the search for a valid frame inside a waiting one may still compute
+    /// (grows by twice the bytes pushed, at most [`PROBE_BUDGET_MAX`]).
+    probe_budget: usize,
 }
+
+/// Most CRC bytes saved up for the embedded-frame search.
+const PROBE_BUDGET_MAX: usize = 64 * 1024;
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
@@ -154,6 +164,7 @@ impl Decoder {
             start: 0,
             options,
             clean_until: 0,
+            probe_budget: 0,
         }
     }
 
@@ -165,6 +176,10 @@ impl Decoder {
             self.start = 0;
         }
         self.buf.extend_from_slice(bytes);
+        self.probe_budget = self
+            .probe_budget
+            .saturating_add(2 * bytes.len())
+            .min(PROBE_BUDGET_MAX);
     }
 
     /// Bytes waiting for the rest of a frame.
@@ -219,7 +234,9 @@ impl Decoder {
         let crc_end = body_end + 4;
         if data.len() < crc_end {
             // A new frame header inside the awaited bytes means this frame was truncated.
-            return self.truncated(declared);
+            return self
+                .truncated(declared)
+                .or_else(|| self.embedded_frame(declared));
         }
         let tail = &data[crc_end..];
         let tail_len = if tail.starts_with(b"\r\n") {
@@ -288,6 +305,45 @@ impl Decoder {
         let next = from + p + 1;
         let actual = next.saturating_sub(6 + 4 + 2);
         Some(self.fail(next, FrameError::LengthMismatch { declared, actual }))
+    }
+
+    /// If a complete, valid frame starts inside the current (incomplete) one, reports the
+    /// current one as truncated up to it. Only candidates whose span is complete and ends in
+    /// CR LF have their CRC computed, within the probe budget.
+    fn embedded_frame(&mut self, declared: usize) -> Option<Event> {
+        let data = &self.buf[self.start..];
+        let mut at = 2;
+        while let Some(q) = find(&data[at..], b"##") {
+            at += q;
+            let head = data.get(at + 2..at + 6)?;
+            if let Some(len) = head
+                .iter()
+                .all(u8::is_ascii_digit)
+                .then(|| head.iter().fold(0, |a, d| a * 10 + (d - b'0') as usize))
+            {
+                let body_end = at + 6 + len;
+                let crc_end = body_end + 4;
+                let complete = data.get(crc_end..crc_end + 2) == Some(b"\r\n");
+                if complete && self.probe_budget >= len {
+                    self.probe_budget -= len;
+                    let ok = check_crc(
+                        &data[at + 6..body_end],
+                        &data[body_end..crc_end],
+                        &self.options,
+                    );
+                    if ok.is_ok() {
+                        // Everything before it is one invalid frame; go straight to it.
+                        let raw = data[..at.min(INVALID_RAW_MAX)].to_vec();
+                        let actual = at.saturating_sub(6 + 4 + 2);
+                        self.start += at;
+                        let error = FrameError::LengthMismatch { declared, actual };
+                        return Some(Event::Invalid { raw, error });
+                    }
+                }
+            }
+            at += 2;
+        }
+        None
     }
 
     /// Reports an invalid frame of `len` bytes and resynchronises at the next `##` after its

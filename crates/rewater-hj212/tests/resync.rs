@@ -97,3 +97,65 @@ fn resync_skips_the_bad_header_but_not_a_frame_inside_it() {
         .collect();
     assert_eq!(kinds, ["invalid", "frame"], "{events:?}");
 }
+
+/// A device's frame right after a flood of `##9999` headers with no line break between them:
+/// decoded in the same read, not after the flood's declared 9,999 bytes arrive (or the
+/// gateway's frame timeout).
+#[test]
+fn a_valid_frame_inside_a_waiting_flood_is_decoded_at_once() {
+    let mut bytes = b"##9999".repeat(1000); // 6 kB: every declared span is still open
+    bytes.extend_from_slice(good().as_bytes());
+    let mut d = Decoder::new(Options::lenient());
+    d.push(&bytes);
+    let mut events = Vec::new();
+    while let Some(e) = d.next_event() {
+        events.push(e);
+    }
+    let frames: Vec<&rewater_hj212::Frame> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Frame(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(frames.len(), 1, "{events:?}");
+    assert_eq!(frames[0].raw, good().as_bytes());
+    // The flood before it is reported once, by its head only.
+    let invalid: Vec<usize> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Invalid { raw, .. } => Some(raw.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(invalid, vec![INVALID_RAW_MAX]);
+    assert_eq!(d.pending(), 0);
+}
+
+/// Candidates that look complete but fail their CRC are not taken for frames, and checking
+/// them is bounded: 2,000 headers all declaring lengths that end on one CR LF, then a real
+/// frame; the real frame is still found, nothing else is.
+#[test]
+fn crc_probing_is_bounded_and_never_invents_a_frame() {
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(b"##9999");
+    let n = 2000;
+    let body = 6 * n + 100;
+    for i in 0..n {
+        // Header i at offset 6 + 6·i declares a length ending at the shared CR LF.
+        let len = body - 6 * i - 6;
+        bytes.extend_from_slice(format!("##{:04}", len.min(9999)).as_bytes());
+    }
+    bytes.extend_from_slice(&[b'x'; 100]);
+    bytes.extend_from_slice(b"ABCD\r\n");
+    bytes.extend_from_slice(good().as_bytes());
+    let events = decode(&bytes, Options::lenient());
+    let frames: Vec<&Vec<u8>> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Frame(f) => Some(&f.raw),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(frames, vec![&good().into_bytes()]);
+}
