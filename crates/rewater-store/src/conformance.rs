@@ -255,6 +255,7 @@ pub fn run_all(store: &mut dyn Store) {
     alert_pages(store, &ids);
 
     accounts_credentials_audit(store);
+    crate::maintenance::conformance::run_all(store);
     crate::conformance_hostile::run_all(store);
 }
 

@@ -168,6 +168,7 @@ pub trait Store:
     + AuditStore
     + crate::tasks::TaskStore
     + crate::outfalls::OutfallStore
+    + crate::maintenance::MaintenanceStore
     + Send
 {
     /// Creates or upgrades the schema (see the migrations); harmless when up to date.

@@ -114,4 +114,9 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         what: "outfall register: versioned records (issue 16)",
         steps: &[Step::Sql(V5_OUTFALLS)],
     },
+    Migration {
+        version: 6,
+        what: "maintenance windows of data loggers (issue 13)",
+        steps: &[Step::Sql(super::maintenance::V6)],
+    },
 ];
