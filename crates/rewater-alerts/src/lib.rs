@@ -123,6 +123,17 @@ pub struct Value<'a> {
     pub flag: Option<&'a str>,
 }
 
+/// A device's maintenance window (运维时段) in both clocks: data times of its readings (wall
+/// seconds) and server time (Unix seconds). Its alerts are suppressed inside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Maintenance {
+    pub mn: String,
+    pub from_wall_s: i64,
+    pub to_wall_s: i64,
+    pub from_unix_s: i64,
+    pub to_unix_s: i64,
+}
+
 /// A site as the alert engine sees it.
 #[derive(Debug, Clone)]
 pub struct SiteRules {
@@ -240,6 +251,8 @@ pub struct AlertEngine {
     pending: HashMap<AlertKey, (i64, NewAlert)>,
     /// Site id → its open exceedance episodes (reading and daily), for downstream risk.
     open_exceedances: HashMap<String, u32>,
+    /// MN → its maintenance windows.
+    maintenance: HashMap<String, Vec<Maintenance>>,
     /// Site id → (spec, index into the standards, class) of each of its standards, resolved once.
     resolved: HashMap<String, Vec<(String, usize, usize)>>,
     factor_cache: HashMap<String, Option<Factor>>,
@@ -280,6 +293,7 @@ impl AlertEngine {
             active: HashSet::new(),
             pending: HashMap::new(),
             open_exceedances: HashMap::new(),
+            maintenance: HashMap::new(),
         };
         engine.set_rules(devices, downstream);
         engine
@@ -336,6 +350,25 @@ impl AlertEngine {
         self.sites_by_mn = devices.into_iter().collect();
     }
 
+    /// Replaces the maintenance windows: inside one, a device's readings (by data time, or
+    /// arriving in it) raise nothing and its silence is not "offline". Data flagged `M`
+    /// (HJ 212: maintenance) raise nothing either.
+    pub fn set_maintenance(&mut self, windows: Vec<Maintenance>) {
+        self.maintenance.clear();
+        for w in windows {
+            self.maintenance.entry(w.mn.clone()).or_default().push(w);
+        }
+    }
+
+    fn in_maintenance(&self, mn: &str, data_time: Option<i64>, now_s: i64) -> bool {
+        self.maintenance.get(mn).is_some_and(|ws| {
+            ws.iter().any(|w| {
+                (w.from_unix_s..w.to_unix_s).contains(&now_s)
+                    || data_time.is_some_and(|t| (w.from_wall_s..w.to_wall_s).contains(&t))
+            })
+        })
+    }
+
     /// Alerts that are open in the engine (episodes not yet recovered).
     pub fn active(&self) -> impl Iterator<Item = &AlertKey> {
         self.active.iter()
@@ -387,6 +420,9 @@ impl AlertEngine {
                 factor: None,
             },
         );
+        if self.in_maintenance(mn, Some(data_time), received_s) {
+            return out;
+        }
         let date = wall_date(data_time);
         let temp = values
             .iter()
@@ -400,6 +436,8 @@ impl AlertEngine {
             };
             // Device flags.
             match v.flag {
+                // Maintenance (HJ 212 flag M): expected, not an alert.
+                Some("M") => continue,
                 Some(f) if f != "N" => {
                     self.raise(
                         &mut out,
@@ -668,6 +706,7 @@ impl AlertEngine {
             .last_seen
             .iter()
             .filter(|(_, (t, _))| now_s - *t > self.settings.offline_after_s)
+            .filter(|(mn, _)| !self.in_maintenance(mn, None, now_s))
             .map(|(mn, (t, site))| (mn.clone(), *t, site.clone()))
             .collect();
         for (mn, t, site) in late {

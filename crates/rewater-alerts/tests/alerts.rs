@@ -326,3 +326,75 @@ fn an_exceedance_is_raised_only_after_its_minimum_duration() {
     assert_eq!(o.raised[0].value, Some(61.0));
     assert!(up(&mut e, 1080, 66.0).raised.is_empty());
 }
+
+/// A maintenance window suppresses the device's alerts: readings dated inside it or arriving
+/// inside it raise nothing, its silence is not "offline"; data flagged M (maintenance) raise
+/// nothing at any time; after the window the same reading raises its alert.
+#[test]
+fn maintenance_windows_and_flag_m_suppress_alerts() {
+    let mut e = plant_1a(Settings::default());
+    let unix0 = T0 - 8 * 3600; // the same instant as T0 on the Beijing wall clock
+    e.set_maintenance(vec![Maintenance {
+        mn: "P".into(),
+        from_wall_s: T0,
+        to_wall_s: T0 + 3600,
+        from_unix_s: unix0,
+        to_unix_s: unix0 + 3600,
+    }]);
+    // COD 80 (limit 50) during the window, by data time and by arrival.
+    let o = e.on_upload("P", "2051", T0 + 60, &[v("w01018", 80.0, "N")], unix0 + 60);
+    assert!(o.raised.is_empty(), "{:?}", o.raised);
+    // Dated before the window but arriving inside it (补发 while serviced).
+    let o = e.on_upload(
+        "P",
+        "2051",
+        T0 - 600,
+        &[v("w01018", 80.0, "N")],
+        unix0 + 120,
+    );
+    assert!(o.raised.is_empty());
+    // Flag M outside the window: no device-flag alert.
+    let o = e.on_upload(
+        "P",
+        "2051",
+        T0 + 7200,
+        &[v("w01018", 80.0, "M")],
+        unix0 + 7200,
+    );
+    assert!(o.raised.is_empty(), "{:?}", o.raised);
+    // After the window, flag N: the exceedance is raised.
+    let o = e.on_upload(
+        "P",
+        "2051",
+        T0 + 7260,
+        &[v("w01018", 80.0, "N")],
+        unix0 + 7260,
+    );
+    assert_eq!(kinds(&o), vec![(AlertKind::Exceedance, Severity::Warning)]);
+    // Another flag (D, fault) is still a device-flag alert.
+    let o = e.on_upload(
+        "P",
+        "2051",
+        T0 + 7320,
+        &[v("w01018", 80.0, "D")],
+        unix0 + 7320,
+    );
+    assert_eq!(kinds(&o), vec![(AlertKind::DeviceFlag, Severity::Warning)]);
+    // Silence during a 6-hour window is not "offline" (3 h); after the window it is.
+    let mut quiet = plant_1a(Settings::default());
+    quiet.set_maintenance(vec![Maintenance {
+        mn: "P".into(),
+        from_wall_s: T0,
+        to_wall_s: T0 + 6 * 3600,
+        from_unix_s: unix0,
+        to_unix_s: unix0 + 6 * 3600,
+    }]);
+    quiet.on_upload("P", "2051", T0, &[v("w01018", 20.0, "N")], unix0);
+    assert!(quiet.on_tick(unix0 + 4 * 3600).raised.is_empty());
+    let o = quiet.on_tick(unix0 + 7 * 3600);
+    assert_eq!(kinds(&o), vec![(AlertKind::Offline, Severity::Warning)]);
+    // Without the window, the first reading would have raised.
+    let mut plain = plant_1a(Settings::default());
+    let o = plain.on_upload("P", "2051", T0 + 60, &[v("w01018", 80.0, "N")], unix0 + 60);
+    assert_eq!(o.raised.len(), 1);
+}

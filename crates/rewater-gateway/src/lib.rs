@@ -179,7 +179,7 @@ fn start_writer(
     let version = store.config_version()?;
     let devices = store.devices()?;
     let engine = match &alerts {
-        Some(setup) => match Writer::engine_for(store.as_mut(), setup, &devices) {
+        Some(setup) => match Writer::engine_for(store.as_mut(), setup, &devices, &config.zone) {
             Ok(e) => Some(e),
             Err(e) => {
                 tracing::error!(error = %e, "alerts disabled: sites not readable");
@@ -208,6 +208,7 @@ fn start_writer(
         config_version: version,
         retain_frames: config.retain_frames,
         retain_rejected: config.retain_rejected,
+        zone: config.zone.clone(),
     };
     // The writer thread owns the store (a blocking client must not run on the async
     // threads). It holds only the receiving end, so it ends when every sender is gone.

@@ -2,7 +2,7 @@
 //! each one after the commit; it also writes the counted rejected frames, runs the alert
 //! engine, applies retention, and reloads the device register and the alert rules when the
 //! store's register version moves (a standard changed on a site, a device added, disabled or
-//! given a new password) — no restart needed.
+//! given a new password, a maintenance window set or removed) — no restart needed.
 
 use crate::rejects::RejectBuffer;
 use crate::stats::Stats;
@@ -61,6 +61,32 @@ pub(crate) struct Writer {
     pub config_version: i64,
     pub retain_frames: Option<Duration>,
     pub retain_rejected: Duration,
+    /// The devices' clock, to place maintenance windows on data times.
+    pub zone: rewater_time::Zone,
+}
+
+/// Maintenance windows ending less than this long ago still matter (late data, 补发).
+const MAINTENANCE_LOOKBACK_MS: i64 = 31 * 86_400_000;
+
+/// The store's maintenance windows in the alert engine's two clocks.
+fn maintenance_of(
+    store: &mut dyn Store,
+    zone: &rewater_time::Zone,
+) -> rewater_store::Result<Vec<rewater_alerts::Maintenance>> {
+    let windows = store.maintenance(None, now_ms() - MAINTENANCE_LOOKBACK_MS)?;
+    Ok(windows
+        .into_iter()
+        .map(|w| {
+            let (from, to) = (w.from_ms.div_euclid(1000), w.to_ms.div_euclid(1000));
+            rewater_alerts::Maintenance {
+                mn: w.mn,
+                from_wall_s: zone.wall_seconds(from),
+                to_wall_s: zone.wall_seconds(to),
+                from_unix_s: from,
+                to_unix_s: to,
+            }
+        })
+        .collect())
 }
 
 impl Writer {
@@ -69,14 +95,17 @@ impl Writer {
         store: &mut dyn Store,
         setup: &crate::AlertSetup,
         devices: &[Device],
+        zone: &rewater_time::Zone,
     ) -> rewater_store::Result<rewater_alerts::AlertEngine> {
         let sites = store.sites()?;
+        let maintenance = maintenance_of(store, zone)?;
         let mut engine = rewater_alerts::AlertEngine::new(
             setup.standards.clone(),
             setup.settings.clone(),
             rules_of(devices, &sites),
             &setup.downstream,
         );
+        engine.set_maintenance(maintenance);
         let now = now_ms() / 1000;
         for d in devices {
             engine.expect(&d.mn, now);
@@ -223,8 +252,16 @@ impl Writer {
                 return;
             }
         };
+        let maintenance = match maintenance_of(self.store.as_mut(), &self.zone) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, "maintenance windows not reloaded");
+                return;
+            }
+        };
         if let Some(e) = self.engine.as_mut() {
             e.set_rules(rules_of(&devices, &sites), &self.downstream);
+            e.set_maintenance(maintenance);
             let now = now_ms() / 1000;
             for d in &devices {
                 e.expect(&d.mn, now);
