@@ -25,6 +25,7 @@ pub mod error;
 pub mod extract;
 pub mod indicators;
 pub mod limiter;
+pub mod maintenance;
 // issue 16: the river-outfall ledger.
 pub mod outfalls;
 pub mod overview;
@@ -259,6 +260,8 @@ pub fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(alerts::alert))
         .routes(routes!(alerts::set_alert_state))
         .routes(routes!(alerts::set_alerts_state))
+        .routes(routes!(maintenance::windows, maintenance::add_window))
+        .routes(routes!(maintenance::remove_window))
         .routes(routes!(accounts::login))
         .routes(routes!(accounts::logout))
         .routes(routes!(accounts::me))
