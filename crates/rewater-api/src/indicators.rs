@@ -138,12 +138,12 @@ pub async fn scenario_scorecard(
                 .collect(),
             None => region.targets.sets.clone(),
         };
-        if specs.iter().any(|s| s.ends_with(".toml")) {
-            return Err(bad(
-                "target sets by file are for the command line; name bundled sets",
-            ));
-        }
-        let sets = rewater_indicators::resolve_sets(&specs, std::path::Path::new("."), catalog())
+        // Bundled sets only: a name from the network never opens a file (not even the
+        // model's own sets, which the command line reads from files).
+        let sets = specs
+            .iter()
+            .map(|s| TargetSet::resolve_bundled(s, catalog()))
+            .collect::<Result<Vec<_>, _>>()
             .map_err(|e| bad(e.to_string()))?;
         let options = ScorecardOptions {
             baseline_year: q.baseline,

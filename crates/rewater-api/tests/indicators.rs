@@ -99,13 +99,21 @@ fn a_scenario_scorecard_by_district_and_the_operator_sees_only_theirs() {
     );
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body.contains("seed-999"), "{}", r.body);
-    let r = api(
-        a,
-        "GET",
-        "/api/scenarios/beijing-district/scorecard?targets=/etc/x.toml",
-        "",
-    );
-    assert_eq!(r.status, 400, "{}", r.body);
+    // A path is never opened, whatever it names.
+    for path in [
+        "/etc/x.toml",
+        "/etc/passwd",
+        "../../examples/pilot-city/model.toml",
+    ] {
+        let url = format!("/api/scenarios/beijing-district/scorecard?targets={path}");
+        let r = api(a, "GET", &url, "");
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(
+            r.body.contains("unknown target set") && !r.body.contains("root:"),
+            "{}",
+            r.body
+        );
+    }
     assert_eq!(
         api(a, "GET", "/api/scenarios/nothing/scorecard", "").status,
         404

@@ -289,11 +289,20 @@ impl TargetSet {
             )?;
             return TargetSet::parse(&text, spec, catalog);
         }
+        TargetSet::resolve_bundled(spec, catalog)
+    }
+
+    /// A bundled set by `ID` or `ID/REGION`; never reads a file (for names that come from the
+    /// network).
+    pub fn resolve_bundled(spec: &str, catalog: &Catalog) -> Result<TargetSet, TargetSetError> {
         let (id, region) = match spec.split_once('/') {
             Some((id, r)) => (id, Some(r)),
             None => (spec, None),
         };
-        let mut set = TargetSet::bundled(id, catalog)?;
+        let mut set = TargetSet::bundled(id, catalog).map_err(|e| match e {
+            TargetSetError::Unknown(_) => TargetSetError::Unknown(spec.to_string()),
+            other => other,
+        })?;
         if let Some(r) = region {
             if !set.targets.iter().any(|t| t.region.as_deref() == Some(r)) {
                 return Err(TargetSetError::Unknown(spec.to_string()));
