@@ -19,6 +19,10 @@ const REGISTERS: &[(&str, &str)] = &[
         "tasks/beijing-2023-water-environment.toml",
         include_str!("../../../tasks/beijing-2023-water-environment.toml"),
     ),
+    (
+        "tasks/beijing-2023-water-supply.toml",
+        include_str!("../../../tasks/beijing-2023-water-supply.toml"),
+    ),
 ];
 
 /// A register file that does not hold together.

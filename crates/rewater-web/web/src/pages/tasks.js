@@ -62,7 +62,7 @@ async function tasksPage(arg) {
       <label>${esc(t("status"))} <select id="task-status">${opt("", t("all"), taskFilter.status)}${TASK_STATUS.map((s) => opt(s, t("st_" + s), taskFilter.status)).join("")}</select></label>
     </form>
     <p id="task-counts">${counts}</p>
-    <table id="task-table"><tr><th>${esc(t("register"))}</th><th>${esc(t("task_seq"))}</th><th>${esc(t("task_title"))}</th><th>${esc(t("task_lead"))}</th><th>${esc(t("deadline"))}</th><th>${esc(t("status"))}</th><th>${esc(t("progress"))}</th></tr>
+    <table id="task-table" data-filter="${esc(`${taskFilter.register}|${taskFilter.department}|${taskFilter.status}`)}"><tr><th>${esc(t("register"))}</th><th>${esc(t("task_seq"))}</th><th>${esc(t("task_title"))}</th><th>${esc(t("task_lead"))}</th><th>${esc(t("deadline"))}</th><th>${esc(t("status"))}</th><th>${esc(t("progress"))}</th></tr>
     ${data.tasks.map((x) => `<tr data-task="${esc(x.register + "/" + x.id)}" data-status="${esc(x.status)}"><td>${esc(reg(x.register))}</td><td>${esc(x.seq)}</td>
       <td><a href="#/tasks/${encodeURIComponent(x.register + "/" + x.id)}">${esc(en ? x.title_en : x.title_zh)}</a></td><td>${esc(x.lead.map(dep).join("、"))}</td>
       <td>${esc(x.deadline)}</td><td class="task-status ${x.status === "overdue" ? "bad" : x.status === "done" ? "good" : ""}">${esc(t("st_" + x.status))}</td><td>${esc(x.percent)} %</td></tr>`).join("")}</table></div>
