@@ -463,7 +463,7 @@ fn list(f: TaskFilter, format: &str) -> Result<()> {
             r.task.deadline,
             r.percent,
             r.task.title(f.en),
-            lead.join("、")
+            lead.join(if f.en { ", " } else { "、" })
         )?;
     }
     Ok(())

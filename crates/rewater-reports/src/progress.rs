@@ -261,7 +261,7 @@ fn late_row(register: &str, r: &TaskRow, ctx: &ReportContext, lang: Lang) -> Vec
         register.to_string(),
         r.task.seq.to_string(),
         r.task.title(en).to_string(),
-        lead.join("、"),
+        lead.join(if en { ", " } else { "、" }),
         r.task.deadline.to_string(),
         t(status_key(r.status), lang),
         format!("{} %", r.percent),
