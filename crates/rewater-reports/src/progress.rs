@@ -190,7 +190,7 @@ pub fn tasks_sections(ctx: &ReportContext, lang: Lang) -> Vec<Section> {
             per_status[k].push(Some(c.get(*s) as f64));
         }
         rows.push(row);
-        labels.push(reg.id.clone());
+        labels.push(reg.short_name(en).to_string());
         late.extend(
             task_rows
                 .iter()

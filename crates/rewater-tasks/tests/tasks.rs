@@ -158,6 +158,8 @@ fn register_with(task: &str) -> String {
 id = "r"
 name_zh = "测试"
 name_en = "test"
+short_zh = "测"
+short_en = "t"
 source = "seed 000"
 default_deadline = "2025-12-31"
 deadline_confidence = "plan-period"
