@@ -188,10 +188,11 @@ pub async fn generate_report(
     let model = sc
         .model(&r.model)?
         .ok_or_else(|| not_found(format!("no model '{}'", r.model)))?;
-    let (progress, alerts) = with_store(&st, |s| {
+    let (progress, alerts, sites) = with_store(&st, |s| {
         Ok((
             s.progress(&ProgressFilter::default())?,
             s.alerts(None, None, 100_000)?,
+            s.sites()?,
         ))
     })
     .await?;
@@ -217,6 +218,7 @@ pub async fn generate_report(
         browser,
         progress,
         alerts: Some(alerts),
+        sites,
         indicators: None,
         model_dir: model
             .path

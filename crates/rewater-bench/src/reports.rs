@@ -46,6 +46,7 @@ pub fn run(o: ReportOptions) -> Result<()> {
                 browser: None,
                 progress: vec![],
                 alerts: None,
+                sites: vec![],
                 indicators: None,
                 model_dir: o.model.parent().map(Path::to_path_buf).unwrap_or_default(),
             };

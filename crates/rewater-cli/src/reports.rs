@@ -180,15 +180,16 @@ pub fn report(args: ReportArgs, standards: &rewater_standards::Standards) -> Res
                 .ok_or(rewater_reports::pdf::PdfError::NoChromium)?,
         )
     };
-    let (progress, alerts) = match &args.db {
+    let (progress, alerts, sites) = match &args.db {
         Some(db) => {
             let mut s = open(db)?;
             (
                 s.progress(&ProgressFilter::default())?,
                 Some(s.alerts(None, None, 100_000)?),
+                s.sites()?,
             )
         }
-        None => (vec![], None),
+        None => (vec![], None, vec![]),
     };
     let model_file = args
         .model
@@ -204,6 +205,7 @@ pub fn report(args: ReportArgs, standards: &rewater_standards::Standards) -> Res
         browser,
         progress,
         alerts,
+        sites,
         indicators: None,
         model_dir: args
             .model
@@ -463,7 +465,7 @@ fn list(f: TaskFilter, format: &str) -> Result<()> {
             r.task.deadline,
             r.percent,
             r.task.title(f.en),
-            lead.join("、")
+            lead.join(if f.en { ", " } else { "、" })
         )?;
     }
     Ok(())

@@ -268,6 +268,7 @@ fn task_progress_with_evidence_changes_the_status_in_list_and_report() {
         "{status}"
     );
     assert!(status.contains(": 22 tasks; overdue 22"), "{status}");
+    assert!(status.contains(": 25 tasks; overdue 25"), "{status}");
     // The agriculture bureau leads or cooperates on measures 5, 6, 9, 12, 21, 29, 36 and 41.
     let agri = ok(&rewater(&[
         "tasks",

@@ -27,6 +27,8 @@ pub struct Request {
     pub progress: Vec<Progress>,
     /// The store's alerts, when a store is given.
     pub alerts: Option<Vec<rewater_store::Alert>>,
+    /// The store's sites (their names label the alerts).
+    pub sites: Vec<rewater_store::Site>,
     /// A scorecard's rows, when one is supplied (else computed from the model against its
     /// `[targets] sets`, or seed 003 for the pilot reports and seed 000 for the others).
     pub indicators: Option<Vec<IndicatorRow>>,
@@ -56,6 +58,7 @@ pub fn generate(
     let mut ctx = ReportContext::new(req.lang, req.today, model_file).with_tasks(&req.progress)?;
     // Alerts of the reporting period only (by their data time, wall-clock seconds).
     let (from_s, to_s) = (data.from.wall_seconds(), data.to.add_days(1).wall_seconds());
+    ctx.site_names = req.sites.into_iter().map(|s| (s.id, s.name)).collect();
     ctx.alerts = req.alerts.map(|all| {
         all.into_iter()
             .filter(|a| a.data_time >= from_s && a.data_time < to_s)

@@ -121,6 +121,8 @@ pub struct ReportContext {
     pub model_file: String,
     /// The monitoring store's alerts in the period (None: no store given).
     pub alerts: Option<Vec<rewater_store::Alert>>,
+    /// Monitoring sites' names by id (for the alerts).
+    pub site_names: std::collections::BTreeMap<String, String>,
     /// Task registers with each task's status on `today`.
     pub tasks: Vec<(Register, Vec<TaskRow>)>,
     pub departments: Departments,
@@ -138,6 +140,7 @@ impl ReportContext {
             today,
             model_file: model_file.to_string(),
             alerts: None,
+            site_names: Default::default(),
             tasks: vec![],
             departments: Departments::default(),
             overdue_tasks: None,

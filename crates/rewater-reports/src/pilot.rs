@@ -259,7 +259,10 @@ pub fn monitoring(ctx: &ReportContext, lang: Lang) -> Section {
     }
     let rows = by
         .into_iter()
-        .map(|((site, kind), n)| vec![site, t(&format!("alert_{kind}"), lang), n.to_string()])
+        .map(|((site, kind), n)| {
+            let name = ctx.site_names.get(&site).cloned().unwrap_or(site);
+            vec![name, t(&format!("alert_{kind}"), lang), n.to_string()]
+        })
         .collect();
     Section {
         title,

@@ -190,7 +190,7 @@ pub fn tasks_sections(ctx: &ReportContext, lang: Lang) -> Vec<Section> {
             per_status[k].push(Some(c.get(*s) as f64));
         }
         rows.push(row);
-        labels.push(reg.id.clone());
+        labels.push(reg.short_name(en).to_string());
         late.extend(
             task_rows
                 .iter()
@@ -261,7 +261,7 @@ fn late_row(register: &str, r: &TaskRow, ctx: &ReportContext, lang: Lang) -> Vec
         register.to_string(),
         r.task.seq.to_string(),
         r.task.title(en).to_string(),
-        lead.join("、"),
+        lead.join(if en { ", " } else { "、" }),
         r.task.deadline.to_string(),
         t(status_key(r.status), lang),
         format!("{} %", r.percent),

@@ -186,3 +186,67 @@ fn an_unknown_rate_is_not_reported_never_zero() {
         "{html}"
     );
 }
+
+/// The monitoring section counts the period's alerts by site (by its name) and kind.
+#[test]
+fn the_monitoring_section_counts_the_periods_alerts_by_site_and_kind() {
+    let region = beijing();
+    let standards = Standards::builtin();
+    let alert =
+        |id: i64, kind: &str, day: &str, state: rewater_store::AlertState| rewater_store::Alert {
+            id,
+            site_id: "plant-north-outlet".into(),
+            mn: None,
+            kind: kind.into(),
+            factor: Some("w01018".into()),
+            severity: "warning".into(),
+            message: String::new(),
+            data_time: d(day).wall_seconds() + 3600,
+            value: None,
+            limit: None,
+            state,
+            raised_at_ms: 0,
+            recovered_at_ms: None,
+        };
+    use rewater_store::AlertState::*;
+    let req = rewater_reports::generate::Request {
+        kind: ReportKind::PilotAnnual,
+        lang: Lang::Zh,
+        district: None,
+        year: Some(2025),
+        today: d("2026-01-10"),
+        browser: None,
+        progress: vec![],
+        alerts: Some(vec![
+            alert(1, "exceedance", "2025-03-01", Closed),
+            alert(2, "exceedance", "2025-07-01", Open),
+            alert(3, "offline", "2025-07-02", Acknowledged),
+            // Outside the year: left out.
+            alert(4, "offline", "2024-12-31", Open),
+        ]),
+        sites: vec![rewater_store::Site {
+            id: "plant-north-outlet".into(),
+            name: "北厂出水口".into(),
+            kind: "plant_outlet".into(),
+            standard: None,
+            district: "north".into(),
+            location: None,
+            model_node: None,
+        }],
+        indicators: None,
+        model_dir: std::path::PathBuf::from("../../examples/beijing-district"),
+    };
+    let dir = std::env::temp_dir().join(format!("rewater-reports-mon-{}", std::process::id()));
+    let w =
+        rewater_reports::generate::generate(&region, "model.toml", &standards, req, &dir).unwrap();
+    let html = std::fs::read_to_string(&w.html).unwrap();
+    // 3 alerts of 2025, 2 not closed; by site name and kind.
+    assert!(
+        html.contains("<td>告警总数</td><td class=\"n\">3</td>"),
+        "{html}"
+    );
+    assert!(html.contains("<td>未关闭告警</td><td class=\"n\">2</td>"));
+    assert!(html.contains("<td>北厂出水口</td><td>超标</td><td class=\"n\">2</td>"));
+    assert!(html.contains("<td>北厂出水口</td><td>离线</td><td class=\"n\">1</td>"));
+    assert!(w.pdf.is_none());
+}

@@ -19,6 +19,10 @@ const REGISTERS: &[(&str, &str)] = &[
         "tasks/beijing-2023-water-environment.toml",
         include_str!("../../../tasks/beijing-2023-water-environment.toml"),
     ),
+    (
+        "tasks/beijing-2023-water-supply.toml",
+        include_str!("../../../tasks/beijing-2023-water-supply.toml"),
+    ),
 ];
 
 /// A register file that does not hold together.
@@ -129,6 +133,9 @@ pub struct Register {
     pub id: String,
     pub name_zh: String,
     pub name_en: String,
+    /// A short name for charts and tabs.
+    pub short_zh: String,
+    pub short_en: String,
     pub source: String,
     pub groups: Vec<Group>,
     pub tasks: Vec<Task>,
@@ -140,6 +147,13 @@ impl Register {
             &self.name_en
         } else {
             &self.name_zh
+        }
+    }
+    pub fn short_name(&self, en: bool) -> &str {
+        if en {
+            &self.short_en
+        } else {
+            &self.short_zh
         }
     }
     pub fn task(&self, id: &str) -> Option<&Task> {
@@ -156,6 +170,8 @@ struct FileHead {
     id: String,
     name_zh: String,
     name_en: String,
+    short_zh: String,
+    short_en: String,
     source: String,
     default_deadline: String,
     deadline_confidence: String,
@@ -280,6 +296,8 @@ pub fn parse_register(
         id: f.register.id,
         name_zh: f.register.name_zh,
         name_en: f.register.name_en,
+        short_zh: f.register.short_zh,
+        short_en: f.register.short_en,
         source: f.register.source,
         groups: f.group,
         tasks,

@@ -50,6 +50,26 @@ fn the_bundled_registers_hold_the_seed_tasks() {
     assert!(t5.quote.as_deref().unwrap().contains("50 万立方米"));
     assert!(t5.source.contains("京政发〔2023〕6号") && t5.source.ends_with("(四)"));
     assert_eq!(env.task("2").unwrap().lead, ["tongzhou"]);
+    // The supply plan: 25 tasks; the first led by the water authority with Haidian, Fengtai
+    // and the waterworks group; the smart-meter task serves the 90 % indicator.
+    let supply = regs
+        .iter()
+        .find(|r| r.id == "beijing-2023-water-supply")
+        .unwrap();
+    assert_eq!(supply.tasks.len(), 25);
+    let s1 = supply.task("1").unwrap();
+    assert_eq!(s1.lead, ["water"]);
+    assert_eq!(
+        s1.cooperating,
+        ["planning", "haidian", "fengtai", "water_group"]
+    );
+    assert!(s1.quote.as_deref().unwrap().contains("35 万立方米/日"));
+    let meters = supply
+        .tasks
+        .iter()
+        .find(|t| t.indicator.as_deref() == Some("smart_meter_rate"))
+        .unwrap();
+    assert!(meters.source.ends_with("五、(三)") && meters.title_zh.contains("90%"));
     for r in &regs {
         for t in &r.tasks {
             assert!(
@@ -138,6 +158,8 @@ fn register_with(task: &str) -> String {
 id = "r"
 name_zh = "测试"
 name_en = "test"
+short_zh = "测"
+short_en = "t"
 source = "seed 000"
 default_deadline = "2025-12-31"
 deadline_confidence = "plan-period"
@@ -334,5 +356,5 @@ fn every_related_indicator_is_in_the_catalog() {
             }
         }
     }
-    assert_eq!(n, 25);
+    assert_eq!(n, 32);
 }

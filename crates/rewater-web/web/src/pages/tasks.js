@@ -62,9 +62,9 @@ async function tasksPage(arg) {
       <label>${esc(t("status"))} <select id="task-status">${opt("", t("all"), taskFilter.status)}${TASK_STATUS.map((s) => opt(s, t("st_" + s), taskFilter.status)).join("")}</select></label>
     </form>
     <p id="task-counts">${counts}</p>
-    <table id="task-table"><tr><th>${esc(t("register"))}</th><th>${esc(t("task_seq"))}</th><th>${esc(t("task_title"))}</th><th>${esc(t("task_lead"))}</th><th>${esc(t("deadline"))}</th><th>${esc(t("status"))}</th><th>${esc(t("progress"))}</th></tr>
+    <table id="task-table" data-filter="${esc(`${taskFilter.register}|${taskFilter.department}|${taskFilter.status}`)}"><tr><th>${esc(t("register"))}</th><th>${esc(t("task_seq"))}</th><th>${esc(t("task_title"))}</th><th>${esc(t("task_lead"))}</th><th>${esc(t("deadline"))}</th><th>${esc(t("status"))}</th><th>${esc(t("progress"))}</th></tr>
     ${data.tasks.map((x) => `<tr data-task="${esc(x.register + "/" + x.id)}" data-status="${esc(x.status)}"><td>${esc(reg(x.register))}</td><td>${esc(x.seq)}</td>
-      <td><a href="#/tasks/${encodeURIComponent(x.register + "/" + x.id)}">${esc(en ? x.title_en : x.title_zh)}</a></td><td>${esc(x.lead.map(dep).join("、"))}</td>
+      <td><a href="#/tasks/${encodeURIComponent(x.register + "/" + x.id)}">${esc(en ? x.title_en : x.title_zh)}</a></td><td>${esc(x.lead.map(dep).join(en ? ", " : "、"))}</td>
       <td>${esc(x.deadline)}</td><td class="task-status ${x.status === "overdue" ? "bad" : x.status === "done" ? "good" : ""}">${esc(t("st_" + x.status))}</td><td>${esc(x.percent)} %</td></tr>`).join("")}</table></div>
     <div class="panel"><h3>${esc(t("river_chiefs"))}</h3><table id="chief-table"><tr><th>${esc(t("chief"))}</th><th>${esc(t("level"))}</th><th>${esc(t("water_body"))}</th><th>${esc(t("short_periods"))}</th></tr>
     ${chiefs.chiefs.map((c) => `<tr data-chief="${esc(c.id)}"><td>${esc(c.name)}</td><td>${esc(en ? c.level_en : c.level_zh)}</td><td>${esc(c.water_body)}</td>
@@ -87,7 +87,7 @@ async function taskDetailPage(key) {
   const dep = (d) => { const v = all.departments.find((y) => y.id === d); return v ? (en ? v.name_en : v.name_zh) : d; };
   const writer = state.me.role !== "viewer";
   main().innerHTML = `<div class="panel"><h3>${esc(x.seq)}. ${esc(en ? x.title_en : x.title_zh)}</h3>
-    <p>${esc(t("task_lead"))}: ${esc(x.lead.map(dep).join("、"))}${x.cooperating.length ? ` · ${esc(t("task_coop"))}: ${esc(x.cooperating.map(dep).join("、"))}` : ""}</p>
+    <p>${esc(t("task_lead"))}: ${esc(x.lead.map(dep).join(en ? ", " : "、"))}${x.cooperating.length ? ` · ${esc(t("task_coop"))}: ${esc(x.cooperating.map(dep).join(en ? ", " : "、"))}` : ""}</p>
     <p>${esc(t("deadline"))}: ${esc(x.deadline)}${x.deadline_confidence === "plan-period" ? ` <span class="muted">(${esc(t("plan_period"))})</span>` : ""} · ${esc(t("status"))}: <span id="task-detail-status">${esc(t("st_" + x.status))}</span> · ${esc(x.percent)} %</p>
     ${x.quote ? `<p class="muted">${esc(x.quote)}</p>` : ""}<p class="muted">${esc(x.source)}</p></div>
     <div class="panel"><h3>${esc(t("updates"))}</h3>${prog.progress.length ? `<table id="progress-table"><tr><th>${esc(t("time"))}</th><th>${esc(t("district"))}</th><th>${esc(t("progress"))}</th><th>${esc(t("note"))}</th><th>${esc(t("evidence"))}</th></tr>
