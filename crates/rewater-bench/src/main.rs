@@ -131,9 +131,22 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         garbage_bytes_per_s: usize,
     },
+    /// The outfall ledger (issue 16): generated ledger import, backward trace, ledger pages.
+    Outfalls {
+        #[arg(long, default_value_t = 10_000)]
+        outfalls: usize,
+        #[arg(long, default_value_t = 5_000)]
+        reaches: usize,
+        #[arg(long, default_value_t = 60)]
+        requests: usize,
+        #[arg(long, default_value = "target/bench-outfalls")]
+        dir: PathBuf,
+    },
 }
 
 mod attack;
+// issue 16: the outfall ledger benchmark.
+mod outfalls;
 
 fn peak_rss_mib() -> Option<f64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -176,6 +189,12 @@ fn main() -> Result<()> {
             garbage_bytes_per_s,
         })?,
         Command::Classify { samples } => classify_bench(samples)?,
+        Command::Outfalls {
+            outfalls: n,
+            reaches,
+            requests,
+            dir,
+        } => outfalls::run(n, reaches, requests, &dir)?,
     }
     Ok(())
 }
