@@ -164,11 +164,12 @@ async function tracePage(section) {
     const num = (id) => { const v = document.getElementById(id).value; return v === "" ? undefined : Number(v); };
     const body = { section: document.getElementById("trace-section").value, factor: document.getElementById("trace-factor").value || "cod", observed_mg_per_l: num("trace-observed"), background_mg_per_l: num("trace-background") || 0, max_travel_h: num("trace-max") };
     try {
-      const b = (await api("POST", "/api/outfall-trace", body)).trace;
+      const resp = await api("POST", "/api/outfall-trace", body);
+      const b = resp.trace;
       document.getElementById("trace-error").textContent = "";
       document.getElementById("trace-result").innerHTML = `<table id="trace-table"><tr><th>${esc(t("rank"))}</th><th>${esc(t("outfall"))}</th><th>${esc(t("district"))}</th><th>${esc(t("travel_time_h"))}</th><th>${esc(t("delivered_load"))}</th><th>${esc(t("share_observed"))}</th><th>${esc(t("share_ranked"))}</th><th>${esc(t("dischargers"))}</th><th>${esc(t("basis"))}</th></tr>
         ${b.sources.map((s, i) => `<tr><td>${i + 1}</td><td>${outfallLink(s.outfall)}</td><td>${esc(s.district)}</td><td>${fmt(s.travel_time_s / 3600, 2)}</td><td>${fmt(s.delivered_load_g_per_s, 3)}</td><td>${pct(s.share_of_observed)}</td><td>${pct(s.share_of_ranked)}</td><td>${esc(s.dischargers.join(", "))}</td><td>${esc(t(s.discharge_basis))}</td></tr>`).join("")}</table>
-        <p id="trace-summary">${esc(t("unexplained"))}: ${pct(b.unexplained_share)} · ${esc(t("outside_window"))}: ${fmt(b.outside_window)} · ${esc(t("without_data"))}: ${esc(b.without_data.join(", ") || t("none"))} · ${esc(t("measured"))} ${fmt(b.sources_measured)} / ${esc(t("estimated"))} ${fmt(b.sources_estimated)}</p>`;
+        <p id="trace-summary">${esc(t("observed"))}: ${fmt(b.observed_mg_per_l, 3)}${resp.observed_from ? " (" + esc(resp.observed_from) + ")" : ""} · ${esc(t("unexplained"))}: ${pct(b.unexplained_share)} · ${esc(t("outside_window"))}: ${fmt(b.outside_window)} · ${esc(t("without_data"))}: ${esc(b.without_data.join(", ") || t("none"))} · ${esc(t("measured"))} ${fmt(b.sources_measured)} / ${esc(t("estimated"))} ${fmt(b.sources_estimated)}</p>`;
     } catch (e) { document.getElementById("trace-error").textContent = e.message; }
   });
 }
