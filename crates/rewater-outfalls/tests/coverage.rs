@@ -12,12 +12,9 @@ fn d(s: &str) -> Date {
     s.parse().unwrap()
 }
 
-#[test]
-fn coverage_counts_surveyed_monitored_traced_and_rectified_by_district_and_river() {
-    let l = common::small_ledger();
-    // O3 (south, illegal) has no record yet: it must show up.
-    assert_eq!(without_record(&l, &[]), ["1101080003110105X0003"]);
-    let mut r = Rectification::open(
+/// An open record for O3 (south), due 2025-09-30.
+fn south_record() -> Rectification {
+    Rectification::open(
         "R1",
         "1101080003110105X0003",
         "south",
@@ -29,7 +26,15 @@ fn coverage_counts_surveyed_monitored_traced_and_rectified_by_district_and_river
         "inspector",
         0,
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn coverage_counts_surveyed_monitored_traced_and_rectified_by_district_and_river() {
+    let l = common::small_ledger();
+    // O3 (south, illegal) has no record yet: it must show up.
+    assert_eq!(without_record(&l, &[]), ["1101080003110105X0003"]);
+    let mut r = south_record();
     let rep = coverage(
         &l,
         std::slice::from_ref(&r),
@@ -118,19 +123,7 @@ fn coverage_counts_surveyed_monitored_traced_and_rectified_by_district_and_river
 #[test]
 fn the_district_self_report_gives_the_figures_in_both_languages() {
     let l = common::small_ledger();
-    let r = Rectification::open(
-        "R1",
-        "1101080003110105X0003",
-        "south",
-        FoundBy::Inspection,
-        "借道排污",
-        Measure::Regulate,
-        "南区水务局",
-        d("2025-09-30"),
-        "inspector",
-        0,
-    )
-    .unwrap();
+    let r = south_record();
     let zh = rewater_outfalls::report::self_report(
         &l,
         std::slice::from_ref(&r),
