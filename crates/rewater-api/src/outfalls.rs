@@ -287,6 +287,9 @@ pub struct TraceBody {
     /// travel time, shares, dischargers and whether its discharge is measured or estimated.
     #[schema(value_type = Object)]
     pub trace: Value,
+    /// Where the observed concentration came from when the request gave none: the latest
+    /// reading of the section's HJ 212 data logger (MN and time).
+    pub observed_from: Option<String>,
 }
 
 /// Coverage figures.
@@ -336,7 +339,8 @@ pub async fn trace_section(
             return Err(bad(format!("{f}: a number ≥ 0")));
         }
     }
-    let out = with_store(&st, move |s| {
+    let zone = st.zone.clone();
+    let (out, observed_from) = with_store(&st, move |s| {
         let l = load(s)?;
         let sec = l
             .section(&q.section)
@@ -347,12 +351,30 @@ pub async fn trace_section(
             sec.district.as_deref(),
         )?;
         let net = Network::build(&l).map_err(bad)?;
+        let factor = q.factor.unwrap_or_else(|| "cod".into());
+        // No value given: the latest reading of the section's data logger, if it has one.
+        let (mut observed, mut observed_from) = (q.observed_mg_per_l, None);
+        if let (None, Some(mn)) = (observed, &sec.site_mn) {
+            let code = rewater_standards::Factor::parse(&factor)
+                .map_or_else(|_| factor.clone(), |f| f.code().to_string());
+            let latest = s.latest(mn)?;
+            if let Some(r) = latest
+                .iter()
+                .find(|r| r.factor == code && r.value.is_some())
+            {
+                observed = r.value;
+                observed_from = Some(format!(
+                    "HJ 212 {mn} {code} {}",
+                    zone.rfc3339_wall(r.data_time)
+                ));
+            }
+        }
         let ex = Exceedance {
             section: q.section.clone(),
-            factor: q.factor.unwrap_or_else(|| "cod".into()),
-            observed_mg_per_l: q.observed_mg_per_l,
+            factor,
+            observed_mg_per_l: observed,
             background_mg_per_l: q.background_mg_per_l,
-            observed_basis: q.observed_mg_per_l.map(|_| Basis::Measured),
+            observed_basis: observed.map(|_| Basis::Measured),
             min_travel_s: q.min_travel_h.map(|h| h * 3600.0),
             max_travel_s: q.max_travel_h.map(|h| h * 3600.0),
         };
@@ -364,10 +386,13 @@ pub async fn trace_section(
                 }
             }
         }
-        Ok(to_json(&b))
+        Ok((to_json(&b), observed_from))
     })
     .await?;
-    Ok(Json(TraceBody { trace: out }))
+    Ok(Json(TraceBody {
+        trace: out,
+        observed_from,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]

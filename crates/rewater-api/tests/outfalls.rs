@@ -80,6 +80,48 @@ fn every_outfall_route_is_scoped_to_the_operators_district() {
         400
     );
     assert_eq!(t(&op, serde_json::json!({"section": "S9"})).status, 404);
+    // Without a value, the latest reading of the section's data logger is used (S2's MN).
+    {
+        let mut store = rewater_store::open(&server.db.display().to_string()).unwrap();
+        let up = rewater_store::Upload {
+            mn: "SECTIONMN0000002".into(),
+            cn: "2061".into(),
+            data_time: WALL_0800,
+            pno: 1,
+            received_at_ms: 1_748_764_800_000,
+            peer: "127.0.0.1:1".into(),
+            raw: String::new(),
+            readings: vec![rewater_store::FactorReading {
+                factor: "w01018".into(),
+                value: Some(3.5),
+                min: None,
+                max: None,
+                cou: None,
+                flag: Some("N".into()),
+            }],
+        };
+        store.ingest(&[up]).unwrap();
+    }
+    let r = api(
+        a,
+        "POST",
+        "/api/outfall-trace",
+        r#"{"section": "S2", "background_mg_per_l": 0.4}"#,
+    )
+    .json();
+    assert_eq!(r["trace"]["observed_mg_per_l"], 3.5);
+    assert_eq!(r["trace"]["observed_basis"], "measured");
+    assert_eq!(
+        r["trace"]["excess_load_g_per_s"].as_f64().unwrap(),
+        (3.5 - 0.4) * 5.0
+    );
+    assert!(
+        r["observed_from"]
+            .as_str()
+            .unwrap()
+            .starts_with("HJ 212 SECTIONMN0000002 w01018 2025-06-01T08:00"),
+        "{r}"
+    );
     // Coverage: the operator's district only.
     let c = get(a, &op, "/api/outfall-coverage?year=2025").json()["coverage"].clone();
     assert_eq!(

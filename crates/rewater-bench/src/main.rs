@@ -160,12 +160,25 @@ enum Command {
         #[arg(long)]
         pdf: bool,
     },
+    /// The outfall ledger (issue 16): generated ledger import, backward trace, ledger pages.
+    Outfalls {
+        #[arg(long, default_value_t = 10_000)]
+        outfalls: usize,
+        #[arg(long, default_value_t = 5_000)]
+        reaches: usize,
+        #[arg(long, default_value_t = 60)]
+        requests: usize,
+        #[arg(long, default_value = "target/bench-outfalls")]
+        dir: PathBuf,
+    },
 }
 
 mod attack;
 mod indicators;
 // issue 15 part B (h-tasks)
 mod reports;
+// issue 16: the outfall ledger benchmark.
+mod outfalls;
 
 fn peak_rss_mib() -> Option<f64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -233,6 +246,12 @@ fn main() -> Result<()> {
             repeat,
             pdf,
         })?,
+        Command::Outfalls {
+            outfalls: n,
+            reaches,
+            requests,
+            dir,
+        } => outfalls::run(n, reaches, requests, &dir)?,
     }
     Ok(())
 }

@@ -227,18 +227,37 @@ impl Ledger {
         self.sections.iter().find(|s| s.id == id)
     }
 
-    /// The dischargers and channels upstream of an outfall through the links, nearest first.
+    /// The dischargers and channels upstream of an outfall through the links.
     pub fn chain_of(&self, outfall: &str) -> Chain {
+        ChainIndex::new(self).chain_of(outfall)
+    }
+}
+
+/// The links indexed by their downstream end, for many chain look-ups.
+pub struct ChainIndex<'a> {
+    into: HashMap<&'a str, Vec<&'a str>>,
+    dischargers: HashSet<&'a str>,
+}
+
+impl<'a> ChainIndex<'a> {
+    pub fn new(l: &'a Ledger) -> ChainIndex<'a> {
         let mut into: HashMap<&str, Vec<&str>> = HashMap::new();
-        for l in &self.links {
-            into.entry(l.to.as_str()).or_default().push(l.from.as_str());
+        for k in &l.links {
+            into.entry(k.to.as_str()).or_default().push(k.from.as_str());
         }
-        let dischargers: HashSet<&str> = self.dischargers.iter().map(|d| d.code.as_str()).collect();
+        ChainIndex {
+            into,
+            dischargers: l.dischargers.iter().map(|d| d.code.as_str()).collect(),
+        }
+    }
+
+    /// What lies behind an outfall (or a channel).
+    pub fn chain_of(&self, outfall: &str) -> Chain {
         let mut chain = Chain::default();
         let mut seen: HashSet<&str> = HashSet::new();
         let mut queue = vec![outfall];
         while let Some(n) = queue.pop() {
-            for &f in into.get(n).map(Vec::as_slice).unwrap_or(&[]) {
+            for &f in self.into.get(n).map(Vec::as_slice).unwrap_or(&[]) {
                 if !seen.insert(f) {
                     continue;
                 }
@@ -246,7 +265,7 @@ impl Ledger {
                     from: f.into(),
                     to: n.into(),
                 });
-                if dischargers.contains(f) {
+                if self.dischargers.contains(f) {
                     chain.dischargers.push(f.to_string());
                 } else {
                     chain.channels.push(f.to_string());

@@ -18,7 +18,8 @@
 //!   observations (non-negative least squares with Clarabel).
 //! - [`spills`]: England's 12/24-hour spill-event counting rule for overflow outlets.
 //! - [`rectify`]: the 一口一策 rectification workflow and "dynamic zero"; [`coverage`]: survey,
-//!   monitoring, tracing and rectification coverage by district and river.
+//!   monitoring, tracing and rectification coverage by district and river; [`report`]: the
+//!   district self-report due each 31 January.
 //! - [`store`]: saving and loading the ledger through `rewater_store::OutfallStore`
 //!   (versioned, audited records).
 
@@ -31,6 +32,7 @@ pub mod io;
 pub mod ledger;
 pub mod network;
 pub mod rectify;
+pub mod report;
 pub mod spills;
 pub mod store;
 pub mod trace;

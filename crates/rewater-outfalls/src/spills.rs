@@ -81,9 +81,71 @@ pub fn count_12_24(discharges: &[Discharge]) -> SpillCount {
     }
 }
 
+/// One rain event of a `rewater-overflow` run as seen from one outlet: the event's start
+/// (seconds), its overflow hours and the outlet's volume (`EventReport::start_s`,
+/// `overflow_hours`, `outlet_m3[i]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OutletEvent {
+    pub start_s: i64,
+    pub overflow_hours: f64,
+    pub outlet_m3: f64,
+}
+
+/// Discharges of one overflow outlet from a simulation's events, for [`count_12_24`]. An
+/// approximation: the report gives each event's overflow hours for the whole system, not per
+/// outlet, so an outlet that spilled in an event is taken to spill from the event's start
+/// for those hours.
+pub fn discharges_from_events(events: &[OutletEvent]) -> Vec<Discharge> {
+    events
+        .iter()
+        .filter(|e| e.outlet_m3 > 0.0 && e.overflow_hours > 0.0)
+        .map(|e| Discharge {
+            start_s: e.start_s,
+            end_s: e.start_s + (e.overflow_hours * 3600.0).round() as i64,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overflow_events_become_discharges_of_the_outlets_that_spilled() {
+        let ev = [
+            OutletEvent {
+                start_s: 0,
+                overflow_hours: 2.0,
+                outlet_m3: 100.0,
+            },
+            OutletEvent {
+                start_s: 20 * 3600,
+                overflow_hours: 1.0,
+                outlet_m3: 0.0,
+            },
+            OutletEvent {
+                start_s: 30 * 3600,
+                overflow_hours: 13.0,
+                outlet_m3: 5.0,
+            },
+        ];
+        let d = discharges_from_events(&ev);
+        assert_eq!(
+            d,
+            vec![
+                Discharge {
+                    start_s: 0,
+                    end_s: 7200
+                },
+                Discharge {
+                    start_s: 30 * 3600,
+                    end_s: 43 * 3600
+                }
+            ]
+        );
+        // 0–12 h block; 30 h is within the 12–36 block (2); 43 h ends in the 36–60 block (3).
+        assert_eq!(count_12_24(&d).spills, 3);
+    }
 
     fn h(a: f64, b: f64) -> Discharge {
         Discharge {

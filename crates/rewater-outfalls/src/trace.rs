@@ -290,7 +290,10 @@ pub fn backward(
         s.share_of_observed = excess
             .filter(|e| *e > 0.0)
             .map(|e| s.delivered_load_g_per_s / e);
-        s.dischargers = ledger.chain_of(&s.outfall).dischargers;
+    }
+    let chains = crate::ledger::ChainIndex::new(ledger);
+    for s in &mut sources {
+        s.dischargers = chains.chain_of(&s.outfall).dischargers;
     }
     let explained: Option<f64> = excess.filter(|e| *e > 0.0).map(|e| total / e);
     without.sort();

@@ -12,12 +12,9 @@ fn d(s: &str) -> Date {
     s.parse().unwrap()
 }
 
-#[test]
-fn coverage_counts_surveyed_monitored_traced_and_rectified_by_district_and_river() {
-    let l = common::small_ledger();
-    // O3 (south, illegal) has no record yet: it must show up.
-    assert_eq!(without_record(&l, &[]), ["1101080003110105X0003"]);
-    let mut r = Rectification::open(
+/// An open record for O3 (south), due 2025-09-30.
+fn south_record() -> Rectification {
+    Rectification::open(
         "R1",
         "1101080003110105X0003",
         "south",
@@ -29,7 +26,15 @@ fn coverage_counts_surveyed_monitored_traced_and_rectified_by_district_and_river
         "inspector",
         0,
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn coverage_counts_surveyed_monitored_traced_and_rectified_by_district_and_river() {
+    let l = common::small_ledger();
+    // O3 (south, illegal) has no record yet: it must show up.
+    assert_eq!(without_record(&l, &[]), ["1101080003110105X0003"]);
+    let mut r = south_record();
     let rep = coverage(
         &l,
         std::slice::from_ref(&r),
@@ -113,4 +118,50 @@ fn coverage_counts_surveyed_monitored_traced_and_rectified_by_district_and_river
         coverage(&l, &[], 2024, d("2024-12-31"), 0).total.surveyed,
         0
     );
+}
+
+#[test]
+fn the_district_self_report_gives_the_figures_in_both_languages() {
+    let l = common::small_ledger();
+    let r = south_record();
+    let zh = rewater_outfalls::report::self_report(
+        &l,
+        std::slice::from_ref(&r),
+        "south",
+        2025,
+        d("2025-10-01"),
+        8 * 3600,
+        "zh",
+    );
+    assert!(
+        zh.starts_with("# south 2025 年度入河排污口监督管理情况自查报告"),
+        "{zh}"
+    );
+    assert!(zh.contains("报送截止：2026-01-31"), "{zh}");
+    assert!(zh.contains("| 违规排污口 | 1 | 100.0 % |"), "{zh}");
+    assert!(zh.contains("违规排污口动态清零：未实现"), "{zh}");
+    assert!(
+        zh.contains("R1 (1101080003110105X0003, 2025-09-30)"),
+        "{zh}"
+    );
+    assert!(zh.contains("| 清河 | 1 | 0 | 0 | 1 |"), "{zh}");
+    let en = rewater_outfalls::report::self_report(
+        &l,
+        &[],
+        "north",
+        2025,
+        d("2025-10-01"),
+        8 * 3600,
+        "en",
+    );
+    assert!(
+        en.contains("| Surveyed | 2 | 100.0 % |")
+            && en.contains("| Traced to a discharger or channel | 1 | 50.0 % |"),
+        "{en}"
+    );
+    assert!(
+        en.contains("Dynamic zero of illegal outfalls: achieved"),
+        "{en}"
+    );
+    assert!(en.contains("| Qing River | 2 | 2 | 2 | 1 |"), "{en}");
 }

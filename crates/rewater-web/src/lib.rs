@@ -34,6 +34,12 @@ const ASSETS: &[Asset] = &[
         web_file!("src/pages/scorecard.js"),
         "text/javascript; charset=utf-8",
     ),
+    // issue 16: the river-outfall ledger pages.
+    (
+        "pages/outfalls.js",
+        web_file!("src/pages/outfalls.js"),
+        "text/javascript; charset=utf-8",
+    ),
     (
         "style.css",
         web_file!("src/style.css"),

@@ -57,7 +57,10 @@ pub fn small_csv_dir(name: &str) -> PathBuf {
 }
 
 pub fn small_ledger() -> rewater_outfalls::Ledger {
-    let d = small_csv_dir("small");
+    // One folder per call: tests of a binary run in parallel.
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = small_csv_dir(&format!("small-{n}"));
     let (l, _) =
         rewater_outfalls::io::import(&Default::default(), &[&d], Default::default()).unwrap();
     l

@@ -83,7 +83,8 @@ CREATE TABLE outfall_record (
     district TEXT, search TEXT NOT NULL, body TEXT NOT NULL, retired INTEGER NOT NULL,
     current INTEGER NOT NULL, who TEXT NOT NULL, reason TEXT NOT NULL, at_ms INTEGER NOT NULL,
     UNIQUE (kind, key, version));
-CREATE INDEX outfall_record_current ON outfall_record (kind, current, district, key);
+CREATE UNIQUE INDEX outfall_record_current ON outfall_record (kind, key) WHERE current = 1;
+CREATE INDEX outfall_record_district ON outfall_record (kind, district, key) WHERE current = 1;
 ";
 
 pub(super) const MIGRATIONS: &[Migration] = &[

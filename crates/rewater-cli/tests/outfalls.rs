@@ -1,0 +1,248 @@
+//! `rewater outfalls` (issue 16): import, list, trace and export through the binary, a bad
+//! import refused with exit code 2 and nothing applied, and the outfall pages in a real
+//! browser (`crates/rewater-web/web/tests/outfalls.mjs`, Debian's Chromium, headless).
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/outfalls-qinghe")
+}
+
+fn rewater(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_rewater"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn json(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}"))
+}
+
+#[test]
+fn outfalls_import_list_trace_and_export_through_the_cli() {
+    let db = tmp("outfalls-cli");
+    let store = db.display().to_string();
+    let ex = example().display().to_string();
+    let (code, out, err) = rewater(&[
+        "outfalls", "import", &ex, "--store", &store, "--who", "surveyor",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("imported 3 outfalls, 3 reaches, 2 sections, 2 dischargers, 3 links"),
+        "{out}"
+    );
+    let (_, out, _) = rewater(&[
+        "outfalls",
+        "list",
+        "--store",
+        &store,
+        "--district",
+        "north",
+        "--json",
+    ]);
+    assert_eq!(json(&out)["total"], 2);
+    let (_, out, _) = rewater(&[
+        "outfalls",
+        "list",
+        "--store",
+        &store,
+        "--compliance",
+        "illegal",
+    ]);
+    assert!(
+        out.contains("1 outfalls match") && out.contains("三号口"),
+        "{out}"
+    );
+    let (_, out, _) = rewater(&[
+        "outfalls",
+        "show",
+        "1101080001110108A0001",
+        "--store",
+        &store,
+    ]);
+    let v = json(&out);
+    assert_eq!(v["chain"]["dischargers"][0], "91110108MA01ABCD1E");
+    assert_eq!(v["versions"][0]["who"], "surveyor");
+    // Backward from S2: 二号口 first with 5.779 g/s; within 2 hours only 三号口.
+    let (_, out, _) = rewater(&[
+        "outfalls",
+        "trace",
+        "--store",
+        &store,
+        "--section",
+        "S2",
+        "--observed",
+        "3.5",
+        "--background",
+        "0.4",
+    ]);
+    let b = json(&out);
+    assert_eq!(b["sources"][0]["outfall"], "1101080002110108B0002");
+    assert!(
+        (b["sources"][0]["delivered_load_g_per_s"].as_f64().unwrap() - 5.779_166_5).abs() < 1e-6
+    );
+    let (_, out, _) = rewater(&[
+        "outfalls",
+        "trace",
+        "--store",
+        &store,
+        "--section",
+        "S2",
+        "--max-travel-h",
+        "2",
+    ]);
+    assert_eq!(json(&out)["sources"].as_array().unwrap().len(), 1);
+    let (_, out, _) = rewater(&[
+        "outfalls",
+        "trace",
+        "--store",
+        &store,
+        "--outfall",
+        "1101080001110108A0001",
+    ]);
+    assert_eq!(json(&out)["reached"][1]["travel_time_s"], 18_000.0);
+    let (code, out, _) = rewater(&[
+        "outfalls",
+        "trace",
+        "--store",
+        &store,
+        "--observe",
+        "S1=1.5",
+        "--observe",
+        "S2=2.0",
+    ]);
+    assert_eq!(code, 0);
+    assert!(json(&out)["relative_residual"].is_number());
+    assert_eq!(
+        rewater(&["outfalls", "trace", "--store", &store, "--observe", "S1"]).0,
+        2
+    );
+    // Export to XLSX and import into a new store: the same ledger.
+    let xlsx = db.with_file_name("ledger.xlsx");
+    let (code, _, err) = rewater(&[
+        "outfalls",
+        "export",
+        &xlsx.display().to_string(),
+        "--store",
+        &store,
+        "--format",
+        "xlsx",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let db2 = db.with_file_name("second.sqlite").display().to_string();
+    assert_eq!(
+        rewater(&[
+            "outfalls",
+            "import",
+            &xlsx.display().to_string(),
+            "--store",
+            &db2
+        ])
+        .0,
+        0
+    );
+    assert_eq!(
+        json(&rewater(&["outfalls", "list", "--store", &db2, "--json"]).1)["total"],
+        3
+    );
+    // A bad row: exit code 2, the file, row and field named, nothing applied.
+    let bad = db.with_file_name("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(bad.join("outfalls.csv"), "code,name,class,district,lon,lat,datum,reach,chainage_m\nNEW-1,新口,industrial.nothing,north,116.3,40.0,WGS84,A,10\n").unwrap();
+    let (code, _, err) = rewater(&[
+        "outfalls",
+        "import",
+        &bad.display().to_string(),
+        "--store",
+        &store,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("outfalls.csv:2: field 'class'"), "{err}");
+    assert_eq!(
+        json(&rewater(&["outfalls", "list", "--store", &store, "--json"]).1)["total"],
+        3
+    );
+}
+
+fn chromium() -> Option<PathBuf> {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+#[test]
+fn outfall_pages_in_a_real_browser() {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Chromium is required in CI: apt-get install chromium"
+        );
+        eprintln!("skipped: Debian's chromium is not installed (apt-get install chromium)");
+        return;
+    };
+    let node_modules = rewater_api::web::node_modules_dir();
+    assert!(
+        Path::new(node_modules).join("playwright-core").exists(),
+        "playwright-core missing in {node_modules}"
+    );
+    let db = tmp("outfalls-web");
+    let store = db.display().to_string();
+    assert_eq!(
+        rewater(&[
+            "outfalls",
+            "import",
+            &example().display().to_string(),
+            "--store",
+            &store
+        ])
+        .0,
+        0
+    );
+    assert_eq!(
+        add_user(
+            &db,
+            "op-north",
+            "north-password-1",
+            "operator",
+            Some("north")
+        ),
+        Some(0)
+    );
+    let server = start(&db, &[]);
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rewater-web/web");
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    let out = Command::new("node")
+        .arg("tests/outfalls.mjs")
+        .current_dir(&web)
+        .env("REWATER_NODE_MODULES", node_modules)
+        .env("REWATER_URL", format!("http://{}", server.api))
+        .env("REWATER_OPERATOR", "op-north:north-password-1")
+        .env("REWATER_SCREENSHOTS", &shots)
+        .env("REWATER_CHROMIUM", &browser)
+        .output()
+        .expect("running node");
+    eprintln!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "browser test failed");
+    assert!(shots.join("outfall-trace.png").exists());
+    // The step is in the store's audit log.
+    let (_, text) = http(&server.api, "GET", "/api/audit", Some(TOKEN), None);
+    assert!(
+        text.contains("rectification.open") && text.contains("rectification.done"),
+        "{text}"
+    );
+}
