@@ -131,9 +131,12 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         garbage_bytes_per_s: usize,
     },
+    /// rewater on EPA SWMM's example files: agreement and time, beside SWMM (issue 14).
+    SwmmFiles(swmm::SwmmFilesArgs),
 }
 
 mod attack;
+mod swmm;
 
 fn peak_rss_mib() -> Option<f64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -176,6 +179,7 @@ fn main() -> Result<()> {
             garbage_bytes_per_s,
         })?,
         Command::Classify { samples } => classify_bench(samples)?,
+        Command::SwmmFiles(a) => swmm::run(a)?,
     }
     Ok(())
 }

@@ -207,7 +207,10 @@ fn routing_option_chooses_the_method() {
     use rewater_overflow::network::FlowRouting;
     let inp = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/swmm/inline.inp");
     let (s, _) = study::load(&inp, &StudyOptions::default()).unwrap();
-    assert_eq!((s.flow_routing, s.routed_by), (FlowRouting::KinWave, FlowRouting::KinWave));
+    assert_eq!(
+        (s.flow_routing, s.routed_by),
+        (FlowRouting::KinWave, FlowRouting::KinWave)
+    );
     assert_eq!(s.clock.step_s, 30, "its ROUTING_STEP");
     let fast = StudyOptions {
         routing: Some(FlowRouting::Fast),
@@ -216,7 +219,10 @@ fn routing_option_chooses_the_method() {
     let (s, _) = study::load(&inp, &fast).unwrap();
     assert_eq!(s.routed_by, FlowRouting::Fast);
     assert_eq!(s.clock.step_s, 60, "its WET_STEP, within 60–300 s");
-    assert!(s.notes.iter().any(|n| n.contains("routed by the fast routing")));
+    assert!(s
+        .notes
+        .iter()
+        .any(|n| n.contains("routed by the fast routing")));
     let dw = StudyOptions {
         routing: Some(FlowRouting::DynWave),
         ..Default::default()
