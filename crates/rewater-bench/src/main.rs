@@ -171,10 +171,13 @@ enum Command {
         #[arg(long, default_value = "target/bench-outfalls")]
         dir: PathBuf,
     },
+    /// rewater on EPA SWMM's example files: agreement and time, beside SWMM (issue 14).
+    SwmmFiles(swmm::SwmmFilesArgs),
 }
 
 mod attack;
 mod indicators;
+mod swmm;
 // issue 15 part B (h-tasks)
 mod reports;
 // issue 16: the outfall ledger benchmark.
@@ -252,6 +255,7 @@ fn main() -> Result<()> {
             requests,
             dir,
         } => outfalls::run(n, reaches, requests, &dir)?,
+        Command::SwmmFiles(a) => swmm::run(a)?,
     }
     Ok(())
 }

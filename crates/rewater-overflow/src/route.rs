@@ -2,126 +2,11 @@
 //! Runoff is computed first for every subcatchment (it does not depend on the sewers),
 //! so tank sizing re-runs only this part.
 
-use crate::network::{
-    interpolate, step_lookup, LinkKind, NodeKind, PumpCurve, Storage, Subject, System,
-};
+use crate::network::{interpolate, step_lookup, LinkKind, NodeKind, PumpCurve, Storage, System};
 use crate::reach::Reach;
-use crate::runoff::{simulate_with_runon, Forcing, RunoffBalance};
-use crate::series::SparseSeries;
+use crate::rules::{apply_rules, quiet_rules_change_nothing, RuleState};
 
-/// Runoff reaching each node (m³/s per step) and the surface water balance.
-#[derive(Debug, Clone)]
-pub struct Runoff {
-    pub per_node: Vec<SparseSeries>,
-    /// External time-series inflow reaching each node (m³/s per step).
-    pub external: Vec<SparseSeries>,
-    pub balance: RunoffBalance,
-}
-
-/// Compute every subcatchment's runoff, on all cores. Subcatchments that drain onto
-/// others go first, level by level: their runoff (on the runoff grid, a step later, as in
-/// SWMM) is the run-on of the next.
-pub fn compute_runoff(system: &System) -> Runoff {
-    let rclock = system.runoff_clock();
-    let forcings: Vec<Forcing> = system
-        .gages
-        .iter()
-        .map(|g| Forcing::new(&g.rain, &system.evaporation, rclock))
-        .collect();
-    let n = system.subcatchments.len();
-    // Level: 0 for those nothing drains onto, else one more than their highest source.
-    let mut level = vec![0usize; n];
-    for _ in 0..n {
-        let mut changed = false;
-        for (k, sc) in system.subcatchments.iter().enumerate() {
-            if let Some(to) = sc.runon_to.filter(|&t| t < n) {
-                if level[to] < level[k] + 1 {
-                    level[to] = level[k] + 1;
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    let mut runon: Vec<Option<SparseSeries>> = vec![None; n];
-    let mut per_node = vec![SparseSeries::default(); system.nodes.len()];
-    let mut balance = RunoffBalance::default();
-    let top = level.iter().copied().max().unwrap_or(0);
-    for lv in 0..=top {
-        let batch: Vec<usize> = (0..n).filter(|&k| level[k] == lv).collect();
-        let done = run_batch(system, &forcings, rclock, &batch, &runon);
-        for (k, q, b) in done {
-            balance.add(&b);
-            let sc = &system.subcatchments[k];
-            match sc.runon_to {
-                Some(to) if to < n => {
-                    runon[to]
-                        .get_or_insert_with(SparseSeries::default)
-                        .add(&q.shifted(1, rclock.steps));
-                }
-                _ => per_node[sc.outlet].add(&q.regrid(
-                    rclock.step_s,
-                    system.clock.step_s,
-                    system.clock.steps,
-                )),
-            }
-        }
-    }
-    let mut external = vec![SparseSeries::default(); system.nodes.len()];
-    for inflow in &system.inflows {
-        external[inflow.node].add(&inflow.on_clock(system.clock));
-    }
-    Runoff {
-        per_node,
-        external,
-        balance,
-    }
-}
-
-/// Run the subcatchments `batch` in parallel; their runoff on the runoff grid.
-fn run_batch(
-    system: &System,
-    forcings: &[Forcing],
-    rclock: crate::runoff::Clock,
-    batch: &[usize],
-    runon: &[Option<SparseSeries>],
-) -> Vec<(usize, SparseSeries, RunoffBalance)> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(batch.len().max(1));
-    // Subcatchments differ a lot in cost (rainy gage, slow pervious areas), so workers
-    // take the next one from a shared counter rather than a fixed share.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let next = &next;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(move || {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(&k) = batch.get(i) else {
-                            break;
-                        };
-                        let sc = &system.subcatchments[k];
-                        let (q, b) =
-                            simulate_with_runon(sc, &forcings[sc.gage], rclock, runon[k].as_ref());
-                        done.push((k, q, b));
-                    }
-                    done
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            // A panic in a worker is a bug; re-raise it rather than lose its runoff.
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
-}
+pub use crate::lateral::{compute_runoff, Runoff};
 
 /// What the routing reports at each step.
 pub struct StepView<'a> {
@@ -252,6 +137,11 @@ impl Plan {
 /// sewer reach on the way back to its exact state after a stretch was skipped.
 struct DryRoute {
     outfall: Vec<usize>,
+    /// The links dry-weather flow takes, with the settings it was checked at: a rule that
+    /// changed one of them ends skipping.
+    path: Vec<(usize, f64)>,
+    /// Nodes that never receive runoff, external inflow or dry-weather flow.
+    lateral_always_zero: Vec<bool>,
     warmup_steps: usize,
     /// Steps with runoff anywhere, as ordered, merged ranges.
     busy: Vec<(usize, usize)>,
@@ -261,9 +151,10 @@ impl DryRoute {
     /// None when some node on the way could divert, flood or store dry-weather flow at its
     /// peak (then every step is routed), or when rules or loops could change the routing.
     fn new(system: &System, plan: &Plan, settings: &[f64], runoff: &Runoff) -> Option<DryRoute> {
-        // Kinematic-wave reaches do not return to an exact state after a stretch.
+        // Kinematic-wave reaches do not return to an exact state after a stretch; rules
+        // are checked at each stretch (`rules_quiet`).
         let kinematic = system.routed_by == crate::network::FlowRouting::KinWave;
-        if !system.rules.is_empty() || plan.back_edge.iter().any(|&b| b) || kinematic {
+        if plan.back_edge.iter().any(|&b| b) || kinematic {
             return None;
         }
         let n = system.nodes.len();
@@ -280,6 +171,7 @@ impl DryRoute {
             bound[d.node] += d.base_m3_per_s.max(0.0) * max(&d.monthly) * max(&d.daily) * peak_hour;
         }
         let mut next = vec![usize::MAX; n];
+        let mut path = Vec::new();
         let mut warmup = 1usize;
         for &node in &plan.order {
             let b = bound[node];
@@ -328,6 +220,7 @@ impl DryRoute {
             let to = system.links[link].to;
             next[node] = to;
             bound[to] += b;
+            path.push((link, settings[link]));
         }
         let outfall = system
             .dry_weather
@@ -357,8 +250,19 @@ impl DryRoute {
                 _ => busy.push((a, b)),
             }
         }
+        let mut lateral_always_zero = vec![true; n];
+        for d in &system.dry_weather {
+            lateral_always_zero[d.node] = false;
+        }
+        for (i, s) in runoff.per_node.iter().chain(&runoff.external).enumerate() {
+            if s.stored_steps() > 0 {
+                lateral_always_zero[i % n] = false;
+            }
+        }
         Some(DryRoute {
             outfall,
+            path,
+            lateral_always_zero,
             warmup_steps: warmup,
             busy,
         })
@@ -401,7 +305,7 @@ pub fn route_with(
     while step < system.clock.steps {
         let t = system.clock.time(step);
         if let Some(dry) = &dry {
-            if storage_nodes.iter().all(|&i| st.volume[i] == 0.0) {
+            if storage_nodes.iter().all(|&i| st.holds_still(&plan, i)) {
                 if let Some(end) = st.skip_quiet(dry, step, observer) {
                     step = end;
                     continue;
@@ -577,6 +481,18 @@ impl<'a> State<'a> {
         if end < step + MIN_SKIP_STEPS || !observer.may_skip(clock.time(step), clock.time(end)) {
             return None;
         }
+        if !self.system.rules.is_empty()
+            && (dry.path.iter().any(|&(l, s)| self.settings[l] != s)
+                || !quiet_rules_change_nothing(
+                    self.system,
+                    &self.settings,
+                    &self.depth,
+                    &self.volume,
+                    &dry.lateral_always_zero,
+                ))
+        {
+            return None;
+        }
         let mut k = step;
         while k < end {
             let tk = clock.time(k);
@@ -600,6 +516,31 @@ impl<'a> State<'a> {
         }
         self.bal.skipped_steps += end - step;
         Some(end)
+    }
+
+    /// Whether storage node `i` neither fills nor drains while nothing flows in: empty, or
+    /// below every outlet it has open (pumps off and not due to start by depth, nothing
+    /// over a weir or through an orifice, outlet or conduit), and not full.
+    fn holds_still(&self, plan: &Plan, i: usize) -> bool {
+        if self.volume[i] == 0.0 {
+            return true;
+        }
+        let NodeKind::Storage(st) = &self.system.nodes[i].kind else {
+            return false;
+        };
+        let d = self.depth[i];
+        self.volume[i] < st.full_volume()
+            && plan.out_links[i].iter().all(|&l| {
+                let kind = &self.system.links[l].kind;
+                match kind {
+                    LinkKind::Pump { startup_m, .. } => {
+                        self.settings[l] == 0.0 && (*startup_m <= 0.0 || d < *startup_m)
+                    }
+                    LinkKind::Spill => true,
+                    k if k.is_depth_driven() => k.flow_at_depth(d) * self.settings[l] == 0.0,
+                    _ => true,
+                }
+            })
     }
 
     /// Runoff and dry-weather flow into each node this step; returns both totals, m³/s.
@@ -1010,75 +951,4 @@ fn storage_step(
         v1 = full;
     }
     (v1, spill, 0.0)
-}
-
-/// State the control rules read.
-struct RuleState<'a> {
-    depth: &'a [f64],
-    volume: &'a [f64],
-    lateral: &'a [f64],
-    link_flow: &'a [f64],
-    hours: f64,
-    clock_hour: f64,
-    time_s: i64,
-    /// When each link last switched between closed and open.
-    last_switch_s: &'a [i64],
-    half_step_h: f64,
-}
-
-/// Evaluate the rules; for each link the action of the highest-priority rule wins.
-fn apply_rules(system: &System, settings: &mut [f64], actions: &mut [(f64, f64)], s: RuleState) {
-    actions
-        .iter_mut()
-        .for_each(|a| *a = (f64::NEG_INFINITY, 0.0));
-    for rule in &system.rules {
-        let mut result = true;
-        // The value the rule's last condition read (a control curve's x).
-        let mut control_value = 0.0;
-        for (k, p) in rule.premises.iter().enumerate() {
-            let since = |i: usize| (s.time_s - s.last_switch_s[i]) as f64 / 3600.0;
-            let (value, time) = match p.subject {
-                Subject::NodeDepth(i) => (Some(s.depth[i]), false),
-                Subject::NodeVolume(i) => (Some(s.volume[i]), false),
-                Subject::NodeLateral(i) => (Some(s.lateral[i]), false),
-                Subject::LinkFlow(i) => (Some(s.link_flow[i]), false),
-                Subject::LinkSetting(i) => (Some(settings[i]), false),
-                Subject::SimulationHours => (Some(s.hours), true),
-                Subject::ClockHour => (Some(s.clock_hour), true),
-                // SWMM: no value (the premise is false) while the link is in the other state.
-                Subject::LinkTimeOpen(i) => ((settings[i] > 0.0).then(|| since(i)), true),
-                Subject::LinkTimeClosed(i) => ((settings[i] <= 0.0).then(|| since(i)), true),
-            };
-            let holds = match value {
-                None => false,
-                Some(v) if time => p.compare.holds_time(v, p.value, s.half_step_h),
-                Some(v) => p.compare.holds(v, p.value),
-            };
-            if let Some(v) = value {
-                control_value = v;
-            }
-            if k == 0 {
-                result = holds;
-            } else if p.or {
-                result = result || holds;
-            } else {
-                result = result && holds;
-            }
-        }
-        let list = if result { &rule.then } else { &rule.otherwise };
-        for a in list {
-            if rule.priority >= actions[a.link].0 {
-                let setting = match a.curve.and_then(|c| rule.curves.get(c)) {
-                    Some(curve) => interpolate(curve, control_value).clamp(0.0, 1.0),
-                    None => a.setting,
-                };
-                actions[a.link] = (rule.priority, setting);
-            }
-        }
-    }
-    for (l, a) in actions.iter().enumerate() {
-        if a.0 > f64::NEG_INFINITY {
-            settings[l] = a.1;
-        }
-    }
 }

@@ -69,3 +69,21 @@ fn skipping_quiet_steps_changes_nothing() {
     let system = rewater_overflow::inp::load(&chain, &options).unwrap();
     same_with_and_without_skipping(&system);
 }
+
+#[test]
+fn quiet_stretches_are_skipped_with_a_control_rule_that_cannot_fire() {
+    // The benchmark's SWMM file: a drain-back pump under IF NODE T1 DEPTH > 0.01 AND LINK
+    // C_INT FLOW < … THEN ON ELSE OFF. With the tank empty the rule can only say OFF.
+    let dir = std::env::temp_dir().join(format!("rewater-skip-rule-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (text, rain) = synthetic::swmm_inp(20, 2, 11);
+    std::fs::write(dir.join("case.inp"), text).unwrap();
+    std::fs::write(dir.join("rain.dat"), rain).unwrap();
+    let options = rewater_overflow::inp::ImportOptions {
+        routing: Some(rewater_overflow::network::FlowRouting::Fast),
+        ..Default::default()
+    };
+    let system = rewater_overflow::inp::load(&dir.join("case.inp"), &options).unwrap();
+    assert_eq!(system.rules.len(), 1);
+    same_with_and_without_skipping(&system);
+}

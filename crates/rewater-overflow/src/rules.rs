@@ -1,0 +1,144 @@
+//! Control rules (控制规则) as the routing applies them each step, and whether they can
+//! change anything over a quiet dry-weather stretch (so that the stretch may be skipped
+//! with rules present).
+
+use crate::network::{interpolate, Subject, System};
+
+/// State the control rules read.
+pub(crate) struct RuleState<'a> {
+    pub(crate) depth: &'a [f64],
+    pub(crate) volume: &'a [f64],
+    pub(crate) lateral: &'a [f64],
+    pub(crate) link_flow: &'a [f64],
+    pub(crate) hours: f64,
+    pub(crate) clock_hour: f64,
+    pub(crate) time_s: i64,
+    /// When each link last switched between closed and open.
+    pub(crate) last_switch_s: &'a [i64],
+    pub(crate) half_step_h: f64,
+}
+
+/// Evaluate the rules; for each link the action of the highest-priority rule wins.
+pub(crate) fn apply_rules(
+    system: &System,
+    settings: &mut [f64],
+    actions: &mut [(f64, f64)],
+    s: RuleState,
+) {
+    actions
+        .iter_mut()
+        .for_each(|a| *a = (f64::NEG_INFINITY, 0.0));
+    for rule in &system.rules {
+        let mut result = true;
+        // The value the rule's last condition read (a control curve's x).
+        let mut control_value = 0.0;
+        for (k, p) in rule.premises.iter().enumerate() {
+            let since = |i: usize| (s.time_s - s.last_switch_s[i]) as f64 / 3600.0;
+            let (value, time) = match p.subject {
+                Subject::NodeDepth(i) => (Some(s.depth[i]), false),
+                Subject::NodeVolume(i) => (Some(s.volume[i]), false),
+                Subject::NodeLateral(i) => (Some(s.lateral[i]), false),
+                Subject::LinkFlow(i) => (Some(s.link_flow[i]), false),
+                Subject::LinkSetting(i) => (Some(settings[i]), false),
+                Subject::SimulationHours => (Some(s.hours), true),
+                Subject::ClockHour => (Some(s.clock_hour), true),
+                // SWMM: no value (the premise is false) while the link is in the other state.
+                Subject::LinkTimeOpen(i) => ((settings[i] > 0.0).then(|| since(i)), true),
+                Subject::LinkTimeClosed(i) => ((settings[i] <= 0.0).then(|| since(i)), true),
+            };
+            let holds = match value {
+                None => false,
+                Some(v) if time => p.compare.holds_time(v, p.value, s.half_step_h),
+                Some(v) => p.compare.holds(v, p.value),
+            };
+            if let Some(v) = value {
+                control_value = v;
+            }
+            if k == 0 {
+                result = holds;
+            } else if p.or {
+                result = result || holds;
+            } else {
+                result = result && holds;
+            }
+        }
+        let list = if result { &rule.then } else { &rule.otherwise };
+        for a in list {
+            if rule.priority >= actions[a.link].0 {
+                let setting = match a.curve.and_then(|c| rule.curves.get(c)) {
+                    Some(curve) => interpolate(curve, control_value).clamp(0.0, 1.0),
+                    None => a.setting,
+                };
+                actions[a.link] = (rule.priority, setting);
+            }
+        }
+    }
+    for (l, a) in actions.iter().enumerate() {
+        if a.0 > f64::NEG_INFINITY {
+            settings[l] = a.1;
+        }
+    }
+}
+
+/// Whether the rules leave every setting as it is for as long as the system is quiet
+/// (no runoff or external inflow, every storage unit empty or holding still): evaluated in
+/// three-valued logic where only what is certain then is known — the depth and volume of
+/// every node (`depth`, `volume`: the fast routing keeps junctions at 0, quiet storage
+/// does not change), the lateral
+/// inflow of a node without runoff or dry-weather flow (0), link settings (`settings`);
+/// flows, times and inflows with dry-weather flow are unknown. True when each rule's
+/// outcome is certain and the actions it takes (by priority, as [`apply_rules`]) equal
+/// the current settings.
+pub(crate) fn quiet_rules_change_nothing(
+    system: &System,
+    settings: &[f64],
+    depth: &[f64],
+    volume: &[f64],
+    lateral_always_zero: &[bool],
+) -> bool {
+    let mut actions = vec![(f64::NEG_INFINITY, 0.0); settings.len()];
+    for rule in &system.rules {
+        let mut result: Option<bool> = None;
+        for (k, p) in rule.premises.iter().enumerate() {
+            let known = match p.subject {
+                Subject::NodeDepth(i) => Some(depth[i]),
+                Subject::NodeVolume(i) => Some(volume[i]),
+                Subject::NodeLateral(i) if lateral_always_zero[i] => Some(0.0),
+                Subject::LinkSetting(i) => Some(settings[i]),
+                _ => None,
+            };
+            let holds = known.map(|v| p.compare.holds(v, p.value));
+            result = if k == 0 {
+                holds
+            } else if p.or {
+                match (result, holds) {
+                    (Some(true), _) | (_, Some(true)) => Some(true),
+                    (Some(false), Some(false)) => Some(false),
+                    _ => None,
+                }
+            } else {
+                match (result, holds) {
+                    (Some(false), _) | (_, Some(false)) => Some(false),
+                    (Some(true), Some(true)) => Some(true),
+                    _ => None,
+                }
+            };
+        }
+        let Some(result) = result else {
+            return false;
+        };
+        let list = if result { &rule.then } else { &rule.otherwise };
+        for a in list {
+            if a.curve.is_some() {
+                return false;
+            }
+            if rule.priority >= actions[a.link].0 {
+                actions[a.link] = (rule.priority, a.setting);
+            }
+        }
+    }
+    actions
+        .iter()
+        .enumerate()
+        .all(|(l, a)| a.0 == f64::NEG_INFINITY || a.1 == settings[l])
+}
