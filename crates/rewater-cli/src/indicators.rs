@@ -31,6 +31,13 @@ pub struct IndicatorsArgs {
     /// Baseline year of the trend (default: the first set's).
     #[arg(long)]
     baseline: Option<i32>,
+    /// The monitoring store (SQLite file or postgres:// URL): compliance and data-validity
+    /// counts by district for the monitoring years.
+    #[arg(long)]
+    db: Option<String>,
+    /// Years of the monitoring counts (repeatable; default: this year).
+    #[arg(long = "monitoring-year")]
+    monitoring_years: Vec<i32>,
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
     #[arg(long, default_value = "zh")]
@@ -61,7 +68,11 @@ pub fn run(args: IndicatorsArgs, standards: &Standards) -> Result<()> {
         baseline_year: args.baseline,
         ..Default::default()
     };
-    let extra: Vec<&QuantityTable> = stats.iter().collect();
+    let monitoring = match &args.db {
+        Some(db) => Some(monitoring_table(db, &args.monitoring_years, standards)?),
+        None => None,
+    };
+    let extra: Vec<&QuantityTable> = stats.iter().chain(monitoring.iter()).collect();
     let (_, card) = rewater_indicators::scorecard_for_region(
         &region, standards, &catalog, &extra, &sets, &options,
     )?;
@@ -73,4 +84,28 @@ pub fn run(args: IndicatorsArgs, standards: &Standards) -> Result<()> {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&card)?)?,
     }
     Ok(())
+}
+
+/// The monitoring store's compliance and validity counts as quantities.
+fn monitoring_table(db: &str, years: &[i32], standards: &Standards) -> Result<QuantityTable> {
+    let mut store = rewater_store::open(db)?;
+    let zone = rewater_time::Zone::default();
+    let today = zone.today();
+    let years = if years.is_empty() {
+        vec![today.ymd().0]
+    } else {
+        years.to_vec()
+    };
+    let mut rates = Vec::new();
+    for y in years {
+        rates.extend(rewater_indicators::monitoring::rates_from_store(
+            store.as_mut(),
+            standards,
+            y,
+            today,
+        )?);
+    }
+    Ok(rewater_indicators::monitoring::monitoring_quantities(
+        &rates,
+    )?)
 }

@@ -222,3 +222,84 @@ fn the_scorecard_page_in_a_real_browser() {
     assert!(out.status.success(), "browser test failed");
     assert!(shots.join("scorecard-operator.png").exists());
 }
+
+/// `--db`: the monitoring store's compliance and data-validity counts become the monitoring
+/// indicators of their district and year (hand-computed: one compliant day of two; 36 valid
+/// hourly records of the 5,136 expected from 2025-06-01 to the year's end).
+#[test]
+fn monitoring_indicators_come_from_the_store() {
+    use rewater_store::prelude::*;
+    let dir = std::env::temp_dir().join(format!("rewater-cli-ind-db-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("m.sqlite");
+    {
+        let mut s = rewater_store::SqliteStore::open(&db).unwrap();
+        s.put_site(&rewater_store::Site {
+            id: "plant-n".into(),
+            name: "plant-n".into(),
+            kind: "plant_outlet".into(),
+            standard: Some("GB18918-2002:1A".into()),
+            district: "north".into(),
+            location: None,
+            model_node: None,
+        })
+        .unwrap();
+        s.put_device(&rewater_store::Device {
+            mn: "MNA".into(),
+            password_hash: rewater_store::hash_device_password("pw"),
+            site_id: "plant-n".into(),
+            lenient: true,
+            accept_modbus_crc: false,
+            allowed_peers: Vec::new(),
+            disabled: false,
+        })
+        .unwrap();
+        let day1 = 1_748_736_000i64; // 2025-06-01 00:00 wall clock
+                                     // A fixed "now" shortly after, so that these DataTimes stay inside the store's window.
+        s.set_ingest_rules(rewater_store::IngestRules {
+            now_unix_s: Some(day1 + 10 * 86_400),
+            ..rewater_store::IngestRules::default()
+        });
+        let up = |t: i64, cod: f64| rewater_store::Upload {
+            mn: "MNA".into(),
+            cn: "2051".into(),
+            data_time: t,
+            pno: 1,
+            received_at_ms: 1,
+            peer: "127.0.0.1:1".into(),
+            raw: String::new(),
+            readings: vec![rewater_store::FactorReading {
+                factor: "w01018".into(),
+                value: Some(cod),
+                min: None,
+                max: None,
+                cou: None,
+                flag: Some("N".into()),
+            }],
+        };
+        let mut batch: Vec<_> = (0..24).map(|h| up(day1 + 3600 * h, 40.0)).collect();
+        batch.extend((0..12).map(|h| up(day1 + 86_400 + 3600 * h, 60.0)));
+        s.ingest(&batch).unwrap();
+    }
+    let model = repo("examples/pilot-city/model.toml");
+    let card = json(&rewater(&[
+        "indicators",
+        &model,
+        "--db",
+        &db.display().to_string(),
+        "--monitoring-year",
+        "2025",
+        "--format",
+        "json",
+    ]));
+    let c = row(&card, "north", 2025, "monitoring_compliance_rate");
+    assert_eq!(c["value"], 50.0);
+    assert!(c["origins"].to_string().contains("monitoring"), "{c}");
+    let v = row(&card, "north", 2025, "monitoring_data_validity_rate");
+    let expected = 214 * 24; // 2025-06-01 … 2025-12-31
+    assert!(
+        (v["value"].as_f64().unwrap() - 36.0 / expected as f64 * 100.0).abs() < 1e-9,
+        "{v}"
+    );
+}
