@@ -299,26 +299,87 @@ function canEdit(site) {
 // ------------------------------------------------------------------ alerts
 
 function alertTable(list, actions) {
-  return `<table class="alerts"><tr><th>#</th><th>${esc(t("time"))}</th><th>${esc(t("site"))}</th><th>${esc(t("severity"))}</th><th>${esc(t("message"))}</th><th>${esc(t("state"))}</th>${actions ? `<th>${esc(t("comment"))}</th><th></th>` : ""}</tr>
-    ${list.map((a) => `<tr data-alert="${a.id}"><td>${a.id}</td><td class="time">${esc(fmtTime(a.time))}</td><td>${esc(a.site_id)}</td><td>${esc(a.severity)}</td><td>${esc(a.message)}</td><td class="alert-state">${esc(t(a.state))}</td>
+  return `<table class="alerts"><tr>${actions ? `<th><input type="checkbox" id="alert-all" title="${esc(t("select_all"))}"></th>` : ""}<th>#</th><th>${esc(t("time"))}</th><th>${esc(t("site"))}</th><th>${esc(t("kind"))}</th><th>${esc(t("severity"))}</th><th>${esc(t("message"))}</th><th>${esc(t("state"))}</th>${actions ? `<th>${esc(t("comment"))}</th><th></th>` : ""}</tr>
+    ${list.map((a) => `<tr data-alert="${a.id}">${actions ? `<td><input type="checkbox" class="pick" value="${a.id}"></td>` : ""}<td>${a.id}</td><td class="time">${esc(fmtTime(a.time))}</td><td>${esc(a.site_id)}</td><td>${esc(t("kind_" + a.kind))}</td><td>${esc(t("severity_" + a.severity))}</td><td>${esc(a.message)}</td><td class="alert-state">${esc(t(a.state))}</td>
       ${actions ? `<td><input class="comment" size="16"></td><td>${a.state === "open" ? `<button class="act ack">${esc(t("acknowledge"))}</button>` : ""}${a.state !== "closed" ? ` <button class="act close">${esc(t("close"))}</button>` : ""}</td>` : ""}</tr>`).join("")}</table>`;
 }
 
-async function alertsPage() {
-  const states = ["open", "acknowledged", "closed", "all"];
+const ALERT_KINDS = ["exceedance", "daily_exceedance", "offline", "stuck", "device_flag", "downstream_risk"];
+const ALERT_PAGE = 50;
+
+// The alert list's filters, kept for the session: state, kind, severity, site, time range, page.
+function alertFilter() {
+  let f = {};
+  try { f = JSON.parse(sessionStorage.getItem("rw_alert_filter") || "{}"); } catch (e) { f = {}; }
   const saved = sessionStorage.getItem("rw_alert_state");
-  const filter = states.includes(saved) ? saved : "open";
-  const q = filter === "all" ? "" : `state=${filter}&`;
-  const list = await api("GET", `/api/alerts?${q}limit=200`);
-  main().innerHTML = `<div class="panel"><div class="row"><h3>${esc(t("alerts"))}</h3><select id="alert-state">${states.map((s) => `<option value="${s}" ${s === filter ? "selected" : ""}>${esc(t(s))}</option>`).join("")}</select></div>
-    <div id="alert-list">${alertTable(list.alerts, state.me.role !== "viewer")}</div><div class="error" id="alert-error"></div></div>`;
-  document.getElementById("alert-state").addEventListener("change", (ev) => { sessionStorage.setItem("rw_alert_state", ev.target.value); alertsPage(); });
+  return { state: f.state || saved || "open", kind: f.kind || "", severity: f.severity || "", site: f.site || "", from: f.from || "", to: f.to || "", offset: f.offset || 0 };
+}
+
+function saveAlertFilter(f) {
+  sessionStorage.setItem("rw_alert_filter", JSON.stringify(f));
+  sessionStorage.setItem("rw_alert_state", f.state);
+}
+
+// A datetime-local value (the server's wall clock) as RFC 3339 with the server's offset.
+function localToRfc(v, offset) { return v ? `${v}:00${offset}` : ""; }
+
+async function alertsPage() {
+  const f = alertFilter();
+  const states = ["open", "acknowledged", "closed", "all"];
+  const sites = (await api("GET", "/api/sites")).sites || [];
+  // The server's zone offset, as its RFC 3339 times carry it (Asia/Shanghai until seen).
+  const offset = state.offset || "+08:00";
+  const q = new URLSearchParams({ limit: String(ALERT_PAGE), offset: String(f.offset) });
+  if (f.state !== "all") q.set("state", f.state);
+  for (const k of ["kind", "severity", "site"]) if (f[k]) q.set(k, f[k]);
+  if (f.from) q.set("from", localToRfc(f.from, offset));
+  if (f.to) q.set("to", localToRfc(f.to, offset));
+  const list = await api("GET", `/api/alerts?${q}`);
+  const seen = list.alerts.length && /([+-]\d{2}:\d{2}|Z)$/.exec(list.alerts[0].raised_at || "");
+  if (seen) state.offset = seen[1] === "Z" ? "+00:00" : seen[1];
+  const acts = state.me.role !== "viewer";
+  const opt = (v, label, cur) => `<option value="${esc(v)}" ${v === cur ? "selected" : ""}>${esc(label)}</option>`;
+  const last = Math.min(list.total, f.offset + list.alerts.length);
+  main().innerHTML = `<div class="panel"><div class="row"><h3>${esc(t("alerts"))}</h3>
+    <select id="alert-state">${states.map((s) => opt(s, t(s), f.state)).join("")}</select>
+    <select id="alert-kind">${opt("", t("all_kinds"), f.kind)}${ALERT_KINDS.map((k) => opt(k, t("kind_" + k), f.kind)).join("")}</select>
+    <select id="alert-severity">${opt("", t("all_severities"), f.severity)}${["info", "warning", "violation"].map((k) => opt(k, t("severity_" + k), f.severity)).join("")}</select>
+    <select id="alert-site">${opt("", t("all_sites"), f.site)}${sites.map((x) => opt(x.id, x.name || x.id, f.site)).join("")}</select>
+    <label>${esc(t("from"))} <input type="datetime-local" id="alert-from" value="${esc(f.from)}"></label>
+    <label>${esc(t("to"))} <input type="datetime-local" id="alert-to" value="${esc(f.to)}"></label></div>
+    <div class="row" id="alert-paging"><span id="alert-count">${esc(t("shown_of").replace("{a}", list.total ? f.offset + 1 : 0).replace("{b}", last).replace("{n}", list.total))}</span>
+      <button class="act" id="alert-prev" ${f.offset > 0 ? "" : "disabled"}>${esc(t("previous"))}</button>
+      <button class="act" id="alert-next" ${last < list.total ? "" : "disabled"}>${esc(t("next"))}</button>
+      ${acts ? `<input id="bulk-comment" size="24" placeholder="${esc(t("comment"))}"> <button class="act" id="bulk-ack">${esc(t("acknowledge_selected"))}</button> <button class="act" id="bulk-close">${esc(t("close_selected"))}</button>` : ""}</div>
+    <div id="alert-list">${alertTable(list.alerts, acts)}</div><div class="error" id="alert-error"></div></div>`;
+  const refilter = (patch) => { saveAlertFilter(Object.assign(alertFilter(), patch)); alertsPage(); };
+  document.getElementById("alert-state").addEventListener("change", (ev) => refilter({ state: ev.target.value, offset: 0 }));
+  for (const [id, key] of [["alert-kind", "kind"], ["alert-severity", "severity"], ["alert-site", "site"], ["alert-from", "from"], ["alert-to", "to"]]) {
+    document.getElementById(id).addEventListener("change", (ev) => refilter({ [key]: ev.target.value, offset: 0 }));
+  }
+  document.getElementById("alert-prev").addEventListener("click", () => refilter({ offset: Math.max(0, f.offset - ALERT_PAGE) }));
+  document.getElementById("alert-next").addEventListener("click", () => refilter({ offset: f.offset + ALERT_PAGE }));
+  const err = (e) => { document.getElementById("alert-error").textContent = e.message; };
+  if (acts) {
+    document.getElementById("alert-all").addEventListener("change", (ev) => document.querySelectorAll("#alert-list .pick").forEach((c) => { c.checked = ev.target.checked; }));
+    const bulk = async (to) => {
+      const ids = [...document.querySelectorAll("#alert-list .pick:checked")].map((c) => Number(c.value));
+      if (!ids.length) return;
+      try {
+        const r = await api("POST", "/api/alerts/state", { ids, state: to, comment: document.getElementById("bulk-comment").value });
+        await alertsPage();
+        if (r.refused.length) err({ message: r.refused.map((x) => `#${x.id}: ${x.error}`).join("; ") });
+      } catch (e) { err(e); }
+    };
+    document.getElementById("bulk-ack").addEventListener("click", () => bulk("acknowledged"));
+    document.getElementById("bulk-close").addEventListener("click", () => bulk("closed"));
+  }
   document.querySelectorAll("#alert-list button").forEach((b) => b.addEventListener("click", async () => {
     const tr = b.closest("tr");
     try {
       await api("POST", `/api/alerts/${tr.dataset.alert}/state`, { state: b.classList.contains("ack") ? "acknowledged" : "closed", comment: tr.querySelector(".comment").value });
       alertsPage();
-    } catch (e) { document.getElementById("alert-error").textContent = e.message; }
+    } catch (e) { err(e); }
   }));
 }
 

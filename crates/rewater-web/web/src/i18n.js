@@ -28,6 +28,10 @@ window.I18N = {
     password_ends_sessions: "修改密码后，该账号的所有登录会话立即失效", expires_in_days: "有效天数", credentials: "会话与令牌",
     public_id: "编号", created: "创建时间", expires: "到期时间", revoke: "撤销", kind_session: "登录会话", kind_token: "接口令牌",
     account: "我的账号", current_password: "当前密码", sessions_ended: "已结束的会话",
+    select_all: "全选", all_kinds: "全部类型", all_severities: "全部级别", all_sites: "全部点位", from: "起", to: "止",
+    previous: "上一页", next: "下一页", shown_of: "第 {a}–{b} 条，共 {n} 条", acknowledge_selected: "批量确认", close_selected: "批量关闭",
+    kind_exceedance: "超标", kind_daily_exceedance: "日均值超标", kind_offline: "离线", kind_stuck: "数据恒值",
+    kind_device_flag: "设备标记", kind_downstream_risk: "下游风险", severity_info: "提示", severity_warning: "预警", severity_violation: "超标违规",
   },
   en: {
     brand: "rewater reclaimed-water platform", overview: "Overview", alerts: "Alerts", scenarios: "Scenarios", standards: "Standards", audit: "Audit log",
@@ -55,5 +59,9 @@ window.I18N = {
     password_ends_sessions: "A new password ends every session of the account at once", expires_in_days: "Days valid", credentials: "Sessions and tokens",
     public_id: "Id", created: "Created", expires: "Expires", revoke: "Revoke", kind_session: "Session", kind_token: "API token",
     account: "My account", current_password: "Current password", sessions_ended: "sessions ended",
+    select_all: "Select all", all_kinds: "All kinds", all_severities: "All severities", all_sites: "All sites", from: "From", to: "To",
+    previous: "Previous", next: "Next", shown_of: "{a}–{b} of {n}", acknowledge_selected: "Acknowledge selected", close_selected: "Close selected",
+    kind_exceedance: "Exceedance", kind_daily_exceedance: "Daily-mean exceedance", kind_offline: "Offline", kind_stuck: "Stuck sensor",
+    kind_device_flag: "Device flag", kind_downstream_risk: "Downstream risk", severity_info: "Info", severity_warning: "Warning", severity_violation: "Violation",
   },
 };

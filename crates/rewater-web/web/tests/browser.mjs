@@ -158,8 +158,19 @@ try {
   await page.selectOption("#alert-state", "acknowledged");
   await page.waitForSelector(`tr[data-alert="${northAlert}"] .alert-state`);
   check((await page.textContent(`tr[data-alert="${northAlert}"] .alert-state`)).includes("已确认"), "the alert is acknowledged");
+  check((await page.textContent("#alert-count")).includes("共"), "the alert list says how many match");
+  check(!(await page.textContent("#alert-list")).match(/\b(exceedance|warning|violation|downstream_risk)\b/), "alert kinds and severities are shown in Chinese");
   await settle();
   await page.screenshot({ path: `${shots}/alerts.png` });
+  // --- bulk: close the selected alerts with one comment
+  await page.check(`tr[data-alert="${northAlert}"] .pick`);
+  await page.fill("#bulk-comment", "sampler replaced");
+  await page.click("#bulk-close");
+  await page.waitForSelector(`tr[data-alert="${northAlert}"]`, { state: "detached" });
+  await page.selectOption("#alert-state", "closed");
+  await page.waitForSelector(`tr[data-alert="${northAlert}"] .alert-state`);
+  check((await page.textContent(`tr[data-alert="${northAlert}"] .alert-state`)).includes("已关闭"), "bulk close closed the selected alert");
+  await page.selectOption("#alert-state", "open");
   await page.click('a[data-page="audit"]');
   await page.waitForSelector("#audit");
   const audit = await page.textContent("#audit");
