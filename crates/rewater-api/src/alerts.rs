@@ -287,15 +287,7 @@ pub async fn set_alert_state(
                 p.name, site.id
             )));
         }
-        s.set_alert_state(id, state, &p.name, &body.comment, now)?;
-        let target = format!("alert {id} ({})", site.id);
-        audit(
-            s,
-            &p.name,
-            &format!("alert.{state}"),
-            &target,
-            &body.comment,
-        );
+        change_state(s, &p.name, id, &site.id, state, &body.comment, now)?;
         let a = s
             .alert(id)?
             .ok_or_else(|| not_found(format!("no alert {id}")))?;
@@ -306,6 +298,22 @@ pub async fn set_alert_state(
         alert: AlertView::new(&st, &a),
         history: history.iter().map(|c| change_view(&st, c)).collect(),
     }))
+}
+
+/// Moves one alert on (the store checks the order of states) and audits who did it and why.
+fn change_state(
+    s: &mut dyn rewater_store::Store,
+    who: &str,
+    id: i64,
+    site_id: &str,
+    state: AlertState,
+    comment: &str,
+    now: i64,
+) -> rewater_store::Result<()> {
+    s.set_alert_state(id, state, who, comment, now)?;
+    let target = format!("alert {id} ({site_id})");
+    audit(s, who, &format!("alert.{state}"), &target, comment);
+    Ok(())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -373,18 +381,8 @@ pub async fn set_alerts_state(
                 });
                 continue;
             };
-            match s.set_alert_state(id, state, &p.name, &body.comment, now) {
-                Ok(()) => {
-                    let target = format!("alert {id} ({})", site.id);
-                    audit(
-                        s,
-                        &p.name,
-                        &format!("alert.{state}"),
-                        &target,
-                        &body.comment,
-                    );
-                    changed.push(id);
-                }
+            match change_state(s, &p.name, id, &site.id, state, &body.comment, now) {
+                Ok(()) => changed.push(id),
                 Err(e) => refused.push(BulkRefusal {
                     id,
                     error: e.to_string(),

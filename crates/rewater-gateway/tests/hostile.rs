@@ -393,12 +393,7 @@ async fn a_changed_standard_reaches_the_alert_engine() {
     // GB 18918 class 1A: COD ≤ 50 mg/L; class 1B: ≤ 60 mg/L.
     st.put_site(&site("s", Some("GB18918-2002:1A"))).unwrap();
     st.put_device(&device("MN", "pw", "s")).unwrap();
-    let alerts = rewater_gateway::AlertSetup {
-        standards: rewater_standards::Standards::builtin(),
-        settings: rewater_alerts::Settings::default(),
-        downstream: Default::default(),
-        tick: Duration::from_secs(60),
-    };
+    let alerts = alert_setup();
     let gw = start(Box::new(st), quick(), Some(alerts)).await;
     let mut c = TcpStream::connect(&gw.addr).await.unwrap();
     let cod = |k, v| upload("MN", "pw", k, vec![("w01018", v)]).frame();
@@ -443,12 +438,7 @@ async fn the_alert_engine_sees_implausible_values_flagged() {
     let mut st = SqliteStore::open(&path).unwrap();
     st.put_site(&site("s", Some("GB18918-2002:1A"))).unwrap();
     st.put_device(&device("MN", "pw", "s")).unwrap();
-    let alerts = rewater_gateway::AlertSetup {
-        standards: rewater_standards::Standards::builtin(),
-        settings: rewater_alerts::Settings::default(),
-        downstream: Default::default(),
-        tick: Duration::from_secs(60),
-    };
+    let alerts = alert_setup();
     let gw = start(Box::new(st), quick(), Some(alerts)).await;
     let mut c = TcpStream::connect(&gw.addr).await.unwrap();
     assert!(

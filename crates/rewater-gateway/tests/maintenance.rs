@@ -26,12 +26,7 @@ async fn a_maintenance_window_suppresses_a_devices_alerts() {
     // GB 18918 class 1A: COD ≤ 50 mg/L.
     st.put_site(&site("s", Some("GB18918-2002:1A"))).unwrap();
     st.put_device(&device("MN", "pw", "s")).unwrap();
-    let alerts = rewater_gateway::AlertSetup {
-        standards: rewater_standards::Standards::builtin(),
-        settings: rewater_alerts::Settings::default(),
-        downstream: Default::default(),
-        tick: Duration::from_secs(60),
-    };
+    let alerts = alert_setup();
     let config = Config {
         housekeeping_every: Duration::from_millis(50),
         ..Config::default()

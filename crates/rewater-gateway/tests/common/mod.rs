@@ -184,3 +184,13 @@ pub fn store_bytes(path: &Path) -> u64 {
         })
         .sum()
 }
+
+/// Alerts with the built-in standards, default settings, no model, a one-minute tick.
+pub fn alert_setup() -> rewater_gateway::AlertSetup {
+    rewater_gateway::AlertSetup {
+        standards: rewater_standards::Standards::builtin(),
+        settings: rewater_alerts::Settings::default(),
+        downstream: Default::default(),
+        tick: Duration::from_secs(60),
+    }
+}
