@@ -98,10 +98,11 @@ fn each_alert_is_delivered_once_after_retries() {
     std::thread::sleep(Duration::from_millis(200));
     let got = got.lock().unwrap();
     assert_eq!(got.len(), 2, "once each: {got:?}");
-    assert!(got[0]["text"]["content"]
-        .as_str()
-        .unwrap()
-        .ends_with("(1)。时间 2026-12-01T09:00:00+08:00"));
+    let first = got[0]["text"]["content"].as_str().unwrap();
+    assert!(
+        first.contains("(1)") && first.ends_with("。时间 2026-12-01T09:00:00+08:00"),
+        "{first}"
+    );
     use std::sync::atomic::Ordering::Relaxed;
     assert_eq!(n.counts.sent.load(Relaxed), 2);
     assert_eq!(n.counts.retried.load(Relaxed), 1);
