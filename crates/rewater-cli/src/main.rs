@@ -215,10 +215,41 @@ struct ServeArgs {
     /// Reverse proxies (IP addresses) whose X-Forwarded-For names the client.
     #[arg(long, value_delimiter = ',')]
     trusted_proxy: Vec<std::net::IpAddr>,
+    /// Push every new alert to this webhook (repeatable): http(s) URL of a receiver, or of a
+    /// WeCom / DingTalk group robot with --webhook-format.
+    #[arg(long)]
+    webhook: Vec<String>,
+    /// json (the alert as an object), wecom or dingtalk (robot text messages).
+    #[arg(long, default_value = "json")]
+    webhook_format: String,
+    /// Text put first in robot messages (a DingTalk robot's security keyword).
+    #[arg(long, default_value = "rewater 告警")]
+    webhook_keyword: String,
 }
 
 impl ServeArgs {
+    fn webhooks(&self) -> Result<Vec<rewater_notify::Webhook>> {
+        let format: rewater_notify::Format = self
+            .webhook_format
+            .parse()
+            .map_err(|e: String| input_err(format!("--webhook-format: {e}")))?;
+        self.webhook
+            .iter()
+            .map(|url| {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(input_err(format!(
+                        "--webhook: '{url}' is not an http(s) URL"
+                    )));
+                }
+                let mut hook = rewater_notify::Webhook::new(url, format);
+                hook.prefix = self.webhook_keyword.clone();
+                Ok(hook)
+            })
+            .collect()
+    }
+
     fn config(self) -> Result<rewater_server::ServerConfig> {
+        let webhooks = self.webhooks()?;
         Ok(rewater_server::ServerConfig {
             api_token: monitor::api_token(self.api_token_file.as_deref())?,
             db: self.db,
@@ -236,6 +267,7 @@ impl ServeArgs {
             device_frames_per_s: self.device_frames_per_s,
             secure_cookies: self.secure_cookies,
             trusted_proxies: self.trusted_proxy,
+            webhooks,
         })
     }
 }

@@ -449,3 +449,77 @@ fn device_register_commands_govern_the_gateway() {
         );
     }
 }
+
+/// Alert push (issue 13): `rewater serve --webhook URL` posts each new alert episode once to a
+/// receiver on 127.0.0.1 — five exceeding uploads of one episode make one exceedance message
+/// (and one downstream-risk message for its cause), in Chinese.
+#[test]
+fn each_alert_episode_is_pushed_to_the_webhook_once() {
+    use std::io::{BufRead, BufReader, Read};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let got = Arc::new(Mutex::new(Vec::<serde_json::Value>::new()));
+    let g = got.clone();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut b = vec![0u8; len];
+            let _ = r.read_exact(&mut b);
+            g.lock()
+                .unwrap()
+                .push(serde_json::from_slice(&b).unwrap_or_default());
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    let db = tmp("webhook");
+    let server = start(&db, &["--webhook", &url]);
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    for k in 1..=5 {
+        let mut u = upload(DEMO_MN, &server.device_pw, k, true);
+        u.factors[0].values[0].1 = 80.0 + k as f64;
+        assert!(exchange(&mut s, &u.frame(), Some("CN=9014")).is_some());
+    }
+    let t0 = Instant::now();
+    while got.lock().unwrap().len() < 2 && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let got = got.lock().unwrap();
+    let kinds: Vec<&str> = got
+        .iter()
+        .map(|m| m["alert"]["kind"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(
+        kinds.contains(&"超标") && kinds.contains(&"下游风险"),
+        "{kinds:?}"
+    );
+    let ex = got.iter().find(|m| m["alert"]["kind"] == "超标").unwrap();
+    assert_eq!(ex["alert"]["site_id"], "plant-north-outlet");
+    assert_eq!(ex["alert"]["value"], 81.0, "the episode's first reading");
+    // A bad URL is refused at start with exit code 2.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_rewater"))
+        .args(["serve", "--webhook", "ftp://x", "--db"])
+        .arg(tmp("webhook-bad"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--webhook"));
+}

@@ -122,7 +122,13 @@ pub struct AlertSetup {
     pub downstream: HashMap<String, Vec<String>>,
     /// How often to look for devices that went silent.
     pub tick: Duration,
+    /// Called with each batch of new alerts once they are stored (alert push); it must not
+    /// block (the writer thread calls it).
+    pub on_raised: Option<AlertSink>,
 }
+
+/// Receives new alerts after they are stored.
+pub type AlertSink = Arc<dyn Fn(&[rewater_store::NewAlertRow]) + Send + Sync>;
 
 pub(crate) struct Shared {
     config: Config,
@@ -191,9 +197,9 @@ fn start_writer(
     let registry: Registry = Arc::new(RwLock::new(
         devices.into_iter().map(|d| (d.mn.clone(), d)).collect(),
     ));
-    let (downstream, alert_tick) = match alerts {
-        Some(a) => (a.downstream, a.tick),
-        None => (HashMap::new(), Duration::from_secs(60)),
+    let (downstream, alert_tick, on_raised) = match alerts {
+        Some(a) => (a.downstream, a.tick, a.on_raised),
+        None => (HashMap::new(), Duration::from_secs(60), None),
     };
     let writer = Writer {
         store,
@@ -209,6 +215,7 @@ fn start_writer(
         retain_frames: config.retain_frames,
         retain_rejected: config.retain_rejected,
         zone: config.zone.clone(),
+        on_raised,
     };
     // The writer thread owns the store (a blocking client must not run on the async
     // threads). It holds only the receiving end, so it ends when every sender is gone.

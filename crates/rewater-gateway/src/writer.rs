@@ -63,6 +63,7 @@ pub(crate) struct Writer {
     pub retain_rejected: Duration,
     /// The devices' clock, to place maintenance windows on data times.
     pub zone: rewater_time::Zone,
+    pub on_raised: Option<crate::AlertSink>,
 }
 
 /// Maintenance windows ending less than this long ago still matter (late data, 补发).
@@ -146,7 +147,7 @@ impl Writer {
                     last_alert_tick = Instant::now();
                     if let Some(e) = self.engine.as_mut() {
                         let out = e.on_tick(now_ms() / 1000);
-                        record_alerts(self.store.as_mut(), out);
+                        record_alerts(self.store.as_mut(), out, self.on_raised.as_ref());
                     }
                 }
                 if last_purge.elapsed() >= Duration::from_secs(60) {
@@ -197,7 +198,7 @@ impl Writer {
                         out.raised.extend(o.raised);
                         out.recovered.extend(o.recovered);
                     }
-                    record_alerts(self.store.as_mut(), out);
+                    record_alerts(self.store.as_mut(), out, self.on_raised.as_ref());
                 }
             }
             Err(e) => {
@@ -282,7 +283,11 @@ impl Writer {
 }
 
 /// Stores what the engine decided.
-fn record_alerts(store: &mut dyn Store, out: rewater_alerts::Outcome) {
+fn record_alerts(
+    store: &mut dyn Store,
+    out: rewater_alerts::Outcome,
+    on_raised: Option<&crate::AlertSink>,
+) {
     let now = now_ms();
     if !out.raised.is_empty() {
         let rows: Vec<rewater_store::NewAlertRow> = out
@@ -301,8 +306,13 @@ fn record_alerts(store: &mut dyn Store, out: rewater_alerts::Outcome) {
                 raised_at_ms: now,
             })
             .collect();
-        if let Err(e) = store.raise_alerts(&rows) {
-            tracing::error!(alerts = rows.len(), error = %e, "alerts not recorded");
+        match store.raise_alerts(&rows) {
+            Ok(_) => {
+                if let Some(sink) = on_raised {
+                    sink(&rows);
+                }
+            }
+            Err(e) => tracing::error!(alerts = rows.len(), error = %e, "alerts not recorded"),
         }
     }
     if !out.recovered.is_empty() {

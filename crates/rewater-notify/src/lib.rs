@@ -13,6 +13,42 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The language of pushed words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+type Labels = std::collections::HashMap<
+    String,
+    std::collections::HashMap<String, std::collections::HashMap<String, String>>,
+>;
+
+fn labels() -> &'static Labels {
+    static L: std::sync::OnceLock<Labels> = std::sync::OnceLock::new();
+    L.get_or_init(|| toml::from_str(include_str!("../labels.toml")).unwrap_or_default())
+}
+
+fn label<'a>(group: &str, id: &'a str, lang: Lang) -> &'a str {
+    let key = if lang == Lang::Zh { "zh" } else { "en" };
+    labels()
+        .get(group)
+        .and_then(|g| g.get(id))
+        .and_then(|l| l.get(key))
+        .map_or(id, |s| s.as_str())
+}
+
+/// The name of an alert kind (`exceedance` → 超标), or the id itself if unknown.
+pub fn kind_label(kind: &str, lang: Lang) -> &str {
+    label("kind", kind, lang)
+}
+
+/// The name of a severity (`warning` → 预警), or the id itself if unknown.
+pub fn severity_label(severity: &str, lang: Lang) -> &str {
+    label("severity", severity, lang)
+}
+
 /// How a webhook wants its messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

@@ -126,3 +126,23 @@ fn a_dead_receiver_gives_up_after_its_attempts() {
     assert_eq!(n.counts.retried.load(Relaxed), 2);
     assert!(got.lock().unwrap().is_empty());
 }
+
+#[test]
+fn kinds_and_severities_have_names_in_both_languages() {
+    use rewater_notify::{kind_label, severity_label, Lang};
+    for k in [
+        "exceedance",
+        "daily_exceedance",
+        "offline",
+        "stuck",
+        "device_flag",
+        "downstream_risk",
+    ] {
+        assert_ne!(kind_label(k, Lang::Zh), k);
+        assert_ne!(kind_label(k, Lang::En), k);
+    }
+    assert_eq!(kind_label("exceedance", Lang::Zh), "超标");
+    assert_eq!(severity_label("warning", Lang::Zh), "预警");
+    assert_eq!(severity_label("violation", Lang::En), "Violation");
+    assert_eq!(kind_label("unknown_kind", Lang::Zh), "unknown_kind");
+}

@@ -13,6 +13,7 @@ mod scenarios;
 pub mod sim;
 
 use rewater_time::Zone;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -85,6 +86,8 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// Reverse proxies whose `X-Forwarded-For` names the client (login limit per address).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Webhooks every new alert is pushed to (告警推送).
+    pub webhooks: Vec<rewater_notify::Webhook>,
 }
 
 impl Default for ServerConfig {
@@ -106,6 +109,7 @@ impl Default for ServerConfig {
             device_frames_per_s: None,
             secure_cookies: false,
             trusted_proxies: Vec::new(),
+            webhooks: Vec::new(),
         }
     }
 }
@@ -217,11 +221,17 @@ async fn serve(
     tracing::info!(gateway = %gateway_addr, api = %api_addr, zone = config.zone.name(), "listening");
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(stop_on_signal(tx));
+    let mut api_store = api_store;
+    let site_names: HashMap<String, String> = api_store
+        .sites()
+        .map(|s| s.into_iter().map(|x| (x.id, x.name)).collect())
+        .unwrap_or_default();
     let alerts = rewater_gateway::AlertSetup {
         standards: rewater_standards::Standards::builtin(),
         settings: rewater_alerts::Settings::default(),
         downstream,
         tick: std::time::Duration::from_secs(60),
+        on_raised: alert_push(&config, site_names)?,
     };
     let api_store = Arc::new(std::sync::Mutex::new(api_store));
     // Keep one handle so that the store is dropped here, off the async threads (a blocking
@@ -312,4 +322,37 @@ async fn stop_on_signal(tx: tokio::sync::watch::Sender<bool>) {
         } => {}
     }
     let _ = tx.send(true);
+}
+
+/// The alert sink pushing new alerts to the configured webhooks, if any. Site names are those
+/// registered at start; kinds and severities go out in Chinese (the robots' groups read it).
+fn alert_push(
+    config: &ServerConfig,
+    site_names: HashMap<String, String>,
+) -> Result<Option<rewater_gateway::AlertSink>> {
+    if config.webhooks.is_empty() {
+        return Ok(None);
+    }
+    let notifier = rewater_notify::Notifier::start(config.webhooks.clone())
+        .map_err(ServerError::io("starting the alert push"))?;
+    let zone = config.zone.clone();
+    let sink = move |rows: &[rewater_store::NewAlertRow]| {
+        for a in rows {
+            notifier.push(rewater_notify::Alert {
+                site_id: a.site_id.clone(),
+                site_name: site_names
+                    .get(&a.site_id)
+                    .cloned()
+                    .unwrap_or_else(|| a.site_id.clone()),
+                kind: rewater_notify::kind_label(&a.kind, rewater_notify::Lang::Zh).to_string(),
+                severity: rewater_notify::severity_label(&a.severity, rewater_notify::Lang::Zh)
+                    .to_string(),
+                message: a.message.clone(),
+                time: zone.rfc3339_wall(a.data_time),
+                value: a.value,
+                limit: a.limit.clone(),
+            });
+        }
+    };
+    Ok(Some(Arc::new(sink)))
 }

@@ -192,5 +192,6 @@ pub fn alert_setup() -> rewater_gateway::AlertSetup {
         settings: rewater_alerts::Settings::default(),
         downstream: Default::default(),
         tick: Duration::from_secs(60),
+        on_raised: None,
     }
 }
