@@ -83,6 +83,21 @@ pub enum OutfallsCommand {
         #[arg(long)]
         observe: Vec<String>,
     },
+    /// The district's yearly outfall self-report (区级入河排污口年度自查报告, due 31 January of the
+    /// next year): coverage, rectification and dynamic zero; Markdown, zh by default.
+    Report {
+        #[arg(long)]
+        store: String,
+        #[arg(long)]
+        district: String,
+        #[arg(long)]
+        year: i32,
+        #[arg(long, default_value = "zh")]
+        lang: String,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Export the ledger.
     Export {
         out: PathBuf,
@@ -252,6 +267,47 @@ pub fn run(cmd: OutfallsCommand) -> Result<()> {
                 ));
             }
             json(&inverse::estimate(&l, &net, &factor, &obs).map_err(input_err)?)?;
+        }
+        OutfallsCommand::Report {
+            store,
+            district,
+            year,
+            lang,
+            out,
+        } => {
+            if !(1990..=2200).contains(&year) {
+                return Err(input_err("--year: 1990–2200"));
+            }
+            if lang != "zh" && lang != "en" {
+                return Err(input_err("--lang: zh or en"));
+            }
+            let mut s = rewater_store::open(&store)?;
+            let l = ledger_store::load_ledger(s.as_mut())?;
+            if !l.outfalls.iter().any(|o| o.district == district) {
+                return Err(input_err(format!(
+                    "no outfall of district '{district}' in the ledger"
+                )));
+            }
+            let recs = ledger_store::rectifications(s.as_mut(), Some(&district))?;
+            let zone = rewater_time::Zone::default();
+            let offset = zone.offset_s(rewater_time::now_unix_ms() / 1000);
+            let text = rewater_outfalls::report::self_report(
+                &l,
+                &recs,
+                &district,
+                year,
+                zone.today(),
+                offset,
+                &lang,
+            );
+            match out {
+                Some(p) => {
+                    std::fs::write(&p, &text)
+                        .with_context(|| format!("writing {}", p.display()))?;
+                    println!("{}", p.display());
+                }
+                None => print!("{text}"),
+            }
         }
         OutfallsCommand::Export { out, store, format } => {
             let mut s = rewater_store::open(&store)?;

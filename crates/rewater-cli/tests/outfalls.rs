@@ -246,3 +246,49 @@ fn outfall_pages_in_a_real_browser() {
         "{text}"
     );
 }
+
+/// The district self-report (due 31 January) from the imported example ledger: north's two
+/// outfalls, both surveyed (2025-03) and monitored in 2025 (2025-05), one traced to a
+/// discharger through the chain, none illegal, so dynamic zero holds; an unknown district
+/// is refused with exit code 2.
+#[test]
+fn the_district_self_report_counts_the_example_ledger() {
+    let db = tmp("outfalls-report");
+    let store = db.display().to_string();
+    let ex = example().display().to_string();
+    let (code, _, err) = rewater(&["outfalls", "import", &ex, "--store", &store]);
+    assert_eq!(code, 0, "{err}");
+    let args = |d: &'static str, lang: &'static str| {
+        vec![
+            "outfalls",
+            "report",
+            "--store",
+            &store,
+            "--district",
+            d,
+            "--year",
+            "2025",
+            "--lang",
+            lang,
+        ]
+    };
+    let (code, out, err) = rewater(&args("north", "zh"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("报送截止：2026-01-31"), "{out}");
+    for line in [
+        "| 排污口总数 | 2 | |",
+        "| 已排查 | 2 | 100.0 % |",
+        "| 年度监测 | 2 | 100.0 % |",
+        "| 已溯源至排污单位或通道 | 1 | 50.0 % |",
+        "| 违规排污口 | 0 | 0.0 % |",
+    ] {
+        assert!(out.contains(line), "{line} in {out}");
+    }
+    assert!(out.contains("动态清零：已实现"), "{out}");
+    let (code, en, _) = rewater(&args("north", "en"));
+    assert_eq!(code, 0);
+    assert!(!en.contains("排污口总数"), "{en}");
+    let (code, _, err) = rewater(&args("nowhere", "zh"));
+    assert_eq!(code, 2);
+    assert!(err.contains("nowhere"), "{err}");
+}
