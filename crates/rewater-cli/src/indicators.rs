@@ -32,7 +32,8 @@ pub struct IndicatorsArgs {
     #[arg(long)]
     baseline: Option<i32>,
     /// The monitoring store (SQLite file or postgres:// URL): compliance and data-validity
-    /// counts by district for the monitoring years.
+    /// counts by district for the monitoring years, and the river-outfall ledger's coverage
+    /// (surveyed, monitored, traced, rectified) if the store holds one.
     #[arg(long)]
     db: Option<String>,
     /// Years of the monitoring counts (repeatable; default: this year).
@@ -97,7 +98,7 @@ fn monitoring_table(db: &str, years: &[i32], standards: &Standards) -> Result<Qu
         years.to_vec()
     };
     let mut rates = Vec::new();
-    for y in years {
+    for &y in &years {
         rates.extend(rewater_indicators::monitoring::rates_from_store(
             store.as_mut(),
             standards,
@@ -105,7 +106,16 @@ fn monitoring_table(db: &str, years: &[i32], standards: &Standards) -> Result<Qu
             today,
         )?);
     }
-    Ok(rewater_indicators::monitoring::monitoring_quantities(
-        &rates,
-    )?)
+    let mut table = rewater_indicators::monitoring::monitoring_quantities(&rates)?;
+    // The river-outfall ledger in the same store, if it holds one: coverage by district.
+    let ledger = rewater_outfalls::store::load_ledger(store.as_mut())?;
+    if !ledger.outfalls.is_empty() {
+        let records = rewater_outfalls::store::rectifications(store.as_mut(), None)?;
+        let offset = zone.offset_s(rewater_time::now_unix_ms() / 1000);
+        for y in years {
+            let rep = rewater_outfalls::coverage::coverage(&ledger, &records, y, today, offset);
+            table.overlay(&rewater_outfalls::coverage::quantities(&rep));
+        }
+    }
+    Ok(table)
 }

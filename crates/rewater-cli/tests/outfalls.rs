@@ -292,3 +292,51 @@ fn the_district_self_report_counts_the_example_ledger() {
     assert_eq!(code, 2);
     assert!(err.contains("nowhere"), "{err}");
 }
+
+/// The ledger's coverage as indicators (`rewater indicators --db`): north 2 of 2 surveyed,
+/// 1 of 2 traced; south's one illegal outfall not yet rectified (0 %); north has no illegal
+/// outfall, so its rectification rate is not reported rather than 0 %.
+#[test]
+fn ledger_coverage_becomes_indicators_by_district() {
+    let db = tmp("outfalls-indicators");
+    let store = db.display().to_string();
+    let ex = example().display().to_string();
+    assert_eq!(
+        rewater(&["outfalls", "import", &ex, "--store", &store]).0,
+        0
+    );
+    let model = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/pilot-city/model.toml")
+        .display()
+        .to_string();
+    let (code, out, err) = rewater(&[
+        "indicators",
+        &model,
+        "--db",
+        &store,
+        "--monitoring-year",
+        "2025",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let card = json(&out);
+    let value = |d: &str, ind: &str| {
+        card["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["district"] == d && r["year"] == 2025 && r["indicator"] == ind)
+            .map(|r| r["value"].clone())
+    };
+    assert_eq!(value("north", "outfall_survey_rate"), Some(100.0.into()));
+    assert_eq!(
+        value("north", "outfall_traceability_rate"),
+        Some(50.0.into())
+    );
+    assert_eq!(
+        value("south", "outfall_rectification_rate"),
+        Some(0.0.into())
+    );
+    assert_eq!(value("north", "outfall_rectification_rate"), None);
+}

@@ -25,6 +25,8 @@ pub enum QuantityOrigin {
     Monitoring,
     /// The statistics table the bureau fills in.
     Statistics,
+    /// The river-outfall ledger (coverage counts of rewater-outfalls).
+    Ledger,
 }
 
 /// A named quantity (量) that formulas use.

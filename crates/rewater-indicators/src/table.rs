@@ -19,6 +19,8 @@ pub enum Origin {
     Statistics { file: String, row: usize },
     /// The sum of the districts' values (an additive quantity with no whole-region value).
     SumOfDistricts { districts: usize },
+    /// The river-outfall ledger's coverage counts.
+    Ledger,
 }
 
 /// One value.

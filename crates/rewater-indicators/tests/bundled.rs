@@ -9,7 +9,7 @@ const SEEDS: &str = "/work/shared/seeds";
 #[test]
 fn the_bundled_catalogue_loads_and_every_formula_uses_known_quantities() {
     let c = Catalog::bundled();
-    assert_eq!(c.indicators.len(), 34);
+    assert_eq!(c.indicators.len(), 40);
     for i in &c.indicators {
         assert!(!i.name.zh.is_empty() && !i.name.en.is_empty(), "{}", i.id);
         assert!(!i.source.document.is_empty(), "{} has no source", i.id);
@@ -203,7 +203,7 @@ confidence = "inferred"
 "#,
     );
     let c = Catalog::bundled_with(&p).unwrap();
-    assert_eq!(c.indicators.len(), 35);
+    assert_eq!(c.indicators.len(), 41);
     let r = c.indicator("reuse_rate").unwrap();
     assert_eq!(r.name.en, "reuse rate without river replenishment");
     assert_eq!(

@@ -64,11 +64,19 @@ fn inputs() -> Vec<(&'static str, f64)> {
         ("water_bodies_worse_than_v_count", 0.0),
         ("manure_generated_t", 2_000.0),
         ("manure_utilised_t", 1_900.0),
+        ("outfalls_count", 50.0),
+        ("outfalls_surveyed_count", 45.0),
+        ("outfalls_monitored_count", 40.0),
+        ("outfalls_traced_count", 30.0),
+        ("outfalls_illegal_count", 8.0),
+        ("outfalls_rectified_count", 6.0),
+        ("outfalls_rectified_on_time_count", 4.0),
+        ("outfalls_overdue_count", 1.0),
     ]
 }
 
 /// Each indicator's value on [`inputs`], computed by hand.
-const EXPECTED: [(&str, f64); 34] = [
+const EXPECTED: [(&str, f64); 40] = [
     ("wastewater_treatment_rate", 90.0), // 9e6 / 1e7
     ("township_treatment_rate", 80.0),   // 0.8e6 / 1e6
     ("compliant_treatment_rate", 85.0),  // 8.5e6 / 1e7
@@ -103,6 +111,12 @@ const EXPECTED: [(&str, f64); 34] = [
     ("upgraded_sewerage_area_share", 60.0),
     ("water_bodies_worse_than_v", 0.0),
     ("manure_utilisation_rate", 95.0),
+    ("outfall_survey_rate", 90.0),                // 45 / 50
+    ("outfall_monitoring_rate", 80.0),            // 40 / 50
+    ("outfall_traceability_rate", 60.0),          // 30 / 50
+    ("outfall_rectification_rate", 75.0),         // 6 / 8
+    ("outfall_rectification_on_time_rate", 50.0), // 4 / 8
+    ("outfalls_overdue", 1.0),
 ];
 
 fn full_table() -> QuantityTable {

@@ -103,3 +103,31 @@ fn add(into: &mut Coverage, c: &Coverage) {
     into.rectified_on_time += c.rectified_on_time;
     into.overdue += c.overdue;
 }
+
+/// The coverage of a year as the indicators' quantities (`outfalls_count`,
+/// `outfalls_surveyed_count`, …) by district; the whole region is left to the scorecard's
+/// sum of districts. A district with no outfall gives nothing (not reported, not 0 %).
+pub fn quantities(rep: &CoverageReport) -> rewater_indicators::QuantityTable {
+    let mut t = rewater_indicators::QuantityTable::new();
+    for (district, c) in rep.by_district.iter().filter(|(_, c)| c.outfalls > 0) {
+        for (q, v) in [
+            ("outfalls_count", c.outfalls),
+            ("outfalls_surveyed_count", c.surveyed),
+            ("outfalls_monitored_count", c.monitored),
+            ("outfalls_traced_count", c.traced),
+            ("outfalls_illegal_count", c.illegal),
+            ("outfalls_rectified_count", c.rectified),
+            ("outfalls_rectified_on_time_count", c.rectified_on_time),
+            ("outfalls_overdue_count", c.overdue),
+        ] {
+            t.set(
+                district,
+                rep.year,
+                q,
+                v as f64,
+                rewater_indicators::table::Origin::Ledger,
+            );
+        }
+    }
+    t
+}
