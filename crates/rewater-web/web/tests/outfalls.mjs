@@ -49,6 +49,7 @@ try {
   await page.click("#outfall-filter-go");
   await page.waitForFunction(() => document.querySelectorAll("#outfall-table tr").length === 2);
   check((await page.textContent("#outfall-table")).includes("工矿企业排污口"), "the class is shown by its HJ 1312 name");
+  check(await page.locator("#outfall-map canvas").count() > 0, "the ledger page draws its outfalls on a map");
   await page.screenshot({ path: join(shots, "outfalls-list.png") });
 
   // --- open it: the chain to its channel and discharger
@@ -71,6 +72,7 @@ try {
   await page.fill("#trace-background", "0.8");
   await page.click("#trace-go");
   await page.waitForSelector("#trace-table");
+  check(await page.locator("#trace-map canvas").count() > 0, "the traced sources are drawn on a map");
   const first = await page.textContent("#trace-table tr:nth-child(2)");
   check(first.includes("1101080002110108B0002"), "the largest delivered load is ranked first (二号口)");
   const second = await page.textContent("#trace-table tr:nth-child(3)");

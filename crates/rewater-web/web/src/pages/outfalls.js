@@ -61,6 +61,25 @@ function outfallLink(code) {
   return `<a href="#/outfall/${encodeURIComponent(code)}" class="outfall-link">${esc(code)}</a>`;
 }
 
+// Outfalls (and traced sources) on a longitude–latitude plane: no base map is fetched (a
+// tile layer is for the overview's configured URL); colour by compliance, size by load.
+function outfallMap(el, points) {
+  const colour = { illegal: "#c0392b", legal: "#2e7d32", unknown: "#7f8c8d", section: "#1565c0" };
+  const c = chart(el);
+  c.setOption({
+    animation: false,
+    tooltip: { formatter: (p) => esc(p.data.tip) },
+    grid: { left: 60, right: 60, top: 40, bottom: 40 },
+    xAxis: { type: "value", scale: true, name: t("longitude"), nameLocation: "middle", nameGap: 25 },
+    yAxis: { type: "value", scale: true, name: t("latitude") },
+    series: [{
+      type: "scatter",
+      data: points.map((p) => ({ name: p.name, tip: p.tip || p.name, value: [p.lon, p.lat], symbol: p.kind === "section" ? "diamond" : "circle", symbolSize: p.size || 12, itemStyle: { color: colour[p.kind] || colour.unknown } })),
+      label: { show: true, position: "right", formatter: (p) => p.data.name },
+    }],
+  });
+}
+
 async function outfallsPage() {
   const q = new URLSearchParams({ limit: PAGE, offset: outfallFilter.offset });
   for (const k of ["district", "search", "class", "compliance"]) if (outfallFilter[k]) q.set(k, outfallFilter[k]);
@@ -76,10 +95,12 @@ async function outfallsPage() {
       <button class="act" id="outfall-filter-go" type="submit">${esc(t("filter"))}</button>
     </form>
     <p id="outfall-total">${esc(t("total"))} ${fmt(r.total)} · ${esc(t("coverage"))}: ${esc(t("surveyed"))} ${fmt(c.surveyed)}/${fmt(c.outfalls)}, ${esc(t("monitoring"))} ${fmt(c.monitored)}, ${esc(t("traced"))} ${fmt(c.traced)}, ${esc(t("illegal"))} ${fmt(c.illegal)}, ${esc(t("rectified"))} ${fmt(c.rectified)}, ${esc(t("overdue"))} ${fmt(c.overdue)}</p>
+    <div id="outfall-map" style="height: 320px"></div>
     <table id="outfall-table"><tr><th>${esc(t("code"))}</th><th>${esc(t("outfall_name"))}</th><th>${esc(t("class"))}</th><th>${esc(t("district"))}</th><th>${esc(t("reach"))}</th><th>${esc(t("compliance"))}</th></tr>
     ${r.outfalls.map((o) => `<tr><td>${outfallLink(o.code)}</td><td>${esc(o.name)}</td><td>${esc(state.lang === "zh" ? o.class_zh : o.class_en)}</td><td>${esc(o.district)}</td><td>${esc(o.reach)}</td><td class="${o.compliance === "illegal" ? "bad" : ""}">${esc(t(o.compliance))}</td></tr>`).join("")}</table>
     <div class="row"><button id="outfall-prev" type="button"${outfallFilter.offset === 0 ? " disabled" : ""}>${esc(t("previous"))}</button>
     <button id="outfall-next" type="button"${outfallFilter.offset + PAGE >= r.total ? " disabled" : ""}>${esc(t("next"))}</button></div></div>`;
+  outfallMap(document.getElementById("outfall-map"), r.outfalls.map((o) => ({ name: o.name || o.code, tip: `${o.code} ${o.name} · ${t(o.compliance)}`, lon: o.lon, lat: o.lat, kind: o.compliance })));
   document.getElementById("outfall-filter").addEventListener("submit", (ev) => {
     ev.preventDefault();
     for (const k of ["search", "district", "class", "compliance"]) outfallFilter[k] = document.getElementById("outfall-" + k).value.trim();
@@ -164,12 +185,17 @@ async function tracePage(section) {
     const num = (id) => { const v = document.getElementById(id).value; return v === "" ? undefined : Number(v); };
     const body = { section: document.getElementById("trace-section").value, factor: document.getElementById("trace-factor").value || "cod", observed_mg_per_l: num("trace-observed"), background_mg_per_l: num("trace-background") || 0, max_travel_h: num("trace-max") };
     try {
-      const resp = await api("POST", "/api/outfall-trace", body);
+      const [resp, all] = await Promise.all([api("POST", "/api/outfall-trace", body), api("GET", "/api/outfalls?limit=500")]);
       const b = resp.trace;
+      const where = Object.fromEntries(all.outfalls.map((o) => [o.code, o]));
       document.getElementById("trace-error").textContent = "";
       document.getElementById("trace-result").innerHTML = `<table id="trace-table"><tr><th>${esc(t("rank"))}</th><th>${esc(t("outfall"))}</th><th>${esc(t("district"))}</th><th>${esc(t("travel_time_h"))}</th><th>${esc(t("delivered_load"))}</th><th>${esc(t("share_observed"))}</th><th>${esc(t("share_ranked"))}</th><th>${esc(t("dischargers"))}</th><th>${esc(t("basis"))}</th></tr>
         ${b.sources.map((s, i) => `<tr><td>${i + 1}</td><td>${outfallLink(s.outfall)}</td><td>${esc(s.district)}</td><td>${fmt(s.travel_time_s / 3600, 2)}</td><td>${fmt(s.delivered_load_g_per_s, 3)}</td><td>${pct(s.share_of_observed)}</td><td>${pct(s.share_of_ranked)}</td><td>${esc(s.dischargers.join(", "))}</td><td>${esc(t(s.discharge_basis))}</td></tr>`).join("")}</table>
+        <div id="trace-map" style="height: 320px"></div>
         <p id="trace-summary">${esc(t("observed"))}: ${fmt(b.observed_mg_per_l, 3)}${resp.observed_from ? " (" + esc(resp.observed_from) + ")" : ""} · ${esc(t("unexplained"))}: ${pct(b.unexplained_share)} · ${esc(t("outside_window"))}: ${fmt(b.outside_window)} · ${esc(t("without_data"))}: ${esc(b.without_data.join(", ") || t("none"))} · ${esc(t("measured"))} ${fmt(b.sources_measured)} / ${esc(t("estimated"))} ${fmt(b.sources_estimated)}</p>`;
+      // Ranked sources drawn where they are, sized by their share of the ranked load.
+      const ranked = b.sources.filter((s) => where[s.outfall]).map((s, i) => ({ name: `${i + 1}. ${where[s.outfall].name || s.outfall}`, tip: `${s.outfall} · ${pct(s.share_of_ranked)}`, lon: where[s.outfall].lon, lat: where[s.outfall].lat, kind: where[s.outfall].compliance, size: 10 + 30 * (s.share_of_ranked || 0) }));
+      outfallMap(document.getElementById("trace-map"), ranked);
     } catch (e) { document.getElementById("trace-error").textContent = e.message; }
   });
 }
