@@ -4,7 +4,10 @@
 use rewater_indicators::{Catalog, TargetSet};
 use std::path::Path;
 
-const SEEDS: &str = "/work/shared/seeds";
+/// The seeds beside the repository (`../shared/seeds`).
+fn seeds() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds")
+}
 
 #[test]
 fn the_bundled_catalogue_loads_and_every_formula_uses_known_quantities() {
@@ -130,11 +133,16 @@ fn squeeze(s: &str) -> String {
 
 #[test]
 fn every_seed_quote_is_in_its_seed() {
-    if !Path::new(SEEDS).is_dir() {
-        eprintln!("!!! SKIPPED: {SEEDS} is absent, the seed quotes were NOT checked !!!");
+    let seeds = seeds();
+    if !seeds.is_dir() {
+        eprintln!(
+            "!!! SKIPPED: {} is absent, the seed quotes were NOT checked !!!",
+            seeds.display()
+        );
         assert!(
             std::env::var("CI").as_deref() != Ok("1"),
-            "{SEEDS} is required under CI=1"
+            "{} is required under CI=1",
+            seeds.display()
         );
         return;
     }
@@ -142,7 +150,7 @@ fn every_seed_quote_is_in_its_seed() {
     let mut checked = 0;
     for s in TargetSet::all_bundled(&c).unwrap() {
         let Some(file) = &s.seed_file else { continue };
-        let text = squeeze(&std::fs::read_to_string(Path::new(SEEDS).join(file)).unwrap());
+        let text = squeeze(&std::fs::read_to_string(seeds.join(file)).unwrap());
         for t in &s.targets {
             assert!(
                 text.contains(&squeeze(&t.quote)),
