@@ -168,31 +168,20 @@ impl Default for Settings {
     }
 }
 
-/// `limit` tightened by the fraction `h` (for the clearing test of an open exceedance).
-fn tightened(
-    limit: &rewater_standards::standard::Limit,
-    h: f64,
-) -> rewater_standards::standard::Limit {
+/// Whether a value (in the limit's unit) is inside `bound` tightened by the fraction `h`: the
+/// clearing test of an open exceedance. Qualitative bounds never hold an episode open.
+fn clears(bound: &Bound, v: f64, h: f64) -> bool {
     let h = if h.is_finite() {
         h.clamp(0.0, 0.5)
     } else {
         0.0
     };
-    let mut l = limit.clone();
-    l.bound = match limit.bound.clone() {
-        Bound::Max { value } => Bound::Max {
-            value: value * (1.0 - h),
-        },
-        Bound::Min { value } => Bound::Min {
-            value: value * (1.0 + h),
-        },
-        Bound::Range { low, high } => Bound::Range {
-            low: low * (1.0 + h),
-            high: high * (1.0 - h),
-        },
-        q @ Bound::Qualitative { .. } => q,
-    };
-    l
+    match *bound {
+        Bound::Max { value } => v <= value * (1.0 - h),
+        Bound::Min { value } => v >= value * (1.0 + h),
+        Bound::Range { low, high } => v >= low * (1.0 + h) && v <= high * (1.0 - h),
+        Bound::Qualitative { .. } => true,
+    }
 }
 
 #[derive(Debug, Default)]
@@ -579,11 +568,9 @@ impl AlertEngine {
                 ..Default::default()
             };
             if let Some(sel) = std.limit_for(class, factor, &ctx) {
-                let tight = tightened(sel.limit, self.settings.hysteresis);
-                if let Ok(Some(v)) = rewater_standards::evaluate::judge(&tight, x, unit) {
-                    instant_clear &= v.meets;
-                }
                 if let Ok(Some(verdict)) = rewater_standards::evaluate::judge(sel.limit, x, unit) {
+                    let h = self.settings.hysteresis;
+                    instant_clear &= clears(&sel.limit.bound, verdict.value_in_limit_unit, h);
                     if !verdict.meets {
                         instant_bad = true;
                         let severity = if std.averaging == Averaging::DailyMean {
@@ -650,7 +637,8 @@ impl AlertEngine {
     }
 
     /// Early warning downstream of a site in exceedance: one alert on that site naming the
-    /// sites at risk, open while any of its exceedance episodes is.
+    /// sites at risk, open while any of its exceedance episodes is. Runs for every upload, so
+    /// the message is built only when the alert is raised.
     fn downstream_risk(&mut self, out: &mut Outcome, site: &SiteRules, data_time: i64) {
         let Some(node) = &site.model_node else {
             return;
@@ -658,7 +646,29 @@ impl AlertEngine {
         let Some(below) = self.downstream_sites.get(node) else {
             return;
         };
-        let below: Vec<&String> = below.iter().filter(|s| **s != site.site_id).collect();
+        let key = AlertKey {
+            site_id: site.site_id.clone(),
+            kind: AlertKind::DownstreamRisk,
+            factor: None,
+        };
+        let open = self
+            .open_exceedances
+            .get(&site.site_id)
+            .copied()
+            .unwrap_or(0)
+            > 0;
+        if !open {
+            self.recover(out, key);
+            return;
+        }
+        if self.active.contains(&key) {
+            return;
+        }
+        let below: Vec<&str> = below
+            .iter()
+            .map(String::as_str)
+            .filter(|s| *s != site.site_id)
+            .collect();
         if below.is_empty() {
             return;
         }
@@ -666,37 +676,18 @@ impl AlertEngine {
             "{} ({node}) is outside its standard; {} downstream site(s) at risk: {}",
             site.site_id,
             below.len(),
-            below
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            below.join(", ")
         );
-        let key = AlertKey {
-            site_id: site.site_id.clone(),
-            kind: AlertKind::DownstreamRisk,
-            factor: None,
+        let alert = NewAlert {
+            key,
+            mn: None,
+            severity: Severity::Warning,
+            message,
+            data_time,
+            value: None,
+            limit: None,
         };
-        if self
-            .open_exceedances
-            .get(&site.site_id)
-            .copied()
-            .unwrap_or(0)
-            > 0
-        {
-            let alert = NewAlert {
-                key,
-                mn: None,
-                severity: Severity::Warning,
-                message,
-                data_time,
-                value: None,
-                limit: None,
-            };
-            self.raise(out, alert);
-        } else {
-            self.recover(out, key);
-        }
+        self.raise(out, alert);
     }
 
     /// Raises offline alerts for devices silent since before `now_s - offline_after_s`.
