@@ -10,7 +10,8 @@
 //! hard limit, a handshake and an idle timeout that only accepted frames reset, a deadline for
 //! completing a started frame, a cap on buffered bytes, connections closed after too many bad
 //! frames in a row, each device's frames paced (20 a second after a burst of 600 by default),
-//! rejected frames counted in memory and stored as a bounded sample, and refusals logged (through `tracing`, fields `peer`, `mn`, `reason`) within a rate limit.
+//! rejected frames counted in memory and stored as a bounded sample, and refusals logged
+//! (through `tracing`, fields `peer`, `mn`, `reason`) within a rate limit.
 //! Changes to the device register or to a site's standard reach the running gateway through
 //! the store's register version. Shutdown stops accepting, lets connections finish the frame
 //! in hand, and commits what is queued before returning.

@@ -135,6 +135,12 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// The 4-digit length field of a header, if it is one.
+fn decimal4(b: &[u8]) -> Option<usize> {
+    (b.len() == 4 && b.iter().all(u8::is_ascii_digit))
+        .then(|| b.iter().fold(0, |a, d| a * 10 + (d - b'0') as usize))
+}
+
 fn hex4(b: &[u8]) -> Option<u16> {
     if b.len() != 4 || !b.iter().all(|c| c.is_ascii_hexdigit()) {
         return None;
@@ -220,15 +226,12 @@ impl Decoder {
             return None;
         }
         let len_field = &data[2..6];
-        if !len_field.iter().all(u8::is_ascii_digit) {
+        let Some(declared) = decimal4(len_field) else {
             return Some(self.fail(
                 6,
                 FrameError::BadLength(String::from_utf8_lossy(len_field).into_owned()),
             ));
-        }
-        let declared: usize = len_field
-            .iter()
-            .fold(0, |a, d| a * 10 + (d - b'0') as usize);
+        };
         let oversize = declared > STANDARD_MAX_SEGMENT && !self.options.allow_oversize;
         let body_end = 6 + declared;
         let crc_end = body_end + 4;
@@ -315,12 +318,7 @@ impl Decoder {
         let mut at = 2;
         while let Some(q) = find(&data[at..], b"##") {
             at += q;
-            let head = data.get(at + 2..at + 6)?;
-            if let Some(len) = head
-                .iter()
-                .all(u8::is_ascii_digit)
-                .then(|| head.iter().fold(0, |a, d| a * 10 + (d - b'0') as usize))
-            {
+            if let Some(len) = decimal4(data.get(at + 2..at + 6)?) {
                 let body_end = at + 6 + len;
                 let crc_end = body_end + 4;
                 let complete = data.get(crc_end..crc_end + 2) == Some(b"\r\n");
@@ -352,7 +350,7 @@ impl Decoder {
     fn fail(&mut self, len: usize, error: FrameError) -> Event {
         let data = &self.buf[self.start..];
         let raw = data[..len.min(data.len()).min(INVALID_RAW_MAX)].to_vec();
-        let numeric = data.len() >= 6 && data[2..6].iter().all(u8::is_ascii_digit);
+        let numeric = data.get(2..6).and_then(decimal4).is_some();
         self.start += if numeric { 6 } else { 1 };
         Event::Invalid { raw, error }
     }
