@@ -122,11 +122,15 @@ pub async fn add_window(
             at_ms: now,
         };
         let id = s.add_maintenance(&w)?;
-        let stored = s
-            .maintenance(Some(&d.mn), i64::MIN)?
-            .into_iter()
-            .find(|x| x.id == id)
-            .ok_or_else(|| not_found(format!("no maintenance window {id}")))?;
+        let stored = MaintenanceWindow {
+            id,
+            mn: w.mn,
+            from_ms: w.from_ms,
+            to_ms: w.to_ms,
+            reason: w.reason,
+            who: w.who,
+            created_at_ms: w.at_ms,
+        };
         Ok(view(&st2, &stored, &site.id, now))
     })
     .await?;
