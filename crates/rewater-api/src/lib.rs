@@ -111,6 +111,8 @@ pub struct ApiState {
     pub zone: Zone,
     pub(crate) limiter: Arc<limiter::LoginLimiter>,
     pub(crate) verify_slots: Arc<tokio::sync::Semaphore>,
+    /// The outfall ledger as last loaded, kept while the store's records do not change.
+    pub(crate) ledgers: Arc<outfalls::LedgerCache>,
 }
 
 /// What the web platform adds to the monitoring API; all optional.
@@ -152,6 +154,7 @@ impl ApiState {
             zone: config.zone.clone(),
             limiter: Arc::new(limiter::LoginLimiter::new(config.login_limit)),
             verify_slots: Arc::new(tokio::sync::Semaphore::new(config.password_checks.max(1))),
+            ledgers: Arc::default(),
             config: Arc::new(config),
         }
     }

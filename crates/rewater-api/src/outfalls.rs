@@ -18,10 +18,11 @@ use rewater_outfalls::network::Network;
 use rewater_outfalls::rectify::{FoundBy, Measure, Rectification, State as RState};
 use rewater_outfalls::store as ls;
 use rewater_outfalls::trace::{self, Exceedance};
-use rewater_outfalls::{classes, coverage, Basis, Compliance, Ledger};
+use rewater_outfalls::{classes, coverage, measured, Basis, Compliance, Ledger};
 use rewater_store::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 /// The district an operator is limited to (none for administrators and viewers).
@@ -181,6 +182,47 @@ fn load(s: &mut dyn rewater_store::Store) -> Result<Ledger, ApiError> {
     ls::load_ledger(s).map_err(ledger_err)
 }
 
+/// The ledger and its river network as last loaded, with the store stamp they were loaded
+/// at: a 10,000-outfall ledger takes far longer to parse than a trace takes to answer.
+#[derive(Default)]
+pub struct LedgerCache(std::sync::Mutex<Option<Loaded>>);
+
+#[derive(Clone)]
+pub(crate) struct Loaded {
+    stamp: (i64, i64),
+    pub(crate) ledger: Arc<Ledger>,
+    /// The network, or why it cannot be built.
+    network: Result<Arc<Network>, String>,
+}
+
+impl Loaded {
+    fn network(&self) -> Result<&Network, ApiError> {
+        self.network.as_deref().map_err(|e| bad(e.clone()))
+    }
+}
+
+/// The current ledger: from the cache while the store's stamp is the one it was loaded at.
+/// Called with the store lock held, so no put can slip between stamp and load.
+fn loaded(cache: &LedgerCache, s: &mut dyn rewater_store::Store) -> Result<Loaded, ApiError> {
+    let stamp = s.outfall_records_stamp()?;
+    let mut c = cache
+        .0
+        .lock()
+        .map_err(|_| crate::error::internal("ledger cache lock poisoned"))?;
+    if let Some(l) = c.as_ref().filter(|l| l.stamp == stamp) {
+        return Ok(l.clone());
+    }
+    let ledger = load(s)?;
+    let network = Network::build(&ledger).map(Arc::new);
+    let l = Loaded {
+        stamp,
+        ledger: Arc::new(ledger),
+        network,
+    };
+    *c = Some(l.clone());
+    Ok(l)
+}
+
 fn to_json(v: &impl Serialize) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
@@ -196,14 +238,16 @@ pub async fn outfall(
 ) -> ApiResult<OutfallBody> {
     let p = auth_read(&st, &headers).await?;
     let zone = st.zone.clone();
+    let cache = st.ledgers.clone();
     let body = with_store(&st, move |s| {
-        let l = load(s)?;
+        let cached = loaded(&cache, s)?;
+        let l = &*cached.ledger;
         let o = l
             .outfall(&code)
             .ok_or_else(|| not_found(format!("no outfall '{code}'")))?;
         check_sees(&p, &format!("outfall '{code}'"), Some(&o.district))?;
-        let net = Network::build(&l).map_err(bad)?;
-        let downstream = trace::forward(&l, &net, &code, "cod").map_err(|e| bad(e.to_string()))?;
+        let net = cached.network()?;
+        let downstream = trace::forward(l, net, &code, "cod").map_err(|e| bad(e.to_string()))?;
         let chain = l.chain_of(&code);
         let dischargers = l
             .dischargers
@@ -264,9 +308,12 @@ pub struct SectionsBody {
 pub async fn sections(State(st): State<ApiState>, headers: HeaderMap) -> ApiResult<SectionsBody> {
     let p = auth_read(&st, &headers).await?;
     let mine = scope(&p);
-    let list = with_store(&st, move |s| Ok(load(s)?.sections)).await?;
+    let cache = st.ledgers.clone();
+    let list = with_store(&st, move |s| Ok(loaded(&cache, s)?.ledger)).await?;
     let sections = list
-        .into_iter()
+        .sections
+        .iter()
+        .cloned()
         .filter(|s| mine.is_none() || s.district == mine)
         .map(|s| SectionLine {
             id: s.id,
@@ -290,6 +337,21 @@ pub struct TraceBody {
     /// Where the observed concentration came from when the request gave none: the latest
     /// reading of the section's HJ 212 data logger (MN and time).
     pub observed_from: Option<String>,
+    /// Outfalls whose discharge came from their HJ 212 data logger (or why not).
+    pub discharges_from: Vec<LoggerUseView>,
+}
+
+/// What an outfall's data logger gave to a trace.
+#[derive(Serialize, ToSchema)]
+pub struct LoggerUseView {
+    pub outfall: String,
+    pub site_mn: String,
+    /// Time of the newest reading used (RFC 3339 with offset).
+    pub data_time: Option<String>,
+    /// Values taken: flow_m3_per_s and mg/L per factor key.
+    pub taken: std::collections::BTreeMap<String, f64>,
+    /// Why typical values were kept, when they were.
+    pub kept: Option<String>,
 }
 
 /// Coverage figures.
@@ -317,6 +379,10 @@ pub struct TraceRequest {
     max_travel_h: Option<f64>,
     #[serde(default)]
     min_travel_h: Option<f64>,
+    /// Readings of outfall data loggers at most this old are used (hours, default 24;
+    /// 0 uses the ledger's typical discharges only).
+    #[serde(default)]
+    logger_window_h: Option<f64>,
 }
 
 /// Backward trace from a section: upstream outfalls ranked by the load they deliver
@@ -334,14 +400,19 @@ pub async fn trace_section(
         ("max_travel_h", q.max_travel_h),
         ("min_travel_h", q.min_travel_h),
         ("background_mg_per_l", Some(q.background_mg_per_l)),
+        ("logger_window_h", q.logger_window_h),
     ] {
         if v.is_some_and(|v| !v.is_finite() || v < 0.0) {
             return Err(bad(format!("{f}: a number ≥ 0")));
         }
     }
     let zone = st.zone.clone();
-    let (out, observed_from) = with_store(&st, move |s| {
-        let l = load(s)?;
+    let cache = st.ledgers.clone();
+    let window_s = (q.logger_window_h.unwrap_or(24.0) * 3600.0) as i64;
+    let now_wall = zone.now_wall_seconds();
+    let (out, observed_from, discharges_from) = with_store(&st, move |s| {
+        let cached = loaded(&cache, s)?;
+        let l = &*cached.ledger;
         let sec = l
             .section(&q.section)
             .ok_or_else(|| not_found(format!("no section '{}'", q.section)))?;
@@ -350,7 +421,7 @@ pub async fn trace_section(
             &format!("section '{}'", sec.id),
             sec.district.as_deref(),
         )?;
-        let net = Network::build(&l).map_err(bad)?;
+        let net = cached.network()?;
         let factor = q.factor.unwrap_or_else(|| "cod".into());
         // No value given: the latest reading of the section's data logger, if it has one.
         let (mut observed, mut observed_from) = (q.observed_mg_per_l, None);
@@ -378,7 +449,16 @@ pub async fn trace_section(
             min_travel_s: q.min_travel_h.map(|h| h * 3600.0),
             max_travel_s: q.max_travel_h.map(|h| h * 3600.0),
         };
-        let mut b = trace::backward(&l, &net, &ex).map_err(|e| bad(e.to_string()))?;
+        // Outfalls with a data logger: their latest valid readings replace typical values.
+        let (mut b, uses) = if window_s > 0 && l.outfalls.iter().any(|o| o.site_mn.is_some()) {
+            let mut own = l.clone();
+            let uses = measured::apply_loggers(&mut own, now_wall, window_s, |mn| s.latest(mn))?;
+            let b = trace::backward(&own, net, &ex);
+            (b.map_err(|e| bad(e.to_string()))?, uses)
+        } else {
+            let b = trace::backward(l, net, &ex);
+            (b.map_err(|e| bad(e.to_string()))?, Vec::new())
+        };
         if let Some(mine) = scope(&p) {
             for src in &mut b.sources {
                 if src.district != mine {
@@ -386,12 +466,23 @@ pub async fn trace_section(
                 }
             }
         }
-        Ok((to_json(&b), observed_from))
+        let uses: Vec<LoggerUseView> = uses
+            .into_iter()
+            .map(|u| LoggerUseView {
+                data_time: u.data_time.map(|t| zone.rfc3339_wall(t)),
+                outfall: u.outfall,
+                site_mn: u.site_mn,
+                taken: u.taken,
+                kept: u.kept,
+            })
+            .collect();
+        Ok((to_json(&b), observed_from, uses))
     })
     .await?;
     Ok(Json(TraceBody {
         trace: out,
         observed_from,
+        discharges_from,
     }))
 }
 
@@ -485,9 +576,10 @@ pub async fn open_rectification(
     }
     let now = auth::now_ms();
     let zone = st.zone.clone();
+    let cache = st.ledgers.clone();
     let body = with_store(&st, move |s| {
-        let l = load(s)?;
-        let o = l
+        let o = loaded(&cache, s)?
+            .ledger
             .outfall(&code)
             .ok_or_else(|| not_found(format!("no outfall '{code}'")))?
             .clone();
@@ -612,8 +704,9 @@ pub async fn coverage_report(
     }
     let offset = st.zone.offset_s(auth::now_ms() / 1000);
     let mine = scope(&p);
+    let cache = st.ledgers.clone();
     let rep = with_store(&st, move |s| {
-        let mut l = load(s)?;
+        let mut l = (*loaded(&cache, s)?.ledger).clone();
         let recs = ls::rectifications(s, mine.as_deref()).map_err(ledger_err)?;
         if let Some(d) = &mine {
             l.outfalls.retain(|o| &o.district == d);

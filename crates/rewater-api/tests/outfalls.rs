@@ -243,3 +243,105 @@ fn rectification_records_are_opened_and_moved_on_within_the_district() {
     let c = api(a, "GET", "/api/outfall-coverage?year=2025", "").json()["coverage"].clone();
     assert_eq!(c["by_district"]["north"]["rectified"], 1);
 }
+
+#[test]
+fn a_trace_takes_outfall_discharges_from_their_loggers() {
+    let server = serve("outfalls-loggers", Default::default());
+    let a = &server.addr;
+    let zone = rewater_time::Zone::shanghai();
+    let at = zone.now_wall_seconds() - 600;
+    {
+        let mut store = rewater_store::open(&server.db.display().to_string()).unwrap();
+        let reading = |factor: &str, value: f64| rewater_store::FactorReading {
+            factor: factor.into(),
+            value: Some(value),
+            min: None,
+            max: None,
+            cou: None,
+            flag: Some("N".into()),
+        };
+        let up = rewater_store::Upload {
+            mn: "OUTFALLMN00000002".into(),
+            cn: "2061".into(),
+            data_time: at - at % 3600,
+            pno: 1,
+            received_at_ms: 1_748_764_800_000,
+            peer: "127.0.0.1:1".into(),
+            raw: String::new(),
+            readings: vec![
+                reading("w00000", 400.0),
+                reading("w01018", 40.0),
+                reading("w21003", 2.0),
+            ],
+        };
+        store.ingest(&[up]).unwrap();
+    }
+    let trace = |body: &str| api(a, "POST", "/api/outfall-trace", body).json();
+    // O2 (0.4 m³/s × 40 mg/L = 16 g/s measured) leads; 1800 m at 1 m/s, decay 0.2/day.
+    let r = trace(r#"{"section": "S1"}"#);
+    let want = 16.0 * (-0.2f64 * 1800.0 / 86_400.0).exp();
+    let got = r["trace"]["sources"][0]["delivered_load_g_per_s"]
+        .as_f64()
+        .unwrap();
+    assert!((got - want).abs() < 1e-9, "{r}");
+    let used = &r["discharges_from"][0];
+    assert_eq!(used["outfall"], "1101080002110108B0002");
+    assert_eq!(used["taken"]["flow_m3_per_s"], 0.4);
+    assert!(used["data_time"].as_str().unwrap().ends_with("+08:00"));
+    // Without loggers: the ledger's typical 0.2 × 30 = 6 g/s.
+    let r = trace(r#"{"section": "S1", "logger_window_h": 0}"#);
+    let got = r["trace"]["sources"][0]["delivered_load_g_per_s"]
+        .as_f64()
+        .unwrap();
+    assert!((got - 6.0 * (-0.2f64 * 1800.0 / 86_400.0).exp()).abs() < 1e-9);
+    assert_eq!(r["discharges_from"], serde_json::json!([]));
+    assert_eq!(
+        api(
+            a,
+            "POST",
+            "/api/outfall-trace",
+            r#"{"section": "S1", "logger_window_h": -1}"#
+        )
+        .status,
+        400
+    );
+}
+
+#[test]
+fn the_cached_ledger_follows_every_change() {
+    let server = serve("outfalls-cache", Default::default());
+    let a = &server.addr;
+    let path = format!("/api/outfalls/{OUTFALL_NORTH}");
+    assert_eq!(
+        api(a, "GET", &path, "").json()["line"]["compliance"],
+        "legal"
+    );
+    // Opening a record marks the outfall illegal: the next read sees it (a new store stamp).
+    let r = api(
+        a,
+        "POST",
+        &format!("{path}/rectifications"),
+        r#"{"problem": "未批先设", "measure": "regulate", "responsible_unit": "甲公司", "deadline": "2026-06-30"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        api(a, "GET", &path, "").json()["line"]["compliance"],
+        "illegal"
+    );
+    // A change made behind the server's back (another process on the same file) too.
+    {
+        let mut store = rewater_store::open(&server.db.display().to_string()).unwrap();
+        let mut l = rewater_outfalls::store::load_ledger(store.as_mut()).unwrap();
+        let o = l
+            .outfalls
+            .iter_mut()
+            .find(|o| o.code == OUTFALL_NORTH)
+            .unwrap();
+        o.name = "一号口（改）".into();
+        rewater_outfalls::store::save_ledger(store.as_mut(), &l, "surveyor", "renamed", 1).unwrap();
+    }
+    assert_eq!(
+        api(a, "GET", &path, "").json()["line"]["name"],
+        "一号口（改）"
+    );
+}

@@ -82,6 +82,10 @@ pub enum OutfallsCommand {
         min_travel_h: Option<f64>,
         #[arg(long)]
         observe: Vec<String>,
+        /// Outfall data-logger readings at most this many hours old replace the ledger's
+        /// typical discharges (0: typical values only).
+        #[arg(long, default_value_t = 24.0)]
+        logger_window_h: f64,
     },
     /// The district's yearly outfall self-report (区级入河排污口年度自查报告, due 31 January of the
     /// next year): coverage, rectification and dynamic zero; Markdown, zh by default.
@@ -226,9 +230,35 @@ pub fn run(cmd: OutfallsCommand) -> Result<()> {
             max_travel_h,
             min_travel_h,
             observe,
+            logger_window_h,
         } => {
             let mut s = rewater_store::open(&store)?;
-            let l = ledger_store::load_ledger(s.as_mut())?;
+            let mut l = ledger_store::load_ledger(s.as_mut())?;
+            if !(logger_window_h.is_finite() && logger_window_h >= 0.0) {
+                return Err(input_err("--logger-window-h: a number of hours ≥ 0"));
+            }
+            if logger_window_h > 0.0 {
+                let zone = rewater_time::Zone::default();
+                let window_s = (logger_window_h * 3600.0) as i64;
+                let uses = rewater_outfalls::measured::apply_loggers(
+                    &mut l,
+                    zone.now_wall_seconds(),
+                    window_s,
+                    |mn| s.latest(mn),
+                )?;
+                for u in uses {
+                    match (&u.kept, u.data_time) {
+                        (Some(why), _) => eprintln!("{} ({}): {why}", u.outfall, u.site_mn),
+                        (None, Some(t)) => eprintln!(
+                            "{}: discharge from data logger {} at {}",
+                            u.outfall,
+                            u.site_mn,
+                            zone.rfc3339_wall(t)
+                        ),
+                        _ => {}
+                    }
+                }
+            }
             let net = Network::build(&l).map_err(input_err)?;
             if let Some(o) = outfall {
                 return json(&trace::forward(&l, &net, &o, &factor).map_err(input_err)?);

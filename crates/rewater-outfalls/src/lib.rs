@@ -30,6 +30,7 @@ pub mod geo;
 pub mod inverse;
 pub mod io;
 pub mod ledger;
+pub mod measured;
 pub mod network;
 pub mod rectify;
 pub mod report;

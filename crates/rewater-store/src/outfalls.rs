@@ -92,6 +92,10 @@ pub trait OutfallStore {
     fn outfall_record(&mut self, kind: &str, key: &str) -> Result<Option<OutfallRecord>>;
     /// Every version of one record, oldest first.
     fn outfall_record_history(&mut self, kind: &str, key: &str) -> Result<Vec<OutfallRecord>>;
+    /// A stamp that changes whenever any record gets a new version: (rows, largest id).
+    /// Rows are never deleted, so the count grows with every commit, also one whose id is
+    /// lower than an id already seen (ids are handed out before commit).
+    fn outfall_records_stamp(&mut self) -> Result<(i64, i64)>;
 }
 
 /// Checks a batch before any SQL: who and why are given, kinds and keys are not empty, no
@@ -186,6 +190,8 @@ pub fn conformance(s: &mut dyn OutfallStore) {
             .unwrap(),
         0
     );
+    let stamp0 = s.outfall_records_stamp().unwrap();
+    assert_eq!(stamp0.0, 0);
     let out = s
         .put_outfall_records(
             &[
@@ -221,6 +227,10 @@ pub fn conformance(s: &mut dyn OutfallStore) {
             unchanged: 1
         }
     );
+    // Three rows: the stamp moved from empty; an unchanged put leaves it; a correction moves it.
+    let stamp1 = s.outfall_records_stamp().unwrap();
+    assert_eq!(stamp1.0, 3);
+    assert!(stamp1.1 > stamp0.1);
     s.put_outfall_records(
         &[rec("A", "north", r#"{"n":"清河 1号"}"#)],
         "checker",
@@ -228,6 +238,9 @@ pub fn conformance(s: &mut dyn OutfallStore) {
         30,
     )
     .unwrap();
+    let stamp2 = s.outfall_records_stamp().unwrap();
+    assert_eq!(stamp2.0, 4);
+    assert!(stamp2.1 > stamp1.1);
     let h = s.outfall_record_history("outfall", "A").unwrap();
     assert_eq!(
         h.iter()

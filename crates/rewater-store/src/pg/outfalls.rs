@@ -134,6 +134,17 @@ impl OutfallStore for PostgresStore {
         Ok(row.get(0))
     }
 
+    fn outfall_records_stamp(&mut self) -> Result<(i64, i64)> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT COUNT(*), COALESCE(MAX(id), 0)::BIGINT FROM outfall_record",
+                &[],
+            )
+            .map_err(pg)?;
+        Ok((row.get(0), row.get(1)))
+    }
+
     fn outfall_record(&mut self, kind: &str, key: &str) -> Result<Option<OutfallRecord>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM outfall_record WHERE kind = $1 AND key = $2 AND current"

@@ -124,6 +124,13 @@ impl OutfallStore for SqliteStore {
         )?)
     }
 
+    fn outfall_records_stamp(&mut self) -> Result<(i64, i64)> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM outfall_record")?;
+        Ok(st.query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    }
+
     fn outfall_record(&mut self, kind: &str, key: &str) -> Result<Option<OutfallRecord>> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM outfall_record WHERE kind = ?1 AND key = ?2 AND current = 1"
