@@ -28,6 +28,7 @@ pub mod limiter;
 pub mod maintenance;
 // issue 16: the river-outfall ledger.
 pub mod outfalls;
+pub mod outfall_report;
 pub mod overview;
 pub mod pages;
 pub mod runs;
@@ -307,6 +308,7 @@ pub fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(outfalls::open_rectification))
         .routes(routes!(outfalls::rectification_step))
         .routes(routes!(outfalls::coverage_report))
+        .routes(routes!(outfall_report::self_report))
 }
 
 /// Request bodies are at most 256 kB (logins, settings), except model uploads.

@@ -175,6 +175,9 @@ pub struct OutfallBody {
     pub downstream: Value,
     #[schema(value_type = Vec<Object>)]
     pub rectifications: Vec<Value>,
+    /// Spill counts by year (12/24 rule; see rewater_outfalls::spills::SpillYear).
+    #[schema(value_type = Vec<Object>)]
+    pub spills: Vec<Value>,
     pub versions: Vec<VersionView>,
 }
 
@@ -199,6 +202,14 @@ impl Loaded {
     fn network(&self) -> Result<&Network, ApiError> {
         self.network.as_deref().map_err(|e| bad(e.clone()))
     }
+}
+
+/// The current ledger (shared, from the cache when the store has not changed).
+pub(crate) fn current_ledger(
+    cache: &LedgerCache,
+    s: &mut dyn rewater_store::Store,
+) -> Result<Arc<Ledger>, ApiError> {
+    Ok(loaded(cache, s)?.ledger)
 }
 
 /// The current ledger: from the cache while the store's stamp is the one it was loaded at.
@@ -272,7 +283,13 @@ pub async fn outfall(
                 retired: r.retired,
             })
             .collect();
+        let spills = ls::spill_years(s, Some(&o.district), None, Some(&code))
+            .map_err(ledger_err)?
+            .iter()
+            .map(to_json)
+            .collect();
         Ok(OutfallBody {
+            spills,
             line: line(o),
             outfall: to_json(o),
             chain: to_json(&chain),

@@ -276,6 +276,50 @@ pub fn rectification<S: OutfallStore + ?Sized>(
         .transpose()
 }
 
+/// Saves spill years (kind `spill_year`, key `CODE:YEAR`): a recount replaces the year's
+/// figures as a new version.
+pub fn save_spill_years<S: OutfallStore + ?Sized>(
+    s: &mut S,
+    years: &[crate::spills::SpillYear],
+    who: &str,
+    reason: &str,
+    at_ms: i64,
+) -> Result<PutOutcome, LedgerError> {
+    let recs = years
+        .iter()
+        .map(|y| {
+            rec(
+                "spill_year",
+                &format!("{}:{}", y.outfall, y.year),
+                Some(&y.district),
+                format!("{} {} {}", y.outfall, y.year, y.source),
+                y,
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(s.put_outfall_records(&recs, who, reason, at_ms)?)
+}
+
+/// Spill years of one district (or all), of one year (or all), of one outfall (or all).
+pub fn spill_years<S: OutfallStore + ?Sized>(
+    s: &mut S,
+    district: Option<&str>,
+    year: Option<i32>,
+    outfall: Option<&str>,
+) -> Result<Vec<crate::spills::SpillYear>, LedgerError> {
+    let q = OutfallQuery {
+        district: district.map(str::to_string),
+        ..OutfallQuery::all("spill_year")
+    };
+    let all: Vec<crate::spills::SpillYear> =
+        s.outfall_records(&q)?.iter().map(parse).collect::<Result<_, _>>()?;
+    Ok(all
+        .into_iter()
+        .filter(|y| year.is_none_or(|v| y.year == v))
+        .filter(|y| outfall.is_none_or(|o| y.outfall == o))
+        .collect())
+}
+
 /// Every stored version of a record, oldest first (who, when, why).
 pub fn history<S: OutfallStore + ?Sized>(
     s: &mut S,

@@ -12,6 +12,7 @@ pub mod fmt;
 pub mod generate;
 pub mod html;
 pub mod labels;
+pub mod outfalls;
 pub mod pdf;
 pub mod pilot;
 pub mod progress;
