@@ -73,6 +73,18 @@ pub struct OutletReport {
     pub hours_per_year: f64,
     pub events_per_year: f64,
     pub annual: Vec<OutletYear>,
+    /// Discharge periods: runs of consecutive routing steps with flow > 0 at the outlet.
+    pub spells: Vec<Spell>,
+}
+
+/// One discharge period of an outlet: consecutive routing steps with flow > 0.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Spell {
+    /// Start of the first step and end of the last, wall seconds (as `EventReport::start_s`).
+    pub start_s: i64,
+    pub end_s: i64,
+    pub volume_m3: f64,
+    pub peak_m3_per_s: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -176,6 +188,9 @@ pub struct Tally {
     year: usize,
     /// Tank volumes at the end of the previous step.
     tank_before: Vec<f64>,
+    /// Per outlet: its closed spells and the one still running.
+    spells: Vec<Vec<Spell>>,
+    open_spell: Vec<Option<Spell>>,
 }
 
 impl Tally {
@@ -219,9 +234,42 @@ impl Tally {
                     _ => 0.0,
                 })
                 .collect(),
+            spells: vec![Vec::new(); outfalls.len()],
+            open_spell: vec![None; outfalls.len()],
             events,
             outfalls,
             tanks,
+        }
+    }
+
+    /// Extends outlet `k`'s running spell by the step at `t` with flow `q` > 0, or starts
+    /// one (a skipped quiet stretch in between ends the previous one).
+    fn extend_spell(&mut self, k: usize, t: i64, q: f64) {
+        let end_s = t + self.dt as i64;
+        let vol = q * self.dt;
+        match &mut self.open_spell[k] {
+            Some(s) if s.end_s == t => {
+                s.end_s = end_s;
+                s.volume_m3 += vol;
+                s.peak_m3_per_s = s.peak_m3_per_s.max(q);
+            }
+            open => {
+                if let Some(done) = open.take() {
+                    self.spells[k].push(done);
+                }
+                *open = Some(Spell {
+                    start_s: t,
+                    end_s,
+                    volume_m3: vol,
+                    peak_m3_per_s: q,
+                });
+            }
+        }
+    }
+
+    fn close_spell(&mut self, k: usize) {
+        if let Some(done) = self.open_spell[k].take() {
+            self.spells[k].push(done);
         }
     }
 
@@ -262,11 +310,13 @@ impl Tally {
         let y = self.year;
         let mut any = false;
         let mut total = 0.0;
-        for (k, &o) in self.outfalls.iter().enumerate() {
-            let q = v.node_inflow[o];
+        for k in 0..self.outfalls.len() {
+            let q = v.node_inflow[self.outfalls[k]];
             if q <= 0.0 {
+                self.close_spell(k);
                 continue;
             }
+            self.extend_spell(k, t, q);
             let vol = q * self.dt;
             total += vol;
             self.outlet_year[k][y].0 += vol;
@@ -353,7 +403,7 @@ impl Tally {
     }
 
     pub fn finish(
-        self,
+        mut self,
         system: &System,
         rain: &RainSeries,
         gage_name: &str,
@@ -362,6 +412,10 @@ impl Tally {
     ) -> Report {
         let clock = system.clock;
         let end_s = clock.time(clock.steps);
+        for k in 0..self.outfalls.len() {
+            self.close_spell(k);
+        }
+        let mut spells = std::mem::take(&mut self.spells);
         let years = crate::time::calendar_years(clock.start_s, end_s);
         let min_m3 = system.events.min_overflow_m3;
         let n_years = self.year_hours.len();
@@ -456,6 +510,7 @@ impl Tally {
                             events: outlet_events[k][y],
                         })
                         .collect(),
+                    spells: std::mem::take(&mut spells[k]),
                 }
             })
             .collect();

@@ -81,6 +81,34 @@ fn interceptor_alone() {
 }
 
 #[test]
+fn each_storm_is_one_spell_at_the_outlet() {
+    // Runoff equals rain with no delay: the outlet discharges exactly while it rains,
+    // 2 h from 00:00 on 1 and on 10 July, at rain − interceptor.
+    let path = write_case(
+        "spells",
+        &case_text("interceptor_m3_per_s = 0.01", ""),
+        RAIN,
+    );
+    let r = simulate(&case::load(&path).unwrap());
+    let outlet = &r.outlets[0];
+    assert_eq!(outlet.spells.len(), 2, "{:?}", outlet.spells);
+    let t0 = rewater_overflow::time::parse_datetime("2021-07-01 00:00").unwrap();
+    let t1 = rewater_overflow::time::parse_datetime("2021-07-10 00:00").unwrap();
+    for (spell, start, mm_per_h) in [(outlet.spells[0], t0, 10.0), (outlet.spells[1], t1, 20.0)] {
+        let q = 1e4 * mm_per_h / 1000.0 / 3600.0 - 0.01;
+        assert_eq!((spell.start_s, spell.end_s), (start, start + 7200));
+        // Runoff is kept in single precision.
+        assert!((spell.volume_m3 - q * 7200.0).abs() < 1e-3, "{spell:?}");
+        assert!((spell.peak_m3_per_s - q).abs() < 1e-7, "{spell:?}");
+    }
+    let total: f64 = outlet.spells.iter().map(|s| s.volume_m3).sum();
+    assert!((total - outlet.total_m3).abs() < 1e-9);
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["outlets"][0]["spells"][1]["start_s"], t1);
+    assert_eq!(json["outlets"][0]["spells"][1]["end_s"], t1 + 7200);
+}
+
+#[test]
 fn offline_bucket_tank_fills_then_spills_and_drains_back() {
     let tank = "interceptor_m3_per_s = 0.01\ntank = { volume_m3 = 50, depth_m = 2, drain_m3_per_s = 0.005 }";
     let path = write_case("offline", &case_text(tank, ""), RAIN);
