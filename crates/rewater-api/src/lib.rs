@@ -27,8 +27,8 @@ pub mod indicators;
 pub mod limiter;
 pub mod maintenance;
 // issue 16: the river-outfall ledger.
-pub mod outfalls;
 pub mod outfall_report;
+pub mod outfalls;
 pub mod overview;
 pub mod pages;
 pub mod runs;

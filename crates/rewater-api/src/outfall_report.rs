@@ -79,8 +79,8 @@ pub async fn self_report(
             return Err(bad(format!("district: no outfall of '{d}' in the ledger")));
         }
         let recs = ls::rectifications(s, Some(&d)).map_err(|e| bad(e.to_string()))?;
-        let spills = ls::spill_years(s, Some(&d), Some(year), None)
-            .map_err(|e| bad(e.to_string()))?;
+        let spills =
+            ls::spill_years(s, Some(&d), Some(year), None).map_err(|e| bad(e.to_string()))?;
         Ok(
             rewater_outfalls::report::self_report_data(&l, &recs, &d, year, today, offset)
                 .with_spills(&spills),
@@ -91,12 +91,20 @@ pub async fn self_report(
     match format.as_str() {
         "md" => {
             let text = rewater_outfalls::report::markdown(&report, lang.code());
-            download("text/markdown; charset=utf-8", &format!("{stem}.md"), text.into_bytes())
+            download(
+                "text/markdown; charset=utf-8",
+                &format!("{stem}.md"),
+                text.into_bytes(),
+            )
         }
         "html" => {
             let doc = rewater_reports::outfalls::self_report_doc(&report, lang);
             let html = rewater_reports::html::render(&doc);
-            download("text/html; charset=utf-8", &format!("{stem}.html"), html.into_bytes())
+            download(
+                "text/html; charset=utf-8",
+                &format!("{stem}.html"),
+                html.into_bytes(),
+            )
         }
         _ => {
             let browser = rewater_reports::pdf::find_chromium()
@@ -117,12 +125,10 @@ pub async fn self_report(
                         .collect::<String>()
                 ));
                 let written = rewater_reports::write(&doc, &dir, "report", Some(&browser));
-                let bytes = written
-                    .map_err(|e| internal(e.to_string()))
-                    .and_then(|w| {
-                        let pdf = w.pdf.ok_or_else(|| internal("no PDF printed"))?;
-                        std::fs::read(&pdf).map_err(|e| internal(e.to_string()))
-                    });
+                let bytes = written.map_err(|e| internal(e.to_string())).and_then(|w| {
+                    let pdf = w.pdf.ok_or_else(|| internal("no PDF printed"))?;
+                    std::fs::read(&pdf).map_err(|e| internal(e.to_string()))
+                });
                 let _ = std::fs::remove_dir_all(&dir);
                 bytes
             })

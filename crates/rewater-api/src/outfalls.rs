@@ -330,15 +330,14 @@ pub async fn sections(State(st): State<ApiState>, headers: HeaderMap) -> ApiResu
     let sections = list
         .sections
         .iter()
-        .cloned()
         .filter(|s| mine.is_none() || s.district == mine)
         .map(|s| SectionLine {
-            id: s.id,
-            name: s.name,
-            reach: s.reach,
+            id: s.id.clone(),
+            name: s.name.clone(),
+            reach: s.reach.clone(),
             chainage_m: s.chainage_m,
-            district: s.district,
-            site_mn: s.site_mn,
+            district: s.district.clone(),
+            site_mn: s.site_mn.clone(),
         })
         .collect();
     Ok(Json(SectionsBody { sections }))

@@ -345,3 +345,58 @@ fn the_cached_ledger_follows_every_change() {
         "一号口（改）"
     );
 }
+
+#[test]
+fn the_district_self_report_downloads_in_three_formats_within_the_district() {
+    let server = serve("outfalls-self-report", Default::default());
+    let a = &server.addr;
+    let op = login(a, OPERATOR.0, OPERATOR.1);
+    // The operator's own district by default; Markdown with the figures of north.
+    let md = get(a, &op, "/api/outfall-report?year=2025&format=md");
+    assert_eq!(md.status, 200, "{}", md.body);
+    assert!(
+        md.body
+            .starts_with("# north 2025 年度入河排污口监督管理情况自查报告"),
+        "{}",
+        md.body
+    );
+    assert!(md.body.contains("| 排污口总数 | 2 | |"), "{}", md.body);
+    let html = api(
+        a,
+        "GET",
+        "/api/outfall-report?district=south&year=2025&lang=en",
+        "",
+    );
+    assert_eq!(html.status, 200);
+    assert!(
+        html.body
+            .contains("<h1>south: self-report on river-outfall supervision, 2025</h1>"),
+        "{}",
+        html.body
+    );
+    // Another district, a bad format, year or language, an unknown district: refused.
+    assert_eq!(
+        get(a, &op, "/api/outfall-report?district=south&year=2025").status,
+        403
+    );
+    for q in [
+        "district=north&format=docx",
+        "district=north&year=1800",
+        "district=north&lang=fr",
+        "district=nowhere",
+        "year=2025",
+    ] {
+        let r = api(a, "GET", &format!("/api/outfall-report?{q}"), "");
+        assert_eq!(r.status, 400, "{q}: {}", r.body);
+    }
+    // A PDF when the server has Chromium.
+    if rewater_reports::pdf::find_chromium().is_some() {
+        let pdf = get(a, &op, "/api/outfall-report?year=2025&format=pdf");
+        assert_eq!(pdf.status, 200, "{}", pdf.body);
+        assert!(pdf.body.starts_with("%PDF"), "not a PDF");
+    } else if std::env::var_os("CI").is_some() {
+        panic!("CI: Chromium is missing (apt-get install chromium)");
+    } else {
+        eprintln!("NOTE: no Chromium; the PDF download was not tried");
+    }
+}

@@ -88,7 +88,7 @@ pub enum OutfallsCommand {
         logger_window_h: f64,
     },
     /// The district's yearly outfall self-report (区级入河排污口年度自查报告, due 31 January of the
-    /// next year): coverage, rectification and dynamic zero; Markdown, zh by default.
+    /// next year): coverage, rectification, dynamic zero and spills; zh by default.
     Report {
         #[arg(long)]
         store: String,
@@ -98,9 +98,29 @@ pub enum OutfallsCommand {
         year: i32,
         #[arg(long, default_value = "zh")]
         lang: String,
+        /// md (default), html or pdf (printed by Chromium; needs --out).
+        #[arg(long, value_enum, default_value = "md")]
+        format: ReportFormat,
         /// Write here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Count the spills (12/24 rule) of the ledger's overflow outfalls from a simulation:
+    /// a rewater-overflow case (.toml) or an EPA SWMM file (.inp) whose outlets the
+    /// outfalls name in `overflow_outlet`; stored by outfall and calendar year.
+    Spills {
+        case: PathBuf,
+        #[arg(long)]
+        store: String,
+        /// Internal time step, seconds (default: the case's).
+        #[arg(long)]
+        step_s: Option<i64>,
+        /// SWMM files: fast, steady or kinwave instead of the file's routing.
+        #[arg(long)]
+        routing: Option<rewater_overflow::network::FlowRouting>,
+        /// Who records the counts (the audit log's name).
+        #[arg(long, default_value = "overflow")]
+        who: String,
     },
     /// Export the ledger.
     Export {
@@ -110,6 +130,13 @@ pub enum OutfallsCommand {
         #[arg(long, value_enum)]
         format: ExportFormat,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Html,
+    Pdf,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -303,6 +330,7 @@ pub fn run(cmd: OutfallsCommand) -> Result<()> {
             district,
             year,
             lang,
+            format,
             out,
         } => {
             if !(1990..=2200).contains(&year) {
@@ -321,15 +349,20 @@ pub fn run(cmd: OutfallsCommand) -> Result<()> {
             let recs = ledger_store::rectifications(s.as_mut(), Some(&district))?;
             let zone = rewater_time::Zone::default();
             let offset = zone.offset_s(rewater_time::now_unix_ms() / 1000);
-            let text = rewater_outfalls::report::self_report(
+            let spills = ledger_store::spill_years(s.as_mut(), Some(&district), Some(year), None)?;
+            let data = rewater_outfalls::report::self_report_data(
                 &l,
                 &recs,
                 &district,
                 year,
                 zone.today(),
                 offset,
-                &lang,
-            );
+            )
+            .with_spills(&spills);
+            if format != ReportFormat::Md {
+                return write_report(&data, &lang, format, out);
+            }
+            let text = rewater_outfalls::report::markdown(&data, &lang);
             match out {
                 Some(p) => {
                     std::fs::write(&p, &text)
@@ -339,6 +372,13 @@ pub fn run(cmd: OutfallsCommand) -> Result<()> {
                 None => print!("{text}"),
             }
         }
+        OutfallsCommand::Spills {
+            case,
+            store,
+            step_s,
+            routing,
+            who,
+        } => spills(&case, &store, step_s, routing, &who)?,
         OutfallsCommand::Export { out, store, format } => {
             let mut s = rewater_store::open(&store)?;
             let l = ledger_store::load_ledger(s.as_mut())?;
@@ -351,5 +391,109 @@ pub fn run(cmd: OutfallsCommand) -> Result<()> {
             println!("wrote {} outfalls to {}", l.outfalls.len(), out.display());
         }
     }
+    Ok(())
+}
+
+/// The self-report as HTML or PDF (the reports crate's document) into `out`.
+fn write_report(
+    data: &rewater_outfalls::report::SelfReport,
+    lang: &str,
+    format: ReportFormat,
+    out: Option<PathBuf>,
+) -> Result<()> {
+    let lang = rewater_reports::Lang::parse(lang).unwrap_or_default();
+    let doc = rewater_reports::outfalls::self_report_doc(data, lang);
+    if format == ReportFormat::Html && out.is_none() {
+        print!("{}", rewater_reports::html::render(&doc));
+        return Ok(());
+    }
+    let out = out.ok_or_else(|| input_err("--format pdf needs --out FILE.pdf"))?;
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "outfall-self-report".into());
+    let browser = match format {
+        ReportFormat::Pdf => Some(
+            rewater_reports::pdf::find_chromium()
+                .ok_or(rewater_reports::pdf::PdfError::NoChromium)?,
+        ),
+        _ => None,
+    };
+    let w = rewater_reports::write(&doc, dir, &stem, browser.as_deref())?;
+    if format == ReportFormat::Html {
+        println!("{}", w.html.display());
+    } else {
+        // The printed PDF is what was asked for; its HTML source is not.
+        let _ = std::fs::remove_file(&w.html);
+        if let Some(p) = w.pdf {
+            println!("{}", p.display());
+        }
+    }
+    Ok(())
+}
+
+/// `rewater outfalls spills`: simulate, count, store.
+fn spills(
+    case: &std::path::Path,
+    store: &str,
+    step_s: Option<i64>,
+    routing: Option<rewater_overflow::network::FlowRouting>,
+    who: &str,
+) -> Result<()> {
+    let options = rewater_overflow::study::StudyOptions {
+        step_s,
+        routing,
+        ..Default::default()
+    };
+    let (system, design) = rewater_overflow::study::load(case, &options).map_err(|e| match e {
+        rewater_overflow::study::StudyError::Input(e) => input_err(e),
+        rewater_overflow::study::StudyError::Options(m) => anyhow::Error::msg(m),
+    })?;
+    let outcome = rewater_overflow::study::run(&system, &design);
+    let mut s = rewater_store::open(store)?;
+    let l = ledger_store::load_ledger(s.as_mut())?;
+    let source = case.file_name().map_or_else(
+        || case.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let (years, unmatched) =
+        rewater_outfalls::spills::from_overflow_report(&l, &outcome.report, &source);
+    if years.is_empty() {
+        return Err(input_err(format!(
+            "no outfall of the ledger names an outlet of {} in overflow_outlet (outlets: {})",
+            case.display(),
+            unmatched.join(", ")
+        )));
+    }
+    let now = rewater_time::now_unix_ms();
+    let put = ledger_store::save_spill_years(
+        s.as_mut(),
+        &years,
+        who,
+        &format!("spills counted from {source}"),
+        now,
+    )?;
+    for y in &years {
+        println!(
+            "{}\t{}\t{} spills\t{} discharges\t{:.1} h\t{:.0} m³",
+            y.outfall,
+            y.year,
+            y.spills,
+            y.discharges,
+            y.duration_h,
+            y.volume_m3.unwrap_or(0.0)
+        );
+    }
+    if !unmatched.is_empty() {
+        eprintln!("outlets no outfall names: {}", unmatched.join(", "));
+    }
+    eprintln!(
+        "{} spill years stored ({} unchanged)",
+        put.new_versions, put.unchanged
+    );
     Ok(())
 }

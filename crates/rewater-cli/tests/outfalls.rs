@@ -340,3 +340,143 @@ fn ledger_coverage_becomes_indicators_by_district() {
     );
     assert_eq!(value("north", "outfall_rectification_rate"), None);
 }
+
+/// `rewater outfalls spills`: the beijing-cso case's regulator R1 overflows; the ledger's
+/// 三号口 names it (`overflow_outlet = R1.overflow`), so its spill years are the 12/24
+/// counts of the outlet's spells in each calendar year, stored, and in the self-report.
+#[test]
+fn spills_of_an_overflow_case_are_counted_stored_and_reported() {
+    let db = tmp("outfalls-spills");
+    let store = db.display().to_string();
+    let ex = example().display().to_string();
+    assert_eq!(
+        rewater(&["outfalls", "import", &ex, "--store", &store]).0,
+        0
+    );
+    let case = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/beijing-cso/case.toml")
+        .display()
+        .to_string();
+    // The simulation's own spells, counted here with the library's rule, per start year.
+    let (code, out, err) = rewater(&["overflow", "run", &case, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let run = json(&out)["report"].clone();
+    let outlet = &run["outlets"][0];
+    assert_eq!(outlet["name"], "R1.overflow");
+    let mut by_year: std::collections::BTreeMap<i32, Vec<rewater_outfalls::spills::Discharge>> =
+        Default::default();
+    for y in run["annual"].as_array().unwrap() {
+        by_year
+            .entry(y["year"].as_i64().unwrap() as i32)
+            .or_default();
+    }
+    for s in outlet["spells"].as_array().unwrap() {
+        let start = s["start_s"].as_i64().unwrap();
+        let year = rewater_time::Date::from_wall_seconds(start).ymd().0;
+        by_year
+            .entry(year)
+            .or_default()
+            .push(rewater_outfalls::spills::Discharge {
+                start_s: start,
+                end_s: s["end_s"].as_i64().unwrap(),
+            });
+    }
+    let (code, out, err) = rewater(&["outfalls", "spills", &case, "--store", &store]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!("{} spill years stored", by_year.len())),
+        "{err}"
+    );
+    let mut s = rewater_store::open(&store).unwrap();
+    let stored = rewater_outfalls::store::spill_years(s.as_mut(), None, None, None).unwrap();
+    assert_eq!(stored.len(), by_year.len());
+    let mut total = 0;
+    for y in &stored {
+        assert_eq!(y.outfall, "1101080003110105X0003");
+        let want = rewater_outfalls::spills::count_12_24(&by_year[&y.year]);
+        assert_eq!(
+            (y.spills, y.discharges),
+            (want.spills, want.discharges),
+            "{}",
+            y.year
+        );
+        total += y.spills;
+    }
+    // Every overflowing event gives at least one spill.
+    assert!(
+        total as f64 >= run["summary"]["overflow_events"].as_f64().unwrap(),
+        "{out}"
+    );
+    // Counted again: the same figures, nothing new stored.
+    let (_, _, err) = rewater(&["outfalls", "spills", &case, "--store", &store]);
+    assert!(err.contains("0 spill years stored"), "{err}");
+    // The self-report of south for the wettest year lists them.
+    let wet = stored.iter().max_by_key(|y| y.spills).unwrap();
+    let year = wet.year.to_string();
+    let (code, md, err) = rewater(&[
+        "outfalls",
+        "report",
+        "--store",
+        &store,
+        "--district",
+        "south",
+        "--year",
+        &year,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(md.contains("## 溢流口溢流次数（12/24 计数）"), "{md}");
+    assert!(
+        md.contains(&format!(
+            "| 1101080003110105X0003 | {} | {} |",
+            wet.spills, wet.discharges
+        )),
+        "{md}"
+    );
+    let html = db.with_extension("html");
+    let (code, _, err) = rewater(&[
+        "outfalls",
+        "report",
+        "--store",
+        &store,
+        "--district",
+        "south",
+        "--year",
+        &year,
+        "--lang",
+        "en",
+        "--format",
+        "html",
+        "--out",
+        &html.display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("Overflow spills (12/24 counting)") && page.contains("estimated"),
+        "{page}"
+    );
+    // A case whose outlets no outfall names is refused, naming the outlets.
+    let other = tmp("outfalls-spills-none");
+    rewater(&[
+        "outfalls",
+        "import",
+        &ex,
+        "--store",
+        &other.display().to_string(),
+    ]);
+    let mut o = rewater_store::open(&other.display().to_string()).unwrap();
+    let mut l = rewater_outfalls::store::load_ledger(o.as_mut()).unwrap();
+    for x in &mut l.outfalls {
+        x.overflow_outlet = None;
+    }
+    rewater_outfalls::store::save_ledger(o.as_mut(), &l, "t", "unlinked", 1).unwrap();
+    let (code, _, err) = rewater(&[
+        "outfalls",
+        "spills",
+        &case,
+        "--store",
+        &other.display().to_string(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("R1.overflow"), "{err}");
+}

@@ -125,16 +125,17 @@ pub fn self_report(
     )
 }
 
-/// The title, the due line, and the rows of the figures table: (label, count, share).
-pub fn figures(r: &SelfReport, lang: &str) -> (String, String, Vec<(String, usize, Option<f64>)>) {
+/// A row of the figures table: label, count, share (of all outfalls or of the illegal ones).
+pub type FigureRow = (String, usize, Option<f64>);
+
+/// The title, the due line, and the rows of the figures table.
+pub fn figures(r: &SelfReport, lang: &str) -> (String, String, Vec<FigureRow>) {
     let c = &r.total;
     let title = label(lang, "title")
         .replace("{district}", &r.district)
         .replace("{year}", &r.year.to_string());
-    let due = label(lang, "due").replace(
-        "{due}",
-        &r.due.map(|d| d.to_string()).unwrap_or_default(),
-    );
+    let due =
+        label(lang, "due").replace("{due}", &r.due.map(|d| d.to_string()).unwrap_or_default());
     let mut rows = vec![(label(lang, "outfalls"), c.outfalls, None)];
     for (k, n) in [
         ("surveyed", c.surveyed),
@@ -191,7 +192,11 @@ pub fn markdown(r: &SelfReport, lang: &str) -> String {
         .iter()
         .map(|(id, o, d)| format!("{id} ({o}, {d})"))
         .collect();
-    s.push_str(&format!("- {}: {}\n", label(lang, "overdue_list"), list(late)));
+    s.push_str(&format!(
+        "- {}: {}\n",
+        label(lang, "overdue_list"),
+        list(late)
+    ));
     s.push_str(&format!(
         "- {}: {}\n\n",
         label(lang, "without_record"),
@@ -214,7 +219,12 @@ pub fn markdown(r: &SelfReport, lang: &str) -> String {
     }
     if !r.spills.is_empty() {
         let (head, rows) = spill_table(r, lang);
-        s.push_str(&format!("\n## {}\n\n| {} |\n|{}\n", label(lang, "spills"), head.join(" | "), "---|".repeat(head.len())));
+        s.push_str(&format!(
+            "\n## {}\n\n| {} |\n|{}\n",
+            label(lang, "spills"),
+            head.join(" | "),
+            "---|".repeat(head.len())
+        ));
         for row in rows {
             s.push_str(&format!("| {} |\n", row.join(" | ")));
         }

@@ -185,6 +185,37 @@ pub fn from_overflow(
     (out, unmatched)
 }
 
+/// Spill years from a `rewater-overflow` run: every outlet's spells, over the run's calendar
+/// years (see [`from_overflow`]).
+pub fn from_overflow_report(
+    ledger: &crate::Ledger,
+    report: &rewater_overflow::results::Report,
+    source: &str,
+) -> (Vec<SpillYear>, Vec<String>) {
+    let outlets: Vec<(String, Vec<Spell>)> = report
+        .outlets
+        .iter()
+        .map(|o| {
+            let spells = o
+                .spells
+                .iter()
+                .map(|x| Spell {
+                    start_s: x.start_s,
+                    end_s: x.end_s,
+                    volume_m3: x.volume_m3,
+                })
+                .collect();
+            (o.name.clone(), spells)
+        })
+        .collect();
+    let first = report.annual.iter().map(|y| y.year).min();
+    let last = report.annual.iter().map(|y| y.year).max();
+    match first.zip(last) {
+        Some((a, b)) => from_overflow(ledger, &outlets, a..=b, source),
+        None => (Vec::new(), outlets.into_iter().map(|o| o.0).collect()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,5 +332,80 @@ mod tests {
         assert_eq!((a.spills, a.discharges), (2, 2));
         assert_eq!(a.duration_h, 4.0);
         assert_eq!(count_12_24(&[]).spills, 0);
+    }
+
+    #[test]
+    fn simulated_spells_become_spill_years_of_the_outfalls_that_name_the_outlet() {
+        let mut l = crate::Ledger::default();
+        let o = |code: &str, outlet: Option<&str>| crate::Outfall {
+            code: code.into(),
+            name: String::new(),
+            class: "undetermined".into(),
+            district: "south".into(),
+            location: crate::geo::Location {
+                lon: 116.0,
+                lat: 40.0,
+                datum: crate::geo::Datum::Wgs84,
+            },
+            reach: "C".into(),
+            chainage_m: 0.0,
+            approval: None,
+            responsible: String::new(),
+            survey_level: None,
+            survey_date: None,
+            evidence: vec![],
+            compliance: crate::Compliance::Unknown,
+            flow_m3_per_s: None,
+            conc_mg_per_l: Default::default(),
+            discharge_basis: crate::Basis::Estimated,
+            monitored_on: None,
+            site_mn: None,
+            overflow_outlet: outlet.map(String::from),
+            model_node: None,
+        };
+        l.outfalls = vec![o("A", Some("R1.overflow")), o("B", None)];
+        // 2024-12-31 22:00 for 3 h (crosses the new year: counted in 2024, where it starts),
+        // 2025-07-01 00:00 1 h and 2025-07-01 20:00 1 h (same event, second block).
+        let t = |y: i32, m: u32, d: u32, h: i64| {
+            rewater_time::Date::from_ymd(y, m, d)
+                .unwrap()
+                .wall_seconds()
+                + h * 3600
+        };
+        let sp = |a: i64, hours: i64, v: f64| Spell {
+            start_s: a,
+            end_s: a + hours * 3600,
+            volume_m3: v,
+        };
+        let outlets = vec![
+            (
+                "R1.overflow".to_string(),
+                vec![
+                    sp(t(2024, 12, 31, 22), 3, 100.0),
+                    sp(t(2025, 7, 1, 0), 1, 10.0),
+                    sp(t(2025, 7, 1, 20), 1, 5.0),
+                ],
+            ),
+            ("R2.overflow".to_string(), vec![]),
+        ];
+        let (years, unmatched) = from_overflow(&l, &outlets, 2024..=2026, "case.toml");
+        assert_eq!(unmatched, ["R2.overflow"]);
+        let got: Vec<(i32, u32, u32, f64, Option<f64>)> = years
+            .iter()
+            .map(|y| (y.year, y.spills, y.discharges, y.duration_h, y.volume_m3))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (2024, 1, 1, 3.0, Some(100.0)),
+                (2025, 2, 2, 2.0, Some(15.0)),
+                (2026, 0, 0, 0.0, Some(0.0)),
+            ]
+        );
+        assert!(years
+            .iter()
+            .all(|y| y.outfall == "A" && y.district == "south"));
+        assert_eq!(years[0].source, "case.toml: outlet R1.overflow");
+        assert_eq!(years[0].basis, crate::Basis::Estimated);
     }
 }

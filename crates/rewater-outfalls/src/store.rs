@@ -311,8 +311,11 @@ pub fn spill_years<S: OutfallStore + ?Sized>(
         district: district.map(str::to_string),
         ..OutfallQuery::all("spill_year")
     };
-    let all: Vec<crate::spills::SpillYear> =
-        s.outfall_records(&q)?.iter().map(parse).collect::<Result<_, _>>()?;
+    let all: Vec<crate::spills::SpillYear> = s
+        .outfall_records(&q)?
+        .iter()
+        .map(parse)
+        .collect::<Result<_, _>>()?;
     Ok(all
         .into_iter()
         .filter(|y| year.is_none_or(|v| y.year == v))

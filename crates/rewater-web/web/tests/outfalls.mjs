@@ -50,6 +50,11 @@ try {
   await page.waitForFunction(() => document.querySelectorAll("#outfall-table tr").length === 2);
   check((await page.textContent("#outfall-table")).includes("工矿企业排污口"), "the class is shown by its HJ 1312 name");
   check(await page.locator("#outfall-map canvas").count() > 0, "the ledger page draws its outfalls on a map");
+  check(await page.inputValue("#self-report-district") === "north", "the self-report form is set to the operator's district");
+  const report = await page.evaluate(async () => { const r = await fetch("/api/outfall-report?district=north&year=2025&lang=zh&format=html"); return [r.status, await r.text()]; });
+  check(report[0] === 200 && report[1].includes("north 2025 年度入河排污口监督管理情况自查报告") && report[1].includes("已排查"), "the district self-report downloads as HTML");
+  const refused = await page.evaluate(async () => (await fetch("/api/outfall-report?district=south&year=2025")).status);
+  check(refused === 403, "another district's self-report is refused");
   await page.screenshot({ path: join(shots, "outfalls-list.png") });
 
   // --- open it: the chain to its channel and discharger
@@ -62,6 +67,7 @@ try {
   const hours = await page.$$eval("#outfall-downstream tr td:nth-child(2)", (td) => td.map((x) => x.textContent));
   check(hours.join(",") === "1,5", "travel times 1 h to S1 and 5 h to S2 (" + hours + ")");
   check(downstream.includes("0.992") && downstream.includes("0.959"), "COD increments 0.992 and 0.959 mg/L");
+  check((await page.textContent("#outfall-spills")).includes("无溢流记录"), "an outfall without an overflow outlet says it has no spills");
   await page.screenshot({ path: join(shots, "outfall-page.png") });
 
   // --- trace from the failing section S1 (observed 3.0 mg/L COD over 0.8 background)

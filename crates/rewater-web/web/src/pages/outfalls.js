@@ -26,6 +26,9 @@ addLabels({
     responsible: "责任主体", approval: "审批/登记", survey: "排查", survey_level: "排查级别",
     location: "位置", coverage: "覆盖情况", surveyed: "已排查", traced: "已溯源", rectified: "已销号",
     overdue: "逾期未销号", none: "无",
+    spill_year: "年份", spill_count: "溢流次数 (12/24 计数)", discharges_n: "排放段数", duration_h: "时长 (h)",
+    volume_m3: "溢流量 (m³)", source: "来源", no_spills: "无溢流记录", self_report: "区级年度自查报告",
+    report_year: "年度", report_go: "生成", discharges_from: "排放数据来自数采仪",
   },
   en: {
     outfalls: "Outfall ledger", trace: "Tracing", outfall_name: "Name", outfall: "Outfall", code: "Code", class: "Class", district: "District",
@@ -47,6 +50,9 @@ addLabels({
     responsible: "Responsible party", approval: "Approval/registration", survey: "Survey", survey_level: "Survey level",
     location: "Location", coverage: "Coverage", surveyed: "Surveyed", traced: "Traced", rectified: "Signed off",
     overdue: "Overdue", none: "none",
+    spill_year: "Year", spill_count: "Spills (12/24 counting)", discharges_n: "Discharges", duration_h: "Duration (h)",
+    volume_m3: "Volume (m³)", source: "Source", no_spills: "no spills recorded", self_report: "District self-report",
+    report_year: "Year", report_go: "Make", discharges_from: "Discharges from data loggers",
   },
 });
 
@@ -99,7 +105,9 @@ async function outfallsPage() {
     <table id="outfall-table"><tr><th>${esc(t("code"))}</th><th>${esc(t("outfall_name"))}</th><th>${esc(t("class"))}</th><th>${esc(t("district"))}</th><th>${esc(t("reach"))}</th><th>${esc(t("compliance"))}</th></tr>
     ${r.outfalls.map((o) => `<tr><td>${outfallLink(o.code)}</td><td>${esc(o.name)}</td><td>${esc(state.lang === "zh" ? o.class_zh : o.class_en)}</td><td>${esc(o.district)}</td><td>${esc(o.reach)}</td><td class="${o.compliance === "illegal" ? "bad" : ""}">${esc(t(o.compliance))}</td></tr>`).join("")}</table>
     <div class="row"><button id="outfall-prev" type="button"${outfallFilter.offset === 0 ? " disabled" : ""}>${esc(t("previous"))}</button>
-    <button id="outfall-next" type="button"${outfallFilter.offset + PAGE >= r.total ? " disabled" : ""}>${esc(t("next"))}</button></div></div>`;
+    <button id="outfall-next" type="button"${outfallFilter.offset + PAGE >= r.total ? " disabled" : ""}>${esc(t("next"))}</button></div>
+    ${selfReportForm()}</div>`;
+  wireSelfReport();
   outfallMap(document.getElementById("outfall-map"), r.outfalls.map((o) => ({ name: o.name || o.code, tip: `${o.code} ${o.name} · ${t(o.compliance)}`, lon: o.lon, lat: o.lat, kind: o.compliance })));
   document.getElementById("outfall-filter").addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -109,6 +117,31 @@ async function outfallsPage() {
   });
   document.getElementById("outfall-prev").addEventListener("click", () => { outfallFilter.offset = Math.max(0, outfallFilter.offset - PAGE); outfallsPage().catch(outfallError); });
   document.getElementById("outfall-next").addEventListener("click", () => { outfallFilter.offset += PAGE; outfallsPage().catch(outfallError); });
+}
+
+function spillTable(list) {
+  if (!list.length) return `<p id="outfall-spills">${esc(t("no_spills"))}</p>`;
+  return `<table id="outfall-spills"><tr><th>${esc(t("spill_year"))}</th><th>${esc(t("spill_count"))}</th><th>${esc(t("discharges_n"))}</th><th>${esc(t("duration_h"))}</th><th>${esc(t("volume_m3"))}</th><th>${esc(t("basis"))}</th><th>${esc(t("source"))}</th></tr>
+    ${list.map((y) => `<tr><td>${y.year}</td><td>${fmt(y.spills)}</td><td>${fmt(y.discharges)}</td><td>${fmt(y.duration_h, 1)}</td><td>${y.volume_m3 === null ? "–" : fmt(y.volume_m3, 0)}</td><td>${esc(t(y.basis))}</td><td>${esc(y.source)}</td></tr>`).join("")}</table>`;
+}
+
+function selfReportForm() {
+  const year = new Date().getFullYear() - 1;
+  const district = (state.me && state.me.district) || outfallFilter.district || "";
+  return `<form id="self-report" class="row"><strong>${esc(t("self_report"))}</strong>
+    <label>${esc(t("district"))} <input id="self-report-district" value="${esc(district)}" size="8" required></label>
+    <label>${esc(t("report_year"))} <input id="self-report-year" type="number" value="${year}" min="1990" max="2200"></label>
+    ${["html", "pdf", "md"].map((f) => `<button type="submit" class="act" data-format="${f}">${f.toUpperCase()}</button>`).join("")}</form>`;
+}
+
+function wireSelfReport() {
+  const form = document.getElementById("self-report");
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const format = (ev.submitter && ev.submitter.dataset.format) || "html";
+    const q = new URLSearchParams({ district: document.getElementById("self-report-district").value.trim(), year: document.getElementById("self-report-year").value, lang: state.lang, format });
+    window.open("/api/outfall-report?" + q, "_blank");
+  });
 }
 
 function rectificationTable(list) {
@@ -140,6 +173,7 @@ async function outfallPage(code) {
     <p>${esc(t("monitored_on"))}: ${esc(o.monitored_on || "–")} · ${esc(t("site_mn"))}: ${esc(o.site_mn || "–")} · ${esc(o.flow_m3_per_s === null ? "–" : fmt(o.flow_m3_per_s, 3) + " m³/s")} (${esc(t(o.discharge_basis))})
     · ${Object.entries(o.conc_mg_per_l).map(([k, v]) => `${esc(k)} ${fmt(v, 2)} mg/L`).join(", ")}</p>
     <p>${o.overflow_outlet ? `${esc(t("overflow_outlet"))}: ${esc(o.overflow_outlet)}` : esc(t("no_overflow_outlet"))}</p>
+    ${spillTable(r.spills)}
     <h4>${esc(t("downstream"))} (COD)</h4>
     <table id="outfall-downstream"><tr><th>${esc(t("section"))}</th><th>${esc(t("travel_time_h"))}</th><th>${esc(t("increment"))}</th></tr>
     ${ds.map((s) => `<tr><td><a href="#/trace/${encodeURIComponent(s.section)}">${esc(s.section)}</a></td><td>${fmt(s.travel_time_s / 3600, 2)}</td><td>${fmt(s.concentration_increment_mg_per_l, 3)}</td></tr>`).join("")}</table></div>
@@ -192,7 +226,8 @@ async function tracePage(section) {
       document.getElementById("trace-result").innerHTML = `<table id="trace-table"><tr><th>${esc(t("rank"))}</th><th>${esc(t("outfall"))}</th><th>${esc(t("district"))}</th><th>${esc(t("travel_time_h"))}</th><th>${esc(t("delivered_load"))}</th><th>${esc(t("share_observed"))}</th><th>${esc(t("share_ranked"))}</th><th>${esc(t("dischargers"))}</th><th>${esc(t("basis"))}</th></tr>
         ${b.sources.map((s, i) => `<tr><td>${i + 1}</td><td>${outfallLink(s.outfall)}</td><td>${esc(s.district)}</td><td>${fmt(s.travel_time_s / 3600, 2)}</td><td>${fmt(s.delivered_load_g_per_s, 3)}</td><td>${pct(s.share_of_observed)}</td><td>${pct(s.share_of_ranked)}</td><td>${esc(s.dischargers.join(", "))}</td><td>${esc(t(s.discharge_basis))}</td></tr>`).join("")}</table>
         <div id="trace-map" style="height: 320px"></div>
-        <p id="trace-summary">${esc(t("observed"))}: ${fmt(b.observed_mg_per_l, 3)}${resp.observed_from ? " (" + esc(resp.observed_from) + ")" : ""} · ${esc(t("unexplained"))}: ${pct(b.unexplained_share)} · ${esc(t("outside_window"))}: ${fmt(b.outside_window)} · ${esc(t("without_data"))}: ${esc(b.without_data.join(", ") || t("none"))} · ${esc(t("measured"))} ${fmt(b.sources_measured)} / ${esc(t("estimated"))} ${fmt(b.sources_estimated)}</p>`;
+        <p id="trace-summary">${esc(t("observed"))}: ${fmt(b.observed_mg_per_l, 3)}${resp.observed_from ? " (" + esc(resp.observed_from) + ")" : ""} · ${esc(t("unexplained"))}: ${pct(b.unexplained_share)} · ${esc(t("outside_window"))}: ${fmt(b.outside_window)} · ${esc(t("without_data"))}: ${esc(b.without_data.join(", ") || t("none"))} · ${esc(t("measured"))} ${fmt(b.sources_measured)} / ${esc(t("estimated"))} ${fmt(b.sources_estimated)}</p>
+        ${resp.discharges_from.length ? `<p id="trace-loggers">${esc(t("discharges_from"))}: ${resp.discharges_from.map((u) => `${esc(u.outfall)} (${esc(u.site_mn)}${u.data_time ? " " + esc(fmtTime(u.data_time)) : ""}${u.kept ? " · " + esc(u.kept) : ""})`).join("; ")}</p>` : ""}`;
       // Ranked sources drawn where they are, sized by their share of the ranked load.
       const ranked = b.sources.filter((s) => where[s.outfall]).map((s, i) => ({ name: `${i + 1}. ${where[s.outfall].name || s.outfall}`, tip: `${s.outfall} · ${pct(s.share_of_ranked)}`, lon: where[s.outfall].lon, lat: where[s.outfall].lat, kind: where[s.outfall].compliance, size: 10 + 30 * (s.share_of_ranked || 0) }));
       outfallMap(document.getElementById("trace-map"), ranked);
