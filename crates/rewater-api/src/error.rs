@@ -129,3 +129,10 @@ pub struct E404(pub ErrorBody);
     headers(("retry-after" = u64, description = "seconds to wait"))
 )]
 pub struct E429(pub ErrorBody);
+
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 413,
+    description = "the upload is larger than the route's limit"
+)]
+pub struct E413(pub ErrorBody);

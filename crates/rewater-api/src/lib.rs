@@ -27,6 +27,7 @@ pub mod indicators;
 pub mod limiter;
 pub mod maintenance;
 // issue 16: the river-outfall ledger.
+pub mod outfall_import;
 pub mod outfall_report;
 pub mod outfalls;
 pub mod overview;
@@ -309,6 +310,7 @@ pub fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(outfalls::rectification_step))
         .routes(routes!(outfalls::coverage_report))
         .routes(routes!(outfall_report::self_report))
+        .routes(routes!(outfall_import::import))
 }
 
 /// Request bodies are at most 256 kB (logins, settings), except model uploads.

@@ -38,7 +38,7 @@ fn print_slot() -> &'static tokio::sync::Semaphore {
 
 /// The district self-report on river outfalls for a year, as a file.
 #[utoipa::path(get, path = "/api/outfall-report", tag = "outfalls", params(SelfReportQuery),
-    responses((status = 200, description = "the report (text/markdown, text/html or application/pdf)"), E400, E401, E403))]
+    responses((status = 200, description = "the report as an attachment (text/markdown, text/html or application/pdf)", content_type = "application/octet-stream", body = Vec<u8>), E400, E401, E403))]
 pub async fn self_report(
     State(st): State<ApiState>,
     headers: HeaderMap,

@@ -187,8 +187,20 @@ fn load(s: &mut dyn rewater_store::Store) -> Result<Ledger, ApiError> {
 
 /// The ledger and its river network as last loaded, with the store stamp they were loaded
 /// at: a 10,000-outfall ledger takes far longer to parse than a trace takes to answer.
-#[derive(Default)]
-pub struct LedgerCache(std::sync::Mutex<Option<Loaded>>);
+pub struct LedgerCache {
+    loaded: std::sync::Mutex<Option<Loaded>>,
+    /// One import into this ledger at a time.
+    pub(crate) import_slot: tokio::sync::Semaphore,
+}
+
+impl Default for LedgerCache {
+    fn default() -> Self {
+        LedgerCache {
+            loaded: std::sync::Mutex::new(None),
+            import_slot: tokio::sync::Semaphore::new(1),
+        }
+    }
+}
 
 #[derive(Clone)]
 pub(crate) struct Loaded {
@@ -217,7 +229,7 @@ pub(crate) fn current_ledger(
 fn loaded(cache: &LedgerCache, s: &mut dyn rewater_store::Store) -> Result<Loaded, ApiError> {
     let stamp = s.outfall_records_stamp()?;
     let mut c = cache
-        .0
+        .loaded
         .lock()
         .map_err(|_| crate::error::internal("ledger cache lock poisoned"))?;
     if let Some(l) = c.as_ref().filter(|l| l.stamp == stamp) {

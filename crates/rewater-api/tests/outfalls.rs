@@ -400,3 +400,101 @@ fn the_district_self_report_downloads_in_three_formats_within_the_district() {
         eprintln!("NOTE: no Chromium; the PDF download was not tried");
     }
 }
+
+fn auth_header() -> String {
+    format!("Bearer {TOKEN}")
+}
+
+fn import(a: &str, file: &str, body: &[u8]) -> Resp {
+    let h = auth_header();
+    request(
+        a,
+        "POST",
+        &format!("/api/outfalls/import?file={file}"),
+        &[
+            ("Authorization", h.as_str()),
+            ("Content-Type", "application/octet-stream"),
+        ],
+        body,
+    )
+}
+
+#[test]
+fn the_ledger_imports_a_file_over_http_all_or_nothing() {
+    let server = serve("outfalls-import", Default::default());
+    let a = &server.addr;
+    let header = "code,name,class,district,lon,lat,datum,reach,chainage_m,approval,responsible,survey_level,survey_date,evidence,compliance,flow_m3_per_s,conc_mg_per_l,discharge_basis,monitored_on,site_mn,overflow_outlet,model_node\n";
+    let new_row = "1101080004110108A0004,四号口,industrial.enterprise,north,116.315,40.046,WGS84,A,2400,,丁公司,1,2025-04-01,,legal,0.02,cod=60,estimated,,,,\n";
+    let r = import(a, "outfalls.csv", format!("{header}{new_row}").as_bytes());
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["report"]["outfalls"], 1);
+    assert_eq!(r.json()["new_versions"], 1);
+    assert_eq!(api(a, "GET", "/api/outfalls", "").json()["total"], 4);
+    // A bad row (unknown reach) refuses the whole file, naming the record and the field.
+    let bad_row = new_row
+        .replace("0004110108A0004", "0005110108A0005")
+        .replace(",A,2400", ",NOPE,0");
+    let r = import(
+        a,
+        "outfalls.csv",
+        format!("{header}{new_row}{bad_row}").as_bytes(),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    let msg = r.json()["error"].as_str().unwrap_or_default().to_string();
+    assert!(
+        msg.contains("1101080005110108A0005") && msg.contains("'reach'") && msg.contains("NOPE"),
+        "{msg}"
+    );
+    assert!(msg.contains("nothing applied"), "{msg}");
+    assert_eq!(api(a, "GET", "/api/outfalls", "").json()["total"], 4);
+    // Names that could leave the folder, unknown formats, garbage content.
+    for name in ["..%2Fx.csv", "a%2Fb.csv", "x.exe", "noext", ".csv"] {
+        assert_eq!(import(a, name, b"x").status, 400, "{name}");
+    }
+    assert_eq!(import(a, "outfalls.xlsx", b"not a workbook").status, 400);
+    assert_eq!(import(a, "ledger.geojson", b"{\"type\": 1}").status, 400);
+    // Operators and viewers may not import.
+    let op = login(a, OPERATOR.0, OPERATOR.1);
+    let r = as_session(
+        a,
+        &op,
+        "POST",
+        "/api/outfalls/import?file=outfalls.csv",
+        header,
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+}
+
+#[test]
+fn an_import_larger_than_the_limit_is_refused_while_streaming() {
+    use std::io::{Read, Write};
+    let server = serve("outfalls-import-big", Default::default());
+    let a = &server.addr;
+    let mut s = std::net::TcpStream::connect(a).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let total: usize = 100 << 20;
+    let head = format!(
+        "POST /api/outfalls/import?file=outfalls.csv HTTP/1.1\r\nHost: {a}\r\nConnection: close\r\nAuthorization: {}\r\nContent-Type: text/csv\r\nContent-Length: {total}\r\n\r\n",
+        auth_header()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let chunk = vec![b'x'; 1 << 20];
+    // The server answers (and may close) as soon as the limit is passed.
+    for _ in 0..100 {
+        if s.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    // Nothing was imported and the next import runs (the slot was given back).
+    assert_eq!(api(a, "GET", "/api/outfalls", "").json()["total"], 3);
+    let r = import(a, "outfalls.csv", b"code\n");
+    assert_eq!(
+        (r.status, r.json()["new_versions"].as_i64()),
+        (200, Some(0))
+    );
+}
