@@ -411,6 +411,10 @@ pub struct TraceRequest {
     /// 0 uses the ledger's typical discharges only).
     #[serde(default)]
     logger_window_h: Option<f64>,
+    /// At most this many ranked sources in the answer (1–10,000, default 500); shares are of
+    /// all ranked sources, and `sources_total` says how many there were.
+    #[serde(default)]
+    limit: Option<usize>,
 }
 
 /// Backward trace from a section: upstream outfalls ranked by the load they deliver
@@ -433,6 +437,10 @@ pub async fn trace_section(
         if v.is_some_and(|v| !v.is_finite() || v < 0.0) {
             return Err(bad(format!("{f}: a number ≥ 0")));
         }
+    }
+    let limit = q.limit.unwrap_or(500);
+    if !(1..=10_000).contains(&limit) {
+        return Err(bad("limit: 1–10000"));
     }
     let zone = st.zone.clone();
     let cache = st.ledgers.clone();
@@ -487,6 +495,8 @@ pub async fn trace_section(
             let b = trace::backward(l, net, &ex);
             (b.map_err(|e| bad(e.to_string()))?, Vec::new())
         };
+        let total = b.sources.len();
+        b.sources.truncate(limit);
         if let Some(mine) = scope(&p) {
             for src in &mut b.sources {
                 if src.district != mine {
@@ -504,7 +514,9 @@ pub async fn trace_section(
                 kept: u.kept,
             })
             .collect();
-        Ok((to_json(&b), observed_from, uses))
+        let mut json = to_json(&b);
+        json["sources_total"] = total.into();
+        Ok((json, observed_from, uses))
     })
     .await?;
     Ok(Json(TraceBody {

@@ -295,6 +295,26 @@ fn a_trace_takes_outfall_discharges_from_their_loggers() {
         .unwrap();
     assert!((got - 6.0 * (-0.2f64 * 1800.0 / 86_400.0).exp()).abs() < 1e-9);
     assert_eq!(r["discharges_from"], serde_json::json!([]));
+    // The answer holds at most `limit` sources; shares stay those of all ranked sources.
+    let r = trace(r#"{"section": "S1", "logger_window_h": 0, "limit": 1}"#);
+    assert_eq!(r["trace"]["sources"].as_array().unwrap().len(), 1);
+    assert_eq!(r["trace"]["sources_total"], 2);
+    let share = r["trace"]["sources"][0]["share_of_ranked"]
+        .as_f64()
+        .unwrap();
+    let d = (-0.2f64 * 1800.0 / 86_400.0).exp();
+    let o1 = 5.0 * (-0.2f64 * 3600.0 / 86_400.0).exp();
+    assert!((share - 6.0 * d / (6.0 * d + o1)).abs() < 1e-9, "{r}");
+    assert_eq!(
+        api(
+            a,
+            "POST",
+            "/api/outfall-trace",
+            r#"{"section": "S1", "limit": 0}"#
+        )
+        .status,
+        400
+    );
     assert_eq!(
         api(
             a,

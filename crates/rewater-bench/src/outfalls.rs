@@ -93,9 +93,24 @@ pub fn run(outfalls: usize, reaches: usize, requests: usize, dir: &Path) -> Resu
         page.push(t.elapsed().as_secs_f64() * 1000.0);
         anyhow::ensure!(status == 200, "HTTP {status}");
     }
+    // The API's trace route: the first request loads and caches the ledger and network; the
+    // following ones answer from the cache while the store is unchanged.
+    let body = format!(r#"{{"section": "{outlet}", "observed_mg_per_l": 40}}"#);
+    let t = Instant::now();
+    let (status, _) = http_post(&addr, "/api/outfall-trace", "T", &body)?;
+    anyhow::ensure!(status == 200, "trace: HTTP {status}");
+    let first_trace_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let mut api_trace = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        let (status, _) = http_post(&addr, "/api/outfall-trace", "T", &body)?;
+        api_trace.push(t.elapsed().as_secs_f64() * 1000.0);
+        anyhow::ensure!(status == 200, "trace: HTTP {status}");
+    }
     println!(
         "{}",
         serde_json::to_string_pretty(&serde_json::json!({
+            "api_trace_first_ms": first_trace_ms, "api_trace": percentiles(api_trace),
             "outfalls": outfalls, "reaches": reaches, "sections": ledger.sections.len(),
             "records_saved": out.new_versions,
             "import_parse_check_s": parse_s, "import_total_s": import_s,
@@ -104,4 +119,23 @@ pub fn run(outfalls: usize, reaches: usize, requests: usize, dir: &Path) -> Resu
         }))?
     );
     Ok(())
+}
+
+fn http_post(addr: &str, path: &str, token: &str, body: &str) -> Result<(u16, usize)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr)?;
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf)?;
+    let text = String::from_utf8_lossy(&buf);
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Ok((status, buf.len()))
 }

@@ -122,6 +122,16 @@ pub enum OutfallsCommand {
         #[arg(long, default_value = "overflow")]
         who: String,
     },
+    /// Check the ledger against a regional model: every outfall's model_node names an
+    /// outfall, river or plant of the model, and every outfall node of the model has a
+    /// ledger entry. Exits 1 when a link is wrong.
+    CheckModel {
+        model: PathBuf,
+        #[arg(long)]
+        store: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Export the ledger.
     Export {
         out: PathBuf,
@@ -379,6 +389,11 @@ pub fn run(cmd: OutfallsCommand) -> Result<()> {
             routing,
             who,
         } => spills(&case, &store, step_s, routing, &who)?,
+        OutfallsCommand::CheckModel {
+            model,
+            store,
+            json: as_json,
+        } => check_model(&model, &store, as_json)?,
         OutfallsCommand::Export { out, store, format } => {
             let mut s = rewater_store::open(&store)?;
             let l = ledger_store::load_ledger(s.as_mut())?;
@@ -495,5 +510,53 @@ fn spills(
         "{} spill years stored ({} unchanged)",
         put.new_versions, put.unchanged
     );
+    Ok(())
+}
+
+/// `rewater outfalls check-model`.
+fn check_model(model: &std::path::Path, store: &str, as_json: bool) -> Result<()> {
+    let standards = rewater_standards::Standards::builtin();
+    let region = rewater_model::load(model, &standards).map_err(input_err)?;
+    let nodes: Vec<rewater_outfalls::model_links::ModelNode> = region
+        .nodes
+        .iter()
+        .map(|n| rewater_outfalls::model_links::ModelNode {
+            id: n.id.clone(),
+            kind: n.kind.name().to_string(),
+            name: n.name.clone(),
+        })
+        .collect();
+    let mut s = rewater_store::open(store)?;
+    let l = ledger_store::load_ledger(s.as_mut())?;
+    let m = rewater_outfalls::model_links::check(&l, &nodes);
+    if as_json {
+        json(&m)?;
+    } else {
+        for (code, node, kind) in &m.linked {
+            println!("{code}\t→ {kind} {node}");
+        }
+        for (code, node) in &m.unknown_nodes {
+            println!(
+                "{code}\tmodel_node '{node}': no such node in {}",
+                model.display()
+            );
+        }
+        for (code, node, kind) in &m.wrong_kind {
+            println!("{code}\tmodel_node '{node}' is a {kind} (outfall, river or plant expected)");
+        }
+        for (id, name) in &m.model_outfalls_without_entry {
+            println!("model outfall {id} ({name}): no ledger entry");
+        }
+        println!(
+            "{} linked, {} wrong, {} model outfalls without an entry, {} ledger outfalls without a model node",
+            m.linked.len(),
+            m.unknown_nodes.len() + m.wrong_kind.len(),
+            m.model_outfalls_without_entry.len(),
+            m.outfalls_without_node
+        );
+    }
+    if !m.links_valid() {
+        anyhow::bail!("the ledger names model nodes that are missing or of the wrong kind");
+    }
     Ok(())
 }

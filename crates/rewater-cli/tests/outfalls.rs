@@ -480,3 +480,55 @@ fn spills_of_an_overflow_case_are_counted_stored_and_reported() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("R1.overflow"), "{err}");
 }
+
+/// `rewater outfalls check-model`: the example ledger's 二号口 stands for the Beijing-style
+/// model's plant-north; the model's two outfall nodes have no ledger entry yet; a link to a
+/// user node is refused with exit code 1.
+#[test]
+fn the_ledger_is_checked_against_the_regional_model() {
+    let db = tmp("outfalls-model");
+    let store = db.display().to_string();
+    let ex = example().display().to_string();
+    assert_eq!(
+        rewater(&["outfalls", "import", &ex, "--store", &store]).0,
+        0
+    );
+    let model = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/beijing-district/model.toml")
+        .display()
+        .to_string();
+    let (code, out, err) = rewater(&[
+        "outfalls",
+        "check-model",
+        &model,
+        "--store",
+        &store,
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let m = json(&out);
+    assert_eq!(
+        m["linked"],
+        serde_json::json!([["1101080002110108B0002", "plant-north", "plant"]])
+    );
+    assert_eq!(
+        m["model_outfalls_without_entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x[0].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["outfall-north", "outfall-south"]
+    );
+    assert_eq!(m["outfalls_without_node"], 2);
+    let mut s = rewater_store::open(&store).unwrap();
+    let mut l = rewater_outfalls::store::load_ledger(s.as_mut()).unwrap();
+    l.outfalls[0].model_node = Some("greening".into());
+    rewater_outfalls::store::save_ledger(s.as_mut(), &l, "t", "wrong link", 1).unwrap();
+    let (code, out, _) = rewater(&["outfalls", "check-model", &model, "--store", &store]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("model_node 'greening' is a user (outfall, river or plant expected)"),
+        "{out}"
+    );
+}

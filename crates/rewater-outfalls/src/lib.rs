@@ -31,6 +31,7 @@ pub mod inverse;
 pub mod io;
 pub mod ledger;
 pub mod measured;
+pub mod model_links;
 pub mod network;
 pub mod rectify;
 pub mod report;

@@ -18,7 +18,7 @@ S2,出境断面,C,7200,south,116.40,40.02,CGCS2000,SECTIONMN0000002
 ";
 pub const OUTFALLS: &str = "code,name,class,district,lon,lat,datum,reach,chainage_m,approval,responsible,survey_level,survey_date,evidence,compliance,flow_m3_per_s,conc_mg_per_l,discharge_basis,monitored_on,site_mn,overflow_outlet,model_node
 1101080001110108A0001,一号口,industrial.enterprise,north,116.31,40.045,WGS84,A,1800,京环审〔2024〕1号,甲公司,2,2025-03-01,photo1.jpg;photo2.jpg,legal,0.1,cod=50,measured,2025-05-01,,,
-1101080002110108B0002,二号口,municipal_plant.plant,north,116.33,40.06,CGCS2000,B,0,,乙水厂,3,2025-03-02,,legal,0.2,cod=30;nh3n=1.5,measured,2025-05-02,OUTFALLMN00000002,,plant-2
+1101080002110108B0002,二号口,municipal_plant.plant,north,116.33,40.06,CGCS2000,B,0,,乙水厂,3,2025-03-02,,legal,0.2,cod=30;nh3n=1.5,measured,2025-05-02,OUTFALLMN00000002,,plant-north
 1101080003110105X0003,三号口,undetermined,south,116.36,40.03,WGS84,C,3600,,,,,,illegal,0.05,cod=100,estimated,,,R1.overflow,
 ";
 pub const CHANNELS: &str = "id,name,kind\nP1,一号管,pipe\n";
