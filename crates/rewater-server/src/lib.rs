@@ -88,6 +88,8 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Webhooks every new alert is pushed to (告警推送).
     pub webhooks: Vec<rewater_notify::Webhook>,
+    /// Serve the public disclosure page (信息公开) without login; off by default.
+    pub public_page: bool,
 }
 
 impl Default for ServerConfig {
@@ -110,6 +112,7 @@ impl Default for ServerConfig {
             secure_cookies: false,
             trusted_proxies: Vec::new(),
             webhooks: Vec::new(),
+            public_page: false,
         }
     }
 }
