@@ -81,6 +81,21 @@ impl AlertView {
     }
 }
 
+/// How long an open episode of a factor has lasted in the device's time: from the reading that
+/// raised it to the newest reading of the factor (so a replayed history reads as it happened).
+fn open_duration(s: &mut dyn rewater_store::Store, a: &Alert) -> Option<i64> {
+    if a.recovered_at_ms.is_some() {
+        return None;
+    }
+    let (mn, factor) = (a.mn.as_deref()?, a.factor.as_deref()?);
+    let newest = s
+        .latest(mn)
+        .ok()?
+        .into_iter()
+        .find(|r| r.factor == factor)?;
+    Some((newest.data_time - a.data_time).max(0))
+}
+
 /// The episode's peak: the largest value of the alert's factor from the reading that raised
 /// it to its recovery (the same length of device time as of server time), or to the newest
 /// reading while it is open. Exceedances only; others keep their one value.
@@ -258,9 +273,12 @@ pub async fn alerts(
             filter.site_ids = Some(ids);
         }
         let (list, total) = s.alert_page(&filter)?;
-        let peaks: Vec<Option<f64>> = list.iter().map(|a| episode_peak(s, a)).collect();
+        let extra: Vec<(Option<f64>, Option<i64>)> = list
+            .iter()
+            .map(|a| (episode_peak(s, a), open_duration(s, a)))
+            .collect();
         Ok((
-            list.into_iter().zip(peaks).collect::<Vec<_>>(),
+            list.into_iter().zip(extra).collect::<Vec<_>>(),
             total,
             filter,
         ))
@@ -268,9 +286,19 @@ pub async fn alerts(
     .await?;
     let alerts = list
         .iter()
-        .map(|(a, peak)| AlertView {
-            peak: *peak,
-            ..AlertView::new(&st, a)
+        .map(|(a, (peak, open))| {
+            let v = AlertView::new(&st, a);
+            AlertView {
+                peak: *peak,
+                duration_s: match (open, a.kind.as_str()) {
+                    (Some(d), _) => *d,
+                    (None, "offline") if a.recovered_at_ms.is_none() => {
+                        (st.zone.now_wall_seconds() - a.data_time).max(0)
+                    }
+                    _ => v.duration_s,
+                },
+                ..v
+            }
         })
         .collect();
     Ok(Json(AlertsBody {
