@@ -149,11 +149,11 @@ async function overviewPage() {
       ${card("exceeding", fmt(ind.monitoring.exceeding), "exceeding")}
       ${card("open_alerts", fmt(ind.monitoring.open_alerts), "open_alerts")}
     </div>
-    <div class="panel"><h3>${esc(t("map"))}${o.region ? " · " + esc(o.region.name) : ""}</h3><div id="map" class="chart map-large"></div>
+    <div class="panel"><h3>${esc(t("map"))}${o.region ? ` · <span class="data-name">${esc(o.region.name)}</span>` : ""}</h3><div id="map" class="chart map-large"></div>
       <div class="muted">${o.tile_url ? "" : esc(t("tile_note"))}</div></div>
     <div class="panel"><h3>${esc(t("process"))}</h3><div id="process" class="chart"></div><div class="muted">${esc(t("flow_note"))}</div></div>
     <div class="panel"><h3>${esc(t("sites"))}</h3><table id="site-table"><tr><th>${esc(t("site"))}</th><th>${esc(t("district"))}</th><th>${esc(t("kind_of_site"))}</th><th>${esc(t("standard"))}</th><th>${esc(t("latest_values"))}</th><th>${esc(t("last_data"))}</th><th>${esc(t("state"))}</th><th>${esc(t("open_alerts"))}</th></tr>
-      ${o.sites.map((s) => `<tr><td><a href="#/site/${encodeURIComponent(s.site.id)}" data-site="${esc(s.site.id)}">${esc(siteName(s.site))}</a></td><td>${esc(districtName(s.site.district))}</td><td>${esc(t("sk_" + s.site.kind))}</td><td>${esc(s.site.standard)}</td>
+      ${o.sites.map((s) => `<tr><td><a href="#/site/${encodeURIComponent(s.site.id)}" data-site="${esc(s.site.id)}">${esc(siteName(s.site))}</a></td><td>${esc(districtName(s.site.district))}</td><td>${esc(t("sk_" + s.site.kind))}</td><td><span class="code">${esc(s.site.standard)}</span></td>
         <td class="latest-values">${latestCells(s.values)}</td><td class="time">${esc(fmtTime(s.latest_at))}</td>
         <td style="color:${STATUS_COLOUR[s.status]}">${esc(t("status_" + s.status))}</td><td>${s.open_alerts}</td></tr>`).join("")}</table></div>`;
   drawRegionMap(document.getElementById("map"), o);

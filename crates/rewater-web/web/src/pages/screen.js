@@ -18,7 +18,7 @@ registerPage({
     const ind = o.indicators, y = ind.year || {};
     const big = (k, v, id) => `<div class="big" data-indicator="${esc(id)}"><div class="k">${esc(t(k))}</div><div class="v">${esc(v)}</div></div>`;
     main().innerHTML = `<div id="screen">
-      <div class="screen-head"><h1>${esc(t("brand"))}${o.region ? " · " + esc(o.region.name) : ""}</h1>
+      <div class="screen-head"><h1>${esc(t("brand"))}${o.region ? ` · <span class="data-name">${esc(o.region.name)}</span>` : ""}</h1>
         <span class="muted" id="screen-time">${esc(t("refreshed"))} ${esc(fmtTime(o.now))} · ${esc(t("refresh_every"))}</span></div>
       <div class="screen-cards">
         ${big("utilisation_rate", pct(y.utilisation_rate), "utilisation_rate")}

@@ -94,6 +94,8 @@ async function sitePage(id) {
     document.getElementById("export-series").href = `/api/exports/series?site=${encodeURIComponent(id)}&factor=${view.factors[0] || ""}&from=${from}&to=${to}&format=csv&lang=${state.lang}`;
     const points = Math.min(1000, Math.max(100, Math.round((to - from) / 60)));
     const all = await Promise.all(view.factors.map((f) => api("GET", `/api/sites/${encodeURIComponent(id)}/series?factor=${encodeURIComponent(f)}&from=${from}&to=${to}&points=${points}`)));
+    // The page may have been left while the series came.
+    if (c.isDisposed()) return;
     drawSeries(c, view.factors, all, checkOf, [from, to]);
     await drawDaily(dc, id, view.factors[0], from, to);
   };
@@ -112,6 +114,7 @@ async function sitePage(id) {
   if (factors.length) await draw();
   siteCompliance(id, newest);
   const al = await api("GET", `/api/alerts?site=${encodeURIComponent(id)}&limit=20`);
+  if (!document.getElementById("site-alerts")) return;
   document.getElementById("site-alerts").innerHTML = alertTable(al.alerts, false);
 }
 
@@ -149,6 +152,7 @@ function drawSeries(c, factors, all, checkOf, range) {
 async function drawDaily(c, id, factor, from, to) {
   const day0 = wallDate(from), day1 = wallDate(Math.max(from + 86400, to - 1) + 1);
   const r = await api("GET", `/api/sites/${encodeURIComponent(id)}/daily?from=${day0}&to=${day1}`);
+  if (c.isDisposed() || !document.getElementById("daily-table")) return;
   const days = r.days.filter((d) => d.factor === factor);
   const lim = days.map((d) => d.limit_value).find((v) => v !== null && v !== undefined);
   c.setOption({
@@ -170,9 +174,10 @@ async function drawDaily(c, id, factor, from, to) {
 function siteCompliance(id, newest) {
   const end = newest + 86400;
   api("GET", `/api/sites/${encodeURIComponent(id)}/compliance?from=${end - 31 * 86400}&to=${end}`).then((r) => {
+    if (!document.getElementById("compliance")) return;
     document.getElementById("compliance").innerHTML = `<table id="compliance-table"><tr><th>${esc(t("standard"))}</th><th>${esc(t("factor"))}</th><th>${esc(t("limit"))}</th><th>${esc(t("days"))}</th><th>${esc(t("exceeds"))}</th><th>${esc(t("compliance_rate"))}</th></tr>${r.reports.map((rep) =>
       rep.factors.map((f) => `<tr><td>${esc(rep.standard)}:${esc(rep.class)}</td><td>${factorHtml(f.factor)}</td><td>${esc(boundText(f.limit))}</td><td>${f.days_with_data}</td><td class="${f.exceedance_days ? "bad" : ""}">${f.exceedance_days}</td><td>${pct(f.compliance_rate)}</td></tr>`).join("")).join("")}</table>`;
-  }).catch((e) => { document.getElementById("compliance").textContent = e.message; });
+  }).catch((e) => { const el = document.getElementById("compliance"); if (el) el.textContent = e.message; });
 }
 
 function siteForm(id) {
