@@ -69,6 +69,7 @@ pub struct DailyBody {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct DailyQuery {
     /// First day: YYYY-MM-DD (or RFC 3339 / wall seconds: its day).
     from: String,

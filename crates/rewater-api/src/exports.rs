@@ -381,6 +381,7 @@ fn file_part(s: &str) -> String {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     /// daily (日报: one day) or monthly (月报: one month, with a summary).
     kind: String,
@@ -431,7 +432,7 @@ fn report_days(q: &ReportQuery) -> Result<(Date, i64, String), ApiError> {
 /// each site's factors day by day (daily mean, min, max, the limit and the verdict, online
 /// rate, 有效数据率), and for a month a summary (days judged, exceedance days, 达标率, mean).
 #[utoipa::path(get, path = "/api/exports/report", tag = "series", params(ReportQuery),
-    responses((status = 200, description = "the report (text/csv, XLSX or text/html)", content_type = "text/csv", body = String),
+    responses((status = 200, description = "the report: text/csv, XLSX or text/html by `format`", content_type = "application/octet-stream", body = Vec<u8>),
         E400, E401, E403, E404))]
 pub async fn report_export(
     State(st): State<ApiState>,
@@ -531,6 +532,7 @@ pub async fn report_export(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct SeriesExportQuery {
     site: String,
     /// HJ 212 code or name.
@@ -546,7 +548,7 @@ pub struct SeriesExportQuery {
 
 /// A site's readings of one factor (real-time and minute data) with their flags.
 #[utoipa::path(get, path = "/api/exports/series", tag = "series", params(SeriesExportQuery),
-    responses((status = 200, description = "the readings (text/csv or XLSX)", content_type = "text/csv", body = String),
+    responses((status = 200, description = "the readings: text/csv or XLSX by `format`", content_type = "application/octet-stream", body = Vec<u8>),
         E400, E401, E403, E404))]
 pub async fn series_export(
     State(st): State<ApiState>,

@@ -29,6 +29,7 @@ pub struct FactorName {
 
 /// Names of a site or district.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LabelView {
     /// "site" or "district".
     pub kind: String,
