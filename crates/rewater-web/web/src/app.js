@@ -71,6 +71,11 @@ function clearCharts() {
 
 function chart(el) {
   const c = echarts.init(el);
+  // Screenshots (tests set rw_static) are taken of finished charts: no animation.
+  if (localStorage.getItem("rw_static")) {
+    const set = c.setOption.bind(c);
+    c.setOption = (o, ...rest) => set(Object.assign({ animation: false }, o), ...rest);
+  }
   state.charts.push(c);
   return c;
 }
@@ -499,6 +504,13 @@ async function auditPage() {
 async function route() {
   clearCharts();
   document.body.classList.remove("bigscreen");
+  // Set to the route once its page is drawn (tests wait for it).
+  delete document.body.dataset.ready;
+  const target = location.hash;
+  try { await routeTo(); } finally { if (location.hash === target) document.body.dataset.ready = target || "#/"; }
+}
+
+async function routeTo() {
   if (!state.me) {
     try { state.me = await api("GET", "/api/me"); } catch (e) { state.me = null; }
   }

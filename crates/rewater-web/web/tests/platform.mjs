@@ -72,6 +72,8 @@ try {
   const chartsDrawn = () => page.waitForFunction(() => [...document.querySelectorAll("canvas")].length > 0);
 
   await page.goto(url + "/#/overview");
+  // Charts without animation, so that screenshots show them finished.
+  await page.evaluate(() => localStorage.setItem("rw_static", "1"));
   await page.fill("#login-name", adminName);
   await page.fill("#login-password", adminPassword);
   const t0 = Date.now();
@@ -162,7 +164,7 @@ try {
     if (lang === "en") { await page.click("#lang"); await page.waitForFunction(() => document.documentElement.lang === "en"); }
     for (const p of pages.concat(extra)) {
       await page.goto(url + "/#/" + p);
-      await page.waitForFunction(() => document.getElementById("main").children.length > 0 && !document.getElementById("main").textContent.includes("加载中…"));
+      await page.waitForFunction((h) => document.body.dataset.ready === h, "#/" + p);
       await page.waitForLoadState("networkidle");
       await page.screenshot({ path: `${shots}/${p.replace(/\//g, "-")}-${lang}.png`, fullPage: p !== "screen" });
     }

@@ -6,7 +6,7 @@
 addLabels({
   zh: { exports_page: "报表导出", report_kind: "报表", daily_report: "日报", monthly_report: "月报", scope: "范围", all_visible: "全部可见点位",
     format: "格式", download: "下载", day: "日期", month: "月份", printable_page: "打印版（HTML）" },
-  en: { exports_page: "Reports", report_kind: "Report", daily_report: "Daily report", monthly_report: "Monthly report", scope: "Scope", all_visible: "All visible sites",
+  en: { exports_page: "Exports", report_kind: "Report", daily_report: "Daily report", monthly_report: "Monthly report", scope: "Scope", all_visible: "All visible sites",
     format: "Format", download: "Download", day: "Day", month: "Month", printable_page: "Printable (HTML)" },
 });
 
