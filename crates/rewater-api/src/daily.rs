@@ -112,32 +112,44 @@ pub(crate) fn site_days(
     let spec = site.standards().first().map(|x| x.to_string());
     let resolved = spec.as_deref().and_then(|x| st.standards.resolve(x).ok());
     let mut out = Vec::new();
-    let mut factors = BTreeSet::new();
-    for mn in mns {
-        for r in s.latest(mn)? {
-            factors.insert(r.factor);
+    // The factors the loggers sent in the period, or in the 31 days before it (so that a
+    // logger silent all period shows 0 %). Asked factor by factor from the table: indexed
+    // range reads, where the store's `latest` scans a logger's whole record.
+    let mut factors: Vec<(String, Vec<rewater_store::Reading>)> = Vec::new();
+    for f in Factor::all() {
+        let code = f.code();
+        let mut rows = Vec::new();
+        let mut seen_before = false;
+        for mn in mns {
+            rows.extend(s.readings(mn, code, &["2011", "2051"], lo, hi)?);
+            if rows.is_empty() && !seen_before {
+                seen_before = !s
+                    .aggregates(mn, code, rewater_store::Period::Day, lo - 31 * 86_400, lo)?
+                    .is_empty();
+            }
+        }
+        if !rows.is_empty() || seen_before {
+            factors.push((code.to_string(), rows));
         }
     }
-    for factor in factors {
+    for (factor, rows) in factors {
         let mut by_day: BTreeMap<i64, Acc> = BTreeMap::new();
-        for mn in mns {
-            for r in s.readings(mn, &factor, &["2011", "2051"], lo, hi)? {
-                let day = r.data_time.div_euclid(86_400);
-                let hour = r.data_time.div_euclid(3600);
-                let a = by_day.entry(day).or_insert_with(|| Acc {
-                    min: f64::INFINITY,
-                    max: f64::NEG_INFINITY,
-                    ..Acc::default()
-                });
-                a.online.insert(hour);
-                let normal = r.flag.as_deref().is_none_or(|f| f == "N");
-                if let (true, Some(v)) = (normal, r.value) {
-                    a.valid.insert(hour);
-                    a.sum += v;
-                    a.n += 1;
-                    a.min = a.min.min(v);
-                    a.max = a.max.max(v);
-                }
+        for r in rows {
+            let day = r.data_time.div_euclid(86_400);
+            let hour = r.data_time.div_euclid(3600);
+            let a = by_day.entry(day).or_insert_with(|| Acc {
+                min: f64::INFINITY,
+                max: f64::NEG_INFINITY,
+                ..Acc::default()
+            });
+            a.online.insert(hour);
+            let normal = r.flag.as_deref().is_none_or(|f| f == "N");
+            if let (true, Some(v)) = (normal, r.value) {
+                a.valid.insert(hour);
+                a.sum += v;
+                a.n += 1;
+                a.min = a.min.min(v);
+                a.max = a.max.max(v);
             }
         }
         let f = Factor::parse(&factor).ok();

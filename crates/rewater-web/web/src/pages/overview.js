@@ -110,7 +110,7 @@ function drawProcess(el, o, dark) {
   c.setOption({
     tooltip: { formatter: (p) => p.dataType === "edge" ? `${esc(shortName(byId[p.data.source].name || p.data.source))} → ${esc(shortName(byId[p.data.target].name || p.data.target))}: ${fmt(p.data.value)} ${t("m3_per_d")}` : esc(`${t(byId[p.name].kind)}: ${byId[p.name].name || p.name}`) },
     series: [{
-      type: "sankey", left: 8, right: 240, top: 8, bottom: 8, nodeGap: 12, draggable: false, layoutIterations: 32, emphasis: { focus: "adjacency" },
+      type: "sankey", left: 8, right: 240, top: 8, bottom: 8, nodeGap: 12, draggable: false, layoutIterations: 32, emphasis: { focus: "adjacency" }, labelLayout: { hideOverlap: true },
       label: { color: fg, fontSize: dark ? 15 : 12, formatter: (p) => `${t(byId[p.name].kind)} · ${shortName(byId[p.name].name || p.name)}` },
       lineStyle: { color: "gradient", curveness: 0.5, opacity: 0.45 },
       data: [...used].map((id) => ({ name: id, itemStyle: { color: KIND_COLOUR[byId[id].kind] || "#555" } })),

@@ -23,7 +23,7 @@ registerPage({
       <div class="screen-cards">
         ${big("utilisation_rate", pct(y.utilisation_rate), "utilisation_rate")}
         ${big("reliability", pct(y.supply_reliability), "reliability")}
-        ${big("today_monitoring", todayMonitoring(o), "today")}
+        ${big("today_monitoring", `${o.sites.filter((s) => s.latest_at && s.latest_at.slice(0, 10) === o.today).length} / ${o.sites.length}`, "today")}
         ${big("exceeding", `${fmt(ind.monitoring.exceeding)} / ${fmt(ind.monitoring.sites)}`, "exceeding")}
         ${big("open_alerts", fmt(ind.monitoring.open_alerts), "open_alerts")}
       </div>
