@@ -2,11 +2,14 @@
 # Issue 13 figures: series latency (rewater-bench web), the new daily and report endpoints on
 # the same year of data, and the overview after login in the browser test. Debug build.
 set -u
-cd /work/wt-web
+cd "$(dirname "$0")/.."
+# Build first: cargo build -p rewater-bench -p rewater-cli; cargo test -p rewater-cli --test web_platform --no-run
+db=target/bench-web-platform.sqlite
+test_bin=$(ls target/debug/deps/web_platform-* | grep -v "\.d$" | head -1)
 [ "${SKIP_SERIES:-}" ] || { echo "== rewater-bench web (debug build)"
-target/debug/rewater-bench web --requests 300 --db /tmp/bw.sqlite; }
+target/debug/rewater-bench web --requests 300 --db "$db"; }
 echo "== daily and report endpoints on a year of 5-minute data"
-REWATER_API_TOKEN=bench-token-123 target/debug/rewater serve --db /tmp/bw.sqlite --listen 127.0.0.1:29212 --api-listen 127.0.0.1:28212 --max-data-age-days 7305 >/tmp/bench13-serve.log 2>&1 &
+REWATER_API_TOKEN=bench-token-123 target/debug/rewater serve --db "$db" --listen 127.0.0.1:29212 --api-listen 127.0.0.1:28212 --max-data-age-days 7305 >target/bench-web-platform-serve.log 2>&1 &
 pid=$!
 for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:28212/api/health && break; sleep 0.1; done
 t() { # name url n
@@ -21,4 +24,4 @@ t "monthly report XLSX" "/api/exports/report?kind=monthly&month=2025-06&format=x
 t "daily report CSV" "/api/exports/report?kind=daily&date=2025-06-01&format=csv" 10
 kill "$pid"
 echo "== browser: overview after login"
-for run in ${RUNS:-1 2 3}; do target/debug/deps/web_platform-548e849659364a38 --nocapture 2>&1 | grep -E "overview usable|test result"; done
+for run in ${RUNS:-1 2 3}; do "$test_bin" --nocapture 2>&1 | grep -E "overview usable|test result"; done
