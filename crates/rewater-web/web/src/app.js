@@ -332,9 +332,9 @@ async function standardsPage() {
   const chosen = sessionStorage.getItem("rw_standard") || (list[0] && list[0].id);
   const s = list.find((x) => x.id === chosen) || list[0];
   main().innerHTML = `<div class="panel"><div class="row"><label>${esc(t("standard"))} <select id="standard-select">${list.map((x) => `<option value="${esc(x.id)}" ${x.id === s.id ? "selected" : ""}>${esc(x.id)} ${esc(state.lang === "zh" ? x.title_zh : x.title_en)}</option>`).join("")}</select></label></div>
-    <p class="muted">${esc(t("source"))}: ${esc((s.sources || []).join("; "))} · ${esc(t("confidence"))}: ${esc(s.confidence)}</p>
+    <p class="muted">${esc(t("source"))}: <span class="data-name">${esc((s.sources || []).join("; "))}</span> · ${esc(t("confidence"))}: ${esc(t("conf_" + s.confidence))}</p>
     <table id="limits"><tr><th>${esc(t("factor"))}</th><th>${esc(t("class"))}</th><th>${esc(t("limit"))}</th><th>${esc(t("unit"))}</th><th>${esc(t("confidence"))}</th><th>${esc(t("source"))}</th></tr>
-    ${s.limits.map((l) => `<tr><td>${esc(state.lang === "zh" ? l.factor_name_zh : l.factor_name_en)} <span class="code">${esc(l.factor)}</span></td><td>${esc(l.class)}</td><td>${esc(boundText(l.bound))}</td><td>${esc(l.unit || "")}</td><td>${esc(l.confidence)}</td><td>${esc(l.source || "")}</td></tr>`).join("")}</table></div>`;
+    ${s.limits.map((l) => `<tr><td>${esc(state.lang === "zh" ? l.factor_name_zh : l.factor_name_en)} <span class="code">${esc(l.factor)}</span></td><td class="code">${esc(l.class)}</td><td>${esc(boundText(l.bound))}</td><td>${esc(l.unit || "")}</td><td>${esc(t("conf_" + l.confidence))}</td><td class="data-name">${esc(l.source || "")}</td></tr>`).join("")}</table></div>`;
   document.getElementById("standard-select").addEventListener("change", (ev) => { sessionStorage.setItem("rw_standard", ev.target.value); standardsPage(); });
 }
 
@@ -496,7 +496,7 @@ async function devicesPage() {
 async function auditPage() {
   const log = (await api("GET", "/api/audit?limit=500")).audit;
   main().innerHTML = `<div class="panel"><h3>${esc(t("audit"))}</h3><table id="audit"><tr><th>${esc(t("time"))}</th><th>${esc(t("who"))}</th><th>${esc(t("action"))}</th><th>${esc(t("target"))}</th><th>${esc(t("detail"))}</th></tr>
-    ${log.map((e) => `<tr><td class="time">${esc(fmtTime(e.at))}</td><td>${esc(e.who)}</td><td>${esc(e.action)}</td><td>${esc(e.target)}</td><td>${esc(e.detail)}</td></tr>`).join("")}</table></div>`;
+    ${log.map((e) => `<tr><td class="time">${esc(fmtTime(e.at))}</td><td>${esc(e.who)}</td><td>${actionHtml(e.action)}</td><td>${esc(e.target)}</td><td>${esc(e.detail)}</td></tr>`).join("")}</table></div>`;
 }
 
 // ------------------------------------------------------------------ routing

@@ -58,6 +58,12 @@ addLabels({
     msg_exceedance: "{f} {v} {u}，超出 {std} {bound}", msg_daily_exceedance: "{d} {f} 日均值 {v} {u}，超出 {std} {bound}",
     msg_offline: "数采仪 {mn} 自 {t} 起无数据", msg_stuck: "{f} 连续不变（{v} {u}），疑似仪器恒值",
     msg_device_flag: "{f} 被数采仪标记为“{flag}”", msg_downstream_risk: "{site} 超标，下游 {n} 个点位受影响：{list}",
+    conf_unverified: "未核实 UNVERIFIED", conf_low: "低", conf_medium: "中", conf_high: "高",
+    "act_login": "登录", "act_login.failed": "登录失败", "act_login.locked": "登录锁定", "act_alert.acknowledged": "确认告警", "act_alert.closed": "关闭告警",
+    "act_site.update": "修改点位", "act_label.put": "修改名称", "act_user.create": "创建账号", "act_user.update": "修改账号", "act_user.password": "修改密码",
+    "act_token.create": "创建令牌", "act_credential.revoke": "撤销凭据", "act_device.create": "登记数采仪", "act_device.disable": "停用数采仪", "act_device.enable": "启用数采仪",
+    "act_device.password": "重置数采仪密码", "act_maintenance.add": "设置运维时段", "act_maintenance.remove": "删除运维时段", "act_scenario.upload": "上传情景", "act_scenario.run": "运行情景",
+    "act_task.progress": "任务进展", "act_patrol.log": "巡河记录", "act_report.generate": "生成报告", "act_rectification.open": "启动整治", "act_outfalls.put": "修改排污口",
   },
   en: {
     cat_industrial_cooling: "Industrial cooling", cat_industrial_process: "Industrial process", cat_urban_greening: "Urban greening", cat_road_cleaning: "Road cleaning",
@@ -69,6 +75,12 @@ addLabels({
     msg_exceedance: "{f} {v} {u} outside {std} {bound}", msg_daily_exceedance: "{d}: daily mean {f} {v} {u} outside {std} {bound}",
     msg_offline: "no data from device {mn} since {t}", msg_stuck: "{f} unchanged at {v} {u}: sensor may be stuck",
     msg_device_flag: "{f} flagged “{flag}” by the data logger", msg_downstream_risk: "{site} exceeds; {n} downstream site(s) at risk: {list}",
+    conf_unverified: "UNVERIFIED", conf_low: "low", conf_medium: "medium", conf_high: "high",
+    "act_login": "Log in", "act_login.failed": "Failed login", "act_login.locked": "Login locked", "act_alert.acknowledged": "Alert acknowledged", "act_alert.closed": "Alert closed",
+    "act_site.update": "Site changed", "act_label.put": "Names changed", "act_user.create": "Account created", "act_user.update": "Account changed", "act_user.password": "Password changed",
+    "act_token.create": "Token created", "act_credential.revoke": "Credential revoked", "act_device.create": "Device registered", "act_device.disable": "Device disabled", "act_device.enable": "Device enabled",
+    "act_device.password": "Device password reset", "act_maintenance.add": "Maintenance window set", "act_maintenance.remove": "Maintenance window removed", "act_scenario.upload": "Scenario uploaded", "act_scenario.run": "Scenario run",
+    "act_task.progress": "Task progress", "act_patrol.log": "Patrol logged", "act_report.generate": "Report generated", "act_rectification.open": "Rectification opened", "act_outfalls.put": "Outfall changed",
   },
 });
 
@@ -103,4 +115,10 @@ function fmtDuration(s) {
   const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
   if (zhPage()) return (d ? `${d}天` : "") + (d || h ? `${h}小时` : "") + `${m}分`;
   return (d ? `${d} d ` : "") + (d || h ? `${h} h ` : "") + `${m} min`;
+}
+
+// An audit action by language, its code kept as the secondary label.
+function actionHtml(code) {
+  const k = "act_" + code;
+  return t(k) === k ? `<span class="code">${esc(code)}</span>` : `${esc(t(k))} <span class="code">${esc(code)}</span>`;
 }

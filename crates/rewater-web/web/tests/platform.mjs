@@ -26,7 +26,7 @@ function check(ok, what) {
 
 // Latin words allowed on a Chinese page: units, standard ids and classes, protocol words,
 // the product name, account names, the language switch.
-const ALLOWED = /^(RWDEMO|rewater|mg|L|s|pH|NTU|CSV|XLSX|HTML|MN|HJ|GB|DB|GB\/T|English|admin|api|demo|new_A|new_B|IV|UNVERIFIED|CODCr|NH|TP|TN|N|km|m|d|PtCo|ornamental_lake|urban_greening|min|max|h)$/;
+const ALLOWED = /^(RWDEMO|rewater|mg|L|s|pH|NTU|CSV|XLSX|HTML|MN|HJ|GB|DB|GB\/T|English|admin|api|demo|new_A|new_B|IV|UNVERIFIED|CODCr|NH|TP|TN|N|km|m|d|PtCo|ornamental_lake|urban_greening|min|max|h|count|MPN|CFU|mS|cm|NTU|Hazen|degC)$/;
 
 // Visible text of the main area outside code labels (.code), data names from the model
 // (.data-name), inputs and the chart canvases.
@@ -156,6 +156,13 @@ try {
   check((await page.locator("#incidents li").count()) > 0, "open incidents listed on the big screen");
   check((await page.textContent(".screen-cards")).includes("再生水利用率"), "headline indicators on the big screen");
   await checkChinese(page, "big screen");
+
+  // --- the standards and devices pages in Chinese
+  for (const p of ["standards", "devices"]) {
+    await page.goto(url + "/#/" + p);
+    await page.waitForFunction((h) => document.body.dataset.ready === h, "#/" + p);
+    await checkChinese(page, p + " page");
+  }
 
   // --- screenshots of every page in both languages
   const pages = await page.$$eval("#nav a", (a) => a.map((x) => x.dataset.page));
