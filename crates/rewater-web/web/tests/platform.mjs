@@ -148,6 +148,19 @@ try {
   check(true, "the serviced river section raised no alert (maintenance window)");
   await page.selectOption("#alert-site", "");
   await page.waitForSelector("#alert-list table");
+  await page.goto(url + "/#/site/river-section");
+  await page.waitForSelector("#maintenance-table tr[data-window]");
+  check((await page.textContent("#maintenance-table")).includes("RWDEMO0000000006") && (await page.textContent("#maintenance-table")).includes("换膜"), "the window is listed on the site page with its reason");
+  // A window added from the page (the next hour), then removed.
+  await page.fill("#mw-from", "2030-01-01T08:00");
+  await page.fill("#mw-to", "2030-01-01T10:00");
+  await page.fill("#mw-reason", "校准");
+  await page.click("#maintenance-form button");
+  await page.waitForFunction(() => document.querySelectorAll("#maintenance-table tr[data-window]").length === 2);
+  check((await page.textContent("#maintenance-table")).includes("2030-01-01 08:00 (+08:00)"), "a maintenance window added from the site page, in the server's zone");
+  await page.click("#maintenance-table tr[data-window]:last-child .mw-remove");
+  await page.waitForFunction(() => document.querySelectorAll("#maintenance-table tr[data-window]").length === 1);
+  check(true, "and removed");
 
   // --- big screen
   await page.goto(url + "/#/screen");

@@ -10,12 +10,14 @@ addLabels({
     daily_means: "日均值与限值", online_rate: "在线率", validity_rate: "有效数据率", date: "日期", daily_mean: "日均值",
     validity_rule: "在线率 = 有数据小时 ÷ 应有小时；有效数据率 = 有效（标记 N）小时 ÷ 应有小时（每日 24 小时）。参照 HJ 356-2019《水污染源在线监测系统（CODCr、NH3-N 等）数据有效性判别技术规范》的有效数据率（有效 ÷ 应有），条款未核实（UNVERIFIED）。",
     exports: "导出", export_series: "时间序列", export_daily: "日报", export_monthly: "月报", printable: "打印版",
-    name_zh: "点位名称（中文）", name_en: "点位名称（英文）", public_point: "公开供水点", kind_of_site: "点位类型" },
+    name_zh: "点位名称（中文）", name_en: "点位名称（英文）", public_point: "公开供水点", kind_of_site: "点位类型",
+    maintenance: "运维时段", maintenance_note: "运维时段内该数采仪不产生告警（HJ 212 标记 M 的数据任何时候都不告警）", reason: "原因", add: "添加", remove: "删除", in_force: "生效中", device: "数采仪" },
   en: { range: "Period", range_day: "Day", range_week: "Week", range_month: "Month", range_custom: "Custom", apply: "Apply",
     daily_means: "Daily means against the limit", online_rate: "Online rate", validity_rate: "Data validity", date: "Date", daily_mean: "Daily mean",
     validity_rule: "Online rate = hours with data ÷ expected hours; data validity = valid (flag N) hours ÷ expected hours (24 a day). After the valid-÷-expected rate (有效数据率) of HJ 356-2019 (data validity of wastewater online monitoring); clause UNVERIFIED.",
     exports: "Export", export_series: "Series", export_daily: "Daily report", export_monthly: "Monthly report", printable: "printable",
-    name_zh: "Site name (Chinese)", name_en: "Site name (English)", public_point: "Public supply point", kind_of_site: "Site kind" },
+    name_zh: "Site name (Chinese)", name_en: "Site name (English)", public_point: "Public supply point", kind_of_site: "Site kind",
+    maintenance: "Maintenance windows", maintenance_note: "No alerts from the device during a window (data flagged M by HJ 212 never raise one)", reason: "Reason", add: "Add", remove: "Remove", in_force: "in force", device: "Device" },
 });
 
 const RANGES = { day: 86400, week: 7 * 86400, month: 30 * 86400 };
@@ -65,6 +67,10 @@ async function sitePage(id) {
       <div class="row" id="factor-picks">${factors.map((f) => `<label><input type="checkbox" class="factor-pick" value="${esc(f)}" ${view.factors.includes(f) ? "checked" : ""}> ${esc(factorWithUnit(f))}</label>`).join("")}</div>
       <div id="site-chart" class="chart tall"></div></div>
     <div class="panel"><h3>${esc(t("daily_means"))}</h3><div id="daily-chart" class="chart"></div><div id="daily-table"></div><p class="muted">${esc(t("validity_rule"))}</p></div>
+    <div class="panel" id="maintenance-panel"><h3>${esc(t("maintenance"))}</h3><div id="maintenance-list"></div><p class="muted">${esc(t("maintenance_note"))}</p>
+      ${canEdit(site) ? `<form id="maintenance-form" class="row"><label>${esc(t("device"))} <select id="mw-mn">${info.devices.map((mn) => `<option>${esc(mn)}</option>`).join("")}</select></label>
+        <label>${esc(t("from"))} <input type="datetime-local" id="mw-from" required></label><label>${esc(t("to"))} <input type="datetime-local" id="mw-to" required></label>
+        <label>${esc(t("reason"))} <input id="mw-reason" size="24"></label><button class="act" type="submit">${esc(t("add"))}</button><span class="error" id="mw-error"></span></form>` : ""}</div>
     <div class="cols"><div class="panel"><h3>${esc(t("compliance"))}</h3><div id="compliance">${esc(t("loading"))}</div></div>
     <div class="panel"><h3>${esc(t("alerts"))}</h3><div id="site-alerts"></div></div></div>
     ${canEdit(site) ? `<div class="panel"><h3>${esc(t("edit_site"))}</h3><form id="site-edit" class="row">
@@ -76,6 +82,7 @@ async function sitePage(id) {
       <label>${esc(t("latitude"))} <input id="site-edit-lat" size="8" value="${esc(site.location ? site.location[1] : "")}"></label>
       <button class="act" id="site-save" type="submit">${esc(t("save"))}</button><span id="site-edit-result"></span></form></div>` : ""}`;
   siteForm(id);
+  siteMaintenance(id, canEdit(site));
   const c = chart(document.getElementById("site-chart"));
   const dc = chart(document.getElementById("daily-chart"));
   const period = () => {
@@ -196,5 +203,36 @@ function siteForm(id) {
       out.textContent = t("saved");
       document.getElementById("site-name").textContent = siteName(id);
     } catch (e) { out.className = "error"; out.textContent = e.message; }
+  });
+}
+
+// The site's maintenance windows (运维时段): listed, added and removed (administrators and the
+// district's operator). Times in the server's zone, like every other time on the pages.
+async function siteMaintenance(id, edit) {
+  const list = document.getElementById("maintenance-list");
+  if (!list) return;
+  const offset = state.offset || "+08:00";
+  const show = async () => {
+    const w = (await api("GET", "/api/maintenance")).windows.filter((x) => x.site_id === id);
+    if (!document.getElementById("maintenance-list")) return;
+    list.innerHTML = `<table id="maintenance-table"><tr><th>${esc(t("device"))}</th><th>${esc(t("from"))}</th><th>${esc(t("to"))}</th><th>${esc(t("reason"))}</th><th>${esc(t("who"))}</th><th></th></tr>
+      ${w.map((x) => `<tr data-window="${x.id}"><td><code>${esc(x.mn)}</code></td><td class="time">${esc(fmtTime(x.from))}</td><td class="time">${esc(fmtTime(x.to))}</td><td>${esc(x.reason)}</td><td>${esc(x.who)}${x.active ? ` <span class="good">${esc(t("in_force"))}</span>` : ""}</td>
+        <td>${edit ? `<button class="act mw-remove">${esc(t("remove"))}</button>` : ""}</td></tr>`).join("")}</table>`;
+    list.querySelectorAll(".mw-remove").forEach((b) => b.addEventListener("click", async () => {
+      await api("DELETE", `/api/maintenance/${b.closest("tr").dataset.window}`);
+      show();
+    }));
+  };
+  await show();
+  const form = document.getElementById("maintenance-form");
+  if (!form) return;
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const v = (k) => document.getElementById("mw-" + k).value;
+    try {
+      await api("POST", "/api/maintenance", { mn: v("mn"), from: localToRfc(v("from"), offset), to: localToRfc(v("to"), offset), reason: v("reason") });
+      document.getElementById("mw-error").textContent = "";
+      await show();
+    } catch (e) { document.getElementById("mw-error").textContent = e.message; }
   });
 }
