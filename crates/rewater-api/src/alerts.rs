@@ -35,6 +35,14 @@ pub struct AlertView {
     pub raised_at: String,
     pub recovered_at_ms: Option<i64>,
     pub recovered_at: Option<String>,
+    /// The standard of `limit` ("DB11/890-2012:new_B") and its bound ("≤ 30 mg/L").
+    pub standard: Option<String>,
+    pub bound: Option<String>,
+    /// Seconds from raising to recovery (or to now, while the condition lasts).
+    pub duration_s: i64,
+    /// The highest value of the factor over the episode (exceedance alerts; in the
+    /// factor's unit), from the stored readings.
+    pub peak: Option<f64>,
 }
 
 impl AlertView {
@@ -56,7 +64,58 @@ impl AlertView {
             raised_at: st.zone.rfc3339_ms(a.raised_at_ms),
             recovered_at_ms: a.recovered_at_ms,
             recovered_at: a.recovered_at_ms.map(|t| st.zone.rfc3339_ms(t)),
+            standard: a
+                .limit
+                .as_deref()
+                .and_then(|l| l.split_once(' '))
+                .map(|(s, _)| s.to_string()),
+            bound: a
+                .limit
+                .as_deref()
+                .and_then(|l| l.split_once(' '))
+                .map(|(_, b)| b.to_string()),
+            duration_s: (a.recovered_at_ms.unwrap_or_else(auth::now_ms) - a.raised_at_ms).max(0)
+                / 1000,
+            peak: a.value,
         }
+    }
+}
+
+/// How long an open episode of a factor has lasted in the device's time: from the reading that
+/// raised it to the newest reading of the factor (so a replayed history reads as it happened).
+fn open_duration(s: &mut dyn rewater_store::Store, a: &Alert) -> Option<i64> {
+    if a.recovered_at_ms.is_some() {
+        return None;
+    }
+    let (mn, factor) = (a.mn.as_deref()?, a.factor.as_deref()?);
+    let newest = s
+        .latest(mn)
+        .ok()?
+        .into_iter()
+        .find(|r| r.factor == factor)?;
+    Some((newest.data_time - a.data_time).max(0))
+}
+
+/// The episode's peak: the largest value of the alert's factor from the reading that raised
+/// it to its recovery (the same length of device time as of server time), or to the newest
+/// reading while it is open. Exceedances only; others keep their one value.
+fn episode_peak(s: &mut dyn rewater_store::Store, a: &Alert) -> Option<f64> {
+    if a.kind != "exceedance" {
+        return a.value;
+    }
+    let (mn, factor) = (a.mn.as_deref()?, a.factor.as_deref()?);
+    let end = match a.recovered_at_ms {
+        Some(r) => a
+            .data_time
+            .saturating_add(((r - a.raised_at_ms).max(0) / 1000).max(1)),
+        None => i64::MAX / 4,
+    };
+    let span = end.saturating_sub(a.data_time).max(1);
+    let pts = s.series(mn, factor, a.data_time, end, span).ok()?;
+    let peak = pts.iter().map(|p| p.max).fold(f64::NEG_INFINITY, f64::max);
+    match a.value {
+        Some(v) if peak.is_finite() => Some(v.max(peak)),
+        v => v.or(peak.is_finite().then_some(peak)),
     }
 }
 
@@ -214,10 +273,34 @@ pub async fn alerts(
             filter.site_ids = Some(ids);
         }
         let (list, total) = s.alert_page(&filter)?;
-        Ok((list, total, filter))
+        let extra: Vec<(Option<f64>, Option<i64>)> = list
+            .iter()
+            .map(|a| (episode_peak(s, a), open_duration(s, a)))
+            .collect();
+        Ok((
+            list.into_iter().zip(extra).collect::<Vec<_>>(),
+            total,
+            filter,
+        ))
     })
     .await?;
-    let alerts = list.iter().map(|a| AlertView::new(&st, a)).collect();
+    let alerts = list
+        .iter()
+        .map(|(a, (peak, open))| {
+            let v = AlertView::new(&st, a);
+            AlertView {
+                peak: *peak,
+                duration_s: match (open, a.kind.as_str()) {
+                    (Some(d), _) => *d,
+                    (None, "offline") if a.recovered_at_ms.is_none() => {
+                        (st.zone.now_wall_seconds() - a.data_time).max(0)
+                    }
+                    _ => v.duration_s,
+                },
+                ..v
+            }
+        })
+        .collect();
     Ok(Json(AlertsBody {
         alerts,
         total,

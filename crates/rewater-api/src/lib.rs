@@ -24,8 +24,14 @@ pub mod devices;
 pub mod error;
 pub mod extract;
 pub mod indicators;
+// issue 13: names of factors, sites and districts by language.
+pub mod labels;
+// issue 13: daily means, online and data-validity rates; exports; the public page.
+pub mod daily;
+pub mod exports;
 pub mod limiter;
 pub mod maintenance;
+pub mod public;
 // issue 16: the river-outfall ledger.
 pub mod outfall_import;
 pub mod outfall_report;
@@ -125,6 +131,9 @@ pub struct Platform {
     pub scenarios: Option<Arc<Scenarios>>,
     /// A map tile URL template ({z}/{x}/{y}); none by default, so nothing is fetched.
     pub tile_url: Option<String>,
+    /// Serve the public disclosure page and `/api/public` without login (issue 13); off by
+    /// default.
+    pub public_page: bool,
 }
 
 impl ApiState {
@@ -311,6 +320,12 @@ pub fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(outfalls::coverage_report))
         .routes(routes!(outfall_report::self_report))
         .routes(routes!(outfall_import::import))
+        // issue 13: names by language.
+        .routes(routes!(labels::labels, labels::put_label))
+        .routes(routes!(daily::daily))
+        .routes(routes!(exports::series_export))
+        .routes(routes!(exports::report_export))
+        .routes(routes!(public::public))
 }
 
 /// Request bodies are at most 256 kB (logins, settings), except model uploads.

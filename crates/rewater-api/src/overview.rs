@@ -35,6 +35,8 @@ pub struct LinkView {
     pub id: String,
     pub from: String,
     pub to: String,
+    /// Mean daily flow over the baseline run of the model, m³/d.
+    pub flow_m3_per_d: Option<f64>,
 }
 
 /// The region drawn on the overview map, with a baseline run for the headline indicators.
@@ -63,10 +65,12 @@ impl ModelView {
         let links = region
             .links
             .iter()
-            .map(|l| LinkView {
+            .enumerate()
+            .map(|(i, l)| LinkView {
                 id: l.id.clone(),
                 from: region.nodes[l.from].id.clone(),
                 to: region.nodes[l.to].id.clone(),
+                flow_m3_per_d: daily.link_mean_m3_per_d.get(i).copied(),
             })
             .collect();
         Ok(ModelView {
@@ -152,6 +156,8 @@ pub struct SiteStatus {
     pub latest_time: Option<i64>,
     /// The same in RFC 3339.
     pub latest_at: Option<String>,
+    /// The latest value of each factor with its checks.
+    pub values: Vec<crate::sites::LatestValue>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -171,6 +177,9 @@ pub struct OverviewBody {
     pub tile_url: Option<String>,
     /// The IANA zone every time is shown in.
     pub zone: String,
+    /// Today in that zone (the wall clock, not the model year), YYYY-MM-DD, and now in RFC 3339.
+    pub today: String,
+    pub now: String,
 }
 
 /// The region's network, the visible sites with their status, and headline indicators.
@@ -205,7 +214,8 @@ pub async fn overview(
     let site_list: Vec<SiteStatus> = sites
         .iter()
         .map(|(site, latest)| {
-            let fails = judge_latest(&st, site, latest)
+            let values = judge_latest(&st, site, latest);
+            let fails = values
                 .iter()
                 .flat_map(|v| v.checks.iter())
                 .filter(|c| !c.meets)
@@ -230,6 +240,7 @@ pub async fn overview(
                 failing_factors: fails,
                 latest_time: newest,
                 latest_at: newest.map(|t| st.zone.rfc3339_wall(t)),
+                values,
             }
         })
         .collect();
@@ -275,6 +286,8 @@ pub async fn overview(
         indicators,
         tile_url: st.platform.tile_url.clone(),
         zone: st.zone.name().to_string(),
+        today: st.zone.today().to_string(),
+        now: st.zone.rfc3339_ms(crate::auth::now_ms()),
     }))
 }
 

@@ -114,11 +114,19 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     set(h, "cross-origin-opener-policy", "same-origin");
     if api {
         set(h, "cache-control", "no-store");
-        set(
-            h,
-            "content-security-policy",
-            "default-src 'none'; frame-ancestors 'none'",
-        );
+        // A printable report (HTML under /api/exports) keeps its own policy, which still
+        // starts from nothing allowed (it adds inline styles only).
+        let own = h
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("default-src 'none'"));
+        if !own {
+            set(
+                h,
+                "content-security-policy",
+                "default-src 'none'; frame-ancestors 'none'",
+            );
+        }
     } else if !h.contains_key("content-security-policy") {
         set(
             h,

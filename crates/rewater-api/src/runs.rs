@@ -59,6 +59,10 @@ pub struct DailyResults {
     /// Concentration at the first pond (or plant) of each tracked factor, mg/L.
     pub quality_node: Option<String>,
     pub quality_mg_per_l: BTreeMap<String, Vec<f64>>,
+    /// Mean daily flow of each link over the run, m³/d, in the model's link order (the
+    /// overview's process diagram; not sent with a run's pages).
+    #[serde(skip)]
+    pub link_mean_m3_per_d: Vec<f64>,
 }
 
 impl DailyResults {
@@ -86,6 +90,7 @@ impl DailyResults {
                 .iter()
                 .map(|(k, v)| (k.clone(), cut(v)))
                 .collect(),
+            link_mean_m3_per_d: Vec::new(),
         }
     }
 }
@@ -102,9 +107,15 @@ impl DailySink for Collector {
         sim: &Simulation,
         date: Date,
         nodes: &[NodeDay],
-        _links: &[LinkDay],
+        links: &[LinkDay],
     ) -> std::io::Result<()> {
         let o = &mut self.out;
+        // Running mean of each link's flow.
+        let n = o.dates.len() as f64;
+        o.link_mean_m3_per_d.resize(links.len(), 0.0);
+        for (m, l) in o.link_mean_m3_per_d.iter_mut().zip(links) {
+            *m += (l.flow_m3 - *m) / (n + 1.0);
+        }
         o.dates.push(date.to_string());
         let sum = |f: fn(&NodeDay) -> f64| nodes.iter().map(f).sum::<f64>();
         o.treated_m3.push(sum(|n| n.treated_m3));

@@ -283,6 +283,11 @@ pub struct SiteUpdate {
     standard: Option<String>,
     /// [longitude, latitude].
     location: Option<[f64; 2]>,
+    /// The site's names in Chinese and English (both, or neither), and whether it is a
+    /// public supply point (with the names).
+    name_zh: Option<String>,
+    name_en: Option<String>,
+    public: Option<bool>,
 }
 
 /// Change a site's name, standard or location (administrators, or the operator of its
@@ -329,6 +334,17 @@ pub async fn update_site(
             site.location = Some(l);
         }
         s.put_site(&site)?;
+        if let (Some(zh), Some(en)) = (u.name_zh, u.name_en) {
+            let label = rewater_store::Label {
+                kind: "site".into(),
+                id: site.id.clone(),
+                name_zh: zh,
+                name_en: en,
+                public: u.public.unwrap_or(false),
+            };
+            label.check().map_err(|e| bad(e.to_string()))?;
+            s.put_label(&label, &p.name, crate::auth::now_ms())?;
+        }
         let after = serde_json::to_string(&site).unwrap_or_default();
         let detail = format!("{before} → {after}");
         audit(s, &p.name, "site.update", &site.id, &detail);

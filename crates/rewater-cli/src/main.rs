@@ -225,6 +225,10 @@ struct ServeArgs {
     /// Text put first in robot messages (a DingTalk robot's security keyword).
     #[arg(long, default_value = "rewater 告警")]
     webhook_keyword: String,
+    /// Serve the public disclosure page (/public: public supply points' latest quality and
+    /// monthly compliance) without login; off by default.
+    #[arg(long)]
+    public_page: bool,
 }
 
 impl ServeArgs {
@@ -268,6 +272,7 @@ impl ServeArgs {
             secure_cookies: self.secure_cookies,
             trusted_proxies: self.trusted_proxy,
             webhooks,
+            public_page: self.public_page,
         })
     }
 }

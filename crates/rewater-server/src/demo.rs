@@ -116,6 +116,47 @@ const DEMO_SITES: [DemoSite; 6] = [
     },
 ];
 
+/// Chinese names of the demo sites, and whether each is a public supply point (issue 13); the
+/// English names are the sites' own.
+const DEMO_NAMES_ZH: [(&str, &str, bool); 6] = [
+    ("plant-north-outlet", "北部再生水厂出水口", false),
+    ("plant-south-outlet", "南部污水厂出水口", false),
+    ("wetland-outlet", "潜流湿地出水口", false),
+    ("pond", "调蓄湖", true),
+    ("greening-supply", "绿化供水点", true),
+    ("river-section", "下游河道断面", false),
+];
+
+/// The demo districts: code, Chinese and English names.
+const DEMO_DISTRICTS: [(&str, &str, &str); 2] = [
+    ("north", "北区", "North district"),
+    ("south", "南区", "South district"),
+];
+
+/// Labels of the demo sites and districts in both languages.
+pub fn demo_labels() -> Vec<rewater_store::Label> {
+    let sites = DEMO_NAMES_ZH.iter().filter_map(|(id, zh, public)| {
+        let d = DEMO_SITES.iter().find(|d| d.id == *id)?;
+        Some(rewater_store::Label {
+            kind: "site".into(),
+            id: (*id).into(),
+            name_zh: (*zh).into(),
+            name_en: d.name.into(),
+            public: *public,
+        })
+    });
+    let districts = DEMO_DISTRICTS
+        .iter()
+        .map(|(id, zh, en)| rewater_store::Label {
+            kind: "district".into(),
+            id: (*id).into(),
+            name_zh: (*zh).into(),
+            name_en: (*en).into(),
+            public: false,
+        });
+    sites.chain(districts).collect()
+}
+
 /// The demo sites and the MNs of their data loggers.
 pub fn demo_sites() -> Vec<(Site, String)> {
     DEMO_SITES
@@ -176,6 +217,13 @@ pub fn prepare_store(
         for (site, mn) in demo_sites() {
             store.put_site(&site).map_err(err)?;
             devices.push(device(mn, &site.id, &hash));
+        }
+        // Names an administrator already gave are kept.
+        let have = store.labels().map_err(err)?;
+        for l in demo_labels() {
+            if !have.iter().any(|h| h.kind == l.kind && h.id == l.id) {
+                store.put_label(&l, "demo", 0).map_err(err)?;
+            }
         }
     }
     if sim_devices > 0 {

@@ -88,6 +88,8 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Webhooks every new alert is pushed to (告警推送).
     pub webhooks: Vec<rewater_notify::Webhook>,
+    /// Serve the public disclosure page (信息公开) without login; off by default.
+    pub public_page: bool,
 }
 
 impl Default for ServerConfig {
@@ -110,6 +112,7 @@ impl Default for ServerConfig {
             secure_cookies: false,
             trusted_proxies: Vec::new(),
             webhooks: Vec::new(),
+            public_page: false,
         }
     }
 }
@@ -222,10 +225,16 @@ async fn serve(
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(stop_on_signal(tx));
     let mut api_store = api_store;
-    let site_names: HashMap<String, String> = api_store
+    let mut site_names: HashMap<String, String> = api_store
         .sites()
         .map(|s| s.into_iter().map(|x| (x.id, x.name)).collect())
         .unwrap_or_default();
+    // The pushed texts are Chinese: a site's Chinese name where it has one (issue 13).
+    for l in api_store.labels().unwrap_or_default() {
+        if l.kind == "site" && !l.name_zh.is_empty() {
+            site_names.insert(l.id, l.name_zh);
+        }
+    }
     let alerts = rewater_gateway::AlertSetup {
         standards: rewater_standards::Standards::builtin(),
         settings: rewater_alerts::Settings::default(),

@@ -83,5 +83,6 @@ pub fn platform(config: &ServerConfig) -> Result<rewater_api::Platform> {
         model: view,
         scenarios: Some(Arc::new(scenarios)),
         tile_url: config.tile_url.clone(),
+        public_page: config.public_page,
     })
 }

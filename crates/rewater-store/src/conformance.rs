@@ -256,6 +256,7 @@ pub fn run_all(store: &mut dyn Store) {
 
     accounts_credentials_audit(store);
     crate::maintenance::conformance::run_all(store);
+    crate::labels::conformance::run_all(store);
     crate::conformance_hostile::run_all(store);
 }
 

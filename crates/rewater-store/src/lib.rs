@@ -19,6 +19,7 @@ pub mod conformance_hostile;
 mod device;
 pub mod ingest;
 mod kinds;
+pub mod labels;
 pub mod maintenance;
 pub mod migrate;
 pub mod outfalls;
@@ -40,6 +41,7 @@ pub use device::{
 };
 pub use ingest::IngestRules;
 pub use kinds::{AlertState, CredentialKind, RejectReason, Role, UnknownValue};
+pub use labels::{Label, LabelStore};
 pub use maintenance::{MaintenanceStore, MaintenanceWindow, NewMaintenance};
 pub use outfalls::{NewOutfallRecord, OutfallQuery, OutfallRecord, OutfallStore, PutOutcome};
 pub use rejected::{REJECTED_HEAD_BYTES, REJECTED_SAMPLES_PER_KEY};
@@ -51,6 +53,7 @@ pub use types::*;
 /// Everything a caller needs: `use rewater_store::prelude::*;` brings every store trait into
 /// scope (and the typed words), so that new traits need no change at call sites.
 pub mod prelude {
+    pub use crate::labels::LabelStore;
     pub use crate::maintenance::MaintenanceStore;
     pub use crate::outfalls::OutfallStore;
     pub use crate::tasks::TaskStore;

@@ -56,6 +56,42 @@ const ASSETS: &[Asset] = &[
         web_file!("src/pages/reports.js"),
         "text/javascript; charset=utf-8",
     ),
+    // issue 13 (h-web): names by language, overview, site, reports, big screen, public page.
+    (
+        "names.js",
+        web_file!("src/names.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "pages/overview.js",
+        web_file!("src/pages/overview.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "pages/site.js",
+        web_file!("src/pages/site.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "pages/exports.js",
+        web_file!("src/pages/exports.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "pages/screen.js",
+        web_file!("src/pages/screen.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "public",
+        web_file!("src/public.html"),
+        "text/html; charset=utf-8",
+    ),
+    (
+        "public.js",
+        web_file!("src/public.js"),
+        "text/javascript; charset=utf-8",
+    ),
     (
         "vendor/echarts.min.js",
         include_bytes!(concat!(

@@ -177,6 +177,7 @@ pub fn serve(name: &str, config: ApiConfig) -> TestServer {
         model: None,
         scenarios: Some(scenarios(&dir)),
         tile_url: None,
+        public_page: true,
     };
     let mut config = config;
     config.tokens.insert(TOKEN.into(), "api".into());

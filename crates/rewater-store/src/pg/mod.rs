@@ -7,6 +7,7 @@
 //! through a key that leaves out the partition column. The store writes it only with ids it
 //! has just read.
 
+mod labels;
 mod maintenance;
 mod outfalls;
 mod readings;

@@ -120,4 +120,10 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         what: "maintenance windows of data loggers (issue 13)",
         steps: &[Step::Sql(super::maintenance::V6)],
     },
+    Migration {
+        version: 7,
+        what:
+            "names of sites and districts in Chinese and English; public supply points (issue 13)",
+        steps: &[Step::Sql(super::labels::V7)],
+    },
 ];

@@ -13,6 +13,7 @@
 //! a RESTART by the background connection past a lower soft limit was worse (676–1,317 ms:
 //! the writer then waits in SQLite's busy handler, which sleeps in coarse steps).
 
+mod labels;
 mod maintenance;
 mod outfalls;
 mod readings;

@@ -71,6 +71,11 @@ function clearCharts() {
 
 function chart(el) {
   const c = echarts.init(el);
+  // Screenshots (tests set rw_static) are taken of finished charts: no animation.
+  if (localStorage.getItem("rw_static")) {
+    const set = c.setOption.bind(c);
+    c.setOption = (o, ...rest) => set(Object.assign({ animation: false }, o), ...rest);
+  }
   state.charts.push(c);
   return c;
 }
@@ -90,7 +95,7 @@ function header() {
   const pages = ["overview", "alerts", "scenarios", "standards", "devices"].concat(extra, isAdmin ? ["users", "audit"] : [], ["account"]);
   const current = (location.hash.split("/")[1] || "overview");
   nav.innerHTML = pages.map((p) => `<a href="#/${p}" data-page="${p}" class="${p === current ? "active" : ""}">${esc(t(p))}</a>`).join("");
-  document.getElementById("who").textContent = `${state.me.name} · ${state.me.role}${state.me.district ? " · " + state.me.district : ""}`;
+  document.getElementById("who").textContent = `${state.me.name} · ${t(state.me.role)}${state.me.district ? " · " + districtName(state.me.district) : ""}`;
 }
 
 // ------------------------------------------------------------------ login
@@ -114,97 +119,8 @@ function loginPage(message) {
   });
 }
 
-// ------------------------------------------------------------------ overview
-
-const STATUS_COLOUR = { ok: "#27ae60", exceeding: "#c0392b", alert: "#e67e22", no_data: "#95a5a6" };
-const KIND_COLOUR = { plant: "#1f618d", wetland: "#239b56", pond: "#2e86c1", junction: "#7f8c8d", user: "#8e44ad", river: "#5dade2", outfall: "#a04000" };
-
-function card(key, value, id) {
-  return `<div class="card" data-indicator="${esc(id || key)}"><div class="k">${esc(t(key))}</div><div class="v">${esc(value)}</div></div>`;
-}
-
-// The region outline for ECharts' geo component: a GeoJSON polygon around every point,
-// so the network is drawn without any map tiles.
-function regionGeoJson(points) {
-  let [x0, y0, x1, y1] = [180, 90, -180, -90];
-  points.forEach(([x, y]) => { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); });
-  if (!points.length) { [x0, y0, x1, y1] = [116, 39.5, 117, 40.5]; }
-  const px = Math.max(0.02, (x1 - x0) * 0.15), py = Math.max(0.02, (y1 - y0) * 0.15);
-  const ring = [[x0 - px, y0 - py], [x1 + px, y0 - py], [x1 + px, y1 + py], [x0 - px, y1 + py], [x0 - px, y0 - py]];
-  return { type: "FeatureCollection", features: [{ type: "Feature", properties: { name: "region" }, geometry: { type: "Polygon", coordinates: [ring] } }] };
-}
-
-// Optional raster tiles under the network (only when the server was given a tile URL).
-function tileGraphics(c, url, bounds) {
-  const z = 11;
-  const tile = (lon, lat) => {
-    const n = 2 ** z, r = (lat * Math.PI) / 180;
-    return [Math.floor(((lon + 180) / 360) * n), Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n)];
-  };
-  const lonOf = (x) => (x / 2 ** z) * 360 - 180;
-  const latOf = (y) => { const n = Math.PI - (2 * Math.PI * y) / 2 ** z; return (180 / Math.PI) * Math.atan(0.5 * (Math.exp(n) - Math.exp(-n))); };
-  const [a, b] = [tile(bounds[0], bounds[3]), tile(bounds[2], bounds[1])];
-  const out = [];
-  for (let x = a[0]; x <= b[0] && out.length < 64; x++) {
-    for (let y = a[1]; y <= b[1] && out.length < 64; y++) {
-      const p0 = c.convertToPixel("geo", [lonOf(x), latOf(y)]), p1 = c.convertToPixel("geo", [lonOf(x + 1), latOf(y + 1)]);
-      if (!p0 || !p1) continue;
-      out.push({ type: "image", z: -10, style: { image: url.replace("{z}", z).replace("{x}", x).replace("{y}", y), x: p0[0], y: p0[1], width: p1[0] - p0[0], height: p1[1] - p0[1], opacity: 0.6 } });
-    }
-  }
-  return out;
-}
-
-async function overviewPage() {
-  const started = performance.now();
-  const o = await api("GET", "/api/overview");
-  const ind = o.indicators, y = ind.year || {}, d = ind.today || {};
-  main().innerHTML = `
-    <div class="cards" id="indicators">
-      ${card("utilisation_rate", pct(y.utilisation_rate), "utilisation_rate")}
-      ${card("delivered", fmt((y.delivered_m3 || 0) / 1e4, 1) + " " + t("wan_m3_per_year"), "delivered")}
-      ${card("reliability", pct(y.supply_reliability), "reliability")}
-      ${card("today", d && d.date ? `${d.date}: ${pct(d.utilisation_rate)}` : "–", "today")}
-      ${card("sites", fmt(ind.monitoring.sites), "sites")}
-      ${card("exceeding", fmt(ind.monitoring.exceeding), "exceeding")}
-      ${card("open_alerts", fmt(ind.monitoring.open_alerts), "open_alerts")}
-    </div>
-    <div class="panel"><h3>${esc(t("map"))}${o.region ? " · " + esc(o.region.name) : ""}</h3><div id="map" class="chart"></div>
-      <div class="muted">${o.tile_url ? "" : esc(t("tile_note"))}</div></div>
-    <div class="panel"><h3>${esc(t("sites"))}</h3><table id="site-table"><tr><th>${esc(t("site"))}</th><th>${esc(t("district"))}</th><th>${esc(t("standard"))}</th><th>${esc(t("state"))}</th><th>${esc(t("open_alerts"))}</th></tr>
-      ${o.sites.map((s) => `<tr><td><a href="#/site/${encodeURIComponent(s.site.id)}" data-site="${esc(s.site.id)}">${esc(s.site.name)}</a></td><td>${esc(s.site.district)}</td><td>${esc(s.site.standard)}</td>
-        <td style="color:${STATUS_COLOUR[s.status]}">${esc(t("status_" + s.status))}</td><td>${s.open_alerts}</td></tr>`).join("")}</table></div>`;
-  const nodes = o.region ? o.region.nodes.filter((n) => n.location) : [];
-  const at = {};
-  nodes.forEach((n) => { at[n.id] = n.location; });
-  const sites = o.sites.filter((s) => s.site.location);
-  const points = nodes.map((n) => n.location).concat(sites.map((s) => s.site.location));
-  echarts.registerMap("rewater-region", regionGeoJson(points));
-  const c = chart(document.getElementById("map"));
-  const kinds = [...new Set(nodes.map((n) => n.kind))];
-  c.setOption({
-    animationDuration: 300,
-    tooltip: { formatter: (p) => esc(p.data && p.data.tip ? p.data.tip : p.name) },
-    legend: { bottom: 0, data: kinds.map((k) => t(k)).concat([t("sites")]) },
-    geo: { map: "rewater-region", roam: true, itemStyle: { areaColor: o.tile_url ? "transparent" : "#eef4f7", borderColor: "#9bb" }, emphasis: { disabled: true } },
-    series: [
-      { type: "lines", coordinateSystem: "geo", polyline: false, lineStyle: { color: "#5d8aa8", width: 1.5, opacity: 0.8 }, symbol: ["none", "arrow"], symbolSize: 6,
-        data: o.region ? o.region.links.filter((l) => at[l.from] && at[l.to]).map((l) => ({ coords: [at[l.from], at[l.to]] })) : [] },
-    ].concat(kinds.map((k) => ({
-      type: "scatter", coordinateSystem: "geo", name: t(k), symbolSize: 10, itemStyle: { color: KIND_COLOUR[k] || "#555" },
-      data: nodes.filter((n) => n.kind === k).map((n) => ({ name: n.id, value: n.location, tip: `${t(n.kind)}: ${n.name || n.id}` })),
-    }))).concat([{
-      type: "scatter", coordinateSystem: "geo", name: t("sites"), symbol: "diamond", symbolSize: 16,
-      data: sites.map((s) => ({ name: s.site.id, value: s.site.location, tip: `${s.site.name}: ${t("status_" + s.status)}`, itemStyle: { color: STATUS_COLOUR[s.status] } })),
-    }]),
-  });
-  if (o.tile_url && points.length) {
-    const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
-    c.setOption({ graphic: tileGraphics(c, o.tile_url, [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)]) });
-  }
-  c.on("click", (p) => { if (p.seriesName === t("sites")) location.hash = "#/site/" + encodeURIComponent(p.name); });
-  document.body.dataset.overviewMs = String(Math.round(performance.now() - started));
-}
+// The overview lives in pages/overview.js (overviewPage), the site page in pages/site.js
+// (sitePage); names by language in names.js.
 
 // ------------------------------------------------------------------ site
 
@@ -223,96 +139,32 @@ function boundLines(b) {
   return [];
 }
 
-async function sitePage(id) {
-  const [info, latest] = await Promise.all([api("GET", `/api/sites/${encodeURIComponent(id)}`), api("GET", `/api/sites/${encodeURIComponent(id)}/latest`)]);
-  const site = info.site;
-  const factors = latest.values.map((v) => v.reading.factor);
-  const rows = latest.values.map((v) => {
-    const c = v.checks[0];
-    return `<tr><td>${esc(v.reading.factor)}</td><td>${fmt(v.reading.value, 3)}</td><td>${c ? esc(boundText(c.limit)) + " " + esc(c.unit || "") : "–"}</td>
-      <td class="${c ? (c.meets ? "good" : "bad") : ""}">${c ? esc(c.meets ? t("meets") : t("exceeds")) : "–"}</td><td class="time">${esc(fmtTime(v.reading.time))}</td></tr>`;
-  }).join("");
-  main().innerHTML = `<div class="panel"><h2 id="site-name">${esc(site.name)}</h2><div class="muted">${esc(t("district"))}: ${esc(site.district)} · ${esc(t("standard"))}: ${esc(site.standard)}</div></div>
-    <div class="panel"><h3>${esc(t("latest"))}</h3><table id="latest"><tr><th>${esc(t("factor"))}</th><th>${esc(t("value"))}</th><th>${esc(t("limit"))}</th><th>${esc(t("state"))}</th><th>${esc(t("time"))}</th></tr>${rows}</table></div>
-    <div class="panel"><h3>${esc(t("series"))} <select id="factor-select">${factors.map((f) => `<option>${esc(f)}</option>`).join("")}</select></h3><div id="site-chart" class="chart"></div></div>
-    <div class="cols"><div class="panel"><h3>${esc(t("compliance"))}</h3><div id="compliance">${esc(t("loading"))}</div></div>
-    <div class="panel"><h3>${esc(t("alerts"))}</h3><div id="site-alerts"></div></div></div>
-    ${canEdit(site) ? `<div class="panel"><h3>${esc(t("edit_site"))}</h3><form id="site-edit" class="row">
-      <label>${esc(t("name"))} <input id="site-edit-name" value="${esc(site.name)}"></label>
-      <label>${esc(t("standard"))} <input id="site-edit-standard" size="28" value="${esc(site.standard || "")}"></label>
-      <label>${esc(t("longitude"))} <input id="site-edit-lon" size="8" value="${esc(site.location ? site.location[0] : "")}"></label>
-      <label>${esc(t("latitude"))} <input id="site-edit-lat" size="8" value="${esc(site.location ? site.location[1] : "")}"></label>
-      <button class="act" id="site-save" type="submit">${esc(t("save"))}</button><span id="site-edit-result"></span></form></div>` : ""}`;
-  const form = document.getElementById("site-edit");
-  if (form) {
-    form.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      const val = (k) => document.getElementById("site-edit-" + k).value.trim();
-      const body = { name: val("name"), standard: val("standard") };
-      if (val("lon") && val("lat")) body.location = [Number(val("lon")), Number(val("lat"))];
-      const out = document.getElementById("site-edit-result");
-      try {
-        await api("PUT", `/api/sites/${encodeURIComponent(id)}`, body);
-        out.className = "good";
-        out.textContent = t("saved");
-        document.getElementById("site-name").textContent = body.name;
-      } catch (e) { out.className = "error"; out.textContent = e.message; }
-    });
-  }
-  const c = chart(document.getElementById("site-chart"));
-  const draw = async (factor) => {
-    const v = latest.values.find((x) => x.reading.factor === factor);
-    // The whole record, downsampled by the server to at most 500 buckets.
-    const s = await api("GET", `/api/sites/${encodeURIComponent(id)}/series?factor=${encodeURIComponent(factor)}&points=500`);
-    const check = v && v.checks[0];
-    const lines = check ? boundLines(check.limit) : [];
-    c.setOption({
-      useUTC: true,
-      tooltip: { trigger: "axis", axisPointer: { label: { formatter: (p) => fmtWall(p.value) } } }, legend: { data: [factor, t("limit")] },
-      xAxis: { type: "time", name: s.points.length ? fmtTime(s.points[0].time).slice(-8) : "" }, yAxis: { type: "value", name: check ? check.unit : "" },
-      series: [{ name: factor, type: "line", showSymbol: s.points.length < 60, data: s.points.map((p) => [p.t * 1000, p.mean]),
-        markLine: lines.length ? { symbol: "none", lineStyle: { color: "#c0392b", type: "dashed" }, label: { formatter: (p) => `${t("limit")} ${p.value}` }, data: lines.map((y) => ({ yAxis: y, name: t("limit") })) } : undefined }],
-    }, true);
-    c.getDom().dataset.points = String(s.points.length);
-    c.getDom().dataset.limit = lines.join(",");
-  };
-  const sel = document.getElementById("factor-select");
-  sel.addEventListener("change", () => draw(sel.value));
-  if (factors.length) await draw(factors.includes("w01018") ? "w01018" : factors[0]);
-  if (factors.includes("w01018")) sel.value = "w01018";
-  // Compliance over the 30 days up to the newest reading.
-  const newestAll = Math.max(0, ...latest.values.map((v) => v.reading.data_time));
-  const end = (newestAll || Math.floor(Date.now() / 1000)) + 86400;
-  api("GET", `/api/sites/${encodeURIComponent(id)}/compliance?from=${end - 31 * 86400}&to=${end}`).then((r) => {
-    // One row per standard and factor: days with data, days exceeding, compliance rate (达标率).
-    document.getElementById("compliance").innerHTML = `<table id="compliance-table"><tr><th>${esc(t("standard"))}</th><th>${esc(t("factor"))}</th><th>${esc(t("limit"))}</th><th>${esc(t("days"))}</th><th>${esc(t("exceeds"))}</th><th>${esc(t("compliance_rate"))}</th></tr>${r.reports.map((rep) =>
-      rep.factors.map((f) => `<tr><td>${esc(rep.standard)}:${esc(rep.class)}</td><td>${esc(f.factor)}</td><td>${esc(boundText(f.limit))}</td><td>${f.days_with_data}</td><td class="${f.exceedance_days ? "bad" : ""}">${f.exceedance_days}</td><td>${pct(f.compliance_rate)}</td></tr>`).join("")).join("")}</table>`;
-  }).catch((e) => { document.getElementById("compliance").textContent = e.message; });
-  const al = await api("GET", `/api/alerts?site=${encodeURIComponent(id)}&limit=20`);
-  document.getElementById("site-alerts").innerHTML = alertTable(al.alerts, false);
-}
-
 function canEdit(site) {
   return state.me.role === "admin" || (state.me.role === "operator" && state.me.district === site.district);
 }
 
 // ------------------------------------------------------------------ alerts
 
+// Alerts with when each started, how long it lasted, its peak and the standard, in the
+// page's language (texts from the alerts' structured fields, names.js).
 function alertTable(list, actions) {
-  return `<table class="alerts"><tr>${actions ? `<th><input type="checkbox" id="alert-all" title="${esc(t("select_all"))}"></th>` : ""}<th>#</th><th>${esc(t("time"))}</th><th>${esc(t("site"))}</th><th>${esc(t("kind"))}</th><th>${esc(t("severity"))}</th><th>${esc(t("message"))}</th><th>${esc(t("state"))}</th>${actions ? `<th>${esc(t("comment"))}</th><th></th>` : ""}</tr>
-    ${list.map((a) => `<tr data-alert="${a.id}">${actions ? `<td><input type="checkbox" class="pick" value="${a.id}"></td>` : ""}<td>${a.id}</td><td class="time">${esc(fmtTime(a.time))}</td><td>${esc(a.site_id)}</td><td>${esc(t("kind_" + a.kind))}</td><td>${esc(t("severity_" + a.severity))}</td><td>${esc(a.message)}</td><td class="alert-state">${esc(t(a.state))}</td>
+  return `<table class="alerts"><tr>${actions ? `<th><input type="checkbox" id="alert-all" title="${esc(t("select_all"))}"></th>` : ""}<th>#</th><th>${esc(t("started"))}</th><th>${esc(t("duration"))}</th><th>${esc(t("site"))}</th><th>${esc(t("kind"))}</th><th>${esc(t("severity"))}</th><th>${esc(t("message"))}</th><th>${esc(t("peak"))}</th><th>${esc(t("standard"))}</th><th>${esc(t("state"))}</th>${actions ? `<th>${esc(t("comment"))}</th><th></th>` : ""}</tr>
+    ${list.map((a) => `<tr data-alert="${a.id}" data-kind="${esc(a.kind)}">${actions ? `<td><input type="checkbox" class="pick" value="${a.id}"></td>` : ""}<td>${a.id}</td><td class="time">${esc(fmtTime(a.time))}</td>
+      <td class="duration">${esc(fmtDuration(a.duration_s))}${a.recovered_at ? "" : " …"}</td><td>${esc(siteName(a.site_id))}</td><td>${esc(t("kind_" + a.kind))}</td><td>${esc(t("severity_" + a.severity))}</td>
+      <td class="alert-text">${esc(alertText(a))}</td><td class="peak">${a.peak === null || a.peak === undefined ? "–" : esc(fmt(a.peak, 3) + " " + (a.factor ? factorUnit(a.factor) : ""))}</td>
+      <td class="standard">${a.standard ? `${esc(a.bound || "")} <span class="code">${esc(a.standard)}</span>` : "–"}</td><td class="alert-state">${esc(t("alert_" + a.state))}</td>
       ${actions ? `<td><input class="comment" size="16"></td><td>${a.state === "open" ? `<button class="act ack">${esc(t("acknowledge"))}</button>` : ""}${a.state !== "closed" ? ` <button class="act close">${esc(t("close"))}</button>` : ""}</td>` : ""}</tr>`).join("")}</table>`;
 }
 
 const ALERT_KINDS = ["exceedance", "daily_exceedance", "offline", "stuck", "device_flag", "downstream_risk"];
-const ALERT_PAGE = 50;
+const ALERT_SIZES = [10, 20, 50, 100];
 
 // The alert list's filters, kept for the session: state, kind, severity, site, time range, page.
 function alertFilter() {
   let f = {};
   try { f = JSON.parse(sessionStorage.getItem("rw_alert_filter") || "{}"); } catch (e) { f = {}; }
   const saved = sessionStorage.getItem("rw_alert_state");
-  return { state: f.state || saved || "open", kind: f.kind || "", severity: f.severity || "", site: f.site || "", from: f.from || "", to: f.to || "", offset: f.offset || 0 };
+  return { state: f.state || saved || "open", kind: f.kind || "", severity: f.severity || "", site: f.site || "", from: f.from || "", to: f.to || "", offset: f.offset || 0, size: ALERT_SIZES.includes(f.size) ? f.size : 50 };
 }
 
 function saveAlertFilter(f) {
@@ -329,7 +181,7 @@ async function alertsPage() {
   const sites = (await api("GET", "/api/sites")).sites || [];
   // The server's zone offset, as its RFC 3339 times carry it (Asia/Shanghai until seen).
   const offset = state.offset || "+08:00";
-  const q = new URLSearchParams({ limit: String(ALERT_PAGE), offset: String(f.offset) });
+  const q = new URLSearchParams({ limit: String(f.size), offset: String(f.offset) });
   if (f.state !== "all") q.set("state", f.state);
   for (const k of ["kind", "severity", "site"]) if (f[k]) q.set(k, f[k]);
   if (f.from) q.set("from", localToRfc(f.from, offset));
@@ -341,15 +193,16 @@ async function alertsPage() {
   const opt = (v, label, cur) => `<option value="${esc(v)}" ${v === cur ? "selected" : ""}>${esc(label)}</option>`;
   const last = Math.min(list.total, f.offset + list.alerts.length);
   main().innerHTML = `<div class="panel"><div class="row"><h3>${esc(t("alerts"))}</h3>
-    <select id="alert-state">${states.map((s) => opt(s, t(s), f.state)).join("")}</select>
+    <select id="alert-state">${states.map((s) => opt(s, t("alert_" + s), f.state)).join("")}</select>
     <select id="alert-kind">${opt("", t("all_kinds"), f.kind)}${ALERT_KINDS.map((k) => opt(k, t("kind_" + k), f.kind)).join("")}</select>
     <select id="alert-severity">${opt("", t("all_severities"), f.severity)}${["info", "warning", "violation"].map((k) => opt(k, t("severity_" + k), f.severity)).join("")}</select>
-    <select id="alert-site">${opt("", t("all_sites"), f.site)}${sites.map((x) => opt(x.id, x.name || x.id, f.site)).join("")}</select>
+    <select id="alert-site">${opt("", t("all_sites"), f.site)}${sites.map((x) => opt(x.id, siteName(x), f.site)).join("")}</select>
     <label>${esc(t("from"))} <input type="datetime-local" id="alert-from" value="${esc(f.from)}"></label>
     <label>${esc(t("to"))} <input type="datetime-local" id="alert-to" value="${esc(f.to)}"></label></div>
     <div class="row" id="alert-paging"><span id="alert-count">${esc(t("shown_of").replace("{a}", list.total ? f.offset + 1 : 0).replace("{b}", last).replace("{n}", list.total))}</span>
       <button class="act" id="alert-prev" ${f.offset > 0 ? "" : "disabled"}>${esc(t("previous"))}</button>
       <button class="act" id="alert-next" ${last < list.total ? "" : "disabled"}>${esc(t("next"))}</button>
+      <label>${esc(t("page_size"))} <select id="alert-size">${ALERT_SIZES.map((n) => opt(String(n), String(n), String(f.size))).join("")}</select></label>
       ${acts ? `<input id="bulk-comment" size="24" placeholder="${esc(t("comment"))}"> <button class="act" id="bulk-ack">${esc(t("acknowledge_selected"))}</button> <button class="act" id="bulk-close">${esc(t("close_selected"))}</button>` : ""}</div>
     <div id="alert-list">${alertTable(list.alerts, acts)}</div><div class="error" id="alert-error"></div></div>`;
   const refilter = (patch) => { saveAlertFilter(Object.assign(alertFilter(), patch)); alertsPage(); };
@@ -357,8 +210,9 @@ async function alertsPage() {
   for (const [id, key] of [["alert-kind", "kind"], ["alert-severity", "severity"], ["alert-site", "site"], ["alert-from", "from"], ["alert-to", "to"]]) {
     document.getElementById(id).addEventListener("change", (ev) => refilter({ [key]: ev.target.value, offset: 0 }));
   }
-  document.getElementById("alert-prev").addEventListener("click", () => refilter({ offset: Math.max(0, f.offset - ALERT_PAGE) }));
-  document.getElementById("alert-next").addEventListener("click", () => refilter({ offset: f.offset + ALERT_PAGE }));
+  document.getElementById("alert-size").addEventListener("change", (ev) => refilter({ size: Number(ev.target.value), offset: 0 }));
+  document.getElementById("alert-prev").addEventListener("click", () => refilter({ offset: Math.max(0, f.offset - f.size) }));
+  document.getElementById("alert-next").addEventListener("click", () => refilter({ offset: f.offset + f.size }));
   const err = (e) => { document.getElementById("alert-error").textContent = e.message; };
   if (acts) {
     document.getElementById("alert-all").addEventListener("change", (ev) => document.querySelectorAll("#alert-list .pick").forEach((c) => { c.checked = ev.target.checked; }));
@@ -414,7 +268,7 @@ async function showRun(id, el) {
   el.innerHTML = `<div id="run-results" data-run="${r.id}"><h3>${esc(t("results"))}: ${esc(r.model)} (#${r.id})</h3>
     <table id="run-summary">${summaryRows(s).map(([k, v]) => `<tr><th>${esc(t(k))}</th><td data-key="${k}">${esc(v)}</td></tr>`).join("")}</table>
     <h4>${esc(t("deficit_by_category"))}</h4><table><tr><th>${esc(t("category"))}</th><th>${esc(t("demand"))}</th><th>${esc(t("delivered"))}</th><th>${esc(t("deficit"))}</th></tr>
-    ${Object.entries(s.delivered_by_category).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${fmt(v.demand_m3)}</td><td>${fmt(v.delivered_m3)}</td><td>${fmt(v.deficit_m3)}</td></tr>`).join("")}</table>
+    ${Object.entries(s.delivered_by_category).map(([k, v]) => `<tr><td>${esc(t("cat_" + k) === "cat_" + k ? k : t("cat_" + k))}</td><td>${fmt(v.demand_m3)}</td><td>${fmt(v.delivered_m3)}</td><td>${fmt(v.deficit_m3)}</td></tr>`).join("")}</table>
     <div class="cols"><div id="run-flows" class="chart"></div><div id="run-quality" class="chart"></div></div></div>`;
   const dates = d.dates;
   chart(document.getElementById("run-flows")).setOption({
@@ -426,7 +280,7 @@ async function showRun(id, el) {
   chart(document.getElementById("run-quality")).setOption({
     title: { text: `${t("quality")} (${d.quality_node || ""}, mg/L)`, textStyle: { fontSize: 13 } }, tooltip: { trigger: "axis" }, legend: { top: 24, type: "scroll" },
     grid: { top: 60 }, xAxis: { type: "category", data: dates }, yAxis: { type: "value" },
-    series: Object.entries(d.quality_mg_per_l).map(([f, v]) => ({ name: f, type: "line", showSymbol: false, data: v })),
+    series: Object.entries(d.quality_mg_per_l).map(([f, v]) => ({ name: factorName(f), type: "line", showSymbol: false, data: v })),
   });
 }
 
@@ -478,9 +332,9 @@ async function standardsPage() {
   const chosen = sessionStorage.getItem("rw_standard") || (list[0] && list[0].id);
   const s = list.find((x) => x.id === chosen) || list[0];
   main().innerHTML = `<div class="panel"><div class="row"><label>${esc(t("standard"))} <select id="standard-select">${list.map((x) => `<option value="${esc(x.id)}" ${x.id === s.id ? "selected" : ""}>${esc(x.id)} ${esc(state.lang === "zh" ? x.title_zh : x.title_en)}</option>`).join("")}</select></label></div>
-    <p class="muted">${esc(t("source"))}: ${esc((s.sources || []).join("; "))} · ${esc(t("confidence"))}: ${esc(s.confidence)}</p>
+    <p class="muted">${esc(t("source"))}: <span class="data-name">${esc((s.sources || []).join("; "))}</span> · ${esc(t("confidence"))}: ${esc(t("conf_" + s.confidence))}</p>
     <table id="limits"><tr><th>${esc(t("factor"))}</th><th>${esc(t("class"))}</th><th>${esc(t("limit"))}</th><th>${esc(t("unit"))}</th><th>${esc(t("confidence"))}</th><th>${esc(t("source"))}</th></tr>
-    ${s.limits.map((l) => `<tr><td>${esc(state.lang === "zh" ? l.factor_name_zh : l.factor_name_en)}</td><td>${esc(l.class)}</td><td>${esc(boundText(l.bound))}</td><td>${esc(l.unit || "")}</td><td>${esc(l.confidence)}</td><td>${esc(l.source || "")}</td></tr>`).join("")}</table></div>`;
+    ${s.limits.map((l) => `<tr><td>${esc(state.lang === "zh" ? l.factor_name_zh : l.factor_name_en)} <span class="code">${esc(l.factor)}</span></td><td class="code">${esc(l.class)}</td><td>${esc(boundText(l.bound))}</td><td>${esc(l.unit || "")}</td><td>${esc(t("conf_" + l.confidence))}</td><td class="data-name">${esc(l.source || "")}</td></tr>`).join("")}</table></div>`;
   document.getElementById("standard-select").addEventListener("change", (ev) => { sessionStorage.setItem("rw_standard", ev.target.value); standardsPage(); });
 }
 
@@ -489,7 +343,7 @@ async function usersPage() {
   const roles = ["admin", "operator", "viewer"];
   const options = users.map((u) => `<option>${esc(u.name)}</option>`).join("");
   main().innerHTML = `<div class="panel"><h3>${esc(t("users"))}</h3><table id="users"><tr><th>${esc(t("name"))}</th><th>${esc(t("role"))}</th><th>${esc(t("district"))}</th><th>${esc(t("created"))}</th><th></th></tr>
-    ${users.map((u) => `<tr><td>${esc(u.name)}</td><td>${esc(t(u.role))}</td><td>${esc(u.district || "")}</td><td class="time">${esc(fmtTime(u.created_at))}</td><td>${u.disabled ? esc(t("disabled")) : ""}</td></tr>`).join("")}</table></div>
+    ${users.map((u) => `<tr><td>${esc(u.name)}</td><td>${esc(t(u.role))}</td><td>${esc(districtName(u.district || ""))}</td><td class="time">${esc(fmtTime(u.created_at))}</td><td>${u.disabled ? esc(t("disabled")) : ""}</td></tr>`).join("")}</table></div>
     <div class="panel"><h3>${esc(t("create"))}</h3><form id="user-form" class="row">
       <label>${esc(t("name"))} <input id="user-name" required></label>
       <label>${esc(t("password"))} <input id="user-password" type="password" minlength="10" autocomplete="new-password" required></label>
@@ -596,13 +450,13 @@ async function devicesPage() {
   const admin = state.me.role === "admin";
   const yes = (b) => (b ? esc(t("yes")) : "");
   main().innerHTML = `<div class="panel"><h3>${esc(t("devices"))}</h3><table id="devices"><tr><th>MN</th><th>${esc(t("site"))}</th><th>${esc(t("lenient"))}</th><th>${esc(t("allowed_peers"))}</th><th>${esc(t("state"))}</th>${admin ? "<th></th>" : ""}</tr>
-    ${devices.devices.map((d) => `<tr data-device="${esc(d.mn)}"><td><code>${esc(d.mn)}</code></td><td>${esc(d.site_id)}</td><td>${yes(d.lenient)}</td><td>${esc(d.allowed_peers.join(", ") || t("any_address"))}</td>
+    ${devices.devices.map((d) => `<tr data-device="${esc(d.mn)}"><td><code>${esc(d.mn)}</code></td><td>${esc(siteName(d.site_id))}</td><td>${yes(d.lenient)}</td><td>${esc(d.allowed_peers.join(", ") || t("any_address"))}</td>
       <td class="device-state ${d.disabled ? "bad" : "good"}">${esc(t(d.disabled ? "disabled" : "enabled"))}</td>
       ${admin ? `<td><button class="act new-password">${esc(t("new_password"))}</button> <button class="act toggle">${esc(t(d.disabled ? "enable" : "disable"))}</button></td>` : ""}</tr>`).join("")}</table>
     <div id="device-secret"></div><div class="error" id="devices-error"></div></div>
     ${admin ? `<div class="panel"><h3>${esc(t("register_device"))}</h3><form id="device-form" class="row">
       <label>MN <input id="device-mn" size="24" maxlength="24" required></label>
-      <label>${esc(t("site"))} <select id="device-site">${sites.sites.map((x) => `<option value="${esc(x.id)}">${esc(x.name)}</option>`).join("")}</select></label>
+      <label>${esc(t("site"))} <select id="device-site">${sites.sites.map((x) => `<option value="${esc(x.id)}">${esc(siteName(x))}</option>`).join("")}</select></label>
       <label>${esc(t("password"))} <input id="device-password" placeholder="${esc(t("generated_if_empty"))}"></label>
       <label>${esc(t("allowed_peers"))} <input id="device-peers" placeholder="10.0.0.0/8, 192.0.2.7"></label>
       <label><input type="checkbox" id="device-lenient"> ${esc(t("lenient"))}</label>
@@ -642,16 +496,25 @@ async function devicesPage() {
 async function auditPage() {
   const log = (await api("GET", "/api/audit?limit=500")).audit;
   main().innerHTML = `<div class="panel"><h3>${esc(t("audit"))}</h3><table id="audit"><tr><th>${esc(t("time"))}</th><th>${esc(t("who"))}</th><th>${esc(t("action"))}</th><th>${esc(t("target"))}</th><th>${esc(t("detail"))}</th></tr>
-    ${log.map((e) => `<tr><td class="time">${esc(fmtTime(e.at))}</td><td>${esc(e.who)}</td><td>${esc(e.action)}</td><td>${esc(e.target)}</td><td>${esc(e.detail)}</td></tr>`).join("")}</table></div>`;
+    ${log.map((e) => `<tr><td class="time">${esc(fmtTime(e.at))}</td><td>${esc(e.who)}</td><td>${actionHtml(e.action)}</td><td>${esc(e.target)}</td><td>${esc(e.detail)}</td></tr>`).join("")}</table></div>`;
 }
 
 // ------------------------------------------------------------------ routing
 
 async function route() {
   clearCharts();
+  document.body.classList.remove("bigscreen");
+  // Set to the route once its page is drawn (tests wait for it).
+  delete document.body.dataset.ready;
+  const target = location.hash;
+  try { await routeTo(); } finally { if (location.hash === target) document.body.dataset.ready = target || "#/"; }
+}
+
+async function routeTo() {
   if (!state.me) {
     try { state.me = await api("GET", "/api/me"); } catch (e) { state.me = null; }
   }
+  if (state.me) { try { await loadNames(); } catch (e) { /* names stay codes */ } }
   header();
   if (!state.me) { loginPage(); return; }
   const [, page, arg] = location.hash.split("/");

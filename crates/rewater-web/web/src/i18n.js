@@ -32,6 +32,7 @@ window.I18N = {
     previous: "上一页", next: "下一页", shown_of: "第 {a}–{b} 条，共 {n} 条", acknowledge_selected: "批量确认", close_selected: "批量关闭",
     kind_exceedance: "超标", kind_daily_exceedance: "日均值超标", kind_offline: "离线", kind_stuck: "数据恒值",
     kind_device_flag: "设备标记", kind_downstream_risk: "下游风险", severity_info: "提示", severity_warning: "预警", severity_violation: "超标违规",
+    started: "开始时间", alert_open: "未处理", alert_acknowledged: "已确认", alert_closed: "已关闭", alert_all: "全部", page_size: "每页", duration: "持续", peak: "峰值",
   },
   en: {
     brand: "rewater reclaimed-water platform", overview: "Overview", alerts: "Alerts", scenarios: "Scenarios", standards: "Standards", audit: "Audit log",
@@ -63,5 +64,6 @@ window.I18N = {
     previous: "Previous", next: "Next", shown_of: "{a}–{b} of {n}", acknowledge_selected: "Acknowledge selected", close_selected: "Close selected",
     kind_exceedance: "Exceedance", kind_daily_exceedance: "Daily-mean exceedance", kind_offline: "Offline", kind_stuck: "Stuck sensor",
     kind_device_flag: "Device flag", kind_downstream_risk: "Downstream risk", severity_info: "Info", severity_warning: "Warning", severity_violation: "Violation",
+    started: "Started", alert_open: "Open", alert_acknowledged: "Acknowledged", alert_closed: "Closed", alert_all: "All", page_size: "Per page", duration: "Duration", peak: "Peak",
   },
 };

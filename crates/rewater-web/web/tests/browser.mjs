@@ -238,7 +238,7 @@ try {
   // --- a district operator sees only its district, in the page and through the API
   await login(opName, opPassword);
   const sites = await page.textContent("#site-table");
-  check(sites.includes("South plant outlet") && !sites.includes("North reclamation plant outlet"), "operator's overview lists only its district's sites");
+  check(sites.includes("南部污水厂出水口") && !sites.includes("北部再生水厂出水口"), "operator's overview lists only its district's sites (by their Chinese names)");
   await page.goto(url + "/#/site/plant-north-outlet");
   await page.waitForSelector("#page-error");
   check((await page.textContent("#page-error")).includes("无权限"), "operator cannot open another district's site page");
