@@ -94,6 +94,8 @@ pub struct OutfallsBody {
     /// Matches of the filter (all pages).
     pub total: i64,
     pub outfalls: Vec<OutfallLine>,
+    /// The server's map tile URL template ({z}/{x}/{y}), when one is configured.
+    pub tile_url: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -145,6 +147,7 @@ pub async fn outfalls(
     Ok(Json(OutfallsBody {
         total,
         outfalls: page.iter().map(line).collect(),
+        tile_url: st.platform.tile_url.clone(),
     }))
 }
 

@@ -219,7 +219,9 @@ fn outfall_pages_in_a_real_browser() {
         ),
         Some(0)
     );
-    let server = start(&db, &[]);
+    // A tile server on 127.0.0.1: every request answered with a 1 × 1 PNG, and counted.
+    let (tile_url, tiles) = tile_server();
+    let server = start(&db, &["--tile-url", &tile_url]);
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rewater-web/web");
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
     let out = Command::new("node")
@@ -239,6 +241,11 @@ fn outfall_pages_in_a_real_browser() {
     );
     assert!(out.status.success(), "browser test failed");
     assert!(shots.join("outfall-trace.png").exists());
+    let n = tiles.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        n > 0,
+        "the ledger map fetched no tiles from the configured tile server"
+    );
     // The step is in the store's audit log.
     let (_, text) = http(&server.api, "GET", "/api/audit", Some(TOKEN), None);
     assert!(
@@ -531,4 +538,41 @@ fn the_ledger_is_checked_against_the_regional_model() {
         out.contains("model_node 'greening' is a user (outfall, river or plant expected)"),
         "{out}"
     );
+}
+
+/// A 1 × 1 PNG for every request, counting them: the configured tile server of the ledger map.
+fn tile_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    const PNG: [u8; 69] = [
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90,
+        0x77, 0x53, 0xde, 0x00, 0x00, 0x00, 0x0c, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x98,
+        0xbd, 0xfb, 0x2e, 0x00, 0x04, 0x28, 0x02, 0x34, 0x4c, 0xf8, 0xf2, 0xe8, 0x00, 0x00, 0x00,
+        0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    ];
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c = count.clone();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+            if s.read(&mut buf).unwrap_or(0) == 0 {
+                continue;
+            }
+            c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                PNG.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&PNG);
+        }
+    });
+    (
+        format!("http://127.0.0.1:{port}/{{z}}/{{x}}/{{y}}.png"),
+        count,
+    )
 }

@@ -50,6 +50,7 @@ try {
   await page.waitForFunction(() => document.querySelectorAll("#outfall-table tr").length === 2);
   check((await page.textContent("#outfall-table")).includes("工矿企业排污口"), "the class is shown by its HJ 1312 name");
   check(await page.locator("#outfall-map canvas").count() > 0, "the ledger page draws its outfalls on a map");
+  check(await page.getAttribute("#outfall-map", "data-tiles") === "on", "the outfalls lie on the configured base map");
   check(await page.inputValue("#self-report-district") === "north", "the self-report form is set to the operator's district");
   const report = await page.evaluate(async () => { const r = await fetch("/api/outfall-report?district=north&year=2025&lang=zh&format=html"); return [r.status, await r.text()]; });
   check(report[0] === 200 && report[1].includes("north 2025 年度入河排污口监督管理情况自查报告") && report[1].includes("已排查"), "the district self-report downloads as HTML");

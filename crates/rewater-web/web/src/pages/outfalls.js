@@ -67,23 +67,39 @@ function outfallLink(code) {
   return `<a href="#/outfall/${encodeURIComponent(code)}" class="outfall-link">${esc(code)}</a>`;
 }
 
-// Outfalls (and traced sources) on a longitude–latitude plane: no base map is fetched (a
-// tile layer is for the overview's configured URL); colour by compliance, size by load.
-function outfallMap(el, points) {
+// Outfalls (and traced sources) where they are; colour by compliance, size by load. With the
+// server's tile URL the points lie on the base map (the overview's tile layer, pages/
+// overview.js); without one nothing is fetched and a longitude–latitude plane is drawn.
+function outfallMap(el, points, tileUrl) {
   const colour = { illegal: "#c0392b", legal: "#2e7d32", unknown: "#7f8c8d", section: "#1565c0" };
   const c = chart(el);
+  const data = points.map((p) => ({ name: p.name, tip: p.tip || p.name, value: [p.lon, p.lat], symbol: p.kind === "section" ? "diamond" : "circle", symbolSize: p.size || 12, itemStyle: { color: colour[p.kind] || colour.unknown, borderColor: "#fff", borderWidth: 1 } }));
+  const label = { show: true, position: "right", formatter: (p) => p.data.name, textBorderColor: "#fff", textBorderWidth: 2 };
+  if (tileUrl && points.length) {
+    const pts = points.map((p) => [p.lon, p.lat]);
+    echarts.registerMap("rewater-outfalls", regionGeoJson(pts));
+    c.setOption({
+      animation: false,
+      tooltip: { formatter: (p) => esc(p.data ? p.data.tip : p.name) },
+      geo: { map: "rewater-outfalls", roam: true, layoutCenter: ["50%", "50%"], layoutSize: "95%", itemStyle: { areaColor: "transparent", borderColor: "#9bb" }, emphasis: { disabled: true } },
+      series: [{ type: "scatter", coordinateSystem: "geo", z: 4, data, label }],
+    });
+    const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
+    const draw = () => c.setOption({ graphic: tileGraphics(c, tileUrl, [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)]) });
+    draw();
+    c.on("georoam", draw);
+    el.dataset.tiles = "on";
+    return;
+  }
   c.setOption({
     animation: false,
     tooltip: { formatter: (p) => esc(p.data.tip) },
     grid: { left: 60, right: 60, top: 40, bottom: 40 },
     xAxis: { type: "value", scale: true, name: t("longitude"), nameLocation: "middle", nameGap: 25 },
     yAxis: { type: "value", scale: true, name: t("latitude") },
-    series: [{
-      type: "scatter",
-      data: points.map((p) => ({ name: p.name, tip: p.tip || p.name, value: [p.lon, p.lat], symbol: p.kind === "section" ? "diamond" : "circle", symbolSize: p.size || 12, itemStyle: { color: colour[p.kind] || colour.unknown } })),
-      label: { show: true, position: "right", formatter: (p) => p.data.name },
-    }],
+    series: [{ type: "scatter", data, label }],
   });
+  el.dataset.tiles = "off";
 }
 
 async function outfallsPage() {
@@ -108,7 +124,7 @@ async function outfallsPage() {
     <button id="outfall-next" type="button"${outfallFilter.offset + PAGE >= r.total ? " disabled" : ""}>${esc(t("next"))}</button></div>
     ${selfReportForm()}</div>`;
   wireSelfReport();
-  outfallMap(document.getElementById("outfall-map"), r.outfalls.map((o) => ({ name: o.name || o.code, tip: `${o.code} ${o.name} · ${t(o.compliance)}`, lon: o.lon, lat: o.lat, kind: o.compliance })));
+  outfallMap(document.getElementById("outfall-map"), r.outfalls.map((o) => ({ name: o.name || o.code, tip: `${o.code} ${o.name} · ${t(o.compliance)}`, lon: o.lon, lat: o.lat, kind: o.compliance })), r.tile_url);
   document.getElementById("outfall-filter").addEventListener("submit", (ev) => {
     ev.preventDefault();
     for (const k of ["search", "district", "class", "compliance"]) outfallFilter[k] = document.getElementById("outfall-" + k).value.trim();
@@ -230,7 +246,7 @@ async function tracePage(section) {
         ${resp.discharges_from.length ? `<p id="trace-loggers">${esc(t("discharges_from"))}: ${resp.discharges_from.map((u) => `${esc(u.outfall)} (${esc(u.site_mn)}${u.data_time ? " " + esc(fmtTime(u.data_time)) : ""}${u.kept ? " · " + esc(u.kept) : ""})`).join("; ")}</p>` : ""}`;
       // Ranked sources drawn where they are, sized by their share of the ranked load.
       const ranked = b.sources.filter((s) => where[s.outfall]).map((s, i) => ({ name: `${i + 1}. ${where[s.outfall].name || s.outfall}`, tip: `${s.outfall} · ${pct(s.share_of_ranked)}`, lon: where[s.outfall].lon, lat: where[s.outfall].lat, kind: where[s.outfall].compliance, size: 10 + 30 * (s.share_of_ranked || 0) }));
-      outfallMap(document.getElementById("trace-map"), ranked);
+      outfallMap(document.getElementById("trace-map"), ranked, all.tile_url);
     } catch (e) { document.getElementById("trace-error").textContent = e.message; }
   });
 }
