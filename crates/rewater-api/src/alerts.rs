@@ -81,42 +81,59 @@ impl AlertView {
     }
 }
 
-/// How long an open episode of a factor has lasted in the device's time: from the reading that
-/// raised it to the newest reading of the factor (so a replayed history reads as it happened).
-fn open_duration(s: &mut dyn rewater_store::Store, a: &Alert) -> Option<i64> {
-    if a.recovered_at_ms.is_some() {
-        return None;
-    }
-    let (mn, factor) = (a.mn.as_deref()?, a.factor.as_deref()?);
-    let newest = s
-        .latest(mn)
-        .ok()?
-        .into_iter()
-        .find(|r| r.factor == factor)?;
-    Some((newest.data_time - a.data_time).max(0))
-}
-
-/// The episode's peak: the largest value of the alert's factor from the reading that raised
-/// it to its recovery (the same length of device time as of server time), or to the newest
-/// reading while it is open. Exceedances only; others keep their one value.
-fn episode_peak(s: &mut dyn rewater_store::Store, a: &Alert) -> Option<f64> {
-    if a.kind != "exceedance" {
-        return a.value;
-    }
-    let (mn, factor) = (a.mn.as_deref()?, a.factor.as_deref()?);
+/// An episode's peak and, while it is open, how long it has lasted in the device's time.
+///
+/// The peak is the largest valid value of the alert's factor from the reading that raised it to
+/// its recovery (the same length of device time as of server time) or, while open, to the
+/// newest reading; exceedances only, other kinds keep their one value. Read from the readings
+/// of the first hour and the kept hourly aggregates after it (indexed ranges, so a months-long
+/// episode costs a few hundred rows). The open duration runs to the newest reading of the
+/// factor, so a replayed history reads as it happened.
+fn episode_stats(s: &mut dyn rewater_store::Store, a: &Alert) -> (Option<f64>, Option<i64>) {
+    let (Some(mn), Some(factor)) = (a.mn.as_deref(), a.factor.as_deref()) else {
+        return (a.value, None);
+    };
     let end = match a.recovered_at_ms {
         Some(r) => a
             .data_time
             .saturating_add(((r - a.raised_at_ms).max(0) / 1000).max(1)),
         None => i64::MAX / 4,
     };
-    let span = end.saturating_sub(a.data_time).max(1);
-    let pts = s.series(mn, factor, a.data_time, end, span).ok()?;
-    let peak = pts.iter().map(|p| p.max).fold(f64::NEG_INFINITY, f64::max);
-    match a.value {
-        Some(v) if peak.is_finite() => Some(v.max(peak)),
-        v => v.or(peak.is_finite().then_some(peak)),
-    }
+    let hour = (a.data_time.div_euclid(3600) + 1) * 3600;
+    let first = s
+        .readings(mn, factor, &["2011", "2051"], a.data_time, hour.min(end))
+        .unwrap_or_default();
+    let later = if end > hour {
+        s.aggregates(mn, factor, rewater_store::Period::Hour, hour, end)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let normal = |r: &&rewater_store::Reading| r.flag.as_deref().is_none_or(|f| f == "N");
+    let peak = first
+        .iter()
+        .filter(normal)
+        .filter_map(|r| r.value)
+        .chain(later.iter().map(|p| p.max))
+        .fold(a.value.unwrap_or(f64::NEG_INFINITY), f64::max);
+    let peak = if a.kind == "exceedance" && peak.is_finite() {
+        Some(peak)
+    } else {
+        a.value
+    };
+    let open = a.recovered_at_ms.is_none().then(|| {
+        // The newest reading: in the last hour with data, else in the first hour.
+        let last = match later.last() {
+            Some(p) => s
+                .readings(mn, factor, &["2011", "2051"], p.t, p.t + 3600)
+                .ok()
+                .and_then(|v| v.last().map(|r| r.data_time))
+                .unwrap_or(p.t),
+            None => first.last().map_or(a.data_time, |r| r.data_time),
+        };
+        (last - a.data_time).max(0)
+    });
+    (peak, open)
 }
 
 /// One change of an alert's state.
@@ -273,10 +290,8 @@ pub async fn alerts(
             filter.site_ids = Some(ids);
         }
         let (list, total) = s.alert_page(&filter)?;
-        let extra: Vec<(Option<f64>, Option<i64>)> = list
-            .iter()
-            .map(|a| (episode_peak(s, a), open_duration(s, a)))
-            .collect();
+        let extra: Vec<(Option<f64>, Option<i64>)> =
+            list.iter().map(|a| episode_stats(s, a)).collect();
         Ok((
             list.into_iter().zip(extra).collect::<Vec<_>>(),
             total,
