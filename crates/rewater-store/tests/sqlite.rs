@@ -156,6 +156,9 @@ fn wal_stays_under_its_limit_during_a_burst() {
     // The log restarts after a checkpoint, so it holds at most the limit plus the batch that
     // passed it. A batch here touches up to ~900 pages of the growing tables and index
     // (3.7 MB measured at the end); without the limit the log reached 235 MB in this test.
+    // Under a loaded machine a RESTART can find the store's background connection reading
+    // and finish one batch later (6.8 MB seen once with the other tests of this file running
+    // beside it): the bound allows the limit plus two batches.
     assert!(most > 0, "the WAL was used");
-    assert!(most <= 6 << 20, "WAL reached {most} bytes");
+    assert!(most <= 9 << 20, "WAL reached {most} bytes");
 }
