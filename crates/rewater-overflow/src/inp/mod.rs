@@ -18,6 +18,7 @@ mod dividers;
 mod dwf;
 mod evaporation;
 mod gages;
+mod hydraulics;
 mod inflows;
 mod links;
 mod nodes;
@@ -170,6 +171,7 @@ const KNOWN: &[&str] = &[
     "CONTROLS",
     "TRANSECTS",
     "INFLOWS",
+    "LOSSES",
 ];
 
 /// Sections whose presence changes the water balance in a way rewater does not model:
@@ -236,6 +238,18 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
         .first()
         .map(|l| l.tokens.join(" "))
         .unwrap_or_else(|| p.file.to_string());
+    let hydraulics = match opt.routed_by {
+        crate::network::FlowRouting::DynWave => Some(Box::new(hydraulics::read_hydraulics(
+            p,
+            units,
+            &nodes,
+            &links,
+            &curves,
+            &series,
+            opt.elevation_offsets,
+        )?)),
+        _ => None,
+    };
     let link_lines = links.lines;
     let system = System {
         name,
@@ -260,6 +274,7 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
         flow_routing: opt.routing,
         routed_by: opt.routed_by,
         notes: p.notes.borrow().iter().cloned().collect(),
+        hydraulics,
     };
     if let Some(cycle) = system.find_cycle() {
         let names: Vec<&str> = cycle

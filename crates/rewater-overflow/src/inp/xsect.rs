@@ -69,6 +69,11 @@ impl Shape {
         }
     }
 
+    /// A closed conduit (pipe or box), not an open channel.
+    pub fn is_closed(&self) -> bool {
+        matches!(self, Shape::Circular { .. } | Shape::RectClosed { .. })
+    }
+
     /// Wetted area (m²) and hydraulic radius (m) at depth `y` (clamped to the full depth).
     /// For a transect the radius is the equivalent one for the main-channel roughness.
     pub fn area_radius(&self, y: f64) -> (f64, f64) {
