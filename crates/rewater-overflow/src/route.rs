@@ -16,6 +16,9 @@ pub struct StepView<'a> {
     pub node_inflow: &'a [f64],
     /// Volume held in every node (storage units), m³.
     pub node_volume: &'a [f64],
+    /// Water depth at every node at the end of the step, m (storage units; every node
+    /// under dynamic wave).
+    pub node_depth: &'a [f64],
     /// Runoff and dry-weather flow entering the system this step, m³/s.
     pub system_inflow: f64,
     /// Of which runoff, m³/s.
@@ -324,6 +327,7 @@ pub fn route_with(
             time_s: t,
             node_inflow: &st.inflow,
             node_volume: &st.volume,
+            node_depth: &st.depth,
             system_inflow: runoff_in + dwf_in,
             runoff_inflow: runoff_in,
         });

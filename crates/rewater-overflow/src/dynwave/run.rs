@@ -69,6 +69,7 @@ pub fn route(
             time_s: t,
             node_inflow: &st.inflow,
             node_volume: &st.volume,
+            node_depth: &st.depth,
             system_inflow: runoff_in + dwf_in,
             runoff_inflow: runoff_in,
         });

@@ -260,13 +260,22 @@ impl<'a> Solver<'a> {
                     off2: off(n2, d.offset2_m),
                     at_outfall: self.is_outfall[n1] || self.is_outfall[n2],
                 };
-                let st = &mut self.conduits[j];
-                c.update(st, &mut e, settings[j], trial, OMEGA, dt, &self.settings);
-                if c.flap_gate && st.q < 0.0 {
+                let mut st = std::mem::take(&mut self.conduits[j]);
+                c.update(
+                    &mut st,
+                    &mut e,
+                    settings[j],
+                    trial,
+                    OMEGA,
+                    dt,
+                    &self.settings,
+                );
+                if (c.flap_gate && st.q < 0.0) || self.outfall_gate(j, st.q) {
                     st.q = 0.0;
                 }
                 self.q[j] = st.q * c.barrels;
                 self.dqdh[j] = st.dqdh;
+                self.conduits[j] = st;
             }
             let st = &self.conduits[j];
             let (s1, s2) = (st.surf1, st.surf2);
@@ -285,11 +294,27 @@ impl<'a> Solver<'a> {
                         q = 0.001 * q.signum();
                     }
                 }
+                if self.outfall_gate(j, q) {
+                    q = 0.0;
+                }
                 self.q[j] = q;
                 self.dqdh[j] = dqdh;
             }
             self.add_to_nodes(j, 0.0, 0.0);
         }
+    }
+
+    /// Flow `q` in link `j` would enter the system through an outfall's flap gate.
+    fn outfall_gate(&self, j: usize, q: f64) -> bool {
+        let l = &self.sys.links[j];
+        let n = if q < 0.0 {
+            l.to
+        } else if q > 0.0 {
+            l.from
+        } else {
+            return false;
+        };
+        self.is_outfall[n] && self.h.nodes[n].flap_gate
     }
 
     fn add_to_nodes(&mut self, j: usize, s1: f64, s2: f64) {

@@ -169,6 +169,17 @@ fn read_nodes(
             out[i].init_depth_m = st.init_depth_m;
         }
     }
+    for l in p.section("STORAGE") {
+        // The surcharge depth follows the shape's parameters (one curve name, or three
+        // numbers), as SWMM 5.2 reads it.
+        let i = nodes.node_of(p, l, 0, "storage unit")?;
+        let tabular = l
+            .tokens
+            .get(4)
+            .is_some_and(|t| t.eq_ignore_ascii_case("TABULAR"));
+        let k = if tabular { 6 } else { 8 };
+        out[i].sur_depth_m = p.num_or(l, k, 0.0, "surcharge depth")?.max(0.0) * len;
+    }
     for l in p.section("OUTFALLS") {
         let i = nodes.node_of(p, l, 0, "outfall")?;
         let kind = p.tok(l, 2, "outfall type")?.to_ascii_uppercase();
