@@ -7,9 +7,10 @@
 //!
 //! Each file is either accepted or refused naming the SWMM feature rewater does not
 //! model. Accepted files must agree with SWMM's surface runoff within 0.5 % (issue 14).
-//! Outfall volumes and flooding are asserted within the bounds below, which record what
-//! rewater's fast routing reaches today: the issue's 2 % (kinematic wave) and 5 %
-//! (dynamic wave) are met only where the table in `docs/overflow.md` says "yes".
+//! Outfall volumes and flooding are asserted within the bounds below, each file routed by
+//! its own method and step: the issue's 2 % (kinematic wave) and 5 % (dynamic wave) where
+//! rewater meets them, and the figure it reaches where it does not (the table in
+//! `docs/overflow.md` says "yes" or "no").
 //! `docs_table_is_current` keeps that table equal to what these runs give
 //! (`REWATER_UPDATE_DOCS=1` rewrites it).
 
@@ -112,25 +113,29 @@ macro_rules! file_test {
 file_test!(example1, "Example1", accepted(2.0, 20.0));
 file_test!(test_example1, "test_example1", accepted(2.0, 20.0));
 file_test!(example5, "Example5", accepted(2.0, 1.0));
-// Dynamic wave, routed by rewater's fast routing.
-file_test!(example2, "Example2", accepted(20.0, 230.0));
-file_test!(example3, "Example3", accepted(1200.0, 1.0));
+// Dynamic wave, at the files' own ROUTING_STEP (variable where they ask).
+file_test!(example2, "Example2", accepted(5.0, 5.0));
+file_test!(example3, "Example3", accepted(5.0, 5.0));
 file_test!(example6, "Example6", accepted(5.0, 5.0));
 file_test!(
     site_drainage_model,
     "site_drainage_model",
-    accepted(8.0, 12.0)
+    accepted(5.0, 5.0)
 );
 file_test!(
     site_drainage_model_hotstart_bugfixes,
     "site_drainage_model_hotstart_bugfixes",
     accepted(5.0, 5.0)
 );
-file_test!(user1, "user1", accepted(8.0, 115.0));
-file_test!(user2, "user2", accepted(10.0, 300.0));
-file_test!(user3, "user3", accepted(80.0, 200.0));
-file_test!(user4, "user4", accepted(2.0, 205.0));
-file_test!(user5, "user5", accepted(32.0, 2100.0));
+file_test!(user1, "user1", accepted(5.0, 5.0));
+file_test!(user2, "user2", accepted(5.0, 5.0));
+// 130 storage units as manholes behind fixed outfall stages: flooding 6 % under SWMM's.
+file_test!(user3, "user3", accepted(5.0, 7.0));
+file_test!(user4, "user4", accepted(5.0, 5.0));
+// 181 irregular channels behind a 12 m fixed outfall stage: water drains more slowly than
+// in SWMM by the end of the run (outfall −5.5 %; both programs create about 2.4 % of the
+// inflow in their continuity).
+file_test!(user5, "user5", accepted(6.5, 5.0));
 // Water standing in the pipes at the start, flushed by a gate under TIMEOPEN rules: SWMM
 // delivers nothing at the outfall and floods nothing; neither does rewater.
 file_test!(gate_control_2, "gate_control_2", accepted(5.0, 5.0));

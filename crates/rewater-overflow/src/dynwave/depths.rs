@@ -32,7 +32,7 @@ impl Solver<'_> {
 
     /// The water level at the outfall end of link `j` from its flow (SWMM's rules for
     /// FREE, NORMAL, FIXED, TIDAL and TIMESERIES outfalls).
-    fn set_outfall_depth(&mut self, j: usize, t_s: f64) {
+    pub(super) fn set_outfall_depth(&mut self, j: usize, t_s: f64) {
         let l = &self.sys.links[j];
         let d = &self.h.links[j];
         let (n, z) = if self.is_outfall[l.to] {

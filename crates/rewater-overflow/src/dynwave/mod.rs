@@ -192,7 +192,6 @@ impl DwConduit {
         routing_step_s: f64,
         lengthening_step_s: f64,
     ) -> DwConduit {
-        let slope = if slope.abs() < 1e-6 { 1e-6 } else { slope };
         let mut factor = 1.0;
         if lengthening_step_s > 0.0 {
             // SWMM's Courant lengthening: the conduit is made as long as a wave travels in

@@ -22,9 +22,16 @@ pub fn route(
     let n = system.nodes.len();
     let mut out_m3 = vec![0.0; n];
     let mut reverse_m3 = 0.0;
+    // Lateral inflow changes linearly from one clock step's to the next's within the step,
+    // as SWMM interpolates runoff between its runoff times.
+    let mut lat_prev = vec![0.0; n];
+    let mut lat = vec![0.0; n];
     for step in 0..system.clock.steps {
         let t = system.clock.time(step);
         let (runoff_in, dwf_in) = st.lateral_inflows(step, t);
+        if step == 0 {
+            lat_prev.copy_from_slice(&st.lateral);
+        }
         st.controls(t);
         out_m3.iter_mut().for_each(|v| *v = 0.0);
         let mut done = 0.0;
@@ -35,7 +42,11 @@ pub fn route(
             if outer - done - dt < 0.01 * want {
                 dt = outer - done;
             }
-            dw.step(dt, &st.lateral, &st.settings, t as f64 + done + dt);
+            let f = (done + dt) / outer;
+            for i in 0..n {
+                lat[i] = lat_prev[i] + (st.lateral[i] - lat_prev[i]) * f;
+            }
+            dw.step(dt, &lat, &st.settings, t as f64 + done + dt);
             for i in 0..n {
                 let node = &dw.nodes[i];
                 if dw.is_outfall[i] {
@@ -64,6 +75,7 @@ pub fn route(
             }
         }
         st.link_flow.copy_from_slice(&dw.q);
+        lat_prev.copy_from_slice(&st.lateral);
         observer.observe(&StepView {
             step,
             time_s: t,

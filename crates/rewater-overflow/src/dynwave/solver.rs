@@ -116,6 +116,11 @@ impl<'a> Solver<'a> {
             let y = self.h.nodes[i].init_depth_m;
             self.nodes[i].depth = y;
         }
+        // Outfalls start at their stage (a fixed stage backs water into the last conduit).
+        for k in 0..self.outfall_links.len() {
+            let j = self.outfall_links[k];
+            self.set_outfall_depth(j, self.sys.clock.start_s as f64);
+        }
         for i in 0..self.nodes.len() {
             let y = self.nodes[i].depth;
             let v = self.node_volume(i, y);

@@ -214,6 +214,25 @@ fn read_nodes(
     Ok(out)
 }
 
+/// A conduit's slope as SWMM takes it (`conduit_getSlope`): the drop at least 0.001 ft,
+/// over the horizontal distance, at least MIN_SLOPE, negative when adverse.
+fn conduit_slope(drop: f64, length: f64, min_slope: f64) -> f64 {
+    let delta = drop.abs().max(0.001 * 0.3048);
+    let mut slope = if delta >= length {
+        delta / length
+    } else {
+        delta / (length * length - delta * delta).sqrt()
+    };
+    if min_slope > 0.0 && slope < min_slope {
+        slope = min_slope;
+    }
+    if drop < 0.0 {
+        -slope
+    } else {
+        slope
+    }
+}
+
 /// Build the hydraulics of a SWMM file for dynamic-wave routing.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn read_hydraulics(
@@ -226,6 +245,14 @@ pub(super) fn read_hydraulics(
     elevation: bool,
 ) -> Result<Hydraulics, OverflowError> {
     let options = read_dw_options(p, units)?;
+    let min_slope = p
+        .section("OPTIONS")
+        .iter()
+        .find(|l| l.tokens[0].eq_ignore_ascii_case("MIN_SLOPE"))
+        .map(|l| p.num(l, 1, "MIN_SLOPE"))
+        .transpose()?
+        .unwrap_or(0.0)
+        / 100.0;
     let hnodes = read_nodes(p, units, nodes, curves, series)?;
     let len = units.length();
     let mut hlinks: Vec<DwLink> = links
@@ -280,7 +307,7 @@ pub(super) fn read_hydraulics(
         let y_full = shape.full_depth();
         let section = Section::new(y_full, shape.is_closed(), |y| shape.area_radius(y));
         let drop = nodes.invert[from] + o1 - nodes.invert[to] - o2;
-        let slope = drop / length;
+        let slope = conduit_slope(drop, length, min_slope);
         let c = DwConduit::new(
             section,
             length,

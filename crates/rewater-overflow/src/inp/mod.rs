@@ -207,7 +207,8 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
     let series = tables::read_timeseries(p, opt.clock.start_s)?;
     let patterns = tables::read_patterns(p)?;
     let evaporation = evaporation::read_evaporation(p, units, opt.clock.start_s, opt.end_s)?;
-    let mut nodes = nodes::read_nodes(p, units, &curves)?;
+    let dynwave = opt.routed_by == crate::network::FlowRouting::DynWave;
+    let mut nodes = nodes::read_nodes(p, units, &curves, dynwave)?;
     let links = links::read_links(
         p,
         units,
