@@ -137,6 +137,7 @@ impl DwConduit {
 
     /// One iteration of the conduit's momentum equation. `trial` counts the iterations
     /// of this step (0: none yet), `omega` the under-relaxation weight.
+    #[allow(clippy::too_many_arguments)]
     pub fn update(
         &self,
         st: &mut ConduitState,

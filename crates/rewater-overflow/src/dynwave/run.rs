@@ -8,6 +8,7 @@ use crate::network::{NodeKind, System};
 use crate::route::{Observer, RoutingBalance, Runoff, State, StepView};
 
 /// Route the system by dynamic wave through the whole clock, reporting each clock step.
+#[allow(clippy::needless_range_loop)] // nodes are indexed across several arrays
 pub fn route(
     system: &System,
     h: &Hydraulics,

@@ -34,7 +34,8 @@ pub struct Section {
 
 fn lerp(table: &[f64], x: f64) -> f64 {
     let x = x.clamp(0.0, N as f64);
-    let i = (x.floor() as usize).min(N - 1);
+    // x ≥ 0: truncation is the floor.
+    let i = (x as usize).min(N - 1);
     let f = x - i as f64;
     table[i] + (table[i + 1] - table[i]) * f
 }

@@ -224,6 +224,7 @@ impl<'a> Solver<'a> {
         trial
     }
 
+    #[allow(clippy::needless_range_loop)] // the node index also reads its area
     fn init_node_states(&mut self, lateral: &[f64]) {
         for i in 0..self.nodes.len() {
             let surf = self.node_area(i, self.nodes[i].depth);
