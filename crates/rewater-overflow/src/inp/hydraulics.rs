@@ -35,8 +35,9 @@ pub(super) fn read_dw_options(p: &Parser, units: Units) -> Result<DwOptions, Ove
                 } else {
                     num()?
                 };
-                if !(o.routing_step_s > 0.0 && o.routing_step_s <= 3600.0) {
-                    return Err(p.err(l.no, "ROUTING_STEP must be in (0, 3600] s"));
+                // SWMM's smallest step is 0.001 s.
+                if !(o.routing_step_s >= 0.001 && o.routing_step_s <= 3600.0) {
+                    return Err(p.err(l.no, "ROUTING_STEP must be 0.001–3600 s"));
                 }
             }
             "VARIABLE_STEP" => o.courant = num()?.clamp(0.0, 2.0),
@@ -80,7 +81,8 @@ pub(super) fn read_dw_options(p: &Parser, units: Units) -> Result<DwOptions, Ove
             _ => {}
         }
     }
-    // SWMM: the minimum variable step is at least 0.5 s and not above the routing step.
+    // The smallest variable step: at least 0.5 s (rewater's bound on computing time; SWMM
+    // allows down to 0.001 s) and not above the routing step.
     o.min_step_s = o.min_step_s.max(0.5).min(o.routing_step_s);
     Ok(o)
 }

@@ -251,6 +251,25 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
         )?)),
         _ => None,
     };
+    if let Some(h) = &hydraulics {
+        let span = (opt.end_s - opt.clock.start_s) as f64;
+        let steps = span / h.options.routing_step_s;
+        if steps > crate::limits::MAX_DW_STEPS {
+            let line = p
+                .section("OPTIONS")
+                .iter()
+                .find(|l| l.tokens[0].eq_ignore_ascii_case("ROUTING_STEP"))
+                .map_or(0, |l| l.no);
+            return Err(p.err(
+                line,
+                format!(
+                    "dynamic wave at ROUTING_STEP {} s over START_DATE to END_DATE takes {steps:.3e} steps, over the {:.1e} allowed",
+                    h.options.routing_step_s,
+                    crate::limits::MAX_DW_STEPS
+                ),
+            ));
+        }
+    }
     let link_lines = links.lines;
     let system = System {
         name,
