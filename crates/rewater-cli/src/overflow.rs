@@ -41,13 +41,13 @@ pub struct CaseOptions {
     #[arg(long)]
     json: bool,
     /// Internal time step, seconds (default: the case's; from a SWMM file its
-    /// ROUTING_STEP for kinematic-wave and steady routing, else its WET_STEP within
-    /// 60–300 s).
+    /// ROUTING_STEP for kinematic-wave and steady routing, that but at least 60 s as the
+    /// clock step of dynamic wave (which routes at ROUTING_STEP within it), else its
+    /// WET_STEP within 60–300 s).
     #[arg(long)]
     step_s: Option<i64>,
-    /// SWMM files: route by fast (lag, capacity, storage; for long records), steady or
-    /// kinwave instead of the file's FLOW_ROUTING (default: KINWAVE and STEADY files as
-    /// they ask, DYNWAVE files by fast).
+    /// SWMM files: route by fast (lag, capacity, storage; for long records), steady,
+    /// kinwave or dynwave instead of the file's FLOW_ROUTING (default: as the file asks).
     #[arg(long)]
     routing: Option<rewater_overflow::network::FlowRouting>,
     /// Dry hours that separate rain events (default 6).

@@ -348,6 +348,7 @@ pub fn build(case: &Case, file: &str, dir: &Path) -> Result<System, OverflowErro
         flow_routing: crate::network::FlowRouting::Fast,
         routed_by: crate::network::FlowRouting::Fast,
         notes: net.notes,
+        hydraulics: None,
     };
     crate::limits::check_system(&system).map_err(err)?;
     Ok(system)

@@ -30,6 +30,8 @@ pub const MAX_HORIZON_YEARS: i64 = 200;
 pub const MAX_HORIZON_S: i64 = MAX_HORIZON_YEARS * 366 * DAY_S;
 /// Most steps in a run: 200 years at 5 min, 47 years at 1 min (400 MB of forcing a gage).
 pub const MAX_STEPS: usize = 25_000_000;
+/// Dynamic-wave steps at ROUTING_STEP over the span (8 years at 1 s): the computing time.
+pub const MAX_DW_STEPS: f64 = 250_000_000.0;
 /// Most gage × step cells of forcing (1.6 GB).
 pub const MAX_GAGE_STEPS: usize = 100_000_000;
 /// Most subcatchment × step cells: 1,000 subcatchments over 38 years at 5 min.

@@ -667,6 +667,9 @@ pub struct System {
     pub routed_by: FlowRouting,
     /// What an importer approximated or ignored, for the user to read.
     pub notes: Vec<String>,
+    /// Node and link hydraulics for dynamic-wave routing (SWMM files), used when
+    /// `routed_by` is DYNWAVE.
+    pub hydraulics: Option<Box<crate::dynwave::Hydraulics>>,
 }
 
 /// SWMM's flow-routing methods (`FLOW_ROUTING`), and rewater's own.
@@ -684,14 +687,16 @@ pub enum FlowRouting {
 impl std::str::FromStr for FlowRouting {
     type Err = String;
 
-    /// `fast`, `steady`, `kinwave` (or `dynwave`, which importers refuse to route by).
+    /// `fast`, `steady`, `kinwave` or `dynwave`.
     fn from_str(s: &str) -> Result<FlowRouting, String> {
         match s.to_ascii_lowercase().as_str() {
             "fast" => Ok(FlowRouting::Fast),
             "steady" => Ok(FlowRouting::Steady),
             "kinwave" => Ok(FlowRouting::KinWave),
             "dynwave" => Ok(FlowRouting::DynWave),
-            other => Err(format!("routing '{other}' is not fast, steady or kinwave")),
+            other => Err(format!(
+                "routing '{other}' is not fast, steady, kinwave or dynwave"
+            )),
         }
     }
 }

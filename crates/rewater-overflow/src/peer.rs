@@ -103,12 +103,22 @@ pub fn run_system(system: &System) -> Figures {
         .collect();
     Figures {
         routing: system.flow_routing.keyword().to_string(),
-        method: match system.routed_by {
-            crate::network::FlowRouting::KinWave => "kinematic wave",
-            crate::network::FlowRouting::Steady => "steady flow",
-            _ => "fast routing",
-        }
-        .to_string(),
+        method: match (system.routed_by, &system.hydraulics) {
+            (crate::network::FlowRouting::KinWave, _) => "kinematic wave".to_string(),
+            (crate::network::FlowRouting::Steady, _) => "steady flow".to_string(),
+            (crate::network::FlowRouting::DynWave, Some(h)) => {
+                let o = &h.options;
+                if o.courant > 0.0 {
+                    format!(
+                        "dynamic wave, variable steps ≤ {} s (Courant {}),",
+                        o.routing_step_s, o.courant
+                    )
+                } else {
+                    format!("dynamic wave, {} s steps,", o.routing_step_s)
+                }
+            }
+            _ => "fast routing".to_string(),
+        },
         step_s: system.clock.step_s,
         surface_runoff_m3: runoff.balance.runoff_m3,
         outfall_m3,
@@ -216,7 +226,11 @@ pub fn markdown_table(rows: &[Comparison]) -> String {
     for c in rows {
         let (routing, verdict) = match &c.rewater {
             Ok(f) => (
-                format!("{} (rewater {} at {} s)", f.routing, f.method, f.step_s),
+                if f.method.starts_with("dynamic") {
+                    format!("{} (rewater {} clock {} s)", f.routing, f.method, f.step_s)
+                } else {
+                    format!("{} (rewater {} at {} s)", f.routing, f.method, f.step_s)
+                },
                 "accepted".to_string(),
             ),
             Err(e) => (

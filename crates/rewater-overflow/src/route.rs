@@ -16,6 +16,9 @@ pub struct StepView<'a> {
     pub node_inflow: &'a [f64],
     /// Volume held in every node (storage units), m³.
     pub node_volume: &'a [f64],
+    /// Water depth at every node at the end of the step, m (storage units; every node
+    /// under dynamic wave).
+    pub node_depth: &'a [f64],
     /// Runoff and dry-weather flow entering the system this step, m³/s.
     pub system_inflow: f64,
     /// Of which runoff, m³/s.
@@ -293,6 +296,10 @@ pub fn route_with(
     observer: &mut impl Observer,
     skip_quiet: bool,
 ) -> RoutingBalance {
+    if let (crate::network::FlowRouting::DynWave, Some(h)) = (system.routed_by, &system.hydraulics)
+    {
+        return crate::dynwave::route(system, h, runoff, observer);
+    }
     let plan = Plan::new(system);
     let mut st = State::new(system, runoff);
     let dry = if skip_quiet {
@@ -320,6 +327,7 @@ pub fn route_with(
             time_s: t,
             node_inflow: &st.inflow,
             node_volume: &st.volume,
+            node_depth: &st.depth,
             system_inflow: runoff_in + dwf_in,
             runoff_inflow: runoff_in,
         });
@@ -354,21 +362,21 @@ pub fn route_with(
 const MIN_SKIP_STEPS: usize = 24;
 
 /// The state of a routing run, allocated once; each step only overwrites it.
-struct State<'a> {
+pub(crate) struct State<'a> {
     system: &'a System,
     /// Step length, s.
-    dt: f64,
-    settings: Vec<f64>,
-    link_flow: Vec<f64>,
+    pub(crate) dt: f64,
+    pub(crate) settings: Vec<f64>,
+    pub(crate) link_flow: Vec<f64>,
     /// Flow each node's rule gives each of its outgoing links this step, m³/s.
     assigned: Vec<f64>,
     reaches: Vec<Option<Reach>>,
     /// Kinematic-wave state of each conduit, when the system routes by kinematic wave.
     kw: Vec<Option<crate::kinwave::KwState>>,
-    volume: Vec<f64>,
-    depth: Vec<f64>,
-    inflow: Vec<f64>,
-    lateral: Vec<f64>,
+    pub(crate) volume: Vec<f64>,
+    pub(crate) depth: Vec<f64>,
+    pub(crate) inflow: Vec<f64>,
+    pub(crate) lateral: Vec<f64>,
     /// Flow over back edges, arriving next step.
     carry: Vec<f64>,
     cursors: Vec<crate::series::Cursor<'a>>,
@@ -381,11 +389,11 @@ struct State<'a> {
     rule_actions: Vec<(f64, f64)>,
     last_switch_s: Vec<i64>,
     settings_before: Vec<f64>,
-    bal: RoutingBalance,
+    pub(crate) bal: RoutingBalance,
 }
 
 impl<'a> State<'a> {
-    fn new(system: &'a System, runoff: &'a Runoff) -> State<'a> {
+    pub(crate) fn new(system: &'a System, runoff: &'a Runoff) -> State<'a> {
         let n = system.nodes.len();
         let dt = system.clock.step_s as f64;
         let kinematic = system.routed_by == crate::network::FlowRouting::KinWave;
@@ -544,7 +552,7 @@ impl<'a> State<'a> {
     }
 
     /// Runoff and dry-weather flow into each node this step; returns both totals, m³/s.
-    fn lateral_inflows(&mut self, step: usize, t: i64) -> (f64, f64) {
+    pub(crate) fn lateral_inflows(&mut self, step: usize, t: i64) -> (f64, f64) {
         self.lateral.iter_mut().for_each(|v| *v = 0.0);
         let mut runoff_in = 0.0;
         for &i in &self.runoff_nodes {
@@ -579,7 +587,7 @@ impl<'a> State<'a> {
     }
 
     /// Control rules and level-switched pumps, on the state at the end of the last step.
-    fn controls(&mut self, t: i64) {
+    pub(crate) fn controls(&mut self, t: i64) {
         let system = self.system;
         if !system.rules.is_empty() {
             apply_rules(

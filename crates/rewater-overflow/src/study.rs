@@ -77,7 +77,7 @@ pub fn load(path: &Path, o: &StudyOptions) -> Result<(System, DesignParameters),
             .is_some_and(|r| r != crate::network::FlowRouting::Fast)
         {
             return Err(StudyError::Options(
-                "--routing steady/kinwave applies to SWMM files; a case file is routed by the fast routing"
+                "--routing steady/kinwave/dynwave applies to SWMM files; a case file is routed by the fast routing"
                     .into(),
             ));
         }

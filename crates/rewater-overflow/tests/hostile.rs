@@ -480,3 +480,33 @@ fn counting_events_agrees_with_building_them() {
         );
     }
 }
+
+#[test]
+fn dynamic_wave_steps_are_bounded() {
+    let dw = edit(
+        &tank_inp(),
+        "FLOW_ROUTING         KINWAVE",
+        "FLOW_ROUTING         DYNWAVE",
+    );
+    // Five years at 30 s: accepted, routed by dynamic wave.
+    let s = import(&dw).unwrap();
+    assert!(s.hydraulics.is_some());
+    // At a millisecond: 1.6e11 steps, refused at the ROUTING_STEP line.
+    let fine = edit(
+        &dw,
+        "ROUTING_STEP         0:00:30",
+        "ROUTING_STEP         0.001",
+    );
+    let e = import(&fine).unwrap_err();
+    assert!(e.contains("steps, over the"), "{e}");
+    assert!(
+        e.contains(&format!("line {}", line_of(&fine, "ROUTING_STEP"))),
+        "{e}"
+    );
+    let zero = edit(
+        &dw,
+        "ROUTING_STEP         0:00:30",
+        "ROUTING_STEP         0",
+    );
+    assert!(import(&zero).unwrap_err().contains("ROUTING_STEP must be"));
+}

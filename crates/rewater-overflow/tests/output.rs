@@ -227,7 +227,11 @@ fn routing_option_chooses_the_method() {
         routing: Some(FlowRouting::DynWave),
         ..Default::default()
     };
-    assert!(matches!(study::load(&inp, &dw), Err(StudyError::Input(_))));
+    let (s, _) = study::load(&inp, &dw).unwrap();
+    assert_eq!(s.routed_by, FlowRouting::DynWave);
+    assert!(s.hydraulics.is_some());
+    assert_eq!(s.clock.step_s, 60, "a clock step of at least a minute");
+    assert!(s.notes.iter().any(|n| n.contains("routed by dynamic wave")));
     let kw = StudyOptions {
         routing: Some(FlowRouting::KinWave),
         ..Default::default()

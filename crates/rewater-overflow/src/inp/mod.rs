@@ -18,6 +18,7 @@ mod dividers;
 mod dwf;
 mod evaporation;
 mod gages;
+mod hydraulics;
 mod inflows;
 mod links;
 mod nodes;
@@ -170,6 +171,7 @@ const KNOWN: &[&str] = &[
     "CONTROLS",
     "TRANSECTS",
     "INFLOWS",
+    "LOSSES",
 ];
 
 /// Sections whose presence changes the water balance in a way rewater does not model:
@@ -205,7 +207,8 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
     let series = tables::read_timeseries(p, opt.clock.start_s)?;
     let patterns = tables::read_patterns(p)?;
     let evaporation = evaporation::read_evaporation(p, units, opt.clock.start_s, opt.end_s)?;
-    let mut nodes = nodes::read_nodes(p, units, &curves)?;
+    let dynwave = opt.routed_by == crate::network::FlowRouting::DynWave;
+    let mut nodes = nodes::read_nodes(p, units, &curves, dynwave)?;
     let links = links::read_links(
         p,
         units,
@@ -236,6 +239,37 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
         .first()
         .map(|l| l.tokens.join(" "))
         .unwrap_or_else(|| p.file.to_string());
+    let hydraulics = match opt.routed_by {
+        crate::network::FlowRouting::DynWave => Some(Box::new(hydraulics::read_hydraulics(
+            p,
+            units,
+            &nodes,
+            &links,
+            &curves,
+            &series,
+            opt.elevation_offsets,
+        )?)),
+        _ => None,
+    };
+    if let Some(h) = &hydraulics {
+        let span = (opt.end_s - opt.clock.start_s) as f64;
+        let steps = span / h.options.routing_step_s;
+        if steps > crate::limits::MAX_DW_STEPS {
+            let line = p
+                .section("OPTIONS")
+                .iter()
+                .find(|l| l.tokens[0].eq_ignore_ascii_case("ROUTING_STEP"))
+                .map_or(0, |l| l.no);
+            return Err(p.err(
+                line,
+                format!(
+                    "dynamic wave at ROUTING_STEP {} s over START_DATE to END_DATE takes {steps:.3e} steps, over the {:.1e} allowed",
+                    h.options.routing_step_s,
+                    crate::limits::MAX_DW_STEPS
+                ),
+            ));
+        }
+    }
     let link_lines = links.lines;
     let system = System {
         name,
@@ -260,6 +294,7 @@ fn build(p: &Parser, options: &ImportOptions) -> Result<System, OverflowError> {
         flow_routing: opt.routing,
         routed_by: opt.routed_by,
         notes: p.notes.borrow().iter().cloned().collect(),
+        hydraulics,
     };
     if let Some(cycle) = system.find_cycle() {
         let names: Vec<&str> = cycle

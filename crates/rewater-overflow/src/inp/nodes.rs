@@ -52,10 +52,13 @@ impl NodeTable {
     }
 }
 
+/// `dynwave`: the file is routed by dynamic wave, which models surcharge, ponding and
+/// outfall stages (no note for them).
 pub(super) fn read_nodes(
     p: &Parser,
     units: Units,
     curves: &HashMap<String, Curve>,
+    dynwave: bool,
 ) -> Result<NodeTable, OverflowError> {
     let mut t = NodeTable {
         nodes: Vec::new(),
@@ -68,7 +71,7 @@ pub(super) fn read_nodes(
         // Elev MaxDepth InitDepth SurDepth Aponded.
         let surcharge = p.num_or(l, 4, 0.0, "surcharge depth")?;
         let ponded = p.num_or(l, 5, 0.0, "ponded area")?;
-        if surcharge > 0.0 || ponded > 0.0 {
+        if (surcharge > 0.0 || ponded > 0.0) && !dynwave {
             p.note(format!(
                 "junction surcharge depth and ponded area are not modelled: water that cannot leave a junction is counted as flooding and lost (first at line {})",
                 l.no
@@ -82,10 +85,11 @@ pub(super) fn read_nodes(
         let kind = p.tok(l, 2, "outfall type")?.to_ascii_uppercase();
         match kind.as_str() {
             "FREE" => {}
-            "NORMAL" | "FIXED" | "TIDAL" | "TIMESERIES" => p.note(format!(
-                "{kind} outfall stages do not act on the fast routing (no backwater); those outfalls take everything as FREE ones do (first at line {})",
+            "NORMAL" | "FIXED" | "TIDAL" | "TIMESERIES" if !dynwave => p.note(format!(
+                "{kind} outfall stages act only under dynamic-wave routing; these outfalls take everything as FREE ones do (first at line {})",
                 l.no
             )),
+            "NORMAL" | "FIXED" | "TIDAL" | "TIMESERIES" => {}
             other => {
                 return Err(p.err(
                     l.no,

@@ -93,32 +93,22 @@ pub(super) fn read_options(p: &Parser, options: &ImportOptions) -> Result<Option
             ))
         }
     };
-    let routed_by = match (options.routing, routing) {
-        (Some(FlowRouting::DynWave), _) => {
-            return Err(p.err(
-                0,
-                "dynamic-wave routing is not implemented; route by FAST, STEADY or KINWAVE",
-            ))
-        }
-        (Some(r), _) => r,
-        (None, FlowRouting::DynWave) => FlowRouting::Fast,
-        (None, r) => r,
-    };
-    if routed_by != routing && !(routing == FlowRouting::DynWave && routed_by == FlowRouting::Fast)
-    {
+    let routed_by = options.routing.unwrap_or(routing);
+    if routed_by != routing {
         p.note(format!(
             "FLOW_ROUTING {} is routed by {}",
             routing.keyword(),
             match routed_by {
                 FlowRouting::KinWave => "kinematic wave",
                 FlowRouting::Steady => "steady flow",
-                _ => "the fast routing (lag, capacity, storage)",
+                FlowRouting::DynWave => "dynamic wave",
+                FlowRouting::Fast => "the fast routing (lag, capacity, storage)",
             }
         ));
     }
-    if routing == FlowRouting::DynWave && routed_by == FlowRouting::Fast {
+    if routed_by == FlowRouting::Fast {
         p.note(
-            "FLOW_ROUTING DYNWAVE: hydraulics are not solved; sewers route by lag and capacity (dividers act as SWMM's kinematic-wave dividers), so backwater, surcharge and flow reversal are not represented"
+            "fast routing: hydraulics are not solved; sewers route by lag and capacity (dividers act as SWMM's kinematic-wave dividers), so backwater, surcharge and flow reversal are not represented"
                 .into(),
         );
     }
@@ -178,7 +168,14 @@ pub(super) fn read_options(p: &Parser, options: &ImportOptions) -> Result<Option
                 Some(v) => v.parse::<f64>().ok().map(|s| s.ceil() as i64),
                 None => Some(20),
             };
-            routing_step.unwrap_or(20).clamp(1, 3600)
+            let step = routing_step.unwrap_or(20).clamp(1, 3600);
+            // Dynamic wave routes at ROUTING_STEP (or variable steps) within clock steps
+            // of at least a minute, at which inflows, rules and results are taken.
+            if routed_by == FlowRouting::DynWave {
+                step.max(60)
+            } else {
+                step
+            }
         }
         None => get("WET_STEP")
             .and_then(parse_clock)

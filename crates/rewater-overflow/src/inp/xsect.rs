@@ -38,6 +38,63 @@ pub(super) enum Shape {
         w: f64,
     },
     Transect(Box<Transect>),
+    /// A closed shape from its half-width by height (SWMM's standard egg).
+    Profile(Box<Profile>),
+}
+
+/// A closed section tabulated from its outline: area and wetted perimeter at fine depth
+/// steps, integrated along the wall.
+#[derive(Debug, Clone)]
+pub(super) struct Profile {
+    h: f64,
+    /// Area and wetted perimeter at depths h·i/STEPS.
+    area: Vec<f64>,
+    perimeter: Vec<f64>,
+}
+
+impl Profile {
+    const STEPS: usize = 2000;
+
+    /// From the half-width at each height, 0 to `h`.
+    fn from_half_width(h: f64, half: impl Fn(f64) -> f64) -> Profile {
+        let n = Self::STEPS;
+        let mut area = vec![0.0; n + 1];
+        let mut perimeter = vec![0.0; n + 1];
+        let dy = h / n as f64;
+        let mut prev = half(0.0);
+        for i in 1..=n {
+            let x = half(dy * i as f64);
+            area[i] = area[i - 1] + (prev + x) * dy;
+            perimeter[i] = perimeter[i - 1] + 2.0 * ((x - prev).powi(2) + dy * dy).sqrt();
+            prev = x;
+        }
+        Profile { h, area, perimeter }
+    }
+
+    /// SWMM's standard egg of height `h` (width 2h/3): a crown of radius R = h/3, an
+    /// invert of radius R/2 and sides of radius 3R, each tangent to the next.
+    fn egg(h: f64) -> Profile {
+        let r = h / 3.0;
+        Profile::from_half_width(h, |y| {
+            if y <= 0.2 * r {
+                let c = 0.5 * r;
+                (c * c - (y - c).powi(2)).max(0.0).sqrt()
+            } else if y <= 2.0 * r {
+                -2.0 * r + (9.0 * r * r - (y - 2.0 * r).powi(2)).max(0.0).sqrt()
+            } else {
+                (r * r - (y - 2.0 * r).powi(2)).max(0.0).sqrt()
+            }
+        })
+    }
+
+    fn area_radius(&self, y: f64) -> (f64, f64) {
+        let x = (y / self.h * Self::STEPS as f64).clamp(0.0, Self::STEPS as f64);
+        let i = (x.floor() as usize).min(Self::STEPS - 1);
+        let f = x - i as f64;
+        let a = self.area[i] + (self.area[i + 1] - self.area[i]) * f;
+        let p = self.perimeter[i] + (self.perimeter[i + 1] - self.perimeter[i]) * f;
+        (a, if p > 0.0 { a / p } else { 0.0 })
+    }
 }
 
 /// An irregular channel from `[TRANSECTS]`.
@@ -66,7 +123,16 @@ impl Shape {
             | Shape::Trapezoidal { h, .. }
             | Shape::Triangular { h, .. } => *h,
             Shape::Transect(t) => t.depth_m,
+            Shape::Profile(p) => p.h,
         }
+    }
+
+    /// A closed conduit (pipe or box), not an open channel.
+    pub fn is_closed(&self) -> bool {
+        matches!(
+            self,
+            Shape::Circular { .. } | Shape::RectClosed { .. } | Shape::Profile(_)
+        )
     }
 
     /// Wetted area (m²) and hydraulic radius (m) at depth `y` (clamped to the full depth).
@@ -96,6 +162,7 @@ impl Shape {
                 (z * y * y, 2.0 * y * (1.0 + z * z).sqrt())
             }
             Shape::Transect(t) => return t.area_radius(y),
+            Shape::Profile(p) => return p.area_radius(y),
         };
         (a, if p > 0.0 { a / p } else { 0.0 })
     }
@@ -379,6 +446,7 @@ pub(super) fn read_shape(
             }
         }
         "TRIANGULAR" if g2 > 0.0 => Shape::Triangular { h: g1, w: g2 },
+        "EGG" => Shape::Profile(Box::new(Profile::egg(g1))),
         other => {
             p.note(format!(
                 "cross-section shape {other} approximated as a rectangle of geom1 × geom2 (or a circle when geom2 is 0)"
@@ -407,6 +475,15 @@ mod tests {
         assert!((r - 0.5).abs() < 1e-12);
         // The textbook 1.076 peak of a circular pipe's normal flow (at 0.938 d).
         assert!((c.peak_ratio() - 1.076).abs() < 2e-3, "{}", c.peak_ratio());
+    }
+
+    #[test]
+    fn the_standard_egg_has_swmms_full_area_and_radius() {
+        // SWMM (xsect.c): A_full = 0.5105·h², R_full = 0.1931·h.
+        let e = Shape::Profile(Box::new(Profile::egg(2.0)));
+        let (a, r) = e.area_radius(2.0);
+        assert!((a - 0.5105 * 4.0).abs() < 2e-3 * a, "{a}");
+        assert!((r - 0.1931 * 2.0).abs() < 2e-3 * r, "{r}");
     }
 
     #[test]
