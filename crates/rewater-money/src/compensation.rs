@@ -212,6 +212,7 @@ pub struct Compensation {
     pub in_force: bool,
     pub months: Vec<SectionMonth>,
     /// month → (payer, payee) → yuan.
+    #[serde(serialize_with = "crate::nested_pairs")]
     pub matrix: BTreeMap<u32, BTreeMap<(String, String), f64>>,
     /// district (or municipal) → (paid, received).
     pub settlement: BTreeMap<String, (f64, f64)>,

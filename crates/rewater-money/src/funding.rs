@@ -151,8 +151,10 @@ pub struct Funding {
     pub sets: Vec<String>,
     pub projects: Vec<ProjectShares>,
     /// Total by (payer, district for local payers): construction, land.
+    #[serde(serialize_with = "crate::pairs")]
     pub by_payer: BTreeMap<(Payer, Option<String>), (f64, f64)>,
     /// By year and (payer, district).
+    #[serde(serialize_with = "crate::nested_pairs")]
     pub budget: BTreeMap<i32, BTreeMap<(Payer, Option<String>), f64>>,
     pub unassigned_yuan: f64,
     pub weakest: Confidence,

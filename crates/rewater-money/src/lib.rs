@@ -173,3 +173,19 @@ pub enum MoneyError {
 pub fn fen(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
+
+/// Serialises a map with composite keys as a list of `[key, value]` (JSON keys are strings).
+pub(crate) fn pairs<S: serde::Serializer, K: Serialize, V: Serialize>(
+    m: &std::collections::BTreeMap<K, V>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(m.iter())
+}
+
+/// The same for a map of maps: a list of `[outer key, inner key, value]`.
+pub(crate) fn nested_pairs<S: serde::Serializer, A: Serialize, K: Serialize, V: Serialize>(
+    m: &std::collections::BTreeMap<A, std::collections::BTreeMap<K, V>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(m.iter().flat_map(|(a, inner)| inner.iter().map(move |(k, v)| (a, k, v))))
+}

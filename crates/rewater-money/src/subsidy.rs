@@ -180,6 +180,7 @@ pub struct Subsidies {
     pub facilities: Vec<FacilitySubsidy>,
     pub stations: Vec<StationSubsidy>,
     /// By (district, year): facilities' municipal subsidy, stations' municipal subsidy.
+    #[serde(serialize_with = "crate::pairs")]
     pub by_district: BTreeMap<(String, i32), (f64, f64)>,
     pub sets: Vec<String>,
     pub weakest: Confidence,
