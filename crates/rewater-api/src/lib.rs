@@ -26,6 +26,8 @@ pub mod extract;
 pub mod indicators;
 pub mod limiter;
 pub mod maintenance;
+// issue 17 (h-money)
+pub mod money;
 // issue 16: the river-outfall ledger.
 pub mod outfalls;
 pub mod overview;
@@ -238,7 +240,7 @@ impl Modify for Security {
     security(("bearer" = []), ("session" = [])),
     tags((name = "sites"), (name = "series"), (name = "devices"), (name = "alerts"), (name = "accounts"),
         (name = "overview"), (name = "scenarios"), (name = "service"), (name = "tasks"), (name = "reports"),
-        (name = "outfalls"))
+        (name = "outfalls"), (name = "money"))
 )]
 struct ApiDoc;
 
@@ -304,6 +306,14 @@ pub fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(outfalls::open_rectification))
         .routes(routes!(outfalls::rectification_step))
         .routes(routes!(outfalls::coverage_report))
+        // issue 17: money.
+        .routes(routes!(money::rules))
+        .routes(routes!(money::examples))
+        .routes(routes!(money::funding))
+        .routes(routes!(money::subsidies))
+        .routes(routes!(money::compensation))
+        .routes(routes!(money::fees))
+        .routes(routes!(money::scenario_cost))
 }
 
 /// Request bodies are at most 256 kB (logins, settings), except model uploads.
