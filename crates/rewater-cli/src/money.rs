@@ -96,6 +96,43 @@ pub enum MoneyCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// The plan-progress or a district report (HTML and PDF) with the money sections: the
+    /// district construction budget (--projects) and the compensation settlement (--sections).
+    Report {
+        /// plan-progress or district.
+        kind: String,
+        model: PathBuf,
+        /// Folder for the HTML and PDF files.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        projects: Option<PathBuf>,
+        #[arg(long, requires = "year")]
+        sections: Option<PathBuf>,
+        #[arg(long)]
+        values: Option<PathBuf>,
+        /// The compensation year.
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long, default_value = rewater_money::compensation::DEFAULT_SET)]
+        rule: String,
+        /// The model district of a district report.
+        #[arg(long)]
+        district: Option<String>,
+        /// The district (money/areas.toml id) whose money rows a district report shows
+        /// (default: --district).
+        #[arg(long)]
+        money_district: Option<String>,
+        #[arg(long)]
+        rules: Vec<PathBuf>,
+        #[arg(long, default_value = "zh")]
+        lang: String,
+        /// The day of the report, YYYY-MM-DD (default: today in Asia/Shanghai).
+        #[arg(long)]
+        today: Option<String>,
+        #[arg(long)]
+        no_pdf: bool,
+    },
     /// Reclaimed-water unit cost and prices of a model run.
     Cost {
         model: PathBuf,
@@ -250,6 +287,80 @@ pub fn run(cmd: MoneyCommand, standards: &rewater_standards::Standards) -> Resul
             };
             let f = rewater_money::fees::fees(&book, &contracts, &list).map_err(money_err)?;
             emit(&common, lang, &f.tables(&book, lang), || serde_json::to_string_pretty(&f))
+        }
+        MoneyCommand::Report { kind, model, out, projects, sections, values, year, rule, district, money_district, rules, lang, today, no_pdf } => {
+            let common = Common { rules, areas: None, lang, out: None, json: false };
+            let (book, areas, lang) = setup(&common)?;
+            let kind = match kind.as_str() {
+                "plan-progress" => rewater_reports::ReportKind::PlanProgress,
+                "district" => rewater_reports::ReportKind::District,
+                k => return Err(input_err(format!("report '{k}': plan-progress or district"))),
+            };
+            let rlang = match lang {
+                Lang::Zh => rewater_reports::Lang::Zh,
+                Lang::En => rewater_reports::Lang::En,
+            };
+            let only = money_district.or_else(|| district.clone()).filter(|_| kind == rewater_reports::ReportKind::District);
+            let mut money = rewater_reports::money::MoneyTables::default();
+            if let Some(p) = &projects {
+                let list = rewater_money::funding::read_projects(p, &areas).map_err(input_err)?;
+                let f = rewater_money::funding::funding(&book, rewater_money::funding::DEFAULT_SETS, &list).map_err(money_err)?;
+                money.budget = Some(f.budget_table(&book, &areas, lang, only.as_deref()));
+            }
+            if let (Some(p), Some(year)) = (&sections, year) {
+                let known = |s: &str| areas.district(s).map(|d| d.id.clone());
+                let secs = rewater_money::compensation::read_sections(p, &known).map_err(input_err)?;
+                let v = match &values {
+                    Some(v) => rewater_money::compensation::read_values(v, year).map_err(input_err)?,
+                    None => Default::default(),
+                };
+                let mut c = rewater_money::compensation::compensation(&book, &rule, standards, &secs, &v, year).map_err(money_err)?;
+                if let Some(d) = &only {
+                    c.settlement.retain(|k, _| k == d);
+                }
+                let name = |d: &str| if d == MUNICIPAL { rewater_money::Text::new("市级", "municipal pool").get(lang).to_string() } else { areas.name(d, lang) };
+                money.settlement = c.tables(&book, &name, lang).into_iter().find(|t| t.id == "compensation-settlement");
+            }
+            let region = rewater_model::load(&model, standards).map_err(input_err)?;
+            let today = match &today {
+                Some(d) => {
+                    let mut it = d.split('-').map(|x| x.parse::<u32>().ok());
+                    match (it.next().flatten(), it.next().flatten(), it.next().flatten()) {
+                        (Some(y), Some(m), Some(dd)) => rewater_time::Date::from_ymd(y as i32, m, dd),
+                        _ => None,
+                    }
+                    .ok_or_else(|| input_err(format!("--today '{d}' is not YYYY-MM-DD")))?
+                }
+                None => rewater_time::Zone::shanghai().today(),
+            };
+            let browser = if no_pdf {
+                None
+            } else {
+                Some(rewater_reports::pdf::find_chromium().ok_or(rewater_reports::pdf::PdfError::NoChromium)?)
+            };
+            let req = rewater_reports::generate::Request {
+                kind,
+                lang: rlang,
+                district,
+                year: None,
+                today,
+                browser,
+                progress: vec![],
+                alerts: None,
+                sites: vec![],
+                indicators: None,
+                model_dir: model.parent().map(std::path::Path::to_path_buf).unwrap_or_default(),
+            };
+            let model_file = model.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            let written = rewater_reports::money::generate_with_money(&region, &model_file, standards, req, &money, &out).map_err(|e| match e {
+                rewater_reports::ReportError::NoDistrict { .. } | rewater_reports::ReportError::UnknownDistrict { .. } => input_err(e),
+                e => anyhow::Error::new(e),
+            })?;
+            println!("{}", written.html.display());
+            if let Some(p) = written.pdf {
+                println!("{}", p.display());
+            }
+            Ok(())
         }
         MoneyCommand::Cost { model, cost_set, price_set, common } => {
             let (book, _, lang) = setup(&common)?;

@@ -74,3 +74,27 @@ fn bad_input_exits_2_naming_file_row_and_field() {
     assert_eq!(o.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_plan_progress_report_with_money_sections_as_pdf() {
+    if !std::path::Path::new("/usr/bin/chromium").exists() || Command::new("pdftotext").arg("-v").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "Chromium and pdftotext are required in CI");
+        eprintln!("skipped: chromium or pdftotext missing");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("rewater-cli-money-report-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.display().to_string();
+    let out = ok(&rewater(&[
+        "money", "report", "plan-progress", &repo("examples/beijing-district/model.toml"), "--out", &d,
+        "--projects", &repo("examples/money/projects.csv"), "--sections", &repo("examples/money/sections.csv"),
+        "--values", &repo("examples/money/values-2022.csv"), "--year", "2022", "--today", "2025-12-01",
+    ]));
+    assert!(out.contains("plan-progress.zh.pdf"), "{out}");
+    let text = Command::new("pdftotext").arg(dir.join("plan-progress.zh.pdf")).arg("-").output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("资金：区级建设资金预算"), "budget section in the PDF");
+    assert!(text.contains("资金：水生态区域补偿年度结算 [UNVERIFIED]"), "settlement section marked UNVERIFIED");
+    assert!(text.contains("各区应缴与应收补偿金"), "the chart's title stays text");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -425,3 +425,58 @@ impl Funding {
         out
     }
 }
+
+impl Funding {
+    /// The budget by the projects' districts and year: what the municipality (固定资产投资 and
+    /// 市级财政), the district (and its townships) and others (concession holders, the
+    /// waterworks group) pay, for the district budget tables of the reports.
+    pub fn budget_by_district(&self) -> BTreeMap<(String, i32), [f64; 3]> {
+        let mut out: BTreeMap<(String, i32), [f64; 3]> = BTreeMap::new();
+        for s in &self.projects {
+            let p = &s.project;
+            for l in &s.lines {
+                let slot = match l.payer {
+                    Payer::MunicipalFai | Payer::MunicipalFinance => 0,
+                    Payer::District | Payer::DistrictTownship => 1,
+                    Payer::Concession | Payer::WaterGroup => 2,
+                };
+                for y in p.start_year..p.start_year + p.years as i32 {
+                    out.entry((p.location.district.clone(), y)).or_default()[slot] += l.yuan / p.years as f64;
+                }
+            }
+        }
+        out
+    }
+
+    /// [`Funding::budget_by_district`] as a table (one district, or all).
+    pub fn budget_table(&self, book: &RuleBook, areas: &Areas, lang: Lang, district: Option<&str>) -> Table {
+        let mut t = Table::new(
+            "funding-district-budget",
+            Text::new("区级建设资金预算（按项目所在区、年度）", "District construction budget (by the projects' district and year)"),
+            &[
+                ("区", "district"),
+                ("年份", "year"),
+                ("市级(元)", "municipal yuan"),
+                ("区及乡镇(元)", "district and townships yuan"),
+                ("特许经营主体等(元)", "concession holders etc. yuan"),
+                ("合计(元)", "total yuan"),
+            ],
+        );
+        for ((d, y), v) in self.budget_by_district() {
+            if district.is_some_and(|x| x != d) {
+                continue;
+            }
+            t.rows.push(vec![
+                Cell::text(areas.name(&d, lang)),
+                Cell::Number(y as f64),
+                Cell::yuan(v[0]),
+                Cell::yuan(v[1]),
+                Cell::yuan(v[2]),
+                Cell::yuan(v.iter().sum()),
+            ]);
+        }
+        t.notes = self.sets.iter().filter_map(|id| book.sets.get(id)).map(rule_note).collect();
+        t.unverified = self.weakest == Confidence::Unverified;
+        t
+    }
+}

@@ -12,6 +12,8 @@ pub mod fmt;
 pub mod generate;
 pub mod html;
 pub mod labels;
+// issue 17 (h-money): the district budget and compensation settlement sections.
+pub mod money;
 pub mod pdf;
 pub mod pilot;
 pub mod progress;
