@@ -177,7 +177,10 @@ pub async fn rules(State(st): State<ApiState>, headers: HeaderMap) -> ApiResult<
         .map(|s| RuleSetView {
             id: s.id.clone(),
             version: s.version.clone(),
-            kind: serde_json::to_value(s.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+            kind: serde_json::to_value(s.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
             title: s.title.clone(),
             document: s.document.clone(),
             url: s.url.clone(),
@@ -195,7 +198,10 @@ pub async fn rules(State(st): State<ApiState>, headers: HeaderMap) -> ApiResult<
 /// The example input tables of examples/money (invented figures).
 #[utoipa::path(get, path = "/api/money/examples", tag = "money",
     responses((status = 200, description = "example tables", body = MoneyExamplesBody), E401))]
-pub async fn examples(State(st): State<ApiState>, headers: HeaderMap) -> ApiResult<MoneyExamplesBody> {
+pub async fn examples(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+) -> ApiResult<MoneyExamplesBody> {
     authenticate(&st, &headers, &Method::GET).await?;
     Ok(Json(MoneyExamplesBody {
         projects: include_str!("../../../examples/money/projects.csv").into(),
@@ -219,7 +225,9 @@ pub async fn funding(
 ) -> ApiResult<LedgerBody> {
     let p = authenticate(&st, &headers, &method).await?;
     let lang = lang(&b.lang)?;
-    let mut projects = rewater_money::funding::projects_from_bytes(b.projects.as_bytes(), "projects", areas()).map_err(|e| bad(e.to_string()))?;
+    let mut projects =
+        rewater_money::funding::projects_from_bytes(b.projects.as_bytes(), "projects", areas())
+            .map_err(|e| bad(e.to_string()))?;
     let d = scope(&p);
     if let Some(d) = &d {
         projects.retain(|x| &x.location.district == d);
@@ -229,7 +237,8 @@ pub async fn funding(
     } else {
         b.sets.iter().map(String::as_str).collect()
     };
-    let f = rewater_money::funding::funding(book(), &ids, &projects).map_err(|e| bad(e.to_string()))?;
+    let f =
+        rewater_money::funding::funding(book(), &ids, &projects).map_err(|e| bad(e.to_string()))?;
     Ok(ledger(f.tables(book(), areas(), lang), d))
 }
 
@@ -246,11 +255,15 @@ pub async fn subsidies(
     let lang = lang(&b.lang)?;
     let bad_ = |e: rewater_money::InputError| bad(e.to_string());
     let mut f = match &b.facilities {
-        Some(t) => rewater_money::subsidy::facilities_from_bytes(t.as_bytes(), "facilities", areas()).map_err(bad_)?,
+        Some(t) => {
+            rewater_money::subsidy::facilities_from_bytes(t.as_bytes(), "facilities", areas())
+                .map_err(bad_)?
+        }
         None => Vec::new(),
     };
     let mut s = match &b.stations {
-        Some(t) => rewater_money::subsidy::stations_from_bytes(t.as_bytes(), "stations", areas()).map_err(bad_)?,
+        Some(t) => rewater_money::subsidy::stations_from_bytes(t.as_bytes(), "stations", areas())
+            .map_err(bad_)?,
         None => Vec::new(),
     };
     let d = scope(&p);
@@ -259,7 +272,8 @@ pub async fn subsidies(
         s.retain(|x| &x.location.district == d);
     }
     let rate = b.rate_set.as_deref().unwrap_or("om-base-rate");
-    let l = rewater_money::subsidy::subsidies(book(), "jzf-2023-6", "jzf-2023-7", rate, &f, &s).map_err(|e| bad(e.to_string()))?;
+    let l = rewater_money::subsidy::subsidies(book(), "jzf-2023-6", "jzf-2023-7", rate, &f, &s)
+        .map_err(|e| bad(e.to_string()))?;
     Ok(ledger(l.tables(book(), areas(), lang), d))
 }
 
@@ -289,35 +303,60 @@ pub async fn compensation(
         return Err(bad(format!("year {} outside 1900–2200", b.year)));
     }
     let known = |s: &str| areas().district(s).map(|d| d.id.clone());
-    let sections = rewater_money::compensation::sections_from_bytes(b.sections.as_bytes(), "sections", &known).map_err(|e| bad(e.to_string()))?;
+    let sections =
+        rewater_money::compensation::sections_from_bytes(b.sections.as_bytes(), "sections", &known)
+            .map_err(|e| bad(e.to_string()))?;
     let entered = match &b.values {
-        Some(t) => rewater_money::compensation::values_from_bytes(t.as_bytes(), "values", b.year).map_err(|e| bad(e.to_string()))?,
+        Some(t) => rewater_money::compensation::values_from_bytes(t.as_bytes(), "values", b.year)
+            .map_err(|e| bad(e.to_string()))?,
         None => Default::default(),
     };
-    let rule = b.rule.clone().unwrap_or_else(|| rewater_money::compensation::DEFAULT_SET.into());
-    let set = book().get(&rule, rewater_money::RuleKind::Compensation).map_err(|e| bad(e.to_string()))?;
+    let rule = b
+        .rule
+        .clone()
+        .unwrap_or_else(|| rewater_money::compensation::DEFAULT_SET.into());
+    let set = book()
+        .get(&rule, rewater_money::RuleKind::Compensation)
+        .map_err(|e| bad(e.to_string()))?;
     let values = if b.from_store {
         let factors: Vec<rewater_standards::Factor> = set
             .compensation
             .as_ref()
-            .map(|c| c.factors.iter().filter_map(|f| rewater_standards::Factor::parse(f).ok()).collect())
+            .map(|c| {
+                c.factors
+                    .iter()
+                    .filter_map(|f| rewater_standards::Factor::parse(f).ok())
+                    .collect()
+            })
             .unwrap_or_default();
         let secs = sections.clone();
         let year = b.year;
         let v = crate::with_store(&st, move |s| {
-            rewater_money::store::monthly_means(s, &secs, &factors, year).map_err(|e| internal(e.to_string()))
+            rewater_money::store::monthly_means(s, &secs, &factors, year)
+                .map_err(|e| internal(e.to_string()))
         })
         .await?;
         rewater_money::store::overlay(v, &entered)
     } else {
         entered
     };
-    let mut c = rewater_money::compensation::compensation(book(), &rule, &st.standards, &sections, &values, b.year).map_err(|e| bad(e.to_string()))?;
+    let mut c = rewater_money::compensation::compensation(
+        book(),
+        &rule,
+        &st.standards,
+        &sections,
+        &values,
+        b.year,
+    )
+    .map_err(|e| bad(e.to_string()))?;
     let d = scope(&p);
     if let Some(d) = &d {
         limit_to(&mut c, d);
     }
-    Ok(ledger(c.tables(book(), &|x: &str| district_name(x, lang), lang), d))
+    Ok(ledger(
+        c.tables(book(), &|x: &str| district_name(x, lang), lang),
+        d,
+    ))
 }
 
 /// Pay-for-performance monthly fees per plant under the operator contracts.
@@ -331,8 +370,12 @@ pub async fn fees(
 ) -> ApiResult<LedgerBody> {
     let p = authenticate(&st, &headers, &method).await?;
     let lang = lang(&b.lang)?;
-    let months = rewater_money::fees::months_from_bytes(b.months.as_bytes(), "months").map_err(|e| bad(e.to_string()))?;
-    let set = b.contracts.as_deref().unwrap_or(rewater_money::fees::DEFAULT_SET);
+    let months = rewater_money::fees::months_from_bytes(b.months.as_bytes(), "months")
+        .map_err(|e| bad(e.to_string()))?;
+    let set = b
+        .contracts
+        .as_deref()
+        .unwrap_or(rewater_money::fees::DEFAULT_SET);
     let f = rewater_money::fees::fees(book(), set, &months).map_err(|e| bad(e.to_string()))?;
     Ok(ledger(f.tables(book(), lang), scope(&p)))
 }
@@ -351,8 +394,12 @@ pub async fn scenario_cost(
     let p = authenticate(&st, &headers, &Method::GET).await?;
     let lang = lang(&q.lang)?;
     let sc = scenarios(&st)?.clone();
-    let m = sc.model(&name)?.ok_or_else(|| not_found(format!("no scenario model '{name}'")))?;
-    let permit = busy().try_acquire().map_err(|_| too_many("another cost run is being computed", 5))?;
+    let m = sc
+        .model(&name)?
+        .ok_or_else(|| not_found(format!("no scenario model '{name}'")))?;
+    let permit = busy()
+        .try_acquire()
+        .map_err(|_| too_many("another cost run is being computed", 5))?;
     let d = scope(&p);
     let d2 = d.clone();
     let tables = tokio::task::spawn_blocking(move || {
@@ -362,8 +409,14 @@ pub async fn scenario_cost(
             return Err(bad(format!("{} days: at most 36600", region.days)));
         }
         let summary = rewater_engine::run(&region).map_err(|e| bad(e.to_string()))?;
-        let mut c = rewater_money::cost::cost_of_run(book(), rewater_money::cost::DEFAULT_COST_SET, rewater_money::cost::DEFAULT_PRICE_SET, &region, &summary)
-            .map_err(|e| bad(e.to_string()))?;
+        let mut c = rewater_money::cost::cost_of_run(
+            book(),
+            rewater_money::cost::DEFAULT_COST_SET,
+            rewater_money::cost::DEFAULT_PRICE_SET,
+            &region,
+            &summary,
+        )
+        .map_err(|e| bad(e.to_string()))?;
         let mut t = c.tables(book(), lang);
         if let Some(d) = &d2 {
             c.plants.retain(|x| &x.district == d);

@@ -10,13 +10,19 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn chromium() -> Option<PathBuf> {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().map(PathBuf::from).find(|p| p.exists())
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
 }
 
 #[test]
 fn the_compensation_page_in_a_real_browser() {
     let Some(browser) = chromium() else {
-        assert!(std::env::var_os("CI").is_none(), "Chromium is required in CI: apt-get install chromium");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Chromium is required in CI: apt-get install chromium"
+        );
         eprintln!("skipped: Debian's chromium is not installed (apt-get install chromium)");
         return;
     };
@@ -27,8 +33,20 @@ fn the_compensation_page_in_a_real_browser() {
         "playwright-core missing in {node_modules} (installed by crates/rewater-web/build.rs)"
     );
     let db = tmp("money-browser");
-    assert_eq!(add_user(&db, "admin", "admin-password-1", "admin", None), Some(0));
-    assert_eq!(add_user(&db, "op-tz", "tongzhou-password-1", "operator", Some("tongzhou")), Some(0));
+    assert_eq!(
+        add_user(&db, "admin", "admin-password-1", "admin", None),
+        Some(0)
+    );
+    assert_eq!(
+        add_user(
+            &db,
+            "op-tz",
+            "tongzhou-password-1",
+            "operator",
+            Some("tongzhou")
+        ),
+        Some(0)
+    );
     let server = start(&db, &[]);
     let out = Command::new("node")
         .arg("tests/money.mjs")
@@ -40,6 +58,10 @@ fn the_compensation_page_in_a_real_browser() {
         .env("REWATER_CHROMIUM", &browser)
         .output()
         .expect("running node");
-    eprintln!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    eprintln!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "browser test failed");
 }

@@ -157,7 +157,10 @@ impl Areas {
         let mut districts = BTreeMap::new();
         for d in f.district {
             if d.id.is_empty() || d.id.len() > 64 {
-                return Err(InputError::file(file, "a district id must be 1–64 characters"));
+                return Err(InputError::file(
+                    file,
+                    "a district id must be 1–64 characters",
+                ));
             }
             if districts.insert(d.id.clone(), d.clone()).is_some() {
                 return Err(InputError::file(file, format!("district '{}' twice", d.id)));
@@ -185,9 +188,11 @@ impl Areas {
     pub fn district(&self, s: &str) -> Option<&District> {
         let t = s.trim();
         self.districts.get(t).or_else(|| {
-            self.districts
-                .values()
-                .find(|d| d.name.zh == t || d.name.en.eq_ignore_ascii_case(t) || d.aliases.iter().any(|a| a == t))
+            self.districts.values().find(|d| {
+                d.name.zh == t
+                    || d.name.en.eq_ignore_ascii_case(t)
+                    || d.aliases.iter().any(|a| a == t)
+            })
         })
     }
 

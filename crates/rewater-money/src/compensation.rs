@@ -34,21 +34,69 @@ pub const BEYOND_V: usize = 5;
 pub const MUNICIPAL: &str = "municipal";
 
 pub const SECTION_COLUMNS: &[Col] = &[
-    Col { name: "id", aliases: &["编号", "断面编号"], required: true },
-    Col { name: "name", aliases: &["名称", "断面名称"], required: false },
-    Col { name: "river", aliases: &["河流"], required: false },
-    Col { name: "upstream", aliases: &["上游区"], required: true },
-    Col { name: "downstream", aliases: &["下游区"], required: false },
-    Col { name: "target", aliases: &["考核目标", "目标水质"], required: true },
-    Col { name: "inflow", aliases: &["入境断面"], required: false },
-    Col { name: "site", aliases: &["站点"], required: false },
+    Col {
+        name: "id",
+        aliases: &["编号", "断面编号"],
+        required: true,
+    },
+    Col {
+        name: "name",
+        aliases: &["名称", "断面名称"],
+        required: false,
+    },
+    Col {
+        name: "river",
+        aliases: &["河流"],
+        required: false,
+    },
+    Col {
+        name: "upstream",
+        aliases: &["上游区"],
+        required: true,
+    },
+    Col {
+        name: "downstream",
+        aliases: &["下游区"],
+        required: false,
+    },
+    Col {
+        name: "target",
+        aliases: &["考核目标", "目标水质"],
+        required: true,
+    },
+    Col {
+        name: "inflow",
+        aliases: &["入境断面"],
+        required: false,
+    },
+    Col {
+        name: "site",
+        aliases: &["站点"],
+        required: false,
+    },
 ];
 
 pub const VALUE_COLUMNS: &[Col] = &[
-    Col { name: "section", aliases: &["断面", "断面编号"], required: true },
-    Col { name: "month", aliases: &["月份"], required: true },
-    Col { name: "factor", aliases: &["因子", "指标"], required: true },
-    Col { name: "value", aliases: &["浓度", "数值", "value_mg_l"], required: true },
+    Col {
+        name: "section",
+        aliases: &["断面", "断面编号"],
+        required: true,
+    },
+    Col {
+        name: "month",
+        aliases: &["月份"],
+        required: true,
+    },
+    Col {
+        name: "factor",
+        aliases: &["因子", "指标"],
+        required: true,
+    },
+    Col {
+        name: "value",
+        aliases: &["浓度", "数值", "value_mg_l"],
+        required: true,
+    },
 ];
 
 /// A boundary section.
@@ -71,7 +119,11 @@ pub type Values = BTreeMap<(String, u32), BTreeMap<Factor, f64>>;
 
 /// Parses a class written I–V, Ⅰ–Ⅴ, 1–5 (with or without 类 / "class").
 pub fn parse_class(s: &str) -> Option<usize> {
-    let t = s.trim().trim_end_matches('类').trim_start_matches("class").trim();
+    let t = s
+        .trim()
+        .trim_end_matches('类')
+        .trim_start_matches("class")
+        .trim();
     Some(match t.to_ascii_uppercase().as_str() {
         "I" | "Ⅰ" | "1" => 0,
         "II" | "Ⅱ" | "2" => 1,
@@ -84,19 +136,32 @@ pub fn parse_class(s: &str) -> Option<usize> {
 
 /// The class's printed name.
 pub fn class_name(c: usize) -> &'static str {
-    ["Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ", "劣Ⅴ"].get(c).copied().unwrap_or("?")
+    ["Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ", "劣Ⅴ"]
+        .get(c)
+        .copied()
+        .unwrap_or("?")
 }
 
-pub fn read_sections(path: &Path, known: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Section>, InputError> {
+pub fn read_sections(
+    path: &Path,
+    known: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Section>, InputError> {
     sections_from_sheet(&read_sheet(path, SECTION_COLUMNS)?, known)
 }
 
-pub fn sections_from_bytes(b: &[u8], file: &str, known: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Section>, InputError> {
+pub fn sections_from_bytes(
+    b: &[u8],
+    file: &str,
+    known: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Section>, InputError> {
     sections_from_sheet(&sheet_from_bytes(b, file, SECTION_COLUMNS)?, known)
 }
 
 /// `known` maps a district as written to its id (None: unknown).
-fn sections_from_sheet(sheet: &Sheet, known: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Section>, InputError> {
+fn sections_from_sheet(
+    sheet: &Sheet,
+    known: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Section>, InputError> {
     let mut out: Vec<Section> = Vec::new();
     for r in sheet.rows() {
         let id = r.required("id")?.to_string();
@@ -104,7 +169,8 @@ fn sections_from_sheet(sheet: &Sheet, known: &dyn Fn(&str) -> Option<String>) ->
             return Err(r.err("id", format!("section '{id}' given twice")));
         }
         let up = r.required("upstream")?;
-        let upstream = known(up).ok_or_else(|| r.err("upstream", format!("unknown district '{up}'")))?;
+        let upstream =
+            known(up).ok_or_else(|| r.err("upstream", format!("unknown district '{up}'")))?;
         let downstream = match r.text("downstream") {
             "" | "exit" | "出境" | "出市" | "市级" | "municipal" => MUNICIPAL.to_string(),
             d => known(d).ok_or_else(|| r.err("downstream", format!("unknown district '{d}'")))?,
@@ -113,7 +179,8 @@ fn sections_from_sheet(sheet: &Sheet, known: &dyn Fn(&str) -> Option<String>) ->
             return Err(r.err("downstream", "the same district as upstream"));
         }
         let t = r.required("target")?;
-        let target = parse_class(t).ok_or_else(|| r.err("target", format!("'{t}' is not a class I–V")))?;
+        let target =
+            parse_class(t).ok_or_else(|| r.err("target", format!("'{t}' is not a class I–V")))?;
         out.push(Section {
             id,
             name: r.text("name").to_string(),
@@ -128,7 +195,13 @@ fn sections_from_sheet(sheet: &Sheet, known: &dyn Fn(&str) -> Option<String>) ->
     for s in &out {
         if let Some(i) = &s.inflow {
             if !out.iter().any(|o| &o.id == i) {
-                return Err(InputError::file(&sheet.file, format!("section '{}': inflow section '{i}' is not in the list", s.id)));
+                return Err(InputError::file(
+                    &sheet.file,
+                    format!(
+                        "section '{}': inflow section '{i}' is not in the list",
+                        s.id
+                    ),
+                ));
             }
         }
     }
@@ -159,7 +232,9 @@ fn values_from_sheet(sheet: &Sheet, year: i32) -> Result<Values, InputError> {
         let f = r.required("factor")?;
         let factor = Factor::parse(f).map_err(|e| r.err("factor", e.to_string()))?;
         let v = r.number("value")?;
-        let slot = out.entry((r.required("section")?.to_string(), mo)).or_default();
+        let slot = out
+            .entry((r.required("section")?.to_string(), mo))
+            .or_default();
         if slot.insert(factor, v).is_some() {
             return Err(r.err("value", format!("{m} {f} given twice for this section")));
         }
@@ -240,19 +315,32 @@ pub fn class_of(std: &Standard, factor: Factor, value: f64) -> Option<usize> {
 }
 
 /// Assesses one factor's month.
-pub fn assess(rule: &CompensationRule, target: usize, class: usize, value: f64, inflow: Option<f64>) -> (Branch, bool, f64) {
+pub fn assess(
+    rule: &CompensationRule,
+    target: usize,
+    class: usize,
+    value: f64,
+    inflow: Option<f64>,
+) -> (Branch, bool, f64) {
     if class <= target {
         return (Branch::Meets, false, 0.0);
     }
     let k = (class - target) as u32;
     let no_worse = inflow.is_some_and(|i| value <= i);
     let (branch, rate) = if no_worse {
-        (Branch::NoWorseThanInflow(k), rule.per_class_no_worse_than_inflow.value)
+        (
+            Branch::NoWorseThanInflow(k),
+            rule.per_class_no_worse_than_inflow.value,
+        )
     } else {
         (Branch::Worse(k), rule.per_class.value)
     };
     let beyond = class == BEYOND_V;
-    let extra = if beyond { rule.beyond_v_extra.value } else { 0.0 };
+    let extra = if beyond {
+        rule.beyond_v_extra.value
+    } else {
+        0.0
+    };
     (branch, beyond, k as f64 * rate + extra)
 }
 
@@ -274,16 +362,21 @@ pub fn compensation(
 ) -> Result<Compensation, MoneyError> {
     let set = book.get(set_id, RuleKind::Compensation)?;
     let rule = the_rule(set)?;
-    let std = standards.get(&rule.standard).ok_or_else(|| MoneyError::Rule {
-        set: set_id.into(),
-        message: format!("standard '{}' is not known", rule.standard),
-    })?;
+    let std = standards
+        .get(&rule.standard)
+        .ok_or_else(|| MoneyError::Rule {
+            set: set_id.into(),
+            message: format!("standard '{}' is not known", rule.standard),
+        })?;
     let factors = rule
         .factors
         .iter()
         .map(|f| Factor::parse(f))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| MoneyError::Rule { set: set_id.into(), message: e.to_string() })?;
+        .map_err(|e| MoneyError::Rule {
+            set: set_id.into(),
+            message: e.to_string(),
+        })?;
     let sum = rule.sum_over_factors.value != 0.0;
     let mut out = Compensation {
         set: set_id.to_string(),
@@ -297,7 +390,10 @@ pub fn compensation(
     for month in 1..=12u32 {
         for s in sections {
             let vals = values.get(&(s.id.clone(), month));
-            let inflow = s.inflow.as_ref().and_then(|i| values.get(&(i.clone(), month)));
+            let inflow = s
+                .inflow
+                .as_ref()
+                .and_then(|i| values.get(&(i.clone(), month)));
             let mut sm = SectionMonth {
                 section: s.id.clone(),
                 month,
@@ -318,7 +414,15 @@ pub fn compensation(
                 };
                 let iv = inflow.and_then(|m| m.get(&f)).copied();
                 let (branch, beyond_v, yuan) = assess(rule, s.target, class, v, iv);
-                sm.factors.push(FactorMonth { factor: f, value: v, class, inflow_value: iv, branch, beyond_v, yuan });
+                sm.factors.push(FactorMonth {
+                    factor: f,
+                    value: v,
+                    class,
+                    inflow_value: iv,
+                    branch,
+                    beyond_v,
+                    yuan,
+                });
             }
             sm.yuan = if sum {
                 sm.factors.iter().map(|f| f.yuan).sum()
@@ -326,7 +430,11 @@ pub fn compensation(
                 sm.factors.iter().map(|f| f.yuan).fold(0.0, f64::max)
             };
             if sm.yuan > 0.0 {
-                *out.matrix.entry(month).or_default().entry((sm.payer.clone(), sm.payee.clone())).or_insert(0.0) += sm.yuan;
+                *out.matrix
+                    .entry(month)
+                    .or_default()
+                    .entry((sm.payer.clone(), sm.payee.clone()))
+                    .or_insert(0.0) += sm.yuan;
                 out.settlement.entry(sm.payer.clone()).or_default().0 += sm.yuan;
                 out.settlement.entry(sm.payee.clone()).or_default().1 += sm.yuan;
             }
@@ -339,16 +447,29 @@ pub fn compensation(
 impl Compensation {
     /// The tables: section months, the monthly matrix, the annual settlement.
     pub fn tables(&self, book: &RuleBook, name: &dyn Fn(&str) -> String, lang: Lang) -> Vec<Table> {
-        let notes: Vec<Text> = book.sets.get(&self.set).map(rule_note).into_iter().collect();
+        let notes: Vec<Text> = book
+            .sets
+            .get(&self.set)
+            .map(rule_note)
+            .into_iter()
+            .collect();
         let unverified = self.weakest == Confidence::Unverified;
         let conf = self.weakest.label(lang).to_string();
         let mut detail = Table::new(
             "compensation-sections",
             Text::new("跨界断面逐月考核", "Boundary sections by month"),
             &[
-                ("月份", "month"), ("断面", "section"), ("上游区(付)", "upstream (pays)"), ("下游(收)", "downstream (receives)"),
-                ("因子", "factor"), ("浓度(mg/L)", "mg/L"), ("类别", "class"), ("入境浓度", "inflow mg/L"),
-                ("情形", "branch"), ("补偿金(元)", "yuan"), ("可信度", "confidence"),
+                ("月份", "month"),
+                ("断面", "section"),
+                ("上游区(付)", "upstream (pays)"),
+                ("下游(收)", "downstream (receives)"),
+                ("因子", "factor"),
+                ("浓度(mg/L)", "mg/L"),
+                ("类别", "class"),
+                ("入境浓度", "inflow mg/L"),
+                ("情形", "branch"),
+                ("补偿金(元)", "yuan"),
+                ("可信度", "confidence"),
             ],
         );
         for m in &self.months {
@@ -359,8 +480,12 @@ impl Compensation {
                     (Branch::Meets, Lang::En) => "meets".to_string(),
                     (Branch::Worse(k), Lang::Zh) => format!("超标{k}个类别"),
                     (Branch::Worse(k), Lang::En) => format!("{k} class(es) worse"),
-                    (Branch::NoWorseThanInflow(k), Lang::Zh) => format!("超标{k}个类别，不劣于入境"),
-                    (Branch::NoWorseThanInflow(k), Lang::En) => format!("{k} class(es) worse, no worse than inflow"),
+                    (Branch::NoWorseThanInflow(k), Lang::Zh) => {
+                        format!("超标{k}个类别，不劣于入境")
+                    }
+                    (Branch::NoWorseThanInflow(k), Lang::En) => {
+                        format!("{k} class(es) worse, no worse than inflow")
+                    }
                 };
                 let branch = if f.beyond_v {
                     match lang {
@@ -406,7 +531,13 @@ impl Compensation {
         let mut matrix = Table::new(
             "compensation-matrix",
             Text::new("逐月补偿矩阵（付→收）", "Monthly payer → payee matrix"),
-            &[("月份", "month"), ("付款区", "payer"), ("收款方", "payee"), ("补偿金(元)", "yuan"), ("可信度", "confidence")],
+            &[
+                ("月份", "month"),
+                ("付款区", "payer"),
+                ("收款方", "payee"),
+                ("补偿金(元)", "yuan"),
+                ("可信度", "confidence"),
+            ],
         );
         for (month, m) in &self.matrix {
             for ((a, b), v) in m {
@@ -422,7 +553,13 @@ impl Compensation {
         let mut settle = Table::new(
             "compensation-settlement",
             Text::new("年度结算", "Annual settlement"),
-            &[("区", "district"), ("应缴(元)", "pays yuan"), ("应收(元)", "receives yuan"), ("净额(元)", "net yuan"), ("可信度", "confidence")],
+            &[
+                ("区", "district"),
+                ("应缴(元)", "pays yuan"),
+                ("应收(元)", "receives yuan"),
+                ("净额(元)", "net yuan"),
+                ("可信度", "confidence"),
+            ],
         );
         for (d, (paid, got)) in &self.settlement {
             settle.rows.push(vec![
@@ -437,7 +574,10 @@ impl Compensation {
         if !self.in_force {
             extra.push(Text::new(
                 &format!("注意：规则 {} 在{}年不在有效期内", self.set, self.year),
-                &format!("Note: rule set {} is not in force in {}", self.set, self.year),
+                &format!(
+                    "Note: rule set {} is not in force in {}",
+                    self.set, self.year
+                ),
             ));
         }
         let mut out = vec![detail, matrix, settle];

@@ -73,7 +73,14 @@ pub struct CostLedger {
     pub weakest: Confidence,
 }
 
-fn plant_cost(id: &str, district: &str, energy_per_m3: f64, treated: f64, days: usize, p: &CostParams) -> PlantCost {
+fn plant_cost(
+    id: &str,
+    district: &str,
+    energy_per_m3: f64,
+    treated: f64,
+    days: usize,
+    p: &CostParams,
+) -> PlantCost {
     let years = days as f64 / 365.0;
     let energy_kwh = treated * energy_per_m3;
     let energy_yuan = energy_kwh * p.tariff_yuan_per_kwh;
@@ -97,7 +104,9 @@ fn plant_cost(id: &str, district: &str, energy_per_m3: f64, treated: f64, days: 
 }
 
 fn price_of<'a>(rule: &'a PriceRule, category: &str) -> Option<&'a crate::rules::ClassPrice> {
-    rule.classes.iter().find(|c| c.categories.iter().any(|x| x == category))
+    rule.classes
+        .iter()
+        .find(|c| c.categories.iter().any(|x| x == category))
 }
 
 /// The cost and price ledger of an engine run of `region`.
@@ -110,15 +119,38 @@ pub fn cost_of_run(
 ) -> Result<CostLedger, MoneyError> {
     let cs = book.get(cost_set, RuleKind::Cost)?;
     let ps = book.get(price_set, RuleKind::Price)?;
-    let missing = |set: &str, what: &str| MoneyError::Rule { set: set.into(), message: format!("has no [{what}]") };
+    let missing = |set: &str, what: &str| MoneyError::Rule {
+        set: set.into(),
+        message: format!("has no [{what}]"),
+    };
     let cost = cs.cost.as_ref().ok_or_else(|| missing(cost_set, "cost"))?;
-    let price = ps.price.as_ref().ok_or_else(|| missing(price_set, "price"))?;
+    let price = ps
+        .price
+        .as_ref()
+        .ok_or_else(|| missing(price_set, "price"))?;
     let mut plants = Vec::new();
     for n in &region.nodes {
-        let NodeKind::Plant(p) = &n.kind else { continue };
-        let treated = summary.plants.get(&n.id).map(|s| s.treated_m3).unwrap_or(0.0);
-        let params = cost.plant.iter().find(|c| c.id == n.id).unwrap_or(&cost.default);
-        plants.push(plant_cost(&n.id, &p.district, p.energy_kwh_per_m3, treated, summary.days, params));
+        let NodeKind::Plant(p) = &n.kind else {
+            continue;
+        };
+        let treated = summary
+            .plants
+            .get(&n.id)
+            .map(|s| s.treated_m3)
+            .unwrap_or(0.0);
+        let params = cost
+            .plant
+            .iter()
+            .find(|c| c.id == n.id)
+            .unwrap_or(&cost.default);
+        plants.push(plant_cost(
+            &n.id,
+            &p.district,
+            p.energy_kwh_per_m3,
+            treated,
+            summary.days,
+            params,
+        ));
     }
     let mut users = Vec::new();
     for (id, u) in &summary.users {
@@ -151,7 +183,10 @@ pub fn cost_of_run(
         revenue_yuan,
         city_balance_yuan: revenue_yuan - cost_yuan,
         sets: vec![cost_set.into(), price_set.into()],
-        weakest: cs.weakest().min(ps.weakest()).min(price.tap_yuan_per_m3.confidence),
+        weakest: cs
+            .weakest()
+            .min(ps.weakest())
+            .min(price.tap_yuan_per_m3.confidence),
     })
 }
 
@@ -161,9 +196,16 @@ impl CostLedger {
             "cost-plants",
             Text::new("再生水厂单位成本", "Reclaimed-water unit cost by plant"),
             &[
-                ("再生水厂", "plant"), ("区", "district"), ("处理水量(立方米)", "treated m³"), ("电耗(千瓦时)", "energy kWh"),
-                ("电费(元)", "energy yuan"), ("药剂(元)", "chemicals yuan"), ("运维(元)", "O&M yuan"), ("折旧年金(元)", "capital annuity yuan"),
-                ("总成本(元)", "total yuan"), ("单位成本(元/立方米)", "yuan per m³"),
+                ("再生水厂", "plant"),
+                ("区", "district"),
+                ("处理水量(立方米)", "treated m³"),
+                ("电耗(千瓦时)", "energy kWh"),
+                ("电费(元)", "energy yuan"),
+                ("药剂(元)", "chemicals yuan"),
+                ("运维(元)", "O&M yuan"),
+                ("折旧年金(元)", "capital annuity yuan"),
+                ("总成本(元)", "total yuan"),
+                ("单位成本(元/立方米)", "yuan per m³"),
             ],
         );
         for p in &self.plants {
@@ -182,10 +224,19 @@ impl CostLedger {
         }
         let mut users = Table::new(
             "cost-users",
-            Text::new("分质价格与用户节省", "Price by quality class and users' saving"),
+            Text::new(
+                "分质价格与用户节省",
+                "Price by quality class and users' saving",
+            ),
             &[
-                ("用户", "user"), ("类别", "category"), ("价格档", "price class"), ("供水量(立方米)", "delivered m³"),
-                ("价格(元/立方米)", "price yuan/m³"), ("水费(元)", "revenue yuan"), ("替代水价(元/立方米)", "alternative yuan/m³"), ("用户节省(元)", "saving yuan"),
+                ("用户", "user"),
+                ("类别", "category"),
+                ("价格档", "price class"),
+                ("供水量(立方米)", "delivered m³"),
+                ("价格(元/立方米)", "price yuan/m³"),
+                ("水费(元)", "revenue yuan"),
+                ("替代水价(元/立方米)", "alternative yuan/m³"),
+                ("用户节省(元)", "saving yuan"),
             ],
         );
         for u in &self.users {
@@ -196,7 +247,9 @@ impl CostLedger {
                 Cell::Number(u.delivered_m3),
                 Cell::Number(u.price_yuan_per_m3),
                 Cell::yuan(u.revenue_yuan),
-                u.alternative_yuan_per_m3.map(Cell::Number).unwrap_or(Cell::Empty),
+                u.alternative_yuan_per_m3
+                    .map(Cell::Number)
+                    .unwrap_or(Cell::Empty),
                 Cell::yuan(u.saving_yuan),
             ]);
         }
@@ -208,12 +261,22 @@ impl CostLedger {
         for (zh, en, v) in [
             ("再生水总成本", "cost of reclaimed water", self.cost_yuan),
             ("再生水水费收入", "revenue", self.revenue_yuan),
-            ("收支差额（负数为需财政补足）", "balance (negative: to be covered)", self.city_balance_yuan),
+            (
+                "收支差额（负数为需财政补足）",
+                "balance (negative: to be covered)",
+                self.city_balance_yuan,
+            ),
             ("用户节省", "users' saving", self.users_saving_yuan),
         ] {
-            city.rows.push(vec![Cell::text(Text::new(zh, en).get(lang)), Cell::yuan(v)]);
+            city.rows
+                .push(vec![Cell::text(Text::new(zh, en).get(lang)), Cell::yuan(v)]);
         }
-        let notes: Vec<Text> = self.sets.iter().filter_map(|s| book.sets.get(s)).map(rule_note).collect();
+        let notes: Vec<Text> = self
+            .sets
+            .iter()
+            .filter_map(|s| book.sets.get(s))
+            .map(rule_note)
+            .collect();
         let mut out = vec![plants, users, city];
         for t in &mut out {
             t.notes = notes.clone();

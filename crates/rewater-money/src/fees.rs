@@ -21,19 +21,71 @@ use std::path::Path;
 pub const DEFAULT_SET: &str = "pfp-example";
 
 pub const COLUMNS: &[Col] = &[
-    Col { name: "plant", aliases: &["污水厂", "厂"], required: true },
-    Col { name: "month", aliases: &["月份"], required: true },
-    Col { name: "treated_m3", aliases: &["处理水量"], required: true },
-    Col { name: "evaluated", aliases: &["考核天数"], required: true },
-    Col { name: "compliant", aliases: &["达标天数"], required: true },
-    Col { name: "cod_in", aliases: &[], required: false },
-    Col { name: "cod_out", aliases: &[], required: false },
-    Col { name: "nh3n_in", aliases: &[], required: false },
-    Col { name: "nh3n_out", aliases: &[], required: false },
-    Col { name: "tp_in", aliases: &[], required: false },
-    Col { name: "tp_out", aliases: &[], required: false },
-    Col { name: "tn_in", aliases: &[], required: false },
-    Col { name: "tn_out", aliases: &[], required: false },
+    Col {
+        name: "plant",
+        aliases: &["污水厂", "厂"],
+        required: true,
+    },
+    Col {
+        name: "month",
+        aliases: &["月份"],
+        required: true,
+    },
+    Col {
+        name: "treated_m3",
+        aliases: &["处理水量"],
+        required: true,
+    },
+    Col {
+        name: "evaluated",
+        aliases: &["考核天数"],
+        required: true,
+    },
+    Col {
+        name: "compliant",
+        aliases: &["达标天数"],
+        required: true,
+    },
+    Col {
+        name: "cod_in",
+        aliases: &[],
+        required: false,
+    },
+    Col {
+        name: "cod_out",
+        aliases: &[],
+        required: false,
+    },
+    Col {
+        name: "nh3n_in",
+        aliases: &[],
+        required: false,
+    },
+    Col {
+        name: "nh3n_out",
+        aliases: &[],
+        required: false,
+    },
+    Col {
+        name: "tp_in",
+        aliases: &[],
+        required: false,
+    },
+    Col {
+        name: "tp_out",
+        aliases: &[],
+        required: false,
+    },
+    Col {
+        name: "tn_in",
+        aliases: &[],
+        required: false,
+    },
+    Col {
+        name: "tn_out",
+        aliases: &[],
+        required: false,
+    },
 ];
 
 /// One plant's month.
@@ -75,25 +127,47 @@ fn months_from_sheet(sheet: &Sheet) -> Result<Vec<PlantMonth>, InputError> {
         };
         let (evaluated, compliant) = (count("evaluated")?, count("compliant")?);
         if compliant > evaluated {
-            return Err(r.err("compliant", format!("{compliant} compliant of {evaluated} evaluated")));
+            return Err(r.err(
+                "compliant",
+                format!("{compliant} compliant of {evaluated} evaluated"),
+            ));
         }
         let mut quality = BTreeMap::new();
         for f in ["cod", "nh3n", "tp", "tn"] {
-            let (i, o) = (r.number_opt(&format!("{f}_in"))?, r.number_opt(&format!("{f}_out"))?);
+            let (i, o) = (
+                r.number_opt(&format!("{f}_in"))?,
+                r.number_opt(&format!("{f}_out"))?,
+            );
             match (i, o) {
                 (Some(i), Some(o)) => {
                     let factor = Factor::parse(f).map_err(|e| r.err(f, e.to_string()))?;
                     quality.insert(factor, (i, o));
                 }
                 (None, None) => {}
-                _ => return Err(r.err(&format!("{f}_in"), "give both inflow and outflow, or neither")),
+                _ => {
+                    return Err(r.err(
+                        &format!("{f}_in"),
+                        "give both inflow and outflow, or neither",
+                    ))
+                }
             }
         }
         let plant = r.required("plant")?.to_string();
-        if out.iter().any(|p| p.plant == plant && p.year == year && p.month == month) {
+        if out
+            .iter()
+            .any(|p| p.plant == plant && p.year == year && p.month == month)
+        {
             return Err(r.err("month", format!("{plant} {m} given twice")));
         }
-        out.push(PlantMonth { plant, year, month, treated_m3: r.number("treated_m3")?, evaluated, compliant, quality });
+        out.push(PlantMonth {
+            plant,
+            year,
+            month,
+            treated_m3: r.number("treated_m3")?,
+            evaluated,
+            compliant,
+            quality,
+        });
     }
     Ok(out)
 }
@@ -133,7 +207,12 @@ pub fn month_fee(c: &Contract, m: &PlantMonth) -> MonthFee {
     let base_yuan = m.treated_m3 * c.base_yuan_per_m3;
     let rate = (m.evaluated > 0).then(|| m.compliant as f64 / m.evaluated as f64);
     let deduction = match rate {
-        Some(r) => c.compliance.iter().find(|t| r >= t.min_rate - 1e-12).map(|t| t.deduction).unwrap_or(0.0),
+        Some(r) => c
+            .compliance
+            .iter()
+            .find(|t| r >= t.min_rate - 1e-12)
+            .map(|t| t.deduction)
+            .unwrap_or(0.0),
         None => c.compliance.iter().map(|t| t.deduction).fold(0.0, f64::max),
     };
     let bonuses: Vec<Bonus> = c
@@ -143,7 +222,11 @@ pub fn month_fee(c: &Contract, m: &PlantMonth) -> MonthFee {
             let f = Factor::parse(&b.factor).ok()?;
             let (i, o) = m.quality.get(&f)?;
             let removed_t = (i - o).max(0.0) * m.treated_m3 / 1e6;
-            Some(Bonus { factor: f, removed_t, yuan: removed_t * b.yuan_per_t })
+            Some(Bonus {
+                factor: f,
+                removed_t,
+                yuan: removed_t * b.yuan_per_t,
+            })
         })
         .collect();
     let deduction_yuan = base_yuan * deduction;
@@ -171,7 +254,12 @@ pub struct Fees {
 
 pub fn fees(book: &RuleBook, set_id: &str, months: &[PlantMonth]) -> Result<Fees, MoneyError> {
     let set = book.get(set_id, RuleKind::Fees)?;
-    let mut out = Fees { set: set_id.into(), months: Vec::new(), no_contract: Vec::new(), weakest: set.weakest() };
+    let mut out = Fees {
+        set: set_id.into(),
+        months: Vec::new(),
+        no_contract: Vec::new(),
+        weakest: set.weakest(),
+    };
     for m in months {
         match contract_for(&set.contract, &m.plant) {
             Some(c) => out.months.push(month_fee(c, m)),
@@ -186,11 +274,22 @@ impl Fees {
     pub fn tables(&self, book: &RuleBook, lang: Lang) -> Vec<Table> {
         let mut t = Table::new(
             "fees-months",
-            Text::new("污水处理服务费按效付费（逐月）", "Pay-for-performance service fees by month"),
+            Text::new(
+                "污水处理服务费按效付费（逐月）",
+                "Pay-for-performance service fees by month",
+            ),
             &[
-                ("污水厂", "plant"), ("月份", "month"), ("处理水量(立方米)", "treated m³"), ("基本服务费(元)", "base yuan"),
-                ("达标率", "compliance rate"), ("扣减比例", "deduction"), ("扣减(元)", "deduction yuan"),
-                ("削减奖励(元)", "removal bonus yuan"), ("应付服务费(元)", "fee yuan"), ("合同", "contract"), ("可信度", "confidence"),
+                ("污水厂", "plant"),
+                ("月份", "month"),
+                ("处理水量(立方米)", "treated m³"),
+                ("基本服务费(元)", "base yuan"),
+                ("达标率", "compliance rate"),
+                ("扣减比例", "deduction"),
+                ("扣减(元)", "deduction yuan"),
+                ("削减奖励(元)", "removal bonus yuan"),
+                ("应付服务费(元)", "fee yuan"),
+                ("合同", "contract"),
+                ("可信度", "confidence"),
             ],
         );
         let conf = self.weakest.label(lang);
@@ -212,7 +311,12 @@ impl Fees {
                 Cell::text(conf),
             ]);
         }
-        let mut notes: Vec<Text> = book.sets.get(&self.set).map(rule_note).into_iter().collect();
+        let mut notes: Vec<Text> = book
+            .sets
+            .get(&self.set)
+            .map(rule_note)
+            .into_iter()
+            .collect();
         if !self.no_contract.is_empty() {
             notes.push(Text::new(
                 &format!("无合同的污水厂：{}", self.no_contract.join("、")),

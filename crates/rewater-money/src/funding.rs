@@ -26,20 +26,76 @@ pub const DEFAULT_SETS: &[&str] = &["jzf-2023-6", "jzf-2023-7"];
 
 /// The project list's columns.
 pub const COLUMNS: &[Col] = &[
-    Col { name: "id", aliases: &["编号", "项目编号"], required: true },
-    Col { name: "name", aliases: &["名称", "项目名称"], required: false },
-    Col { name: "asset", aliases: &["类型", "项目类型", "type"], required: true },
-    Col { name: "district", aliases: &["区", "所在区"], required: true },
-    Col { name: "township", aliases: &["乡镇", "街道", "乡镇(街道)"], required: false },
-    Col { name: "setting", aliases: &["城乡", "城镇/农村"], required: true },
-    Col { name: "area", aliases: &["功能区", "area_class"], required: false },
-    Col { name: "mountain", aliases: &["山区"], required: false },
-    Col { name: "construction_yuan", aliases: &["建设资金", "建设资金(元)", "construction"], required: true },
-    Col { name: "land_yuan", aliases: &["征地拆迁资金", "征地拆迁资金(元)", "land"], required: false },
-    Col { name: "length_m", aliases: &["长度", "长度(米)"], required: false },
-    Col { name: "capacity_m3_d", aliases: &["规模", "规模(立方米/日)", "capacity"], required: false },
-    Col { name: "start_year", aliases: &["开工年份", "年份", "year"], required: true },
-    Col { name: "years", aliases: &["建设年限", "年限"], required: false },
+    Col {
+        name: "id",
+        aliases: &["编号", "项目编号"],
+        required: true,
+    },
+    Col {
+        name: "name",
+        aliases: &["名称", "项目名称"],
+        required: false,
+    },
+    Col {
+        name: "asset",
+        aliases: &["类型", "项目类型", "type"],
+        required: true,
+    },
+    Col {
+        name: "district",
+        aliases: &["区", "所在区"],
+        required: true,
+    },
+    Col {
+        name: "township",
+        aliases: &["乡镇", "街道", "乡镇(街道)"],
+        required: false,
+    },
+    Col {
+        name: "setting",
+        aliases: &["城乡", "城镇/农村"],
+        required: true,
+    },
+    Col {
+        name: "area",
+        aliases: &["功能区", "area_class"],
+        required: false,
+    },
+    Col {
+        name: "mountain",
+        aliases: &["山区"],
+        required: false,
+    },
+    Col {
+        name: "construction_yuan",
+        aliases: &["建设资金", "建设资金(元)", "construction"],
+        required: true,
+    },
+    Col {
+        name: "land_yuan",
+        aliases: &["征地拆迁资金", "征地拆迁资金(元)", "land"],
+        required: false,
+    },
+    Col {
+        name: "length_m",
+        aliases: &["长度", "长度(米)"],
+        required: false,
+    },
+    Col {
+        name: "capacity_m3_d",
+        aliases: &["规模", "规模(立方米/日)", "capacity"],
+        required: false,
+    },
+    Col {
+        name: "start_year",
+        aliases: &["开工年份", "年份", "year"],
+        required: true,
+    },
+    Col {
+        name: "years",
+        aliases: &["建设年限", "年限"],
+        required: false,
+    },
 ];
 
 /// One project of the list.
@@ -66,7 +122,11 @@ pub fn read_projects(path: &Path, areas: &Areas) -> Result<Vec<Project>, InputEr
 }
 
 /// The same from bytes (an upload).
-pub fn projects_from_bytes(bytes: &[u8], file: &str, areas: &Areas) -> Result<Vec<Project>, InputError> {
+pub fn projects_from_bytes(
+    bytes: &[u8],
+    file: &str,
+    areas: &Areas,
+) -> Result<Vec<Project>, InputError> {
     projects_from_sheet(&sheet_from_bytes(bytes, file, COLUMNS)?, areas)
 }
 
@@ -82,15 +142,28 @@ fn projects_from_sheet(sheet: &Sheet, areas: &Areas) -> Result<Vec<Project>, Inp
             .ok_or_else(|| r.err("setting", "not urban/rural (城镇/农村)"))?;
         let area = match r.text("area") {
             "" => None,
-            a => Some(AreaClass::parse(a).ok_or_else(|| r.err("area", format!("unknown area class '{a}'")))?),
+            a => Some(
+                AreaClass::parse(a)
+                    .ok_or_else(|| r.err("area", format!("unknown area class '{a}'")))?,
+            ),
         };
         let location = areas
-            .locate(r.required("district")?, r.text("township"), area, r.flag("mountain")?)
+            .locate(
+                r.required("district")?,
+                r.text("township"),
+                area,
+                r.flag("mountain")?,
+            )
             .map_err(|m| r.err("district", m))?;
         let years = match r.number_opt("years")? {
             None => 1,
             Some(y) if y.fract() == 0.0 && (1.0..=30.0).contains(&y) => y as u32,
-            Some(y) => return Err(r.err("years", format!("{y} is not a whole number of years in 1–30"))),
+            Some(y) => {
+                return Err(r.err(
+                    "years",
+                    format!("{y} is not a whole number of years in 1–30"),
+                ))
+            }
         };
         out.push(Project {
             id,
@@ -102,7 +175,9 @@ fn projects_from_sheet(sheet: &Sheet, areas: &Areas) -> Result<Vec<Project>, Inp
             land_yuan: r.number_or_zero("land_yuan")?,
             length_m: r.number_opt("length_m")?,
             capacity_m3_d: r.number_opt("capacity_m3_d")?,
-            start_year: r.year_opt("start_year")?.ok_or_else(|| r.err("start_year", "empty"))?,
+            start_year: r
+                .year_opt("start_year")?
+                .ok_or_else(|| r.err("start_year", "empty"))?,
             years,
             line: r.line,
         });
@@ -164,7 +239,9 @@ fn first_rule<'a>(sets: &[&'a RuleSet], p: &Project) -> Option<(&'a RuleSet, &'a
     sets.iter().find_map(|s| {
         s.share
             .iter()
-            .find(|r| r.assets.iter().any(|a| *a == p.asset) && r.holds(&p.location, Some(p.setting)))
+            .find(|r| {
+                r.assets.iter().any(|a| *a == p.asset) && r.holds(&p.location, Some(p.setting))
+            })
             .map(|r| (*s, r))
     })
 }
@@ -193,7 +270,12 @@ pub fn shares_of(sets: &[&RuleSet], p: &Project) -> ProjectShares {
             years_outside_validity: Vec::new(),
         };
     };
-    let mut ls = lines(&rule.construction, p.construction_yuan, "construction", &p.location.district);
+    let mut ls = lines(
+        &rule.construction,
+        p.construction_yuan,
+        "construction",
+        &p.location.district,
+    );
     let mut unassigned = 0.0;
     if rule.land.is_empty() {
         unassigned += p.land_yuan;
@@ -209,7 +291,10 @@ pub fn shares_of(sets: &[&RuleSet], p: &Project) -> ProjectShares {
             set: set.id.clone(),
             rule: rule.id.clone(),
             clause: rule.clause.clone(),
-            confidence: rule.confidence.min(set.confidence).min(p.location.confidence),
+            confidence: rule
+                .confidence
+                .min(set.confidence)
+                .min(p.location.confidence),
             note: rule.note.clone(),
         }),
         lines: ls,
@@ -219,7 +304,11 @@ pub fn shares_of(sets: &[&RuleSet], p: &Project) -> ProjectShares {
 }
 
 /// The funding ledger of a project list under the rule sets `set_ids` (tried in order).
-pub fn funding(book: &RuleBook, set_ids: &[&str], projects: &[Project]) -> Result<Funding, MoneyError> {
+pub fn funding(
+    book: &RuleBook,
+    set_ids: &[&str],
+    projects: &[Project],
+) -> Result<Funding, MoneyError> {
     let sets = set_ids
         .iter()
         .map(|id| book.get(id, RuleKind::Funding))
@@ -244,7 +333,11 @@ pub fn funding(book: &RuleBook, set_ids: &[&str], projects: &[Project]) -> Resul
             }
             let per_year = l.yuan / p.years as f64;
             for y in p.start_year..p.start_year + p.years as i32 {
-                *f.budget.entry(y).or_default().entry(key.clone()).or_insert(0.0) += per_year;
+                *f.budget
+                    .entry(y)
+                    .or_default()
+                    .entry(key.clone())
+                    .or_insert(0.0) += per_year;
             }
         }
         f.unassigned_yuan += s.unassigned_yuan;
@@ -275,7 +368,10 @@ impl Funding {
             .collect();
         let mut by_project = Table::new(
             "funding-projects",
-            Text::new("建设资金分担（按项目）", "Construction funding shares by project"),
+            Text::new(
+                "建设资金分担（按项目）",
+                "Construction funding shares by project",
+            ),
             &[
                 ("项目", "project"),
                 ("名称", "name"),
@@ -310,18 +406,29 @@ impl Funding {
                 Some(a) => (
                     format!("{} {}", a.set, a.clause),
                     a.confidence.label(lang).to_string(),
-                    a.note.as_ref().map(|n| n.get(lang).to_string()).unwrap_or_default(),
+                    a.note
+                        .as_ref()
+                        .map(|n| n.get(lang).to_string())
+                        .unwrap_or_default(),
                 ),
                 None => (String::new(), String::new(), String::new()),
             };
             let mut note = note;
             if !s.years_outside_validity.is_empty() {
-                let ys: Vec<String> = s.years_outside_validity.iter().map(|y| y.to_string()).collect();
+                let ys: Vec<String> = s
+                    .years_outside_validity
+                    .iter()
+                    .map(|y| y.to_string())
+                    .collect();
                 let w = match lang {
                     Lang::Zh => format!("规则在{}年不在有效期内", ys.join("、")),
                     Lang::En => format!("rule set not in force in {}", ys.join(", ")),
                 };
-                note = if note.is_empty() { w } else { format!("{note}; {w}") };
+                note = if note.is_empty() {
+                    w
+                } else {
+                    format!("{note}; {w}")
+                };
             }
             for l in &s.lines {
                 let mut row = base.clone();
@@ -366,7 +473,12 @@ impl Funding {
         let mut by_payer = Table::new(
             "funding-payers",
             Text::new("建设资金分担（按承担方）", "Construction funding by payer"),
-            &[("承担方", "payer"), ("建设(元)", "construction yuan"), ("征地拆迁(元)", "land yuan"), ("合计(元)", "total yuan")],
+            &[
+                ("承担方", "payer"),
+                ("建设(元)", "construction yuan"),
+                ("征地拆迁(元)", "land yuan"),
+                ("合计(元)", "total yuan"),
+            ],
         );
         for ((payer, d), (c, l)) in &self.by_payer {
             by_payer.rows.push(vec![
@@ -441,7 +553,8 @@ impl Funding {
                     Payer::Concession | Payer::WaterGroup => 2,
                 };
                 for y in p.start_year..p.start_year + p.years as i32 {
-                    out.entry((p.location.district.clone(), y)).or_default()[slot] += l.yuan / p.years as f64;
+                    out.entry((p.location.district.clone(), y)).or_default()[slot] +=
+                        l.yuan / p.years as f64;
                 }
             }
         }
@@ -449,10 +562,19 @@ impl Funding {
     }
 
     /// [`Funding::budget_by_district`] as a table (one district, or all).
-    pub fn budget_table(&self, book: &RuleBook, areas: &Areas, lang: Lang, district: Option<&str>) -> Table {
+    pub fn budget_table(
+        &self,
+        book: &RuleBook,
+        areas: &Areas,
+        lang: Lang,
+        district: Option<&str>,
+    ) -> Table {
         let mut t = Table::new(
             "funding-district-budget",
-            Text::new("区级建设资金预算（按项目所在区、年度）", "District construction budget (by the projects' district and year)"),
+            Text::new(
+                "区级建设资金预算（按项目所在区、年度）",
+                "District construction budget (by the projects' district and year)",
+            ),
             &[
                 ("区", "district"),
                 ("年份", "year"),
@@ -475,7 +597,12 @@ impl Funding {
                 Cell::yuan(v.iter().sum()),
             ]);
         }
-        t.notes = self.sets.iter().filter_map(|id| book.sets.get(id)).map(rule_note).collect();
+        t.notes = self
+            .sets
+            .iter()
+            .filter_map(|id| book.sets.get(id))
+            .map(rule_note)
+            .collect();
         t.unverified = self.weakest == Confidence::Unverified;
         t
     }

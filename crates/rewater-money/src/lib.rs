@@ -187,5 +187,8 @@ pub(crate) fn nested_pairs<S: serde::Serializer, A: Serialize, K: Serialize, V: 
     m: &std::collections::BTreeMap<A, std::collections::BTreeMap<K, V>>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
-    s.collect_seq(m.iter().flat_map(|(a, inner)| inner.iter().map(move |(k, v)| (a, k, v))))
+    s.collect_seq(
+        m.iter()
+            .flat_map(|(a, inner)| inner.iter().map(move |(k, v)| (a, k, v))),
+    )
 }

@@ -88,10 +88,14 @@ impl Payer {
     }
     pub fn name(self) -> Text {
         match self {
-            Payer::MunicipalFai => Text::new("市政府固定资产投资", "municipal fixed-asset investment"),
+            Payer::MunicipalFai => {
+                Text::new("市政府固定资产投资", "municipal fixed-asset investment")
+            }
             Payer::MunicipalFinance => Text::new("市级财政", "municipal finance"),
             Payer::District => Text::new("区政府", "district government"),
-            Payer::DistrictTownship => Text::new("区、乡镇政府共同承担", "district and township jointly"),
+            Payer::DistrictTownship => {
+                Text::new("区、乡镇政府共同承担", "district and township jointly")
+            }
             Payer::Concession => Text::new("特许经营主体", "concession holder"),
             Payer::WaterGroup => Text::new("市自来水集团", "Beijing Waterworks Group"),
         }
@@ -413,7 +417,8 @@ impl RuleSet {
         let mut s: RuleSet =
             toml::from_str(text).map_err(|e| InputError::file(file, e.to_string()))?;
         s.file = file.to_string();
-        s.check().map_err(|m| InputError::file(file, format!("rule set '{}': {m}", s.id)))?;
+        s.check()
+            .map_err(|m| InputError::file(file, format!("rule set '{}': {m}", s.id)))?;
         Ok(s)
     }
 
@@ -437,7 +442,10 @@ impl RuleSet {
             return Err("id must be 1–64 characters".into());
         }
         if year_of(&self.valid_from).is_none() {
-            return Err(format!("valid_from '{}' is not a date YYYY-MM-DD", self.valid_from));
+            return Err(format!(
+                "valid_from '{}' is not a date YYYY-MM-DD",
+                self.valid_from
+            ));
         }
         if let Some(t) = &self.valid_to {
             if year_of(t).is_none() {
@@ -454,11 +462,17 @@ impl RuleSet {
                 }
                 let sum: f64 = parts.iter().map(|p| p.fraction).sum();
                 if !parts.is_empty() && (sum - 1.0).abs() > 1e-9 {
-                    return Err(format!("share '{}', {what}: fractions add up to {sum}, not 1", r.id));
+                    return Err(format!(
+                        "share '{}', {what}: fractions add up to {sum}, not 1",
+                        r.id
+                    ));
                 }
             }
             if r.construction.is_empty() || r.assets.is_empty() {
-                return Err(format!("share '{}': no construction parts or no assets", r.id));
+                return Err(format!(
+                    "share '{}': no construction parts or no assets",
+                    r.id
+                ));
             }
         }
         if let Some(b) = &self.om_base {
@@ -481,7 +495,9 @@ impl RuleSet {
                 return Err(format!("'{id}': municipal share {m} outside 0–1"));
             }
         }
-        if self.station.iter().any(|r| !(r.base_yuan_per_village_year.is_finite() && r.base_yuan_per_village_year >= 0.0)) {
+        if self.station.iter().any(|r| {
+            !(r.base_yuan_per_village_year.is_finite() && r.base_yuan_per_village_year >= 0.0)
+        }) {
             return Err("station: a base that is not a number ≥ 0".into());
         }
         if let Some(BaseRateRule::Scale { tiers }) = &self.base_rate {
@@ -490,7 +506,11 @@ impl RuleSet {
             }
         }
         if let Some(c) = &self.compensation {
-            for p in [&c.per_class, &c.per_class_no_worse_than_inflow, &c.beyond_v_extra] {
+            for p in [
+                &c.per_class,
+                &c.per_class_no_worse_than_inflow,
+                &c.beyond_v_extra,
+            ] {
                 if !(p.value.is_finite() && p.value >= 0.0) {
                     return Err("compensation: an amount that is not a number ≥ 0".into());
                 }
@@ -501,9 +521,14 @@ impl RuleSet {
         }
         if let Some(c) = &self.cost {
             for p in std::iter::once(&c.default).chain(&c.plant) {
-                let ok = [p.tariff_yuan_per_kwh, p.chemicals_yuan_per_m3, p.om_yuan_per_year, p.capex_yuan]
-                    .iter()
-                    .all(|x| x.is_finite() && *x >= 0.0)
+                let ok = [
+                    p.tariff_yuan_per_kwh,
+                    p.chemicals_yuan_per_m3,
+                    p.om_yuan_per_year,
+                    p.capex_yuan,
+                ]
+                .iter()
+                .all(|x| x.is_finite() && *x >= 0.0)
                     && (1..=200).contains(&p.lifetime_years)
                     && p.discount_rate.is_finite()
                     && (0.0..1.0).contains(&p.discount_rate);
@@ -514,18 +539,30 @@ impl RuleSet {
         }
         if let Some(p) = &self.price {
             for c in &p.classes {
-                if !(c.yuan_per_m3.is_finite() && c.yuan_per_m3 >= 0.0) || !["tap", "groundwater", "none"].contains(&c.alternative.as_str()) {
-                    return Err(format!("price class '{}': a price < 0 or an alternative not tap/groundwater/none", c.class));
+                if !(c.yuan_per_m3.is_finite() && c.yuan_per_m3 >= 0.0)
+                    || !["tap", "groundwater", "none"].contains(&c.alternative.as_str())
+                {
+                    return Err(format!(
+                        "price class '{}': a price < 0 or an alternative not tap/groundwater/none",
+                        c.class
+                    ));
                 }
             }
         }
         for c in &self.contract {
             let ok = c.base_yuan_per_m3.is_finite()
                 && c.base_yuan_per_m3 >= 0.0
-                && c.compliance.iter().all(|t| fraction_ok(t.min_rate) && fraction_ok(t.deduction))
-                && c.load_bonus.iter().all(|b| b.yuan_per_t.is_finite() && b.yuan_per_t >= 0.0);
+                && c.compliance
+                    .iter()
+                    .all(|t| fraction_ok(t.min_rate) && fraction_ok(t.deduction))
+                && c.load_bonus
+                    .iter()
+                    .all(|b| b.yuan_per_t.is_finite() && b.yuan_per_t >= 0.0);
             if !ok {
-                return Err(format!("contract '{}': a price, rate or deduction out of range", c.plant));
+                return Err(format!(
+                    "contract '{}': a price, rate or deduction out of range",
+                    c.plant
+                ));
             }
             for b in &c.load_bonus {
                 rewater_standards::Factor::parse(&b.factor).map_err(|e| e.to_string())?;
@@ -547,7 +584,13 @@ impl RuleSet {
             c = c.min(r.confidence);
         }
         if let Some(x) = &self.compensation {
-            for p in [&x.per_class, &x.per_class_no_worse_than_inflow, &x.sum_over_factors, &x.beyond_v_extra, &x.exit_payee] {
+            for p in [
+                &x.per_class,
+                &x.per_class_no_worse_than_inflow,
+                &x.sum_over_factors,
+                &x.beyond_v_extra,
+                &x.exit_payee,
+            ] {
                 c = c.min(p.confidence);
             }
         }
@@ -564,7 +607,10 @@ pub fn read_text(path: &Path) -> Result<String, InputError> {
         return Err(InputError::file(&file, "not a regular file"));
     }
     if meta.len() > MAX_FILE_BYTES {
-        return Err(InputError::file(&file, format!("larger than {MAX_FILE_BYTES} bytes")));
+        return Err(InputError::file(
+            &file,
+            format!("larger than {MAX_FILE_BYTES} bytes"),
+        ));
     }
     let mut s = String::new();
     std::fs::File::open(path)

@@ -128,7 +128,10 @@ pub fn read_sheet(path: &Path, cols: &[Col]) -> Result<Sheet, InputError> {
         return Err(InputError::file(&file, "not a regular file"));
     }
     if meta.len() > MAX_SHEET_BYTES {
-        return Err(InputError::file(&file, format!("larger than {MAX_SHEET_BYTES} bytes")));
+        return Err(InputError::file(
+            &file,
+            format!("larger than {MAX_SHEET_BYTES} bytes"),
+        ));
     }
     let mut bytes = Vec::new();
     std::fs::File::open(path)
@@ -142,7 +145,10 @@ pub fn read_sheet(path: &Path, cols: &[Col]) -> Result<Sheet, InputError> {
 /// [`read_sheet`] on bytes already read (`file` names them in errors).
 pub fn sheet_from_bytes(bytes: &[u8], file: &str, cols: &[Col]) -> Result<Sheet, InputError> {
     if bytes.len() as u64 > MAX_SHEET_BYTES {
-        return Err(InputError::file(file, format!("larger than {MAX_SHEET_BYTES} bytes")));
+        return Err(InputError::file(
+            file,
+            format!("larger than {MAX_SHEET_BYTES} bytes"),
+        ));
     }
     let mut rows = if bytes.starts_with(b"PK\x03\x04") || file.to_lowercase().ends_with(".xlsx") {
         xlsx_rows(bytes, file)?
@@ -178,7 +184,12 @@ pub fn sheet_from_bytes(bytes: &[u8], file: &str, cols: &[Col]) -> Result<Sheet,
     let width = header.len();
     for (line, cells) in &rows {
         if cells.iter().skip(width).any(|c| !c.trim().is_empty()) {
-            return Err(InputError::at(file, *line, "", "more cells than the header has"));
+            return Err(InputError::at(
+                file,
+                *line,
+                "",
+                "more cells than the header has",
+            ));
         }
     }
     rows.retain(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
@@ -203,12 +214,19 @@ fn csv_rows(bytes: &[u8], file: &str) -> Result<Vec<(usize, Vec<String>)>, Input
             line: Some(e.position().map_or(row, |p| p.line() as usize)),
             field: None,
             message: match e.kind() {
-                csv::ErrorKind::Utf8 { .. } => "not UTF-8 text (save the table as UTF-8 CSV)".into(),
+                csv::ErrorKind::Utf8 { .. } => {
+                    "not UTF-8 text (save the table as UTF-8 CSV)".into()
+                }
                 _ => e.to_string(),
             },
         })?;
         if out.len() > MAX_SHEET_ROWS {
-            return Err(InputError::at(file, row, "", format!("more than {MAX_SHEET_ROWS} rows")));
+            return Err(InputError::at(
+                file,
+                row,
+                "",
+                format!("more than {MAX_SHEET_ROWS} rows"),
+            ));
         }
         out.push((row, rec.iter().map(|s| s.to_string()).collect()));
     }
@@ -243,7 +261,12 @@ fn xlsx_rows(bytes: &[u8], file: &str) -> Result<Vec<(usize, Vec<String>)>, Inpu
     for (i, r) in range.rows().enumerate() {
         let row = row0 as usize + i + 1;
         if out.len() > MAX_SHEET_ROWS {
-            return Err(InputError::at(file, row, "", format!("more than {MAX_SHEET_ROWS} rows")));
+            return Err(InputError::at(
+                file,
+                row,
+                "",
+                format!("more than {MAX_SHEET_ROWS} rows"),
+            ));
         }
         let cells = r
             .iter()

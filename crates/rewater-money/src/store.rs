@@ -25,10 +25,24 @@ fn err(e: impl std::fmt::Display) -> MoneyError {
 }
 
 /// Daily means of a site's factor in `[from, to)` from every data logger of the site.
-fn day_means(store: &mut dyn Store, site: &str, factor: Factor, from: i64, to: i64) -> Result<Vec<(i64, f64)>, MoneyError> {
+fn day_means(
+    store: &mut dyn Store,
+    site: &str,
+    factor: Factor,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(i64, f64)>, MoneyError> {
     let mut out = Vec::new();
-    for d in store.devices().map_err(err)?.into_iter().filter(|d| d.site_id == site) {
-        for p in store.aggregates(&d.mn, factor.code(), Period::Day, from, to).map_err(err)? {
+    for d in store
+        .devices()
+        .map_err(err)?
+        .into_iter()
+        .filter(|d| d.site_id == site)
+    {
+        for p in store
+            .aggregates(&d.mn, factor.code(), Period::Day, from, to)
+            .map_err(err)?
+        {
             out.push((p.t, p.mean));
         }
     }
@@ -36,19 +50,28 @@ fn day_means(store: &mut dyn Store, site: &str, factor: Factor, from: i64, to: i
 }
 
 /// The monthly means of `factors` at the sections' sites in `year`.
-pub fn monthly_means(store: &mut dyn Store, sections: &[Section], factors: &[Factor], year: i32) -> Result<Values, MoneyError> {
+pub fn monthly_means(
+    store: &mut dyn Store,
+    sections: &[Section],
+    factors: &[Factor],
+    year: i32,
+) -> Result<Values, MoneyError> {
     let mut out = Values::new();
     for s in sections {
         let Some(site) = &s.site else { continue };
         for month in 1..=12 {
-            let Some((a, b)) = month_bounds(year, month) else { continue };
+            let Some((a, b)) = month_bounds(year, month) else {
+                continue;
+            };
             for &f in factors {
                 let days = day_means(store, site, f, a, b)?;
                 if days.is_empty() {
                     continue;
                 }
                 let mean = days.iter().map(|(_, v)| v).sum::<f64>() / days.len() as f64;
-                out.entry((s.id.clone(), month)).or_default().insert(f, mean);
+                out.entry((s.id.clone(), month))
+                    .or_default()
+                    .insert(f, mean);
             }
         }
     }
@@ -59,7 +82,9 @@ pub fn monthly_means(store: &mut dyn Store, sections: &[Section], factors: &[Fac
 pub fn overlay(store_values: Values, entered: &Values) -> Values {
     let mut out = store_values;
     for (k, m) in entered {
-        out.entry(k.clone()).or_default().extend(m.iter().map(|(f, v)| (*f, *v)));
+        out.entry(k.clone())
+            .or_default()
+            .extend(m.iter().map(|(f, v)| (*f, *v)));
     }
     out
 }
@@ -85,11 +110,19 @@ pub fn plant_months(
     let spec = site.standards().first().map(|s| s.to_string());
     let resolved = spec.as_deref().and_then(|s| standards.resolve(s).ok());
     let flow = Factor::parse("w00000").map_err(err)?;
-    let quality: Vec<Factor> = ["cod", "nh3n", "tp", "tn"].iter().filter_map(|f| Factor::parse(f).ok()).collect();
+    let quality: Vec<Factor> = ["cod", "nh3n", "tp", "tn"]
+        .iter()
+        .filter_map(|f| Factor::parse(f).ok())
+        .collect();
     let mut out = Vec::new();
     for month in 1..=12 {
-        let Some((a, b)) = month_bounds(year, month) else { continue };
-        let treated_m3: f64 = day_means(store, outlet_site, flow, a, b)?.iter().map(|(_, v)| v * 86.4).sum();
+        let Some((a, b)) = month_bounds(year, month) else {
+            continue;
+        };
+        let treated_m3: f64 = day_means(store, outlet_site, flow, a, b)?
+            .iter()
+            .map(|(_, v)| v * 86.4)
+            .sum();
         let (mut evaluated, mut compliant) = (0u64, 0u64);
         if let Some((std, class)) = resolved {
             for f in std.factors() {
@@ -98,8 +131,12 @@ pub fn plant_months(
                         date: Some(rewater_time::Date::from_wall_seconds(t)),
                         ..Default::default()
                     };
-                    let Some(sel) = std.limit_for(class, f, &ctx) else { continue };
-                    if let Ok(Some(v)) = rewater_standards::evaluate::judge(sel.limit, mean, f.info().unit) {
+                    let Some(sel) = std.limit_for(class, f, &ctx) else {
+                        continue;
+                    };
+                    if let Ok(Some(v)) =
+                        rewater_standards::evaluate::judge(sel.limit, mean, f.info().unit)
+                    {
                         evaluated += 1;
                         compliant += u64::from(v.meets);
                     }
@@ -118,7 +155,15 @@ pub fn plant_months(
             }
         }
         if treated_m3 > 0.0 || evaluated > 0 {
-            out.push(PlantMonth { plant: plant.to_string(), year, month, treated_m3, evaluated, compliant, quality: q });
+            out.push(PlantMonth {
+                plant: plant.to_string(),
+                year,
+                month,
+                treated_m3,
+                evaluated,
+                compliant,
+                quality: q,
+            });
         }
     }
     Ok(out)

@@ -24,29 +24,109 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 pub const FACILITY_COLUMNS: &[Col] = &[
-    Col { name: "id", aliases: &["编号"], required: true },
-    Col { name: "name", aliases: &["名称"], required: false },
-    Col { name: "kind", aliases: &["类别"], required: true },
-    Col { name: "district", aliases: &["区"], required: true },
-    Col { name: "township", aliases: &["乡镇", "街道"], required: false },
-    Col { name: "area", aliases: &["功能区"], required: false },
-    Col { name: "year", aliases: &["年份"], required: true },
-    Col { name: "volume_m3", aliases: &["处理水量", "处理水量(立方米)"], required: false },
-    Col { name: "capacity_m3_d", aliases: &["规模", "设计规模(立方米/日)"], required: false },
-    Col { name: "process", aliases: &["工艺"], required: false },
-    Col { name: "base_rate", aliases: &["补贴基数", "补贴基数(元/立方米)"], required: false },
-    Col { name: "length_m", aliases: &["长度", "长度(米)"], required: false },
+    Col {
+        name: "id",
+        aliases: &["编号"],
+        required: true,
+    },
+    Col {
+        name: "name",
+        aliases: &["名称"],
+        required: false,
+    },
+    Col {
+        name: "kind",
+        aliases: &["类别"],
+        required: true,
+    },
+    Col {
+        name: "district",
+        aliases: &["区"],
+        required: true,
+    },
+    Col {
+        name: "township",
+        aliases: &["乡镇", "街道"],
+        required: false,
+    },
+    Col {
+        name: "area",
+        aliases: &["功能区"],
+        required: false,
+    },
+    Col {
+        name: "year",
+        aliases: &["年份"],
+        required: true,
+    },
+    Col {
+        name: "volume_m3",
+        aliases: &["处理水量", "处理水量(立方米)"],
+        required: false,
+    },
+    Col {
+        name: "capacity_m3_d",
+        aliases: &["规模", "设计规模(立方米/日)"],
+        required: false,
+    },
+    Col {
+        name: "process",
+        aliases: &["工艺"],
+        required: false,
+    },
+    Col {
+        name: "base_rate",
+        aliases: &["补贴基数", "补贴基数(元/立方米)"],
+        required: false,
+    },
+    Col {
+        name: "length_m",
+        aliases: &["长度", "长度(米)"],
+        required: false,
+    },
 ];
 
 pub const STATION_COLUMNS: &[Col] = &[
-    Col { name: "id", aliases: &["编号"], required: true },
-    Col { name: "village", aliases: &["行政村", "村"], required: false },
-    Col { name: "district", aliases: &["区"], required: true },
-    Col { name: "township", aliases: &["乡镇"], required: false },
-    Col { name: "mountain", aliases: &["山区"], required: true },
-    Col { name: "passed", aliases: &["考核达标", "达到规范化标准"], required: true },
-    Col { name: "year", aliases: &["年份"], required: true },
-    Col { name: "villages", aliases: &["村数"], required: false },
+    Col {
+        name: "id",
+        aliases: &["编号"],
+        required: true,
+    },
+    Col {
+        name: "village",
+        aliases: &["行政村", "村"],
+        required: false,
+    },
+    Col {
+        name: "district",
+        aliases: &["区"],
+        required: true,
+    },
+    Col {
+        name: "township",
+        aliases: &["乡镇"],
+        required: false,
+    },
+    Col {
+        name: "mountain",
+        aliases: &["山区"],
+        required: true,
+    },
+    Col {
+        name: "passed",
+        aliases: &["考核达标", "达到规范化标准"],
+        required: true,
+    },
+    Col {
+        name: "year",
+        aliases: &["年份"],
+        required: true,
+    },
+    Col {
+        name: "villages",
+        aliases: &["村数"],
+        required: false,
+    },
 ];
 
 /// A rural plant or a pipe.
@@ -79,7 +159,11 @@ pub fn read_facilities(path: &Path, areas: &Areas) -> Result<Vec<Facility>, Inpu
     facilities_from_sheet(&read_sheet(path, FACILITY_COLUMNS)?, areas)
 }
 
-pub fn facilities_from_bytes(b: &[u8], file: &str, areas: &Areas) -> Result<Vec<Facility>, InputError> {
+pub fn facilities_from_bytes(
+    b: &[u8],
+    file: &str,
+    areas: &Areas,
+) -> Result<Vec<Facility>, InputError> {
     facilities_from_sheet(&sheet_from_bytes(b, file, FACILITY_COLUMNS)?, areas)
 }
 
@@ -93,7 +177,10 @@ fn facilities_from_sheet(sheet: &Sheet, areas: &Areas) -> Result<Vec<Facility>, 
         };
         let area = match r.text("area") {
             "" => None,
-            a => Some(AreaClass::parse(a).ok_or_else(|| r.err("area", format!("unknown area class '{a}'")))?),
+            a => Some(
+                AreaClass::parse(a)
+                    .ok_or_else(|| r.err("area", format!("unknown area class '{a}'")))?,
+            ),
         };
         let location = areas
             .locate(r.required("district")?, r.text("township"), area, None)
@@ -123,16 +210,27 @@ pub fn read_stations(path: &Path, areas: &Areas) -> Result<Vec<Station>, InputEr
     stations_from_sheet(&read_sheet(path, STATION_COLUMNS)?, areas)
 }
 
-pub fn stations_from_bytes(b: &[u8], file: &str, areas: &Areas) -> Result<Vec<Station>, InputError> {
+pub fn stations_from_bytes(
+    b: &[u8],
+    file: &str,
+    areas: &Areas,
+) -> Result<Vec<Station>, InputError> {
     stations_from_sheet(&sheet_from_bytes(b, file, STATION_COLUMNS)?, areas)
 }
 
 fn stations_from_sheet(sheet: &Sheet, areas: &Areas) -> Result<Vec<Station>, InputError> {
     let mut out = Vec::new();
     for r in sheet.rows() {
-        let mountain = r.flag("mountain")?.ok_or_else(|| r.err("mountain", "empty"))?;
+        let mountain = r
+            .flag("mountain")?
+            .ok_or_else(|| r.err("mountain", "empty"))?;
         let location = areas
-            .locate(r.required("district")?, r.text("township"), None, Some(mountain))
+            .locate(
+                r.required("district")?,
+                r.text("township"),
+                None,
+                Some(mountain),
+            )
             .map_err(|m| r.err("district", m))?;
         out.push(Station {
             id: r.required("id")?.to_string(),
@@ -197,7 +295,9 @@ pub fn rule_rate(rule: &BaseRateRule, f: &Facility) -> Option<f64> {
                 .map(|t| t.rate)
         }
         BaseRateRule::Process { rates, default } => Some(*rates.get(&f.process).unwrap_or(default)),
-        BaseRateRule::District { rates, default } => Some(*rates.get(&f.location.district).unwrap_or(default)),
+        BaseRateRule::District { rates, default } => {
+            Some(*rates.get(&f.location.district).unwrap_or(default))
+        }
     }
 }
 
@@ -227,18 +327,29 @@ pub fn subsidies(
         facilities: Vec::new(),
         stations: Vec::new(),
         by_district: BTreeMap::new(),
-        sets: vec![om_set.to_string(), station_set.to_string(), rate_set.to_string()],
+        sets: vec![
+            om_set.to_string(),
+            station_set.to_string(),
+            rate_set.to_string(),
+        ],
         weakest: Confidence::Verified,
     };
     for f in facilities {
         let (r, from, mut conf) = if f.pipe {
-            (base.pipe_yuan_per_m_year, "plan".to_string(), base.confidence)
+            (
+                base.pipe_yuan_per_m_year,
+                "plan".to_string(),
+                base.confidence,
+            )
         } else if let Some(r) = f.base_rate {
             (r, "input".to_string(), Confidence::Verified)
         } else {
             let r = rule_rate(rule, f).ok_or_else(|| MoneyError::Rule {
                 set: rate_set.into(),
-                message: format!("no rate for plant '{}' (a scale rule needs its capacity_m3_d)", f.id),
+                message: format!(
+                    "no rate for plant '{}' (a scale rule needs its capacity_m3_d)",
+                    f.id
+                ),
             })?;
             (r, format!("rule:{rate_set}"), rate.weakest())
         };
@@ -247,19 +358,33 @@ pub fn subsidies(
                 set: rate_set.into(),
                 message: format!(
                     "plant '{}': base rate {r} outside {}–{} 元/m³ ({} {})",
-                    f.id, base.plant_min_yuan_per_m3, base.plant_max_yuan_per_m3, om.id, base.clause
+                    f.id,
+                    base.plant_min_yuan_per_m3,
+                    base.plant_max_yuan_per_m3,
+                    om.id,
+                    base.clause
                 ),
             });
         }
-        let base_yuan = if f.pipe { f.length_m * r } else { f.volume_m3 * r };
-        let share_rule = om.om_share.iter().find(|s| s.holds(&f.location, Some(Setting::Rural)));
+        let base_yuan = if f.pipe {
+            f.length_m * r
+        } else {
+            f.volume_m3 * r
+        };
+        let share_rule = om
+            .om_share
+            .iter()
+            .find(|s| s.holds(&f.location, Some(Setting::Rural)));
         let share = share_rule.map(|s| s.municipal);
         if let Some(s) = share_rule {
             conf = conf.min(s.confidence);
         }
         conf = conf.min(f.location.confidence);
         let municipal_yuan = base_yuan * share.unwrap_or(0.0);
-        out.by_district.entry((f.location.district.clone(), f.year)).or_default().0 += municipal_yuan;
+        out.by_district
+            .entry((f.location.district.clone(), f.year))
+            .or_default()
+            .0 += municipal_yuan;
         out.weakest = out.weakest.min(conf);
         out.facilities.push(FacilitySubsidy {
             facility: f.clone(),
@@ -276,11 +401,21 @@ pub fn subsidies(
         let rule = st.station.iter().find(|r| r.holds(&s.location, None));
         let (base_yuan, share, reason) = match rule {
             None => (0.0, 0.0, Some(Text::new("无适用规则", "no rule applies"))),
-            Some(_) if !s.passed => (0.0, 0.0, Some(Text::new("未达到规范化标准和考核要求", "did not pass the standardisation test"))),
+            Some(_) if !s.passed => (
+                0.0,
+                0.0,
+                Some(Text::new(
+                    "未达到规范化标准和考核要求",
+                    "did not pass the standardisation test",
+                )),
+            ),
             Some(r) => (r.base_yuan_per_village_year * s.villages, r.municipal, None),
         };
         let municipal_yuan = base_yuan * share;
-        out.by_district.entry((s.location.district.clone(), s.year)).or_default().1 += municipal_yuan;
+        out.by_district
+            .entry((s.location.district.clone(), s.year))
+            .or_default()
+            .1 += municipal_yuan;
         out.stations.push(StationSubsidy {
             station: s.clone(),
             base_yuan,
@@ -296,16 +431,30 @@ pub fn subsidies(
 impl Subsidies {
     /// The tables: facilities, stations, by district and year.
     pub fn tables(&self, book: &RuleBook, areas: &Areas, lang: Lang) -> Vec<Table> {
-        let notes: Vec<Text> = self.sets.iter().filter_map(|id| book.sets.get(id)).map(rule_note).collect();
+        let notes: Vec<Text> = self
+            .sets
+            .iter()
+            .filter_map(|id| book.sets.get(id))
+            .map(rule_note)
+            .collect();
         let unverified = self.weakest == Confidence::Unverified;
         let mut fac = Table::new(
             "subsidies-facilities",
             Text::new("农村污水设施运营维护补贴", "Rural sewage O&M subsidies"),
             &[
-                ("编号", "id"), ("名称", "name"), ("区", "district"), ("年份", "year"), ("类别", "kind"),
-                ("水量(立方米)或长度(米)", "m³ or m"), ("补贴基数", "base rate"), ("基数来源", "rate from"),
-                ("补贴基数额(元)", "base yuan"), ("市级比例", "municipal share"), ("市级补贴(元)", "municipal yuan"),
-                ("依据", "rule"), ("可信度", "confidence"),
+                ("编号", "id"),
+                ("名称", "name"),
+                ("区", "district"),
+                ("年份", "year"),
+                ("类别", "kind"),
+                ("水量(立方米)或长度(米)", "m³ or m"),
+                ("补贴基数", "base rate"),
+                ("基数来源", "rate from"),
+                ("补贴基数额(元)", "base yuan"),
+                ("市级比例", "municipal share"),
+                ("市级补贴(元)", "municipal yuan"),
+                ("依据", "rule"),
+                ("可信度", "confidence"),
             ],
         );
         for s in &self.facilities {
@@ -336,11 +485,22 @@ impl Subsidies {
         }
         let mut sta = Table::new(
             "subsidies-stations",
-            Text::new("山区村庄供水站运营经费补贴", "Mountain village water-supply station O&M subsidies"),
+            Text::new(
+                "山区村庄供水站运营经费补贴",
+                "Mountain village water-supply station O&M subsidies",
+            ),
             &[
-                ("编号", "id"), ("行政村", "village"), ("区", "district"), ("年份", "year"), ("山区", "mountain"),
-                ("考核达标", "passed"), ("基数(元)", "base yuan"), ("市级比例", "municipal share"),
-                ("市级补贴(元)", "municipal yuan"), ("依据", "rule"), ("说明", "note"),
+                ("编号", "id"),
+                ("行政村", "village"),
+                ("区", "district"),
+                ("年份", "year"),
+                ("山区", "mountain"),
+                ("考核达标", "passed"),
+                ("基数(元)", "base yuan"),
+                ("市级比例", "municipal share"),
+                ("市级补贴(元)", "municipal yuan"),
+                ("依据", "rule"),
+                ("说明", "note"),
             ],
         );
         for s in &self.stations {
@@ -362,13 +522,27 @@ impl Subsidies {
                 Cell::Number(s.share),
                 Cell::yuan(s.municipal_yuan),
                 Cell::text(s.rule.clone().unwrap_or_default()),
-                Cell::text(s.reason.as_ref().map(|r| r.get(lang).to_string()).unwrap_or_default()),
+                Cell::text(
+                    s.reason
+                        .as_ref()
+                        .map(|r| r.get(lang).to_string())
+                        .unwrap_or_default(),
+                ),
             ]);
         }
         let mut dist = Table::new(
             "subsidies-districts",
-            Text::new("市级运营补贴（按区、年份）", "Municipal O&M subsidies by district and year"),
-            &[("区", "district"), ("年份", "year"), ("污水设施(元)", "sewage facilities yuan"), ("供水站(元)", "water stations yuan"), ("合计(元)", "total yuan")],
+            Text::new(
+                "市级运营补贴（按区、年份）",
+                "Municipal O&M subsidies by district and year",
+            ),
+            &[
+                ("区", "district"),
+                ("年份", "year"),
+                ("污水设施(元)", "sewage facilities yuan"),
+                ("供水站(元)", "water stations yuan"),
+                ("合计(元)", "total yuan"),
+            ],
         );
         for ((d, y), (a, b)) in &self.by_district {
             dist.rows.push(vec![

@@ -129,7 +129,8 @@ impl Table {
             }
             let base = t.rows.len() as u32 + 3;
             for (i, n) in t.notes.iter().enumerate() {
-                ws.write_string(base + i as u32, 0, n.get(lang)).map_err(err)?;
+                ws.write_string(base + i as u32, 0, n.get(lang))
+                    .map_err(err)?;
             }
         }
         wb.save(path).map_err(err)

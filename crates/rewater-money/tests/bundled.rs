@@ -38,7 +38,10 @@ fn every_bundled_file_loads() {
 fn every_quote_is_in_its_seed() {
     let dir = seeds();
     if !dir.is_dir() {
-        eprintln!("seeds not found at {} (../shared/seeds beside the checkout): quote check skipped", dir.display());
+        eprintln!(
+            "seeds not found at {} (../shared/seeds beside the checkout): quote check skipped",
+            dir.display()
+        );
         return;
     }
     let book = RuleBook::bundled();
@@ -54,7 +57,11 @@ fn every_quote_is_in_its_seed() {
             .chain(s.station.iter().map(|r| (&r.id, &r.quote)));
         for (id, q) in quotes {
             assert!(!q.is_empty(), "{}/{id}: no quote", s.id);
-            assert!(text.contains(&norm(q)), "{}/{id}: quote not in {seed}: {q}", s.id);
+            assert!(
+                text.contains(&norm(q)),
+                "{}/{id}: quote not in {seed}: {q}",
+                s.id
+            );
             checked += 1;
         }
         if let Some(b) = &s.om_base {

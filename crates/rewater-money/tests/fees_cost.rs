@@ -31,8 +31,14 @@ p1,2024-07,100000,31,20,,,,
     assert_eq!(m(0).base_yuan, 360_000.0);
     assert_eq!(m(0).deduction, 0.10);
     assert!((m(0).deduction_yuan - 36_000.0).abs() < 1e-6);
-    assert!((m(0).bonuses[0].removed_t - 66.0).abs() < 1e-9 && (m(0).bonuses[0].yuan - 3_300.0).abs() < 1e-6);
-    assert!((m(0).bonuses[1].removed_t - 8.55).abs() < 1e-9 && (m(0).bonuses[1].yuan - 4_275.0).abs() < 1e-6);
+    assert!(
+        (m(0).bonuses[0].removed_t - 66.0).abs() < 1e-9
+            && (m(0).bonuses[0].yuan - 3_300.0).abs() < 1e-6
+    );
+    assert!(
+        (m(0).bonuses[1].removed_t - 8.55).abs() < 1e-9
+            && (m(0).bonuses[1].yuan - 4_275.0).abs() < 1e-6
+    );
     assert!((m(0).fee_yuan - 331_575.0).abs() < 1e-6);
     // April: all compliant, no bonus data: 372,000.
     assert_eq!((m(1).deduction, m(1).fee_yuan), (0.0, 372_000.0));
@@ -65,13 +71,21 @@ base_yuan_per_m3 = 0.9
 compliance = [{ min_rate = 0.98, deduction = 0.0 }, { min_rate = 0.0, deduction = 0.3 }]
 "#;
     book.add(RuleSet::parse(own, "c.toml").unwrap());
-    let months = months_from_bytes(format!("{HEAD}p2,2024-01,1000,10,9,,,,\np9,2024-01,1000,10,10,,,,\n").as_bytes(), "m.csv").unwrap();
+    let months = months_from_bytes(
+        format!("{HEAD}p2,2024-01,1000,10,9,,,,\np9,2024-01,1000,10,10,,,,\n").as_bytes(),
+        "m.csv",
+    )
+    .unwrap();
     let f = fees(&book, "pfp-2024", &months).unwrap();
     assert_eq!(f.months.len(), 1);
     assert!((f.months[0].fee_yuan - 630.0).abs() < 1e-9);
     assert_eq!(f.no_contract, vec!["p9".to_string()]);
     assert!(!f.tables(&book, Lang::En)[0].unverified);
-    let bad = |body: &str| months_from_bytes(format!("{HEAD}{body}").as_bytes(), "m.csv").unwrap_err().to_string();
+    let bad = |body: &str| {
+        months_from_bytes(format!("{HEAD}{body}").as_bytes(), "m.csv")
+            .unwrap_err()
+            .to_string()
+    };
     assert!(bad("p,2024-01,1,10,11,,,,\n").contains("11 compliant of 10"));
     assert!(bad("p,2024-1x,1,10,1,,,,\n").contains("field month"));
     assert!(bad("p,2024-01,1,10.5,1,,,,\n").contains("whole count"));
@@ -87,11 +101,34 @@ fn plant_months_from_the_monitoring_store() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut s = SqliteStore::open(&dir.join("m.sqlite")).unwrap();
-    let day1 = rewater_time::Date::from_ymd(2025, 6, 1).unwrap().wall_seconds();
-    s.set_ingest_rules(IngestRules { now_unix_s: Some(day1 + 5 * 86_400), ..IngestRules::default() });
+    let day1 = rewater_time::Date::from_ymd(2025, 6, 1)
+        .unwrap()
+        .wall_seconds();
+    s.set_ingest_rules(IngestRules {
+        now_unix_s: Some(day1 + 5 * 86_400),
+        ..IngestRules::default()
+    });
     for (id, std) in [("out", Some("GB18918-2002:1A")), ("in", None)] {
-        s.put_site(&Site { id: id.into(), name: id.into(), kind: "plant_outlet".into(), standard: std.map(str::to_string), district: "d".into(), location: None, model_node: None }).unwrap();
-        s.put_device(&Device { mn: format!("MN{id}"), password_hash: rewater_store::hash_device_password("pw"), site_id: id.into(), lenient: true, accept_modbus_crc: false, allowed_peers: Vec::new(), disabled: false }).unwrap();
+        s.put_site(&Site {
+            id: id.into(),
+            name: id.into(),
+            kind: "plant_outlet".into(),
+            standard: std.map(str::to_string),
+            district: "d".into(),
+            location: None,
+            model_node: None,
+        })
+        .unwrap();
+        s.put_device(&Device {
+            mn: format!("MN{id}"),
+            password_hash: rewater_store::hash_device_password("pw"),
+            site_id: id.into(),
+            lenient: true,
+            accept_modbus_crc: false,
+            allowed_peers: Vec::new(),
+            disabled: false,
+        })
+        .unwrap();
     }
     let up = |mn: &str, t: i64, f: &[(&str, f64)]| Upload {
         mn: mn.into(),
@@ -101,18 +138,44 @@ fn plant_months_from_the_monitoring_store() {
         received_at_ms: 1,
         peer: "127.0.0.1:1".into(),
         raw: String::new(),
-        readings: f.iter().map(|(c, v)| FactorReading { factor: c.to_string(), value: Some(*v), min: None, max: None, cou: None, flag: Some("N".into()) }).collect(),
+        readings: f
+            .iter()
+            .map(|(c, v)| FactorReading {
+                factor: c.to_string(),
+                value: Some(*v),
+                min: None,
+                max: None,
+                cou: None,
+                flag: Some("N".into()),
+            })
+            .collect(),
     };
     // Outlet: 100 L/s both days (8,640 m³ a day); COD 40 on day 1 (≤ 50: compliant), 60 on day 2.
     // Inlet: COD 250.
     let mut batch = Vec::new();
     for h in 0..24 {
-        batch.push(up("MNout", day1 + 3600 * h, &[("w00000", 100.0), ("w01018", 40.0)]));
-        batch.push(up("MNout", day1 + 86_400 + 3600 * h, &[("w00000", 100.0), ("w01018", 60.0)]));
+        batch.push(up(
+            "MNout",
+            day1 + 3600 * h,
+            &[("w00000", 100.0), ("w01018", 40.0)],
+        ));
+        batch.push(up(
+            "MNout",
+            day1 + 86_400 + 3600 * h,
+            &[("w00000", 100.0), ("w01018", 60.0)],
+        ));
         batch.push(up("MNin", day1 + 3600 * h, &[("w01018", 250.0)]));
     }
     s.ingest(&batch).unwrap();
-    let months = rewater_money::store::plant_months(&mut s, &rewater_standards::Standards::builtin(), "p1", "out", Some("in"), 2025).unwrap();
+    let months = rewater_money::store::plant_months(
+        &mut s,
+        &rewater_standards::Standards::builtin(),
+        "p1",
+        "out",
+        Some("in"),
+        2025,
+    )
+    .unwrap();
     assert_eq!(months.len(), 1);
     let m = &months[0];
     assert_eq!(m.month, 6);
@@ -133,12 +196,20 @@ fn unit_cost_and_prices_of_a_known_engine_run() {
     assert!((annuity(1e8, 0.05, 20) - 8_024_258.719_069).abs() < 1e-3);
     assert_eq!(annuity(1e6, 0.0, 10), 1e5);
     let standards = rewater_standards::Standards::builtin();
-    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/pilot-city/model.toml");
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/pilot-city/model.toml");
     let region = rewater_model::load(&model, &standards).unwrap();
     let summary = rewater_engine::run(&region).unwrap();
     assert_eq!(summary.plants["plant-east"].treated_m3, 26_276_320.0);
     let book = RuleBook::bundled();
-    let c = cost_of_run(&book, DEFAULT_COST_SET, DEFAULT_PRICE_SET, &region, &summary).unwrap();
+    let c = cost_of_run(
+        &book,
+        DEFAULT_COST_SET,
+        DEFAULT_PRICE_SET,
+        &region,
+        &summary,
+    )
+    .unwrap();
     let p = &c.plants[0];
     // energy 26,276,320 × 0.38 = 9,985,001.6 kWh × 0.65 = 6,490,251.04; chemicals × 0.15 =
     // 3,941,448; O&M 2,000,000; annuity 8,024,258.72 → 20,455,957.76, 0.77849 元/m³.
@@ -155,5 +226,8 @@ fn unit_cost_and_prices_of_a_known_engine_run() {
     assert!((c.users_saving_yuan - 70_962_600.0).abs() < 1e-3);
     assert!((c.city_balance_yuan - 8_289_642.240_93).abs() < 1e-3);
     let t = c.tables(&book, Lang::En);
-    assert!(t.iter().all(|t| t.unverified), "example cost and prices are unverified");
+    assert!(
+        t.iter().all(|t| t.unverified),
+        "example cost and prices are unverified"
+    );
 }

@@ -5,13 +5,16 @@
 use rewater_money::subsidy::{facilities_from_bytes, stations_from_bytes, subsidies, Subsidies};
 use rewater_money::{Areas, Lang, RuleBook, RuleSet};
 
-const FAC: &str = "id,kind,district,township,year,volume_m3,capacity_m3_d,process,base_rate,length_m\n";
+const FAC: &str =
+    "id,kind,district,township,year,volume_m3,capacity_m3_d,process,base_rate,length_m\n";
 const STA: &str = "id,village,district,township,mountain,passed,year,villages\n";
 
 fn run(book: &RuleBook, rate_set: &str, fac: &str, sta: &str) -> Result<Subsidies, String> {
     let areas = Areas::bundled();
-    let f = facilities_from_bytes(format!("{FAC}{fac}").as_bytes(), "f.csv", &areas).map_err(|e| e.to_string())?;
-    let s = stations_from_bytes(format!("{STA}{sta}").as_bytes(), "s.csv", &areas).map_err(|e| e.to_string())?;
+    let f = facilities_from_bytes(format!("{FAC}{fac}").as_bytes(), "f.csv", &areas)
+        .map_err(|e| e.to_string())?;
+    let s = stations_from_bytes(format!("{STA}{sta}").as_bytes(), "s.csv", &areas)
+        .map_err(|e| e.to_string())?;
     subsidies(book, "jzf-2023-6", "jzf-2023-7", rate_set, &f, &s).map_err(|e| e.to_string())
 }
 
@@ -42,23 +45,31 @@ core,plant,tongzhou,北苑街道,2024,1000,30,,,
     .unwrap();
     // (id, rate, base yuan, share, municipal yuan)
     let want: &[(&str, f64, f64, Option<f64>, f64)] = &[
-        ("e1", 3.2, 32_000.0, Some(0.7), 22_400.0),      // 生态涵养区 70 %, < 50 m³/d
-        ("t1", 2.4, 48_000.0, Some(0.7), 33_600.0),      // 通州 outside the sub-centre plan 70 %
-        ("p1", 1.6, 160_000.0, Some(0.6), 96_000.0),     // 平原区 60 %, 200–1000 m³/d
-        ("c1", 1.0, 300_000.0, Some(0.5), 150_000.0),    // 朝海丰 50 %, 1000–5000 m³/d
-        ("big", 0.5, 500_000.0, Some(0.6), 300_000.0),   // ≥ 5000 m³/d: the range's floor
-        ("own", 2.8, 2_800.0, Some(0.6), 1_680.0),       // the bureau's own figure wins
-        ("pipe1", 20.0, 30_000.0, Some(0.7), 21_000.0),  // 20 元/m·yr
+        ("e1", 3.2, 32_000.0, Some(0.7), 22_400.0), // 生态涵养区 70 %, < 50 m³/d
+        ("t1", 2.4, 48_000.0, Some(0.7), 33_600.0), // 通州 outside the sub-centre plan 70 %
+        ("p1", 1.6, 160_000.0, Some(0.6), 96_000.0), // 平原区 60 %, 200–1000 m³/d
+        ("c1", 1.0, 300_000.0, Some(0.5), 150_000.0), // 朝海丰 50 %, 1000–5000 m³/d
+        ("big", 0.5, 500_000.0, Some(0.6), 300_000.0), // ≥ 5000 m³/d: the range's floor
+        ("own", 2.8, 2_800.0, Some(0.6), 1_680.0),  // the bureau's own figure wins
+        ("pipe1", 20.0, 30_000.0, Some(0.7), 21_000.0), // 20 元/m·yr
         ("pipe2", 20.0, 2_000.0, Some(0.5), 1_000.0),
-        ("sjs", 3.2, 3_200.0, None, 0.0),                // 石景山 rural: no clause
-        ("core", 3.2, 3_200.0, None, 0.0),               // inside the sub-centre plan: no clause
+        ("sjs", 3.2, 3_200.0, None, 0.0),  // 石景山 rural: no clause
+        ("core", 3.2, 3_200.0, None, 0.0), // inside the sub-centre plan: no clause
     ];
     for (id, rate, base, share, muni) in want {
         let f = fac(&s, id);
         assert_eq!(f.rate, *rate, "{id} rate");
-        assert!((f.base_yuan - base).abs() < 1e-6, "{id} base {}", f.base_yuan);
+        assert!(
+            (f.base_yuan - base).abs() < 1e-6,
+            "{id} base {}",
+            f.base_yuan
+        );
         assert_eq!(f.share, *share, "{id} share");
-        assert!((f.municipal_yuan - muni).abs() < 1e-6, "{id} municipal {}", f.municipal_yuan);
+        assert!(
+            (f.municipal_yuan - muni).abs() < 1e-6,
+            "{id} municipal {}",
+            f.municipal_yuan
+        );
     }
     assert_eq!(fac(&s, "own").rate_from, "input");
     assert_eq!(fac(&s, "e1").rate_from, "rule:om-base-rate");
@@ -72,8 +83,17 @@ core,plant,tongzhou,北苑街道,2024,1000,30,,,
 #[test]
 fn rates_outside_the_plan_range_are_refused() {
     let book = RuleBook::bundled();
-    let e = run(&book, "om-base-rate", "x,plant,daxing,,2024,100,,,3.5,\n", "").unwrap_err();
-    assert!(e.contains("outside 0.5–3.2") && e.contains("三、(十二)"), "{e}");
+    let e = run(
+        &book,
+        "om-base-rate",
+        "x,plant,daxing,,2024,100,,,3.5,\n",
+        "",
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("outside 0.5–3.2") && e.contains("三、(十二)"),
+        "{e}"
+    );
     let e = run(&book, "om-base-rate", "x,plant,daxing,,2024,100,,,,\n", "").unwrap_err();
     assert!(e.contains("capacity_m3_d"), "{e}");
     let e = run(&book, "om-base-rate", "x,pipe,daxing,,2024,,,,,\n", "").unwrap_err();
@@ -99,20 +119,42 @@ rates = { mbr = 2.6, a2o = 1.2 }
 default = 1.8
 "#;
     book.add(RuleSet::parse(by_process, "bureau.toml").unwrap());
-    let s = run(&book, "bureau-rate", "m,plant,daxing,,2024,1000,,mbr,,\nx,plant,daxing,,2024,1000,,wetland,,\n", "").unwrap();
+    let s = run(
+        &book,
+        "bureau-rate",
+        "m,plant,daxing,,2024,1000,,mbr,,\nx,plant,daxing,,2024,1000,,wetland,,\n",
+        "",
+    )
+    .unwrap();
     assert_eq!(fac(&s, "m").rate, 2.6);
     assert_eq!(fac(&s, "x").rate, 1.8);
     assert!((fac(&s, "m").municipal_yuan - 1560.0).abs() < 1e-9);
     assert!(!s.tables(&book, &Areas::bundled(), Lang::Zh)[0].unverified);
-    let by_district = by_process.replace("by = \"process\"\nrates = { mbr = 2.6, a2o = 1.2 }", "by = \"district\"\nrates = { daxing = 0.9 }");
+    let by_district = by_process.replace(
+        "by = \"process\"\nrates = { mbr = 2.6, a2o = 1.2 }",
+        "by = \"district\"\nrates = { daxing = 0.9 }",
+    );
     book.add(RuleSet::parse(&by_district, "bureau.toml").unwrap());
-    let s = run(&book, "bureau-rate", "m,plant,daxing,,2024,1000,,mbr,,\nh,plant,haidian,,2024,1000,,,,\n", "").unwrap();
+    let s = run(
+        &book,
+        "bureau-rate",
+        "m,plant,daxing,,2024,1000,,mbr,,\nh,plant,haidian,,2024,1000,,,,\n",
+        "",
+    )
+    .unwrap();
     assert_eq!(fac(&s, "m").rate, 0.9);
     assert_eq!(fac(&s, "h").rate, 1.8);
     // A rule whose rate leaves the range is refused when applied.
     let high = by_process.replace("default = 1.8", "default = 4.0");
     book.add(RuleSet::parse(&high, "bureau.toml").unwrap());
-    assert!(run(&book, "bureau-rate", "x,plant,daxing,,2024,1000,,other,,\n", "").unwrap_err().contains("outside"));
+    assert!(run(
+        &book,
+        "bureau-rate",
+        "x,plant,daxing,,2024,1000,,other,,\n",
+        ""
+    )
+    .unwrap_err()
+    .contains("outside"));
 }
 
 #[test]
@@ -132,12 +174,26 @@ s5,中村,daxing,,是,是,2024,1
     )
     .unwrap();
     let st = |id: &str| s.stations.iter().find(|x| x.station.id == id).unwrap();
-    assert_eq!((st("s1").base_yuan, st("s1").municipal_yuan), (200_000.0, 140_000.0)); // 2 villages × 10万 × 70 %
-    assert_eq!((st("s2").base_yuan, st("s2").municipal_yuan), (100_000.0, 60_000.0)); // 昌平山区 60 %
+    assert_eq!(
+        (st("s1").base_yuan, st("s1").municipal_yuan),
+        (200_000.0, 140_000.0)
+    ); // 2 villages × 10万 × 70 %
+    assert_eq!(
+        (st("s2").base_yuan, st("s2").municipal_yuan),
+        (100_000.0, 60_000.0)
+    ); // 昌平山区 60 %
     assert_eq!(st("s3").municipal_yuan, 0.0);
-    assert!(st("s3").reason.as_ref().unwrap().en.contains("did not pass"));
+    assert!(st("s3")
+        .reason
+        .as_ref()
+        .unwrap()
+        .en
+        .contains("did not pass"));
     assert_eq!(st("s4").municipal_yuan, 0.0); // 平原区: the district's
-    assert_eq!(st("s4").rule.as_deref(), Some("jzf-2023-7 六、(二)2 plain-station-om"));
+    assert_eq!(
+        st("s4").rule.as_deref(),
+        Some("jzf-2023-7 六、(二)2 plain-station-om")
+    );
     assert_eq!(st("s5").municipal_yuan, 0.0); // 大兴 is not named for mountain villages
     assert!(st("s5").rule.is_none());
     assert_eq!(s.by_district[&("mentougou".to_string(), 2024)].1, 140_000.0);

@@ -24,7 +24,11 @@ fn cell(c: &Cell) -> String {
             let r = (x * 100.0).round() / 100.0;
             if r.abs() >= 10_000.0 {
                 let whole = crate::fmt::m3(r.trunc());
-                let whole = if r < 0.0 && !whole.starts_with('-') { format!("-{whole}") } else { whole };
+                let whole = if r < 0.0 && !whole.starts_with('-') {
+                    format!("-{whole}")
+                } else {
+                    whole
+                };
                 let cents = ((r.abs().fract() * 100.0).round()) as i64;
                 if cents == 0 {
                     whole
@@ -45,7 +49,10 @@ fn table_blocks(tb: &Table, lang: Lang) -> Vec<Block> {
     let l = lang_of(lang);
     let mut blocks = vec![Block::Table(
         tb.columns.iter().map(|c| c.get(l).to_string()).collect(),
-        tb.rows.iter().map(|r| r.iter().map(cell).collect()).collect(),
+        tb.rows
+            .iter()
+            .map(|r| r.iter().map(cell).collect())
+            .collect(),
     )];
     blocks.extend(tb.notes.iter().map(|n| Block::Note(n.get(l).to_string())));
     if tb.unverified {
@@ -76,10 +83,18 @@ pub fn budget_section(budget: &Table, lang: Lang) -> Section {
 /// district pays and receives.
 pub fn settlement_section(settlement: &Table, lang: Lang) -> Section {
     let mut blocks = table_blocks(settlement, lang);
-    let labels: Vec<String> = settlement.rows.iter().map(|r| r.first().map(cell).unwrap_or_default()).collect();
+    let labels: Vec<String> = settlement
+        .rows
+        .iter()
+        .map(|r| r.first().map(cell).unwrap_or_default())
+        .collect();
     let column = |i: usize| -> Series {
         Series {
-            name: settlement.columns.get(i).map(|c| c.get(lang_of(lang)).to_string()).unwrap_or_default(),
+            name: settlement
+                .columns
+                .get(i)
+                .map(|c| c.get(lang_of(lang)).to_string())
+                .unwrap_or_default(),
             values: settlement
                 .rows
                 .iter()
@@ -91,7 +106,15 @@ pub fn settlement_section(settlement: &Table, lang: Lang) -> Section {
         }
     };
     if !labels.is_empty() {
-        blocks.insert(1, Block::Chart(bars(&t("chart_money_net", lang), "", &labels, &[column(1), column(2)])));
+        blocks.insert(
+            1,
+            Block::Chart(bars(
+                &t("chart_money_net", lang),
+                "",
+                &labels,
+                &[column(1), column(2)],
+            )),
+        );
     }
     Section {
         title: title("s_money_compensation", settlement.unverified, lang),

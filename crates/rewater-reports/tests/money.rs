@@ -21,14 +21,31 @@ fn money(lang: rewater_money::Lang, only: Option<&str>) -> MoneyTables {
     let known = |s: &str| areas.district(s).map(|d| d.id.clone());
     let secs = read_sections(&repo("examples/money/sections.csv"), &known).unwrap();
     let v = read_values(&repo("examples/money/values-2022.csv"), 2022).unwrap();
-    let mut c = compensation(&book, "bj-compensation-2014", &rewater_standards::Standards::builtin(), &secs, &v, 2022).unwrap();
+    let mut c = compensation(
+        &book,
+        "bj-compensation-2014",
+        &rewater_standards::Standards::builtin(),
+        &secs,
+        &v,
+        2022,
+    )
+    .unwrap();
     if let Some(d) = only {
         c.settlement.retain(|k, _| k == d);
     }
-    let name = |d: &str| if d == MUNICIPAL { "市级".to_string() } else { areas.name(d, lang) };
+    let name = |d: &str| {
+        if d == MUNICIPAL {
+            "市级".to_string()
+        } else {
+            areas.name(d, lang)
+        }
+    };
     MoneyTables {
         budget: Some(f.budget_table(&book, &areas, lang, only)),
-        settlement: c.tables(&book, &name, lang).into_iter().find(|t| t.id == "compensation-settlement"),
+        settlement: c
+            .tables(&book, &name, lang)
+            .into_iter()
+            .find(|t| t.id == "compensation-settlement"),
     }
 }
 
@@ -64,7 +81,11 @@ fn the_plan_progress_report_gets_the_budget_and_the_settlement() {
     assert!(h.contains("本节所用规则未经核实"));
     // 清河再生水厂三期 (海淀, 2023–25): land 60,000,000 split 50/50 over 3 years = 10,000,000
     // a year municipal; construction 820,000,000 by the concession holder = 273,333,333.33.
-    assert!(h.contains("海淀区") && h.contains("273,333,333.33"), "{}", &h[h.len().saturating_sub(4000)..]);
+    assert!(
+        h.contains("海淀区") && h.contains("273,333,333.33"),
+        "{}",
+        &h[h.len().saturating_sub(4000)..]
+    );
     // 丰台区 pays 900,000 (凉水河, July NH3-N beyond class V).
     assert!(h.contains("丰台区") && h.contains("900,000"));
     assert!(h.contains("<svg"), "the settlement chart");
@@ -78,7 +99,10 @@ fn a_district_report_in_english_gets_its_own_rows() {
     let h = html::render(&d);
     assert!(h.contains("Money: district construction budgets"));
     assert!(h.contains("Money: water-ecology compensation, annual settlement [UNVERIFIED]"));
-    assert!(h.contains("Tongzhou") && !h.contains("Fengtai"), "only Tongzhou's rows");
+    assert!(
+        h.contains("Tongzhou") && !h.contains("Fengtai"),
+        "only Tongzhou's rows"
+    );
     // 通州北关再生水管线 (2024): 45,000,000 municipal, 3,000,000 land Tongzhou.
     assert!(h.contains("45,000,000") && h.contains("3,000,000"));
 }
