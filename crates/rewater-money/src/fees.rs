@@ -206,11 +206,13 @@ pub fn contract_for<'a>(contracts: &'a [Contract], plant: &str) -> Option<&'a Co
 pub fn month_fee(c: &Contract, m: &PlantMonth) -> MonthFee {
     let base_yuan = m.treated_m3 * c.base_yuan_per_m3;
     let rate = (m.evaluated > 0).then(|| m.compliant as f64 / m.evaluated as f64);
+    // The tier with the highest minimum the rate reaches, whatever the order of the file.
     let deduction = match rate {
         Some(r) => c
             .compliance
             .iter()
-            .find(|t| r >= t.min_rate - 1e-12)
+            .filter(|t| r >= t.min_rate - 1e-12)
+            .max_by(|a, b| a.min_rate.total_cmp(&b.min_rate))
             .map(|t| t.deduction)
             .unwrap_or(0.0),
         None => c.compliance.iter().map(|t| t.deduction).fold(0.0, f64::max),

@@ -305,7 +305,7 @@ pub struct Contract {
     /// Plant id, or `*` for every plant without a contract of its own.
     pub plant: String,
     pub base_yuan_per_m3: f64,
-    /// Tiers from the highest minimum down.
+    /// Tiers (any order): the one with the highest minimum the month reaches applies.
     pub compliance: Vec<ComplianceTier>,
     #[serde(default)]
     pub load_bonus: Vec<LoadBonus>,

@@ -68,7 +68,7 @@ confidence = "verified"
 [[contract]]
 plant = "p2"
 base_yuan_per_m3 = 0.9
-compliance = [{ min_rate = 0.98, deduction = 0.0 }, { min_rate = 0.0, deduction = 0.3 }]
+compliance = [{ min_rate = 0.0, deduction = 0.3 }, { min_rate = 0.98, deduction = 0.0 }]
 "#;
     book.add(RuleSet::parse(own, "c.toml").unwrap());
     let months = months_from_bytes(
