@@ -54,6 +54,10 @@ pub enum MoneyCommand {
         #[arg(long)]
         stations: Option<PathBuf>,
         /// The base-rate rule set (within 0.5–3.2 元/m³).
+        /// A monitoring store: the volume of a plant whose volume_m3 is empty is its site's
+        /// flow total of the year.
+        #[arg(long)]
+        db: Option<String>,
         #[arg(long, default_value = "om-base-rate")]
         rate_set: String,
         #[command(flatten)]
@@ -255,6 +259,7 @@ pub fn run(cmd: MoneyCommand, standards: &rewater_standards::Standards) -> Resul
         MoneyCommand::Subsidies {
             facilities,
             stations,
+            db,
             rate_set,
             common,
         } => {
@@ -262,10 +267,15 @@ pub fn run(cmd: MoneyCommand, standards: &rewater_standards::Standards) -> Resul
             if facilities.is_none() && stations.is_none() {
                 return Err(input_err("give --facilities and/or --stations"));
             }
-            let f = match &facilities {
+            let mut f = match &facilities {
                 Some(p) => rewater_money::subsidy::read_facilities(p, &areas).map_err(input_err)?,
                 None => Vec::new(),
             };
+            if let Some(db) = &db {
+                let mut store =
+                    rewater_store::open(db).with_context(|| format!("opening store {db}"))?;
+                rewater_money::store::fill_volumes(store.as_mut(), &mut f).map_err(input_err)?;
+            }
             let s = match &stations {
                 Some(p) => rewater_money::subsidy::read_stations(p, &areas).map_err(input_err)?,
                 None => Vec::new(),

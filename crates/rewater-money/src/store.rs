@@ -168,3 +168,32 @@ pub fn plant_months(
     }
     Ok(out)
 }
+
+/// Fills the volume of every plant whose `volume_m3` was left empty from its site's flow
+/// (w00000, L/s): the sum over the facility's year of the days' means × 86.4 m³. A plant whose
+/// site has no flow that year is refused (its volume is not known, not 0).
+pub fn fill_volumes(
+    store: &mut dyn Store,
+    facilities: &mut [crate::subsidy::Facility],
+) -> Result<(), MoneyError> {
+    let flow = Factor::parse("w00000").map_err(err)?;
+    for f in facilities.iter_mut().filter(|f| f.volume_pending) {
+        let Some(site) = f.site.clone() else { continue };
+        let (Some(a), Some(b)) = (
+            rewater_time::Date::from_ymd(f.year, 1, 1),
+            rewater_time::Date::from_ymd(f.year + 1, 1, 1),
+        ) else {
+            continue;
+        };
+        let days = day_means(store, &site, flow, a.wall_seconds(), b.wall_seconds())?;
+        if days.is_empty() {
+            return Err(MoneyError::Store(format!(
+                "plant '{}': site '{site}' has no flow in {}",
+                f.id, f.year
+            )));
+        }
+        f.volume_m3 = days.iter().map(|(_, v)| v * 86.4).sum();
+        f.volume_pending = false;
+    }
+    Ok(())
+}

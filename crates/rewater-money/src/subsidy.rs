@@ -65,6 +65,11 @@ pub const FACILITY_COLUMNS: &[Col] = &[
         required: false,
     },
     Col {
+        name: "site",
+        aliases: &["站点", "监测站点"],
+        required: false,
+    },
+    Col {
         name: "capacity_m3_d",
         aliases: &["规模", "设计规模(立方米/日)"],
         required: false,
@@ -138,6 +143,11 @@ pub struct Facility {
     pub location: Location,
     pub year: i32,
     pub volume_m3: f64,
+    /// The store's site measuring the plant's flow: its year's flow total is the volume when
+    /// `volume_m3` is left empty ([`crate::store::fill_volumes`]).
+    pub site: Option<String>,
+    /// Whether the volume is still to be read from the store.
+    pub volume_pending: bool,
     pub capacity_m3_d: Option<f64>,
     pub process: String,
     pub base_rate: Option<f64>,
@@ -185,10 +195,17 @@ fn facilities_from_sheet(sheet: &Sheet, areas: &Areas) -> Result<Vec<Facility>, 
         let location = areas
             .locate(r.required("district")?, r.text("township"), area, None)
             .map_err(|m| r.err("district", m))?;
-        let (volume_m3, length_m) = if pipe {
-            (0.0, r.number("length_m")?)
+        let site = Some(r.text("site").to_string()).filter(|s| !s.is_empty());
+        let (volume_m3, length_m, volume_pending) = if pipe {
+            (0.0, r.number("length_m")?, false)
         } else {
-            (r.number("volume_m3")?, 0.0)
+            match (r.number_opt("volume_m3")?, &site) {
+                (Some(v), _) => (v, 0.0, false),
+                (None, Some(_)) => (0.0, 0.0, true),
+                (None, None) => {
+                    return Err(r.err("volume_m3", "empty (give the volume or the store's site)"))
+                }
+            }
         };
         out.push(Facility {
             id: r.required("id")?.to_string(),
@@ -197,6 +214,8 @@ fn facilities_from_sheet(sheet: &Sheet, areas: &Areas) -> Result<Vec<Facility>, 
             location,
             year: r.year_opt("year")?.ok_or_else(|| r.err("year", "empty"))?,
             volume_m3,
+            site,
+            volume_pending,
             capacity_m3_d: r.number_opt("capacity_m3_d")?,
             process: r.text("process").to_string(),
             base_rate: r.number_opt("base_rate")?,
@@ -335,6 +354,15 @@ pub fn subsidies(
         weakest: Confidence::Verified,
     };
     for f in facilities {
+        if f.volume_pending {
+            return Err(MoneyError::Input(crate::InputError::file(
+                "facilities",
+                format!(
+                    "plant '{}': no volume (read it from the store with its site)",
+                    f.id
+                ),
+            )));
+        }
         let (r, from, mut conf) = if f.pipe {
             (
                 base.pipe_yuan_per_m_year,

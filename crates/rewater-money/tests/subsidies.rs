@@ -198,3 +198,88 @@ s5,中村,daxing,,是,是,2024,1
     assert!(st("s5").rule.is_none());
     assert_eq!(s.by_district[&("mentougou".to_string(), 2024)].1, 140_000.0);
 }
+
+#[test]
+fn a_plant_volume_from_the_store_flow_total() {
+    use rewater_store::prelude::*;
+    use rewater_store::{Device, FactorReading, IngestRules, Site, SqliteStore, Upload};
+    let dir = std::env::temp_dir().join(format!("rewater-money-sub-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut s = SqliteStore::open(&dir.join("m.sqlite")).unwrap();
+    let day1 = rewater_time::Date::from_ymd(2024, 5, 1)
+        .unwrap()
+        .wall_seconds();
+    s.set_ingest_rules(IngestRules {
+        now_unix_s: Some(day1 + 5 * 86_400),
+        ..IngestRules::default()
+    });
+    s.put_site(&Site {
+        id: "st".into(),
+        name: "村站".into(),
+        kind: "plant_outlet".into(),
+        standard: None,
+        district: "yanqing".into(),
+        location: None,
+        model_node: None,
+    })
+    .unwrap();
+    s.put_device(&Device {
+        mn: "MNST".into(),
+        password_hash: rewater_store::hash_device_password("pw"),
+        site_id: "st".into(),
+        lenient: true,
+        accept_modbus_crc: false,
+        allowed_peers: Vec::new(),
+        disabled: false,
+    })
+    .unwrap();
+    // 0.5 L/s for two days: 2 × 43.2 m³.
+    let batch: Vec<Upload> = (0..48)
+        .map(|h| Upload {
+            mn: "MNST".into(),
+            cn: "2051".into(),
+            data_time: day1 + 3600 * h,
+            pno: 1,
+            received_at_ms: 1,
+            peer: "127.0.0.1:1".into(),
+            raw: String::new(),
+            readings: vec![FactorReading {
+                factor: "w00000".into(),
+                value: Some(0.5),
+                min: None,
+                max: None,
+                cou: None,
+                flag: Some("N".into()),
+            }],
+        })
+        .collect();
+    s.ingest(&batch).unwrap();
+    let areas = Areas::bundled();
+    let csv = "id,kind,district,year,volume_m3,capacity_m3_d,site\nv,plant,yanqing,2024,,30,st\n";
+    let mut f = facilities_from_bytes(csv.as_bytes(), "f.csv", &areas).unwrap();
+    assert!(f[0].volume_pending);
+    let book = RuleBook::bundled();
+    assert!(
+        subsidies(&book, "jzf-2023-6", "jzf-2023-7", "om-base-rate", &f, &[])
+            .unwrap_err()
+            .to_string()
+            .contains("no volume")
+    );
+    rewater_money::store::fill_volumes(&mut s, &mut f).unwrap();
+    assert!((f[0].volume_m3 - 86.4).abs() < 1e-9);
+    let l = subsidies(&book, "jzf-2023-6", "jzf-2023-7", "om-base-rate", &f, &[]).unwrap();
+    // 86.4 m³ × 3.2 元/m³ × 70 %.
+    assert!((l.facilities[0].municipal_yuan - 86.4 * 3.2 * 0.7).abs() < 1e-9);
+    let mut g = facilities_from_bytes(
+        b"id,kind,district,year,volume_m3,capacity_m3_d,site\nv,plant,yanqing,2023,,30,st\n",
+        "f.csv",
+        &areas,
+    )
+    .unwrap();
+    assert!(rewater_money::store::fill_volumes(&mut s, &mut g)
+        .unwrap_err()
+        .to_string()
+        .contains("no flow in 2023"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
