@@ -150,7 +150,7 @@ fn city_year(
     book: &RuleBook,
     areas: &Areas,
     standards: &rewater_standards::Standards,
-) -> Result<(usize, [usize; 4])> {
+) -> Result<(usize, [usize; 4], f64)> {
     let projects = rewater_money::funding::read_projects(&dir.join("projects.csv"), areas)?;
     let f = rewater_money::funding::funding(book, rewater_money::funding::DEFAULT_SETS, &projects)
         .map_err(|e| anyhow!("{e}"))?;
@@ -185,6 +185,7 @@ fn city_year(
     let fe = rewater_money::fees::fees(book, "pfp-example", &months).map_err(|e| anyhow!("{e}"))?;
     tables.extend(fe.tables(book, Lang::Zh));
     let text = Table::csv_text(&tables, Lang::Zh);
+    let paid: f64 = c.settlement.values().map(|(p, _)| p).sum();
     Ok((
         text.len(),
         [
@@ -193,6 +194,7 @@ fn city_year(
             secs.len(),
             c.months.iter().map(|m| m.factors.len()).sum(),
         ],
+        paid,
     ))
 }
 
@@ -204,7 +206,7 @@ pub fn run(b: MoneyBench, dir: &Path) -> Result<()> {
     let areas = Areas::bundled();
     let standards = rewater_standards::Standards::builtin();
     let mut times: Vec<Duration> = Vec::new();
-    let mut last = (0, [0; 4]);
+    let mut last = (0, [0; 4], 0.0);
     for _ in 0..b.repeat.max(1) {
         let t = Instant::now();
         last = city_year(dir, &book, &areas, &standards)?;
@@ -217,7 +219,7 @@ pub fn run(b: MoneyBench, dir: &Path) -> Result<()> {
         .unwrap_or_default()
         .as_secs_f64();
     let mean = times.iter().map(Duration::as_secs_f64).sum::<f64>() / times.len() as f64;
-    let (bytes, [p, st, se, assessed]) = last;
+    let (bytes, [p, st, se, assessed], paid) = last;
     println!("money city year: {} districts, {se} sections ({assessed} factor-months assessed), {p} projects, {st} rural facilities and village stations", areas.districts.len());
     println!(
         "  generated inputs in {:.3} s ({})",
@@ -225,6 +227,7 @@ pub fn run(b: MoneyBench, dir: &Path) -> Result<()> {
         dir.display()
     );
     println!("  read + compute + tables (CSV, {bytes} bytes): best {best:.3} s, mean {mean:.3} s over {} runs", times.len());
+    println!("  compensation paid in the year: {paid:.0} yuan (tools/money_peer.py recomputes it)");
     println!(
         "  target < 1 s: {}",
         if best < 1.0 { "met" } else { "NOT met" }
