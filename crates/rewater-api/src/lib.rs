@@ -32,6 +32,8 @@ pub mod exports;
 pub mod limiter;
 pub mod maintenance;
 pub mod public;
+// issue 17 (h-money)
+pub mod money;
 // issue 16: the river-outfall ledger.
 pub mod outfall_import;
 pub mod outfall_report;
@@ -252,7 +254,7 @@ impl Modify for Security {
     security(("bearer" = []), ("session" = [])),
     tags((name = "sites"), (name = "series"), (name = "devices"), (name = "alerts"), (name = "accounts"),
         (name = "overview"), (name = "scenarios"), (name = "service"), (name = "tasks"), (name = "reports"),
-        (name = "outfalls"))
+        (name = "outfalls"), (name = "money"))
 )]
 struct ApiDoc;
 
@@ -326,6 +328,14 @@ pub fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(exports::series_export))
         .routes(routes!(exports::report_export))
         .routes(routes!(public::public))
+        // issue 17: money.
+        .routes(routes!(money::rules))
+        .routes(routes!(money::examples))
+        .routes(routes!(money::funding))
+        .routes(routes!(money::subsidies))
+        .routes(routes!(money::compensation))
+        .routes(routes!(money::fees))
+        .routes(routes!(money::scenario_cost))
 }
 
 /// Request bodies are at most 256 kB (logins, settings), except model uploads.

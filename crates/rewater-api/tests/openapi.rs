@@ -72,7 +72,7 @@ fn every_documented_route_answers_on_the_real_router() {
                 "{name}",
                 if path.starts_with("/api/users") {
                     "viewer"
-                } else if path.ends_with("/scorecard") {
+                } else if path.ends_with("/scorecard") || path.ends_with("/money/cost") {
                     // A bundled scenario: the scorecard runs an existing model.
                     "beijing-district"
                 } else {

@@ -173,6 +173,21 @@ enum Command {
     },
     /// rewater on EPA SWMM's example files: agreement and time, beside SWMM (issue 14).
     SwmmFiles(swmm::SwmmFilesArgs),
+    /// Money (issue 17): a generated city year — funding, subsidies, compensation, fees.
+    Money {
+        #[arg(long, default_value_t = 100)]
+        sections: usize,
+        #[arg(long, default_value_t = 500)]
+        projects: usize,
+        /// Rural sewage stations (plus a fifth as many pipes and a third as many village
+        /// water-supply stations).
+        #[arg(long, default_value_t = 1000)]
+        stations: usize,
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+        #[arg(long, default_value = "target/bench-money")]
+        dir: PathBuf,
+    },
 }
 
 mod attack;
@@ -182,6 +197,8 @@ mod swmm;
 mod reports;
 // issue 16: the outfall ledger benchmark.
 mod outfalls;
+// issue 17 (h-money)
+mod money;
 
 fn peak_rss_mib() -> Option<f64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -256,6 +273,21 @@ fn main() -> Result<()> {
             dir,
         } => outfalls::run(n, reaches, requests, &dir)?,
         Command::SwmmFiles(a) => swmm::run(a)?,
+        Command::Money {
+            sections,
+            projects,
+            stations,
+            repeat,
+            dir,
+        } => money::run(
+            money::MoneyBench {
+                sections,
+                projects,
+                stations,
+                repeat,
+            },
+            &dir,
+        )?,
     }
     Ok(())
 }

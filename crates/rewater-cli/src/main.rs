@@ -12,6 +12,8 @@ mod overflow;
 mod reports;
 // issue 16: the river-outfall ledger.
 mod outfalls;
+// issue 17 (h-money)
+mod money;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -79,6 +81,11 @@ enum Command {
     Outfalls {
         #[command(subcommand)]
         command: outfalls::OutfallsCommand,
+    },
+    /// Money: funding shares, O&M subsidies, compensation, fees, reclaimed-water cost (资金).
+    Money {
+        #[command(subcommand)]
+        command: money::MoneyCommand,
     },
     /// Water-quality standards.
     Standards {
@@ -540,6 +547,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Overflow { command } => overflow::run(command)?,
         Command::Indicators(args) => indicators::run(args, &standards)?,
         Command::Outfalls { command } => outfalls::run(command)?,
+        Command::Money { command } => money::run(command, &standards)?,
         Command::Standards { command } => standards_cmd(command, &standards)?,
         Command::Classify(args) => classify(args, &standards)?,
         Command::Hj212 {

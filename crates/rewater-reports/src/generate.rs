@@ -54,6 +54,18 @@ pub fn generate(
     req: Request,
     dir: &Path,
 ) -> Result<Written, ReportError> {
+    let browser = req.browser.clone();
+    let (doc, stem) = document(region, model_file, standards, req)?;
+    write(&doc, dir, &stem, browser.as_deref())
+}
+
+/// Runs the model and builds the report's document and file stem (without writing it).
+pub fn document(
+    region: &Region,
+    model_file: &str,
+    standards: &Standards,
+    req: Request,
+) -> Result<(crate::html::Doc, String), ReportError> {
     let data = collect(region, standards, period(region, &req))?;
     let mut ctx = ReportContext::new(req.lang, req.today, model_file).with_tasks(&req.progress)?;
     // Alerts of the reporting period only (by their data time, wall-clock seconds).
@@ -82,5 +94,5 @@ pub fn generate(
     };
     let doc = build(req.kind, region, &data, &ctx, req.district.as_deref())?;
     let stem = file_stem(req.kind, req.district.as_deref(), req.lang);
-    write(&doc, dir, &stem, req.browser.as_deref())
+    Ok((doc, stem))
 }

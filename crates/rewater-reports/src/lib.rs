@@ -13,6 +13,8 @@ pub mod generate;
 pub mod html;
 pub mod labels;
 pub mod outfalls;
+// issue 17 (h-money): the district budget and compensation settlement sections.
+pub mod money;
 pub mod pdf;
 pub mod pilot;
 pub mod progress;

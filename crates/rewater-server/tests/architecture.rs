@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-const PLAIN_LIBRARIES: [&str; 8] = [
+const PLAIN_LIBRARIES: [&str; 9] = [
     "rewater-time",
     "rewater-standards",
     "rewater-netflow",
@@ -13,6 +13,8 @@ const PLAIN_LIBRARIES: [&str; 8] = [
     "rewater-overflow",
     "rewater-hj212",
     "rewater-indicators",
+    // issue 17 (h-money)
+    "rewater-money",
 ];
 
 const FORBIDDEN: [&str; 7] = [

@@ -40,6 +40,12 @@ const ASSETS: &[Asset] = &[
         web_file!("src/pages/outfalls.js"),
         "text/javascript; charset=utf-8",
     ),
+    // issue 17 (h-money): the money ledgers.
+    (
+        "pages/money.js",
+        web_file!("src/pages/money.js"),
+        "text/javascript; charset=utf-8",
+    ),
     (
         "style.css",
         web_file!("src/style.css"),
