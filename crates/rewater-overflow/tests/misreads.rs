@@ -119,7 +119,8 @@ fn link_offsets_elevation_are_elevations_not_depths() {
     }
     // C1 falls 10.5 − 9.2 = 1.3 m over 100 m: full capacity of a 0.5 m pipe, n 0.013,
     // is (π/16)·(0.125)^(2/3)·√0.013/0.013 — the most SWMM's kinematic wave (the default
-    // FLOW_ROUTING) lets in; the fast routing of a DYNWAVE file takes its 1.076 peak.
+    // FLOW_ROUTING) lets in; the fast routing (`--routing fast`) of a DYNWAVE file takes its
+    // 1.076 peak.
     let full = std::f64::consts::PI * 0.0625 * 0.125f64.powf(2.0 / 3.0) * 0.013f64.sqrt() / 0.013;
     let cap = capacity(&elev, "C1");
     assert!((cap / full - 1.0).abs() < 1e-9, "{cap} vs {full}");
@@ -131,6 +132,17 @@ fn link_offsets_elevation_are_elevations_not_depths() {
     .unwrap();
     let cap = capacity(&dw, "C1");
     assert!((cap / full - 1.076).abs() < 2e-3, "{cap} vs {full}");
+    // Dynamic wave reads the same elevations as offsets: C3 leaves its storage unit 1 m up.
+    let h = dw
+        .hydraulics
+        .as_ref()
+        .expect("a DYNWAVE file has hydraulics");
+    let c3 = dw.link_index("C3").unwrap();
+    assert!(
+        (h.links[c3].offset1_m - 1.0).abs() < 1e-9,
+        "{}",
+        h.links[c3].offset1_m
+    );
     // The storage outlet C3 sits 1 m up: nothing leaves below that depth.
     let c3 = link(&elev, "C3");
     assert_eq!(c3.flow_at_depth(0.99), 0.0);
