@@ -169,6 +169,7 @@ pub trait Store:
     + crate::tasks::TaskStore
     + crate::outfalls::OutfallStore
     + crate::maintenance::MaintenanceStore
+    + crate::cluster::ClusterStore
     + Send
 {
     /// Creates or upgrades the schema (see the migrations); harmless when up to date.

@@ -120,4 +120,9 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         what: "maintenance windows of data loggers (issue 13)",
         steps: &[Step::Sql(super::maintenance::V6)],
     },
+    Migration {
+        version: 8,
+        what: "alert feed of committed batches for several gateways (issue 19)",
+        steps: &[Step::Sql(crate::cluster::V8_PG)],
+    },
 ];
