@@ -22,6 +22,8 @@ pub struct MqttStats {
     pub not_stored: AtomicU64,
     pub pubacks: AtomicU64,
     pub reconnects: AtomicU64,
+    /// Subscriptions made (one per topic filter and connection, again after reconnects).
+    pub subscribed: AtomicU64,
     /// Readings in stored uploads.
     pub readings: AtomicU64,
     /// From the message's arrival to its PUBACK being queued.
@@ -59,6 +61,16 @@ pub async fn run(
             result = Err(e);
         }
     }
+    tracing::info!(
+        messages = stats.messages.load(Ordering::Relaxed),
+        stored = stats.stored.load(Ordering::Relaxed),
+        duplicates = stats.duplicates.load(Ordering::Relaxed),
+        refused = stats.refused.load(Ordering::Relaxed),
+        pubacks = stats.pubacks.load(Ordering::Relaxed),
+        puback_p50_ms = stats.puback_latency.quantile_ms(0.5),
+        puback_p99_ms = stats.puback_latency.quantile_ms(0.99),
+        "MQTT ingest stopped"
+    );
     result
 }
 
@@ -115,6 +127,7 @@ async fn connection(
                 for f in &filters {
                     client.subscribe(f, QoS::AtLeastOnce).await?;
                 }
+                stats.subscribed.fetch_add(filters.len() as u64, Ordering::Relaxed);
             }
             Ok(MqttEvent::Incoming(Packet::Publish(p))) => {
                 stats.messages.fetch_add(1, Ordering::Relaxed);

@@ -15,9 +15,17 @@ use crate::Result;
 pub(crate) const V8_SQLITE: &str = "
 CREATE TABLE alert_feed (id INTEGER PRIMARY KEY, frames TEXT NOT NULL, at_ms INTEGER NOT NULL);
 ";
+/// On PostgreSQL also: the indexes on ever-growing columns (frame arrival for retention,
+/// reading id for corrections) become BRIN — both grow with insertion order, so a block range
+/// summary finds them, and an insert no longer descends a B-tree (measured in
+/// docs/benchmarks.md, issue 19).
 #[cfg(feature = "postgres")]
 pub(crate) const V8_PG: &str = "
 CREATE TABLE alert_feed (id BIGSERIAL PRIMARY KEY, frames BIGINT[] NOT NULL, at_ms BIGINT NOT NULL);
+DROP INDEX IF EXISTS frame_received;
+CREATE INDEX frame_received ON frame USING brin (received_at_ms);
+DROP INDEX IF EXISTS reading_id;
+CREATE INDEX reading_id ON reading USING brin (id);
 ";
 
 /// A frame as stored, for whoever evaluates it after the commit.

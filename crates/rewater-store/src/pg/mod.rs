@@ -199,9 +199,19 @@ impl PostgresStore {
                 idx.div_euclid(12),
                 idx.rem_euclid(12) + 1
             );
-            self.client
+            let created = self
+                .client
                 .batch_execute(&format!("CREATE TABLE IF NOT EXISTS {name} PARTITION OF reading FOR VALUES FROM ({start}) TO ({end})"))
-                .map_err(pg)?;
+                .map_err(pg);
+            match created {
+                Ok(()) => {}
+                // Another writer (or gateway) created it at the same moment: 42P07 for the
+                // relation, 23505 for its catalogue row.
+                Err(StoreError::Postgres {
+                    sqlstate: Some(c), ..
+                }) if c == "42P07" || c == "23505" => {}
+                Err(e) => return Err(e),
+            }
             self.months.insert(idx);
         }
         Ok(())
