@@ -88,7 +88,7 @@ enum Command {
     /// Classify samples (GB 3838 single-factor evaluation) from CSV or JSON.
     Classify(ClassifyArgs),
     /// Start the monitoring service: HJ 212 gateway, HTTP API and web platform.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Accounts of the web platform and API (the first administrator is made here).
     User {
         #[command(subcommand)]
@@ -587,7 +587,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 serde_json::to_string_pretty(&rewater_server::sim::simulate(args.options()?)?)?;
             writeln!(std::io::stdout().lock(), "{report}")?;
         }
-        Command::Serve(args) => monitor::serve(args.config()?)?,
+        Command::Serve(args) => monitor::serve((*args).config()?)?,
         Command::User { command } => accounts::user_cmd(command)?,
         Command::Device { command } => accounts::device_cmd(command)?,
         Command::Comply(args) => comply(args, &standards)?,

@@ -223,11 +223,17 @@ impl Clock {
         }
         let due = match self.sent_at {
             None => true,
-            Some(t) => t.elapsed() >= c.calibrate_every && drift_s(shared, seg) > c.clock_drift_limit.as_secs() as i64,
+            Some(t) => {
+                t.elapsed() >= c.calibrate_every
+                    && drift_s(shared, seg) > c.clock_drift_limit.as_secs() as i64
+            }
         };
         if due {
             self.sent_at = Some(Instant::now());
-            shared.stats.time_calibrations.fetch_add(1, Ordering::Relaxed);
+            shared
+                .stats
+                .time_calibrations
+                .fetch_add(1, Ordering::Relaxed);
         }
         due
     }
@@ -445,7 +451,9 @@ pub(crate) fn upload_from_stored(f: &rewater_store::StoredFrame) -> Option<Uploa
 /// ([`crate::json`]).
 pub fn upload_from_text(raw: &str, peer: &str) -> Option<Upload> {
     if raw.trim_start().starts_with('{') {
-        return crate::json::parse(raw.as_bytes(), peer).ok().map(|(u, _)| u);
+        return crate::json::parse(raw.as_bytes(), peer)
+            .ok()
+            .map(|(u, _)| u);
     }
     let mut decoder = Decoder::new(Options {
         lenient_tail: true,

@@ -69,9 +69,8 @@ pub fn parse(payload: &[u8], peer: &str) -> Result<(Upload, String), JsonError> 
     }
     let j: JsonUpload =
         serde_json::from_slice(payload).map_err(|e| JsonError::Syntax(e.to_string()))?;
-    let t = DataTime::parse(&j.data_time).ok_or_else(|| {
-        JsonError::DataTime(j.data_time.chars().take(32).collect())
-    })?;
+    let t = DataTime::parse(&j.data_time)
+        .ok_or_else(|| JsonError::DataTime(j.data_time.chars().take(32).collect()))?;
     let realtime = j.cn == "2011";
     let readings: Vec<FactorReading> = j
         .readings
@@ -81,7 +80,11 @@ pub fn parse(payload: &[u8], peer: &str) -> Result<(Upload, String), JsonError> 
                 Some(m) => (m.factor.code().to_string(), m.scale),
                 None => (code.to_string(), 1.0),
             };
-            let first = if realtime { r.rtd.or(r.avg) } else { r.avg.or(r.rtd) };
+            let first = if realtime {
+                r.rtd.or(r.avg)
+            } else {
+                r.avg.or(r.rtd)
+            };
             FactorReading {
                 factor: code,
                 value: first.map(|v| v * scale),
@@ -123,7 +126,10 @@ mod tests {
         // 2025-06-01 12:00:00 wall clock = 20,240 days + 12 h.
         assert_eq!(u.data_time, 20_240 * 86_400 + 12 * 3600);
         let cod = u.readings.iter().find(|r| r.factor == "w01018").unwrap();
-        assert_eq!((cod.value, cod.min, cod.max), (Some(23.5), Some(20.0), Some(25.0)));
+        assert_eq!(
+            (cod.value, cod.min, cod.max),
+            (Some(23.5), Some(20.0), Some(25.0))
+        );
         // The 2005 code 020 (mercury, mg/L) is w20111 in µg/L: × 1000, as for frames.
         let hg = u.readings.iter().find(|r| r.factor != "w01018").unwrap();
         assert_eq!((hg.factor.as_str(), hg.value), ("w20111", Some(500.0)));
@@ -132,7 +138,10 @@ mod tests {
     #[test]
     fn hostile_json_is_refused_with_a_reason() {
         let big = vec![b' '; MAX_JSON_BYTES + 1];
-        assert_eq!(parse(&big, "p").unwrap_err(), JsonError::TooLarge(MAX_JSON_BYTES + 1));
+        assert_eq!(
+            parse(&big, "p").unwrap_err(),
+            JsonError::TooLarge(MAX_JSON_BYTES + 1)
+        );
         for bad in [
             &b"not json"[..],
             b"[]",

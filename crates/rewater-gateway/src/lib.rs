@@ -230,7 +230,14 @@ impl Handle {
     }
 
     /// Counts a refused message in the store's rejected-frame sample (as for TCP frames).
-    pub fn reject(&self, peer: &str, mn: Option<&str>, raw: &[u8], reason: rewater_store::RejectReason, detail: String) {
+    pub fn reject(
+        &self,
+        peer: &str,
+        mn: Option<&str>,
+        raw: &[u8],
+        reason: rewater_store::RejectReason,
+        detail: String,
+    ) {
         if let Some(s) = self.shared.upgrade() {
             conn::reject(&s, peer, mn, None, raw, reason, detail);
         }

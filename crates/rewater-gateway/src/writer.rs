@@ -152,10 +152,18 @@ impl Writer {
                 last_alert_tick = Instant::now();
                 if let Some(e) = self.engine.as_mut() {
                     let out = e.on_tick(now_ms() / 1000);
-                    record_alerts(self.store.as_mut(), out, self.on_raised.as_ref(), self.cluster);
+                    record_alerts(
+                        self.store.as_mut(),
+                        out,
+                        self.on_raised.as_ref(),
+                        self.cluster,
+                    );
                 }
             }
-            if tick && matches!(role, Role::Main(_)) && last_purge.elapsed() >= Duration::from_secs(60) {
+            if tick
+                && matches!(role, Role::Main(_))
+                && last_purge.elapsed() >= Duration::from_secs(60)
+            {
                 last_purge = Instant::now();
                 self.purge();
             }
@@ -252,7 +260,12 @@ impl Writer {
                 } else if let Some(e) = self.engine.as_mut().filter(|_| !self.cluster) {
                     let stored = uploads.iter().zip(&stored).filter(|(_, s)| **s);
                     let out = evaluate(e, stored.map(|(u, _)| u));
-                    record_alerts(self.store.as_mut(), out, self.on_raised.as_ref(), self.cluster);
+                    record_alerts(
+                        self.store.as_mut(),
+                        out,
+                        self.on_raised.as_ref(),
+                        self.cluster,
+                    );
                 }
             }
             Err(e) => {
@@ -420,11 +433,16 @@ impl Writer {
             let uploads: Vec<Upload> = batches
                 .iter()
                 .flat_map(|b| &b.frames)
-                .filter_map(|f| crate::conn::upload_from_stored(f))
+                .filter_map(crate::conn::upload_from_stored)
                 .collect();
             if let Some(e) = self.engine.as_mut() {
                 let out = evaluate(e, uploads.iter());
-                record_alerts(self.store.as_mut(), out, self.on_raised.as_ref(), self.cluster);
+                record_alerts(
+                    self.store.as_mut(),
+                    out,
+                    self.on_raised.as_ref(),
+                    self.cluster,
+                );
             }
             self.stats
                 .feed_uploads
@@ -452,9 +470,7 @@ fn without_open_episodes(store: &mut dyn Store, out: &mut rewater_alerts::Outcom
             open.insert(site.clone(), v);
         }
         !open[site].iter().any(|x| {
-            x.recovered_at_ms.is_none()
-                && x.kind == a.key.kind.as_str()
-                && x.factor == a.key.factor
+            x.recovered_at_ms.is_none() && x.kind == a.key.kind.as_str() && x.factor == a.key.factor
         })
     });
 }

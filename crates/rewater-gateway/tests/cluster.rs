@@ -46,9 +46,16 @@ fn cluster_child_gateway() {
             device_frames_per_s: 0.0,
             ..Config::default()
         };
-        serve(listener, Box::new(store), config, rx, Some(alert_setup()), |_| {
-            println!("READY");
-        })
+        serve(
+            listener,
+            Box::new(store),
+            config,
+            rx,
+            Some(alert_setup()),
+            |_| {
+                println!("READY");
+            },
+        )
         .await
         .unwrap();
     });
@@ -56,7 +63,12 @@ fn cluster_child_gateway() {
 
 fn spawn_gateway(schema: &str, port: u16) -> Child {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "cluster_child_gateway", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "cluster_child_gateway",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("REWATER_CLUSTER_CHILD", format!("{schema}:{port}"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -101,7 +113,10 @@ async fn send_acked(conn: &mut Option<TcpStream>, addr: &str, frame: &str) -> bo
         let mut got = Vec::new();
         let t = tokio::time::Instant::now() + Duration::from_secs(3);
         loop {
-            let n = tokio::time::timeout_at(t, s.read(&mut buf)).await.ok()?.ok()?;
+            let n = tokio::time::timeout_at(t, s.read(&mut buf))
+                .await
+                .ok()?
+                .ok()?;
             if n == 0 {
                 return None;
             }
@@ -128,14 +143,19 @@ fn two_gateways_one_killed_lose_and_double_nothing() {
     let mut admin = match PostgresStore::connect(&url(), Some(&schema)) {
         Ok(s) => s,
         Err(e) if std::env::var("CI").is_err() => {
-            eprintln!("SKIPPED: no PostgreSQL at {} ({e}) — the cluster test did not run", url());
+            eprintln!(
+                "SKIPPED: no PostgreSQL at {} ({e}) — the cluster test did not run",
+                url()
+            );
             return;
         }
         Err(e) => panic!("CI needs PostgreSQL at {}: {e}", url()),
     };
     // GB 18918 class 1A: COD ≤ 50 mg/L; device 0, alone on its site, sends 80 all the time.
     admin.put_site(&site("s", Some("GB18918-2002:1A"))).unwrap();
-    admin.put_site(&site("hot", Some("GB18918-2002:1A"))).unwrap();
+    admin
+        .put_site(&site("hot", Some("GB18918-2002:1A")))
+        .unwrap();
     let mns: Vec<String> = (0..DEVICES).map(|i| format!("CLUSTER{i:04}")).collect();
     let devices: Vec<_> = mns
         .iter()
@@ -190,7 +210,10 @@ async fn load(mns: &[String], addrs: Vec<String>, mut a: Child) -> (HashSet<(Str
                 // A logger resends what was not acknowledged, here to the other gateway.
                 while !send_acked(&mut conn, &addrs[at], &f).await {
                     at = 1 - at;
-                    assert!(t0.elapsed() < Duration::from_secs(60), "{mn} upload {k} never acknowledged");
+                    assert!(
+                        t0.elapsed() < Duration::from_secs(60),
+                        "{mn} upload {k} never acknowledged"
+                    );
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 acked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -204,7 +227,10 @@ async fn load(mns: &[String], addrs: Vec<String>, mut a: Child) -> (HashSet<(Str
     let total = DEVICES * UPLOADS as usize;
     let t0 = Instant::now();
     while acked.load(std::sync::atomic::Ordering::Relaxed) < total / 3 {
-        assert!(t0.elapsed() < Duration::from_secs(120), "load did not progress");
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "load did not progress"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     a.kill().unwrap();
@@ -223,18 +249,26 @@ fn check_stored(schema: &str, mns: &[String]) {
     let mut check = PostgresStore::connect(&url(), Some(schema)).unwrap();
     assert_eq!(check.count_readings().unwrap(), 2 * total as i64);
     for mn in mns {
-        let r = check.readings(mn, "w01018", &["2051"], 0, i64::MAX).unwrap();
+        let r = check
+            .readings(mn, "w01018", &["2051"], 0, i64::MAX)
+            .unwrap();
         let times: HashSet<i64> = r.iter().map(|x| x.data_time).collect();
         assert_eq!(r.len(), UPLOADS as usize, "{mn}: {} readings", r.len());
         assert_eq!(times.len(), UPLOADS as usize, "{mn}: duplicates");
         for k in 0..UPLOADS {
-            assert!(times.contains(&(base_time() + 60 * k)), "{mn} upload {k} lost");
+            assert!(
+                times.contains(&(base_time() + 60 * k)),
+                "{mn} upload {k} lost"
+            );
         }
     }
     // The surviving gateway leads and empties the feed; one episode for device 0.
     let t0 = Instant::now();
     while check.alert_feed_len().unwrap() > 0 {
-        assert!(t0.elapsed() < Duration::from_secs(30), "the alert feed was not evaluated");
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "the alert feed was not evaluated"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let alerts = check.alerts(None, None, 100).unwrap();

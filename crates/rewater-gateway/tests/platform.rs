@@ -56,14 +56,27 @@ async fn the_platform_sets_the_logger_clock_on_connect_and_on_drift() {
     let got = replies(&mut c, &upload_with_clock(1, 0), Duration::from_millis(800)).await;
     assert_eq!(got.len(), 2, "{got:?}");
     assert!(got[0].contains("CN=9014"), "{got:?}");
-    assert!(got[1].contains("CN=1012") && got[1].contains("MN=MN"), "{got:?}");
+    assert!(
+        got[1].contains("CN=1012") && got[1].contains("MN=MN"),
+        "{got:?}"
+    );
     let now = rewater_time::Zone::default().now_wall_seconds();
     assert!((system_time(&got[1]) - now).abs() <= 5, "{}", got[1]);
     // A clock 30 s off is inside the limit: no 1012.
-    let got = replies(&mut c, &upload_with_clock(2, 30), Duration::from_millis(500)).await;
+    let got = replies(
+        &mut c,
+        &upload_with_clock(2, 30),
+        Duration::from_millis(500),
+    )
+    .await;
     assert_eq!(got.len(), 1, "{got:?}");
     // Two hours behind: set again.
-    let got = replies(&mut c, &upload_with_clock(3, -7200), Duration::from_millis(800)).await;
+    let got = replies(
+        &mut c,
+        &upload_with_clock(3, -7200),
+        Duration::from_millis(800),
+    )
+    .await;
     assert_eq!(got.len(), 2, "{got:?}");
     assert!(got[1].contains("CN=1012"), "{got:?}");
     // A QN that is no time (hostile or 2005-style) says nothing about the clock.
@@ -74,10 +87,14 @@ async fn the_platform_sets_the_logger_clock_on_connect_and_on_drift() {
     // A refused frame (wrong password) on a new connection gets nothing, not even a 1012.
     let mut d = TcpStream::connect(&gw.addr).await.unwrap();
     let bad = upload("MN", "wrong", 5, vec![("w01018", 10.0)]).frame();
-    assert!(replies(&mut d, &bad, Duration::from_millis(500)).await.is_empty());
+    assert!(replies(&mut d, &bad, Duration::from_millis(500))
+        .await
+        .is_empty());
     let stats = gw.shutdown().await;
     assert_eq!(
-        stats.time_calibrations.load(std::sync::atomic::Ordering::Relaxed),
+        stats
+            .time_calibrations
+            .load(std::sync::atomic::Ordering::Relaxed),
         2
     );
 }

@@ -51,8 +51,12 @@ pub async fn run(
     let n = config.connections.max(1);
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..n {
-        let (config, gateway, shutdown, stats) =
-            (config.clone(), gateway.clone(), shutdown.clone(), stats.clone());
+        let (config, gateway, shutdown, stats) = (
+            config.clone(),
+            gateway.clone(),
+            shutdown.clone(),
+            stats.clone(),
+        );
         tasks.spawn(async move { connection(i, n, config, gateway, shutdown, stats).await });
     }
     let mut result = Ok(());
@@ -75,7 +79,11 @@ pub async fn run(
 }
 
 fn options(i: usize, config: &MqttConfig) -> MqttOptions {
-    let mut o = MqttOptions::new(format!("{}-{i}", config.client_id), &config.host, config.port);
+    let mut o = MqttOptions::new(
+        format!("{}-{i}", config.client_id),
+        &config.host,
+        config.port,
+    );
     o.set_keep_alive(config.keep_alive)
         .set_clean_session(false)
         .set_manual_acks(true)
@@ -122,12 +130,18 @@ async fn connection(
         };
         match ev {
             Ok(MqttEvent::Incoming(Packet::ConnAck(c))) => {
-                tracing::info!(connection = i, session_present = c.session_present, "MQTT connected");
+                tracing::info!(
+                    connection = i,
+                    session_present = c.session_present,
+                    "MQTT connected"
+                );
                 // Subscribing again is harmless and covers a broker that lost the session.
                 for f in &filters {
                     client.subscribe(f, QoS::AtLeastOnce).await?;
                 }
-                stats.subscribed.fetch_add(filters.len() as u64, Ordering::Relaxed);
+                stats
+                    .subscribed
+                    .fetch_add(filters.len() as u64, Ordering::Relaxed);
             }
             Ok(MqttEvent::Incoming(Packet::Publish(p))) => {
                 stats.messages.fetch_add(1, Ordering::Relaxed);
@@ -225,11 +239,16 @@ fn parse(payload: &[u8], peer: &str) -> Result<(Upload, String), (RejectReason, 
                     .ok_or((RejectReason::NoReadings, String::new()))?;
                 return Ok((u, pw));
             }
-            Event::Invalid { error, .. } => return Err((RejectReason::BadFrame, error.to_string())),
+            Event::Invalid { error, .. } => {
+                return Err((RejectReason::BadFrame, error.to_string()))
+            }
             Event::Garbage(_) => {}
         }
     }
-    Err((RejectReason::BadFrame, "no HJ 212 frame and no JSON object".into()))
+    Err((
+        RejectReason::BadFrame,
+        "no HJ 212 frame and no JSON object".into(),
+    ))
 }
 
 async fn handle(p: Publish, gateway: Handle, stats: Arc<MqttStats>) -> Decision {
@@ -307,8 +326,16 @@ mod tests {
         ];
         for (payload, want) in cases {
             match parse(payload, "mqtt:t") {
-                Err((got, _)) => assert_eq!(got, want, "{}", String::from_utf8_lossy(&payload[..payload.len().min(40)])),
-                Ok(_) => panic!("accepted {:?}", String::from_utf8_lossy(&payload[..payload.len().min(40)])),
+                Err((got, _)) => assert_eq!(
+                    got,
+                    want,
+                    "{}",
+                    String::from_utf8_lossy(&payload[..payload.len().min(40)])
+                ),
+                Ok(_) => panic!(
+                    "accepted {:?}",
+                    String::from_utf8_lossy(&payload[..payload.len().min(40)])
+                ),
             }
         }
     }

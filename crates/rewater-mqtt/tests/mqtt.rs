@@ -79,8 +79,16 @@ struct Service {
 impl Service {
     fn start(db: &str, client: &str, topic: &str, window_ms: u64) -> Service {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "mqtt_child_service", "--nocapture", "--test-threads=1"])
-            .env("REWATER_MQTT_CHILD", format!("{db}|{client}|{topic}|{window_ms}"))
+            .args([
+                "--exact",
+                "mqtt_child_service",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(
+                "REWATER_MQTT_CHILD",
+                format!("{db}|{client}|{topic}|{window_ms}"),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -123,7 +131,9 @@ impl Service {
 }
 
 async fn publisher(id: &str) -> Option<AsyncClient> {
-    let (host, port) = broker().rsplit_once(':').map(|(h, p)| (h.to_string(), p.parse().unwrap()))?;
+    let (host, port) = broker()
+        .rsplit_once(':')
+        .map(|(h, p)| (h.to_string(), p.parse().unwrap()))?;
     let mut o = MqttOptions::new(id, host, port);
     o.set_keep_alive(Duration::from_secs(10));
     let (client, mut ev) = AsyncClient::new(o, 64);
@@ -143,7 +153,10 @@ async fn a_message_not_committed_is_delivered_again_and_stored_once() {
         if std::env::var("CI").is_ok() {
             panic!("CI needs an MQTT broker at {}", broker());
         }
-        eprintln!("SKIPPED: no MQTT broker at {} — the MQTT test did not run", broker());
+        eprintln!(
+            "SKIPPED: no MQTT broker at {} — the MQTT test did not run",
+            broker()
+        );
         return;
     };
     let dir = std::env::temp_dir().join(format!("rewater-mqtt-{pid}"));
@@ -183,7 +196,10 @@ async fn a_message_not_committed_is_delivered_again_and_stored_once() {
     // 1: the service takes the message but is killed inside its 4-second commit window.
     let s1 = Service::start(&db_s, &client, &topic, 4000);
     s1.wait("subscription", |s| s.0 >= 1);
-    publisher.publish(&topic, QoS::AtLeastOnce, false, json.clone()).await.unwrap();
+    publisher
+        .publish(&topic, QoS::AtLeastOnce, false, json.clone())
+        .await
+        .unwrap();
     s1.wait("message", |s| s.1 >= 1);
     s1.kill();
     assert_eq!(st.count_readings().unwrap(), 0, "stored before the commit?");
@@ -192,11 +208,17 @@ async fn a_message_not_committed_is_delivered_again_and_stored_once() {
     s2.wait("redelivered message acknowledged", |s| s.2 >= 1);
     assert_eq!(st.count_readings().unwrap(), 1);
     // The same upload once more (a logger's resend): acknowledged, stored once.
-    publisher.publish(&topic, QoS::AtLeastOnce, false, json.clone()).await.unwrap();
+    publisher
+        .publish(&topic, QoS::AtLeastOnce, false, json.clone())
+        .await
+        .unwrap();
     s2.wait("second acknowledgement", |s| s.2 >= 2);
     // A wrong password is refused for good: acknowledged (no redelivery), nothing stored.
     let bad = json.replace(r#""pw": "pw""#, r#""pw": "nope""#);
-    publisher.publish(&topic, QoS::AtLeastOnce, false, bad).await.unwrap();
+    publisher
+        .publish(&topic, QoS::AtLeastOnce, false, bad)
+        .await
+        .unwrap();
     s2.wait("refusal acknowledged", |s| s.2 >= 3);
     s2.kill();
     // 3: nothing is left to redeliver.
@@ -204,14 +226,22 @@ async fn a_message_not_committed_is_delivered_again_and_stored_once() {
     s3.wait("subscription", |s| s.0 >= 1);
     std::thread::sleep(Duration::from_millis(700));
     let late: Vec<_> = s3.lines.try_iter().collect();
-    assert!(late.iter().all(|s| s.1 == 0), "redelivered after the ack: {late:?}");
+    assert!(
+        late.iter().all(|s| s.1 == 0),
+        "redelivered after the ack: {late:?}"
+    );
     s3.kill();
-    let r = st.readings("MQTT0001", "w01018", &["2051"], 0, i64::MAX).unwrap();
+    let r = st
+        .readings("MQTT0001", "w01018", &["2051"], 0, i64::MAX)
+        .unwrap();
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].value, Some(23.5));
     assert_eq!(r[0].data_time, t);
     // Forget the persistent sessions of this test.
-    let (host, port) = broker().rsplit_once(':').map(|(h, p)| (h.to_string(), p.parse::<u16>().unwrap())).unwrap();
+    let (host, port) = broker()
+        .rsplit_once(':')
+        .map(|(h, p)| (h.to_string(), p.parse::<u16>().unwrap()))
+        .unwrap();
     for i in 0..1 {
         let mut o = MqttOptions::new(format!("{client}-{i}"), host.clone(), port);
         o.set_clean_session(true);

@@ -177,8 +177,7 @@ pub fn run(config: ServerConfig, on_ready: impl FnOnce(&Started)) -> Result<Stop
     rt.block_on(serve(
         config.clone(),
         store,
-        api_store,
-        site_names,
+        (api_store, site_names),
         platform,
         downstream,
         token.clone(),
@@ -206,8 +205,7 @@ fn downstream(config: &ServerConfig) -> Result<std::collections::HashMap<String,
 async fn serve(
     config: ServerConfig,
     store: Box<dyn rewater_store::Store>,
-    api_store: Box<dyn rewater_store::Store>,
-    site_names: HashMap<String, String>,
+    (api_store, site_names): (Box<dyn rewater_store::Store>, HashMap<String, String>),
     platform: Arc<rewater_api::Platform>,
     downstream: std::collections::HashMap<String, Vec<String>>,
     token: String,
@@ -369,7 +367,8 @@ fn both(
 fn mqtt_alerts(config: &ServerConfig) -> Option<rewater_gateway::AlertSink> {
     let m = config.mqtt.as_ref()?;
     let prefix = m.publish_prefix.as_ref()?;
-    let mut o = rewater_mqtt::rumqttc::MqttOptions::new(format!("{}-alerts", m.client_id), &m.host, m.port);
+    let mut o =
+        rewater_mqtt::rumqttc::MqttOptions::new(format!("{}-alerts", m.client_id), &m.host, m.port);
     o.set_keep_alive(m.keep_alive);
     if let (Some(u), Some(p)) = (&m.username, &m.password) {
         o.set_credentials(u, p);

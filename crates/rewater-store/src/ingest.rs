@@ -240,10 +240,14 @@ pub(crate) trait IngestSql {
         _uploads: &[Checked<'_>],
         _plan: &Plan,
         _feed: bool,
-    ) -> Option<Result<(Vec<i64>, Vec<Option<i64>>)>> {
+    ) -> Option<Result<OneShot>> {
         None
     }
 }
+
+/// What [`IngestSql::write_one_shot`] returns: frame ids in upload order, and per first
+/// upload what [`IngestSql::claim`] returns.
+pub(crate) type OneShot = (Vec<i64>, Vec<Option<i64>>);
 
 /// The shape of a batch the rules decided before any SQL runs: which upload first carries
 /// each key (later ones in the batch are its duplicates), and the hour each upload's

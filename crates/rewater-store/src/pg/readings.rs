@@ -2,7 +2,7 @@
 //! [`crate::rejected`]).
 
 use super::{pg, PostgresStore};
-use crate::ingest::{Checked, HourSum, IngestSql, Key, Plan, ReadingRow};
+use crate::ingest::{Checked, HourSum, IngestSql, Key, OneShot, Plan, ReadingRow};
 use crate::rejected::{Group, RejectedSql, SampleRow};
 use crate::*;
 use ::postgres::Transaction;
@@ -106,12 +106,7 @@ impl PostgresStore {
             .collect())
     }
 
-    fn one_shot(
-        &mut self,
-        uploads: &[Checked<'_>],
-        plan: &Plan,
-        feed: bool,
-    ) -> Result<(Vec<i64>, Vec<Option<i64>>)> {
+    fn one_shot(&mut self, uploads: &[Checked<'_>], plan: &Plan, feed: bool) -> Result<OneShot> {
         let n = uploads.len();
         let mut first = vec![false; n];
         for &i in &plan.firsts {
@@ -156,8 +151,24 @@ impl PostgresStore {
             .query(
                 &st,
                 &[
-                    &recv, &peers, &mns, &cns, &dts, &pnos, &raws, &first, &plan.hour, &r_ord,
-                    &r_factor, &r_value, &r_min, &r_max, &r_cou, &r_flag, &r_agg, &feed,
+                    &recv,
+                    &peers,
+                    &mns,
+                    &cns,
+                    &dts,
+                    &pnos,
+                    &raws,
+                    &first,
+                    &plan.hour,
+                    &r_ord,
+                    &r_factor,
+                    &r_value,
+                    &r_min,
+                    &r_max,
+                    &r_cou,
+                    &r_flag,
+                    &r_agg,
+                    &feed,
                     &crate::ingest::now_ms(),
                 ],
             )
@@ -167,7 +178,9 @@ impl PostgresStore {
         for r in &rows {
             let ord: i64 = r.get(0);
             let Some(i) = usize::try_from(ord - 1).ok().filter(|&i| i < n) else {
-                return Err(StoreError::Invalid(format!("batch statement returned ordinal {ord}")));
+                return Err(StoreError::Invalid(format!(
+                    "batch statement returned ordinal {ord}"
+                )));
             };
             ids[i] = r.get(1);
             claimed[i] = r.get(2);
@@ -179,7 +192,12 @@ impl PostgresStore {
             )));
         }
         // Firsts that did not claim their key: another frame did, before or meanwhile.
-        let lost: Vec<usize> = plan.firsts.iter().copied().filter(|&i| !claimed[i]).collect();
+        let lost: Vec<usize> = plan
+            .firsts
+            .iter()
+            .copied()
+            .filter(|&i| !claimed[i])
+            .collect();
         let mut earlier = HashMap::new();
         if !lost.is_empty() {
             let keys: Vec<Key<'_>> = lost
@@ -217,7 +235,7 @@ impl IngestSql for PostgresStore {
         uploads: &[Checked<'_>],
         plan: &Plan,
         feed: bool,
-    ) -> Option<Result<(Vec<i64>, Vec<Option<i64>>)>> {
+    ) -> Option<Result<OneShot>> {
         (!self.stepwise).then(|| self.one_shot(uploads, plan, feed))
     }
 

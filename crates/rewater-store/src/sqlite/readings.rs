@@ -212,9 +212,9 @@ impl crate::cluster::ClusterStore for SqliteStore {
             .prepare_cached("SELECT id, frames FROM alert_feed ORDER BY id LIMIT ?1")?
             .query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
-        let mut frame = self.conn.prepare_cached(
-            "SELECT id, received_at_ms, peer, mn, raw FROM frame WHERE id = ?1",
-        )?;
+        let mut frame = self
+            .conn
+            .prepare_cached("SELECT id, received_at_ms, peer, mn, raw FROM frame WHERE id = ?1")?;
         let mut out = Vec::with_capacity(batches.len());
         for (id, list) in batches {
             let mut frames = Vec::new();
