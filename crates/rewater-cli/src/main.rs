@@ -95,7 +95,7 @@ enum Command {
     /// Classify samples (GB 3838 single-factor evaluation) from CSV or JSON.
     Classify(ClassifyArgs),
     /// Start the monitoring service: HJ 212 gateway, HTTP API and web platform.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Accounts of the web platform and API (the first administrator is made here).
     User {
         #[command(subcommand)]
@@ -236,6 +236,29 @@ struct ServeArgs {
     /// monthly compliance) without login; off by default.
     #[arg(long)]
     public_page: bool,
+    /// One of several gateways on one PostgreSQL store (docs/scale.md): alerts are evaluated
+    /// once, by the gateway holding the store's alert leadership, from the store's feed.
+    #[arg(long)]
+    cluster: bool,
+    /// Take uploads from this MQTT broker too (HOST[:PORT]): HJ 212 frames or JSON uploads
+    /// (docs/monitoring.md), QoS 1, acknowledged after the commit.
+    #[arg(long)]
+    mqtt: Option<String>,
+    /// Topic filters to subscribe to (repeatable).
+    #[arg(long, default_value = "rewater/+/up")]
+    mqtt_topic: Vec<String>,
+    /// Client id (prefix) of the persistent MQTT sessions.
+    #[arg(long, default_value = "rewater-ingest")]
+    mqtt_client_id: String,
+    /// Subscriber connections sharing the topics ($share/CLIENT_ID/…).
+    #[arg(long, default_value_t = 1)]
+    mqtt_connections: usize,
+    /// Publish accepted MQTT uploads to PREFIX/MN/accepted and new alerts to PREFIX/alerts.
+    #[arg(long)]
+    mqtt_publish: Option<String>,
+    /// Broker user name; the password comes from $REWATER_MQTT_PASSWORD.
+    #[arg(long)]
+    mqtt_username: Option<String>,
 }
 
 impl ServeArgs {
@@ -280,6 +303,23 @@ impl ServeArgs {
             trusted_proxies: self.trusted_proxy,
             webhooks,
             public_page: self.public_page,
+            cluster: self.cluster,
+            mqtt: match &self.mqtt {
+                None => None,
+                Some(broker) => Some(
+                    rewater_mqtt::MqttConfig {
+                        topics: self.mqtt_topic.clone(),
+                        client_id: self.mqtt_client_id.clone(),
+                        connections: self.mqtt_connections.clamp(1, 64),
+                        publish_prefix: self.mqtt_publish.clone(),
+                        username: self.mqtt_username.clone(),
+                        password: std::env::var("REWATER_MQTT_PASSWORD").ok(),
+                        ..Default::default()
+                    }
+                    .with_broker(broker)
+                    .map_err(|e| input_err(e.to_string()))?,
+                ),
+            },
         })
     }
 }
@@ -560,7 +600,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 serde_json::to_string_pretty(&rewater_server::sim::simulate(args.options()?)?)?;
             writeln!(std::io::stdout().lock(), "{report}")?;
         }
-        Command::Serve(args) => monitor::serve(args.config()?)?,
+        Command::Serve(args) => monitor::serve((*args).config()?)?,
         Command::User { command } => accounts::user_cmd(command)?,
         Command::Device { command } => accounts::device_cmd(command)?,
         Command::Comply(args) => comply(args, &standards)?,

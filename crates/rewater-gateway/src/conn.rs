@@ -46,6 +46,7 @@ pub(crate) async fn handle_connection(
     let mut last_accepted: Option<Instant> = None;
     let mut partial_since: Option<Instant> = None;
     let mut bad_in_a_row = 0u32;
+    let mut clock = Clock::default();
     let peer_s = peer.to_string();
     loop {
         // Garbage and refused frames do not move these deadlines.
@@ -96,7 +97,7 @@ pub(crate) async fn handle_connection(
                 Event::Frame(frame) => {
                     shared.stats.frames.fetch_add(1, Ordering::Relaxed);
                     let arrived = Instant::now();
-                    let h = on_frame(frame, &peer_s, peer, &shared).await;
+                    let h = on_frame(frame, &peer_s, peer, &shared, &mut clock).await;
                     if let Handled::Accepted(Some(reply)) = &h {
                         if stream.write_all(reply.as_bytes()).await.is_err() {
                             return;
@@ -137,7 +138,7 @@ pub(crate) async fn handle_connection(
 
 /// Counts a rejected frame (in memory; the writer stores the counts) and logs it within the
 /// rate limit.
-fn reject(
+pub(crate) fn reject(
     shared: &Shared,
     peer: &str,
     mn: Option<&str>,
@@ -205,12 +206,56 @@ fn refusal(shared: &Shared, seg: &Segment, peer: SocketAddr, modbus: bool) -> Op
     None
 }
 
+/// A connection's time calibration (HJ 212-2017 §6.7; reference notes §5.5): a 1012 with the
+/// server's time after the first accepted frame, and again when a frame's QN shows the
+/// logger's clock off by more than the limit (at most once per `calibrate_every`).
+#[derive(Default)]
+struct Clock {
+    sent_at: Option<Instant>,
+}
+
+impl Clock {
+    /// Whether to send a 1012 after this frame.
+    fn due(&mut self, shared: &Shared, seg: &Segment) -> bool {
+        let c = &shared.config;
+        if !c.calibrate {
+            return false;
+        }
+        let due = match self.sent_at {
+            None => true,
+            Some(t) => {
+                t.elapsed() >= c.calibrate_every
+                    && drift_s(shared, seg) > c.clock_drift_limit.as_secs() as i64
+            }
+        };
+        if due {
+            self.sent_at = Some(Instant::now());
+            shared
+                .stats
+                .time_calibrations
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        due
+    }
+}
+
+/// How far (seconds) the QN of a frame — the logger's clock when it sent the frame — lies
+/// from the server's clock in the devices' zone; 0 when the QN holds no time.
+fn drift_s(shared: &Shared, seg: &Segment) -> i64 {
+    let Some(t) = seg.qn().and_then(|q| q.get(..14)).and_then(DataTime::parse) else {
+        return 0;
+    };
+    let now = shared.config.zone.wall_seconds(now_ms().div_euclid(1000));
+    (t.wall_seconds() - now).abs()
+}
+
 /// Handles one frame.
 async fn on_frame(
     frame: rewater_hj212::Frame,
     peer_s: &str,
     peer: SocketAddr,
     shared: &Shared,
+    clock: &mut Clock,
 ) -> Handled {
     let modbus = frame.modbus_crc;
     let seg = match Segment::from_frame(frame.clone(), Strictness::Lenient) {
@@ -250,26 +295,42 @@ async fn on_frame(
         shared.stats.paced_frames.fetch_add(1, Ordering::Relaxed);
         tokio::time::sleep(wait).await;
     }
-    match cn {
+    let handled = match cn {
         // Replies from the device to our requests: nothing to answer.
-        "9011" | "9012" | "9013" | "9014" => Handled::Accepted(None),
-        "1013" => Handled::Accepted(Some(time_reply(shared, &seg, mn))),
-        _ => Handled::Accepted(upload_reply(shared, &seg, peer_s).await),
+        "9011" | "9012" | "9013" | "9014" => return Handled::Accepted(None),
+        "1013" => {
+            // The reply already sets the clock.
+            clock.sent_at = Some(Instant::now());
+            return Handled::Accepted(Some(time_reply(shared, &seg, mn)));
+        }
+        _ => upload_reply(shared, &seg, peer_s).await,
+    };
+    // Calibrate after the 9014 (or with nothing to acknowledge), never before it.
+    if clock.due(shared, &seg) {
+        let mut reply = handled.unwrap_or_default();
+        reply.push_str(&set_time(shared, &seg, mn));
+        return Handled::Accepted(Some(reply));
     }
+    Handled::Accepted(handled)
 }
 
-/// Time calibration: 9013 now, then 1012 with the server's time in the devices' zone.
-fn time_reply(shared: &Shared, seg: &Segment, mn: &str) -> String {
+/// A 1012 request setting the logger's clock to the server's time in the devices' zone.
+fn set_time(shared: &Shared, seg: &Segment, mn: &str) -> String {
     let now_ms = now_ms();
     let now = DataTime::from_wall_seconds(shared.config.zone.wall_seconds(now_ms.div_euclid(1000)));
-    let mut reply = ack_9013(seg);
-    reply.push_str(&set_time_1012(
+    set_time_1012(
         &qn(now, now_ms.rem_euclid(1000) as u16),
         seg.st().unwrap_or("32"),
         seg.pw().unwrap_or(""),
         mn,
         now,
-    ));
+    )
+}
+
+/// Time calibration: 9013 now, then 1012 with the server's time in the devices' zone.
+fn time_reply(shared: &Shared, seg: &Segment, mn: &str) -> String {
+    let mut reply = ack_9013(seg);
+    reply.push_str(&set_time(shared, seg, mn));
     reply
 }
 
@@ -376,4 +437,35 @@ pub fn to_upload(seg: &Segment, peer: &str) -> Option<Upload> {
         raw: seg.raw().to_string(),
         readings,
     })
+}
+
+/// A stored frame read back as the upload it was (HJ 212 text; the JSON form of MQTT
+/// uploads), for the cluster's alert leader. `None` for what is no upload.
+pub(crate) fn upload_from_stored(f: &rewater_store::StoredFrame) -> Option<Upload> {
+    let mut u = upload_from_text(&f.raw, &f.peer)?;
+    u.received_at_ms = f.received_at_ms;
+    Some(u)
+}
+
+/// The upload a stored text holds: an HJ 212 frame, or the JSON form of MQTT uploads
+/// ([`crate::json`]).
+pub fn upload_from_text(raw: &str, peer: &str) -> Option<Upload> {
+    if raw.trim_start().starts_with('{') {
+        return crate::json::parse(raw.as_bytes(), peer)
+            .ok()
+            .map(|(u, _)| u);
+    }
+    let mut decoder = Decoder::new(Options {
+        lenient_tail: true,
+        allow_oversize: true,
+        accept_modbus_crc: true,
+    });
+    decoder.push(raw.as_bytes());
+    while let Some(ev) = decoder.next_event() {
+        if let Event::Frame(frame) = ev {
+            let seg = Segment::from_frame(frame, Strictness::Lenient).ok()?;
+            return to_upload(&seg, peer);
+        }
+    }
+    None
 }

@@ -17,17 +17,18 @@
 //! in hand, and commits what is queued before returning.
 
 mod conn;
+pub mod json;
 pub mod limits;
 mod rejects;
 mod stats;
 mod writer;
 
-pub use conn::to_upload;
+pub use conn::{to_upload, upload_from_text};
 pub use limits::raise_open_file_limit;
 pub use stats::{LatencyHistogram, Stats, LATENCY_BOUNDS_MS};
 
 use rewater_store::prelude::*;
-use rewater_store::{Device, IngestRules};
+use rewater_store::{Device, IngestOutcome, IngestRules};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
@@ -79,6 +80,21 @@ pub struct Config {
     /// acknowledgements; 20 a second lets three days of minute data through in 4 minutes.
     pub device_frames_per_s: f64,
     pub device_burst: u32,
+    /// One of several gateways on one (PostgreSQL) store: each committed batch goes to the
+    /// store's alert feed, and alerts are evaluated only by the gateway that holds the
+    /// store's alert leadership, from that feed (see `rewater_store::cluster`).
+    pub cluster: bool,
+    /// How often a cluster gateway tries the leadership and, leading, reads the feed.
+    pub feed_every: Duration,
+    /// Writer threads, each on its own store connection, committing batches in parallel
+    /// where the store takes several writers (PostgreSQL); SQLite always has one.
+    pub writers: usize,
+    /// Send a 1012 (set time) after a connection's first accepted frame, and when a frame's
+    /// QN shows the logger's clock off by more than `clock_drift_limit` (at most once per
+    /// `calibrate_every` and connection).
+    pub calibrate: bool,
+    pub clock_drift_limit: Duration,
+    pub calibrate_every: Duration,
 }
 
 impl Default for Config {
@@ -102,6 +118,12 @@ impl Default for Config {
             housekeeping_every: Duration::from_secs(5),
             device_frames_per_s: 20.0,
             device_burst: 600,
+            cluster: false,
+            feed_every: Duration::from_millis(250),
+            writers: 2,
+            calibrate: true,
+            clock_drift_limit: Duration::from_secs(60),
+            calibrate_every: Duration::from_secs(600),
         }
     }
 }
@@ -164,6 +186,62 @@ impl Handle {
     pub fn stats(&self) -> Arc<Stats> {
         self.stats.clone()
     }
+
+    /// Whether a device may send as `mn` with password `pw` over a transport that has no
+    /// source address of its own (MQTT through a broker): the same register and checks as
+    /// on TCP, except that a device limited to source addresses is refused (the broker
+    /// hides the address).
+    pub fn authenticate(&self, mn: &str, pw: &str) -> Result<(), rewater_store::RejectReason> {
+        use rewater_store::RejectReason;
+        let shared = self.shared.upgrade().ok_or(RejectReason::StoreRefused)?;
+        let registry = shared
+            .registry
+            .read()
+            .map_err(|_| RejectReason::UnknownDevice)?;
+        let d = registry.get(mn).ok_or(RejectReason::UnknownDevice)?;
+        if d.disabled {
+            return Err(RejectReason::DeviceDisabled);
+        }
+        if !rewater_store::verify_device_password(pw, &d.password_hash) {
+            return Err(RejectReason::WrongPassword);
+        }
+        if !d.allowed_peers.is_empty() {
+            return Err(RejectReason::PeerNotAllowed);
+        }
+        Ok(())
+    }
+
+    /// Queues an upload for the store writer (the same batches as TCP uploads) and waits for
+    /// its commit: `None` if it was not stored (the store failed or the gateway stopped; the
+    /// sender must deliver it again), else what became of it. Nothing is acknowledged here.
+    pub async fn submit(&self, upload: rewater_store::Upload) -> Option<IngestOutcome> {
+        let writer = self.shared.upgrade()?.writer.clone();
+        let (tx, rx) = oneshot::channel();
+        writer.send(WriteRequest::Upload(upload, tx)).await.ok()?;
+        let outcome = rx.await.ok().flatten()?;
+        match outcome {
+            IngestOutcome::Stored { .. } => self.stats.stored.fetch_add(1, Ordering::Relaxed),
+            IngestOutcome::Duplicate { .. } => {
+                self.stats.duplicates.fetch_add(1, Ordering::Relaxed)
+            }
+            IngestOutcome::Refused { .. } => self.stats.rejected.fetch_add(1, Ordering::Relaxed),
+        };
+        Some(outcome)
+    }
+
+    /// Counts a refused message in the store's rejected-frame sample (as for TCP frames).
+    pub fn reject(
+        &self,
+        peer: &str,
+        mn: Option<&str>,
+        raw: &[u8],
+        reason: rewater_store::RejectReason,
+        detail: String,
+    ) {
+        if let Some(s) = self.shared.upgrade() {
+            conn::reject(&s, peer, mn, None, raw, reason, detail);
+        }
+    }
 }
 
 /// Starts the writer thread: it reads the register, builds the alert engine, then serves the
@@ -181,6 +259,7 @@ fn start_writer(
         max_ahead_s: config.max_data_ahead.as_secs().min(i64::MAX as u64) as i64,
         zone: config.zone.clone(),
         now_unix_s: None,
+        feed: config.cluster,
     });
     // Read before the devices, so that a change in between is seen at the first batch.
     let version = store.config_version()?;
@@ -198,11 +277,14 @@ fn start_writer(
     let registry: Registry = Arc::new(RwLock::new(
         devices.into_iter().map(|d| (d.mn.clone(), d)).collect(),
     ));
+    let rules_base = alerts
+        .as_ref()
+        .map(|a| (a.standards.clone(), a.settings.clone()));
     let (downstream, alert_tick, on_raised) = match alerts {
         Some(a) => (a.downstream, a.tick, a.on_raised),
         None => (HashMap::new(), Duration::from_secs(60), None),
     };
-    let writer = Writer {
+    let mut writer = Writer {
         store,
         batch_max: config.batch_max,
         window: config.commit_window,
@@ -217,12 +299,71 @@ fn start_writer(
         retain_rejected: config.retain_rejected,
         zone: config.zone.clone(),
         on_raised,
+        cluster: config.cluster,
+        leading: false,
+        rules_base,
     };
-    // The writer thread owns the store (a blocking client must not run on the async
-    // threads). It holds only the receiving end, so it ends when every sender is gone.
-    let handle = std::thread::Builder::new()
+    // Helper writers, each on a connection of its own, where the store takes them.
+    let mut helpers = Vec::new();
+    for _ in 1..config.writers.max(1) {
+        match writer.store.another_writer() {
+            Ok(Some(mut s)) => {
+                s.set_ingest_rules(writer.store.ingest_rules().clone());
+                helpers.push(s);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "a second store writer could not connect");
+                break;
+            }
+        }
+    }
+    let rx: writer::SharedQueue = Arc::new(Mutex::new(rx));
+    let (to_main, from_helpers) = std::sync::mpsc::channel();
+    let mut threads = Vec::new();
+    for (i, store) in helpers.into_iter().enumerate() {
+        // No engine, no leadership, no retention: the main writer does those.
+        let helper = Writer {
+            store,
+            batch_max: writer.batch_max,
+            window: writer.window,
+            engine: None,
+            downstream: HashMap::new(),
+            alert_tick: writer.alert_tick,
+            registry: writer.registry.clone(),
+            rejects: writer.rejects.clone(),
+            stats: writer.stats.clone(),
+            config_version: writer.config_version,
+            retain_frames: None,
+            retain_rejected: writer.retain_rejected,
+            zone: writer.zone.clone(),
+            on_raised: None,
+            cluster: writer.cluster,
+            leading: false,
+            rules_base: None,
+        };
+        let (rx, to_main) = (rx.clone(), to_main.clone());
+        threads.push(
+            std::thread::Builder::new()
+                .name(format!("rewater-store-writer-{}", i + 1))
+                .spawn(move || helper.run(rx, writer::Role::Helper(to_main)))?,
+        );
+    }
+    drop(to_main);
+    let main_role = writer::Role::Main((!threads.is_empty()).then_some(from_helpers));
+    // The writer threads own the store connections (a blocking client must not run on the
+    // async threads). They hold only the receiving end, so they end when every sender is gone.
+    let main = std::thread::Builder::new()
         .name("rewater-store-writer".into())
-        .spawn(move || writer.run(rx))?;
+        .spawn(move || writer.run(rx, main_role))?;
+    let handle = std::thread::Builder::new()
+        .name("rewater-store-writers".into())
+        .spawn(move || {
+            for t in threads {
+                let _ = t.join();
+            }
+            let _ = main.join();
+        })?;
     Ok((registry, handle))
 }
 
@@ -271,7 +412,12 @@ pub async fn serve(
         rejects,
         stats: stats.clone(),
     });
-    spawn_ticker(&shared, config.housekeeping_every, shutdown.clone());
+    let every = if config.cluster {
+        config.housekeeping_every.min(config.feed_every)
+    } else {
+        config.housekeeping_every
+    };
+    spawn_ticker(&shared, every, shutdown.clone());
     on_ready(Handle {
         shared: Arc::downgrade(&shared),
         stats: stats.clone(),

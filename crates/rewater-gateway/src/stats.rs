@@ -23,6 +23,12 @@ pub struct Stats {
     pub reloads: AtomicU64,
     /// Frames delayed because their device exceeded its pace.
     pub paced_frames: AtomicU64,
+    /// 1012 (set time) requests sent: on connect and for clock drift.
+    pub time_calibrations: AtomicU64,
+    /// Times this gateway took the cluster's alert leadership.
+    pub leaderships: AtomicU64,
+    /// Uploads evaluated from the store's alert feed (cluster leader).
+    pub feed_uploads: AtomicU64,
     /// Time from a frame's arrival to its 9014 being written, as a histogram.
     pub ack_latency: LatencyHistogram,
 }

@@ -14,6 +14,16 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
+/// The queue several writers may share.
+pub(crate) type SharedQueue = Arc<std::sync::Mutex<mpsc::Receiver<WriteRequest>>>;
+
+/// A writer's part: the main one (with the helpers' channel, if there are helpers) or a
+/// helper handing its stored uploads to the main one for alert evaluation.
+pub(crate) enum Role {
+    Main(Option<std::sync::mpsc::Receiver<Vec<Upload>>>),
+    Helper(std::sync::mpsc::Sender<Vec<Upload>>),
+}
+
 pub(crate) enum WriteRequest {
     Upload(Upload, oneshot::Sender<Option<IngestOutcome>>),
     /// Time passes, or rejected frames wait: housekeeping.
@@ -64,6 +74,12 @@ pub(crate) struct Writer {
     /// The devices' clock, to place maintenance windows on data times.
     pub zone: rewater_time::Zone,
     pub on_raised: Option<crate::AlertSink>,
+    /// One of several gateways: alerts come from the store's feed, on the leader only.
+    pub cluster: bool,
+    /// Whether this gateway holds the alert leadership (cluster only).
+    pub leading: bool,
+    /// Standards and settings, to rebuild the engine when the leadership is taken.
+    pub rules_base: Option<(rewater_standards::Standards, rewater_alerts::Settings)>,
 }
 
 /// Maintenance windows ending less than this long ago still matter (late data, 补发).
@@ -114,58 +130,111 @@ impl Writer {
         Ok(engine)
     }
 
-    /// Serves the queue until every sender is gone, then commits what is left.
-    pub fn run(mut self, mut rx: mpsc::Receiver<WriteRequest>) {
+    /// Serves the queue until every sender is gone, then commits what is left. Several
+    /// writers may share the queue (each takes a batch under the lock, then commits it on its
+    /// own connection while the next one gathers the next batch); the main one (`Main`) holds
+    /// the alert engine and evaluates what the helpers stored too.
+    pub fn run(mut self, rx: SharedQueue, role: Role) {
         let mut uploads = Vec::with_capacity(self.batch_max);
         let mut replies = Vec::with_capacity(self.batch_max);
         let mut last_alert_tick = Instant::now();
         let mut last_purge = Instant::now();
-        while let Some(first) = rx.blocking_recv() {
-            // Group commit: let more uploads arrive before writing the batch.
-            if !self.window.is_zero() {
-                std::thread::sleep(self.window);
-            }
-            let mut tick = false;
-            let mut next = Some(first);
-            while let Some(req) = next.take() {
-                match req {
-                    WriteRequest::Upload(u, tx) => {
-                        uploads.push(u);
-                        replies.push(tx);
-                    }
-                    WriteRequest::Tick => tick = true,
-                }
-                if uploads.len() >= self.batch_max {
-                    break;
-                }
-                next = rx.try_recv().ok();
-            }
+        let mut tick = false;
+        while self.gather(&rx, &mut uploads, &mut replies, &mut tick) {
             self.write_rejected();
             self.reload_if_changed();
-            if tick {
-                if last_alert_tick.elapsed() >= self.alert_tick {
-                    last_alert_tick = Instant::now();
-                    if let Some(e) = self.engine.as_mut() {
-                        let out = e.on_tick(now_ms() / 1000);
-                        record_alerts(self.store.as_mut(), out, self.on_raised.as_ref());
-                    }
-                }
-                if last_purge.elapsed() >= Duration::from_secs(60) {
-                    last_purge = Instant::now();
-                    self.purge();
+            // Only the main writer (the one with the rules) leads.
+            if tick && self.cluster && self.rules_base.is_some() {
+                self.lead_and_evaluate();
+            }
+            let alert_due = last_alert_tick.elapsed() >= self.alert_tick;
+            if alert_due && (!self.cluster || self.leading) && self.engine.is_some() {
+                last_alert_tick = Instant::now();
+                if let Some(e) = self.engine.as_mut() {
+                    let out = e.on_tick(now_ms() / 1000);
+                    record_alerts(
+                        self.store.as_mut(),
+                        out,
+                        self.on_raised.as_ref(),
+                        self.cluster,
+                    );
                 }
             }
+            if tick
+                && matches!(role, Role::Main(_))
+                && last_purge.elapsed() >= Duration::from_secs(60)
+            {
+                last_purge = Instant::now();
+                self.purge();
+            }
             if !uploads.is_empty() {
-                self.write_batch(&mut uploads, &mut replies);
+                self.write_batch(&mut uploads, &mut replies, &role);
+            }
+            if let Role::Main(Some(helpers)) = &role {
+                let stored: Vec<Vec<Upload>> = helpers.try_iter().collect();
+                self.evaluate_stored(stored.iter().flatten());
             }
         }
         self.write_rejected();
+        // The helpers end with the queue; evaluate what they stored last.
+        if let Role::Main(Some(helpers)) = &role {
+            let stored: Vec<Vec<Upload>> = helpers.iter().collect();
+            self.evaluate_stored(stored.iter().flatten());
+        }
+    }
+
+    /// Takes the next batch from the queue (under its lock); false once the queue is closed.
+    fn gather(
+        &mut self,
+        rx: &SharedQueue,
+        uploads: &mut Vec<Upload>,
+        replies: &mut Vec<oneshot::Sender<Option<IngestOutcome>>>,
+        tick: &mut bool,
+    ) -> bool {
+        *tick = false;
+        let Ok(mut rx) = rx.lock() else {
+            return false;
+        };
+        let Some(first) = rx.blocking_recv() else {
+            return false;
+        };
+        // Group commit: let more uploads arrive before writing the batch.
+        if !self.window.is_zero() {
+            std::thread::sleep(self.window);
+        }
+        let mut next = Some(first);
+        while let Some(req) = next.take() {
+            match req {
+                WriteRequest::Upload(u, tx) => {
+                    uploads.push(u);
+                    replies.push(tx);
+                }
+                WriteRequest::Tick => *tick = true,
+            }
+            if uploads.len() >= self.batch_max {
+                break;
+            }
+            next = rx.try_recv().ok();
+        }
+        true
+    }
+
+    /// Runs the alert engine (if this writer has it) over uploads stored by the helpers.
+    fn evaluate_stored<'a>(&mut self, uploads: impl Iterator<Item = &'a Upload>) {
+        if self.cluster {
+            return;
+        }
+        if let Some(e) = self.engine.as_mut() {
+            let out = evaluate(e, uploads);
+            record_alerts(self.store.as_mut(), out, self.on_raised.as_ref(), false);
+        }
     }
 
     fn write_batch(
         &mut self,
         uploads: &mut Vec<Upload>,
         replies: &mut Vec<oneshot::Sender<Option<IngestOutcome>>>,
+        role: &Role,
     ) {
         match self.store.ingest(uploads) {
             Ok(outcomes) => {
@@ -176,29 +245,27 @@ impl Writer {
                 for (tx, o) in replies.drain(..).zip(outcomes) {
                     let _ = tx.send(Some(o));
                 }
-                // Alerts after the acknowledgements: they do not delay the devices.
-                if let Some(e) = self.engine.as_mut() {
-                    let now_s = now_ms() / 1000;
-                    let mut out = rewater_alerts::Outcome::default();
-                    for (u, _) in uploads.iter().zip(&stored).filter(|(_, s)| **s) {
-                        let values: Vec<rewater_alerts::Value<'_>> = u
-                            .readings
-                            .iter()
-                            .map(|r| {
-                                // What the store kept: implausible values carry T or D.
-                                let (value, flag) = rewater_store::ingest::stored_value_and_flag(r);
-                                rewater_alerts::Value {
-                                    factor: &r.factor,
-                                    value,
-                                    flag,
-                                }
-                            })
-                            .collect();
-                        let o = e.on_upload(&u.mn, &u.cn, u.data_time, &values, now_s);
-                        out.raised.extend(o.raised);
-                        out.recovered.extend(o.recovered);
+                // Alerts after the acknowledgements: they do not delay the devices. In a
+                // cluster the leader evaluates the batch from the store's feed instead; a
+                // helper writer hands its stored uploads to the main one.
+                if let (Role::Helper(to_main), false) = (role, self.cluster) {
+                    let mine: Vec<Upload> = std::mem::take(uploads)
+                        .into_iter()
+                        .zip(&stored)
+                        .filter_map(|(u, s)| s.then_some(u))
+                        .collect();
+                    if !mine.is_empty() {
+                        let _ = to_main.send(mine);
                     }
-                    record_alerts(self.store.as_mut(), out, self.on_raised.as_ref());
+                } else if let Some(e) = self.engine.as_mut().filter(|_| !self.cluster) {
+                    let stored = uploads.iter().zip(&stored).filter(|(_, s)| **s);
+                    let out = evaluate(e, stored.map(|(u, _)| u));
+                    record_alerts(
+                        self.store.as_mut(),
+                        out,
+                        self.on_raised.as_ref(),
+                        self.cluster,
+                    );
                 }
             }
             Err(e) => {
@@ -282,12 +349,142 @@ impl Writer {
     }
 }
 
+/// Runs the engine over stored uploads.
+fn evaluate<'a>(
+    e: &mut rewater_alerts::AlertEngine,
+    uploads: impl Iterator<Item = &'a Upload>,
+) -> rewater_alerts::Outcome {
+    let now_s = now_ms() / 1000;
+    let mut out = rewater_alerts::Outcome::default();
+    for u in uploads {
+        let values: Vec<rewater_alerts::Value<'_>> = u
+            .readings
+            .iter()
+            .map(|r| {
+                // What the store kept: implausible values carry T or D.
+                let (value, flag) = rewater_store::ingest::stored_value_and_flag(r);
+                rewater_alerts::Value {
+                    factor: &r.factor,
+                    value,
+                    flag,
+                }
+            })
+            .collect();
+        let o = e.on_upload(&u.mn, &u.cn, u.data_time, &values, now_s);
+        out.raised.extend(o.raised);
+        out.recovered.extend(o.recovered);
+    }
+    out
+}
+
+/// Feed batches read per pass, and the time a pass may take before the queue is served.
+const FEED_BATCHES: i64 = 64;
+const FEED_PASS: Duration = Duration::from_millis(200);
+
+impl Writer {
+    /// Cluster: takes or keeps the alert leadership and, leading, evaluates the batches that
+    /// any gateway committed, from the store's feed, each once.
+    fn lead_and_evaluate(&mut self) {
+        let lead = match self.store.try_lead("alerts") {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "alert leadership not checked");
+                false
+            }
+        };
+        if lead && !self.leading {
+            tracing::info!("this gateway now evaluates the alerts of the cluster");
+            self.stats.leaderships.fetch_add(1, Ordering::Relaxed);
+            // Start from the store's register, not from state of an earlier leadership.
+            self.config_version = -1;
+            self.reload_if_changed();
+            if let (Some((standards, settings)), Ok(devices)) =
+                (self.rules_base.clone(), self.store.devices())
+            {
+                let setup = crate::AlertSetup {
+                    standards,
+                    settings,
+                    downstream: self.downstream.clone(),
+                    tick: self.alert_tick,
+                    on_raised: None,
+                };
+                match Writer::engine_for(self.store.as_mut(), &setup, &devices, &self.zone) {
+                    Ok(e) => self.engine = Some(e),
+                    Err(e) => tracing::error!(error = %e, "alerts disabled: sites not readable"),
+                }
+            }
+        }
+        self.leading = lead;
+        if !lead {
+            return;
+        }
+        let started = Instant::now();
+        while started.elapsed() < FEED_PASS {
+            let batches = match self.store.alert_feed(FEED_BATCHES) {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(error = %e, "alert feed not read");
+                    return;
+                }
+            };
+            if batches.is_empty() {
+                return;
+            }
+            let uploads: Vec<Upload> = batches
+                .iter()
+                .flat_map(|b| &b.frames)
+                .filter_map(crate::conn::upload_from_stored)
+                .collect();
+            if let Some(e) = self.engine.as_mut() {
+                let out = evaluate(e, uploads.iter());
+                record_alerts(
+                    self.store.as_mut(),
+                    out,
+                    self.on_raised.as_ref(),
+                    self.cluster,
+                );
+            }
+            self.stats
+                .feed_uploads
+                .fetch_add(uploads.len() as u64, Ordering::Relaxed);
+            let ids: Vec<i64> = batches.iter().map(|b| b.id).collect();
+            if let Err(e) = self.store.done_alert_feed(&ids) {
+                tracing::warn!(error = %e, "alert feed not advanced");
+                return;
+            }
+        }
+    }
+}
+
+/// Drops raised alerts whose episode the store already holds open (a leader that took over
+/// from a dead one starts without its engine's memory, and may see a batch again).
+fn without_open_episodes(store: &mut dyn Store, out: &mut rewater_alerts::Outcome) {
+    if out.raised.is_empty() {
+        return;
+    }
+    let mut open: HashMap<String, Vec<rewater_store::Alert>> = HashMap::new();
+    out.raised.retain(|a| {
+        let site = &a.key.site_id;
+        if !open.contains_key(site) {
+            let v = store.alerts(None, Some(site), 1000).unwrap_or_default();
+            open.insert(site.clone(), v);
+        }
+        !open[site].iter().any(|x| {
+            x.recovered_at_ms.is_none() && x.kind == a.key.kind.as_str() && x.factor == a.key.factor
+        })
+    });
+}
+
 /// Stores what the engine decided.
 fn record_alerts(
     store: &mut dyn Store,
-    out: rewater_alerts::Outcome,
+    mut out: rewater_alerts::Outcome,
     on_raised: Option<&crate::AlertSink>,
+    cluster: bool,
 ) {
+    if cluster {
+        without_open_episodes(store, &mut out);
+    }
     let now = now_ms();
     if !out.raised.is_empty() {
         let rows: Vec<rewater_store::NewAlertRow> = out

@@ -90,6 +90,10 @@ pub struct ServerConfig {
     pub webhooks: Vec<rewater_notify::Webhook>,
     /// Serve the public disclosure page (信息公开) without login; off by default.
     pub public_page: bool,
+    /// One of several gateways on one PostgreSQL store (see `rewater_gateway::Config::cluster`).
+    pub cluster: bool,
+    /// Take uploads from an MQTT broker too (see `rewater_mqtt`).
+    pub mqtt: Option<rewater_mqtt::MqttConfig>,
 }
 
 impl Default for ServerConfig {
@@ -113,6 +117,8 @@ impl Default for ServerConfig {
             trusted_proxies: Vec::new(),
             webhooks: Vec::new(),
             public_page: false,
+            cluster: false,
+            mqtt: None,
         }
     }
 }
@@ -155,10 +161,21 @@ pub fn run(config: ServerConfig, on_ready: impl FnOnce(&Started)) -> Result<Stop
     let (store, registered) = demo::prepare_store(&config.db, config.demo, config.sim_devices)?;
     let platform = Arc::new(scenarios::platform(&config)?);
     let downstream = downstream(&config)?;
-    let api_store = rewater_store::open(&config.db).map_err(|source| ServerError::Store {
+    let mut api_store = rewater_store::open(&config.db).map_err(|source| ServerError::Store {
         location: config.db.clone(),
         source,
     })?;
+    // Read here, outside the runtime: the PostgreSQL client blocks on a runtime of its own.
+    let mut site_names: HashMap<String, String> = api_store
+        .sites()
+        .map(|s| s.into_iter().map(|x| (x.id, x.name)).collect())
+        .unwrap_or_default();
+    // The pushed texts are Chinese: a site's Chinese name where it has one (issue 13).
+    for l in api_store.labels().unwrap_or_default() {
+        if l.kind == "site" && !l.name_zh.is_empty() {
+            site_names.insert(l.id, l.name_zh);
+        }
+    }
     let rt = tokio::runtime::Runtime::new().map_err(ServerError::io("starting the runtime"))?;
     let started = |gateway, api| Started {
         gateway,
@@ -169,7 +186,7 @@ pub fn run(config: ServerConfig, on_ready: impl FnOnce(&Started)) -> Result<Stop
     rt.block_on(serve(
         config.clone(),
         store,
-        api_store,
+        (api_store, site_names),
         platform,
         downstream,
         token.clone(),
@@ -197,7 +214,7 @@ fn downstream(config: &ServerConfig) -> Result<std::collections::HashMap<String,
 async fn serve(
     config: ServerConfig,
     store: Box<dyn rewater_store::Store>,
-    api_store: Box<dyn rewater_store::Store>,
+    (api_store, site_names): (Box<dyn rewater_store::Store>, HashMap<String, String>),
     platform: Arc<rewater_api::Platform>,
     downstream: std::collections::HashMap<String, Vec<String>>,
     token: String,
@@ -224,23 +241,13 @@ async fn serve(
     tracing::info!(gateway = %gateway_addr, api = %api_addr, zone = config.zone.name(), "listening");
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(stop_on_signal(tx));
-    let mut api_store = api_store;
-    let mut site_names: HashMap<String, String> = api_store
-        .sites()
-        .map(|s| s.into_iter().map(|x| (x.id, x.name)).collect())
-        .unwrap_or_default();
-    // The pushed texts are Chinese: a site's Chinese name where it has one (issue 13).
-    for l in api_store.labels().unwrap_or_default() {
-        if l.kind == "site" && !l.name_zh.is_empty() {
-            site_names.insert(l.id, l.name_zh);
-        }
-    }
+    let on_raised = both(alert_push(&config, site_names)?, mqtt_alerts(&config));
     let alerts = rewater_gateway::AlertSetup {
         standards: rewater_standards::Standards::builtin(),
         settings: rewater_alerts::Settings::default(),
         downstream,
         tick: std::time::Duration::from_secs(60),
-        on_raised: alert_push(&config, site_names)?,
+        on_raised,
     };
     let api_store = Arc::new(std::sync::Mutex::new(api_store));
     // Keep one handle so that the store is dropped here, off the async threads (a blocking
@@ -291,18 +298,35 @@ async fn serve(
             .device_frames_per_s
             .filter(|r| r.is_finite() && *r >= 0.0)
             .unwrap_or(gateway_config.device_frames_per_s),
+        cluster: config.cluster,
         ..gateway_config
     };
+    let mqtt = config.mqtt.clone();
+    let mqtt_shutdown = rx.clone();
+    let mut mqtt_task = None;
     let stats = rewater_gateway::serve(
         listener,
         store,
         gateway_config,
         rx,
         Some(alerts),
-        move |_| on_ready(gateway_addr, api_addr),
+        |handle| {
+            if let Some(m) = mqtt {
+                let stats = Arc::new(rewater_mqtt::MqttStats::default());
+                mqtt_task = Some(tokio::spawn(async move {
+                    if let Err(e) = rewater_mqtt::run(m, handle, mqtt_shutdown, stats).await {
+                        tracing::error!(error = %e, "MQTT ingest stopped");
+                    }
+                }));
+            }
+            on_ready(gateway_addr, api_addr)
+        },
     )
     .await
     .map_err(|e| ServerError::Gateway(e.to_string()))?;
+    if let Some(t) = mqtt_task {
+        let _ = t.await;
+    }
     let _ = api.await;
     let _ = tokio::task::spawn_blocking(move || drop(api_store_keep)).await;
     use std::sync::atomic::Ordering::Relaxed;
@@ -331,6 +355,43 @@ async fn stop_on_signal(tx: tokio::sync::watch::Sender<bool>) {
         } => {}
     }
     let _ = tx.send(true);
+}
+
+/// Both alert sinks, where there are two.
+fn both(
+    a: Option<rewater_gateway::AlertSink>,
+    b: Option<rewater_gateway::AlertSink>,
+) -> Option<rewater_gateway::AlertSink> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(Arc::new(move |rows: &[rewater_store::NewAlertRow]| {
+            a(rows);
+            b(rows);
+        })),
+        (a, b) => a.or(b),
+    }
+}
+
+/// New alerts published to `{prefix}/alerts` on the MQTT broker, if asked. Its own client
+/// connection (id `{client_id}-alerts`), driven by a task of its own.
+fn mqtt_alerts(config: &ServerConfig) -> Option<rewater_gateway::AlertSink> {
+    let m = config.mqtt.as_ref()?;
+    let prefix = m.publish_prefix.as_ref()?;
+    let mut o =
+        rewater_mqtt::rumqttc::MqttOptions::new(format!("{}-alerts", m.client_id), &m.host, m.port);
+    o.set_keep_alive(m.keep_alive);
+    if let (Some(u), Some(p)) = (&m.username, &m.password) {
+        o.set_credentials(u, p);
+    }
+    let (client, mut events) = rewater_mqtt::rumqttc::AsyncClient::new(o, 1024);
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = events.poll().await {
+                tracing::debug!(error = %e, "MQTT alert publisher reconnecting");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    });
+    Some(rewater_mqtt::alert_publisher(client, prefix))
 }
 
 /// The alert sink pushing new alerts to the configured webhooks, if any. Site names are those

@@ -258,6 +258,44 @@ pub fn run_all(store: &mut dyn Store) {
     crate::maintenance::conformance::run_all(store);
     crate::labels::conformance::run_all(store);
     crate::conformance_hostile::run_all(store);
+    alert_feed(store);
+}
+
+/// The alert feed of several gateways (issue 19): with `feed` on, each committed batch records
+/// the frames it stored — not its duplicates — in order; `done` removes batches.
+fn alert_feed(store: &mut dyn Store) {
+    let t0 = 1_748_736_000 + 86_400;
+    let rules = store.ingest_rules().clone();
+    store.set_ingest_rules(IngestRules {
+        now_unix_s: Some(t0 - 8 * 3600 + 86_400),
+        feed: true,
+        ..IngestRules::default()
+    });
+    let before = store.alert_feed_len().unwrap();
+    let ups: Vec<Upload> = (0..3)
+        .map(|k| upload("MNFEED", "2051", t0 + 60 * k, &[("w01018", 20.0, "N")]))
+        .collect();
+    let mut batch = ups.clone();
+    batch.push(ups[0].clone());
+    let out = store.ingest(&batch).unwrap();
+    assert!(matches!(out[3], IngestOutcome::Duplicate { .. }), "{out:?}");
+    // A batch of nothing but a duplicate records no feed row.
+    store.ingest(&ups[1..2]).unwrap();
+    assert_eq!(store.alert_feed_len().unwrap(), before + 1);
+    let feed = store.alert_feed(1000).unwrap();
+    let last = feed.last().unwrap();
+    let raws: Vec<&str> = last.frames.iter().map(|f| f.raw.as_str()).collect();
+    let want: Vec<String> = ups.iter().map(|u| u.raw.clone()).collect();
+    assert_eq!(raws, want);
+    assert_eq!(last.frames[0].mn.as_deref(), Some("MNFEED"));
+    assert_eq!(last.frames[0].received_at_ms, ups[0].received_at_ms);
+    let ids: Vec<i64> = feed.iter().map(|b| b.id).collect();
+    store.done_alert_feed(&ids).unwrap();
+    assert_eq!(store.alert_feed_len().unwrap(), 0);
+    // Leadership: this connection takes it and keeps it.
+    assert!(store.try_lead("alerts").unwrap());
+    assert!(store.try_lead("alerts").unwrap());
+    store.set_ingest_rules(rules);
 }
 
 /// Filtered, counted pages of alerts (after the two of the main check: `first` closed at S1,

@@ -18,6 +18,9 @@ pub struct IngestRules {
     pub zone: rewater_time::Zone,
     /// A fixed "now" in Unix seconds (tests, replays); `None` reads the system clock.
     pub now_unix_s: Option<i64>,
+    /// Record each committed batch's stored frames in the alert feed, in the same
+    /// transaction (several gateways on one store: see [`crate::cluster`]).
+    pub feed: bool,
 }
 
 /// Three years: devices resend buffered data after long outages (补发), not older.
@@ -32,6 +35,7 @@ impl Default for IngestRules {
             max_ahead_s: DEFAULT_MAX_AHEAD_S,
             zone: rewater_time::Zone::default(),
             now_unix_s: None,
+            feed: false,
         }
     }
 }
@@ -81,7 +85,7 @@ pub(crate) struct CheckedReading<'a> {
 
 impl CheckedReading<'_> {
     /// Whether the reading feeds aggregates and series: a valid (N) value.
-    fn valid_value(&self) -> Option<f64> {
+    pub(crate) fn valid_value(&self) -> Option<f64> {
         self.value.filter(|_| self.flag == Some("N"))
     }
 }
@@ -222,6 +226,102 @@ pub(crate) trait IngestSql {
     fn insert_readings(&mut self, rows: &[ReadingRow<'_>]) -> Result<()>;
     /// Adds batch sums to the kept hourly aggregates.
     fn add_hour_sums(&mut self, sums: &[HourSum<'_>]) -> Result<()>;
+    /// Records the stored frames of the batch in the alert feed (only when
+    /// [`IngestRules::feed`] is on).
+    fn feed(&mut self, frame_ids: &[i64]) -> Result<()>;
+    /// Writes a whole batch in one transaction of one round trip, where the backend can
+    /// (PostgreSQL: one statement); `None` where it cannot, and the steps above are used.
+    /// It does what the steps do, under the same rules: a frame per upload; each key of
+    /// `plan.firsts` claimed; the readings of each claimed upload inserted; and the hourly
+    /// sums of their [`Plan::agg`] values added to the aggregates. Returns the
+    /// frame ids in upload order and, per first, what [`IngestSql::claim`] returns.
+    fn write_one_shot(
+        &mut self,
+        _uploads: &[Checked<'_>],
+        _plan: &Plan,
+        _feed: bool,
+    ) -> Option<Result<OneShot>> {
+        None
+    }
+}
+
+/// What [`IngestSql::write_one_shot`] returns: frame ids in upload order, and per first
+/// upload what [`IngestSql::claim`] returns.
+pub(crate) type OneShot = (Vec<i64>, Vec<Option<i64>>);
+
+/// The shape of a batch the rules decided before any SQL runs: which upload first carries
+/// each key (later ones in the batch are its duplicates), and the hour each upload's
+/// readings are summed into (`None` if its CN is not aggregated).
+pub(crate) struct Plan {
+    /// Indexes of the uploads that carry a key first, in upload order.
+    pub firsts: Vec<usize>,
+    /// For each upload, the index of the first upload with its key.
+    pub first_idx: Vec<usize>,
+    /// For each upload, the start of its hour if its valid values feed the aggregates.
+    pub hour: Vec<Option<i64>>,
+}
+
+impl Plan {
+    fn new(uploads: &[Checked<'_>]) -> Plan {
+        let mut first_of: HashMap<Key<'_>, usize> = HashMap::with_capacity(uploads.len());
+        let mut firsts: Vec<usize> = Vec::with_capacity(uploads.len());
+        let mut first_idx: Vec<usize> = Vec::with_capacity(uploads.len());
+        for (i, c) in uploads.iter().enumerate() {
+            let key = (c.u.mn.as_str(), c.u.cn.as_str(), c.u.data_time, c.u.pno);
+            let f = *first_of.entry(key).or_insert_with(|| {
+                firsts.push(i);
+                i
+            });
+            first_idx.push(f);
+        }
+        let hour = uploads
+            .iter()
+            .map(|c| {
+                AGGREGATED_CNS
+                    .contains(&c.u.cn.as_str())
+                    .then(|| c.u.data_time.div_euclid(3600) * 3600)
+            })
+            .collect();
+        Plan {
+            firsts,
+            first_idx,
+            hour,
+        }
+    }
+
+    /// The value a reading adds to its hour's aggregate, if any (valid, aggregated CN).
+    pub fn agg(&self, upload: usize, r: &CheckedReading<'_>) -> Option<f64> {
+        self.hour[upload].and(r.valid_value())
+    }
+
+    /// The keys of the firsts.
+    pub fn keys<'a>(&self, uploads: &'a [Checked<'_>]) -> Vec<Key<'a>> {
+        self.firsts
+            .iter()
+            .map(|&i| {
+                let u = uploads[i].u;
+                (u.mn.as_str(), u.cn.as_str(), u.data_time, u.pno)
+            })
+            .collect()
+    }
+}
+
+/// What each upload came to, from the claims of the firsts.
+fn outcomes(plan: &Plan, ids: &[i64], claims: Vec<Option<i64>>) -> Vec<IngestOutcome> {
+    let mut earlier: Vec<Option<Option<i64>>> = vec![None; ids.len()];
+    for (&i, c) in plan.firsts.iter().zip(claims) {
+        earlier[i] = Some(c);
+    }
+    (0..ids.len())
+        .map(|i| {
+            let f = plan.first_idx[i];
+            match earlier[f].flatten() {
+                Some(frame_id) => IngestOutcome::Duplicate { frame_id },
+                None if f != i => IngestOutcome::Duplicate { frame_id: ids[f] },
+                None => IngestOutcome::Stored { frame_id: ids[i] },
+            }
+        })
+        .collect()
 }
 
 /// Checks and stores a batch; see [`ReadingStore::ingest`].
@@ -254,7 +354,7 @@ pub(crate) fn ingest(
         return Ok(out);
     }
     db.prepare_times(&mut checked.iter().map(|c| c.u.data_time))?;
-    let stored = write_isolated(db, &checked)?;
+    let stored = write_isolated(db, &checked, rules.feed)?;
     for (slot, o) in slots.into_iter().zip(stored) {
         out[slot] = o;
     }
@@ -263,13 +363,17 @@ pub(crate) fn ingest(
 
 /// Writes checked uploads in one transaction; if the database refuses the data, halves the
 /// batch until the refusing upload is alone, so it alone is refused.
-fn write_isolated(db: &mut dyn IngestSql, uploads: &[Checked<'_>]) -> Result<Vec<IngestOutcome>> {
-    match write_once(db, uploads) {
+fn write_isolated(
+    db: &mut dyn IngestSql,
+    uploads: &[Checked<'_>],
+    feed: bool,
+) -> Result<Vec<IngestOutcome>> {
+    match write_once(db, uploads, feed) {
         Ok(v) => Ok(v),
         Err(e) if e.is_data_error() && uploads.len() > 1 => {
             let (a, b) = uploads.split_at(uploads.len() / 2);
-            let mut v = write_isolated(db, a)?;
-            v.extend(write_isolated(db, b)?);
+            let mut v = write_isolated(db, a, feed)?;
+            v.extend(write_isolated(db, b, feed)?);
             Ok(v)
         }
         Err(e) if e.is_data_error() => {
@@ -283,9 +387,18 @@ fn write_isolated(db: &mut dyn IngestSql, uploads: &[Checked<'_>]) -> Result<Vec
     }
 }
 
-fn write_once(db: &mut dyn IngestSql, uploads: &[Checked<'_>]) -> Result<Vec<IngestOutcome>> {
+fn write_once(
+    db: &mut dyn IngestSql,
+    uploads: &[Checked<'_>],
+    feed: bool,
+) -> Result<Vec<IngestOutcome>> {
+    let plan = Plan::new(uploads);
+    if let Some(written) = db.write_one_shot(uploads, &plan, feed) {
+        let (ids, claims) = written?;
+        return Ok(outcomes(&plan, &ids, claims));
+    }
     db.begin()?;
-    match write_in_transaction(db, uploads) {
+    match write_in_transaction(db, uploads, &plan, feed) {
         Ok(v) => match db.commit() {
             Ok(()) => Ok(v),
             Err(e) => {
@@ -303,52 +416,25 @@ fn write_once(db: &mut dyn IngestSql, uploads: &[Checked<'_>]) -> Result<Vec<Ing
 fn write_in_transaction(
     db: &mut dyn IngestSql,
     uploads: &[Checked<'_>],
+    plan: &Plan,
+    feed: bool,
 ) -> Result<Vec<IngestOutcome>> {
     let ids = db.insert_frames(uploads)?;
     // The first upload of each key in the batch claims it; later ones are its duplicates.
-    let mut first_of: HashMap<Key<'_>, usize> = HashMap::with_capacity(uploads.len());
-    let mut firsts: Vec<usize> = Vec::with_capacity(uploads.len());
-    let mut first_idx: Vec<usize> = Vec::with_capacity(uploads.len());
-    for (i, c) in uploads.iter().enumerate() {
-        let key = (c.u.mn.as_str(), c.u.cn.as_str(), c.u.data_time, c.u.pno);
-        let f = *first_of.entry(key).or_insert_with(|| {
-            firsts.push(i);
-            i
-        });
-        first_idx.push(f);
-    }
-    let keys: Vec<(Key<'_>, i64)> = firsts
-        .iter()
-        .map(|&i| {
-            let u = uploads[i].u;
-            ((u.mn.as_str(), u.cn.as_str(), u.data_time, u.pno), ids[i])
-        })
+    let keys: Vec<(Key<'_>, i64)> = plan
+        .keys(uploads)
+        .into_iter()
+        .zip(plan.firsts.iter().map(|&i| ids[i]))
         .collect();
     let claims = db.claim(&keys)?;
-    // Claim of each first upload, by upload index.
-    let mut earlier: Vec<Option<Option<i64>>> = vec![None; uploads.len()];
-    for (&i, c) in firsts.iter().zip(claims) {
-        earlier[i] = Some(c);
-    }
-    let mut out = Vec::with_capacity(uploads.len());
+    let out = outcomes(plan, &ids, claims);
     let mut rows = Vec::new();
     let mut sums: HashMap<(&str, &str, i64), HourSum<'_>> = HashMap::new();
     for (i, c) in uploads.iter().enumerate() {
-        let f = first_idx[i];
-        match earlier[f].flatten() {
-            Some(frame_id) => {
-                out.push(IngestOutcome::Duplicate { frame_id });
-                continue;
-            }
-            None if f != i => {
-                out.push(IngestOutcome::Duplicate { frame_id: ids[f] });
-                continue;
-            }
-            None => {}
+        if !matches!(out[i], IngestOutcome::Stored { .. }) {
+            continue;
         }
         let u = c.u;
-        let aggregated = AGGREGATED_CNS.contains(&u.cn.as_str());
-        let start = u.data_time.div_euclid(3600) * 3600;
         for r in &c.readings {
             rows.push(ReadingRow {
                 mn: &u.mn,
@@ -358,7 +444,7 @@ fn write_in_transaction(
                 frame_id: ids[i],
                 received_at_ms: u.received_at_ms,
             });
-            if let (true, Some(v)) = (aggregated, r.valid_value()) {
+            if let (Some(start), Some(v)) = (plan.hour[i], plan.agg(i, r)) {
                 let e = sums
                     .entry((u.mn.as_str(), r.factor, start))
                     .or_insert(HourSum {
@@ -376,7 +462,6 @@ fn write_in_transaction(
                 e.max = e.max.max(v);
             }
         }
-        out.push(IngestOutcome::Stored { frame_id: ids[i] });
     }
     if !rows.is_empty() {
         db.insert_readings(&rows)?;
@@ -384,6 +469,18 @@ fn write_in_transaction(
     if !sums.is_empty() {
         let sums: Vec<HourSum<'_>> = sums.into_values().collect();
         db.add_hour_sums(&sums)?;
+    }
+    if feed {
+        let stored: Vec<i64> = out
+            .iter()
+            .filter_map(|o| match o {
+                IngestOutcome::Stored { frame_id } => Some(*frame_id),
+                _ => None,
+            })
+            .collect();
+        if !stored.is_empty() {
+            db.feed(&stored)?;
+        }
     }
     Ok(out)
 }
@@ -441,6 +538,9 @@ mod tests {
             Ok(())
         }
         fn add_hour_sums(&mut self, _: &[HourSum<'_>]) -> Result<()> {
+            Ok(())
+        }
+        fn feed(&mut self, _: &[i64]) -> Result<()> {
             Ok(())
         }
     }

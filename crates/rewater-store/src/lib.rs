@@ -12,6 +12,7 @@
 //! Idempotency: one upload per (MN, CN, DataTime, PNO); a repeat is a duplicate, acknowledged
 //! by the gateway but stored once (HJ 212 notes §5.8: QN identifies an exchange, not data).
 
+pub mod cluster;
 #[doc(hidden)]
 pub mod conformance;
 #[doc(hidden)]
@@ -35,6 +36,7 @@ mod types;
 #[cfg(feature = "postgres")]
 pub use crate::pg::PostgresStore;
 
+pub use cluster::{ClusterStore, FeedBatch, StoredFrame};
 pub use device::{
     check_device, hash_device_password, is_device_password_hash, random_device_password,
     verify_device_password,
@@ -54,6 +56,7 @@ pub use types::*;
 /// scope (and the typed words), so that new traits need no change at call sites.
 pub mod prelude {
     pub use crate::labels::LabelStore;
+    pub use crate::cluster::ClusterStore;
     pub use crate::maintenance::MaintenanceStore;
     pub use crate::outfalls::OutfallStore;
     pub use crate::tasks::TaskStore;

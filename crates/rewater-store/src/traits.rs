@@ -170,6 +170,7 @@ pub trait Store:
     + crate::outfalls::OutfallStore
     + crate::maintenance::MaintenanceStore
     + crate::labels::LabelStore
+    + crate::cluster::ClusterStore
     + Send
 {
     /// Creates or upgrades the schema (see the migrations); harmless when up to date.

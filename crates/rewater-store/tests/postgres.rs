@@ -189,7 +189,7 @@ fn a_store_of_the_previous_version_is_migrated_at_connect() {
         .unwrap();
     drop(client);
     let mut s = PostgresStore::connect(&url(), Some(&schema)).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 7);
+    assert_eq!(s.schema_version().unwrap(), 8);
     let d = s.device("OLDMN1").unwrap().unwrap();
     assert!(verify_device_password("123456", &d.password_hash));
     assert!(d.allowed_peers.is_empty() && !d.disabled);
@@ -203,7 +203,7 @@ fn a_store_of_the_previous_version_is_migrated_at_connect() {
     drop(s);
     // Connecting again is harmless; the synchronous_commit of the session is on.
     let mut s = PostgresStore::connect(&url(), Some(&schema)).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 7);
+    assert_eq!(s.schema_version().unwrap(), 8);
     assert_eq!(s.synchronous_commit().unwrap(), "on");
     drop(s);
     PostgresStore::drop_schema(&url(), &schema).unwrap();
@@ -225,4 +225,29 @@ fn postgres_errors_name_their_sqlstate() {
     assert!(text.starts_with("PostgreSQL 3D000: "), "{text}");
     assert!(text.contains("rewater_no_such_db"), "{text}");
     assert!(!e.is_data_error());
+}
+
+/// One connection at a time leads; the leadership ends with the connection (issue 19).
+#[test]
+fn the_alert_leadership_is_held_by_one_connection_and_ends_with_it() {
+    let schema = format!("rw_lead_{}", std::process::id());
+    let Some(mut a) = connect(&schema) else {
+        return;
+    };
+    let mut b = PostgresStore::connect(&url(), Some(&schema)).unwrap();
+    assert!(a.try_lead("alerts").unwrap());
+    assert!(!b.try_lead("alerts").unwrap());
+    // Another role is another lock.
+    assert!(b.try_lead("other").unwrap());
+    drop(a);
+    let t0 = std::time::Instant::now();
+    while !b.try_lead("alerts").unwrap() {
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(10),
+            "lock not released"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    drop(b);
+    PostgresStore::drop_schema(&url(), &schema).unwrap();
 }

@@ -1,7 +1,9 @@
 //! The PostgreSQL backend, for large deployments: readings partitioned by month (partitions
 //! created as data for a new month arrives, only inside the accepted DataTime window), every
-//! batch written with a handful of bulk statements (`UNNEST` of arrays), the same behaviour as
-//! the SQLite backend. Every connection sets `synchronous_commit = on` itself.
+//! batch written by one prepared statement of data-modifying CTEs over `UNNEST` of arrays (one
+//! round trip and one implicit transaction per batch; `REWATER_PG_STEPWISE=1` brings back the
+//! older one-statement-per-step path for comparison), the same behaviour as the SQLite
+//! backend. Every connection sets `synchronous_commit = on` itself.
 //!
 //! A reading's `corrects` is not a foreign key: PostgreSQL cannot reference a partitioned table
 //! through a key that leaves out the partition column. The store writes it only with ids it
@@ -27,6 +29,14 @@ pub struct PostgresStore {
     rules: IngestRules,
     /// Statements of the ingest path, prepared once per connection.
     statements: HashMap<&'static str, Statement>,
+    /// Write batches step by step (one round trip per statement) instead of in one
+    /// statement: the older path, kept for comparison (`REWATER_PG_STEPWISE=1`).
+    stepwise: bool,
+    /// Leaderships this connection holds (see [`crate::cluster`]).
+    leading: HashSet<String>,
+    /// Where it connected, for [`crate::ClusterStore::another_writer`].
+    url: String,
+    schema: Option<String>,
 }
 
 /// A store error from a PostgreSQL error, with the server's SQLSTATE and detail.
@@ -156,6 +166,10 @@ impl PostgresStore {
             months: HashSet::new(),
             rules: IngestRules::default(),
             statements: HashMap::new(),
+            stepwise: std::env::var("REWATER_PG_STEPWISE").is_ok_and(|v| v == "1"),
+            leading: HashSet::new(),
+            url: url.to_string(),
+            schema: schema.map(str::to_string),
         };
         store.migrate()?;
         Ok(store)
@@ -186,9 +200,19 @@ impl PostgresStore {
                 idx.div_euclid(12),
                 idx.rem_euclid(12) + 1
             );
-            self.client
+            let created = self
+                .client
                 .batch_execute(&format!("CREATE TABLE IF NOT EXISTS {name} PARTITION OF reading FOR VALUES FROM ({start}) TO ({end})"))
-                .map_err(pg)?;
+                .map_err(pg);
+            match created {
+                Ok(()) => {}
+                // Another writer (or gateway) created it at the same moment: 42P07 for the
+                // relation, 23505 for its catalogue row.
+                Err(StoreError::Postgres {
+                    sqlstate: Some(c), ..
+                }) if c == "42P07" || c == "23505" => {}
+                Err(e) => return Err(e),
+            }
             self.months.insert(idx);
         }
         Ok(())

@@ -2,7 +2,7 @@
 //! [`crate::rejected`]).
 
 use super::{pg, PostgresStore};
-use crate::ingest::{Checked, HourSum, IngestSql, Key, ReadingRow};
+use crate::ingest::{Checked, HourSum, IngestSql, Key, OneShot, Plan, ReadingRow};
 use crate::rejected::{Group, RejectedSql, SampleRow};
 use crate::*;
 use ::postgres::Transaction;
@@ -49,7 +49,196 @@ impl PostgresStore {
     }
 }
 
+/// A whole batch in one statement (one round trip, one implicit transaction): frame ids
+/// drawn, frames inserted, the keys of the firsts claimed in key order (so that two gateways
+/// writing overlapping batches lock in the same order), and the readings and hourly sums of
+/// the claimed uploads only. Returns, per upload in order, its frame id and whether it
+/// claimed its key.
+const ONE_SHOT: &str = "
+WITH u AS MATERIALIZED (
+  SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[],
+                       $7::text[], $8::bool[], $9::bigint[])
+    WITH ORDINALITY AS u(recv, peer, mn, cn, dt, pno, raw, first, hour, ord)),
+ids AS MATERIALIZED (SELECT ord, nextval('frame_id_seq') AS id FROM u),
+f AS (INSERT INTO frame (id, received_at_ms, peer, mn, cn, raw, status)
+      SELECT ids.id, u.recv, u.peer, u.mn, u.cn, u.raw, 'data' FROM u JOIN ids USING (ord)),
+c AS (INSERT INTO upload (mn, cn, data_time, pno, frame_id)
+      SELECT u.mn, u.cn, u.dt, u.pno, ids.id FROM u JOIN ids USING (ord) WHERE u.first
+      ORDER BY u.mn, u.cn, u.dt, u.pno
+      ON CONFLICT DO NOTHING RETURNING frame_id),
+cl AS MATERIALIZED (SELECT ids.ord, ids.id FROM ids JOIN c ON c.frame_id = ids.id),
+r AS MATERIALIZED (
+  SELECT * FROM UNNEST($10::bigint[], $11::text[], $12::float8[], $13::float8[], $14::float8[],
+                       $15::float8[], $16::text[], $17::float8[])
+    AS r(ord, factor, value, min, max, cou, flag, agg)),
+ir AS (INSERT INTO reading (mn, factor, cn, data_time, value, min, max, cou, flag, frame_id, received_at_ms)
+       SELECT u.mn, r.factor, u.cn, u.dt, r.value, r.min, r.max, r.cou, r.flag, cl.id, u.recv
+       FROM r JOIN cl USING (ord) JOIN u USING (ord)),
+ia AS (INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max)
+       SELECT u.mn, r.factor, 'hour', u.hour, COUNT(*), SUM(r.agg), MIN(r.agg), MAX(r.agg)
+       FROM r JOIN cl USING (ord) JOIN u USING (ord) WHERE r.agg IS NOT NULL AND u.hour IS NOT NULL
+       GROUP BY u.mn, r.factor, u.hour ORDER BY u.mn, r.factor, u.hour
+       ON CONFLICT (mn, factor, period, start) DO UPDATE SET
+         n = aggregate.n + excluded.n, sum = aggregate.sum + excluded.sum,
+         min = LEAST(aggregate.min, excluded.min), max = GREATEST(aggregate.max, excluded.max)),
+fd AS (INSERT INTO alert_feed (frames, at_ms)
+       SELECT array_agg(id ORDER BY ord), $19::bigint FROM cl WHERE $18::bool HAVING COUNT(*) > 0)
+SELECT ids.ord, ids.id, cl.ord IS NOT NULL FROM ids LEFT JOIN cl USING (ord)";
+
+impl PostgresStore {
+    /// The frames that claimed these keys (stored before, or by another writer meanwhile).
+    fn claimed_by(&mut self, keys: &[Key<'_>]) -> Result<HashMap<(String, String, i64, i32), i64>> {
+        let mns: Vec<&str> = keys.iter().map(|k| k.0).collect();
+        let cns: Vec<&str> = keys.iter().map(|k| k.1).collect();
+        let times: Vec<i64> = keys.iter().map(|k| k.2).collect();
+        let pnos: Vec<i32> = keys.iter().map(|k| k.3 as i32).collect();
+        let find = self.prepared(
+            "SELECT u.mn, u.cn, u.data_time, u.pno, u.frame_id FROM upload u
+             JOIN UNNEST($1::text[], $2::text[], $3::bigint[], $4::int[]) AS k(mn, cn, t, pno)
+               ON u.mn = k.mn AND u.cn = k.cn AND u.data_time = k.t AND u.pno = k.pno",
+        )?;
+        Ok(self
+            .client
+            .query(&find, &[&mns, &cns, &times, &pnos])
+            .map_err(pg)?
+            .iter()
+            .map(|r| ((r.get(0), r.get(1), r.get(2), r.get(3)), r.get(4)))
+            .collect())
+    }
+
+    fn one_shot(&mut self, uploads: &[Checked<'_>], plan: &Plan, feed: bool) -> Result<OneShot> {
+        let n = uploads.len();
+        let mut first = vec![false; n];
+        for &i in &plan.firsts {
+            first[i] = true;
+        }
+        let recv: Vec<i64> = uploads.iter().map(|c| c.u.received_at_ms).collect();
+        let peers: Vec<&str> = uploads.iter().map(|c| c.peer.as_ref()).collect();
+        let mns: Vec<&str> = uploads.iter().map(|c| c.u.mn.as_str()).collect();
+        let cns: Vec<&str> = uploads.iter().map(|c| c.u.cn.as_str()).collect();
+        let dts: Vec<i64> = uploads.iter().map(|c| c.u.data_time).collect();
+        // PNO is at most 9999 (checked), so it fits the int column.
+        let pnos: Vec<i32> = uploads.iter().map(|c| c.u.pno as i32).collect();
+        let raws: Vec<&str> = uploads.iter().map(|c| c.raw.as_ref()).collect();
+        let total: usize = uploads.iter().map(|c| c.readings.len()).sum();
+        let mut r_ord: Vec<i64> = Vec::with_capacity(total);
+        let mut r_factor: Vec<&str> = Vec::with_capacity(total);
+        let mut r_value: Vec<Option<f64>> = Vec::with_capacity(total);
+        let mut r_min: Vec<Option<f64>> = Vec::with_capacity(total);
+        let mut r_max: Vec<Option<f64>> = Vec::with_capacity(total);
+        let mut r_cou: Vec<Option<f64>> = Vec::with_capacity(total);
+        let mut r_flag: Vec<Option<&str>> = Vec::with_capacity(total);
+        let mut r_agg: Vec<Option<f64>> = Vec::with_capacity(total);
+        for (i, c) in uploads.iter().enumerate() {
+            // Readings of later copies in the batch would never be claimed: not sent.
+            if !first[i] {
+                continue;
+            }
+            for r in &c.readings {
+                r_ord.push(i as i64 + 1);
+                r_factor.push(r.factor);
+                r_value.push(r.value);
+                r_min.push(r.min);
+                r_max.push(r.max);
+                r_cou.push(r.cou);
+                r_flag.push(r.flag);
+                r_agg.push(plan.agg(i, r));
+            }
+        }
+        let st = self.prepared(ONE_SHOT)?;
+        let rows = self
+            .client
+            .query(
+                &st,
+                &[
+                    &recv,
+                    &peers,
+                    &mns,
+                    &cns,
+                    &dts,
+                    &pnos,
+                    &raws,
+                    &first,
+                    &plan.hour,
+                    &r_ord,
+                    &r_factor,
+                    &r_value,
+                    &r_min,
+                    &r_max,
+                    &r_cou,
+                    &r_flag,
+                    &r_agg,
+                    &feed,
+                    &crate::ingest::now_ms(),
+                ],
+            )
+            .map_err(pg)?;
+        let mut ids = vec![0i64; n];
+        let mut claimed = vec![false; n];
+        for r in &rows {
+            let ord: i64 = r.get(0);
+            let Some(i) = usize::try_from(ord - 1).ok().filter(|&i| i < n) else {
+                return Err(StoreError::Invalid(format!(
+                    "batch statement returned ordinal {ord}"
+                )));
+            };
+            ids[i] = r.get(1);
+            claimed[i] = r.get(2);
+        }
+        if rows.len() != n {
+            return Err(StoreError::Invalid(format!(
+                "batch statement returned {} rows for {n} uploads",
+                rows.len()
+            )));
+        }
+        // Firsts that did not claim their key: another frame did, before or meanwhile.
+        let lost: Vec<usize> = plan
+            .firsts
+            .iter()
+            .copied()
+            .filter(|&i| !claimed[i])
+            .collect();
+        let mut earlier = HashMap::new();
+        if !lost.is_empty() {
+            let keys: Vec<Key<'_>> = lost
+                .iter()
+                .map(|&i| {
+                    let u = uploads[i].u;
+                    (u.mn.as_str(), u.cn.as_str(), u.data_time, u.pno)
+                })
+                .collect();
+            earlier = self.claimed_by(&keys)?;
+        }
+        let claims = plan
+            .firsts
+            .iter()
+            .map(|&i| {
+                if claimed[i] {
+                    return None;
+                }
+                let u = uploads[i].u;
+                Some(
+                    earlier
+                        .get(&(u.mn.clone(), u.cn.clone(), u.data_time, u.pno as i32))
+                        .copied()
+                        .unwrap_or(ids[i]),
+                )
+            })
+            .collect();
+        Ok((ids, claims))
+    }
+}
+
 impl IngestSql for PostgresStore {
+    fn write_one_shot(
+        &mut self,
+        uploads: &[Checked<'_>],
+        plan: &Plan,
+        feed: bool,
+    ) -> Option<Result<OneShot>> {
+        (!self.stepwise).then(|| self.one_shot(uploads, plan, feed))
+    }
+
     fn prepare_times(&mut self, times: &mut dyn Iterator<Item = i64>) -> Result<()> {
         self.ensure_partitions(times)
     }
@@ -174,6 +363,15 @@ impl IngestSql for PostgresStore {
         Ok(())
     }
 
+    fn feed(&mut self, frame_ids: &[i64]) -> Result<()> {
+        let st =
+            self.prepared("INSERT INTO alert_feed (frames, at_ms) VALUES ($1::bigint[], $2)")?;
+        self.client
+            .execute(&st, &[&frame_ids, &crate::ingest::now_ms()])
+            .map_err(pg)?;
+        Ok(())
+    }
+
     fn add_hour_sums(&mut self, sums: &[HourSum<'_>]) -> Result<()> {
         let mn: Vec<&str> = sums.iter().map(|s| s.mn).collect();
         let f: Vec<&str> = sums.iter().map(|s| s.factor).collect();
@@ -193,6 +391,85 @@ impl IngestSql for PostgresStore {
             .execute(&st, &[&mn, &f, &start, &n, &sum, &lo, &hi])
             .map_err(pg)?;
         Ok(())
+    }
+}
+
+impl crate::cluster::ClusterStore for PostgresStore {
+    fn try_lead(&mut self, role: &str) -> Result<bool> {
+        if self.leading.contains(role) {
+            return Ok(true);
+        }
+        let got: bool = self
+            .client
+            .query_one(
+                "SELECT pg_try_advisory_lock(hashtext(current_schema() || '.rewater-lead.' || $1))",
+                &[&role],
+            )
+            .map_err(pg)?
+            .get(0);
+        if got {
+            self.leading.insert(role.to_string());
+        }
+        Ok(got)
+    }
+
+    fn alert_feed(&mut self, limit: i64) -> Result<Vec<crate::FeedBatch>> {
+        let rows = self
+            .client
+            .query(
+                "SELECT f.id, fr.id, fr.received_at_ms, fr.peer, fr.mn, fr.raw
+                 FROM (SELECT id, frames FROM alert_feed ORDER BY id LIMIT $1) f
+                 CROSS JOIN LATERAL UNNEST(f.frames) WITH ORDINALITY AS x(fid, ord)
+                 LEFT JOIN frame fr ON fr.id = x.fid ORDER BY f.id, x.ord",
+                &[&limit],
+            )
+            .map_err(pg)?;
+        let mut out: Vec<crate::FeedBatch> = Vec::new();
+        for r in &rows {
+            let id: i64 = r.get(0);
+            if out.last().is_none_or(|b| b.id != id) {
+                out.push(crate::FeedBatch {
+                    id,
+                    frames: Vec::new(),
+                });
+            }
+            // A frame removed by retention since: nothing left to evaluate.
+            let Some(fid) = r.get::<_, Option<i64>>(1) else {
+                continue;
+            };
+            if let Some(b) = out.last_mut() {
+                b.frames.push(crate::StoredFrame {
+                    id: fid,
+                    received_at_ms: r.get(2),
+                    peer: r.get(3),
+                    mn: r.get(4),
+                    raw: r.get(5),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn done_alert_feed(&mut self, ids: &[i64]) -> Result<()> {
+        self.client
+            .execute("DELETE FROM alert_feed WHERE id = ANY($1)", &[&ids])
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    fn alert_feed_len(&mut self) -> Result<i64> {
+        Ok(self
+            .client
+            .query_one("SELECT COUNT(*) FROM alert_feed", &[])
+            .map_err(pg)?
+            .get(0))
+    }
+
+    fn another_writer(&mut self) -> Result<Option<Box<dyn crate::Store>>> {
+        let mut s = PostgresStore::connect(&self.url, self.schema.as_deref())?;
+        s.rules = self.rules.clone();
+        s.stepwise = self.stepwise;
+        Ok(Some(Box::new(s)))
     }
 }
 

@@ -126,4 +126,9 @@ pub(super) const MIGRATIONS: &[Migration] = &[
             "names of sites and districts in Chinese and English; public supply points (issue 13)",
         steps: &[Step::Sql(super::labels::V7)],
     },
+    Migration {
+        version: 8,
+        what: "alert feed of committed batches for several gateways (issue 19)",
+        steps: &[Step::Sql(crate::cluster::V8_PG)],
+    },
 ];

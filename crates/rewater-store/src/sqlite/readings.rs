@@ -190,6 +190,75 @@ impl IngestSql for SqliteStore {
         }
         Ok(())
     }
+
+    fn feed(&mut self, frame_ids: &[i64]) -> Result<()> {
+        let list: Vec<String> = frame_ids.iter().map(i64::to_string).collect();
+        self.conn
+            .prepare_cached("INSERT INTO alert_feed (frames, at_ms) VALUES (?1, ?2)")?
+            .execute(params![list.join(","), crate::ingest::now_ms()])?;
+        Ok(())
+    }
+}
+
+impl crate::cluster::ClusterStore for SqliteStore {
+    /// One process owns a SQLite store: it always leads.
+    fn try_lead(&mut self, _role: &str) -> Result<bool> {
+        Ok(true)
+    }
+
+    fn alert_feed(&mut self, limit: i64) -> Result<Vec<crate::FeedBatch>> {
+        let batches: Vec<(i64, String)> = self
+            .conn
+            .prepare_cached("SELECT id, frames FROM alert_feed ORDER BY id LIMIT ?1")?
+            .query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut frame = self
+            .conn
+            .prepare_cached("SELECT id, received_at_ms, peer, mn, raw FROM frame WHERE id = ?1")?;
+        let mut out = Vec::with_capacity(batches.len());
+        for (id, list) in batches {
+            let mut frames = Vec::new();
+            for fid in list.split(',').filter_map(|x| x.trim().parse::<i64>().ok()) {
+                // A frame removed by retention since: nothing left to evaluate.
+                if let Some(f) = frame
+                    .query_row([fid], |r| {
+                        Ok(crate::StoredFrame {
+                            id: r.get(0)?,
+                            received_at_ms: r.get(1)?,
+                            peer: r.get(2)?,
+                            mn: r.get(3)?,
+                            raw: r.get(4)?,
+                        })
+                    })
+                    .optional()?
+                {
+                    frames.push(f);
+                }
+            }
+            out.push(crate::FeedBatch { id, frames });
+        }
+        Ok(out)
+    }
+
+    fn done_alert_feed(&mut self, ids: &[i64]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for id in ids {
+            tx.execute("DELETE FROM alert_feed WHERE id = ?1", [id])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn alert_feed_len(&mut self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM alert_feed", [], |r| r.get(0))?)
+    }
+
+    /// SQLite takes one writer at a time.
+    fn another_writer(&mut self) -> Result<Option<Box<dyn crate::Store>>> {
+        Ok(None)
+    }
 }
 
 impl RejectedSql for SqliteStore {

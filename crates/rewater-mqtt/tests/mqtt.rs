@@ -1,0 +1,254 @@
+//! MQTT ingest through a real broker (Mosquitto at 127.0.0.1:1883, or REWATER_TEST_MQTT):
+//! a message is acknowledged only after its commit — the service killed (SIGKILL) before the
+//! commit gets it again from the broker and stores it once. The service is this test binary
+//! run again as a child process (`mqtt_child_service`, driven by REWATER_MQTT_CHILD). Under
+//! CI the broker must be there; elsewhere the test says it skipped.
+
+use rewater_gateway::{serve, Config};
+use rewater_mqtt::rumqttc::{AsyncClient, MqttOptions, QoS};
+use rewater_mqtt::{MqttConfig, MqttStats};
+use rewater_store::prelude::*;
+use rewater_store::{hash_device_password, Device, Site, SqliteStore};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn broker() -> String {
+    std::env::var("REWATER_TEST_MQTT").unwrap_or_else(|_| "127.0.0.1:1883".into())
+}
+
+/// The service of a child process: `DB|CLIENT_ID|TOPIC|COMMIT_WINDOW_MS`.
+#[test]
+fn mqtt_child_service() {
+    let Ok(spec) = std::env::var("REWATER_MQTT_CHILD") else {
+        return;
+    };
+    let parts: Vec<&str> = spec.split('|').collect();
+    let store = SqliteStore::open(std::path::Path::new(parts[0])).unwrap();
+    let window: u64 = parts[3].parse().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (_tx, rx) = tokio::sync::watch::channel(false);
+        let config = Config {
+            commit_window: Duration::from_millis(window),
+            ..Config::default()
+        };
+        let mqtt = MqttConfig {
+            client_id: parts[1].into(),
+            topics: vec![parts[2].into()],
+            ..MqttConfig::default()
+        }
+        .with_broker(&broker())
+        .unwrap();
+        let stats = Arc::new(MqttStats::default());
+        let s2 = stats.clone();
+        let rx2 = rx.clone();
+        tokio::spawn(async move {
+            let _ = serve(listener, Box::new(store), config, rx, None, move |h| {
+                tokio::spawn(rewater_mqtt::run(mqtt, h, rx2, s2));
+            })
+            .await;
+        });
+        let report = tokio::spawn(async move {
+            let mut said = (0, 0, 0);
+            loop {
+                let now = (
+                    stats.subscribed.load(Ordering::Relaxed),
+                    stats.messages.load(Ordering::Relaxed),
+                    stats.pubacks.load(Ordering::Relaxed),
+                );
+                if now != said {
+                    println!("STATS {} {} {}", now.0, now.1, now.2);
+                    said = now;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        let _ = report.await;
+    });
+}
+
+struct Service {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<(u64, u64, u64)>,
+}
+
+impl Service {
+    fn start(db: &str, client: &str, topic: &str, window_ms: u64) -> Service {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "mqtt_child_service",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(
+                "REWATER_MQTT_CHILD",
+                format!("{db}|{client}|{topic}|{window_ms}"),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(Result::ok) {
+                let n: Vec<u64> = l
+                    // libtest prints the test's name first on the same line.
+                    .split("STATS ")
+                    .nth(1)
+                    .map(|r| r.split(' ').filter_map(|x| x.parse().ok()).collect())
+                    .unwrap_or_default();
+                if n.len() == 3 {
+                    let _ = tx.send((n[0], n[1], n[2]));
+                }
+            }
+        });
+        Service { child, lines }
+    }
+
+    /// Waits until the counters (subscribed, messages, pubacks) satisfy `ok`.
+    fn wait(&self, what: &str, ok: impl Fn((u64, u64, u64)) -> bool) {
+        let t0 = Instant::now();
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(20)) {
+                Ok(s) if ok(s) => return,
+                Ok(_) => {}
+                Err(_) => panic!("service: no {what}"),
+            }
+            assert!(t0.elapsed() < Duration::from_secs(30), "service: no {what}");
+        }
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        let _ = self.child.wait();
+    }
+}
+
+async fn publisher(id: &str) -> Option<AsyncClient> {
+    let (host, port) = broker()
+        .rsplit_once(':')
+        .map(|(h, p)| (h.to_string(), p.parse().unwrap()))?;
+    let mut o = MqttOptions::new(id, host, port);
+    o.set_keep_alive(Duration::from_secs(10));
+    let (client, mut ev) = AsyncClient::new(o, 64);
+    // The first poll connects: no broker, no test.
+    match tokio::time::timeout(Duration::from_secs(3), ev.poll()).await {
+        Ok(Ok(_)) => {}
+        _ => return None,
+    }
+    tokio::spawn(async move { while ev.poll().await.is_ok() {} });
+    Some(client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_not_committed_is_delivered_again_and_stored_once() {
+    let pid = std::process::id();
+    let Some(publisher) = publisher(&format!("rewater-test-pub-{pid}")).await else {
+        if std::env::var("CI").is_ok() {
+            panic!("CI needs an MQTT broker at {}", broker());
+        }
+        eprintln!(
+            "SKIPPED: no MQTT broker at {} — the MQTT test did not run",
+            broker()
+        );
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("rewater-mqtt-{pid}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("s.sqlite");
+    let mut st = SqliteStore::open(&db).unwrap();
+    st.put_site(&Site {
+        id: "s".into(),
+        name: "s".into(),
+        kind: "plant_outlet".into(),
+        standard: None,
+        district: "d".into(),
+        location: None,
+        model_node: None,
+    })
+    .unwrap();
+    st.put_device(&Device {
+        mn: "MQTT0001".into(),
+        password_hash: hash_device_password("pw"),
+        site_id: "s".into(),
+        lenient: true,
+        accept_modbus_crc: false,
+        allowed_peers: Vec::new(),
+        disabled: false,
+    })
+    .unwrap();
+    let db_s = db.to_str().unwrap().to_string();
+    let client = format!("rewater-test-{pid}");
+    let topic = format!("rewater-test-{pid}/MQTT0001/up");
+    // Yesterday 10:00 Beijing time: inside the store's window.
+    let t = (rewater_time::Zone::default().now_wall_seconds() - 86_400).div_euclid(3600) * 3600;
+    let dt = rewater_hj212::DataTime::from_wall_seconds(t);
+    let json = format!(
+        r#"{{"mn": "MQTT0001", "pw": "pw", "cn": "2051", "data_time": "{dt}", "readings": {{"w01018": {{"avg": 23.5, "flag": "N"}}}}}}"#
+    );
+    // 1: the service takes the message but is killed inside its 4-second commit window.
+    let s1 = Service::start(&db_s, &client, &topic, 4000);
+    s1.wait("subscription", |s| s.0 >= 1);
+    publisher
+        .publish(&topic, QoS::AtLeastOnce, false, json.clone())
+        .await
+        .unwrap();
+    s1.wait("message", |s| s.1 >= 1);
+    s1.kill();
+    assert_eq!(st.count_readings().unwrap(), 0, "stored before the commit?");
+    // 2: the same session again: the broker redelivers; stored and acknowledged.
+    let s2 = Service::start(&db_s, &client, &topic, 0);
+    s2.wait("redelivered message acknowledged", |s| s.2 >= 1);
+    assert_eq!(st.count_readings().unwrap(), 1);
+    // The same upload once more (a logger's resend): acknowledged, stored once.
+    publisher
+        .publish(&topic, QoS::AtLeastOnce, false, json.clone())
+        .await
+        .unwrap();
+    s2.wait("second acknowledgement", |s| s.2 >= 2);
+    // A wrong password is refused for good: acknowledged (no redelivery), nothing stored.
+    let bad = json.replace(r#""pw": "pw""#, r#""pw": "nope""#);
+    publisher
+        .publish(&topic, QoS::AtLeastOnce, false, bad)
+        .await
+        .unwrap();
+    s2.wait("refusal acknowledged", |s| s.2 >= 3);
+    s2.kill();
+    // 3: nothing is left to redeliver.
+    let s3 = Service::start(&db_s, &client, &topic, 0);
+    s3.wait("subscription", |s| s.0 >= 1);
+    std::thread::sleep(Duration::from_millis(700));
+    let late: Vec<_> = s3.lines.try_iter().collect();
+    assert!(
+        late.iter().all(|s| s.1 == 0),
+        "redelivered after the ack: {late:?}"
+    );
+    s3.kill();
+    let r = st
+        .readings("MQTT0001", "w01018", &["2051"], 0, i64::MAX)
+        .unwrap();
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].value, Some(23.5));
+    assert_eq!(r[0].data_time, t);
+    // Forget the persistent sessions of this test.
+    let (host, port) = broker()
+        .rsplit_once(':')
+        .map(|(h, p)| (h.to_string(), p.parse::<u16>().unwrap()))
+        .unwrap();
+    for i in 0..1 {
+        let mut o = MqttOptions::new(format!("{client}-{i}"), host.clone(), port);
+        o.set_clean_session(true);
+        let (c, mut ev) = AsyncClient::new(o, 8);
+        let _ = tokio::time::timeout(Duration::from_secs(2), ev.poll()).await;
+        let _ = c.disconnect().await;
+        let _ = tokio::time::timeout(Duration::from_millis(300), ev.poll()).await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
