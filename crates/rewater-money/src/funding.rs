@@ -239,9 +239,7 @@ fn first_rule<'a>(sets: &[&'a RuleSet], p: &Project) -> Option<(&'a RuleSet, &'a
     sets.iter().find_map(|s| {
         s.share
             .iter()
-            .find(|r| {
-                r.assets.iter().any(|a| *a == p.asset) && r.holds(&p.location, Some(p.setting))
-            })
+            .find(|r| r.assets.contains(&p.asset) && r.holds(&p.location, Some(p.setting)))
             .map(|r| (*s, r))
     })
 }

@@ -539,9 +539,10 @@ impl RuleSet {
         }
         if let Some(p) = &self.price {
             for c in &p.classes {
-                if !(c.yuan_per_m3.is_finite() && c.yuan_per_m3 >= 0.0)
-                    || !["tap", "groundwater", "none"].contains(&c.alternative.as_str())
-                {
+                let ok = c.yuan_per_m3.is_finite()
+                    && c.yuan_per_m3 >= 0.0
+                    && ["tap", "groundwater", "none"].contains(&c.alternative.as_str());
+                if !ok {
                     return Err(format!(
                         "price class '{}': a price < 0 or an alternative not tap/groundwater/none",
                         c.class

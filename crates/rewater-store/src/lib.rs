@@ -55,8 +55,8 @@ pub use types::*;
 /// Everything a caller needs: `use rewater_store::prelude::*;` brings every store trait into
 /// scope (and the typed words), so that new traits need no change at call sites.
 pub mod prelude {
-    pub use crate::labels::LabelStore;
     pub use crate::cluster::ClusterStore;
+    pub use crate::labels::LabelStore;
     pub use crate::maintenance::MaintenanceStore;
     pub use crate::outfalls::OutfallStore;
     pub use crate::tasks::TaskStore;
