@@ -12,6 +12,27 @@ fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/outfalls-qinghe")
 }
 
+/// A file of the repository's examples, as an argument.
+fn example_file(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(rel)
+        .display()
+        .to_string()
+}
+
+/// A fresh store (its path and its path as text) holding the imported example ledger.
+fn imported(name: &str) -> (PathBuf, String) {
+    let db = tmp(name);
+    let store = db.display().to_string();
+    let ex = example().display().to_string();
+    assert_eq!(
+        rewater(&["outfalls", "import", &ex, "--store", &store]).0,
+        0
+    );
+    (db, store)
+}
+
 fn rewater(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_rewater"))
         .args(args)
@@ -305,17 +326,8 @@ fn the_district_self_report_counts_the_example_ledger() {
 /// outfall, so its rectification rate is not reported rather than 0 %.
 #[test]
 fn ledger_coverage_becomes_indicators_by_district() {
-    let db = tmp("outfalls-indicators");
-    let store = db.display().to_string();
-    let ex = example().display().to_string();
-    assert_eq!(
-        rewater(&["outfalls", "import", &ex, "--store", &store]).0,
-        0
-    );
-    let model = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/pilot-city/model.toml")
-        .display()
-        .to_string();
+    let (_, store) = imported("outfalls-indicators");
+    let model = example_file("pilot-city/model.toml");
     let (code, out, err) = rewater(&[
         "indicators",
         &model,
@@ -353,17 +365,8 @@ fn ledger_coverage_becomes_indicators_by_district() {
 /// counts of the outlet's spells in each calendar year, stored, and in the self-report.
 #[test]
 fn spills_of_an_overflow_case_are_counted_stored_and_reported() {
-    let db = tmp("outfalls-spills");
-    let store = db.display().to_string();
-    let ex = example().display().to_string();
-    assert_eq!(
-        rewater(&["outfalls", "import", &ex, "--store", &store]).0,
-        0
-    );
-    let case = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/beijing-cso/case.toml")
-        .display()
-        .to_string();
+    let (db, store) = imported("outfalls-spills");
+    let case = example_file("beijing-cso/case.toml");
     // The simulation's own spells, counted here with the library's rule, per start year.
     let (code, out, err) = rewater(&["overflow", "run", &case, "--json"]);
     assert_eq!(code, 0, "{err}");
@@ -463,27 +466,14 @@ fn spills_of_an_overflow_case_are_counted_stored_and_reported() {
         "{page}"
     );
     // A case whose outlets no outfall names is refused, naming the outlets.
-    let other = tmp("outfalls-spills-none");
-    rewater(&[
-        "outfalls",
-        "import",
-        &ex,
-        "--store",
-        &other.display().to_string(),
-    ]);
-    let mut o = rewater_store::open(&other.display().to_string()).unwrap();
+    let (_, other) = imported("outfalls-spills-none");
+    let mut o = rewater_store::open(&other).unwrap();
     let mut l = rewater_outfalls::store::load_ledger(o.as_mut()).unwrap();
     for x in &mut l.outfalls {
         x.overflow_outlet = None;
     }
     rewater_outfalls::store::save_ledger(o.as_mut(), &l, "t", "unlinked", 1).unwrap();
-    let (code, _, err) = rewater(&[
-        "outfalls",
-        "spills",
-        &case,
-        "--store",
-        &other.display().to_string(),
-    ]);
+    let (code, _, err) = rewater(&["outfalls", "spills", &case, "--store", &other]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("R1.overflow"), "{err}");
 }
@@ -493,17 +483,8 @@ fn spills_of_an_overflow_case_are_counted_stored_and_reported() {
 /// user node is refused with exit code 1.
 #[test]
 fn the_ledger_is_checked_against_the_regional_model() {
-    let db = tmp("outfalls-model");
-    let store = db.display().to_string();
-    let ex = example().display().to_string();
-    assert_eq!(
-        rewater(&["outfalls", "import", &ex, "--store", &store]).0,
-        0
-    );
-    let model = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/beijing-district/model.toml")
-        .display()
-        .to_string();
+    let (_, store) = imported("outfalls-model");
+    let model = example_file("beijing-district/model.toml");
     let (code, out, err) = rewater(&[
         "outfalls",
         "check-model",
