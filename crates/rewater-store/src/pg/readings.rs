@@ -675,14 +675,29 @@ impl ReadingStore for PostgresStore {
     }
 
     fn latest(&mut self, mn: &str) -> Result<Vec<Reading>> {
-        let sql = format!("SELECT DISTINCT ON (r.factor) {READING_COLUMNS} FROM reading r WHERE r.mn = $1 AND {EFFECTIVE} ORDER BY r.factor, r.data_time DESC, r.id DESC");
-        Ok(self
-            .client
-            .query(&sql, &[&mn])
-            .map_err(pg)?
-            .iter()
-            .map(reading_from_row)
-            .collect())
+        // As on SQLite: the logger's factors by a loose index scan of (mn, factor, data_time),
+        // then each factor's newest time by the same index — O(factors · partitions · log n).
+        // `DISTINCT ON` sorted the logger's whole history instead.
+        let sql = format!(
+            "WITH RECURSIVE f(factor) AS (
+                 SELECT MIN(factor) FROM reading WHERE mn = $1
+                 UNION ALL
+                 SELECT (SELECT MIN(x.factor) FROM reading x WHERE x.mn = $1 AND x.factor > f.factor)
+                 FROM f WHERE f.factor IS NOT NULL)
+             SELECT {READING_COLUMNS} FROM f JOIN reading r
+               ON r.mn = $1 AND r.factor = f.factor
+              AND r.data_time = (SELECT MAX(r2.data_time) FROM reading r2 WHERE r2.mn = $1 AND r2.factor = f.factor)
+             WHERE f.factor IS NOT NULL AND {EFFECTIVE}
+             ORDER BY r.factor, r.id DESC"
+        );
+        let rows = self.client.query(&sql, &[&mn]).map_err(pg)?;
+        let mut out: Vec<Reading> = Vec::new();
+        for r in rows.iter().map(reading_from_row) {
+            if out.last().is_none_or(|l| l.factor != r.factor) {
+                out.push(r);
+            }
+        }
+        Ok(out)
     }
 
     fn readings(
