@@ -216,6 +216,13 @@ struct ServeArgs {
     /// pacing). A flooding logger is slowed, not refused.
     #[arg(long, value_parser = parse_rate)]
     device_frames_per_s: Option<f64>,
+    /// Store writer threads, each on its own PostgreSQL connection (default 2; 1–16;
+    /// SQLite always has one).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=16))]
+    writers: Option<u16>,
+    /// Most uploads committed in one transaction (default 512; 1–8192).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=8192))]
+    batch_max: Option<u16>,
     /// Served behind TLS (a reverse proxy): mark the session cookie Secure.
     #[arg(long)]
     secure_cookies: bool,
@@ -299,6 +306,8 @@ impl ServeArgs {
             max_data_age_days: self.max_data_age_days,
             max_connections_per_address: self.max_connections_per_address,
             device_frames_per_s: self.device_frames_per_s,
+            writers: self.writers.map(usize::from),
+            batch_max: self.batch_max.map(usize::from),
             secure_cookies: self.secure_cookies,
             trusted_proxies: self.trusted_proxy,
             webhooks,

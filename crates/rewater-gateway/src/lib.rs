@@ -87,7 +87,9 @@ pub struct Config {
     /// How often a cluster gateway tries the leadership and, leading, reads the feed.
     pub feed_every: Duration,
     /// Writer threads, each on its own store connection, committing batches in parallel
-    /// where the store takes several writers (PostgreSQL); SQLite always has one.
+    /// where the store takes several writers (PostgreSQL); SQLite always has one. Three by
+    /// default: on 2 shared cores it gave ack p50 10–20 ms against 18–26 ms with two
+    /// (docs/benchmarks.md, province scale).
     pub writers: usize,
     /// Send a 1012 (set time) after a connection's first accepted frame, and when a frame's
     /// QN shows the logger's clock off by more than `clock_drift_limit` (at most once per
@@ -120,7 +122,7 @@ impl Default for Config {
             device_burst: 600,
             cluster: false,
             feed_every: Duration::from_millis(250),
-            writers: 2,
+            writers: 3,
             calibrate: true,
             clock_drift_limit: Duration::from_secs(60),
             calibrate_every: Duration::from_secs(600),

@@ -94,6 +94,10 @@ pub struct ServerConfig {
     pub cluster: bool,
     /// Take uploads from an MQTT broker too (see `rewater_mqtt`).
     pub mqtt: Option<rewater_mqtt::MqttConfig>,
+    /// Store writer threads (None: the gateway's default of 2; SQLite always has one).
+    pub writers: Option<usize>,
+    /// Most uploads in one commit (None: the gateway's default of 512).
+    pub batch_max: Option<usize>,
 }
 
 impl Default for ServerConfig {
@@ -119,6 +123,8 @@ impl Default for ServerConfig {
             public_page: false,
             cluster: false,
             mqtt: None,
+            writers: None,
+            batch_max: None,
         }
     }
 }
@@ -126,6 +132,12 @@ impl Default for ServerConfig {
 /// The widest data window a service takes: 20 years, so that a PostgreSQL store holds at
 /// most 240 monthly partitions per table (2,400 made it run out of shared memory).
 pub const MAX_DATA_AGE_DAYS: u32 = 7_305;
+
+/// Most store writer threads (each holds one PostgreSQL connection).
+pub const MAX_WRITERS: usize = 16;
+
+/// Most uploads in one commit (the queue holds four batches).
+pub const MAX_BATCH: usize = 8_192;
 
 /// What a started service tells whoever started it (once).
 #[derive(Debug, Clone)]
@@ -299,6 +311,14 @@ async fn serve(
             .filter(|r| r.is_finite() && *r >= 0.0)
             .unwrap_or(gateway_config.device_frames_per_s),
         cluster: config.cluster,
+        writers: config
+            .writers
+            .unwrap_or(gateway_config.writers)
+            .clamp(1, MAX_WRITERS),
+        batch_max: config
+            .batch_max
+            .unwrap_or(gateway_config.batch_max)
+            .clamp(1, MAX_BATCH),
         ..gateway_config
     };
     let mqtt = config.mqtt.clone();
