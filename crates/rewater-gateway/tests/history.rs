@@ -8,75 +8,14 @@
 
 mod common;
 
+use common::backend::*;
 use common::*;
 use rewater_gateway::Config;
 use rewater_hj212::{DataTime, Decoder, Event, Options, Segment, Strictness};
-use rewater_store::prelude::*;
-use rewater_store::{CommandState, GapState, NewCommand, PostgresStore, SqliteStore};
-use std::time::{Duration, Instant};
+use rewater_store::{CommandState, GapState, NewCommand};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-fn url() -> String {
-    std::env::var("REWATER_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
-}
-
-/// A fresh store of one backend with site "s" and device MN / "pw", and a way to open a
-/// second connection to it (to look, as another process would).
-enum Backend {
-    Sqlite(std::path::PathBuf),
-    Postgres(String),
-}
-
-impl Backend {
-    fn sqlite(name: &str) -> Backend {
-        let p = tmp(name);
-        drop(store(&p));
-        Backend::Sqlite(p)
-    }
-    fn postgres(name: &str) -> Option<Backend> {
-        let schema = format!("rw_gw_{name}_{}", std::process::id());
-        let _ = PostgresStore::drop_schema(&url(), &schema);
-        match PostgresStore::connect(&url(), Some(&schema)) {
-            Ok(mut s) => {
-                s.put_site(&site("s", None)).unwrap();
-                s.put_device(&device("MN", "pw", "s")).unwrap();
-                Some(Backend::Postgres(schema))
-            }
-            Err(e) if std::env::var("CI").is_err() => {
-                eprintln!("SKIPPED: no PostgreSQL at {} ({e})", url());
-                None
-            }
-            Err(e) => panic!("CI needs PostgreSQL at {}: {e}", url()),
-        }
-    }
-    /// A connection (the PostgreSQL client blocks: off the async threads' duty).
-    fn open(&self) -> Box<dyn Store> {
-        sync(|| self.open_now())
-    }
-    fn open_now(&self) -> Box<dyn Store> {
-        match self {
-            Backend::Sqlite(p) => Box::new(SqliteStore::open(p).unwrap()),
-            Backend::Postgres(schema) => {
-                Box::new(PostgresStore::connect(&url(), Some(schema)).unwrap())
-            }
-        }
-    }
-}
-
-impl Drop for Backend {
-    fn drop(&mut self) {
-        if let Backend::Postgres(schema) = self {
-            let _ = PostgresStore::drop_schema(&url(), schema);
-        }
-    }
-}
-
-/// Runs blocking store code from a test's async body.
-fn sync<T>(f: impl FnOnce() -> T) -> T {
-    tokio::task::block_in_place(f)
-}
 
 fn config() -> Config {
     Config {
@@ -127,14 +66,6 @@ async fn read_until(
 
 fn frame_of(seg: &str) -> String {
     rewater_hj212::frame::encode_frame(seg)
-}
-
-async fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !f() {
-        assert!(t.elapsed() < within, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn gap_is_requested_and_filled(b: Backend) {
