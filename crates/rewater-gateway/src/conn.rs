@@ -347,15 +347,18 @@ async fn on_frame(
     if ctx.mn.as_deref() != Some(mn) {
         ctx.mn = Some(mn.to_string());
     }
-    shared
-        .sessions
-        .seen(mn, ctx.id, &ctx.tx, &seg, shared.config.gap_scan_delay);
     // Answers to a request of ours (matched by QN).
-    let (reply, finished) = shared
-        .sessions
-        .reply(mn, &seg, shared.config.request_spacing);
-    if let Some(p) = finished {
-        crate::platform::finish(shared, mn.to_string(), p, false).await;
+    let c = &shared.config;
+    let (reply, finished) = shared.sessions.on_frame(
+        mn,
+        ctx.id,
+        &ctx.tx,
+        &seg,
+        c.gap_scan_delay,
+        c.request_spacing,
+    );
+    if let Some((p, unanswered)) = finished {
+        crate::platform::finish(shared, mn.to_string(), p, unanswered).await;
     }
     if let crate::platform::Reply::Consumed = reply {
         let ack = !cn.starts_with("90") && seg.ack_requested();

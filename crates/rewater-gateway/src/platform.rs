@@ -73,16 +73,38 @@ pub(crate) enum Reply {
 }
 
 impl Sessions {
-    /// Notes the connection a logger speaks on (the newest one wins).
-    pub fn seen(
+    /// Notes the connection a logger speaks on (the newest one wins), then matches the
+    /// frame against the logger's outstanding request (by QN). Returns what the frame meant
+    /// and a request that ended: answered by this frame, or left on the logger's previous
+    /// connection (to be finished as unanswered).
+    pub fn on_frame(
         &self,
         mn: &str,
         conn: u64,
         tx: &mpsc::Sender<String>,
         seg: &Segment,
         scan_delay: Duration,
-    ) {
-        let Ok(mut m) = self.map.lock() else { return };
+        spacing: Duration,
+    ) -> (Reply, Option<(Pending, bool)>) {
+        let Ok(mut m) = self.map.lock() else {
+            return (Reply::No, None);
+        };
+        if let Some(old) = self.seen(&mut m, mn, conn, tx, seg, scan_delay) {
+            return (Reply::No, Some((old, true)));
+        }
+        let (r, done) = Self::reply(&mut m, mn, seg, spacing);
+        (r, done.map(|p| (p, false)))
+    }
+
+    fn seen(
+        &self,
+        m: &mut HashMap<String, Session>,
+        mn: &str,
+        conn: u64,
+        tx: &mpsc::Sender<String>,
+        seg: &Segment,
+        scan_delay: Duration,
+    ) -> Option<Pending> {
         let version_bits = seg.flag.map(|f| f.value & !3).unwrap_or(0);
         let now = Instant::now();
         match m.get_mut(mn) {
@@ -90,9 +112,10 @@ impl Sessions {
                 if let Some(p) = s.pending.as_mut() {
                     p.last_activity = now;
                 }
+                None
             }
             _ => {
-                m.insert(
+                let old = m.insert(
                     mn.to_string(),
                     Session {
                         conn,
@@ -105,6 +128,7 @@ impl Sessions {
                         next_gap_scan: now + scan_delay,
                     },
                 );
+                old.and_then(|s| s.pending)
             }
         }
     }
@@ -122,10 +146,12 @@ impl Sessions {
 
     /// Matches a frame against the logger's outstanding request (by QN); the finished
     /// request, if this frame finished it.
-    pub fn reply(&self, mn: &str, seg: &Segment, spacing: Duration) -> (Reply, Option<Pending>) {
-        let Ok(mut m) = self.map.lock() else {
-            return (Reply::No, None);
-        };
+    fn reply(
+        m: &mut HashMap<String, Session>,
+        mn: &str,
+        seg: &Segment,
+        spacing: Duration,
+    ) -> (Reply, Option<Pending>) {
         let Some(s) = m.get_mut(mn) else {
             return (Reply::No, None);
         };
@@ -147,7 +173,9 @@ impl Sessions {
                 p.answer.exe_rtn = seg.cp_value("ExeRtn").map(short);
                 true
             }
-            _ if cn == p.cn || matches!(p.purpose, Purpose::Command(_)) => {
+            // History data are stored as uploads, whatever their QN.
+            _ if matches!(p.purpose, Purpose::Gap(_)) => return (Reply::No, None),
+            _ => {
                 // The values a query asked for (1011, 1061, 1063, 3020 …).
                 let values: Vec<String> = seg
                     .cp()
@@ -157,11 +185,13 @@ impl Sessions {
                     p.answer.values.push(';');
                 }
                 p.answer.values.push_str(&values.join(";"));
-                p.answer.values.truncate(2000);
+                let mut end = p.answer.values.len().min(2000);
+                while !p.answer.values.is_char_boundary(end) {
+                    end -= 1;
+                }
+                p.answer.values.truncate(end);
                 false
             }
-            // History data come with QNs of their own; anything else is not for us.
-            _ => return (Reply::No, None),
         };
         if done {
             let finished = s.pending.take();
@@ -271,13 +301,15 @@ fn is_filled(s: &mut dyn Store, g: &Gap) -> rewater_store::Result<bool> {
 }
 
 /// Finds a logger's gaps in the store (bounded), records new ones, marks those now present
-/// as filled, and returns the oldest open one to request.
+/// as filled, and returns the oldest open one to request (or one still "requested" since
+/// before `stale_before_ms`).
 fn scan_gaps(
     s: &mut dyn Store,
     mn: &str,
     now_wall: i64,
     limits: GapLimits,
     at_ms: i64,
+    stale_before_ms: i64,
 ) -> rewater_store::Result<Option<Gap>> {
     let known = s.gaps(Some(mn), 500)?;
     for g in known
@@ -338,7 +370,11 @@ fn scan_gaps(
     let mut open: Vec<Gap> = s
         .gaps(Some(mn), 500)?
         .into_iter()
-        .filter(|g| g.state == GapState::Open)
+        // A gap left "requested" by a gateway that stopped is asked again.
+        .filter(|g| {
+            g.state == GapState::Open
+                || (g.state == GapState::Requested && g.updated_at_ms < stale_before_ms)
+        })
         .collect();
     open.sort_by_key(|g| (g.from_s, g.id));
     Ok(open.into_iter().next())
@@ -500,7 +536,11 @@ async fn gaps(shared: &Arc<Shared>) {
         let at = now_ms();
         let now_wall = c.zone.wall_seconds(at.div_euclid(1000));
         let m = mn.clone();
-        let Some(r) = on_store(shared, move |s| scan_gaps(s, &m, now_wall, limits, at)).await
+        let stale = at - 2 * (c.request_timeout + c.request_retry_after).as_millis() as i64;
+        let Some(r) = on_store(shared, move |s| {
+            scan_gaps(s, &m, now_wall, limits, at, stale)
+        })
+        .await
         else {
             return;
         };

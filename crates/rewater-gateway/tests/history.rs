@@ -32,9 +32,13 @@ fn config() -> Config {
 
 /// An hourly upload for hour `h` after the base time.
 fn hourly(h: i64, qn_ms: i64) -> String {
+    hourly_qn(h, &format!("20250601000000{:03}", qn_ms % 1000))
+}
+
+fn hourly_qn(h: i64, qn: &str) -> String {
     let mut u = upload("MN", "pw", 0, vec![("w01018", 20.0 + h as f64)]);
     u.cn = "2061".into();
-    u.qn = format!("20250601000000{:03}", qn_ms % 1000);
+    u.qn = qn.to_string();
     u.data_time = DataTime::from_wall_seconds(base_time() + h * 3600);
     u.frame()
 }
@@ -68,7 +72,9 @@ fn frame_of(seg: &str) -> String {
     rewater_hj212::frame::encode_frame(seg)
 }
 
-async fn gap_is_requested_and_filled(b: Backend) {
+/// `reuse_qn`: the logger sends the history data under the request's QN (seen in the field)
+/// rather than new ones; they are stored all the same.
+async fn gap_is_requested_and_filled(b: Backend, reuse_qn: bool) {
     let gw = start(b.open(), config(), None).await;
     let mut c = TcpStream::connect(&gw.addr).await.unwrap();
     // Hours 0, 1, 4, 5: 2 and 3 are missing.
@@ -116,7 +122,12 @@ async fn gap_is_requested_and_filled(b: Backend) {
         .await
         .unwrap();
     for (i, h) in [2, 3].into_iter().enumerate() {
-        assert!(acked(&mut c, &hourly(h, 100 + i as i64)).await, "hour {h}");
+        let data = if reuse_qn {
+            hourly_qn(h, &qn)
+        } else {
+            hourly(h, 100 + i as i64)
+        };
+        assert!(acked(&mut c, &data).await, "hour {h}");
     }
     c.write_all(frame_of(&format!("{pre};CN=9012;CP=&&ExeRtn=1&&")).as_bytes())
         .await
@@ -150,13 +161,13 @@ async fn gap_is_requested_and_filled(b: Backend) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gap_is_requested_and_filled_on_sqlite() {
-    gap_is_requested_and_filled(Backend::sqlite("gap-filled")).await;
+    gap_is_requested_and_filled(Backend::sqlite("gap-filled"), false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gap_is_requested_and_filled_on_postgres() {
     if let Some(b) = sync(|| Backend::postgres("gapfill")) {
-        gap_is_requested_and_filled(b).await;
+        gap_is_requested_and_filled(b, false).await;
     }
 }
 
@@ -288,4 +299,9 @@ async fn a_queued_logger_command_is_sent_answered_and_audited_on_postgres() {
     if let Some(b) = sync(|| Backend::postgres("command")) {
         a_queued_command_is_sent_answered_and_audited(b).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_data_under_the_request_qn_are_stored_and_fill_the_gap() {
+    gap_is_requested_and_filled(Backend::sqlite("gap-same-qn"), true).await;
 }
