@@ -38,7 +38,6 @@ pub(crate) enum Purpose {
 #[derive(Debug, Clone)]
 pub(crate) struct Pending {
     qn: String,
-    cn: String,
     purpose: Purpose,
     last_activity: Instant,
     answer: CommandAnswer,
@@ -398,7 +397,6 @@ fn send(shared: &Shared, mn: &str, cn: &str, cp: &str, qn: &str, purpose: Purpos
     }
     s.pending = Some(Pending {
         qn: qn.to_string(),
-        cn: cn.to_string(),
         purpose,
         last_activity: Instant::now(),
         answer: CommandAnswer::default(),
