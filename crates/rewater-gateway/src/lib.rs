@@ -163,7 +163,7 @@ impl Default for Config {
             platform_every: Duration::from_secs(1),
             gap_scan_delay: Duration::from_secs(60),
             gap_scan_every: Duration::from_secs(600),
-            gap_scans_per_tick: 50,
+            gap_scans_per_tick: 20,
             gap_limits: rewater_store::GapLimits::default(),
             request_timeout: Duration::from_secs(30),
             request_spacing: Duration::from_secs(5),
