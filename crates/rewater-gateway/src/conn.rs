@@ -61,7 +61,8 @@ pub(crate) async fn handle_connection(
     // A request outstanding on the logger ends with its connection.
     if let Some(mn) = ctx.mn.take() {
         if let Some((mn, p)) = shared.sessions.closed(&mn, ctx.id) {
-            crate::platform::finish(&shared, mn, p, true).await;
+            let why = Some(crate::platform::Unanswered::Closed);
+            crate::platform::finish(&shared, mn, p, why).await;
         }
     }
 }
@@ -357,8 +358,8 @@ async fn on_frame(
         c.gap_scan_delay,
         c.request_spacing,
     );
-    if let Some((p, unanswered)) = finished {
-        crate::platform::finish(shared, mn.to_string(), p, unanswered).await;
+    if let Some((p, why)) = finished {
+        crate::platform::finish(shared, mn.to_string(), p, why).await;
     }
     if let crate::platform::Reply::Consumed = reply {
         let ack = !cn.starts_with("90") && seg.ack_requested();

@@ -84,15 +84,15 @@ impl Sessions {
         seg: &Segment,
         scan_delay: Duration,
         spacing: Duration,
-    ) -> (Reply, Option<(Pending, bool)>) {
+    ) -> (Reply, Option<(Pending, Option<Unanswered>)>) {
         let Ok(mut m) = self.map.lock() else {
             return (Reply::No, None);
         };
         if let Some(old) = self.seen(&mut m, mn, conn, tx, seg, scan_delay) {
-            return (Reply::No, Some((old, true)));
+            return (Reply::No, Some((old, Some(Unanswered::Reconnected))));
         }
         let (r, done) = Self::reply(&mut m, mn, seg, spacing);
-        (r, done.map(|p| (p, false)))
+        (r, done.map(|p| (p, None)))
     }
 
     fn seen(
@@ -234,21 +234,35 @@ fn new_qn(shared: &Shared) -> String {
     rewater_hj212::encode::qn(t, ((ms.rem_euclid(1000) as u64 + seq) % 1000) as u16)
 }
 
-/// Records a finished request in the store: the command's answer, or the gap's new state.
-pub(crate) async fn finish(shared: &Shared, mn: String, p: Pending, timed_out: bool) {
+/// Why a request ended without its answer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Unanswered {
+    Timeout,
+    Closed,
+    Reconnected,
+}
+
+/// Records a finished request in the store: the command's answer (or why there is none), or
+/// the gap's new state.
+pub(crate) async fn finish(shared: &Shared, mn: String, p: Pending, why: Option<Unanswered>) {
     let max_requests = shared.config.max_gap_requests;
     let at = now_ms();
     match p.purpose {
         Purpose::Command(id) => {
             let mut answer = p.answer;
-            let state = if timed_out {
-                answer.error = Some(format!(
-                    "no answer within {} s",
-                    shared.config.request_timeout.as_secs()
-                ));
-                CommandState::Failed
-            } else {
-                CommandState::Answered
+            let state = match why {
+                None => CommandState::Answered,
+                Some(w) => {
+                    answer.error = Some(match w {
+                        Unanswered::Timeout => format!(
+                            "no answer within {} s",
+                            shared.config.request_timeout.as_secs()
+                        ),
+                        Unanswered::Closed => "the logger's connection closed".into(),
+                        Unanswered::Reconnected => "the logger reconnected before answering".into(),
+                    });
+                    CommandState::Failed
+                }
             };
             let r = on_store(shared, move |s| s.finish_command(id, state, &answer, at)).await;
             if let Some(Err(e)) = r {
@@ -446,7 +460,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>
             Err(_) => return,
         };
         for (mn, p) in expired {
-            finish(&shared, mn, p, true).await;
+            finish(&shared, mn, p, Some(Unanswered::Timeout)).await;
         }
         crate::conn::expire_splits(&shared);
         if !c.platform_requests {
@@ -459,6 +473,10 @@ pub(crate) async fn run(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>
 
 /// Sends queued commands to the loggers connected here; fails those expired.
 async fn commands(shared: &Arc<Shared>) {
+    // A gateway without loggers has nothing to send (another one fails what expires).
+    if shared.sessions.map.lock().map_or(true, |m| m.is_empty()) {
+        return;
+    }
     let Some(Ok(pending)) = on_store(shared, |s| s.pending_commands(200)).await else {
         return;
     };

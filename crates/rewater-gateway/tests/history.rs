@@ -305,3 +305,74 @@ async fn a_queued_logger_command_is_sent_answered_and_audited_on_postgres() {
 async fn history_data_under_the_request_qn_are_stored_and_fill_the_gap() {
     gap_is_requested_and_filled(Backend::sqlite("gap-same-qn"), true).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_fails_when_the_logger_reconnects_or_drops_before_answering() {
+    let b = Backend::sqlite("command-dropped");
+    let gw = start(b.open(), config(), None).await;
+    let mut api = b.open();
+    let mut queue = |cn: &str| {
+        let now = rewater_time::now_unix_ms();
+        sync(|| {
+            api.add_command(&NewCommand {
+                mn: "MN".into(),
+                cn: cn.into(),
+                cp: String::new(),
+                who: "boss".into(),
+                at_ms: now,
+                expires_at_ms: now + 10_000,
+            })
+            .unwrap()
+        })
+    };
+    let state_of = |id: i64| {
+        sync(|| {
+            let mut s = b.open_now();
+            let c = s.command(id).unwrap().unwrap();
+            (c.state, c.answer.error)
+        })
+    };
+    // Sent on one connection; the logger comes back on another before answering.
+    let mut c1 = TcpStream::connect(&gw.addr).await.unwrap();
+    assert!(acked(&mut c1, &hourly(0, 1)).await);
+    let first = queue("1061");
+    let mut d = Decoder::new(Options::strict());
+    assert!(
+        read_until(&mut c1, &mut d, Duration::from_secs(5), |s| s.cn()
+            == Some("1061"))
+        .await
+        .is_some()
+    );
+    let mut c2 = TcpStream::connect(&gw.addr).await.unwrap();
+    assert!(acked(&mut c2, &hourly(1, 2)).await);
+    wait_for("the first command failed", Duration::from_secs(5), || {
+        state_of(first).0 == CommandState::Failed
+    })
+    .await;
+    assert_eq!(
+        state_of(first).1.as_deref(),
+        Some("the logger reconnected before answering")
+    );
+    // Sent on the new connection, which then closes.
+    let second = queue("1063");
+    let mut d = Decoder::new(Options::strict());
+    assert!(
+        read_until(&mut c2, &mut d, Duration::from_secs(5), |s| s.cn()
+            == Some("1063"))
+        .await
+        .is_some()
+    );
+    drop(c2);
+    wait_for("the second command failed", Duration::from_secs(5), || {
+        state_of(second).0 == CommandState::Failed
+    })
+    .await;
+    assert_eq!(
+        state_of(second).1.as_deref(),
+        Some("the logger's connection closed")
+    );
+    drop(c1);
+    sync(|| drop(api));
+    gw.shutdown().await;
+    sync(|| drop(b));
+}
