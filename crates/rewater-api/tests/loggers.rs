@@ -17,13 +17,12 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 /// A gateway on the test server's store, on its own runtime; its address.
-fn gateway(db: &std::path::Path) -> (String, tokio::runtime::Runtime) {
+fn gateway(store: Box<dyn Store>) -> (String, tokio::runtime::Runtime) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
-    let store = SqliteStore::open(db).unwrap();
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
@@ -36,7 +35,7 @@ fn gateway(db: &std::path::Path) -> (String, tokio::runtime::Runtime) {
     let (tx, rx) = tokio::sync::watch::channel(false);
     rt.spawn(async move {
         let _keep = tx;
-        let _ = rewater_gateway::serve(listener, Box::new(store), config, rx, None, |_| {}).await;
+        let _ = rewater_gateway::serve(listener, store, config, rx, None, |_| {}).await;
     });
     (addr, rt)
 }
@@ -93,8 +92,56 @@ fn logger(addr: String) -> std::thread::JoinHandle<String> {
 #[test]
 fn an_administrator_sets_a_logger_parameter_and_the_answer_is_audited() {
     let server = serve("logger-command", Default::default());
-    let a = &server.addr;
-    let (gw, rt) = gateway(&server.db);
+    let store = SqliteStore::open(&server.db).unwrap();
+    command_round_trip(&server.addr, Box::new(store));
+}
+
+fn pg_url() -> String {
+    std::env::var("REWATER_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+/// The same with the API and the gateway on one PostgreSQL schema.
+#[test]
+fn an_administrator_sets_a_logger_parameter_and_the_answer_is_audited_on_postgres() {
+    use rewater_store::PostgresStore;
+    let schema = format!("rw_api_loggers_{}", std::process::id());
+    let _ = PostgresStore::drop_schema(&pg_url(), &schema);
+    let mut store = match PostgresStore::connect(&pg_url(), Some(&schema)) {
+        Ok(s) => s,
+        Err(e) if std::env::var("CI").is_err() => {
+            eprintln!("SKIPPED: no PostgreSQL at {} ({e})", pg_url());
+            return;
+        }
+        Err(e) => panic!("CI needs PostgreSQL at {}: {e}", pg_url()),
+    };
+    seed(&mut store);
+    let state = rewater_api::ApiState::with_config(
+        Box::new(store),
+        Default::default(),
+        rewater_api::Platform::default(),
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    rt.spawn(async move {
+        let _ = axum::serve(listener, rewater_api::service(state)).await;
+    });
+    let gw_store = PostgresStore::connect(&pg_url(), Some(&schema)).unwrap();
+    command_round_trip(&addr, Box::new(gw_store));
+    rt.shutdown_timeout(Duration::from_millis(100));
+    PostgresStore::drop_schema(&pg_url(), &schema).unwrap();
+}
+
+/// A logger command through the API at `a` and a gateway on `gw_store` (the same store).
+fn command_round_trip(a: &str, gw_store: Box<dyn Store>) {
+    let (gw, rt) = gateway(gw_store);
     let sim = logger(gw);
     let admin = login(a, ADMIN.0, ADMIN.1);
     let path = format!("/api/loggers/{NORTH_MN}/commands");
