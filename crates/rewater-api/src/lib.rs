@@ -30,6 +30,8 @@ pub mod labels;
 pub mod daily;
 pub mod exports;
 pub mod limiter;
+// issue 19 item 4: gaps (补发) and logger commands.
+pub mod loggers;
 pub mod maintenance;
 pub mod public;
 // issue 17 (h-money)
@@ -336,6 +338,10 @@ pub fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(money::compensation))
         .routes(routes!(money::fees))
         .routes(routes!(money::scenario_cost))
+        // issue 19 item 4: gaps (补发) and logger commands.
+        .routes(routes!(loggers::site_gaps))
+        .routes(routes!(loggers::send_command))
+        .routes(routes!(loggers::command))
 }
 
 /// Request bodies are at most 256 kB (logins, settings), except model uploads.

@@ -18,7 +18,16 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// A connection as the frame handlers see it: its number and the queue of frames the
+/// platform sends on it (requests to the logger).
+pub(crate) struct ConnCtx {
+    pub id: u64,
+    pub tx: mpsc::Sender<String>,
+    /// The MN its frames were last accepted for.
+    pub mn: Option<String>,
+}
 
 /// What a frame came to.
 enum Handled {
@@ -33,6 +42,39 @@ pub(crate) async fn handle_connection(
     peer: SocketAddr,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
+) {
+    let (tx, mut outbound) = mpsc::channel::<String>(8);
+    let mut ctx = ConnCtx {
+        id: shared.next_conn.fetch_add(1, Ordering::Relaxed),
+        tx,
+        mn: None,
+    };
+    serve_frames(
+        &mut stream,
+        peer,
+        &shared,
+        &mut shutdown,
+        &mut ctx,
+        &mut outbound,
+    )
+    .await;
+    // A request outstanding on the logger ends with its connection.
+    if let Some(mn) = ctx.mn.take() {
+        if let Some((mn, p)) = shared.sessions.closed(&mn, ctx.id) {
+            let why = Some(crate::platform::Unanswered::Closed);
+            crate::platform::finish(&shared, mn, p, why).await;
+        }
+    }
+}
+
+/// The connection's read loop (see [`handle_connection`]).
+async fn serve_frames(
+    stream: &mut TcpStream,
+    peer: SocketAddr,
+    shared: &Arc<Shared>,
+    shutdown: &mut watch::Receiver<bool>,
+    ctx: &mut ConnCtx,
+    outbound: &mut mpsc::Receiver<String>,
 ) {
     let options = Options {
         lenient_tail: true,
@@ -70,6 +112,13 @@ pub(crate) async fn handle_connection(
                 }
             },
             _ = shutdown.changed() => return,
+            Some(request) = outbound.recv() => {
+                // A request from the platform (history, parameters) to the logger.
+                if stream.write_all(request.as_bytes()).await.is_err() {
+                    return;
+                }
+                continue;
+            }
         };
         decoder.push(&buf[..n]);
         while let Some(ev) = decoder.next_event() {
@@ -84,7 +133,7 @@ pub(crate) async fn handle_connection(
                 Event::Invalid { raw, error } => {
                     let detail = error.to_string();
                     reject(
-                        &shared,
+                        shared,
                         &peer_s,
                         None,
                         None,
@@ -97,7 +146,7 @@ pub(crate) async fn handle_connection(
                 Event::Frame(frame) => {
                     shared.stats.frames.fetch_add(1, Ordering::Relaxed);
                     let arrived = Instant::now();
-                    let h = on_frame(frame, &peer_s, peer, &shared, &mut clock).await;
+                    let h = on_frame(frame, &peer_s, peer, shared, &mut clock, ctx).await;
                     if let Handled::Accepted(Some(reply)) = &h {
                         if stream.write_all(reply.as_bytes()).await.is_err() {
                             return;
@@ -256,6 +305,7 @@ async fn on_frame(
     peer: SocketAddr,
     shared: &Shared,
     clock: &mut Clock,
+    ctx: &mut ConnCtx,
 ) -> Handled {
     let modbus = frame.modbus_crc;
     let seg = match Segment::from_frame(frame.clone(), Strictness::Lenient) {
@@ -295,6 +345,26 @@ async fn on_frame(
         shared.stats.paced_frames.fetch_add(1, Ordering::Relaxed);
         tokio::time::sleep(wait).await;
     }
+    if ctx.mn.as_deref() != Some(mn) {
+        ctx.mn = Some(mn.to_string());
+    }
+    // Answers to a request of ours (matched by QN).
+    let c = &shared.config;
+    let (reply, finished) = shared.sessions.on_frame(
+        mn,
+        ctx.id,
+        &ctx.tx,
+        &seg,
+        c.gap_scan_delay,
+        c.request_spacing,
+    );
+    if let Some((p, why)) = finished {
+        crate::platform::finish(shared, mn.to_string(), p, why).await;
+    }
+    if let crate::platform::Reply::Consumed = reply {
+        let ack = !cn.starts_with("90") && seg.ack_requested();
+        return Handled::Accepted(ack.then(|| ack_9014(&seg)));
+    }
     let handled = match cn {
         // Replies from the device to our requests: nothing to answer.
         "9011" | "9012" | "9013" | "9014" => return Handled::Accepted(None),
@@ -302,6 +372,9 @@ async fn on_frame(
             // The reply already sets the clock.
             clock.sent_at = Some(Instant::now());
             return Handled::Accepted(Some(time_reply(shared, &seg, mn)));
+        }
+        _ if seg.pnum.is_some_and(|n| n > 1) && seg.pno.is_some() => {
+            split_reply(shared, &seg, peer_s, ctx.id).await
         }
         _ => upload_reply(shared, &seg, peer_s).await,
     };
@@ -396,6 +469,113 @@ async fn upload_reply(shared: &Shared, seg: &Segment, peer_s: &str) -> Option<St
     }
 }
 
+/// One part of a split record (see [`crate::reassembly`]): held, and acknowledged if asked;
+/// the last part makes the whole record, stored once, then acknowledged.
+async fn split_reply(shared: &Shared, seg: &Segment, peer_s: &str, conn: u64) -> Option<String> {
+    use crate::reassembly::Added;
+    let mn = seg.mn().unwrap_or("");
+    let cn = seg.cn().unwrap_or("");
+    let (Some(pnum), Some(pno)) = (seg.pnum, seg.pno) else {
+        return upload_reply(shared, seg, peer_s).await;
+    };
+    let Some(data_time) = seg.data_time() else {
+        // No DataTime: nothing to join the parts by; counted like any upload without one.
+        return upload_reply(shared, seg, peer_s).await;
+    };
+    shared.stats.split_parts.fetch_add(1, Ordering::Relaxed);
+    let key = (
+        mn.to_string(),
+        cn.to_string(),
+        data_time.wall_seconds(),
+        pnum,
+    );
+    let upload = to_upload(seg, peer_s);
+    let ack = || seg.ack_requested().then(|| ack_9014(seg));
+    match shared.splits.add(key.clone(), conn, pno, seg.raw(), upload) {
+        Added::Held | Added::Duplicate | Added::AlreadyStored => ack(),
+        Added::Refused(detail) => {
+            let raw = seg.raw().as_bytes();
+            reject(
+                shared,
+                peer_s,
+                Some(mn),
+                Some(cn),
+                raw,
+                RejectReason::SplitRefused,
+                detail,
+            );
+            None
+        }
+        Added::Complete(whole) => {
+            let n = whole.readings.len() as u64;
+            let (tx, rx) = oneshot::channel();
+            if shared
+                .writer
+                .send(WriteRequest::Upload(*whole, tx))
+                .await
+                .is_err()
+            {
+                shared.splits.forget(&key);
+                return None;
+            }
+            match rx.await.ok().flatten() {
+                Some(IngestOutcome::Stored { .. }) => {
+                    shared.stats.stored.fetch_add(1, Ordering::Relaxed);
+                    shared.stats.split_records.fetch_add(1, Ordering::Relaxed);
+                    shared.stats.readings.fetch_add(n, Ordering::Relaxed);
+                }
+                Some(IngestOutcome::Duplicate { .. }) => {
+                    shared.stats.duplicates.fetch_add(1, Ordering::Relaxed);
+                }
+                Some(IngestOutcome::Refused { reason }) => {
+                    let raw = seg.raw().as_bytes();
+                    reject(
+                        shared,
+                        peer_s,
+                        Some(mn),
+                        Some(cn),
+                        raw,
+                        reason,
+                        "the reassembled split record".into(),
+                    );
+                    return None;
+                }
+                None => {
+                    // Not stored: the device resends; the parts must be taken again.
+                    shared.splits.forget(&key);
+                    return None;
+                }
+            }
+            if seg.ack_requested() {
+                shared.stats.acks.fetch_add(1, Ordering::Relaxed);
+            }
+            ack()
+        }
+    }
+}
+
+/// Drops the split records whose parts did not all arrive in time, each with a rejected
+/// entry naming the missing parts.
+pub(crate) fn expire_splits(shared: &Shared) {
+    let timeout = shared.splits.limits().timeout;
+    for e in shared.splits.expire() {
+        shared
+            .stats
+            .split_incomplete
+            .fetch_add(1, Ordering::Relaxed);
+        let detail = crate::reassembly::missing_detail(&e, timeout);
+        reject(
+            shared,
+            "split",
+            Some(&e.key.0),
+            Some(&e.key.1),
+            e.first_raw.as_bytes(),
+            RejectReason::SplitIncomplete,
+            detail,
+        );
+    }
+}
+
 /// Turns a data upload into store rows (2005 factor codes mapped to 2017, with their unit).
 pub fn to_upload(seg: &Segment, peer: &str) -> Option<Upload> {
     let data_time = seg.data_time()?;
@@ -461,11 +641,28 @@ pub fn upload_from_text(raw: &str, peer: &str) -> Option<Upload> {
         accept_modbus_crc: true,
     });
     decoder.push(raw.as_bytes());
+    // A reassembled split record holds its parts' frames one after the other.
+    let mut whole: Option<Upload> = None;
     while let Some(ev) = decoder.next_event() {
         if let Event::Frame(frame) = ev {
             let seg = Segment::from_frame(frame, Strictness::Lenient).ok()?;
-            return to_upload(&seg, peer);
+            let Some(u) = to_upload(&seg, peer) else {
+                continue;
+            };
+            match whole.as_mut() {
+                None => whole = Some(u),
+                Some(w) => {
+                    for r in u.readings {
+                        if !w.readings.iter().any(|x| x.factor == r.factor) {
+                            w.readings.push(r);
+                        }
+                    }
+                }
+            }
         }
     }
-    None
+    let mut w = whole?;
+    w.pno = 1;
+    w.raw = raw.to_string();
+    Some(w)
 }

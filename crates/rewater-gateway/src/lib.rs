@@ -19,6 +19,8 @@
 mod conn;
 pub mod json;
 pub mod limits;
+mod platform;
+mod reassembly;
 mod rejects;
 mod stats;
 mod writer;
@@ -97,6 +99,34 @@ pub struct Config {
     pub calibrate: bool,
     pub clock_drift_limit: Duration,
     pub calibrate_every: Duration,
+    /// Split packets (PNUM/PNO): how long the parts of a record are held for the missing
+    /// ones, most parts of one record, records assembled per connection and per gateway,
+    /// and bytes held per gateway.
+    pub split_timeout: Duration,
+    pub max_split_parts: u32,
+    pub max_split_sets_per_connection: usize,
+    pub max_split_sets: usize,
+    pub max_split_bytes: usize,
+    /// Send history requests (补发) for gaps and the API's logger commands to connected
+    /// loggers (see `platform`).
+    pub platform_requests: bool,
+    /// How often the platform loop runs (timeouts, queued commands, gap scans).
+    pub platform_every: Duration,
+    /// A connected logger's data are scanned for gaps this long after it connects (its live
+    /// uploads and its own resending come first), then every `gap_scan_every`.
+    pub gap_scan_delay: Duration,
+    pub gap_scan_every: Duration,
+    /// Loggers scanned per platform tick at most.
+    pub gap_scans_per_tick: usize,
+    pub gap_limits: rewater_store::GapLimits,
+    /// A request without any answer for this long is given up.
+    pub request_timeout: Duration,
+    /// Pause between two requests to one logger.
+    pub request_spacing: Duration,
+    /// A gap not filled by a history request is asked again after this long …
+    pub request_retry_after: Duration,
+    /// … at most this many times in all, then given up.
+    pub max_gap_requests: i64,
 }
 
 impl Default for Config {
@@ -126,6 +156,21 @@ impl Default for Config {
             calibrate: true,
             clock_drift_limit: Duration::from_secs(60),
             calibrate_every: Duration::from_secs(600),
+            split_timeout: Duration::from_secs(60),
+            max_split_parts: 64,
+            max_split_sets_per_connection: 16,
+            max_split_sets: 10_000,
+            max_split_bytes: 32 << 20,
+            platform_requests: true,
+            platform_every: Duration::from_secs(1),
+            gap_scan_delay: Duration::from_secs(60),
+            gap_scan_every: Duration::from_secs(600),
+            gap_scans_per_tick: 20,
+            gap_limits: rewater_store::GapLimits::default(),
+            request_timeout: Duration::from_secs(30),
+            request_spacing: Duration::from_secs(5),
+            request_retry_after: Duration::from_secs(300),
+            max_gap_requests: 3,
         }
     }
 }
@@ -164,6 +209,9 @@ pub(crate) struct Shared {
     log_limiter: limits::LogLimiter,
     device_pace: limits::DevicePace,
     stats: Arc<Stats>,
+    sessions: platform::Sessions,
+    splits: reassembly::Reassembly,
+    next_conn: std::sync::atomic::AtomicU64,
 }
 
 /// A handle to change the device registry while the gateway runs. It does not keep the
@@ -413,6 +461,15 @@ pub async fn serve(
         writer: tx,
         rejects,
         stats: stats.clone(),
+        sessions: platform::Sessions::default(),
+        splits: reassembly::Reassembly::new(reassembly::SplitLimits {
+            timeout: config.split_timeout,
+            max_parts: config.max_split_parts,
+            max_sets_per_connection: config.max_split_sets_per_connection,
+            max_sets: config.max_split_sets,
+            max_bytes: config.max_split_bytes,
+        }),
+        next_conn: std::sync::atomic::AtomicU64::new(1),
     });
     let every = if config.cluster {
         config.housekeeping_every.min(config.feed_every)
@@ -420,6 +477,7 @@ pub async fn serve(
         config.housekeeping_every
     };
     spawn_ticker(&shared, every, shutdown.clone());
+    tokio::spawn(platform::run(shared.clone(), shutdown.clone()));
     on_ready(Handle {
         shared: Arc::downgrade(&shared),
         stats: stats.clone(),

@@ -29,6 +29,15 @@ pub struct Stats {
     pub leaderships: AtomicU64,
     /// Uploads evaluated from the store's alert feed (cluster leader).
     pub feed_uploads: AtomicU64,
+    /// Requests sent to loggers (history requests and logger commands).
+    pub platform_requests: AtomicU64,
+    /// History requests (补发) sent for gaps, and gaps found filled after one.
+    pub history_requests: AtomicU64,
+    pub gaps_filled: AtomicU64,
+    /// Split packets: parts received, whole records stored, records dropped at the timeout.
+    pub split_parts: AtomicU64,
+    pub split_records: AtomicU64,
+    pub split_incomplete: AtomicU64,
     /// Time from a frame's arrival to its 9014 being written, as a histogram.
     pub ack_latency: LatencyHistogram,
 }

@@ -28,7 +28,13 @@ pub(crate) enum WriteRequest {
     Upload(Upload, oneshot::Sender<Option<IngestOutcome>>),
     /// Time passes, or rejected frames wait: housekeeping.
     Tick,
+    /// A store call of the platform side (gaps, logger commands), run on the writer's
+    /// connection between batches.
+    Run(StoreCall),
 }
+
+/// A store call run on a writer thread.
+pub(crate) type StoreCall = Box<dyn FnOnce(&mut dyn Store) + Send>;
 
 /// The device register as the connections read it.
 pub(crate) type Registry = Arc<RwLock<HashMap<String, Device>>>;
@@ -210,6 +216,7 @@ impl Writer {
                     replies.push(tx);
                 }
                 WriteRequest::Tick => *tick = true,
+                WriteRequest::Run(f) => f(self.store.as_mut()),
             }
             if uploads.len() >= self.batch_max {
                 break;

@@ -103,6 +103,8 @@ word_enum!(
         DataTimeAhead = "data_time_ahead", "数据时间超前于服务器时间", "DataTime ahead of the server clock";
         BadUpload = "bad_upload", "上传字段无效（MN、CN、PNO、因子编码或标记）", "invalid upload fields (MN, CN, PNO, factor code or flag)";
         StoreRefused = "store_refused", "数据库拒绝写入", "refused by the database";
+        SplitIncomplete = "split_incomplete", "分包未收齐（超时）", "split packet incomplete (parts missing at the timeout)";
+        SplitRefused = "split_refused", "分包超出限制（包数、内存或内容不一致）", "split packet over the limits (part count, memory or mismatched parts)";
     ]
 );
 

@@ -24,8 +24,10 @@ pub mod labels;
 pub mod maintenance;
 pub mod migrate;
 pub mod outfalls;
+// issue 19 item 4: gaps (补发) and logger commands.
 #[cfg(feature = "postgres")]
 mod pg;
+pub mod platform;
 pub mod plausible;
 pub mod rejected;
 mod sqlite;
@@ -46,6 +48,9 @@ pub use kinds::{AlertState, CredentialKind, RejectReason, Role, UnknownValue};
 pub use labels::{Label, LabelStore};
 pub use maintenance::{MaintenanceStore, MaintenanceWindow, NewMaintenance};
 pub use outfalls::{NewOutfallRecord, OutfallQuery, OutfallRecord, OutfallStore, PutOutcome};
+pub use platform::{
+    Command, CommandAnswer, CommandState, Gap, GapLimits, GapState, NewCommand, PlatformStore,
+};
 pub use rejected::{REJECTED_HEAD_BYTES, REJECTED_SAMPLES_PER_KEY};
 pub use sqlite::{SqliteStore, WalLimits};
 pub use tasks::TaskStore;
@@ -59,6 +64,7 @@ pub mod prelude {
     pub use crate::labels::LabelStore;
     pub use crate::maintenance::MaintenanceStore;
     pub use crate::outfalls::OutfallStore;
+    pub use crate::platform::PlatformStore;
     pub use crate::tasks::TaskStore;
     pub use crate::traits::{AccountStore, AlertStore, AuditStore, ReadingStore, SiteStore, Store};
     pub use crate::{AlertState, CredentialKind, RejectReason, Role};

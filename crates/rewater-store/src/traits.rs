@@ -171,6 +171,7 @@ pub trait Store:
     + crate::maintenance::MaintenanceStore
     + crate::labels::LabelStore
     + crate::cluster::ClusterStore
+    + crate::platform::PlatformStore
     + Send
 {
     /// Creates or upgrades the schema (see the migrations); harmless when up to date.

@@ -189,7 +189,7 @@ fn a_store_of_the_previous_version_is_migrated_at_connect() {
         .unwrap();
     drop(client);
     let mut s = PostgresStore::connect(&url(), Some(&schema)).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 8);
+    assert_eq!(s.schema_version().unwrap(), 9);
     let d = s.device("OLDMN1").unwrap().unwrap();
     assert!(verify_device_password("123456", &d.password_hash));
     assert!(d.allowed_peers.is_empty() && !d.disabled);
@@ -203,7 +203,7 @@ fn a_store_of_the_previous_version_is_migrated_at_connect() {
     drop(s);
     // Connecting again is harmless; the synchronous_commit of the session is on.
     let mut s = PostgresStore::connect(&url(), Some(&schema)).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 8);
+    assert_eq!(s.schema_version().unwrap(), 9);
     assert_eq!(s.synchronous_commit().unwrap(), "on");
     drop(s);
     PostgresStore::drop_schema(&url(), &schema).unwrap();
@@ -249,5 +249,16 @@ fn the_alert_leadership_is_held_by_one_connection_and_ends_with_it() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     drop(b);
+    PostgresStore::drop_schema(&url(), &schema).unwrap();
+}
+
+#[test]
+fn postgres_passes_the_gap_and_logger_command_checks() {
+    let schema = format!("rw_platform_{}", std::process::id());
+    let Some(mut s) = connect(&schema) else {
+        return;
+    };
+    rewater_store::platform::conformance::run_all(&mut s);
+    drop(s);
     PostgresStore::drop_schema(&url(), &schema).unwrap();
 }

@@ -69,7 +69,7 @@ fn a_store_of_the_previous_version_is_migrated_at_open() {
             .unwrap();
     }
     let mut s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 8);
+    assert_eq!(s.schema_version().unwrap(), 9);
     let d = s.device("OLDMN1").unwrap().unwrap();
     assert!(rewater_store::is_device_password_hash(&d.password_hash));
     assert!(verify_device_password("123456", &d.password_hash));
@@ -161,4 +161,10 @@ fn wal_stays_under_its_limit_during_a_burst() {
     // beside it): the bound allows the limit plus two batches.
     assert!(most > 0, "the WAL was used");
     assert!(most <= 9 << 20, "WAL reached {most} bytes");
+}
+
+#[test]
+fn sqlite_passes_the_gap_and_logger_command_checks() {
+    let mut s = SqliteStore::open(&tmp("platform")).unwrap();
+    rewater_store::platform::conformance::run_all(&mut s);
 }

@@ -2,6 +2,8 @@
 //! listener, HJ 212 frames, and reading replies.
 #![allow(dead_code)]
 
+pub mod backend;
+
 use rewater_gateway::{serve, AlertSetup, Config, Handle};
 use rewater_hj212::encode::{Upload, UploadFactor};
 use rewater_hj212::{DataTime, Decoder, Event, Options};

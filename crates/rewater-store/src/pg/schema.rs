@@ -131,4 +131,9 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         what: "alert feed of committed batches for several gateways (issue 19)",
         steps: &[Step::Sql(crate::cluster::V8_PG)],
     },
+    Migration {
+        version: 9,
+        what: "gaps found and requested again (补发); logger commands and answers (issue 19)",
+        steps: &[Step::Sql(super::platform::V9)],
+    },
 ];

@@ -16,6 +16,7 @@
 mod labels;
 mod maintenance;
 mod outfalls;
+mod platform;
 mod readings;
 mod registers;
 mod schema;

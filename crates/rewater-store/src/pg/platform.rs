@@ -1,0 +1,195 @@
+//! [`PlatformStore`] on PostgreSQL.
+
+use super::{pg, PostgresStore};
+use crate::platform::*;
+use crate::Result;
+use postgres::Row;
+
+/// Version 9 (issue 19): gaps and logger commands.
+pub(super) const V9: &str = "
+CREATE TABLE gap (
+    id BIGSERIAL PRIMARY KEY, mn TEXT NOT NULL, cn TEXT NOT NULL, from_s BIGINT NOT NULL,
+    to_s BIGINT NOT NULL, interval_s BIGINT NOT NULL, state TEXT NOT NULL,
+    requests BIGINT NOT NULL, found_at_ms BIGINT NOT NULL, updated_at_ms BIGINT NOT NULL,
+    UNIQUE (mn, cn, from_s));
+CREATE TABLE logger_command (
+    id BIGSERIAL PRIMARY KEY, mn TEXT NOT NULL, cn TEXT NOT NULL, cp TEXT NOT NULL,
+    who TEXT NOT NULL, state TEXT NOT NULL, qn TEXT, qn_rtn TEXT, exe_rtn TEXT,
+    answer TEXT NOT NULL DEFAULT '', error TEXT, created_at_ms BIGINT NOT NULL,
+    expires_at_ms BIGINT NOT NULL, done_at_ms BIGINT);
+CREATE INDEX logger_command_state ON logger_command (state, id);
+";
+
+const GAP_COLS: &str =
+    "id, mn, cn, from_s, to_s, interval_s, state, requests, found_at_ms, updated_at_ms";
+const COMMAND_COLS: &str = "id, mn, cn, cp, who, state, qn, qn_rtn, exe_rtn, answer, error, created_at_ms, expires_at_ms, done_at_ms";
+
+fn gap_row(r: &Row) -> Result<Gap> {
+    Ok(Gap {
+        id: r.get(0),
+        mn: r.get(1),
+        cn: r.get(2),
+        from_s: r.get(3),
+        to_s: r.get(4),
+        interval_s: r.get(5),
+        state: GapState::parse(r.get(6))?,
+        requests: r.get(7),
+        found_at_ms: r.get(8),
+        updated_at_ms: r.get(9),
+    })
+}
+
+fn command_row(r: &Row) -> Result<Command> {
+    Ok(Command {
+        id: r.get(0),
+        mn: r.get(1),
+        cn: r.get(2),
+        cp: r.get(3),
+        who: r.get(4),
+        state: CommandState::parse(r.get(5))?,
+        qn: r.get(6),
+        answer: CommandAnswer {
+            qn_rtn: r.get(7),
+            exe_rtn: r.get(8),
+            values: r.get(9),
+            error: r.get(10),
+        },
+        created_at_ms: r.get(11),
+        expires_at_ms: r.get(12),
+        done_at_ms: r.get(13),
+    })
+}
+
+impl PlatformStore for PostgresStore {
+    fn upload_times(
+        &mut self,
+        mn: &str,
+        cn: &str,
+        from_s: i64,
+        to_s: i64,
+        limit: i64,
+    ) -> Result<Vec<i64>> {
+        let rows = self
+            .client
+            .query(
+                "SELECT DISTINCT data_time FROM upload WHERE mn = $1 AND cn = $2 AND data_time BETWEEN $3 AND $4
+                 ORDER BY data_time LIMIT $5",
+                &[&mn, &cn, &from_s, &to_s, &limit],
+            )
+            .map_err(pg)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn add_gap(&mut self, g: &Gap) -> Result<Option<i64>> {
+        let row = self
+            .client
+            .query_opt(
+                "INSERT INTO gap (mn, cn, from_s, to_s, interval_s, state, requests, found_at_ms, updated_at_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id",
+                &[&g.mn, &g.cn, &g.from_s, &g.to_s, &g.interval_s, &g.state.as_str(), &g.requests, &g.found_at_ms, &g.updated_at_ms],
+            )
+            .map_err(pg)?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn gaps(&mut self, mn: Option<&str>, limit: i64) -> Result<Vec<Gap>> {
+        let rows = self
+            .client
+            .query(
+                &format!("SELECT {GAP_COLS} FROM gap WHERE ($1::text IS NULL OR mn = $1) ORDER BY from_s DESC, id DESC LIMIT $2"),
+                &[&mn, &limit],
+            )
+            .map_err(pg)?;
+        rows.iter().map(gap_row).collect()
+    }
+
+    fn update_gap(&mut self, id: i64, state: GapState, requests: i64, at_ms: i64) -> Result<bool> {
+        let n = self
+            .client
+            .execute(
+                "UPDATE gap SET state = $2, requests = $3, updated_at_ms = $4 WHERE id = $1",
+                &[&id, &state.as_str(), &requests, &at_ms],
+            )
+            .map_err(pg)?;
+        Ok(n == 1)
+    }
+
+    fn add_command(&mut self, c: &NewCommand) -> Result<i64> {
+        c.check()?;
+        let r = self
+            .client
+            .query_one(
+                "INSERT INTO logger_command (mn, cn, cp, who, state, created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4, 'pending', $5, $6) RETURNING id",
+                &[&c.mn, &c.cn, &c.cp, &c.who, &c.at_ms, &c.expires_at_ms],
+            )
+            .map_err(pg)?;
+        Ok(r.get(0))
+    }
+
+    fn command(&mut self, id: i64) -> Result<Option<Command>> {
+        let row = self
+            .client
+            .query_opt(
+                &format!("SELECT {COMMAND_COLS} FROM logger_command WHERE id = $1"),
+                &[&id],
+            )
+            .map_err(pg)?;
+        row.as_ref().map(command_row).transpose()
+    }
+
+    fn pending_commands(&mut self, limit: i64) -> Result<Vec<Command>> {
+        let rows = self
+            .client
+            .query(
+                &format!("SELECT {COMMAND_COLS} FROM logger_command WHERE state = 'pending' ORDER BY id LIMIT $1"),
+                &[&limit],
+            )
+            .map_err(pg)?;
+        rows.iter().map(command_row).collect()
+    }
+
+    fn claim_command(&mut self, id: i64, qn: &str) -> Result<bool> {
+        let n = self
+            .client
+            .execute(
+                "UPDATE logger_command SET state = 'sent', qn = $2 WHERE id = $1 AND state = 'pending'",
+                &[&id, &qn],
+            )
+            .map_err(pg)?;
+        Ok(n == 1)
+    }
+
+    fn finish_command(
+        &mut self,
+        id: i64,
+        state: CommandState,
+        a: &CommandAnswer,
+        at_ms: i64,
+    ) -> Result<bool> {
+        let mut tx = self.client.transaction().map_err(pg)?;
+        let row = tx
+            .query_opt(
+                &format!("SELECT {COMMAND_COLS} FROM logger_command WHERE id = $1 FOR UPDATE"),
+                &[&id],
+            )
+            .map_err(pg)?;
+        let Some(c) = row.as_ref().map(command_row).transpose()? else {
+            return Ok(false);
+        };
+        if c.state.is_done() {
+            return Ok(false);
+        }
+        tx.execute(
+            "UPDATE logger_command SET state = $2, qn_rtn = $3, exe_rtn = $4, answer = $5, error = $6, done_at_ms = $7 WHERE id = $1",
+            &[&id, &state.as_str(), &a.qn_rtn, &a.exe_rtn, &a.values, &a.error, &at_ms],
+        )
+        .map_err(pg)?;
+        tx.execute(
+            "INSERT INTO audit (at_ms, who, action, target, detail) VALUES ($1, $2, 'logger.command', $3, $4)",
+            &[&at_ms, &c.who, &c.mn, &audit_detail(&c, state, a)],
+        )
+        .map_err(pg)?;
+        tx.commit().map_err(pg)?;
+        Ok(true)
+    }
+}
