@@ -1,0 +1,1 @@
+//! NATS worker (placeholder)
