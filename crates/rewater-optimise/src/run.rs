@@ -306,3 +306,35 @@ pub fn search(
     }
     Ok(a.state)
 }
+
+/// Every design of a study whose variables are all choices, if there are at most `limit`
+/// (for exhaustive checks of small studies); `None` otherwise.
+pub fn all_designs(p: &Problem, limit: usize) -> Option<Vec<Vec<f64>>> {
+    let mut sizes = Vec::new();
+    let mut total: usize = 1;
+    for v in &p.variables {
+        match v.kind {
+            VarKind::Choice { n } => {
+                sizes.push(n);
+                total = total.checked_mul(n)?;
+            }
+            VarKind::Continuous { .. } => return None,
+        }
+    }
+    if total > limit {
+        return None;
+    }
+    let mut out = Vec::with_capacity(total);
+    let mut g = vec![0usize; sizes.len()];
+    for _ in 0..total {
+        out.push(g.iter().map(|&x| x as f64).collect());
+        for (x, n) in g.iter_mut().zip(&sizes) {
+            *x += 1;
+            if *x < *n {
+                break;
+            }
+            *x = 0;
+        }
+    }
+    Some(out)
+}
