@@ -32,17 +32,32 @@ fn the_good_study_parses() {
 
 #[test]
 fn a_wrong_type_names_the_nested_field_and_line() {
-    let text = GOOD.replace("area_options_ha = [0, 2, 4]", "area_options_ha = [0, \"two\", 4]");
+    let text = GOOD.replace(
+        "area_options_ha = [0, 2, 4]",
+        "area_options_ha = [0, \"two\", 4]",
+    );
     let e = parse_err(&text);
     assert_eq!(e.field, "wetland[0].area_options_ha[1]", "{e}");
-    let line = GOOD.lines().position(|l| l.starts_with("area_options_ha")).unwrap() + 1;
+    let line = GOOD
+        .lines()
+        .position(|l| l.starts_with("area_options_ha"))
+        .unwrap()
+        + 1;
     assert_eq!(e.line, Some(line), "{e}");
-    assert!(e.to_string().starts_with(&format!("study.toml:{line}: field 'wetland[0].area_options_ha[1]'")), "{e}");
+    assert!(
+        e.to_string().starts_with(&format!(
+            "study.toml:{line}: field 'wetland[0].area_options_ha[1]'"
+        )),
+        "{e}"
+    );
 }
 
 #[test]
 fn an_unknown_field_is_named() {
-    let text = GOOD.replace("capex_yuan_per_ha = 1000000", "capex_yuan_per_ha = 1000000\ncost = 3");
+    let text = GOOD.replace(
+        "capex_yuan_per_ha = 1000000",
+        "capex_yuan_per_ha = 1000000\ncost = 3",
+    );
     let e = parse_err(&text);
     assert_eq!(e.field, "wetland[0].cost", "{e}");
     assert!(e.message.contains("unknown field"), "{e}");
@@ -73,10 +88,16 @@ fn references_to_the_model_and_bad_values_are_named() {
     let text = GOOD
         .replace("id = \"wetland\"", "id = \"marsh\"")
         .replace("catalogue = \"ductile\"", "catalogue = \"steel\"")
-        .replace("capex_yuan_per_m3_per_day = 1500", "capex_yuan_per_m3_per_day = -1500")
+        .replace(
+            "capex_yuan_per_m3_per_day = 1500",
+            "capex_yuan_per_m3_per_day = -1500",
+        )
         .replace("user = \"park\"", "user = \"zoo\"")
         .replace("discount_rate = 0.05", "discount_rate = 5")
-        .replace("no_bypass = true", "no_bypass = true\nreuse_rate_min = 1.5\nreliability_min = { first = 0.9 }");
+        .replace(
+            "no_bypass = true",
+            "no_bypass = true\nreuse_rate_min = 1.5\nreliability_min = { first = 0.9 }",
+        );
     let e = validate(&text);
     let fields: Vec<&str> = e.0.iter().map(|x| x.field.as_str()).collect();
     for f in [
@@ -90,7 +111,10 @@ fn references_to_the_model_and_bad_values_are_named() {
     ] {
         assert!(fields.contains(&f), "{f} not in {fields:?}");
     }
-    assert!(e.to_string().contains("the model has no wetland 'marsh'"), "{e}");
+    assert!(
+        e.to_string().contains("the model has no wetland 'marsh'"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -101,11 +125,18 @@ fn objectives_standards_and_scenarios_are_checked() {
            \n[[scenario]]\nid = \"dry\"\nname = { zh = \"枯水年\", en = \"Dry year\" }\ndemand_factor_by_category = { lawns = 1.2 }\n";
     let e = validate(&text);
     let fields: Vec<&str> = e.0.iter().map(|x| x.field.as_str()).collect();
-    assert!(fields.contains(&"scenario[0].demand_factor_by_category.lawns"), "{fields:?}");
+    assert!(
+        fields.contains(&"scenario[0].demand_factor_by_category.lawns"),
+        "{fields:?}"
+    );
     // Scenario errors stop validation before the rest; fix it and look again.
     let e = validate(&text.replace("lawns", "urban_greening"));
     let fields: Vec<&str> = e.0.iter().map(|x| x.field.as_str()).collect();
-    for f in ["objectives[1]", "constraints.wetland_outlet_standard", "effluent_upgrade[0].option[0].standard"] {
+    for f in [
+        "objectives[1]",
+        "constraints.wetland_outlet_standard",
+        "effluent_upgrade[0].option[0].standard",
+    ] {
         assert!(fields.contains(&f), "{f} not in {fields:?}");
     }
 }

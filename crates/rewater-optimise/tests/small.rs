@@ -9,7 +9,9 @@ use rewater_standards::Standards;
 use std::path::{Path, PathBuf};
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/small").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/small")
+        .join(name)
 }
 
 fn problem(name: &str) -> Problem {
@@ -52,7 +54,10 @@ fn discrete_front_equals_the_enumerated_front() {
     assert!(truth.len() >= 4, "a front worth testing: {truth:?}");
     // Without the 2,000 m³/d expansion the plant bypasses 2,000 m³/d: never feasible.
     for i in pareto_indices(&archive) {
-        assert_eq!(p.describe(&archive[i].genome)["plant:plant:added_m3_per_day"], "+2000 m3/d");
+        assert_eq!(
+            p.describe(&archive[i].genome)["plant:plant:added_m3_per_day"],
+            "+2000 m3/d"
+        );
     }
     let state = search(&p, &Serial, &RunOptions::default(), &mut |_| {}).unwrap();
     assert!(state.archive.len() < 48 + 1);
@@ -67,8 +72,17 @@ fn hand_computed_cost_and_reuse_of_one_design() {
     let (e, sums) = evaluate(&p, &g).unwrap();
     let crf = |r: f64, n: f64| r / (1.0 - (1.0 + r).powf(-n));
     let a = crf(0.05, 20.0);
-    let cost = 4e6 * a + 4.0 * 20_000.0 + 1.2e6 * 3.0 * a + 2000.0 * 1500.0 * a + 2000.0 * 30.0 + 500_000.0 * a;
-    assert!((e.annual_cost_yuan - cost).abs() < 1e-6 * cost, "{} vs {cost}", e.annual_cost_yuan);
+    let cost = 4e6 * a
+        + 4.0 * 20_000.0
+        + 1.2e6 * 3.0 * a
+        + 2000.0 * 1500.0 * a
+        + 2000.0 * 30.0
+        + 500_000.0 * a;
+    assert!(
+        (e.annual_cost_yuan - cost).abs() < 1e-6 * cost,
+        "{} vs {cost}",
+        e.annual_cost_yuan
+    );
     // 10,000 m³/d treated; the pipe carries 4,000 (factory 3,000 + park 1,000 of 2,500);
     // the 4 ha wetland passes 4,000 m³/d, 3,000 to the stream: 7,000 of 10,000 reused.
     let s = &sums[0];
@@ -114,10 +128,18 @@ fn continuous_front_has_the_hypervolume_of_a_fine_grid() {
     let pts = |a: &[Evaluated]| -> Vec<(f64, f64)> {
         pareto_indices(a)
             .into_iter()
-            .map(|i| (a[i].evaluation.objectives[0], -a[i].evaluation.objectives[1]))
+            .map(|i| {
+                (
+                    a[i].evaluation.objectives[0],
+                    -a[i].evaluation.objectives[1],
+                )
+            })
             .collect()
     };
-    let grid: Vec<Vec<f64>> = (0..=480).map(|k| vec![0.2 + 0.01 * k as f64, 1.0]).chain([vec![0.2, 0.0]]).collect();
+    let grid: Vec<Vec<f64>> = (0..=480)
+        .map(|k| vec![0.2 + 0.01 * k as f64, 1.0])
+        .chain([vec![0.2, 0.0]])
+        .collect();
     let evs = Parallel.evaluate_batch(&p, &grid).unwrap();
     let truth: Vec<Evaluated> = grid
         .into_iter()
@@ -129,7 +151,10 @@ fn continuous_front_has_the_hypervolume_of_a_fine_grid() {
     let hv_true = hypervolume_2d(&tp, reference);
     let hv = hypervolume_2d(&pts(&state.archive), reference);
     assert!(hv_true > 0.0);
-    assert!((hv - hv_true).abs() / hv_true < 0.01, "hypervolume {hv} vs {hv_true}");
+    assert!(
+        (hv - hv_true).abs() / hv_true < 0.01,
+        "hypervolume {hv} vs {hv_true}"
+    );
 }
 
 #[test]
