@@ -70,11 +70,13 @@ pub fn optimize(a: OptimizeArgs, standards: &Standards) -> Result<()> {
     #[cfg(feature = "nats")]
     let remote = match &a.nats {
         Some(url) => Some(
-            rewater_optimise::worker::NatsEvaluator::connect(rewater_optimise::worker::NatsOptions {
-                url: url.clone(),
-                namespace: a.namespace.clone(),
-                ..Default::default()
-            })
+            rewater_optimise::worker::NatsEvaluator::connect(
+                rewater_optimise::worker::NatsOptions {
+                    url: url.clone(),
+                    namespace: a.namespace.clone(),
+                    ..Default::default()
+                },
+            )
             .map_err(anyhow::Error::new)?,
         ),
         None => None,
@@ -196,7 +198,10 @@ pub fn worker(a: WorkerArgs, standards: &Standards) -> Result<()> {
         a.nats
     );
     let stats = run_worker(&p, &o, &mut |_| {})?;
-    eprintln!("rewater worker: {} jobs done, {} refused", stats.jobs, stats.rejected);
+    eprintln!(
+        "rewater worker: {} jobs done, {} refused",
+        stats.jobs, stats.rejected
+    );
     Ok(())
 }
 
