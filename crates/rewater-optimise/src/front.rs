@@ -89,8 +89,9 @@ pub struct Marginal {
     pub to_reuse_rate: f64,
     pub extra_m3_per_year: f64,
     pub extra_cost_yuan_per_year: f64,
-    /// Extra annual cost per extra m³ reused, yuan/m³.
-    pub yuan_per_m3: f64,
+    /// Extra annual cost per extra m³ reused, yuan/m³; none where the reuse rate rises while
+    /// the volume falls (less water treated, e.g. without a plant expansion).
+    pub yuan_per_m3: Option<f64>,
 }
 
 /// The least-cost design reaching a target.
@@ -202,7 +203,7 @@ pub fn outcome(
                 to_reuse_rate: w[1].reuse_rate,
                 extra_m3_per_year: dv,
                 extra_cost_yuan_per_year: dc,
-                yuan_per_m3: if dv > 0.0 { dc / dv } else { f64::INFINITY },
+                yuan_per_m3: (dv > 0.0).then(|| dc / dv),
             }
         })
         .collect();

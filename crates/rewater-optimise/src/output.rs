@@ -66,7 +66,10 @@ pub fn cost_reuse_csv(o: &Outcome) -> String {
         let m = if i == 0 {
             String::new()
         } else {
-            format!("{}", o.marginal[i - 1].yuan_per_m3)
+            o.marginal[i - 1]
+                .yuan_per_m3
+                .map(|m| m.to_string())
+                .unwrap_or_default()
         };
         let _ = writeln!(
             s,
@@ -220,7 +223,10 @@ pub fn html(o: &Outcome) -> String {
         let m = if i == 0 {
             String::new()
         } else {
-            format!("{:.2}", o.marginal[i - 1].yuan_per_m3)
+            o.marginal[i - 1]
+                .yuan_per_m3
+                .map(|m| format!("{m:.2}"))
+                .unwrap_or_default()
         };
         let _ = write!(
             page,

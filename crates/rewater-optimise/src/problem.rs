@@ -388,6 +388,16 @@ impl Problem {
             .map_or(&[], |c| c.sizes.as_slice())
     }
 
+    /// Whether a genome from outside (a checkpoint, a job) is a design of this study: one
+    /// value per variable, choices whole and in range, continuous values finite and in range.
+    pub fn is_design(&self, g: &[f64]) -> bool {
+        g.len() == self.variables.len()
+            && g.iter().zip(&self.variables).all(|(x, v)| match v.kind {
+                VarKind::Choice { n } => x.fract() == 0.0 && *x >= 0.0 && *x < n as f64,
+                VarKind::Continuous { min, max } => x.is_finite() && *x >= min && *x <= max,
+            })
+    }
+
     /// Snaps a genome onto the variables' domains (rounds choices, clamps values).
     pub fn repair(&self, g: &mut [f64]) {
         for (x, v) in g.iter_mut().zip(&self.variables) {

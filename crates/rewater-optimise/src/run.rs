@@ -194,12 +194,15 @@ pub fn read_checkpoint(path: &Path, p: &Problem) -> Result<SearchState, SearchEr
         return Err(err("written with another population size or seed".into()));
     }
     let n = p.variables.len();
-    if s.population
+    if let Some(g) = s
+        .population
         .iter()
         .chain(s.archive.iter().map(|a| &a.genome))
-        .any(|g| g.len() != n)
+        .find(|g| !p.is_design(g))
     {
-        return Err(err(format!("a design does not have {n} variables")));
+        return Err(err(format!(
+            "{g:?} is not a design of this study ({n} variables in their ranges)"
+        )));
     }
     Ok(s)
 }

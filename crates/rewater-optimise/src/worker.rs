@@ -287,9 +287,9 @@ async fn worker_loop(
         let jobs: Vec<Option<Job>> = got
             .iter()
             .map(|m| {
-                serde_json::from_slice::<Job>(&m.payload).ok().filter(|j| {
-                    j.fingerprint == p.fingerprint && j.genome.len() == p.variables.len()
-                })
+                serde_json::from_slice::<Job>(&m.payload)
+                    .ok()
+                    .filter(|j| j.fingerprint == p.fingerprint && p.is_design(&j.genome))
             })
             .collect();
         let answers: Vec<Option<(String, Answer)>> = jobs

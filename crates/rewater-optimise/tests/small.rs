@@ -176,6 +176,49 @@ fn outputs_are_written() {
     for (m, w) in o.marginal.iter().zip(o.points_cost_reuse.windows(2)) {
         let dc = w[1].annual_cost_yuan - w[0].annual_cost_yuan;
         let dv = w[1].delivered_m3_per_year - w[0].delivered_m3_per_year;
-        assert!((m.yuan_per_m3 - dc / dv).abs() < 1e-9);
+        assert!(dv > 0.0);
+        assert!((m.yuan_per_m3.unwrap() - dc / dv).abs() < 1e-9);
     }
+}
+
+#[test]
+fn a_checkpoint_of_another_study_or_with_a_bad_design_is_refused() {
+    let p = problem("study.toml");
+    let dir = tmp("badcp");
+    let cp = dir.join("checkpoint.json");
+    let opts = RunOptions {
+        checkpoint: Some(cp.clone()),
+        resume: false,
+        generations: Some(1),
+    };
+    search(&p, &Serial, &opts, &mut |_| {}).unwrap();
+    let text = std::fs::read_to_string(&cp).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["population"][0][1] = serde_json::json!(17.0);
+    std::fs::write(&cp, v.to_string()).unwrap();
+    let resume = RunOptions {
+        resume: true,
+        ..opts.clone()
+    };
+    let e = search(&p, &Serial, &resume, &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("checkpoint.json") && e.contains("not a design"),
+        "{e}"
+    );
+    v["fingerprint"] = serde_json::json!("0000");
+    std::fs::write(&cp, v.to_string()).unwrap();
+    let e = search(&p, &Serial, &resume, &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("another study"), "{e}");
+    std::fs::write(&cp, "{\"format\": 1, \"seed\": \"x\"}").unwrap();
+    let e = search(&p, &Serial, &resume, &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("field 'seed'") || e.contains("fingerprint"),
+        "{e}"
+    );
 }
