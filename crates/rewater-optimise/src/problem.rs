@@ -410,10 +410,14 @@ impl Problem {
 
     /// A person's reading of a design: variable id → the chosen value.
     pub fn describe(&self, g: &[f64]) -> BTreeMap<String, String> {
+        let gone = self.not_built(g);
         self.variables
             .iter()
             .zip(g)
             .map(|(v, x)| {
+                if let Some(n) = self.idle_because(v, &gone) {
+                    return (v.id.clone(), format!("none ({n} not built)"));
+                }
                 let s = match v.kind {
                     VarKind::Choice { .. } => {
                         v.options.get(*x as usize).cloned().unwrap_or_default()
@@ -423,6 +427,52 @@ impl Problem {
                 (v.id.clone(), s)
             })
             .collect()
+    }
+
+    /// Wetlands and ponds a design leaves out.
+    pub fn not_built(&self, g: &[f64]) -> Vec<String> {
+        let s = &self.study;
+        let mut out = Vec::new();
+        for (v, &x) in self.variables.iter().zip(g) {
+            match v.target {
+                Target::WetlandArea(i) => {
+                    let c = &s.wetlands[i];
+                    let ha = c.area_options_ha.as_ref().map_or(x, |o| o[x as usize]);
+                    if ha <= 0.0 || !wetland_built(&self.variables, g, i) {
+                        out.push(c.id.clone());
+                    }
+                }
+                Target::Pond(i) if s.ponds[i].capacity_options_m3[x as usize] <= 0.0 => {
+                    out.push(s.ponds[i].id.clone())
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The element a variable depends on when that element is not built (a wetland's area
+    /// when the wetland is left out, a pipe to or from a node left out): it then has no
+    /// effect and costs nothing.
+    fn idle_because<'a>(&self, v: &Variable, gone: &'a [String]) -> Option<&'a str> {
+        let s = &self.study;
+        match v.target {
+            Target::WetlandArea(i) | Target::WetlandBuilt(i) => gone
+                .iter()
+                .find(|n| **n == s.wetlands[i].id)
+                .map(|n| n.as_str()),
+            Target::Pipe(i) => {
+                let l = self.scenarios[0]
+                    .model
+                    .links
+                    .iter()
+                    .find(|l| link_id(l) == s.pipes[i].link)?;
+                gone.iter()
+                    .find(|n| **n == l.from || **n == l.to)
+                    .map(|n| n.as_str())
+            }
+            _ => None,
+        }
     }
 
     /// The model of scenario `si` with design `g` applied.
@@ -529,7 +579,11 @@ impl Problem {
             }
         };
         let m = &self.scenarios[0].model;
+        let gone = self.not_built(g);
         for (v, &x) in self.variables.iter().zip(g) {
+            if self.idle_because(v, &gone).is_some() {
+                continue;
+            }
             match v.target {
                 Target::WetlandArea(i) => {
                     let c = &s.wetlands[i];

@@ -41,3 +41,40 @@ fn example_studies_validate() {
         assert_eq!(g, before, "{study}");
     }
 }
+
+#[test]
+fn pipes_and_sizes_of_what_is_not_built_cost_nothing() {
+    let p = Problem::load(
+        &root().join("examples/beijing-district/optimise.toml"),
+        Standards::builtin(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut g = p.current_design();
+    let at = |id: &str| p.variables.iter().position(|v| v.id == id).unwrap();
+    let (_, built_cost, items) = p.fixed_cost(&g);
+    assert!(items.iter().any(|i| i.0 == "pipe:plant-north->wetland:dn"));
+    g[at("wetland:wetland:built")] = 0.0;
+    let (_, cost, items) = p.fixed_cost(&g);
+    for id in [
+        "wetland:wetland:area_ha",
+        "pipe:plant-north->wetland:dn",
+        "pipe:wetland->river-replenishment:dn",
+    ] {
+        assert!(!items.iter().any(|i| i.0 == id), "{id} costed: {items:?}");
+        assert_eq!(p.describe(&g)[id], "none (wetland not built)");
+    }
+    assert!(cost < built_cost);
+    // The pipe to the lake hangs on the pond.
+    g[at("pond:pond:capacity_m3")] = 0.0;
+    assert_eq!(
+        p.describe(&g)["pipe:pond->landscape-lake:dn"],
+        "none (pond not built)"
+    );
+    // And the model run has neither.
+    let m = p.apply(0, &g);
+    assert!(m.wetlands.is_empty() && m.ponds.is_empty());
+    assert!(!m
+        .links
+        .iter()
+        .any(|l| l.to == "wetland" || l.from == "pond"));
+}
