@@ -118,6 +118,7 @@ pub fn sort_fronts(obj: &[Vec<f64>], viol: &[f64]) -> Vec<Vec<usize>> {
 }
 
 /// Crowding distance of the members of one front (same order as `front`).
+#[allow(clippy::needless_range_loop)]
 pub fn crowding(obj: &[Vec<f64>], front: &[usize]) -> Vec<f64> {
     let n = front.len();
     let mut d = vec![0.0; n];

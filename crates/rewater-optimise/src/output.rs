@@ -96,7 +96,7 @@ pub fn html(o: &Outcome) -> String {
         xs.clone().fold(f64::INFINITY, f64::min),
         xs.fold(f64::NEG_INFINITY, f64::max),
     );
-    if !(x1 > x0) {
+    if x0.is_nan() || x1.is_nan() || x1 <= x0 {
         x0 = x0.min(0.0);
         x1 = x0 + 1.0;
     }
