@@ -14,6 +14,8 @@ mod reports;
 mod outfalls;
 // issue 17 (h-money)
 mod money;
+// issue 18 (h-opt): planning optimisation
+mod optimise;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -121,6 +123,12 @@ enum Command {
         #[command(subcommand)]
         command: reports::TasksCommand,
     },
+    // issue 18 (h-opt)
+    /// Planning optimisation: the cost–reuse Pareto front of a study's candidate wetlands,
+    /// ponds, pipes, plant expansions, upgrades and user connections (docs/optimise.md).
+    Optimize(optimise::OptimizeArgs),
+    /// Serve a study's evaluations from NATS JetStream (for `rewater optimize --nats`).
+    Worker(optimise::WorkerArgs),
 }
 
 /// Flags of `rewater classify`.
@@ -616,6 +624,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         // issue 15 part B (h-tasks)
         Command::Report(args) => reports::report(args, &standards)?,
         Command::Tasks { command } => reports::tasks(command)?,
+        // issue 18 (h-opt)
+        Command::Optimize(args) => optimise::optimize(args, &standards)?,
+        Command::Worker(args) => optimise::worker(args, &standards)?,
     }
     Ok(ExitCode::SUCCESS)
 }

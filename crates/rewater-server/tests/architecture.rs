@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-const PLAIN_LIBRARIES: [&str; 9] = [
+const PLAIN_LIBRARIES: [&str; 10] = [
     "rewater-time",
     "rewater-standards",
     "rewater-netflow",
@@ -15,6 +15,8 @@ const PLAIN_LIBRARIES: [&str; 9] = [
     "rewater-indicators",
     // issue 17 (h-money)
     "rewater-money",
+    // issue 18 (h-opt): without its optional `nats` feature
+    "rewater-optimise",
 ];
 
 const FORBIDDEN: [&str; 7] = [
