@@ -23,6 +23,9 @@ use crate::summary::{Summary, SummaryBuilder};
 use rewater_model::{NodeKind, QualityRequirement, Region};
 use rewater_standards::Date;
 
+mod reuse;
+pub use reuse::evaluate_many;
+
 /// Pieces of each demand when equitable sharing is on.
 pub const EQUITY_PIECES: usize = 8;
 /// Benefit step between demand pieces (small against priority gaps).
@@ -37,6 +40,9 @@ pub enum EngineError {
     Setup(SolverError),
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
+    /// `reset_for` was given a region of another network.
+    #[error("the region is not of the network this simulation was built for: {0}")]
+    OtherNetwork(String),
 }
 
 /// What an arc of the allocation network stands for.
@@ -114,7 +120,7 @@ pub struct Simulation<'r> {
     sink_arcs: Vec<Vec<usize>>,
     incoming: Vec<Vec<usize>>,
     topo: Vec<usize>,
-    solver: Box<dyn AllocationSolver>,
+    solver: Box<dyn AllocationSolver + Send>,
     problem: DailyProblem,
     /// Pond storage at the start of the day (after yesterday), m³.
     storage: Vec<f64>,
@@ -240,83 +246,13 @@ impl<'r> Simulation<'r> {
             }
         }
         let topo = topological_order(n, &region.links);
-        let f = region.factors.len();
-        let mut storage = vec![0.0; n];
-        let mut conc = vec![vec![f64::NAN; f]; n];
-        for (i, node) in region.nodes.iter().enumerate() {
-            match &node.kind {
-                NodeKind::Pond(p) => {
-                    storage[i] = quantise_m3(p.initial_volume_m3);
-                    conc[i] = p.initial_mg_per_l.clone();
-                }
-                NodeKind::Plant(p) => conc[i] = p.effluent_mg_per_l.clone(),
-                _ => {}
-            }
-        }
-        let m = arcs.len();
-        let mut problem = DailyProblem {
-            supply: vec![0.0; graph_nodes],
-            lower: vec![0.0; m],
-            upper: vec![f64::INFINITY; m],
-            cost: vec![0.0; m],
-            costs_version: 0,
-        };
-        // Costs do not change from day to day.
-        for (a, role) in roles.iter().enumerate() {
-            problem.cost[a] = match *role {
-                ArcRole::Link(l) => region.links[l].cost_per_m3,
-                ArcRole::Wetland(_) => 0.0,
-                ArcRole::Bypass(i) => match &region.nodes[i].kind {
-                    NodeKind::Plant(p) => p.bypass_penalty_per_m3,
-                    _ => 0.0,
-                },
-                ArcRole::Carryover(i) => match &region.nodes[i].kind {
-                    NodeKind::Pond(p) => -p.value_per_m3,
-                    _ => 0.0,
-                },
-                ArcRole::Demand(i) => match &region.nodes[i].kind {
-                    NodeKind::User(u) => {
-                        let piece = sink_arcs[i].iter().position(|x| *x == a).unwrap_or(0);
-                        let pieces = sink_arcs[i].len();
-                        -u.benefit_per_m3 - (pieces - 1 - piece) as f64 * EQUITY_STEP_PER_M3
-                    }
-                    _ => 0.0,
-                },
-                ArcRole::Discharge(i) => match &region.nodes[i].kind {
-                    NodeKind::River(r) | NodeKind::Outfall(r) => r.cost_per_m3,
-                    _ => 0.0,
-                },
-            };
-        }
-        let cost_scale = CostScale::choose(&problem.cost, graph_nodes);
-        let solver = make_solver(region.solver, graph_nodes, &arcs, sink, cost_scale.scale)
-            .map_err(EngineError::Setup)?;
-        let warnings = if solver.name() == "network_simplex" {
-            rounding_warnings(region, &roles, &cost_scale)
-        } else {
-            Vec::new()
-        };
-        // Bounds that do not change from day to day are set once; `bounds` sets the others.
-        for (a, role) in roles.iter().enumerate() {
-            problem.upper[a] = match *role {
-                ArcRole::Link(l) => region.links[l]
-                    .capacity_m3_per_day
-                    .map(quantise_m3)
-                    .unwrap_or(f64::INFINITY),
-                ArcRole::Wetland(i) => match &region.nodes[i].kind {
-                    NodeKind::Wetland(w) => quantise_m3(w.max_inflow_m3_per_day),
-                    _ => 0.0,
-                },
-                _ => f64::INFINITY,
-            };
-        }
-        let kind_nodes = |f: fn(&NodeKind) -> bool| -> Vec<usize> {
-            (0..n).filter(|&i| f(&region.nodes[i].kind)).collect()
-        };
         let mut leaf = vec![true; n];
         for l in &region.links {
             leaf[l.from] = false;
         }
+        let kind_nodes = |f: fn(&NodeKind) -> bool| -> Vec<usize> {
+            (0..n).filter(|&i| f(&region.nodes[i].kind)).collect()
+        };
         let user_links: Vec<usize> = region
             .links
             .iter()
@@ -324,37 +260,22 @@ impl<'r> Simulation<'r> {
             .filter(|(_, l)| matches!(&region.nodes[l.to].kind, NodeKind::User(u) if u.requirement.is_some()))
             .map(|(i, _)| i)
             .collect();
-        let mut requirements: Vec<QualityRequirement> = Vec::new();
-        let user_link_req = user_links
-            .iter()
-            .map(|&li| {
-                let r = match &region.nodes[region.links[li].to].kind {
-                    NodeKind::User(u) => u.requirement.as_ref(),
-                    _ => None,
-                };
-                let Some(r) = r else { return 0 };
-                match requirements
-                    .iter()
-                    .position(|q| q.label == r.label && q.bounds == r.bounds)
-                {
-                    Some(k) => k,
-                    None => {
-                        requirements.push(r.clone());
-                        requirements.len() - 1
-                    }
-                }
-            })
-            .collect();
-        Ok(Simulation {
+        let m = arcs.len();
+        let cost = reuse::arc_costs(region, &roles, &sink_arcs);
+        let cost_scale = CostScale::choose(&cost, graph_nodes);
+        let solver = make_solver(region.solver, graph_nodes, &arcs, sink, cost_scale.scale)
+            .map_err(EngineError::Setup)?;
+        let f = region.factors.len();
+        let mut sim = Simulation {
             cost_scale: cost_scale.scale,
-            warnings,
-            flow: vec![0.0; arcs.len()],
+            warnings: Vec::new(),
+            flow: vec![0.0; m],
             pond_nodes: kind_nodes(|k| matches!(k, NodeKind::Pond(_))),
             user_nodes: kind_nodes(|k| matches!(k, NodeKind::User(_))),
             leaf,
-            met_memo: vec![0; n * requirements.len()],
-            requirements,
-            user_link_req,
+            met_memo: Vec::new(),
+            requirements: Vec::new(),
+            user_link_req: Vec::new(),
             user_links,
             region,
             graph_in,
@@ -366,20 +287,29 @@ impl<'r> Simulation<'r> {
             incoming,
             topo,
             solver,
-            problem,
-            storage,
-            conc_in: conc.clone(),
-            conc: conc.clone(),
+            problem: DailyProblem {
+                supply: vec![0.0; graph_nodes],
+                lower: vec![0.0; m],
+                upper: vec![f64::INFINITY; m],
+                cost,
+                costs_version: 0,
+            },
+            storage: vec![0.0; n],
+            conc_in: vec![vec![f64::NAN; f]; n],
+            conc: vec![vec![f64::NAN; f]; n],
             last_wetland_inflow: vec![0.0; n],
             nodes_day: vec![NodeDay::default(); n],
             links_day: vec![LinkDay::default(); region.links.len()],
             open: vec![true; region.links.len()],
             scratch: Vec::new(),
             pond_start: vec![0.0; n],
-            pond_conc_start: conc.clone(),
+            pond_conc_start: vec![vec![f64::NAN; f]; n],
             stats: RunStats::default(),
             arcs,
-        })
+        };
+        sim.warnings = sim.rounding_warnings(&cost_scale);
+        sim.load_state();
+        Ok(sim)
     }
 
     /// Name of the solver backend in use.
@@ -767,45 +697,6 @@ impl<'r> Simulation<'r> {
             }
         }
     }
-}
-
-/// Most arcs named one by one in the rounding warning; the rest are counted.
-const ROUNDING_NAMED: usize = 10;
-
-/// A warning naming each link or node whose cost the solver's resolution rounds.
-fn rounding_warnings(region: &Region, roles: &[ArcRole], scale: &CostScale) -> Vec<String> {
-    let name = |a: usize| match roles[a] {
-        ArcRole::Link(l) => format!("link {}: cost_per_m3", region.links[l].id),
-        ArcRole::Bypass(i) => format!("plant {}: bypass_penalty_per_m3", region.nodes[i].id),
-        ArcRole::Carryover(i) => format!("pond {}: value_per_m3", region.nodes[i].id),
-        ArcRole::Demand(i) => format!("user {}: benefit_per_m3", region.nodes[i].id),
-        ArcRole::Discharge(i) => format!(
-            "{} {}: cost_per_m3",
-            region.nodes[i].kind.name(),
-            region.nodes[i].id
-        ),
-        ArcRole::Wetland(i) => format!("wetland {}", region.nodes[i].id),
-    };
-    let mut out: Vec<String> = scale
-        .rounded
-        .iter()
-        .take(ROUNDING_NAMED)
-        .map(|&(a, c, held)| {
-            format!(
-                "{}: {c} per m³ is rounded to {held} (the solver's cost resolution is {} per m³) / 成本 {c} 元/m³ 被舍入为 {held}（求解器成本分辨率 {} 元/m³）",
-                name(a),
-                1.0 / scale.scale,
-                1.0 / scale.scale
-            )
-        })
-        .collect();
-    if scale.rounded.len() > ROUNDING_NAMED {
-        let more = scale.rounded.len() - ROUNDING_NAMED;
-        out.push(format!(
-            "and {more} more costs rounded the same way / 另有 {more} 项成本同样被舍入"
-        ));
-    }
-    out
 }
 
 /// Upstream-first order of nodes along links; nodes on cycles follow in index order.

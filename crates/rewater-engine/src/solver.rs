@@ -52,6 +52,11 @@ pub trait AllocationSolver {
     }
     /// A short name for reports.
     fn name(&self) -> &'static str;
+    /// Forgets any state kept between solves (the next solve starts cold, as a new solver
+    /// would) and holds costs in units of 1/`cost_scale` per m³ from now on.
+    fn restart(&mut self, cost_scale: f64) {
+        let _ = cost_scale;
+    }
 }
 
 /// Flows are integers in litres, so the simplex is exact; costs are integers in units of
@@ -212,6 +217,12 @@ impl AllocationSolver for NetworkSimplexSolver {
     fn name(&self) -> &'static str {
         "network_simplex"
     }
+
+    fn restart(&mut self, cost_scale: f64) {
+        self.ns.reset_basis();
+        self.cost_scale = cost_scale;
+        self.costs_seen = None;
+    }
 }
 
 /// Solves each day as a linear programme with microlp (no warm start; for small networks or
@@ -283,7 +294,7 @@ pub fn make_solver(
     arcs: &[ArcSpec],
     sink: usize,
     cost_scale: f64,
-) -> Result<Box<dyn AllocationSolver>, SolverError> {
+) -> Result<Box<dyn AllocationSolver + Send>, SolverError> {
     use rewater_model::SolverChoice;
     let has_gains = arcs.iter().any(|a| a.gain != 1.0);
     match (choice, has_gains) {

@@ -7,6 +7,7 @@ mod ctx;
 mod horizon;
 mod links;
 mod plants;
+mod plausible;
 mod ponds;
 mod receiving;
 mod users;
@@ -270,6 +271,8 @@ fn resolve_counting_reads(
     if !r.cx.errors.is_empty() {
         return (Err(r.cx.into_errors()), files_read);
     }
+    let findings = plausible::check(model, &r.nodes, start, days);
+    r.warnings.extend(findings.iter().map(|f| f.line()));
     let region = Region {
         name: info.name.clone(),
         start,
@@ -282,6 +285,7 @@ fn resolve_counting_reads(
         quality_iterations: info.quality_iterations,
         targets: model.targets.clone(),
         warnings: r.warnings,
+        findings,
     };
     (Ok(region), files_read)
 }
