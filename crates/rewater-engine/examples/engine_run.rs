@@ -22,7 +22,9 @@ fn main() {
         let dir = std::path::PathBuf::from(n.get(4).cloned().unwrap_or_else(|| ".".into()));
         let model = rewater_model::synthetic::synthetic_model(&spec);
         let text = toml::to_string(&model).unwrap_or_default();
-        if let Err(e) = std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(dir.join("model.toml"), text)) {
+        if let Err(e) =
+            std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(dir.join("model.toml"), text))
+        {
             eprintln!("{e}");
             std::process::exit(1);
         }

@@ -298,9 +298,9 @@ pub fn make_solver(
     use rewater_model::SolverChoice;
     let has_gains = arcs.iter().any(|a| a.gain != 1.0);
     match (choice, has_gains) {
-        (SolverChoice::NetworkSimplex, _) | (SolverChoice::Auto, false) => {
-            Ok(Box::new(NetworkSimplexSolver::new(nodes, arcs, cost_scale)?))
-        }
+        (SolverChoice::NetworkSimplex, _) | (SolverChoice::Auto, false) => Ok(Box::new(
+            NetworkSimplexSolver::new(nodes, arcs, cost_scale)?,
+        )),
         #[cfg(feature = "lp")]
         (SolverChoice::Lp, _) | (SolverChoice::Auto, true) => {
             Ok(Box::new(LpSolver::new(nodes, arcs, sink)))
@@ -322,8 +322,21 @@ mod tests {
     #[test]
     fn fast_rounding_is_f64_round() {
         let mut xs = vec![
-            0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, 0.499_999_999_999_999_94, 1e15 + 0.5,
-            9.007_199_254_740_993e15, 1e19, -1e19, f64::NAN, 123.456_789, -987.654_321,
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            0.499_999_999_999_999_94,
+            1e15 + 0.5,
+            9.007_199_254_740_993e15,
+            1e19,
+            -1e19,
+            f64::NAN,
+            123.456_789,
+            -987.654_321,
         ];
         let mut rng = rewater_model::synthetic::SplitMix(7);
         let mut r = || rng.uniform(0.0, 1.0);

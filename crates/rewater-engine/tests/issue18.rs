@@ -48,8 +48,16 @@ fn the_cost_scale_keeps_a_difference_finer_than_a_thousandth() {
             Ok(())
         }
     }
-    let au = r.links.iter().position(|l| r.nodes[l.from].id == "A").unwrap();
-    let bu = r.links.iter().position(|l| r.nodes[l.from].id == "B").unwrap();
+    let au = r
+        .links
+        .iter()
+        .position(|l| r.nodes[l.from].id == "A")
+        .unwrap();
+    let bu = r
+        .links
+        .iter()
+        .position(|l| r.nodes[l.from].id == "B")
+        .unwrap();
     let s = sim
         .run(Some(&mut Flows(&mut flows, au, bu)), &mut |_, _| {})
         .unwrap();
@@ -80,7 +88,11 @@ fn a_cost_the_resolution_rounds_is_named_in_a_warning() {
     let mut sim = Simulation::new(&r).unwrap();
     assert_eq!(sim.cost_scale(), 1e7);
     let s = sim.run(None, &mut |_, _| {}).unwrap();
-    let w: Vec<&String> = s.warnings.iter().filter(|w| w.contains("rounded")).collect();
+    let w: Vec<&String> = s
+        .warnings
+        .iter()
+        .filter(|w| w.contains("rounded"))
+        .collect();
     assert_eq!(w.len(), 1, "{:?}", s.warnings);
     assert!(
         w[0].starts_with(

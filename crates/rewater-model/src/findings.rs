@@ -27,7 +27,10 @@ pub struct Finding {
 impl Finding {
     /// "item: field 'f': English / 中文".
     pub fn line(&self) -> String {
-        format!("{}: field '{}': {} / {}", self.item, self.field, self.en, self.zh)
+        format!(
+            "{}: field '{}': {} / {}",
+            self.item, self.field, self.en, self.zh
+        )
     }
 }
 

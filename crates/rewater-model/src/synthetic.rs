@@ -239,8 +239,12 @@ pub fn synthetic_model(spec: &SyntheticSpec) -> Model {
             format!("net-{}", (p + 1) % plants)
         };
         if second != format!("net-{p}") {
-            m.links
-                .push(link(second, id, Some(mean_user), yuan(rng.uniform(0.2, 0.6))));
+            m.links.push(link(
+                second,
+                id,
+                Some(mean_user),
+                yuan(rng.uniform(0.2, 0.6)),
+            ));
         }
     }
     m

@@ -29,11 +29,17 @@ const USER: &str = "[[user]]\nid = \"U\"\ncategory = \"urban_greening\"\ndemand_
 fn a_capacity_far_below_the_influent_warns_naming_the_field() {
     let r = load(
         "capacity",
-        &format!("[[plant]]\nid = \"P\"\ncapacity_m3_per_day = 20\ninfluent_m3_per_day = 185000\n{USER}"),
+        &format!(
+            "[[plant]]\nid = \"P\"\ncapacity_m3_per_day = 20\ninfluent_m3_per_day = 185000\n{USER}"
+        ),
     );
     assert_eq!(
         codes(&r),
-        [("capacity_far_below_influent".into(), "plant P".into(), "capacity_m3_per_day".into())]
+        [(
+            "capacity_far_below_influent".into(),
+            "plant P".into(),
+            "capacity_m3_per_day".into()
+        )]
     );
     let f = &r.findings[0];
     assert_eq!(
@@ -42,7 +48,9 @@ fn a_capacity_far_below_the_influent_warns_naming_the_field() {
     );
     assert!(f.zh.contains("处理规模 20 m³/d"), "{}", f.zh);
     assert!(
-        r.warnings.iter().any(|w| w.starts_with("plant P: field 'capacity_m3_per_day': capacity 20 m³/d") && w.contains(" / 处理规模")),
+        r.warnings.iter().any(|w| w
+            .starts_with("plant P: field 'capacity_m3_per_day': capacity 20 m³/d")
+            && w.contains(" / 处理规模")),
         "{:?}",
         r.warnings
     );
@@ -58,7 +66,9 @@ fn a_capacity_far_above_the_influent_warns_and_an_ordinary_one_does_not() {
     assert_eq!(codes(&r)[0].0, "capacity_far_above_influent");
     let r = load(
         "capacity-ok",
-        &format!("[[plant]]\nid = \"P\"\ncapacity_m3_per_day = 125\ninfluent_m3_per_day = 100\n{USER}"),
+        &format!(
+            "[[plant]]\nid = \"P\"\ncapacity_m3_per_day = 125\ninfluent_m3_per_day = 100\n{USER}"
+        ),
     );
     assert!(r.findings.is_empty(), "{:?}", r.findings);
 }
@@ -77,8 +87,16 @@ fn micrograms_typed_as_milligrams_warn_naming_the_factor() {
     assert_eq!(
         codes(&r),
         [
-            ("concentration_implausible".into(), "plant P".into(), "effluent_mg_per_l.hg".into()),
-            ("concentration_implausible".into(), "plant P".into(), "effluent_mg_per_l.tp".into()),
+            (
+                "concentration_implausible".into(),
+                "plant P".into(),
+                "effluent_mg_per_l.hg".into()
+            ),
+            (
+                "concentration_implausible".into(),
+                "plant P".into(),
+                "effluent_mg_per_l.tp".into()
+            ),
         ]
     );
     assert_eq!(
@@ -106,23 +124,44 @@ fn hectares_typed_as_square_metres_warn_naming_the_area() {
     assert_eq!(
         codes(&r),
         [
-            ("area_too_small".into(), "wetland W".into(), "area_m2".into()),
-            ("area_too_small".into(), "pond S".into(), "surface_area_m2".into()),
-            ("pond_too_deep".into(), "pond D".into(), "surface_area_m2".into()),
+            (
+                "area_too_small".into(),
+                "wetland W".into(),
+                "area_m2".into()
+            ),
+            (
+                "area_too_small".into(),
+                "pond S".into(),
+                "surface_area_m2".into()
+            ),
+            (
+                "pond_too_deep".into(),
+                "pond D".into(),
+                "surface_area_m2".into()
+            ),
         ]
     );
     assert_eq!(
         r.findings[0].en,
         "20 m² is smaller than any treatment wetland of this kind (100 m²): given in ha (1 ha = 10,000 m²)?"
     );
-    assert!(r.findings[2].en.contains("is 500 m deep"), "{}", r.findings[2].en);
+    assert!(
+        r.findings[2].en.contains("is 500 m deep"),
+        "{}",
+        r.findings[2].en
+    );
 }
 
 /// The bundled examples have none of these mistakes: no plausibility finding.
 #[test]
 fn the_examples_raise_no_plausibility_finding() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
-    for name in ["beijing-district", "lianyungang-city", "pilot-city", "wanzhou-river-city"] {
+    for name in [
+        "beijing-district",
+        "lianyungang-city",
+        "pilot-city",
+        "wanzhou-river-city",
+    ] {
         let path = root.join(name).join("model.toml");
         if !path.exists() {
             continue;

@@ -63,10 +63,16 @@ fn shape_difference(a: &Region, b: &Region) -> Option<String> {
     {
         return Some(format!("node {} is of another kind", x.id));
     }
-    if let Some((x, _)) = a.links.iter().zip(&b.links).find(|(x, y)| {
-        x.from != y.from || x.to != y.to || x.loss_fraction != y.loss_fraction
-    }) {
-        return Some(format!("link {} joins other nodes or loses another share", x.id));
+    if let Some((x, _)) = a
+        .links
+        .iter()
+        .zip(&b.links)
+        .find(|(x, y)| x.from != y.from || x.to != y.to || x.loss_fraction != y.loss_fraction)
+    {
+        return Some(format!(
+            "link {} joins other nodes or loses another share",
+            x.id
+        ));
     }
     if a.factors != b.factors
         || a.equitable_sharing != b.equitable_sharing
@@ -179,7 +185,10 @@ impl<'r> Simulation<'r> {
         let name = |a: usize| match self.roles[a] {
             ArcRole::Link(l) => format!("link {}: field 'cost_per_m3'", region.links[l].id),
             ArcRole::Bypass(i) => {
-                format!("plant {}: field 'bypass_penalty_per_m3'", region.nodes[i].id)
+                format!(
+                    "plant {}: field 'bypass_penalty_per_m3'",
+                    region.nodes[i].id
+                )
             }
             ArcRole::Carryover(i) => format!("pond {}: field 'value_per_m3'", region.nodes[i].id),
             ArcRole::Demand(i) => format!("user {}: field 'benefit_per_m3'", region.nodes[i].id),
@@ -224,7 +233,10 @@ impl<'r> Simulation<'r> {
 /// rayon's threads. Either way each result is bit-identical to `crate::run(region)` (apart
 /// from the measured `stats.solve_seconds`), since every run starts cold on its first day.
 pub fn evaluate_many(regions: &[Region]) -> Vec<Result<Summary, EngineError>> {
-    fn one<'r>(slot: &mut Option<Simulation<'r>>, region: &'r Region) -> Result<Summary, EngineError> {
+    fn one<'r>(
+        slot: &mut Option<Simulation<'r>>,
+        region: &'r Region,
+    ) -> Result<Summary, EngineError> {
         let reused = match slot.as_mut() {
             Some(sim) => sim.reset_for(region).is_ok(),
             None => false,
@@ -248,6 +260,9 @@ pub fn evaluate_many(regions: &[Region]) -> Vec<Result<Summary, EngineError>> {
     #[cfg(not(feature = "parallel"))]
     {
         let mut slot = None;
-        regions.iter().map(|region| one(&mut slot, region)).collect()
+        regions
+            .iter()
+            .map(|region| one(&mut slot, region))
+            .collect()
     }
 }

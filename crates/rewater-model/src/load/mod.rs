@@ -379,9 +379,7 @@ mod tests {
             crate::NodeKind::Plant(p) => (0..r.days)
                 .map(|d| p.influent_m3_per_day.at(d, 1))
                 .collect::<Vec<f64>>(),
-            crate::NodeKind::User(u) => (0..r.days)
-                .map(|d| u.demand_m3_per_day.at(d, 1))
-                .collect(),
+            crate::NodeKind::User(u) => (0..r.days).map(|d| u.demand_m3_per_day.at(d, 1)).collect(),
             _ => Vec::new(),
         };
         for i in 0..original.nodes.len() {

@@ -47,7 +47,15 @@ pub(super) fn check(model: &Model, nodes: &[Node], start: Date, days: usize) -> 
     }
     for p in &model.plants {
         let item = format!("plant {}", p.id);
-        concentrations(&mut out, &item, "effluent_mg_per_l", &p.effluent_mg_per_l, 1.0, "plant effluent", "出水");
+        concentrations(
+            &mut out,
+            &item,
+            "effluent_mg_per_l",
+            &p.effluent_mg_per_l,
+            1.0,
+            "plant effluent",
+            "出水",
+        );
         concentrations(
             &mut out,
             &item,
