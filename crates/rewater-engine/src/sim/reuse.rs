@@ -254,7 +254,7 @@ pub fn evaluate_many(regions: &[Region]) -> Vec<Result<Summary, EngineError>> {
         use rayon::prelude::*;
         regions
             .par_iter()
-            .map_init(|| None, |slot, region| one(slot, region))
+            .map_init(|| None, one)
             .collect()
     }
     #[cfg(not(feature = "parallel"))]
