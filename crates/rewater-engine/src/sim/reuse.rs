@@ -252,10 +252,7 @@ pub fn evaluate_many(regions: &[Region]) -> Vec<Result<Summary, EngineError>> {
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;
-        regions
-            .par_iter()
-            .map_init(|| None, one)
-            .collect()
+        regions.par_iter().map_init(|| None, one).collect()
     }
     #[cfg(not(feature = "parallel"))]
     {
