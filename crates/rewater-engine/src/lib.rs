@@ -11,7 +11,7 @@ pub mod summary;
 pub mod summary_text;
 
 pub use output::{run_to_dir, CsvDailyWriter, RunToDirError};
-pub use sim::{EngineError, Simulation};
+pub use sim::{evaluate_many, EngineError, Simulation};
 pub use summary::{read_summary, ReadSummaryError, Summary};
 pub use summary_text::{write_comparison, write_summary};
 

@@ -2,7 +2,9 @@
 //!
 //! Each day:
 //! 1. plants treat their influent up to capacity; the rest is bypassed (counted, penalised);
-//!    ponds lose evaporation and seepage;
+//!    ponds lose evaporation and seepage. Each plant also has a bypass arc at its own bypass
+//!    cost (`bypass_penalty_per_m3`): influent it takes is bypassed instead of treated, a
+//!    decision of the allocation like any other (as pywr models a bypass link);
 //! 2. the allocation network gets today's supplies, demands and capacities;
 //! 3. quality/flow coupling (a monotone fixed point, docs/engine.md): links into a user are
 //!    open only if the water at the link's source meets the user's standard. Before the first
@@ -15,14 +17,15 @@
 
 use crate::quality::{mix, pkc_outlet};
 use crate::solver::{
-    make_solver, quantise_m3, AllocationSolver, ArcSpec, DailyProblem, SolverError,
+    make_solver, quantise_m3, AllocationSolver, ArcSpec, CostScale, DailyProblem, SolverError,
 };
 use crate::summary::{Summary, SummaryBuilder};
-use rewater_model::{NodeKind, Region};
+use rewater_model::{NodeKind, QualityRequirement, Region};
 use rewater_standards::Date;
 
-/// Cost per m³ of water that leaves a plant with no route (so it is used only as a last resort).
-pub const UNROUTED_COST_PER_M3: f64 = 100_000.0;
+mod reuse;
+pub use reuse::evaluate_many;
+
 /// Pieces of each demand when equitable sharing is on.
 pub const EQUITY_PIECES: usize = 8;
 /// Benefit step between demand pieces (small against priority gaps).
@@ -37,6 +40,9 @@ pub enum EngineError {
     Setup(SolverError),
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
+    /// `reset_for` was given a region of another network.
+    #[error("the region is not of the network this simulation was built for: {0}")]
+    OtherNetwork(String),
 }
 
 /// What an arc of the allocation network stands for.
@@ -44,7 +50,8 @@ pub enum EngineError {
 pub enum ArcRole {
     Link(usize),
     Wetland(usize),
-    Unrouted(usize),
+    /// A plant's bypass: influent not treated, at the plant's bypass cost.
+    Bypass(usize),
     Carryover(usize),
     Demand(usize),
     Discharge(usize),
@@ -66,6 +73,7 @@ pub struct NodeDay {
     pub treated_m3: f64,
     pub bypassed_m3: f64,
     pub discharged_m3: f64,
+    /// Always 0 since bypass became a decision at the plant's cost (kept for file formats).
     pub unrouted_m3: f64,
     /// Pond evaporation and seepage.
     pub pond_loss_m3: f64,
@@ -108,11 +116,11 @@ pub struct Simulation<'r> {
     roles: Vec<ArcRole>,
     link_arc: Vec<usize>,
     wetland_arc: Vec<Option<usize>>,
-    /// Arcs from a node to the super sink (demand pieces, discharge, carryover, unrouted).
+    /// Arcs from a node to the super sink (demand pieces, discharge, carryover, bypass).
     sink_arcs: Vec<Vec<usize>>,
     incoming: Vec<Vec<usize>>,
     topo: Vec<usize>,
-    solver: Box<dyn AllocationSolver>,
+    solver: Box<dyn AllocationSolver + Send>,
     problem: DailyProblem,
     /// Pond storage at the start of the day (after yesterday), m³.
     storage: Vec<f64>,
@@ -132,6 +140,25 @@ pub struct Simulation<'r> {
     pond_start: Vec<f64>,
     /// Concentration of the water in each pond at the start of the day.
     pond_conc_start: Vec<Vec<f64>>,
+    /// Flow on each arc in the last solution, m³ (copied once per solve).
+    flow: Vec<f64>,
+    /// Arcs whose bounds change from day to day: pond carry-over and demand pieces.
+    pond_nodes: Vec<usize>,
+    user_nodes: Vec<usize>,
+    /// Nodes with no outgoing link: their quality feeds no other node, so it is computed once
+    /// the day's flows are final, not in every round of the quality fixed point.
+    leaf: Vec<bool>,
+    /// Distinct quality requirements of users, and for each link in `user_links` the index of
+    /// its user's requirement.
+    requirements: Vec<QualityRequirement>,
+    user_link_req: Vec<usize>,
+    /// Whether a node's water meets a requirement (0 unknown, 1 yes, 2 no), node × requirement;
+    /// cleared whenever qualities change.
+    met_memo: Vec<u8>,
+    /// Costs are held by the solver in units of 1/cost_scale per m³.
+    cost_scale: f64,
+    /// Findings of the set-up (costs the solver's resolution rounds), added to the summary.
+    pub warnings: Vec<String>,
     pub stats: RunStats,
 }
 
@@ -200,7 +227,7 @@ impl<'r> Simulation<'r> {
                     });
                     roles.push(ArcRole::Wetland(i));
                 }
-                NodeKind::Plant(_) => to_sink(ArcRole::Unrouted(i), &mut arcs, &mut roles),
+                NodeKind::Plant(_) => to_sink(ArcRole::Bypass(i), &mut arcs, &mut roles),
                 NodeKind::Pond(_) => to_sink(ArcRole::Carryover(i), &mut arcs, &mut roles),
                 NodeKind::User(_) => {
                     let pieces = if region.equitable_sharing {
@@ -218,54 +245,38 @@ impl<'r> Simulation<'r> {
                 NodeKind::Junction => {}
             }
         }
-        let solver =
-            make_solver(region.solver, graph_nodes, &arcs, sink).map_err(EngineError::Setup)?;
         let topo = topological_order(n, &region.links);
-        let f = region.factors.len();
-        let mut storage = vec![0.0; n];
-        let mut conc = vec![vec![f64::NAN; f]; n];
-        for (i, node) in region.nodes.iter().enumerate() {
-            match &node.kind {
-                NodeKind::Pond(p) => {
-                    storage[i] = quantise_m3(p.initial_volume_m3);
-                    conc[i] = p.initial_mg_per_l.clone();
-                }
-                NodeKind::Plant(p) => conc[i] = p.effluent_mg_per_l.clone(),
-                _ => {}
-            }
+        let mut leaf = vec![true; n];
+        for l in &region.links {
+            leaf[l.from] = false;
         }
-        let m = arcs.len();
-        let mut problem = DailyProblem {
-            supply: vec![0.0; graph_nodes],
-            lower: vec![0.0; m],
-            upper: vec![f64::INFINITY; m],
-            cost: vec![0.0; m],
+        let kind_nodes = |f: fn(&NodeKind) -> bool| -> Vec<usize> {
+            (0..n).filter(|&i| f(&region.nodes[i].kind)).collect()
         };
-        // Costs do not change from day to day.
-        for (a, role) in roles.iter().enumerate() {
-            problem.cost[a] = match *role {
-                ArcRole::Link(l) => region.links[l].cost_per_m3,
-                ArcRole::Wetland(_) => 0.0,
-                ArcRole::Unrouted(_) => UNROUTED_COST_PER_M3,
-                ArcRole::Carryover(i) => match &region.nodes[i].kind {
-                    NodeKind::Pond(p) => -p.value_per_m3,
-                    _ => 0.0,
-                },
-                ArcRole::Demand(i) => match &region.nodes[i].kind {
-                    NodeKind::User(u) => {
-                        let piece = sink_arcs[i].iter().position(|x| *x == a).unwrap_or(0);
-                        let pieces = sink_arcs[i].len();
-                        -u.benefit_per_m3 - (pieces - 1 - piece) as f64 * EQUITY_STEP_PER_M3
-                    }
-                    _ => 0.0,
-                },
-                ArcRole::Discharge(i) => match &region.nodes[i].kind {
-                    NodeKind::River(r) | NodeKind::Outfall(r) => r.cost_per_m3,
-                    _ => 0.0,
-                },
-            };
-        }
-        Ok(Simulation {
+        let user_links: Vec<usize> = region
+            .links
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| matches!(&region.nodes[l.to].kind, NodeKind::User(u) if u.requirement.is_some()))
+            .map(|(i, _)| i)
+            .collect();
+        let m = arcs.len();
+        let cost = reuse::arc_costs(region, &roles, &sink_arcs);
+        let cost_scale = CostScale::choose(&cost, graph_nodes);
+        let solver = make_solver(region.solver, graph_nodes, &arcs, sink, cost_scale.scale)
+            .map_err(EngineError::Setup)?;
+        let f = region.factors.len();
+        let mut sim = Simulation {
+            cost_scale: cost_scale.scale,
+            warnings: Vec::new(),
+            flow: vec![0.0; m],
+            pond_nodes: kind_nodes(|k| matches!(k, NodeKind::Pond(_))),
+            user_nodes: kind_nodes(|k| matches!(k, NodeKind::User(_))),
+            leaf,
+            met_memo: Vec::new(),
+            requirements: Vec::new(),
+            user_link_req: Vec::new(),
+            user_links,
             region,
             graph_in,
             sink,
@@ -276,32 +287,39 @@ impl<'r> Simulation<'r> {
             incoming,
             topo,
             solver,
-            problem,
-            storage,
-            conc_in: conc.clone(),
-            conc: conc.clone(),
+            problem: DailyProblem {
+                supply: vec![0.0; graph_nodes],
+                lower: vec![0.0; m],
+                upper: vec![f64::INFINITY; m],
+                cost,
+                costs_version: 0,
+            },
+            storage: vec![0.0; n],
+            conc_in: vec![vec![f64::NAN; f]; n],
+            conc: vec![vec![f64::NAN; f]; n],
             last_wetland_inflow: vec![0.0; n],
             nodes_day: vec![NodeDay::default(); n],
             links_day: vec![LinkDay::default(); region.links.len()],
             open: vec![true; region.links.len()],
             scratch: Vec::new(),
-            user_links: region
-                .links
-                .iter()
-                .enumerate()
-                .filter(|(_, l)| matches!(&region.nodes[l.to].kind, NodeKind::User(u) if u.requirement.is_some()))
-                .map(|(i, _)| i)
-                .collect(),
             pond_start: vec![0.0; n],
-            pond_conc_start: conc.clone(),
+            pond_conc_start: vec![vec![f64::NAN; f]; n],
             stats: RunStats::default(),
             arcs,
-        })
+        };
+        sim.warnings = sim.rounding_warnings(&cost_scale);
+        sim.load_state();
+        Ok(sim)
     }
 
     /// Name of the solver backend in use.
     pub fn solver_name(&self) -> &'static str {
         self.solver.name()
+    }
+
+    /// The solver's cost resolution: costs are held in units of 1/scale per m³.
+    pub fn cost_scale(&self) -> f64 {
+        self.cost_scale
     }
 
     /// Number of arcs in the allocation network.
@@ -331,6 +349,7 @@ impl<'r> Simulation<'r> {
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Summary, EngineError> {
         let mut summary = SummaryBuilder::new(self.region, &self.storage);
+        summary.add_warnings(&self.warnings);
         for day in 0..self.region.days {
             let date = self.region.start.add_days(day as i32);
             self.step(day, date)?;
@@ -402,49 +421,32 @@ impl<'r> Simulation<'r> {
         self.problem.supply[self.sink] = -total_supply;
     }
 
-    /// Step 2: today's arc bounds (link and wetland capacities, pond volumes, demand pieces).
+    /// Step 2: today's arc bounds that change from day to day (pond volumes, demand pieces);
+    /// link and wetland capacities were set once, and links into users are judged in step 3.
     fn bounds(&mut self, day: usize, month: u32) {
         let region = self.region;
-        for (a, role) in self.roles.iter().enumerate() {
-            let (lo, up) = match *role {
-                ArcRole::Link(l) => (
-                    0.0,
-                    region.links[l]
-                        .capacity_m3_per_day
-                        .map(quantise_m3)
-                        .unwrap_or(f64::INFINITY),
-                ),
-                ArcRole::Wetland(i) => match &region.nodes[i].kind {
-                    NodeKind::Wetland(w) => (0.0, quantise_m3(w.max_inflow_m3_per_day)),
-                    _ => (0.0, 0.0),
-                },
-                ArcRole::Unrouted(_) | ArcRole::Discharge(_) => (0.0, f64::INFINITY),
-                ArcRole::Carryover(i) => match &region.nodes[i].kind {
-                    NodeKind::Pond(p) => {
-                        let start = self.pond_start[i];
-                        (
-                            quantise_m3(p.min_volume_m3).min(start),
-                            quantise_m3(p.capacity_m3).max(start),
-                        )
-                    }
-                    _ => (0.0, 0.0),
-                },
-                ArcRole::Demand(i) => match &region.nodes[i].kind {
-                    NodeKind::User(u) => {
-                        let demand = quantise_m3(u.demand_m3_per_day.at(day, month));
-                        self.nodes_day[i].demand_m3 = demand;
-                        let pieces = self.sink_arcs[i].len() as f64;
-                        let piece = self.sink_arcs[i].iter().position(|x| *x == a).unwrap_or(0);
-                        // Split into pieces that add up exactly.
-                        let lo_edge = quantise_m3(demand * piece as f64 / pieces);
-                        let hi_edge = quantise_m3(demand * (piece + 1) as f64 / pieces);
-                        (0.0, hi_edge - lo_edge)
-                    }
-                    _ => (0.0, 0.0),
-                },
-            };
-            self.problem.lower[a] = lo;
-            self.problem.upper[a] = up;
+        for &i in &self.pond_nodes {
+            if let NodeKind::Pond(p) = &region.nodes[i].kind {
+                let start = self.pond_start[i];
+                let a = self.sink_arcs[i][0];
+                self.problem.lower[a] = quantise_m3(p.min_volume_m3).min(start);
+                self.problem.upper[a] = quantise_m3(p.capacity_m3).max(start);
+            }
+        }
+        for &i in &self.user_nodes {
+            if let NodeKind::User(u) = &region.nodes[i].kind {
+                let demand = quantise_m3(u.demand_m3_per_day.at(day, month));
+                self.nodes_day[i].demand_m3 = demand;
+                let arcs = &self.sink_arcs[i];
+                let pieces = arcs.len() as f64;
+                // Split into pieces that add up exactly.
+                let mut lo_edge = 0.0;
+                for (piece, &a) in arcs.iter().enumerate() {
+                    let hi_edge = quantise_m3(demand * (piece + 1) as f64 / pieces);
+                    self.problem.upper[a] = hi_edge - lo_edge;
+                    lo_edge = hi_edge;
+                }
+            }
         }
     }
 
@@ -456,8 +458,9 @@ impl<'r> Simulation<'r> {
         let month = date.month();
         // The solver still holds yesterday's flows: today's conditions on yesterday's flows are
         // the best estimate of today's qualities before solving.
-        let estimate = self.last_wetland_inflow.clone();
-        self.compute_quality_with(&estimate, self.stats.solves > 0, day, month);
+        let estimate = std::mem::take(&mut self.last_wetland_inflow);
+        self.compute_quality_with(&estimate, self.stats.solves > 0, false, day, month);
+        self.last_wetland_inflow = estimate;
         self.judge_links();
         let max_solves = region.quality_iterations.max(1);
         let mut solves = 0;
@@ -465,7 +468,7 @@ impl<'r> Simulation<'r> {
             self.solve_day(date)?;
             solves += 1;
             let inflow = self.wetland_inflows();
-            self.compute_quality_with(&inflow, true, day, month);
+            self.compute_quality_with(&inflow, true, false, day, month);
             if !self.close_failing_links() {
                 break inflow;
             }
@@ -474,45 +477,51 @@ impl<'r> Simulation<'r> {
                 break inflow;
             }
         };
+        // The nodes that feed no other node, once, on the day's final flows.
+        self.compute_quality_with(&wetland_inflow, true, true, day, month);
         self.stats.max_quality_iterations = self.stats.max_quality_iterations.max(solves);
         self.last_wetland_inflow = wetland_inflow;
         Ok(())
     }
 
     /// Opens each link into a user whose source water meets the user's standard, closes the
-    /// others (start of the day).
+    /// others (start of the day). Links into users without a requirement stay open.
     fn judge_links(&mut self) {
-        let region = self.region;
-        for (li, l) in region.links.iter().enumerate() {
-            self.open[li] = match &region.nodes[l.to].kind {
-                NodeKind::User(u) => u
-                    .requirement
-                    .as_ref()
-                    .is_none_or(|r| r.met_by(&self.conc[l.from])),
-                _ => true,
-            };
+        self.met_memo.iter_mut().for_each(|m| *m = 0);
+        for k in 0..self.user_links.len() {
+            let li = self.user_links[k];
+            self.open[li] = self.source_meets(k);
         }
         self.apply_open();
     }
 
+    /// Whether the water at the source of `user_links[k]` meets its user's requirement, on the
+    /// qualities of now (memoised per source node and requirement until they change).
+    fn source_meets(&mut self, k: usize) -> bool {
+        let from = self.region.links[self.user_links[k]].from;
+        let req = self.user_link_req[k];
+        let slot = from * self.requirements.len() + req;
+        match self.met_memo[slot] {
+            1 => true,
+            2 => false,
+            _ => {
+                let met = self.requirements[req].met_by(&self.conc[from]);
+                self.met_memo[slot] = if met { 1 } else { 2 };
+                met
+            }
+        }
+    }
+
     /// Closes open links into users whose source water now fails; true if any closed.
     fn close_failing_links(&mut self) -> bool {
-        let region = self.region;
+        self.met_memo.iter_mut().for_each(|m| *m = 0);
         let mut closed = false;
-        for &li in &self.user_links {
-            if !self.open[li] {
-                continue;
-            }
-            let l = &region.links[li];
-            if let NodeKind::User(u) = &region.nodes[l.to].kind {
-                if u.requirement
-                    .as_ref()
-                    .is_some_and(|r| !r.met_by(&self.conc[l.from]))
-                {
-                    self.open[li] = false;
-                    self.problem.upper[self.link_arc[li]] = 0.0;
-                    closed = true;
-                }
+        for k in 0..self.user_links.len() {
+            let li = self.user_links[k];
+            if self.open[li] && !self.source_meets(k) {
+                self.open[li] = false;
+                self.problem.upper[self.link_arc[li]] = 0.0;
+                closed = true;
             }
         }
         closed
@@ -536,6 +545,7 @@ impl<'r> Simulation<'r> {
         self.solver
             .solve(&self.problem)
             .map_err(|source| EngineError::Solver { date, source })?;
+        self.solver.flows(self.arcs.len(), &mut self.flow);
         self.stats.solve_seconds += t.elapsed().as_secs_f64();
         self.stats.solves += 1;
         self.stats.pivots += self.solver.pivots();
@@ -545,16 +555,18 @@ impl<'r> Simulation<'r> {
     fn wetland_inflows(&self) -> Vec<f64> {
         self.wetland_arc
             .iter()
-            .map(|a| a.map(|a| self.solver.flow(a)).unwrap_or(0.0))
+            .map(|a| a.map(|a| self.flow[a]).unwrap_or(0.0))
             .collect()
     }
 
-    /// Concentrations at every node for the current flows (or, before the first solve,
-    /// yesterday's flows). Nodes are visited upstream first.
+    /// Concentrations for the current flows (or, before the first solve, yesterday's flows):
+    /// of the nodes that feed others (`leaves` false) or of those that feed none (true).
+    /// Nodes are visited upstream first.
     fn compute_quality_with(
         &mut self,
         wetland_inflow: &[f64],
         have_flows: bool,
+        leaves: bool,
         day: usize,
         month: u32,
     ) {
@@ -566,7 +578,7 @@ impl<'r> Simulation<'r> {
         }
         for idx in 0..self.topo.len() {
             let i = self.topo[idx];
-            if matches!(region.nodes[i].kind, NodeKind::Plant(_)) {
+            if self.leaf[i] != leaves || matches!(region.nodes[i].kind, NodeKind::Plant(_)) {
                 continue;
             }
             // Arriving flows and their sources, gathered once per node.
@@ -575,7 +587,7 @@ impl<'r> Simulation<'r> {
             let mut total_in = 0.0;
             for &l in &self.incoming[i] {
                 let a = self.link_arc[l];
-                let q = self.solver.flow(a) * self.arcs[a].gain;
+                let q = self.flow[a] * self.arcs[a].gain;
                 if q > 0.0 {
                     scratch.push((q, region.links[l].from));
                     total_in += q;
@@ -633,7 +645,7 @@ impl<'r> Simulation<'r> {
     fn record(&mut self) {
         let region = self.region;
         for (li, l) in region.links.iter().enumerate() {
-            let flow = self.solver.flow(self.link_arc[li]);
+            let flow = self.flow[self.link_arc[li]];
             let arrived = flow * self.arcs[self.link_arc[li]].gain;
             self.links_day[li] = LinkDay {
                 flow_m3: flow,
@@ -645,12 +657,14 @@ impl<'r> Simulation<'r> {
             self.nodes_day[l.to].inflow_m3 += arrived;
         }
         for (i, node) in region.nodes.iter().enumerate() {
-            let to_sink: f64 = self.sink_arcs[i].iter().map(|&a| self.solver.flow(a)).sum();
+            let to_sink: f64 = self.sink_arcs[i].iter().map(|&a| self.flow[a]).sum();
             let nd = &mut self.nodes_day[i];
             match &node.kind {
                 NodeKind::Plant(_) => {
-                    nd.unrouted_m3 = to_sink;
-                    nd.balance_residual_m3 = nd.treated_m3 - nd.outflow_m3 - nd.unrouted_m3;
+                    // Influent sent down the bypass arc was bypassed, not treated.
+                    nd.treated_m3 -= to_sink;
+                    nd.bypassed_m3 += to_sink;
+                    nd.balance_residual_m3 = nd.treated_m3 - nd.outflow_m3;
                 }
                 NodeKind::Pond(p) => {
                     let end = to_sink;

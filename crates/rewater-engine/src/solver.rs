@@ -18,6 +18,8 @@ pub struct DailyProblem {
     pub lower: Vec<f64>,
     pub upper: Vec<f64>,
     pub cost: Vec<f64>,
+    /// Changed by whoever changes `cost`, so that a solver converts costs only when they change.
+    pub costs_version: u64,
 }
 
 /// Why the day's allocation failed.
@@ -39,23 +41,108 @@ pub trait AllocationSolver {
     fn solve(&mut self, problem: &DailyProblem) -> Result<(), SolverError>;
     /// Flow entering arc `arc` in the last solution, m³.
     fn flow(&self, arc: usize) -> f64;
+    /// Flows of all `arcs` arcs of the last solution into `out` (one call instead of one per arc).
+    fn flows(&self, arcs: usize, out: &mut Vec<f64>) {
+        out.clear();
+        out.extend((0..arcs).map(|a| self.flow(a)));
+    }
     /// Pivots of the last solve (0 where not meaningful).
     fn pivots(&self) -> u64 {
         0
     }
     /// A short name for reports.
     fn name(&self) -> &'static str;
+    /// Forgets any state kept between solves (the next solve starts cold, as a new solver
+    /// would) and holds costs in units of 1/`cost_scale` per m³ from now on.
+    fn restart(&mut self, cost_scale: f64) {
+        let _ = cost_scale;
+    }
 }
 
-/// Flows are integers in litres and costs in thousandths, so the simplex is exact.
+/// Flows are integers in litres, so the simplex is exact; costs are integers in units of
+/// 1 / [`CostScale::scale`] per m³ (chosen from the model's costs).
 const FLOW_SCALE: f64 = 1000.0;
-const COST_SCALE: f64 = 1000.0;
+/// The coarsest cost resolution used: 0.001 per m³.
+pub const MIN_COST_SCALE: f64 = 1e3;
+/// The finest: 10⁻⁹ per m³.
+pub const MAX_COST_SCALE: f64 = 1e9;
+
+/// The cost resolution of a network, and the arcs whose cost it rounds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostScale {
+    /// Costs are held as integers in units of 1/scale per m³ (a power of ten).
+    pub scale: f64,
+    /// (arc, cost, cost as held) for each arc whose cost the scale rounds.
+    pub rounded: Vec<(usize, f64, f64)>,
+}
+
+impl CostScale {
+    /// The smallest power of ten from [`MIN_COST_SCALE`] at which every cost is held exactly
+    /// (to a part in 10⁸ of the cost, or 10⁻⁹ per m³): so every difference between costs the
+    /// model states survives. When no such scale fits in the integer headroom of the network
+    /// simplex on `nodes` nodes (or none up to [`MAX_COST_SCALE`] exists), the finest scale
+    /// that fits, with the arcs it rounds listed for a warning.
+    pub fn choose(costs: &[f64], nodes: usize) -> CostScale {
+        let max_abs = costs
+            .iter()
+            .filter(|c| c.is_finite())
+            .fold(0.0f64, |m, c| m.max(c.abs()));
+        // rewater-netflow needs ((nodes + 1)·max + 1)·(nodes + 2) ≤ i64::MAX / 4.
+        let n = nodes as f64;
+        let limit = ((i64::MAX / 4) as f64 / (n + 2.0) - 1.0) / (n + 1.0);
+        let mut finest = 1.0;
+        while finest * 10.0 <= MAX_COST_SCALE && max_abs * finest * 10.0 <= limit {
+            finest *= 10.0;
+        }
+        let held = |c: f64, s: f64| round_f64(c * s) / s;
+        let exact = |c: f64, s: f64| (held(c, s) - c).abs() <= (1e-8 * c.abs()).max(1e-9);
+        let mut scale = MIN_COST_SCALE.min(finest);
+        while scale < finest && !costs.iter().all(|&c| exact(c, scale)) {
+            scale *= 10.0;
+        }
+        let rounded = costs
+            .iter()
+            .enumerate()
+            .filter(|(_, &c)| c.is_finite() && !exact(c, scale))
+            .map(|(a, &c)| (a, c, held(c, scale)))
+            .collect();
+        CostScale { scale, rounded }
+    }
+}
 
 /// Quantises a volume in m³ to the solver's resolution (1 L).
+#[inline]
 pub fn quantise_m3(v: f64) -> f64 {
-    (v * FLOW_SCALE).round() / FLOW_SCALE
+    round_f64(v * FLOW_SCALE) / FLOW_SCALE
 }
 
+/// `x.round() as i64` (half away from zero, NaN → 0, saturating) without the libm call that
+/// `round` is on the baseline x86-64 target: it runs for every bound of every arc of every solve.
+#[inline]
+pub(crate) fn round_i64(x: f64) -> i64 {
+    // Truncates towards zero (saturating); below 2^53 the remainder is exact, above it x is whole.
+    let t = x as i64;
+    let frac = x - t as f64;
+    if frac >= 0.5 {
+        t.saturating_add(1)
+    } else if frac <= -0.5 {
+        t.saturating_sub(1)
+    } else {
+        t
+    }
+}
+
+/// `x.round()` the same way, for |x| < 2^52 (larger values are whole already).
+#[inline]
+fn round_f64(x: f64) -> f64 {
+    if x.abs() < 4_503_599_627_370_496.0 {
+        round_i64(x) as f64
+    } else {
+        x
+    }
+}
+
+#[inline]
 fn to_units(v: f64) -> i64 {
     if v.is_infinite() {
         if v > 0.0 {
@@ -64,18 +151,22 @@ fn to_units(v: f64) -> i64 {
             -INF
         }
     } else {
-        (v * FLOW_SCALE).round() as i64
+        round_i64(v * FLOW_SCALE)
     }
 }
 
 /// The warm-started network simplex of `rewater-netflow`.
 pub struct NetworkSimplexSolver {
     ns: NetworkSimplex,
+    cost_scale: f64,
+    /// `costs_version` of the costs last converted.
+    costs_seen: Option<u64>,
 }
 
 impl NetworkSimplexSolver {
-    /// Builds the graph once; only data change from day to day.
-    pub fn new(nodes: usize, arcs: &[ArcSpec]) -> Result<Self, SolverError> {
+    /// Builds the graph once; only data change from day to day. Costs are held in units of
+    /// 1/`cost_scale` per m³.
+    pub fn new(nodes: usize, arcs: &[ArcSpec], cost_scale: f64) -> Result<Self, SolverError> {
         let mut ns = NetworkSimplex::new(nodes);
         for a in arcs {
             if (a.gain - 1.0).abs() > 0.0 {
@@ -83,7 +174,11 @@ impl NetworkSimplexSolver {
             }
             ns.add_arc(a.from, a.to, 0, INF, 0);
         }
-        Ok(NetworkSimplexSolver { ns })
+        Ok(NetworkSimplexSolver {
+            ns,
+            cost_scale,
+            costs_seen: None,
+        })
     }
 }
 
@@ -95,7 +190,12 @@ impl AllocationSolver for NetworkSimplexSolver {
         for a in 0..self.ns.arc_count() {
             self.ns
                 .set_bounds(a, to_units(p.lower[a]), to_units(p.upper[a]));
-            self.ns.set_cost(a, (p.cost[a] * COST_SCALE).round() as i64);
+        }
+        if self.costs_seen != Some(p.costs_version) {
+            for a in 0..self.ns.arc_count() {
+                self.ns.set_cost(a, round_i64(p.cost[a] * self.cost_scale));
+            }
+            self.costs_seen = Some(p.costs_version);
         }
         self.ns.solve()?;
         Ok(())
@@ -105,12 +205,23 @@ impl AllocationSolver for NetworkSimplexSolver {
         self.ns.flow(arc) as f64 / FLOW_SCALE
     }
 
+    fn flows(&self, arcs: usize, out: &mut Vec<f64>) {
+        out.clear();
+        out.extend((0..arcs).map(|a| self.ns.flow(a) as f64 / FLOW_SCALE));
+    }
+
     fn pivots(&self) -> u64 {
         self.ns.stats().pivots
     }
 
     fn name(&self) -> &'static str {
         "network_simplex"
+    }
+
+    fn restart(&mut self, cost_scale: f64) {
+        self.ns.reset_basis();
+        self.cost_scale = cost_scale;
+        self.costs_seen = None;
     }
 }
 
@@ -182,21 +293,62 @@ pub fn make_solver(
     nodes: usize,
     arcs: &[ArcSpec],
     sink: usize,
-) -> Result<Box<dyn AllocationSolver>, SolverError> {
+    cost_scale: f64,
+) -> Result<Box<dyn AllocationSolver + Send>, SolverError> {
     use rewater_model::SolverChoice;
     let has_gains = arcs.iter().any(|a| a.gain != 1.0);
     match (choice, has_gains) {
-        (SolverChoice::NetworkSimplex, _) | (SolverChoice::Auto, false) => {
-            Ok(Box::new(NetworkSimplexSolver::new(nodes, arcs)?))
-        }
+        (SolverChoice::NetworkSimplex, _) | (SolverChoice::Auto, false) => Ok(Box::new(
+            NetworkSimplexSolver::new(nodes, arcs, cost_scale)?,
+        )),
         #[cfg(feature = "lp")]
         (SolverChoice::Lp, _) | (SolverChoice::Auto, true) => {
             Ok(Box::new(LpSolver::new(nodes, arcs, sink)))
         }
         #[cfg(not(feature = "lp"))]
         _ => {
-            let _ = sink;
+            let _ = (sink, cost_scale);
             Err(SolverError::NoLp)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The libm-free rounding agrees with `f64::round` (half away from zero), also at the
+    /// edges: halves, negatives, NaN, beyond 2^53 and beyond i64.
+    #[test]
+    fn fast_rounding_is_f64_round() {
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            0.499_999_999_999_999_94,
+            1e15 + 0.5,
+            9.007_199_254_740_993e15,
+            1e19,
+            -1e19,
+            f64::NAN,
+            123.456_789,
+            -987.654_321,
+        ];
+        let mut rng = rewater_model::synthetic::SplitMix(7);
+        let mut r = || rng.uniform(0.0, 1.0);
+        for _ in 0..100_000 {
+            xs.push((r() - 0.5) * 1e9);
+            xs.push(((r() * 2e6).floor() + 0.5) * if r() < 0.5 { -1.0 } else { 1.0 });
+        }
+        for x in xs {
+            assert_eq!(round_i64(x), x.round() as i64, "{x}");
+            if x.abs() < 4e15 {
+                assert_eq!(round_f64(x), x.round(), "{x}");
+            }
         }
     }
 }

@@ -120,7 +120,11 @@ pub struct SummaryBuilder {
     s: Summary,
     acc: Vec<NodeAcc>,
     by_category: Vec<SupplyTotals>,
-    by_priority: BTreeMap<u32, SupplyTotals>,
+    /// Totals per distinct priority (ascending), and each node's place in it.
+    priorities: Vec<u32>,
+    by_priority: Vec<SupplyTotals>,
+    priority_of: Vec<usize>,
+    days_added: usize,
     displaced: [f64; 3],
 }
 
@@ -139,9 +143,25 @@ impl SummaryBuilder {
             s,
             acc: Vec::new(),
             by_category: vec![SupplyTotals::default(); UserCategory::ALL.len()],
-            by_priority: BTreeMap::new(),
+            priorities: Vec::new(),
+            by_priority: Vec::new(),
+            priority_of: vec![0; region.nodes.len()],
+            days_added: 0,
             displaced: [0.0; 3],
         };
+        for n in &region.nodes {
+            if let NodeKind::User(u) = &n.kind {
+                b.priorities.push(u.priority);
+            }
+        }
+        b.priorities.sort_unstable();
+        b.priorities.dedup();
+        b.by_priority = vec![SupplyTotals::default(); b.priorities.len()];
+        for (i, n) in region.nodes.iter().enumerate() {
+            if let NodeKind::User(u) = &n.kind {
+                b.priority_of[i] = b.priorities.partition_point(|&p| p < u.priority);
+            }
+        }
         for (i, n) in region.nodes.iter().enumerate() {
             match &n.kind {
                 NodeKind::Pond(_) => {
@@ -166,6 +186,11 @@ impl SummaryBuilder {
         }
         b.acc = acc;
         b
+    }
+
+    /// Adds findings of the engine's set-up to the summary's warnings.
+    pub fn add_warnings(&mut self, warnings: &[String]) {
+        self.s.warnings.extend_from_slice(warnings);
     }
 
     pub fn add_day(&mut self, region: &Region, nodes: &[NodeDay], links: &[LinkDay]) {
@@ -206,7 +231,7 @@ impl SummaryBuilder {
                     s.deficit_m3 += d.deficit_m3;
                     for t in [
                         &mut self.by_category[u.category as usize],
-                        self.by_priority.entry(u.priority).or_default(),
+                        &mut self.by_priority[self.priority_of[i]],
                     ] {
                         t.demand_m3 += d.demand_m3;
                         t.delivered_m3 += d.delivered_m3;
@@ -235,6 +260,7 @@ impl SummaryBuilder {
             }
         }
         s.link_losses_m3 += links.iter().map(|l| l.loss_m3).sum::<f64>();
+        self.days_added += 1;
     }
 
     pub fn finish(
@@ -269,7 +295,14 @@ impl SummaryBuilder {
                     .insert(c.as_str().to_string(), t.clone());
             }
         }
-        s.delivered_by_priority = std::mem::take(&mut self.by_priority);
+        if self.days_added > 0 {
+            s.delivered_by_priority = self
+                .priorities
+                .iter()
+                .copied()
+                .zip(std::mem::take(&mut self.by_priority))
+                .collect();
+        }
         for (k, v) in ["tap_water", "groundwater", "surface_water"]
             .iter()
             .zip(self.displaced)

@@ -4,6 +4,7 @@
 //! [`Region`] the engine runs.
 
 pub mod files;
+pub mod findings;
 pub mod graph;
 pub mod load;
 pub mod region;

@@ -18,8 +18,11 @@ pub struct Region {
     pub solver: crate::types::SolverChoice,
     pub quality_iterations: u32,
     pub targets: crate::types::Targets,
-    /// Non-fatal findings (e.g. a factor with no wetland parameters passes unchanged).
+    /// Non-fatal findings (e.g. a factor with no wetland parameters passes unchanged), one
+    /// line each; plausibility findings are among them, as "item: field 'f': English / 中文".
     pub warnings: Vec<String>,
+    /// The plausibility findings whole: code, item, field, English and Chinese text.
+    pub findings: Vec<crate::findings::Finding>,
 }
 
 /// A node of the region.

@@ -142,7 +142,12 @@ impl SeriesCache {
             message: r.0,
         };
         match &self.root {
-            None => Ok(self.base_dir.join(csv_path)),
+            // Keyed by the canonical path, so that two spellings of one file share one read; a
+            // path that cannot be resolved is kept as written (its read then reports why).
+            None => {
+                let joined = self.base_dir.join(csv_path);
+                Ok(std::fs::canonicalize(&joined).unwrap_or(joined))
+            }
             Some(Ok(root)) => files::confined_path(&self.base_dir, root, csv_path).map_err(refused),
             Some(Err(r)) => Err(refused(r.clone())),
         }
@@ -152,20 +157,22 @@ impl SeriesCache {
     /// many series is read and parsed once; later [`SeriesCache::get`] calls answer from
     /// memory with the very result (values or error) they would have read alone.
     pub fn prefetch<'s>(&mut self, requests: impl IntoIterator<Item = (&'s str, &'s str)>) {
-        let mut by_file: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        // Grouped by the file's canonical path: one read however the model spells it. The
+        // first spelling met names the file in messages.
+        let mut by_file: BTreeMap<PathBuf, (&str, Vec<&str>)> = BTreeMap::new();
         for (csv_path, column) in requests {
-            let columns = by_file.entry(csv_path).or_default();
+            // A refused path is refused again, the same way, when it is asked for.
+            let Ok(path) = self.path_of(csv_path) else {
+                continue;
+            };
+            let (_, columns) = by_file.entry(path).or_insert((csv_path, Vec::new()));
             if !columns.contains(&column) {
                 columns.push(column);
             }
         }
         let mut planned = Vec::new();
         let mut values = self.held_values;
-        for (csv_path, columns) in by_file {
-            // A refused path is refused again, the same way, when it is asked for.
-            let Ok(path) = self.path_of(csv_path) else {
-                continue;
-            };
+        for (path, (csv_path, columns)) in by_file {
             let columns: Vec<&str> = columns
                 .into_iter()
                 .filter(|c| !self.loaded.contains_key(&(path.clone(), c.to_string())))

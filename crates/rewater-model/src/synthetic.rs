@@ -36,6 +36,11 @@ impl SplitMix {
     }
 }
 
+/// A cost in yuan per m³ to 0.001, as costs are stated (and held exactly by the engine).
+fn yuan(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
 fn q(pairs: &[(&str, f64)]) -> QualityMap {
     pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }
@@ -226,7 +231,7 @@ pub fn synthetic_model(spec: &SyntheticSpec) -> Model {
             format!("net-{p}"),
             id.clone(),
             None,
-            rng.uniform(0.0, 0.3),
+            yuan(rng.uniform(0.0, 0.3)),
         ));
         let second = if cat == UserCategory::LandscapeLake && spec.ponds > 0 {
             format!("pond-{}", u % spec.ponds)
@@ -234,8 +239,12 @@ pub fn synthetic_model(spec: &SyntheticSpec) -> Model {
             format!("net-{}", (p + 1) % plants)
         };
         if second != format!("net-{p}") {
-            m.links
-                .push(link(second, id, Some(mean_user), rng.uniform(0.2, 0.6)));
+            m.links.push(link(
+                second,
+                id,
+                Some(mean_user),
+                yuan(rng.uniform(0.2, 0.6)),
+            ));
         }
     }
     m

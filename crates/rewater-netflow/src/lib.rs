@@ -96,7 +96,14 @@ pub struct NetworkSimplex {
     stack: Vec<u32>,
     path: Vec<u32>,
     order: Vec<u32>,
+    /// Reused buffer for the supplies with lower bounds moved in.
+    excess: Vec<Value>,
     stats: SolveStats,
+    /// Data changed since the last optimal solve (a solve with nothing changed is skipped).
+    dirty: bool,
+    /// Costs changed since the artificial cost was last computed.
+    costs_dirty: bool,
+    art_cost: Value,
 }
 
 impl fmt::Debug for NetworkSimplex {
@@ -137,7 +144,11 @@ impl NetworkSimplex {
             stack: Vec::new(),
             path: Vec::new(),
             order: Vec::new(),
+            excess: Vec::new(),
             stats: SolveStats::default(),
+            dirty: true,
+            costs_dirty: true,
+            art_cost: 0,
         }
     }
 
@@ -187,12 +198,18 @@ impl NetworkSimplex {
         self.cost.push(cost);
         self.arc_count += 1;
         self.has_basis = false;
+        self.dirty = true;
+        self.costs_dirty = true;
         self.arc_count - 1
     }
 
     /// Sets the supply of a node (positive: water enters here; negative: demand).
+    #[inline]
     pub fn set_supply(&mut self, node: usize, supply: Value) {
-        self.supply[node] = supply;
+        if self.supply[node] != supply {
+            self.supply[node] = supply;
+            self.dirty = true;
+        }
     }
 
     /// Supply of a node.
@@ -201,14 +218,24 @@ impl NetworkSimplex {
     }
 
     /// Sets the bounds of an arc. Keeps the basis.
+    #[inline]
     pub fn set_bounds(&mut self, arc: usize, lower: Value, upper: Value) {
-        self.lower[arc] = lower;
-        self.upper[arc] = upper.min(INF);
+        let upper = upper.min(INF);
+        if self.lower[arc] != lower || self.upper[arc] != upper {
+            self.lower[arc] = lower;
+            self.upper[arc] = upper;
+            self.dirty = true;
+        }
     }
 
     /// Sets the unit cost of an arc. Keeps the basis.
+    #[inline]
     pub fn set_cost(&mut self, arc: usize, cost: Value) {
-        self.cost[arc] = cost;
+        if self.cost[arc] != cost {
+            self.cost[arc] = cost;
+            self.dirty = true;
+            self.costs_dirty = true;
+        }
     }
 
     /// Bounds of an arc.
@@ -252,12 +279,26 @@ impl NetworkSimplex {
     /// Forgets the basis so that the next solve starts cold.
     pub fn reset_basis(&mut self) {
         self.has_basis = false;
+        self.dirty = true;
     }
 
-    /// Solves the problem, warm-starting from the previous basis when there is one.
+    /// Solves the problem, warm-starting from the previous basis when there is one. When no
+    /// supply, bound or cost changed since the last optimal solve, that solution stands and
+    /// nothing is computed (`stats().pivots` is then 0).
     pub fn solve(&mut self) -> Result<(), SolveError> {
+        if !self.dirty && self.has_basis {
+            self.stats = SolveStats {
+                warm: true,
+                ..Default::default()
+            };
+            return Ok(());
+        }
         self.check_data()?;
-        let art_cost = self.artificial_cost()?;
+        if self.costs_dirty {
+            self.art_cost = self.artificial_cost()?;
+            self.costs_dirty = false;
+        }
+        let art_cost = self.art_cost;
         if self.has_basis {
             self.stats = SolveStats {
                 warm: true,
@@ -278,12 +319,12 @@ impl NetworkSimplex {
     fn finish(&mut self, result: Result<(), SolveError>) -> Result<(), SolveError> {
         match result {
             Ok(()) => {
+                self.has_basis = true;
                 // Positive flow left on an artificial arc means no feasible flow exists.
                 if self.flow[self.arc_count..].iter().any(|&f| f > 0) {
-                    self.has_basis = true;
                     return Err(SolveError::Infeasible);
                 }
-                self.has_basis = true;
+                self.dirty = false;
                 Ok(())
             }
             Err(e) => {
@@ -354,9 +395,12 @@ impl NetworkSimplex {
         self.pi.resize(nodes, 0);
     }
 
-    /// Supply of each node once lower bounds are moved into the supplies.
-    fn shifted_excess(&self) -> Vec<Value> {
-        let mut excess = self.supply.clone();
+    /// Supply of each node once lower bounds are moved into the supplies (in a reused buffer:
+    /// give it back with `self.excess = excess`).
+    fn shifted_excess(&mut self) -> Vec<Value> {
+        let mut excess = std::mem::take(&mut self.excess);
+        excess.clear();
+        excess.extend_from_slice(&self.supply);
         excess.push(0);
         for a in 0..self.arc_count {
             let lo = self.lower[a];
@@ -411,6 +455,7 @@ impl NetworkSimplex {
             self.depth[v] = 1;
             self.attach(v as u32, root);
         }
+        self.excess = excess;
         self.next_arc = 0;
     }
 
@@ -490,6 +535,7 @@ impl NetworkSimplex {
             self.attach(v, root);
             excess[n] += rest;
         }
+        self.excess = excess;
         self.order = order;
         self.recompute_depth_and_potentials();
     }

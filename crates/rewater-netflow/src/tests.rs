@@ -164,3 +164,36 @@ fn potentials_give_zero_reduced_cost_on_used_interior_arcs() {
         assert_eq!(ns.cost(arc) + ns.potential(s) - ns.potential(t), 0);
     }
 }
+
+/// A solve whose data did not change since the last optimal solve keeps that solution without
+/// work (0 pivots); setting a value to what it already is changes nothing; a changed bound
+/// re-solves to the hand optimum.
+#[test]
+fn an_unchanged_problem_is_not_solved_again() {
+    // 0 → 2 costs 1 (cap 4), 0 → 1 → 2 costs 2 + 2; supply 6 at 0, demand 6 at 2.
+    let mut ns = NetworkSimplex::new(3);
+    let direct = ns.add_arc(0, 2, 0, 4, 1);
+    let a = ns.add_arc(0, 1, 0, INF, 2);
+    let b = ns.add_arc(1, 2, 0, INF, 2);
+    ns.set_supply(0, 6);
+    ns.set_supply(2, -6);
+    ns.solve().unwrap();
+    assert!(ns.stats().pivots > 0);
+    assert_eq!((ns.flow(direct), ns.flow(a), ns.flow(b)), (4, 2, 2));
+    ns.set_bounds(direct, 0, 4);
+    ns.set_cost(a, 2);
+    ns.set_supply(0, 6);
+    ns.solve().unwrap();
+    assert_eq!(ns.stats().pivots, 0);
+    assert!(ns.stats().warm);
+    assert_eq!((ns.flow(direct), ns.flow(a), ns.flow(b)), (4, 2, 2));
+    assert_eq!(ns.total_cost(), 4 + 2 * 4);
+    ns.set_bounds(direct, 0, 5);
+    ns.solve().unwrap();
+    assert_eq!((ns.flow(direct), ns.flow(a), ns.flow(b)), (5, 1, 1));
+    // An infeasible day is reported every time it is asked, not skipped as solved.
+    ns.set_bounds(direct, 0, 0);
+    ns.set_bounds(a, 0, 1);
+    assert_eq!(ns.solve(), Err(SolveError::Infeasible));
+    assert_eq!(ns.solve(), Err(SolveError::Infeasible));
+}

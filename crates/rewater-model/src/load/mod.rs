@@ -7,6 +7,7 @@ mod ctx;
 mod horizon;
 mod links;
 mod plants;
+mod plausible;
 mod ponds;
 mod receiving;
 mod users;
@@ -270,6 +271,8 @@ fn resolve_counting_reads(
     if !r.cx.errors.is_empty() {
         return (Err(r.cx.into_errors()), files_read);
     }
+    let findings = plausible::check(model, &r.nodes, start, days);
+    r.warnings.extend(findings.iter().map(|f| f.line()));
     let region = Region {
         name: info.name.clone(),
         start,
@@ -282,6 +285,7 @@ fn resolve_counting_reads(
         quality_iterations: info.quality_iterations,
         targets: model.targets.clone(),
         warnings: r.warnings,
+        findings,
     };
     (Ok(region), files_read)
 }
@@ -324,5 +328,63 @@ mod tests {
         // Three series (two columns) from data/daily_factors.csv.
         assert_eq!(series_refs(&model).len(), 3);
         assert_eq!(files_read, 1);
+    }
+
+    /// Issue 18: series named by different spellings of one file share one open and read of
+    /// it (the cache is keyed by the canonical path), and give the values of the original.
+    #[test]
+    fn a_file_spelled_two_ways_is_opened_once_with_the_same_values() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/beijing-district");
+        let text = std::fs::read_to_string(example.join("model.toml")).unwrap();
+        let dir = std::env::temp_dir().join(format!("rewater-spellings-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("data")).unwrap();
+        std::fs::copy(
+            example.join("data/daily_factors.csv"),
+            dir.join("data/daily_factors.csv"),
+        )
+        .unwrap();
+        // The first reference keeps its spelling; the second and third take two others.
+        let spellings = [
+            "data/daily_factors.csv",
+            "./data/daily_factors.csv",
+            "data/../data/./daily_factors.csv",
+        ];
+        let mut respelled = String::new();
+        let mut k = 0;
+        for line in text.split_inclusive('\n') {
+            if line.contains("\"data/daily_factors.csv\"") {
+                respelled.push_str(&line.replace("data/daily_factors.csv", spellings[k % 3]));
+                k += 1;
+            } else {
+                respelled.push_str(line);
+            }
+        }
+        assert_eq!(k, 3);
+        let load = |text: &str, dir: &Path| {
+            let model = parse_model(text, "model.toml").unwrap();
+            let (region, read) = resolve_counting_reads(
+                &model,
+                text,
+                "model.toml",
+                dir,
+                &Standards::builtin(),
+                &LoadOptions::default(),
+            );
+            (region.unwrap(), read)
+        };
+        let (original, _) = load(&text, &example);
+        let (region, files_read) = load(&respelled, &dir);
+        assert_eq!(files_read, 1);
+        let influent = |r: &Region, i: usize| match &r.nodes[i].kind {
+            crate::NodeKind::Plant(p) => (0..r.days)
+                .map(|d| p.influent_m3_per_day.at(d, 1))
+                .collect::<Vec<f64>>(),
+            crate::NodeKind::User(u) => (0..r.days).map(|d| u.demand_m3_per_day.at(d, 1)).collect(),
+            _ => Vec::new(),
+        };
+        for i in 0..original.nodes.len() {
+            assert_eq!(influent(&region, i), influent(&original, i), "node {i}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
