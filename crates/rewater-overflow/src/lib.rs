@@ -10,6 +10,7 @@
 
 pub mod case;
 pub mod design;
+mod drain;
 pub mod dynwave;
 pub mod green_ampt;
 pub mod inp;
