@@ -9,7 +9,7 @@
 //! release over a weir, orifice or outlet, or runoff is near.
 
 use crate::network::{LinkKind, NodeKind, PumpCurve};
-use crate::route::{storage_step, DryRoute, Observer, Plan, State, MIN_SKIP_STEPS};
+use crate::route::{pump_step, DryRoute, Observer, Plan, State, MIN_SKIP_STEPS};
 use crate::rules::quiet_rules_hold;
 
 /// What a draining stretch may rely on, found at its start.
@@ -71,9 +71,7 @@ impl State<'_> {
                     break;
                 }
             }
-            if !self.drain_step(plan, &dp) {
-                break;
-            }
+            self.drain_step(plan, &dp);
             observer.observe_storage(k, clock.time(k), &self.volume);
             k += 1;
         }
@@ -160,8 +158,13 @@ impl State<'_> {
                         extra[to] += max;
                         pumps.push((l, at));
                     }
-                    // Over a weir, through an orifice or outlet: checked at every step.
-                    k if k.is_depth_driven() => {}
+                    // Nothing over a weir, through an orifice or outlet now; as the level
+                    // only falls, nothing later either.
+                    k if k.is_depth_driven() => {
+                        if k.flow_at_depth(self.depth[m]) * self.settings[l] != 0.0 {
+                            return None;
+                        }
+                    }
                     LinkKind::Spill => {}
                     // A plain conduit out of a tank is not given flow by the storage step.
                     LinkKind::Conduit { .. } => {}
@@ -216,48 +219,42 @@ impl State<'_> {
         Some(DrainPlan { tanks, flow_hi })
     }
 
-    /// One step of the draining tanks; false (and nothing changed) when a tank would
-    /// release anything but pumped flow, spill, or a level switch would act.
-    fn drain_step(&mut self, plan: &Plan, dp: &DrainPlan) -> bool {
+    /// One step of the draining tanks: what the routing's storage step does for a tank
+    /// with no inflow whose level is below every weir, orifice and outlet.
+    fn drain_step(&mut self, plan: &Plan, dp: &DrainPlan) {
         let system = self.system;
-        let mut next = Vec::with_capacity(dp.tanks.len());
         for (m, pumps) in &dp.tanks {
-            let NodeKind::Storage(st) = &system.nodes[*m].kind else {
-                return false;
+            let m = *m;
+            let NodeKind::Storage(st) = &system.nodes[m].kind else {
+                continue;
             };
-            let outs = &plan.out_links[*m];
+            let outs = &plan.out_links[m];
             for &l in outs {
                 self.assigned[l] = 0.0;
             }
-            let (v1, spill, flood) = storage_step(
-                system,
-                st,
-                outs,
-                self.volume[*m],
-                self.depth[*m],
-                0.0,
-                self.dt,
-                &self.settings,
-                &self.link_flow,
-                &mut self.assigned,
-            );
-            let pumped_only = outs
-                .iter()
-                .all(|&l| self.assigned[l] == 0.0 || pumps.iter().any(|&(p, _)| p == l));
-            if spill != 0.0 || flood != 0.0 || !pumped_only {
-                return false;
-            }
-            next.push((*m, v1, st.depth_at(v1)));
-        }
-        for ((m, v1, d1), (_, pumps)) in next.into_iter().zip(&dp.tanks) {
+            let v0 = self.volume[m];
+            let v1 = if v0 <= 0.0 {
+                0.0
+            } else {
+                pump_step(
+                    system,
+                    outs,
+                    v0,
+                    self.depth[m],
+                    0.0,
+                    self.dt,
+                    &self.settings,
+                    &self.link_flow,
+                    &mut self.assigned,
+                )
+            };
             self.volume[m] = v1;
-            self.depth[m] = d1;
+            self.depth[m] = st.depth_at(v1);
             for &(p, outfall) in pumps {
                 let q = self.assigned[p];
                 self.link_flow[p] = q;
                 self.bal.outfall_m3[outfall] += q * self.dt;
             }
         }
-        true
     }
 }

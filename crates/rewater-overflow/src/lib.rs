@@ -31,6 +31,7 @@ pub mod series;
 pub mod size;
 pub mod study;
 pub mod synthetic;
+mod tank;
 pub mod time;
 
 pub use network::System;
