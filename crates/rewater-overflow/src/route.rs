@@ -7,7 +7,7 @@ use crate::reach::Reach;
 use crate::rules::{apply_rules, quiet_rules_change_nothing, RuleState};
 pub(crate) use crate::tank::{pump_step, storage_step};
 
-pub use crate::lateral::{compute_runoff, Runoff};
+pub use crate::lateral::{compute_runoff, compute_runoff_on, Runoff};
 
 /// What the routing reports at each step.
 pub struct StepView<'a> {
