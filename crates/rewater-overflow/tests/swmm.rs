@@ -132,11 +132,15 @@ fn inline_storage_with_orifice_and_weir() {
 /// (kinematic wave, 30 s; `tools/swmm_reference.py --generated DIR tests/swmm/generated100.json`
 /// on the file `examples/swmm_bench.rs` writes). Long in a debug build: runs in release.
 ///
-/// NOT MET (2026-12-01): runoff agrees (−0.03 %), but rewater overflows 15–57 % more than
-/// SWMM in every year (events +0 to +2 a year); the cause is not found yet. Ignored until
-/// it is: `cargo test --release --test swmm -- --ignored generated`.
+/// Routed by the file's own KINWAVE (`REWATER_GEN100_FAST=1`: the fast routing).
+///
+/// NOT MET (2026-12-01): runoff agrees (−0.03 %) and events are within one a year, but
+/// rewater overflows more than SWMM in every year: kinematic wave +7 … +43 % (10 years
+/// +15.5 %), fast routing +15 … +57 % (events up to +2 a year). Drier years differ most,
+/// as if each event overflowed a similar extra volume; the cause is not found yet.
+/// Ignored until it is: `cargo test --release --test swmm -- --ignored generated`.
 #[test]
-#[ignore = "fails: annual overflow +15 to +57 % from SWMM (see the doc comment)"]
+#[ignore = "fails: annual overflow +7 to +43 % from SWMM (see the doc comment)"]
 fn generated_100_subcatchments_10_years_at_60_s() {
     let text = std::fs::read_to_string(dir().join("generated100.json")).expect("generated100.json");
     let want: serde_json::Value = serde_json::from_str(&text).expect("JSON");
