@@ -205,7 +205,6 @@ def main():
         d = Path(args.generated[0]).resolve()
         rain = read_rain(d / "rain.dat")
         result = reference(d / "case.inp", ["RIVER"], rain, d / "rain.dat")
-        from swmm.toolkit import solver
         result["swmm_toolkit"] = __import__("swmm.toolkit", fromlist=["__version__"]).__version__
         result["generated"] = dt.date.today().isoformat()
         Path(args.generated[1]).write_text(json.dumps(result, indent=1) + "\n")
