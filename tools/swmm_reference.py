@@ -118,10 +118,11 @@ def quiet_run(inp, rpt, out):
         os.close(saved)
 
 
-def run_swmm(inp, workdir):
+def run_swmm(inp, workdir, rain_dat=None):
     shutil.copy(inp, workdir / inp.name)
-    if (HERE / "rain.dat").exists():
-        shutil.copy(HERE / "rain.dat", workdir / "rain.dat")
+    rain_dat = rain_dat or HERE / "rain.dat"
+    if rain_dat.exists():
+        shutil.copy(rain_dat, workdir / "rain.dat")
     rpt = workdir / (inp.stem + ".rpt")
     out = workdir / (inp.stem + ".out")
     wall = quiet_run(workdir / inp.name, rpt, out)
@@ -158,9 +159,9 @@ def runoff_total(rpt):
     return None
 
 
-def reference(inp, names, rain):
+def reference(inp, names, rain, rain_dat=None):
     with tempfile.TemporaryDirectory() as tmp:
-        wall, rpt, out = run_swmm(inp, Path(tmp))
+        wall, rpt, out = run_swmm(inp, Path(tmp), rain_dat)
         times, step, series = outfall_series(out, names, FLOW_TO_CMS[flow_units(inp)])
         runoff = runoff_total(rpt)
     events = rain_events(rain)
@@ -195,7 +196,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rain", action="store_true", help="regenerate rain.dat")
     ap.add_argument("--time", help="only run SWMM on this .inp and print its wall time")
+    ap.add_argument("--generated", nargs=2, metavar=("DIR", "OUT_JSON"),
+                    help="reference of DIR/case.inp with its own DIR/rain.dat (a case written by "
+                         "`rewater-bench overflow --swmm --write DIR` or the swmm_bench example), "
+                         "overflow outfall RIVER, written to OUT_JSON")
     args = ap.parse_args()
+    if args.generated:
+        d = Path(args.generated[0]).resolve()
+        rain = read_rain(d / "rain.dat")
+        result = reference(d / "case.inp", ["RIVER"], rain, d / "rain.dat")
+        result["swmm_toolkit"] = __import__("swmm.toolkit", fromlist=["__version__"]).__version__
+        result["generated"] = dt.date.today().isoformat()
+        Path(args.generated[1]).write_text(json.dumps(result, indent=1) + "\n")
+        return
     if args.time:
         inp = Path(args.time).resolve()
         with tempfile.TemporaryDirectory() as tmp:

@@ -19,6 +19,15 @@ pub struct Runoff {
 /// others go first, level by level: their runoff (on the runoff grid, a step later, as in
 /// SWMM) is the run-on of the next.
 pub fn compute_runoff(system: &System) -> Runoff {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    compute_runoff_on(system, threads)
+}
+
+/// As [`compute_runoff`] on `threads` threads; the result does not depend on how many
+/// (each subcatchment is run alone and the sums are taken in subcatchment order).
+pub fn compute_runoff_on(system: &System, threads: usize) -> Runoff {
     let rclock = system.runoff_clock();
     let forcings: Vec<Forcing> = system
         .gages
@@ -48,7 +57,8 @@ pub fn compute_runoff(system: &System) -> Runoff {
     let top = level.iter().copied().max().unwrap_or(0);
     for lv in 0..=top {
         let batch: Vec<usize> = (0..n).filter(|&k| level[k] == lv).collect();
-        let done = run_batch(system, &forcings, rclock, &batch, &runon);
+        let mut done = run_batch(system, &forcings, rclock, &batch, &runon, threads);
+        done.sort_unstable_by_key(|d| d.0);
         for (k, q, b) in done {
             balance.add(&b);
             let sc = &system.subcatchments[k];
@@ -84,11 +94,9 @@ fn run_batch(
     rclock: crate::runoff::Clock,
     batch: &[usize],
     runon: &[Option<SparseSeries>],
+    threads: usize,
 ) -> Vec<(usize, SparseSeries, RunoffBalance)> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(batch.len().max(1));
+    let threads = threads.clamp(1, batch.len().max(1));
     // Subcatchments differ a lot in cost (rainy gage, slow pervious areas), so workers
     // take the next one from a shared counter rather than a fixed share.
     let next = std::sync::atomic::AtomicUsize::new(0);

@@ -10,6 +10,7 @@
 
 pub mod case;
 pub mod design;
+mod drain;
 pub mod dynwave;
 pub mod green_ampt;
 pub mod inp;
@@ -30,6 +31,7 @@ pub mod series;
 pub mod size;
 pub mod study;
 pub mod synthetic;
+mod tank;
 pub mod time;
 
 pub use network::System;

@@ -61,6 +61,33 @@ impl RainSeries {
         self.cumulative[i] + self.depth_m[i] * frac
     }
 
+    /// `cumulative_at(t0 + k·step_s)` for k = 0, 1, …, n − 1 — the same values, without a
+    /// division per time (the interval index and remainder advance by the step).
+    pub fn cumulative_every(&self, t0: i64, step_s: i64, n: usize) -> Vec<f64> {
+        let mut out = Vec::with_capacity(n);
+        let unit = self.interval_s.max(1);
+        let rel = t0 - self.start_s;
+        let (mut i, mut rem) = (rel.div_euclid(unit), rel.rem_euclid(unit));
+        let len = self.depth_m.len() as i64;
+        for _ in 0..n {
+            let v = if i < 0 || (i == 0 && rem == 0) || len == 0 {
+                0.0
+            } else if i >= len {
+                self.cumulative[len as usize]
+            } else {
+                self.cumulative[i as usize]
+                    + self.depth_m[i as usize] * (rem as f64 / self.interval_s as f64)
+            };
+            out.push(v);
+            rem += step_s;
+            if rem >= unit {
+                i += rem / unit;
+                rem %= unit;
+            }
+        }
+        out
+    }
+
     /// Depth (m) between two times.
     pub fn depth_between(&self, t0: i64, t1: i64) -> f64 {
         (self.cumulative_at(t1) - self.cumulative_at(t0)).max(0.0)

@@ -285,6 +285,15 @@ impl crate::route::Observer for Tally {
         self.observe_step(v);
     }
 
+    /// A draining step of a stretch `may_skip` allowed: no event starts in it and
+    /// nothing overflows; only the tanks change.
+    fn observe_storage(&mut self, _step: usize, time_s: i64, node_volume: &[f64]) {
+        for k in 0..self.outfalls.len() {
+            self.close_spell(k);
+        }
+        self.observe_tanks(time_s, node_volume);
+    }
+
     /// Outside every event's window nothing that is quiet needs counting.
     fn may_skip(&self, t0_s: i64, t1_s: i64) -> bool {
         let first = self.current.unwrap_or(0);
@@ -337,13 +346,21 @@ impl Tally {
                 if any {
                     self.ev_hours[e] += self.dt / 3600.0;
                 }
-                let window_end = self.window_end(e);
-                let ev = &self.events[e];
-                if t < window_end {
+                if t < self.window_end(e) {
                     self.ev_wet_m3[e] += v.system_inflow * self.dt;
                 }
+            }
+        }
+        self.observe_tanks(t, v.node_volume);
+    }
+
+    /// The tanks' part of a step: peaks, emptying times, volumes at the end of the step.
+    fn observe_tanks(&mut self, t: i64, node_volume: &[f64]) {
+        if let Some(e) = self.current {
+            {
+                let ev = &self.events[e];
                 for (k, &(node, cap)) in self.tanks.iter().enumerate() {
-                    let vol = v.node_volume[node];
+                    let vol = node_volume[node];
                     let base = self.ev_tank_base[e][k];
                     let peak = &mut self.ev_tank_peak[e][k];
                     *peak = peak.max(vol);
@@ -359,7 +376,7 @@ impl Tally {
             }
         }
         for (k, &(node, _)) in self.tanks.iter().enumerate() {
-            self.tank_before[k] = v.node_volume[node];
+            self.tank_before[k] = node_volume[node];
         }
     }
 

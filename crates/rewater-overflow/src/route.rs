@@ -2,11 +2,12 @@
 //! Runoff is computed first for every subcatchment (it does not depend on the sewers),
 //! so tank sizing re-runs only this part.
 
-use crate::network::{interpolate, step_lookup, LinkKind, NodeKind, PumpCurve, Storage, System};
+use crate::network::{interpolate, LinkKind, NodeKind, PumpCurve, System};
 use crate::reach::Reach;
 use crate::rules::{apply_rules, quiet_rules_change_nothing, RuleState};
+pub(crate) use crate::tank::{pump_step, storage_step};
 
-pub use crate::lateral::{compute_runoff, Runoff};
+pub use crate::lateral::{compute_runoff, compute_runoff_on, Runoff};
 
 /// What the routing reports at each step.
 pub struct StepView<'a> {
@@ -35,6 +36,10 @@ pub trait Observer {
     fn may_skip(&self, _t0_s: i64, _t1_s: i64) -> bool {
         false
     }
+
+    /// A step of a quiet stretch that `may_skip` allowed, in which only storage units
+    /// changed (they drain): the volume of every node at its end. Nothing overflowed.
+    fn observe_storage(&mut self, _step: usize, _time_s: i64, _node_volume: &[f64]) {}
 }
 
 /// Volume totals of a routing run, m³.
@@ -54,6 +59,9 @@ pub struct RoutingBalance {
     pub in_sewers_m3: f64,
     /// Quiet dry-weather steps not routed one by one (their water is in the totals).
     pub skipped_steps: usize,
+    /// Of which steps in which only draining tanks were stepped.
+    #[serde(skip)]
+    pub drained_steps: usize,
 }
 
 impl RoutingBalance {
@@ -74,10 +82,10 @@ impl RoutingBalance {
 }
 
 /// Fixed routing order and link groups, built once per system.
-struct Plan {
-    order: Vec<usize>,
+pub(crate) struct Plan {
+    pub(crate) order: Vec<usize>,
     /// Outgoing links of each node: pumps, then sewers, then the rest.
-    out_links: Vec<Vec<usize>>,
+    pub(crate) out_links: Vec<Vec<usize>>,
     /// Links into a node earlier in the order: their flow arrives next step.
     back_edge: Vec<bool>,
 }
@@ -138,14 +146,20 @@ impl Plan {
 /// Where dry-weather flow goes while no runoff is in the system, when that is the same
 /// at every hour: each source's outfall, and how many steps of normal routing bring every
 /// sewer reach on the way back to its exact state after a stretch was skipped.
-struct DryRoute {
-    outfall: Vec<usize>,
+pub(crate) struct DryRoute {
+    pub(crate) outfall: Vec<usize>,
+    /// Upper bound of the dry-weather flow through each node, m³/s.
+    pub(crate) bound: Vec<f64>,
+    /// The node each node passes its dry-weather flow to (usize::MAX: none, or an outfall).
+    pub(crate) next: Vec<usize>,
+    /// The link each node passes its dry-weather flow down (usize::MAX: none).
+    pub(crate) next_link: Vec<usize>,
     /// The links dry-weather flow takes, with the settings it was checked at: a rule that
     /// changed one of them ends skipping.
-    path: Vec<(usize, f64)>,
+    pub(crate) path: Vec<(usize, f64)>,
     /// Nodes that never receive runoff, external inflow or dry-weather flow.
-    lateral_always_zero: Vec<bool>,
-    warmup_steps: usize,
+    pub(crate) lateral_always_zero: Vec<bool>,
+    pub(crate) warmup_steps: usize,
     /// Steps with runoff anywhere, as ordered, merged ranges.
     busy: Vec<(usize, usize)>,
 }
@@ -174,6 +188,7 @@ impl DryRoute {
             bound[d.node] += d.base_m3_per_s.max(0.0) * max(&d.monthly) * max(&d.daily) * peak_hour;
         }
         let mut next = vec![usize::MAX; n];
+        let mut next_link = vec![usize::MAX; n];
         let mut path = Vec::new();
         let mut warmup = 1usize;
         for &node in &plan.order {
@@ -222,6 +237,7 @@ impl DryRoute {
             }
             let to = system.links[link].to;
             next[node] = to;
+            next_link[node] = link;
             bound[to] += b;
             path.push((link, settings[link]));
         }
@@ -264,6 +280,9 @@ impl DryRoute {
         }
         Some(DryRoute {
             outfall,
+            bound,
+            next,
+            next_link,
             path,
             lateral_always_zero,
             warmup_steps: warmup,
@@ -272,7 +291,7 @@ impl DryRoute {
     }
 
     /// The first step at or after `step` with runoff anywhere (or the end).
-    fn next_busy(&self, step: usize, steps: usize) -> usize {
+    pub(crate) fn next_busy(&self, step: usize, steps: usize) -> usize {
         let i = self.busy.partition_point(|&(_, end)| end <= step);
         match self.busy.get(i) {
             Some(&(start, _)) => start.max(step),
@@ -317,6 +336,9 @@ pub fn route_with(
                     step = end;
                     continue;
                 }
+            } else if let Some(end) = st.skip_draining(&plan, dry, &storage_nodes, step, observer) {
+                step = end;
+                continue;
             }
         }
         let (runoff_in, dwf_in) = st.lateral_inflows(step, t);
@@ -359,18 +381,18 @@ pub fn route_with(
 }
 
 /// Shorter quiet stretches are routed: skipping them saves little.
-const MIN_SKIP_STEPS: usize = 24;
+pub(crate) const MIN_SKIP_STEPS: usize = 24;
 
 /// The state of a routing run, allocated once; each step only overwrites it.
 pub(crate) struct State<'a> {
-    system: &'a System,
+    pub(crate) system: &'a System,
     /// Step length, s.
     pub(crate) dt: f64,
     pub(crate) settings: Vec<f64>,
     pub(crate) link_flow: Vec<f64>,
     /// Flow each node's rule gives each of its outgoing links this step, m³/s.
-    assigned: Vec<f64>,
-    reaches: Vec<Option<Reach>>,
+    pub(crate) assigned: Vec<f64>,
+    pub(crate) reaches: Vec<Option<Reach>>,
     /// Kinematic-wave state of each conduit, when the system routes by kinematic wave.
     kw: Vec<Option<crate::kinwave::KwState>>,
     pub(crate) volume: Vec<f64>,
@@ -379,13 +401,13 @@ pub(crate) struct State<'a> {
     pub(crate) lateral: Vec<f64>,
     /// Flow over back edges, arriving next step.
     carry: Vec<f64>,
-    cursors: Vec<crate::series::Cursor<'a>>,
+    pub(crate) cursors: Vec<crate::series::Cursor<'a>>,
     dwf_hour: i64,
     dwf_now: Vec<f64>,
     runoff_nodes: Vec<usize>,
-    external_cursors: Vec<crate::series::Cursor<'a>>,
+    pub(crate) external_cursors: Vec<crate::series::Cursor<'a>>,
     external_nodes: Vec<usize>,
-    level_pumps: Vec<usize>,
+    pub(crate) level_pumps: Vec<usize>,
     rule_actions: Vec<(f64, f64)>,
     last_switch_s: Vec<i64>,
     settings_before: Vec<f64>,
@@ -501,6 +523,13 @@ impl<'a> State<'a> {
         {
             return None;
         }
+        self.credit_quiet(dry, step, end);
+        Some(end)
+    }
+
+    /// The dry-weather flow of the skipped steps `[step, end)`, at the outfalls it reaches.
+    pub(crate) fn credit_quiet(&mut self, dry: &DryRoute, step: usize, end: usize) {
+        let clock = self.system.clock;
         let mut k = step;
         while k < end {
             let tk = clock.time(k);
@@ -523,13 +552,12 @@ impl<'a> State<'a> {
             c.get(end);
         }
         self.bal.skipped_steps += end - step;
-        Some(end)
     }
 
     /// Whether storage node `i` neither fills nor drains while nothing flows in: empty, or
     /// below every outlet it has open (pumps off and not due to start by depth, nothing
     /// over a weir or through an orifice, outlet or conduit), and not full.
-    fn holds_still(&self, plan: &Plan, i: usize) -> bool {
+    pub(crate) fn holds_still(&self, plan: &Plan, i: usize) -> bool {
         if self.volume[i] == 0.0 {
             return true;
         }
@@ -838,125 +866,4 @@ fn distribute(
         rest = 0.0;
     }
     rest.max(0.0)
-}
-
-/// Advance a storage unit one step. Pumps act on the depth at the start of the step;
-/// weirs, orifices and outlets are solved implicitly (backward Euler on volume), which
-/// stays stable for any step. Returns (new volume, excess over full volume, flooding).
-#[allow(clippy::too_many_arguments)]
-fn storage_step(
-    system: &System,
-    st: &Storage,
-    outs: &[usize],
-    v0: f64,
-    d0: f64,
-    q_in: f64,
-    dt: f64,
-    settings: &[f64],
-    link_flow: &[f64],
-    assigned: &mut [f64],
-) -> (f64, f64, f64) {
-    if v0 <= 0.0 && q_in <= 0.0 {
-        // An empty tank with nothing coming in: nothing leaves (the usual dry-weather case).
-        for &l in outs {
-            assigned[l] = 0.0;
-        }
-        return (0.0, 0.0, 0.0);
-    }
-    let mut avail = v0 + q_in * dt;
-    // Pumps.
-    let mut pump_total = 0.0;
-    for &l in outs {
-        if let LinkKind::Pump { curve, .. } = &system.links[l].kind {
-            let rate = match curve {
-                PumpCurve::Ideal => q_in,
-                PumpCurve::Constant(r) => *r,
-                PumpCurve::VolumeSteps(t) => step_lookup(t, v0),
-                PumpCurve::DepthSteps(t) => step_lookup(t, d0),
-                PumpCurve::Depth(t) => interpolate(t, d0),
-                PumpCurve::Spare {
-                    rate,
-                    watch,
-                    capacity,
-                } => rate.min((capacity - link_flow[*watch]).max(0.0)),
-            } * settings[l];
-            assigned[l] = rate.max(0.0);
-            pump_total += assigned[l];
-        }
-    }
-    if pump_total * dt > avail && pump_total > 0.0 {
-        let f = avail / (pump_total * dt);
-        for &l in outs {
-            if matches!(system.links[l].kind, LinkKind::Pump { .. }) {
-                assigned[l] *= f;
-            }
-        }
-        pump_total = avail / dt;
-    }
-    avail = (avail - pump_total * dt).max(0.0);
-    // Depth-driven outlets, implicit.
-    let driven = |l: &usize| system.links[*l].kind.is_depth_driven() && settings[*l] > 0.0;
-    let outflow = |v: f64| -> f64 {
-        let d = st.depth_at(v);
-        outs.iter()
-            .filter(|l| driven(l))
-            .map(|&l| system.links[l].kind.flow_at_depth(d) * settings[l])
-            .sum()
-    };
-    let mut v1 = avail;
-    if outs.iter().any(driven) && outflow(avail) > 0.0 {
-        // phi(v) = v + dt·Q(v) − avail is increasing; phi(0) ≤ 0 ≤ phi(avail).
-        let phi = |v: f64| v + dt * outflow(v) - avail;
-        let (mut a, mut b) = (0.0, avail);
-        let (mut fa, mut fb) = (phi(a), phi(b));
-        if fa >= 0.0 {
-            v1 = 0.0;
-        } else {
-            let mut side = 0i8;
-            for _ in 0..60 {
-                let c = (a * fb - b * fa) / (fb - fa);
-                let fc = phi(c);
-                if fc.abs() <= 1e-9 * avail.max(1.0) {
-                    a = c;
-                    b = c;
-                    break;
-                }
-                if fc < 0.0 {
-                    a = c;
-                    fa = fc;
-                    if side == -1 {
-                        fb /= 2.0;
-                    }
-                    side = -1;
-                } else {
-                    b = c;
-                    fb = fc;
-                    if side == 1 {
-                        fa /= 2.0;
-                    }
-                    side = 1;
-                }
-                if b - a <= 1e-9 * avail.max(1.0) {
-                    break;
-                }
-            }
-            v1 = 0.5 * (a + b);
-        }
-        let d1 = st.depth_at(v1);
-        let mut total = 0.0;
-        for &l in outs.iter().filter(|l| driven(l)) {
-            let q = system.links[l].kind.flow_at_depth(d1) * settings[l];
-            assigned[l] = q;
-            total += q;
-        }
-        // Make the balance exact.
-        v1 = (avail - total * dt).max(0.0);
-    }
-    let full = st.full_volume();
-    let mut spill = 0.0;
-    if v1 > full {
-        spill = (v1 - full) / dt;
-        v1 = full;
-    }
-    (v1, spill, 0.0)
 }

@@ -2,7 +2,7 @@
 //! change anything over a quiet dry-weather stretch (so that the stretch may be skipped
 //! with rules present).
 
-use crate::network::{interpolate, Subject, System};
+use crate::network::{interpolate, Compare, Subject, System};
 
 /// State the control rules read.
 pub(crate) struct RuleState<'a> {
@@ -96,18 +96,64 @@ pub(crate) fn quiet_rules_change_nothing(
     volume: &[f64],
     lateral_always_zero: &[bool],
 ) -> bool {
-    let mut actions = vec![(f64::NEG_INFINITY, 0.0); settings.len()];
+    let mut actions = Vec::new();
+    quiet_rules_hold(
+        system,
+        settings,
+        depth,
+        volume,
+        lateral_always_zero,
+        &|_| None,
+        &mut actions,
+    )
+}
+
+/// Whether `compare` holds for every value in `[lo, hi]` (Some(true)), for none
+/// (Some(false)), or for some only (None).
+fn holds_over(compare: Compare, lo: f64, hi: f64, value: f64) -> Option<bool> {
+    if lo == hi {
+        return Some(compare.holds(lo, value));
+    }
+    let (all, none) = match compare {
+        Compare::Lt => (hi < value, lo >= value),
+        Compare::Le => (hi <= value, lo > value),
+        Compare::Gt => (lo > value, hi <= value),
+        Compare::Ge => (lo >= value, hi < value),
+        Compare::Eq => (false, hi < value - 1e-9 || lo > value + 1e-9),
+        Compare::Ne => (hi < value - 1e-9 || lo > value + 1e-9, false),
+    };
+    match (all, none) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
+}
+
+/// As [`quiet_rules_change_nothing`], where the flow of some links is known to lie in a
+/// range (`flow(link)`: Some((lo, hi)), m³/s); `actions` is scratch space.
+pub(crate) fn quiet_rules_hold(
+    system: &System,
+    settings: &[f64],
+    depth: &[f64],
+    volume: &[f64],
+    lateral_always_zero: &[bool],
+    flow: &dyn Fn(usize) -> Option<(f64, f64)>,
+    actions: &mut Vec<(f64, f64)>,
+) -> bool {
+    actions.clear();
+    actions.resize(settings.len(), (f64::NEG_INFINITY, 0.0));
     for rule in &system.rules {
         let mut result: Option<bool> = None;
         for (k, p) in rule.premises.iter().enumerate() {
             let known = match p.subject {
-                Subject::NodeDepth(i) => Some(depth[i]),
-                Subject::NodeVolume(i) => Some(volume[i]),
-                Subject::NodeLateral(i) if lateral_always_zero[i] => Some(0.0),
-                Subject::LinkSetting(i) => Some(settings[i]),
+                Subject::NodeDepth(i) => Some((depth[i], depth[i])),
+                Subject::NodeVolume(i) => Some((volume[i], volume[i])),
+                Subject::NodeLateral(i) if lateral_always_zero[i] => Some((0.0, 0.0)),
+                Subject::LinkSetting(i) => Some((settings[i], settings[i])),
+                Subject::LinkFlow(i) => flow(i),
                 _ => None,
             };
-            let holds = known.map(|v| p.compare.holds(v, p.value));
+            let holds = known.and_then(|(lo, hi)| holds_over(p.compare, lo, hi, p.value));
             result = if k == 0 {
                 holds
             } else if p.or {

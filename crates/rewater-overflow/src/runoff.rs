@@ -134,6 +134,30 @@ impl Evaporation {
         self.cumulative[d] + self.per_day[d] * (rel - d as i64 * DAY_S) as f64
     }
 
+    /// `depth_to(t0 + k·step_s)` for k = 0, 1, …, n − 1, without a division per time.
+    fn depth_every(&self, t0: i64, step_s: i64, n: usize) -> Vec<f64> {
+        let mut out = Vec::with_capacity(n);
+        let rel = t0 - self.start_s;
+        let (mut i, mut rem) = (rel.div_euclid(DAY_S), rel.rem_euclid(DAY_S));
+        let last = self.per_day.len() as i64 - 1;
+        for _ in 0..n {
+            if i < 0 {
+                // Before the horizon: as at its start.
+                out.push(self.cumulative[0]);
+            } else {
+                let d = i.min(last);
+                let offset = (i - d) * DAY_S + rem;
+                out.push(self.cumulative[d as usize] + self.per_day[d as usize] * offset as f64);
+            }
+            rem += step_s;
+            if rem >= DAY_S {
+                i += rem / DAY_S;
+                rem %= DAY_S;
+            }
+        }
+        out
+    }
+
     /// Potential evaporation depth (m) over `[t0, t1)`.
     pub fn depth_between(&self, t0: i64, t1: i64) -> f64 {
         (self.depth_to(t1) - self.depth_to(t0)).max(0.0)
@@ -556,7 +580,9 @@ impl SubArea {
         let released = (ix * t - (x1 - x0)).max(0.0);
         self.depth = ds + x1;
         if swmm_outflow && self.alpha > 0.0 {
-            return self.alpha * x1.powf(MANNING_EXP) * dt;
+            // x^(5/3) = x·(x^(1/3))², the cube root usually known from the step.
+            let z = self.overland.cube_root(x1);
+            return self.alpha * x1 * z * z * dt;
         }
         released
     }
@@ -592,20 +618,17 @@ impl Forcing {
     pub fn new(rain: &crate::rain::RainSeries, evap: &Evaporation, clock: Clock) -> Forcing {
         let mut rain_m = Vec::with_capacity(clock.steps);
         let mut wet_steps = Vec::new();
-        let mut evap_cum_m = Vec::with_capacity(clock.steps + 1);
-        let mut prev = rain.cumulative_at(clock.start_s);
-        let e0 = evap.depth_between(clock.start_s, clock.start_s);
-        evap_cum_m.push(e0);
+        // The same values as cumulative_at / depth_between at every step boundary.
+        let rain_cum = rain.cumulative_every(clock.start_s, clock.step_s, clock.steps + 1);
+        let evap_to = evap.depth_every(clock.start_s, clock.step_s, clock.steps + 1);
+        let e_start = evap_to[0];
+        let evap_cum_m: Vec<f64> = evap_to.iter().map(|e| (e - e_start).max(0.0)).collect();
         for k in 0..clock.steps {
-            let t1 = clock.time(k + 1);
-            let c = rain.cumulative_at(t1);
-            let d = (c - prev).max(0.0);
-            prev = c;
+            let d = (rain_cum[k + 1] - rain_cum[k]).max(0.0);
             if d > 0.0 {
                 wet_steps.push(k as u32);
             }
             rain_m.push(d);
-            evap_cum_m.push(evap.depth_between(clock.start_s, t1));
         }
         Forcing {
             rain_m,
@@ -782,6 +805,40 @@ pub fn simulate_with_runon(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stepped_rain_and_evaporation_equal_the_direct_values() {
+        let rain = crate::rain::RainSeries::from_mm(7_200, 3_600, &[0.0, 2.5, 0.3, 0.0, 7.1]);
+        let evap = Evaporation::monthly(
+            [1., 2., 3., 4., 5., 6., 7., 6., 5., 4., 3., 2.],
+            false,
+            0,
+            40 * DAY_S,
+        );
+        for (t0, step) in [
+            (0, 60),
+            (-600, 300),
+            (3_000, 7_200),
+            (5 * DAY_S + 17, 3_601),
+        ] {
+            let n = 2_000;
+            let r = rain.cumulative_every(t0, step, n);
+            let e = evap.depth_every(t0, step, n);
+            for k in 0..n {
+                let t = t0 + k as i64 * step;
+                assert_eq!(
+                    r[k].to_bits(),
+                    rain.cumulative_at(t).to_bits(),
+                    "rain at {t}"
+                );
+                assert_eq!(
+                    e[k].to_bits(),
+                    evap.depth_to(t).to_bits(),
+                    "evaporation at {t}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn fast_cube_root_and_rough_power() {

@@ -139,8 +139,11 @@ pub fn swmm_inp(subcatchments: usize, years: u32, seed: u64) -> (String, String)
     );
     let _ = writeln!(t, "PC1 PUMP4 0 {:.4}\nPC1 10 {:.4}", dwf, dwf);
     t.push_str("\n[XSECTIONS]\n");
+    // C{i} carries the runoff of S{i}…S{n-1}: full-flow capacity grows with D^(8/3), so
+    // the diameter with the 3/8 power of the number of catchments upstream.
     for i in 0..cs.len() {
-        let _ = writeln!(t, "C{i} CIRCULAR {:.1} 0 0 0 1", 1.5 + 0.15 * i as f64);
+        let upstream = (cs.len() - i) as f64;
+        let _ = writeln!(t, "C{i} CIRCULAR {:.2} 0 0 0 1", 1.5 * upstream.powf(0.375));
     }
     t.push_str("C_INT CIRCULAR 1.5 0 0 0 1\nC_WW CIRCULAR 1.5 0 0 0 1\nC_TANK CIRCULAR 4.0 0 0 0 1\nW1 RECT_OPEN 1.5 60 0 0\n\n[DWF]\n");
     for i in 0..cs.len() {

@@ -23,7 +23,13 @@ fn compare(case: &str, step_s: i64) {
         ..Default::default()
     };
     let system = load(&dir().join(case), &options).expect("import");
-    let report = simulate(&system);
+    check(&system, want, case);
+}
+
+/// Annual overflow of every overflow outfall within 3 % of SWMM's, overflow events per
+/// year within one, each outfall's total within 3 %.
+fn check(system: &rewater_overflow::System, want: &serde_json::Value, case: &str) {
+    let report = simulate(system);
     eprintln!("{case}: notes {:?}", report.notes);
     eprintln!(
         "{case}: runoff rewater {:.0} m³, SWMM {} m³; continuity {:.4} %",
@@ -43,6 +49,7 @@ fn compare(case: &str, step_s: i64) {
     theirs.sort();
     assert_eq!(ours, theirs, "{case}: overflow outfalls");
     let mut worst: f64 = 0.0;
+    let mut worst_events = 0i64;
     for y in &report.annual {
         let year = y.year.to_string();
         let swmm: f64 = outfalls
@@ -62,12 +69,12 @@ fn compare(case: &str, step_s: i64) {
             events
         );
         worst = worst.max(rel.abs());
-        assert!(
-            (y.overflow_events as i64 - events).abs() <= 1,
-            "{case} {year}: {} overflow events, SWMM {events}",
-            y.overflow_events
-        );
+        worst_events = worst_events.max((y.overflow_events as i64 - events).abs());
     }
+    assert!(
+        worst_events <= 1,
+        "{case}: overflow events of a year differ from SWMM's by {worst_events}"
+    );
     for o in &report.outlets {
         let swmm: f64 = want["annual_overflow_m3"][&o.name]
             .as_object()
@@ -117,4 +124,39 @@ fn two_regulators_with_curve_number_and_patterns() {
 fn inline_storage_with_orifice_and_weir() {
     compare("inline.inp", 60);
     compare("inline.inp", 300);
+}
+
+/// The benchmark's generated file (`synthetic::swmm_inp(100, 10, 11)`: 100 subcatchments,
+/// 10 years of hourly rain, a cutoff divider, offline tank, overflow weir and a drain-back
+/// pump rule) at 60 s with the fast routing, against SWMM 5.2.4 on the same file
+/// (kinematic wave, 30 s; `tools/swmm_reference.py --generated DIR tests/swmm/generated100.json`
+/// on the file `examples/swmm_bench.rs` writes). Long in a debug build: runs in release.
+///
+/// Routed by the file's own KINWAVE (`REWATER_GEN100_FAST=1`: the fast routing).
+///
+/// NOT MET (2026-12-01): runoff agrees (−0.03 %) and events are within one a year, but
+/// rewater overflows more than SWMM in every year: kinematic wave +7 … +43 % (10 years
+/// +15.5 %), fast routing +15 … +57 % (events up to +2 a year). Drier years differ most,
+/// as if each event overflowed a similar extra volume; the cause is not found yet.
+/// Ignored until it is: `cargo test --release --test swmm -- --ignored generated`.
+#[test]
+#[ignore = "fails: annual overflow +7 to +43 % from SWMM (see the doc comment)"]
+fn generated_100_subcatchments_10_years_at_60_s() {
+    let text = std::fs::read_to_string(dir().join("generated100.json")).expect("generated100.json");
+    let want: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let work = std::env::temp_dir().join(format!("rewater-gen100-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let (inp, rain) = rewater_overflow::synthetic::swmm_inp(100, 10, 11);
+    std::fs::write(work.join("case.inp"), inp).unwrap();
+    std::fs::write(work.join("rain.dat"), rain).unwrap();
+    let options = ImportOptions {
+        step_s: Some(60),
+        routing: std::env::var_os("REWATER_GEN100_FAST")
+            .map(|_| rewater_overflow::network::FlowRouting::Fast),
+        ..Default::default()
+    };
+    let system = load(&work.join("case.inp"), &options).expect("import");
+    let _ = std::fs::remove_dir_all(&work);
+    assert_eq!(system.rules.len(), 1, "the drain-back rule");
+    check(&system, &want, "generated100");
 }
