@@ -396,10 +396,8 @@ pub fn run(cmd: MoneyCommand, standards: &rewater_standards::Standards) -> Resul
         } => {
             let (book, _, lang) = setup(&common)?;
             let region = rewater_model::load(&model, standards).map_err(input_err)?;
-            let summary = rewater_engine::run(&region)?;
-            let c =
-                rewater_money::cost::cost_of_run(&book, &cost_set, &price_set, &region, &summary)
-                    .map_err(money_err)?;
+            let c = rewater_money::cost::cost_of_model(&book, &cost_set, &price_set, &region)
+                .map_err(money_err)?;
             emit(&common, lang, &c.tables(&book, lang), || {
                 serde_json::to_string_pretty(&c)
             })
