@@ -96,6 +96,13 @@ fn rules_examples_and_every_ledger() {
     );
     assert_eq!(cost.status, 200, "{}", cost.body);
     assert!(!rows(table(&cost.json(), "cost-plants")).is_empty());
+    // The cost per supply route, UNVERIFIED like the example cost figures it rests on.
+    let routes = table(&cost.json(), "cost-routes").clone();
+    assert!(!rows(&routes).is_empty() && routes["unverified"].as_bool().unwrap());
+    assert!(routes["title"]["en"]
+        .as_str()
+        .unwrap()
+        .contains("supply route"));
     assert_eq!(
         api(a, "GET", "/api/scenarios/nothing/money/cost", "").status,
         404
