@@ -214,9 +214,8 @@ pub fn report(args: ReportArgs, standards: &rewater_standards::Standards) -> Res
     };
     let money = crate::money::money_tables(
         &args.money,
-        args.year.or_else(|| {
-            Some(region.start.add_days(region.days.max(1) as i32 - 1).ymd().0)
-        }),
+        args.year
+            .or_else(|| Some(region.start.add_days(region.days.max(1) as i32 - 1).ymd().0)),
         only.as_deref(),
         args.district.as_deref().filter(|_| is_district),
         &region,
@@ -249,13 +248,13 @@ pub fn report(args: ReportArgs, standards: &rewater_standards::Standards) -> Res
         &args.out,
     )
     .map_err(|e| match e {
-            rewater_reports::ReportError::NoDistrict { .. }
-            | rewater_reports::ReportError::UnknownDistrict { .. }
-            | rewater_reports::ReportError::Collect(
-                rewater_reports::collect::CollectError::Period { .. },
-            ) => crate::input_err(e),
-            e => anyhow::Error::new(e),
-        })?;
+        rewater_reports::ReportError::NoDistrict { .. }
+        | rewater_reports::ReportError::UnknownDistrict { .. }
+        | rewater_reports::ReportError::Collect(rewater_reports::collect::CollectError::Period {
+            ..
+        }) => crate::input_err(e),
+        e => anyhow::Error::new(e),
+    })?;
     println!("{}", written.html.display());
     if let Some(p) = written.pdf {
         println!("{}", p.display());

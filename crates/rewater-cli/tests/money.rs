@@ -81,7 +81,10 @@ fn funding_subsidies_fees_and_cost_of_the_examples() {
         "{csv}"
     );
     assert!(csv.contains("Pipes: water and own cost [UNVERIFIED]"));
-    assert!(csv.contains("plant-east,east,power-plant,user,east,"), "{csv}");
+    assert!(
+        csv.contains("plant-east,east,power-plant,user,east,"),
+        "{csv}"
+    );
     assert!(csv.contains("pond (water at the start),,power-plant,user,east,"));
 }
 
@@ -94,7 +97,9 @@ fn xlsx_headings(path: &std::path::Path) -> Vec<String> {
         .iter()
         .map(|n| {
             let r = wb.worksheet_range(n).unwrap();
-            r.get_value((0, 0)).map(|c| c.to_string()).unwrap_or_default()
+            r.get_value((0, 0))
+                .map(|c| c.to_string())
+                .unwrap_or_default()
         })
         .collect()
 }
@@ -126,7 +131,11 @@ fn unverified_rules_are_marked_in_the_xlsx_of_every_ledger() {
         ),
         (
             x("fees.xlsx"),
-            vec!["fees".into(), "--months".into(), repo("examples/money/months.csv")],
+            vec![
+                "fees".into(),
+                "--months".into(),
+                repo("examples/money/months.csv"),
+            ],
         ),
         (
             x("cost.xlsx"),
@@ -153,7 +162,13 @@ fn unverified_rules_are_marked_in_the_xlsx_of_every_ledger() {
     )
     .unwrap();
     let out = x("funding.xlsx");
-    ok(&rewater(&["money", "funding", &p.display().to_string(), "--out", &out]));
+    ok(&rewater(&[
+        "money",
+        "funding",
+        &p.display().to_string(),
+        "--out",
+        &out,
+    ]));
     let heads = xlsx_headings(std::path::Path::new(&out));
     assert!(
         !heads.is_empty() && heads.iter().all(|h| !h.contains("UNVERIFIED")),
@@ -170,10 +185,20 @@ fn the_indicators_report_gets_the_money_sections_when_money_inputs_are_given() {
     let model = repo("examples/beijing-district/model.toml");
     // Without money inputs: no money section.
     let out = ok(&rewater(&[
-        "report", "plan-progress", &model, "--out", &d, "--no-pdf", "--today", "2025-12-01",
+        "report",
+        "plan-progress",
+        &model,
+        "--out",
+        &d,
+        "--no-pdf",
+        "--today",
+        "2025-12-01",
     ]));
     let html = std::fs::read_to_string(out.lines().next().unwrap()).unwrap();
-    assert!(!html.contains("资金："), "no money section without money inputs");
+    assert!(
+        !html.contains("资金："),
+        "no money section without money inputs"
+    );
     let out = ok(&rewater(&[
         "report",
         "plan-progress",

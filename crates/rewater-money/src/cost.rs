@@ -474,8 +474,11 @@ impl CostLedger {
         if self.unallocated_pipes_yuan > 0.0 {
             let mut row = vec![Cell::Empty; 13];
             row[3] = Cell::text(
-                Text::new("未分摊：无水的管道", "unallocated: pipes that carried no water")
-                    .get(lang),
+                Text::new(
+                    "未分摊：无水的管道",
+                    "unallocated: pipes that carried no water",
+                )
+                .get(lang),
             );
             row[10] = Cell::yuan(self.unallocated_pipes_yuan);
             row[11] = Cell::yuan(self.unallocated_pipes_yuan);

@@ -237,8 +237,14 @@ fn unit_cost_and_prices_of_a_known_engine_run() {
         .filter(|r| r.source == "plant-east")
         .map(|r| r.total_yuan)
         .sum();
-    assert!((from_plant - 20_455_957.759_069).abs() < 1e-3, "{from_plant}");
-    assert!(c.routes.iter().any(|r| r.initial_storage && r.source == "pond"));
+    assert!(
+        (from_plant - 20_455_957.759_069).abs() < 1e-3,
+        "{from_plant}"
+    );
+    assert!(c
+        .routes
+        .iter()
+        .any(|r| r.initial_storage && r.source == "pond"));
     for (id, u) in &summary.users {
         let got: f64 = c
             .routes
@@ -246,7 +252,11 @@ fn unit_cost_and_prices_of_a_known_engine_run() {
             .filter(|r| &r.to == id)
             .map(|r| r.volume_m3)
             .sum();
-        assert!((got - u.delivered_m3).abs() < 1e-3, "{id}: {got} vs {}", u.delivered_m3);
+        assert!(
+            (got - u.delivered_m3).abs() < 1e-3,
+            "{id}: {got} vs {}",
+            u.delivered_m3
+        );
     }
     // Plant water reaching a user carries the plant's unit cost per m³ that left the plant;
     // the pond's water at the start carries none.
@@ -260,6 +270,12 @@ fn unit_cost_and_prices_of_a_known_engine_run() {
     );
     assert_eq!(
         t.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
-        ["cost-plants", "cost-routes", "cost-pipes", "cost-users", "cost-city"]
+        [
+            "cost-plants",
+            "cost-routes",
+            "cost-pipes",
+            "cost-users",
+            "cost-city"
+        ]
     );
 }

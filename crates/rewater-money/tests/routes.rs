@@ -174,7 +174,10 @@ fn unit_cost_per_plant_and_route_of_a_known_run() {
     assert!(near(r.energy_yuan, 625.0) && near(r.chemicals_yuan, 250.0) && near(r.om_yuan, 250.0));
     assert!(near(r.pipes_yuan, 300.0) && near(r.total_yuan, 1_425.0));
     assert!(near(r.unit_yuan_per_m3.unwrap(), 1_425.0 / 2_250.0));
-    assert_eq!((r.source_district.as_str(), r.to_district.as_str()), ("east", "west"));
+    assert_eq!(
+        (r.source_district.as_str(), r.to_district.as_str()),
+        ("east", "west")
+    );
     let r = route(&c.routes, "P2", "U1");
     assert!(near(r.volume_m3, 2_250.0) && near(r.total_yuan, 1_375.0 + 300.0));
     assert!(near(r.unit_yuan_per_m3.unwrap(), 1_675.0 / 2_250.0));
@@ -199,8 +202,14 @@ fn unit_cost_per_plant_and_route_of_a_known_run() {
     assert!(routes.unverified);
     assert!(routes.heading(Lang::En).ends_with("[UNVERIFIED]"));
     let csv = rewater_money::Table::csv_text(&c.tables(&book, Lang::Zh), Lang::Zh);
-    assert!(csv.contains("供水线路单位成本（水厂→用户） [UNVERIFIED]"), "{csv}");
-    assert!(csv.contains("P1,east,U1,用户,west,2250,625,250,250,0,300,1425,0.63"), "{csv}");
+    assert!(
+        csv.contains("供水线路单位成本（水厂→用户） [UNVERIFIED]"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("P1,east,U1,用户,west,2250,625,250,250,0,300,1425,0.63"),
+        "{csv}"
+    );
 }
 
 #[test]
@@ -226,4 +235,85 @@ fn a_pipe_figure_for_a_link_the_model_lacks_is_refused() {
         e.to_string(),
         "rule set 'test-cost': [[cost.link]] 'J->nowhere': the model has no such link"
     );
+}
+
+/// A loop: P → K (a pond) ⇄ J → U. Over one day P treats 100 m³ into K; K sends 150 to J,
+/// J 50 back to K and 100 to U (K starts and ends empty). Pipe K→J costs 15 yuan, J→U 30.
+/// All of P's cost and both pipes' yuan end at U: K's share s = 1 + s·50/150 → 1.5, U gets
+/// 1.5 × 100/150 = 1; J's pipe yuan q = 15 + q·50/150 → 22.5, U gets 15 of it, plus 30.
+#[test]
+fn a_loop_settles_by_sweeps_and_keeps_every_yuan() {
+    let model = r#"format_version = 1
+[model]
+name = "loop"
+start = "2025-01-01"
+days = 1
+
+[[plant]]
+id = "P"
+capacity_m3_per_day = 200
+influent_m3_per_day = 100
+
+[[pond]]
+id = "K"
+capacity_m3 = 1000
+initial_volume_m3 = 0
+
+[[junction]]
+id = "J"
+
+[[user]]
+id = "U"
+category = "urban_greening"
+demand_m3_per_day = 100
+
+[[link]]
+from = "P"
+to = "K"
+[[link]]
+from = "K"
+to = "J"
+[[link]]
+from = "J"
+to = "K"
+[[link]]
+from = "J"
+to = "U"
+"#;
+    let dir = std::env::temp_dir().join(format!("rewater-routes-loop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("model.toml");
+    std::fs::write(&path, model).unwrap();
+    let region = rewater_model::load(&path, &rewater_standards::Standards::builtin()).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let node = |id: &str| region.nodes.iter().position(|n| n.id == id).unwrap();
+    let link = |id: &str| region.links.iter().position(|l| l.id == id).unwrap();
+    let mut f = rewater_money::routes::FlowTotals::new(&region);
+    f.days = 1;
+    f.treated_m3[node("P")] = 100.0;
+    f.delivered_m3[node("U")] = 100.0;
+    for (id, m3) in [
+        ("P->K", 100.0),
+        ("K->J", 150.0),
+        ("J->K", 50.0),
+        ("J->U", 100.0),
+    ] {
+        f.link_flow_m3[link(id)] = m3;
+        f.link_arrived_m3[link(id)] = m3;
+    }
+    let mut own = vec![0.0; region.links.len()];
+    own[link("K->J")] = 15.0;
+    own[link("J->U")] = 30.0;
+    let t = rewater_money::routes::trace(&region, &f, &own).unwrap();
+    assert!(
+        t.sweeps > 2,
+        "a loop needs more than one sweep: {}",
+        t.sweeps
+    );
+    assert_eq!(t.routes.len(), 1, "{:?}", t.routes);
+    let r = &t.routes[0];
+    assert_eq!((r.end_node, r.end), (node("U"), End::User));
+    assert!((r.volume_m3 - 100.0).abs() < 1e-9);
+    assert!((r.plant_share - 1.0).abs() < 1e-9, "{}", r.plant_share);
+    assert!((r.pipes_yuan - 45.0).abs() < 1e-9, "{}", r.pipes_yuan);
 }

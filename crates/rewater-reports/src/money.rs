@@ -133,11 +133,7 @@ pub fn cost_section(tables: &[Table], lang: Lang) -> Section {
         blocks.extend(table_blocks(tb, lang));
     }
     Section {
-        title: title(
-            "s_money_cost",
-            tables.iter().any(|t| t.unverified),
-            lang,
-        ),
+        title: title("s_money_cost", tables.iter().any(|t| t.unverified), lang),
         blocks,
     }
 }

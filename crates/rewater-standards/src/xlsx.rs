@@ -57,7 +57,9 @@ mod tests {
     fn a_workbook_that_unpacks_to_too_much_is_refused_before_unpacking() {
         let bytes = stored(3 << 20);
         assert_eq!(
-            check_unpacked_size(&bytes, 1 << 20).unwrap_err().to_string(),
+            check_unpacked_size(&bytes, 1 << 20)
+                .unwrap_err()
+                .to_string(),
             format!("unpacks to {} bytes, more than {}", 3 << 20, 1 << 20)
         );
         assert_eq!(check_unpacked_size(&bytes, 4 << 20), Ok(3 << 20));
