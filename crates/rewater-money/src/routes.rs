@@ -367,7 +367,7 @@ pub fn trace(
             }
         }
     }
-    routes.sort_by(|a, b| (a.source, a.end, a.end_node).cmp(&(b.source, b.end, b.end_node)));
+    routes.sort_by_key(|a| (a.source, a.end, a.end_node));
     Ok(Trace {
         sources,
         routes,
