@@ -139,6 +139,36 @@ fn an_operator_sees_their_district_only() {
         .map(|r| r[0].as_str().unwrap().to_string())
         .collect();
     assert_eq!(ids.into_iter().collect::<Vec<_>>(), ["P003"]);
+    // A scenario's cost, for the operator of the model's district "north": its plants, the
+    // routes from them and the pipes out of them; no users, no city balance.
+    add_operator(&server, "op-north", "north-password-12", "north");
+    let opn = login(a, "op-north", "north-password-12");
+    let cost = as_session(
+        a,
+        &opn,
+        "GET",
+        "/api/scenarios/beijing-district/money/cost",
+        "",
+    );
+    assert_eq!(cost.status, 200, "{}", cost.body);
+    let cost = cost.json();
+    let ids: Vec<&str> = cost["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["cost-plants", "cost-routes", "cost-pipes"]);
+    let plants = rows(table(&cost, "cost-plants"));
+    assert!(
+        !plants.is_empty() && plants.iter().all(|r| r[1] == "north"),
+        "{plants:?}"
+    );
+    let routes = rows(table(&cost, "cost-routes"));
+    assert!(
+        !routes.is_empty() && routes.iter().all(|r| r[1] == "north"),
+        "{routes:?}"
+    );
     // Without the CSRF token a session's POST is refused.
     let r = request(
         a,
