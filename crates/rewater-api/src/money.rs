@@ -408,20 +408,19 @@ pub async fn scenario_cost(
         if region.days > 36_600 {
             return Err(bad(format!("{} days: at most 36600", region.days)));
         }
-        let summary = rewater_engine::run(&region).map_err(|e| bad(e.to_string()))?;
-        let mut c = rewater_money::cost::cost_of_run(
+        let mut c = rewater_money::cost::cost_of_model(
             book(),
             rewater_money::cost::DEFAULT_COST_SET,
             rewater_money::cost::DEFAULT_PRICE_SET,
             &region,
-            &summary,
         )
         .map_err(|e| bad(e.to_string()))?;
         let mut t = c.tables(book(), lang);
         if let Some(d) = &d2 {
-            c.plants.retain(|x| &x.district == d);
+            // Their district's plants, the routes from them and the pipes out of them.
+            c.only_district(d);
             t = c.tables(book(), lang);
-            t.truncate(1);
+            t.truncate(3);
         }
         Ok(t)
     })

@@ -96,6 +96,13 @@ fn rules_examples_and_every_ledger() {
     );
     assert_eq!(cost.status, 200, "{}", cost.body);
     assert!(!rows(table(&cost.json(), "cost-plants")).is_empty());
+    // The cost per supply route, UNVERIFIED like the example cost figures it rests on.
+    let routes = table(&cost.json(), "cost-routes").clone();
+    assert!(!rows(&routes).is_empty() && routes["unverified"].as_bool().unwrap());
+    assert!(routes["title"]["en"]
+        .as_str()
+        .unwrap()
+        .contains("supply route"));
     assert_eq!(
         api(a, "GET", "/api/scenarios/nothing/money/cost", "").status,
         404
@@ -132,6 +139,36 @@ fn an_operator_sees_their_district_only() {
         .map(|r| r[0].as_str().unwrap().to_string())
         .collect();
     assert_eq!(ids.into_iter().collect::<Vec<_>>(), ["P003"]);
+    // A scenario's cost, for the operator of the model's district "north": its plants, the
+    // routes from them and the pipes out of them; no users, no city balance.
+    add_operator(&server, "op-north", "north-password-12", "north");
+    let opn = login(a, "op-north", "north-password-12");
+    let cost = as_session(
+        a,
+        &opn,
+        "GET",
+        "/api/scenarios/beijing-district/money/cost",
+        "",
+    );
+    assert_eq!(cost.status, 200, "{}", cost.body);
+    let cost = cost.json();
+    let ids: Vec<&str> = cost["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["cost-plants", "cost-routes", "cost-pipes"]);
+    let plants = rows(table(&cost, "cost-plants"));
+    assert!(
+        !plants.is_empty() && plants.iter().all(|r| r[1] == "north"),
+        "{plants:?}"
+    );
+    let routes = rows(table(&cost, "cost-routes"));
+    assert!(
+        !routes.is_empty() && routes.iter().all(|r| r[1] == "north"),
+        "{routes:?}"
+    );
     // Without the CSRF token a session's POST is refused.
     let r = request(
         a,

@@ -187,6 +187,10 @@ enum Command {
         repeat: usize,
         #[arg(long, default_value = "target/bench-money")]
         dir: PathBuf,
+        /// Users of the synthetic region whose cost per plant and per supply route is timed
+        /// (a fortieth as many plants, a sixty-sixth as many ponds, one year; 0: skip).
+        #[arg(long, default_value_t = 2000)]
+        cost_users: usize,
     },
 }
 
@@ -279,12 +283,14 @@ fn main() -> Result<()> {
             stations,
             repeat,
             dir,
+            cost_users,
         } => money::run(
             money::MoneyBench {
                 sections,
                 projects,
                 stations,
                 repeat,
+                cost_users,
             },
             &dir,
         )?,

@@ -150,6 +150,9 @@ pub struct ReportArgs {
     pub today: Option<String>,
     #[arg(long)]
     pub no_pdf: bool,
+    /// Add the reclaimed-water unit cost by plant and by supply route of the model's run.
+    #[arg(long)]
+    pub cost: bool,
 }
 
 fn setup(c: &Common) -> Result<(RuleBook, Areas, Lang)> {
@@ -396,15 +399,131 @@ pub fn run(cmd: MoneyCommand, standards: &rewater_standards::Standards) -> Resul
         } => {
             let (book, _, lang) = setup(&common)?;
             let region = rewater_model::load(&model, standards).map_err(input_err)?;
-            let summary = rewater_engine::run(&region)?;
-            let c =
-                rewater_money::cost::cost_of_run(&book, &cost_set, &price_set, &region, &summary)
-                    .map_err(money_err)?;
+            let c = rewater_money::cost::cost_of_model(&book, &cost_set, &price_set, &region)
+                .map_err(money_err)?;
             emit(&common, lang, &c.tables(&book, lang), || {
                 serde_json::to_string_pretty(&c)
             })
         }
     }
+}
+
+/// The money inputs of a report (`rewater report … --projects … --sections …`): each one
+/// given adds its section to the report.
+#[derive(Args, Default)]
+pub struct MoneyInputs {
+    /// Money: a project list (CSV/XLSX) → the district construction budget section.
+    #[arg(long)]
+    pub projects: Option<PathBuf>,
+    /// Money: boundary sections (CSV/XLSX) → the compensation settlement section (of
+    /// --compensation-year, else --year).
+    #[arg(long)]
+    pub sections: Option<PathBuf>,
+    /// Money: entered monthly values at the sections.
+    #[arg(long)]
+    pub values: Option<PathBuf>,
+    /// Money: the compensation year (default: --year).
+    #[arg(long)]
+    pub compensation_year: Option<i32>,
+    /// Money: the compensation rule set.
+    #[arg(long, default_value = rewater_money::compensation::DEFAULT_SET)]
+    pub compensation_rule: String,
+    /// Money: the district (money/areas.toml id) whose money rows a district report shows
+    /// (default: --district).
+    #[arg(long)]
+    pub money_district: Option<String>,
+    /// Money: rule-set files replacing or adding to the bundled ones. Repeatable.
+    #[arg(long)]
+    pub money_rules: Vec<PathBuf>,
+    /// Money: add the reclaimed-water unit cost by plant and by supply route of the model's
+    /// run (bundled cost and price sets, or --money-rules files of the same ids).
+    #[arg(long)]
+    pub money_cost: bool,
+}
+
+/// Computes the money sections of a report. `district` is the model district of a district
+/// report (its plants' costs); `only` the areas id whose budget and settlement rows show.
+#[allow(clippy::too_many_arguments)]
+pub fn money_tables(
+    m: &MoneyInputs,
+    year: Option<i32>,
+    only: Option<&str>,
+    district: Option<&str>,
+    region: &rewater_model::Region,
+    standards: &rewater_standards::Standards,
+    lang: Lang,
+) -> Result<rewater_reports::money::MoneyTables> {
+    let common = Common {
+        rules: m.money_rules.clone(),
+        areas: None,
+        lang: "zh".into(),
+        out: None,
+        json: false,
+    };
+    let (book, areas, _) = setup(&common)?;
+    let mut money = rewater_reports::money::MoneyTables::default();
+    if let Some(p) = &m.projects {
+        let list = rewater_money::funding::read_projects(p, &areas).map_err(input_err)?;
+        let f = rewater_money::funding::funding(&book, rewater_money::funding::DEFAULT_SETS, &list)
+            .map_err(money_err)?;
+        money.budget = Some(f.budget_table(&book, &areas, lang, only));
+    }
+    if let Some(p) = &m.sections {
+        let Some(year) = m.compensation_year.or(year) else {
+            return Err(input_err(
+                "--sections needs the compensation year (--compensation-year or --year)",
+            ));
+        };
+        let known = |s: &str| areas.district(s).map(|d| d.id.clone());
+        let secs = rewater_money::compensation::read_sections(p, &known).map_err(input_err)?;
+        let v = match &m.values {
+            Some(v) => rewater_money::compensation::read_values(v, year).map_err(input_err)?,
+            None => Default::default(),
+        };
+        let mut c = rewater_money::compensation::compensation(
+            &book,
+            &m.compensation_rule,
+            standards,
+            &secs,
+            &v,
+            year,
+        )
+        .map_err(money_err)?;
+        if let Some(d) = only {
+            c.settlement.retain(|k, _| k == d);
+        }
+        let name = |d: &str| {
+            if d == MUNICIPAL {
+                rewater_money::Text::new("市级", "municipal pool")
+                    .get(lang)
+                    .to_string()
+            } else {
+                areas.name(d, lang)
+            }
+        };
+        money.settlement = c
+            .tables(&book, &name, lang)
+            .into_iter()
+            .find(|t| t.id == "compensation-settlement");
+    }
+    if m.money_cost {
+        let mut c = rewater_money::cost::cost_of_model(
+            &book,
+            rewater_money::cost::DEFAULT_COST_SET,
+            rewater_money::cost::DEFAULT_PRICE_SET,
+            region,
+        )
+        .map_err(money_err)?;
+        if let Some(d) = district {
+            c.only_district(d);
+        }
+        money.cost = c
+            .tables(&book, lang)
+            .into_iter()
+            .filter(|t| t.id == "cost-plants" || t.id == "cost-routes")
+            .collect();
+    }
+    Ok(money)
 }
 
 fn report(a: ReportArgs, standards: &rewater_standards::Standards) -> Result<()> {
@@ -423,15 +542,9 @@ fn report(a: ReportArgs, standards: &rewater_standards::Standards) -> Result<()>
         lang,
         today,
         no_pdf,
+        cost,
     } = a;
-    let common = Common {
-        rules,
-        areas: None,
-        lang,
-        out: None,
-        json: false,
-    };
-    let (book, areas, lang) = setup(&common)?;
+    let lang: Lang = lang.parse().map_err(input_err)?;
     let kind = match kind.as_str() {
         "plan-progress" => rewater_reports::ReportKind::PlanProgress,
         "district" => rewater_reports::ReportKind::District,
@@ -445,44 +558,31 @@ fn report(a: ReportArgs, standards: &rewater_standards::Standards) -> Result<()>
         Lang::Zh => rewater_reports::Lang::Zh,
         Lang::En => rewater_reports::Lang::En,
     };
+    let is_district = kind == rewater_reports::ReportKind::District;
     let only = money_district
+        .clone()
         .or_else(|| district.clone())
-        .filter(|_| kind == rewater_reports::ReportKind::District);
-    let mut money = rewater_reports::money::MoneyTables::default();
-    if let Some(p) = &projects {
-        let list = rewater_money::funding::read_projects(p, &areas).map_err(input_err)?;
-        let f = rewater_money::funding::funding(&book, rewater_money::funding::DEFAULT_SETS, &list)
-            .map_err(money_err)?;
-        money.budget = Some(f.budget_table(&book, &areas, lang, only.as_deref()));
-    }
-    if let (Some(p), Some(year)) = (&sections, year) {
-        let known = |s: &str| areas.district(s).map(|d| d.id.clone());
-        let secs = rewater_money::compensation::read_sections(p, &known).map_err(input_err)?;
-        let v = match &values {
-            Some(v) => rewater_money::compensation::read_values(v, year).map_err(input_err)?,
-            None => Default::default(),
-        };
-        let mut c =
-            rewater_money::compensation::compensation(&book, &rule, standards, &secs, &v, year)
-                .map_err(money_err)?;
-        if let Some(d) = &only {
-            c.settlement.retain(|k, _| k == d);
-        }
-        let name = |d: &str| {
-            if d == MUNICIPAL {
-                rewater_money::Text::new("市级", "municipal pool")
-                    .get(lang)
-                    .to_string()
-            } else {
-                areas.name(d, lang)
-            }
-        };
-        money.settlement = c
-            .tables(&book, &name, lang)
-            .into_iter()
-            .find(|t| t.id == "compensation-settlement");
-    }
+        .filter(|_| is_district);
     let region = rewater_model::load(&model, standards).map_err(input_err)?;
+    let inputs = MoneyInputs {
+        projects,
+        sections,
+        values,
+        compensation_year: year,
+        compensation_rule: rule,
+        money_district,
+        money_rules: rules,
+        money_cost: cost,
+    };
+    let money = money_tables(
+        &inputs,
+        year,
+        only.as_deref(),
+        district.as_deref().filter(|_| is_district),
+        &region,
+        standards,
+        lang,
+    )?;
     let today = match &today {
         Some(d) => {
             let mut it = d.split('-').map(|x| x.parse::<u32>().ok());

@@ -2,7 +2,7 @@
 //! `rewater-tasks` (and the store's `TaskStore`), and printing.
 
 use anyhow::{Context, Result};
-use rewater_reports::generate::{generate, Request};
+use rewater_reports::generate::Request;
 use rewater_reports::{Lang, ReportKind};
 use rewater_store::prelude::*;
 use rewater_store::tasks::{NewAttachment, NewPatrol, NewProgress, ProgressFilter, RiverChief};
@@ -39,6 +39,9 @@ pub struct ReportArgs {
     /// Write the HTML only (no Chromium needed).
     #[arg(long)]
     pub no_pdf: bool,
+    /// The money sections (issue 17), each added when its input is given.
+    #[command(flatten)]
+    pub money: crate::money::MoneyInputs,
 }
 
 #[derive(clap::Subcommand)]
@@ -196,6 +199,29 @@ pub fn report(args: ReportArgs, standards: &rewater_standards::Standards) -> Res
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
+    // The money sections: a district report shows its own rows (the areas id given by
+    // --money-district, else --district) and its district's plants' costs.
+    let is_district = kind == ReportKind::District;
+    let only = args
+        .money
+        .money_district
+        .clone()
+        .or_else(|| args.district.clone())
+        .filter(|_| is_district);
+    let money_lang = match lang {
+        Lang::Zh => rewater_money::Lang::Zh,
+        Lang::En => rewater_money::Lang::En,
+    };
+    let money = crate::money::money_tables(
+        &args.money,
+        args.year
+            .or_else(|| Some(region.start.add_days(region.days.max(1) as i32 - 1).ymd().0)),
+        only.as_deref(),
+        args.district.as_deref().filter(|_| is_district),
+        &region,
+        standards,
+        money_lang,
+    )?;
     let req = Request {
         kind,
         lang,
@@ -213,15 +239,22 @@ pub fn report(args: ReportArgs, standards: &rewater_standards::Standards) -> Res
             .map(std::path::Path::to_path_buf)
             .unwrap_or_default(),
     };
-    let written =
-        generate(&region, &model_file, standards, req, &args.out).map_err(|e| match e {
-            rewater_reports::ReportError::NoDistrict { .. }
-            | rewater_reports::ReportError::UnknownDistrict { .. }
-            | rewater_reports::ReportError::Collect(
-                rewater_reports::collect::CollectError::Period { .. },
-            ) => crate::input_err(e),
-            e => anyhow::Error::new(e),
-        })?;
+    let written = rewater_reports::money::generate_with_money(
+        &region,
+        &model_file,
+        standards,
+        req,
+        &money,
+        &args.out,
+    )
+    .map_err(|e| match e {
+        rewater_reports::ReportError::NoDistrict { .. }
+        | rewater_reports::ReportError::UnknownDistrict { .. }
+        | rewater_reports::ReportError::Collect(rewater_reports::collect::CollectError::Period {
+            ..
+        }) => crate::input_err(e),
+        e => anyhow::Error::new(e),
+    })?;
     println!("{}", written.html.display());
     if let Some(p) = written.pdf {
         println!("{}", p.display());

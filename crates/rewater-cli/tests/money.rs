@@ -75,6 +75,172 @@ fn funding_subsidies_fees_and_cost_of_the_examples() {
         "en",
     ]));
     assert!(csv.contains("plant-east,east,26276320,9985001.6,6490251.04,3941448,2000000,8024258.72,20455957.76,0.78"), "{csv}");
+    // The routes (plant → user) and the pipes, each table UNVERIFIED (example cost figures).
+    assert!(
+        csv.contains("Unit cost by supply route (plant → user) [UNVERIFIED]"),
+        "{csv}"
+    );
+    assert!(csv.contains("Pipes: water and own cost [UNVERIFIED]"));
+    assert!(
+        csv.contains("plant-east,east,power-plant,user,east,"),
+        "{csv}"
+    );
+    assert!(csv.contains("pond (water at the start),,power-plant,user,east,"));
+}
+
+/// The first cell of each worksheet of an XLSX file (the table's heading).
+fn xlsx_headings(path: &std::path::Path) -> Vec<String> {
+    use calamine::{Reader, Xlsx};
+    let mut wb: Xlsx<_> = calamine::open_workbook(path).unwrap();
+    let names = wb.sheet_names().to_vec();
+    names
+        .iter()
+        .map(|n| {
+            let r = wb.worksheet_range(n).unwrap();
+            r.get_value((0, 0))
+                .map(|c| c.to_string())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[test]
+fn unverified_rules_are_marked_in_the_xlsx_of_every_ledger() {
+    let dir = std::env::temp_dir().join(format!("rewater-cli-money-xlsx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let x = |n: &str| dir.join(n).display().to_string();
+    let runs: Vec<(String, Vec<String>)> = vec![
+        (
+            x("comp.xlsx"),
+            vec![
+                "compensation".into(),
+                repo("examples/money/sections.csv"),
+                "--values".into(),
+                repo("examples/money/values-2022.csv"),
+                "--year".into(),
+                "2022".into(),
+            ],
+        ),
+        (
+            x("sub.xlsx"),
+            vec![
+                "subsidies".into(),
+                "--facilities".into(),
+                repo("examples/money/facilities.csv"),
+            ],
+        ),
+        (
+            x("fees.xlsx"),
+            vec![
+                "fees".into(),
+                "--months".into(),
+                repo("examples/money/months.csv"),
+            ],
+        ),
+        (
+            x("cost.xlsx"),
+            vec!["cost".into(), repo("examples/pilot-city/model.toml")],
+        ),
+    ];
+    for (out, args) in &runs {
+        let mut a: Vec<&str> = vec!["money"];
+        a.extend(args.iter().map(String::as_str));
+        a.extend(["--out", out.as_str()]);
+        ok(&rewater(&a));
+        let heads = xlsx_headings(std::path::Path::new(out));
+        assert!(!heads.is_empty(), "{out}");
+        assert!(
+            heads.iter().all(|h| h.ends_with("[UNVERIFIED]")),
+            "{out}: {heads:?}"
+        );
+    }
+    // A verified ledger is not marked: 顺义 rural backbone pipes (京政发〔2023〕6号, verified).
+    let p = dir.join("p.csv");
+    std::fs::write(
+        &p,
+        "id,asset,district,setting,construction_yuan,start_year\nP1,sewer_pipe,shunyi,rural,1000000,2024\n",
+    )
+    .unwrap();
+    let out = x("funding.xlsx");
+    ok(&rewater(&[
+        "money",
+        "funding",
+        &p.display().to_string(),
+        "--out",
+        &out,
+    ]));
+    let heads = xlsx_headings(std::path::Path::new(&out));
+    assert!(
+        !heads.is_empty() && heads.iter().all(|h| !h.contains("UNVERIFIED")),
+        "{heads:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_indicators_report_gets_the_money_sections_when_money_inputs_are_given() {
+    let dir = std::env::temp_dir().join(format!("rewater-cli-report-money-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.display().to_string();
+    let model = repo("examples/beijing-district/model.toml");
+    // Without money inputs: no money section.
+    let out = ok(&rewater(&[
+        "report",
+        "plan-progress",
+        &model,
+        "--out",
+        &d,
+        "--no-pdf",
+        "--today",
+        "2025-12-01",
+    ]));
+    let html = std::fs::read_to_string(out.lines().next().unwrap()).unwrap();
+    assert!(
+        !html.contains("资金："),
+        "no money section without money inputs"
+    );
+    let out = ok(&rewater(&[
+        "report",
+        "plan-progress",
+        &model,
+        "--out",
+        &d,
+        "--no-pdf",
+        "--today",
+        "2025-12-01",
+        "--projects",
+        &repo("examples/money/projects.csv"),
+        "--sections",
+        &repo("examples/money/sections.csv"),
+        "--values",
+        &repo("examples/money/values-2022.csv"),
+        "--compensation-year",
+        "2022",
+        "--money-cost",
+    ]));
+    let html = std::fs::read_to_string(out.lines().next().unwrap()).unwrap();
+    assert!(html.contains("资金：区级建设资金预算"));
+    assert!(html.contains("资金：水生态区域补偿年度结算 [UNVERIFIED]"));
+    assert!(html.contains("资金：再生水单位成本（按水厂与供水线路） [UNVERIFIED]"));
+    assert!(html.contains("供水线路单位成本（水厂→用户） [UNVERIFIED]"));
+    // 清河再生水厂三期: 273,333,333.33 a year by the concession holder; 丰台区 pays 900,000.
+    assert!(html.contains("273,333,333.33") && html.contains("900,000"));
+    // The compensation year must be known when sections are given (a model year is, here).
+    let bad = rewater(&[
+        "report",
+        "plan-progress",
+        &model,
+        "--out",
+        &d,
+        "--no-pdf",
+        "--sections",
+        &repo("examples/money/sections.csv"),
+        "--compensation-rule",
+        "bj-compensation-2022",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no formula"));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -165,6 +331,7 @@ fn the_plan_progress_report_with_money_sections_as_pdf() {
         "2022",
         "--today",
         "2025-12-01",
+        "--cost",
     ]));
     assert!(out.contains("plan-progress.zh.pdf"), "{out}");
     let text = Command::new("pdftotext")
@@ -184,6 +351,10 @@ fn the_plan_progress_report_with_money_sections_as_pdf() {
     assert!(
         text.contains("各区应缴与应收补偿金"),
         "the chart's title stays text"
+    );
+    assert!(
+        text.contains("资金：再生水单位成本（按水厂与供水线路） [UNVERIFIED]"),
+        "the cost section marked UNVERIFIED: {text}"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -20,8 +20,9 @@ use std::path::Path;
 pub const MAX_STATS_BYTES: u64 = 16 << 20;
 /// The most rows (a district × year × quantity table is small).
 pub const MAX_STATS_ROWS: usize = 200_000;
-/// The most bytes an XLSX file may unpack to (a zip bomb is refused before it is unpacked).
-pub const MAX_XLSX_UNPACKED_BYTES: u64 = 128 << 20;
+/// The most bytes an XLSX file may unpack to (a zip bomb is refused before it is unpacked,
+/// by the workspace's one guard in rewater-standards).
+pub use rewater_standards::xlsx::MAX_XLSX_UNPACKED_BYTES;
 
 /// A statistics file that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -166,20 +167,8 @@ fn xlsx_rows(
         message,
     };
     // Refuse what unpacks to too much before anything is unpacked.
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| whole(format!("not an XLSX file: {e}")))?;
-    let mut unpacked = 0u64;
-    for i in 0..zip.len() {
-        let f = zip
-            .by_index_raw(i)
-            .map_err(|e| whole(format!("not an XLSX file: {e}")))?;
-        unpacked = unpacked.saturating_add(f.size());
-    }
-    if unpacked > max_unpacked {
-        return Err(whole(format!(
-            "unpacks to {unpacked} bytes, more than {max_unpacked}"
-        )));
-    }
+    rewater_standards::xlsx::check_unpacked_size(bytes, max_unpacked)
+        .map_err(|e| whole(e.to_string()))?;
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes))
         .map_err(|e| whole(format!("not an XLSX file: {e}")))?;
     let range = book

@@ -15,8 +15,9 @@
 //!   monthly GB 3838 classes (entered or from the store's readings), the payer → payee matrix
 //!   per month and the annual settlement under a rule version.
 //! - [`fees`]: pay-for-performance (按效付费) monthly fees per plant from a contract as data.
-//! - [`cost`]: reclaimed-water unit cost per plant from an engine run and the price by quality
-//!   class against tap and groundwater.
+//! - [`cost`]: reclaimed-water unit cost per plant and per supply route from an engine run
+//!   ([`routes`]: each link's flow over the run, the plants' and pipes' yuan carried along
+//!   it) and the price by quality class against tap and groundwater.
 //! - [`table`]: the one output shape (zh/en headings, rows, the confidence of each row),
 //!   written as CSV or XLSX.
 //!
@@ -28,6 +29,7 @@ pub mod compensation;
 pub mod cost;
 pub mod fees;
 pub mod funding;
+pub mod routes;
 pub mod rules;
 pub mod sheet;
 pub mod store;

@@ -348,13 +348,44 @@ pub struct CostParams {
     pub discount_rate: f64,
 }
 
-/// Cost parameters: a default and per plant.
+/// A pipe's (a model link's) own cost parameters: pumping energy per m³ entering the link at
+/// a tariff, fixed O&M and the capital annuity of its capex. Omitted figures are 0.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkCostParams {
+    /// The model link's id ("FROM->TO" unless the model names it); empty for the default.
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub tariff_yuan_per_kwh: f64,
+    #[serde(default)]
+    pub pumping_kwh_per_m3: f64,
+    #[serde(default)]
+    pub om_yuan_per_year: f64,
+    #[serde(default)]
+    pub capex_yuan: f64,
+    #[serde(default = "one_year")]
+    pub lifetime_years: u32,
+    #[serde(default)]
+    pub discount_rate: f64,
+}
+
+fn one_year() -> u32 {
+    1
+}
+
+/// Cost parameters: a default and per plant; pipes by link id, and a default for the rest
+/// (none: a pipe without figures costs nothing of its own).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CostRule {
     pub default: CostParams,
     #[serde(default)]
     pub plant: Vec<CostParams>,
+    #[serde(default)]
+    pub link_default: Option<LinkCostParams>,
+    #[serde(default)]
+    pub link: Vec<LinkCostParams>,
 }
 
 /// A rule set (one file).
@@ -534,6 +565,22 @@ impl RuleSet {
                     && (0.0..1.0).contains(&p.discount_rate);
                 if !ok {
                     return Err(format!("cost '{}': a figure out of range", p.id));
+                }
+            }
+            for p in c.link_default.iter().chain(&c.link) {
+                let ok = [
+                    p.tariff_yuan_per_kwh,
+                    p.pumping_kwh_per_m3,
+                    p.om_yuan_per_year,
+                    p.capex_yuan,
+                ]
+                .iter()
+                .all(|x| x.is_finite() && *x >= 0.0)
+                    && (1..=200).contains(&p.lifetime_years)
+                    && p.discount_rate.is_finite()
+                    && (0.0..1.0).contains(&p.discount_rate);
+                if !ok {
+                    return Err(format!("cost link '{}': a figure out of range", p.id));
                 }
             }
         }

@@ -12,8 +12,9 @@ use std::path::Path;
 pub const MAX_SHEET_BYTES: u64 = 16 << 20;
 /// The most rows.
 pub const MAX_SHEET_ROWS: usize = 200_000;
-/// The most an XLSX file may unpack to (checked before unpacking).
-pub const MAX_XLSX_UNPACKED_BYTES: u64 = 128 << 20;
+/// The most an XLSX file may unpack to (checked before unpacking, by the workspace's one
+/// guard in rewater-standards).
+pub use rewater_standards::xlsx::MAX_XLSX_UNPACKED_BYTES;
 
 /// A column the reader knows: canonical name, accepted names, required.
 pub struct Col {
@@ -236,20 +237,8 @@ fn csv_rows(bytes: &[u8], file: &str) -> Result<Vec<(usize, Vec<String>)>, Input
 fn xlsx_rows(bytes: &[u8], file: &str) -> Result<Vec<(usize, Vec<String>)>, InputError> {
     use calamine::{Data, Reader, Xlsx};
     let whole = |m: String| InputError::file(file, m);
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| whole(format!("not an XLSX file: {e}")))?;
-    let mut unpacked = 0u64;
-    for i in 0..zip.len() {
-        let f = zip
-            .by_index_raw(i)
-            .map_err(|e| whole(format!("not an XLSX file: {e}")))?;
-        unpacked = unpacked.saturating_add(f.size());
-    }
-    if unpacked > MAX_XLSX_UNPACKED_BYTES {
-        return Err(whole(format!(
-            "unpacks to {unpacked} bytes, more than {MAX_XLSX_UNPACKED_BYTES}"
-        )));
-    }
+    rewater_standards::xlsx::check_unpacked_size(bytes, MAX_XLSX_UNPACKED_BYTES)
+        .map_err(|e| whole(e.to_string()))?;
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes))
         .map_err(|e| whole(format!("not an XLSX file: {e}")))?;
     let range = book

@@ -199,7 +199,7 @@ fn unit_cost_and_prices_of_a_known_engine_run() {
     let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../examples/pilot-city/model.toml");
     let region = rewater_model::load(&model, &standards).unwrap();
-    let summary = rewater_engine::run(&region).unwrap();
+    let (summary, flows) = rewater_money::routes::run_with_flows(&region).unwrap();
     assert_eq!(summary.plants["plant-east"].treated_m3, 26_276_320.0);
     let book = RuleBook::bundled();
     let c = cost_of_run(
@@ -208,6 +208,7 @@ fn unit_cost_and_prices_of_a_known_engine_run() {
         DEFAULT_PRICE_SET,
         &region,
         &summary,
+        &flows,
     )
     .unwrap();
     let p = &c.plants[0];
@@ -225,9 +226,56 @@ fn unit_cost_and_prices_of_a_known_engine_run() {
     assert!((c.revenue_yuan - 28_745_600.0).abs() < 1e-3);
     assert!((c.users_saving_yuan - 70_962_600.0).abs() < 1e-3);
     assert!((c.city_balance_yuan - 8_289_642.240_93).abs() < 1e-3);
+    // The bundled cost set has no pipe figures: the routes carry the plant's cost only. The
+    // plant's water (through the wetland and the pond, mixed there with the pond's water at
+    // the start) ends with the users, in the river or in the pond; all of its cost is in the
+    // routes, and each user's routes add up to what it was delivered.
+    assert_eq!(c.pipes_yuan, 0.0);
+    let from_plant: f64 = c
+        .routes
+        .iter()
+        .filter(|r| r.source == "plant-east")
+        .map(|r| r.total_yuan)
+        .sum();
+    assert!(
+        (from_plant - 20_455_957.759_069).abs() < 1e-3,
+        "{from_plant}"
+    );
+    assert!(c
+        .routes
+        .iter()
+        .any(|r| r.initial_storage && r.source == "pond"));
+    for (id, u) in &summary.users {
+        let got: f64 = c
+            .routes
+            .iter()
+            .filter(|r| &r.to == id)
+            .map(|r| r.volume_m3)
+            .sum();
+        assert!(
+            (got - u.delivered_m3).abs() < 1e-3,
+            "{id}: {got} vs {}",
+            u.delivered_m3
+        );
+    }
+    // Plant water reaching a user carries the plant's unit cost per m³ that left the plant;
+    // the pond's water at the start carries none.
+    for r in c.routes.iter().filter(|r| r.source == "plant-east") {
+        assert!(r.unit_yuan_per_m3.unwrap() >= 0.778_494_011 - 1e-9, "{r:?}");
+    }
     let t = c.tables(&book, Lang::En);
     assert!(
         t.iter().all(|t| t.unverified),
         "example cost and prices are unverified"
+    );
+    assert_eq!(
+        t.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+        [
+            "cost-plants",
+            "cost-routes",
+            "cost-pipes",
+            "cost-users",
+            "cost-city"
+        ]
     );
 }

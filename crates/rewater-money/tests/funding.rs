@@ -526,6 +526,43 @@ fn hostile_project_lists_are_refused_with_row_and_field() {
     );
 }
 
+/// A one-entry zip whose central directory declares `declared` unpacked bytes (a zip bomb's
+/// claim, without the bytes).
+fn declared_zip(declared: u32) -> Vec<u8> {
+    use std::io::Write;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let opt = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        z.start_file("xl/worksheets/sheet1.xml", opt).unwrap();
+        z.write_all(b" ").unwrap();
+        z.finish().unwrap();
+    }
+    let mut b = buf.into_inner();
+    let at = b
+        .windows(4)
+        .position(|w| w == b"PK\x01\x02")
+        .expect("a central directory entry");
+    b[at + 24..at + 28].copy_from_slice(&declared.to_le_bytes());
+    b
+}
+
+#[test]
+fn an_xlsx_that_would_unpack_to_too_much_is_refused_by_the_shared_guard() {
+    let areas = Areas::bundled();
+    let max = rewater_money::sheet::MAX_XLSX_UNPACKED_BYTES;
+    assert_eq!(max, rewater_standards::xlsx::MAX_XLSX_UNPACKED_BYTES);
+    let e = projects_from_bytes(&declared_zip(200 << 20), "p.xlsx", &areas).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("p.xlsx: unpacks to {} bytes, more than {max}", 200u64 << 20)
+    );
+    // Under the cap the file is read on (and found not to be a workbook).
+    let e = projects_from_bytes(&declared_zip(1), "p.xlsx", &areas).unwrap_err();
+    assert!(e.to_string().contains("not an XLSX file"), "{e}");
+}
+
 #[test]
 fn a_user_rule_file_replaces_the_bundled_set_without_recompiling() {
     let dir = std::env::temp_dir().join(format!("rewater-money-rules-{}", std::process::id()));

@@ -1,6 +1,7 @@
 //! The money sections of the reports (issue 17): the district construction budget table
 //! (rewater-money's funding ledger by the projects' district and year) and the compensation
-//! settlement (pays, receives, net by district, with a chart of the net). A section computed
+//! settlement (pays, receives, net by district, with a chart of the net), and the
+//! reclaimed-water unit cost by plant and by supply route of the model's run. A section computed
 //! under an unverified rule says so in its title and in a note. The plan-progress report gets
 //! every district; a district report gets its own rows.
 
@@ -122,6 +123,21 @@ pub fn settlement_section(settlement: &Table, lang: Lang) -> Section {
     }
 }
 
+/// The unit-cost section from the cost ledger's `cost-plants` and `cost-routes` tables
+/// (each under its own title, as a paragraph).
+pub fn cost_section(tables: &[Table], lang: Lang) -> Section {
+    let l = lang_of(lang);
+    let mut blocks = Vec::new();
+    for tb in tables {
+        blocks.push(Block::Para(tb.heading(l)));
+        blocks.extend(table_blocks(tb, lang));
+    }
+    Section {
+        title: title("s_money_cost", tables.iter().any(|t| t.unverified), lang),
+        blocks,
+    }
+}
+
 /// The money inputs of a report, already computed (and, for a district report, limited to
 /// the district by the caller).
 #[derive(Debug, Clone, Default)]
@@ -130,6 +146,15 @@ pub struct MoneyTables {
     pub budget: Option<Table>,
     /// `compensation-settlement`.
     pub settlement: Option<Table>,
+    /// `cost-plants` and `cost-routes` (empty: no cost section).
+    pub cost: Vec<Table>,
+}
+
+impl MoneyTables {
+    /// Whether there is anything to add.
+    pub fn is_empty(&self) -> bool {
+        self.budget.is_none() && self.settlement.is_none() && self.cost.is_empty()
+    }
 }
 
 /// Appends the money sections to a document.
@@ -139,6 +164,9 @@ pub fn append(doc: &mut Doc, money: &MoneyTables) {
     }
     if let Some(s) = &money.settlement {
         doc.sections.push(settlement_section(s, doc.lang));
+    }
+    if !money.cost.is_empty() {
+        doc.sections.push(cost_section(&money.cost, doc.lang));
     }
 }
 

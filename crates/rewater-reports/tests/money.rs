@@ -46,6 +46,53 @@ fn money(lang: rewater_money::Lang, only: Option<&str>) -> MoneyTables {
             .tables(&book, &name, lang)
             .into_iter()
             .find(|t| t.id == "compensation-settlement"),
+        cost: vec![],
+    }
+}
+
+/// The cost tables of the pilot city's run (plant and routes).
+fn cost(lang: rewater_money::Lang) -> Vec<rewater_money::Table> {
+    let standards = rewater_standards::Standards::builtin();
+    let region = rewater_model::load(&repo("examples/pilot-city/model.toml"), &standards).unwrap();
+    let book = RuleBook::bundled();
+    let c = rewater_money::cost::cost_of_model(&book, "reclaimed-cost", "reclaimed-price", &region)
+        .unwrap();
+    c.tables(&book, lang)
+        .into_iter()
+        .filter(|t| t.id == "cost-plants" || t.id == "cost-routes")
+        .collect()
+}
+
+#[test]
+fn the_cost_section_shows_plants_and_routes_unverified() {
+    for (lang, ml, title, route) in [
+        (
+            Lang::Zh,
+            rewater_money::Lang::Zh,
+            "资金：再生水单位成本（按水厂与供水线路） [UNVERIFIED]",
+            "供水线路单位成本（水厂→用户） [UNVERIFIED]",
+        ),
+        (
+            Lang::En,
+            rewater_money::Lang::En,
+            "Money: reclaimed-water unit cost by plant and by supply route [UNVERIFIED]",
+            "Unit cost by supply route (plant → user) [UNVERIFIED]",
+        ),
+    ] {
+        let mut d = doc(ReportKind::PlanProgress, lang, None);
+        let before = d.sections.len();
+        let tables = MoneyTables {
+            cost: cost(ml),
+            ..Default::default()
+        };
+        append(&mut d, &tables);
+        assert_eq!(d.sections.len(), before + 1);
+        let h = html::render(&d);
+        assert!(h.contains(title), "{title}");
+        assert!(h.contains(route), "{route}");
+        // plant-east: 20,455,957.76 yuan over 26,276,320 m³.
+        assert!(h.contains("20,455,957.76") && h.contains("power-plant"));
+        assert!(!h.contains("s_money"), "no label key shows");
     }
 }
 

@@ -8,7 +8,8 @@
 //! * [`comply`]: compliance of a series over time (达标率);
 //! * [`input`]: samples and series from CSV and JSON with line-numbered errors;
 //! * [`report`]: text of classifications, compliance reports and standards for a terminal;
-//! * [`batch`]: classifying every sample of an input, checking a series, writing the results.
+//! * [`batch`]: classifying every sample of an input, checking a series, writing the results;
+//! * [`xlsx`]: the zip-bomb guard every XLSX reader of the workspace uses.
 
 pub mod batch;
 pub mod comply;
@@ -19,6 +20,7 @@ pub mod input;
 pub mod report;
 pub mod standard;
 pub mod unit;
+pub mod xlsx;
 
 pub use batch::{classify_samples, comply_series, BatchError};
 pub use comply::{comply, ComplianceReport, TimedReading};

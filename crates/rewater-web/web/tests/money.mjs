@@ -91,6 +91,27 @@ try {
   await page.click("#money-submit");
   await page.waitForFunction(() => document.getElementById("money-error").textContent.length > 0);
   check((await page.textContent("#money-error")).includes("no formula"), "the 2022 rule is refused: its formula is not confirmed");
+  // The other ledgers (their examples came with the one loaded above): an example resting on an unverified rule (the base-rate rule, the
+  // example contract) is marked on every table; the funding example (inferred and verified
+  // rules only) is not.
+  for (const [tab, input, first, marked] of [
+    ["subsidies", "money-facilities", "subsidies-facilities", true],
+    ["fees", "money-months", "fees-months", true],
+    ["funding", "money-projects", "funding-projects", false],
+  ]) {
+    await page.click(`#money-tabs a[data-tab="${tab}"]`);
+    await page.waitForSelector(`#money-form[data-tab="${tab}"]`);
+    // The example loaded above filled every ledger's inputs; they stay across tabs.
+    check((await page.inputValue("#" + input)).length > 0, `the ${tab} example is in its form`);
+    await page.click("#money-submit");
+    await page.waitForSelector(`#money-${first}`);
+    const heads = await page.$$eval(".money-title", (hs) => hs.map((h) => h.textContent));
+    if (marked) {
+      check(heads.length > 0 && heads.every((x) => x.includes("[UNVERIFIED]")) && (await page.isVisible("#money-unverified")), `the ${tab} tables are marked UNVERIFIED (${heads})`);
+    } else {
+      check(heads.length > 0 && heads.every((x) => !x.includes("UNVERIFIED")) && !(await page.$("#money-unverified")), `the ${tab} tables carry no UNVERIFIED mark (${heads})`);
+    }
+  }
   await admin.context.close();
 
   // --- the operator of Tongzhou: only the months where Tongzhou pays or receives
