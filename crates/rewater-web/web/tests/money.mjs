@@ -69,7 +69,8 @@ try {
   check(detail.some((r) => r[1] === "S-WG" && r[0] === "2022-03" && r[8].includes("不劣于入境") && r[9] === "150,000"), "苇沟 in March: missed but no worse than its inflow, 150,000");
   // English: the same ledger in English words.
   await page.click("#lang");
-  await page.waitForSelector("#money-form");
+  // The page is drawn again in English: wait for it rather than for the old form.
+  await page.waitForFunction(() => (document.getElementById("money-tabs") || {}).textContent?.includes("Water-ecology compensation"), null, { timeout: 30000 }).catch(() => {});
   check((await page.textContent("#money-tabs")).includes("Water-ecology compensation"), "the tabs in English");
   check((await page.inputValue("#money-sections")).includes("S-SH"), "the inputs stay when the language changes");
   await page.click("#money-submit");
@@ -112,6 +113,16 @@ try {
       check(heads.length > 0 && heads.every((x) => !x.includes("UNVERIFIED")) && !(await page.$("#money-unverified")), `the ${tab} tables carry no UNVERIFIED mark (${heads})`);
     }
   }
+  // The cost ledger: a bundled scenario's run, unit cost per plant and per supply route.
+  await page.click('#money-tabs a[data-tab="cost"]');
+  await page.waitForSelector('#money-form[data-tab="cost"] #money-scenario option', { state: "attached" });
+  await page.click("#money-submit");
+  await page.waitForSelector("#money-cost-plants", { timeout: 60000 });
+  const plants = await rowsOf(page, "money-cost-plants");
+  const routes = await rowsOf(page, "money-cost-routes");
+  check(plants.length > 0 && routes.length > 0, `the cost ledger lists plants (${plants.length}) and supply routes (${routes.length})`);
+  const costHeads = await page.$$eval(".money-title", (hs) => hs.map((h) => h.textContent));
+  check(costHeads.some((x) => x.includes("[UNVERIFIED]")), `the cost tables resting on unverified figures are marked (${costHeads})`);
   await admin.context.close();
 
   // --- the operator of Tongzhou: only the months where Tongzhou pays or receives

@@ -3,7 +3,8 @@
 // pay-for-performance fees — computed by the API from the tables pasted here (CSV text; the
 // example of examples/money can be loaded). Every table computed under a rule that is not
 // confirmed carries the UNVERIFIED mark. District operators get their district's rows only
-// (the API enforces it). Routes: #/money, #/money/compensation|funding|subsidies|fees.
+// (the API enforces it). Routes: #/money, #/money/compensation|funding|subsidies|fees|cost
+// (cost: unit cost per plant and supply route of a scenario's run).
 "use strict";
 
 addLabels({
@@ -13,6 +14,7 @@ addLabels({
     money_sections: "跨界断面 (CSV)", money_values: "逐月监测值 (CSV)", money_year: "年度", money_rule: "规则",
     money_from_store: "同时读取监测库的月均值", money_projects: "项目清单 (CSV)", money_facilities: "污水设施 (CSV)",
     money_stations: "村庄供水站 (CSV)", money_months: "逐月运行数据 (CSV)", money_unverified: "含未经核实的规则 (UNVERIFIED)",
+    money_cost: "再生水成本", money_scenario: "情景模型", money_no_scenario: "没有可计算成本的情景模型",
     money_district_only: "仅显示本区", money_rules: "规则集", money_confidence: "可信度", money_document: "文件", money_valid: "有效期",
   },
   en: {
@@ -21,11 +23,12 @@ addLabels({
     money_sections: "Boundary sections (CSV)", money_values: "Monthly values (CSV)", money_year: "Year", money_rule: "Rule set",
     money_from_store: "also read monthly means from the monitoring store", money_projects: "Project list (CSV)", money_facilities: "Rural facilities (CSV)",
     money_stations: "Village water stations (CSV)", money_months: "Plant months (CSV)", money_unverified: "rests on unverified rules (UNVERIFIED)",
+    money_cost: "Reclaimed-water cost", money_scenario: "Scenario model", money_no_scenario: "no scenario model to cost",
     money_district_only: "your district only", money_rules: "Rule sets", money_confidence: "Confidence", money_document: "Document", money_valid: "In force",
   },
 });
 
-const moneyTabs = ["compensation", "funding", "subsidies", "fees"];
+const moneyTabs = ["compensation", "funding", "subsidies", "fees", "cost"];
 // What was typed stays when the tab or the language changes.
 const moneyInputs = {};
 
@@ -55,6 +58,8 @@ async function moneyPage(arg) {
   const rules = await api("GET", "/api/money/rules");
   const compSets = rules.sets.filter((s) => s.kind === "compensation");
   const year = moneyInputs.year || 2022;
+  // The cost ledger runs a scenario's model: unit cost per plant and per supply route.
+  const models = tab === "cost" ? (await api("GET", "/api/scenarios")).models : [];
   const forms = {
     compensation: `${moneyArea("sections", "money_sections")}${moneyArea("values", "money_values", 8)}
       <div class="row"><label>${esc(t("money_year"))} <input id="money-year" type="number" min="1900" max="2200" value="${esc(year)}"></label>
@@ -63,6 +68,9 @@ async function moneyPage(arg) {
     funding: moneyArea("projects", "money_projects", 10),
     subsidies: `${moneyArea("facilities", "money_facilities")}${moneyArea("stations", "money_stations")}`,
     fees: moneyArea("months", "money_months", 8),
+    cost: models.length
+      ? `<div class="row"><label>${esc(t("money_scenario"))} <select id="money-scenario">${models.map((x) => `<option ${x.name === moneyInputs.scenario ? "selected" : ""}>${esc(x.name)}</option>`).join("")}</select></label></div>`
+      : `<p class="muted">${esc(t("money_no_scenario"))}</p>`,
   };
   main().innerHTML = `<div class="panel"><h3>${esc(t("money"))}</h3>
     <nav class="row" id="money-tabs">${moneyTabs.map((x) => `<a href="#/money/${x}" class="${x === tab ? "active" : ""}" data-tab="${x}">${esc(t("money_" + x))}</a>`).join(" · ")}</nav>
@@ -74,7 +82,7 @@ async function moneyPage(arg) {
     <div class="panel"><h3>${esc(t("money_rules"))}</h3><table id="money-rules"><tr><th>id</th><th>${esc(t("money_document"))}</th><th>${esc(t("money_valid"))}</th><th>${esc(t("money_confidence"))}</th></tr>
       ${rules.sets.map((s) => `<tr><td><code>${esc(s.id)}</code> ${esc(s.version)}</td><td>${esc(s.document)}</td><td>${esc(s.valid_from)} – ${esc(s.valid_to || "")}</td><td class="${s.confidence === "UNVERIFIED" ? "bad" : ""}">${esc(s.confidence)}</td></tr>`).join("")}</table></div>`;
   const val = (id) => { const el = document.getElementById("money-" + id); return el ? el.value : undefined; };
-  const keep = () => ["sections", "values", "projects", "facilities", "stations", "months", "year"].forEach((k) => { if (val(k) !== undefined) moneyInputs[k] = val(k); });
+  const keep = () => ["sections", "values", "projects", "facilities", "stations", "months", "year", "scenario"].forEach((k) => { if (val(k) !== undefined) moneyInputs[k] = val(k); });
   document.querySelectorAll("#money-tabs a").forEach((a) => a.addEventListener("click", keep));
   document.getElementById("money-example").addEventListener("click", async () => {
     const ex = await api("GET", "/api/money/examples");
@@ -94,10 +102,11 @@ async function moneyPage(arg) {
       funding: () => ["/api/money/funding", { projects: val("projects"), lang: state.lang }],
       subsidies: () => ["/api/money/subsidies", { facilities: opt(val("facilities")), stations: opt(val("stations")), lang: state.lang }],
       fees: () => ["/api/money/fees", { months: val("months"), lang: state.lang }],
+      cost: () => [`/api/scenarios/${encodeURIComponent(val("scenario") || "")}/money/cost?lang=${state.lang}`, null],
     };
     try {
       const [path, body] = bodies[tab]();
-      const r = await api("POST", path, body);
+      const r = body === null ? await api("GET", path) : await api("POST", path, body);
       document.getElementById("money-result").innerHTML = moneyTables(r);
       status.textContent = "";
     } catch (e) {
