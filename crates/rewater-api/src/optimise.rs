@@ -233,6 +233,16 @@ pub struct StudyRunBody {
     pub targets: Vec<TargetPoint>,
     /// Evaluated designs from `since` on, as (annual cost, reuse rate, feasible).
     pub cloud: Vec<(f64, f64, bool)>,
+    /// The decision variables (the keys of a point's `design`) with their names.
+    pub variables: Vec<VariableName>,
+}
+
+/// A decision variable's name in Chinese and English.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VariableName {
+    pub id: String,
+    pub zh: String,
+    pub en: String,
 }
 
 fn front_point(p: &Problem, i: usize, e: &Evaluated) -> FrontPoint {
@@ -273,6 +283,16 @@ pub fn cost_reuse_indices(p: &Problem, archive: &[Evaluated]) -> Vec<usize> {
 
 fn body(r: &StudyRun, since: usize) -> Result<StudyRunBody, ApiError> {
     let live = r.live.lock().map_err(|_| lock_error())?;
+    let variables = r
+        .problem
+        .iter()
+        .flat_map(|p| &p.variables)
+        .map(|v| VariableName {
+            id: v.id.clone(),
+            zh: v.label.zh.clone(),
+            en: v.label.en.clone(),
+        })
+        .collect();
     let (front, cost_reuse, targets, cloud) = match &r.problem {
         Some(p) => {
             let a = &live.archive;
@@ -324,6 +344,7 @@ fn body(r: &StudyRun, since: usize) -> Result<StudyRunBody, ApiError> {
         cost_reuse,
         targets,
         cloud,
+        variables,
     })
 }
 
@@ -357,6 +378,7 @@ pub async fn studies(
         let mut b = body(r, usize::MAX)?;
         b.front.clear();
         b.cost_reuse.clear();
+        b.variables.clear();
         runs.push(b);
     }
     runs.sort_by_key(|b| b.id);
