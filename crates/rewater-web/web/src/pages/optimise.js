@@ -109,7 +109,7 @@ async function optimisePage(arg) {
   const studies = body.studies;
   main().innerHTML = `<div class="panel"><h3>${esc(t("optimise"))}</h3>
     ${studies.length ? "" : `<p class="muted">${esc(t("opt_no_studies"))}</p>`}
-    <form id="opt-form" class="row">
+    <form id="opt-form" class="row" novalidate>
       <label>${esc(t("opt_study"))} <select id="opt-study">${studies.map((s) => `<option value="${esc(s.name)}">${esc(en ? s.title_en : s.title_zh)}</option>`).join("")}</select></label>
       <label>${esc(t("opt_generations"))} <input id="opt-generations" type="number" min="0" max="${body.max_generations}" value="${studies[0] ? studies[0].generations : 10}"></label>
       <label>${esc(t("opt_population"))} <input id="opt-population" type="number" min="4" step="2" max="${body.max_population}" value="${studies[0] ? studies[0].population : 40}"></label>
