@@ -68,7 +68,8 @@ try {
   check(front.length > 0, `the cost–reuse front is tabled (${front.length} points)`);
   const costs = front.map((r) => Number(r[1].replace(/[^0-9.]/g, "")));
   check(costs.every((c, i) => i === 0 || c >= costs[i - 1]), "front points by increasing cost");
-  check(front[0][5].includes("尾水湿地") || front[0][5].includes("湿地"), `each point's design in Chinese names (${front[0][5]})`);
+  const designs = front.map((r) => r[5]).join(" | ");
+  check(/管道 .* 管径: DN\d+/.test(designs) && designs.includes("湿地") && !designs.includes("Pipe"), `the designs in Chinese names (${front[front.length - 1][5]})`);
   const targets = await rowsOf(page, "opt-targets");
   check(targets.length === 3 && targets[0][0].includes("15"), `the three reuse targets are tabled (${targets.map((r) => r[0])})`);
   await page.waitForTimeout(300);
@@ -80,7 +81,8 @@ try {
   check((await page.textContent("#opt-status")) === "Done", "the status in English");
   const front2 = await rowsOf(page, "opt-front");
   check(front2.length === front.length, "the same front after the language change");
-  check(/wetland/i.test(front2.map((r) => r[5]).join(" ")), `designs in English names (${front2[0][5]})`);
+  const designs2 = front2.map((r) => r[5]).join(" | ");
+  check(/Pipe .* diameter: DN\d+/.test(designs2) && designs2.includes("Wetland") && !designs2.includes("管道"), `the designs in English names (${front2[front2.length - 1][5]})`);
   await page.screenshot({ path: `${shots}/optimise-en.png`, fullPage: true });
   // A bad population is refused with the field named.
   await page.fill("#opt-population", "7");

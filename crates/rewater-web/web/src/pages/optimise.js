@@ -13,7 +13,7 @@ addLabels({
     opt_infeasible: "不满足约束的方案", opt_front: "费用–利用率前沿", opt_annual_cost: "年化费用（元/年）", opt_capex: "投资（元）",
     opt_reuse: "再生水利用率", opt_delivered: "年配水量（m³）", opt_design: "方案内容", opt_targets: "各利用率目标的最低费用",
     opt_target: "利用率目标", opt_no_design: "尚无满足目标的可行方案", opt_runs: "优化运行", opt_none: "不建", opt_not_built: "未建",
-    opt_who: "发起人", opt_seed: "随机种子", opt_no_studies: "没有可运行的优化方案", opt_yes: "是", opt_no: "否",
+    opt_who: "发起人", opt_seed: "随机种子", opt_no_studies: "没有可运行的优化方案", opt_yes: "是", opt_no: "否", opt_nothing: "维持现状（不新建）",
   },
   en: {
     optimise: "Planning optimisation", opt_study: "Study", opt_generations: "Generations", opt_population: "Population", opt_start: "Start",
@@ -22,7 +22,7 @@ addLabels({
     opt_infeasible: "Designs breaking a constraint", opt_front: "Cost–reuse front", opt_annual_cost: "Annualised cost (yuan/year)", opt_capex: "Capital cost (yuan)",
     opt_reuse: "Reuse rate", opt_delivered: "Delivered per year (m³)", opt_design: "Design", opt_targets: "Least cost per reuse target",
     opt_target: "Reuse target", opt_no_design: "no feasible design reaches it yet", opt_runs: "Optimisation runs", opt_none: "none", opt_not_built: "not built",
-    opt_who: "Started by", opt_seed: "Seed", opt_no_studies: "No study to run", opt_yes: "yes", opt_no: "no",
+    opt_who: "Started by", opt_seed: "Seed", opt_no_studies: "No study to run", opt_yes: "yes", opt_no: "no", opt_nothing: "as today (nothing built)",
   },
 });
 
@@ -37,9 +37,15 @@ function optOption(v) {
   return m ? `${t("opt_none")} (${m[1]} ${t("opt_not_built")})` : v;
 }
 
+// A design's summary: what it builds or connects (options "none", "no", "+0 …" left out).
 function optDesign(run, design) {
   const en = state.lang === "en";
-  return run.variables.map((v) => `${esc(en ? v.en : v.zh)}: <b>${esc(optOption(design[v.id] || ""))}</b>`).join("<br>");
+  const built = run.variables.filter((v) => {
+    const x = design[v.id] || "";
+    return !(x === "no" || x.startsWith("none") || x.startsWith("+0 "));
+  });
+  if (!built.length) return `<span class="muted">${esc(t("opt_nothing"))}</span>`;
+  return built.map((v) => `${esc(en ? v.en : v.zh)}: <b>${esc(optOption(design[v.id]))}</b>`).join("<br>");
 }
 
 function optRender(run) {
