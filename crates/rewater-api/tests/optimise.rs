@@ -22,7 +22,10 @@ fn wait_finished(a: &str, id: u64) -> serde_json::Value {
         if b["status"] != "running" {
             return b;
         }
-        assert!(t0.elapsed() < Duration::from_secs(300), "run {id} did not finish");
+        assert!(
+            t0.elapsed() < Duration::from_secs(300),
+            "run {id} did not finish"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -76,7 +79,10 @@ fn a_small_study_run_gives_the_front_of_a_direct_run() {
         ..RunOptions::default()
     };
     let st = rewater_optimise::search(&p, &Serial, &opts, &mut |_| {}).unwrap();
-    assert_eq!(b["evaluations"].as_u64().unwrap() as usize, st.archive.len());
+    assert_eq!(
+        b["evaluations"].as_u64().unwrap() as usize,
+        st.archive.len()
+    );
     assert_eq!(b["cache_hits"].as_u64().unwrap() as usize, st.cache_hits);
     assert_eq!(b["cloud"].as_array().unwrap().len(), st.archive.len());
     let front: Vec<Vec<f64>> = pareto_indices(&st.archive)
@@ -118,7 +124,10 @@ fn a_small_study_run_gives_the_front_of_a_direct_run() {
     }
     // `since` sends only the later designs.
     let later = api(a, "GET", &format!("/api/optimise/runs/{id}?since=20"), "").json();
-    assert_eq!(later["cloud"].as_array().unwrap().len(), st.archive.len() - 20);
+    assert_eq!(
+        later["cloud"].as_array().unwrap().len(),
+        st.archive.len() - 20
+    );
     // The list shows the run.
     let list = api(a, "GET", "/api/optimise/studies", "").json();
     assert_eq!(list["runs"][0]["id"].as_u64(), Some(id));
@@ -132,7 +141,10 @@ fn hostile_study_requests_are_refused() {
     let post = |body: &str| api(a, "POST", "/api/optimise/runs", body);
     let r = post(r#"{"study":"../../etc/passwd"}"#);
     assert_eq!(r.status, 404, "{}", r.body);
-    assert!(r.json()["error"].as_str().unwrap().starts_with("study: no study"));
+    assert!(r.json()["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("study: no study"));
     let r = post(r#"{"study":"beijing-district","generations":100000}"#);
     assert_eq!(r.status, 400);
     assert!(r.body.contains("generations: 100000"), "{}", r.body);
