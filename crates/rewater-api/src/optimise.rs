@@ -18,7 +18,8 @@ use crate::{audit, with_store, ApiState};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method};
 use axum::Json;
-use rewater_optimise::front::{delivered_per_year, pareto_indices, reuse_of};
+use rewater_optimise::front::{delivered_per_year, reuse_of};
+use rewater_optimise::nsga;
 use rewater_optimise::run::Evaluated;
 use rewater_optimise::{EvalError, Evaluation, Evaluator, Problem, RunOptions};
 use serde::{Deserialize, Serialize};
@@ -56,8 +57,53 @@ struct Live {
     evaluations: usize,
     cache_hits: usize,
     archive: Vec<Evaluated>,
+    /// The archive's Pareto front, kept as designs come in (a poll must not compare every
+    /// pair of a large archive): indices, in the order added.
+    front: Vec<usize>,
 }
 
+impl Live {
+    /// Adds a design, keeping `front` equal to `pareto_indices(&archive)` (as a set): a
+    /// feasible design joins unless a member dominates it or has the same objectives (the
+    /// first such design stays), and pushes out the members it dominates.
+    fn push(&mut self, e: Evaluated) {
+        let i = self.archive.len();
+        if e.evaluation.violation == 0.0 {
+            let x = e.evaluation.minimised();
+            let mut keep = true;
+            for &j in &self.front {
+                let y = self.archive[j].evaluation.minimised();
+                if y == x || nsga::dominates((&y, 0.0), (&x, 0.0)) {
+                    keep = false;
+                    break;
+                }
+            }
+            if keep {
+                let archive = &self.archive;
+                self.front.retain(|&j| {
+                    let y = archive[j].evaluation.minimised();
+                    !nsga::dominates((&x, 0.0), (&y, 0.0))
+                });
+                self.front.push(i);
+            }
+        }
+        self.archive.push(e);
+        self.evaluations = self.archive.len();
+    }
+
+    /// The front by increasing cost (then index), as `pareto_indices` orders it.
+    fn front_sorted(&self) -> Vec<usize> {
+        let mut out = self.front.clone();
+        out.sort_by(|&x, &y| {
+            self.archive[x].evaluation.objectives[0]
+                .total_cmp(&self.archive[y].evaluation.objectives[0])
+                .then(x.cmp(&y))
+        });
+        out
+    }
+}
+
+#[derive(Clone)]
 struct StudyRun {
     id: usize,
     study: String,
@@ -70,7 +116,7 @@ struct StudyRun {
     error: Option<String>,
     cancel: Arc<AtomicBool>,
     live: Arc<Mutex<Live>>,
-    problem: Option<Arc<Problem>>,
+    problem: Arc<Problem>,
 }
 
 /// The study runs of a server (kept in memory).
@@ -86,6 +132,21 @@ impl StudyRuns {
             .values()
             .filter(|r| r.status == StudyStatus::Running)
             .count()
+    }
+
+    /// A run (its shared parts; cheap to clone), to read outside the table's lock.
+    fn get(&self, id: usize) -> Result<StudyRun, ApiError> {
+        self.runs
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| not_found(format!("no study run {id}")))
+    }
+
+    /// Every run kept, by id.
+    fn snapshot(&self) -> Vec<StudyRun> {
+        let mut v: Vec<StudyRun> = self.runs.values().cloned().collect();
+        v.sort_by_key(|r| r.id);
+        v
     }
 
     fn evict(&mut self) {
@@ -127,12 +188,11 @@ impl Evaluator for Watched<'_> {
             .lock()
             .map_err(|_| EvalError::Remote("lock".into()))?;
         for (g, e) in designs.iter().zip(&out) {
-            live.archive.push(Evaluated {
+            live.push(Evaluated {
                 genome: g.clone(),
                 evaluation: e.clone(),
             });
         }
-        live.evaluations = live.archive.len();
         Ok(out)
     }
 }
@@ -281,22 +341,17 @@ pub fn cost_reuse_indices(p: &Problem, archive: &[Evaluated]) -> Vec<usize> {
     out
 }
 
-fn body(r: &StudyRun, since: usize) -> Result<StudyRunBody, ApiError> {
+/// A run's state; with `since`, also its fronts, targets, variables and the cloud of the
+/// designs evaluated from `since` on (without, the counts only).
+fn body(r: &StudyRun, since: Option<usize>) -> Result<StudyRunBody, ApiError> {
     let live = r.live.lock().map_err(|_| lock_error())?;
-    let variables = r
-        .problem
-        .iter()
-        .flat_map(|p| &p.variables)
-        .map(|v| VariableName {
-            id: v.id.clone(),
-            zh: v.label.zh.clone(),
-            en: v.label.en.clone(),
-        })
-        .collect();
-    let (front, cost_reuse, targets, cloud) = match &r.problem {
-        Some(p) => {
+    let p = &r.problem;
+    let (front, cost_reuse, targets, cloud, variables) = match since {
+        None => Default::default(),
+        Some(since) => {
             let a = &live.archive;
-            let front: Vec<FrontPoint> = pareto_indices(a)
+            let front: Vec<FrontPoint> = live
+                .front_sorted()
                 .into_iter()
                 .map(|i| front_point(p, i, &a[i]))
                 .collect();
@@ -324,9 +379,17 @@ fn body(r: &StudyRun, since: usize) -> Result<StudyRunBody, ApiError> {
                     )
                 })
                 .collect();
-            (front, cr, targets, cloud)
+            let variables = p
+                .variables
+                .iter()
+                .map(|v| VariableName {
+                    id: v.id.clone(),
+                    zh: v.label.zh.clone(),
+                    en: v.label.en.clone(),
+                })
+                .collect();
+            (front, cr, targets, cloud, variables)
         }
-        None => Default::default(),
     };
     Ok(StudyRunBody {
         id: r.id,
@@ -372,16 +435,11 @@ pub async fn studies(
         .await
         .map_err(|e| internal(e.to_string()))??;
     let sc = scenarios(&st)?;
-    let table = sc.studies.lock().map_err(|_| lock_error())?;
+    let kept = sc.studies.lock().map_err(|_| lock_error())?.snapshot();
     let mut runs = Vec::new();
-    for r in table.runs.values() {
-        let mut b = body(r, usize::MAX)?;
-        b.front.clear();
-        b.cost_reuse.clear();
-        b.variables.clear();
-        runs.push(b);
+    for r in &kept {
+        runs.push(body(r, None)?);
     }
-    runs.sort_by_key(|b| b.id);
     Ok(Json(StudiesBody {
         studies,
         runs,
@@ -485,7 +543,7 @@ pub async fn start_study(
                 error: None,
                 cancel: cancel.clone(),
                 live: live.clone(),
-                problem: Some(p.clone()),
+                problem: p.clone(),
             },
         );
         t.evict();
@@ -503,12 +561,8 @@ pub async fn start_study(
         Ok(())
     })
     .await?;
-    let t = sc.studies.lock().map_err(|_| lock_error())?;
-    let r = t
-        .runs
-        .get(&id)
-        .ok_or_else(|| not_found("the run is gone"))?;
-    Ok(Json(body(r, 0)?))
+    let r = sc.studies.lock().map_err(|_| lock_error())?.get(id)?;
+    Ok(Json(body(&r, Some(0))?))
 }
 
 fn run_study(
@@ -568,12 +622,8 @@ pub async fn study_run(
     authenticate(&st, &headers, &method).await?;
     let sc = scenarios(&st)?.clone();
     tokio::task::spawn_blocking(move || {
-        let t = sc.studies.lock().map_err(|_| lock_error())?;
-        let r = t
-            .runs
-            .get(&id)
-            .ok_or_else(|| not_found(format!("no study run {id}")))?;
-        body(r, q.since.unwrap_or(0)).map(Json)
+        let r = sc.studies.lock().map_err(|_| lock_error())?.get(id)?;
+        body(&r, Some(q.since.unwrap_or(0))).map(Json)
     })
     .await
     .map_err(|e| internal(e.to_string()))?
@@ -609,10 +659,6 @@ pub async fn cancel_study(
         Ok(())
     })
     .await?;
-    let t = sc.studies.lock().map_err(|_| lock_error())?;
-    let r = t
-        .runs
-        .get(&id)
-        .ok_or_else(|| not_found("the run is gone"))?;
-    Ok(Json(body(r, usize::MAX)?))
+    let r = sc.studies.lock().map_err(|_| lock_error())?.get(id)?;
+    Ok(Json(body(&r, None)?))
 }

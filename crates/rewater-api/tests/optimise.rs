@@ -61,21 +61,21 @@ fn a_small_study_run_gives_the_front_of_a_direct_run() {
         a,
         "POST",
         "/api/optimise/runs",
-        r#"{"study":"beijing-district","generations":2,"population":8}"#,
+        r#"{"study":"beijing-district","generations":4,"population":12}"#,
     );
     assert_eq!(r.status, 200, "{}", r.body);
     let id = r.json()["id"].as_u64().unwrap();
     let b = wait_finished(a, id);
     assert_eq!(b["status"], "done", "{b}");
-    assert_eq!(b["generation"], 2);
+    assert_eq!(b["generation"], 4);
 
     // The same study run directly.
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/beijing-district/optimise.toml");
     let mut p = Problem::load(&path, rewater_standards::Standards::builtin()).unwrap();
-    p.study.search.population = 8;
+    p.study.search.population = 12;
     let opts = RunOptions {
-        generations: Some(2),
+        generations: Some(4),
         ..RunOptions::default()
     };
     let st = rewater_optimise::search(&p, &Serial, &opts, &mut |_| {}).unwrap();
@@ -89,7 +89,7 @@ fn a_small_study_run_gives_the_front_of_a_direct_run() {
         .into_iter()
         .map(|i| st.archive[i].genome.clone())
         .collect();
-    assert!(!front.is_empty());
+    assert!(front.len() >= 2, "a front of {} designs", front.len());
     assert_eq!(genomes(&b["front"]), front);
     let cr = cost_reuse_indices(&p, &st.archive);
     assert_eq!(
