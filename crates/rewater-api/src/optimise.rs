@@ -662,3 +662,58 @@ pub async fn cancel_study(
     let r = sc.studies.lock().map_err(|_| lock_error())?.get(id)?;
     Ok(Json(body(&r, None)?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rewater_optimise::front::pareto_indices;
+
+    fn design(i: usize, cost: f64, reuse: f64, violation: f64) -> Evaluated {
+        Evaluated {
+            genome: vec![i as f64],
+            evaluation: Evaluation {
+                capex_yuan: cost * 10.0,
+                annual_cost_yuan: cost,
+                objectives: vec![cost, reuse],
+                violation,
+                failed: Vec::new(),
+                scenarios: Vec::new(),
+            },
+        }
+    }
+
+    /// The front kept as designs come in equals `pareto_indices` over the whole archive, with
+    /// ties (same objectives: the first stays), infeasible designs and designs that push
+    /// earlier members out.
+    #[test]
+    fn the_incremental_front_is_the_pareto_front() {
+        // A fixed pseudo-random archive on a coarse grid (many ties and dominations).
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut live = Live::default();
+        let mut all = Vec::new();
+        for i in 0..600 {
+            let cost = (next() % 40) as f64 * 1000.0;
+            let reuse = (next() % 25) as f64 / 100.0;
+            let violation = if next() % 5 == 0 { 0.3 } else { 0.0 };
+            let d = design(i, cost, reuse, violation);
+            all.push(d.clone());
+            live.push(d);
+            if i % 50 == 49 {
+                assert_eq!(
+                    live.front_sorted(),
+                    pareto_indices(&all),
+                    "after {} designs",
+                    i + 1
+                );
+            }
+        }
+        assert!(live.front.len() >= 3, "{:?}", live.front);
+        assert_eq!(live.evaluations, 600);
+    }
+}
