@@ -50,6 +50,8 @@ pub mod upload;
 // issue 15 part B (h-tasks): task registers and reports
 pub mod reports;
 pub mod tasks;
+// issue 18 item 6 (h-optweb): planning-optimisation studies on the web.
+pub mod optimise;
 
 #[cfg(feature = "web")]
 pub use rewater_web as web;
@@ -256,7 +258,7 @@ impl Modify for Security {
     security(("bearer" = []), ("session" = [])),
     tags((name = "sites"), (name = "series"), (name = "devices"), (name = "alerts"), (name = "accounts"),
         (name = "overview"), (name = "scenarios"), (name = "service"), (name = "tasks"), (name = "reports"),
-        (name = "outfalls"), (name = "money"))
+        (name = "outfalls"), (name = "money"), (name = "optimise"))
 )]
 struct ApiDoc;
 
@@ -342,6 +344,11 @@ pub fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(loggers::site_gaps))
         .routes(routes!(loggers::send_command))
         .routes(routes!(loggers::command))
+        // issue 18 item 6 (h-optweb): planning-optimisation studies.
+        .routes(routes!(optimise::studies))
+        .routes(routes!(optimise::start_study))
+        .routes(routes!(optimise::study_run))
+        .routes(routes!(optimise::cancel_study))
 }
 
 /// Request bodies are at most 256 kB (logins, settings), except model uploads.

@@ -39,6 +39,8 @@ pub struct Scenarios {
     pub models: Mutex<Vec<ScenarioModel>>,
     pub runs: Mutex<RunTable>,
     pub standards: Arc<Standards>,
+    /// Planning-optimisation study runs (issue 18 item 6, [`crate::optimise`]).
+    pub studies: Mutex<crate::optimise::StudyRuns>,
 }
 
 impl Scenarios {
@@ -61,6 +63,7 @@ impl Scenarios {
             models: Mutex::new(models),
             runs: Mutex::new(RunTable::default()),
             standards,
+            studies: Mutex::default(),
         };
         // Models uploaded before a restart stay available.
         sc.load_uploaded();

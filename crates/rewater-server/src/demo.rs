@@ -25,6 +25,19 @@ pub const BUNDLED_MODELS: [(&str, &str); 3] = [
     ),
 ];
 
+/// issue 18 item 6 (h-optweb): the bundled planning-optimisation studies, written beside
+/// their models as `optimise.toml` (the web page's studies).
+pub const BUNDLED_STUDIES: [(&str, &str); 2] = [
+    (
+        "beijing-district",
+        include_str!("../../../examples/beijing-district/optimise.toml"),
+    ),
+    (
+        "lianyungang-city",
+        include_str!("../../../examples/lianyungang-city/optimise.toml"),
+    ),
+];
+
 /// Data loggers registered at a start, all with one random password (shown once).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registered {

@@ -31,6 +31,11 @@ fn write_bundled(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
                 .map(|_| d.join("model.toml"))
         }
         .map_err(ServerError::io(format!("writing {}", d.display())))?;
+        // issue 18 item 6 (h-optweb): the model's planning study beside it.
+        if let Some((_, study)) = demo::BUNDLED_STUDIES.iter().find(|(n, _)| *n == name) {
+            std::fs::write(d.join(rewater_api::optimise::STUDY_FILE), study)
+                .map_err(ServerError::io(format!("writing {}", d.display())))?;
+        }
         bundled.push((name.to_string(), path));
     }
     Ok(bundled)

@@ -46,6 +46,12 @@ const ASSETS: &[Asset] = &[
         web_file!("src/pages/money.js"),
         "text/javascript; charset=utf-8",
     ),
+    // issue 18 item 6 (h-optweb): planning optimisation.
+    (
+        "pages/optimise.js",
+        web_file!("src/pages/optimise.js"),
+        "text/javascript; charset=utf-8",
+    ),
     (
         "style.css",
         web_file!("src/style.css"),
