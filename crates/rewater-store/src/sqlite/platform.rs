@@ -164,7 +164,12 @@ impl PlatformStore for SqliteStore {
         a: &CommandAnswer,
         at_ms: i64,
     ) -> Result<bool> {
-        let tx = self.conn.transaction()?;
+        // IMMEDIATE: a deferred transaction that reads, then writes, fails at once (busy
+        // snapshot, no busy wait) when another connection — the API queueing a command —
+        // wrote in between, and the command would stay "sent".
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let row = tx
             .query_row(
                 &format!("SELECT {COMMAND_COLS} FROM logger_command WHERE id = ?1"),
