@@ -6,32 +6,18 @@
 mod common;
 
 use common::*;
-use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn chromium() -> Option<PathBuf> {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-}
 
 #[test]
 fn the_compensation_page_in_a_real_browser() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "Chromium is required in CI: apt-get install chromium"
-        );
-        eprintln!("skipped: Debian's chromium is not installed (apt-get install chromium)");
+    let Some(BrowserKit {
+        chromium: browser,
+        web,
+        node_modules,
+    }) = browser_kit()
+    else {
         return;
     };
-    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rewater-web/web");
-    let node_modules = rewater_api::web::node_modules_dir();
-    assert!(
-        Path::new(node_modules).join("playwright-core").exists(),
-        "playwright-core missing in {node_modules} (installed by crates/rewater-web/build.rs)"
-    );
     let db = tmp("money-browser");
     assert_eq!(
         add_user(&db, "admin", "admin-password-1", "admin", None),

@@ -6,35 +6,20 @@ mod common;
 
 use common::*;
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn chromium() -> Option<PathBuf> {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-}
-
 #[test]
 fn web_platform_in_a_real_browser() {
-    let Some(browser) = chromium() else {
-        // CI installs it (.ci/run); elsewhere say why nothing ran.
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "Chromium is required in CI: apt-get install chromium"
-        );
-        eprintln!("skipped: Debian's chromium is not installed (apt-get install chromium)");
+    let Some(BrowserKit {
+        chromium: browser,
+        web,
+        node_modules,
+    }) = browser_kit()
+    else {
         return;
     };
-    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rewater-web/web");
-    // playwright-core comes from the `npm ci` the web crate's build ran in its OUT_DIR.
-    let node_modules = rewater_api::web::node_modules_dir();
-    assert!(
-        Path::new(node_modules).join("playwright-core").exists(),
-        "playwright-core missing in {node_modules} (installed by crates/rewater-web/build.rs)"
-    );
     let db = tmp("web");
     assert_eq!(
         add_user(&db, "admin", "admin-password-1", "admin", None),

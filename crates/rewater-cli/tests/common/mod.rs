@@ -251,3 +251,40 @@ pub fn add_user(
         .unwrap();
     child.wait().unwrap().code()
 }
+
+/// What a browser test needs: Debian's Chromium, the pages' folder (where the `.mjs`
+/// scripts are) and the `node_modules` holding playwright-core (from the `npm ci` the web
+/// crate's build ran in its OUT_DIR).
+pub struct BrowserKit {
+    pub chromium: PathBuf,
+    pub web: PathBuf,
+    pub node_modules: &'static str,
+}
+
+/// The [`BrowserKit`], or `None` where Chromium is missing outside CI (said on stderr); in CI
+/// (`CI` set, as `.ci/run` does) a missing Chromium fails the test.
+pub fn browser_kit() -> Option<BrowserKit> {
+    let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+    else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Chromium is required in CI: apt-get install chromium"
+        );
+        eprintln!("skipped: Debian's chromium is not installed (apt-get install chromium)");
+        return None;
+    };
+    let node_modules = rewater_api::web::node_modules_dir();
+    assert!(
+        Path::new(node_modules).join("playwright-core").exists(),
+        "playwright-core missing in {node_modules} (installed by crates/rewater-web/build.rs)"
+    );
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rewater-web/web");
+    Some(BrowserKit {
+        chromium,
+        web,
+        node_modules,
+    })
+}
