@@ -122,36 +122,17 @@ pub fn statistics_from_bytes(
 }
 
 fn csv_rows(bytes: &[u8], file: &str) -> Result<Vec<(usize, Vec<Cell>)>, StatsError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut out = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let row = i + 1;
-        let rec = rec.map_err(|e| StatsError {
+    let rows =
+        rewater_standards::csv_rows::csv_rows(bytes, MAX_STATS_ROWS).map_err(|e| StatsError {
             file: file.to_string(),
-            row: Some(e.position().map_or(row, |p| p.line() as usize)),
+            row: Some(e.line),
             field: None,
-            message: match e.kind() {
-                csv::ErrorKind::Utf8 { .. } => {
-                    "not UTF-8 text (save the table as UTF-8 CSV)".into()
-                }
-                _ => e.to_string(),
-            },
+            message: e.message,
         })?;
-        if out.len() > MAX_STATS_ROWS {
-            return Err(StatsError {
-                file: file.to_string(),
-                row: Some(row),
-                field: None,
-                message: format!("more than {MAX_STATS_ROWS} rows"),
-            });
-        }
-        out.push((row, rec.iter().map(|s| Cell::Text(s.to_string())).collect()));
-    }
-    Ok(out)
+    Ok(rows
+        .into_iter()
+        .map(|(row, cells)| (row, cells.into_iter().map(Cell::Text).collect()))
+        .collect())
 }
 
 fn xlsx_rows(

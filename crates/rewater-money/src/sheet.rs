@@ -202,36 +202,8 @@ pub fn sheet_from_bytes(bytes: &[u8], file: &str, cols: &[Col]) -> Result<Sheet,
 }
 
 fn csv_rows(bytes: &[u8], file: &str) -> Result<Vec<(usize, Vec<String>)>, InputError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut out = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let row = i + 1;
-        let rec = rec.map_err(|e| InputError {
-            file: file.to_string(),
-            line: Some(e.position().map_or(row, |p| p.line() as usize)),
-            field: None,
-            message: match e.kind() {
-                csv::ErrorKind::Utf8 { .. } => {
-                    "not UTF-8 text (save the table as UTF-8 CSV)".into()
-                }
-                _ => e.to_string(),
-            },
-        })?;
-        if out.len() > MAX_SHEET_ROWS {
-            return Err(InputError::at(
-                file,
-                row,
-                "",
-                format!("more than {MAX_SHEET_ROWS} rows"),
-            ));
-        }
-        out.push((row, rec.iter().map(|s| s.to_string()).collect()));
-    }
-    Ok(out)
+    rewater_standards::csv_rows::csv_rows(bytes, MAX_SHEET_ROWS)
+        .map_err(|e| InputError::at(file, e.line, "", e.message))
 }
 
 fn xlsx_rows(bytes: &[u8], file: &str) -> Result<Vec<(usize, Vec<String>)>, InputError> {

@@ -13,6 +13,7 @@
 
 pub mod batch;
 pub mod comply;
+pub mod csv_rows;
 pub mod date;
 pub mod evaluate;
 pub mod factor;
