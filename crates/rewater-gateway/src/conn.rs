@@ -407,6 +407,42 @@ fn time_reply(shared: &Shared, seg: &Segment, mn: &str) -> String {
     reply
 }
 
+/// Queues an upload, waits for its commit and counts it: `Some(true)` stored, `Some(false)` a
+/// duplicate, `None` not stored (refused — counted with the refusals under `detail` — or the
+/// writer gone), so nothing is to be acknowledged.
+async fn commit(
+    shared: &Shared,
+    seg: &Segment,
+    peer_s: &str,
+    upload: Upload,
+    detail: String,
+) -> Option<bool> {
+    let n = upload.readings.len() as u64;
+    let (tx, rx) = oneshot::channel();
+    shared
+        .writer
+        .send(WriteRequest::Upload(upload, tx))
+        .await
+        .ok()?;
+    match rx.await.ok().flatten()? {
+        IngestOutcome::Stored { .. } => {
+            shared.stats.stored.fetch_add(1, Ordering::Relaxed);
+            shared.stats.readings.fetch_add(n, Ordering::Relaxed);
+            Some(true)
+        }
+        IngestOutcome::Duplicate { .. } => {
+            shared.stats.duplicates.fetch_add(1, Ordering::Relaxed);
+            Some(false)
+        }
+        IngestOutcome::Refused { reason } => {
+            let (mn, cn) = (seg.mn().unwrap_or(""), seg.cn().unwrap_or(""));
+            let raw = seg.raw().as_bytes();
+            reject(shared, peer_s, Some(mn), Some(cn), raw, reason, detail);
+            None
+        }
+    }
+}
+
 /// Queues a data upload and waits for its commit; the 9014 to send, if one is due.
 async fn upload_reply(shared: &Shared, seg: &Segment, peer_s: &str) -> Option<String> {
     let mn = seg.mn().unwrap_or("");
@@ -426,41 +462,7 @@ async fn upload_reply(shared: &Shared, seg: &Segment, peer_s: &str) -> Option<St
         );
         return seg.ack_requested().then(|| ack_9014(seg));
     };
-    let n = upload.readings.len() as u64;
-    let (tx, rx) = oneshot::channel();
-    if shared
-        .writer
-        .send(WriteRequest::Upload(upload, tx))
-        .await
-        .is_err()
-    {
-        return None;
-    }
-    match rx.await.ok().flatten() {
-        Some(IngestOutcome::Stored { .. }) => {
-            shared.stats.stored.fetch_add(1, Ordering::Relaxed);
-            shared.stats.readings.fetch_add(n, Ordering::Relaxed);
-        }
-        Some(IngestOutcome::Duplicate { .. }) => {
-            shared.stats.duplicates.fetch_add(1, Ordering::Relaxed);
-        }
-        Some(IngestOutcome::Refused { reason }) => {
-            // Not stored, so not acknowledged; counted with the refusals.
-            let raw = seg.raw().as_bytes();
-            reject(
-                shared,
-                peer_s,
-                Some(mn),
-                Some(cn),
-                raw,
-                reason,
-                String::new(),
-            );
-            return None;
-        }
-        // Not stored: no acknowledgement, so the device sends it again.
-        None => return None,
-    }
+    commit(shared, seg, peer_s, upload, String::new()).await?;
     if seg.ack_requested() {
         shared.stats.acks.fetch_add(1, Ordering::Relaxed);
         Some(ack_9014(seg))
@@ -507,41 +509,17 @@ async fn split_reply(shared: &Shared, seg: &Segment, peer_s: &str, conn: u64) ->
             None
         }
         Added::Complete(whole) => {
-            let n = whole.readings.len() as u64;
-            let (tx, rx) = oneshot::channel();
-            if shared
-                .writer
-                .send(WriteRequest::Upload(*whole, tx))
-                .await
-                .is_err()
-            {
-                shared.splits.forget(&key);
-                return None;
-            }
-            match rx.await.ok().flatten() {
-                Some(IngestOutcome::Stored { .. }) => {
-                    shared.stats.stored.fetch_add(1, Ordering::Relaxed);
-                    shared.stats.split_records.fetch_add(1, Ordering::Relaxed);
-                    shared.stats.readings.fetch_add(n, Ordering::Relaxed);
-                }
-                Some(IngestOutcome::Duplicate { .. }) => {
-                    shared.stats.duplicates.fetch_add(1, Ordering::Relaxed);
-                }
-                Some(IngestOutcome::Refused { reason }) => {
-                    let raw = seg.raw().as_bytes();
-                    reject(
-                        shared,
-                        peer_s,
-                        Some(mn),
-                        Some(cn),
-                        raw,
-                        reason,
-                        "the reassembled split record".into(),
-                    );
-                    return None;
+            let detail = "the reassembled split record".to_string();
+            match commit(shared, seg, peer_s, *whole, detail).await {
+                Some(stored) => {
+                    if stored {
+                        shared.stats.split_records.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
                 None => {
-                    // Not stored: the device resends; the parts must be taken again.
+                    // Not stored (refused, or the writer is gone): nothing is acknowledged,
+                    // and a resent part starts the record again instead of being answered
+                    // as stored.
                     shared.splits.forget(&key);
                     return None;
                 }
