@@ -182,7 +182,11 @@ impl SqliteStore {
         Self::configure(Connection::open_in_memory()?)
     }
 
-    fn configure(conn: Connection) -> Result<SqliteStore> {
+    fn configure(mut conn: Connection) -> Result<SqliteStore> {
+        // Every transaction of this store writes. A DEFERRED one that reads first and writes
+        // later fails at once with a busy snapshot (busy_timeout does not apply) when another
+        // connection committed in between; IMMEDIATE takes the write lock up front and waits.
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -276,5 +280,35 @@ impl Store for SqliteStore {
 
     fn schema_version(&mut self) -> Result<i64> {
         version_in(&self.conn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every transaction of the store takes the write lock when it begins: another connection
+    /// cannot start writing in between a read and a write of the store's transaction.
+    #[test]
+    fn transactions_take_the_write_lock_at_begin() {
+        let dir = std::env::temp_dir().join(format!("rewater-sqlite-tx-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("store.sqlite");
+        let mut store = SqliteStore::open(&path).unwrap();
+        let other = Connection::open(&path).unwrap();
+        other.busy_timeout(Duration::from_millis(0)).unwrap();
+        {
+            let _tx = store.conn.transaction().unwrap();
+            let err = other.execute_batch("BEGIN IMMEDIATE").unwrap_err();
+            assert_eq!(
+                err.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy),
+                "{err}"
+            );
+        }
+        other.execute_batch("BEGIN IMMEDIATE; COMMIT").unwrap();
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

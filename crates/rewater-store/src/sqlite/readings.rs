@@ -100,7 +100,7 @@ impl IngestSql for SqliteStore {
     }
 
     fn begin(&mut self) -> Result<()> {
-        Ok(self.conn.execute_batch("BEGIN")?)
+        Ok(self.conn.execute_batch("BEGIN IMMEDIATE")?)
     }
 
     fn commit(&mut self) -> Result<()> {
