@@ -189,7 +189,7 @@ fn a_store_of_the_previous_version_is_migrated_at_connect() {
         .unwrap();
     drop(client);
     let mut s = PostgresStore::connect(&url(), Some(&schema)).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 9);
+    assert_eq!(s.schema_version().unwrap(), 10);
     let d = s.device("OLDMN1").unwrap().unwrap();
     assert!(verify_device_password("123456", &d.password_hash));
     assert!(d.allowed_peers.is_empty() && !d.disabled);
@@ -203,7 +203,7 @@ fn a_store_of_the_previous_version_is_migrated_at_connect() {
     drop(s);
     // Connecting again is harmless; the synchronous_commit of the session is on.
     let mut s = PostgresStore::connect(&url(), Some(&schema)).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 9);
+    assert_eq!(s.schema_version().unwrap(), 10);
     assert_eq!(s.synchronous_commit().unwrap(), "on");
     drop(s);
     PostgresStore::drop_schema(&url(), &schema).unwrap();
@@ -260,5 +260,17 @@ fn postgres_passes_the_gap_and_logger_command_checks() {
     };
     rewater_store::platform::conformance::run_all(&mut s);
     drop(s);
+    PostgresStore::drop_schema(&url(), &schema).unwrap();
+}
+
+#[test]
+fn postgres_holds_split_parts_until_the_record_is_whole() {
+    let schema = format!("rw_split_{}", std::process::id());
+    let Some(mut a) = connect(&schema) else {
+        return;
+    };
+    let mut b = PostgresStore::connect(&url(), Some(&schema)).unwrap();
+    rewater_store::split::conformance::run_all(&mut a, &mut b);
+    drop((a, b));
     PostgresStore::drop_schema(&url(), &schema).unwrap();
 }
