@@ -256,7 +256,11 @@ fn parse_message(payload: &[u8], peer: &str) -> Result<Message, (RejectReason, S
                 let seg = Segment::from_frame(f, Strictness::Lenient)
                     .map_err(|e| (RejectReason::BadSegment, e.to_string()))?;
                 let split = seg.pnum.is_some_and(|n| n > 1) && seg.pno.is_some();
-                if split && seg.data_time().is_some() {
+                // Without MN, CN or DataTime a part joins no record: read as an upload (and
+                // refused as one) below.
+                let joinable =
+                    seg.mn().is_some() && seg.cn().is_some() && seg.data_time().is_some();
+                if split && joinable {
                     return Ok(Message::Part(Box::new(seg)));
                 }
                 let pw = seg.pw().unwrap_or("").to_string();
