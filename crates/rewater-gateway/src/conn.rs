@@ -374,7 +374,7 @@ async fn on_frame(
             return Handled::Accepted(Some(time_reply(shared, &seg, mn)));
         }
         _ if seg.pnum.is_some_and(|n| n > 1) && seg.pno.is_some() => {
-            split_reply(shared, &seg, peer_s, ctx.id).await
+            split_reply(shared, &seg, peer_s).await
         }
         _ => upload_reply(shared, &seg, peer_s).await,
     };
@@ -471,86 +471,51 @@ async fn upload_reply(shared: &Shared, seg: &Segment, peer_s: &str) -> Option<St
     }
 }
 
-/// One part of a split record (see [`crate::reassembly`]): held, and acknowledged if asked;
-/// the last part makes the whole record, stored once, then acknowledged.
-async fn split_reply(shared: &Shared, seg: &Segment, peer_s: &str, conn: u64) -> Option<String> {
-    use crate::reassembly::Added;
-    let mn = seg.mn().unwrap_or("");
-    let cn = seg.cn().unwrap_or("");
-    let (Some(pnum), Some(pno)) = (seg.pnum, seg.pno) else {
-        return upload_reply(shared, seg, peer_s).await;
-    };
-    let Some(data_time) = seg.data_time() else {
+/// One part of a split record (see [`crate::reassembly`]): committed to the store, then
+/// acknowledged if asked; the last part makes the whole record, stored once with the deletion
+/// of the parts, then acknowledged.
+async fn split_reply(shared: &Shared, seg: &Segment, peer_s: &str) -> Option<String> {
+    let Some(part) = crate::reassembly::OwnedPart::of(seg, peer_s) else {
         // No DataTime: nothing to join the parts by; counted like any upload without one.
         return upload_reply(shared, seg, peer_s).await;
     };
-    shared.stats.split_parts.fetch_add(1, Ordering::Relaxed);
-    let key = (
-        mn.to_string(),
-        cn.to_string(),
-        data_time.wall_seconds(),
-        pnum,
-    );
-    let upload = to_upload(seg, peer_s);
-    let ack = || seg.ack_requested().then(|| ack_9014(seg));
-    match shared.splits.add(key.clone(), conn, pno, seg.raw(), upload) {
-        Added::Held | Added::Duplicate | Added::AlreadyStored => ack(),
-        Added::Refused(detail) => {
-            let raw = seg.raw().as_bytes();
-            reject(
-                shared,
-                peer_s,
-                Some(mn),
-                Some(cn),
-                raw,
-                RejectReason::SplitRefused,
-                detail,
-            );
-            None
-        }
-        Added::Complete(whole) => {
-            let detail = "the reassembled split record".to_string();
-            match commit(shared, seg, peer_s, *whole, detail).await {
-                Some(stored) => {
-                    if stored {
-                        shared.stats.split_records.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-                None => {
-                    // Not stored (refused, or the writer is gone): nothing is acknowledged,
-                    // and a resent part starts the record again instead of being answered
-                    // as stored.
-                    shared.splits.forget(&key);
-                    return None;
-                }
-            }
-            if seg.ack_requested() {
-                shared.stats.acks.fetch_add(1, Ordering::Relaxed);
-            }
-            ack()
-        }
-    }
+    let outcome = crate::reassembly::add(shared, part).await?;
+    let ack = split_counted(shared, &outcome, |reason, detail| {
+        let (mn, cn) = (seg.mn().unwrap_or(""), seg.cn().unwrap_or(""));
+        let raw = seg.raw().as_bytes();
+        reject(shared, peer_s, Some(mn), Some(cn), raw, reason, detail);
+    });
+    (ack && seg.ack_requested()).then(|| {
+        shared.stats.acks.fetch_add(1, Ordering::Relaxed);
+        ack_9014(seg)
+    })
 }
 
-/// Drops the split records whose parts did not all arrive in time, each with a rejected
-/// entry naming the missing parts.
-pub(crate) fn expire_splits(shared: &Shared) {
-    let timeout = shared.splits.limits().timeout;
-    for e in shared.splits.expire() {
-        shared
-            .stats
-            .split_incomplete
-            .fetch_add(1, Ordering::Relaxed);
-        let detail = crate::reassembly::missing_detail(&e, timeout);
-        reject(
-            shared,
-            "split",
-            Some(&e.key.0),
-            Some(&e.key.1),
-            e.first_raw.as_bytes(),
-            RejectReason::SplitIncomplete,
-            detail,
-        );
+/// Counts what became of a split part (refusals through `refuse`); whether it may be
+/// acknowledged.
+pub(crate) fn split_counted(
+    shared: &Shared,
+    outcome: &rewater_store::SplitOutcome,
+    refuse: impl FnOnce(RejectReason, String),
+) -> bool {
+    use rewater_store::SplitOutcome as O;
+    let stats = &shared.stats;
+    stats.split_parts.fetch_add(1, Ordering::Relaxed);
+    match outcome {
+        O::Held { .. } | O::Repeat | O::AlreadyStored => true,
+        O::Complete(IngestOutcome::Stored { .. }) => {
+            stats.split_records.fetch_add(1, Ordering::Relaxed);
+            stats.stored.fetch_add(1, Ordering::Relaxed);
+            true
+        }
+        O::Complete(_) => {
+            stats.duplicates.fetch_add(1, Ordering::Relaxed);
+            true
+        }
+        O::Refused { reason, detail } => {
+            refuse(*reason, detail.clone());
+            false
+        }
     }
 }
 

@@ -99,12 +99,13 @@ pub struct Config {
     pub calibrate: bool,
     pub clock_drift_limit: Duration,
     pub calibrate_every: Duration,
-    /// Split packets (PNUM/PNO): how long the parts of a record are held for the missing
-    /// ones, most parts of one record, records assembled per connection and per gateway,
-    /// and bytes held per gateway.
+    /// Split packets (PNUM/PNO), held in the store: how long the parts of a record are
+    /// held for the missing ones, most parts of one record, most bytes of one part, records
+    /// assembled per device and in the whole store, and bytes held in the whole store.
     pub split_timeout: Duration,
     pub max_split_parts: u32,
-    pub max_split_sets_per_connection: usize,
+    pub max_split_part_bytes: usize,
+    pub max_split_sets_per_device: usize,
     pub max_split_sets: usize,
     pub max_split_bytes: usize,
     /// Send history requests (补发) for gaps and the API's logger commands to connected
@@ -158,7 +159,8 @@ impl Default for Config {
             calibrate_every: Duration::from_secs(600),
             split_timeout: Duration::from_secs(60),
             max_split_parts: 64,
-            max_split_sets_per_connection: 16,
+            max_split_part_bytes: 16 << 10,
+            max_split_sets_per_device: 16,
             max_split_sets: 10_000,
             max_split_bytes: 32 << 20,
             platform_requests: true,
@@ -210,7 +212,7 @@ pub(crate) struct Shared {
     device_pace: limits::DevicePace,
     stats: Arc<Stats>,
     sessions: platform::Sessions,
-    splits: reassembly::Reassembly,
+    split_limits: rewater_store::SplitLimits,
     next_conn: std::sync::atomic::AtomicU64,
 }
 
@@ -276,6 +278,26 @@ impl Handle {
             }
             IngestOutcome::Refused { .. } => self.stats.rejected.fetch_add(1, Ordering::Relaxed),
         };
+        Some(outcome)
+    }
+
+    /// Holds one part of a split record (an HJ 212 frame with PNUM/PNO, from a transport
+    /// without connections of its own: MQTT) in the store, as TCP parts are
+    /// ([`reassembly`]): `None` if it was not stored (the sender must deliver it again), else
+    /// what became of it, counted as on TCP (a refusal with the rejected frames, under
+    /// `peer`). Nothing is acknowledged here.
+    pub async fn submit_split_part(
+        &self,
+        seg: &rewater_hj212::Segment,
+        peer: &str,
+    ) -> Option<rewater_store::SplitOutcome> {
+        let shared = self.shared.upgrade()?;
+        let part = reassembly::OwnedPart::of(seg, peer)?;
+        let outcome = reassembly::add(&shared, part).await?;
+        conn::split_counted(&shared, &outcome, |reason, detail| {
+            let (mn, cn) = (seg.mn(), seg.cn());
+            conn::reject(&shared, peer, mn, cn, seg.raw().as_bytes(), reason, detail);
+        });
         Some(outcome)
     }
 
@@ -352,6 +374,7 @@ fn start_writer(
         cluster: config.cluster,
         leading: false,
         rules_base,
+        stored_outside: Vec::new(),
     };
     // Helper writers, each on a connection of its own, where the store takes them.
     let mut helpers = Vec::new();
@@ -391,6 +414,7 @@ fn start_writer(
             cluster: writer.cluster,
             leading: false,
             rules_base: None,
+            stored_outside: Vec::new(),
         };
         let (rx, to_main) = (rx.clone(), to_main.clone());
         threads.push(
@@ -462,13 +486,13 @@ pub async fn serve(
         rejects,
         stats: stats.clone(),
         sessions: platform::Sessions::default(),
-        splits: reassembly::Reassembly::new(reassembly::SplitLimits {
-            timeout: config.split_timeout,
+        split_limits: rewater_store::SplitLimits {
             max_parts: config.max_split_parts,
-            max_sets_per_connection: config.max_split_sets_per_connection,
-            max_sets: config.max_split_sets,
-            max_bytes: config.max_split_bytes,
-        }),
+            max_part_bytes: config.max_split_part_bytes,
+            max_records_per_device: config.max_split_sets_per_device as i64,
+            max_records: config.max_split_sets as i64,
+            max_bytes: config.max_split_bytes as i64,
+        },
         next_conn: std::sync::atomic::AtomicU64::new(1),
     });
     let every = if config.cluster {

@@ -462,7 +462,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>
         for (mn, p) in expired {
             finish(&shared, mn, p, Some(Unanswered::Timeout)).await;
         }
-        crate::conn::expire_splits(&shared);
+        crate::reassembly::expire(&shared).await;
         if !c.platform_requests {
             continue;
         }

@@ -1,247 +1,176 @@
-//! Split packets (拆分包, HJ 212-2017 §6.3.2 Flag bit D with PNUM/PNO): the parts of one record
-//! are held until all have arrived, then stored once as one whole upload (PNO 1, the parts'
-//! frames kept together as its raw text). Each part is acknowledged (9014 with its own QN)
-//! as it arrives, the last one after the whole is committed.
+//! Split packets (拆分包, HJ 212-2017 §6.3.2 Flag bit D with PNUM/PNO), held in the store
+//! ([`rewater_store::split`]) until all parts have come, then stored once as one whole upload
+//! (PNO 1, the parts' frames kept together as its raw text). A part is acknowledged (9014 with
+//! its own QN) only after it is committed there, the last one after the whole is committed
+//! and the parts deleted in the same transaction. The gateway keeps nothing of its own, so a
+//! logger that reconnects to another gateway mid-record completes it there, and a gateway
+//! killed between parts loses none that it acknowledged. TCP and MQTT take the same path.
 //!
-//! Parts are matched by (MN, CN, DataTime, PNUM): every part carries its own QN, the same CN
-//! and DataTime (reference notes §5.7 and Table C.50 of the standard; confidence high for
+//! Parts are matched by (MN, CN, DataTime, PNUM): every part carries its own QN and the same
+//! CN and DataTime (reference notes §5.7 and Table C.50 of the standard; confidence high for
 //! 2017 devices; a device reusing one QN for all parts matches the same way).
 //!
-//! Bounded: parts per record (`max_split_parts`), records being assembled per connection and
-//! per gateway, and bytes held per gateway; a record still incomplete after `split_timeout`
-//! is dropped with a `split_incomplete` rejected entry naming the missing parts.
+//! Bounded in the store: parts per record (`max_split_parts`), bytes per part, records being
+//! assembled per device and in all, and bytes held in all; a record still incomplete after
+//! `split_timeout` is dropped by whichever gateway sees it first, with one `split_incomplete`
+//! rejected entry naming the missing parts.
 
-use rewater_store::Upload;
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use crate::writer::WriteRequest;
+use crate::Shared;
+use rewater_hj212::Segment;
+use rewater_store::{HeldPart, SplitOutcome, SplitPart, Upload};
+use tokio::sync::oneshot;
 
-/// (MN, CN, DataTime, PNUM).
-pub(crate) type Key = (String, String, i64, u32);
-
-/// One record being assembled.
-struct Set {
-    conn: u64,
-    started: Instant,
-    bytes: usize,
-    /// PNO → (raw frame, its upload if it held values).
-    parts: BTreeMap<u32, (String, Option<Upload>)>,
-}
-
-/// Limits of reassembly (from the gateway's configuration).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct SplitLimits {
-    pub timeout: Duration,
-    pub max_parts: u32,
-    pub max_sets_per_connection: usize,
-    pub max_sets: usize,
-    pub max_bytes: usize,
-}
-
-/// What became of a part.
-pub(crate) enum Added {
-    /// Held; more parts are awaited.
-    Held,
-    /// A part already held (resent): acknowledge again, keep one.
-    Duplicate,
-    /// The record was completed recently and stored: acknowledge, store nothing.
-    AlreadyStored,
-    /// The last part: the whole record to store.
-    Complete(Box<Upload>),
-    /// Refused (over a limit); the reason in words.
-    Refused(String),
-}
-
-/// A record dropped at the timeout.
-pub(crate) struct Expired {
-    pub key: Key,
-    pub have: Vec<u32>,
-    pub first_raw: String,
-}
-
-#[derive(Default)]
-struct Inner {
-    sets: HashMap<Key, Set>,
-    bytes: usize,
-    /// Records completed in the last timeout (resent parts of them are acknowledged).
-    done: HashMap<Key, Instant>,
-}
-
-pub(crate) struct Reassembly {
-    limits: SplitLimits,
-    inner: Mutex<Inner>,
-}
-
-impl Reassembly {
-    pub fn new(limits: SplitLimits) -> Reassembly {
-        Reassembly {
-            limits,
-            inner: Mutex::default(),
-        }
+/// The CP text of a part: what a resent part must repeat to be the same part.
+pub(crate) fn content(seg: &Segment) -> String {
+    let mut s = String::new();
+    for p in seg.cp() {
+        s.push_str(&format!("{}:{}={};", p.group, p.key, p.value));
     }
-
-    pub fn limits(&self) -> SplitLimits {
-        self.limits
-    }
-
-    /// Adds part `pno` of a record.
-    pub fn add(&self, key: Key, conn: u64, pno: u32, raw: &str, upload: Option<Upload>) -> Added {
-        let l = self.limits;
-        let pnum = key.3;
-        if pnum > l.max_parts {
-            return Added::Refused(format!(
-                "PNUM {pnum} is over the limit of {} parts",
-                l.max_parts
-            ));
-        }
-        if pno == 0 || pno > pnum {
-            return Added::Refused(format!("PNO {pno} is outside 1..={pnum}"));
-        }
-        let Ok(mut g) = self.inner.lock() else {
-            return Added::Refused("reassembly unavailable".into());
-        };
-        let inner = &mut *g;
-        if inner
-            .done
-            .get(&key)
-            .is_some_and(|t| t.elapsed() < l.timeout)
-        {
-            return Added::AlreadyStored;
-        }
-        if inner.bytes + raw.len() > l.max_bytes {
-            return Added::Refused(format!(
-                "split parts held would exceed {} bytes",
-                l.max_bytes
-            ));
-        }
-        if !inner.sets.contains_key(&key) {
-            if inner.sets.len() >= l.max_sets {
-                return Added::Refused(format!(
-                    "{} split records are being assembled (the gateway's limit)",
-                    l.max_sets
-                ));
-            }
-            let mine = inner.sets.values().filter(|s| s.conn == conn).count();
-            if mine >= l.max_sets_per_connection {
-                return Added::Refused(format!(
-                    "{mine} split records are being assembled on this connection (the limit)"
-                ));
-            }
-            inner.sets.insert(
-                key.clone(),
-                Set {
-                    conn,
-                    started: Instant::now(),
-                    bytes: 0,
-                    parts: BTreeMap::new(),
-                },
-            );
-        }
-        let Some(set) = inner.sets.get_mut(&key) else {
-            return Added::Refused("reassembly unavailable".into());
-        };
-        if set.parts.contains_key(&pno) {
-            return Added::Duplicate;
-        }
-        set.bytes += raw.len();
-        inner.bytes += raw.len();
-        set.parts.insert(pno, (raw.to_string(), upload));
-        if set.parts.len() < pnum as usize {
-            return Added::Held;
-        }
-        let Some(set) = inner.sets.remove(&key) else {
-            return Added::Refused("reassembly unavailable".into());
-        };
-        inner.bytes = inner.bytes.saturating_sub(set.bytes);
-        inner.done.insert(key.clone(), Instant::now());
-        match merge(set.parts) {
-            Some(u) => Added::Complete(Box::new(u)),
-            None => Added::Refused("no part of the split record holds values".into()),
-        }
-    }
-
-    /// Forgets that a completed record was stored (its commit failed: the device resends).
-    pub fn forget(&self, key: &Key) {
-        if let Ok(mut g) = self.inner.lock() {
-            g.done.remove(key);
-        }
-    }
-
-    /// Removes the records older than the timeout.
-    pub fn expire(&self) -> Vec<Expired> {
-        let t = self.limits.timeout;
-        let Ok(mut g) = self.inner.lock() else {
-            return Vec::new();
-        };
-        let inner = &mut *g;
-        inner.done.retain(|_, at| at.elapsed() < t);
-        let old: Vec<Key> = inner
-            .sets
-            .iter()
-            .filter(|(_, s)| s.started.elapsed() >= t)
-            .map(|(k, _)| k.clone())
-            .collect();
-        let mut out = Vec::new();
-        for key in old {
-            if let Some(s) = inner.sets.remove(&key) {
-                inner.bytes = inner.bytes.saturating_sub(s.bytes);
-                out.push(Expired {
-                    have: s.parts.keys().copied().collect(),
-                    first_raw: s
-                        .parts
-                        .values()
-                        .next()
-                        .map(|p| p.0.clone())
-                        .unwrap_or_default(),
-                    key,
-                });
-            }
-        }
-        out
-    }
+    s
 }
 
-/// The whole record: the first part's upload with every part's readings (a factor repeated
-/// in a later part is kept once, as first sent), PNO 1, the parts' frames in PNO order.
-fn merge(parts: BTreeMap<u32, (String, Option<Upload>)>) -> Option<Upload> {
+/// The whole record from its parts (PNO order): their frames one after the other, read as
+/// one upload (a factor repeated in a later part is kept once, as first sent).
+pub(crate) fn reassemble(parts: &[HeldPart]) -> Result<Upload, String> {
     let mut raw = String::new();
-    let mut whole: Option<Upload> = None;
-    for (_, (r, u)) in parts {
-        raw.push_str(&r);
-        if !r.ends_with('\n') {
+    for p in parts {
+        raw.push_str(&p.raw);
+        if !p.raw.ends_with('\n') {
             raw.push_str("\r\n");
         }
-        let Some(u) = u else { continue };
-        match whole.as_mut() {
-            None => whole = Some(u),
-            Some(w) => {
-                for reading in u.readings {
-                    if !w.readings.iter().any(|x| x.factor == reading.factor) {
-                        w.readings.push(reading);
-                    }
-                }
-            }
-        }
     }
-    let mut w = whole?;
-    w.pno = 1;
-    w.raw = raw;
-    Some(w)
+    let peer = parts.last().map(|p| p.peer.as_str()).unwrap_or("");
+    crate::conn::upload_from_text(&raw, peer)
+        .ok_or_else(|| "no part of the split record holds values".to_string())
 }
 
-/// Words for the rejected entry of a record dropped at the timeout.
-pub(crate) fn missing_detail(e: &Expired, timeout: Duration) -> String {
-    let pnum = e.key.3;
-    let missing: Vec<String> = (1..=pnum)
-        .filter(|p| !e.have.contains(p))
-        .take(20)
-        .map(|p| p.to_string())
-        .collect();
-    format!(
-        "CN {} DataTime {}: PNO {} of {pnum} missing after {} s; the parts held were dropped",
-        e.key.1,
-        rewater_hj212::DataTime::from_wall_seconds(e.key.2),
-        missing.join(","),
-        timeout.as_secs()
-    )
+/// A part to hold, as owned data for the writer thread.
+pub(crate) struct OwnedPart {
+    pub mn: String,
+    pub cn: String,
+    pub data_time: i64,
+    pub pnum: u32,
+    pub pno: u32,
+    pub qn: String,
+    pub raw: String,
+    pub content: String,
+    pub peer: String,
+    pub received_at_ms: i64,
+}
+
+impl OwnedPart {
+    /// A part of an HJ 212 frame (`None` if it names no PNUM/PNO or no DataTime).
+    pub fn of(seg: &Segment, peer: &str) -> Option<OwnedPart> {
+        let (pnum, pno) = (seg.pnum?, seg.pno?);
+        Some(OwnedPart {
+            mn: seg.mn()?.to_string(),
+            cn: seg.cn()?.to_string(),
+            data_time: seg.data_time()?.wall_seconds(),
+            pnum,
+            pno,
+            qn: seg.qn().unwrap_or("").chars().take(20).collect(),
+            raw: seg.raw().to_string(),
+            content: content(seg),
+            peer: peer.to_string(),
+            received_at_ms: crate::writer::now_ms(),
+        })
+    }
+}
+
+/// Holds a part in the store through the writer and waits for its commit; `None` if the
+/// store failed or the gateway stops (nothing to acknowledge: the logger sends it again).
+/// A record completed now is also handed to the alert engine.
+pub(crate) async fn add(shared: &Shared, p: OwnedPart) -> Option<SplitOutcome> {
+    let limits = shared.split_limits;
+    let (tx, rx) = oneshot::channel();
+    let call: crate::writer::StoreCall = Box::new(move |s| {
+        let part = SplitPart {
+            mn: &p.mn,
+            cn: &p.cn,
+            data_time: p.data_time,
+            pnum: p.pnum,
+            pno: p.pno,
+            qn: &p.qn,
+            raw: &p.raw,
+            content: &p.content,
+            peer: &p.peer,
+            received_at_ms: p.received_at_ms,
+        };
+        let mut whole = None;
+        let mut build = |parts: &[HeldPart]| {
+            let u = reassemble(parts)?;
+            whole = Some(u.clone());
+            Ok(u)
+        };
+        let r = s.add_split_part(&part, &limits, &mut build);
+        let _ = tx.send(r.map(|o| (o, whole)));
+    });
+    shared.writer.send(WriteRequest::Run(call)).await.ok()?;
+    let (outcome, whole) = match rx.await.ok()? {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::error!(error = %e, "split part not stored");
+            return None;
+        }
+    };
+    if let (SplitOutcome::Complete(rewater_store::IngestOutcome::Stored { .. }), Some(u)) =
+        (&outcome, whole)
+    {
+        let _ = shared
+            .writer
+            .send(WriteRequest::Evaluate(Box::new(u)))
+            .await;
+    }
+    Some(outcome)
+}
+
+/// Drops the records whose parts did not all arrive in time (each by one gateway), each with
+/// a rejected entry naming the missing parts.
+pub(crate) async fn expire(shared: &Shared) {
+    let timeout = shared.config.split_timeout;
+    let before = crate::writer::now_ms() - timeout.as_millis() as i64;
+    let (tx, rx) = oneshot::channel();
+    let call: crate::writer::StoreCall = Box::new(move |s| {
+        let _ = tx.send(s.expire_splits(before, 1000));
+    });
+    if shared.writer.send(WriteRequest::Run(call)).await.is_err() {
+        return;
+    }
+    let expired = match rx.await {
+        Ok(Ok(e)) => e,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "split records not expired");
+            return;
+        }
+        Err(_) => return,
+    };
+    for e in expired {
+        shared
+            .stats
+            .split_incomplete
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let missing: Vec<String> = (1..=e.pnum)
+            .filter(|p| !e.have.contains(p))
+            .take(20)
+            .map(|p| p.to_string())
+            .collect();
+        let detail = format!(
+            "CN {} DataTime {}: PNO {} of {} missing after {} s; the parts held were dropped",
+            e.cn,
+            rewater_hj212::DataTime::from_wall_seconds(e.data_time),
+            missing.join(","),
+            e.pnum,
+            timeout.as_secs()
+        );
+        crate::conn::reject(
+            shared,
+            "split",
+            Some(&e.mn),
+            Some(&e.cn),
+            e.first_raw.as_bytes(),
+            rewater_store::RejectReason::SplitIncomplete,
+            detail,
+        );
+    }
 }

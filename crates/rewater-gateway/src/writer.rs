@@ -31,6 +31,9 @@ pub(crate) enum WriteRequest {
     /// A store call of the platform side (gaps, logger commands), run on the writer's
     /// connection between batches.
     Run(StoreCall),
+    /// An upload stored by a store call (a completed split record): alerts are evaluated
+    /// for it as for a batch's.
+    Evaluate(Box<Upload>),
 }
 
 /// A store call run on a writer thread.
@@ -86,6 +89,8 @@ pub(crate) struct Writer {
     pub leading: bool,
     /// Standards and settings, to rebuild the engine when the leadership is taken.
     pub rules_base: Option<(rewater_standards::Standards, rewater_alerts::Settings)>,
+    /// Uploads stored outside a batch, to evaluate ([`WriteRequest::Evaluate`]).
+    pub stored_outside: Vec<Upload>,
 }
 
 /// Maintenance windows ending less than this long ago still matter (late data, 补发).
@@ -176,6 +181,15 @@ impl Writer {
             if !uploads.is_empty() {
                 self.write_batch(&mut uploads, &mut replies, &role);
             }
+            if !self.stored_outside.is_empty() {
+                let outside = std::mem::take(&mut self.stored_outside);
+                match &role {
+                    Role::Helper(to_main) if !self.cluster => {
+                        let _ = to_main.send(outside);
+                    }
+                    _ => self.evaluate_stored(outside.iter()),
+                }
+            }
             if let Role::Main(Some(helpers)) = &role {
                 let stored: Vec<Vec<Upload>> = helpers.try_iter().collect();
                 self.evaluate_stored(stored.iter().flatten());
@@ -217,6 +231,7 @@ impl Writer {
                 }
                 WriteRequest::Tick => *tick = true,
                 WriteRequest::Run(f) => f(self.store.as_mut()),
+                WriteRequest::Evaluate(u) => self.stored_outside.push(*u),
             }
             if uploads.len() >= self.batch_max {
                 break;

@@ -3,7 +3,9 @@
 //! with their own QN and stored once, as one whole upload; a part resent after the record
 //! was stored is acknowledged and stores nothing; a record whose last part never comes is
 //! dropped at the timeout with a `split_incomplete` rejected entry; hostile PNUM/PNO values
-//! (0, huge, PNO > PNUM) and too many records at once are refused without an acknowledgement.
+//! (0, huge, PNO > PNUM), a part resent with other data and too many records at once for one
+//! device are refused without an acknowledgement. Parts spread over two gateways and a
+//! gateway killed between parts: see `split_cluster.rs`.
 
 mod common;
 
@@ -29,11 +31,15 @@ fn config() -> Config {
 /// Part `pno` of `pnum` of the minute record `k` minutes after the base time: factor
 /// w0101{pno} (values 10·pno), QN ending in `qn`.
 fn part(k: i64, pno: u32, pnum: u32, qn: u32) -> String {
+    part_valued(k, pno, pnum, qn, f64::from(10 * pno))
+}
+
+/// [`part`] with another value.
+fn part_valued(k: i64, pno: u32, pnum: u32, qn: u32, value: f64) -> String {
     let t = DataTime::from_wall_seconds(base_time() + 60 * k);
     let code = ["w01018", "w21003", "w21011", "w21001"][(pno as usize - 1) % 4];
     let seg = format!(
-        "QN=20250601000000{qn:03};ST=32;CN=2051;PW=pw;MN=MN;Flag=7;PNUM={pnum};PNO={pno};CP=&&DataTime={t};{code}-Avg={},{code}-Flag=N&&",
-        10 * pno
+        "QN=20250601000000{qn:03};ST=32;CN=2051;PW=pw;MN=MN;Flag=7;PNUM={pnum};PNO={pno};CP=&&DataTime={t};{code}-Avg={value},{code}-Flag=N&&"
     );
     rewater_hj212::frame::encode_frame(&seg)
 }
@@ -48,10 +54,19 @@ async fn acks(c: &mut TcpStream, frame: &str) -> Vec<String> {
 }
 
 async fn split_stored_once_whole(b: Backend) {
-    let gw = start(b.open(), config(), None).await;
+    // Longer than the refused part's wait below.
+    let config = Config {
+        split_timeout: Duration::from_secs(60),
+        ..config()
+    };
+    let gw = start(b.open(), config, None).await;
     let mut c = TcpStream::connect(&gw.addr).await.unwrap();
     // Out of order (2, 3 again 2, then 1), each acknowledged with its own QN.
     for (pno, qn) in [(2, 2), (3, 3), (2, 2), (1, 1)] {
+        if pno == 1 {
+            // Part 3 again with other data: refused, not acknowledged; the first is kept.
+            assert!(not_acked(&mut c, &part_valued(1, 3, 3, 3, 99.0)).await);
+        }
         let got = acks(&mut c, &part(1, pno, 3, qn)).await;
         assert_eq!(got.len(), 1, "part {pno}: {got:?}");
         assert!(
@@ -60,6 +75,24 @@ async fn split_stored_once_whole(b: Backend) {
         );
     }
     let mut look = b.open();
+    wait_for(
+        "the mismatched part counted",
+        Duration::from_secs(5),
+        || sync(|| !samples(look.as_mut(), RejectReason::SplitRefused).is_empty()),
+    )
+    .await;
+    let refused = sync(|| samples(look.as_mut(), RejectReason::SplitRefused));
+    assert!(
+        refused[0]
+            .detail
+            .contains("PNO 3 of 3 came again with other data"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        sync(|| look.split_pending(None).unwrap()),
+        (0, 0),
+        "parts deleted"
+    );
     let t = base_time() + 60;
     let (times, frames, latest) = sync(|| {
         (
@@ -89,7 +122,7 @@ async fn split_stored_once_whole(b: Backend) {
     let stats = gw.shutdown().await;
     use std::sync::atomic::Ordering::Relaxed;
     assert_eq!(stats.split_records.load(Relaxed), 1);
-    assert_eq!(stats.split_parts.load(Relaxed), 5);
+    assert_eq!(stats.split_parts.load(Relaxed), 6);
     sync(|| drop(b));
 }
 
@@ -181,7 +214,7 @@ async fn hostile_pnum_and_pno_are_refused_and_the_limits_hold() {
     let b = Backend::sqlite("split-hostile");
     let config = Config {
         max_split_parts: 64,
-        max_split_sets_per_connection: 2,
+        max_split_sets_per_device: 2,
         split_timeout: Duration::from_secs(60),
         ..config()
     };
@@ -199,7 +232,7 @@ async fn hostile_pnum_and_pno_are_refused_and_the_limits_hold() {
             "PNUM={pnum} PNO={pno}"
         );
     }
-    // Two records at once on this connection; a third is refused, not acknowledged.
+    // Two records at once for this device; a third is refused, not acknowledged.
     assert_eq!(acks(&mut c, &part(10, 1, 2, 21)).await.len(), 1);
     assert_eq!(acks(&mut c, &part(11, 1, 2, 22)).await.len(), 1);
     assert!(not_acked(&mut c, &part(12, 1, 2, 23)).await);
@@ -222,7 +255,9 @@ async fn hostile_pnum_and_pno_are_refused_and_the_limits_hold() {
     );
     assert!(details.iter().any(|d| d.contains("PNUM 65")), "{details:?}");
     assert!(
-        details.iter().any(|d| d.contains("on this connection")),
+        details
+            .iter()
+            .any(|d| d.contains("split records of this device are being assembled")),
         "{details:?}"
     );
     // PNUM 0, PNO 0 and PNO > PNUM are malformed segments.

@@ -16,6 +16,8 @@ pub struct MqttStats {
     pub messages: AtomicU64,
     pub stored: AtomicU64,
     pub duplicates: AtomicU64,
+    /// Parts of split records committed to the store, awaiting the rest.
+    pub split_parts_held: AtomicU64,
     /// Refused for good (acknowledged, counted with the rejected frames).
     pub refused: AtomicU64,
     /// Not stored (store failure, stopping): not acknowledged, delivered again.
@@ -215,11 +217,30 @@ fn accepted_json(u: &Upload) -> String {
         .to_string()
 }
 
+/// What a message carries.
+enum Message {
+    /// An upload and the password it names.
+    Upload(Upload, String),
+    /// One part of a split record (an HJ 212 frame with PNUM > 1 and PNO), reassembled in
+    /// the store as on TCP.
+    Part(Box<Segment>),
+}
+
 /// The upload a message carries and the password it names.
+#[cfg(test)]
 fn parse(payload: &[u8], peer: &str) -> Result<(Upload, String), (RejectReason, String)> {
+    match parse_message(payload, peer)? {
+        Message::Upload(u, pw) => Ok((u, pw)),
+        Message::Part(_) => Err((RejectReason::BadSegment, "a split part".into())),
+    }
+}
+
+/// What a message carries, or why it is refused.
+fn parse_message(payload: &[u8], peer: &str) -> Result<Message, (RejectReason, String)> {
     let text = payload.strip_prefix(b" ").unwrap_or(payload);
     if text.first() == Some(&b'{') {
         return rewater_gateway::json::parse(text, peer)
+            .map(|(u, pw)| Message::Upload(u, pw))
             .map_err(|e| (RejectReason::BadUpload, e.to_string()));
     }
     let mut d = Decoder::new(Options {
@@ -234,10 +255,18 @@ fn parse(payload: &[u8], peer: &str) -> Result<(Upload, String), (RejectReason, 
             Event::Frame(f) => {
                 let seg = Segment::from_frame(f, Strictness::Lenient)
                     .map_err(|e| (RejectReason::BadSegment, e.to_string()))?;
+                let split = seg.pnum.is_some_and(|n| n > 1) && seg.pno.is_some();
+                // Without MN, CN or DataTime a part joins no record: read as an upload (and
+                // refused as one) below.
+                let joinable =
+                    seg.mn().is_some() && seg.cn().is_some() && seg.data_time().is_some();
+                if split && joinable {
+                    return Ok(Message::Part(Box::new(seg)));
+                }
                 let pw = seg.pw().unwrap_or("").to_string();
                 let u = rewater_gateway::to_upload(&seg, peer)
                     .ok_or((RejectReason::NoReadings, String::new()))?;
-                return Ok((u, pw));
+                return Ok(Message::Upload(u, pw));
             }
             Event::Invalid { error, .. } => {
                 return Err((RejectReason::BadFrame, error.to_string()))
@@ -265,8 +294,15 @@ async fn handle(p: Publish, gateway: Handle, stats: Arc<MqttStats>) -> Decision 
             stored: None,
         }
     };
-    let (upload, pw) = match parse(&p.payload, &peer) {
-        Ok(x) => x,
+    let (upload, pw) = match parse_message(&p.payload, &peer) {
+        Ok(Message::Upload(u, pw)) => (u, pw),
+        Ok(Message::Part(seg)) => {
+            let mn = seg.mn().unwrap_or("").to_string();
+            if let Err(reason) = gateway.authenticate(&mn, seg.pw().unwrap_or("")) {
+                return refuse(p, Some(&mn), reason, String::new());
+            }
+            return split_part(p, &seg, &peer, arrived, &gateway, &stats).await;
+        }
         Err((reason, detail)) => return refuse(p, None, reason, detail),
     };
     if let Err(reason) = gateway.authenticate(&upload.mn, &pw) {
@@ -308,6 +344,44 @@ async fn handle(p: Publish, gateway: Handle, stats: Arc<MqttStats>) -> Decision 
                 stored: None,
             }
         }
+    }
+}
+
+/// One part of a split record: acknowledged once it is committed in the store (the last one
+/// once the whole record is), or refused for good (acknowledged and counted, as any refused
+/// message); not acknowledged if it was not stored.
+async fn split_part(
+    p: Publish,
+    seg: &Segment,
+    peer: &str,
+    arrived: Instant,
+    gateway: &Handle,
+    stats: &MqttStats,
+) -> Decision {
+    use rewater_store::SplitOutcome as O;
+    let outcome = gateway.submit_split_part(seg, peer).await;
+    match &outcome {
+        Some(O::Complete(IngestOutcome::Stored { .. })) => {
+            stats.stored.fetch_add(1, Ordering::Relaxed);
+        }
+        Some(O::Complete(_)) | Some(O::AlreadyStored) | Some(O::Repeat) => {
+            stats.duplicates.fetch_add(1, Ordering::Relaxed);
+        }
+        Some(O::Held { .. }) => {
+            stats.split_parts_held.fetch_add(1, Ordering::Relaxed);
+        }
+        Some(O::Refused { .. }) => {
+            stats.refused.fetch_add(1, Ordering::Relaxed);
+        }
+        None => {
+            stats.not_stored.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    Decision {
+        publish: p,
+        arrived,
+        ack: outcome.is_some(),
+        stored: None,
     }
 }
 

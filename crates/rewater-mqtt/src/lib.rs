@@ -10,6 +10,9 @@
 //! persistent (clean session off, a fixed client id), so a message the service did not
 //! acknowledge — it was killed, or the store failed — is delivered again when the client
 //! reconnects; duplicates are stored once by the store's (MN, CN, DataTime, PNO) key.
+//! An HJ 212 frame with PNUM/PNO (a part of a split record) is held in the store as TCP parts
+//! are (`rewater_gateway`'s reassembly): its PUBACK goes out after the part's commit, the last
+//! part's after the whole record is stored.
 //!
 //! Several connections (`connections`) share the topics through a shared subscription
 //! (`$share/GROUP/topic`), so that the broker's in-flight window (Mosquitto:

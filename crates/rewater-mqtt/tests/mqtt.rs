@@ -8,12 +8,22 @@ use rewater_gateway::{serve, Config};
 use rewater_mqtt::rumqttc::{AsyncClient, MqttOptions, QoS};
 use rewater_mqtt::{MqttConfig, MqttStats};
 use rewater_store::prelude::*;
-use rewater_store::{hash_device_password, Device, Site, SqliteStore};
+use rewater_store::{hash_device_password, Device, PostgresStore, Site, SqliteStore};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Runs blocking store code (the PostgreSQL client) from a test's async body.
+fn sync<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
+}
+
+fn pg_url() -> String {
+    std::env::var("REWATER_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
 
 fn broker() -> String {
     std::env::var("REWATER_TEST_MQTT").unwrap_or_else(|_| "127.0.0.1:1883".into())
@@ -26,7 +36,11 @@ fn mqtt_child_service() {
         return;
     };
     let parts: Vec<&str> = spec.split('|').collect();
-    let store = SqliteStore::open(std::path::Path::new(parts[0])).unwrap();
+    // `pg:SCHEMA` for PostgreSQL, else a SQLite file.
+    let store: Box<dyn Store> = match parts[0].strip_prefix("pg:") {
+        Some(schema) => Box::new(PostgresStore::connect(&pg_url(), Some(schema)).unwrap()),
+        None => Box::new(SqliteStore::open(std::path::Path::new(parts[0])).unwrap()),
+    };
     let window: u64 = parts[3].parse().unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -47,7 +61,7 @@ fn mqtt_child_service() {
         let s2 = stats.clone();
         let rx2 = rx.clone();
         tokio::spawn(async move {
-            let _ = serve(listener, Box::new(store), config, rx, None, move |h| {
+            let _ = serve(listener, store, config, rx, None, move |h| {
                 tokio::spawn(rewater_mqtt::run(mqtt, h, rx2, s2));
             })
             .await;
@@ -251,4 +265,162 @@ async fn a_message_not_committed_is_delivered_again_and_stored_once() {
         let _ = tokio::time::timeout(Duration::from_millis(300), ev.poll()).await;
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Part `pno` of 3 of one minute record as an HJ 212 frame (factor per part, value 10·pno).
+fn split_part(mn: &str, t: i64, pno: u32) -> String {
+    let dt = rewater_hj212::DataTime::from_wall_seconds(t);
+    let code = ["w01018", "w21003", "w21011"][pno as usize - 1];
+    let seg = format!(
+        "QN=2025060100000000{pno};ST=32;CN=2051;PW=pw;MN={mn};Flag=7;PNUM=3;PNO={pno};CP=&&DataTime={dt};{code}-Avg={},{code}-Flag=N&&",
+        10 * pno
+    );
+    rewater_hj212::frame::encode_frame(&seg)
+        .trim_end()
+        .to_string()
+}
+
+/// Split packets over MQTT (issue 19): each part is PUBACKed only once it is committed in
+/// the store — the service killed before the commit gets the part again and holds it once —
+/// and the record is stored once, whole, when its last part comes; a repeated part changes
+/// nothing.
+async fn split_over_mqtt(pg: bool) {
+    let pid = std::process::id();
+    let name = if pg { "pg" } else { "sqlite" };
+    let Some(publisher) = publisher(&format!("rewater-split-pub-{name}-{pid}")).await else {
+        if std::env::var("CI").is_ok() {
+            panic!("CI needs an MQTT broker at {}", broker());
+        }
+        eprintln!(
+            "SKIPPED: no MQTT broker at {} — the MQTT split test did not run",
+            broker()
+        );
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("rewater-mqtt-split-{pid}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let schema = format!("rw_mqtt_split_{pid}");
+    let (mut st, db_s): (Box<dyn Store>, String) = if pg {
+        let _ = sync(|| PostgresStore::drop_schema(&pg_url(), &schema));
+        match sync(|| PostgresStore::connect(&pg_url(), Some(&schema))) {
+            Ok(s) => (Box::new(s), format!("pg:{schema}")),
+            Err(e) if std::env::var("CI").is_err() => {
+                eprintln!("SKIPPED: no PostgreSQL at {} ({e})", pg_url());
+                return;
+            }
+            Err(e) => panic!("CI needs PostgreSQL at {}: {e}", pg_url()),
+        }
+    } else {
+        let db = dir.join("s.sqlite");
+        let s = SqliteStore::open(&db).unwrap();
+        (Box::new(s), db.to_str().unwrap().to_string())
+    };
+    sync(|| {
+        st.put_site(&Site {
+            id: "s".into(),
+            name: "s".into(),
+            kind: "plant_outlet".into(),
+            standard: None,
+            district: "d".into(),
+            location: None,
+            model_node: None,
+        })
+    })
+    .unwrap();
+    sync(|| {
+        st.put_device(&Device {
+            mn: "MQTTSPLIT".into(),
+            password_hash: hash_device_password("pw"),
+            site_id: "s".into(),
+            lenient: true,
+            accept_modbus_crc: false,
+            allowed_peers: Vec::new(),
+            disabled: false,
+        })
+    })
+    .unwrap();
+    let client = format!("rewater-split-{name}-{pid}");
+    let topic = format!("rewater-split-{name}-{pid}/MQTTSPLIT/up");
+    let t = (rewater_time::Zone::default().now_wall_seconds() - 86_400).div_euclid(3600) * 3600;
+    let publish = |pno: u32| {
+        let (publisher, topic) = (publisher.clone(), topic.clone());
+        async move {
+            publisher
+                .publish(
+                    &topic,
+                    QoS::AtLeastOnce,
+                    false,
+                    split_part("MQTTSPLIT", t, pno),
+                )
+                .await
+                .unwrap();
+        }
+    };
+    // 1: part 2 taken, the service killed inside its commit window: nothing held.
+    let s1 = Service::start(&db_s, &client, &topic, 4000);
+    s1.wait("subscription", |s| s.0 >= 1);
+    publish(2).await;
+    s1.wait("message", |s| s.1 >= 1);
+    s1.kill();
+    assert_eq!(
+        sync(|| st.split_pending(None).unwrap()),
+        (0, 0),
+        "held before the commit?"
+    );
+    // 2: redelivered and held (PUBACK after the commit); then part 3, part 2 again, part 1.
+    let s2 = Service::start(&db_s, &client, &topic, 0);
+    s2.wait("redelivered part acknowledged", |s| s.2 >= 1);
+    assert_eq!(sync(|| st.split_pending(None).unwrap()), (1, 1));
+    assert_eq!(sync(|| st.count_frames().unwrap()), 0);
+    for (i, pno) in [3, 2, 1].into_iter().enumerate() {
+        publish(pno).await;
+        s2.wait("part acknowledged", |s| s.2 >= 2 + i as u64);
+    }
+    s2.kill();
+    assert_eq!(
+        sync(|| st.split_pending(None).unwrap()),
+        (0, 0),
+        "parts deleted"
+    );
+    assert_eq!(sync(|| st.count_frames().unwrap()), 1, "stored once");
+    let mut got: Vec<(String, Option<f64>, i64)> = sync(|| st.latest("MQTTSPLIT").unwrap())
+        .into_iter()
+        .map(|r| (r.factor, r.value, r.data_time))
+        .collect();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        got,
+        vec![
+            ("w01018".to_string(), Some(10.0), t),
+            ("w21003".to_string(), Some(20.0), t),
+            ("w21011".to_string(), Some(30.0), t),
+        ],
+        "whole: the factors of all three parts"
+    );
+    let (host, port) = broker()
+        .rsplit_once(':')
+        .map(|(h, p)| (h.to_string(), p.parse::<u16>().unwrap()))
+        .unwrap();
+    let mut o = MqttOptions::new(format!("{client}-0"), host, port);
+    o.set_clean_session(true);
+    let (c, mut ev) = AsyncClient::new(o, 8);
+    let _ = tokio::time::timeout(Duration::from_secs(2), ev.poll()).await;
+    let _ = c.disconnect().await;
+    let _ = tokio::time::timeout(Duration::from_millis(300), ev.poll()).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    sync(|| drop(st));
+    if pg {
+        sync(|| PostgresStore::drop_schema(&pg_url(), &schema)).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_record_over_mqtt_is_stored_once_whole_on_sqlite() {
+    split_over_mqtt(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_record_over_mqtt_is_stored_once_whole_on_postgres() {
+    split_over_mqtt(true).await;
 }

@@ -361,6 +361,25 @@ pub(crate) fn ingest(
     Ok(out)
 }
 
+/// Checks and stores one upload inside a transaction the caller has begun (and commits or
+/// rolls back): a completed split record, stored with the deletion of its parts
+/// ([`crate::split`]). The backend's step-by-step path, as one upload's batch.
+pub(crate) fn store_one_in_transaction(
+    db: &mut dyn IngestSql,
+    rules: &IngestRules,
+    u: &Upload,
+) -> Result<IngestOutcome> {
+    let checked = match check(u, rules.window()) {
+        Ok(c) => vec![c],
+        Err(reason) => return Ok(IngestOutcome::Refused { reason }),
+    };
+    let plan = Plan::new(&checked);
+    let out = write_in_transaction(db, &checked, &plan, rules.feed)?;
+    Ok(out.into_iter().next().unwrap_or(IngestOutcome::Refused {
+        reason: RejectReason::StoreRefused,
+    }))
+}
+
 /// Writes checked uploads in one transaction; if the database refuses the data, halves the
 /// batch until the refusing upload is alone, so it alone is refused.
 fn write_isolated(

@@ -104,7 +104,7 @@ word_enum!(
         BadUpload = "bad_upload", "上传字段无效（MN、CN、PNO、因子编码或标记）", "invalid upload fields (MN, CN, PNO, factor code or flag)";
         StoreRefused = "store_refused", "数据库拒绝写入", "refused by the database";
         SplitIncomplete = "split_incomplete", "分包未收齐（超时）", "split packet incomplete (parts missing at the timeout)";
-        SplitRefused = "split_refused", "分包超出限制（包数、内存或内容不一致）", "split packet over the limits (part count, memory or mismatched parts)";
+        SplitRefused = "split_refused", "分包超出限制（包数、字节数或内容不一致）", "split packet over the limits (part count, bytes or mismatched parts)";
     ]
 );
 

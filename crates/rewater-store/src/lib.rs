@@ -30,6 +30,8 @@ mod pg;
 pub mod platform;
 pub mod plausible;
 pub mod rejected;
+// issue 19: split packets held in the store.
+pub mod split;
 mod sqlite;
 pub mod tasks;
 pub mod traits;
@@ -52,6 +54,7 @@ pub use platform::{
     Command, CommandAnswer, CommandState, Gap, GapLimits, GapState, NewCommand, PlatformStore,
 };
 pub use rejected::{REJECTED_HEAD_BYTES, REJECTED_SAMPLES_PER_KEY};
+pub use split::{ExpiredSplit, HeldPart, SplitLimits, SplitOutcome, SplitPart, SplitStore};
 pub use sqlite::{SqliteStore, WalLimits};
 pub use tasks::TaskStore;
 pub use traits::{AccountStore, AlertStore, AuditStore, ReadingStore, SiteStore, Store};
@@ -65,6 +68,7 @@ pub mod prelude {
     pub use crate::maintenance::MaintenanceStore;
     pub use crate::outfalls::OutfallStore;
     pub use crate::platform::PlatformStore;
+    pub use crate::split::SplitStore;
     pub use crate::tasks::TaskStore;
     pub use crate::traits::{AccountStore, AlertStore, AuditStore, ReadingStore, SiteStore, Store};
     pub use crate::{AlertState, CredentialKind, RejectReason, Role};

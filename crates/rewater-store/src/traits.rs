@@ -172,6 +172,7 @@ pub trait Store:
     + crate::labels::LabelStore
     + crate::cluster::ClusterStore
     + crate::platform::PlatformStore
+    + crate::split::SplitStore
     + Send
 {
     /// Creates or upgrades the schema (see the migrations); harmless when up to date.

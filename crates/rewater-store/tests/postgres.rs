@@ -189,7 +189,7 @@ fn a_store_of_the_previous_version_is_migrated_at_connect() {
         .unwrap();
     drop(client);
     let mut s = PostgresStore::connect(&url(), Some(&schema)).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 9);
+    assert_eq!(s.schema_version().unwrap(), 10);
     let d = s.device("OLDMN1").unwrap().unwrap();
     assert!(verify_device_password("123456", &d.password_hash));
     assert!(d.allowed_peers.is_empty() && !d.disabled);
@@ -203,7 +203,7 @@ fn a_store_of_the_previous_version_is_migrated_at_connect() {
     drop(s);
     // Connecting again is harmless; the synchronous_commit of the session is on.
     let mut s = PostgresStore::connect(&url(), Some(&schema)).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 9);
+    assert_eq!(s.schema_version().unwrap(), 10);
     assert_eq!(s.synchronous_commit().unwrap(), "on");
     drop(s);
     PostgresStore::drop_schema(&url(), &schema).unwrap();
@@ -260,5 +260,112 @@ fn postgres_passes_the_gap_and_logger_command_checks() {
     };
     rewater_store::platform::conformance::run_all(&mut s);
     drop(s);
+    PostgresStore::drop_schema(&url(), &schema).unwrap();
+}
+
+#[test]
+fn postgres_holds_split_parts_until_the_record_is_whole() {
+    let schema = format!("rw_split_{}", std::process::id());
+    let Some(mut a) = connect(&schema) else {
+        return;
+    };
+    let mut b = PostgresStore::connect(&url(), Some(&schema)).unwrap();
+    rewater_store::split::conformance::run_all(&mut a, &mut b);
+    drop((a, b));
+    PostgresStore::drop_schema(&url(), &schema).unwrap();
+}
+
+/// Two gateways taking the last two parts of a record at the same instant: the record's row
+/// lock serialises them, so every record is completed exactly once and none is left held.
+#[test]
+fn postgres_completes_a_record_whose_last_parts_race() {
+    use rewater_store::{HeldPart, SplitLimits, SplitOutcome, SplitPart, Upload};
+    let schema = format!("rw_split_race_{}", std::process::id());
+    let Some(mut a) = connect(&schema) else {
+        return;
+    };
+    const T: i64 = 1_748_736_000;
+    const RECORDS: i64 = 40;
+    let rules = IngestRules {
+        now_unix_s: Some(T - 8 * 3600 + 2 * 86_400),
+        ..IngestRules::default()
+    };
+    a.set_ingest_rules(rules.clone());
+    fn whole(parts: &[HeldPart], t: i64) -> Result<Upload, String> {
+        Ok(Upload {
+            mn: "RACE".into(),
+            cn: "2051".into(),
+            data_time: t,
+            pno: 1,
+            received_at_ms: 1,
+            peer: "p".into(),
+            raw: parts.iter().map(|p| p.raw.as_str()).collect(),
+            readings: parts
+                .iter()
+                .map(|p| rewater_store::FactorReading {
+                    factor: p.raw.clone(),
+                    value: Some(f64::from(p.pno)),
+                    min: None,
+                    max: None,
+                    cou: None,
+                    flag: Some("N".into()),
+                })
+                .collect(),
+        })
+    }
+    let part = |t: i64, pno: u32, code: &'static str| SplitPart {
+        mn: "RACE",
+        cn: "2051",
+        data_time: t,
+        pnum: 3,
+        pno,
+        qn: "q",
+        raw: code,
+        content: code,
+        peer: "p",
+        received_at_ms: 1,
+    };
+    let l = SplitLimits {
+        max_records_per_device: RECORDS,
+        ..SplitLimits::default()
+    };
+    for k in 0..RECORDS {
+        let t = T + 60 * k;
+        let o = a
+            .add_split_part(&part(t, 1, "w01018"), &l, &mut |p| whole(p, t))
+            .unwrap();
+        assert_eq!(o, SplitOutcome::Held { have: 1 });
+    }
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let threads: Vec<_> = [(2u32, "w21003"), (3u32, "w21011")]
+        .into_iter()
+        .map(|(pno, code)| {
+            let (barrier, schema, rules) = (barrier.clone(), schema.clone(), rules.clone());
+            std::thread::spawn(move || {
+                let mut s = PostgresStore::connect(&url(), Some(&schema)).unwrap();
+                s.set_ingest_rules(rules);
+                let mut completed = 0;
+                for k in 0..RECORDS {
+                    let t = T + 60 * k;
+                    barrier.wait();
+                    let o = s
+                        .add_split_part(&part(t, pno, code), &l, &mut |p| whole(p, t))
+                        .unwrap();
+                    match o {
+                        SplitOutcome::Held { have: 2 } => {}
+                        SplitOutcome::Complete(IngestOutcome::Stored { .. }) => completed += 1,
+                        o => panic!("record {k} part {pno}: {o:?}"),
+                    }
+                }
+                completed
+            })
+        })
+        .collect();
+    let completed: i64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(completed, RECORDS, "each record completed once");
+    assert_eq!(a.split_pending(None).unwrap(), (0, 0));
+    assert_eq!(a.count_frames().unwrap(), RECORDS);
+    assert_eq!(a.count_readings().unwrap(), 3 * RECORDS);
+    drop(a);
     PostgresStore::drop_schema(&url(), &schema).unwrap();
 }

@@ -69,7 +69,7 @@ fn a_store_of_the_previous_version_is_migrated_at_open() {
             .unwrap();
     }
     let mut s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 9);
+    assert_eq!(s.schema_version().unwrap(), 10);
     let d = s.device("OLDMN1").unwrap().unwrap();
     assert!(rewater_store::is_device_password_hash(&d.password_hash));
     assert!(verify_device_password("123456", &d.password_hash));
@@ -167,4 +167,12 @@ fn wal_stays_under_its_limit_during_a_burst() {
 fn sqlite_passes_the_gap_and_logger_command_checks() {
     let mut s = SqliteStore::open(&tmp("platform")).unwrap();
     rewater_store::platform::conformance::run_all(&mut s);
+}
+
+#[test]
+fn sqlite_holds_split_parts_until_the_record_is_whole() {
+    let path = tmp("split");
+    let mut a = SqliteStore::open(&path).unwrap();
+    let mut b = SqliteStore::open(&path).unwrap();
+    rewater_store::split::conformance::run_all(&mut a, &mut b);
 }

@@ -16,6 +16,7 @@ mod platform;
 mod readings;
 mod registers;
 mod schema;
+mod split;
 mod tasks;
 
 use crate::migrate::{Migration, Step};

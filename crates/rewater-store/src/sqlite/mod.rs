@@ -20,6 +20,7 @@ mod platform;
 mod readings;
 mod registers;
 mod schema;
+mod split;
 mod tasks;
 
 use crate::migrate::{Migration, Step};

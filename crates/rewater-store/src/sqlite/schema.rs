@@ -134,4 +134,9 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         what: "gaps found and requested again (补发); logger commands and answers (issue 19)",
         steps: &[Step::Sql(super::platform::V9)],
     },
+    Migration {
+        version: 10,
+        what: "split packets (PNUM/PNO) held in the store until complete (issue 19)",
+        steps: &[Step::Sql(crate::split::V10_SQLITE)],
+    },
 ];
