@@ -345,7 +345,10 @@ pub(super) fn read_transects(
                 if let Some(b) = cur.take() {
                     finish(b, &mut out)?;
                 }
-                for (k, slot) in n.iter_mut().enumerate() {
+                // NC nLeft nRight nChannel (HEC-2 order, as SWMM reads it); `n` is
+                // kept as [left, channel, right].
+                for (k, slot) in [0usize, 2, 1].into_iter().enumerate() {
+                    let slot = &mut n[slot];
                     let v = p.num(l, k + 1, "Manning's n")?;
                     if v < 0.0 {
                         return Err(p.err(l.no, "[TRANSECTS] Manning's n must not be negative"));
