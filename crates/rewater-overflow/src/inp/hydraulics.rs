@@ -306,6 +306,7 @@ pub(super) fn read_hydraulics(
         if length <= 0.0 || n <= 0.0 {
             continue;
         }
+        let (o1, o2) = (o1 + shape.bottom_fill(), o2 + shape.bottom_fill());
         let y_full = shape.full_depth();
         let section = Section::with_width(
             y_full,

@@ -39,7 +39,7 @@ pub(super) enum Shape {
         w: f64,
     },
     Transect(Box<Transect>),
-    /// An analytic shape from its outline (RECT_TRIANG, RECT_ROUND, MODBASKETHANDLE,
+    /// An analytic shape from its outline (RECT_TRIANGULAR, RECT_ROUND, MODBASKETHANDLE,
     /// FILLED_CIRCULAR, PARABOLIC, POWER).
     Profile(Box<Profile>),
     /// One of SWMM's tabulated shapes (EGG, HORSESHOE, … ARCH).
@@ -54,6 +54,8 @@ pub(super) enum Shape {
 pub(super) struct Profile {
     h: f64,
     closed: bool,
+    /// Depth of a filled bottom below the outline (FILLED_CIRCULAR), m.
+    fill: f64,
     /// Width of a flat lid wetted when full, m.
     lid: f64,
     /// Area and wetted perimeter at depths h·i/STEPS.
@@ -90,6 +92,7 @@ impl Profile {
         Profile {
             h,
             closed,
+            fill: 0.0,
             lid,
             area,
             perimeter,
@@ -113,7 +116,7 @@ impl Profile {
         (a, if p > 0.0 { a / p } else { 0.0 })
     }
 
-    /// SWMM's RECT_TRIANG: a rectangle of width `w` over a triangular bottom `yb` deep.
+    /// SWMM's RECT_TRIANGULAR: a rectangle of width `w` over a triangular bottom `yb` deep.
     fn rect_triang(h: f64, w: f64, yb: f64) -> Profile {
         Profile::from_half_width(h, true, true, |y| {
             if y < yb {
@@ -154,9 +157,11 @@ impl Profile {
     /// SWMM's FILLED_CIRCULAR: a circle of diameter `d` filled to `fill` at the bottom.
     fn filled_circle(d: f64, fill: f64) -> Profile {
         let r = d / 2.0;
-        Profile::from_half_width(d - fill, true, false, |y| {
+        let mut p = Profile::from_half_width(d - fill, true, false, |y| {
             (r * r - (y + fill - r).powi(2)).max(0.0).sqrt()
-        })
+        });
+        p.fill = fill;
+        p
     }
 
     /// SWMM's POWER (and PARABOLIC, exponent 2) open channel: top width `w` at depth `h`,
@@ -196,6 +201,15 @@ impl Shape {
             Shape::Transect(t) => t.depth_m,
             Shape::Profile(p) => p.h,
             Shape::Tab(t) => t.y_full,
+        }
+    }
+
+    /// Depth of a filled bottom, m: SWMM raises a FILLED_CIRCULAR conduit's offsets by it
+    /// (its `link.c`), so the water in it starts above the fill.
+    pub fn bottom_fill(&self) -> f64 {
+        match self {
+            Shape::Profile(p) => p.fill,
+            _ => 0.0,
         }
     }
 
@@ -535,10 +549,10 @@ pub(super) fn read_shape(
         }
         "TRIANGULAR" if g2 > 0.0 => Shape::Triangular { h: g1, w: g2 },
         "TRIANGULAR" => return Err(bad("geom2 (top width) must be positive")),
-        "RECT_TRIANG" | "RECT_ROUND" | "MODBASKETHANDLE" if g2 <= 0.0 => {
+        "RECT_TRIANGULAR" | "RECT_ROUND" | "MODBASKETHANDLE" if g2 <= 0.0 => {
             return Err(bad("geom2 (width) must be positive"))
         }
-        "RECT_TRIANG" => {
+        "RECT_TRIANGULAR" => {
             let yb = g3 * units.length();
             if yb <= 0.0 || yb > g1 {
                 return Err(bad(
