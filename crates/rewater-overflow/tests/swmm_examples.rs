@@ -129,13 +129,13 @@ file_test!(
 );
 file_test!(user1, "user1", accepted(5.0, 5.0));
 file_test!(user2, "user2", accepted(5.0, 5.0));
-// 130 storage units as manholes behind fixed outfall stages: flooding 6 % under SWMM's.
-file_test!(user3, "user3", accepted(5.0, 7.0));
+// 130 storage units as manholes behind fixed outfall stages, 29 egg-shaped sewers (SWMM's
+// egg table; a drawn egg of the same full area flooded 6 % less).
+file_test!(user3, "user3", accepted(5.0, 5.0));
 file_test!(user4, "user4", accepted(5.0, 5.0));
-// 181 irregular channels behind a 12 m fixed outfall stage: water drains more slowly than
-// in SWMM by the end of the run (outfall −5.5 %; both programs create about 2.4 % of the
-// inflow in their continuity).
-file_test!(user5, "user5", accepted(6.5, 5.0));
+// 181 irregular channels behind a 12 m fixed outfall stage (their NC lines give the left,
+// right and then the main channel's n; read in that order the outfall is within 0.4 %).
+file_test!(user5, "user5", accepted(5.0, 5.0));
 // Water standing in the pipes at the start, flushed by a gate under TIMEOPEN rules: SWMM
 // delivers nothing at the outfall and floods nothing; neither does rewater.
 file_test!(gate_control_2, "gate_control_2", accepted(5.0, 5.0));

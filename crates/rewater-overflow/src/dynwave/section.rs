@@ -59,6 +59,18 @@ fn inverse(table: &[f64], last: usize, v: f64) -> f64 {
 impl Section {
     /// From a shape's (area, hydraulic radius) at any depth up to `y_full`.
     pub fn new(y_full: f64, closed: bool, area_radius: impl Fn(f64) -> (f64, f64)) -> Section {
+        Section::with_width(y_full, closed, &area_radius, |_| None)
+    }
+
+    /// As [`Section::new`], with the top width where the shape defines it (SWMM's width
+    /// tables: for its tabulated shapes the width is not the derivative of its area
+    /// table, and SWMM's surface areas follow the width table).
+    pub fn with_width(
+        y_full: f64,
+        closed: bool,
+        area_radius: impl Fn(f64) -> (f64, f64),
+        top_width: impl Fn(f64) -> Option<f64>,
+    ) -> Section {
         let dy = y_full / N as f64;
         let mut area = Vec::with_capacity(N + 1);
         let mut radius = Vec::with_capacity(N + 1);
@@ -73,7 +85,8 @@ impl Section {
             .map(|i| {
                 let y = dy * i as f64;
                 let (lo, hi) = ((y - h).max(0.0), (y + h).min(y_full));
-                let w = (area_radius(hi).0 - area_radius(lo).0) / (hi - lo);
+                let w = top_width(y)
+                    .unwrap_or_else(|| (area_radius(hi).0 - area_radius(lo).0) / (hi - lo));
                 if closed && i == N {
                     // A closed crown: the width the walls close to.
                     w.max(0.0)

@@ -306,8 +306,14 @@ pub(super) fn read_hydraulics(
         if length <= 0.0 || n <= 0.0 {
             continue;
         }
+        let (o1, o2) = (o1 + shape.bottom_fill(), o2 + shape.bottom_fill());
         let y_full = shape.full_depth();
-        let section = Section::new(y_full, shape.is_closed(), |y| shape.area_radius(y));
+        let section = Section::with_width(
+            y_full,
+            shape.is_closed(),
+            |y| shape.area_radius(y),
+            |y| shape.top_width(y),
+        );
         let drop = nodes.invert[from] + o1 - nodes.invert[to] - o2;
         let slope = conduit_slope(drop, length, min_slope);
         let c = DwConduit::new(

@@ -26,6 +26,8 @@ mod options;
 mod outfalls;
 mod parser;
 mod rainfiles;
+mod shape_tables;
+mod shapes;
 mod subcatchments;
 mod tables;
 mod xsect;

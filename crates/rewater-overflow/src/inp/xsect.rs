@@ -8,6 +8,7 @@
 //! the main channel's roughness (the method of SWMM's Hydraulics Reference Manual, ch. 2).
 
 use super::parser::{Line, Parser, Units};
+use super::shapes::{TabShape, Tabulated};
 use crate::OverflowError;
 use std::collections::HashMap;
 
@@ -38,62 +39,137 @@ pub(super) enum Shape {
         w: f64,
     },
     Transect(Box<Transect>),
-    /// A closed shape from its half-width by height (SWMM's standard egg).
+    /// An analytic shape from its outline (RECT_TRIANGULAR, RECT_ROUND, MODBASKETHANDLE,
+    /// FILLED_CIRCULAR, PARABOLIC, POWER).
     Profile(Box<Profile>),
+    /// One of SWMM's tabulated shapes (EGG, HORSESHOE, … ARCH).
+    Tab(Box<TabShape>),
 }
 
-/// A closed section tabulated from its outline: area and wetted perimeter at fine depth
-/// steps, integrated along the wall.
+/// A section tabulated from its outline: area and wetted perimeter at fine depth steps,
+/// integrated along the wall (with a flat bottom where the outline starts wide, and a
+/// flat lid at the crown of a closed box-like shape), for SWMM's analytic shapes that
+/// are not simple formulas here.
 #[derive(Debug, Clone)]
 pub(super) struct Profile {
     h: f64,
+    closed: bool,
+    /// Depth of a filled bottom below the outline (FILLED_CIRCULAR), m.
+    fill: f64,
+    /// Width of a flat lid wetted when full, m.
+    lid: f64,
     /// Area and wetted perimeter at depths h·i/STEPS.
     area: Vec<f64>,
     perimeter: Vec<f64>,
+    /// Top width at depths h·i/STEPS.
+    width: Vec<f64>,
 }
 
 impl Profile {
     const STEPS: usize = 2000;
 
     /// From the half-width at each height, 0 to `h`.
-    fn from_half_width(h: f64, half: impl Fn(f64) -> f64) -> Profile {
+    fn from_half_width(h: f64, closed: bool, lid: bool, half: impl Fn(f64) -> f64) -> Profile {
         let n = Self::STEPS;
         let mut area = vec![0.0; n + 1];
         let mut perimeter = vec![0.0; n + 1];
+        let mut width = vec![0.0; n + 1];
         let dy = h / n as f64;
-        let mut prev = half(0.0);
+        let mut prev = half(0.0).max(0.0);
+        perimeter[0] = 2.0 * prev;
+        width[0] = 2.0 * prev;
         for i in 1..=n {
-            let x = half(dy * i as f64);
+            let x = half(dy * i as f64).max(0.0);
             area[i] = area[i - 1] + (prev + x) * dy;
             perimeter[i] = perimeter[i - 1] + 2.0 * ((x - prev).powi(2) + dy * dy).sqrt();
+            width[i] = 2.0 * x;
             prev = x;
         }
-        Profile { h, area, perimeter }
+        let lid = if lid { 2.0 * prev } else { 0.0 };
+        if closed && lid > 0.0 {
+            width[n] = 0.0;
+        }
+        Profile {
+            h,
+            closed,
+            fill: 0.0,
+            lid,
+            area,
+            perimeter,
+            width,
+        }
     }
 
-    /// SWMM's standard egg of height `h` (width 2h/3): a crown of radius R = h/3, an
-    /// invert of radius R/2 and sides of radius 3R, each tangent to the next.
-    fn egg(h: f64) -> Profile {
-        let r = h / 3.0;
-        Profile::from_half_width(h, |y| {
-            if y <= 0.2 * r {
-                let c = 0.5 * r;
-                (c * c - (y - c).powi(2)).max(0.0).sqrt()
-            } else if y <= 2.0 * r {
-                -2.0 * r + (9.0 * r * r - (y - 2.0 * r).powi(2)).max(0.0).sqrt()
+    fn at(&self, table: &[f64], y: f64) -> f64 {
+        let x = (y / self.h * Self::STEPS as f64).clamp(0.0, Self::STEPS as f64);
+        let i = (x.floor() as usize).min(Self::STEPS - 1);
+        let f = x - i as f64;
+        table[i] + (table[i + 1] - table[i]) * f
+    }
+
+    fn area_radius(&self, y: f64) -> (f64, f64) {
+        let a = self.at(&self.area, y);
+        let mut p = self.at(&self.perimeter, y);
+        if y >= self.h {
+            p += self.lid;
+        }
+        (a, if p > 0.0 { a / p } else { 0.0 })
+    }
+
+    /// SWMM's RECT_TRIANGULAR: a rectangle of width `w` over a triangular bottom `yb` deep.
+    fn rect_triang(h: f64, w: f64, yb: f64) -> Profile {
+        Profile::from_half_width(h, true, true, |y| {
+            if y < yb {
+                w / 2.0 * y / yb
             } else {
-                (r * r - (y - 2.0 * r).powi(2)).max(0.0).sqrt()
+                w / 2.0
             }
         })
     }
 
-    fn area_radius(&self, y: f64) -> (f64, f64) {
-        let x = (y / self.h * Self::STEPS as f64).clamp(0.0, Self::STEPS as f64);
-        let i = (x.floor() as usize).min(Self::STEPS - 1);
-        let f = x - i as f64;
-        let a = self.area[i] + (self.area[i + 1] - self.area[i]) * f;
-        let p = self.perimeter[i] + (self.perimeter[i + 1] - self.perimeter[i]) * f;
-        (a, if p > 0.0 { a / p } else { 0.0 })
+    /// SWMM's RECT_ROUND: a rectangle of width `w` over a circular bottom of radius `r`.
+    fn rect_round(h: f64, w: f64, r: f64) -> Profile {
+        let r = r.max(w / 2.0);
+        let yb = r * (1.0 - (w / 2.0 / r).asin().cos());
+        Profile::from_half_width(h, true, true, |y| {
+            if y < yb {
+                (r * r - (r - y).powi(2)).max(0.0).sqrt()
+            } else {
+                w / 2.0
+            }
+        })
+    }
+
+    /// SWMM's MODBASKETHANDLE: a rectangle of width `w` under a circular arc of radius
+    /// `r` (at least w/2) reaching the full height.
+    fn mod_basket(h: f64, w: f64, r: f64) -> Profile {
+        let r = r.max(w / 2.0);
+        let yb = r * (1.0 - (w / 2.0 / r).asin().cos());
+        Profile::from_half_width(h, true, false, |y| {
+            if y <= h - yb {
+                w / 2.0
+            } else {
+                (r * r - (y - (h - r)).powi(2)).max(0.0).sqrt()
+            }
+        })
+    }
+
+    /// SWMM's FILLED_CIRCULAR: a circle of diameter `d` filled to `fill` at the bottom.
+    fn filled_circle(d: f64, fill: f64) -> Profile {
+        let r = d / 2.0;
+        let mut p = Profile::from_half_width(d - fill, true, false, |y| {
+            (r * r - (y + fill - r).powi(2)).max(0.0).sqrt()
+        });
+        p.fill = fill;
+        p
+    }
+
+    /// SWMM's POWER (and PARABOLIC, exponent 2) open channel: top width `w` at depth `h`,
+    /// width growing as depth^(1/exponent).
+    fn power(h: f64, w: f64, exponent: f64) -> Profile {
+        Profile::from_half_width(h, false, false, |y| {
+            w / 2.0 * (y / h).max(0.0).powf(1.0 / exponent)
+        })
     }
 }
 
@@ -124,6 +200,26 @@ impl Shape {
             | Shape::Triangular { h, .. } => *h,
             Shape::Transect(t) => t.depth_m,
             Shape::Profile(p) => p.h,
+            Shape::Tab(t) => t.y_full,
+        }
+    }
+
+    /// Depth of a filled bottom, m: SWMM raises a FILLED_CIRCULAR conduit's offsets by it
+    /// (its `link.c`), so the water in it starts above the fill.
+    pub fn bottom_fill(&self) -> f64 {
+        match self {
+            Shape::Profile(p) => p.fill,
+            _ => 0.0,
+        }
+    }
+
+    /// Top width at depth `y` where the shape defines it apart from its area (SWMM's
+    /// width tables, and outlines); None: the derivative of the area.
+    pub fn top_width(&self, y: f64) -> Option<f64> {
+        match self {
+            Shape::Tab(t) => Some(t.width(y)),
+            Shape::Profile(p) => Some(p.at(&p.width, y.clamp(0.0, p.h))),
+            _ => None,
         }
     }
 
@@ -131,8 +227,8 @@ impl Shape {
     pub fn is_closed(&self) -> bool {
         matches!(
             self,
-            Shape::Circular { .. } | Shape::RectClosed { .. } | Shape::Profile(_)
-        )
+            Shape::Circular { .. } | Shape::RectClosed { .. } | Shape::Tab(_)
+        ) || matches!(self, Shape::Profile(p) if p.closed)
     }
 
     /// Wetted area (m²) and hydraulic radius (m) at depth `y` (clamped to the full depth).
@@ -163,6 +259,7 @@ impl Shape {
             }
             Shape::Transect(t) => return t.area_radius(y),
             Shape::Profile(p) => return p.area_radius(y),
+            Shape::Tab(t) => return t.area_radius(y),
         };
         (a, if p > 0.0 { a / p } else { 0.0 })
     }
@@ -262,7 +359,10 @@ pub(super) fn read_transects(
                 if let Some(b) = cur.take() {
                     finish(b, &mut out)?;
                 }
-                for (k, slot) in n.iter_mut().enumerate() {
+                // NC nLeft nRight nChannel (HEC-2 order, as SWMM reads it); `n` is
+                // kept as [left, channel, right].
+                for (k, slot) in [0usize, 2, 1].into_iter().enumerate() {
+                    let slot = &mut n[slot];
                     let v = p.num(l, k + 1, "Manning's n")?;
                     if v < 0.0 {
                         return Err(p.err(l.no, "[TRANSECTS] Manning's n must not be negative"));
@@ -387,9 +487,9 @@ fn build_transect(
     })
 }
 
-/// The shape of an `[XSECTIONS]` row; `None` for DUMMY. Shapes rewater has no formula for
-/// are approximated (with a note) by a rectangle of geom1 × geom2, or a circle of
-/// diameter geom1 when geom2 is 0.
+/// The shape of an `[XSECTIONS]` row; `None` for DUMMY. Every shape SWMM 5 lists is built:
+/// the analytic ones by formula or outline, the others from SWMM's tables
+/// ([`super::shapes`]); CUSTOM (from a SHAPE curve) is refused.
 pub(super) fn read_shape(
     p: &Parser,
     x: &Line,
@@ -416,6 +516,8 @@ pub(super) fn read_shape(
     }
     let g1 = p.num(x, 2, "geom1")? * units.length();
     let g2 = p.num_or(x, 3, 0.0, "geom2")? * units.length();
+    // geom3 as written: a depth, radius, exponent or size code by shape.
+    let g3 = p.num_or(x, 4, 0.0, "geom3")?;
     let bad = |what: &str| p.err(x.no, format!("cross-section of '{}': {what}", x.tokens[0]));
     if g1 <= 0.0 {
         return Err(bad("geom1 (diameter or depth) must be positive"));
@@ -446,16 +548,66 @@ pub(super) fn read_shape(
             }
         }
         "TRIANGULAR" if g2 > 0.0 => Shape::Triangular { h: g1, w: g2 },
-        "EGG" => Shape::Profile(Box::new(Profile::egg(g1))),
-        other => {
-            p.note(format!(
-                "cross-section shape {other} approximated as a rectangle of geom1 × geom2 (or a circle when geom2 is 0)"
-            ));
-            if g2 > 0.0 {
-                Shape::RectClosed { h: g1, w: g2 }
-            } else {
-                Shape::Circular { d: g1 }
+        "TRIANGULAR" => return Err(bad("geom2 (top width) must be positive")),
+        "RECT_TRIANGULAR" | "RECT_ROUND" | "MODBASKETHANDLE" if g2 <= 0.0 => {
+            return Err(bad("geom2 (width) must be positive"))
+        }
+        "RECT_TRIANGULAR" => {
+            let yb = g3 * units.length();
+            if yb <= 0.0 || yb > g1 {
+                return Err(bad(
+                    "geom3 (triangle height) must be positive and within geom1",
+                ));
             }
+            Shape::Profile(Box::new(Profile::rect_triang(g1, g2, yb)))
+        }
+        "RECT_ROUND" | "MODBASKETHANDLE" => {
+            // The radius is at least half the width (SWMM raises it so).
+            let r = (g3 * units.length()).max(g2 / 2.0);
+            let yb = r * (1.0 - (g2 / 2.0 / r).asin().cos());
+            if yb > g1 {
+                return Err(bad("the rounded part is deeper than geom1"));
+            }
+            Shape::Profile(Box::new(if shape == "RECT_ROUND" {
+                Profile::rect_round(g1, g2, r)
+            } else {
+                Profile::mod_basket(g1, g2, r)
+            }))
+        }
+        "FILLED_CIRCULAR" => {
+            if g2 >= g1 {
+                return Err(bad("geom2 (filled depth) must be less than the diameter"));
+            }
+            Shape::Profile(Box::new(Profile::filled_circle(g1, g2)))
+        }
+        "PARABOLIC" | "POWER" if g2 <= 0.0 => {
+            return Err(bad("geom2 (top width) must be positive"))
+        }
+        "PARABOLIC" => Shape::Profile(Box::new(Profile::power(g1, g2, 2.0))),
+        "POWER" => {
+            if g3 <= 0.0 {
+                return Err(bad("geom3 (exponent) must be positive"));
+            }
+            Shape::Profile(Box::new(Profile::power(g1, g2, g3)))
+        }
+        other => {
+            let Some(kind) = Tabulated::from_keyword(other) else {
+                return Err(bad(&format!(
+                    "shape {other} is not one SWMM 5 defines (CUSTOM needs a [CURVES] SHAPE curve, which is not modelled)"
+                )));
+            };
+            // A standard pipe size code: geom3, or geom1 when geom2 is 0 (SWMM).
+            let code = match kind {
+                Tabulated::HorizEllipse | Tabulated::VertEllipse | Tabulated::Arch => {
+                    if g2 <= 0.0 {
+                        p.num(x, 2, "geom1")?
+                    } else {
+                        g3
+                    }
+                }
+                _ => 0.0,
+            };
+            Shape::Tab(Box::new(TabShape::new(kind, g1, g2, code).map_err(bad)?))
         }
     }))
 }
@@ -478,12 +630,28 @@ mod tests {
     }
 
     #[test]
-    fn the_standard_egg_has_swmms_full_area_and_radius() {
-        // SWMM (xsect.c): A_full = 0.5105·h², R_full = 0.1931·h.
-        let e = Shape::Profile(Box::new(Profile::egg(2.0)));
-        let (a, r) = e.area_radius(2.0);
-        assert!((a - 0.5105 * 4.0).abs() < 2e-3 * a, "{a}");
-        assert!((r - 0.1931 * 2.0).abs() < 2e-3 * r, "{r}");
+    fn analytic_outlines_have_swmms_full_values() {
+        // RECT_TRIANG 2 m high, 1.5 m wide, 0.5 m triangle (SWMM xsect_setParams):
+        // A = w(h − yb/2), P = 2·yb·√(1 + (w/2yb)²) + 2(h − yb) + w.
+        let (h, w, yb) = (2.0f64, 1.5f64, 0.5f64);
+        let s = Shape::Profile(Box::new(Profile::rect_triang(h, w, yb)));
+        let (a, r) = s.area_radius(h);
+        let z = w / yb / 2.0;
+        let p = 2.0 * yb * (1.0 + z * z).sqrt() + 2.0 * (h - yb) + w;
+        assert!((a - w * (h - yb / 2.0)).abs() < 1e-6, "{a}");
+        assert!((r - a / p).abs() < 1e-5, "{r}");
+        // PARABOLIC: A = 2/3·h·w.
+        let s = Shape::Profile(Box::new(Profile::power(1.0, 3.0, 2.0)));
+        assert!((s.area_radius(1.0).0 - 2.0).abs() < 1e-3);
+        // MODBASKETHANDLE with the radius half the width: a box under a half circle.
+        let s = Shape::Profile(Box::new(Profile::mod_basket(2.0, 1.0, 0.5)));
+        let full = 1.5 + std::f64::consts::PI / 8.0;
+        assert!((s.area_radius(2.0).0 - full).abs() < 1e-4);
+        // FILLED_CIRCULAR filled to half: the upper half circle.
+        let s = Shape::Profile(Box::new(Profile::filled_circle(2.0, 1.0)));
+        let (a, r) = s.area_radius(1.0);
+        let pi = std::f64::consts::PI;
+        assert!((a - pi / 2.0).abs() < 1e-4 && (r - (pi / 2.0) / (pi + 2.0)).abs() < 1e-4);
     }
 
     #[test]
