@@ -31,8 +31,12 @@ pub(crate) fn storage_step(
     );
     // Depth-driven outlets, implicit.
     let driven = |l: &usize| system.links[*l].kind.is_depth_driven() && settings[*l] > 0.0;
+    // The outlets see at most the full depth: water above the full volume floods (or
+    // spills) and does not raise the head on a weir (SWMM caps the volume the same way
+    // before it takes the depth).
+    let full = st.full_volume();
     let outflow = |v: f64| -> f64 {
-        let d = st.depth_at(v);
+        let d = st.depth_at(v.min(full));
         outs.iter()
             .filter(|l| driven(l))
             .map(|&l| system.links[l].kind.flow_at_depth(d) * settings[l])
@@ -77,7 +81,7 @@ pub(crate) fn storage_step(
             }
             v1 = 0.5 * (a + b);
         }
-        let d1 = st.depth_at(v1);
+        let d1 = st.depth_at(v1.min(full));
         let mut total = 0.0;
         for &l in outs.iter().filter(|l| driven(l)) {
             let q = system.links[l].kind.flow_at_depth(d1) * settings[l];
@@ -87,7 +91,6 @@ pub(crate) fn storage_step(
         // Make the balance exact.
         v1 = (avail - total * dt).max(0.0);
     }
-    let full = st.full_volume();
     let mut spill = 0.0;
     if v1 > full {
         spill = (v1 - full) / dt;
