@@ -12,7 +12,9 @@ schema=rw_bench_$name
 export PGOPTIONS="--client-min-messages=warning"
 psql="psql -q -h 127.0.0.1 -U postgres -d test -v ON_ERROR_STOP=1"
 $psql -c "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema" || exit 1
-url="postgres://postgres@127.0.0.1:5432/test?options=-csearch_path%3D$schema"
+# PG_OPTIONS: more connection settings for the gateway's sessions, URL-encoded
+# (e.g. `%20-cwal_compression%3Dlz4`): what a deployment can put in its own database URL.
+url="postgres://postgres@127.0.0.1:5432/test?options=-csearch_path%3D$schema${PG_OPTIONS:-}"
 port=$((19300 + RANDOM % 500))
 log=${TMPDIR:-/tmp}/ingest-$name.serve.log
 # shellcheck disable=SC2086
@@ -21,10 +23,40 @@ log=${TMPDIR:-/tmp}/ingest-$name.serve.log
   > "$log" 2>&1 &
 pid=$!
 sleep 6
+vmstat 5 12 > "${TMPDIR:-/tmp}/ingest-$name.vmstat" &
+vm=$!
+# PostgreSQL's own work during the run: checkpoints, WAL written and synced, buffers.
+pgstat="SELECT checkpoints_timed, checkpoints_req, buffers_checkpoint, buffers_backend,
+  (SELECT wal_bytes FROM pg_stat_wal), (SELECT wal_sync FROM pg_stat_wal),
+  (SELECT wal_buffers_full FROM pg_stat_wal) FROM pg_stat_bgwriter"
+before=$($psql -At -F' ' -c "$pgstat")
+pglog=/var/log/postgresql/postgresql-15-main.log
+pglines=$( [ -r $pglog ] && wc -l < $pglog || echo 0)
+cpu0=$(awk '{print $14 + $15}' /proc/$pid/stat)
+# CPU seconds by process name over the run (postgres backends, the gateway, anything else).
+cpu_by_comm() { for f in /proc/[0-9]*/stat; do cat "$f" 2>/dev/null; done |
+  sed 's/^[0-9]* (\(.*\)) [A-Z] /\1 /' | awk '{c[$1] += $12 + $13} END {for (k in c) print k, c[k]}'; }
+cpu_by_comm > "${TMPDIR:-/tmp}/ingest-$name.cpu0"
+[ -n "${PERF:-}" ] && (sleep 15; perf record -F 199 -a -o "${TMPDIR:-/tmp}/ingest-$name.perf" -- sleep 10 >/dev/null 2>&1) &
 pw=$(grep -o 'password: [^ ]*' "$log" | head -1 | cut -d' ' -f2)
-"$bin/rewater" hj212 sim --to 127.0.0.1:$port --devices "$devices" --frames "$frames" \
-  --interval-ms "$interval" --start 20250601000000 --password "$pw" 2>&1 | tail -7
+/usr/bin/time -f "simulator CPU: %U s user, %S s system" "$bin/rewater" hj212 sim --to 127.0.0.1:$port --devices "$devices" --frames "$frames" \
+  --interval-ms "$interval" --start 20250601000000 --password "$pw" 2>&1 | tail -8
+cpu1=$(awk '{print $14 + $15}' /proc/$pid/stat)
+cpu_by_comm > "${TMPDIR:-/tmp}/ingest-$name.cpu1"
+echo "CPU s by process name during the run (largest first):"
+awk -v hz="$(getconf CLK_TCK)" 'NR==FNR {a[$1]=$2; next} {d=($2-a[$1])/hz; if (d >= 0.5) printf "%s %.1f\n", $1, d}' \
+  "${TMPDIR:-/tmp}/ingest-$name.cpu0" "${TMPDIR:-/tmp}/ingest-$name.cpu1" | sort -k2 -nr | head -8 | tr '\n' ';'; echo
+after=$($psql -At -F' ' -c "$pgstat")
 kill -INT $pid; wait $pid 2>/dev/null
-grep -E "acks|p99|stored" "$log" | tail -3
+kill $vm 2>/dev/null
+echo "vmstat (5 s): us sy id wa"; awk 'NR>3 {printf "%s %s %s %s | ", $13, $14, $15, $16} END {print ""}' "${TMPDIR:-/tmp}/ingest-$name.vmstat"
+grep -E "^stopped" "$log" | tail -1
+echo "gateway CPU during the run: $(( (cpu1 - cpu0) / $(getconf CLK_TCK) )) s"
+grep -E "writer stopped" "$log" | sed 's/^.*INFO //'
+echo "slow batch commits (>= 80 ms): $(grep -c 'slow batch commit' "$log")"
+grep 'slow batch commit' "$log" | head -5 | cut -c1-140
+echo "PostgreSQL before: $before"
+echo "PostgreSQL after:  $after  (checkpoints timed/requested, buffers by checkpoint/backend, WAL bytes, WAL syncs, WAL buffers full)"
+[ -r $pglog ] && tail -n +$((pglines + 1)) $pglog | grep -E "checkpoint|autovacuum|WARN|ERROR" | cut -c1-200 | head
 $psql -t -c "SELECT 'uploads', count(*) FROM $schema.upload UNION ALL SELECT 'readings', count(*) FROM $schema.reading"
 $psql -c "DROP SCHEMA $schema CASCADE"

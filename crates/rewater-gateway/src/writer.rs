@@ -151,6 +151,7 @@ impl Writer {
         let mut last_alert_tick = Instant::now();
         let mut last_purge = Instant::now();
         let mut tick = false;
+        let mut log = BatchLog::default();
         while self.gather(&rx, &mut uploads, &mut replies, &mut tick) {
             self.write_rejected();
             self.reload_if_changed();
@@ -179,7 +180,7 @@ impl Writer {
                 self.purge();
             }
             if !uploads.is_empty() {
-                self.write_batch(&mut uploads, &mut replies, &role);
+                self.write_batch(&mut uploads, &mut replies, &role, &mut log);
             }
             if !self.stored_outside.is_empty() {
                 let outside = std::mem::take(&mut self.stored_outside);
@@ -196,6 +197,7 @@ impl Writer {
             }
         }
         self.write_rejected();
+        log.report(matches!(role, Role::Main(_)));
         // The helpers end with the queue; evaluate what they stored last.
         if let Role::Main(Some(helpers)) = &role {
             let stored: Vec<Vec<Upload>> = helpers.iter().collect();
@@ -257,8 +259,12 @@ impl Writer {
         uploads: &mut Vec<Upload>,
         replies: &mut Vec<oneshot::Sender<Option<IngestOutcome>>>,
         role: &Role,
+        log: &mut BatchLog,
     ) {
-        match self.store.ingest(uploads) {
+        let started = Instant::now();
+        let result = self.store.ingest(uploads);
+        log.record(uploads.len(), started.elapsed());
+        match result {
             Ok(outcomes) => {
                 let stored: Vec<bool> = outcomes
                     .iter()
@@ -368,6 +374,54 @@ impl Writer {
         }
         self.config_version = v;
         self.stats.reloads.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Batch commits above this are logged one by one (with the wall clock, to line them up with
+/// PostgreSQL's log: checkpoints, autovacuum).
+const SLOW_BATCH: Duration = Duration::from_millis(80);
+
+/// What one writer committed: batch sizes and commit times, reported when it stops, so a
+/// latency tail can be told apart from the store's commits (docs/benchmarks.md, issue 19).
+#[derive(Default)]
+struct BatchLog {
+    sizes: Vec<u32>,
+    commit_ms: Vec<f32>,
+    slow_logged: u32,
+}
+
+impl BatchLog {
+    fn record(&mut self, n: usize, took: Duration) {
+        let ms = took.as_secs_f64() * 1000.0;
+        self.sizes.push(n as u32);
+        self.commit_ms.push(ms as f32);
+        if took >= SLOW_BATCH && self.slow_logged < 50 {
+            self.slow_logged += 1;
+            tracing::info!(uploads = n, ms = format!("{ms:.1}"), "slow batch commit");
+        }
+    }
+
+    fn report(&mut self, main: bool) {
+        if self.sizes.is_empty() {
+            return;
+        }
+        let mut ms = self.commit_ms.clone();
+        ms.sort_by(|a, b| a.total_cmp(b));
+        let q = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
+        let uploads: u64 = self.sizes.iter().map(|&n| u64::from(n)).sum();
+        let busy: f64 = self.commit_ms.iter().map(|&m| f64::from(m)).sum();
+        tracing::info!(
+            main,
+            batches = self.sizes.len(),
+            uploads,
+            mean_batch = format!("{:.1}", uploads as f64 / self.sizes.len() as f64),
+            max_batch = self.sizes.iter().max().copied().unwrap_or(0),
+            commit_p50_ms = format!("{:.1}", q(0.5)),
+            commit_p99_ms = format!("{:.1}", q(0.99)),
+            commit_max_ms = format!("{:.1}", q(1.0)),
+            commit_total_s = format!("{:.1}", busy / 1000.0),
+            "writer stopped"
+        );
     }
 }
 
