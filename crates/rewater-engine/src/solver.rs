@@ -161,6 +161,11 @@ pub struct NetworkSimplexSolver {
     cost_scale: f64,
     /// `costs_version` of the costs last converted.
     costs_seen: Option<u64>,
+    /// Supplies and bounds (m³) last converted: most do not change from one solve to the next,
+    /// and comparing is cheaper than converting (NaN to start, so the first solve converts all).
+    seen_supply: Vec<f64>,
+    seen_lower: Vec<f64>,
+    seen_upper: Vec<f64>,
 }
 
 impl NetworkSimplexSolver {
@@ -178,18 +183,31 @@ impl NetworkSimplexSolver {
             ns,
             cost_scale,
             costs_seen: None,
+            seen_supply: vec![f64::NAN; nodes],
+            seen_lower: vec![f64::NAN; arcs.len()],
+            seen_upper: vec![f64::NAN; arcs.len()],
         })
     }
 }
 
 impl AllocationSolver for NetworkSimplexSolver {
     fn solve(&mut self, p: &DailyProblem) -> Result<(), SolverError> {
-        for (v, s) in p.supply.iter().enumerate() {
-            self.ns.set_supply(v, to_units(*s));
+        for (v, (&s, seen)) in p.supply.iter().zip(&mut self.seen_supply).enumerate() {
+            if s != *seen {
+                *seen = s;
+                self.ns.set_supply(v, to_units(s));
+            }
         }
-        for a in 0..self.ns.arc_count() {
-            self.ns
-                .set_bounds(a, to_units(p.lower[a]), to_units(p.upper[a]));
+        let arcs = self.ns.arc_count();
+        let (lower, upper) = (&p.lower[..arcs], &p.upper[..arcs]);
+        let (seen_lo, seen_up) = (&mut self.seen_lower[..arcs], &mut self.seen_upper[..arcs]);
+        for a in 0..arcs {
+            let (lo, up) = (lower[a], upper[a]);
+            if lo != seen_lo[a] || up != seen_up[a] {
+                seen_lo[a] = lo;
+                seen_up[a] = up;
+                self.ns.set_bounds(a, to_units(lo), to_units(up));
+            }
         }
         if self.costs_seen != Some(p.costs_version) {
             for a in 0..self.ns.arc_count() {

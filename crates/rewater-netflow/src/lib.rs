@@ -104,6 +104,11 @@ pub struct NetworkSimplex {
     /// Costs changed since the artificial cost was last computed.
     costs_dirty: bool,
     art_cost: Value,
+    /// Arcs whose bounds are invalid now (lower above upper, or lower infinite): kept as bounds
+    /// are set, so that a solve scans the arcs for the culprit only when there is one.
+    bad_bounds: usize,
+    /// Children of the root whose subtree's potentials and depths changed in a warm start.
+    moved: Vec<u32>,
 }
 
 impl fmt::Debug for NetworkSimplex {
@@ -149,6 +154,8 @@ impl NetworkSimplex {
             dirty: true,
             costs_dirty: true,
             art_cost: 0,
+            bad_bounds: 0,
+            moved: Vec::new(),
         }
     }
 
@@ -195,6 +202,7 @@ impl NetworkSimplex {
         self.target.push(to as u32);
         self.lower.push(lower);
         self.upper.push(upper.min(INF));
+        self.bad_bounds += usize::from(bad_bounds(lower, upper.min(INF)));
         self.cost.push(cost);
         self.arc_count += 1;
         self.has_basis = false;
@@ -222,6 +230,8 @@ impl NetworkSimplex {
     pub fn set_bounds(&mut self, arc: usize, lower: Value, upper: Value) {
         let upper = upper.min(INF);
         if self.lower[arc] != lower || self.upper[arc] != upper {
+            self.bad_bounds -= usize::from(bad_bounds(self.lower[arc], self.upper[arc]));
+            self.bad_bounds += usize::from(bad_bounds(lower, upper));
             self.lower[arc] = lower;
             self.upper[arc] = upper;
             self.dirty = true;
@@ -294,6 +304,9 @@ impl NetworkSimplex {
             return Ok(());
         }
         self.check_data()?;
+        // With costs unchanged, the potentials of yesterday's tree still hold where the warm
+        // start leaves the tree as it was.
+        let costs_changed = self.costs_dirty;
         if self.costs_dirty {
             self.art_cost = self.artificial_cost()?;
             self.costs_dirty = false;
@@ -304,7 +317,7 @@ impl NetworkSimplex {
                 warm: true,
                 ..Default::default()
             };
-            self.warm_start(art_cost);
+            self.warm_start(art_cost, costs_changed);
             match self.run_simplex() {
                 Err(SolveError::PivotLimit { .. }) => {}
                 other => return self.finish(other),
@@ -340,8 +353,11 @@ impl NetworkSimplex {
             return Err(SolveError::Unbalanced { total });
         }
         for a in 0..self.arc_count {
+            if self.bad_bounds == 0 {
+                break;
+            }
             let (lo, up) = (self.lower[a], self.upper[a]);
-            if lo > up || lo >= INF || lo <= -INF {
+            if bad_bounds(lo, up) {
                 return Err(SolveError::InvalidBounds {
                     arc: a,
                     lower: lo,
@@ -460,7 +476,12 @@ impl NetworkSimplex {
     }
 
     /// Recomputes the flows of yesterday's tree for today's data and repairs what is out of bounds.
-    fn warm_start(&mut self, art_cost: Value) {
+    ///
+    /// Depths and potentials are recomputed only in the subtrees the repair moved or whose
+    /// artificial arc turned (all children of the root, so disjoint), or everywhere when costs
+    /// changed: they are integers fixed by the tree and the costs, so the result is the same as
+    /// a full recomputation.
+    fn warm_start(&mut self, art_cost: Value, costs_changed: bool) {
         let n = self.node_count;
         let m = self.arc_count;
         let root = n as u32;
@@ -496,6 +517,8 @@ impl NetworkSimplex {
         }
         // Children before parents: reverse of a pre-order walk from the root.
         let order = self.preorder(root);
+        let mut moved = std::mem::take(&mut self.moved);
+        moved.clear();
         for &v in order.iter().rev() {
             if v == root {
                 continue;
@@ -505,7 +528,11 @@ impl NetworkSimplex {
             let e = excess[vi];
             let p = self.parent[vi] as usize;
             if a >= m {
+                let up = self.pred_up[vi];
                 self.orient_artificial(vi, e);
+                if self.pred_up[vi] != up {
+                    moved.push(v);
+                }
                 excess[p] += e;
                 continue;
             }
@@ -533,11 +560,23 @@ impl NetworkSimplex {
             self.state[m + vi] = STATE_TREE;
             self.orient_artificial(vi, rest);
             self.attach(v, root);
+            moved.push(v);
             excess[n] += rest;
         }
         self.excess = excess;
         self.order = order;
-        self.recompute_depth_and_potentials();
+        if costs_changed {
+            self.recompute_depth_and_potentials();
+        } else {
+            for &v in &moved {
+                let sub = self.preorder(v);
+                for &x in &sub {
+                    self.set_from_parent(x);
+                }
+                self.order = sub;
+            }
+        }
+        self.moved = moved;
     }
 
     fn orient_artificial(&mut self, v: usize, excess: Value) {
@@ -638,15 +677,15 @@ impl NetworkSimplex {
         let start = self.next_arc.min(total - 1);
         let mut e = start;
         for _ in 0..total {
+            // Tree arcs have state 0 (and reduced cost 0): c is 0 for them, never below `min`,
+            // so no branch on the state is needed.
             let st = self.state[e];
-            if st != STATE_TREE {
-                let rc = self.cost[e] + self.pi[self.source[e] as usize]
-                    - self.pi[self.target[e] as usize];
-                let c = st as Value * rc;
-                if c < min {
-                    min = c;
-                    best = e;
-                }
+            let rc =
+                self.cost[e] + self.pi[self.source[e] as usize] - self.pi[self.target[e] as usize];
+            let c = st as Value * rc;
+            if c < min {
+                min = c;
+                best = e;
             }
             e += 1;
             if e == total {
@@ -839,6 +878,11 @@ impl NetworkSimplex {
             }
         }
     }
+}
+
+/// Bounds no solve accepts: lower above upper, or a lower bound at infinity.
+fn bad_bounds(lower: Value, upper: Value) -> bool {
+    lower > upper || lower >= INF || lower <= -INF
 }
 
 fn cap_of(lower: Value, upper: Value) -> Value {

@@ -197,3 +197,79 @@ fn an_unchanged_problem_is_not_solved_again() {
     assert_eq!(ns.solve(), Err(SolveError::Infeasible));
     assert_eq!(ns.solve(), Err(SolveError::Infeasible));
 }
+
+/// The warm start recomputes depths and potentials only in the subtrees it moved: after each
+/// warm solve of changing days (supplies and bounds that force repairs, costs kept fixed on
+/// most days) they equal a full recomputation from the root, and the potentials prove the
+/// flow optimal (tree arcs reduced cost 0, arcs at lower ≥ 0, at upper ≤ 0).
+#[test]
+fn partial_potential_update_equals_full_recomputation() {
+    let mut ns = NetworkSimplex::new(7);
+    let arcs = [
+        ns.add_arc(0, 2, 0, 50, 1),
+        ns.add_arc(0, 3, 0, 50, 2),
+        ns.add_arc(0, 1, 0, 40, 0),
+        ns.add_arc(1, 3, 0, 30, 1),
+        ns.add_arc(1, 5, 0, 25, 3),
+        ns.add_arc(0, 4, 0, INF, 0),
+        ns.add_arc(2, 6, 0, 0, -1000),
+        ns.add_arc(3, 6, 0, 0, -500),
+        ns.add_arc(5, 6, 0, 0, -300),
+        ns.add_arc(1, 6, 0, 100, -10),
+        ns.add_arc(4, 6, 0, INF, 0),
+    ];
+    let mut repaired = 0;
+    for day in 0..300i64 {
+        let inflow = 60 + (day * 37) % 45;
+        let storage = (day * 11) % 30;
+        ns.set_supply(0, inflow);
+        ns.set_supply(1, storage);
+        ns.set_supply(6, -(inflow + storage));
+        ns.set_bounds(arcs[6], 0, 20 + (day * 13) % 35);
+        ns.set_bounds(arcs[7], 0, 10 + (day * 29) % 50);
+        ns.set_bounds(arcs[8], 0, (day * 7) % 20);
+        ns.set_bounds(arcs[0], 0, if day % 17 == 3 { 0 } else { 50 });
+        if day % 50 == 10 {
+            ns.set_cost(arcs[1], 2 + day % 3);
+        }
+        ns.solve().unwrap();
+        check_feasible(&ns);
+        repaired += ns.stats().repaired_arcs;
+        let (pi, depth) = (ns.pi.clone(), ns.depth.clone());
+        ns.recompute_depth_and_potentials();
+        assert_eq!(pi, ns.pi, "day {day}: potentials");
+        assert_eq!(depth, ns.depth, "day {day}: depths");
+        for a in 0..ns.arc_count() {
+            let (s, t) = ns.endpoints(a);
+            let rc = ns.cost(a) + ns.potential(s) - ns.potential(t);
+            match ns.state[a] {
+                STATE_TREE => assert_eq!(rc, 0, "day {day}, arc {a}"),
+                STATE_LOWER => assert!(rc >= 0, "day {day}, arc {a}: {rc}"),
+                _ => assert!(rc <= 0, "day {day}, arc {a}: {rc}"),
+            }
+        }
+    }
+    assert!(repaired > 0, "the days never forced a repair");
+}
+
+/// Invalid bounds are reported naming the arc, and a solve works again once they are fixed.
+#[test]
+fn invalid_bounds_are_reported_until_fixed() {
+    let mut ns = NetworkSimplex::new(2);
+    let a = ns.add_arc(0, 1, 0, 10, 1);
+    let b = ns.add_arc(0, 1, 0, 10, 2);
+    ns.set_supply(0, 5);
+    ns.set_supply(1, -5);
+    ns.set_bounds(b, 7, 3);
+    assert_eq!(
+        ns.solve(),
+        Err(SolveError::InvalidBounds {
+            arc: b,
+            lower: 7,
+            upper: 3
+        })
+    );
+    ns.set_bounds(b, 0, 3);
+    ns.solve().unwrap();
+    assert_eq!((ns.flow(a), ns.flow(b)), (5, 0));
+}
