@@ -13,6 +13,7 @@ pub mod design;
 mod drain;
 pub mod dynwave;
 pub mod green_ampt;
+mod infiltration;
 pub mod inp;
 pub mod kinwave;
 mod lateral;

@@ -65,11 +65,18 @@ impl RainSeries {
     /// division per time (the interval index and remainder advance by the step).
     pub fn cumulative_every(&self, t0: i64, step_s: i64, n: usize) -> Vec<f64> {
         let mut out = Vec::with_capacity(n);
+        self.cumulative_each(t0, step_s, n, |_, v| out.push(v));
+        out
+    }
+
+    /// As [`Self::cumulative_every`], handing each value to `f` (with its k) instead of
+    /// collecting them: long records at a 60 s step need no array of every value.
+    pub fn cumulative_each(&self, t0: i64, step_s: i64, n: usize, mut f: impl FnMut(usize, f64)) {
         let unit = self.interval_s.max(1);
         let rel = t0 - self.start_s;
         let (mut i, mut rem) = (rel.div_euclid(unit), rel.rem_euclid(unit));
         let len = self.depth_m.len() as i64;
-        for _ in 0..n {
+        for k in 0..n {
             let v = if i < 0 || (i == 0 && rem == 0) || len == 0 {
                 0.0
             } else if i >= len {
@@ -78,14 +85,13 @@ impl RainSeries {
                 self.cumulative[i as usize]
                     + self.depth_m[i as usize] * (rem as f64 / self.interval_s as f64)
             };
-            out.push(v);
+            f(k, v);
             rem += step_s;
             if rem >= unit {
                 i += rem / unit;
                 rem %= unit;
             }
         }
-        out
     }
 
     /// Depth (m) between two times.

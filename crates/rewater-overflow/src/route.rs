@@ -88,6 +88,10 @@ pub(crate) struct Plan {
     pub(crate) out_links: Vec<Vec<usize>>,
     /// Links into a node earlier in the order: their flow arrives next step.
     back_edge: Vec<bool>,
+    /// For a junction whose only way out is one conduit routed by its reach (the common
+    /// node of a sewer tree): that conduit, its capacity and the node it feeds, so the step
+    /// needs neither the general distribution nor the link-kind matches.
+    single_conduit: Vec<Option<(usize, f64, usize)>>,
 }
 
 impl Plan {
@@ -135,10 +139,29 @@ impl Plan {
             }
         }
         post.reverse();
+        let kinematic = system.routed_by == crate::network::FlowRouting::KinWave;
+        let single_conduit = (0..n)
+            .map(
+                |node| match (&system.nodes[node].kind, out_links[node].as_slice()) {
+                    (NodeKind::Junction, &[l]) if !back_edge[l] => match system.links[l].kind {
+                        LinkKind::Conduit {
+                            capacity_m3_per_s,
+                            ref kinwave,
+                            ..
+                        } if !(kinematic && kinwave.is_some()) => {
+                            Some((l, capacity_m3_per_s, system.links[l].to))
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                },
+            )
+            .collect();
         Plan {
             order: post,
             out_links,
             back_edge,
+            single_conduit,
         }
     }
 }
@@ -676,6 +699,24 @@ impl<'a> State<'a> {
         }
         for &node in &plan.order {
             let q = self.inflow[node];
+            if let Some((l, cap, to)) = plan.single_conduit[node] {
+                // What `distribute` and `pass_links` do for one conduit, the same arithmetic.
+                let take = q.min(cap * self.settings[l].max(0.0));
+                self.bal.flooding_m3[node] += (q - take).max(0.0) * dt;
+                self.assigned[l] = take;
+                let mut q_link = take;
+                if q_link > cap {
+                    self.bal.flooding_m3[node] += (q_link - cap) * dt;
+                    q_link = cap;
+                }
+                let out = match &mut self.reaches[l] {
+                    Some(r) => r.step(q_link),
+                    None => q_link,
+                };
+                self.link_flow[l] = out;
+                self.inflow[to] += out;
+                continue;
+            }
             let outs = &plan.out_links[node];
             for &l in outs {
                 self.assigned[l] = 0.0;

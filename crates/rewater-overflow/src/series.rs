@@ -156,10 +156,14 @@ impl SparseSeries {
 
     /// A reader for increasing steps.
     pub fn cursor(&self) -> Cursor<'_> {
-        Cursor {
+        let mut c = Cursor {
             series: self,
             block: 0,
-        }
+            start: 0,
+            values: &[],
+        };
+        c.load();
+        c
     }
 }
 
@@ -167,16 +171,31 @@ impl SparseSeries {
 pub struct Cursor<'a> {
     series: &'a SparseSeries,
     block: usize,
+    /// The current block's first step and values (empty past the last block), kept at
+    /// hand: routing reads every runoff node at every step.
+    start: usize,
+    values: &'a [f32],
 }
 
-impl Cursor<'_> {
-    pub fn get(&mut self, step: usize) -> f64 {
-        let blocks = &self.series.blocks;
-        while self.block < blocks.len() && blocks[self.block].end() <= step {
-            self.block += 1;
+impl<'a> Cursor<'a> {
+    fn load(&mut self) {
+        let series: &'a SparseSeries = self.series;
+        match series.blocks.get(self.block) {
+            Some(b) => (self.start, self.values) = (b.start, &b.values),
+            None => (self.start, self.values) = (usize::MAX, &[]),
         }
-        match blocks.get(self.block) {
-            Some(b) if step >= b.start => b.values[step - b.start] as f64,
+    }
+
+    pub fn get(&mut self, step: usize) -> f64 {
+        if step.wrapping_sub(self.start) < self.values.len() {
+            return self.values[step - self.start] as f64;
+        }
+        while self.block < self.series.blocks.len() && self.start + self.values.len() <= step {
+            self.block += 1;
+            self.load();
+        }
+        match step.checked_sub(self.start) {
+            Some(i) if i < self.values.len() => self.values[i] as f64,
             _ => 0.0,
         }
     }
