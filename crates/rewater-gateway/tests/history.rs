@@ -184,11 +184,17 @@ async fn unanswered_requests_are_retried_then_given_up(b: Backend) {
     }
     let mut d = Decoder::new(Options::strict());
     let mut qns = Vec::new();
-    while let Some(r) = read_until(&mut c, &mut d, Duration::from_secs(3), |s| {
-        s.cn() == Some("2061")
-    })
-    .await
-    {
+    // Each wait is generous (a loaded CI machine can delay the retry by seconds); once two
+    // requests came, a third must not come within several request timeouts.
+    loop {
+        let wait = if qns.len() < 2 { 15_000 } else { 2_000 };
+        let Some(r) = read_until(&mut c, &mut d, Duration::from_millis(wait), |s| {
+            s.cn() == Some("2061")
+        })
+        .await
+        else {
+            break;
+        };
         qns.push(r.qn().unwrap().to_string());
         // Keep the connection alive, never answer.
         let _ = c.write_all(hourly(0, 9).as_bytes()).await;
