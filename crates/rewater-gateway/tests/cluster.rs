@@ -8,13 +8,13 @@
 
 mod common;
 
+use common::child::{free_port, spawn_gateway_child};
 use common::*;
 use rewater_gateway::{serve, Config};
 use rewater_store::prelude::*;
 use rewater_store::PostgresStore;
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -62,40 +62,10 @@ fn cluster_child_gateway() {
 }
 
 fn spawn_gateway(schema: &str, port: u16) -> Child {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "cluster_child_gateway",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("REWATER_CLUSTER_CHILD", format!("{schema}:{port}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(out).lines();
-    let t0 = Instant::now();
-    loop {
-        match lines.next() {
-            Some(Ok(l)) if l.contains("READY") => break,
-            Some(Ok(_)) => {}
-            _ => panic!("gateway child did not start"),
-        }
-        assert!(t0.elapsed() < Duration::from_secs(60));
-    }
-    // Keep draining its output so that it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    child
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    spawn_gateway_child(
+        "cluster_child_gateway",
+        ("REWATER_CLUSTER_CHILD", &format!("{schema}:{port}")),
+    )
 }
 
 /// Sends one frame and waits for its 9014; false on any failure (no connection, closed,

@@ -8,13 +8,13 @@
 mod common;
 
 use common::backend::*;
+use common::child::{free_port, spawn_gateway_child};
 use common::*;
 use rewater_gateway::{serve, Config};
 use rewater_hj212::DataTime;
 use rewater_store::prelude::*;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Child;
+use std::time::Duration;
 use tokio::net::TcpStream;
 
 fn config() -> Config {
@@ -135,39 +135,7 @@ fn split_child_gateway() {
 }
 
 fn spawn_gateway(spec: &str) -> Child {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "split_child_gateway",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("REWATER_SPLIT_CHILD", spec)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(out).lines();
-    let t0 = Instant::now();
-    loop {
-        match lines.next() {
-            Some(Ok(l)) if l.contains("READY") => break,
-            Some(Ok(_)) => {}
-            _ => panic!("gateway child did not start"),
-        }
-        assert!(t0.elapsed() < Duration::from_secs(60));
-    }
-    std::thread::spawn(move || for _ in lines {});
-    child
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    spawn_gateway_child("split_child_gateway", ("REWATER_SPLIT_CHILD", spec))
 }
 
 const RECORDS: i64 = 6;

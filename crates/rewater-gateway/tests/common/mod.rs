@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod backend;
+pub mod child;
 
 use rewater_gateway::{serve, AlertSetup, Config, Handle};
 use rewater_hj212::encode::{Upload, UploadFactor};
