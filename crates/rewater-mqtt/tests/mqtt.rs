@@ -144,7 +144,23 @@ impl Service {
     }
 }
 
-async fn publisher(id: &str) -> Option<AsyncClient> {
+/// A publishing client on the broker, or None (said loudly; under CI a panic) when there is
+/// no broker, so that `test` does not run.
+async fn publisher(id: &str, test: &str) -> Option<AsyncClient> {
+    let client = connect_publisher(id).await;
+    if client.is_none() {
+        if std::env::var("CI").is_ok() {
+            panic!("CI needs an MQTT broker at {}", broker());
+        }
+        eprintln!(
+            "SKIPPED: no MQTT broker at {} — {test} did not run",
+            broker()
+        );
+    }
+    client
+}
+
+async fn connect_publisher(id: &str) -> Option<AsyncClient> {
     let (host, port) = broker()
         .rsplit_once(':')
         .map(|(h, p)| (h.to_string(), p.parse().unwrap()))?;
@@ -163,14 +179,8 @@ async fn publisher(id: &str) -> Option<AsyncClient> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_not_committed_is_delivered_again_and_stored_once() {
     let pid = std::process::id();
-    let Some(publisher) = publisher(&format!("rewater-test-pub-{pid}")).await else {
-        if std::env::var("CI").is_ok() {
-            panic!("CI needs an MQTT broker at {}", broker());
-        }
-        eprintln!(
-            "SKIPPED: no MQTT broker at {} — the MQTT test did not run",
-            broker()
-        );
+    let Some(publisher) = publisher(&format!("rewater-test-pub-{pid}"), "the MQTT test").await
+    else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("rewater-mqtt-{pid}"));
@@ -287,14 +297,12 @@ fn split_part(mn: &str, t: i64, pno: u32) -> String {
 async fn split_over_mqtt(pg: bool) {
     let pid = std::process::id();
     let name = if pg { "pg" } else { "sqlite" };
-    let Some(publisher) = publisher(&format!("rewater-split-pub-{name}-{pid}")).await else {
-        if std::env::var("CI").is_ok() {
-            panic!("CI needs an MQTT broker at {}", broker());
-        }
-        eprintln!(
-            "SKIPPED: no MQTT broker at {} — the MQTT split test did not run",
-            broker()
-        );
+    let Some(publisher) = publisher(
+        &format!("rewater-split-pub-{name}-{pid}"),
+        "the MQTT split test",
+    )
+    .await
+    else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("rewater-mqtt-split-{pid}"));
