@@ -381,45 +381,79 @@ impl Writer {
 /// PostgreSQL's log: checkpoints, autovacuum).
 const SLOW_BATCH: Duration = Duration::from_millis(80);
 
+/// Commit times are counted in 1 ms buckets up to this; longer ones share the last bucket.
+const COMMIT_BUCKETS: usize = 2_000;
+
 /// What one writer committed: batch sizes and commit times, reported when it stops, so a
 /// latency tail can be told apart from the store's commits (docs/benchmarks.md, issue 19).
-#[derive(Default)]
+/// Fixed size: a gateway that runs for months keeps counters and a histogram, not a list.
 struct BatchLog {
-    sizes: Vec<u32>,
-    commit_ms: Vec<f32>,
+    batches: u64,
+    uploads: u64,
+    max_batch: usize,
+    commit_total: Duration,
+    commit_max: Duration,
+    commit_hist_ms: Vec<u64>,
     slow_logged: u32,
+}
+
+impl Default for BatchLog {
+    fn default() -> Self {
+        BatchLog {
+            batches: 0,
+            uploads: 0,
+            max_batch: 0,
+            commit_total: Duration::ZERO,
+            commit_max: Duration::ZERO,
+            commit_hist_ms: vec![0; COMMIT_BUCKETS],
+            slow_logged: 0,
+        }
+    }
 }
 
 impl BatchLog {
     fn record(&mut self, n: usize, took: Duration) {
-        let ms = took.as_secs_f64() * 1000.0;
-        self.sizes.push(n as u32);
-        self.commit_ms.push(ms as f32);
+        self.batches += 1;
+        self.uploads += n as u64;
+        self.max_batch = self.max_batch.max(n);
+        self.commit_total += took;
+        self.commit_max = self.commit_max.max(took);
+        let bucket = (took.as_millis() as usize).min(COMMIT_BUCKETS - 1);
+        self.commit_hist_ms[bucket] += 1;
         if took >= SLOW_BATCH && self.slow_logged < 50 {
             self.slow_logged += 1;
+            let ms = took.as_secs_f64() * 1000.0;
             tracing::info!(uploads = n, ms = format!("{ms:.1}"), "slow batch commit");
         }
     }
 
-    fn report(&mut self, main: bool) {
-        if self.sizes.is_empty() {
+    /// The commit time (ms, bucket's upper edge) below which a share `p` of batches fall.
+    fn quantile_ms(&self, p: f64) -> usize {
+        let want = ((self.batches as f64) * p).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (ms, &n) in self.commit_hist_ms.iter().enumerate() {
+            seen += n;
+            if seen >= want {
+                return ms + 1;
+            }
+        }
+        COMMIT_BUCKETS
+    }
+
+    fn report(&self, main: bool) {
+        if self.batches == 0 {
             return;
         }
-        let mut ms = self.commit_ms.clone();
-        ms.sort_by(|a, b| a.total_cmp(b));
-        let q = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
-        let uploads: u64 = self.sizes.iter().map(|&n| u64::from(n)).sum();
-        let busy: f64 = self.commit_ms.iter().map(|&m| f64::from(m)).sum();
         tracing::info!(
             main,
-            batches = self.sizes.len(),
-            uploads,
-            mean_batch = format!("{:.1}", uploads as f64 / self.sizes.len() as f64),
-            max_batch = self.sizes.iter().max().copied().unwrap_or(0),
-            commit_p50_ms = format!("{:.1}", q(0.5)),
-            commit_p99_ms = format!("{:.1}", q(0.99)),
-            commit_max_ms = format!("{:.1}", q(1.0)),
-            commit_total_s = format!("{:.1}", busy / 1000.0),
+            batches = self.batches,
+            uploads = self.uploads,
+            mean_batch = format!("{:.1}", self.uploads as f64 / self.batches as f64),
+            max_batch = self.max_batch,
+            commit_p50_ms = self.quantile_ms(0.5),
+            commit_p99_ms = self.quantile_ms(0.99),
+            commit_max_ms = format!("{:.1}", self.commit_max.as_secs_f64() * 1000.0),
+            commit_total_s = format!("{:.1}", self.commit_total.as_secs_f64()),
             "writer stopped"
         );
     }
@@ -597,5 +631,28 @@ fn record_alerts(
         if let Err(e) = store.recover_alerts(&keys, now) {
             tracing::error!(error = %e, "alert recoveries not recorded");
         }
+    }
+}
+
+#[cfg(test)]
+mod batch_log_tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_come_from_the_histogram() {
+        let mut log = BatchLog::default();
+        // 98 commits of 10.x ms, one of 150 ms, one past the last bucket.
+        for _ in 0..98 {
+            log.record(100, Duration::from_micros(10_400));
+        }
+        log.record(7, Duration::from_millis(150));
+        log.record(3, Duration::from_secs(5));
+        assert_eq!(log.batches, 100);
+        assert_eq!(log.uploads, 98 * 100 + 10);
+        assert_eq!(log.max_batch, 100);
+        assert_eq!(log.quantile_ms(0.5), 11);
+        assert_eq!(log.quantile_ms(0.99), 151);
+        assert_eq!(log.quantile_ms(1.0), COMMIT_BUCKETS);
+        assert_eq!(log.commit_max, Duration::from_secs(5));
     }
 }
