@@ -1,7 +1,9 @@
 //! Time the generated SWMM `.inp` case (`synthetic::swmm_inp`) with the fast routing:
-//! `cargo run --release -p rewater-overflow --example swmm_bench -- SUBCATCHMENTS YEARS [DIR]`
+//! `cargo run --release -p rewater-overflow --example swmm_bench -- SUBCATCHMENTS YEARS [DIR [MODE]]`
 //! (the same case as `rewater-bench overflow --swmm`; with DIR the files are written there
-//! and kept, for SWMM to run on).
+//! and kept, for SWMM to run on). MODE `stream` (the default) times `simulate`, the routing
+//! running while the runoff is computed; `serial` times the runoff on all cores, then the
+//! routing, each on its own.
 
 use std::time::Instant;
 
@@ -10,6 +12,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let subcatchments: usize = args.next().as_deref().unwrap_or("100").parse()?;
     let years: u32 = args.next().as_deref().unwrap_or("10").parse()?;
     let keep = args.next().map(std::path::PathBuf::from);
+    let serial = match args.next().as_deref() {
+        None | Some("stream") => false,
+        Some("serial") => true,
+        Some(other) => return Err(format!("mode '{other}': stream or serial").into()),
+    };
     let dir = keep.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("rewater-swmm-bench-{}", std::process::id()))
     });
@@ -21,20 +28,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let system = rewater_overflow::load(&dir.join("case.inp"))?;
     let t_load = t0.elapsed();
     let t1 = Instant::now();
-    let runoff = rewater_overflow::route::compute_runoff(&system);
-    let t_runoff = t1.elapsed();
-    let t2 = Instant::now();
-    let report = rewater_overflow::results::simulate_with(&system, &runoff);
-    let t_route = t2.elapsed();
+    let (report, split) = if serial {
+        let runoff = rewater_overflow::route::compute_runoff(&system);
+        let t_runoff = t1.elapsed();
+        let t2 = Instant::now();
+        let report = rewater_overflow::results::simulate_with(&system, &runoff);
+        let split = format!(
+            "runoff {:.3} s, routing + statistics {:.3} s",
+            t_runoff.as_secs_f64(),
+            t2.elapsed().as_secs_f64()
+        );
+        (report, split)
+    } else {
+        let report = rewater_overflow::simulate(&system);
+        let split = format!(
+            "runoff with routing + statistics {:.3} s",
+            t1.elapsed().as_secs_f64()
+        );
+        (report, split)
+    };
     println!(
-        "{} subcatchments, {} nodes, {} steps of {} s; load {:.3} s, runoff {:.3} s, routing + statistics {:.3} s, total {:.3} s",
+        "{} subcatchments, {} nodes, {} steps of {} s; load {:.3} s, {split}, total {:.3} s",
         system.subcatchments.len(),
         system.nodes.len(),
         system.clock.steps,
         system.clock.step_s,
         t_load.as_secs_f64(),
-        t_runoff.as_secs_f64(),
-        t_route.as_secs_f64(),
         t0.elapsed().as_secs_f64()
     );
     println!(
@@ -44,6 +63,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         report.balance.flooding_m3,
         report.balance.routing.skipped_steps,
         report.balance.routing_continuity_error_pct
+    );
+    // Every figure to the bit, to compare modes and builds.
+    println!(
+        "digest runoff {:e} m³, overflow {:e} m³/yr, events {:e}/yr, flooding {:e} m³, to treatment {:e} m³",
+        report.balance.runoff.runoff_m3,
+        report.summary.overflow_m3_per_year,
+        report.summary.overflow_events_per_year,
+        report.balance.flooding_m3,
+        report.balance.to_treatment_m3
     );
     if keep.is_none() {
         let _ = std::fs::remove_dir_all(&dir);

@@ -13,6 +13,9 @@ pub struct Runoff {
     /// External time-series inflow reaching each node (m³/s per step).
     pub external: Vec<SparseSeries>,
     pub balance: RunoffBalance,
+    /// When the routing runs while the runoff is computed ([`crate::stream`]): where the
+    /// node runoff arrives (`per_node` is then empty).
+    pub(crate) stream: Option<std::sync::Arc<crate::stream::Segments>>,
 }
 
 /// Compute every subcatchment's runoff, on all cores. Subcatchments that drain onto
@@ -84,6 +87,7 @@ pub fn compute_runoff_on(system: &System, threads: usize) -> Runoff {
         per_node,
         external,
         balance,
+        stream: None,
     }
 }
 

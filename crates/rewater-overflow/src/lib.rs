@@ -30,6 +30,7 @@ mod rules;
 pub mod runoff;
 pub mod series;
 pub mod size;
+mod stream;
 pub mod study;
 pub mod synthetic;
 mod tank;

@@ -630,8 +630,32 @@ pub fn simulate_routed(system: &System, runoff: &crate::route::Runoff, skip_quie
     tally.finish(system, rain, &system.gages[g].name, runoff.balance, routing)
 }
 
-/// Simulate a system: runoff, routing and statistics.
+/// Simulate a system: runoff, routing and statistics, on all cores (the routing runs
+/// while the runoff is computed where it can; [`simulate_on`]).
 pub fn simulate(system: &System) -> Report {
-    let runoff = crate::route::compute_runoff(system);
-    simulate_with(system, &runoff)
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    simulate_on(system, if threads > 1 { threads } else { 0 })
+}
+
+/// As [`simulate`] with `workers` runoff threads beside the routing (0: the runoff first,
+/// on one thread, then the routing). The report is the same to the bit for any number.
+pub fn simulate_on(system: &System, workers: usize) -> Report {
+    let g = event_gage(system);
+    let rain = &system.gages[g].rain;
+    let streamed = crate::stream::with_streamed_runoff(system, workers, |runoff| {
+        let mut tally = Tally::new(system, rain);
+        let routing = crate::route::route_with(system, runoff, &mut tally, true);
+        (tally, routing)
+    });
+    match streamed {
+        Some(((tally, routing), balance)) => {
+            tally.finish(system, rain, &system.gages[g].name, balance, routing)
+        }
+        None => {
+            let runoff = crate::route::compute_runoff_on(system, workers.max(1));
+            simulate_with(system, &runoff)
+        }
+    }
 }

@@ -185,6 +185,8 @@ pub(crate) struct DryRoute {
     pub(crate) warmup_steps: usize,
     /// Steps with runoff anywhere, as ordered, merged ranges.
     busy: Vec<(usize, usize)>,
+    /// Runoff still arriving ([`crate::stream`]): its busy steps are in its segments.
+    stream: Option<std::sync::Arc<crate::stream::Segments>>,
 }
 
 impl DryRoute {
@@ -301,6 +303,11 @@ impl DryRoute {
                 lateral_always_zero[i % n] = false;
             }
         }
+        if let Some(stream) = &runoff.stream {
+            for (z, &h) in lateral_always_zero.iter_mut().zip(&stream.has_runoff) {
+                *z &= !h;
+            }
+        }
         Some(DryRoute {
             outfall,
             bound,
@@ -310,15 +317,21 @@ impl DryRoute {
             lateral_always_zero,
             warmup_steps: warmup,
             busy,
+            stream: runoff.stream.clone(),
         })
     }
 
     /// The first step at or after `step` with runoff anywhere (or the end).
     pub(crate) fn next_busy(&self, step: usize, steps: usize) -> usize {
         let i = self.busy.partition_point(|&(_, end)| end <= step);
-        match self.busy.get(i) {
+        let next = match self.busy.get(i) {
             Some(&(start, _)) => start.max(step),
             None => steps,
+        };
+        match &self.stream {
+            // The first of the runoff's and the external inflows' next busy step.
+            Some(s) => next.min(s.next_busy(step)),
+            None => next,
         }
     }
 }
@@ -499,7 +512,12 @@ impl<'a> State<'a> {
             inflow: vec![0.0; n],
             lateral: vec![0.0; n],
             carry: vec![0.0; n],
-            cursors: runoff.per_node.iter().map(|s| s.cursor()).collect(),
+            cursors: match &runoff.stream {
+                Some(s) => (0..n)
+                    .map(|i| crate::series::Cursor::streamed(s, i))
+                    .collect(),
+                None => runoff.per_node.iter().map(|s| s.cursor()).collect(),
+            },
             dwf_hour: i64::MIN,
             dwf_now: vec![0.0; system.dry_weather.len()],
             external_cursors: runoff.external.iter().map(|s| s.cursor()).collect(),
@@ -507,7 +525,10 @@ impl<'a> State<'a> {
                 .filter(|&i| runoff.external[i].stored_steps() > 0)
                 .collect(),
             runoff_nodes: (0..n)
-                .filter(|&i| runoff.per_node[i].stored_steps() > 0)
+                .filter(|&i| {
+                    runoff.per_node[i].stored_steps() > 0
+                        || runoff.stream.as_ref().is_some_and(|s| s.has_runoff[i])
+                })
                 .collect(),
             level_pumps: (0..system.links.len())
                 .filter(|&l| matches!(system.links[l].kind, LinkKind::Pump { startup_m, .. } if startup_m > 0.0))

@@ -469,139 +469,200 @@ pub fn simulate_with_runon(
     clock: Clock,
     runon: Option<&SparseSeries>,
 ) -> (SparseSeries, RunoffBalance) {
-    let mut runon = runon.map(|s| s.cursor());
-    // Flow (m/s over each sub-area) one sub-area passed to another last step.
-    let mut passed = [0.0f64; 3];
-    let imperv_area = sc.imperv * sc.area_m2;
-    let perv_area = (1.0 - sc.imperv) * sc.area_m2;
-    let alpha = |n: f64, area: f64| {
-        if n > 0.0 && area > 0.0 {
-            sc.width_m / area * sc.slope.max(0.0).sqrt() / n
-        } else {
-            0.0
-        }
-    };
-    let mut areas = [
-        SubArea {
-            frac: sc.imperv * sc.zero_ds,
-            ds: 0.0,
-            alpha: alpha(sc.n_imperv, imperv_area),
-            depth: 0.0,
-            overland: OverlandCache::for_step(alpha(sc.n_imperv, imperv_area), clock.step_s as f64),
-        },
-        SubArea {
-            frac: sc.imperv * (1.0 - sc.zero_ds),
-            ds: sc.ds_imperv_m,
-            alpha: alpha(sc.n_imperv, imperv_area),
-            depth: 0.0,
-            overland: OverlandCache::for_step(alpha(sc.n_imperv, imperv_area), clock.step_s as f64),
-        },
-        SubArea {
-            frac: 1.0 - sc.imperv,
-            ds: sc.ds_perv_m,
-            alpha: alpha(sc.n_perv, perv_area),
-            depth: 0.0,
-            overland: OverlandCache::for_step(alpha(sc.n_perv, perv_area), clock.step_s as f64),
-        },
-    ];
-    let mut infil = InfilState::new(&sc.infiltration);
-    let mut reach = Reach::new(sc.lag_s, sc.reservoir_s, clock.step_s as f64);
+    let mut run = SubRun::new(sc, forcing, clock, runon);
     let mut out = SparseSeries::default();
-    let mut bal = RunoffBalance::default();
-    let dt = clock.step_s as f64;
-    let wet = &forcing.wet_steps;
-    let mut w = 0usize;
-    let mut step = 0usize;
-    while step < clock.steps {
-        let rain_depth = forcing.rain_m[step];
-        let resting = rain_depth == 0.0
-            && areas[2].depth == 0.0
-            && areas.iter().all(|a| a.depth <= a.ds)
-            && reach.is_empty()
-            && runon.is_none()
-            && passed == [0.0; 3];
-        if resting {
-            while w < wet.len() && (wet[w] as usize) < step {
-                w += 1;
-            }
-            let next = wet.get(w).map_or(clock.steps, |&s| s as usize);
-            if next > step + 1 {
-                let e = forcing.evap_cum_m[next] - forcing.evap_cum_m[step];
-                for a in areas.iter_mut().take(2) {
-                    let lost = a.depth.min(e);
-                    bal.evaporation_m3 += lost * a.frac * sc.area_m2;
-                    a.depth -= lost;
-                }
-                infil.regenerate((next - step) as f64 * dt);
-                step = next;
-                continue;
-            }
-        }
-        let precip = rain_depth / dt;
-        let evap_rate = if forcing.evap_dry_only && precip > 0.0 {
-            0.0
-        } else {
-            (forcing.evap_cum_m[step + 1] - forcing.evap_cum_m[step]) / dt
-        };
-        let runon_rate = runon.as_mut().map_or(0.0, |c| c.get(step)) / sc.area_m2;
-        bal.runon_m3 += runon_rate * dt * sc.area_m2;
-        let released_m3;
-        let mut sub_released = [0.0f64; 3];
-        for (k, a) in areas.iter_mut().enumerate() {
-            if a.frac <= 0.0 {
-                continue;
-            }
-            let area = a.frac * sc.area_m2;
-            let inflow = precip + runon_rate + passed[k];
-            let surf_evap = (a.depth / dt).min(evap_rate);
-            let infil_rate = if k == 2 {
-                infil.rate(dt, inflow, a.depth)
+    run.run_to(clock.steps, &mut out);
+    (out, run.finish())
+}
+
+/// One subcatchment's run that can be taken a stretch of steps at a time (for routing
+/// that starts before all the runoff is known): [`SubRun::run_to`] then continues exactly
+/// where the last call stopped, so the steps come out the same however they are split.
+pub struct SubRun<'a> {
+    sc: &'a Subcatchment,
+    forcing: &'a Forcing,
+    clock: Clock,
+    runon: Option<crate::series::Cursor<'a>>,
+    /// Flow (m/s over each sub-area) one sub-area passed to another last step.
+    passed: [f64; 3],
+    areas: [SubArea; 3],
+    infil: InfilState,
+    reach: Reach,
+    bal: RunoffBalance,
+    /// Position in the forcing's wet steps.
+    w: usize,
+    /// The next step to compute (may be past a stretch's end after a dry skip).
+    step: usize,
+}
+
+impl<'a> SubRun<'a> {
+    pub fn new(
+        sc: &'a Subcatchment,
+        forcing: &'a Forcing,
+        clock: Clock,
+        runon: Option<&'a SparseSeries>,
+    ) -> SubRun<'a> {
+        let imperv_area = sc.imperv * sc.area_m2;
+        let perv_area = (1.0 - sc.imperv) * sc.area_m2;
+        let alpha = |n: f64, area: f64| {
+            if n > 0.0 && area > 0.0 {
+                sc.width_m / area * sc.slope.max(0.0).sqrt() / n
             } else {
                 0.0
-            };
-            let moisture = a.depth / dt + inflow;
-            let (evap_used, infil_used);
-            if surf_evap + infil_rate >= moisture {
-                // Everything on the surface is lost; split in proportion.
-                let total = surf_evap + infil_rate;
-                let share = if total > 0.0 { moisture / total } else { 0.0 };
-                evap_used = surf_evap * share;
-                infil_used = infil_rate * share;
-                a.depth = 0.0;
-            } else {
-                evap_used = surf_evap;
-                infil_used = infil_rate;
-                sub_released[k] =
-                    a.advance(inflow - surf_evap - infil_rate, dt, sc.swmm_outflow) * area;
             }
-            bal.evaporation_m3 += evap_used * dt * area;
-            bal.infiltration_m3 += infil_used * dt * area;
+        };
+        let sub = |frac: f64, ds: f64, alpha: f64| SubArea {
+            frac,
+            ds,
+            alpha,
+            depth: 0.0,
+            overland: OverlandCache::for_step(alpha, clock.step_s as f64),
+        };
+        SubRun {
+            sc,
+            forcing,
+            clock,
+            runon: runon.map(|s| s.cursor()),
+            passed: [0.0; 3],
+            areas: [
+                sub(sc.imperv * sc.zero_ds, 0.0, alpha(sc.n_imperv, imperv_area)),
+                sub(
+                    sc.imperv * (1.0 - sc.zero_ds),
+                    sc.ds_imperv_m,
+                    alpha(sc.n_imperv, imperv_area),
+                ),
+                sub(1.0 - sc.imperv, sc.ds_perv_m, alpha(sc.n_perv, perv_area)),
+            ],
+            infil: InfilState::new(&sc.infiltration),
+            reach: Reach::new(sc.lag_s, sc.reservoir_s, clock.step_s as f64),
+            bal: RunoffBalance::default(),
+            w: 0,
+            step: 0,
         }
-        // What goes to the outlet, and what runs over the other sub-area next step.
-        passed = [0.0; 3];
-        match sc.subarea_route {
-            SubareaRoute::Outlet => released_m3 = sub_released.iter().sum(),
-            SubareaRoute::ToPervious { fraction } if areas[2].frac > 0.0 => {
-                let imperv = sub_released[0] + sub_released[1];
-                passed[2] = imperv * fraction / dt / (areas[2].frac * sc.area_m2);
-                released_m3 = imperv * (1.0 - fraction) + sub_released[2];
-            }
-            SubareaRoute::ToImpervious { fraction } if areas[1].frac > 0.0 => {
-                passed[1] = sub_released[2] * fraction / dt / (areas[1].frac * sc.area_m2);
-                released_m3 =
-                    sub_released[0] + sub_released[1] + sub_released[2] * (1.0 - fraction);
-            }
-            _ => released_m3 = sub_released.iter().sum(),
-        }
-        bal.rain_m3 += rain_depth * sc.area_m2;
-        bal.runoff_m3 += released_m3;
-        let q = reach.step(released_m3 / dt);
-        out.push(step, q);
-        step += 1;
     }
-    bal.surface_m3 = areas.iter().map(|a| a.depth * a.frac * sc.area_m2).sum();
-    bal.in_sewer_m3 = reach.held_m3();
-    (out, bal)
+
+    /// The subcatchment this run is of.
+    pub fn subcatchment(&self) -> &'a Subcatchment {
+        self.sc
+    }
+
+    /// The water balance at the end of the run.
+    pub fn finish(self) -> RunoffBalance {
+        let mut bal = self.bal;
+        bal.surface_m3 = self
+            .areas
+            .iter()
+            .map(|a| a.depth * a.frac * self.sc.area_m2)
+            .sum();
+        bal.in_sewer_m3 = self.reach.held_m3();
+        bal
+    }
+
+    /// Compute the steps before `end` (at most the clock's), pushing each step's inflow
+    /// to the outlet node (m³/s) onto `out`.
+    pub fn run_to(&mut self, end: usize, out: &mut SparseSeries) {
+        let end = end.min(self.clock.steps);
+        let (sc, forcing, clock) = (self.sc, self.forcing, self.clock);
+        let (mut w, mut step, mut passed) = (self.w, self.step, self.passed);
+        let SubRun {
+            runon,
+            areas,
+            infil,
+            reach,
+            bal,
+            ..
+        } = self;
+        let dt = clock.step_s as f64;
+        let wet = &forcing.wet_steps;
+        while step < end {
+            let rain_depth = forcing.rain_m[step];
+            let resting = rain_depth == 0.0
+                && areas[2].depth == 0.0
+                && areas.iter().all(|a| a.depth <= a.ds)
+                && reach.is_empty()
+                && runon.is_none()
+                && passed == [0.0; 3];
+            if resting {
+                while w < wet.len() && (wet[w] as usize) < step {
+                    w += 1;
+                }
+                let next = wet.get(w).map_or(clock.steps, |&s| s as usize);
+                if next > step + 1 {
+                    let e = forcing.evap_cum_m[next] - forcing.evap_cum_m[step];
+                    for a in areas.iter_mut().take(2) {
+                        let lost = a.depth.min(e);
+                        bal.evaporation_m3 += lost * a.frac * sc.area_m2;
+                        a.depth -= lost;
+                    }
+                    infil.regenerate((next - step) as f64 * dt);
+                    step = next;
+                    continue;
+                }
+            }
+            let precip = rain_depth / dt;
+            let evap_rate = if forcing.evap_dry_only && precip > 0.0 {
+                0.0
+            } else {
+                (forcing.evap_cum_m[step + 1] - forcing.evap_cum_m[step]) / dt
+            };
+            let runon_rate = runon.as_mut().map_or(0.0, |c| c.get(step)) / sc.area_m2;
+            bal.runon_m3 += runon_rate * dt * sc.area_m2;
+            let released_m3;
+            let mut sub_released = [0.0f64; 3];
+            for (k, a) in areas.iter_mut().enumerate() {
+                if a.frac <= 0.0 {
+                    continue;
+                }
+                let area = a.frac * sc.area_m2;
+                let inflow = precip + runon_rate + passed[k];
+                let surf_evap = (a.depth / dt).min(evap_rate);
+                let infil_rate = if k == 2 {
+                    infil.rate(dt, inflow, a.depth)
+                } else {
+                    0.0
+                };
+                let moisture = a.depth / dt + inflow;
+                let (evap_used, infil_used);
+                if surf_evap + infil_rate >= moisture {
+                    // Everything on the surface is lost; split in proportion.
+                    let total = surf_evap + infil_rate;
+                    let share = if total > 0.0 { moisture / total } else { 0.0 };
+                    evap_used = surf_evap * share;
+                    infil_used = infil_rate * share;
+                    a.depth = 0.0;
+                } else {
+                    evap_used = surf_evap;
+                    infil_used = infil_rate;
+                    sub_released[k] =
+                        a.advance(inflow - surf_evap - infil_rate, dt, sc.swmm_outflow) * area;
+                }
+                bal.evaporation_m3 += evap_used * dt * area;
+                bal.infiltration_m3 += infil_used * dt * area;
+            }
+            // What goes to the outlet, and what runs over the other sub-area next step.
+            passed = [0.0; 3];
+            match sc.subarea_route {
+                SubareaRoute::Outlet => released_m3 = sub_released.iter().sum(),
+                SubareaRoute::ToPervious { fraction } if areas[2].frac > 0.0 => {
+                    let imperv = sub_released[0] + sub_released[1];
+                    passed[2] = imperv * fraction / dt / (areas[2].frac * sc.area_m2);
+                    released_m3 = imperv * (1.0 - fraction) + sub_released[2];
+                }
+                SubareaRoute::ToImpervious { fraction } if areas[1].frac > 0.0 => {
+                    passed[1] = sub_released[2] * fraction / dt / (areas[1].frac * sc.area_m2);
+                    released_m3 =
+                        sub_released[0] + sub_released[1] + sub_released[2] * (1.0 - fraction);
+                }
+                _ => released_m3 = sub_released.iter().sum(),
+            }
+            bal.rain_m3 += rain_depth * sc.area_m2;
+            bal.runoff_m3 += released_m3;
+            let q = reach.step(released_m3 / dt);
+            out.push(step, q);
+            step += 1;
+        }
+        (self.w, self.step, self.passed) = (w, step, passed);
+    }
 }
 
 #[cfg(test)]

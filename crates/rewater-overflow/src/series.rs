@@ -149,6 +149,11 @@ impl SparseSeries {
         out
     }
 
+    /// Whether no step holds a value.
+    pub fn is_empty(&self) -> bool {
+        self.blocks.is_empty()
+    }
+
     /// Number of stored (non-zero) steps.
     pub fn stored_steps(&self) -> usize {
         self.blocks.iter().map(|b| b.values.len()).sum()
@@ -161,10 +166,22 @@ impl SparseSeries {
             block: 0,
             start: 0,
             values: &[],
+            feed: None,
         };
         c.load();
         c
     }
+}
+
+/// No values at all (a node's runoff in a segment that brings it none).
+pub(crate) static EMPTY: SparseSeries = SparseSeries { blocks: Vec::new() };
+
+/// Where a cursor over runoff that arrives in segments ([`crate::stream`]) finds the rest.
+struct Feed<'a> {
+    segments: &'a crate::stream::Segments,
+    node: usize,
+    /// The segment `series` is of (usize::MAX: none yet).
+    segment: usize,
 }
 
 /// Reads a [`SparseSeries`] at non-decreasing steps in amortised constant time.
@@ -175,9 +192,26 @@ pub struct Cursor<'a> {
     /// hand: routing reads every runoff node at every step.
     start: usize,
     values: &'a [f32],
+    feed: Option<Feed<'a>>,
 }
 
 impl<'a> Cursor<'a> {
+    /// A reader of node `node`'s runoff while it arrives segment by segment; it waits for
+    /// a segment that is not ready yet.
+    pub(crate) fn streamed(segments: &'a crate::stream::Segments, node: usize) -> Cursor<'a> {
+        Cursor {
+            series: &EMPTY,
+            block: 0,
+            start: usize::MAX,
+            values: &[],
+            feed: Some(Feed {
+                segments,
+                node,
+                segment: usize::MAX,
+            }),
+        }
+    }
+
     fn load(&mut self) {
         let series: &'a SparseSeries = self.series;
         match series.blocks.get(self.block) {
@@ -190,13 +224,30 @@ impl<'a> Cursor<'a> {
         if step.wrapping_sub(self.start) < self.values.len() {
             return self.values[step - self.start] as f64;
         }
-        while self.block < self.series.blocks.len() && self.start + self.values.len() <= step {
-            self.block += 1;
+        loop {
+            while self.block < self.series.blocks.len() && self.start + self.values.len() <= step {
+                self.block += 1;
+                self.load();
+            }
+            if let Some(i) = step.checked_sub(self.start) {
+                if i < self.values.len() {
+                    return self.values[i] as f64;
+                }
+            }
+            // Not in this series; with runoff arriving in segments, `step` may be in a
+            // later one.
+            let Some(f) = &mut self.feed else {
+                return 0.0;
+            };
+            let segments: &'a crate::stream::Segments = f.segments;
+            let seg = segments.segment_of(step);
+            if seg == f.segment || step >= segments.steps() {
+                return 0.0;
+            }
+            f.segment = seg;
+            self.series = segments.wait(seg).node(f.node);
+            self.block = 0;
             self.load();
-        }
-        match step.checked_sub(self.start) {
-            Some(i) if i < self.values.len() => self.values[i] as f64,
-            _ => 0.0,
         }
     }
 }
