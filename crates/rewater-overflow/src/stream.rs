@@ -33,6 +33,9 @@ impl Segment {
     }
 }
 
+/// Workers done with a segment, and their fragments (subcatchment, runoff on its grid).
+type Pending = (usize, Vec<(usize, SparseSeries)>);
+
 /// The segments of a run, filled by the runoff workers and read by the routing.
 #[derive(Debug)]
 pub struct Segments {
@@ -42,7 +45,7 @@ pub struct Segments {
     slots: Vec<OnceLock<Segment>>,
     /// What each worker has handed in for each segment: (workers done, their fragments
     /// on the runoff grid by subcatchment).
-    pending: Vec<Mutex<(usize, Vec<(usize, SparseSeries)>)>>,
+    pending: Vec<Mutex<Pending>>,
     /// Set when a worker failed (its segments will never come).
     failed: Mutex<bool>,
     ready: Condvar,
