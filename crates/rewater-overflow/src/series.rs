@@ -220,10 +220,22 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    #[inline]
     pub fn get(&mut self, step: usize) -> f64 {
         if step.wrapping_sub(self.start) < self.values.len() {
             return self.values[step - self.start] as f64;
         }
+        if self.start > step && (self.start != usize::MAX || self.feed.is_none()) {
+            // Before the next block (most dry steps): zero. (A streamed cursor's next
+            // block is in the segment it reads, so `step` is in that segment too.)
+            return 0.0;
+        }
+        self.seek(step)
+    }
+
+    /// `get` past the current block: the next blocks, or the next segments.
+    #[inline(never)]
+    fn seek(&mut self, step: usize) -> f64 {
         loop {
             while self.block < self.series.blocks.len() && self.start + self.values.len() <= step {
                 self.block += 1;
