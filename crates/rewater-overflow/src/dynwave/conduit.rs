@@ -262,7 +262,10 @@ impl DwConduit {
         if is_full && sec.closed {
             sigma = 0.0;
         }
-        let dq1 = dt * self.rough_factor / r_wtd.max(FUDGE).powf(4.0 / 3.0) * v.abs();
+        let dq1 = match &self.force_main {
+            Some(fm) if is_full => dt * fm.friction(v.abs(), r_mid),
+            _ => dt * self.rough_factor / r_wtd.max(FUDGE).powf(4.0 / 3.0) * v.abs(),
+        };
         let dq2 = dt * G * a_wtd * (e.h2 - e.h1) / length;
         let (dq3, dq4) = if sigma > 0.0 {
             (

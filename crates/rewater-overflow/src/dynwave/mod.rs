@@ -15,6 +15,7 @@
 
 pub mod conduit;
 mod depths;
+pub mod forcemain;
 mod run;
 pub mod section;
 mod solver;
@@ -74,6 +75,8 @@ pub struct DwOptions {
     /// SURCHARGE_METHOD SLOT (else EXTRAN).
     pub slot: bool,
     pub allow_ponding: bool,
+    /// `FORCE_MAIN_EQUATION`: the friction law of full force mains.
+    pub force_main_equation: forcemain::ForceMainEquation,
 }
 
 impl Default for DwOptions {
@@ -91,6 +94,7 @@ impl Default for DwOptions {
             normal_flow: NormalFlowLimit::Both,
             slot: false,
             allow_ponding: false,
+            force_main_equation: forcemain::ForceMainEquation::HazenWilliams,
         }
     }
 }
@@ -145,6 +149,8 @@ pub struct DwConduit {
     pub loss_avg: f64,
     /// A flap gate stops reverse flow.
     pub flap_gate: bool,
+    /// A force main's friction law when it runs full (SWMM's FORCE_MAIN).
+    pub force_main: Option<forcemain::ForceMain>,
 }
 
 impl DwConduit {
@@ -220,6 +226,7 @@ impl DwConduit {
             loss_outlet: 0.0,
             loss_avg: 0.0,
             flap_gate: false,
+            force_main: None,
             section,
         }
     }

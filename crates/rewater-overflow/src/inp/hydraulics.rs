@@ -8,6 +8,7 @@ use super::nodes::NodeTable;
 use super::parser::{Line, Parser, Units};
 use super::tables::Curve;
 use super::xsect::{read_shape, read_transects};
+use crate::dynwave::forcemain::{ForceMain, ForceMainEquation};
 use crate::dynwave::section::Section;
 use crate::dynwave::{
     Damping, DwConduit, DwLink, DwNode, DwOptions, Hydraulics, NormalFlowLimit, OutfallStage,
@@ -78,6 +79,18 @@ pub(super) fn read_dw_options(p: &Parser, units: Units) -> Result<DwOptions, Ove
             }
             "SURCHARGE_METHOD" => o.slot = v == "SLOT",
             "ALLOW_PONDING" => o.allow_ponding = v == "YES",
+            "FORCE_MAIN_EQUATION" => {
+                o.force_main_equation = match v.as_str() {
+                    "H-W" => ForceMainEquation::HazenWilliams,
+                    "D-W" => ForceMainEquation::DarcyWeisbach,
+                    _ => {
+                        return Err(p.err(
+                            l.no,
+                            format!("FORCE_MAIN_EQUATION '{val}' is not H-W or D-W"),
+                        ))
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -316,7 +329,26 @@ pub(super) fn read_hydraulics(
         );
         let drop = nodes.invert[from] + o1 - nodes.invert[to] - o2;
         let slope = conduit_slope(drop, length, min_slope);
-        let c = DwConduit::new(
+        // A force main: geom2 is its Hazen-Williams C or its Darcy-Weisbach roughness
+        // height (mm, or inches in US units); partly full it takes Manning with an
+        // equivalent n (SWMM's link.c and forcmain.c).
+        let force_main = if x.tokens[1].eq_ignore_ascii_case("FORCE_MAIN") {
+            let eq = options.force_main_equation;
+            let raw = p.num(x, 3, "geom2 (force main C-factor or roughness height)")?;
+            let coeff = match eq {
+                ForceMainEquation::HazenWilliams => raw,
+                ForceMainEquation::DarcyWeisbach if units.us => raw * 0.0254,
+                ForceMainEquation::DarcyWeisbach => raw / 1000.0,
+            };
+            if coeff.is_nan() || coeff <= 0.0 {
+                return Err(p.err(x.no, "FORCE_MAIN: geom2 (C-factor or roughness height) must be positive (SWMM's error 119)"));
+            }
+            n = ForceMain::equivalent_n(eq, coeff, y_full, slope);
+            Some((eq, coeff))
+        } else {
+            None
+        };
+        let mut c = DwConduit::new(
             section,
             length,
             n,
@@ -326,6 +358,9 @@ pub(super) fn read_hydraulics(
             options.routing_step_s,
             options.lengthening_step_s,
         );
+        if let Some((eq, coeff)) = force_main {
+            c.force_main = Some(ForceMain::new(eq, coeff, c.mod_length / length));
+        }
         let d = &mut hlinks[j];
         d.offset1_m = o1;
         d.offset2_m = o2;
