@@ -53,11 +53,13 @@ impl PostgresStore {
 /// drawn, frames inserted, the keys of the firsts claimed in key order (so that two gateways
 /// writing overlapping batches lock in the same order), and the readings and hourly sums of
 /// the claimed uploads only. Returns, per upload in order, its frame id and whether it
-/// claimed its key.
-const ONE_SHOT: &str = "
+/// claimed its key. Codes are sorted and grouped bytewise (`COLLATE "C"`, as the key columns
+/// are since migration 11).
+const ONE_SHOT: &str = r#"
 WITH u AS MATERIALIZED (
-  SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[],
-                       $7::text[], $8::bool[], $9::bigint[])
+  SELECT recv, peer, mn COLLATE "C" AS mn, cn COLLATE "C" AS cn, dt, pno, raw, first, hour, ord
+  FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[],
+              $7::text[], $8::bool[], $9::bigint[])
     WITH ORDINALITY AS u(recv, peer, mn, cn, dt, pno, raw, first, hour, ord)),
 ids AS MATERIALIZED (SELECT ord, nextval('frame_id_seq') AS id FROM u),
 f AS (INSERT INTO frame (id, received_at_ms, peer, mn, cn, raw, status)
@@ -68,8 +70,9 @@ c AS (INSERT INTO upload (mn, cn, data_time, pno, frame_id)
       ON CONFLICT DO NOTHING RETURNING frame_id),
 cl AS MATERIALIZED (SELECT ids.ord, ids.id FROM ids JOIN c ON c.frame_id = ids.id),
 r AS MATERIALIZED (
-  SELECT * FROM UNNEST($10::bigint[], $11::text[], $12::float8[], $13::float8[], $14::float8[],
-                       $15::float8[], $16::text[], $17::float8[])
+  SELECT ord, factor COLLATE "C" AS factor, value, min, max, cou, flag, agg
+  FROM UNNEST($10::bigint[], $11::text[], $12::float8[], $13::float8[], $14::float8[],
+              $15::float8[], $16::text[], $17::float8[])
     AS r(ord, factor, value, min, max, cou, flag, agg)),
 ir AS (INSERT INTO reading (mn, factor, cn, data_time, value, min, max, cou, flag, frame_id, received_at_ms)
        SELECT u.mn, r.factor, u.cn, u.dt, r.value, r.min, r.max, r.cou, r.flag, cl.id, u.recv
@@ -83,7 +86,7 @@ ia AS (INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max)
          min = LEAST(aggregate.min, excluded.min), max = GREATEST(aggregate.max, excluded.max)),
 fd AS (INSERT INTO alert_feed (frames, at_ms)
        SELECT array_agg(id ORDER BY ord), $19::bigint FROM cl WHERE $18::bool HAVING COUNT(*) > 0)
-SELECT ids.ord, ids.id, cl.ord IS NOT NULL FROM ids LEFT JOIN cl USING (ord)";
+SELECT ids.ord, ids.id, cl.ord IS NOT NULL FROM ids LEFT JOIN cl USING (ord)"#;
 
 impl PostgresStore {
     /// The frames that claimed these keys (stored before, or by another writer meanwhile).

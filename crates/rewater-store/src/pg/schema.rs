@@ -89,6 +89,21 @@ CREATE UNIQUE INDEX outfall_record_current ON outfall_record (kind, key) WHERE c
 CREATE INDEX outfall_record_district ON outfall_record (kind, district, key) WHERE current;
 ";
 
+/// Version 11 (issue 19): the code columns of the ingest tables' keys compare bytewise
+/// (`COLLATE "C"`). MN, CN, factor codes and the period name are ASCII letters and digits (the
+/// store refuses anything else), which sort the same bytewise as in any libc or ICU locale, but
+/// a libc collation such as `C.UTF-8` made PostgreSQL 15 call `strcoll` for every comparison of
+/// these keys (the B-tree of `reading (mn, factor, data_time)`, the primary keys of `upload` and
+/// `aggregate`, and the batch statement's sorts), without abbreviated sort keys. Changing a
+/// column's collation keeps its rows (no table rewrite) and rebuilds the indexes that use it.
+const V11: &str = r#"
+ALTER TABLE reading ALTER COLUMN mn TYPE TEXT COLLATE "C", ALTER COLUMN factor TYPE TEXT COLLATE "C",
+    ALTER COLUMN cn TYPE TEXT COLLATE "C";
+ALTER TABLE upload ALTER COLUMN mn TYPE TEXT COLLATE "C", ALTER COLUMN cn TYPE TEXT COLLATE "C";
+ALTER TABLE aggregate ALTER COLUMN mn TYPE TEXT COLLATE "C", ALTER COLUMN factor TYPE TEXT COLLATE "C",
+    ALTER COLUMN period TYPE TEXT COLLATE "C";
+"#;
+
 pub(super) const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -140,5 +155,10 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         version: 10,
         what: "split packets (PNUM/PNO) held in the store until complete (issue 19)",
         steps: &[Step::Sql(crate::split::V10_PG)],
+    },
+    Migration {
+        version: 11,
+        what: "key columns of readings, uploads and aggregates compared bytewise (issue 19)",
+        steps: &[Step::Sql(V11)],
     },
 ];

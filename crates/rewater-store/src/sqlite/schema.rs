@@ -139,4 +139,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         what: "split packets (PNUM/PNO) held in the store until complete (issue 19)",
         steps: &[Step::Sql(crate::split::V10_SQLITE)],
     },
+    Migration {
+        version: 11,
+        what: "key columns of readings, uploads and aggregates compared bytewise (issue 19)",
+        // SQLite's TEXT keys already compare bytewise (BINARY): nothing to change; the version
+        // moves so that both backends number their schemas alike.
+        steps: &[],
+    },
 ];
