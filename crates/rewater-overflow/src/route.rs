@@ -280,20 +280,7 @@ impl DryRoute {
                 at
             })
             .collect();
-        let mut spans: Vec<(usize, usize)> = runoff
-            .per_node
-            .iter()
-            .chain(&runoff.external)
-            .flat_map(|s| s.stored_ranges().map(|r| (r.start, r.end)))
-            .collect();
-        spans.sort_unstable();
-        let mut busy: Vec<(usize, usize)> = Vec::new();
-        for (a, b) in spans {
-            match busy.last_mut() {
-                Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                _ => busy.push((a, b)),
-            }
-        }
+        let busy = crate::series::busy_spans(runoff.per_node.iter().chain(&runoff.external));
         let mut lateral_always_zero = vec![true; n];
         for d in &system.dry_weather {
             lateral_always_zero[d.node] = false;

@@ -19,6 +19,24 @@ impl Block {
     }
 }
 
+/// The steps with a value in any of these series, as ordered, merged `(start, end)` ranges.
+pub(crate) fn busy_spans<'a>(
+    series: impl Iterator<Item = &'a SparseSeries>,
+) -> Vec<(usize, usize)> {
+    let mut spans: Vec<(usize, usize)> = series
+        .flat_map(|s| s.stored_ranges().map(|r| (r.start, r.end)))
+        .collect();
+    spans.sort_unstable();
+    let mut busy: Vec<(usize, usize)> = Vec::new();
+    for (a, b) in spans {
+        match busy.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => busy.push((a, b)),
+        }
+    }
+    busy
+}
+
 impl SparseSeries {
     /// Set the value of `step`, which must not be before the last step pushed.
     pub fn push(&mut self, step: usize, value: f64) {

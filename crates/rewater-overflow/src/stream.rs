@@ -286,18 +286,7 @@ impl Share<'_> {
                 system.clock.steps,
             ));
         }
-        let mut spans: Vec<(usize, usize)> = per_node
-            .iter()
-            .flat_map(|s| s.stored_ranges().map(|r| (r.start, r.end)))
-            .collect();
-        spans.sort_unstable();
-        let mut busy: Vec<(usize, usize)> = Vec::new();
-        for (a, b) in spans {
-            match busy.last_mut() {
-                Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                _ => busy.push((a, b)),
-            }
-        }
+        let busy = crate::series::busy_spans(per_node.iter());
         segments.publish(seg, Segment { per_node, busy });
     }
 }
