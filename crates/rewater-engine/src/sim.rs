@@ -23,6 +23,7 @@ use crate::summary::{Summary, SummaryBuilder};
 use rewater_model::{NodeKind, QualityRequirement, Region};
 use rewater_standards::Date;
 
+mod repeat;
 mod reuse;
 pub use reuse::evaluate_many;
 
@@ -160,6 +161,10 @@ pub struct Simulation<'r> {
     /// Findings of the set-up (costs the solver's resolution rounds), added to the summary.
     pub warnings: Vec<String>,
     pub stats: RunStats,
+    /// Whether days that repeat a fixed-point day are copied instead of simulated (repeat.rs).
+    repeat_days: bool,
+    /// The state the day being watched for a fixed point started from.
+    day_state: repeat::DayState,
 }
 
 /// Solver statistics of a run.
@@ -170,6 +175,9 @@ pub struct RunStats {
     pub solve_seconds: f64,
     pub days_quality_not_converged: u64,
     pub max_quality_iterations: u32,
+    /// Days copied from the day before instead of simulated: same inputs, same start state.
+    #[serde(default)]
+    pub repeated_days: u64,
 }
 
 impl<'r> Simulation<'r> {
@@ -305,6 +313,8 @@ impl<'r> Simulation<'r> {
             pond_start: vec![0.0; n],
             pond_conc_start: vec![vec![f64::NAN; f]; n],
             stats: RunStats::default(),
+            repeat_days: true,
+            day_state: repeat::DayState::default(),
             arcs,
         };
         sim.warnings = sim.rounding_warnings(&cost_scale);
@@ -342,6 +352,13 @@ impl<'r> Simulation<'r> {
         &self.roles
     }
 
+    /// Whether a day that repeats a fixed-point day (same inputs, same start state) is copied
+    /// instead of simulated (on by default; the results are the same either way, only the
+    /// solver statistics differ).
+    pub fn set_repeat_days(&mut self, on: bool) {
+        self.repeat_days = on;
+    }
+
     /// Runs the whole horizon. `progress` is called after each day with (day, days).
     pub fn run(
         &mut self,
@@ -350,9 +367,29 @@ impl<'r> Simulation<'r> {
     ) -> Result<Summary, EngineError> {
         let mut summary = SummaryBuilder::new(self.region, &self.storage);
         summary.add_warnings(&self.warnings);
+        let changes = if self.repeat_days {
+            repeat::input_changes(self.region)
+        } else {
+            vec![true; self.region.days]
+        };
+        // The last simulated day ended in the state it started from, with one solve.
+        let mut fixed_point = false;
         for day in 0..self.region.days {
             let date = self.region.start.add_days(day as i32);
-            self.step(day, date)?;
+            if fixed_point && !changes[day] {
+                self.stats.repeated_days += 1;
+            } else {
+                let watch = changes.get(day + 1) == Some(&false);
+                if watch {
+                    let mut state = std::mem::take(&mut self.day_state);
+                    state.take(self);
+                    self.day_state = state;
+                }
+                let solves = self.stats.solves;
+                self.step(day, date)?;
+                fixed_point =
+                    watch && self.stats.solves == solves + 1 && self.day_state.same(self);
+            }
             summary.add_day(self.region, &self.nodes_day, &self.links_day);
             if let Some(s) = sink.as_deref_mut() {
                 s.day(self, date, &self.nodes_day, &self.links_day)?;

@@ -68,6 +68,37 @@ impl Profile {
         v
     }
 
+    /// Sets `changed[d]` for each day index `d ≥ 1` on which the value may differ from day
+    /// `d − 1`'s; `month_of[d]` is day `d`'s calendar month (1–12), and both slices cover the
+    /// horizon, and `month_starts` lists the days `d ≥ 1` whose month differs from day
+    /// `d − 1`'s. Days are never cleared, and a day is marked when any factor of the product
+    /// changes (so a marked day may still have the same value; an unmarked one never differs,
+    /// bit for bit). The engine skips days that repeat the day before on this.
+    pub fn mark_changes(&self, month_of: &[u32], month_starts: &[usize], changed: &mut [bool]) {
+        let days = changed.len().min(month_of.len());
+        let mut mark_series = |s: &[f64]| {
+            for d in 1..days.min(s.len()) {
+                if s[d].to_bits() != s[d - 1].to_bits() {
+                    changed[d] = true;
+                }
+            }
+        };
+        if let Base::Series(s) = &self.base {
+            mark_series(s);
+        }
+        if let Some(d) = &self.daily {
+            mark_series(d);
+        }
+        if let Some(m) = &self.monthly {
+            let factor = |month: u32| m[(month.clamp(1, 12) - 1) as usize].to_bits();
+            for &d in month_starts.iter().filter(|&&d| d >= 1 && d < days) {
+                if factor(month_of[d]) != factor(month_of[d - 1]) {
+                    changed[d] = true;
+                }
+            }
+        }
+    }
+
     /// The constant value, if the profile is one.
     pub fn as_constant(&self) -> Option<f64> {
         match (&self.base, &self.monthly, &self.daily) {
@@ -388,6 +419,48 @@ mod tests {
     }
 
     const START: &str = "2025-01-01";
+
+    /// A day is marked exactly where a factor of the product changes: a series' step, a
+    /// month whose factor differs (not one whose factor is the same), a daily factor's step;
+    /// every unmarked day has the value of the day before, bit for bit.
+    #[test]
+    fn changes_are_marked_where_a_factor_changes() {
+        // 2025-01-30 .. 2025-03-03: January 30–31, all of February, March 1–3.
+        let start = Date::from_ymd(2025, 1, 30).unwrap();
+        let days = 33;
+        let month_of: Vec<u32> = (0..days).map(|d| start.add_days(d as i32).month()).collect();
+        let month_starts: Vec<usize> =
+            (1..days).filter(|&d| month_of[d] != month_of[d - 1]).collect();
+        assert_eq!(month_starts, vec![2, 30]);
+        let marked = |p: &Profile| {
+            let mut changed = vec![false; days];
+            p.mark_changes(&month_of, &month_starts, &mut changed);
+            (0..days).filter(|&d| changed[d]).collect::<Vec<_>>()
+        };
+        assert!(marked(&Profile::constant(5.0)).is_empty());
+        // February's factor equals January's, March's does not.
+        let mut m = [1.0; 12];
+        m[2] = 1.5;
+        assert_eq!(marked(&Profile::constant(5.0).with_monthly(m)), vec![30]);
+        let mut s = vec![2.0; days];
+        s[10] = 3.0;
+        s[11] = 3.0;
+        let series = Profile::series(s.into());
+        assert_eq!(marked(&series), vec![10, 12]);
+        let mut d = vec![1.0; days];
+        d[5] = 0.5;
+        assert_eq!(marked(&series.clone().with_daily(d.into())), vec![5, 6, 10, 12]);
+        // The contract: unmarked days repeat the value of the day before.
+        let p = Profile::series(vec![2.0; days].into()).with_monthly(m);
+        let changed = marked(&p);
+        for day in 1..days {
+            if !changed.contains(&day) {
+                let (a, b) = (p.at(day, month_of[day]), p.at(day - 1, month_of[day - 1]));
+                assert_eq!(a.to_bits(), b.to_bits(), "day {day}");
+            }
+        }
+    }
+
 
     /// Prefetching reads each file once and gives, column by column, what a lone read gives,
     /// including which problem comes first in the file.
