@@ -376,7 +376,8 @@ impl<'r> Simulation<'r> {
         let mut fixed_point = false;
         for day in 0..self.region.days {
             let date = self.region.start.add_days(day as i32);
-            if fixed_point && !changes[day] {
+            let repeated = fixed_point && !changes[day];
+            if repeated {
                 self.stats.repeated_days += 1;
             } else {
                 let watch = changes.get(day + 1) == Some(&false);
@@ -387,10 +388,13 @@ impl<'r> Simulation<'r> {
                 }
                 let solves = self.stats.solves;
                 self.step(day, date)?;
-                fixed_point =
-                    watch && self.stats.solves == solves + 1 && self.day_state.same(self);
+                fixed_point = watch && self.stats.solves == solves + 1 && self.day_state.same(self);
             }
-            summary.add_day(self.region, &self.nodes_day, &self.links_day);
+            if repeated {
+                summary.add_repeated_day(self.region, &self.nodes_day, &self.links_day);
+            } else {
+                summary.add_day(self.region, &self.nodes_day, &self.links_day);
+            }
             if let Some(s) = sink.as_deref_mut() {
                 s.day(self, date, &self.nodes_day, &self.links_day)?;
             }
@@ -501,10 +505,12 @@ impl<'r> Simulation<'r> {
         self.judge_links();
         let max_solves = region.quality_iterations.max(1);
         let mut solves = 0;
+        // Yesterday's buffer holds today's inflows (no allocation per solve).
+        let mut inflow = std::mem::take(&mut self.last_wetland_inflow);
         let wetland_inflow = loop {
             self.solve_day(date)?;
             solves += 1;
-            let inflow = self.wetland_inflows();
+            self.wetland_inflows(&mut inflow);
             self.compute_quality_with(&inflow, true, false, day, month);
             if !self.close_failing_links() {
                 break inflow;
@@ -589,11 +595,14 @@ impl<'r> Simulation<'r> {
         Ok(())
     }
 
-    fn wetland_inflows(&self) -> Vec<f64> {
-        self.wetland_arc
-            .iter()
-            .map(|a| a.map(|a| self.flow[a]).unwrap_or(0.0))
-            .collect()
+    /// Each node's inflow through its wetland arc (0 for other nodes), into `out`.
+    fn wetland_inflows(&self, out: &mut Vec<f64>) {
+        out.clear();
+        out.extend(
+            self.wetland_arc
+                .iter()
+                .map(|a| a.map(|a| self.flow[a]).unwrap_or(0.0)),
+        );
     }
 
     /// Concentrations for the current flows (or, before the first solve, yesterday's flows):

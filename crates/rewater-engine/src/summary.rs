@@ -115,10 +115,86 @@ struct NodeAcc {
     discharged_m3: f64,
 }
 
-/// Accumulates the summary day by day (memory independent of the horizon).
+/// A user's running totals, compact for the daily pass (the names stay in `NodeAcc`).
+#[derive(Debug, Clone, Copy, Default)]
+struct UserRow {
+    node: usize,
+    category: usize,
+    priority: usize,
+    /// Index into `SummaryBuilder::displaced`, if the user's water displaces another source.
+    displaces: Option<usize>,
+    demand_m3: f64,
+    delivered_m3: f64,
+    deficit_m3: f64,
+    days_fully_met: u32,
+    days_compliant_supply: u32,
+    days_noncompliant_supply: u32,
+    days_refused_for_quality: u32,
+}
+
+/// A plant's running totals and the rates the region's totals take from it.
+#[derive(Debug, Clone, Copy, Default)]
+struct PlantRow {
+    node: usize,
+    bypass_penalty_per_m3: f64,
+    energy_kwh_per_m3: f64,
+    sludge_t_ds_per_1e4_m3: f64,
+    influent_m3: f64,
+    treated_m3: f64,
+    bypassed_m3: f64,
+    unrouted_m3: f64,
+    days_bypassing: u32,
+}
+
+/// One day's totals over the region, kept so that a repeated day adds them again.
+#[derive(Debug, Clone, Default)]
+struct DayTotals {
+    max_residual: f64,
+    influent_m3: f64,
+    treated_m3: f64,
+    bypassed_m3: f64,
+    bypass_penalty: f64,
+    unrouted_m3: f64,
+    energy_kwh: f64,
+    sludge_t_ds: f64,
+    pond_losses_m3: f64,
+    delivered_m3: f64,
+    demand_m3: f64,
+    deficit_m3: f64,
+    discharged_m3: f64,
+    link_losses_m3: f64,
+    by_category: Vec<SupplyTotals>,
+    by_priority: Vec<SupplyTotals>,
+    displaced: [f64; 3],
+}
+
+impl DayTotals {
+    /// Zero, keeping the group lists' lengths.
+    fn clear(&mut self) {
+        let mut by_category = std::mem::take(&mut self.by_category);
+        let mut by_priority = std::mem::take(&mut self.by_priority);
+        by_category.fill(SupplyTotals::default());
+        by_priority.fill(SupplyTotals::default());
+        *self = DayTotals {
+            by_category,
+            by_priority,
+            ..Default::default()
+        };
+    }
+}
+
+/// Accumulates the summary day by day (memory independent of the horizon). Each kind of node
+/// has its own list in node order, so every total adds the same numbers in the same order as
+/// one pass over all nodes would.
 pub struct SummaryBuilder {
     s: Summary,
     acc: Vec<NodeAcc>,
+    users: Vec<UserRow>,
+    plants: Vec<PlantRow>,
+    /// (node, running pond figures).
+    ponds: Vec<(usize, PondSummary)>,
+    /// (node, discharged m³) of rivers and outfalls.
+    outlets: Vec<(usize, f64)>,
     by_category: Vec<SupplyTotals>,
     /// Totals per distinct priority (ascending), and each node's place in it.
     priorities: Vec<u32>,
@@ -126,6 +202,8 @@ pub struct SummaryBuilder {
     priority_of: Vec<usize>,
     days_added: usize,
     displaced: [f64; 3],
+    /// The totals of the day added last.
+    day: DayTotals,
 }
 
 impl SummaryBuilder {
@@ -142,12 +220,17 @@ impl SummaryBuilder {
         let mut b = SummaryBuilder {
             s,
             acc: Vec::new(),
+            users: Vec::new(),
+            plants: Vec::new(),
+            ponds: Vec::new(),
+            outlets: Vec::new(),
             by_category: vec![SupplyTotals::default(); UserCategory::ALL.len()],
             priorities: Vec::new(),
             by_priority: Vec::new(),
             priority_of: vec![0; region.nodes.len()],
             days_added: 0,
             displaced: [0.0; 3],
+            day: DayTotals::default(),
         };
         for n in &region.nodes {
             if let NodeKind::User(u) = &n.kind {
@@ -157,6 +240,8 @@ impl SummaryBuilder {
         b.priorities.sort_unstable();
         b.priorities.dedup();
         b.by_priority = vec![SupplyTotals::default(); b.priorities.len()];
+        b.day.by_priority = b.by_priority.clone();
+        b.day.by_category = b.by_category.clone();
         for (i, n) in region.nodes.iter().enumerate() {
             if let NodeKind::User(u) = &n.kind {
                 b.priority_of[i] = b.priorities.partition_point(|&p| p < u.priority);
@@ -164,14 +249,22 @@ impl SummaryBuilder {
         }
         for (i, n) in region.nodes.iter().enumerate() {
             match &n.kind {
+                NodeKind::Plant(p) => b.plants.push(PlantRow {
+                    node: i,
+                    bypass_penalty_per_m3: p.bypass_penalty_per_m3,
+                    energy_kwh_per_m3: p.energy_kwh_per_m3,
+                    sludge_t_ds_per_1e4_m3: p.sludge_t_ds_per_1e4_m3,
+                    ..Default::default()
+                }),
                 NodeKind::Pond(_) => {
                     b.s.storage_initial_m3 += storage[i];
-                    acc[i].pond = PondSummary {
+                    let pond = PondSummary {
                         initial_m3: storage[i],
                         min_m3: storage[i],
                         max_m3: storage[i],
                         ..Default::default()
                     };
+                    b.ponds.push((i, pond));
                 }
                 NodeKind::User(u) => {
                     acc[i].user = UserSummary {
@@ -180,7 +273,20 @@ impl SummaryBuilder {
                         standard: u.requirement.as_ref().map(|r| r.label.clone()),
                         ..Default::default()
                     };
+                    b.users.push(UserRow {
+                        node: i,
+                        category: u.category as usize,
+                        priority: b.priority_of[i],
+                        displaces: match u.displaces {
+                            Displaces::TapWater => Some(0),
+                            Displaces::Groundwater => Some(1),
+                            Displaces::SurfaceWater => Some(2),
+                            Displaces::None => None,
+                        },
+                        ..Default::default()
+                    });
                 }
+                NodeKind::River(_) | NodeKind::Outfall(_) => b.outlets.push((i, 0.0)),
                 _ => {}
             }
         }
@@ -193,74 +299,156 @@ impl SummaryBuilder {
         self.s.warnings.extend_from_slice(warnings);
     }
 
-    pub fn add_day(&mut self, region: &Region, nodes: &[NodeDay], links: &[LinkDay]) {
-        let s = &mut self.s;
-        for (i, n) in region.nodes.iter().enumerate() {
-            let d = &nodes[i];
-            let acc = &mut self.acc[i];
-            s.mass_balance_max_node_residual_m3 = s
-                .mass_balance_max_node_residual_m3
-                .max(d.balance_residual_m3.abs());
-            match &n.kind {
-                NodeKind::Plant(p) => {
-                    s.total_influent_m3 += d.influent_m3;
-                    s.treated_m3 += d.treated_m3;
-                    s.bypassed_m3 += d.bypassed_m3;
-                    s.bypass_penalty += d.bypassed_m3 * p.bypass_penalty_per_m3;
-                    s.unrouted_m3 += d.unrouted_m3;
-                    s.energy_kwh += d.treated_m3 * p.energy_kwh_per_m3;
-                    s.sludge_t_ds += d.treated_m3 / 1e4 * p.sludge_t_ds_per_1e4_m3;
-                    let ps = &mut acc.plant;
-                    ps.influent_m3 += d.influent_m3;
-                    ps.treated_m3 += d.treated_m3;
-                    ps.bypassed_m3 += d.bypassed_m3;
-                    ps.unrouted_m3 += d.unrouted_m3;
-                    ps.days_bypassing += u32::from(d.bypassed_m3 > 0.0);
-                }
-                NodeKind::Pond(_) => {
-                    s.pond_losses_m3 += d.pond_loss_m3;
-                    let ps = &mut acc.pond;
-                    ps.final_m3 = d.storage_m3;
-                    ps.min_m3 = ps.min_m3.min(d.storage_m3);
-                    ps.max_m3 = ps.max_m3.max(d.storage_m3);
-                    ps.losses_m3 += d.pond_loss_m3;
-                }
-                NodeKind::User(u) => {
-                    s.delivered_m3 += d.delivered_m3;
-                    s.demand_m3 += d.demand_m3;
-                    s.deficit_m3 += d.deficit_m3;
-                    for t in [
-                        &mut self.by_category[u.category as usize],
-                        &mut self.by_priority[self.priority_of[i]],
-                    ] {
-                        t.demand_m3 += d.demand_m3;
-                        t.delivered_m3 += d.delivered_m3;
-                        t.deficit_m3 += d.deficit_m3;
-                    }
-                    match u.displaces {
-                        Displaces::TapWater => self.displaced[0] += d.delivered_m3,
-                        Displaces::Groundwater => self.displaced[1] += d.delivered_m3,
-                        Displaces::SurfaceWater => self.displaced[2] += d.delivered_m3,
-                        Displaces::None => {}
-                    }
-                    let us = &mut acc.user;
-                    us.demand_m3 += d.demand_m3;
-                    us.delivered_m3 += d.delivered_m3;
-                    us.deficit_m3 += d.deficit_m3;
-                    us.days_fully_met += u32::from(d.demand_m3 > 0.0 && d.deficit_m3 <= 0.0);
-                    us.days_compliant_supply += u32::from(d.compliant == Some(true));
-                    us.days_noncompliant_supply += u32::from(d.compliant == Some(false));
-                    us.days_refused_for_quality += u32::from(d.refused_for_quality);
-                }
-                NodeKind::River(_) | NodeKind::Outfall(_) => {
-                    acc.discharged_m3 += d.discharged_m3;
-                    s.discharged_total_m3 += d.discharged_m3;
-                }
-                _ => {}
+    /// Adds a simulated day's results.
+    pub fn add_day(&mut self, _region: &Region, nodes: &[NodeDay], links: &[LinkDay]) {
+        self.day_totals(nodes, links);
+        self.add_rows(nodes);
+        self.fold_day();
+    }
+
+    /// Adds a day whose results are those of the day added last (a repeated day, sim/repeat.rs):
+    /// the same as [`SummaryBuilder::add_day`] with the same `nodes` and links, bit for bit, but
+    /// the region's totals of that day are added again instead of being summed anew.
+    pub fn add_repeated_day(&mut self, region: &Region, nodes: &[NodeDay], links: &[LinkDay]) {
+        if self.days_added == 0 {
+            return self.add_day(region, nodes, links);
+        }
+        self.add_rows(nodes);
+        self.fold_day();
+    }
+
+    /// The day's region totals (each summed over its nodes in node order), into `self.day`.
+    fn day_totals(&mut self, nodes: &[NodeDay], links: &[LinkDay]) {
+        let t = &mut self.day;
+        t.clear();
+        t.max_residual = nodes
+            .iter()
+            .fold(0.0f64, |m, d| m.max(d.balance_residual_m3.abs()));
+        for p in &self.plants {
+            let d = &nodes[p.node];
+            t.influent_m3 += d.influent_m3;
+            t.treated_m3 += d.treated_m3;
+            t.bypassed_m3 += d.bypassed_m3;
+            t.bypass_penalty += d.bypassed_m3 * p.bypass_penalty_per_m3;
+            t.unrouted_m3 += d.unrouted_m3;
+            t.energy_kwh += d.treated_m3 * p.energy_kwh_per_m3;
+            t.sludge_t_ds += d.treated_m3 / 1e4 * p.sludge_t_ds_per_1e4_m3;
+        }
+        for (node, _) in &self.ponds {
+            t.pond_losses_m3 += nodes[*node].pond_loss_m3;
+        }
+        for u in &self.users {
+            let d = &nodes[u.node];
+            t.delivered_m3 += d.delivered_m3;
+            t.demand_m3 += d.demand_m3;
+            t.deficit_m3 += d.deficit_m3;
+            for g in [
+                &mut t.by_category[u.category],
+                &mut t.by_priority[u.priority],
+            ] {
+                g.demand_m3 += d.demand_m3;
+                g.delivered_m3 += d.delivered_m3;
+                g.deficit_m3 += d.deficit_m3;
+            }
+            if let Some(k) = u.displaces {
+                t.displaced[k] += d.delivered_m3;
             }
         }
-        s.link_losses_m3 += links.iter().map(|l| l.loss_m3).sum::<f64>();
+        for (node, _) in &self.outlets {
+            t.discharged_m3 += nodes[*node].discharged_m3;
+        }
+        t.link_losses_m3 = links.iter().map(|l| l.loss_m3).sum::<f64>();
+    }
+
+    /// Each node's running figures.
+    fn add_rows(&mut self, nodes: &[NodeDay]) {
+        for p in &mut self.plants {
+            let d = &nodes[p.node];
+            p.influent_m3 += d.influent_m3;
+            p.treated_m3 += d.treated_m3;
+            p.bypassed_m3 += d.bypassed_m3;
+            p.unrouted_m3 += d.unrouted_m3;
+            p.days_bypassing += u32::from(d.bypassed_m3 > 0.0);
+        }
+        for (node, ps) in &mut self.ponds {
+            let d = &nodes[*node];
+            ps.final_m3 = d.storage_m3;
+            ps.min_m3 = ps.min_m3.min(d.storage_m3);
+            ps.max_m3 = ps.max_m3.max(d.storage_m3);
+            ps.losses_m3 += d.pond_loss_m3;
+        }
+        for u in &mut self.users {
+            let d = &nodes[u.node];
+            u.demand_m3 += d.demand_m3;
+            u.delivered_m3 += d.delivered_m3;
+            u.deficit_m3 += d.deficit_m3;
+            u.days_fully_met += u32::from(d.demand_m3 > 0.0 && d.deficit_m3 <= 0.0);
+            u.days_compliant_supply += u32::from(d.compliant == Some(true));
+            u.days_noncompliant_supply += u32::from(d.compliant == Some(false));
+            u.days_refused_for_quality += u32::from(d.refused_for_quality);
+        }
+        for (node, discharged) in &mut self.outlets {
+            *discharged += nodes[*node].discharged_m3;
+        }
+    }
+
+    /// Adds the day's region totals to the run's.
+    fn fold_day(&mut self) {
+        let (s, t) = (&mut self.s, &self.day);
+        s.mass_balance_max_node_residual_m3 =
+            s.mass_balance_max_node_residual_m3.max(t.max_residual);
+        s.total_influent_m3 += t.influent_m3;
+        s.treated_m3 += t.treated_m3;
+        s.bypassed_m3 += t.bypassed_m3;
+        s.bypass_penalty += t.bypass_penalty;
+        s.unrouted_m3 += t.unrouted_m3;
+        s.energy_kwh += t.energy_kwh;
+        s.sludge_t_ds += t.sludge_t_ds;
+        s.pond_losses_m3 += t.pond_losses_m3;
+        s.delivered_m3 += t.delivered_m3;
+        s.demand_m3 += t.demand_m3;
+        s.deficit_m3 += t.deficit_m3;
+        s.discharged_total_m3 += t.discharged_m3;
+        s.link_losses_m3 += t.link_losses_m3;
+        let groups = self.by_category.iter_mut().zip(&t.by_category);
+        for (g, d) in groups.chain(self.by_priority.iter_mut().zip(&t.by_priority)) {
+            g.demand_m3 += d.demand_m3;
+            g.delivered_m3 += d.delivered_m3;
+            g.deficit_m3 += d.deficit_m3;
+        }
+        for (a, d) in self.displaced.iter_mut().zip(t.displaced) {
+            *a += d;
+        }
         self.days_added += 1;
+    }
+
+    /// Moves the compact running totals into the per-node figures the summary lists.
+    fn settle_rows(&mut self) {
+        for p in &self.plants {
+            self.acc[p.node].plant = PlantSummary {
+                influent_m3: p.influent_m3,
+                treated_m3: p.treated_m3,
+                bypassed_m3: p.bypassed_m3,
+                days_bypassing: p.days_bypassing,
+                unrouted_m3: p.unrouted_m3,
+            };
+        }
+        for (node, pond) in &self.ponds {
+            self.acc[*node].pond = pond.clone();
+        }
+        for u in &self.users {
+            let us = &mut self.acc[u.node].user;
+            us.demand_m3 = u.demand_m3;
+            us.delivered_m3 = u.delivered_m3;
+            us.deficit_m3 = u.deficit_m3;
+            us.days_fully_met = u.days_fully_met;
+            us.days_compliant_supply = u.days_compliant_supply;
+            us.days_noncompliant_supply = u.days_noncompliant_supply;
+            us.days_refused_for_quality = u.days_refused_for_quality;
+        }
+        for (node, discharged) in &self.outlets {
+            self.acc[*node].discharged_m3 = *discharged;
+        }
     }
 
     pub fn finish(
@@ -270,6 +458,7 @@ impl SummaryBuilder {
         stats: RunStats,
         solver: &str,
     ) -> Summary {
+        self.settle_rows();
         let s = &mut self.s;
         for (i, n) in region.nodes.iter().enumerate() {
             let acc = std::mem::take(&mut self.acc[i]);

@@ -55,7 +55,10 @@ impl DailySink for Days {
             self.0.push(u64::from(l.open));
         }
         for i in 0..nodes.len() {
-            let c = sim.concentration(i).iter().chain(sim.inlet_concentration(i));
+            let c = sim
+                .concentration(i)
+                .iter()
+                .chain(sim.inlet_concentration(i));
             self.0.extend(c.map(|x| x.to_bits()));
         }
         Ok(())
