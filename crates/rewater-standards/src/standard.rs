@@ -281,9 +281,31 @@ fn parse_month_day(s: &str) -> Option<(u32, u32)> {
 struct Source<'a> {
     text: &'a str,
     file: &'a str,
+    /// Byte offset of the start of each line after the first (found once: a file has
+    /// hundreds of limits, and counting newlines for each was quadratic).
+    line_starts: Vec<usize>,
 }
 
-impl Source<'_> {
+impl<'a> Source<'a> {
+    fn new(text: &'a str, file: &'a str) -> Source<'a> {
+        let line_starts = text
+            .bytes()
+            .enumerate()
+            .filter(|&(_, b)| b == b'\n')
+            .map(|(i, _)| i + 1)
+            .collect();
+        Source {
+            text,
+            file,
+            line_starts,
+        }
+    }
+
+    /// The 1-based line of a byte offset (as `line_of`).
+    fn line_at(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&s| s <= offset.min(self.text.len())) + 1
+    }
+
     fn err(&self, line: Option<usize>, message: String) -> StandardFileError {
         StandardFileError {
             file: self.file.to_string(),
@@ -402,7 +424,7 @@ impl Source<'_> {
         classes: &[ClassInfo],
         confidence: Confidence,
     ) -> Result<Limit, StandardFileError> {
-        let line_no = line_of(self.text, spanned.span().start);
+        let line_no = self.line_at(spanned.span().start);
         let line = Some(line_no);
         let r = spanned.into_inner();
         let class = if r.class == "*" {
@@ -547,7 +569,7 @@ impl Standard {
     /// Checks run in a fixed order (header fields, classes, limits in file order, then the
     /// standard's dates), so the first problem reported does not depend on the helper split.
     pub fn parse(text: &str, file: &str) -> Result<Standard, StandardFileError> {
-        let src = Source { text, file };
+        let src = Source::new(text, file);
         let raw: RawStandard = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start));
             src.err(line, e.message().to_string())
@@ -862,5 +884,23 @@ impl Standards {
             )
         })?;
         Ok((s, c))
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::*;
+
+    /// The line table gives the line that counting newlines gives, at every offset
+    /// (including on a newline, past the end, and with no final newline).
+    #[test]
+    fn line_table_equals_counting_newlines() {
+        for text in ["", "a", "\n", "ab\ncd\n\nef", "x\r\ny\n"] {
+            let src = Source::new(text, "t.toml");
+            for offset in 0..text.len() + 3 {
+                assert_eq!(src.line_at(offset), line_of(text, offset), "{text:?} @{offset}");
+            }
+        }
+        assert_eq!(Source::new("ab\ncd\n\nef", "t").line_at(7), 4);
     }
 }

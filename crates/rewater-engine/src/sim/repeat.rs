@@ -38,54 +38,62 @@ pub(super) fn input_changes(region: &Region) -> Vec<bool> {
     changed
 }
 
-/// The state a day starts from, as bits (NaN qualities compare equal to themselves).
+/// The state a day starts from (compared bit for bit: NaN qualities equal themselves).
 #[derive(Debug, Default)]
 pub(super) struct DayState {
-    bits: Vec<u64>,
+    values: Vec<f64>,
 }
 
 impl DayState {
     /// Records the simulation's carried state.
     pub(super) fn take(&mut self, sim: &Simulation) {
-        self.bits.clear();
-        sim.state_bits(|b| self.bits.push(b));
+        self.values.clear();
+        sim.state_slices(|part| {
+            self.values.extend_from_slice(part);
+            true
+        });
     }
 
-    /// Whether the simulation's carried state equals the one taken.
+    /// Whether the simulation's carried state equals the one taken (stops at the first
+    /// difference: on most days the pond storage already differs).
     pub(super) fn same(&self, sim: &Simulation) -> bool {
-        let mut k = 0;
-        let mut same = true;
-        sim.state_bits(|b| {
-            same &= self.bits.get(k) == Some(&b);
-            k += 1;
+        let mut rest = &self.values[..];
+        let complete = sim.state_slices(|part| {
+            let Some((head, tail)) = rest.split_at_checked(part.len()) else {
+                return false;
+            };
+            rest = tail;
+            head.iter()
+                .zip(part)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
         });
-        same && k == self.bits.len()
+        complete && rest.is_empty()
     }
 }
 
 impl Simulation<'_> {
-    /// Visits every number a day reads from the days before it: pond storage and, with
-    /// water-quality factors, pond start quality, node qualities, and the wetland inflows and
-    /// arc flows of the last solution (they only serve the quality estimate before the first
-    /// solve, so without factors a day does not read them).
-    fn state_bits(&self, mut visit: impl FnMut(u64)) {
+    /// Visits, part by part, every number a day reads from the days before it: pond storage
+    /// and, with water-quality factors, pond start quality, node qualities, and the wetland
+    /// inflows and arc flows of the last solution (they only serve the quality estimate before
+    /// the first solve, so without factors a day does not read them). Stops when `visit`
+    /// returns false; returns whether every part was visited.
+    fn state_slices(&self, mut visit: impl FnMut(&[f64]) -> bool) -> bool {
         for &i in &self.pond_nodes {
-            visit(self.storage[i].to_bits());
+            if !visit(std::slice::from_ref(&self.storage[i])) {
+                return false;
+            }
         }
         if self.region.factors.is_empty() {
-            return;
+            return true;
         }
         for &i in &self.pond_nodes {
-            self.pond_conc_start[i]
-                .iter()
-                .for_each(|c| visit(c.to_bits()));
+            if !visit(&self.pond_conc_start[i]) {
+                return false;
+            }
         }
-        self.last_wetland_inflow
-            .iter()
-            .for_each(|q| visit(q.to_bits()));
-        self.flow.iter().for_each(|q| visit(q.to_bits()));
-        for c in &self.conc {
-            c.iter().for_each(|c| visit(c.to_bits()));
+        if !visit(&self.last_wetland_inflow) || !visit(&self.flow) {
+            return false;
         }
+        self.conc.iter().all(|c| visit(c))
     }
 }
