@@ -432,8 +432,14 @@ pub(crate) struct State<'a> {
     external_nodes: Vec<usize>,
     pub(crate) level_pumps: Vec<usize>,
     rule_actions: Vec<(f64, f64)>,
+    /// The links rules act on, and those plus the level-switched pumps: the only
+    /// settings that ever change.
+    rule_links: Vec<usize>,
+    switchable: Vec<usize>,
     last_switch_s: Vec<i64>,
     settings_before: Vec<f64>,
+    /// Nodes with runoff, external or dry-weather inflow (the rest of `lateral` stays 0).
+    lateral_nodes: Vec<usize>,
     pub(crate) bal: RoutingBalance,
 }
 
@@ -486,7 +492,7 @@ impl<'a> State<'a> {
             initial_storage_m3: volume.iter().sum(),
             ..Default::default()
         };
-        State {
+        let mut st = State {
             system,
             dt,
             settings: system.links.iter().map(|l| l.setting).collect(),
@@ -521,10 +527,26 @@ impl<'a> State<'a> {
                 .filter(|&l| matches!(system.links[l].kind, LinkKind::Pump { startup_m, .. } if startup_m > 0.0))
                 .collect(),
             rule_actions: vec![(f64::NEG_INFINITY, 0.0); system.links.len()],
+            rule_links: crate::rules::rule_links(system),
+            switchable: Vec::new(),
             last_switch_s: vec![system.clock.start_s; system.links.len()],
             settings_before: system.links.iter().map(|l| l.setting).collect(),
+            lateral_nodes: Vec::new(),
             bal,
-        }
+        };
+        st.switchable = st.rule_links.iter().chain(&st.level_pumps).copied().collect();
+        st.switchable.sort_unstable();
+        st.switchable.dedup();
+        st.lateral_nodes = st
+            .runoff_nodes
+            .iter()
+            .chain(&st.external_nodes)
+            .copied()
+            .chain(system.dry_weather.iter().map(|d| d.node))
+            .collect();
+        st.lateral_nodes.sort_unstable();
+        st.lateral_nodes.dedup();
+        st
     }
 
     /// Skip the quiet stretch from `step` if it is long enough and the observer allows:
@@ -612,7 +634,9 @@ impl<'a> State<'a> {
 
     /// Runoff and dry-weather flow into each node this step; returns both totals, m³/s.
     pub(crate) fn lateral_inflows(&mut self, step: usize, t: i64) -> (f64, f64) {
-        self.lateral.iter_mut().for_each(|v| *v = 0.0);
+        for &i in &self.lateral_nodes {
+            self.lateral[i] = 0.0;
+        }
         let mut runoff_in = 0.0;
         for &i in &self.runoff_nodes {
             let q = self.cursors[i].get(step);
@@ -653,6 +677,7 @@ impl<'a> State<'a> {
                 system,
                 &mut self.settings,
                 &mut self.rule_actions,
+                &self.rule_links,
                 RuleState {
                     depth: &self.depth,
                     volume: &self.volume,
@@ -681,18 +706,15 @@ impl<'a> State<'a> {
                 }
             }
         }
-        // When a link switches between closed and open (for TIMEOPEN / TIMECLOSED).
-        for (l, (now, before)) in self
-            .settings
-            .iter()
-            .zip(self.settings_before.iter_mut())
-            .enumerate()
-        {
-            if *now != *before {
-                if *now * *before == 0.0 {
+        // When a link switches between closed and open (for TIMEOPEN / TIMECLOSED); no
+        // other setting changes.
+        for &l in &self.switchable {
+            let (now, before) = (self.settings[l], self.settings_before[l]);
+            if now != before {
+                if now * before == 0.0 {
                     self.last_switch_s[l] = t;
                 }
-                *before = *now;
+                self.settings_before[l] = now;
             }
         }
     }

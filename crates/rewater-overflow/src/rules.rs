@@ -18,16 +18,30 @@ pub(crate) struct RuleState<'a> {
     pub(crate) half_step_h: f64,
 }
 
+/// The links some rule acts on, ascending (the only ones whose action is ever set).
+pub(crate) fn rule_links(system: &System) -> Vec<usize> {
+    let mut links: Vec<usize> = system
+        .rules
+        .iter()
+        .flat_map(|r| r.then.iter().chain(&r.otherwise).map(|a| a.link))
+        .collect();
+    links.sort_unstable();
+    links.dedup();
+    links
+}
+
 /// Evaluate the rules; for each link the action of the highest-priority rule wins.
+/// `rule_links` is [`rule_links`] of the system: only their actions are reset and read.
 pub(crate) fn apply_rules(
     system: &System,
     settings: &mut [f64],
     actions: &mut [(f64, f64)],
+    rule_links: &[usize],
     s: RuleState,
 ) {
-    actions
-        .iter_mut()
-        .for_each(|a| *a = (f64::NEG_INFINITY, 0.0));
+    for &l in rule_links {
+        actions[l] = (f64::NEG_INFINITY, 0.0);
+    }
     for rule in &system.rules {
         let mut result = true;
         // The value the rule's last condition read (a control curve's x).
@@ -73,7 +87,8 @@ pub(crate) fn apply_rules(
             }
         }
     }
-    for (l, a) in actions.iter().enumerate() {
+    for &l in rule_links {
+        let a = actions[l];
         if a.0 > f64::NEG_INFINITY {
             settings[l] = a.1;
         }
