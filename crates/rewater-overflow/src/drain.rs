@@ -43,7 +43,14 @@ impl State<'_> {
         }
         let dp = self.drain_plan(plan, dry, storage_nodes)?;
         let system = self.system;
-        let mut actions = Vec::new();
+        let mut actions = vec![(f64::NEG_INFINITY, 0.0); system.links.len()];
+        // The pumps of the draining tanks: their flow is known exactly.
+        let mut tank_pump = vec![false; system.links.len()];
+        for (_, pumps) in &dp.tanks {
+            for &(p, _) in pumps {
+                tank_pump[p] = true;
+            }
+        }
         let mut k = step;
         while k < end {
             if !system.rules.is_empty() {
@@ -51,9 +58,7 @@ impl State<'_> {
                     let hi = dp.flow_hi[l];
                     if hi.is_finite() {
                         Some((0.0, hi))
-                    } else if matches!(system.links[l].kind, LinkKind::Pump { .. })
-                        && dp.tanks.iter().any(|(_, p)| p.iter().any(|&(q, _)| q == l))
-                    {
+                    } else if tank_pump[l] {
                         Some((self.link_flow[l], self.link_flow[l]))
                     } else {
                         None
@@ -61,6 +66,7 @@ impl State<'_> {
                 };
                 if !quiet_rules_hold(
                     system,
+                    &self.rule_links,
                     &self.settings,
                     &self.depth,
                     &self.volume,

@@ -10,40 +10,51 @@ pub struct DelayLine {
     head: usize,
     whole: usize,
     frac: f64,
+    /// 1 − frac, and where the two outputs of the step are read (`whole` and `whole + 1`
+    /// entries behind `head`), moving with it.
+    keep: f64,
+    read_a: usize,
+    read_b: usize,
+    /// No lag at all: the output is the input.
+    pass: bool,
 }
 
 impl DelayLine {
     pub fn new(lag_s: f64, step_s: f64) -> DelayLine {
         let steps = (lag_s / step_s).max(0.0);
         let whole = steps.floor() as usize;
+        let frac = steps - whole as f64;
+        let n = whole + 2;
         DelayLine {
-            buffer: vec![0.0; whole + 2],
+            buffer: vec![0.0; n],
             head: 0,
             whole,
-            frac: steps - whole as f64,
+            frac,
+            keep: 1.0 - frac,
+            read_a: (n - whole) % n,
+            read_b: n - whole - 1,
+            pass: whole == 0 && frac == 0.0,
         }
     }
 
     /// Push this step's inflow and return this step's outflow.
+    #[inline]
     pub fn step(&mut self, inflow: f64) -> f64 {
-        if self.whole == 0 && self.frac == 0.0 {
+        if self.pass {
             return inflow;
         }
         let n = self.buffer.len();
         self.buffer[self.head] = inflow;
-        let at = |k: usize| {
-            if self.head >= k {
-                self.head - k
-            } else {
-                self.head + n - k
+        let out = self.keep * self.buffer[self.read_a] + self.frac * self.buffer[self.read_b];
+        let advance = |i: &mut usize| {
+            *i += 1;
+            if *i == n {
+                *i = 0;
             }
         };
-        let out = (1.0 - self.frac) * self.buffer[at(self.whole)]
-            + self.frac * self.buffer[at(self.whole + 1)];
-        self.head += 1;
-        if self.head == n {
-            self.head = 0;
-        }
+        advance(&mut self.head);
+        advance(&mut self.read_a);
+        advance(&mut self.read_b);
         out
     }
 
@@ -94,6 +105,7 @@ impl LinearReservoir {
     }
 
     /// Mean outflow over a step with constant `inflow`.
+    #[inline]
     pub fn step(&mut self, inflow: f64) -> f64 {
         if self.k_s == 0.0 {
             return inflow;
@@ -121,6 +133,7 @@ impl Reach {
         }
     }
 
+    #[inline]
     pub fn step(&mut self, inflow: f64) -> f64 {
         let lagged = self.delay.step(inflow);
         self.reservoir.step(lagged)
@@ -129,6 +142,11 @@ impl Reach {
     /// Volume in transit (m³ for m³/s flows).
     pub fn held_m3(&self) -> f64 {
         self.delay.held() * self.reservoir.step_s + self.reservoir.storage
+    }
+
+    /// Whether every step's outflow is its inflow (no lag and no reservoir).
+    pub fn passes_through(&self) -> bool {
+        self.delay.pass && self.reservoir.k_s == 0.0
     }
 
     /// Practically empty: nothing left worth routing.

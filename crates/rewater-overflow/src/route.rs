@@ -88,10 +88,24 @@ pub(crate) struct Plan {
     pub(crate) out_links: Vec<Vec<usize>>,
     /// Links into a node earlier in the order: their flow arrives next step.
     back_edge: Vec<bool>,
-    /// For a junction whose only way out is one conduit routed by its reach (the common
-    /// node of a sewer tree): that conduit, its capacity and the node it feeds, so the step
-    /// needs neither the general distribution nor the link-kind matches.
-    single_conduit: Vec<Option<(usize, f64, usize)>>,
+    /// The nodes in routing order, each with how it is stepped.
+    steps: Vec<NodeStep>,
+}
+
+/// How the routing steps a node.
+#[derive(Clone, Copy)]
+enum NodeStep {
+    /// A junction whose only way out is one conduit routed by its reach (the common node
+    /// of a sewer tree): the conduit, its capacity and the node it feeds, so the step needs
+    /// neither the general distribution nor the link-kind matches.
+    Single {
+        node: usize,
+        link: usize,
+        cap: f64,
+        to: usize,
+    },
+    /// Any other node.
+    General(usize),
 }
 
 impl Plan {
@@ -140,20 +154,24 @@ impl Plan {
         }
         post.reverse();
         let kinematic = system.routed_by == crate::network::FlowRouting::KinWave;
-        let single_conduit = (0..n)
+        let steps = post
+            .iter()
             .map(
-                |node| match (&system.nodes[node].kind, out_links[node].as_slice()) {
+                |&node| match (&system.nodes[node].kind, out_links[node].as_slice()) {
                     (NodeKind::Junction, &[l]) if !back_edge[l] => match system.links[l].kind {
                         LinkKind::Conduit {
                             capacity_m3_per_s,
                             ref kinwave,
                             ..
-                        } if !(kinematic && kinwave.is_some()) => {
-                            Some((l, capacity_m3_per_s, system.links[l].to))
-                        }
-                        _ => None,
+                        } if !(kinematic && kinwave.is_some()) => NodeStep::Single {
+                            node,
+                            link: l,
+                            cap: capacity_m3_per_s,
+                            to: system.links[l].to,
+                        },
+                        _ => NodeStep::General(node),
                     },
-                    _ => None,
+                    _ => NodeStep::General(node),
                 },
             )
             .collect();
@@ -161,7 +179,7 @@ impl Plan {
             order: post,
             out_links,
             back_edge,
-            single_conduit,
+            steps,
         }
     }
 }
@@ -434,12 +452,10 @@ pub(crate) struct State<'a> {
     rule_actions: Vec<(f64, f64)>,
     /// The links rules act on, and those plus the level-switched pumps: the only
     /// settings that ever change.
-    rule_links: Vec<usize>,
+    pub(crate) rule_links: Vec<usize>,
     switchable: Vec<usize>,
     last_switch_s: Vec<i64>,
     settings_before: Vec<f64>,
-    /// Nodes with runoff, external or dry-weather inflow (the rest of `lateral` stays 0).
-    lateral_nodes: Vec<usize>,
     pub(crate) bal: RoutingBalance,
 }
 
@@ -531,21 +547,11 @@ impl<'a> State<'a> {
             switchable: Vec::new(),
             last_switch_s: vec![system.clock.start_s; system.links.len()],
             settings_before: system.links.iter().map(|l| l.setting).collect(),
-            lateral_nodes: Vec::new(),
             bal,
         };
         st.switchable = st.rule_links.iter().chain(&st.level_pumps).copied().collect();
         st.switchable.sort_unstable();
         st.switchable.dedup();
-        st.lateral_nodes = st
-            .runoff_nodes
-            .iter()
-            .chain(&st.external_nodes)
-            .copied()
-            .chain(system.dry_weather.iter().map(|d| d.node))
-            .collect();
-        st.lateral_nodes.sort_unstable();
-        st.lateral_nodes.dedup();
         st
     }
 
@@ -634,9 +640,7 @@ impl<'a> State<'a> {
 
     /// Runoff and dry-weather flow into each node this step; returns both totals, m³/s.
     pub(crate) fn lateral_inflows(&mut self, step: usize, t: i64) -> (f64, f64) {
-        for &i in &self.lateral_nodes {
-            self.lateral[i] = 0.0;
-        }
+        self.lateral.iter_mut().for_each(|v| *v = 0.0);
         let mut runoff_in = 0.0;
         for &i in &self.runoff_nodes {
             let q = self.cursors[i].get(step);
@@ -723,30 +727,47 @@ impl<'a> State<'a> {
     fn route_step(&mut self, plan: &Plan) {
         let system = self.system;
         let dt = self.dt;
-        for i in 0..system.nodes.len() {
-            self.inflow[i] = self.lateral[i] + self.carry[i];
-            self.carry[i] = 0.0;
+        for ((inflow, lateral), carry) in self
+            .inflow
+            .iter_mut()
+            .zip(&self.lateral)
+            .zip(self.carry.iter_mut())
+        {
+            *inflow = *lateral + *carry;
+            *carry = 0.0;
         }
-        for &node in &plan.order {
-            let q = self.inflow[node];
-            if let Some((l, cap, to)) = plan.single_conduit[node] {
-                // What `distribute` and `pass_links` do for one conduit, the same arithmetic.
-                let take = q.min(cap * self.settings[l].max(0.0));
-                self.bal.flooding_m3[node] += (q - take).max(0.0) * dt;
-                self.assigned[l] = take;
-                let mut q_link = take;
-                if q_link > cap {
-                    self.bal.flooding_m3[node] += (q_link - cap) * dt;
-                    q_link = cap;
+        for &node_step in &plan.steps {
+            let node = match node_step {
+                NodeStep::Single {
+                    node,
+                    link: l,
+                    cap,
+                    to,
+                } => {
+                    // What `distribute` and `pass_links` do for one conduit, the same
+                    // arithmetic. (Adding a flooding of +0 changes no total: skipped.)
+                    let q = self.inflow[node];
+                    let take = q.min(cap * self.settings[l].max(0.0));
+                    if q > take {
+                        self.bal.flooding_m3[node] += (q - take) * dt;
+                    }
+                    self.assigned[l] = take;
+                    let mut q_link = take;
+                    if q_link > cap {
+                        self.bal.flooding_m3[node] += (q_link - cap) * dt;
+                        q_link = cap;
+                    }
+                    let out = match &mut self.reaches[l] {
+                        Some(r) => r.step(q_link),
+                        None => q_link,
+                    };
+                    self.link_flow[l] = out;
+                    self.inflow[to] += out;
+                    continue;
                 }
-                let out = match &mut self.reaches[l] {
-                    Some(r) => r.step(q_link),
-                    None => q_link,
-                };
-                self.link_flow[l] = out;
-                self.inflow[to] += out;
-                continue;
-            }
+                NodeStep::General(node) => node,
+            };
+            let q = self.inflow[node];
             let outs = &plan.out_links[node];
             for &l in outs {
                 self.assigned[l] = 0.0;

@@ -111,9 +111,10 @@ pub(crate) fn quiet_rules_change_nothing(
     volume: &[f64],
     lateral_always_zero: &[bool],
 ) -> bool {
-    let mut actions = Vec::new();
+    let mut actions = vec![(f64::NEG_INFINITY, 0.0); settings.len()];
     quiet_rules_hold(
         system,
+        &rule_links(system),
         settings,
         depth,
         volume,
@@ -145,18 +146,22 @@ fn holds_over(compare: Compare, lo: f64, hi: f64, value: f64) -> Option<bool> {
 }
 
 /// As [`quiet_rules_change_nothing`], where the flow of some links is known to lie in a
-/// range (`flow(link)`: Some((lo, hi)), m³/s); `actions` is scratch space.
+/// range (`flow(link)`: Some((lo, hi)), m³/s); `actions` is scratch space, one per link,
+/// of which only the `rule_links` ([`rule_links`]) are used.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn quiet_rules_hold(
     system: &System,
+    rule_links: &[usize],
     settings: &[f64],
     depth: &[f64],
     volume: &[f64],
     lateral_always_zero: &[bool],
     flow: &dyn Fn(usize) -> Option<(f64, f64)>,
-    actions: &mut Vec<(f64, f64)>,
+    actions: &mut [(f64, f64)],
 ) -> bool {
-    actions.clear();
-    actions.resize(settings.len(), (f64::NEG_INFINITY, 0.0));
+    for &l in rule_links {
+        actions[l] = (f64::NEG_INFINITY, 0.0);
+    }
     for rule in &system.rules {
         let mut result: Option<bool> = None;
         for (k, p) in rule.premises.iter().enumerate() {
@@ -198,8 +203,8 @@ pub(crate) fn quiet_rules_hold(
             }
         }
     }
-    actions
-        .iter()
-        .enumerate()
-        .all(|(l, a)| a.0 == f64::NEG_INFINITY || a.1 == settings[l])
+    rule_links.iter().all(|&l| {
+        let a = actions[l];
+        a.0 == f64::NEG_INFINITY || a.1 == settings[l]
+    })
 }

@@ -506,7 +506,11 @@ pub struct SubRun<'a> {
     passed: [f64; 3],
     areas: [SubArea; 3],
     infil: InfilState,
-    reach: Reach,
+    /// The sewer reach to the outlet; None when it passes flow on unchanged (no lag, no
+    /// reservoir: the usual case of a SWMM file).
+    reach: Option<Reach>,
+    /// Each sub-area's area, m².
+    area_m2: [f64; 3],
     bal: RunoffBalance,
     /// Position in the forcing's wet steps.
     w: usize,
@@ -553,7 +557,13 @@ impl<'a> SubRun<'a> {
                 sub(1.0 - sc.imperv, sc.ds_perv_m, alpha(sc.n_perv, perv_area)),
             ],
             infil: InfilState::new(&sc.infiltration),
-            reach: Reach::new(sc.lag_s, sc.reservoir_s, clock.step_s as f64),
+            reach: Some(Reach::new(sc.lag_s, sc.reservoir_s, clock.step_s as f64))
+                .filter(|r| !r.passes_through()),
+            area_m2: [
+                sc.imperv * sc.zero_ds * sc.area_m2,
+                sc.imperv * (1.0 - sc.zero_ds) * sc.area_m2,
+                (1.0 - sc.imperv) * sc.area_m2,
+            ],
             bal: RunoffBalance::default(),
             w: 0,
             step: 0,
@@ -573,7 +583,7 @@ impl<'a> SubRun<'a> {
             .iter()
             .map(|a| a.depth * a.frac * self.sc.area_m2)
             .sum();
-        bal.in_sewer_m3 = self.reach.held_m3();
+        bal.in_sewer_m3 = self.reach.as_ref().map_or(0.0, |r| r.held_m3());
         bal
     }
 
@@ -588,6 +598,7 @@ impl<'a> SubRun<'a> {
             areas,
             infil,
             reach,
+            area_m2,
             bal,
             ..
         } = self;
@@ -598,7 +609,7 @@ impl<'a> SubRun<'a> {
             let resting = rain_depth == 0.0
                 && areas[2].depth == 0.0
                 && areas.iter().all(|a| a.depth <= a.ds)
-                && reach.is_empty()
+                && reach.as_ref().is_none_or(|r| r.is_empty())
                 && runon.is_none()
                 && passed == [0.0; 3];
             if resting {
@@ -624,15 +635,22 @@ impl<'a> SubRun<'a> {
             } else {
                 (forcing.evap_cum_m[step + 1] - forcing.evap_cum_m[step]) / dt
             };
-            let runon_rate = runon.as_mut().map_or(0.0, |c| c.get(step)) / sc.area_m2;
-            bal.runon_m3 += runon_rate * dt * sc.area_m2;
+            // Without run-on the rate is +0 and the total stays as it is.
+            let runon_rate = match runon.as_mut() {
+                Some(c) => {
+                    let r = c.get(step) / sc.area_m2;
+                    bal.runon_m3 += r * dt * sc.area_m2;
+                    r
+                }
+                None => 0.0,
+            };
             let released_m3;
             let mut sub_released = [0.0f64; 3];
             for (k, a) in areas.iter_mut().enumerate() {
                 if a.frac <= 0.0 {
                     continue;
                 }
-                let area = a.frac * sc.area_m2;
+                let area = area_m2[k];
                 let inflow = precip + runon_rate + passed[k];
                 let surf_evap = (a.depth / dt).min(evap_rate);
                 let infil_rate = if k == 2 {
@@ -676,7 +694,10 @@ impl<'a> SubRun<'a> {
             }
             bal.rain_m3 += rain_depth * sc.area_m2;
             bal.runoff_m3 += released_m3;
-            let q = reach.step(released_m3 / dt);
+            let q = match reach.as_mut() {
+                Some(r) => r.step(released_m3 / dt),
+                None => released_m3 / dt,
+            };
             out.push(step, q);
             step += 1;
         }
