@@ -5,7 +5,7 @@
 use crate::network::{interpolate, LinkKind, NodeKind, PumpCurve, System};
 use crate::reach::Reach;
 use crate::rules::{apply_rules, quiet_rules_change_nothing, RuleState};
-pub(crate) use crate::tank::{pump_step, storage_step};
+pub(crate) use crate::tank::storage_step;
 
 pub use crate::lateral::{compute_runoff, compute_runoff_on, Runoff};
 
@@ -372,14 +372,20 @@ pub fn route_with(
     while step < system.clock.steps {
         let t = system.clock.time(step);
         if let Some(dry) = &dry {
-            if storage_nodes.iter().all(|&i| st.holds_still(&plan, i)) {
-                if let Some(end) = st.skip_quiet(dry, step, observer) {
-                    step = end;
+            // A stretch ends where routing must resume to be exact before the next runoff.
+            let end = dry
+                .next_busy(step, system.clock.steps)
+                .saturating_sub(dry.warmup_steps);
+            if end >= step + MIN_SKIP_STEPS {
+                let skipped = if storage_nodes.iter().all(|&i| st.holds_still(&plan, i)) {
+                    st.skip_quiet(dry, step, end, observer)
+                } else {
+                    st.skip_draining(&plan, dry, &storage_nodes, step, end, observer)
+                };
+                if let Some(next) = skipped {
+                    step = next;
                     continue;
                 }
-            } else if let Some(end) = st.skip_draining(&plan, dry, &storage_nodes, step, observer) {
-                step = end;
-                continue;
             }
         }
         let (runoff_in, dwf_in) = st.lateral_inflows(step, t);
@@ -555,18 +561,16 @@ impl<'a> State<'a> {
         st
     }
 
-    /// Skip the quiet stretch from `step` if it is long enough and the observer allows:
-    /// its dry-weather inflow reaches its outfall unchanged. Returns the next step to route.
+    /// Skip the quiet stretch `[step, end)` if the observer allows: its dry-weather inflow
+    /// reaches its outfall unchanged. Returns the next step to route.
     fn skip_quiet(
         &mut self,
         dry: &DryRoute,
         step: usize,
+        end: usize,
         observer: &impl Observer,
     ) -> Option<usize> {
         let clock = self.system.clock;
-        let end = dry
-            .next_busy(step, clock.steps)
-            .saturating_sub(dry.warmup_steps);
         if end < step + MIN_SKIP_STEPS || !observer.may_skip(clock.time(step), clock.time(end)) {
             return None;
         }

@@ -124,6 +124,66 @@ pub(crate) fn quiet_rules_change_nothing(
     )
 }
 
+/// The premises of the rules whose value can change while a draining stretch lasts
+/// (the depth and volume of the draining tanks, the flow of their pumps), and whether
+/// each held at the last check: while none changes, [`quiet_rules_hold`] gives what it
+/// gave then, since everything else it reads stays as it is.
+pub(crate) struct PremiseWatch {
+    premises: Vec<(Subject, Compare, f64)>,
+    last: Option<Vec<bool>>,
+}
+
+impl PremiseWatch {
+    /// Watch the premises whose subject `changes`.
+    pub(crate) fn new(system: &System, changes: impl Fn(&Subject) -> bool) -> PremiseWatch {
+        PremiseWatch {
+            premises: system
+                .rules
+                .iter()
+                .flat_map(|r| &r.premises)
+                .filter(|p| changes(&p.subject))
+                .map(|p| (p.subject, p.compare, p.value))
+                .collect(),
+            last: None,
+        }
+    }
+
+    /// Whether a watched premise holds differently from the last call (always on the
+    /// first). Their subjects are known exactly: a node's depth or volume, a link's flow.
+    pub(crate) fn changed(&mut self, depth: &[f64], volume: &[f64], link_flow: &[f64]) -> bool {
+        let now = |&(subject, compare, value): &(Subject, Compare, f64)| {
+            let v = match subject {
+                Subject::NodeDepth(i) => depth[i],
+                Subject::NodeVolume(i) => volume[i],
+                Subject::LinkFlow(i) => link_flow[i],
+                // Not watched (see `new`'s callers); treat as always changing.
+                _ => return None,
+            };
+            Some(compare.holds(v, value))
+        };
+        match &mut self.last {
+            Some(last) => {
+                let mut changed = false;
+                for (p, held) in self.premises.iter().zip(last.iter_mut()) {
+                    match now(p) {
+                        Some(h) if h == *held => {}
+                        Some(h) => {
+                            *held = h;
+                            changed = true;
+                        }
+                        None => changed = true,
+                    }
+                }
+                changed
+            }
+            None => {
+                self.last = Some(self.premises.iter().map(|p| now(p) == Some(true)).collect());
+                true
+            }
+        }
+    }
+}
+
 /// Whether `compare` holds for every value in `[lo, hi]` (Some(true)), for none
 /// (Some(false)), or for some only (None).
 fn holds_over(compare: Compare, lo: f64, hi: f64, value: f64) -> Option<bool> {

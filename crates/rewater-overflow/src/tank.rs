@@ -117,18 +117,7 @@ pub(crate) fn pump_step(
     let mut pump_total = 0.0;
     for &l in outs {
         if let LinkKind::Pump { curve, .. } = &system.links[l].kind {
-            let rate = match curve {
-                PumpCurve::Ideal => q_in,
-                PumpCurve::Constant(r) => *r,
-                PumpCurve::VolumeSteps(t) => step_lookup(t, v0),
-                PumpCurve::DepthSteps(t) => step_lookup(t, d0),
-                PumpCurve::Depth(t) => interpolate(t, d0),
-                PumpCurve::Spare {
-                    rate,
-                    watch,
-                    capacity,
-                } => rate.min((capacity - link_flow[*watch]).max(0.0)),
-            } * settings[l];
+            let rate = pump_rate(curve, v0, d0, q_in, link_flow) * settings[l];
             assigned[l] = rate.max(0.0);
             pump_total += assigned[l];
         }
@@ -139,6 +128,53 @@ pub(crate) fn pump_step(
             if matches!(system.links[l].kind, LinkKind::Pump { .. }) {
                 assigned[l] *= f;
             }
+        }
+        pump_total = avail / dt;
+    }
+    (avail - pump_total * dt).max(0.0)
+}
+
+/// A pump's rate by its curve at the start of a step (before its setting), m³/s.
+fn pump_rate(curve: &PumpCurve, v0: f64, d0: f64, q_in: f64, link_flow: &[f64]) -> f64 {
+    match curve {
+        PumpCurve::Ideal => q_in,
+        PumpCurve::Constant(r) => *r,
+        PumpCurve::VolumeSteps(t) => step_lookup(t, v0),
+        PumpCurve::DepthSteps(t) => step_lookup(t, d0),
+        PumpCurve::Depth(t) => interpolate(t, d0),
+        PumpCurve::Spare {
+            rate,
+            watch,
+            capacity,
+        } => rate.min((capacity - link_flow[*watch]).max(0.0)),
+    }
+}
+
+/// [`pump_step`] of a tank with no inflow, given its pumps (`pumps`: in the order of its
+/// outgoing links, with their curves): the same arithmetic, without visiting its other
+/// links.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn drain_pump_step(
+    pumps: &[(usize, &PumpCurve)],
+    v0: f64,
+    d0: f64,
+    dt: f64,
+    settings: &[f64],
+    link_flow: &[f64],
+    assigned: &mut [f64],
+) -> f64 {
+    let q_in = 0.0;
+    let avail = v0 + q_in * dt;
+    let mut pump_total = 0.0;
+    for &(l, curve) in pumps {
+        let rate = pump_rate(curve, v0, d0, q_in, link_flow) * settings[l];
+        assigned[l] = rate.max(0.0);
+        pump_total += assigned[l];
+    }
+    if pump_total * dt > avail && pump_total > 0.0 {
+        let f = avail / (pump_total * dt);
+        for &(l, _) in pumps {
+            assigned[l] *= f;
         }
         pump_total = avail / dt;
     }
