@@ -590,6 +590,22 @@ impl<'a> SubRun<'a> {
     /// Compute the steps before `end` (at most the clock's), pushing each step's inflow
     /// to the outlet node (m³/s) onto `out`.
     pub fn run_to(&mut self, end: usize, out: &mut SparseSeries) {
+        // The usual subcatchment (no run-on, no sewer reach, runoff of every sub-area to
+        // the outlet) has its own copy of the loop without those branches.
+        let plain = self.runon.is_none()
+            && self.reach.is_none()
+            && self.sc.subarea_route == SubareaRoute::Outlet
+            && self.passed == [0.0; 3];
+        if plain {
+            self.run_steps::<true>(end, out);
+        } else {
+            self.run_steps::<false>(end, out);
+        }
+    }
+
+    /// [`SubRun::run_to`]; `PLAIN`: no run-on, no reach and nothing passed between the
+    /// sub-areas (the same arithmetic, fewer branches).
+    fn run_steps<const PLAIN: bool>(&mut self, end: usize, out: &mut SparseSeries) {
         let end = end.min(self.clock.steps);
         let (sc, forcing, clock) = (self.sc, self.forcing, self.clock);
         let (mut w, mut step, mut passed) = (self.w, self.step, self.passed);
@@ -609,9 +625,10 @@ impl<'a> SubRun<'a> {
             let resting = rain_depth == 0.0
                 && areas[2].depth == 0.0
                 && areas.iter().all(|a| a.depth <= a.ds)
-                && reach.as_ref().is_none_or(|r| r.is_empty())
-                && runon.is_none()
-                && passed == [0.0; 3];
+                && (PLAIN
+                    || reach.as_ref().is_none_or(|r| r.is_empty())
+                        && runon.is_none()
+                        && passed == [0.0; 3]);
             if resting {
                 while w < wet.len() && (wet[w] as usize) < step {
                     w += 1;
@@ -636,7 +653,7 @@ impl<'a> SubRun<'a> {
                 (forcing.evap_cum_m[step + 1] - forcing.evap_cum_m[step]) / dt
             };
             // Without run-on the rate is +0 and the total stays as it is.
-            let runon_rate = match runon.as_mut() {
+            let runon_rate = match runon.as_mut().filter(|_| !PLAIN) {
                 Some(c) => {
                     let r = c.get(step) / sc.area_m2;
                     bal.runon_m3 += r * dt * sc.area_m2;
@@ -644,14 +661,13 @@ impl<'a> SubRun<'a> {
                 }
                 None => 0.0,
             };
-            let released_m3;
             let mut sub_released = [0.0f64; 3];
             for (k, a) in areas.iter_mut().enumerate() {
                 if a.frac <= 0.0 {
                     continue;
                 }
                 let area = area_m2[k];
-                let inflow = precip + runon_rate + passed[k];
+                let inflow = precip + runon_rate + if PLAIN { 0.0 } else { passed[k] };
                 let surf_evap = (a.depth / dt).min(evap_rate);
                 let infil_rate = if k == 2 {
                     infil.rate(dt, inflow, a.depth)
@@ -677,24 +693,28 @@ impl<'a> SubRun<'a> {
                 bal.infiltration_m3 += infil_used * dt * area;
             }
             // What goes to the outlet, and what runs over the other sub-area next step.
-            passed = [0.0; 3];
-            match sc.subarea_route {
-                SubareaRoute::Outlet => released_m3 = sub_released.iter().sum(),
-                SubareaRoute::ToPervious { fraction } if areas[2].frac > 0.0 => {
-                    let imperv = sub_released[0] + sub_released[1];
-                    passed[2] = imperv * fraction / dt / (areas[2].frac * sc.area_m2);
-                    released_m3 = imperv * (1.0 - fraction) + sub_released[2];
+            let released_m3 = if PLAIN {
+                sub_released.iter().sum()
+            } else {
+                passed = [0.0; 3];
+                match sc.subarea_route {
+                    SubareaRoute::Outlet => sub_released.iter().sum(),
+                    SubareaRoute::ToPervious { fraction } if areas[2].frac > 0.0 => {
+                        let imperv = sub_released[0] + sub_released[1];
+                        passed[2] = imperv * fraction / dt / (areas[2].frac * sc.area_m2);
+                        imperv * (1.0 - fraction) + sub_released[2]
+                    }
+                    SubareaRoute::ToImpervious { fraction } if areas[1].frac > 0.0 => {
+                        passed[1] =
+                            sub_released[2] * fraction / dt / (areas[1].frac * sc.area_m2);
+                        sub_released[0] + sub_released[1] + sub_released[2] * (1.0 - fraction)
+                    }
+                    _ => sub_released.iter().sum(),
                 }
-                SubareaRoute::ToImpervious { fraction } if areas[1].frac > 0.0 => {
-                    passed[1] = sub_released[2] * fraction / dt / (areas[1].frac * sc.area_m2);
-                    released_m3 =
-                        sub_released[0] + sub_released[1] + sub_released[2] * (1.0 - fraction);
-                }
-                _ => released_m3 = sub_released.iter().sum(),
-            }
+            };
             bal.rain_m3 += rain_depth * sc.area_m2;
             bal.runoff_m3 += released_m3;
-            let q = match reach.as_mut() {
+            let q = match reach.as_mut().filter(|_| !PLAIN) {
                 Some(r) => r.step(released_m3 / dt),
                 None => released_m3 / dt,
             };
