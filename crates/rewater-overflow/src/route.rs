@@ -448,10 +448,14 @@ pub(crate) struct State<'a> {
     pub(crate) lateral: Vec<f64>,
     /// Flow over back edges, arriving next step.
     carry: Vec<f64>,
+    /// Readers of the runoff of each node in `runoff_nodes` (the nodes that receive any).
     pub(crate) cursors: Vec<crate::series::Cursor<'a>>,
     dwf_hour: i64,
     dwf_now: Vec<f64>,
+    /// The node of each dry-weather source.
+    dwf_nodes: Vec<usize>,
     runoff_nodes: Vec<usize>,
+    /// Readers of the external inflow of each node in `external_nodes`.
     pub(crate) external_cursors: Vec<crate::series::Cursor<'a>>,
     external_nodes: Vec<usize>,
     pub(crate) level_pumps: Vec<usize>,
@@ -514,6 +518,15 @@ impl<'a> State<'a> {
             initial_storage_m3: volume.iter().sum(),
             ..Default::default()
         };
+        let external_nodes: Vec<usize> = (0..n)
+            .filter(|&i| runoff.external[i].stored_steps() > 0)
+            .collect();
+        let runoff_nodes: Vec<usize> = (0..n)
+            .filter(|&i| {
+                runoff.per_node[i].stored_steps() > 0
+                    || runoff.stream.as_ref().is_some_and(|s| s.has_runoff[i])
+            })
+            .collect();
         let mut st = State {
             system,
             dt,
@@ -527,24 +540,22 @@ impl<'a> State<'a> {
             inflow: vec![0.0; n],
             lateral: vec![0.0; n],
             carry: vec![0.0; n],
-            cursors: match &runoff.stream {
-                Some(s) => (0..n)
-                    .map(|i| crate::series::Cursor::streamed(s, i))
-                    .collect(),
-                None => runoff.per_node.iter().map(|s| s.cursor()).collect(),
-            },
-            dwf_hour: i64::MIN,
-            dwf_now: vec![0.0; system.dry_weather.len()],
-            external_cursors: runoff.external.iter().map(|s| s.cursor()).collect(),
-            external_nodes: (0..n)
-                .filter(|&i| runoff.external[i].stored_steps() > 0)
-                .collect(),
-            runoff_nodes: (0..n)
-                .filter(|&i| {
-                    runoff.per_node[i].stored_steps() > 0
-                        || runoff.stream.as_ref().is_some_and(|s| s.has_runoff[i])
+            cursors: runoff_nodes
+                .iter()
+                .map(|&i| match &runoff.stream {
+                    Some(s) => crate::series::Cursor::streamed(s, i),
+                    None => runoff.per_node[i].cursor(),
                 })
                 .collect(),
+            dwf_hour: i64::MIN,
+            dwf_now: vec![0.0; system.dry_weather.len()],
+            dwf_nodes: system.dry_weather.iter().map(|d| d.node).collect(),
+            external_cursors: external_nodes
+                .iter()
+                .map(|&i| runoff.external[i].cursor())
+                .collect(),
+            external_nodes,
+            runoff_nodes,
             level_pumps: (0..system.links.len())
                 .filter(|&l| matches!(system.links[l].kind, LinkKind::Pump { startup_m, .. } if startup_m > 0.0))
                 .collect(),
@@ -646,14 +657,14 @@ impl<'a> State<'a> {
     pub(crate) fn lateral_inflows(&mut self, step: usize, t: i64) -> (f64, f64) {
         self.lateral.iter_mut().for_each(|v| *v = 0.0);
         let mut runoff_in = 0.0;
-        for &i in &self.runoff_nodes {
-            let q = self.cursors[i].get(step);
+        for (&i, c) in self.runoff_nodes.iter().zip(self.cursors.iter_mut()) {
+            let q = c.get(step);
             self.lateral[i] += q;
             runoff_in += q;
         }
         let mut external_in = 0.0;
-        for &i in &self.external_nodes {
-            let q = self.external_cursors[i].get(step);
+        for (&i, c) in self.external_nodes.iter().zip(self.external_cursors.iter_mut()) {
+            let q = c.get(step);
             self.lateral[i] += q;
             external_in += q;
         }
@@ -666,9 +677,9 @@ impl<'a> State<'a> {
             }
         }
         let mut dwf_in = 0.0;
-        for (k, d) in self.system.dry_weather.iter().enumerate() {
-            self.lateral[d.node] += self.dwf_now[k];
-            dwf_in += self.dwf_now[k];
+        for (&node, &q) in self.dwf_nodes.iter().zip(&self.dwf_now) {
+            self.lateral[node] += q;
+            dwf_in += q;
         }
         self.bal.runoff_m3 += runoff_in * self.dt;
         self.bal.dry_weather_m3 += dwf_in * self.dt;
