@@ -467,6 +467,8 @@ pub(crate) struct State<'a> {
     last_switch_s: Vec<i64>,
     settings_before: Vec<f64>,
     pub(crate) bal: RoutingBalance,
+    /// Each storage unit's full volume (0 for other nodes), m³.
+    full_volume: Vec<f64>,
 }
 
 impl<'a> State<'a> {
@@ -565,6 +567,14 @@ impl<'a> State<'a> {
             last_switch_s: vec![system.clock.start_s; system.links.len()],
             settings_before: system.links.iter().map(|l| l.setting).collect(),
             bal,
+            full_volume: system
+                .nodes
+                .iter()
+                .map(|nd| match &nd.kind {
+                    NodeKind::Storage(s) => s.full_volume(),
+                    _ => 0.0,
+                })
+                .collect(),
         };
         st.switchable = st.rule_links.iter().chain(&st.level_pumps).copied().collect();
         st.switchable.sort_unstable();
@@ -635,11 +645,11 @@ impl<'a> State<'a> {
         if self.volume[i] == 0.0 {
             return true;
         }
-        let NodeKind::Storage(st) = &self.system.nodes[i].kind else {
+        if !matches!(self.system.nodes[i].kind, NodeKind::Storage(_)) {
             return false;
-        };
+        }
         let d = self.depth[i];
-        self.volume[i] < st.full_volume()
+        self.volume[i] < self.full_volume[i]
             && plan.out_links[i].iter().all(|&l| {
                 let kind = &self.system.links[l].kind;
                 match kind {
@@ -802,6 +812,7 @@ impl<'a> State<'a> {
                     let (v1, spill, flood) = storage_step(
                         system,
                         st,
+                        self.full_volume[node],
                         outs,
                         self.volume[node],
                         self.depth[node],

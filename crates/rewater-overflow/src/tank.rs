@@ -5,11 +5,13 @@ use crate::network::{interpolate, step_lookup, LinkKind, PumpCurve, Storage, Sys
 
 /// Advance a storage unit one step. Pumps act on the depth at the start of the step;
 /// weirs, orifices and outlets are solved implicitly (backward Euler on volume), which
-/// stays stable for any step. Returns (new volume, excess over full volume, flooding).
+/// stays stable for any step. `full` is the unit's full volume. Returns (new volume,
+/// excess over full volume, flooding).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn storage_step(
     system: &System,
     st: &Storage,
+    full: f64,
     outs: &[usize],
     v0: f64,
     d0: f64,
@@ -34,7 +36,6 @@ pub(crate) fn storage_step(
     // The outlets see at most the full depth: water above the full volume floods (or
     // spills) and does not raise the head on a weir (SWMM caps the volume the same way
     // before it takes the depth).
-    let full = st.full_volume();
     let outflow = |v: f64| -> f64 {
         let d = st.depth_at(v.min(full));
         outs.iter()
@@ -43,7 +44,17 @@ pub(crate) fn storage_step(
             .sum()
     };
     let mut v1 = avail;
-    if outs.iter().any(driven) && outflow(avail) > 0.0 {
+    // At or below every open outlet's crest or offset nothing flows (each gives exactly 0),
+    // so the implicit solve is not needed.
+    let lowest = outs
+        .iter()
+        .filter(|l| driven(l))
+        .filter_map(|&l| system.links[l].kind.threshold_m())
+        .fold(f64::INFINITY, f64::min);
+    if lowest.is_finite()
+        && st.depth_at(avail.min(full)) > lowest
+        && outflow(avail) > 0.0
+    {
         // phi(v) = v + dt·Q(v) − avail is increasing; phi(0) ≤ 0 ≤ phi(avail).
         let phi = |v: f64| v + dt * outflow(v) - avail;
         let (mut a, mut b) = (0.0, avail);
