@@ -82,8 +82,15 @@ impl RainSeries {
             } else if i >= len {
                 self.cumulative[len as usize]
             } else {
-                self.cumulative[i as usize]
-                    + self.depth_m[i as usize] * (rem as f64 / self.interval_s as f64)
+                let d = self.depth_m[i as usize];
+                // A dry interval (most of them): d·frac is ±0 whatever frac is, so the
+                // division is not needed for the same value.
+                let frac = if d == 0.0 && self.interval_s > 0 {
+                    0.0
+                } else {
+                    rem as f64 / self.interval_s as f64
+                };
+                self.cumulative[i as usize] + d * frac
             };
             f(k, v);
             rem += step_s;
