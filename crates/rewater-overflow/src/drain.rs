@@ -52,7 +52,7 @@ impl State<'_> {
         }
         // The rules are evaluated again only when a premise on what drains changes.
         let draining = |i: usize| dp.tanks.iter().any(|&(m, _)| m == i);
-        let mut watch = PremiseWatch::new(system, |s| match *s {
+        let mut watch = PremiseWatch::new(&system.rules, |s| match *s {
             Subject::NodeDepth(i) | Subject::NodeVolume(i) => draining(i),
             Subject::LinkFlow(l) => tank_pump[l] && !dp.flow_hi[l].is_finite(),
             _ => false,
@@ -78,8 +78,7 @@ impl State<'_> {
         }
         let mut k = step;
         while k < end {
-            if !system.rules.is_empty()
-                && watch.changed(&self.depth, &self.volume, &self.link_flow)
+            if !system.rules.is_empty() && watch.changed(&self.depth, &self.volume, &self.link_flow)
             {
                 let flow = |l: usize| -> Option<(f64, f64)> {
                     let hi = dp.flow_hi[l];

@@ -160,6 +160,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn delay_line_reads_where_the_direct_indexing_does() {
+        // The read positions kept with the head give what indexing `whole` and
+        // `whole + 1` entries behind it each step gives, to the bit.
+        for lag_s in [0.0, 30.0, 60.0, 95.5, 150.0, 600.0, 1234.5] {
+            let mut d = DelayLine::new(lag_s, 60.0);
+            let n = d.buffer.len();
+            let (whole, frac) = (d.whole, d.frac);
+            let mut buf = vec![0.0f64; n];
+            let mut head = 0usize;
+            for k in 0..500 {
+                let q = ((k * 7919) % 101) as f64 * 0.013 + if k % 37 == 0 { 5.0 } else { 0.0 };
+                let got = d.step(q);
+                let want = if whole == 0 && frac == 0.0 {
+                    q
+                } else {
+                    buf[head] = q;
+                    let at = |j: usize| (head + n - j) % n;
+                    let out = (1.0 - frac) * buf[at(whole)] + frac * buf[at(whole + 1)];
+                    head = (head + 1) % n;
+                    out
+                };
+                assert_eq!(got.to_bits(), want.to_bits(), "lag {lag_s} s, step {k}");
+            }
+        }
+    }
+
+    #[test]
     fn delay_splits_a_fractional_lag() {
         let mut d = DelayLine::new(150.0, 60.0); // 2.5 steps
         let out: Vec<f64> = [1.0, 0.0, 0.0, 0.0, 0.0]

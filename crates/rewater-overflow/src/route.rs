@@ -576,7 +576,12 @@ impl<'a> State<'a> {
                 })
                 .collect(),
         };
-        st.switchable = st.rule_links.iter().chain(&st.level_pumps).copied().collect();
+        st.switchable = st
+            .rule_links
+            .iter()
+            .chain(&st.level_pumps)
+            .copied()
+            .collect();
         st.switchable.sort_unstable();
         st.switchable.dedup();
         st
@@ -673,7 +678,11 @@ impl<'a> State<'a> {
             runoff_in += q;
         }
         let mut external_in = 0.0;
-        for (&i, c) in self.external_nodes.iter().zip(self.external_cursors.iter_mut()) {
+        for (&i, c) in self
+            .external_nodes
+            .iter()
+            .zip(self.external_cursors.iter_mut())
+        {
             let q = c.get(step);
             self.lateral[i] += q;
             external_in += q;

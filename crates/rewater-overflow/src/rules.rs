@@ -2,7 +2,7 @@
 //! change anything over a quiet dry-weather stretch (so that the stretch may be skipped
 //! with rules present).
 
-use crate::network::{interpolate, Compare, Subject, System};
+use crate::network::{interpolate, Compare, Rule, Subject, System};
 
 /// State the control rules read.
 pub(crate) struct RuleState<'a> {
@@ -134,11 +134,10 @@ pub(crate) struct PremiseWatch {
 }
 
 impl PremiseWatch {
-    /// Watch the premises whose subject `changes`.
-    pub(crate) fn new(system: &System, changes: impl Fn(&Subject) -> bool) -> PremiseWatch {
+    /// Watch the premises of `rules` whose subject `changes`.
+    pub(crate) fn new(rules: &[Rule], changes: impl Fn(&Subject) -> bool) -> PremiseWatch {
         PremiseWatch {
-            premises: system
-                .rules
+            premises: rules
                 .iter()
                 .flat_map(|r| &r.premises)
                 .filter(|p| changes(&p.subject))
@@ -267,4 +266,49 @@ pub(crate) fn quiet_rules_hold(
         let a = actions[l];
         a.0 == f64::NEG_INFINITY || a.1 == settings[l]
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::{Action, Premise};
+
+    #[test]
+    fn premise_watch_sees_only_a_change_of_outcome() {
+        // IF NODE 0 DEPTH > 0.01 AND LINK 1 FLOW < 0.5: only the depth is watched.
+        let premise = |subject, compare, value| Premise {
+            or: false,
+            subject,
+            compare,
+            value,
+        };
+        let rules = vec![Rule {
+            name: "DRAIN".into(),
+            premises: vec![
+                premise(Subject::NodeDepth(0), Compare::Gt, 0.01),
+                premise(Subject::LinkFlow(1), Compare::Lt, 0.5),
+            ],
+            then: vec![Action {
+                link: 0,
+                setting: 1.0,
+                curve: None,
+            }],
+            otherwise: vec![],
+            priority: 0.0,
+            curves: vec![],
+        }];
+        let mut watch = PremiseWatch::new(&rules, |s| matches!(s, Subject::NodeDepth(0)));
+        let (volume, flow) = ([0.0; 2], [0.0, 9.0]);
+        assert!(watch.changed(&[2.0, 0.0], &volume, &flow), "first check");
+        assert!(!watch.changed(&[2.0, 0.0], &volume, &flow));
+        // The level falls but stays above 0.01 m: the same outcome.
+        assert!(!watch.changed(&[0.5, 0.0], &volume, &flow));
+        // An unwatched subject may change (the caller knows it stays in its range).
+        assert!(!watch.changed(&[0.02, 3.0], &volume, &[0.0, 0.1]));
+        assert!(
+            watch.changed(&[0.01, 0.0], &volume, &flow),
+            "no longer > 0.01"
+        );
+        assert!(!watch.changed(&[0.0, 0.0], &volume, &flow));
+    }
 }

@@ -51,10 +51,7 @@ pub(crate) fn storage_step(
         .filter(|l| driven(l))
         .filter_map(|&l| system.links[l].kind.threshold_m())
         .fold(f64::INFINITY, f64::min);
-    if lowest.is_finite()
-        && st.depth_at(avail.min(full)) > lowest
-        && outflow(avail) > 0.0
-    {
+    if lowest.is_finite() && st.depth_at(avail.min(full)) > lowest && outflow(avail) > 0.0 {
         // phi(v) = v + dt·Q(v) − avail is increasing; phi(0) ≤ 0 ≤ phi(avail).
         let phi = |v: f64| v + dt * outflow(v) - avail;
         let (mut a, mut b) = (0.0, avail);
@@ -190,4 +187,49 @@ pub(crate) fn drain_pump_step(
         pump_total = avail / dt;
     }
     (avail - pump_total * dt).max(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::NodeKind;
+
+    #[test]
+    fn draining_pumps_step_as_the_storage_step_does() {
+        // tests/swmm/tank.inp: T1 with pump P1 (PUMP4 curve) and an overflow weir.
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/swmm/tank.inp");
+        let system = crate::load(&path).expect("tank.inp loads");
+        let (node, _) = system.storages().next().expect("a storage unit");
+        let outs: Vec<usize> = (0..system.links.len())
+            .filter(|&l| system.links[l].from == node)
+            .collect();
+        let pumps: Vec<(usize, &PumpCurve)> = outs
+            .iter()
+            .filter_map(|&l| match &system.links[l].kind {
+                LinkKind::Pump { curve, .. } => Some((l, curve)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(pumps.len(), 1);
+        let NodeKind::Storage(st) = &system.nodes[node].kind else {
+            unreachable!("a storage node")
+        };
+        let settings = vec![1.0; system.links.len()];
+        let link_flow = vec![0.0; system.links.len()];
+        let dt = 60.0;
+        // Full, part full, and a last step that empties the tank (the pumps are scaled).
+        for v0 in [st.full_volume(), 1234.5, 3.3, 1e-3] {
+            let d0 = st.depth_at(v0);
+            let mut a = vec![0.0; system.links.len()];
+            let mut b = vec![0.0; system.links.len()];
+            let va = pump_step(
+                &system, &outs, v0, d0, 0.0, dt, &settings, &link_flow, &mut a,
+            );
+            let vb = drain_pump_step(&pumps, v0, d0, dt, &settings, &link_flow, &mut b);
+            assert_eq!(va.to_bits(), vb.to_bits(), "volume from {v0}");
+            let (p, _) = pumps[0];
+            assert_eq!(a[p].to_bits(), b[p].to_bits(), "pump flow from {v0}");
+            assert!(a[p] > 0.0 && va < v0, "the pump drains from {v0}");
+        }
+    }
 }
