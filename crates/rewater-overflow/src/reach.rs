@@ -10,11 +10,8 @@ pub struct DelayLine {
     head: usize,
     whole: usize,
     frac: f64,
-    /// 1 − frac, and where the two outputs of the step are read (`whole` and `whole + 1`
-    /// entries behind `head`), moving with it.
+    /// 1 − frac.
     keep: f64,
-    read_a: usize,
-    read_b: usize,
     /// No lag at all: the output is the input.
     pass: bool,
 }
@@ -31,8 +28,6 @@ impl DelayLine {
             whole,
             frac,
             keep: 1.0 - frac,
-            read_a: (n - whole) % n,
-            read_b: n - whole - 1,
             pass: whole == 0 && frac == 0.0,
         }
     }
@@ -43,18 +38,15 @@ impl DelayLine {
         if self.pass {
             return inflow;
         }
+        // The buffer holds `whole + 2` entries, so the ones `whole` and `whole + 1` steps
+        // behind the head are the next two after it.
         let n = self.buffer.len();
+        let next = |i: usize| if i + 1 == n { 0 } else { i + 1 };
         self.buffer[self.head] = inflow;
-        let out = self.keep * self.buffer[self.read_a] + self.frac * self.buffer[self.read_b];
-        let advance = |i: &mut usize| {
-            *i += 1;
-            if *i == n {
-                *i = 0;
-            }
-        };
-        advance(&mut self.head);
-        advance(&mut self.read_a);
-        advance(&mut self.read_b);
+        let b = next(self.head);
+        let a = next(b);
+        let out = self.keep * self.buffer[a] + self.frac * self.buffer[b];
+        self.head = b;
         out
     }
 
