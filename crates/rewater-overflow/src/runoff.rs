@@ -398,10 +398,12 @@ impl Clock {
 /// Rain and evaporation on the step grid, shared by every subcatchment of a gage.
 #[derive(Debug, Clone)]
 pub struct Forcing {
-    /// Rain depth (m) in each step.
-    pub rain_m: Vec<f64>,
     /// Steps with rain, ascending.
     pub wet_steps: Vec<u32>,
+    /// Rain depth (m) in each of the `wet_steps` (every other step has none: a record of
+    /// years at a minute's step is mostly dry, and an array of every step is megabytes
+    /// to fill and fault in).
+    pub wet_rain_m: Vec<f64>,
     /// Evaporation depth (m) before each step; one longer than the clock.
     pub evap_cum_m: Vec<f64>,
     pub evap_dry_only: bool,
@@ -413,23 +415,23 @@ impl Forcing {
         // for 10 years at 60 s) the evaporation is taken on a second thread meanwhile.
         std::thread::scope(|scope| {
             let evap_cum = scope.spawn(|| Self::evaporation(evap, clock));
-            let (rain_m, wet_steps) = Self::rain(rain, clock);
+            let (wet_steps, wet_rain_m) = Self::rain(rain, clock);
             let evap_cum_m = evap_cum
                 .join()
                 .unwrap_or_else(|e| std::panic::resume_unwind(e));
             Forcing {
-                rain_m,
                 wet_steps,
+                wet_rain_m,
                 evap_cum_m,
                 evap_dry_only: evap.dry_only,
             }
         })
     }
 
-    /// Rain depth in each step and the steps with rain.
-    fn rain(rain: &crate::rain::RainSeries, clock: Clock) -> (Vec<f64>, Vec<u32>) {
-        let mut rain_m = Vec::with_capacity(clock.steps);
+    /// The steps with rain and the rain depth in each (any other step's is ±0).
+    fn rain(rain: &crate::rain::RainSeries, clock: Clock) -> (Vec<u32>, Vec<f64>) {
         let mut wet_steps = Vec::new();
+        let mut wet_rain_m = Vec::new();
         // The same values as cumulative_at / depth_between at every step boundary, taken
         // one by one (a 10-year record at 60 s would need two more arrays of 42 MB).
         let mut before = 0.0;
@@ -438,12 +440,23 @@ impl Forcing {
                 let d = (cum - before).max(0.0);
                 if d > 0.0 {
                     wet_steps.push((k - 1) as u32);
+                    wet_rain_m.push(d);
                 }
-                rain_m.push(d);
             }
             before = cum;
         });
-        (rain_m, wet_steps)
+        (wet_steps, wet_rain_m)
+    }
+
+    /// Rain depth (m) in each step, for checks (the runoff reads only the wet steps).
+    pub fn rain_m(&self, steps: usize) -> Vec<f64> {
+        let mut out = vec![0.0; steps];
+        for (&k, &d) in self.wet_steps.iter().zip(&self.wet_rain_m) {
+            if let Some(v) = out.get_mut(k as usize) {
+                *v = d;
+            }
+        }
+        out
     }
 
     /// Evaporation depth before each step.
@@ -621,7 +634,15 @@ impl<'a> SubRun<'a> {
         let dt = clock.step_s as f64;
         let wet = &forcing.wet_steps;
         while step < end {
-            let rain_depth = forcing.rain_m[step];
+            // The first wet step at or after this one: its rain, if it is this one.
+            // (A dry step's depth is ±0, which the step treats as 0.)
+            while w < wet.len() && (wet[w] as usize) < step {
+                w += 1;
+            }
+            let rain_depth = match wet.get(w) {
+                Some(&s) if s as usize == step => forcing.wet_rain_m[w],
+                _ => 0.0,
+            };
             let resting = rain_depth == 0.0
                 && areas[2].depth == 0.0
                 && areas.iter().all(|a| a.depth <= a.ds)
@@ -759,6 +780,24 @@ mod tests {
                     "evaporation at {t}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn wet_steps_hold_every_steps_rain() {
+        let rain = crate::rain::synthetic_hourly(2011, 1, 11);
+        let evap = Evaporation::monthly([3.0; 12], false, rain.start_s, rain.end_s());
+        let clock = Clock {
+            start_s: rain.start_s - 600,
+            step_s: 60,
+            steps: ((rain.end_s() - rain.start_s) / 60) as usize,
+        };
+        let forcing = Forcing::new(&rain, &evap, clock);
+        assert!(forcing.wet_steps.len() > 10_000);
+        for (k, d) in forcing.rain_m(clock.steps).into_iter().enumerate() {
+            let t = clock.time(k);
+            let want = rain.depth_between(t, t + clock.step_s);
+            assert_eq!(d.to_bits(), want.to_bits(), "step {k}");
         }
     }
 
