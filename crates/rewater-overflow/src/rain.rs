@@ -75,30 +75,68 @@ impl RainSeries {
         let unit = self.interval_s.max(1);
         let rel = t0 - self.start_s;
         let (mut i, mut rem) = (rel.div_euclid(unit), rel.rem_euclid(unit));
-        let len = self.depth_m.len() as i64;
         for k in 0..n {
-            let v = if i < 0 || (i == 0 && rem == 0) || len == 0 {
-                0.0
-            } else if i >= len {
-                self.cumulative[len as usize]
-            } else {
-                let d = self.depth_m[i as usize];
-                // A dry interval (most of them): d·frac is ±0 whatever frac is, so the
-                // division is not needed for the same value.
-                let frac = if d == 0.0 && self.interval_s > 0 {
-                    0.0
-                } else {
-                    rem as f64 / self.interval_s as f64
-                };
-                self.cumulative[i as usize] + d * frac
-            };
-            f(k, v);
+            f(k, self.cumulative_in(i, rem));
             rem += step_s;
             if rem >= unit {
                 i += rem / unit;
                 rem %= unit;
             }
         }
+    }
+
+    /// The cumulative depth `rem` seconds into interval `i` (as `cumulative_each` takes it).
+    fn cumulative_in(&self, i: i64, rem: i64) -> f64 {
+        let len = self.depth_m.len() as i64;
+        if i < 0 || (i == 0 && rem == 0) || len == 0 {
+            0.0
+        } else if i >= len {
+            self.cumulative[len as usize]
+        } else {
+            let d = self.depth_m[i as usize];
+            // A dry interval (most of them): d·frac is ±0 whatever frac is, so the
+            // division is not needed for the same value.
+            let frac = if d == 0.0 && self.interval_s > 0 {
+                0.0
+            } else {
+                rem as f64 / self.interval_s as f64
+            };
+            self.cumulative[i as usize] + d * frac
+        }
+    }
+
+    /// The steps `k < n` of the grid `t0 + k·step_s` (`step_s` > 0) with rain, and the
+    /// depth in each: the `k` where `(c(k+1) − c(k)).max(0) > 0`, `c` being the values
+    /// [`RainSeries::cumulative_each`] gives on the grid. Only the steps that overlap an
+    /// interval with rain are visited: elsewhere `c` does not change (a dry interval adds
+    /// exactly 0).
+    pub fn wet_steps_on(&self, t0: i64, step_s: i64, n: usize) -> (Vec<u32>, Vec<f64>) {
+        let unit = self.interval_s.max(1);
+        let step = step_s.max(1);
+        // `cumulative_each`'s interval and remainder at grid time k, in closed form.
+        let at = |k: i64| {
+            let rel = t0 - self.start_s + k * step;
+            self.cumulative_in(rel.div_euclid(unit), rel.rem_euclid(unit))
+        };
+        let (mut steps, mut depths) = (Vec::new(), Vec::new());
+        let mut next_k = 0i64;
+        for (j, &d) in self.depth_m.iter().enumerate() {
+            if d == 0.0 {
+                continue;
+            }
+            let start = self.start_s + j as i64 * unit;
+            let first = (start - t0).div_euclid(step).max(next_k);
+            let last = (start + unit - 1 - t0).div_euclid(step).min(n as i64 - 1);
+            for k in first..=last {
+                let depth = (at(k + 1) - at(k)).max(0.0);
+                if depth > 0.0 {
+                    steps.push(k as u32);
+                    depths.push(depth);
+                }
+            }
+            next_k = next_k.max(last + 1);
+        }
+        (steps, depths)
     }
 
     /// Depth (m) between two times.

@@ -423,22 +423,8 @@ impl Forcing {
 
     /// The steps with rain and the rain depth in each (any other step's is ±0).
     fn rain(rain: &crate::rain::RainSeries, clock: Clock) -> (Vec<u32>, Vec<f64>) {
-        let mut wet_steps = Vec::new();
-        let mut wet_rain_m = Vec::new();
-        // The same values as cumulative_at / depth_between at every step boundary, taken
-        // one by one (a 10-year record at 60 s would need two more arrays of 42 MB).
-        let mut before = 0.0;
-        rain.cumulative_each(clock.start_s, clock.step_s, clock.steps + 1, |k, cum| {
-            if k > 0 {
-                let d = (cum - before).max(0.0);
-                if d > 0.0 {
-                    wet_steps.push((k - 1) as u32);
-                    wet_rain_m.push(d);
-                }
-            }
-            before = cum;
-        });
-        (wet_steps, wet_rain_m)
+        // The same values as cumulative_at / depth_between at every step boundary.
+        rain.wet_steps_on(clock.start_s, clock.step_s, clock.steps)
     }
 
     /// Rain depth (m) in each step, for checks (the runoff reads only the wet steps).
@@ -906,17 +892,32 @@ mod tests {
     fn wet_steps_hold_every_steps_rain() {
         let rain = crate::rain::synthetic_hourly(2011, 1, 11);
         let evap = Evaporation::monthly([3.0; 12], false, rain.start_s, rain.end_s());
-        let clock = Clock {
-            start_s: rain.start_s - 600,
-            step_s: 60,
-            steps: ((rain.end_s() - rain.start_s) / 60) as usize,
-        };
-        let forcing = Forcing::new(&rain, &evap, clock);
-        assert!(forcing.wet_steps.len() > 10_000);
-        for (k, d) in forcing.rain_m(clock.steps).into_iter().enumerate() {
-            let t = clock.time(k);
-            let want = rain.depth_between(t, t + clock.step_s);
-            assert_eq!(d.to_bits(), want.to_bits(), "step {k}");
+        let span = rain.end_s() - rain.start_s;
+        // Aligned and unaligned steps, shorter and longer than the rain's hour, clocks
+        // from before the record to past its end.
+        for (offset, step_s) in [(-600, 60), (0, 60), (17, 420), (-3_000, 45), (900, 7_200)] {
+            let clock = Clock {
+                start_s: rain.start_s + offset,
+                step_s,
+                steps: ((span + 5_000) / step_s) as usize,
+            };
+            let forcing = Forcing::new(&rain, &evap, clock);
+            assert!(forcing.wet_steps.len() > 100, "{step_s} s");
+            // What the forcing held before: every step's depth from the stepwise values.
+            let mut want = Vec::new();
+            let mut before = 0.0;
+            rain.cumulative_each(clock.start_s, step_s, clock.steps + 1, |k, cum| {
+                if k > 0 {
+                    want.push((cum - before).max(0.0f64));
+                }
+                before = cum;
+            });
+            for (k, d) in forcing.rain_m(clock.steps).into_iter().enumerate() {
+                let w = if want[k] > 0.0 { want[k] } else { 0.0 };
+                assert_eq!(d.to_bits(), w.to_bits(), "step {k} of {step_s} s");
+                let t = clock.time(k);
+                assert_eq!(d.to_bits(), rain.depth_between(t, t + step_s).to_bits());
+            }
         }
     }
 
