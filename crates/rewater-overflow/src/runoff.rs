@@ -144,7 +144,6 @@ impl Evaporation {
     }
 
     /// As `depth_every`, handing each value to `f` instead of collecting them.
-    #[cfg(test)]
     fn depth_each(&self, t0: i64, step_s: i64, n: usize, mut f: impl FnMut(usize, f64)) {
         let rel = t0 - self.start_s;
         let (mut i, mut rem) = (rel.div_euclid(DAY_S), rel.rem_euclid(DAY_S));
@@ -405,20 +404,28 @@ pub struct Forcing {
     /// years at a minute's step is mostly dry, and an array of every step is megabytes
     /// to fill and fault in).
     pub wet_rain_m: Vec<f64>,
-    /// Evaporation depth (m) before each step, taken where it is needed.
-    pub evap: EvapSteps,
+    /// Evaporation depth (m) before each step; one longer than the clock.
+    pub evap_cum_m: Vec<f64>,
     pub evap_dry_only: bool,
 }
 
 impl Forcing {
     pub fn new(rain: &crate::rain::RainSeries, evap: &Evaporation, clock: Clock) -> Forcing {
-        let (wet_steps, wet_rain_m) = Self::rain(rain, clock);
-        Forcing {
-            wet_steps,
-            wet_rain_m,
-            evap: EvapSteps::new(evap, clock),
-            evap_dry_only: evap.dry_only,
-        }
+        // Rain and evaporation are independent: on a long record at a short step (85 MB
+        // for 10 years at 60 s) the evaporation is taken on a second thread meanwhile.
+        std::thread::scope(|scope| {
+            let evap_cum = scope.spawn(|| Self::evaporation(evap, clock));
+            let (wet_steps, wet_rain_m) = Self::rain(rain, clock);
+            let evap_cum_m = evap_cum
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            Forcing {
+                wet_steps,
+                wet_rain_m,
+                evap_cum_m,
+                evap_dry_only: evap.dry_only,
+            }
+        })
     }
 
     /// The steps with rain and the rain depth in each (any other step's is ±0).
@@ -437,91 +444,18 @@ impl Forcing {
         }
         out
     }
-}
 
-/// The evaporation depth before each step of a clock from its start, as
-/// [`Evaporation`]'s stepwise values give it (no division per step), at any step on
-/// demand: a record of years at a minute's step needs no array of every step.
-#[derive(Debug, Clone)]
-pub struct EvapSteps {
-    evap: Evaporation,
-    /// Day and second in it of the clock's start, relative to the evaporation's start.
-    day0: i64,
-    rem0: i64,
-    step_s: i64,
-    /// The depth at the clock's start.
-    start_m: f64,
-}
-
-/// Where an [`EvapSteps`] reader is: step `k`, its day and second, and the value there.
-#[derive(Debug, Clone, Copy)]
-struct EvapCursor {
-    k: usize,
-    day: i64,
-    rem: i64,
-    value: f64,
-}
-
-impl EvapSteps {
-    fn new(evap: &Evaporation, clock: Clock) -> EvapSteps {
-        let rel = clock.start_s - evap.start_s;
-        let mut steps = EvapSteps {
-            evap: evap.clone(),
-            day0: rel.div_euclid(DAY_S),
-            rem0: rel.rem_euclid(DAY_S),
-            step_s: clock.step_s,
-            start_m: 0.0,
-        };
-        steps.start_m = steps.raw(steps.day0, steps.rem0);
-        steps
-    }
-
-    /// The evaporation's depth at second `rem` of day `day` (what `depth_each` gives).
-    fn raw(&self, day: i64, rem: i64) -> f64 {
-        let e = &self.evap;
-        if day < 0 {
-            // Before the horizon: as at its start.
-            return e.cumulative[0];
-        }
-        let d = day.min(e.per_day.len() as i64 - 1);
-        let offset = (day - d) * DAY_S + rem;
-        e.cumulative[d as usize] + e.per_day[d as usize] * offset as f64
-    }
-
-    /// Depth (m) before step `k` since the clock's start.
-    pub fn before_step(&self, k: usize) -> f64 {
-        self.cursor_at(k).value
-    }
-
-    fn cursor_at(&self, k: usize) -> EvapCursor {
-        let total = self.rem0 + k as i64 * self.step_s;
-        let (day, rem) = (self.day0 + total.div_euclid(DAY_S), total.rem_euclid(DAY_S));
-        EvapCursor {
-            k,
-            day,
-            rem,
-            value: (self.raw(day, rem) - self.start_m).max(0.0),
-        }
-    }
-
-    /// [`EvapSteps::before_step`] through a cursor: the next step costs no division.
-    fn at(&self, c: &mut EvapCursor, k: usize) -> f64 {
-        if k == c.k {
-            return c.value;
-        }
-        if k == c.k + 1 {
-            // As `depth_each` advances.
-            c.rem += self.step_s;
-            if c.rem >= DAY_S {
-                c.day += c.rem / DAY_S;
-                c.rem %= DAY_S;
+    /// Evaporation depth before each step.
+    fn evaporation(evap: &Evaporation, clock: Clock) -> Vec<f64> {
+        let mut evap_cum_m = Vec::with_capacity(clock.steps + 1);
+        let mut e_start = 0.0;
+        evap.depth_each(clock.start_s, clock.step_s, clock.steps + 1, |k, e| {
+            if k == 0 {
+                e_start = e;
             }
-            c.k = k;
-            c.value = (self.raw(c.day, c.rem) - self.start_m).max(0.0);
-            return c.value;
-        }
-        *c = self.cursor_at(k);
-        c.value
+            evap_cum_m.push((e - e_start).max(0.0));
+        });
+        evap_cum_m
     }
 }
 
@@ -579,8 +513,6 @@ pub struct SubRun<'a> {
     bal: RunoffBalance,
     /// Position in the forcing's wet steps.
     w: usize,
-    /// Where the evaporation was last read.
-    ev: EvapCursor,
     /// The next step to compute (may be past a stretch's end after a dry skip).
     step: usize,
 }
@@ -633,7 +565,6 @@ impl<'a> SubRun<'a> {
             ],
             bal: RunoffBalance::default(),
             w: 0,
-            ev: forcing.evap.cursor_at(0),
             step: 0,
         }
     }
@@ -677,8 +608,6 @@ impl<'a> SubRun<'a> {
         let end = end.min(self.clock.steps);
         let (sc, forcing, clock) = (self.sc, self.forcing, self.clock);
         let (mut w, mut step, mut passed) = (self.w, self.step, self.passed);
-        let mut ev = self.ev;
-        let evap = &forcing.evap;
         let SubRun {
             runon,
             areas,
@@ -713,8 +642,7 @@ impl<'a> SubRun<'a> {
                 }
                 let next = wet.get(w).map_or(clock.steps, |&s| s as usize);
                 if next > step + 1 {
-                    let at_step = evap.at(&mut ev, step);
-                    let e = evap.at(&mut ev, next) - at_step;
+                    let e = forcing.evap_cum_m[next] - forcing.evap_cum_m[step];
                     for a in areas.iter_mut().take(2) {
                         let lost = a.depth.min(e);
                         bal.evaporation_m3 += lost * a.frac * sc.area_m2;
@@ -729,8 +657,7 @@ impl<'a> SubRun<'a> {
             let evap_rate = if forcing.evap_dry_only && precip > 0.0 {
                 0.0
             } else {
-                let at_step = evap.at(&mut ev, step);
-                (evap.at(&mut ev, step + 1) - at_step) / dt
+                (forcing.evap_cum_m[step + 1] - forcing.evap_cum_m[step]) / dt
             };
             // Without run-on the rate is +0 and the total stays as it is.
             let runon_rate = match runon.as_mut().filter(|_| !PLAIN) {
@@ -800,7 +727,7 @@ impl<'a> SubRun<'a> {
             out.push(step, q);
             step += 1;
         }
-        (self.w, self.step, self.passed, self.ev) = (w, step, passed, ev);
+        (self.w, self.step, self.passed) = (w, step, passed);
     }
 }
 
@@ -838,52 +765,6 @@ mod tests {
                     evap.depth_to(t).to_bits(),
                     "evaporation at {t}"
                 );
-            }
-        }
-    }
-
-    #[test]
-    fn evaporation_on_demand_equals_the_stepwise_values() {
-        let evap = Evaporation::monthly(
-            [1., 2., 3., 4., 5., 6., 7., 6., 5., 4., 3., 2.],
-            false,
-            0,
-            400 * DAY_S,
-        );
-        for (start_s, step_s) in [
-            (0, 60),
-            (-600, 300),
-            (5 * DAY_S + 17, 3_601),
-            (7_200, 86_400),
-        ] {
-            let clock = Clock {
-                start_s,
-                step_s,
-                steps: 20_000,
-            };
-            // What the forcing held before: the depth before each step, from its start.
-            let mut want = Vec::new();
-            let mut e_start = 0.0;
-            evap.depth_each(start_s, step_s, clock.steps + 1, |k, e| {
-                if k == 0 {
-                    e_start = e;
-                }
-                want.push((e - e_start).max(0.0f64));
-            });
-            let steps = EvapSteps::new(&evap, clock);
-            let mut c = steps.cursor_at(0);
-            for (k, w) in want.iter().enumerate() {
-                assert_eq!(steps.before_step(k).to_bits(), w.to_bits(), "step {k}");
-                // Through a cursor: one step on, or a jump (as after a dry spell).
-                let k2 = if k % 97 == 5 {
-                    (k * 31) % want.len()
-                } else {
-                    k
-                };
-                assert_eq!(steps.at(&mut c, k2).to_bits(), want[k2].to_bits());
-                if k2 != k {
-                    assert_eq!(steps.at(&mut c, k).to_bits(), w.to_bits());
-                }
             }
         }
     }
