@@ -411,21 +411,14 @@ pub struct Forcing {
 
 impl Forcing {
     pub fn new(rain: &crate::rain::RainSeries, evap: &Evaporation, clock: Clock) -> Forcing {
-        // Rain and evaporation are independent: on a long record at a short step (85 MB
-        // for 10 years at 60 s) the evaporation is taken on a second thread meanwhile.
-        std::thread::scope(|scope| {
-            let evap_cum = scope.spawn(|| Self::evaporation(evap, clock));
-            let (wet_steps, wet_rain_m) = Self::rain(rain, clock);
-            let evap_cum_m = evap_cum
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e));
-            Forcing {
-                wet_steps,
-                wet_rain_m,
-                evap_cum_m,
-                evap_dry_only: evap.dry_only,
-            }
-        })
+        // The rain visits only its wet steps; the evaporation is every step's.
+        let (wet_steps, wet_rain_m) = Self::rain(rain, clock);
+        Forcing {
+            wet_steps,
+            wet_rain_m,
+            evap_cum_m: Self::evaporation(evap, clock),
+            evap_dry_only: evap.dry_only,
+        }
     }
 
     /// The steps with rain and the rain depth in each (any other step's is ±0).
