@@ -394,6 +394,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn wet_steps_are_every_steps_rain() {
+        let rain = synthetic_hourly(2011, 1, 11);
+        let span = rain.end_s() - rain.start_s;
+        // Aligned and unaligned steps, shorter and longer than the rain's hour, grids
+        // from before the record to past its end.
+        for (offset, step_s) in [(-600, 60), (0, 60), (17, 420), (-3_000, 45), (900, 7_200)] {
+            let t0 = rain.start_s + offset;
+            let n = ((span + 5_000) / step_s) as usize;
+            let (steps, depths) = rain.wet_steps_on(t0, step_s, n);
+            assert!(steps.len() > 100, "{step_s} s");
+            let mut got = vec![0.0f64; n];
+            for (&k, &d) in steps.iter().zip(&depths) {
+                got[k as usize] = d;
+            }
+            // Every step's depth from the stepwise cumulative values.
+            let mut before = 0.0;
+            rain.cumulative_each(t0, step_s, n + 1, |k, cum| {
+                if k > 0 {
+                    let d = (cum - before).max(0.0f64);
+                    let want = if d > 0.0 { d } else { 0.0 };
+                    assert_eq!(
+                        got[k - 1].to_bits(),
+                        want.to_bits(),
+                        "step {k} of {step_s} s"
+                    );
+                    let t = t0 + (k as i64 - 1) * step_s;
+                    assert_eq!(want.to_bits(), rain.depth_between(t, t + step_s).to_bits());
+                }
+                before = cum;
+            });
+        }
+    }
+
+    #[test]
     fn csv_with_gaps_and_header() {
         let text =
             "timestamp,mm\n2021-07-01 00:00,1.0\n2021-07-01 01:00,2.0\n2021-07-01 04:00,0.5\n";

@@ -427,17 +427,6 @@ impl Forcing {
         rain.wet_steps_on(clock.start_s, clock.step_s, clock.steps)
     }
 
-    /// Rain depth (m) in each step, for checks (the runoff reads only the wet steps).
-    pub fn rain_m(&self, steps: usize) -> Vec<f64> {
-        let mut out = vec![0.0; steps];
-        for (&k, &d) in self.wet_steps.iter().zip(&self.wet_rain_m) {
-            if let Some(v) = out.get_mut(k as usize) {
-                *v = d;
-            }
-        }
-        out
-    }
-
     /// Evaporation depth before each step.
     fn evaporation(evap: &Evaporation, clock: Clock) -> Vec<f64> {
         let mut evap_cum_m = Vec::with_capacity(clock.steps + 1);
@@ -758,39 +747,6 @@ mod tests {
                     evap.depth_to(t).to_bits(),
                     "evaporation at {t}"
                 );
-            }
-        }
-    }
-
-    #[test]
-    fn wet_steps_hold_every_steps_rain() {
-        let rain = crate::rain::synthetic_hourly(2011, 1, 11);
-        let evap = Evaporation::monthly([3.0; 12], false, rain.start_s, rain.end_s());
-        let span = rain.end_s() - rain.start_s;
-        // Aligned and unaligned steps, shorter and longer than the rain's hour, clocks
-        // from before the record to past its end.
-        for (offset, step_s) in [(-600, 60), (0, 60), (17, 420), (-3_000, 45), (900, 7_200)] {
-            let clock = Clock {
-                start_s: rain.start_s + offset,
-                step_s,
-                steps: ((span + 5_000) / step_s) as usize,
-            };
-            let forcing = Forcing::new(&rain, &evap, clock);
-            assert!(forcing.wet_steps.len() > 100, "{step_s} s");
-            // What the forcing held before: every step's depth from the stepwise values.
-            let mut want = Vec::new();
-            let mut before = 0.0;
-            rain.cumulative_each(clock.start_s, step_s, clock.steps + 1, |k, cum| {
-                if k > 0 {
-                    want.push((cum - before).max(0.0f64));
-                }
-                before = cum;
-            });
-            for (k, d) in forcing.rain_m(clock.steps).into_iter().enumerate() {
-                let w = if want[k] > 0.0 { want[k] } else { 0.0 };
-                assert_eq!(d.to_bits(), w.to_bits(), "step {k} of {step_s} s");
-                let t = clock.time(k);
-                assert_eq!(d.to_bits(), rain.depth_between(t, t + step_s).to_bits());
             }
         }
     }
