@@ -8,9 +8,10 @@
 //! where a rule could change a setting, a level switch could act, a tank could spill or
 //! release over a weir, orifice or outlet, or runoff is near.
 
-use crate::network::{LinkKind, NodeKind, PumpCurve};
-use crate::route::{pump_step, DryRoute, Observer, Plan, State, MIN_SKIP_STEPS};
-use crate::rules::quiet_rules_hold;
+use crate::network::{LinkKind, NodeKind, PumpCurve, Subject};
+use crate::route::{DryRoute, Observer, Plan, State, MIN_SKIP_STEPS};
+use crate::rules::{quiet_rules_hold, PremiseWatch};
+use crate::tank::drain_pump_step;
 
 /// What a draining stretch may rely on, found at its start.
 struct DrainPlan {
@@ -21,20 +22,18 @@ struct DrainPlan {
 }
 
 impl State<'_> {
-    /// Skip the draining stretch from `step` (see the module); returns the next step to
-    /// route, or None when the stretch cannot be skipped.
+    /// Skip the draining stretch from `step` at most to `end` (see the module); returns
+    /// the next step to route, or None when the stretch cannot be skipped.
     pub(crate) fn skip_draining(
         &mut self,
         plan: &Plan,
         dry: &DryRoute,
         storage_nodes: &[usize],
         step: usize,
+        end: usize,
         observer: &mut impl Observer,
     ) -> Option<usize> {
         let clock = self.system.clock;
-        let end = dry
-            .next_busy(step, clock.steps)
-            .saturating_sub(dry.warmup_steps);
         if end < step + MIN_SKIP_STEPS || !observer.may_skip(clock.time(step), clock.time(end)) {
             return None;
         }
@@ -43,17 +42,49 @@ impl State<'_> {
         }
         let dp = self.drain_plan(plan, dry, storage_nodes)?;
         let system = self.system;
-        let mut actions = Vec::new();
+        let mut actions = vec![(f64::NEG_INFINITY, 0.0); system.links.len()];
+        // The pumps of the draining tanks: their flow is known exactly.
+        let mut tank_pump = vec![false; system.links.len()];
+        for (_, pumps) in &dp.tanks {
+            for &(p, _) in pumps {
+                tank_pump[p] = true;
+            }
+        }
+        // The rules are evaluated again only when a premise on what drains changes.
+        let draining = |i: usize| dp.tanks.iter().any(|&(m, _)| m == i);
+        let mut watch = PremiseWatch::new(&system.rules, |s| match *s {
+            Subject::NodeDepth(i) | Subject::NodeVolume(i) => draining(i),
+            Subject::LinkFlow(l) => tank_pump[l] && !dp.flow_hi[l].is_finite(),
+            _ => false,
+        });
+        // The tanks' pumps with their curves; their other links carry nothing meanwhile.
+        let tank_pumps: Vec<Vec<(usize, &PumpCurve)>> = dp
+            .tanks
+            .iter()
+            .map(|(_, pumps)| {
+                pumps
+                    .iter()
+                    .filter_map(|&(p, _)| match &system.links[p].kind {
+                        LinkKind::Pump { curve, .. } => Some((p, curve)),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect();
+        for &(m, _) in &dp.tanks {
+            for &l in &plan.out_links[m] {
+                self.assigned[l] = 0.0;
+            }
+        }
         let mut k = step;
         while k < end {
-            if !system.rules.is_empty() {
+            if !system.rules.is_empty() && watch.changed(&self.depth, &self.volume, &self.link_flow)
+            {
                 let flow = |l: usize| -> Option<(f64, f64)> {
                     let hi = dp.flow_hi[l];
                     if hi.is_finite() {
                         Some((0.0, hi))
-                    } else if matches!(system.links[l].kind, LinkKind::Pump { .. })
-                        && dp.tanks.iter().any(|(_, p)| p.iter().any(|&(q, _)| q == l))
-                    {
+                    } else if tank_pump[l] {
                         Some((self.link_flow[l], self.link_flow[l]))
                     } else {
                         None
@@ -61,6 +92,7 @@ impl State<'_> {
                 };
                 if !quiet_rules_hold(
                     system,
+                    &self.rule_links,
                     &self.settings,
                     &self.depth,
                     &self.volume,
@@ -71,7 +103,7 @@ impl State<'_> {
                     break;
                 }
             }
-            self.drain_step(plan, &dp);
+            self.drain_step(&dp, &tank_pumps);
             observer.observe_storage(k, clock.time(k), &self.volume);
             k += 1;
         }
@@ -220,28 +252,26 @@ impl State<'_> {
     }
 
     /// One step of the draining tanks: what the routing's storage step does for a tank
-    /// with no inflow whose level is below every weir, orifice and outlet.
-    fn drain_step(&mut self, plan: &Plan, dp: &DrainPlan) {
+    /// with no inflow whose level is below every weir, orifice and outlet (`tank_pumps`:
+    /// each tank's pumps and curves; its other links were given no flow at the start).
+    fn drain_step(&mut self, dp: &DrainPlan, tank_pumps: &[Vec<(usize, &PumpCurve)>]) {
         let system = self.system;
-        for (m, pumps) in &dp.tanks {
+        for ((m, pumps), curves) in dp.tanks.iter().zip(tank_pumps) {
             let m = *m;
             let NodeKind::Storage(st) = &system.nodes[m].kind else {
                 continue;
             };
-            let outs = &plan.out_links[m];
-            for &l in outs {
-                self.assigned[l] = 0.0;
-            }
             let v0 = self.volume[m];
             let v1 = if v0 <= 0.0 {
+                for &(l, _) in curves {
+                    self.assigned[l] = 0.0;
+                }
                 0.0
             } else {
-                pump_step(
-                    system,
-                    outs,
+                drain_pump_step(
+                    curves,
                     v0,
                     self.depth[m],
-                    0.0,
                     self.dt,
                     &self.settings,
                     &self.link_flow,

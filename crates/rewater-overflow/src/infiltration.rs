@@ -12,6 +12,11 @@ pub(crate) struct HortonState {
     f0: f64,
     fmin: f64,
     kd: f64,
+    /// (f0 − fmin)/kd, the capacity the decay takes away in all (the same division the
+    /// step would make each time).
+    df_kd: f64,
+    /// 16/kd: past this time on the curve the capacity is fmin (to rounding).
+    tlim: f64,
     kr: f64,
     fmax: f64,
     tp: f64,
@@ -63,20 +68,20 @@ impl HortonState {
             self.apply_pending();
             let tp = self.tp;
             let t1 = tp + dt;
-            let tlim = 16.0 / kd;
+            let tlim = self.tlim;
             if self.step_decay.0 != dt {
                 self.step_decay = (dt, (-kd * dt).exp());
             }
             let (fpc, f1c, e0, e1) = if tp >= tlim {
-                let fpc = self.fmin * tp + df / kd;
+                let fpc = self.fmin * tp + self.df_kd;
                 (fpc, fpc + self.fmin * dt, 0.0, 0.0)
             } else {
                 let (fpc, e0) = self.at_tp.unwrap_or_else(|| {
                     let e0 = (-kd * tp).exp();
-                    (self.fmin * tp + df / kd * (1.0 - e0), e0)
+                    (self.fmin * tp + self.df_kd * (1.0 - e0), e0)
                 });
                 let e1 = e0 * self.step_decay.1;
-                (fpc, self.fmin * t1 + df / kd * (1.0 - e1), e0, e1)
+                (fpc, self.fmin * t1 + self.df_kd * (1.0 - e1), e0, e1)
             };
             fp = ((f1c - fpc) / dt).max(self.fmin);
             if fp > fa {
@@ -105,7 +110,7 @@ impl HortonState {
                 };
                 for _ in 0..20 {
                     let ex = decay_at(t);
-                    let ff = self.fmin * t + df / kd * (1.0 - ex) - target;
+                    let ff = self.fmin * t + self.df_kd * (1.0 - ex) - target;
                     let ff1 = self.fmin + df * ex;
                     let r = ff / ff1;
                     t -= r;
@@ -117,7 +122,7 @@ impl HortonState {
                 if t >= 0.0 && t < tlim {
                     // The next step starts here: hand it the capacity and decay at tp.
                     let e = decay_at(t);
-                    self.at_tp = Some((self.fmin * t + df / kd * (1.0 - e), e));
+                    self.at_tp = Some((self.fmin * t + self.df_kd * (1.0 - e), e));
                 }
             }
             if self.fmax > 0.0 {
@@ -232,6 +237,8 @@ impl InfilState {
                 f0: f0_m_per_s,
                 fmin: fmin_m_per_s,
                 kd: decay_per_s,
+                df_kd: (f0_m_per_s - fmin_m_per_s) / decay_per_s,
+                tlim: 16.0 / decay_per_s,
                 // SWMM: 98 % of capacity regained after `dry_days`.
                 kr: if dry_days > 0.0 {
                     -(1.0f64 - 0.98).ln() / (dry_days * DAY_S as f64)

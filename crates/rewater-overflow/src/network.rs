@@ -417,6 +417,21 @@ impl LinkKind {
         }
     }
 
+    /// The depth at and below which a depth-driven link carries nothing (its crest, offset
+    /// or inlet offset, m); None for other links.
+    pub fn threshold_m(&self) -> Option<f64> {
+        match self {
+            LinkKind::Weir { crest_m, .. } => Some(*crest_m),
+            LinkKind::Orifice { offset_m, .. } | LinkKind::Outlet { offset_m, .. } => {
+                Some(*offset_m)
+            }
+            LinkKind::Conduit {
+                inlet: Some(inlet), ..
+            } => Some(inlet.offset_m),
+            _ => None,
+        }
+    }
+
     pub fn is_depth_driven(&self) -> bool {
         matches!(
             self,

@@ -75,23 +75,68 @@ impl RainSeries {
         let unit = self.interval_s.max(1);
         let rel = t0 - self.start_s;
         let (mut i, mut rem) = (rel.div_euclid(unit), rel.rem_euclid(unit));
-        let len = self.depth_m.len() as i64;
         for k in 0..n {
-            let v = if i < 0 || (i == 0 && rem == 0) || len == 0 {
-                0.0
-            } else if i >= len {
-                self.cumulative[len as usize]
-            } else {
-                self.cumulative[i as usize]
-                    + self.depth_m[i as usize] * (rem as f64 / self.interval_s as f64)
-            };
-            f(k, v);
+            f(k, self.cumulative_in(i, rem));
             rem += step_s;
             if rem >= unit {
                 i += rem / unit;
                 rem %= unit;
             }
         }
+    }
+
+    /// The cumulative depth `rem` seconds into interval `i` (as `cumulative_each` takes it).
+    fn cumulative_in(&self, i: i64, rem: i64) -> f64 {
+        let len = self.depth_m.len() as i64;
+        if i < 0 || (i == 0 && rem == 0) || len == 0 {
+            0.0
+        } else if i >= len {
+            self.cumulative[len as usize]
+        } else {
+            let d = self.depth_m[i as usize];
+            // A dry interval (most of them): d·frac is ±0 whatever frac is, so the
+            // division is not needed for the same value.
+            let frac = if d == 0.0 && self.interval_s > 0 {
+                0.0
+            } else {
+                rem as f64 / self.interval_s as f64
+            };
+            self.cumulative[i as usize] + d * frac
+        }
+    }
+
+    /// The steps `k < n` of the grid `t0 + k·step_s` (`step_s` > 0) with rain, and the
+    /// depth in each: the `k` where `(c(k+1) − c(k)).max(0) > 0`, `c` being the values
+    /// [`RainSeries::cumulative_each`] gives on the grid. Only the steps that overlap an
+    /// interval with rain are visited: elsewhere `c` does not change (a dry interval adds
+    /// exactly 0).
+    pub fn wet_steps_on(&self, t0: i64, step_s: i64, n: usize) -> (Vec<u32>, Vec<f64>) {
+        let unit = self.interval_s.max(1);
+        let step = step_s.max(1);
+        // `cumulative_each`'s interval and remainder at grid time k, in closed form.
+        let at = |k: i64| {
+            let rel = t0 - self.start_s + k * step;
+            self.cumulative_in(rel.div_euclid(unit), rel.rem_euclid(unit))
+        };
+        let (mut steps, mut depths) = (Vec::new(), Vec::new());
+        let mut next_k = 0i64;
+        for (j, &d) in self.depth_m.iter().enumerate() {
+            if d == 0.0 {
+                continue;
+            }
+            let start = self.start_s + j as i64 * unit;
+            let first = (start - t0).div_euclid(step).max(next_k);
+            let last = (start + unit - 1 - t0).div_euclid(step).min(n as i64 - 1);
+            for k in first..=last {
+                let depth = (at(k + 1) - at(k)).max(0.0);
+                if depth > 0.0 {
+                    steps.push(k as u32);
+                    depths.push(depth);
+                }
+            }
+            next_k = next_k.max(last + 1);
+        }
+        (steps, depths)
     }
 
     /// Depth (m) between two times.
@@ -347,6 +392,40 @@ pub fn synthetic_hourly(start_year: i32, years: u32, seed: u64) -> RainSeries {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wet_steps_are_every_steps_rain() {
+        let rain = synthetic_hourly(2011, 1, 11);
+        let span = rain.end_s() - rain.start_s;
+        // Aligned and unaligned steps, shorter and longer than the rain's hour, grids
+        // from before the record to past its end.
+        for (offset, step_s) in [(-600, 60), (0, 60), (17, 420), (-3_000, 45), (900, 7_200)] {
+            let t0 = rain.start_s + offset;
+            let n = ((span + 5_000) / step_s) as usize;
+            let (steps, depths) = rain.wet_steps_on(t0, step_s, n);
+            assert!(steps.len() > 100, "{step_s} s");
+            let mut got = vec![0.0f64; n];
+            for (&k, &d) in steps.iter().zip(&depths) {
+                got[k as usize] = d;
+            }
+            // Every step's depth from the stepwise cumulative values.
+            let mut before = 0.0;
+            rain.cumulative_each(t0, step_s, n + 1, |k, cum| {
+                if k > 0 {
+                    let d = (cum - before).max(0.0f64);
+                    let want = if d > 0.0 { d } else { 0.0 };
+                    assert_eq!(
+                        got[k - 1].to_bits(),
+                        want.to_bits(),
+                        "step {k} of {step_s} s"
+                    );
+                    let t = t0 + (k as i64 - 1) * step_s;
+                    assert_eq!(want.to_bits(), rain.depth_between(t, t + step_s).to_bits());
+                }
+                before = cum;
+            });
+        }
+    }
 
     #[test]
     fn csv_with_gaps_and_header() {

@@ -10,40 +10,43 @@ pub struct DelayLine {
     head: usize,
     whole: usize,
     frac: f64,
+    /// 1 − frac.
+    keep: f64,
+    /// No lag at all: the output is the input.
+    pass: bool,
 }
 
 impl DelayLine {
     pub fn new(lag_s: f64, step_s: f64) -> DelayLine {
         let steps = (lag_s / step_s).max(0.0);
         let whole = steps.floor() as usize;
+        let frac = steps - whole as f64;
+        let n = whole + 2;
         DelayLine {
-            buffer: vec![0.0; whole + 2],
+            buffer: vec![0.0; n],
             head: 0,
             whole,
-            frac: steps - whole as f64,
+            frac,
+            keep: 1.0 - frac,
+            pass: whole == 0 && frac == 0.0,
         }
     }
 
     /// Push this step's inflow and return this step's outflow.
+    #[inline]
     pub fn step(&mut self, inflow: f64) -> f64 {
-        if self.whole == 0 && self.frac == 0.0 {
+        if self.pass {
             return inflow;
         }
+        // The buffer holds `whole + 2` entries, so the ones `whole` and `whole + 1` steps
+        // behind the head are the next two after it.
         let n = self.buffer.len();
+        let next = |i: usize| if i + 1 == n { 0 } else { i + 1 };
         self.buffer[self.head] = inflow;
-        let at = |k: usize| {
-            if self.head >= k {
-                self.head - k
-            } else {
-                self.head + n - k
-            }
-        };
-        let out = (1.0 - self.frac) * self.buffer[at(self.whole)]
-            + self.frac * self.buffer[at(self.whole + 1)];
-        self.head += 1;
-        if self.head == n {
-            self.head = 0;
-        }
+        let b = next(self.head);
+        let a = next(b);
+        let out = self.keep * self.buffer[a] + self.frac * self.buffer[b];
+        self.head = b;
         out
     }
 
@@ -94,6 +97,7 @@ impl LinearReservoir {
     }
 
     /// Mean outflow over a step with constant `inflow`.
+    #[inline]
     pub fn step(&mut self, inflow: f64) -> f64 {
         if self.k_s == 0.0 {
             return inflow;
@@ -121,6 +125,7 @@ impl Reach {
         }
     }
 
+    #[inline]
     pub fn step(&mut self, inflow: f64) -> f64 {
         let lagged = self.delay.step(inflow);
         self.reservoir.step(lagged)
@@ -129,6 +134,11 @@ impl Reach {
     /// Volume in transit (m³ for m³/s flows).
     pub fn held_m3(&self) -> f64 {
         self.delay.held() * self.reservoir.step_s + self.reservoir.storage
+    }
+
+    /// Whether every step's outflow is its inflow (no lag and no reservoir).
+    pub fn passes_through(&self) -> bool {
+        self.delay.pass && self.reservoir.k_s == 0.0
     }
 
     /// Practically empty: nothing left worth routing.
@@ -140,6 +150,33 @@ impl Reach {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn delay_line_reads_where_the_direct_indexing_does() {
+        // The read positions kept with the head give what indexing `whole` and
+        // `whole + 1` entries behind it each step gives, to the bit.
+        for lag_s in [0.0, 30.0, 60.0, 95.5, 150.0, 600.0, 1234.5] {
+            let mut d = DelayLine::new(lag_s, 60.0);
+            let n = d.buffer.len();
+            let (whole, frac) = (d.whole, d.frac);
+            let mut buf = vec![0.0f64; n];
+            let mut head = 0usize;
+            for k in 0..500 {
+                let q = ((k * 7919) % 101) as f64 * 0.013 + if k % 37 == 0 { 5.0 } else { 0.0 };
+                let got = d.step(q);
+                let want = if whole == 0 && frac == 0.0 {
+                    q
+                } else {
+                    buf[head] = q;
+                    let at = |j: usize| (head + n - j) % n;
+                    let out = (1.0 - frac) * buf[at(whole)] + frac * buf[at(whole + 1)];
+                    head = (head + 1) % n;
+                    out
+                };
+                assert_eq!(got.to_bits(), want.to_bits(), "lag {lag_s} s, step {k}");
+            }
+        }
+    }
 
     #[test]
     fn delay_splits_a_fractional_lag() {

@@ -5,7 +5,7 @@
 use crate::network::{interpolate, LinkKind, NodeKind, PumpCurve, System};
 use crate::reach::Reach;
 use crate::rules::{apply_rules, quiet_rules_change_nothing, RuleState};
-pub(crate) use crate::tank::{pump_step, storage_step};
+pub(crate) use crate::tank::storage_step;
 
 pub use crate::lateral::{compute_runoff, compute_runoff_on, Runoff};
 
@@ -88,10 +88,24 @@ pub(crate) struct Plan {
     pub(crate) out_links: Vec<Vec<usize>>,
     /// Links into a node earlier in the order: their flow arrives next step.
     back_edge: Vec<bool>,
-    /// For a junction whose only way out is one conduit routed by its reach (the common
-    /// node of a sewer tree): that conduit, its capacity and the node it feeds, so the step
-    /// needs neither the general distribution nor the link-kind matches.
-    single_conduit: Vec<Option<(usize, f64, usize)>>,
+    /// The nodes in routing order, each with how it is stepped.
+    steps: Vec<NodeStep>,
+}
+
+/// How the routing steps a node.
+#[derive(Clone, Copy)]
+enum NodeStep {
+    /// A junction whose only way out is one conduit routed by its reach (the common node
+    /// of a sewer tree): the conduit, its capacity and the node it feeds, so the step needs
+    /// neither the general distribution nor the link-kind matches.
+    Single {
+        node: usize,
+        link: usize,
+        cap: f64,
+        to: usize,
+    },
+    /// Any other node.
+    General(usize),
 }
 
 impl Plan {
@@ -140,20 +154,24 @@ impl Plan {
         }
         post.reverse();
         let kinematic = system.routed_by == crate::network::FlowRouting::KinWave;
-        let single_conduit = (0..n)
+        let steps = post
+            .iter()
             .map(
-                |node| match (&system.nodes[node].kind, out_links[node].as_slice()) {
+                |&node| match (&system.nodes[node].kind, out_links[node].as_slice()) {
                     (NodeKind::Junction, &[l]) if !back_edge[l] => match system.links[l].kind {
                         LinkKind::Conduit {
                             capacity_m3_per_s,
                             ref kinwave,
                             ..
-                        } if !(kinematic && kinwave.is_some()) => {
-                            Some((l, capacity_m3_per_s, system.links[l].to))
-                        }
-                        _ => None,
+                        } if !(kinematic && kinwave.is_some()) => NodeStep::Single {
+                            node,
+                            link: l,
+                            cap: capacity_m3_per_s,
+                            to: system.links[l].to,
+                        },
+                        _ => NodeStep::General(node),
                     },
-                    _ => None,
+                    _ => NodeStep::General(node),
                 },
             )
             .collect();
@@ -161,7 +179,7 @@ impl Plan {
             order: post,
             out_links,
             back_edge,
-            single_conduit,
+            steps,
         }
     }
 }
@@ -354,14 +372,20 @@ pub fn route_with(
     while step < system.clock.steps {
         let t = system.clock.time(step);
         if let Some(dry) = &dry {
-            if storage_nodes.iter().all(|&i| st.holds_still(&plan, i)) {
-                if let Some(end) = st.skip_quiet(dry, step, observer) {
-                    step = end;
+            // A stretch ends where routing must resume to be exact before the next runoff.
+            let end = dry
+                .next_busy(step, system.clock.steps)
+                .saturating_sub(dry.warmup_steps);
+            if end >= step + MIN_SKIP_STEPS {
+                let skipped = if storage_nodes.iter().all(|&i| st.holds_still(&plan, i)) {
+                    st.skip_quiet(dry, step, end, observer)
+                } else {
+                    st.skip_draining(&plan, dry, &storage_nodes, step, end, observer)
+                };
+                if let Some(next) = skipped {
+                    step = next;
                     continue;
                 }
-            } else if let Some(end) = st.skip_draining(&plan, dry, &storage_nodes, step, observer) {
-                step = end;
-                continue;
             }
         }
         let (runoff_in, dwf_in) = st.lateral_inflows(step, t);
@@ -424,17 +448,27 @@ pub(crate) struct State<'a> {
     pub(crate) lateral: Vec<f64>,
     /// Flow over back edges, arriving next step.
     carry: Vec<f64>,
+    /// Readers of the runoff of each node in `runoff_nodes` (the nodes that receive any).
     pub(crate) cursors: Vec<crate::series::Cursor<'a>>,
     dwf_hour: i64,
     dwf_now: Vec<f64>,
+    /// The node of each dry-weather source.
+    dwf_nodes: Vec<usize>,
     runoff_nodes: Vec<usize>,
+    /// Readers of the external inflow of each node in `external_nodes`.
     pub(crate) external_cursors: Vec<crate::series::Cursor<'a>>,
     external_nodes: Vec<usize>,
     pub(crate) level_pumps: Vec<usize>,
     rule_actions: Vec<(f64, f64)>,
+    /// The links rules act on, and those plus the level-switched pumps: the only
+    /// settings that ever change.
+    pub(crate) rule_links: Vec<usize>,
+    switchable: Vec<usize>,
     last_switch_s: Vec<i64>,
     settings_before: Vec<f64>,
     pub(crate) bal: RoutingBalance,
+    /// Each storage unit's full volume (0 for other nodes), m³.
+    full_volume: Vec<f64>,
 }
 
 impl<'a> State<'a> {
@@ -486,7 +520,16 @@ impl<'a> State<'a> {
             initial_storage_m3: volume.iter().sum(),
             ..Default::default()
         };
-        State {
+        let external_nodes: Vec<usize> = (0..n)
+            .filter(|&i| runoff.external[i].stored_steps() > 0)
+            .collect();
+        let runoff_nodes: Vec<usize> = (0..n)
+            .filter(|&i| {
+                runoff.per_node[i].stored_steps() > 0
+                    || runoff.stream.as_ref().is_some_and(|s| s.has_runoff[i])
+            })
+            .collect();
+        let mut st = State {
             system,
             dt,
             settings: system.links.iter().map(|l| l.setting).collect(),
@@ -499,46 +542,61 @@ impl<'a> State<'a> {
             inflow: vec![0.0; n],
             lateral: vec![0.0; n],
             carry: vec![0.0; n],
-            cursors: match &runoff.stream {
-                Some(s) => (0..n)
-                    .map(|i| crate::series::Cursor::streamed(s, i))
-                    .collect(),
-                None => runoff.per_node.iter().map(|s| s.cursor()).collect(),
-            },
-            dwf_hour: i64::MIN,
-            dwf_now: vec![0.0; system.dry_weather.len()],
-            external_cursors: runoff.external.iter().map(|s| s.cursor()).collect(),
-            external_nodes: (0..n)
-                .filter(|&i| runoff.external[i].stored_steps() > 0)
-                .collect(),
-            runoff_nodes: (0..n)
-                .filter(|&i| {
-                    runoff.per_node[i].stored_steps() > 0
-                        || runoff.stream.as_ref().is_some_and(|s| s.has_runoff[i])
+            cursors: runoff_nodes
+                .iter()
+                .map(|&i| match &runoff.stream {
+                    Some(s) => crate::series::Cursor::streamed(s, i),
+                    None => runoff.per_node[i].cursor(),
                 })
                 .collect(),
+            dwf_hour: i64::MIN,
+            dwf_now: vec![0.0; system.dry_weather.len()],
+            dwf_nodes: system.dry_weather.iter().map(|d| d.node).collect(),
+            external_cursors: external_nodes
+                .iter()
+                .map(|&i| runoff.external[i].cursor())
+                .collect(),
+            external_nodes,
+            runoff_nodes,
             level_pumps: (0..system.links.len())
                 .filter(|&l| matches!(system.links[l].kind, LinkKind::Pump { startup_m, .. } if startup_m > 0.0))
                 .collect(),
             rule_actions: vec![(f64::NEG_INFINITY, 0.0); system.links.len()],
+            rule_links: crate::rules::rule_links(system),
+            switchable: Vec::new(),
             last_switch_s: vec![system.clock.start_s; system.links.len()],
             settings_before: system.links.iter().map(|l| l.setting).collect(),
             bal,
-        }
+            full_volume: system
+                .nodes
+                .iter()
+                .map(|nd| match &nd.kind {
+                    NodeKind::Storage(s) => s.full_volume(),
+                    _ => 0.0,
+                })
+                .collect(),
+        };
+        st.switchable = st
+            .rule_links
+            .iter()
+            .chain(&st.level_pumps)
+            .copied()
+            .collect();
+        st.switchable.sort_unstable();
+        st.switchable.dedup();
+        st
     }
 
-    /// Skip the quiet stretch from `step` if it is long enough and the observer allows:
-    /// its dry-weather inflow reaches its outfall unchanged. Returns the next step to route.
+    /// Skip the quiet stretch `[step, end)` if the observer allows: its dry-weather inflow
+    /// reaches its outfall unchanged. Returns the next step to route.
     fn skip_quiet(
         &mut self,
         dry: &DryRoute,
         step: usize,
+        end: usize,
         observer: &impl Observer,
     ) -> Option<usize> {
         let clock = self.system.clock;
-        let end = dry
-            .next_busy(step, clock.steps)
-            .saturating_sub(dry.warmup_steps);
         if end < step + MIN_SKIP_STEPS || !observer.may_skip(clock.time(step), clock.time(end)) {
             return None;
         }
@@ -592,11 +650,11 @@ impl<'a> State<'a> {
         if self.volume[i] == 0.0 {
             return true;
         }
-        let NodeKind::Storage(st) = &self.system.nodes[i].kind else {
+        if !matches!(self.system.nodes[i].kind, NodeKind::Storage(_)) {
             return false;
-        };
+        }
         let d = self.depth[i];
-        self.volume[i] < st.full_volume()
+        self.volume[i] < self.full_volume[i]
             && plan.out_links[i].iter().all(|&l| {
                 let kind = &self.system.links[l].kind;
                 match kind {
@@ -614,14 +672,18 @@ impl<'a> State<'a> {
     pub(crate) fn lateral_inflows(&mut self, step: usize, t: i64) -> (f64, f64) {
         self.lateral.iter_mut().for_each(|v| *v = 0.0);
         let mut runoff_in = 0.0;
-        for &i in &self.runoff_nodes {
-            let q = self.cursors[i].get(step);
+        for (&i, c) in self.runoff_nodes.iter().zip(self.cursors.iter_mut()) {
+            let q = c.get(step);
             self.lateral[i] += q;
             runoff_in += q;
         }
         let mut external_in = 0.0;
-        for &i in &self.external_nodes {
-            let q = self.external_cursors[i].get(step);
+        for (&i, c) in self
+            .external_nodes
+            .iter()
+            .zip(self.external_cursors.iter_mut())
+        {
+            let q = c.get(step);
             self.lateral[i] += q;
             external_in += q;
         }
@@ -634,9 +696,9 @@ impl<'a> State<'a> {
             }
         }
         let mut dwf_in = 0.0;
-        for (k, d) in self.system.dry_weather.iter().enumerate() {
-            self.lateral[d.node] += self.dwf_now[k];
-            dwf_in += self.dwf_now[k];
+        for (&node, &q) in self.dwf_nodes.iter().zip(&self.dwf_now) {
+            self.lateral[node] += q;
+            dwf_in += q;
         }
         self.bal.runoff_m3 += runoff_in * self.dt;
         self.bal.dry_weather_m3 += dwf_in * self.dt;
@@ -653,6 +715,7 @@ impl<'a> State<'a> {
                 system,
                 &mut self.settings,
                 &mut self.rule_actions,
+                &self.rule_links,
                 RuleState {
                     depth: &self.depth,
                     volume: &self.volume,
@@ -681,18 +744,15 @@ impl<'a> State<'a> {
                 }
             }
         }
-        // When a link switches between closed and open (for TIMEOPEN / TIMECLOSED).
-        for (l, (now, before)) in self
-            .settings
-            .iter()
-            .zip(self.settings_before.iter_mut())
-            .enumerate()
-        {
-            if *now != *before {
-                if *now * *before == 0.0 {
+        // When a link switches between closed and open (for TIMEOPEN / TIMECLOSED); no
+        // other setting changes.
+        for &l in &self.switchable {
+            let (now, before) = (self.settings[l], self.settings_before[l]);
+            if now != before {
+                if now * before == 0.0 {
                     self.last_switch_s[l] = t;
                 }
-                *before = *now;
+                self.settings_before[l] = now;
             }
         }
     }
@@ -701,30 +761,47 @@ impl<'a> State<'a> {
     fn route_step(&mut self, plan: &Plan) {
         let system = self.system;
         let dt = self.dt;
-        for i in 0..system.nodes.len() {
-            self.inflow[i] = self.lateral[i] + self.carry[i];
-            self.carry[i] = 0.0;
+        for ((inflow, lateral), carry) in self
+            .inflow
+            .iter_mut()
+            .zip(&self.lateral)
+            .zip(self.carry.iter_mut())
+        {
+            *inflow = *lateral + *carry;
+            *carry = 0.0;
         }
-        for &node in &plan.order {
-            let q = self.inflow[node];
-            if let Some((l, cap, to)) = plan.single_conduit[node] {
-                // What `distribute` and `pass_links` do for one conduit, the same arithmetic.
-                let take = q.min(cap * self.settings[l].max(0.0));
-                self.bal.flooding_m3[node] += (q - take).max(0.0) * dt;
-                self.assigned[l] = take;
-                let mut q_link = take;
-                if q_link > cap {
-                    self.bal.flooding_m3[node] += (q_link - cap) * dt;
-                    q_link = cap;
+        for &node_step in &plan.steps {
+            let node = match node_step {
+                NodeStep::Single {
+                    node,
+                    link: l,
+                    cap,
+                    to,
+                } => {
+                    // What `distribute` and `pass_links` do for one conduit, the same
+                    // arithmetic. (Adding a flooding of +0 changes no total: skipped.)
+                    let q = self.inflow[node];
+                    let take = q.min(cap * self.settings[l].max(0.0));
+                    if q > take {
+                        self.bal.flooding_m3[node] += (q - take) * dt;
+                    }
+                    self.assigned[l] = take;
+                    let mut q_link = take;
+                    if q_link > cap {
+                        self.bal.flooding_m3[node] += (q_link - cap) * dt;
+                        q_link = cap;
+                    }
+                    let out = match &mut self.reaches[l] {
+                        Some(r) => r.step(q_link),
+                        None => q_link,
+                    };
+                    self.link_flow[l] = out;
+                    self.inflow[to] += out;
+                    continue;
                 }
-                let out = match &mut self.reaches[l] {
-                    Some(r) => r.step(q_link),
-                    None => q_link,
-                };
-                self.link_flow[l] = out;
-                self.inflow[to] += out;
-                continue;
-            }
+                NodeStep::General(node) => node,
+            };
+            let q = self.inflow[node];
             let outs = &plan.out_links[node];
             for &l in outs {
                 self.assigned[l] = 0.0;
@@ -744,6 +821,7 @@ impl<'a> State<'a> {
                     let (v1, spill, flood) = storage_step(
                         system,
                         st,
+                        self.full_volume[node],
                         outs,
                         self.volume[node],
                         self.depth[node],

@@ -2,7 +2,7 @@
 //! change anything over a quiet dry-weather stretch (so that the stretch may be skipped
 //! with rules present).
 
-use crate::network::{interpolate, Compare, Subject, System};
+use crate::network::{interpolate, Compare, Rule, Subject, System};
 
 /// State the control rules read.
 pub(crate) struct RuleState<'a> {
@@ -18,16 +18,30 @@ pub(crate) struct RuleState<'a> {
     pub(crate) half_step_h: f64,
 }
 
+/// The links some rule acts on, ascending (the only ones whose action is ever set).
+pub(crate) fn rule_links(system: &System) -> Vec<usize> {
+    let mut links: Vec<usize> = system
+        .rules
+        .iter()
+        .flat_map(|r| r.then.iter().chain(&r.otherwise).map(|a| a.link))
+        .collect();
+    links.sort_unstable();
+    links.dedup();
+    links
+}
+
 /// Evaluate the rules; for each link the action of the highest-priority rule wins.
+/// `rule_links` is [`rule_links`] of the system: only their actions are reset and read.
 pub(crate) fn apply_rules(
     system: &System,
     settings: &mut [f64],
     actions: &mut [(f64, f64)],
+    rule_links: &[usize],
     s: RuleState,
 ) {
-    actions
-        .iter_mut()
-        .for_each(|a| *a = (f64::NEG_INFINITY, 0.0));
+    for &l in rule_links {
+        actions[l] = (f64::NEG_INFINITY, 0.0);
+    }
     for rule in &system.rules {
         let mut result = true;
         // The value the rule's last condition read (a control curve's x).
@@ -73,7 +87,8 @@ pub(crate) fn apply_rules(
             }
         }
     }
-    for (l, a) in actions.iter().enumerate() {
+    for &l in rule_links {
+        let a = actions[l];
         if a.0 > f64::NEG_INFINITY {
             settings[l] = a.1;
         }
@@ -96,9 +111,10 @@ pub(crate) fn quiet_rules_change_nothing(
     volume: &[f64],
     lateral_always_zero: &[bool],
 ) -> bool {
-    let mut actions = Vec::new();
+    let mut actions = vec![(f64::NEG_INFINITY, 0.0); settings.len()];
     quiet_rules_hold(
         system,
+        &rule_links(system),
         settings,
         depth,
         volume,
@@ -106,6 +122,65 @@ pub(crate) fn quiet_rules_change_nothing(
         &|_| None,
         &mut actions,
     )
+}
+
+/// The premises of the rules whose value can change while a draining stretch lasts
+/// (the depth and volume of the draining tanks, the flow of their pumps), and whether
+/// each held at the last check: while none changes, [`quiet_rules_hold`] gives what it
+/// gave then, since everything else it reads stays as it is.
+pub(crate) struct PremiseWatch {
+    premises: Vec<(Subject, Compare, f64)>,
+    last: Option<Vec<bool>>,
+}
+
+impl PremiseWatch {
+    /// Watch the premises of `rules` whose subject `changes`.
+    pub(crate) fn new(rules: &[Rule], changes: impl Fn(&Subject) -> bool) -> PremiseWatch {
+        PremiseWatch {
+            premises: rules
+                .iter()
+                .flat_map(|r| &r.premises)
+                .filter(|p| changes(&p.subject))
+                .map(|p| (p.subject, p.compare, p.value))
+                .collect(),
+            last: None,
+        }
+    }
+
+    /// Whether a watched premise holds differently from the last call (always on the
+    /// first). Their subjects are known exactly: a node's depth or volume, a link's flow.
+    pub(crate) fn changed(&mut self, depth: &[f64], volume: &[f64], link_flow: &[f64]) -> bool {
+        let now = |&(subject, compare, value): &(Subject, Compare, f64)| {
+            let v = match subject {
+                Subject::NodeDepth(i) => depth[i],
+                Subject::NodeVolume(i) => volume[i],
+                Subject::LinkFlow(i) => link_flow[i],
+                // Not watched (see `new`'s callers); treat as always changing.
+                _ => return None,
+            };
+            Some(compare.holds(v, value))
+        };
+        match &mut self.last {
+            Some(last) => {
+                let mut changed = false;
+                for (p, held) in self.premises.iter().zip(last.iter_mut()) {
+                    match now(p) {
+                        Some(h) if h == *held => {}
+                        Some(h) => {
+                            *held = h;
+                            changed = true;
+                        }
+                        None => changed = true,
+                    }
+                }
+                changed
+            }
+            None => {
+                self.last = Some(self.premises.iter().map(|p| now(p) == Some(true)).collect());
+                true
+            }
+        }
+    }
 }
 
 /// Whether `compare` holds for every value in `[lo, hi]` (Some(true)), for none
@@ -130,18 +205,22 @@ fn holds_over(compare: Compare, lo: f64, hi: f64, value: f64) -> Option<bool> {
 }
 
 /// As [`quiet_rules_change_nothing`], where the flow of some links is known to lie in a
-/// range (`flow(link)`: Some((lo, hi)), m³/s); `actions` is scratch space.
+/// range (`flow(link)`: Some((lo, hi)), m³/s); `actions` is scratch space, one per link,
+/// of which only the `rule_links` ([`rule_links`]) are used.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn quiet_rules_hold(
     system: &System,
+    rule_links: &[usize],
     settings: &[f64],
     depth: &[f64],
     volume: &[f64],
     lateral_always_zero: &[bool],
     flow: &dyn Fn(usize) -> Option<(f64, f64)>,
-    actions: &mut Vec<(f64, f64)>,
+    actions: &mut [(f64, f64)],
 ) -> bool {
-    actions.clear();
-    actions.resize(settings.len(), (f64::NEG_INFINITY, 0.0));
+    for &l in rule_links {
+        actions[l] = (f64::NEG_INFINITY, 0.0);
+    }
     for rule in &system.rules {
         let mut result: Option<bool> = None;
         for (k, p) in rule.premises.iter().enumerate() {
@@ -183,8 +262,53 @@ pub(crate) fn quiet_rules_hold(
             }
         }
     }
-    actions
-        .iter()
-        .enumerate()
-        .all(|(l, a)| a.0 == f64::NEG_INFINITY || a.1 == settings[l])
+    rule_links.iter().all(|&l| {
+        let a = actions[l];
+        a.0 == f64::NEG_INFINITY || a.1 == settings[l]
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::{Action, Premise};
+
+    #[test]
+    fn premise_watch_sees_only_a_change_of_outcome() {
+        // IF NODE 0 DEPTH > 0.01 AND LINK 1 FLOW < 0.5: only the depth is watched.
+        let premise = |subject, compare, value| Premise {
+            or: false,
+            subject,
+            compare,
+            value,
+        };
+        let rules = vec![Rule {
+            name: "DRAIN".into(),
+            premises: vec![
+                premise(Subject::NodeDepth(0), Compare::Gt, 0.01),
+                premise(Subject::LinkFlow(1), Compare::Lt, 0.5),
+            ],
+            then: vec![Action {
+                link: 0,
+                setting: 1.0,
+                curve: None,
+            }],
+            otherwise: vec![],
+            priority: 0.0,
+            curves: vec![],
+        }];
+        let mut watch = PremiseWatch::new(&rules, |s| matches!(s, Subject::NodeDepth(0)));
+        let (volume, flow) = ([0.0; 2], [0.0, 9.0]);
+        assert!(watch.changed(&[2.0, 0.0], &volume, &flow), "first check");
+        assert!(!watch.changed(&[2.0, 0.0], &volume, &flow));
+        // The level falls but stays above 0.01 m: the same outcome.
+        assert!(!watch.changed(&[0.5, 0.0], &volume, &flow));
+        // An unwatched subject may change (the caller knows it stays in its range).
+        assert!(!watch.changed(&[0.02, 3.0], &volume, &[0.0, 0.1]));
+        assert!(
+            watch.changed(&[0.01, 0.0], &volume, &flow),
+            "no longer > 0.01"
+        );
+        assert!(!watch.changed(&[0.0, 0.0], &volume, &flow));
+    }
 }

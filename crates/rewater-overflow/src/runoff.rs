@@ -398,10 +398,12 @@ impl Clock {
 /// Rain and evaporation on the step grid, shared by every subcatchment of a gage.
 #[derive(Debug, Clone)]
 pub struct Forcing {
-    /// Rain depth (m) in each step.
-    pub rain_m: Vec<f64>,
     /// Steps with rain, ascending.
     pub wet_steps: Vec<u32>,
+    /// Rain depth (m) in each of the `wet_steps` (every other step has none: a record of
+    /// years at a minute's step is mostly dry, and an array of every step is megabytes
+    /// to fill and fault in).
+    pub wet_rain_m: Vec<f64>,
     /// Evaporation depth (m) before each step; one longer than the clock.
     pub evap_cum_m: Vec<f64>,
     pub evap_dry_only: bool,
@@ -409,41 +411,20 @@ pub struct Forcing {
 
 impl Forcing {
     pub fn new(rain: &crate::rain::RainSeries, evap: &Evaporation, clock: Clock) -> Forcing {
-        // Rain and evaporation are independent: on a long record at a short step (85 MB
-        // for 10 years at 60 s) the evaporation is taken on a second thread meanwhile.
-        std::thread::scope(|scope| {
-            let evap_cum = scope.spawn(|| Self::evaporation(evap, clock));
-            let (rain_m, wet_steps) = Self::rain(rain, clock);
-            let evap_cum_m = evap_cum
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e));
-            Forcing {
-                rain_m,
-                wet_steps,
-                evap_cum_m,
-                evap_dry_only: evap.dry_only,
-            }
-        })
+        // The rain visits only its wet steps; the evaporation is every step's.
+        let (wet_steps, wet_rain_m) = Self::rain(rain, clock);
+        Forcing {
+            wet_steps,
+            wet_rain_m,
+            evap_cum_m: Self::evaporation(evap, clock),
+            evap_dry_only: evap.dry_only,
+        }
     }
 
-    /// Rain depth in each step and the steps with rain.
-    fn rain(rain: &crate::rain::RainSeries, clock: Clock) -> (Vec<f64>, Vec<u32>) {
-        let mut rain_m = Vec::with_capacity(clock.steps);
-        let mut wet_steps = Vec::new();
-        // The same values as cumulative_at / depth_between at every step boundary, taken
-        // one by one (a 10-year record at 60 s would need two more arrays of 42 MB).
-        let mut before = 0.0;
-        rain.cumulative_each(clock.start_s, clock.step_s, clock.steps + 1, |k, cum| {
-            if k > 0 {
-                let d = (cum - before).max(0.0);
-                if d > 0.0 {
-                    wet_steps.push((k - 1) as u32);
-                }
-                rain_m.push(d);
-            }
-            before = cum;
-        });
-        (rain_m, wet_steps)
+    /// The steps with rain and the rain depth in each (any other step's is ±0).
+    fn rain(rain: &crate::rain::RainSeries, clock: Clock) -> (Vec<u32>, Vec<f64>) {
+        // The same values as cumulative_at / depth_between at every step boundary.
+        rain.wet_steps_on(clock.start_s, clock.step_s, clock.steps)
     }
 
     /// Evaporation depth before each step.
@@ -506,7 +487,11 @@ pub struct SubRun<'a> {
     passed: [f64; 3],
     areas: [SubArea; 3],
     infil: InfilState,
-    reach: Reach,
+    /// The sewer reach to the outlet; None when it passes flow on unchanged (no lag, no
+    /// reservoir: the usual case of a SWMM file).
+    reach: Option<Reach>,
+    /// Each sub-area's area, m².
+    area_m2: [f64; 3],
     bal: RunoffBalance,
     /// Position in the forcing's wet steps.
     w: usize,
@@ -553,7 +538,13 @@ impl<'a> SubRun<'a> {
                 sub(1.0 - sc.imperv, sc.ds_perv_m, alpha(sc.n_perv, perv_area)),
             ],
             infil: InfilState::new(&sc.infiltration),
-            reach: Reach::new(sc.lag_s, sc.reservoir_s, clock.step_s as f64),
+            reach: Some(Reach::new(sc.lag_s, sc.reservoir_s, clock.step_s as f64))
+                .filter(|r| !r.passes_through()),
+            area_m2: [
+                sc.imperv * sc.zero_ds * sc.area_m2,
+                sc.imperv * (1.0 - sc.zero_ds) * sc.area_m2,
+                (1.0 - sc.imperv) * sc.area_m2,
+            ],
             bal: RunoffBalance::default(),
             w: 0,
             step: 0,
@@ -573,13 +564,29 @@ impl<'a> SubRun<'a> {
             .iter()
             .map(|a| a.depth * a.frac * self.sc.area_m2)
             .sum();
-        bal.in_sewer_m3 = self.reach.held_m3();
+        bal.in_sewer_m3 = self.reach.as_ref().map_or(0.0, |r| r.held_m3());
         bal
     }
 
     /// Compute the steps before `end` (at most the clock's), pushing each step's inflow
     /// to the outlet node (m³/s) onto `out`.
     pub fn run_to(&mut self, end: usize, out: &mut SparseSeries) {
+        // The usual subcatchment (no run-on, no sewer reach, runoff of every sub-area to
+        // the outlet) has its own copy of the loop without those branches.
+        let plain = self.runon.is_none()
+            && self.reach.is_none()
+            && self.sc.subarea_route == SubareaRoute::Outlet
+            && self.passed == [0.0; 3];
+        if plain {
+            self.run_steps::<true>(end, out);
+        } else {
+            self.run_steps::<false>(end, out);
+        }
+    }
+
+    /// [`SubRun::run_to`]; `PLAIN`: no run-on, no reach and nothing passed between the
+    /// sub-areas (the same arithmetic, fewer branches).
+    fn run_steps<const PLAIN: bool>(&mut self, end: usize, out: &mut SparseSeries) {
         let end = end.min(self.clock.steps);
         let (sc, forcing, clock) = (self.sc, self.forcing, self.clock);
         let (mut w, mut step, mut passed) = (self.w, self.step, self.passed);
@@ -588,19 +595,29 @@ impl<'a> SubRun<'a> {
             areas,
             infil,
             reach,
+            area_m2,
             bal,
             ..
         } = self;
         let dt = clock.step_s as f64;
         let wet = &forcing.wet_steps;
         while step < end {
-            let rain_depth = forcing.rain_m[step];
+            // The first wet step at or after this one: its rain, if it is this one.
+            // (A dry step's depth is ±0, which the step treats as 0.)
+            while w < wet.len() && (wet[w] as usize) < step {
+                w += 1;
+            }
+            let rain_depth = match wet.get(w) {
+                Some(&s) if s as usize == step => forcing.wet_rain_m[w],
+                _ => 0.0,
+            };
             let resting = rain_depth == 0.0
                 && areas[2].depth == 0.0
                 && areas.iter().all(|a| a.depth <= a.ds)
-                && reach.is_empty()
-                && runon.is_none()
-                && passed == [0.0; 3];
+                && (PLAIN
+                    || reach.as_ref().is_none_or(|r| r.is_empty())
+                        && runon.is_none()
+                        && passed == [0.0; 3]);
             if resting {
                 while w < wet.len() && (wet[w] as usize) < step {
                     w += 1;
@@ -624,16 +641,22 @@ impl<'a> SubRun<'a> {
             } else {
                 (forcing.evap_cum_m[step + 1] - forcing.evap_cum_m[step]) / dt
             };
-            let runon_rate = runon.as_mut().map_or(0.0, |c| c.get(step)) / sc.area_m2;
-            bal.runon_m3 += runon_rate * dt * sc.area_m2;
-            let released_m3;
+            // Without run-on the rate is +0 and the total stays as it is.
+            let runon_rate = match runon.as_mut().filter(|_| !PLAIN) {
+                Some(c) => {
+                    let r = c.get(step) / sc.area_m2;
+                    bal.runon_m3 += r * dt * sc.area_m2;
+                    r
+                }
+                None => 0.0,
+            };
             let mut sub_released = [0.0f64; 3];
             for (k, a) in areas.iter_mut().enumerate() {
                 if a.frac <= 0.0 {
                     continue;
                 }
-                let area = a.frac * sc.area_m2;
-                let inflow = precip + runon_rate + passed[k];
+                let area = area_m2[k];
+                let inflow = precip + runon_rate + if PLAIN { 0.0 } else { passed[k] };
                 let surf_evap = (a.depth / dt).min(evap_rate);
                 let infil_rate = if k == 2 {
                     infil.rate(dt, inflow, a.depth)
@@ -659,24 +682,30 @@ impl<'a> SubRun<'a> {
                 bal.infiltration_m3 += infil_used * dt * area;
             }
             // What goes to the outlet, and what runs over the other sub-area next step.
-            passed = [0.0; 3];
-            match sc.subarea_route {
-                SubareaRoute::Outlet => released_m3 = sub_released.iter().sum(),
-                SubareaRoute::ToPervious { fraction } if areas[2].frac > 0.0 => {
-                    let imperv = sub_released[0] + sub_released[1];
-                    passed[2] = imperv * fraction / dt / (areas[2].frac * sc.area_m2);
-                    released_m3 = imperv * (1.0 - fraction) + sub_released[2];
+            let released_m3 = if PLAIN {
+                sub_released.iter().sum()
+            } else {
+                passed = [0.0; 3];
+                match sc.subarea_route {
+                    SubareaRoute::Outlet => sub_released.iter().sum(),
+                    SubareaRoute::ToPervious { fraction } if areas[2].frac > 0.0 => {
+                        let imperv = sub_released[0] + sub_released[1];
+                        passed[2] = imperv * fraction / dt / (areas[2].frac * sc.area_m2);
+                        imperv * (1.0 - fraction) + sub_released[2]
+                    }
+                    SubareaRoute::ToImpervious { fraction } if areas[1].frac > 0.0 => {
+                        passed[1] = sub_released[2] * fraction / dt / (areas[1].frac * sc.area_m2);
+                        sub_released[0] + sub_released[1] + sub_released[2] * (1.0 - fraction)
+                    }
+                    _ => sub_released.iter().sum(),
                 }
-                SubareaRoute::ToImpervious { fraction } if areas[1].frac > 0.0 => {
-                    passed[1] = sub_released[2] * fraction / dt / (areas[1].frac * sc.area_m2);
-                    released_m3 =
-                        sub_released[0] + sub_released[1] + sub_released[2] * (1.0 - fraction);
-                }
-                _ => released_m3 = sub_released.iter().sum(),
-            }
+            };
             bal.rain_m3 += rain_depth * sc.area_m2;
             bal.runoff_m3 += released_m3;
-            let q = reach.step(released_m3 / dt);
+            let q = match reach.as_mut().filter(|_| !PLAIN) {
+                Some(r) => r.step(released_m3 / dt),
+                None => released_m3 / dt,
+            };
             out.push(step, q);
             step += 1;
         }
@@ -719,6 +748,58 @@ mod tests {
                     "evaporation at {t}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn the_plain_loop_steps_as_the_general_one() {
+        // A subcatchment of the usual kind (no run-on, no reach, all sub-areas to the
+        // outlet) through a year of rain: both copies of the step loop, to the bit.
+        let mut sc = impervious(12.0);
+        sc.imperv = 0.6;
+        sc.zero_ds = 0.25;
+        sc.ds_imperv_m = 0.0015;
+        sc.ds_perv_m = 0.005;
+        sc.swmm_outflow = true;
+        sc.infiltration = Infiltration::Horton {
+            f0_m_per_s: 76.2 / 3.6e6,
+            fmin_m_per_s: 3.81 / 3.6e6,
+            decay_per_s: 4.0 / 3600.0,
+            dry_days: 7.0,
+            max_m: 0.0,
+        };
+        let rain = crate::rain::synthetic_hourly(2011, 1, 11);
+        let evap = Evaporation::monthly([3.0; 12], false, rain.start_s, rain.end_s());
+        let clock = Clock {
+            start_s: rain.start_s,
+            step_s: 60,
+            steps: ((rain.end_s() - rain.start_s) / 60) as usize,
+        };
+        let forcing = Forcing::new(&rain, &evap, clock);
+        let (mut plain, mut general) = (
+            SubRun::new(&sc, &forcing, clock, None),
+            SubRun::new(&sc, &forcing, clock, None),
+        );
+        let (mut qp, mut qg) = (SparseSeries::default(), SparseSeries::default());
+        // In two stretches, as the streamed runoff takes them.
+        for end in [clock.steps / 3, clock.steps] {
+            plain.run_steps::<true>(end, &mut qp);
+            general.run_steps::<false>(end, &mut qg);
+        }
+        assert!(
+            qp.stored_steps() > 10_000,
+            "{} steps with runoff",
+            qp.stored_steps()
+        );
+        assert_eq!(qp, qg);
+        let (bp, bg) = (plain.finish(), general.finish());
+        for (a, b) in [
+            (bp.runoff_m3, bg.runoff_m3),
+            (bp.infiltration_m3, bg.infiltration_m3),
+            (bp.evaporation_m3, bg.evaporation_m3),
+            (bp.surface_m3, bg.surface_m3),
+        ] {
+            assert_eq!(a.to_bits(), b.to_bits());
         }
     }
 

@@ -39,13 +39,26 @@ pub(crate) fn busy_spans<'a>(
 
 impl SparseSeries {
     /// Set the value of `step`, which must not be before the last step pushed.
+    #[inline]
     pub fn push(&mut self, step: usize, value: f64) {
         debug_assert!(self.blocks.last().is_none_or(|b| step >= b.start));
         if value == 0.0 {
             return;
         }
+        // The usual case, the step after the last one: inline.
+        if let Some(b) = self.blocks.last_mut() {
+            if b.end() == step {
+                b.values.push(value as f32);
+                return;
+            }
+        }
+        self.push_new(step, value);
+    }
+
+    /// `push` of a step not right after the last one.
+    #[inline(never)]
+    fn push_new(&mut self, step: usize, value: f64) {
         match self.blocks.last_mut() {
-            Some(b) if b.end() == step => b.values.push(value as f32),
             Some(b) if step < b.end() => {
                 let i = step - b.start;
                 b.values[i] += value as f32;
