@@ -43,7 +43,7 @@ pub use crate::pg::PostgresStore;
 pub use cluster::{ClusterStore, FeedBatch, StoredFrame};
 pub use device::{
     check_device, hash_device_password, is_device_password_hash, random_device_password,
-    verify_device_password,
+    verify_device_password, PasswordCache, PasswordCheck,
 };
 pub use ingest::IngestRules;
 pub use kinds::{AlertState, CredentialKind, RejectReason, Role, UnknownValue};
