@@ -9,6 +9,7 @@
 //! through a key that leaves out the partition column. The store writes it only with ids it
 //! has just read.
 
+mod fold;
 mod labels;
 mod maintenance;
 mod outfalls;
@@ -34,6 +35,9 @@ pub struct PostgresStore {
     /// Write batches step by step (one round trip per statement) instead of in one
     /// statement: the older path, kept for comparison (`REWATER_PG_STEPWISE=1`).
     stepwise: bool,
+    /// Leave each batch's readings to the background fold instead of adding them to the
+    /// hourly aggregates in the batch (see [`crate::fold`]).
+    defer: bool,
     /// Leaderships this connection holds (see [`crate::cluster`]).
     leading: HashSet<String>,
     /// Where it connected, for [`crate::ClusterStore::another_writer`].
@@ -169,6 +173,7 @@ impl PostgresStore {
             rules: IngestRules::default(),
             statements: HashMap::new(),
             stepwise: std::env::var("REWATER_PG_STEPWISE").is_ok_and(|v| v == "1"),
+            defer: false,
             leading: HashSet::new(),
             url: url.to_string(),
             schema: schema.map(str::to_string),
