@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Pending batches folded in one transaction (a batch holds up to `batch_max` uploads).
-const BATCHES_PER_FOLD: i64 = 16;
+const BATCHES_PER_FOLD: i64 = 64;
 
 /// The running fold thread.
 pub(crate) struct Folder {
@@ -68,11 +68,16 @@ impl Folder {
 }
 
 fn run(store: &mut dyn Store, every: Duration, stop: &AtomicBool, stats: &Stats) {
+    let (mut folds, mut busy) = (0u64, Duration::ZERO);
     loop {
         let stopping = stop.load(Ordering::SeqCst);
         // Fold until nothing (or only a part another gateway is folding) is left.
         loop {
-            match store.fold_aggregates(BATCHES_PER_FOLD) {
+            let t = Instant::now();
+            let r = store.fold_aggregates(BATCHES_PER_FOLD);
+            busy += t.elapsed();
+            folds += 1;
+            match r {
                 Ok(r) => {
                     stats
                         .folded_batches
@@ -89,6 +94,12 @@ fn run(store: &mut dyn Store, every: Duration, stop: &AtomicBool, stats: &Stats)
             }
         }
         if stopping {
+            tracing::info!(
+                batches = stats.folded_batches.load(Ordering::Relaxed),
+                folds,
+                fold_ms = busy.as_millis() as u64,
+                "aggregate fold stopped"
+            );
             return;
         }
         let until = Instant::now() + every;

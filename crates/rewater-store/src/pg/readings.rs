@@ -29,17 +29,12 @@ fn reading_from_row(r: &::postgres::Row) -> Reading {
     }
 }
 
-/// A whole batch in one statement (one round trip, one implicit transaction): frame ids
-/// drawn, frames inserted, the keys of the firsts claimed in key order (so that two gateways
-/// writing overlapping batches lock in the same order), and the readings and hourly sums of
-/// the claimed uploads only. Returns, per upload in order, its frame id and whether it
-/// claimed its key. Codes are sorted and grouped bytewise (`COLLATE "C"`, as the key columns
-/// are since migration 11). Written once for both aggregate steps (`$ir_end` ends the
-/// readings' insert).
-macro_rules! one_shot {
-    ($ir_end:literal, $aggregates:literal) => {
-        concat!(
-            r#"
+/// The batch statement's head, shared by both ways of writing the readings (this statement,
+/// and [`super::copy`]): the uploads, their frame ids and frames, and the keys claimed (`cl`:
+/// ordinal and frame id of each claiming upload).
+macro_rules! batch_head {
+    () => {
+        r#"
 WITH u AS MATERIALIZED (
   SELECT recv, peer, mn COLLATE "C" AS mn, cn COLLATE "C" AS cn, dt, pno, raw, first, hour, ord
   FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[],
@@ -53,7 +48,22 @@ c AS (INSERT INTO upload (mn, cn, data_time, pno, frame_id)
       ORDER BY u.mn, u.cn, u.dt, u.pno
       ON CONFLICT DO NOTHING RETURNING frame_id),
 cl AS MATERIALIZED (SELECT ids.ord, ids.id FROM ids JOIN c ON c.frame_id = ids.id),
-r AS MATERIALIZED (
+"#
+    };
+}
+
+/// A whole batch in one statement (one round trip, one implicit transaction): frame ids
+/// drawn, frames inserted, the keys of the firsts claimed in key order (so that two gateways
+/// writing overlapping batches lock in the same order), and the readings and hourly sums of
+/// the claimed uploads only. Returns, per upload in order, its frame id and whether it
+/// claimed its key. Codes are sorted and grouped bytewise (`COLLATE "C"`, as the key columns
+/// are since migration 11). Written once for both aggregate steps (`$ir_end` ends the
+/// readings' insert).
+macro_rules! one_shot {
+    ($ir_end:literal, $aggregates:literal) => {
+        concat!(
+            batch_head!(),
+            r#"r AS MATERIALIZED (
   SELECT ord, factor COLLATE "C" AS factor, value, min, max, cou, flag, agg
   FROM UNNEST($10::bigint[], $11::text[], $12::float8[], $13::float8[], $14::float8[],
               $15::float8[], $16::text[], $17::float8[])
@@ -90,6 +100,17 @@ const ONE_SHOT_DEFERRED: &str = one_shot!(
     " RETURNING id",
     r#"ia AS (INSERT INTO aggregate_pending (lo, hi, xid)
        SELECT MIN(id), MAX(id), pg_current_xact_id()::xid FROM ir HAVING COUNT(*) > 0)"#
+);
+
+/// The batch statement of [`super::copy`]: frames, keys and the alert feed as above, no
+/// readings; each row also carries a reading id drawn now, below every id the session's COPY
+/// draws next.
+pub(super) const COPY_HEAD: &str = concat!(
+    batch_head!(),
+    r#"fd AS (INSERT INTO alert_feed (frames, at_ms)
+       SELECT array_agg(id ORDER BY ord), $11::bigint FROM cl WHERE $10::bool HAVING COUNT(*) > 0),
+lo AS MATERIALIZED (SELECT nextval('reading_id_seq') AS lo)
+SELECT ids.ord, ids.id, cl.ord IS NOT NULL, (SELECT lo FROM lo) FROM ids LEFT JOIN cl USING (ord)"#
 );
 
 impl PostgresStore {
@@ -184,9 +205,21 @@ impl PostgresStore {
                 ],
             )
             .map_err(pg)?;
+        self.claims_from_rows(uploads, plan, &rows)
+    }
+
+    /// What the batch statement's rows (ordinal, frame id, claimed, …) say of each upload:
+    /// frame ids in order and, per first, the frame that claimed its key before if not it.
+    pub(super) fn claims_from_rows(
+        &mut self,
+        uploads: &[Checked<'_>],
+        plan: &Plan,
+        rows: &[::postgres::Row],
+    ) -> Result<OneShot> {
+        let n = uploads.len();
         let mut ids = vec![0i64; n];
         let mut claimed = vec![false; n];
-        for r in &rows {
+        for r in rows {
             let ord: i64 = r.get(0);
             let Some(i) = usize::try_from(ord - 1).ok().filter(|&i| i < n) else {
                 return Err(StoreError::Invalid(format!(
@@ -247,7 +280,13 @@ impl IngestSql for PostgresStore {
         plan: &Plan,
         feed: bool,
     ) -> Option<Result<OneShot>> {
-        (!self.stepwise).then(|| self.one_shot(uploads, plan, feed))
+        (!self.stepwise).then(|| {
+            if self.defer && self.copy {
+                self.one_shot_copy(uploads, plan, feed)
+            } else {
+                self.one_shot(uploads, plan, feed)
+            }
+        })
     }
 
     fn prepare_times(&mut self, times: &mut dyn Iterator<Item = i64>) -> Result<()> {
@@ -481,6 +520,7 @@ impl crate::cluster::ClusterStore for PostgresStore {
         s.rules = self.rules.clone();
         s.stepwise = self.stepwise;
         s.defer = self.defer;
+        s.copy = self.copy;
         Ok(Some(Box::new(s)))
     }
 }
