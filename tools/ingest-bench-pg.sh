@@ -33,14 +33,20 @@ before=$($psql -At -F' ' -c "$pgstat")
 pglog=/var/log/postgresql/postgresql-15-main.log
 pglines=$( [ -r $pglog ] && wc -l < $pglog || echo 0)
 cpu0=$(awk '{print $14 + $15}' /proc/$pid/stat)
-# CPU seconds by process name over the run (postgres backends, the gateway, anything else).
+# CPU seconds by process name over the run (postgres backends, anything else); the gateway
+# (`rewater serve`, pid $pid) is named `gateway`, any other `rewater` (the simulator, which
+# has ended by the second count: its CPU comes from /usr/bin/time) `rewater-other`.
 cpu_by_comm() { for f in /proc/[0-9]*/stat; do cat "$f" 2>/dev/null; done |
-  sed 's/^[0-9]* (\(.*\)) [A-Z] /\1 /' | awk '{c[$1] += $12 + $13} END {for (k in c) print k, c[k]}'; }
+  sed 's/^\([0-9]*\) (\(.*\)) [A-Z] /\1 \2 /' |
+  awk -v gw="$pid" '{k = $2; if ($1 == gw) k = "gateway"; else if (k == "rewater") k = "rewater-other";
+    c[k] += $13 + $14} END {for (k in c) print k, c[k]}'; }
 cpu_by_comm > "${TMPDIR:-/tmp}/ingest-$name.cpu0"
 [ -n "${PERF:-}" ] && (sleep 15; perf record -F 199 -a -o "${TMPDIR:-/tmp}/ingest-$name.perf" -- sleep 10 >/dev/null 2>&1) &
 pw=$(grep -o 'password: [^ ]*' "$log" | head -1 | cut -d' ' -f2)
+simout=${TMPDIR:-/tmp}/ingest-$name.sim
 /usr/bin/time -f "simulator CPU: %U s user, %S s system" "$bin/rewater" hj212 sim --to 127.0.0.1:$port --devices "$devices" --frames "$frames" \
-  --interval-ms "$interval" --start 20250601000000 --password "$pw" 2>&1 | tail -8
+  --interval-ms "$interval" --start 20250601000000 --password "$pw" > "$simout" 2>&1
+tail -8 "$simout"
 cpu1=$(awk '{print $14 + $15}' /proc/$pid/stat)
 cpu_by_comm > "${TMPDIR:-/tmp}/ingest-$name.cpu1"
 echo "CPU s by process name during the run (largest first):"
@@ -49,14 +55,21 @@ awk -v hz="$(getconf CLK_TCK)" 'NR==FNR {a[$1]=$2; next} {d=($2-a[$1])/hz; if (d
 after=$($psql -At -F' ' -c "$pgstat")
 kill -INT $pid; wait $pid 2>/dev/null
 kill $vm 2>/dev/null
-echo "vmstat (5 s): us sy id wa"; awk 'NR>3 {printf "%s %s %s %s | ", $13, $14, $15, $16} END {print ""}' "${TMPDIR:-/tmp}/ingest-$name.vmstat"
+echo "vmstat (5 s): us sy id wa st"; awk 'NR>3 {printf "%s %s %s %s %s | ", $13, $14, $15, $16, $17} END {print ""}' "${TMPDIR:-/tmp}/ingest-$name.vmstat"
 grep -E "^stopped" "$log" | tail -1
 echo "gateway CPU during the run: $(( (cpu1 - cpu0) / $(getconf CLK_TCK) )) s"
-grep -E "writer stopped" "$log" | sed 's/^.*INFO //'
+grep -E "writer stopped|aggregate fold stopped" "$log" | sed 's/^.*INFO //'
 echo "slow batch commits (>= 80 ms): $(grep -c 'slow batch commit' "$log")"
 grep 'slow batch commit' "$log" | head -5 | cut -c1-140
 echo "PostgreSQL before: $before"
 echo "PostgreSQL after:  $after  (checkpoints timed/requested, buffers by checkpoint/backend, WAL bytes, WAL syncs, WAL buffers full)"
 [ -r $pglog ] && tail -n +$((pglines + 1)) $pglog | grep -E "checkpoint|autovacuum|WARN|ERROR" | cut -c1-200 | head
 $psql -t -c "SELECT 'uploads', count(*) FROM $schema.upload UNION ALL SELECT 'readings', count(*) FROM $schema.reading"
+# CPU per stored reading, by process: PostgreSQL's backends, the gateway, the simulator.
+readings=$($psql -At -c "SELECT count(*) FROM $schema.reading")
+sim_cpu=$(sed -n 's/^simulator CPU: \([0-9.]*\) s user, \([0-9.]*\) s system/\1 \2/p' "$simout" | awk '{print $1 + $2}')
+awk -v hz="$(getconf CLK_TCK)" -v n="$readings" -v sim="${sim_cpu:-0}" 'NR==FNR {a[$1]=$2; next}
+  {d[$1] = ($2 - a[$1]) / hz} END {if (n > 0) printf "CPU µs per reading: postgres %.1f, gateway %.1f, simulator %.1f (%d readings)\n",
+  1e6 * d["postgres"] / n, 1e6 * d["gateway"] / n, 1e6 * sim / n, n}' \
+  "${TMPDIR:-/tmp}/ingest-$name.cpu0" "${TMPDIR:-/tmp}/ingest-$name.cpu1"
 $psql -c "DROP SCHEMA $schema CASCADE"

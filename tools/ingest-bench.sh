@@ -19,8 +19,18 @@ pid=$!
 sleep 4
 pw=$(grep -o 'password: [^ ]*' "$log" | head -1 | cut -d' ' -f2)
 pwflag=""; [ -n "$pw" ] && pwflag="--password $pw"
+# The gateway's CPU (its own process) and the simulator's (/usr/bin/time), apart.
+cpu0=$(awk '{print $14 + $15}' /proc/$pid/stat)
+simout=${TMPDIR:-/tmp}/ingest-$name.sim
 # shellcheck disable=SC2086
-"$bin/rewater" hj212 sim --to 127.0.0.1:$port --devices 10000 --frames 40 --interval-ms 1000 \
-  --start 20250601000000 $pwflag 2>&1 | tail -7
+/usr/bin/time -f "simulator CPU: %U s user, %S s system" "$bin/rewater" hj212 sim --to 127.0.0.1:$port \
+  --devices 10000 --frames 40 --interval-ms 1000 --start 20250601000000 $pwflag > "$simout" 2>&1
+tail -8 "$simout"
+cpu1=$(awk '{print $14 + $15}' /proc/$pid/stat)
 kill -INT $pid; wait $pid 2>/dev/null
 ls -l "$db"* | awk '{print $5, $9}'
+readings=$(sqlite3 "$db" 'SELECT count(*) FROM reading' 2>/dev/null || echo 0)
+sim_cpu=$(sed -n 's/^simulator CPU: \([0-9.]*\) s user, \([0-9.]*\) s system/\1 \2/p' "$simout" | awk '{print $1 + $2}')
+awk -v g="$((cpu1 - cpu0))" -v hz="$(getconf CLK_TCK)" -v n="$readings" -v sim="${sim_cpu:-0}" 'BEGIN {
+  if (n > 0) printf "CPU µs per reading: gateway (with SQLite) %.1f, simulator %.1f (%d readings)\n",
+  1e6 * g / hz / n, 1e6 * sim / n, n}'

@@ -243,7 +243,7 @@ fn refusal(shared: &Shared, seg: &Segment, peer: SocketAddr, modbus: bool) -> Op
     if d.disabled {
         return Some(RejectReason::DeviceDisabled);
     }
-    if !rewater_store::verify_device_password(seg.pw().unwrap_or(""), &d.password_hash) {
+    if !shared.password_ok(d, seg.pw().unwrap_or("")) {
         return Some(RejectReason::WrongPassword);
     }
     if !d.allows_peer(peer.ip()) {
@@ -479,7 +479,7 @@ async fn split_reply(shared: &Shared, seg: &Segment, peer_s: &str) -> Option<Str
         // No DataTime: nothing to join the parts by; counted like any upload without one.
         return upload_reply(shared, seg, peer_s).await;
     };
-    let outcome = crate::reassembly::add(shared, part).await?;
+    let (outcome, _) = crate::reassembly::add(shared, part).await?;
     let ack = split_counted(shared, &outcome, |reason, detail| {
         let (mn, cn) = (seg.mn().unwrap_or(""), seg.cn().unwrap_or(""));
         let raw = seg.raw().as_bytes();
@@ -512,7 +512,7 @@ pub(crate) fn split_counted(
             stats.duplicates.fetch_add(1, Ordering::Relaxed);
             true
         }
-        O::Refused { reason, detail } => {
+        O::Refused { reason, detail, .. } => {
             refuse(*reason, detail.clone());
             false
         }

@@ -80,8 +80,8 @@ impl OwnedPart {
 
 /// Holds a part in the store through the writer and waits for its commit; `None` if the
 /// store failed or the gateway stops (nothing to acknowledge: the logger sends it again).
-/// A record completed now is also handed to the alert engine.
-pub(crate) async fn add(shared: &Shared, p: OwnedPart) -> Option<SplitOutcome> {
+/// A record completed and stored now is also handed to the alert engine, and returned.
+pub(crate) async fn add(shared: &Shared, p: OwnedPart) -> Option<(SplitOutcome, Option<Upload>)> {
     let limits = shared.split_limits;
     let (tx, rx) = oneshot::channel();
     let call: crate::writer::StoreCall = Box::new(move |s| {
@@ -114,15 +114,17 @@ pub(crate) async fn add(shared: &Shared, p: OwnedPart) -> Option<SplitOutcome> {
             return None;
         }
     };
-    if let (SplitOutcome::Complete(rewater_store::IngestOutcome::Stored { .. }), Some(u)) =
-        (&outcome, whole)
-    {
-        let _ = shared
-            .writer
-            .send(WriteRequest::Evaluate(Box::new(u)))
-            .await;
-    }
-    Some(outcome)
+    let stored = match (&outcome, whole) {
+        (SplitOutcome::Complete(rewater_store::IngestOutcome::Stored { .. }), Some(u)) => {
+            let _ = shared
+                .writer
+                .send(WriteRequest::Evaluate(Box::new(u.clone())))
+                .await;
+            Some(u)
+        }
+        _ => None,
+    };
+    Some((outcome, stored))
 }
 
 /// Drops the records whose parts did not all arrive in time (each by one gateway), each with

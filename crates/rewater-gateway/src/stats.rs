@@ -38,6 +38,11 @@ pub struct Stats {
     pub split_parts: AtomicU64,
     pub split_records: AtomicU64,
     pub split_incomplete: AtomicU64,
+    /// Device passwords hashed (SHA-256): a device's first frame, a changed password, a wrong
+    /// one; a password that verified before is compared without hashing.
+    pub password_hashes: AtomicU64,
+    /// Batches whose readings the background fold added to the hourly aggregates.
+    pub folded_batches: AtomicU64,
     /// Time from a frame's arrival to its 9014 being written, as a histogram.
     pub ack_latency: LatencyHistogram,
 }

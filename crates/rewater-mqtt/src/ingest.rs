@@ -20,8 +20,11 @@ pub struct MqttStats {
     pub split_parts_held: AtomicU64,
     /// Refused for good (acknowledged, counted with the rejected frames).
     pub refused: AtomicU64,
-    /// Not stored (store failure, stopping): not acknowledged, delivered again.
+    /// Not stored (store failure, stopping, or a split part the store has no room for now):
+    /// not acknowledged, delivered again after a reconnect.
     pub not_stored: AtomicU64,
+    /// Reconnects made so that the broker delivers again what was not acknowledged.
+    pub redelivery_reconnects: AtomicU64,
     pub pubacks: AtomicU64,
     pub reconnects: AtomicU64,
     /// Subscriptions made (one per topic filter and connection, again after reconnects).
@@ -119,16 +122,41 @@ async fn connection(
         .collect();
     // Decisions in arrival order; the acker sends their PUBACKs in that order.
     let (order_tx, order_rx) = mpsc::channel::<tokio::task::JoinHandle<Decision>>(4096);
+    // Told by the acker when a message was left unacknowledged.
+    let unacked = Arc::new(tokio::sync::Notify::new());
     let acker = tokio::spawn(ack_in_order(
         client.clone(),
         order_rx,
         stats.clone(),
         config.publish_prefix.clone(),
+        unacked.clone(),
     ));
+    // MQTT delivers an unacknowledged message again only on a new connection of the session:
+    // after one, reconnect (once, `redeliver_after` later) so that it comes again.
+    let mut reconnect_at: Option<tokio::time::Instant> = None;
     loop {
+        let wait = async {
+            match reconnect_at {
+                Some(t) => tokio::time::sleep_until(t).await,
+                None => std::future::pending().await,
+            }
+        };
         let ev = tokio::select! {
             ev = events.poll() => ev,
             _ = shutdown.changed() => break,
+            _ = unacked.notified(), if reconnect_at.is_none() => {
+                reconnect_at = Some(tokio::time::Instant::now() + config.redeliver_after);
+                continue;
+            }
+            _ = wait => {
+                reconnect_at = None;
+                stats.redelivery_reconnects.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(connection = i, "MQTT reconnecting for the messages not acknowledged");
+                // The acknowledgements queued before it go out first; the broker then closes
+                // the connection and the next poll reconnects.
+                client.disconnect().await?;
+                continue;
+            }
         };
         match ev {
             Ok(MqttEvent::Incoming(Packet::ConnAck(c))) => {
@@ -180,10 +208,15 @@ async fn ack_in_order(
     mut order: mpsc::Receiver<tokio::task::JoinHandle<Decision>>,
     stats: Arc<MqttStats>,
     publish_prefix: Option<String>,
+    unacked: Arc<tokio::sync::Notify>,
 ) {
     while let Some(h) = order.recv().await {
-        let Ok(d) = h.await else { continue };
+        let Ok(d) = h.await else {
+            unacked.notify_one();
+            continue;
+        };
         if !d.ack {
+            unacked.notify_one();
             continue;
         }
         if client.ack(&d.publish).await.is_err() {
@@ -348,8 +381,10 @@ async fn handle(p: Publish, gateway: Handle, stats: Arc<MqttStats>) -> Decision 
 }
 
 /// One part of a split record: acknowledged once it is committed in the store (the last one
-/// once the whole record is), or refused for good (acknowledged and counted, as any refused
-/// message); not acknowledged if it was not stored.
+/// once the whole record is, which is then published as an accepted upload), or refused for
+/// good (acknowledged and counted, as any refused message); not acknowledged if it was not
+/// stored, or if the store had no room for it now (too many records being assembled: it is
+/// delivered again after a reconnect and may be held then).
 async fn split_part(
     p: Publish,
     seg: &Segment,
@@ -359,29 +394,42 @@ async fn split_part(
     stats: &MqttStats,
 ) -> Decision {
     use rewater_store::SplitOutcome as O;
-    let outcome = gateway.submit_split_part(seg, peer).await;
-    match &outcome {
+    let (outcome, whole) = match gateway.submit_split_part(seg, peer).await {
+        Some((o, w)) => (Some(o), w),
+        None => (None, None),
+    };
+    let ack = match &outcome {
         Some(O::Complete(IngestOutcome::Stored { .. })) => {
             stats.stored.fetch_add(1, Ordering::Relaxed);
+            if let Some(w) = &whole {
+                stats
+                    .readings
+                    .fetch_add(w.readings.len() as u64, Ordering::Relaxed);
+            }
+            true
         }
         Some(O::Complete(_)) | Some(O::AlreadyStored) | Some(O::Repeat) => {
             stats.duplicates.fetch_add(1, Ordering::Relaxed);
+            true
         }
         Some(O::Held { .. }) => {
             stats.split_parts_held.fetch_add(1, Ordering::Relaxed);
+            true
         }
-        Some(O::Refused { .. }) => {
+        Some(O::Refused { no_room: false, .. }) => {
             stats.refused.fetch_add(1, Ordering::Relaxed);
+            true
         }
-        None => {
+        Some(O::Refused { no_room: true, .. }) | None => {
             stats.not_stored.fetch_add(1, Ordering::Relaxed);
+            false
         }
-    }
+    };
     Decision {
         publish: p,
         arrived,
-        ack: outcome.is_some(),
-        stored: None,
+        ack,
+        stored: whole,
     }
 }
 

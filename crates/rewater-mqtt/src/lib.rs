@@ -10,9 +10,13 @@
 //! persistent (clean session off, a fixed client id), so a message the service did not
 //! acknowledge — it was killed, or the store failed — is delivered again when the client
 //! reconnects; duplicates are stored once by the store's (MN, CN, DataTime, PNO) key.
+//! A message left unacknowledged is delivered again by the broker only on a new connection,
+//! so the connection reconnects [`MqttConfig::redeliver_after`] after one.
 //! An HJ 212 frame with PNUM/PNO (a part of a split record) is held in the store as TCP parts
 //! are (`rewater_gateway`'s reassembly): its PUBACK goes out after the part's commit, the last
-//! part's after the whole record is stored.
+//! part's after the whole record is stored (and the whole is published as an accepted upload);
+//! a part refused for good is acknowledged like any refused message, one the store has no room
+//! for now (records being assembled) is not, and comes again after the reconnect.
 //!
 //! Several connections (`connections`) share the topics through a shared subscription
 //! (`$share/GROUP/topic`), so that the broker's in-flight window (Mosquitto:
@@ -45,6 +49,10 @@ pub struct MqttConfig {
     /// alerts to `{prefix}/alerts` (QoS 1); `None`: publish nothing.
     pub publish_prefix: Option<String>,
     pub keep_alive: Duration,
+    /// After a message is left unacknowledged (not stored, or a split part the store has no
+    /// room for now), the connection reconnects this much later so that the broker delivers
+    /// it again (MQTT redelivers only to a new connection of the session).
+    pub redeliver_after: Duration,
 }
 
 impl Default for MqttConfig {
@@ -59,6 +67,7 @@ impl Default for MqttConfig {
             connections: 1,
             publish_prefix: None,
             keep_alive: Duration::from_secs(30),
+            redeliver_after: Duration::from_secs(10),
         }
     }
 }

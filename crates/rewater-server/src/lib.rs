@@ -7,6 +7,12 @@
 //! [`sim`] plays data loggers against a gateway (the load generator behind `rewater hj212 sim`
 //! and the benchmarks); [`demo`] holds the demo sites of the Beijing-style example.
 
+/// With the `mimalloc` feature, mimalloc allocates for every binary linking this crate (the
+/// gateway allocates a few small strings per frame and per reading; docs/benchmarks.md).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod demo;
 pub mod logging;
 mod scenarios;

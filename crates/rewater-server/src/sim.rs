@@ -95,8 +95,15 @@ pub fn sample_upload(
 }
 
 /// Plays `devices` data loggers, each sending `frames` uploads `interval` apart.
+///
+/// On one thread: a logger's work between its sends is a write, a read and two timers, so
+/// one thread keeps up with 10,000 loggers at one upload a second, and it spares the
+/// cross-thread wake-ups (futexes, work stealing) of a multi-threaded runtime on the cores
+/// the gateway and the database share (docs/benchmarks.md, issue 19).
 pub fn simulate(opts: SimOptions) -> std::io::Result<SimReport> {
-    let rt = tokio::runtime::Runtime::new()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let opts = Arc::new(opts);
         let t0 = Instant::now();

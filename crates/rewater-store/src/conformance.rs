@@ -259,6 +259,32 @@ pub fn run_all(store: &mut dyn Store) {
     crate::labels::conformance::run_all(store);
     crate::conformance_hostile::run_all(store);
     alert_feed(store);
+    aggregates_recomputable(store);
+}
+
+/// Whatever waits for a fold (PostgreSQL with deferral), the kept aggregates are what the
+/// readings say, before the fold and after it, and a second fold changes nothing.
+fn aggregates_recomputable(store: &mut dyn Store) {
+    assert_eq!(store.aggregates_differing().unwrap(), 0, "before the fold");
+    let pending = store.aggregates_pending().unwrap();
+    let mut folded = 0;
+    loop {
+        let r = store.fold_aggregates(7).unwrap();
+        assert!(!r.busy, "no other connection folds here");
+        if r.batches == 0 {
+            break;
+        }
+        folded += r.batches;
+    }
+    assert_eq!(folded, pending);
+    assert_eq!(store.aggregates_pending().unwrap(), 0);
+    assert_eq!(store.aggregates_differing().unwrap(), 0, "after the fold");
+    assert_eq!(store.fold_aggregates(7).unwrap().batches, 0);
+    assert_eq!(
+        store.aggregates_differing().unwrap(),
+        0,
+        "after a second fold"
+    );
 }
 
 /// The alert feed of several gateways (issue 19): with `feed` on, each committed batch records

@@ -2,12 +2,16 @@
 //!
 //! HJ 212 sends the password (PW) in clear in every frame, so the gateway checks it at the
 //! frame rate: a memory-hard hash (Argon2) per frame would cost more than storing the frame.
-//! The store keeps a salted SHA-256 (`$rw-sha256$<salt hex>$<digest hex>`); the gateway caches
-//! the last password that verified for each device. Comparisons are constant time.
+//! The store keeps a salted SHA-256 (`$rw-sha256$<salt hex>$<digest hex>`); the gateway keeps a
+//! [`PasswordCache`] of the password that last verified for each device (against that device's
+//! current hash), so that a device's frames after the first cost no hash. Comparisons are
+//! constant time.
 
 use crate::{Device, Result, StoreError};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Mutex;
 use subtle::ConstantTimeEq;
 
 const SCHEME: &str = "rw-sha256";
@@ -70,6 +74,80 @@ pub fn verify_device_password(password: &str, hash: &str) -> bool {
         return false;
     };
     bool::from(digest(&salt, password).ct_eq(&want))
+}
+
+/// What a [`PasswordCache`] check came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordCheck {
+    /// The password verified before against this very hash: no hash computed.
+    Cached,
+    /// Hashed now and it matched (it is cached from now on).
+    Verified,
+    /// Hashed now and it did not match (nothing is cached).
+    Wrong,
+}
+
+impl PasswordCheck {
+    pub fn ok(self) -> bool {
+        self != PasswordCheck::Wrong
+    }
+}
+
+/// The passwords that verified, per device MN, with the hash they verified against.
+///
+/// HJ 212 sends PW in clear with every frame, so the gateway holds the clear password of each
+/// connected device anyway; keeping the last good one per device lets every later frame be
+/// checked by a constant-time comparison instead of a SHA-256. An entry is used only while the
+/// device's stored hash is the one it verified against (a new password or a re-salted hash
+/// misses and is hashed again); a wrong password is never cached and does not evict the good
+/// one. At most `capacity` devices are kept; past it an arbitrary entry makes room.
+#[derive(Debug)]
+pub struct PasswordCache {
+    capacity: usize,
+    entries: Mutex<HashMap<String, (String, String)>>,
+}
+
+impl PasswordCache {
+    pub fn new(capacity: usize) -> PasswordCache {
+        PasswordCache {
+            capacity: capacity.max(1),
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Checks `password` for device `mn` whose stored hash is `hash`.
+    pub fn check(&self, mn: &str, password: &str, hash: &str) -> PasswordCheck {
+        if let Ok(m) = self.entries.lock() {
+            if let Some((h, p)) = m.get(mn) {
+                // The hash is public to the store; the password is compared in constant time.
+                if h == hash && bool::from(p.as_bytes().ct_eq(password.as_bytes())) {
+                    return PasswordCheck::Cached;
+                }
+            }
+        }
+        // Hashed outside the lock: other devices' frames are not held up.
+        if !verify_device_password(password, hash) {
+            return PasswordCheck::Wrong;
+        }
+        if let Ok(mut m) = self.entries.lock() {
+            if m.len() >= self.capacity && !m.contains_key(mn) {
+                if let Some(k) = m.keys().next().cloned() {
+                    m.remove(&k);
+                }
+            }
+            m.insert(mn.to_string(), (hash.to_string(), password.to_string()));
+        }
+        PasswordCheck::Verified
+    }
+
+    /// Devices cached.
+    pub fn len(&self) -> usize {
+        self.entries.lock().map_or(0, |m| m.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Whether a string looks like a stored device password hash.
@@ -202,6 +280,39 @@ mod tests {
         assert!(!verify_device_password("123456", "$argon2id$v=19$x$y"));
         assert!(is_device_password_hash(&a));
         assert!(!is_device_password_hash("123456"));
+    }
+
+    #[test]
+    fn the_cache_hashes_once_per_device_and_never_keeps_a_wrong_password() {
+        use PasswordCheck::*;
+        let cache = PasswordCache::new(2);
+        let h1 = hash_device_password("good-1");
+        assert_eq!(cache.check("A", "good-1", &h1), Verified);
+        for _ in 0..5 {
+            assert_eq!(cache.check("A", "good-1", &h1), Cached);
+        }
+        // A wrong password is hashed every time, refused, and leaves the good entry.
+        assert_eq!(cache.check("A", "good-2", &h1), Wrong);
+        assert_eq!(cache.check("A", "good-2", &h1), Wrong);
+        assert_eq!(cache.check("A", "", &h1), Wrong);
+        assert_eq!(cache.check("A", "good-1", &h1), Cached);
+        // A new password for the device: the old one no longer passes, cached or not.
+        let h2 = hash_device_password("new-1");
+        assert_eq!(cache.check("A", "good-1", &h2), Wrong);
+        assert_eq!(cache.check("A", "new-1", &h2), Verified);
+        assert_eq!(cache.check("A", "new-1", &h2), Cached);
+        // The same password under another MN is that device's own entry.
+        assert_eq!(cache.check("B", "new-1", &h2), Verified);
+        assert_eq!(cache.len(), 2);
+        // Bounded: a third device evicts one of the two.
+        let h3 = hash_device_password("c");
+        assert_eq!(cache.check("C", "c", &h3), Verified);
+        assert_eq!(cache.len(), 2);
+        assert_eq!(cache.check("C", "c", &h3), Cached);
+        // A wrong password for an unknown-to-the-cache device is never cached.
+        assert_eq!(cache.check("D", "x", &h3), Wrong);
+        assert_eq!(cache.check("D", "x", &h3), Wrong);
+        assert_eq!(cache.len(), 2);
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod conformance;
 #[doc(hidden)]
 pub mod conformance_hostile;
 mod device;
+pub mod fold;
 pub mod ingest;
 mod kinds;
 pub mod labels;
@@ -43,8 +44,9 @@ pub use crate::pg::PostgresStore;
 pub use cluster::{ClusterStore, FeedBatch, StoredFrame};
 pub use device::{
     check_device, hash_device_password, is_device_password_hash, random_device_password,
-    verify_device_password,
+    verify_device_password, PasswordCache, PasswordCheck,
 };
+pub use fold::{AggregateFold, FoldReport};
 pub use ingest::IngestRules;
 pub use kinds::{AlertState, CredentialKind, RejectReason, Role, UnknownValue};
 pub use labels::{Label, LabelStore};
@@ -64,6 +66,7 @@ pub use types::*;
 /// scope (and the typed words), so that new traits need no change at call sites.
 pub mod prelude {
     pub use crate::cluster::ClusterStore;
+    pub use crate::fold::AggregateFold;
     pub use crate::labels::LabelStore;
     pub use crate::maintenance::MaintenanceStore;
     pub use crate::outfalls::OutfallStore;

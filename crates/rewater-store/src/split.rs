@@ -121,6 +121,11 @@ pub enum SplitOutcome {
     Refused {
         reason: RejectReason,
         detail: String,
+        /// Refused only for want of room (records of the device or of the store being
+        /// assembled, bytes held): the same part may be held when it comes again later.
+        /// Otherwise it is refused for good (malformed, over the part bounds, resent with
+        /// other data, outside the DataTime window, its whole record refused).
+        no_room: bool,
     },
 }
 
@@ -195,6 +200,16 @@ fn refused(detail: String) -> SplitOutcome {
     SplitOutcome::Refused {
         reason: RejectReason::SplitRefused,
         detail,
+        no_room: false,
+    }
+}
+
+/// Refused for want of room now (see [`SplitOutcome::Refused`]).
+fn no_room(detail: String) -> SplitOutcome {
+    SplitOutcome::Refused {
+        reason: RejectReason::SplitRefused,
+        detail,
+        no_room: true,
     }
 }
 
@@ -204,12 +219,14 @@ fn check_part(p: &SplitPart<'_>, l: &SplitLimits) -> Option<SplitOutcome> {
         return Some(SplitOutcome::Refused {
             reason: RejectReason::BadSegment,
             detail: format!("PNUM {} is not a split packet (2 parts or more)", p.pnum),
+            no_room: false,
         });
     }
     if p.pno == 0 || p.pno > p.pnum {
         return Some(SplitOutcome::Refused {
             reason: RejectReason::BadSegment,
             detail: format!("PNO {} is outside 1..={}", p.pno, p.pnum),
+            no_room: false,
         });
     }
     if p.pnum > l.max_parts {
@@ -232,7 +249,7 @@ fn check_part(p: &SplitPart<'_>, l: &SplitLimits) -> Option<SplitOutcome> {
 }
 
 fn over_bytes(l: &SplitLimits) -> SplitOutcome {
-    refused(format!(
+    no_room(format!(
         "split parts held would exceed {} bytes",
         l.max_bytes
     ))
@@ -267,6 +284,7 @@ pub(crate) fn add_part<D: SplitSql>(
         return Ok(SplitOutcome::Refused {
             reason,
             detail: "a split part outside the accepted DataTime window".into(),
+            no_room: false,
         });
     }
     // The whole's partition (PostgreSQL) before the transaction, as ingest does.
@@ -310,7 +328,7 @@ fn add_in_transaction<D: SplitSql>(
             let (mine, all, all_bytes) = db.pending_totals(p.mn)?;
             if mine >= l.max_records_per_device {
                 return Ok((
-                    refused(format!(
+                    no_room(format!(
                         "{mine} split records of this device are being assembled (the limit)"
                     )),
                     false,
@@ -318,7 +336,7 @@ fn add_in_transaction<D: SplitSql>(
             }
             if all >= l.max_records {
                 return Ok((
-                    refused(format!(
+                    no_room(format!(
                         "{all} split records are being assembled (the store's limit)"
                     )),
                     false,
@@ -380,6 +398,7 @@ fn add_in_transaction<D: SplitSql>(
             SplitOutcome::Refused {
                 reason,
                 detail: "the reassembled split record".into(),
+                no_room: false,
             },
             true,
         )),
@@ -493,6 +512,14 @@ pub mod conformance {
         }
     }
 
+    /// Refused for want of room (`Some(true)`), for good (`Some(false)`), or not refused.
+    fn no_room(o: &SplitOutcome) -> Option<bool> {
+        match o {
+            SplitOutcome::Refused { no_room, .. } => Some(*no_room),
+            _ => None,
+        }
+    }
+
     pub fn run_all(s: &mut dyn Store, other: &mut dyn Store) {
         let rules = IngestRules {
             now_unix_s: Some(T - 8 * 3600 + 2 * 86_400),
@@ -517,6 +544,7 @@ pub mod conformance {
             detail(&o).contains("PNO 2 of 3 came again with other data"),
             "{o:?}"
         );
+        assert_eq!(no_room(&o), Some(false), "refused for good");
         assert_eq!(
             add(s, &part("SP1", T, 3, 3, "w21011=3"), &l),
             SplitOutcome::Held { have: 2 }
@@ -601,6 +629,7 @@ pub mod conformance {
             let o = add(s, &p, &tight);
             assert_eq!(reason(&o), Some(want), "{o:?}");
             assert!(detail(&o).contains(words), "{o:?}");
+            assert_eq!(no_room(&o), Some(false), "{o:?}");
         }
         assert_eq!(s.split_pending(Some("SP2")).unwrap(), (0, 0));
         // A device flooding first parts: two records, then refusals; a second device gets
@@ -617,6 +646,7 @@ pub mod conformance {
                 detail(&o).contains("2 split records of this device"),
                 "{o:?}"
             );
+            assert_eq!(no_room(&o), Some(true), "{o:?}");
         }
         assert_eq!(
             add(other, &part("SP3", T, 2, 1, "w01018=1"), &tight),
@@ -627,6 +657,7 @@ pub mod conformance {
             detail(&o).contains("3 split records are being assembled"),
             "{o:?}"
         );
+        assert_eq!(no_room(&o), Some(true), "{o:?}");
         assert_eq!(s.split_pending(None).unwrap(), (3, 3));
         // Bytes in all: 3 × 8 held; a part of 80 more passes 100.
         let wide = SplitLimits {
@@ -636,6 +667,7 @@ pub mod conformance {
         let fat = "w21003=".to_string() + &"2".repeat(73);
         let o = add(s, &part("SP2", T, 2, 2, &fat), &wide);
         assert!(detail(&o).contains("would exceed 100 bytes"), "{o:?}");
+        assert_eq!(no_room(&o), Some(true), "{o:?}");
         // Completing one makes room on that device.
         let o = add(s, &part("SP2", T, 2, 2, "w21003=2"), &tight);
         assert!(
@@ -671,6 +703,7 @@ pub mod conformance {
         let old = T - 4 * 366 * 86_400;
         let o = add(s, &part("SP5", old, 2, 1, "w01018=1"), &l);
         assert_eq!(reason(&o), Some(RejectReason::DataTimeTooOld), "{o:?}");
+        assert_eq!(no_room(&o), Some(false), "{o:?}");
         // A whole the store's rules refuse (a factor code no device sends): refused with
         // that reason, and its parts are gone too.
         assert_eq!(
@@ -679,6 +712,7 @@ pub mod conformance {
         );
         let o = add(s, &part("SP5", T, 2, 2, "w21-03=1"), &l);
         assert_eq!(reason(&o), Some(RejectReason::BadUpload), "{o:?}");
+        assert_eq!(no_room(&o), Some(false), "{o:?}");
         // Parts without values: refused in words, parts gone.
         assert_eq!(
             add(s, &part("SP6", T, 2, 1, "none"), &l),

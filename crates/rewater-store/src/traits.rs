@@ -173,6 +173,7 @@ pub trait Store:
     + crate::cluster::ClusterStore
     + crate::platform::PlatformStore
     + crate::split::SplitStore
+    + crate::fold::AggregateFold
     + Send
 {
     /// Creates or upgrades the schema (see the migrations); harmless when up to date.

@@ -3,12 +3,16 @@
 //! batch written by one prepared statement of data-modifying CTEs over `UNNEST` of arrays (one
 //! round trip and one implicit transaction per batch; `REWATER_PG_STEPWISE=1` brings back the
 //! older one-statement-per-step path for comparison), the same behaviour as the SQLite
-//! backend. Every connection sets `synchronous_commit = on` itself.
+//! backend. A gateway defers the hourly aggregates to a background fold ([`crate::fold`]);
+//! its batches then write their readings by binary COPY in the batch's transaction
+//! ([`copy`]). Every connection sets `synchronous_commit = on` itself.
 //!
 //! A reading's `corrects` is not a foreign key: PostgreSQL cannot reference a partitioned table
 //! through a key that leaves out the partition column. The store writes it only with ids it
 //! has just read.
 
+mod copy;
+mod fold;
 mod labels;
 mod maintenance;
 mod outfalls;
@@ -34,6 +38,11 @@ pub struct PostgresStore {
     /// Write batches step by step (one round trip per statement) instead of in one
     /// statement: the older path, kept for comparison (`REWATER_PG_STEPWISE=1`).
     stepwise: bool,
+    /// Leave each batch's readings to the background fold instead of adding them to the
+    /// hourly aggregates in the batch (see [`crate::fold`]).
+    defer: bool,
+    /// With `defer`, write the readings by binary COPY (see `copy`).
+    copy: bool,
     /// Leaderships this connection holds (see [`crate::cluster`]).
     leading: HashSet<String>,
     /// Where it connected, for [`crate::ClusterStore::another_writer`].
@@ -169,6 +178,8 @@ impl PostgresStore {
             rules: IngestRules::default(),
             statements: HashMap::new(),
             stepwise: std::env::var("REWATER_PG_STEPWISE").is_ok_and(|v| v == "1"),
+            defer: false,
+            copy: PostgresStore::copy_from_env(),
             leading: HashSet::new(),
             url: url.to_string(),
             schema: schema.map(str::to_string),

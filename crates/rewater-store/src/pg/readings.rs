@@ -5,7 +5,6 @@ use super::{pg, PostgresStore};
 use crate::ingest::{Checked, HourSum, IngestSql, Key, OneShot, Plan, ReadingRow};
 use crate::rejected::{Group, RejectedSql, SampleRow};
 use crate::*;
-use ::postgres::Transaction;
 use std::collections::{HashMap, HashSet};
 
 const EFFECTIVE: &str = "NOT EXISTS (SELECT 1 FROM reading c WHERE c.corrects = r.id)";
@@ -30,32 +29,12 @@ fn reading_from_row(r: &::postgres::Row) -> Reading {
     }
 }
 
-impl PostgresStore {
-    fn rebuild_aggregates(tx: &mut Transaction<'_>, mn: &str, factor: &str, t: i64) -> Result<()> {
-        let start = t.div_euclid(3600) * 3600;
-        tx.execute("DELETE FROM aggregate WHERE mn = $1 AND factor = $2 AND period = 'hour' AND start = $3", &[&mn, &factor, &start]).map_err(pg)?;
-        tx.execute(
-            &format!(
-                "INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max)
-                 SELECT $1, $2, 'hour', $3, COUNT(*), SUM(r.value), MIN(r.value), MAX(r.value) FROM reading r
-                 WHERE r.mn = $1 AND r.factor = $2 AND r.data_time >= $3 AND r.data_time < $3 + 3600
-                   AND r.cn IN ('2011', '2051') AND r.flag = 'N' AND r.value IS NOT NULL AND {EFFECTIVE}
-                 HAVING COUNT(*) > 0"
-            ),
-            &[&mn, &factor, &start],
-        )
-        .map_err(pg)?;
-        Ok(())
-    }
-}
-
-/// A whole batch in one statement (one round trip, one implicit transaction): frame ids
-/// drawn, frames inserted, the keys of the firsts claimed in key order (so that two gateways
-/// writing overlapping batches lock in the same order), and the readings and hourly sums of
-/// the claimed uploads only. Returns, per upload in order, its frame id and whether it
-/// claimed its key. Codes are sorted and grouped bytewise (`COLLATE "C"`, as the key columns
-/// are since migration 11).
-const ONE_SHOT: &str = r#"
+/// The batch statement's head, shared by both ways of writing the readings (this statement,
+/// and [`super::copy`]): the uploads, their frame ids and frames, and the keys claimed (`cl`:
+/// ordinal and frame id of each claiming upload).
+macro_rules! batch_head {
+    () => {
+        r#"
 WITH u AS MATERIALIZED (
   SELECT recv, peer, mn COLLATE "C" AS mn, cn COLLATE "C" AS cn, dt, pno, raw, first, hour, ord
   FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[],
@@ -69,24 +48,70 @@ c AS (INSERT INTO upload (mn, cn, data_time, pno, frame_id)
       ORDER BY u.mn, u.cn, u.dt, u.pno
       ON CONFLICT DO NOTHING RETURNING frame_id),
 cl AS MATERIALIZED (SELECT ids.ord, ids.id FROM ids JOIN c ON c.frame_id = ids.id),
-r AS MATERIALIZED (
+"#
+    };
+}
+
+/// A whole batch in one statement (one round trip, one implicit transaction): frame ids
+/// drawn, frames inserted, the keys of the firsts claimed in key order (so that two gateways
+/// writing overlapping batches lock in the same order), and the readings and hourly sums of
+/// the claimed uploads only. Returns, per upload in order, its frame id and whether it
+/// claimed its key. Codes are sorted and grouped bytewise (`COLLATE "C"`, as the key columns
+/// are since migration 11). Written once for both aggregate steps (`$ir_end` ends the
+/// readings' insert).
+macro_rules! one_shot {
+    ($ir_end:literal, $aggregates:literal) => {
+        concat!(
+            batch_head!(),
+            r#"r AS MATERIALIZED (
   SELECT ord, factor COLLATE "C" AS factor, value, min, max, cou, flag, agg
   FROM UNNEST($10::bigint[], $11::text[], $12::float8[], $13::float8[], $14::float8[],
               $15::float8[], $16::text[], $17::float8[])
     AS r(ord, factor, value, min, max, cou, flag, agg)),
 ir AS (INSERT INTO reading (mn, factor, cn, data_time, value, min, max, cou, flag, frame_id, received_at_ms)
        SELECT u.mn, r.factor, u.cn, u.dt, r.value, r.min, r.max, r.cou, r.flag, cl.id, u.recv
-       FROM r JOIN cl USING (ord) JOIN u USING (ord)),
-ia AS (INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max)
+       FROM r JOIN cl USING (ord) JOIN u USING (ord)"#,
+            $ir_end,
+            "),\n",
+            $aggregates,
+            ",\n",
+            r#"fd AS (INSERT INTO alert_feed (frames, at_ms)
+       SELECT array_agg(id ORDER BY ord), $19::bigint FROM cl WHERE $18::bool HAVING COUNT(*) > 0)
+SELECT ids.ord, ids.id, cl.ord IS NOT NULL FROM ids LEFT JOIN cl USING (ord)"#
+        )
+    };
+}
+
+/// The batch adding its hourly sums to the aggregates at once.
+const ONE_SHOT: &str = one_shot!(
+    "",
+    r#"ia AS (INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max)
        SELECT u.mn, r.factor, 'hour', u.hour, COUNT(*), SUM(r.agg), MIN(r.agg), MAX(r.agg)
        FROM r JOIN cl USING (ord) JOIN u USING (ord) WHERE r.agg IS NOT NULL AND u.hour IS NOT NULL
        GROUP BY u.mn, r.factor, u.hour ORDER BY u.mn, r.factor, u.hour
        ON CONFLICT (mn, factor, period, start) DO UPDATE SET
          n = aggregate.n + excluded.n, sum = aggregate.sum + excluded.sum,
-         min = LEAST(aggregate.min, excluded.min), max = GREATEST(aggregate.max, excluded.max)),
-fd AS (INSERT INTO alert_feed (frames, at_ms)
-       SELECT array_agg(id ORDER BY ord), $19::bigint FROM cl WHERE $18::bool HAVING COUNT(*) > 0)
-SELECT ids.ord, ids.id, cl.ord IS NOT NULL FROM ids LEFT JOIN cl USING (ord)"#;
+         min = LEAST(aggregate.min, excluded.min), max = GREATEST(aggregate.max, excluded.max))"#
+);
+
+/// The batch leaving its readings to the fold ([`crate::fold`]): one `aggregate_pending` row
+/// naming the claimed readings' id range and this transaction.
+const ONE_SHOT_DEFERRED: &str = one_shot!(
+    " RETURNING id",
+    r#"ia AS (INSERT INTO aggregate_pending (lo, hi, xid)
+       SELECT MIN(id), MAX(id), pg_current_xact_id()::xid FROM ir HAVING COUNT(*) > 0)"#
+);
+
+/// The batch statement of [`super::copy`]: frames, keys and the alert feed as above, no
+/// readings; each row also carries a reading id drawn now, below every id the session's COPY
+/// draws next.
+pub(super) const COPY_HEAD: &str = concat!(
+    batch_head!(),
+    r#"fd AS (INSERT INTO alert_feed (frames, at_ms)
+       SELECT array_agg(id ORDER BY ord), $11::bigint FROM cl WHERE $10::bool HAVING COUNT(*) > 0),
+lo AS MATERIALIZED (SELECT nextval('reading_id_seq') AS lo)
+SELECT ids.ord, ids.id, cl.ord IS NOT NULL, (SELECT lo FROM lo) FROM ids LEFT JOIN cl USING (ord)"#
+);
 
 impl PostgresStore {
     /// The frames that claimed these keys (stored before, or by another writer meanwhile).
@@ -148,7 +173,11 @@ impl PostgresStore {
                 r_agg.push(plan.agg(i, r));
             }
         }
-        let st = self.prepared(ONE_SHOT)?;
+        let st = self.prepared(if self.defer {
+            ONE_SHOT_DEFERRED
+        } else {
+            ONE_SHOT
+        })?;
         let rows = self
             .client
             .query(
@@ -176,9 +205,21 @@ impl PostgresStore {
                 ],
             )
             .map_err(pg)?;
+        self.claims_from_rows(uploads, plan, &rows)
+    }
+
+    /// What the batch statement's rows (ordinal, frame id, claimed, …) say of each upload:
+    /// frame ids in order and, per first, the frame that claimed its key before if not it.
+    pub(super) fn claims_from_rows(
+        &mut self,
+        uploads: &[Checked<'_>],
+        plan: &Plan,
+        rows: &[::postgres::Row],
+    ) -> Result<OneShot> {
+        let n = uploads.len();
         let mut ids = vec![0i64; n];
         let mut claimed = vec![false; n];
-        for r in &rows {
+        for r in rows {
             let ord: i64 = r.get(0);
             let Some(i) = usize::try_from(ord - 1).ok().filter(|&i| i < n) else {
                 return Err(StoreError::Invalid(format!(
@@ -239,7 +280,13 @@ impl IngestSql for PostgresStore {
         plan: &Plan,
         feed: bool,
     ) -> Option<Result<OneShot>> {
-        (!self.stepwise).then(|| self.one_shot(uploads, plan, feed))
+        (!self.stepwise).then(|| {
+            if self.defer && self.copy {
+                self.one_shot_copy(uploads, plan, feed)
+            } else {
+                self.one_shot(uploads, plan, feed)
+            }
+        })
     }
 
     fn prepare_times(&mut self, times: &mut dyn Iterator<Item = i64>) -> Result<()> {
@@ -472,6 +519,8 @@ impl crate::cluster::ClusterStore for PostgresStore {
         let mut s = PostgresStore::connect(&self.url, self.schema.as_deref())?;
         s.rules = self.rules.clone();
         s.stepwise = self.stepwise;
+        s.defer = self.defer;
+        s.copy = self.copy;
         Ok(Some(Box::new(s)))
     }
 }
@@ -763,25 +812,8 @@ impl ReadingStore for PostgresStore {
         from: i64,
         to: i64,
     ) -> Result<Vec<SeriesPoint>> {
-        let len = period.seconds();
-        let rows = self
-            .client
-            .query(
-                "SELECT (start / $5) * $5 AS t, SUM(sum) / SUM(n)::float8, MIN(min), MAX(max), SUM(n)::bigint FROM aggregate
-                 WHERE mn = $1 AND factor = $2 AND period = 'hour' AND start >= $3 AND start < $4 GROUP BY t ORDER BY t",
-                &[&mn, &factor, &from, &to, &len],
-            )
-            .map_err(pg)?;
-        Ok(rows
-            .iter()
-            .map(|r| SeriesPoint {
-                t: r.get(0),
-                mean: r.get(1),
-                min: r.get(2),
-                max: r.get(3),
-                n: r.get(4),
-            })
-            .collect())
+        // The kept hours plus the readings still waiting for their fold, in one snapshot.
+        self.aggregates_with_pending(mn, factor, period.seconds(), from, to)
     }
 
     fn correct(
@@ -794,6 +826,8 @@ impl ReadingStore for PostgresStore {
     ) -> Result<i64> {
         check_correction(value, reason, who)?;
         let mut tx = self.client.transaction().map_err(pg)?;
+        // A fold and a correction exclude each other (see `crate::fold`).
+        Self::lock_out_folds(&mut tx)?;
         let mut target = reading_id;
         while let Some(r) = tx
             .query_opt("SELECT id FROM reading WHERE corrects = $1", &[&target])
@@ -818,7 +852,7 @@ impl ReadingStore for PostgresStore {
             .map_err(pg)?
             .get(0);
         if AGGREGATED_CNS.contains(&orig.cn.as_str()) {
-            Self::rebuild_aggregates(&mut tx, &orig.mn, &orig.factor, orig.data_time)?;
+            Self::rebuild_hour(&mut tx, &orig.mn, &orig.factor, orig.data_time)?;
         }
         tx.commit().map_err(pg)?;
         Ok(id)

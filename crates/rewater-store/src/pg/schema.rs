@@ -161,4 +161,9 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         what: "key columns of readings, uploads and aggregates compared bytewise (issue 19)",
         steps: &[Step::Sql(V11)],
     },
+    Migration {
+        version: 12,
+        what: "batches whose readings wait for the hourly aggregates' fold (issue 19)",
+        steps: &[Step::Sql(super::fold::V12)],
+    },
 ];

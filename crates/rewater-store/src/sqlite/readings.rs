@@ -601,3 +601,23 @@ impl ReadingStore for SqliteStore {
             .query_row("SELECT COUNT(*) FROM frame", [], |r| r.get(0))?)
     }
 }
+
+/// SQLite adds each batch to the aggregates in the batch: nothing is deferred or pending.
+impl crate::fold::AggregateFold for SqliteStore {
+    fn aggregates_differing(&mut self) -> Result<i64> {
+        const HOUR: &str = "(r.data_time - ((r.data_time % 3600) + 3600) % 3600)";
+        let sql = format!(
+            "WITH want AS (
+               SELECT r.mn, r.factor, {HOUR} AS start, COUNT(*) AS n, round(SUM(r.value), 6) AS sum,
+                      MIN(r.value) AS lo, MAX(r.value) AS hi
+               FROM reading r
+               WHERE r.cn IN ('2011', '2051') AND r.flag = 'N' AND r.value IS NOT NULL AND {EFFECTIVE}
+               GROUP BY 1, 2, 3),
+             have AS (SELECT mn, factor, start, n, round(sum, 6), min, max FROM aggregate
+                      WHERE period = 'hour')
+             SELECT (SELECT COUNT(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM have))
+                  + (SELECT COUNT(*) FROM (SELECT * FROM have EXCEPT SELECT * FROM want))"
+        );
+        Ok(self.conn.query_row(&sql, [], |r| r.get(0))?)
+    }
+}

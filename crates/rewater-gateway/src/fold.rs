@@ -1,0 +1,114 @@
+//! The background fold of the hourly aggregates (see `rewater_store::fold`): where the store
+//! defers them (PostgreSQL), batches commit their readings and one pending row, and this
+//! thread, on a connection of its own, adds the pending batches to the aggregates every
+//! `Config::fold_every` — off the path of the acknowledgements, and with a device's several
+//! uploads of an hour merged into one update. With several gateways on one store, each runs
+//! one; a fold that finds another running skips its turn.
+
+use crate::stats::Stats;
+use rewater_store::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Pending batches folded in one transaction (a batch holds up to `batch_max` uploads).
+const BATCHES_PER_FOLD: i64 = 64;
+
+/// The running fold thread.
+pub(crate) struct Folder {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Folder {
+    /// Turns deferral on for `store` (and the writers opened from it afterwards) and starts
+    /// the fold on another connection; `None` (and nothing deferred) where the store adds to
+    /// the aggregates in each batch (SQLite), or `every` is zero.
+    pub(crate) fn start(
+        store: &mut dyn Store,
+        every: Duration,
+        stats: Arc<Stats>,
+    ) -> Option<Folder> {
+        if every.is_zero() || !store.defer_aggregates(true) {
+            return None;
+        }
+        let mut conn = match store.another_writer() {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                store.defer_aggregates(false);
+                return None;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no connection for the aggregate fold: aggregates are added in each batch");
+                store.defer_aggregates(false);
+                return None;
+            }
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("rewater-aggregate-fold".into())
+            .spawn(move || run(conn.as_mut(), every, &s, &stats));
+        match thread {
+            Ok(thread) => Some(Folder { stop, thread }),
+            Err(e) => {
+                tracing::warn!(error = %e, "no thread for the aggregate fold: aggregates are added in each batch");
+                store.defer_aggregates(false);
+                None
+            }
+        }
+    }
+
+    /// Stops after folding what is pending (the writers have committed their last batch).
+    pub(crate) fn finish(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread.thread().unpark();
+        let _ = self.thread.join();
+    }
+}
+
+fn run(store: &mut dyn Store, every: Duration, stop: &AtomicBool, stats: &Stats) {
+    let (mut folds, mut busy) = (0u64, Duration::ZERO);
+    loop {
+        let stopping = stop.load(Ordering::SeqCst);
+        // Fold until nothing (or only a part another gateway is folding) is left.
+        loop {
+            let t = Instant::now();
+            let r = store.fold_aggregates(BATCHES_PER_FOLD);
+            busy += t.elapsed();
+            folds += 1;
+            match r {
+                Ok(r) => {
+                    stats
+                        .folded_batches
+                        .fetch_add(r.batches as u64, Ordering::Relaxed);
+                    if r.busy || r.batches < BATCHES_PER_FOLD {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    // Left pending: reads still count them, the next fold adds them.
+                    tracing::warn!(error = %e, "aggregate fold failed; retried later");
+                    break;
+                }
+            }
+        }
+        if stopping {
+            tracing::info!(
+                batches = stats.folded_batches.load(Ordering::Relaxed),
+                folds,
+                fold_ms = busy.as_millis() as u64,
+                "aggregate fold stopped"
+            );
+            return;
+        }
+        let until = Instant::now() + every;
+        while !stop.load(Ordering::SeqCst) {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::park_timeout(left);
+        }
+    }
+}

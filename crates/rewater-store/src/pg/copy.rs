@@ -1,0 +1,123 @@
+//! A batch whose readings go in by binary `COPY` (issue 19): with the aggregates folded after
+//! the commit ([`crate::fold`]) the readings need not be part of the batch statement, and
+//! PostgreSQL takes rows from `COPY … (FORMAT binary)` for less work than from `INSERT …
+//! SELECT FROM UNNEST` of arrays. One transaction: the batch statement without readings
+//! (frames, keys claimed, alert feed; it also draws one reading id as a lower bound), the
+//! claimed uploads' readings by COPY, and the `aggregate_pending` row naming them (ids above
+//! that bound up to the session's last drawn id, inserted by this transaction).
+//! `REWATER_PG_READINGS=unnest` keeps them in the statement, for comparison.
+
+use super::{pg, PostgresStore};
+use crate::ingest::{Checked, OneShot, Plan};
+use crate::*;
+use ::postgres::binary_copy::BinaryCopyInWriter;
+use ::postgres::types::Type;
+
+const COPY_READINGS: &str = "COPY reading (mn, factor, cn, data_time, value, min, max, cou, flag, frame_id, received_at_ms) FROM STDIN (FORMAT binary)";
+
+const COLUMN_TYPES: [Type; 11] = [
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::FLOAT8,
+    Type::FLOAT8,
+    Type::FLOAT8,
+    Type::FLOAT8,
+    Type::TEXT,
+    Type::INT8,
+    Type::INT8,
+];
+
+const PENDING: &str = "INSERT INTO aggregate_pending (lo, hi, xid)
+    SELECT $1, currval('reading_id_seq'), pg_current_xact_id()::xid
+    WHERE currval('reading_id_seq') > $1";
+
+impl PostgresStore {
+    /// Whether batches write their readings by COPY (with deferred aggregates only).
+    pub(super) fn copy_from_env() -> bool {
+        std::env::var("REWATER_PG_READINGS").map_or(true, |v| v != "unnest")
+    }
+
+    pub(super) fn one_shot_copy(
+        &mut self,
+        uploads: &[Checked<'_>],
+        plan: &Plan,
+        feed: bool,
+    ) -> Result<OneShot> {
+        let n = uploads.len();
+        let mut first = vec![false; n];
+        for &i in &plan.firsts {
+            first[i] = true;
+        }
+        let recv: Vec<i64> = uploads.iter().map(|c| c.u.received_at_ms).collect();
+        let peers: Vec<&str> = uploads.iter().map(|c| c.peer.as_ref()).collect();
+        let mns: Vec<&str> = uploads.iter().map(|c| c.u.mn.as_str()).collect();
+        let cns: Vec<&str> = uploads.iter().map(|c| c.u.cn.as_str()).collect();
+        let dts: Vec<i64> = uploads.iter().map(|c| c.u.data_time).collect();
+        // PNO is at most 9999 (checked), so it fits the int column.
+        let pnos: Vec<i32> = uploads.iter().map(|c| c.u.pno as i32).collect();
+        let raws: Vec<&str> = uploads.iter().map(|c| c.raw.as_ref()).collect();
+        let head = self.prepared(super::readings::COPY_HEAD)?;
+        let pending = self.prepared(PENDING)?;
+        let mut tx = self.client.transaction().map_err(pg)?;
+        let rows = tx
+            .query(
+                &head,
+                &[
+                    &recv,
+                    &peers,
+                    &mns,
+                    &cns,
+                    &dts,
+                    &pnos,
+                    &raws,
+                    &first,
+                    &plan.hour,
+                    &feed,
+                    &crate::ingest::now_ms(),
+                ],
+            )
+            .map_err(pg)?;
+        let lo: i64 = rows.first().map_or(0, |r| r.get(3));
+        let mut claimed = vec![false; n];
+        let mut frame = vec![0i64; n];
+        for r in &rows {
+            let ord: i64 = r.get(0);
+            if let Some(i) = usize::try_from(ord - 1).ok().filter(|&i| i < n) {
+                frame[i] = r.get(1);
+                claimed[i] = r.get(2);
+            }
+        }
+        {
+            let sink = tx.copy_in(COPY_READINGS).map_err(pg)?;
+            let mut w = BinaryCopyInWriter::new(sink, &COLUMN_TYPES);
+            for (i, c) in uploads.iter().enumerate() {
+                if !(first[i] && claimed[i]) {
+                    continue;
+                }
+                let u = c.u;
+                for r in &c.readings {
+                    w.write(&[
+                        &u.mn,
+                        &r.factor,
+                        &u.cn,
+                        &u.data_time,
+                        &r.value,
+                        &r.min,
+                        &r.max,
+                        &r.cou,
+                        &r.flag,
+                        &frame[i],
+                        &u.received_at_ms,
+                    ])
+                    .map_err(pg)?;
+                }
+            }
+            w.finish().map_err(pg)?;
+        }
+        tx.execute(&pending, &[&lo]).map_err(pg)?;
+        tx.commit().map_err(pg)?;
+        self.claims_from_rows(uploads, plan, &rows)
+    }
+}

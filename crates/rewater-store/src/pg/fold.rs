@@ -1,0 +1,240 @@
+//! Hourly aggregates folded after the commit on PostgreSQL (see [`crate::fold`]).
+
+use super::{pg, PostgresStore};
+use crate::fold::{AggregateFold, FoldReport};
+use crate::*;
+use ::postgres::Transaction;
+
+/// Version 12: batches whose readings are still to be added to the hourly aggregates: the
+/// range of their reading ids and the transaction that inserted them (the readings' `xmin`;
+/// readings are never updated, so it stays theirs).
+pub(super) const V12: &str = "
+CREATE TABLE aggregate_pending (
+    id BIGSERIAL PRIMARY KEY, lo BIGINT NOT NULL, hi BIGINT NOT NULL, xid xid NOT NULL);
+";
+
+/// The hour a reading's DataTime falls in (floor, also before 1970).
+const HOUR_OF: &str = "(r.data_time - ((r.data_time % 3600) + 3600) % 3600)";
+
+/// The readings that feed the aggregates: real-time and minute values flagged N, not
+/// corrected since.
+const VALID: &str = "r.cn IN ('2011', '2051') AND r.flag = 'N' AND r.value IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM reading c WHERE c.corrects = r.id)";
+
+/// Taken by a fold (tried) and by a correction (waited for) so that they exclude each other.
+const FOLD_LOCK: &str = "hashtext(current_schema() || '.rewater-aggregate-fold')";
+
+impl PostgresStore {
+    /// Rebuilds one hour of one factor from its readings after a correction, counting only
+    /// readings already folded (a pending batch's readings are added by its fold). The caller
+    /// holds the fold lock ([`PostgresStore::lock_out_folds`]).
+    pub(super) fn rebuild_hour(
+        tx: &mut Transaction<'_>,
+        mn: &str,
+        factor: &str,
+        t: i64,
+    ) -> Result<()> {
+        let start = t.div_euclid(3600) * 3600;
+        let sql = format!(
+            "WITH s AS (
+               SELECT COUNT(*) AS n, SUM(r.value) AS sum, MIN(r.value) AS lo, MAX(r.value) AS hi
+               FROM reading r
+               WHERE r.mn = $1 AND r.factor = $2 AND r.data_time >= $3 AND r.data_time < $3 + 3600
+                 AND {VALID}
+                 AND NOT EXISTS (SELECT 1 FROM aggregate_pending q
+                                 WHERE r.id BETWEEN q.lo AND q.hi AND r.xmin = q.xid)),
+             d AS (DELETE FROM aggregate WHERE mn = $1 AND factor = $2 AND period = 'hour' AND start = $3
+                   AND (SELECT n FROM s) = 0)
+             INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max)
+             SELECT $1, $2, 'hour', $3, n, sum, lo, hi FROM s WHERE n > 0
+             ON CONFLICT (mn, factor, period, start) DO UPDATE SET
+               n = excluded.n, sum = excluded.sum, min = excluded.min, max = excluded.max"
+        );
+        tx.execute(&sql, &[&mn, &factor, &start]).map_err(pg)?;
+        Ok(())
+    }
+
+    /// Waits for a running fold to end and keeps others out until the transaction ends.
+    pub(super) fn lock_out_folds(tx: &mut Transaction<'_>) -> Result<()> {
+        tx.execute(&format!("SELECT pg_advisory_xact_lock({FOLD_LOCK})"), &[])
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    /// Hourly (or daily) points of the kept aggregates plus the valid readings still
+    /// pending, in one snapshot.
+    pub(super) fn aggregates_with_pending(
+        &mut self,
+        mn: &str,
+        factor: &str,
+        len: i64,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<SeriesPoint>> {
+        let mut tx = self
+            .client
+            .build_transaction()
+            .isolation_level(::postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(pg)?;
+        let p = tx
+            .query_one(
+                "SELECT MIN(lo), MAX(hi), COALESCE(array_agg(xid::text), '{}') FROM aggregate_pending",
+                &[],
+            )
+            .map_err(pg)?;
+        let (lo, hi, xids): (Option<i64>, Option<i64>, Vec<String>) =
+            (p.get(0), p.get(1), p.get(2));
+        let kept = "SELECT start, n, sum, min, max FROM aggregate
+                    WHERE mn = $1 AND factor = $2 AND period = 'hour' AND start >= $3 AND start < $4";
+        let rows = match (lo, hi) {
+            (Some(lo), Some(hi)) => {
+                // `|| ''` keeps the planner on the pending id ranges (BRIN on id) rather than
+                // the device's whole history through the series index.
+                let sql = format!(
+                    "SELECT (start / $5) * $5 AS t, SUM(sum) / SUM(n)::float8, MIN(min), MAX(max), SUM(n)::bigint
+                     FROM ({kept}
+                       UNION ALL
+                       SELECT h.start, 1, h.value, h.value, h.value FROM (
+                         SELECT {HOUR_OF} AS start, r.value FROM reading r
+                         WHERE r.id BETWEEN $6 AND $7 AND r.xmin = ANY ($8::text[]::xid[])
+                           AND r.mn || '' = $1 AND r.factor || '' = $2 AND {VALID}) h
+                       WHERE h.start >= $3 AND h.start < $4) x
+                     GROUP BY t ORDER BY t"
+                );
+                tx.query(&sql, &[&mn, &factor, &from, &to, &len, &lo, &hi, &xids])
+                    .map_err(pg)?
+            }
+            _ => {
+                let sql = format!(
+                    "SELECT (start / $5) * $5 AS t, SUM(sum) / SUM(n)::float8, MIN(min), MAX(max), SUM(n)::bigint
+                     FROM ({kept}) x GROUP BY t ORDER BY t"
+                );
+                tx.query(&sql, &[&mn, &factor, &from, &to, &len])
+                    .map_err(pg)?
+            }
+        };
+        tx.commit().map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|r| SeriesPoint {
+                t: r.get(0),
+                mean: r.get(1),
+                min: r.get(2),
+                max: r.get(3),
+                n: r.get(4),
+            })
+            .collect())
+    }
+}
+
+impl AggregateFold for PostgresStore {
+    /// `REWATER_PG_AGGREGATES_IN_BATCH=1` refuses deferral (the batch adds its sums as
+    /// before), for comparison.
+    fn defer_aggregates(&mut self, on: bool) -> bool {
+        if on && std::env::var("REWATER_PG_AGGREGATES_IN_BATCH").is_ok_and(|v| v == "1") {
+            self.defer = false;
+            return false;
+        }
+        self.defer = on;
+        true
+    }
+
+    fn fold_aggregates(&mut self, max_batches: i64) -> Result<FoldReport> {
+        let mut tx = self.client.transaction().map_err(pg)?;
+        let got: bool = tx
+            .query_one(
+                &format!("SELECT pg_try_advisory_xact_lock({FOLD_LOCK})"),
+                &[],
+            )
+            .map_err(pg)?
+            .get(0);
+        if !got {
+            return Ok(FoldReport {
+                busy: true,
+                ..FoldReport::default()
+            });
+        }
+        // Statements of their own after the lock, so that they see every correction committed
+        // before it was granted. First the batches taken (their rows deleted) …
+        let taken = tx
+            .query(
+                "DELETE FROM aggregate_pending WHERE id IN (
+                   SELECT id FROM aggregate_pending ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+                 RETURNING lo, hi, xid::text",
+                &[&max_batches],
+            )
+            .map_err(pg)?;
+        let (Some(lo), Some(hi)) = (
+            taken.iter().map(|r| r.get::<_, i64>(0)).min(),
+            taken.iter().map(|r| r.get::<_, i64>(1)).max(),
+        ) else {
+            tx.commit().map_err(pg)?;
+            return Ok(FoldReport::default());
+        };
+        let xids: Vec<String> = taken.iter().map(|r| r.get(2)).collect();
+        // … then their readings added, the id range given as values so that the plan scans
+        // only it (BRIN on id), not every partition.
+        let sql = format!(
+            "WITH s AS (
+               SELECT r.mn, r.factor, {HOUR_OF} AS start, COUNT(*) AS n, SUM(r.value) AS sum,
+                      MIN(r.value) AS lo, MAX(r.value) AS hi
+               FROM reading r
+               WHERE r.id BETWEEN $1 AND $2 AND r.xmin = ANY ($3::text[]::xid[]) AND {VALID}
+               GROUP BY 1, 2, 3)
+             INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max)
+             SELECT mn, factor, 'hour', start, n, sum, lo, hi FROM s ORDER BY mn, factor, start
+             ON CONFLICT (mn, factor, period, start) DO UPDATE SET
+               n = aggregate.n + excluded.n, sum = aggregate.sum + excluded.sum,
+               min = LEAST(aggregate.min, excluded.min), max = GREATEST(aggregate.max, excluded.max)"
+        );
+        let hours = tx.execute(&sql, &[&lo, &hi, &xids]).map_err(pg)?;
+        tx.commit().map_err(pg)?;
+        Ok(FoldReport {
+            batches: taken.len() as i64,
+            hours: hours as i64,
+            busy: false,
+        })
+    }
+
+    fn aggregates_pending(&mut self) -> Result<i64> {
+        Ok(self
+            .client
+            .query_one("SELECT COUNT(*) FROM aggregate_pending", &[])
+            .map_err(pg)?
+            .get(0))
+    }
+
+    fn aggregates_differing(&mut self) -> Result<i64> {
+        let sql = format!(
+            "WITH want AS (
+               SELECT r.mn, r.factor, {HOUR_OF} AS start, COUNT(*) AS n, SUM(r.value) AS sum,
+                      MIN(r.value) AS lo, MAX(r.value) AS hi
+               FROM reading r WHERE {VALID} GROUP BY 1, 2, 3),
+             pend AS (
+               SELECT r.mn, r.factor, {HOUR_OF} AS start, COUNT(*) AS n, SUM(r.value) AS sum,
+                      MIN(r.value) AS lo, MAX(r.value) AS hi
+               FROM reading r JOIN aggregate_pending q ON r.id BETWEEN q.lo AND q.hi AND r.xmin = q.xid
+               WHERE {VALID} GROUP BY 1, 2, 3),
+             have AS (
+               SELECT mn, factor, start, SUM(n) AS n, SUM(sum) AS sum, MIN(lo) AS lo, MAX(hi) AS hi
+               FROM (SELECT mn, factor, start, n, sum, min AS lo, max AS hi FROM aggregate
+                     WHERE period = 'hour'
+                     UNION ALL SELECT * FROM pend) x GROUP BY 1, 2, 3)
+             SELECT COUNT(*) FROM want w FULL JOIN have h USING (mn, factor, start)
+             WHERE w.n IS DISTINCT FROM h.n OR w.lo IS DISTINCT FROM h.lo OR w.hi IS DISTINCT FROM h.hi
+                OR abs(w.sum - h.sum) > 1e-9 * greatest(1, abs(w.sum))"
+        );
+        let mut tx = self
+            .client
+            .build_transaction()
+            .isolation_level(::postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(pg)?;
+        let n: i64 = tx.query_one(&sql, &[]).map_err(pg)?.get(0);
+        tx.commit().map_err(pg)?;
+        Ok(n)
+    }
+}
