@@ -428,9 +428,12 @@ mod tests {
         // 2025-01-30 .. 2025-03-03: January 30–31, all of February, March 1–3.
         let start = Date::from_ymd(2025, 1, 30).unwrap();
         let days = 33;
-        let month_of: Vec<u32> = (0..days).map(|d| start.add_days(d as i32).month()).collect();
-        let month_starts: Vec<usize> =
-            (1..days).filter(|&d| month_of[d] != month_of[d - 1]).collect();
+        let month_of: Vec<u32> = (0..days)
+            .map(|d| start.add_days(d as i32).month())
+            .collect();
+        let month_starts: Vec<usize> = (1..days)
+            .filter(|&d| month_of[d] != month_of[d - 1])
+            .collect();
         assert_eq!(month_starts, vec![2, 30]);
         let marked = |p: &Profile| {
             let mut changed = vec![false; days];
@@ -449,7 +452,10 @@ mod tests {
         assert_eq!(marked(&series), vec![10, 12]);
         let mut d = vec![1.0; days];
         d[5] = 0.5;
-        assert_eq!(marked(&series.clone().with_daily(d.into())), vec![5, 6, 10, 12]);
+        assert_eq!(
+            marked(&series.clone().with_daily(d.into())),
+            vec![5, 6, 10, 12]
+        );
         // The contract: unmarked days repeat the value of the day before.
         let p = Profile::series(vec![2.0; days].into()).with_monthly(m);
         let changed = marked(&p);
@@ -460,7 +466,6 @@ mod tests {
             }
         }
     }
-
 
     /// Prefetching reads each file once and gives, column by column, what a lone read gives,
     /// including which problem comes first in the file.

@@ -303,7 +303,9 @@ impl<'a> Source<'a> {
 
     /// The 1-based line of a byte offset (as `line_of`).
     fn line_at(&self, offset: usize) -> usize {
-        self.line_starts.partition_point(|&s| s <= offset.min(self.text.len())) + 1
+        self.line_starts
+            .partition_point(|&s| s <= offset.min(self.text.len()))
+            + 1
     }
 
     fn err(&self, line: Option<usize>, message: String) -> StandardFileError {
@@ -898,7 +900,11 @@ mod line_tests {
         for text in ["", "a", "\n", "ab\ncd\n\nef", "x\r\ny\n"] {
             let src = Source::new(text, "t.toml");
             for offset in 0..text.len() + 3 {
-                assert_eq!(src.line_at(offset), line_of(text, offset), "{text:?} @{offset}");
+                assert_eq!(
+                    src.line_at(offset),
+                    line_of(text, offset),
+                    "{text:?} @{offset}"
+                );
             }
         }
         assert_eq!(Source::new("ab\ncd\n\nef", "t").line_at(7), 4);
