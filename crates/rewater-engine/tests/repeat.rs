@@ -98,7 +98,7 @@ fn both(r: &Region) -> (Summary, u64) {
 /// and, ending as it started, is copied by days 33–59. Simulated: 6 + 1 = 7 days, copied 52.
 #[test]
 fn a_filling_pond_settles_and_the_month_after_repeats() {
-    let mut f = vec!["1.0"; 12];
+    let mut f = ["1.0"; 12];
     f[1] = "0.5";
     let r = region(
         "fill",
