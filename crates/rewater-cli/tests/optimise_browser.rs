@@ -1,6 +1,6 @@
 //! The planning-optimisation page (issue 18 item 6) in a real browser: Debian's Chromium,
 //! headless, driven by playwright-core (`crates/rewater-web/web/tests/optimise.mjs`) against
-//! `rewater serve`: the administrator starts the Lianyungang study with 20 generations of 32,
+//! `rewater serve`: the administrator starts the Lianyungang study with 150 generations of 32,
 //! sees the scatter fill and the run finish, the front and the reuse targets tabled, in
 //! Chinese and English. Screenshots go to `target/screenshots/optimise*.png`.
 
