@@ -1,7 +1,7 @@
 // Browser test of the planning-optimisation page (#/optimise) in Debian's Chromium (headless,
 // driven by playwright-core). Started by crates/rewater-cli/tests/optimise_browser.rs with a
 // running `rewater serve` and: REWATER_URL, REWATER_ADMIN (name:password), REWATER_CHROMIUM,
-// REWATER_NODE_MODULES, REWATER_SCREENSHOTS. The Lianyungang study is started with 20
+// REWATER_NODE_MODULES, REWATER_SCREENSHOTS. The Lianyungang study is started with 150
 // generations of 32; its scatter fills, the run finishes, the front and the targets are tabled, in
 // Chinese and in English. Exits non-zero on the first failed check.
 import { createRequire } from "node:module";
