@@ -376,9 +376,9 @@ impl<'r> Simulation<'r> {
         let mut fixed_point = false;
         for day in 0..self.region.days {
             let date = self.region.start.add_days(day as i32);
-            let repeated = fixed_point && !changes[day];
-            if repeated {
+            if fixed_point && !changes[day] {
                 self.stats.repeated_days += 1;
+                summary.add_repeated_day(self.region, &self.nodes_day, &self.links_day);
             } else {
                 let watch = changes.get(day + 1) == Some(&false);
                 if watch {
@@ -389,10 +389,6 @@ impl<'r> Simulation<'r> {
                 let solves = self.stats.solves;
                 self.step(day, date)?;
                 fixed_point = watch && self.stats.solves == solves + 1 && self.day_state.same(self);
-            }
-            if repeated {
-                summary.add_repeated_day(self.region, &self.nodes_day, &self.links_day);
-            } else {
                 summary.add_day(self.region, &self.nodes_day, &self.links_day);
             }
             if let Some(s) = sink.as_deref_mut() {

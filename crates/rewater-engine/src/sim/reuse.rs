@@ -168,7 +168,11 @@ impl<'r> Simulation<'r> {
             self.pond_conc_start[i].clone_from(&c);
             self.conc[i] = c;
         }
-        self.last_wetland_inflow.iter_mut().for_each(|v| *v = 0.0);
+        // Resized, not only zeroed: a run that stopped on a solver error mid-day leaves the
+        // buffer taken (empty).
+        self.last_wetland_inflow.clear();
+        self.last_wetland_inflow
+            .resize(self.region.nodes.len(), 0.0);
         self.pond_start.iter_mut().for_each(|v| *v = 0.0);
         self.open.iter_mut().for_each(|o| *o = true);
         self.flow.iter_mut().for_each(|v| *v = 0.0);
