@@ -25,11 +25,6 @@ fn catalog() -> &'static Catalog {
     C.get_or_init(Catalog::bundled)
 }
 
-fn busy() -> &'static tokio::sync::Semaphore {
-    static S: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
-    S.get_or_init(|| tokio::sync::Semaphore::new(1))
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct IndicatorsBody {
     /// Indicators: id, name {zh, en}, formula, unit, better, basis, source, confidence.
@@ -114,8 +109,11 @@ pub async fn scenario_scorecard(
     let m = sc
         .model(&name)?
         .ok_or_else(|| not_found(format!("no scenario model '{name}'")))?;
-    let permit = busy()
-        .try_acquire()
+    let permit = st
+        .heavy
+        .scorecard
+        .clone()
+        .try_acquire_owned()
         .map_err(|_| too_many("another scorecard is being computed", 5))?;
     let only_district = match p.role {
         Role::Operator => Some(p.district.clone().unwrap_or_default()),

@@ -127,6 +127,27 @@ pub struct ApiState {
     pub(crate) verify_slots: Arc<tokio::sync::Semaphore>,
     /// The outfall ledger as last loaded, kept while the store's records do not change.
     pub(crate) ledgers: Arc<outfalls::LedgerCache>,
+    /// One scenario computation of each kind at a time per server; a second is told to retry.
+    /// Per server, not per process, so two servers in one process (tests) do not refuse
+    /// each other.
+    pub(crate) heavy: Arc<HeavySlots>,
+}
+
+/// Slots for the scenario computations that run a whole model.
+pub(crate) struct HeavySlots {
+    /// `/api/scenarios/{name}/scorecard`.
+    pub(crate) scorecard: Arc<tokio::sync::Semaphore>,
+    /// `/api/scenarios/{name}/money/cost`.
+    pub(crate) cost: Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for HeavySlots {
+    fn default() -> Self {
+        HeavySlots {
+            scorecard: Arc::new(tokio::sync::Semaphore::new(1)),
+            cost: Arc::new(tokio::sync::Semaphore::new(1)),
+        }
+    }
 }
 
 /// What the web platform adds to the monitoring API; all optional.
@@ -172,6 +193,7 @@ impl ApiState {
             limiter: Arc::new(limiter::LoginLimiter::new(config.login_limit)),
             verify_slots: Arc::new(tokio::sync::Semaphore::new(config.password_checks.max(1))),
             ledgers: Arc::default(),
+            heavy: Arc::default(),
             config: Arc::new(config),
         }
     }

@@ -31,11 +31,6 @@ fn areas() -> &'static Areas {
     A.get_or_init(Areas::bundled)
 }
 
-fn busy() -> &'static tokio::sync::Semaphore {
-    static S: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
-    S.get_or_init(|| tokio::sync::Semaphore::new(1))
-}
-
 fn lang(s: &Option<String>) -> Result<Lang, crate::error::ApiError> {
     s.as_deref().unwrap_or("zh").parse().map_err(bad)
 }
@@ -397,8 +392,11 @@ pub async fn scenario_cost(
     let m = sc
         .model(&name)?
         .ok_or_else(|| not_found(format!("no scenario model '{name}'")))?;
-    let permit = busy()
-        .try_acquire()
+    let permit = st
+        .heavy
+        .cost
+        .clone()
+        .try_acquire_owned()
         .map_err(|_| too_many("another cost run is being computed", 5))?;
     let d = scope(&p);
     let d2 = d.clone();
