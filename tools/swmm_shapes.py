@@ -9,7 +9,8 @@ swmm-toolkit wheel bundles (pip install swmm-toolkit==0.17.0; nothing of SWMM's 
 in this repository), and writes reference.json there: the outfall volume (m³, from the
 report's Outfall Loading Summary) and the flooding (m³, Node Flooding Summary).
 
-    python3 tools/swmm_shapes.py
+    python3 tools/swmm_shapes.py            # every shape
+    python3 tools/swmm_shapes.py CUSTOM     # only these; the others keep their reference
 """
 import json
 import re
@@ -42,6 +43,7 @@ SHAPES = {
     "VERT_ELLIPSE": (1.4, 0.9, 0, 0),
     "ARCH": (1.0, 1.5, 0, 0),
     "IRREGULAR": ("T1", 0, 0, 0),
+    "CUSTOM": (1.0, "S1", 0, 0),
 }
 
 TEMPLATE = """[TITLE]
@@ -93,6 +95,18 @@ GR 1.0 0 0.4 0.2 0 0.4 0 0.8 0.4 1.0 1.0 1.2
 """
 
 
+# A closed shape of unit height: a narrow invert channel widening to a box with a
+# chamfered roof (relative depth, relative width), as SWMM's [CURVES] SHAPE type reads it.
+SHAPE_CURVE = """[CURVES]
+S1  SHAPE  0.0  0.3
+S1         0.2  0.9
+S1         0.6  1.2
+S1         0.9  1.0
+S1         1.0  0.4
+
+"""
+
+
 def outfall_and_flooding(rpt):
     text = rpt.read_text()
     out = re.search(r"Outfall Loading Summary.*?\n\s+O1\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", text, re.S)
@@ -105,13 +119,19 @@ def outfall_and_flooding(rpt):
 def main():
     from swmm.toolkit import solver
     HERE.mkdir(parents=True, exist_ok=True)
-    ref = {}
+    import sys
+    only = set(sys.argv[1:])  # shapes to run again; the others keep their reference
+    ref_path = HERE / "reference.json"
+    ref = json.loads(ref_path.read_text()) if only and ref_path.exists() else {}
     for shape, g in SHAPES.items():
+        if only and shape not in only:
+            continue
         depth = g[0] if shape != "IRREGULAR" else 1.0
         if shape == "FILLED_CIRCULAR":
             depth = g[0] - g[1]
         inp = TEMPLATE.format(shape=shape, depth=depth, g1=g[0], g2=g[1], g3=g[2], g4=g[3],
-                              peak=5.0, transects=TRANSECT if shape == "IRREGULAR" else "")
+                              peak=5.0, transects=TRANSECT if shape == "IRREGULAR" else
+                              SHAPE_CURVE if shape == "CUSTOM" else "")
         path = HERE / f"{shape.lower()}.inp"
         path.write_text(inp)
         with tempfile.TemporaryDirectory() as tmp:
@@ -125,7 +145,7 @@ def main():
             vol, flood = outfall_and_flooding(rpt)
         ref[shape] = {"outfall_m3": vol, "flooding_m3": flood}
         print(shape, ref[shape])
-    (HERE / "reference.json").write_text(json.dumps(ref, indent=1, sort_keys=True) + "\n")
+    ref_path.write_text(json.dumps(ref, indent=1, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":

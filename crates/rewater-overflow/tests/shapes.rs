@@ -69,7 +69,53 @@ shape_test!(
     vert_ellipse => "VERT_ELLIPSE",
     arch => "ARCH",
     irregular => "IRREGULAR",
+    custom => "CUSTOM",
 );
+
+/// CUSTOM's curve, checked as SWMM checks it, with the line and the curve named.
+#[test]
+fn custom_shape_errors_name_the_line_and_the_curve() {
+    use rewater_overflow::inp::{parse, ImportOptions};
+    let text = std::fs::read_to_string(dir().join("custom.inp")).expect("custom.inp");
+    let import = |t: &str| {
+        parse(t, "custom.inp", &dir(), &ImportOptions::default())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    import(&text).expect("the file is accepted");
+    let cases = [
+        (
+            "CUSTOM  1.0  S1",
+            "CUSTOM  1.0  S9",
+            "curve 'S9' is not in [CURVES]",
+        ),
+        (
+            "S1  SHAPE",
+            "S1  STORAGE",
+            "curve 'S1' is a STORAGE curve, not a SHAPE curve",
+        ),
+        (
+            "S1         0.6  1.2",
+            "S1         0.1  1.2",
+            "point 3 of the SHAPE curve",
+        ),
+        (
+            "S1         0.2  0.9",
+            "S1         0.2  -0.9",
+            "widths must not be negative",
+        ),
+        (
+            "CUSTOM  1.0  S1",
+            "CUSTOM  -1  S1",
+            "geom1 (full depth) must be positive",
+        ),
+    ];
+    for (from, to, says) in cases {
+        assert!(text.contains(from), "{from}");
+        let e = import(&text.replace(from, to)).expect_err(to);
+        assert!(e.contains("line 31") && e.contains(says), "{to}: {e}");
+    }
+}
 
 /// FILLED_CIRCULAR delivers 2.8 % more than SWMM, with its geometry (area, wetted perimeter
 /// with the fill's width, offsets raised by the fill as SWMM's `link.c` does) checked by

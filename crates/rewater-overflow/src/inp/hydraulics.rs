@@ -7,7 +7,7 @@ use super::links::LinkTable;
 use super::nodes::NodeTable;
 use super::parser::{Line, Parser, Units};
 use super::tables::Curve;
-use super::xsect::{read_shape, read_transects};
+use super::xsect::{read_shape, read_transects, Outlines};
 use crate::dynwave::forcemain::{ForceMain, ForceMainEquation};
 use crate::dynwave::section::Section;
 use crate::dynwave::{
@@ -293,6 +293,10 @@ pub(super) fn read_hydraulics(
         })
         .collect();
     let transects = read_transects(p, units)?;
+    let outlines = Outlines {
+        transects: &transects,
+        curves,
+    };
     let mut xsect: HashMap<&str, &Line> = HashMap::new();
     for l in p.section("XSECTIONS") {
         xsect.insert(l.tokens[0].as_str(), l);
@@ -310,7 +314,7 @@ pub(super) fn read_hydraulics(
             continue;
         };
         let barrels = p.num_or(x, 6, 1.0, "barrels")?.max(1.0);
-        let Some(shape) = read_shape(p, x, units, &transects)? else {
+        let Some(shape) = read_shape(p, x, units, &outlines)? else {
             continue;
         };
         if let super::xsect::Shape::Transect(t) = &shape {

@@ -5,7 +5,7 @@
 use super::nodes::NodeTable;
 use super::parser::{Line, Parser, Units};
 use super::tables::Curve;
-use super::xsect::{read_shape, Shape, Transect};
+use super::xsect::{read_shape, Outlines, Shape, Transect};
 use crate::network::{FlowRouting, Link, LinkKind, NodeKind, PumpCurve, StorageInlet, WeirShape};
 use crate::OverflowError;
 use std::collections::HashMap;
@@ -165,7 +165,16 @@ fn conduit(
         .get(&name)
         .ok_or_else(|| p.err(l.no, format!("conduit '{name}' has no [XSECTIONS] row")))?;
     let barrels = p.num_or(x, 6, 1.0, "barrels")?.max(1.0);
-    let Some(shape) = read_shape(p, x, units, cx.transects)? else {
+    let Some(shape) = read_shape(
+        p,
+        x,
+        units,
+        &Outlines {
+            transects: cx.transects,
+            curves: cx.curves,
+        },
+    )?
+    else {
         return Ok(LinkKind::Conduit {
             capacity_m3_per_s: if max_flow > 0.0 {
                 max_flow

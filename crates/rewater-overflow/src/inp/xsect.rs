@@ -9,6 +9,7 @@
 
 use super::parser::{Line, Parser, Units};
 use super::shapes::{TabShape, Tabulated};
+use super::tables::Curve;
 use crate::OverflowError;
 use std::collections::HashMap;
 
@@ -40,7 +41,7 @@ pub(super) enum Shape {
     },
     Transect(Box<Transect>),
     /// An analytic shape from its outline (RECT_TRIANGULAR, RECT_ROUND, MODBASKETHANDLE,
-    /// FILLED_CIRCULAR, PARABOLIC, POWER).
+    /// FILLED_CIRCULAR, PARABOLIC, POWER), or a CUSTOM one from its SHAPE curve.
     Profile(Box<Profile>),
     /// One of SWMM's tabulated shapes (EGG, HORSESHOE, … ARCH).
     Tab(Box<TabShape>),
@@ -170,6 +171,53 @@ impl Profile {
         Profile::from_half_width(h, false, false, |y| {
             w / 2.0 * (y / h).max(0.0).powf(1.0 / exponent)
         })
+    }
+
+    /// SWMM's CUSTOM closed shape `h` high from a SHAPE curve of (depth, width), both
+    /// relative to the full depth. As SWMM's `shape.c` reads the curve: the width is linear
+    /// between its points, from 0 at the invert when the first point is above it, and
+    /// constant above the last point; depths above 1 count as 1; the top width is wetted
+    /// when full. Errors name what SWMM would refuse.
+    fn custom(h: f64, curve: &[(f64, f64)]) -> Result<Profile, String> {
+        let Some(&(y0, w0)) = curve.first() else {
+            return Err("the SHAPE curve has no points".into());
+        };
+        if !(0.0..1.0).contains(&y0) || w0 < 0.0 {
+            return Err(format!(
+                "the SHAPE curve's first point ({y0}, {w0}) must have a relative depth in 0–1 (below 1) and a width ≥ 0"
+            ));
+        }
+        let mut points: Vec<(f64, f64)> = Vec::with_capacity(curve.len() + 1);
+        if y0 > 0.0 {
+            points.push((0.0, 0.0));
+        }
+        for (k, &(y, w)) in curve.iter().enumerate() {
+            let last = points.last().map_or(0.0, |p| p.0);
+            if !y.is_finite() || !w.is_finite() || y < last || w < 0.0 {
+                return Err(format!(
+                    "point {} of the SHAPE curve ({y}, {w}): relative depths must not decrease and widths must not be negative",
+                    k + 1
+                ));
+            }
+            points.push((y.min(1.0), w));
+        }
+        if points.iter().all(|p| p.1 <= 0.0) {
+            return Err("the SHAPE curve has no width".into());
+        }
+        let width_at = |rel: f64| -> f64 {
+            let k = points.partition_point(|p| p.0 < rel);
+            match (k.checked_sub(1).map(|i| points[i]), points.get(k)) {
+                (Some((ya, wa)), Some(&(yb, wb))) if yb > ya => {
+                    wa + (wb - wa) * (rel - ya) / (yb - ya)
+                }
+                (_, Some(&(_, wb))) => wb,
+                (Some((_, wa)), None) => wa,
+                (None, None) => 0.0,
+            }
+        };
+        Ok(Profile::from_half_width(h, true, true, |y| {
+            width_at((y / h).clamp(0.0, 1.0)) * h / 2.0
+        }))
     }
 }
 
@@ -487,14 +535,21 @@ fn build_transect(
     })
 }
 
+/// What a cross-section may refer to by name: transects (IRREGULAR) and SHAPE curves
+/// (CUSTOM).
+pub(super) struct Outlines<'a> {
+    pub transects: &'a HashMap<String, Transect>,
+    pub curves: &'a HashMap<String, Curve>,
+}
+
 /// The shape of an `[XSECTIONS]` row; `None` for DUMMY. Every shape SWMM 5 lists is built:
-/// the analytic ones by formula or outline, the others from SWMM's tables
-/// ([`super::shapes`]); CUSTOM (from a SHAPE curve) is refused.
+/// the analytic ones by formula or outline, CUSTOM from its SHAPE curve, the others from
+/// SWMM's tables ([`super::shapes`]).
 pub(super) fn read_shape(
     p: &Parser,
     x: &Line,
     units: Units,
-    transects: &HashMap<String, Transect>,
+    outlines: &Outlines,
 ) -> Result<Option<Shape>, OverflowError> {
     let shape = x
         .tokens
@@ -506,13 +561,19 @@ pub(super) fn read_shape(
     }
     if shape == "IRREGULAR" {
         let id = p.tok(x, 2, "transect name")?;
-        let t = transects.get(&id.to_ascii_uppercase()).ok_or_else(|| {
-            p.err(
-                x.no,
-                format!("IRREGULAR cross-section: transect '{id}' is not in [TRANSECTS]"),
-            )
-        })?;
+        let t = outlines
+            .transects
+            .get(&id.to_ascii_uppercase())
+            .ok_or_else(|| {
+                p.err(
+                    x.no,
+                    format!("IRREGULAR cross-section: transect '{id}' is not in [TRANSECTS]"),
+                )
+            })?;
         return Ok(Some(Shape::Transect(Box::new(t.clone()))));
+    }
+    if shape == "CUSTOM" {
+        return read_custom(p, x, units, outlines.curves).map(Some);
     }
     let g1 = p.num(x, 2, "geom1")? * units.length();
     let g2 = p.num_or(x, 3, 0.0, "geom2")? * units.length();
@@ -592,9 +653,7 @@ pub(super) fn read_shape(
         }
         other => {
             let Some(kind) = Tabulated::from_keyword(other) else {
-                return Err(bad(&format!(
-                    "shape {other} is not one SWMM 5 defines (CUSTOM needs a [CURVES] SHAPE curve, which is not modelled)"
-                )));
+                return Err(bad(&format!("shape {other} is not one SWMM 5 defines")));
             };
             // A standard pipe size code: geom3, or geom1 when geom2 is 0 (SWMM).
             let code = match kind {
@@ -610,6 +669,37 @@ pub(super) fn read_shape(
             Shape::Tab(Box::new(TabShape::new(kind, g1, g2, code).map_err(bad)?))
         }
     }))
+}
+
+/// `Link CUSTOM FullDepth ShapeCurve …`: a closed conduit outlined by a SHAPE curve.
+fn read_custom(
+    p: &Parser,
+    x: &Line,
+    units: Units,
+    curves: &HashMap<String, Curve>,
+) -> Result<Shape, OverflowError> {
+    let h = p.num(x, 2, "geom1 (full depth)")? * units.length();
+    let bad = |what: String| p.err(x.no, format!("cross-section of '{}': {what}", x.tokens[0]));
+    if h <= 0.0 {
+        return Err(bad("geom1 (full depth) must be positive".into()));
+    }
+    let name = p.tok(x, 3, "shape curve name")?;
+    let curve = curves
+        .get(&name.to_ascii_uppercase())
+        .ok_or_else(|| bad(format!("CUSTOM: curve '{name}' is not in [CURVES]")))?;
+    if curve.kind != "SHAPE" {
+        return Err(bad(format!(
+            "CUSTOM: curve '{name}' is a {} curve, not a SHAPE curve",
+            if curve.kind.is_empty() {
+                "typeless"
+            } else {
+                &curve.kind
+            }
+        )));
+    }
+    let profile = Profile::custom(h, &curve.points)
+        .map_err(|e| bad(format!("CUSTOM, curve '{name}': {e}")))?;
+    Ok(Shape::Profile(Box::new(profile)))
 }
 
 #[cfg(test)]
@@ -652,6 +742,43 @@ mod tests {
         let (a, r) = s.area_radius(1.0);
         let pi = std::f64::consts::PI;
         assert!((a - pi / 2.0).abs() < 1e-4 && (r - (pi / 2.0) / (pi + 2.0)).abs() < 1e-4);
+    }
+
+    #[test]
+    fn custom_shapes_follow_their_curve() {
+        // A square box as a SHAPE curve: A = h·y, P = h + 2y (+ h at the crown).
+        let h = 1.5;
+        let s = Shape::Profile(Box::new(
+            Profile::custom(h, &[(0.0, 1.0), (1.0, 1.0)]).expect("valid"),
+        ));
+        let (a, r) = s.area_radius(h / 2.0);
+        assert!(
+            (a - h * h / 2.0).abs() < 1e-9 && (r - h / 4.0).abs() < 1e-9,
+            "{a} {r}"
+        );
+        let (a, r) = s.area_radius(h);
+        assert!(
+            (a - h * h).abs() < 1e-9 && (r - h / 4.0).abs() < 1e-9,
+            "{a} {r}"
+        );
+        assert!(s.is_closed());
+        // First point above the invert: the width grows from 0 there (SWMM's shape.c), then
+        // stays at the last point's width: a triangle under a rectangle.
+        let s = Shape::Profile(Box::new(Profile::custom(h, &[(0.5, 1.0)]).expect("valid")));
+        let (a, r) = s.area_radius(h);
+        let p = 2.0 * (0.5f64 * 0.5 + 0.5 * 0.5).sqrt() * h + h + h;
+        assert!((a - 0.75 * h * h).abs() < 1e-9, "{a}");
+        assert!((r - 0.75 * h * h / p).abs() < 1e-9, "{r}");
+        // What SWMM refuses.
+        for bad in [
+            &[][..],
+            &[(1.0, 1.0)][..],
+            &[(0.0, 1.0), (0.5, -0.1)][..],
+            &[(0.0, 1.0), (0.6, 1.0), (0.4, 1.0)][..],
+            &[(0.0, 0.0), (1.0, 0.0)][..],
+        ] {
+            assert!(Profile::custom(h, bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
