@@ -46,6 +46,12 @@ SHAPES = {
     "CUSTOM": (1.0, "S1", 0, 0),
 }
 
+# Further cases of one shape: name -> (shape keyword, geom1..geom4, conduit length m).
+VARIANTS = {
+    "FILLED_CIRCULAR_DEEP": ("FILLED_CIRCULAR", (1.2, 0.6, 0, 0), 200),
+    "FILLED_CIRCULAR_LONG": ("FILLED_CIRCULAR", (1.2, 0.2, 0, 0), 2000),
+}
+
 TEMPLATE = """[TITLE]
 rewater shape check: {shape}
 
@@ -73,7 +79,7 @@ O1      9.0   FREE
 
 [CONDUITS]
 ;;Name  From  To  Length  N      InOff  OutOff  InitFlow
-C1      J1    O1  200     0.015  0      0       0
+C1      J1    O1  {length}     0.015  0      0       0
 
 [XSECTIONS]
 C1      {shape}  {g1}  {g2}  {g3}  {g4}  1
@@ -123,28 +129,30 @@ def main():
     only = set(sys.argv[1:])  # shapes to run again; the others keep their reference
     ref_path = HERE / "reference.json"
     ref = json.loads(ref_path.read_text()) if only and ref_path.exists() else {}
-    for shape, g in SHAPES.items():
-        if only and shape not in only:
+    cases = {k: (k, g, 200) for k, g in SHAPES.items()}
+    cases.update(VARIANTS)
+    for name, (shape, g, length) in cases.items():
+        if only and name not in only:
             continue
         depth = g[0] if shape != "IRREGULAR" else 1.0
         if shape == "FILLED_CIRCULAR":
             depth = g[0] - g[1]
-        inp = TEMPLATE.format(shape=shape, depth=depth, g1=g[0], g2=g[1], g3=g[2], g4=g[3],
+        inp = TEMPLATE.format(shape=shape, depth=depth, length=length, g1=g[0], g2=g[1], g3=g[2], g4=g[3],
                               peak=5.0, transects=TRANSECT if shape == "IRREGULAR" else
                               SHAPE_CURVE if shape == "CUSTOM" else "")
-        path = HERE / f"{shape.lower()}.inp"
+        path = HERE / f"{name.lower()}.inp"
         path.write_text(inp)
         with tempfile.TemporaryDirectory() as tmp:
             rpt, out = Path(tmp) / "x.rpt", Path(tmp) / "x.out"
-            print("running", shape, flush=True)
+            print("running", name, flush=True)
             try:
                 solver.swmm_run(str(path), str(rpt), str(out))
             except Exception as e:
                 print(rpt.read_text()[-600:])
                 raise
             vol, flood = outfall_and_flooding(rpt)
-        ref[shape] = {"outfall_m3": vol, "flooding_m3": flood}
-        print(shape, ref[shape])
+        ref[name] = {"outfall_m3": vol, "flooding_m3": flood}
+        print(name, ref[name])
     ref_path.write_text(json.dumps(ref, indent=1, sort_keys=True) + "\n")
 
 
