@@ -27,6 +27,8 @@ const NONE: u32 = u32::MAX;
 const STATE_UPPER: i8 = -1;
 const STATE_TREE: i8 = 0;
 const STATE_LOWER: i8 = 1;
+/// Violating arcs a pricing scan collects before it stops at the end of a block.
+const MIN_CANDIDATES: usize = 32;
 
 /// Why a solve produced no optimal flow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -109,6 +111,8 @@ pub struct NetworkSimplex {
     bad_bounds: usize,
     /// Children of the root whose subtree's potentials and depths changed in a warm start.
     moved: Vec<u32>,
+    /// Arcs of negative reduced cost found by the last scan, re-priced before scanning again.
+    candidates: Vec<u32>,
 }
 
 impl fmt::Debug for NetworkSimplex {
@@ -156,6 +160,7 @@ impl NetworkSimplex {
             art_cost: 0,
             bad_bounds: 0,
             moved: Vec::new(),
+            candidates: Vec::new(),
         }
     }
 
@@ -473,6 +478,7 @@ impl NetworkSimplex {
         }
         self.excess = excess;
         self.next_arc = 0;
+        self.candidates.clear();
     }
 
     /// Recomputes the flows of yesterday's tree for today's data and repairs what is out of bounds.
@@ -664,28 +670,56 @@ impl NetworkSimplex {
         self.first_child[p as usize] = v;
     }
 
-    /// Block-search pricing: the most violating arc within the first block that has one.
+    /// How far arc `e` violates optimality: its reduced cost signed by its state (negative:
+    /// it may enter). Tree arcs have state 0 (and reduced cost 0), so they give 0.
+    #[inline]
+    fn violation(&self, e: usize) -> Value {
+        let rc = self.cost[e] + self.pi[self.source[e] as usize] - self.pi[self.target[e] as usize];
+        self.state[e] as Value * rc
+    }
+
+    /// Candidate-list pricing. The arcs of negative reduced cost found by the last scan are
+    /// re-priced first, and the most violating of those still negative enters. Only when none
+    /// is left are arcs scanned again, block by block from where the last scan stopped, until
+    /// a block ends with at least [`MIN_CANDIDATES`] violating arcs collected (or every arc was
+    /// read). Near an optimum, as after a warm start, violating arcs are rare and scattered:
+    /// block search read most of the arcs again for each pivot; now one scan serves several.
+    /// `None` only after a scan of every arc found none: the flow is optimal.
     fn find_entering(&mut self) -> Option<usize> {
+        let mut best = usize::MAX;
+        let mut min: Value = 0;
+        let mut k = 0;
+        while k < self.candidates.len() {
+            let e = self.candidates[k] as usize;
+            let c = self.violation(e);
+            if c < 0 {
+                if c < min {
+                    min = c;
+                    best = e;
+                }
+                k += 1;
+            } else {
+                self.candidates.swap_remove(k);
+            }
+        }
+        if best != usize::MAX {
+            return Some(best);
+        }
         let total = self.arc_count + self.node_count;
         if total == 0 {
             return None;
         }
         let block = ((total as f64).sqrt() as usize).max(10);
-        let mut best = usize::MAX;
-        let mut min: Value = 0;
         let mut count = block;
-        let start = self.next_arc.min(total - 1);
-        let mut e = start;
+        let mut e = self.next_arc.min(total - 1);
         for _ in 0..total {
-            // Tree arcs have state 0 (and reduced cost 0): c is 0 for them, never below `min`,
-            // so no branch on the state is needed.
-            let st = self.state[e];
-            let rc =
-                self.cost[e] + self.pi[self.source[e] as usize] - self.pi[self.target[e] as usize];
-            let c = st as Value * rc;
-            if c < min {
-                min = c;
-                best = e;
+            let c = self.violation(e);
+            if c < 0 {
+                self.candidates.push(e as u32);
+                if c < min {
+                    min = c;
+                    best = e;
+                }
             }
             e += 1;
             if e == total {
@@ -693,19 +727,14 @@ impl NetworkSimplex {
             }
             count -= 1;
             if count == 0 {
-                if min < 0 {
-                    self.next_arc = e;
-                    return Some(best);
+                if self.candidates.len() >= MIN_CANDIDATES {
+                    break;
                 }
                 count = block;
             }
         }
-        if min < 0 {
-            self.next_arc = e;
-            Some(best)
-        } else {
-            None
-        }
+        self.next_arc = e;
+        (best != usize::MAX).then_some(best)
     }
 
     fn run_simplex(&mut self) -> Result<(), SolveError> {

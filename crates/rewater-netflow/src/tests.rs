@@ -273,3 +273,82 @@ fn invalid_bounds_are_reported_until_fixed() {
     ns.solve().unwrap();
     assert_eq!((ns.flow(a), ns.flow(b)), (5, 0));
 }
+
+/// The optimality certificate of a solved problem: every arc's reduced cost from the
+/// potentials is 0 on interior flow, ≥ 0 at its lower bound, ≤ 0 at its upper bound. With a
+/// feasible flow this proves the flow optimal whatever pivot rule found it.
+fn check_optimal(ns: &NetworkSimplex) {
+    check_feasible(ns);
+    for a in 0..ns.arc_count() {
+        let (s, t) = ns.endpoints(a);
+        let rc = ns.cost(a) + ns.potential(s) - ns.potential(t);
+        let (lo, up) = ns.bounds(a);
+        let f = ns.flow(a);
+        if f > lo {
+            assert!(
+                rc <= 0,
+                "arc {a} above its lower bound with reduced cost {rc}"
+            );
+        }
+        if up >= INF || f < up {
+            assert!(
+                rc >= 0,
+                "arc {a} below its upper bound with reduced cost {rc}"
+            );
+        }
+    }
+}
+
+/// Candidate-list pricing on random networks that change from solve to solve as days do
+/// (supplies, bounds and now and then costs): each warm solve is proved optimal by its
+/// potentials and costs what a cold solve of the same data costs.
+#[test]
+fn random_changing_networks_solve_to_proved_optima() {
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for _network in 0..20 {
+        let nodes = 8 + next(40) as usize;
+        let mut ns = NetworkSimplex::new(nodes + 1);
+        let sink = nodes;
+        let mut arcs = Vec::new();
+        for _ in 0..nodes * 4 {
+            let (a, b) = (next(nodes as u64) as usize, next(nodes as u64) as usize);
+            if a != b {
+                arcs.push(ns.add_arc(a, b, 0, 10 + next(90) as Value, next(20) as Value));
+            }
+        }
+        // Every node may send to the sink at a cost (no day is infeasible).
+        for v in 0..nodes {
+            ns.add_arc(v, sink, 0, INF, 50 + next(50) as Value);
+        }
+        for day in 0..15 {
+            let mut total = 0;
+            for v in 0..nodes {
+                let s = next(30) as Value;
+                ns.set_supply(v, s);
+                total += s;
+            }
+            ns.set_supply(sink, -total);
+            for &a in &arcs {
+                if next(3) == 0 {
+                    ns.set_bounds(a, 0, next(60) as Value);
+                }
+                if day % 5 == 4 && next(4) == 0 {
+                    ns.set_cost(a, next(20) as Value);
+                }
+            }
+            ns.solve().expect("feasible");
+            check_optimal(&ns);
+            let mut cold = ns.clone();
+            cold.reset_basis();
+            cold.solve().expect("feasible");
+            assert!(!cold.stats().warm);
+            assert_eq!(ns.total_cost(), cold.total_cost(), "day {day}");
+        }
+    }
+}
