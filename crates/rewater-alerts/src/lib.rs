@@ -23,6 +23,7 @@
 use rewater_standards::standard::{Averaging, Bound, Context};
 use rewater_standards::{Date, Factor, Standards, Unit};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 /// What an alert is about.
 #[derive(
@@ -194,6 +195,34 @@ struct FactorState {
     day_temp: Option<f64>,
 }
 
+impl FactorState {
+    /// Adds a reading of `date` to the daily mean; returns the day it completed (its date,
+    /// mean and water temperature) when it is the first of a later day.
+    fn add_to_day(
+        &mut self,
+        date: Date,
+        x: f64,
+        temp: Option<f64>,
+    ) -> Option<(Date, f64, Option<f64>)> {
+        let mut finished = None;
+        if self.day != Some(date) {
+            if let (Some(d), true) = (self.day, self.day_n > 0) {
+                finished = Some((d, self.day_sum / self.day_n as f64, self.day_temp));
+            }
+            self.day = Some(date);
+            self.day_sum = 0.0;
+            self.day_n = 0;
+            self.day_temp = None;
+        }
+        self.day_sum += x;
+        self.day_n += 1;
+        if temp.is_some() {
+            self.day_temp = temp;
+        }
+        finished
+    }
+}
+
 /// One valid reading being judged against a site's standards.
 struct Reading<'a> {
     site_id: &'a str,
@@ -230,12 +259,18 @@ struct Judgement {
 pub struct AlertEngine {
     standards: Standards,
     settings: Settings,
-    sites_by_mn: HashMap<String, SiteRules>,
+    /// Shared, so that an upload holds its site's rules without copying them.
+    sites_by_mn: HashMap<String, Arc<SiteRules>>,
     /// Model node → sites measuring nodes downstream of it.
     downstream_sites: HashMap<String, Vec<String>>,
-    factors: HashMap<(String, String), FactorState>,
+    /// MN → (factor code, state) of each factor it reports: a handful, found by a scan
+    /// without building a key.
+    factors: HashMap<String, Vec<(String, FactorState)>>,
     last_seen: HashMap<String, (i64, String)>,
     active: HashSet<AlertKey>,
+    /// Site id → its open episodes (of `active`): a site with none has nothing to recover,
+    /// so the keys of its recoveries are not even built.
+    open_by_site: HashMap<String, u32>,
     /// Exceedances not yet lasting `min_duration_s`: since when, and the alert they will raise.
     pending: HashMap<AlertKey, (i64, NewAlert)>,
     /// Site id → its open exceedance episodes (reading and daily), for downstream risk.
@@ -280,6 +315,7 @@ impl AlertEngine {
             factors: HashMap::new(),
             last_seen: HashMap::new(),
             active: HashSet::new(),
+            open_by_site: HashMap::new(),
             pending: HashMap::new(),
             open_exceedances: HashMap::new(),
             maintenance: HashMap::new(),
@@ -336,7 +372,10 @@ impl AlertEngine {
         }
         self.resolved = resolved;
         self.downstream_sites = downstream_sites;
-        self.sites_by_mn = devices.into_iter().collect();
+        self.sites_by_mn = devices
+            .into_iter()
+            .map(|(mn, site)| (mn, Arc::new(site)))
+            .collect();
     }
 
     /// Replaces the maintenance windows: inside one, a device's readings (by data time, or
@@ -365,6 +404,10 @@ impl AlertEngine {
 
     fn raise(&mut self, out: &mut Outcome, alert: NewAlert) {
         if self.active.insert(alert.key.clone()) {
+            *self
+                .open_by_site
+                .entry(alert.key.site_id.clone())
+                .or_default() += 1;
             if is_exceedance(alert.key.kind) {
                 *self
                     .open_exceedances
@@ -377,6 +420,9 @@ impl AlertEngine {
 
     fn recover(&mut self, out: &mut Outcome, key: AlertKey) {
         if self.active.remove(&key) {
+            if let Some(n) = self.open_by_site.get_mut(&key.site_id) {
+                *n = n.saturating_sub(1);
+            }
             if is_exceedance(key.kind) {
                 if let Some(n) = self.open_exceedances.get_mut(&key.site_id) {
                     *n = n.saturating_sub(1);
@@ -387,6 +433,10 @@ impl AlertEngine {
     }
 
     /// Evaluates one stored upload. `received_s` is the server time (for offline detection).
+    ///
+    /// This runs for every reading a gateway stores, so the usual upload (a known device,
+    /// values inside their limits, nothing open) allocates nothing: keys of recoveries are
+    /// built only for a site with an open episode, state is found by `&str`.
     pub fn on_upload(
         &mut self,
         mn: &str,
@@ -396,19 +446,23 @@ impl AlertEngine {
         received_s: i64,
     ) -> Outcome {
         let mut out = Outcome::default();
-        let Some(site) = self.sites_by_mn.get(mn).cloned() else {
+        let Some(site) = self.sites_by_mn.get(mn).map(Arc::clone) else {
             return out;
         };
-        self.last_seen
-            .insert(mn.to_string(), (received_s, site.site_id.clone()));
-        self.recover(
-            &mut out,
-            AlertKey {
-                site_id: site.site_id.clone(),
-                kind: AlertKind::Offline,
-                factor: None,
-            },
-        );
+        let site_id = site.site_id.as_str();
+        match self.last_seen.get_mut(mn) {
+            Some(seen) => {
+                seen.0 = received_s;
+                if seen.1 != site_id {
+                    seen.1 = site_id.to_string();
+                }
+            }
+            None => {
+                self.last_seen
+                    .insert(mn.to_string(), (received_s, site_id.to_string()));
+            }
+        }
+        self.recover_of(&mut out, site_id, AlertKind::Offline, None);
         if self.in_maintenance(mn, Some(data_time), received_s) {
             return out;
         }
@@ -419,7 +473,7 @@ impl AlertEngine {
             .and_then(|v| v.value);
         for v in values {
             let key = |kind| AlertKey {
-                site_id: site.site_id.clone(),
+                site_id: site_id.to_string(),
                 kind,
                 factor: Some(v.factor.to_string()),
             };
@@ -442,65 +496,49 @@ impl AlertEngine {
                     );
                     continue;
                 }
-                _ => self.recover(&mut out, key(AlertKind::DeviceFlag)),
+                _ => self.recover_of(&mut out, site_id, AlertKind::DeviceFlag, Some(v.factor)),
             }
             let Some(x) = v.value else { continue };
+            let stuck_after = self.settings.stuck_after;
+            let st = self.factor_state(mn, v.factor);
             // Stuck sensor (flow totals may legitimately repeat; the rule applies to all, as set).
-            let st = self
-                .factors
-                .entry((mn.to_string(), v.factor.to_string()))
-                .or_default();
             if st.last == Some(x) {
                 st.repeats += 1;
             } else {
                 st.repeats = 1;
                 st.last = Some(x);
             }
-            let stuck = st.repeats >= self.settings.stuck_after;
+            let stuck = st.repeats >= stuck_after;
             // Daily accumulation (only real-time and minute data build daily means).
-            let mut finished_day: Option<(Date, f64, Option<f64>)> = None;
-            if cn == "2011" || cn == "2051" {
-                if st.day != Some(date) {
-                    if let (Some(d), true) = (st.day, st.day_n > 0) {
-                        finished_day = Some((d, st.day_sum / st.day_n as f64, st.day_temp));
-                    }
-                    st.day = Some(date);
-                    st.day_sum = 0.0;
-                    st.day_n = 0;
-                    st.day_temp = None;
-                }
-                st.day_sum += x;
-                st.day_n += 1;
-                if temp.is_some() {
-                    st.day_temp = temp;
-                }
-            }
+            let finished_day = if cn == "2011" || cn == "2051" {
+                st.add_to_day(date, x, temp)
+            } else {
+                None
+            };
             if stuck {
-                let n = self.settings.stuck_after;
                 self.raise(
                     &mut out,
                     NewAlert {
                         key: key(AlertKind::Stuck),
                         mn: Some(mn.into()),
                         severity: Severity::Warning,
-                        message: format!("{} has repeated {x} for {n} readings", v.factor),
+                        message: format!(
+                            "{} has repeated {x} for {stuck_after} readings",
+                            v.factor
+                        ),
                         data_time,
                         value: Some(x),
                         limit: None,
                     },
                 );
             } else {
-                self.recover(&mut out, key(AlertKind::Stuck));
+                self.recover_of(&mut out, site_id, AlertKind::Stuck, Some(v.factor));
             }
-            let factor = *self
-                .factor_cache
-                .entry(v.factor.to_string())
-                .or_insert_with(|| Factor::parse(v.factor).ok());
-            let Some(factor) = factor else {
+            let Some(factor) = self.factor_of(v.factor) else {
                 continue;
             };
             let j = self.judge(&Reading {
-                site_id: &site.site_id,
+                site_id,
                 mn,
                 factor_code: v.factor,
                 factor,
@@ -520,13 +558,16 @@ impl AlertEngine {
                     Err(k) => self.recover(&mut out, k),
                 }
             }
-            let ekey = key(AlertKind::Exceedance);
             match exceedance.filter(|_| j.instant_bad) {
-                Some(alert) => self.exceeding(&mut out, ekey.clone(), alert, data_time),
+                Some(alert) => {
+                    self.exceeding(&mut out, key(AlertKind::Exceedance), alert, data_time)
+                }
                 None => {
-                    self.pending.remove(&ekey);
+                    if !self.pending.is_empty() {
+                        self.pending.remove(&key(AlertKind::Exceedance));
+                    }
                     if j.instant_clear {
-                        self.recover(&mut out, ekey.clone());
+                        self.recover_of(&mut out, site_id, AlertKind::Exceedance, Some(v.factor));
                     }
                 }
             }
@@ -537,6 +578,55 @@ impl AlertEngine {
 
     /// A reading outside a limit: raises the episode once it has lasted `min_duration_s`
     /// (dated from its first reading), unless it is open already.
+    /// Whether `site_id` has an open episode (else every recovery of it is a no-op).
+    fn has_open(&self, site_id: &str) -> bool {
+        self.open_by_site.get(site_id).is_some_and(|&n| n > 0)
+    }
+
+    /// Recovers the episode of `kind` (on `factor`) of a site, building its key only when
+    /// the site has an open episode.
+    fn recover_of(
+        &mut self,
+        out: &mut Outcome,
+        site_id: &str,
+        kind: AlertKind,
+        factor: Option<&str>,
+    ) {
+        if self.has_open(site_id) {
+            let key = AlertKey {
+                site_id: site_id.to_string(),
+                kind,
+                factor: factor.map(str::to_string),
+            };
+            self.recover(out, key);
+        }
+    }
+
+    /// The state of `factor` of device `mn`, created on its first reading.
+    fn factor_state(&mut self, mn: &str, factor: &str) -> &mut FactorState {
+        if !self.factors.contains_key(mn) {
+            self.factors.insert(mn.to_string(), Vec::new());
+        }
+        let list = self.factors.get_mut(mn).expect("inserted above");
+        match list.iter().position(|(f, _)| f == factor) {
+            Some(k) => &mut list[k].1,
+            None => {
+                list.push((factor.to_string(), FactorState::default()));
+                &mut list.last_mut().expect("pushed").1
+            }
+        }
+    }
+
+    /// The parsed factor of an HJ 212 code (None: not one rewater knows), parsed once.
+    fn factor_of(&mut self, code: &str) -> Option<Factor> {
+        if let Some(f) = self.factor_cache.get(code) {
+            return *f;
+        }
+        let f = Factor::parse(code).ok();
+        self.factor_cache.insert(code.to_string(), f);
+        f
+    }
+
     fn exceeding(&mut self, out: &mut Outcome, key: AlertKey, alert: NewAlert, data_time: i64) {
         if self.active.contains(&key) {
             return;
@@ -646,11 +736,6 @@ impl AlertEngine {
         let Some(below) = self.downstream_sites.get(node) else {
             return;
         };
-        let key = AlertKey {
-            site_id: site.site_id.clone(),
-            kind: AlertKind::DownstreamRisk,
-            factor: None,
-        };
         let open = self
             .open_exceedances
             .get(&site.site_id)
@@ -658,9 +743,14 @@ impl AlertEngine {
             .unwrap_or(0)
             > 0;
         if !open {
-            self.recover(out, key);
+            self.recover_of(out, &site.site_id, AlertKind::DownstreamRisk, None);
             return;
         }
+        let key = AlertKey {
+            site_id: site.site_id.clone(),
+            kind: AlertKind::DownstreamRisk,
+            factor: None,
+        };
         if self.active.contains(&key) {
             return;
         }
