@@ -120,7 +120,6 @@ pub struct Simulation<'r> {
     /// Arcs from a node to the super sink (demand pieces, discharge, carryover, bypass).
     sink_arcs: Vec<Vec<usize>>,
     incoming: Vec<Vec<usize>>,
-    topo: Vec<usize>,
     solver: Box<dyn AllocationSolver + Send>,
     problem: DailyProblem,
     /// Pond storage at the start of the day (after yesterday), m³.
@@ -146,9 +145,13 @@ pub struct Simulation<'r> {
     /// Arcs whose bounds change from day to day: pond carry-over and demand pieces.
     pond_nodes: Vec<usize>,
     user_nodes: Vec<usize>,
-    /// Nodes with no outgoing link: their quality feeds no other node, so it is computed once
-    /// the day's flows are final, not in every round of the quality fixed point.
-    leaf: Vec<bool>,
+    /// Nodes whose quality is mixed from their inflows, upstream first (plants excluded):
+    /// `[0]` those that feed other nodes, `[1]` those with no outgoing link, whose quality
+    /// feeds no other node and so is computed once the day's flows are final, not in every
+    /// round of the quality fixed point. Lists, so that a pass reads only these nodes.
+    quality_order: [Vec<usize>; 2],
+    /// Inlet concentrations of the node being mixed (reused).
+    c_in: Vec<f64>,
     /// Distinct quality requirements of users, and for each link in `user_links` the index of
     /// its user's requirement.
     requirements: Vec<QualityRequirement>,
@@ -258,6 +261,12 @@ impl<'r> Simulation<'r> {
         for l in &region.links {
             leaf[l.from] = false;
         }
+        let mut quality_order = [Vec::new(), Vec::new()];
+        for &i in &topo {
+            if !matches!(region.nodes[i].kind, NodeKind::Plant(_)) {
+                quality_order[usize::from(leaf[i])].push(i);
+            }
+        }
         let kind_nodes = |f: fn(&NodeKind) -> bool| -> Vec<usize> {
             (0..n).filter(|&i| f(&region.nodes[i].kind)).collect()
         };
@@ -280,7 +289,8 @@ impl<'r> Simulation<'r> {
             flow: vec![0.0; m],
             pond_nodes: kind_nodes(|k| matches!(k, NodeKind::Pond(_))),
             user_nodes: kind_nodes(|k| matches!(k, NodeKind::User(_))),
-            leaf,
+            quality_order,
+            c_in: Vec::new(),
             met_memo: Vec::new(),
             requirements: Vec::new(),
             user_link_req: Vec::new(),
@@ -293,7 +303,6 @@ impl<'r> Simulation<'r> {
             wetland_arc,
             sink_arcs,
             incoming,
-            topo,
             solver,
             problem: DailyProblem {
                 supply: vec![0.0; graph_nodes],
@@ -618,68 +627,77 @@ impl<'r> Simulation<'r> {
             // Before the first solve, yesterday's qualities (and today's plant effluent) stand.
             return;
         }
-        for idx in 0..self.topo.len() {
-            let i = self.topo[idx];
-            if self.leaf[i] != leaves || matches!(region.nodes[i].kind, NodeKind::Plant(_)) {
-                continue;
-            }
-            // Arriving flows and their sources, gathered once per node.
-            let mut scratch = std::mem::take(&mut self.scratch);
-            scratch.clear();
-            let mut total_in = 0.0;
-            for &l in &self.incoming[i] {
-                let a = self.link_arc[l];
-                let q = self.flow[a] * self.arcs[a].gain;
-                if q > 0.0 {
-                    scratch.push((q, region.links[l].from));
-                    total_in += q;
-                }
-            }
-            for k in 0..f {
-                let c_in = if total_in > 0.0 {
-                    let mut m = 0.0;
-                    for &(q, from) in &scratch {
-                        m += q * self.conc[from][k];
-                    }
-                    m / total_in
-                } else {
-                    f64::NAN
-                };
-                match &region.nodes[i].kind {
-                    NodeKind::Pond(_) => {
-                        // Completely mixed: today's start volume and inflow mix; outflow leaves at the mix.
-                        let v0 = self.pond_start[i];
+        let pass = usize::from(leaves);
+        let mut c_in = std::mem::take(&mut self.c_in);
+        for idx in 0..self.quality_order[pass].len() {
+            let i = self.quality_order[pass][idx];
+            let total_in = self.mix_inflows(i, f, &mut c_in);
+            match &region.nodes[i].kind {
+                NodeKind::Pond(_) => {
+                    // Completely mixed: today's start volume and inflow mix; outflow leaves at the mix.
+                    let v0 = self.pond_start[i];
+                    for (k, &c) in c_in.iter().enumerate() {
                         let c0 = self.pond_conc_start[i][k];
-                        let c_mix = if total_in > 0.0 {
-                            mix([(v0, c0), (total_in, c_in)].into_iter())
+                        self.conc_in[i][k] = c;
+                        self.conc[i][k] = if total_in > 0.0 {
+                            mix([(v0, c0), (total_in, c)].into_iter())
                         } else {
                             c0
                         };
-                        self.conc_in[i][k] = c_in;
-                        self.conc[i][k] = c_mix;
-                    }
-                    NodeKind::Wetland(w) => {
-                        let q = wetland_inflow[i];
-                        let t = w.temperature_c.at(day, month);
-                        let out = match &w.pkc[k] {
-                            Some(p) => pkc_outlet(c_in, p, q, w.area_m2, t),
-                            None => c_in,
-                        };
-                        if total_in > 0.0 {
-                            self.conc_in[i][k] = c_in;
-                            self.conc[i][k] = out;
-                        }
-                    }
-                    _ => {
-                        if total_in > 0.0 {
-                            self.conc_in[i][k] = c_in;
-                            self.conc[i][k] = c_in;
-                        }
                     }
                 }
+                // With nothing arriving, the last quality stands.
+                _ if total_in <= 0.0 => {}
+                NodeKind::Wetland(w) => {
+                    let q = wetland_inflow[i];
+                    let t = w.temperature_c.at(day, month);
+                    for (k, &c) in c_in.iter().enumerate() {
+                        self.conc_in[i][k] = c;
+                        self.conc[i][k] = match &w.pkc[k] {
+                            Some(p) => pkc_outlet(c, p, q, w.area_m2, t),
+                            None => c,
+                        };
+                    }
+                }
+                _ => {
+                    self.conc_in[i].copy_from_slice(&c_in);
+                    self.conc[i].copy_from_slice(&c_in);
+                }
             }
-            self.scratch = scratch;
         }
+        self.c_in = c_in;
+    }
+
+    /// The flow-weighted concentration of what arrives at node `i` today, factor by factor,
+    /// into `c_in` (NaN when nothing arrives); returns the arriving flow.
+    fn mix_inflows(&mut self, i: usize, factors: usize, c_in: &mut Vec<f64>) -> f64 {
+        let region = self.region;
+        // Arriving flows and their sources, gathered once per node.
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        let mut total_in = 0.0;
+        for &l in &self.incoming[i] {
+            let a = self.link_arc[l];
+            let q = self.flow[a] * self.arcs[a].gain;
+            if q > 0.0 {
+                scratch.push((q, region.links[l].from));
+                total_in += q;
+            }
+        }
+        c_in.clear();
+        c_in.extend((0..factors).map(|k| {
+            if total_in > 0.0 {
+                let mut m = 0.0;
+                for &(q, from) in &scratch {
+                    m += q * self.conc[from][k];
+                }
+                m / total_in
+            } else {
+                f64::NAN
+            }
+        }));
+        self.scratch = scratch;
+        total_in
     }
 
     /// Fills today's node and link results from the solution, checks every balance, and
