@@ -12,8 +12,10 @@
 //! flow balance at every node holds exactly.
 //!
 //! The method follows the textbook primal network simplex (Ahuja, Magnanti & Orlin, *Network
-//! Flows*, 1993, ch. 11): a spanning tree rooted at an artificial node, block-search pricing, and
-//! the leaving-arc rule that keeps a strongly feasible tree (Cunningham 1976) after a cold start.
+//! Flows*, 1993, ch. 11): a spanning tree rooted at an artificial node, candidate-list pricing
+//! over blocks of arcs (Mulvey, "Pivot strategies for primal-simplex network codes", JACM
+//! 1978), and the leaving-arc rule that keeps a strongly feasible tree (Cunningham 1976) after
+//! a cold start.
 
 use std::fmt;
 

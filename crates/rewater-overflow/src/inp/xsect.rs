@@ -762,7 +762,10 @@ mod tests {
         // A = 1.1310 − 0.1239, P = 1.2π − 1.0093 + 1.0844.
         let s = Shape::Profile(Box::new(Profile::filled_circle(1.2, 0.2)));
         let (a, r) = s.area_radius(1.0);
-        assert!((a - 1.0071).abs() < 1e-3 && (r - 1.0071 / 3.8449).abs() < 1e-3, "{a} {r}");
+        assert!(
+            (a - 1.0071).abs() < 1e-3 && (r - 1.0071 / 3.8449).abs() < 1e-3,
+            "{a} {r}"
+        );
     }
 
     #[test]
