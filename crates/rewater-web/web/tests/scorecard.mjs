@@ -48,6 +48,10 @@ try {
     // English.
     await page.click("#lang");
     await page.goto(url + "/#/scorecard/beijing-district");
+    // The rows of the Chinese page may still be there while it re-renders: wait for the
+    // English text itself (under load the re-render came after a bare row check).
+    await page.waitForFunction(() => (document.querySelector("#sc-out")?.textContent || "").includes("utilisation"))
+      .catch(() => {});
     await page.waitForSelector("#sc-out table tbody tr");
     const en = await page.textContent("#sc-out");
     check(en.includes("reclaimed-water utilisation rate") || en.includes("utilisation"), `${who}: the scorecard is in English`);
