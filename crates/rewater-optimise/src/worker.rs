@@ -224,7 +224,8 @@ pub struct WorkerStats {
     pub rejected: usize,
 }
 
-/// Serves a study's evaluations until stopped or idle; `on_jobs` is told the running count.
+/// Serves a study's evaluations until stopped or idle; `on_jobs` is told the running count,
+/// first 0 once the worker is connected and pulling (it is ready).
 pub fn run_worker(
     p: &Problem,
     o: &WorkerOptions,
@@ -263,6 +264,7 @@ async fn worker_loop(
         )
         .await
         .map_err(|e| err(format!("consumer {}: {e}", p.fingerprint)))?;
+    on_jobs(0);
     let mut stats = WorkerStats::default();
     let mut last = Instant::now();
     while !o.stop.load(Ordering::Relaxed) {

@@ -37,6 +37,7 @@ fn two_workers_give_the_local_result() {
         ..Default::default()
     };
     let stop = Arc::new(AtomicBool::new(false));
+    let (ready_tx, ready) = std::sync::mpsc::channel();
     let workers: Vec<_> = (0..2)
         .map(|_| {
             let o = WorkerOptions {
@@ -45,9 +46,23 @@ fn two_workers_give_the_local_result() {
                 stop: stop.clone(),
                 idle_exit: Some(Duration::from_secs(120)),
             };
-            std::thread::spawn(move || run_worker(&problem(), &o, &mut |_| {}))
+            let (p, ready_tx) = (problem(), ready_tx.clone());
+            std::thread::spawn(move || {
+                run_worker(&p, &o, &mut |n| {
+                    if n == 0 {
+                        let _ = ready_tx.send(());
+                    }
+                })
+            })
         })
         .collect();
+    // Both pulling before the study starts: a worker still starting while the other takes
+    // every job (seen under load) would prove nothing about two.
+    for _ in 0..2 {
+        ready
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a worker did not connect to NATS within 60 s");
+    }
     let p = problem();
     let remote = NatsEvaluator::connect(nats.clone()).unwrap();
     let got = search(&p, &remote, &RunOptions::default(), &mut |_| {}).unwrap();
