@@ -14,6 +14,7 @@ report's Outfall Loading Summary) and the flooding (m³, Node Flooding Summary).
 """
 import json
 import re
+import sys
 import tempfile
 from pathlib import Path
 
@@ -125,7 +126,6 @@ def outfall_and_flooding(rpt):
 def main():
     from swmm.toolkit import solver
     HERE.mkdir(parents=True, exist_ok=True)
-    import sys
     only = set(sys.argv[1:])  # shapes to run again; the others keep their reference
     ref_path = HERE / "reference.json"
     ref = json.loads(ref_path.read_text()) if only and ref_path.exists() else {}

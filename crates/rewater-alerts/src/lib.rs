@@ -576,8 +576,6 @@ impl AlertEngine {
         out
     }
 
-    /// A reading outside a limit: raises the episode once it has lasted `min_duration_s`
-    /// (dated from its first reading), unless it is open already.
     /// Whether `site_id` has an open episode (else every recovery of it is a no-op).
     fn has_open(&self, site_id: &str) -> bool {
         self.open_by_site.get(site_id).is_some_and(|&n| n > 0)
@@ -627,6 +625,8 @@ impl AlertEngine {
         f
     }
 
+    /// A reading outside a limit: raises the episode once it has lasted `min_duration_s`
+    /// (dated from its first reading), unless it is open already.
     fn exceeding(&mut self, out: &mut Outcome, key: AlertKey, alert: NewAlert, data_time: i64) {
         if self.active.contains(&key) {
             return;
