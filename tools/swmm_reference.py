@@ -128,10 +128,28 @@ def set_routing_step(path, seconds):
     path.write_text("".join(out))
 
 
-def run_swmm(inp, workdir, rain_dat=None, routing_step_s=None):
+def set_report_averages(path):
+    """Ask SWMM (5.1.013 and later) to save each reporting period's average of its
+    routing steps instead of the value at the reporting instant, so that volumes summed
+    from the series are exact sums of the routing steps, not samples of the peaks."""
+    lines = path.read_text().splitlines(keepends=True)
+    out, done = [], False
+    for l in lines:
+        out.append(l)
+        if not done and l.strip().upper() == "[REPORT]":
+            out.append("AVERAGES YES\n")
+            done = True
+    if not done:
+        out.append("\n[REPORT]\nAVERAGES YES\n")
+    path.write_text("".join(out))
+
+
+def run_swmm(inp, workdir, rain_dat=None, routing_step_s=None, averages=False):
     shutil.copy(inp, workdir / inp.name)
     if routing_step_s is not None:
         set_routing_step(workdir / inp.name, routing_step_s)
+    if averages:
+        set_report_averages(workdir / inp.name)
     rain_dat = rain_dat or HERE / "rain.dat"
     if rain_dat.exists():
         shutil.copy(rain_dat, workdir / "rain.dat")
@@ -182,9 +200,26 @@ def runoff_total(rpt):
     return None
 
 
-def reference(inp, names, rain, rain_dat=None, routing_step_s=None):
+def outfall_loading_m3(rpt, names):
+    """Each outfall's total volume over the run from SWMM's Outfall Loading Summary
+    (10^6 litres in SI units, so 1000 m3), integrated by SWMM at every routing step."""
+    out, inside = {}, False
+    for line in open(rpt, errors="replace"):
+        if "Outfall Loading Summary" in line:
+            inside = True
+        elif inside and line.strip().startswith("System"):
+            break
+        elif inside:
+            parts = line.split()
+            if parts and parts[0] in names and len(parts) >= 5:
+                out[parts[0]] = float(parts[4]) * 1000.0
+    return out
+
+
+def reference(inp, names, rain, rain_dat=None, routing_step_s=None, averages=False):
     with tempfile.TemporaryDirectory() as tmp:
-        wall, rpt, out = run_swmm(inp, Path(tmp), rain_dat, routing_step_s)
+        wall, rpt, out = run_swmm(inp, Path(tmp), rain_dat, routing_step_s, averages)
+        loading = outfall_loading_m3(rpt, names)
         times, step, series = outfall_series(out, names, FLOW_TO_CMS[flow_units(inp)])
         runoff = runoff_total(rpt)
         continuity = routing_continuity_error(rpt)
@@ -203,11 +238,17 @@ def reference(inp, names, rain, rain_dat=None, routing_step_s=None):
             if ev_i >= 0:
                 ev_vol[ev_i] += v
     per_year = {}
+    overflowing = []
     for e, v in zip(events, ev_vol):
         per_year.setdefault(e[0].year, 0)
         if v >= MIN_OVERFLOW_M3:
             per_year[e[0].year] += 1
+            overflowing.append({"start": e[0].isoformat(), "rain_mm": round(e[2], 1),
+                                "overflow_m3": round(v, 1)})
     return {
+        "report_averages": averages,
+        "outfall_loading_summary_m3": loading,
+        "overflow_events": overflowing,
         "overflow_outfalls": names,
         "annual_overflow_m3": {n: {str(y): round(v, 1) for y, v in sorted(annual[n].items())} for n in names},
         "overflow_events_per_year": {str(y): c for y, c in sorted(per_year.items())},
@@ -228,11 +269,15 @@ def main():
     ap.add_argument("--routing-step", type=int, metavar="S",
                     help="with --generated: run SWMM at a ROUTING_STEP of S seconds instead of "
                          "the file's own (the copy SWMM runs is changed, nothing else)")
+    ap.add_argument("--averages", action="store_true",
+                    help="with --generated: [REPORT] AVERAGES YES in the copy SWMM runs, so "
+                         "the hourly series are period averages (exact volumes), not samples")
     args = ap.parse_args()
     if args.generated:
         d = Path(args.generated[0]).resolve()
         rain = read_rain(d / "rain.dat")
-        result = reference(d / "case.inp", ["RIVER"], rain, d / "rain.dat", args.routing_step)
+        result = reference(d / "case.inp", ["RIVER"], rain, d / "rain.dat", args.routing_step,
+                           args.averages)
         if args.routing_step is not None:
             result["swmm_routing_step_s"] = args.routing_step
         result["swmm_toolkit"] = __import__("swmm.toolkit", fromlist=["__version__"]).__version__

@@ -32,6 +32,7 @@ pub mod series;
 pub mod size;
 mod stream;
 pub mod study;
+pub mod subnetworks;
 pub mod synthetic;
 mod tank;
 pub mod time;

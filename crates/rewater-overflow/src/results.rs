@@ -273,6 +273,14 @@ impl Tally {
         }
     }
 
+    /// Each event's start and the end of its window, in order (both ascending): the
+    /// steps that may not go unobserved.
+    pub(crate) fn windows(&self) -> Vec<(i64, i64)> {
+        (0..self.events.len())
+            .map(|e| (self.events[e].start_s, self.window_end(e)))
+            .collect()
+    }
+
     /// The end of event `e`'s window for wet-weather inflow (capture).
     fn window_end(&self, e: usize) -> i64 {
         (self.events[e].end_s + self.inter_event_s)
@@ -644,18 +652,20 @@ pub fn simulate(system: &System) -> Report {
 pub fn simulate_on(system: &System, workers: usize) -> Report {
     let g = event_gage(system);
     let rain = &system.gages[g].rain;
-    let streamed = crate::stream::with_streamed_runoff(system, workers, |runoff| {
+    // Independent subnetworks are routed on `workers` threads too (0 or 1: as one).
+    let route = |runoff: &crate::route::Runoff| {
         let mut tally = Tally::new(system, rain);
-        let routing = crate::route::route_with(system, runoff, &mut tally, true);
+        let routing = crate::subnetworks::route_into(system, runoff, &mut tally, workers);
         (tally, routing)
-    });
-    match streamed {
-        Some(((tally, routing), balance)) => {
-            tally.finish(system, rain, &system.gages[g].name, balance, routing)
-        }
-        None => {
-            let runoff = crate::route::compute_runoff_on(system, workers.max(1));
-            simulate_with(system, &runoff)
-        }
-    }
+    };
+    let (tally, routing, balance) =
+        match crate::stream::with_streamed_runoff(system, workers, |r| route(r)) {
+            Some(((tally, routing), balance)) => (tally, routing, balance),
+            None => {
+                let runoff = crate::route::compute_runoff_on(system, workers.max(1));
+                let (tally, routing) = route(&runoff);
+                (tally, routing, runoff.balance)
+            }
+        };
+    tally.finish(system, rain, &system.gages[g].name, balance, routing)
 }

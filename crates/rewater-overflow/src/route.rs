@@ -62,6 +62,9 @@ pub struct RoutingBalance {
     /// Of which steps in which only draining tanks were stepped.
     #[serde(skip)]
     pub drained_steps: usize,
+    /// Independent subnetworks routed in parallel, one thread each (0: routed as one
+    /// network; [`crate::subnetworks`]).
+    pub parallel_parts: usize,
 }
 
 impl RoutingBalance {
@@ -309,8 +312,8 @@ impl DryRoute {
             }
         }
         if let Some(stream) = &runoff.stream {
-            for (z, &h) in lateral_always_zero.iter_mut().zip(&stream.has_runoff) {
-                *z &= !h;
+            for (i, z) in lateral_always_zero.iter_mut().enumerate() {
+                *z &= !stream.has_runoff[runoff.stream_node(i)];
             }
         }
         Some(DryRoute {
@@ -526,7 +529,10 @@ impl<'a> State<'a> {
         let runoff_nodes: Vec<usize> = (0..n)
             .filter(|&i| {
                 runoff.per_node[i].stored_steps() > 0
-                    || runoff.stream.as_ref().is_some_and(|s| s.has_runoff[i])
+                    || runoff
+                        .stream
+                        .as_ref()
+                        .is_some_and(|s| s.has_runoff[runoff.stream_node(i)])
             })
             .collect();
         let mut st = State {
@@ -545,7 +551,7 @@ impl<'a> State<'a> {
             cursors: runoff_nodes
                 .iter()
                 .map(|&i| match &runoff.stream {
-                    Some(s) => crate::series::Cursor::streamed(s, i),
+                    Some(s) => crate::series::Cursor::streamed(s, runoff.stream_node(i)),
                     None => runoff.per_node[i].cursor(),
                 })
                 .collect(),

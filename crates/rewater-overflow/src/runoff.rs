@@ -143,7 +143,9 @@ impl Evaporation {
         out
     }
 
-    /// As `depth_every`, handing each value to `f` instead of collecting them.
+    /// As `depth_every`, handing each value to `f` instead of collecting them (the
+    /// reference [`Evaporation::depth_since`] is checked against).
+    #[cfg(test)]
     fn depth_each(&self, t0: i64, step_s: i64, n: usize, mut f: impl FnMut(usize, f64)) {
         let rel = t0 - self.start_s;
         let (mut i, mut rem) = (rel.div_euclid(DAY_S), rel.rem_euclid(DAY_S));
@@ -166,6 +168,52 @@ impl Evaporation {
                 rem %= DAY_S;
             }
         }
+    }
+
+    /// `(depth_to(t0 + k·step_s) − depth_to(t0)).max(0)` for k = 0, 1, …, n − 1: the
+    /// values of [`Evaporation::depth_each`], a day's steps at a time (a year of minutes
+    /// is half a million of them, filled before the runoff can start).
+    fn depth_since(&self, t0: i64, step_s: i64, n: usize) -> Vec<f64> {
+        let mut out = vec![0.0f64; n];
+        let rel = t0 - self.start_s;
+        let (mut i, mut rem) = (rel.div_euclid(DAY_S), rel.rem_euclid(DAY_S));
+        let last = self.per_day.len() as i64 - 1;
+        let at = |i: i64, rem: i64| {
+            if i < 0 {
+                self.cumulative[0]
+            } else {
+                let d = i.min(last);
+                let offset = (i - d) * DAY_S + rem;
+                self.cumulative[d as usize] + self.per_day[d as usize] * offset as f64
+            }
+        };
+        let e_start = at(i, rem);
+        let mut k = 0;
+        while k < n {
+            // The steps left in this day (at least one: rem < DAY_S), or one step when
+            // the time is outside the horizon's days.
+            let m = if (0..=last).contains(&i) {
+                (((DAY_S - rem + step_s - 1) / step_s) as usize).min(n - k)
+            } else {
+                1
+            };
+            if m == 1 {
+                out[k] = (at(i, rem) - e_start).max(0.0);
+            } else {
+                let (c, p) = (self.cumulative[i as usize], self.per_day[i as usize]);
+                for (j, slot) in out[k..k + m].iter_mut().enumerate() {
+                    let offset = rem + j as i64 * step_s;
+                    *slot = (c + p * offset as f64 - e_start).max(0.0);
+                }
+            }
+            k += m;
+            rem += m as i64 * step_s;
+            if rem >= DAY_S {
+                i += rem / DAY_S;
+                rem %= DAY_S;
+            }
+        }
+        out
     }
 
     /// Potential evaporation depth (m) over `[t0, t1)`.
@@ -429,15 +477,7 @@ impl Forcing {
 
     /// Evaporation depth before each step.
     fn evaporation(evap: &Evaporation, clock: Clock) -> Vec<f64> {
-        let mut evap_cum_m = Vec::with_capacity(clock.steps + 1);
-        let mut e_start = 0.0;
-        evap.depth_each(clock.start_s, clock.step_s, clock.steps + 1, |k, e| {
-            if k == 0 {
-                e_start = e;
-            }
-            evap_cum_m.push((e - e_start).max(0.0));
-        });
-        evap_cum_m
+        evap.depth_since(clock.start_s, clock.step_s, clock.steps + 1)
     }
 }
 
@@ -746,6 +786,43 @@ mod tests {
                     e[k].to_bits(),
                     evap.depth_to(t).to_bits(),
                     "evaporation at {t}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn evaporation_since_the_start_is_the_stepped_depth_to_the_bit() {
+        let evap = Evaporation::monthly(
+            [1., 2., 3., 4., 5., 6., 7., 6., 5., 4., 3., 2.],
+            false,
+            0,
+            40 * DAY_S,
+        );
+        // Steps that divide the day, that do not, longer than a day, and times before
+        // and after the horizon's days.
+        for (t0, step, n) in [
+            (0, 60, 60_000),
+            (-7_200, 300, 20_000),
+            (3_000, 7_200, 600),
+            (5 * DAY_S + 17, 3_601, 2_000),
+            (DAY_S / 3, 2 * DAY_S + 7, 40),
+        ] {
+            let mut want = Vec::new();
+            let mut e0 = 0.0;
+            evap.depth_each(t0, step, n, |k, e| {
+                if k == 0 {
+                    e0 = e;
+                }
+                want.push((e - e0).max(0.0));
+            });
+            let got = evap.depth_since(t0, step, n);
+            assert_eq!(got.len(), n);
+            for k in 0..n {
+                assert_eq!(
+                    got[k].to_bits(),
+                    want[k].to_bits(),
+                    "t0 {t0} step {step} k {k}"
                 );
             }
         }

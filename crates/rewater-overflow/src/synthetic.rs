@@ -91,15 +91,42 @@ pub fn case(subcatchments: usize, years: u32, seed: u64) -> (String, String) {
 /// offline tank, overflow weir and drain-back pump rule, kinematic wave at 30 s, with
 /// its rain file (`rain.dat`).
 pub fn swmm_inp(subcatchments: usize, years: u32, seed: u64) -> (String, String) {
+    swmm_inp_trees(subcatchments, 1, years, seed)
+}
+
+/// As [`swmm_inp`] with the catchments shared out over `trees` independent outfall trees
+/// (a city-wide model's drainage districts), each with its own divider, tank, weir,
+/// drain-back rule, plant outfall and river outfall. The first tree's names are those of
+/// [`swmm_inp`] (the same file for one tree); tree k's carry the suffix `_k`.
+pub fn swmm_inp_trees(
+    subcatchments: usize,
+    trees: usize,
+    years: u32,
+    seed: u64,
+) -> (String, String) {
     let rain = synthetic_hourly(2011, years, seed);
     let cs = catchments(subcatchments, seed);
+    let trees = trees.clamp(1, subcatchments.max(1));
+    let title = if trees > 1 {
+        format!("{subcatchments} subcatchments in {trees} outfall trees, {years} years")
+    } else {
+        format!("{subcatchments} subcatchments, {years} years")
+    };
     let mut t = format!(
-        "[TITLE]\nsynthetic {subcatchments} subcatchments, {years} years\n\n[OPTIONS]\nFLOW_UNITS CMS\nINFILTRATION HORTON\nFLOW_ROUTING KINWAVE\nSTART_DATE 01/01/2011\nSTART_TIME 00:00:00\nREPORT_START_DATE 01/01/2011\nREPORT_START_TIME 00:00:00\nEND_DATE 01/01/{}\nEND_TIME 00:00:00\nREPORT_STEP 01:00:00\nWET_STEP 00:01:00\nDRY_STEP 01:00:00\nROUTING_STEP 0:00:30\n\n[EVAPORATION]\nCONSTANT 3.0\n\n[RAINGAGES]\nRG1 INTENSITY 1:00 1.0 FILE \"rain.dat\" STA1 MM\n\n[SUBCATCHMENTS]\n",
+        "[TITLE]\nsynthetic {title}\n\n[OPTIONS]\nFLOW_UNITS CMS\nINFILTRATION HORTON\nFLOW_ROUTING KINWAVE\nSTART_DATE 01/01/2011\nSTART_TIME 00:00:00\nREPORT_START_DATE 01/01/2011\nREPORT_START_TIME 00:00:00\nEND_DATE 01/01/{}\nEND_TIME 00:00:00\nREPORT_STEP 01:00:00\nWET_STEP 00:01:00\nDRY_STEP 01:00:00\nROUTING_STEP 0:00:30\n\n[EVAPORATION]\nCONSTANT 3.0\n\n[RAINGAGES]\nRG1 INTENSITY 1:00 1.0 FILE \"rain.dat\" STA1 MM\n\n[SUBCATCHMENTS]\n",
         2011 + years
     );
-    let mut area = 0.0;
+    // Tree k: the catchments first(k)..first(k + 1), and its names' suffix.
+    let first = |k: usize| k * cs.len() / trees;
+    let sfx = |k: usize| {
+        if k == 0 {
+            String::new()
+        } else {
+            format!("_{k}")
+        }
+    };
+    let tree_of = |i: usize| (0..trees).rev().find(|&k| first(k) <= i).unwrap_or(0);
     for (i, c) in cs.iter().enumerate() {
-        area += c.area_ha;
         let _ = writeln!(
             t,
             "S{i} RG1 J{i} {:.2} {:.1} {:.1} {:.2} 0",
@@ -116,43 +143,95 @@ pub fn swmm_inp(subcatchments: usize, years: u32, seed: u64) -> (String, String)
     }
     t.push_str("\n[JUNCTIONS]\n");
     for i in 0..cs.len() {
-        let _ = writeln!(t, "J{i} {} 4 0 0 0", 30.0 + i as f64 * 0.5);
+        let _ = writeln!(
+            t,
+            "J{i} {} 4 0 0 0",
+            30.0 + (i - first(tree_of(i))) as f64 * 0.5
+        );
     }
-    t.push_str("J_INT 15 4 0 0 0\n\n[DIVIDERS]\n");
-    let dwf = 0.01 * cs.len() as f64;
-    let _ = writeln!(t, "D1 20 C_TANK CUTOFF {:.4} 4 0 0 0", 3.0 * dwf);
-    t.push_str("\n[OUTFALLS]\nWWTP 5 FREE\nRIVER 12 FREE\n\n[STORAGE]\n");
-    let tank_area = (area * 60.0).round();
-    let _ = writeln!(t, "T1 10 5.5 0 FUNCTIONAL 0 0 {tank_area}");
+    let dwf = |k: usize| 0.01 * (first(k + 1) - first(k)) as f64;
+    for k in 0..trees {
+        let _ = writeln!(t, "J_INT{} 15 4 0 0 0", sfx(k));
+    }
+    t.push_str("\n[DIVIDERS]\n");
+    for k in 0..trees {
+        let s = sfx(k);
+        let _ = writeln!(t, "D1{s} 20 C_TANK{s} CUTOFF {:.4} 4 0 0 0", 3.0 * dwf(k));
+    }
+    t.push_str("\n[OUTFALLS]\n");
+    for k in 0..trees {
+        let s = sfx(k);
+        let _ = writeln!(t, "WWTP{s} 5 FREE\nRIVER{s} 12 FREE");
+    }
+    t.push_str("\n[STORAGE]\n");
+    for k in 0..trees {
+        let area: f64 = cs[first(k)..first(k + 1)].iter().map(|c| c.area_ha).sum();
+        let tank_area = (area * 60.0).round();
+        let _ = writeln!(t, "T1{} 10 5.5 0 FUNCTIONAL 0 0 {tank_area}", sfx(k));
+    }
     t.push_str("\n[CONDUITS]\n");
     for i in 0..cs.len() {
-        let to = if i == 0 {
-            "D1".to_string()
+        let k = tree_of(i);
+        let to = if i == first(k) {
+            format!("D1{}", sfx(k))
         } else {
             format!("J{}", i - 1)
         };
         let _ = writeln!(t, "C{i} J{i} {to} 300 0.013 0 0");
     }
-    t.push_str("C_INT D1 J_INT 200 0.013 0 0\nC_WW J_INT WWTP 500 0.013 0 0\nC_TANK D1 T1 50 0.013 0 0\n\n");
-    t.push_str(
-        "[WEIRS]\nW1 T1 RIVER TRANSVERSE 4.5 1.84 NO\n\n[PUMPS]\nP1 T1 J_INT PC1 OFF\n\n[CURVES]\n",
-    );
-    let _ = writeln!(t, "PC1 PUMP4 0 {:.4}\nPC1 10 {:.4}", dwf, dwf);
+    for k in 0..trees {
+        let s = sfx(k);
+        let _ = writeln!(
+            t,
+            "C_INT{s} D1{s} J_INT{s} 200 0.013 0 0\nC_WW{s} J_INT{s} WWTP{s} 500 0.013 0 0\nC_TANK{s} D1{s} T1{s} 50 0.013 0 0"
+        );
+    }
+    t.push_str("\n[WEIRS]\n");
+    for k in 0..trees {
+        let s = sfx(k);
+        let _ = writeln!(t, "W1{s} T1{s} RIVER{s} TRANSVERSE 4.5 1.84 NO");
+    }
+    t.push_str("\n[PUMPS]\n");
+    for k in 0..trees {
+        let s = sfx(k);
+        let _ = writeln!(t, "P1{s} T1{s} J_INT{s} PC1{s} OFF");
+    }
+    t.push_str("\n[CURVES]\n");
+    for k in 0..trees {
+        let s = sfx(k);
+        let _ = writeln!(t, "PC1{s} PUMP4 0 {:.4}\nPC1{s} 10 {:.4}", dwf(k), dwf(k));
+    }
     t.push_str("\n[XSECTIONS]\n");
-    // C{i} carries the runoff of S{i}…S{n-1}: full-flow capacity grows with D^(8/3), so
-    // the diameter with the 3/8 power of the number of catchments upstream.
+    // C{i} carries the runoff of S{i}… to the end of its tree: full-flow capacity grows
+    // with D^(8/3), so the diameter with the 3/8 power of the catchments upstream.
     for i in 0..cs.len() {
-        let upstream = (cs.len() - i) as f64;
+        let upstream = (first(tree_of(i) + 1) - i) as f64;
         let _ = writeln!(t, "C{i} CIRCULAR {:.2} 0 0 0 1", 1.5 * upstream.powf(0.375));
     }
-    t.push_str("C_INT CIRCULAR 1.5 0 0 0 1\nC_WW CIRCULAR 1.5 0 0 0 1\nC_TANK CIRCULAR 4.0 0 0 0 1\nW1 RECT_OPEN 1.5 60 0 0\n\n[DWF]\n");
+    for k in 0..trees {
+        let s = sfx(k);
+        let _ = writeln!(
+            t,
+            "C_INT{s} CIRCULAR 1.5 0 0 0 1\nC_WW{s} CIRCULAR 1.5 0 0 0 1\nC_TANK{s} CIRCULAR 4.0 0 0 0 1\nW1{s} RECT_OPEN 1.5 60 0 0"
+        );
+    }
+    t.push_str("\n[DWF]\n");
     for i in 0..cs.len() {
         let _ = writeln!(t, "J{i} FLOW 0.01");
     }
-    let _ = write!(
-        t,
-        "\n[CONTROLS]\nRULE DRAIN\nIF NODE T1 DEPTH > 0.01\nAND LINK C_INT FLOW < {:.4}\nTHEN PUMP P1 STATUS = ON\nELSE PUMP P1 STATUS = OFF\n\n[REPORT]\nNODES RIVER\n",
-        2.0 * dwf
-    );
+    t.push_str("\n[CONTROLS]\n");
+    for k in 0..trees {
+        let s = sfx(k);
+        let _ = write!(
+            t,
+            "RULE DRAIN{s}\nIF NODE T1{s} DEPTH > 0.01\nAND LINK C_INT{s} FLOW < {:.4}\nTHEN PUMP P1{s} STATUS = ON\nELSE PUMP P1{s} STATUS = OFF\n\n",
+            2.0 * dwf(k)
+        );
+    }
+    t.push_str("[REPORT]\nNODES");
+    for k in 0..trees {
+        let _ = write!(t, " RIVER{}", sfx(k));
+    }
+    t.push('\n');
     (t, swmm_rain_file(&rain))
 }
