@@ -11,7 +11,9 @@
 pub mod case;
 pub mod design;
 mod drain;
+mod dry;
 pub mod dynwave;
+mod evaporation;
 pub mod green_ampt;
 mod infiltration;
 pub mod inp;
