@@ -650,12 +650,17 @@ pub fn simulate(system: &System) -> Report {
 /// As [`simulate`] with `workers` runoff threads beside the routing (0: the runoff first,
 /// on one thread, then the routing). The report is the same to the bit for any number.
 pub fn simulate_on(system: &System, workers: usize) -> Report {
+    simulate_threads(system, workers, workers)
+}
+
+/// As [`simulate_on`] with independent subnetworks routed on up to `routing_threads`
+/// threads (0 or 1: the system as one network; [`crate::subnetworks`]).
+pub fn simulate_threads(system: &System, workers: usize, routing_threads: usize) -> Report {
     let g = event_gage(system);
     let rain = &system.gages[g].rain;
-    // Independent subnetworks are routed on `workers` threads too (0 or 1: as one).
     let route = |runoff: &crate::route::Runoff| {
         let mut tally = Tally::new(system, rain);
-        let routing = crate::subnetworks::route_into(system, runoff, &mut tally, workers);
+        let routing = crate::subnetworks::route_into(system, runoff, &mut tally, routing_threads);
         (tally, routing)
     };
     let (tally, routing, balance) =
