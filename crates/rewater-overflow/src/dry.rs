@@ -38,6 +38,7 @@ impl DryRoute {
         plan: &Plan,
         settings: &[f64],
         runoff: &Runoff,
+        whole: Option<&[usize]>,
     ) -> Option<DryRoute> {
         // Kinematic-wave reaches do not return to an exact state after a stretch; rules
         // are checked at each stretch (`rules_quiet`).
@@ -126,19 +127,22 @@ impl DryRoute {
                 at
             })
             .collect();
-        let busy = crate::series::busy_spans(runoff.per_node.iter().chain(&runoff.external));
+        // The runoff of this system's own nodes (all of `runoff`'s when it is the whole).
+        let g = |i: usize| whole.map_or(i, |w| w[i]);
+        let own = |i: usize| [&runoff.per_node[g(i)], &runoff.external[g(i)]];
+        let busy = crate::series::busy_spans((0..n).flat_map(own));
         let mut lateral_always_zero = vec![true; n];
         for d in &system.dry_weather {
             lateral_always_zero[d.node] = false;
         }
-        for (i, s) in runoff.per_node.iter().chain(&runoff.external).enumerate() {
-            if s.stored_steps() > 0 {
-                lateral_always_zero[i % n] = false;
+        for (i, z) in lateral_always_zero.iter_mut().enumerate() {
+            if own(i).iter().any(|s| s.stored_steps() > 0) {
+                *z = false;
             }
         }
         if let Some(stream) = &runoff.stream {
             for (i, z) in lateral_always_zero.iter_mut().enumerate() {
-                *z &= !stream.has_runoff[runoff.stream_node(i)];
+                *z &= !stream.has_runoff[g(i)];
             }
         }
         Some(DryRoute {

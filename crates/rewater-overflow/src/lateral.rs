@@ -16,16 +16,6 @@ pub struct Runoff {
     /// When the routing runs while the runoff is computed ([`crate::stream`]): where the
     /// node runoff arrives (`per_node` is then empty).
     pub(crate) stream: Option<std::sync::Arc<crate::stream::Segments>>,
-    /// With `stream`, for the runoff of a part of the system ([`crate::subnetworks`]):
-    /// each node's number in the whole system, which the segments are kept by.
-    pub(crate) stream_nodes: Option<Vec<usize>>,
-}
-
-impl Runoff {
-    /// The number node `i` has in the stream's segments.
-    pub(crate) fn stream_node(&self, i: usize) -> usize {
-        self.stream_nodes.as_ref().map_or(i, |m| m[i])
-    }
 }
 
 /// Compute every subcatchment's runoff, on all cores. Subcatchments that drain onto
@@ -98,7 +88,6 @@ pub fn compute_runoff_on(system: &System, threads: usize) -> Runoff {
         external,
         balance,
         stream: None,
-        stream_nodes: None,
     }
 }
 

@@ -623,9 +623,15 @@ impl Tally {
     }
 }
 
-/// Simulate a system with runoff already computed.
+/// Simulate a system with runoff already computed (tank sizing re-routes it so), its
+/// independent subnetworks in parallel on all cores ([`crate::subnetworks`]).
 pub fn simulate_with(system: &System, runoff: &crate::route::Runoff) -> Report {
-    simulate_routed(system, runoff, true)
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let g = event_gage(system);
+    let rain = &system.gages[g].rain;
+    let mut tally = Tally::new(system, rain);
+    let routing = crate::subnetworks::route_into(system, runoff, &mut tally, threads);
+    tally.finish(system, rain, &system.gages[g].name, runoff.balance, routing)
 }
 
 /// As [`simulate_with`]; `skip_quiet = false` routes every quiet dry-weather step too

@@ -207,10 +207,23 @@ pub fn route_with(
     {
         return crate::dynwave::route(system, h, runoff, observer);
     }
+    route_part(system, runoff, None, observer, skip_quiet)
+}
+
+/// As [`route_with`] (not for dynamic wave) for `system` that is a part of a larger one
+/// ([`crate::subnetworks`]) whose `runoff` it reads: `whole[i]` is the number of its node
+/// `i` there (None: the system is the whole).
+pub(crate) fn route_part(
+    system: &System,
+    runoff: &Runoff,
+    whole: Option<&[usize]>,
+    observer: &mut impl Observer,
+    skip_quiet: bool,
+) -> RoutingBalance {
     let plan = Plan::new(system);
-    let mut st = State::new(system, runoff);
+    let mut st = State::new(system, runoff, whole);
     let dry = if skip_quiet {
-        DryRoute::new(system, &plan, &st.settings, runoff)
+        DryRoute::new(system, &plan, &st.settings, runoff, whole)
     } else {
         None
     };
@@ -319,8 +332,14 @@ pub(crate) struct State<'a> {
 }
 
 impl<'a> State<'a> {
-    pub(crate) fn new(system: &'a System, runoff: &'a Runoff) -> State<'a> {
+    /// `whole`: as for [`route_part`].
+    pub(crate) fn new(
+        system: &'a System,
+        runoff: &'a Runoff,
+        whole: Option<&[usize]>,
+    ) -> State<'a> {
         let n = system.nodes.len();
+        let g = |i: usize| whole.map_or(i, |w| w[i]);
         let dt = system.clock.step_s as f64;
         let kinematic = system.routed_by == crate::network::FlowRouting::KinWave;
         let kw: Vec<Option<crate::kinwave::KwState>> = system
@@ -368,15 +387,12 @@ impl<'a> State<'a> {
             ..Default::default()
         };
         let external_nodes: Vec<usize> = (0..n)
-            .filter(|&i| runoff.external[i].stored_steps() > 0)
+            .filter(|&i| runoff.external[g(i)].stored_steps() > 0)
             .collect();
         let runoff_nodes: Vec<usize> = (0..n)
             .filter(|&i| {
-                runoff.per_node[i].stored_steps() > 0
-                    || runoff
-                        .stream
-                        .as_ref()
-                        .is_some_and(|s| s.has_runoff[runoff.stream_node(i)])
+                runoff.per_node[g(i)].stored_steps() > 0
+                    || runoff.stream.as_ref().is_some_and(|s| s.has_runoff[g(i)])
             })
             .collect();
         let mut st = State {
@@ -395,8 +411,8 @@ impl<'a> State<'a> {
             cursors: runoff_nodes
                 .iter()
                 .map(|&i| match &runoff.stream {
-                    Some(s) => crate::series::Cursor::streamed(s, runoff.stream_node(i)),
-                    None => runoff.per_node[i].cursor(),
+                    Some(s) => crate::series::Cursor::streamed(s, g(i)),
+                    None => runoff.per_node[g(i)].cursor(),
                 })
                 .collect(),
             dwf_hour: i64::MIN,
@@ -404,7 +420,7 @@ impl<'a> State<'a> {
             dwf_nodes: system.dry_weather.iter().map(|d| d.node).collect(),
             external_cursors: external_nodes
                 .iter()
-                .map(|&i| runoff.external[i].cursor())
+                .map(|&i| runoff.external[g(i)].cursor())
                 .collect(),
             external_nodes,
             runoff_nodes,

@@ -161,7 +161,6 @@ pub(crate) fn with_streamed_runoff<R>(
         external,
         balance: RunoffBalance::default(),
         stream: Some(segments.clone()),
-        stream_nodes: None,
     };
     let workers = workers.min(system.subcatchments.len());
     std::thread::scope(|scope| {

@@ -244,17 +244,6 @@ fn part(system: &System, nodes: &[usize]) -> Part {
     }
 }
 
-/// The runoff reaching a part's nodes (numbered as the part's).
-fn part_runoff(runoff: &Runoff, nodes: &[usize]) -> Runoff {
-    Runoff {
-        per_node: nodes.iter().map(|&i| runoff.per_node[i].clone()).collect(),
-        external: nodes.iter().map(|&i| runoff.external[i].clone()).collect(),
-        balance: runoff.balance,
-        stream: runoff.stream.clone(),
-        stream_nodes: runoff.stream.as_ref().map(|_| nodes.to_vec()),
-    }
-}
-
 /// Records of one part's routed and drained steps.
 #[derive(Default)]
 struct Chunk {
@@ -434,7 +423,6 @@ fn route_parts(
                 tanks: local_tanks.iter().map(|&k| p.nodes[k]).collect(),
                 quiet: false,
             });
-            let local_runoff = part_runoff(runoff, &p.nodes);
             let windows = &windows;
             handles.push(scope.spawn(move || {
                 let mut recorder = Recorder {
@@ -444,7 +432,9 @@ fn route_parts(
                     chunk: Chunk::default(),
                     tx,
                 };
-                let bal = crate::route::route_with(&p.system, &local_runoff, &mut recorder, true);
+                // Each part reads its nodes' runoff from the whole system's.
+                let whole = Some(p.nodes.as_slice());
+                let bal = crate::route::route_part(&p.system, runoff, whole, &mut recorder, true);
                 recorder.flush();
                 bal
             }));

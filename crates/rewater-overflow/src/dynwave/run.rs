@@ -15,7 +15,7 @@ pub fn route(
     runoff: &Runoff,
     observer: &mut impl Observer,
 ) -> RoutingBalance {
-    let mut st = State::new(system, runoff);
+    let mut st = State::new(system, runoff, None);
     let mut dw = Solver::new(system, h);
     let (nodes0, conduits0) = dw.stored();
     st.bal.initial_storage_m3 = nodes0 + conduits0;
