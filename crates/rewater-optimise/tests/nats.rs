@@ -48,20 +48,31 @@ fn two_workers_give_the_local_result() {
             };
             let (p, ready_tx) = (problem(), ready_tx.clone());
             std::thread::spawn(move || {
-                run_worker(&p, &o, &mut |n| {
+                let r = run_worker(&p, &o, &mut |n| {
                     if n == 0 {
-                        let _ = ready_tx.send(());
+                        let _ = ready_tx.send(Ok(()));
                     }
-                })
+                });
+                // A worker that fails to connect says why, rather than the test timing out.
+                if let Err(e) = &r {
+                    let _ = ready_tx.send(Err(e.to_string()));
+                }
+                r
             })
         })
         .collect();
     // Both pulling before the study starts: a worker still starting while the other takes
     // every job (seen under load) would prove nothing about two.
     for _ in 0..2 {
-        ready
-            .recv_timeout(Duration::from_secs(60))
-            .expect("a worker did not connect to NATS within 60 s");
+        match ready.recv_timeout(Duration::from_secs(60)) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                stop.store(true, Ordering::Relaxed);
+                let _ = delete_stream(&nats);
+                panic!("a worker failed on NATS JetStream at 127.0.0.1:4222: {e}");
+            }
+            Err(e) => panic!("a worker did not connect to NATS within 60 s: {e}"),
+        }
     }
     let p = problem();
     let remote = NatsEvaluator::connect(nats.clone()).unwrap();
