@@ -32,7 +32,15 @@ fn two_workers_give_the_local_result() {
         return;
     }
     let nats = NatsOptions {
-        namespace: format!("rewater.opttest.p{}", std::process::id()),
+        // Process id and time: a stream left by an earlier run whose id was the same is
+        // not picked up.
+        namespace: format!(
+            "rewater.opttest.p{}t{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis())
+        ),
         answer_timeout: Duration::from_secs(60),
         ..Default::default()
     };
