@@ -745,6 +745,18 @@ impl System {
         }
     }
 
+    /// Each node's stored volume at the start (m³): a storage unit's at its initial depth,
+    /// 0 for every other node.
+    pub fn initial_volumes_m3(&self) -> Vec<f64> {
+        self.nodes
+            .iter()
+            .map(|nd| match &nd.kind {
+                NodeKind::Storage(s) => s.volume_at(s.init_depth_m),
+                _ => 0.0,
+            })
+            .collect()
+    }
+
     pub fn node_index(&self, name: &str) -> Option<usize> {
         self.nodes.iter().position(|n| n.name == name)
     }

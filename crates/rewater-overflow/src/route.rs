@@ -364,14 +364,7 @@ impl<'a> State<'a> {
                 _ => None,
             })
             .collect();
-        let volume: Vec<f64> = system
-            .nodes
-            .iter()
-            .map(|nd| match &nd.kind {
-                NodeKind::Storage(s) => s.volume_at(s.init_depth_m),
-                _ => 0.0,
-            })
-            .collect();
+        let volume = system.initial_volumes_m3();
         let depth: Vec<f64> = system
             .nodes
             .iter()

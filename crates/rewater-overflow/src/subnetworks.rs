@@ -454,14 +454,7 @@ fn route_parts(
 fn replay(system: &System, tally: &mut Tally, feeds: &mut [Feed]) -> (usize, usize) {
     let n = system.nodes.len();
     let mut inflow = vec![0.0; n];
-    let mut volume: Vec<f64> = system
-        .nodes
-        .iter()
-        .map(|nd| match &nd.kind {
-            NodeKind::Storage(s) => s.volume_at(s.init_depth_m),
-            _ => 0.0,
-        })
-        .collect();
+    let mut volume = system.initial_volumes_m3();
     // The statistics read no depths from the fast, steady and kinematic-wave routing.
     let depth = vec![0.0; n];
     let (mut routed_steps, mut drained_steps) = (0, 0);
