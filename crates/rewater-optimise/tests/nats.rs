@@ -72,15 +72,15 @@ fn two_workers_give_the_local_result() {
     // Both pulling before the study starts: a worker still starting while the other takes
     // every job (seen under load) would prove nothing about two.
     for _ in 0..2 {
-        match ready.recv_timeout(Duration::from_secs(60)) {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                stop.store(true, Ordering::Relaxed);
-                let _ = delete_stream(&nats);
-                panic!("a worker failed on NATS JetStream at 127.0.0.1:4222: {e}");
-            }
-            Err(e) => panic!("a worker did not connect to NATS within 60 s: {e}"),
-        }
+        let failure = match ready.recv_timeout(Duration::from_secs(60)) {
+            Ok(Ok(())) => continue,
+            Ok(Err(e)) => format!("a worker failed on NATS JetStream at 127.0.0.1:4222: {e}"),
+            Err(e) => format!("a worker did not connect to NATS within 60 s: {e}"),
+        };
+        // Stop the other worker and leave no stream behind.
+        stop.store(true, Ordering::Relaxed);
+        let _ = delete_stream(&nats);
+        panic!("{failure}");
     }
     let p = problem();
     let remote = NatsEvaluator::connect(nats.clone()).unwrap();
