@@ -17,6 +17,10 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// A request answered in these tests must never time out, however loaded the machine: a
+/// timeout would re-request the gap (CI once saw two history requests where one was
+/// answered, the answer having come more than 5 s after the request). The timeout cases set
+/// their own short timeout.
 fn config() -> Config {
     Config {
         calibrate: false,
@@ -24,7 +28,7 @@ fn config() -> Config {
         gap_scan_delay: Duration::ZERO,
         gap_scan_every: Duration::from_millis(200),
         request_spacing: Duration::ZERO,
-        request_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(120),
         request_retry_after: Duration::from_millis(200),
         ..Config::default()
     }
