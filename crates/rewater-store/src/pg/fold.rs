@@ -174,6 +174,10 @@ impl AggregateFold for PostgresStore {
             return Ok(FoldReport::default());
         };
         let xids: Vec<String> = taken.iter().map(|r| r.get(2)).collect();
+        // A turn's backlog groups into tens of thousands of (logger, factor, hour) sums; room
+        // for the hash aggregate keeps it in memory (bounded: it spills past this).
+        tx.batch_execute("SET LOCAL work_mem = '64MB'")
+            .map_err(pg)?;
         // … then their readings added, the id range given as values so that the plan scans
         // only it (BRIN on id), not every partition.
         let sql = format!(
