@@ -231,6 +231,11 @@ struct ServeArgs {
     /// Most uploads committed in one transaction (default 512; 1–8192).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=8192))]
     batch_max: Option<u16>,
+    /// PostgreSQL: seconds between folds of the committed readings into the hourly
+    /// aggregates (default 5; 0 adds them inside each batch; at most 3600). Longer merges
+    /// more of a logger's uploads into one update, for less work per reading.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(0..=3600))]
+    aggregate_fold_every_s: Option<u16>,
     /// Served behind TLS (a reverse proxy): mark the session cookie Secure.
     #[arg(long)]
     secure_cookies: bool,
@@ -316,6 +321,7 @@ impl ServeArgs {
             device_frames_per_s: self.device_frames_per_s,
             writers: self.writers.map(usize::from),
             batch_max: self.batch_max.map(usize::from),
+            aggregate_fold_every_s: self.aggregate_fold_every_s,
             secure_cookies: self.secure_cookies,
             trusted_proxies: self.trusted_proxy,
             webhooks,

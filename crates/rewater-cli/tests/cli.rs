@@ -460,3 +460,14 @@ fn a_reader_that_leaves_early_ends_classify_and_standards_show_json_quietly() {
         assert!(status.success(), "{args:?}: {status}");
     }
 }
+
+#[test]
+fn serve_refuses_a_fold_interval_out_of_range_naming_the_flag() {
+    for bad in ["3601", "-1", "five"] {
+        let arg = format!("--aggregate-fold-every-s={bad}");
+        let o = rewater(&["serve", &arg], None);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains("--aggregate-fold-every-s"), "{bad}: {err}");
+    }
+}

@@ -262,8 +262,10 @@ impl Writer {
         log: &mut BatchLog,
     ) {
         let started = Instant::now();
+        let oldest_ms = uploads.iter().map(|u| u.received_at_ms).min().unwrap_or(0);
+        let waited = Duration::from_millis((now_ms() - oldest_ms).max(0) as u64);
         let result = self.store.ingest(uploads);
-        log.record(uploads.len(), started.elapsed());
+        log.record(uploads.len(), started.elapsed(), waited);
         match result {
             Ok(outcomes) => {
                 let stored: Vec<bool> = outcomes
@@ -394,6 +396,9 @@ struct BatchLog {
     commit_total: Duration,
     commit_max: Duration,
     commit_hist_ms: Vec<u64>,
+    /// Per batch, how long its oldest upload had waited for a writer (parse to batch start).
+    wait_max: Duration,
+    wait_hist_ms: Vec<u64>,
     slow_logged: u32,
 }
 
@@ -406,13 +411,17 @@ impl Default for BatchLog {
             commit_total: Duration::ZERO,
             commit_max: Duration::ZERO,
             commit_hist_ms: vec![0; COMMIT_BUCKETS],
+            wait_max: Duration::ZERO,
+            wait_hist_ms: vec![0; COMMIT_BUCKETS],
             slow_logged: 0,
         }
     }
 }
 
 impl BatchLog {
-    fn record(&mut self, n: usize, took: Duration) {
+    fn record(&mut self, n: usize, took: Duration, waited: Duration) {
+        self.wait_max = self.wait_max.max(waited);
+        self.wait_hist_ms[(waited.as_millis() as usize).min(COMMIT_BUCKETS - 1)] += 1;
         self.batches += 1;
         self.uploads += n as u64;
         self.max_batch = self.max_batch.max(n);
@@ -427,11 +436,12 @@ impl BatchLog {
         }
     }
 
-    /// The commit time (ms, bucket's upper edge) below which a share `p` of batches fall.
-    fn quantile_ms(&self, p: f64) -> usize {
+    /// The time (ms, bucket's upper edge) below which a share `p` of batches fall, in a
+    /// histogram of 1 ms buckets.
+    fn quantile_ms(&self, hist: &[u64], p: f64) -> usize {
         let want = ((self.batches as f64) * p).ceil().max(1.0) as u64;
         let mut seen = 0;
-        for (ms, &n) in self.commit_hist_ms.iter().enumerate() {
+        for (ms, &n) in hist.iter().enumerate() {
             seen += n;
             if seen >= want {
                 return ms + 1;
@@ -450,10 +460,13 @@ impl BatchLog {
             uploads = self.uploads,
             mean_batch = format!("{:.1}", self.uploads as f64 / self.batches as f64),
             max_batch = self.max_batch,
-            commit_p50_ms = self.quantile_ms(0.5),
-            commit_p99_ms = self.quantile_ms(0.99),
+            commit_p50_ms = self.quantile_ms(&self.commit_hist_ms, 0.5),
+            commit_p99_ms = self.quantile_ms(&self.commit_hist_ms, 0.99),
             commit_max_ms = format!("{:.1}", self.commit_max.as_secs_f64() * 1000.0),
             commit_total_s = format!("{:.1}", self.commit_total.as_secs_f64()),
+            wait_p50_ms = self.quantile_ms(&self.wait_hist_ms, 0.5),
+            wait_p99_ms = self.quantile_ms(&self.wait_hist_ms, 0.99),
+            wait_max_ms = self.wait_max.as_millis() as u64,
             "writer stopped"
         );
     }
@@ -641,18 +654,22 @@ mod batch_log_tests {
     #[test]
     fn quantiles_come_from_the_histogram() {
         let mut log = BatchLog::default();
-        // 98 commits of 10.x ms, one of 150 ms, one past the last bucket.
+        // 98 commits of 10.x ms, one of 150 ms, one past the last bucket; the waits before
+        // them 2 ms, but 40 ms before the last two.
         for _ in 0..98 {
-            log.record(100, Duration::from_micros(10_400));
+            log.record(100, Duration::from_micros(10_400), Duration::from_millis(2));
         }
-        log.record(7, Duration::from_millis(150));
-        log.record(3, Duration::from_secs(5));
+        log.record(7, Duration::from_millis(150), Duration::from_millis(40));
+        log.record(3, Duration::from_secs(5), Duration::from_millis(40));
         assert_eq!(log.batches, 100);
         assert_eq!(log.uploads, 98 * 100 + 10);
         assert_eq!(log.max_batch, 100);
-        assert_eq!(log.quantile_ms(0.5), 11);
-        assert_eq!(log.quantile_ms(0.99), 151);
-        assert_eq!(log.quantile_ms(1.0), COMMIT_BUCKETS);
+        assert_eq!(log.quantile_ms(&log.commit_hist_ms, 0.5), 11);
+        assert_eq!(log.quantile_ms(&log.commit_hist_ms, 0.99), 151);
+        assert_eq!(log.quantile_ms(&log.commit_hist_ms, 1.0), COMMIT_BUCKETS);
         assert_eq!(log.commit_max, Duration::from_secs(5));
+        assert_eq!(log.quantile_ms(&log.wait_hist_ms, 0.5), 3);
+        assert_eq!(log.quantile_ms(&log.wait_hist_ms, 0.99), 41);
+        assert_eq!(log.wait_max, Duration::from_millis(40));
     }
 }

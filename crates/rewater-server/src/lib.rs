@@ -104,6 +104,9 @@ pub struct ServerConfig {
     pub writers: Option<usize>,
     /// Most uploads in one commit (None: the gateway's default of 512).
     pub batch_max: Option<usize>,
+    /// Seconds between folds of the hourly aggregates on PostgreSQL (None: the gateway's
+    /// default of 5 s; 0: added inside each batch).
+    pub aggregate_fold_every_s: Option<u16>,
 }
 
 impl Default for ServerConfig {
@@ -131,6 +134,7 @@ impl Default for ServerConfig {
             mqtt: None,
             writers: None,
             batch_max: None,
+            aggregate_fold_every_s: None,
         }
     }
 }
@@ -325,6 +329,11 @@ async fn serve(
             .batch_max
             .unwrap_or(gateway_config.batch_max)
             .clamp(1, MAX_BATCH),
+        fold_every: config
+            .aggregate_fold_every_s
+            .map_or(gateway_config.fold_every, |s| {
+                std::time::Duration::from_secs(u64::from(s.min(3600)))
+            }),
         ..gateway_config
     };
     let mqtt = config.mqtt.clone();
