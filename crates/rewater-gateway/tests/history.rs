@@ -110,7 +110,7 @@ async fn gap_is_requested_and_filled(b: Backend, reuse_qn: bool) {
     assert_eq!(qn.len(), 17);
     // The gap is listed as requested.
     let mut look = b.open();
-    wait_for("the gap requested", Duration::from_secs(5), || {
+    wait_for("the gap requested", Duration::from_secs(20), || {
         sync(|| look.gaps(Some("MN"), 10).unwrap()[0].state == GapState::Requested)
     })
     .await;
@@ -242,7 +242,7 @@ async fn a_queued_command_is_sent_answered_and_audited(b: Backend) {
         .unwrap()
     });
     let mut d = Decoder::new(Options::strict());
-    let req = read_until(&mut c, &mut d, Duration::from_secs(5), |s| {
+    let req = read_until(&mut c, &mut d, Duration::from_secs(20), |s| {
         s.cn() == Some("1061")
     })
     .await
@@ -263,7 +263,7 @@ async fn a_queued_command_is_sent_answered_and_audited(b: Backend) {
     c.write_all(frame_of(&format!("{pre};ST=91;CN=9012;Flag=4;CP=&&ExeRtn=1&&")).as_bytes())
         .await
         .unwrap();
-    wait_for("the answer stored", Duration::from_secs(5), || {
+    wait_for("the answer stored", Duration::from_secs(20), || {
         sync(|| api.command(id).unwrap().unwrap().state == CommandState::Answered)
     })
     .await;
@@ -290,7 +290,7 @@ async fn a_queued_command_is_sent_answered_and_audited(b: Backend) {
     });
     wait_for(
         "the absent logger's command failed",
-        Duration::from_secs(5),
+        Duration::from_secs(20),
         || sync(|| api.command(id2).unwrap().unwrap().state == CommandState::Failed),
     )
     .await;
@@ -348,7 +348,7 @@ async fn a_command_fails_when_the_logger_reconnects_or_drops_before_answering() 
     let first = queue("1061");
     let mut d = Decoder::new(Options::strict());
     assert!(
-        read_until(&mut c1, &mut d, Duration::from_secs(5), |s| s.cn()
+        read_until(&mut c1, &mut d, Duration::from_secs(20), |s| s.cn()
             == Some("1061"))
         .await
         .is_some()
@@ -367,7 +367,7 @@ async fn a_command_fails_when_the_logger_reconnects_or_drops_before_answering() 
     let second = queue("1063");
     let mut d = Decoder::new(Options::strict());
     assert!(
-        read_until(&mut c2, &mut d, Duration::from_secs(5), |s| s.cn()
+        read_until(&mut c2, &mut d, Duration::from_secs(20), |s| s.cn()
             == Some("1063"))
         .await
         .is_some()

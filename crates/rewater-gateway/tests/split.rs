@@ -77,7 +77,7 @@ async fn split_stored_once_whole(b: Backend) {
     let mut look = b.open();
     wait_for(
         "the mismatched part counted",
-        Duration::from_secs(5),
+        Duration::from_secs(20),
         || sync(|| !samples(look.as_mut(), RejectReason::SplitRefused).is_empty()),
     )
     .await;
@@ -159,7 +159,7 @@ async fn missing_part_times_out(b: Backend) {
     let mut look = b.open();
     wait_for(
         "the incomplete record's rejected entry",
-        Duration::from_secs(5),
+        Duration::from_secs(20),
         || sync(|| !samples(look.as_mut(), RejectReason::SplitIncomplete).is_empty()),
     )
     .await;
@@ -241,7 +241,7 @@ async fn hostile_pnum_and_pno_are_refused_and_the_limits_hold() {
     assert_eq!(acks(&mut c, &part(12, 1, 2, 25)).await.len(), 1);
     assert!(acked(&mut c, &frame(30)).await);
     let mut look = b.open();
-    wait_for("the refusals counted", Duration::from_secs(5), || {
+    wait_for("the refusals counted", Duration::from_secs(20), || {
         sync(|| samples(look.as_mut(), RejectReason::SplitRefused).len() >= 3)
     })
     .await;
