@@ -441,10 +441,13 @@ pub fn check_line(line: &[u8], options: &Options) -> LineCheck {
 
 /// Wraps a data segment into a frame: `##`, length, segment, upper-case CRC, CR LF.
 pub fn encode_frame(segment: &str) -> String {
-    format!(
-        "##{:04}{}{:04X}\r\n",
-        segment.len(),
-        segment,
-        crc16(segment.as_bytes())
-    )
+    use std::fmt::Write;
+    // Sized once: `format!` would grow the string while copying the segment (one frame per
+    // acknowledgement, so it showed in the gateway's profile).
+    let mut out = String::with_capacity(segment.len() + 12);
+    out.push_str("##");
+    let _ = write!(out, "{:04}", segment.len());
+    out.push_str(segment);
+    let _ = write!(out, "{:04X}\r\n", crc16(segment.as_bytes()));
+    out
 }
