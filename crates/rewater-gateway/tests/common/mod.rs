@@ -132,7 +132,9 @@ pub async fn not_acked(s: &mut TcpStream, frame: &str) -> bool {
         .any(|g| g.contains("CN=9014"))
 }
 
-/// True if the frame is acknowledged with a 9014.
+/// True if the frame is acknowledged with a 9014. Any other frame read with it (a request
+/// the gateway sent meanwhile: 1012, 2061, a queued command) is dropped; a test that waits
+/// for such a request keeps them with [`exchange`] instead (history.rs, `acked_keeping`).
 pub async fn acked(s: &mut TcpStream, frame: &str) -> bool {
     exchange(s, frame, Duration::from_secs(5))
         .await
