@@ -18,9 +18,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// A request answered in these tests must never time out, however loaded the machine: a
-/// timeout would re-request the gap (CI once saw two history requests where one was
-/// answered, the answer having come more than 5 s after the request). The timeout cases set
-/// their own short timeout.
+/// timeout would re-request the gap and the counts would be off. (CI once counted two
+/// history requests: the first had come in the same read as a 9014 and was dropped by
+/// `acked`, then re-sent after the old 5 s timeout; see [`acked_keeping`].) The timeout cases
+/// set their own short timeout.
 fn config() -> Config {
     Config {
         calibrate: false,
