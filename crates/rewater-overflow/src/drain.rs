@@ -11,7 +11,15 @@
 use crate::network::{LinkKind, NodeKind, PumpCurve, Subject};
 use crate::route::{DryRoute, Observer, Plan, State, MIN_SKIP_STEPS};
 use crate::rules::{quiet_rules_hold, PremiseWatch};
-use crate::tank::drain_pump_step;
+use crate::tank::{drain_pump_step, pump_rate};
+
+/// Draining steps first tried at once by [`State::coast`], and the most at once.
+const COAST_FIRST: usize = 64;
+const COAST_MAX: usize = 8_192;
+/// Steps taken one by one after a single step could not coast, before trying again.
+const COAST_PAUSE: usize = 64;
+/// Margin on the levels a coast passes through, against rounding in `depth_at`, m.
+const LEVEL_MARGIN_M: f64 = 1e-12;
 
 /// What a draining stretch may rely on, found at its start.
 struct DrainPlan {
@@ -76,7 +84,7 @@ impl State<'_> {
                 self.assigned[l] = 0.0;
             }
         }
-        let mut k = step;
+        let (mut k, mut chunk, mut pause) = (step, COAST_FIRST, 0);
         while k < end {
             if !system.rules.is_empty() && watch.changed(&self.depth, &self.volume, &self.link_flow)
             {
@@ -102,6 +110,23 @@ impl State<'_> {
                 ) {
                     break;
                 }
+            }
+            if pause == 0 && coasting() {
+                let n = self.coast(&dp, &tank_pumps, &watch, k, chunk.min(end - k), observer);
+                if n > 0 {
+                    k += n;
+                    chunk = (chunk * 2).min(COAST_MAX);
+                    continue;
+                }
+                // Near a level where something changes, try shorter runs; where nothing
+                // can coast (a sloping pump curve), try again only now and then.
+                (chunk, pause) = if chunk == 1 {
+                    (COAST_FIRST, COAST_PAUSE)
+                } else {
+                    (chunk / 2, 0)
+                };
+            } else {
+                pause -= 1;
             }
             self.drain_step(&dp, &tank_pumps);
             observer.observe_storage(k, clock.time(k), &self.volume);
@@ -285,6 +310,226 @@ impl State<'_> {
                 self.link_flow[p] = q;
                 self.bal.outfall_m3[outfall] += q * self.dt;
             }
+        }
+    }
+
+    /// Take up to `max` draining steps from `step` at once (惰行), as the loop of
+    /// [`State::skip_draining`] would one by one, where nothing it checks can change in
+    /// them: every pump keeps its rate (its curve is flat over the levels passed), no
+    /// tank holds less than its pumps take in a step, and no premise `watch` follows
+    /// changes. Each step is [`State::drain_step`]'s arithmetic (the volume less the same
+    /// product, the same credit to the outfall), so the levels and totals are the same to
+    /// the bit; the observer sees every step. Returns the steps taken (0: none).
+    fn coast(
+        &mut self,
+        dp: &DrainPlan,
+        tank_pumps: &[Vec<(usize, &PumpCurve)>],
+        watch: &PremiseWatch,
+        step: usize,
+        max: usize,
+        observer: &mut impl Observer,
+    ) -> usize {
+        let dt = self.dt;
+        // Each tank's volume and what its pumps take from it each step; each pump's flow.
+        let mut take = Vec::with_capacity(dp.tanks.len());
+        let mut flows = Vec::new();
+        let mut n = max;
+        for ((m, _), curves) in dp.tanks.iter().zip(tank_pumps) {
+            let (v, d) = (self.volume[*m], self.depth[*m]);
+            let mut total = 0.0;
+            for &(l, curve) in curves {
+                let q = if v > 0.0 {
+                    (pump_rate(curve, v, d, 0.0, &self.link_flow) * self.settings[l]).max(0.0)
+                } else {
+                    0.0
+                };
+                total += q;
+                flows.push((l, q));
+            }
+            let c = total * dt;
+            if v > 0.0 {
+                // drain_pump_step scales the pumps down where c > v.
+                if !(c > 0.0 && c <= v) {
+                    return 0;
+                }
+                let (mut x, mut j) = (v, 0);
+                while j < n && x >= c {
+                    x = (x - c).max(0.0);
+                    j += 1;
+                }
+                n = j;
+            }
+            take.push((*m, v, c));
+        }
+        if n == 0 {
+            return 0;
+        }
+        // The volume of each tank after the n steps; the levels lie between.
+        let system = self.system;
+        let mut range = vec![None; system.nodes.len()];
+        for &(m, v, c) in &take {
+            let NodeKind::Storage(st) = &system.nodes[m].kind else {
+                return 0;
+            };
+            let mut x = v;
+            if v > 0.0 {
+                for _ in 0..n {
+                    x = (x - c).max(0.0);
+                }
+            }
+            let d_hi = self.depth[m].max(st.depth_at(v)) + LEVEL_MARGIN_M;
+            range[m] = Some(((x, v), (st.depth_at(x) - LEVEL_MARGIN_M, d_hi)));
+        }
+        let flat = dp.tanks.iter().zip(tank_pumps).all(|((m, _), curves)| {
+            let Some((v, d)) = range[*m] else {
+                return false;
+            };
+            curves.iter().all(|&(_, curve)| rate_constant(curve, d, v))
+        });
+        let flow_of = |l: usize| flows.iter().find(|f| f.0 == l).map(|f| (f.1, f.1));
+        let premises_hold = watch.holds_as_last_over(|subject| match subject {
+            Subject::NodeDepth(i) => range.get(i).copied().flatten().map(|r| r.1),
+            Subject::NodeVolume(i) => range.get(i).copied().flatten().map(|r| r.0),
+            Subject::LinkFlow(l) => flow_of(l),
+            _ => None,
+        });
+        if !flat || !premises_hold {
+            return 0;
+        }
+        // The same steps as drain_step's: volumes, then each pump's credit, tank by tank.
+        let clock = system.clock;
+        for j in 0..n {
+            let mut f = 0;
+            for ((m, pumps), &(_, v0, c)) in dp.tanks.iter().zip(&take) {
+                self.volume[*m] = if v0 > 0.0 {
+                    (self.volume[*m] - c).max(0.0)
+                } else {
+                    0.0
+                };
+                for &(_, outfall) in pumps {
+                    self.bal.outfall_m3[outfall] += flows[f].1 * dt;
+                    f += 1;
+                }
+            }
+            observer.observe_storage(step + j, clock.time(step + j), &self.volume);
+        }
+        for (m, _) in &dp.tanks {
+            if let NodeKind::Storage(st) = &system.nodes[*m].kind {
+                self.depth[*m] = st.depth_at(self.volume[*m]);
+            }
+        }
+        for &(l, q) in &flows {
+            self.assigned[l] = q;
+            self.link_flow[l] = q;
+        }
+        #[cfg(test)]
+        tests::COASTED.with(|c| c.set(c.get() + n));
+        n
+    }
+}
+
+/// Whether a pump curve gives the same rate, to the bit, at every depth in `d` and
+/// volume in `v` (both `(low, high)`).
+fn rate_constant(curve: &PumpCurve, d: (f64, f64), v: (f64, f64)) -> bool {
+    let same_piece = |t: &[(f64, f64)], (lo, hi): (f64, f64)| {
+        t.partition_point(|p| p.0 <= lo) == t.partition_point(|p| p.0 <= hi)
+    };
+    match curve {
+        PumpCurve::Constant(_) => true,
+        PumpCurve::VolumeSteps(t) => same_piece(t, v),
+        PumpCurve::DepthSteps(t) => same_piece(t, d),
+        // Between two points of equal rate, interpolation adds exactly 0.
+        PumpCurve::Depth(t) => {
+            let i = t.partition_point(|p| p.0 <= d.0);
+            t.len() < 2
+                || same_piece(t, d)
+                    && (i == 0 || i >= t.len() || t[i - 1].1 == t[i].1 || t[i].0 <= t[i - 1].0)
+        }
+        PumpCurve::Ideal | PumpCurve::Spare { .. } => false,
+    }
+}
+
+/// Whether draining steps may coast (tests turn it off to compare).
+#[cfg(not(test))]
+fn coasting() -> bool {
+    true
+}
+
+#[cfg(test)]
+fn coasting() -> bool {
+    !tests::NO_COAST.with(|c| c.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    thread_local! {
+        pub(super) static NO_COAST: Cell<bool> = const { Cell::new(false) };
+        pub(super) static COASTED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// The whole report as JSON with and without coasting, and the steps coasted.
+    fn both_ways(system: &crate::System) -> (String, String, usize) {
+        let runoff = crate::route::compute_runoff(system);
+        let run = |coast: bool| {
+            NO_COAST.with(|c| c.set(!coast));
+            COASTED.with(|c| c.set(0));
+            let report = crate::results::simulate_routed(system, &runoff, true);
+            let json = serde_json::to_string(&report).expect("a report serialises");
+            (json, COASTED.with(|c| c.get()))
+        };
+        let (slow, none) = run(false);
+        assert_eq!(none, 0);
+        let (fast, coasted) = run(true);
+        NO_COAST.with(|c| c.set(false));
+        (slow, fast, coasted)
+    }
+
+    #[test]
+    fn coasting_tanks_drain_as_step_by_step_to_the_bit() {
+        // The generated CSO case (a tank emptied by a constant-rate pump under a control
+        // rule on its depth and the interceptor's flow), a year of rain.
+        let dir = std::env::temp_dir().join(format!("rewater-coast-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let (inp, rain) = crate::synthetic::swmm_inp_trees(10, 1, 1, 11);
+        std::fs::write(dir.join("case.inp"), inp).expect("write case.inp");
+        std::fs::write(dir.join("rain.dat"), rain).expect("write rain.dat");
+        let system = crate::load(&dir.join("case.inp")).expect("the generated case loads");
+        let _ = std::fs::remove_dir_all(&dir);
+        let (slow, fast, coasted) = both_ways(&system);
+        assert!(coasted > 50_000, "{coasted} steps coasted");
+        assert_eq!(slow, fast);
+        // SWMM's tank example: a pump curve that is not flat everywhere, a weir.
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/swmm/tank.inp");
+        let system = crate::load(&path).expect("tank.inp loads");
+        let (slow, fast, coasted) = both_ways(&system);
+        assert!(coasted > 10_000, "{coasted} steps coasted");
+        assert_eq!(slow, fast);
+        // The same with a stepped pump curve (the run stops at each step's level) and a
+        // sloping one (nothing coasts).
+        let text = std::fs::read_to_string(&path).expect("tank.inp reads");
+        for (curve, coasts) in [
+            ("PC1 PUMP2 0 0.05\nPC1 0.4 0.1\nPC1 1.2 0.15\n", true),
+            ("PC1 PUMP4 0 0.05\nPC1 20 0.2\n", false),
+        ] {
+            let text = text.replace(
+                "PC1    PUMP4   0    0.15\nPC1            10   0.15\n",
+                curve,
+            );
+            assert!(text.contains(curve));
+            // Beside a copy of its rain file.
+            let dir =
+                std::env::temp_dir().join(format!("rewater-coast-{}-{coasts}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("a temporary directory");
+            std::fs::copy(path.with_file_name("rain.dat"), dir.join("rain.dat"))
+                .expect("copy tank.inp's rain file");
+            std::fs::write(dir.join("tank.inp"), text).expect("write the variant");
+            let system = crate::load(&dir.join("tank.inp")).expect("the variant loads");
+            let _ = std::fs::remove_dir_all(&dir);
+            let (slow, fast, coasted) = both_ways(&system);
+            assert_eq!(coasted > 0, coasts, "{curve:?}: {coasted} steps coasted");
+            assert_eq!(slow, fast, "{curve:?}");
         }
     }
 }

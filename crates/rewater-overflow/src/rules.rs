@@ -183,6 +183,26 @@ impl PremiseWatch {
     }
 }
 
+impl PremiseWatch {
+    /// Whether every watched premise holds as at the last check for any value of its
+    /// subject in the range `range` gives it (None: unknown, so it may not).
+    pub(crate) fn holds_as_last_over(&self, range: impl Fn(Subject) -> Option<(f64, f64)>) -> bool {
+        if self.premises.is_empty() {
+            return true;
+        }
+        let Some(last) = &self.last else {
+            return false;
+        };
+        self.premises
+            .iter()
+            .zip(last)
+            .all(|(&(subject, compare, value), &held)| {
+                range(subject)
+                    .is_some_and(|(lo, hi)| holds_over(compare, lo, hi, value) == Some(held))
+            })
+    }
+}
+
 /// Whether `compare` holds for every value in `[lo, hi]` (Some(true)), for none
 /// (Some(false)), or for some only (None).
 fn holds_over(compare: Compare, lo: f64, hi: f64, value: f64) -> Option<bool> {

@@ -143,7 +143,7 @@ pub(crate) fn pump_step(
 }
 
 /// A pump's rate by its curve at the start of a step (before its setting), m³/s.
-fn pump_rate(curve: &PumpCurve, v0: f64, d0: f64, q_in: f64, link_flow: &[f64]) -> f64 {
+pub(crate) fn pump_rate(curve: &PumpCurve, v0: f64, d0: f64, q_in: f64, link_flow: &[f64]) -> f64 {
     match curve {
         PumpCurve::Ideal => q_in,
         PumpCurve::Constant(r) => *r,
