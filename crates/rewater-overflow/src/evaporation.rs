@@ -85,55 +85,125 @@ impl Evaporation {
         }
     }
 
-    /// `(depth_to(t0 + k·step_s) − depth_to(t0)).max(0)` for k = 0, 1, …, n − 1: the
-    /// values of [`Evaporation::depth_each`], a day's steps at a time (a year of minutes
-    /// is half a million of them, filled before the runoff can start).
-    pub(crate) fn depth_since(&self, t0: i64, step_s: i64, n: usize) -> Vec<f64> {
-        let mut out = vec![0.0f64; n];
-        let rel = t0 - self.start_s;
-        let (mut i, mut rem) = (rel.div_euclid(DAY_S), rel.rem_euclid(DAY_S));
-        let last = self.per_day.len() as i64 - 1;
-        let at = |i: i64, rem: i64| {
-            if i < 0 {
-                self.cumulative[0]
-            } else {
-                let d = i.min(last);
-                let offset = (i - d) * DAY_S + rem;
-                self.cumulative[d as usize] + self.per_day[d as usize] * offset as f64
-            }
+    /// The depth since `t0` at the steps of a grid from `t0` ([`EvapGrid`]).
+    pub(crate) fn grid(&self, t0: i64, step_s: i64) -> EvapGrid {
+        let mut grid = EvapGrid {
+            per_day: self.per_day.clone(),
+            cumulative: self.cumulative.clone(),
+            rel: t0 - self.start_s,
+            step_s,
+            e_start: 0.0,
         };
-        let e_start = at(i, rem);
-        let mut k = 0;
-        while k < n {
+        grid.e_start = grid.depth_at_rel(grid.rel);
+        grid
+    }
+
+    /// `(depth_to(t0 + k·step_s) − depth_to(t0)).max(0)` for k = 0, 1, …, n − 1.
+    #[cfg(test)]
+    pub(crate) fn depth_since(&self, t0: i64, step_s: i64, n: usize) -> Vec<f64> {
+        let mut out = EvapWindow::default();
+        self.grid(t0, step_s).fill(0, n.saturating_sub(1), &mut out);
+        out.depth_m.truncate(n);
+        out.depth_m
+    }
+
+    /// Potential evaporation depth (m) over `[t0, t1)`.
+    pub fn depth_between(&self, t0: i64, t1: i64) -> f64 {
+        (self.depth_to(t1) - self.depth_to(t0)).max(0.0)
+    }
+}
+
+/// Potential evaporation depth since the start of a step grid, at any step: the values
+/// a per-step array held (`(depth_to(t0 + k·step_s) − depth_to(t0)).max(0)`, to the bit),
+/// without one — a decade of minutes is 42 MB to fill and fault in before the runoff can
+/// start. Each runoff worker fills a [`EvapWindow`] for the stretch it computes.
+#[derive(Debug, Clone)]
+pub struct EvapGrid {
+    per_day: Vec<f64>,
+    cumulative: Vec<f64>,
+    /// The grid's start, s after the first day's.
+    rel: i64,
+    step_s: i64,
+    /// The depth to the grid's start.
+    e_start: f64,
+}
+
+/// [`EvapGrid`]'s depths at the steps `first..=first + depth_m.len() − 1`.
+#[derive(Debug, Clone, Default)]
+pub struct EvapWindow {
+    pub(crate) first: usize,
+    pub(crate) depth_m: Vec<f64>,
+}
+
+impl EvapGrid {
+    /// `depth_to` at `rel` s after the first day's start.
+    fn depth_at_rel(&self, rel: i64) -> f64 {
+        self.at(rel.div_euclid(DAY_S), rel.rem_euclid(DAY_S))
+    }
+
+    /// The depth at `rem` s into day `i` of the horizon (as at its start before it, at
+    /// the last day's rate after it).
+    fn at(&self, i: i64, rem: i64) -> f64 {
+        if i < 0 {
+            self.cumulative[0]
+        } else {
+            let d = i.min(self.per_day.len() as i64 - 1);
+            let offset = (i - d) * DAY_S + rem;
+            self.cumulative[d as usize] + self.per_day[d as usize] * offset as f64
+        }
+    }
+
+    /// The depth since the grid's start at step `k`.
+    pub(crate) fn since(&self, k: usize) -> f64 {
+        (self.depth_at_rel(self.rel + k as i64 * self.step_s) - self.e_start).max(0.0)
+    }
+
+    /// Fill `out` with the depths at steps `first..=last`, a day's steps at a time (the
+    /// same values as [`EvapGrid::since`] at each), reusing its memory.
+    pub(crate) fn fill(&self, first: usize, last: usize, out: &mut EvapWindow) {
+        let n = last + 1 - first.min(last + 1);
+        out.first = first;
+        out.depth_m.clear();
+        out.depth_m.reserve(n);
+        let t = self.rel + first as i64 * self.step_s;
+        let (mut i, mut rem) = (t.div_euclid(DAY_S), t.rem_euclid(DAY_S));
+        let last_day = self.per_day.len() as i64 - 1;
+        let step_s = self.step_s;
+        while out.depth_m.len() < n {
+            let k = out.depth_m.len();
             // The steps left in this day (at least one: rem < DAY_S), or one step when
             // the time is outside the horizon's days.
-            let m = if (0..=last).contains(&i) {
+            let m = if (0..=last_day).contains(&i) {
                 (((DAY_S - rem + step_s - 1) / step_s) as usize).min(n - k)
             } else {
                 1
             };
             if m == 1 {
-                out[k] = (at(i, rem) - e_start).max(0.0);
+                out.depth_m.push((self.at(i, rem) - self.e_start).max(0.0));
             } else {
                 let (c, p) = (self.cumulative[i as usize], self.per_day[i as usize]);
-                for (j, slot) in out[k..k + m].iter_mut().enumerate() {
+                out.depth_m.extend((0..m).map(|j| {
                     let offset = rem + j as i64 * step_s;
-                    *slot = (c + p * offset as f64 - e_start).max(0.0);
-                }
+                    (c + p * offset as f64 - self.e_start).max(0.0)
+                }));
             }
-            k += m;
             rem += m as i64 * step_s;
             if rem >= DAY_S {
                 i += rem / DAY_S;
                 rem %= DAY_S;
             }
         }
-        out
     }
+}
 
-    /// Potential evaporation depth (m) over `[t0, t1)`.
-    pub fn depth_between(&self, t0: i64, t1: i64) -> f64 {
-        (self.depth_to(t1) - self.depth_to(t0)).max(0.0)
+impl EvapWindow {
+    /// The depth at step `k`, from the window when it holds it.
+    #[inline]
+    pub(crate) fn at(&self, grid: &EvapGrid, k: usize) -> f64 {
+        match self.depth_m.get(k.wrapping_sub(self.first)) {
+            Some(&d) => d,
+            None => grid.since(k),
+        }
     }
 }
 
@@ -168,6 +238,22 @@ mod tests {
             });
             let got = evap.depth_since(t0, step, n);
             assert_eq!(got.len(), n);
+            // On demand and in windows that start anywhere, the same values.
+            let grid = evap.grid(t0, step);
+            let mut w = EvapWindow::default();
+            for first in [0, 1, n / 3, n - 1] {
+                grid.fill(first, n - 1, &mut w);
+                for (k, e) in want.iter().enumerate().skip(first) {
+                    assert_eq!(
+                        w.at(&grid, k).to_bits(),
+                        e.to_bits(),
+                        "window from {first}, k {k}"
+                    );
+                }
+            }
+            for (k, e) in want.iter().enumerate() {
+                assert_eq!(grid.since(k).to_bits(), e.to_bits(), "on demand, k {k}");
+            }
             for k in 0..n {
                 assert_eq!(
                     got[k].to_bits(),

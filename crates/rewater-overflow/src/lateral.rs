@@ -3,7 +3,7 @@
 //! re-runs only the routing) — and external inflows.
 
 use crate::network::System;
-use crate::runoff::{simulate_with_runon, Forcing, RunoffBalance};
+use crate::runoff::{Forcing, RunoffBalance};
 use crate::series::SparseSeries;
 
 /// Runoff reaching each node (m³/s per step) and the surface water balance.
@@ -101,6 +101,16 @@ fn run_batch(
     threads: usize,
 ) -> Vec<(usize, SparseSeries, RunoffBalance)> {
     let threads = threads.clamp(1, batch.len().max(1));
+    // Each gage's evaporation over the whole clock, once for all its subcatchments.
+    let windows: Vec<crate::runoff::EvapWindow> = forcings
+        .iter()
+        .map(|f| {
+            let mut w = crate::runoff::EvapWindow::default();
+            f.evap_window(0, rclock.steps, &mut w);
+            w
+        })
+        .collect();
+    let windows = &windows;
     // Subcatchments differ a lot in cost (rainy gage, slow pervious areas), so workers
     // take the next one from a shared counter rather than a fixed share.
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -116,8 +126,13 @@ fn run_batch(
                             break;
                         };
                         let sc = &system.subcatchments[k];
-                        let (q, b) =
-                            simulate_with_runon(sc, &forcings[sc.gage], rclock, runon[k].as_ref());
+                        let (q, b) = crate::runoff::simulate_in_window(
+                            sc,
+                            &forcings[sc.gage],
+                            rclock,
+                            runon[k].as_ref(),
+                            &windows[sc.gage],
+                        );
                         done.push((k, q, b));
                     }
                     done

@@ -9,7 +9,7 @@
 //! reservoir released during the step (so volume is conserved exactly; SWMM reports the
 //! end-of-step rate), and long dry spells are skipped in one closed-form update.
 
-pub use crate::evaporation::Evaporation;
+pub use crate::evaporation::{EvapGrid, EvapWindow, Evaporation};
 use crate::infiltration::InfilState;
 use crate::reach::Reach;
 use crate::series::SparseSeries;
@@ -318,8 +318,9 @@ pub struct Forcing {
     /// years at a minute's step is mostly dry, and an array of every step is megabytes
     /// to fill and fault in).
     pub wet_rain_m: Vec<f64>,
-    /// Evaporation depth (m) before each step; one longer than the clock.
-    pub evap_cum_m: Vec<f64>,
+    /// Evaporation depth (m) before each step, on demand ([`Forcing::evap_window`] for
+    /// a stretch of steps).
+    pub evap: EvapGrid,
     pub evap_dry_only: bool,
 }
 
@@ -330,20 +331,21 @@ impl Forcing {
         Forcing {
             wet_steps,
             wet_rain_m,
-            evap_cum_m: Self::evaporation(evap, clock),
+            evap: evap.grid(clock.start_s, clock.step_s),
             evap_dry_only: evap.dry_only,
         }
+    }
+
+    /// The evaporation depths before steps `first..=last` (a run from `first` to `last`
+    /// reads them), in `window`'s memory.
+    pub fn evap_window(&self, first: usize, last: usize, window: &mut EvapWindow) {
+        self.evap.fill(first, last, window);
     }
 
     /// The steps with rain and the rain depth in each (any other step's is ±0).
     fn rain(rain: &crate::rain::RainSeries, clock: Clock) -> (Vec<u32>, Vec<f64>) {
         // The same values as cumulative_at / depth_between at every step boundary.
         rain.wet_steps_on(clock.start_s, clock.step_s, clock.steps)
-    }
-
-    /// Evaporation depth before each step.
-    fn evaporation(evap: &Evaporation, clock: Clock) -> Vec<f64> {
-        evap.depth_since(clock.start_s, clock.step_s, clock.steps + 1)
     }
 }
 
@@ -375,9 +377,23 @@ pub fn simulate_with_runon(
     clock: Clock,
     runon: Option<&SparseSeries>,
 ) -> (SparseSeries, RunoffBalance) {
+    let mut evap = EvapWindow::default();
+    forcing.evap_window(0, clock.steps, &mut evap);
+    simulate_in_window(sc, forcing, clock, runon, &evap)
+}
+
+/// As [`simulate_with_runon`], with the forcing's evaporation of the whole clock already
+/// in `evap` (shared by the subcatchments of a gage).
+pub(crate) fn simulate_in_window(
+    sc: &Subcatchment,
+    forcing: &Forcing,
+    clock: Clock,
+    runon: Option<&SparseSeries>,
+    evap: &EvapWindow,
+) -> (SparseSeries, RunoffBalance) {
     let mut run = SubRun::new(sc, forcing, clock, runon);
     let mut out = SparseSeries::default();
-    run.run_to(clock.steps, &mut out);
+    run.run_to(clock.steps, &mut out, evap);
     (out, run.finish())
 }
 
@@ -475,8 +491,9 @@ impl<'a> SubRun<'a> {
     }
 
     /// Compute the steps before `end` (at most the clock's), pushing each step's inflow
-    /// to the outlet node (m³/s) onto `out`.
-    pub fn run_to(&mut self, end: usize, out: &mut SparseSeries) {
+    /// to the outlet node (m³/s) onto `out`; `evap` holds the forcing's evaporation
+    /// depths from the next step to compute through `end` ([`Forcing::evap_window`]).
+    pub fn run_to(&mut self, end: usize, out: &mut SparseSeries, evap: &EvapWindow) {
         // The usual subcatchment (no run-on, no sewer reach, runoff of every sub-area to
         // the outlet) has its own copy of the loop without those branches.
         let plain = self.runon.is_none()
@@ -484,15 +501,20 @@ impl<'a> SubRun<'a> {
             && self.sc.subarea_route == SubareaRoute::Outlet
             && self.passed == [0.0; 3];
         if plain {
-            self.run_steps::<true>(end, out);
+            self.run_steps::<true>(end, out, evap);
         } else {
-            self.run_steps::<false>(end, out);
+            self.run_steps::<false>(end, out, evap);
         }
     }
 
     /// [`SubRun::run_to`]; `PLAIN`: no run-on, no reach and nothing passed between the
     /// sub-areas (the same arithmetic, fewer branches).
-    fn run_steps<const PLAIN: bool>(&mut self, end: usize, out: &mut SparseSeries) {
+    fn run_steps<const PLAIN: bool>(
+        &mut self,
+        end: usize,
+        out: &mut SparseSeries,
+        evap: &EvapWindow,
+    ) {
         let end = end.min(self.clock.steps);
         let (sc, forcing, clock) = (self.sc, self.forcing, self.clock);
         let (mut w, mut step, mut passed) = (self.w, self.step, self.passed);
@@ -530,7 +552,7 @@ impl<'a> SubRun<'a> {
                 }
                 let next = wet.get(w).map_or(clock.steps, |&s| s as usize);
                 if next > step + 1 {
-                    let e = forcing.evap_cum_m[next] - forcing.evap_cum_m[step];
+                    let e = evap.at(&forcing.evap, next) - evap.at(&forcing.evap, step);
                     for a in areas.iter_mut().take(2) {
                         let lost = a.depth.min(e);
                         bal.evaporation_m3 += lost * a.frac * sc.area_m2;
@@ -545,7 +567,7 @@ impl<'a> SubRun<'a> {
             let evap_rate = if forcing.evap_dry_only && precip > 0.0 {
                 0.0
             } else {
-                (forcing.evap_cum_m[step + 1] - forcing.evap_cum_m[step]) / dt
+                (evap.at(&forcing.evap, step + 1) - evap.at(&forcing.evap, step)) / dt
             };
             // Without run-on the rate is +0 and the total stays as it is.
             let runon_rate = match runon.as_mut().filter(|_| !PLAIN) {
@@ -689,9 +711,11 @@ mod tests {
         );
         let (mut qp, mut qg) = (SparseSeries::default(), SparseSeries::default());
         // In two stretches, as the streamed runoff takes them.
+        let mut evap = EvapWindow::default();
+        forcing.evap_window(0, clock.steps, &mut evap);
         for end in [clock.steps / 3, clock.steps] {
-            plain.run_steps::<true>(end, &mut qp);
-            general.run_steps::<false>(end, &mut qg);
+            plain.run_steps::<true>(end, &mut qp, &evap);
+            general.run_steps::<false>(end, &mut qg, &evap);
         }
         assert!(
             qp.stored_steps() > 10_000,

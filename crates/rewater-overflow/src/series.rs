@@ -196,7 +196,7 @@ impl SparseSeries {
             series: self,
             block: 0,
             start: 0,
-            values: &[],
+            values: Values::Borrowed(&[]),
             feed: None,
         };
         c.load();
@@ -204,15 +204,35 @@ impl SparseSeries {
     }
 }
 
-/// No values at all (a node's runoff in a segment that brings it none).
+/// No values at all (what a cursor of streamed runoff borrows: nothing).
 pub(crate) static EMPTY: SparseSeries = SparseSeries { blocks: Vec::new() };
 
 /// Where a cursor over runoff that arrives in segments ([`crate::stream`]) finds the rest.
 struct Feed<'a> {
     segments: &'a crate::stream::Segments,
     node: usize,
-    /// The segment `series` is of (usize::MAX: none yet).
+    /// The segment `owned` is of (usize::MAX: none yet).
     segment: usize,
+    /// This node's runoff in that segment, taken from it (each block's values move to
+    /// the cursor as it reaches them).
+    owned: SparseSeries,
+}
+
+/// The current block's values: borrowed from the series read, or owned when taken from a
+/// segment of streamed runoff.
+enum Values<'a> {
+    Borrowed(&'a [f32]),
+    Owned(Vec<f32>),
+}
+
+impl Values<'_> {
+    #[inline]
+    fn as_slice(&self) -> &[f32] {
+        match self {
+            Values::Borrowed(s) => s,
+            Values::Owned(v) => v,
+        }
+    }
 }
 
 /// Reads a [`SparseSeries`] at non-decreasing steps in amortised constant time.
@@ -222,39 +242,55 @@ pub struct Cursor<'a> {
     /// The current block's first step and values (empty past the last block), kept at
     /// hand: routing reads every runoff node at every step.
     start: usize,
-    values: &'a [f32],
+    values: Values<'a>,
     feed: Option<Feed<'a>>,
 }
 
 impl<'a> Cursor<'a> {
     /// A reader of node `node`'s runoff while it arrives segment by segment; it waits for
-    /// a segment that is not ready yet.
+    /// a segment that is not ready yet, and takes each one's runoff of the node (the
+    /// node's only reader: a second would find nothing).
     pub(crate) fn streamed(segments: &'a crate::stream::Segments, node: usize) -> Cursor<'a> {
         Cursor {
             series: &EMPTY,
             block: 0,
             start: usize::MAX,
-            values: &[],
+            values: Values::Borrowed(&[]),
             feed: Some(Feed {
                 segments,
                 node,
                 segment: usize::MAX,
+                owned: SparseSeries::default(),
             }),
+        }
+    }
+
+    fn blocks(&self) -> usize {
+        match &self.feed {
+            Some(f) => f.owned.blocks.len(),
+            None => self.series.blocks.len(),
         }
     }
 
     fn load(&mut self) {
         let series: &'a SparseSeries = self.series;
-        match series.blocks.get(self.block) {
-            Some(b) => (self.start, self.values) = (b.start, &b.values),
-            None => (self.start, self.values) = (usize::MAX, &[]),
-        }
+        (self.start, self.values) = match &mut self.feed {
+            Some(f) => match f.owned.blocks.get_mut(self.block) {
+                Some(b) => (b.start, Values::Owned(std::mem::take(&mut b.values))),
+                None => (usize::MAX, Values::Borrowed(&[])),
+            },
+            None => match series.blocks.get(self.block) {
+                Some(b) => (b.start, Values::Borrowed(&b.values)),
+                None => (usize::MAX, Values::Borrowed(&[])),
+            },
+        };
     }
 
     #[inline]
     pub fn get(&mut self, step: usize) -> f64 {
-        if step.wrapping_sub(self.start) < self.values.len() {
-            return self.values[step - self.start] as f64;
+        let values = self.values.as_slice();
+        if step.wrapping_sub(self.start) < values.len() {
+            return values[step - self.start] as f64;
         }
         if self.start > step && (self.start != usize::MAX || self.feed.is_none()) {
             // Before the next block (most dry steps): zero. (A streamed cursor's next
@@ -268,13 +304,13 @@ impl<'a> Cursor<'a> {
     #[inline(never)]
     fn seek(&mut self, step: usize) -> f64 {
         loop {
-            while self.block < self.series.blocks.len() && self.start + self.values.len() <= step {
+            while self.block < self.blocks() && self.start + self.values.as_slice().len() <= step {
                 self.block += 1;
                 self.load();
             }
             if let Some(i) = step.checked_sub(self.start) {
-                if i < self.values.len() {
-                    return self.values[i] as f64;
+                if let Some(&v) = self.values.as_slice().get(i) {
+                    return v as f64;
                 }
             }
             // Not in this series; with runoff arriving in segments, `step` may be in a
@@ -287,8 +323,15 @@ impl<'a> Cursor<'a> {
             if seg == f.segment || step >= segments.steps() {
                 return 0.0;
             }
+            // Segments passed over in a quiet stretch are not read: free them too.
+            let first = f.segment.wrapping_add(1);
+            for passed in first..seg {
+                if let Some(s) = segments.ready(passed) {
+                    drop(s.take_node(f.node));
+                }
+            }
             f.segment = seg;
-            self.series = segments.wait(seg).node(f.node);
+            f.owned = segments.wait(seg).take_node(f.node);
             self.block = 0;
             self.load();
         }

@@ -12,8 +12,8 @@
 
 use crate::lateral::Runoff;
 use crate::network::{FlowRouting, Subject, System};
-use crate::runoff::{Clock, Forcing, RunoffBalance, SubRun};
-use crate::series::{SparseSeries, EMPTY};
+use crate::runoff::{Clock, EvapWindow, Forcing, RunoffBalance, SubRun};
+use crate::series::SparseSeries;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 /// About this many seconds of record per segment.
@@ -22,14 +22,26 @@ const SEGMENT_S: i64 = 7 * 86_400;
 /// One segment's runoff on the routing grid (absolute step numbers).
 #[derive(Debug)]
 pub(crate) struct Segment {
-    per_node: Vec<SparseSeries>,
+    /// Each node's runoff until its one reader, the routing's cursor, takes it: a
+    /// segment's memory is then freed as soon as the routing is past it (kept, a
+    /// decade's runoff was hundreds of megabytes, each page a fault to fill).
+    per_node: Mutex<Vec<Option<SparseSeries>>>,
     /// Steps with runoff at any node, as ordered, merged ranges.
     busy: Vec<(usize, usize)>,
 }
 
 impl Segment {
-    pub(crate) fn node(&self, node: usize) -> &SparseSeries {
-        self.per_node.get(node).unwrap_or(&EMPTY)
+    /// Node `node`'s runoff in this segment, which no one reads after.
+    pub(crate) fn take_node(&self, node: usize) -> SparseSeries {
+        let mut nodes = self.per_node.lock().unwrap_or_else(|e| e.into_inner());
+        match nodes.get_mut(node) {
+            Some(slot) => {
+                // A second reader would see nothing: a bug, not a state of the input.
+                assert!(slot.is_some(), "node {node}'s runoff is read twice");
+                slot.take().unwrap_or_default()
+            }
+            None => SparseSeries::default(),
+        }
     }
 }
 
@@ -60,6 +72,11 @@ impl Segments {
 
     pub(crate) fn segment_of(&self, step: usize) -> usize {
         step / self.len
+    }
+
+    /// Segment `seg` if it is complete.
+    pub(crate) fn ready(&self, seg: usize) -> Option<&Segment> {
+        self.slots.get(seg).and_then(|s| s.get())
     }
 
     /// Segment `seg`, waiting for it if it is not complete yet.
@@ -243,16 +260,26 @@ impl Share<'_> {
                 )
             })
             .collect();
+        // This worker's evaporation depths for the segment, by gage (filled for the
+        // gages of its share; the memory is kept from one segment to the next).
+        let mut windows = vec![EvapWindow::default(); self.forcings.len()];
+        let mut gages = vec![false; self.forcings.len()];
+        for (k, _) in &runs {
+            gages[system.subcatchments[*k].gage] = true;
+        }
         for seg in 0..count {
             let end = if seg + 1 == count {
                 self.rclock.steps
             } else {
                 (seg + 1) * self.rlen
             };
+            for (g, w) in windows.iter_mut().enumerate().filter(|(g, _)| gages[*g]) {
+                self.forcings[g].evap_window(seg * self.rlen, end, w);
+            }
             let mut fragments = Vec::new();
             for (k, run) in &mut runs {
                 let mut out = SparseSeries::default();
-                run.run_to(end, &mut out);
+                run.run_to(end, &mut out, &windows[run.subcatchment().gage]);
                 if !out.is_empty() {
                     fragments.push((*k, out));
                 }
@@ -287,6 +314,7 @@ impl Share<'_> {
             ));
         }
         let busy = crate::series::busy_spans(per_node.iter());
+        let per_node = Mutex::new(per_node.into_iter().map(Some).collect());
         segments.publish(seg, Segment { per_node, busy });
     }
 }
