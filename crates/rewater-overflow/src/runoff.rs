@@ -14,6 +14,9 @@ use crate::infiltration::InfilState;
 use crate::reach::Reach;
 use crate::series::SparseSeries;
 
+#[path = "runoff_tail.rs"]
+mod tail;
+
 /// SWMM's exponent of the overland-flow equation.
 const MANNING_EXP: f64 = 5.0 / 3.0;
 
@@ -227,20 +230,26 @@ impl OverlandCache {
     }
 }
 
+/// The recession (`i` ≤ 0) of [`integrate_overland_cached`], in closed form: x^(−2/3)
+/// grows linearly in time.
+#[inline(always)]
+fn recede(x0: f64, i: f64, alpha: f64, t: f64, c: &mut OverlandCache) -> f64 {
+    let x = if x0 > 0.0 {
+        let z = c.cube_root(x0);
+        let y = 1.0 / (z * z) + (2.0 / 3.0) * alpha * t;
+        1.0 / (y * y.sqrt())
+    } else {
+        0.0
+    };
+    let x1 = (x + i * t).max(0.0);
+    // Keep x1^(1/3): SWMM's outflow needs it now, the next step starts from it.
+    (c.x, c.z) = if x1 > 0.0 { (x1, cbrt(x1)) } else { (0.0, 0.0) };
+    x1
+}
+
 fn integrate_overland_cached(x0: f64, i: f64, alpha: f64, t: f64, c: &mut OverlandCache) -> f64 {
     if i <= 0.0 {
-        // Recession has a closed form: x^(−2/3) grows linearly in time.
-        let x = if x0 > 0.0 {
-            let z = c.cube_root(x0);
-            let y = 1.0 / (z * z) + (2.0 / 3.0) * alpha * t;
-            1.0 / (y * y.sqrt())
-        } else {
-            0.0
-        };
-        let x1 = (x + i * t).max(0.0);
-        // Keep x1^(1/3): SWMM's outflow needs it now, the next step starts from it.
-        (c.x, c.z) = if x1 > 0.0 { (x1, cbrt(x1)) } else { (0.0, 0.0) };
-        return x1;
+        return recede(x0, i, alpha, t, c);
     }
     // Only sets the number of sub-steps, so a rough power will do.
     let ratio = i / alpha;
@@ -546,6 +555,24 @@ impl<'a> SubRun<'a> {
                     || reach.as_ref().is_none_or(|r| r.is_empty())
                         && runon.is_none()
                         && passed == [0.0; 3]);
+            if PLAIN && !resting && rain_depth == 0.0 {
+                // After the rain, until the run rests: the same steps with fewer
+                // branches (runoff_tail.rs).
+                let next_wet = wet.get(w).map_or(usize::MAX, |&s| s as usize);
+                let to = end.min(next_wet);
+                let tail = tail::Tail {
+                    forcing,
+                    evap,
+                    area_m2,
+                    dt,
+                    swmm_outflow: sc.swmm_outflow,
+                };
+                let past = tail.run(areas, infil, bal, step, to, out);
+                if past > step {
+                    step = past;
+                    continue;
+                }
+            }
             if resting {
                 while w < wet.len() && (wet[w] as usize) < step {
                     w += 1;
