@@ -111,7 +111,9 @@ impl State<'_> {
                     break;
                 }
             }
-            if pause == 0 && coasting() {
+            if pause > 0 {
+                pause -= 1;
+            } else if coasting() {
                 let n = self.coast(&dp, &tank_pumps, &watch, k, chunk.min(end - k), observer);
                 if n > 0 {
                     k += n;
@@ -125,8 +127,6 @@ impl State<'_> {
                 } else {
                     (chunk / 2, 0)
                 };
-            } else {
-                pause -= 1;
             }
             self.drain_step(&dp, &tank_pumps);
             observer.observe_storage(k, clock.time(k), &self.volume);

@@ -274,6 +274,36 @@ fn integrate_overland_cached(x0: f64, i: f64, alpha: f64, t: f64, c: &mut Overla
 }
 
 impl SubArea {
+    /// A step's losses, then its overland flow, with water arriving at `inflow`, surface
+    /// evaporation `surf_evap` and infiltration capacity `infil_rate` (m/s): the
+    /// evaporation and infiltration used (m/s), and the depth of runoff released (m; None
+    /// when the losses took everything on the surface).
+    #[inline(always)]
+    fn lose_and_flow(
+        &mut self,
+        inflow: f64,
+        surf_evap: f64,
+        infil_rate: f64,
+        dt: f64,
+        swmm_outflow: bool,
+    ) -> (f64, f64, Option<f64>) {
+        let moisture = self.depth / dt + inflow;
+        if surf_evap + infil_rate >= moisture {
+            // Everything on the surface is lost; split in proportion.
+            let total = surf_evap + infil_rate;
+            let share = if total > 0.0 { moisture / total } else { 0.0 };
+            self.depth = 0.0;
+            (surf_evap * share, infil_rate * share, None)
+        } else {
+            let ix = inflow - surf_evap - infil_rate;
+            (
+                surf_evap,
+                infil_rate,
+                Some(self.advance(ix, dt, swmm_outflow)),
+            )
+        }
+    }
+
     /// Advance the ponded depth by one step with net inflow `ix` (m/s); return the
     /// depth of runoff released (m).
     fn advance(&mut self, ix: f64, dt: f64, swmm_outflow: bool) -> f64 {
@@ -618,20 +648,10 @@ impl<'a> SubRun<'a> {
                 } else {
                     0.0
                 };
-                let moisture = a.depth / dt + inflow;
-                let (evap_used, infil_used);
-                if surf_evap + infil_rate >= moisture {
-                    // Everything on the surface is lost; split in proportion.
-                    let total = surf_evap + infil_rate;
-                    let share = if total > 0.0 { moisture / total } else { 0.0 };
-                    evap_used = surf_evap * share;
-                    infil_used = infil_rate * share;
-                    a.depth = 0.0;
-                } else {
-                    evap_used = surf_evap;
-                    infil_used = infil_rate;
-                    sub_released[k] =
-                        a.advance(inflow - surf_evap - infil_rate, dt, sc.swmm_outflow) * area;
+                let (evap_used, infil_used, released) =
+                    a.lose_and_flow(inflow, surf_evap, infil_rate, dt, sc.swmm_outflow);
+                if let Some(r) = released {
+                    sub_released[k] = r * area;
                 }
                 bal.evaporation_m3 += evap_used * dt * area;
                 bal.infiltration_m3 += infil_used * dt * area;

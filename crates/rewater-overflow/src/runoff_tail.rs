@@ -77,19 +77,10 @@ impl Tail<'_> {
                 let inflow = 0.0;
                 let surf_evap = (a.depth / dt).min(evap_rate);
                 let infil_rate = infil.rate(dt, inflow, a.depth);
-                let moisture = a.depth / dt + inflow;
-                let (evap_used, infil_used);
-                if surf_evap + infil_rate >= moisture {
-                    let total = surf_evap + infil_rate;
-                    let share = if total > 0.0 { moisture / total } else { 0.0 };
-                    evap_used = surf_evap * share;
-                    infil_used = infil_rate * share;
-                    a.depth = 0.0;
-                } else {
-                    evap_used = surf_evap;
-                    infil_used = infil_rate;
-                    sub_released[2] =
-                        a.advance(inflow - surf_evap - infil_rate, dt, self.swmm_outflow) * area;
+                let (evap_used, infil_used, released) =
+                    a.lose_and_flow(inflow, surf_evap, infil_rate, dt, self.swmm_outflow);
+                if let Some(r) = released {
+                    sub_released[2] = r * area;
                 }
                 bal.evaporation_m3 += evap_used * dt * area;
                 bal.infiltration_m3 += infil_used * dt * area;
