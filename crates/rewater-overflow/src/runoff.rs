@@ -323,8 +323,15 @@ impl SubArea {
         } else {
             0.0
         };
+        self.release(ix, t, x0, x1, dt, swmm_outflow)
+    }
+
+    /// The end of an overland step of `t` s from `x0` to `x1` above depression storage:
+    /// the new depth, and the runoff released (the balance's, or SWMM's outflow rate).
+    #[inline(always)]
+    fn release(&mut self, ix: f64, t: f64, x0: f64, x1: f64, dt: f64, swmm_outflow: bool) -> f64 {
         let released = (ix * t - (x1 - x0)).max(0.0);
-        self.depth = ds + x1;
+        self.depth = self.ds + x1;
         if swmm_outflow && self.alpha > 0.0 {
             // x^(5/3) = x·(x^(1/3))², the cube root usually known from the step.
             let z = self.overland.cube_root(x1);

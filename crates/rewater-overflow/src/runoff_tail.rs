@@ -111,11 +111,5 @@ fn recede(a: &mut SubArea, ix: f64, dt: f64, swmm_outflow: bool) -> f64 {
     } else {
         0.0
     };
-    let released = (ix * t - (x1 - x0)).max(0.0);
-    a.depth = ds + x1;
-    if swmm_outflow && a.alpha > 0.0 {
-        let z = a.overland.cube_root(x1);
-        return a.alpha * x1 * z * z * dt;
-    }
-    released
+    a.release(ix, t, x0, x1, dt, swmm_outflow)
 }
