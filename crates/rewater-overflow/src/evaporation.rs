@@ -117,7 +117,7 @@ impl Evaporation {
 /// a per-step array held (`(depth_to(t0 + k·step_s) − depth_to(t0)).max(0)`, to the bit),
 /// without one — a decade of minutes is 42 MB to fill and fault in before the runoff can
 /// start. Each runoff worker fills a [`EvapWindow`] for the stretch it computes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EvapGrid {
     per_day: Vec<f64>,
     cumulative: Vec<f64>,

@@ -101,16 +101,14 @@ fn run_batch(
     threads: usize,
 ) -> Vec<(usize, SparseSeries, RunoffBalance)> {
     let threads = threads.clamp(1, batch.len().max(1));
-    // Each gage's evaporation over the whole clock, once for all its subcatchments.
-    let windows: Vec<crate::runoff::EvapWindow> = forcings
-        .iter()
-        .map(|f| {
-            let mut w = crate::runoff::EvapWindow::default();
-            f.evap_window(0, rclock.steps, &mut w);
-            w
-        })
-        .collect();
-    let windows = &windows;
+    // The evaporation over the whole clock, once for every subcatchment: it is the
+    // system's, the same in every gage's forcing.
+    debug_assert!(forcings.windows(2).all(|f| f[0].evap == f[1].evap));
+    let mut window = crate::runoff::EvapWindow::default();
+    if let Some(f) = forcings.first() {
+        f.evap_window(0, rclock.steps, &mut window);
+    }
+    let window = &window;
     // Subcatchments differ a lot in cost (rainy gage, slow pervious areas), so workers
     // take the next one from a shared counter rather than a fixed share.
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -131,7 +129,7 @@ fn run_batch(
                             &forcings[sc.gage],
                             rclock,
                             runon[k].as_ref(),
-                            &windows[sc.gage],
+                            window,
                         );
                         done.push((k, q, b));
                     }

@@ -365,7 +365,7 @@ pub struct Forcing {
     /// to fill and fault in).
     pub wet_rain_m: Vec<f64>,
     /// Evaporation depth (m) before each step, on demand ([`Forcing::evap_window`] for
-    /// a stretch of steps).
+    /// a stretch of steps): the system's, the same for every gage.
     pub evap: EvapGrid,
     pub evap_dry_only: bool,
 }

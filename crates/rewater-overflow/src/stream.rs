@@ -260,26 +260,24 @@ impl Share<'_> {
                 )
             })
             .collect();
-        // This worker's evaporation depths for the segment, by gage (filled for the
-        // gages of its share; the memory is kept from one segment to the next).
-        let mut windows = vec![EvapWindow::default(); self.forcings.len()];
-        let mut gages = vec![false; self.forcings.len()];
-        for (k, _) in &runs {
-            gages[system.subcatchments[*k].gage] = true;
-        }
+        // This worker's evaporation depths for the segment: the system's evaporation,
+        // the same in every gage's forcing, so one window serves every subcatchment (the
+        // memory is kept from one segment to the next).
+        debug_assert!(self.forcings.windows(2).all(|f| f[0].evap == f[1].evap));
+        let mut window = EvapWindow::default();
         for seg in 0..count {
             let end = if seg + 1 == count {
                 self.rclock.steps
             } else {
                 (seg + 1) * self.rlen
             };
-            for (g, w) in windows.iter_mut().enumerate().filter(|(g, _)| gages[*g]) {
-                self.forcings[g].evap_window(seg * self.rlen, end, w);
+            if let Some(f) = self.forcings.first() {
+                f.evap_window(seg * self.rlen, end, &mut window);
             }
             let mut fragments = Vec::new();
             for (k, run) in &mut runs {
                 let mut out = SparseSeries::default();
-                run.run_to(end, &mut out, &windows[run.subcatchment().gage]);
+                run.run_to(end, &mut out, &window);
                 if !out.is_empty() {
                     fragments.push((*k, out));
                 }
