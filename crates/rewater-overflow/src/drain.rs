@@ -396,23 +396,37 @@ impl State<'_> {
         if !flat || !premises_hold {
             return 0;
         }
-        // The same steps as drain_step's: volumes, then each pump's credit, tank by tank.
-        let clock = system.clock;
-        for j in 0..n {
+        // The same steps as drain_step's: each pump's credit, tank by tank, step by step;
+        // the volumes, which the observer sees step by step too.
+        for _ in 0..n {
             let mut f = 0;
-            for ((m, pumps), &(_, v0, c)) in dp.tanks.iter().zip(&take) {
-                self.volume[*m] = if v0 > 0.0 {
-                    (self.volume[*m] - c).max(0.0)
-                } else {
-                    0.0
-                };
+            for (_, pumps) in &dp.tanks {
                 for &(_, outfall) in pumps {
                     self.bal.outfall_m3[outfall] += flows[f].1 * dt;
                     f += 1;
                 }
             }
-            observer.observe_storage(step + j, clock.time(step + j), &self.volume);
         }
+        let mut draining = Vec::with_capacity(take.len());
+        for &(m, v0, c) in &take {
+            if v0 > 0.0 {
+                let mut v = v0;
+                for _ in 0..n {
+                    v = (v - c).max(0.0);
+                }
+                self.volume[m] = v;
+                draining.push((m, v0, c));
+            } else {
+                self.volume[m] = 0.0;
+            }
+        }
+        let run = crate::route::DrainRun {
+            step,
+            steps: n,
+            clock: system.clock,
+            draining: &draining,
+        };
+        observer.observe_storage_run(&run, &self.volume);
         for (m, _) in &dp.tanks {
             if let NodeKind::Storage(st) = &system.nodes[*m].kind {
                 self.depth[*m] = st.depth_at(self.volume[*m]);
@@ -484,6 +498,47 @@ mod tests {
         let (fast, coasted) = run(true);
         NO_COAST.with(|c| c.set(false));
         (slow, fast, coasted)
+    }
+
+    /// Every step a routing run shows, as (step, routed, each node's volume bits).
+    #[derive(Default)]
+    struct Steps(Vec<(usize, bool, Vec<u64>)>);
+
+    impl crate::route::Observer for Steps {
+        fn observe(&mut self, v: &crate::route::StepView) {
+            let bits = v.node_volume.iter().map(|x| x.to_bits()).collect();
+            self.0.push((v.step, true, bits));
+        }
+        fn may_skip(&self, _t0_s: i64, _t1_s: i64) -> bool {
+            true
+        }
+        fn observe_storage(&mut self, step: usize, _time_s: i64, node_volume: &[f64]) {
+            let bits = node_volume.iter().map(|x| x.to_bits()).collect();
+            self.0.push((step, false, bits));
+        }
+    }
+
+    #[test]
+    fn an_observer_sees_every_coasted_step_as_stepped() {
+        // The default run of observe_storage_run: the same steps and volumes as without
+        // coasting, on SWMM's tank example.
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/swmm/tank.inp");
+        let system = crate::load(&path).expect("tank.inp loads");
+        let runoff = crate::route::compute_runoff(&system);
+        let run = |coast: bool| {
+            NO_COAST.with(|c| c.set(!coast));
+            COASTED.with(|c| c.set(0));
+            let mut seen = Steps::default();
+            crate::route::route(&system, &runoff, &mut seen);
+            (seen.0, COASTED.with(|c| c.get()))
+        };
+        let (slow, _) = run(false);
+        let (fast, coasted) = run(true);
+        NO_COAST.with(|c| c.set(false));
+        assert!(coasted > 10_000, "{coasted} steps coasted");
+        assert!(slow.iter().filter(|s| !s.1).count() > 10_000);
+        assert_eq!(slow.len(), fast.len());
+        assert!(slow == fast, "the steps seen differ");
     }
 
     #[test]

@@ -302,6 +302,55 @@ impl crate::route::Observer for Tally {
         self.observe_tanks(time_s, node_volume);
     }
 
+    /// What [`Tally::observe_tanks`] does at each step of the run, at once: the volumes
+    /// only fall, so a tank's peak can only take the first step's volume, and its
+    /// emptying time is the first step that meets the test (found by stepping the
+    /// volume as the routing did).
+    fn observe_storage_run(&mut self, run: &crate::route::DrainRun, node_volume: &[f64]) {
+        let crate::route::DrainRun {
+            step,
+            steps,
+            clock,
+            draining,
+        } = *run;
+        if steps == 0 {
+            return;
+        }
+        for k in 0..self.outfalls.len() {
+            self.close_spell(k);
+        }
+        if let Some(e) = self.current {
+            let end_s = self.events[e].end_s;
+            let dt_s = self.dt as i64;
+            for (k, &(node, cap)) in self.tanks.iter().enumerate() {
+                let d = draining
+                    .iter()
+                    .find(|d| d.0 == node)
+                    .map(|&(_, v0, take)| (v0, take));
+                let vol_at = |v: f64| d.map_or(node_volume[node], |(_, take)| (v - take).max(0.0));
+                let mut vol = vol_at(d.map_or(0.0, |(v0, _)| v0));
+                let base = self.ev_tank_base[e][k];
+                let peak = &mut self.ev_tank_peak[e][k];
+                *peak = peak.max(vol);
+                let used_level = base + (cap * 1e-3).max(1.0);
+                if *peak <= used_level || self.ev_tank_empty_at[e][k].is_some() {
+                    continue;
+                }
+                for j in 0..steps {
+                    let t = clock.time(step + j);
+                    if t + dt_s >= end_s && vol <= base + cap * 1e-3 {
+                        self.ev_tank_empty_at[e][k] = Some(t + dt_s);
+                        break;
+                    }
+                    vol = vol_at(vol);
+                }
+            }
+        }
+        for (k, &(node, _)) in self.tanks.iter().enumerate() {
+            self.tank_before[k] = node_volume[node];
+        }
+    }
+
     /// Outside every event's window nothing that is quiet needs counting.
     fn may_skip(&self, t0_s: i64, t1_s: i64) -> bool {
         let first = self.current.unwrap_or(0);

@@ -41,6 +41,32 @@ pub trait Observer {
     /// A step of a quiet stretch that `may_skip` allowed, in which only storage units
     /// changed (they drain): the volume of every node at its end. Nothing overflowed.
     fn observe_storage(&mut self, _step: usize, _time_s: i64, _node_volume: &[f64]) {}
+
+    /// A run of such steps in which only draining tanks change ([`DrainRun`]);
+    /// `node_volume` holds every node's volume at its end. The same as
+    /// [`Observer::observe_storage`] at each step, which is what this does unless an
+    /// observer knows a shorter way.
+    fn observe_storage_run(&mut self, run: &DrainRun, node_volume: &[f64]) {
+        let mut volume = node_volume.to_vec();
+        let mut now: Vec<f64> = run.draining.iter().map(|d| d.1).collect();
+        for j in 0..run.steps {
+            for (v, &(m, _, take)) in now.iter_mut().zip(run.draining) {
+                *v = (*v - take).max(0.0);
+                volume[m] = *v;
+            }
+            let step = run.step + j;
+            self.observe_storage(step, run.clock.time(step), &volume);
+        }
+    }
+}
+
+/// Steps `step..step + steps` of a draining stretch in which each tank `(node, v0, take)`
+/// of `draining` goes from `v0` by `(v − take).max(0)` a step and nothing else changes.
+pub struct DrainRun<'a> {
+    pub step: usize,
+    pub steps: usize,
+    pub clock: crate::runoff::Clock,
+    pub draining: &'a [(usize, f64, f64)],
 }
 
 /// Volume totals of a routing run, m³.
