@@ -176,6 +176,9 @@ function saveAlertFilter(f) {
 function localToRfc(v, offset) { return v ? `${v}:00${offset}` : ""; }
 
 async function alertsPage() {
+  // A filter's reload may still be in flight when the user goes to another page: it must
+  // not draw the alerts over that page.
+  const here = location.hash;
   const f = alertFilter();
   const states = ["open", "acknowledged", "closed", "all"];
   const sites = (await api("GET", "/api/sites")).sites || [];
@@ -192,6 +195,7 @@ async function alertsPage() {
   const acts = state.me.role !== "viewer";
   const opt = (v, label, cur) => `<option value="${esc(v)}" ${v === cur ? "selected" : ""}>${esc(label)}</option>`;
   const last = Math.min(list.total, f.offset + list.alerts.length);
+  if (location.hash !== here) return;
   main().innerHTML = `<div class="panel"><div class="row"><h3>${esc(t("alerts"))}</h3>
     <select id="alert-state">${states.map((s) => opt(s, t("alert_" + s), f.state)).join("")}</select>
     <select id="alert-kind">${opt("", t("all_kinds"), f.kind)}${ALERT_KINDS.map((k) => opt(k, t("kind_" + k), f.kind)).join("")}</select>
