@@ -364,9 +364,11 @@ impl State<'_> {
         if n == 0 {
             return 0;
         }
-        // The volume of each tank after the n steps; the levels lie between.
+        // The volume of each tank after the n steps (an empty tank's stays 0); the
+        // levels lie between.
         let system = self.system;
         let mut range = vec![None; system.nodes.len()];
+        let mut after = Vec::with_capacity(take.len());
         for &(m, v, c) in &take {
             let NodeKind::Storage(st) = &system.nodes[m].kind else {
                 return 0;
@@ -377,6 +379,7 @@ impl State<'_> {
                     x = (x - c).max(0.0);
                 }
             }
+            after.push(if v > 0.0 { x } else { 0.0 });
             let d_hi = self.depth[m].max(st.depth_at(v)) + LEVEL_MARGIN_M;
             range[m] = Some(((x, v), (st.depth_at(x) - LEVEL_MARGIN_M, d_hi)));
         }
@@ -408,16 +411,10 @@ impl State<'_> {
             }
         }
         let mut draining = Vec::with_capacity(take.len());
-        for &(m, v0, c) in &take {
+        for (&(m, v0, c), &x) in take.iter().zip(&after) {
+            self.volume[m] = x;
             if v0 > 0.0 {
-                let mut v = v0;
-                for _ in 0..n {
-                    v = (v - c).max(0.0);
-                }
-                self.volume[m] = v;
                 draining.push((m, v0, c));
-            } else {
-                self.volume[m] = 0.0;
             }
         }
         let run = crate::route::DrainRun {

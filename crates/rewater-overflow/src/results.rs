@@ -288,6 +288,12 @@ impl Tally {
     }
 }
 
+/// A tank's levels for an event that began at volume `base`, of capacity `cap` (m³): above
+/// the first it was used; at or below the second, once the event is over, it is empty.
+fn tank_levels(base: f64, cap: f64) -> (f64, f64) {
+    (base + (cap * 1e-3).max(1.0), base + cap * 1e-3)
+}
+
 impl crate::route::Observer for Tally {
     fn observe(&mut self, v: &StepView) {
         self.observe_step(v);
@@ -329,16 +335,15 @@ impl crate::route::Observer for Tally {
                     .map(|&(_, v0, take)| (v0, take));
                 let vol_at = |v: f64| d.map_or(node_volume[node], |(_, take)| (v - take).max(0.0));
                 let mut vol = vol_at(d.map_or(0.0, |(v0, _)| v0));
-                let base = self.ev_tank_base[e][k];
+                let (used_level, empty_level) = tank_levels(self.ev_tank_base[e][k], cap);
                 let peak = &mut self.ev_tank_peak[e][k];
                 *peak = peak.max(vol);
-                let used_level = base + (cap * 1e-3).max(1.0);
                 if *peak <= used_level || self.ev_tank_empty_at[e][k].is_some() {
                     continue;
                 }
                 for j in 0..steps {
                     let t = clock.time(step + j);
-                    if t + dt_s >= end_s && vol <= base + cap * 1e-3 {
+                    if t + dt_s >= end_s && vol <= empty_level {
                         self.ev_tank_empty_at[e][k] = Some(t + dt_s);
                         break;
                     }
@@ -418,13 +423,12 @@ impl Tally {
                 let ev = &self.events[e];
                 for (k, &(node, cap)) in self.tanks.iter().enumerate() {
                     let vol = node_volume[node];
-                    let base = self.ev_tank_base[e][k];
+                    let (used_level, empty_level) = tank_levels(self.ev_tank_base[e][k], cap);
                     let peak = &mut self.ev_tank_peak[e][k];
                     *peak = peak.max(vol);
-                    let used_level = base + (cap * 1e-3).max(1.0);
                     if *peak > used_level
                         && t + self.dt as i64 >= ev.end_s
-                        && vol <= base + cap * 1e-3
+                        && vol <= empty_level
                         && self.ev_tank_empty_at[e][k].is_none()
                     {
                         self.ev_tank_empty_at[e][k] = Some(t + self.dt as i64);
@@ -443,14 +447,13 @@ impl Tally {
             .iter()
             .enumerate()
             .map(|(k, &(_, cap))| {
-                let used_level = (cap * 1e-3).max(1.0);
                 let mut used = 0;
                 let mut full = 0;
                 let mut not_empty = 0;
                 let mut times = Vec::new();
                 for (e, ev) in self.events.iter().enumerate() {
                     let peak = self.ev_tank_peak[e][k];
-                    if peak <= used_level + self.ev_tank_base[e][k] {
+                    if peak <= tank_levels(self.ev_tank_base[e][k], cap).0 {
                         continue;
                     }
                     used += 1;

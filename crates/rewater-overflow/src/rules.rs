@@ -181,9 +181,7 @@ impl PremiseWatch {
             }
         }
     }
-}
 
-impl PremiseWatch {
     /// Whether every watched premise holds as at the last check for any value of its
     /// subject in the range `range` gives it (None: unknown, so it may not).
     pub(crate) fn holds_as_last_over(&self, range: impl Fn(Subject) -> Option<(f64, f64)>) -> bool {
