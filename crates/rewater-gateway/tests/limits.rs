@@ -179,12 +179,14 @@ async fn graceful_shutdown_keeps_every_acknowledged_upload() {
 }
 
 /// A registered device that floods is slowed to its pace after its burst, and loses nothing:
-/// 15 uploads sent at once at 10 a second after a burst of 5 take at least the 10 paced
-/// intervals (1 s), and all 15 are acknowledged and stored.
+/// 10 uploads sent at once at 2 a second after a burst of 5 take at least the 5 paced
+/// intervals (2.5 s), and all 10 are acknowledged and stored. (At 10 a second a frame handled
+/// in more than 0.1 s, as in a loaded debug build, found its slot already free, so the number
+/// paced depended on the machine; half a second is far above any frame's handling.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flooding_device_is_paced_not_refused() {
     let config = Config {
-        device_frames_per_s: 10.0,
+        device_frames_per_s: 2.0,
         device_burst: 5,
         ..Default::default()
     };
@@ -198,32 +200,35 @@ async fn a_flooding_device_is_paced_not_refused() {
             .unwrap()
     });
     let mut s = TcpStream::connect(&addr).await.unwrap();
-    let all: String = (0..15).map(frame).collect();
+    let all: String = (0..10).map(frame).collect();
     let t0 = std::time::Instant::now();
     s.write_all(all.as_bytes()).await.unwrap();
     let mut got = String::new();
     let mut buf = vec![0u8; 4096];
-    while got.matches("CN=9014").count() < 15 {
+    while got.matches("CN=9014").count() < 10 {
         match tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf)).await {
             Ok(Ok(n)) if n > 0 => got.push_str(&String::from_utf8_lossy(&buf[..n])),
             _ => break,
         }
     }
     let took = t0.elapsed();
-    assert_eq!(got.matches("CN=9014").count(), 15, "{got}");
-    assert!(took >= Duration::from_millis(950), "15 frames in {took:?}");
+    assert_eq!(got.matches("CN=9014").count(), 10, "{got}");
+    assert!(
+        took >= Duration::from_millis(2_450),
+        "10 frames in {took:?}"
+    );
     stop.send(true).unwrap();
     let stats = h.await.unwrap();
     assert_eq!(
         stats
             .paced_frames
             .load(std::sync::atomic::Ordering::Relaxed),
-        10
+        5
     );
     let mut st = SqliteStore::open(&path).unwrap();
     let stored = st
         .readings("MN", "w01018", &["2051"], 0, i64::MAX)
         .unwrap()
         .len();
-    assert_eq!(stored, 15);
+    assert_eq!(stored, 10);
 }
