@@ -204,6 +204,80 @@ pub struct SummaryBuilder {
     displaced: [f64; 3],
     /// The totals of the day added last.
     day: DayTotals,
+    /// What the day added last added to each node's figures.
+    last: LastDay,
+    /// Repeated days not yet added (copies of the day added last).
+    repeats: u32,
+}
+
+/// What the day added last added to the running figures of each plant, pond (storage and
+/// losses), user and outlet, in the order of the builder's lists.
+#[derive(Debug, Clone, Default)]
+struct LastDay {
+    plants: Vec<PlantDay>,
+    ponds: Vec<(f64, f64)>,
+    users: Vec<UserDay>,
+    outlets: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct PlantDay {
+    influent_m3: f64,
+    treated_m3: f64,
+    bypassed_m3: f64,
+    unrouted_m3: f64,
+    bypassing: u32,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct UserDay {
+    demand_m3: f64,
+    delivered_m3: f64,
+    deficit_m3: f64,
+    fully_met: u32,
+    compliant: u32,
+    noncompliant: u32,
+    refused: u32,
+}
+
+/// Adds each user's day to its row `k` times. Four users at a time, so that the additions of
+/// one user's sums, which must follow each other, overlap with the other users'.
+fn add_user_days(rows: &mut [UserRow], days: &[UserDay], k: u32) {
+    const LANES: usize = 4;
+    let mut rows4 = rows.chunks_exact_mut(LANES);
+    let mut days4 = days.chunks_exact(LANES);
+    for (r, d) in (&mut rows4).zip(&mut days4) {
+        let mut sums = [[0.0f64; 3]; LANES];
+        for j in 0..LANES {
+            sums[j] = [r[j].demand_m3, r[j].delivered_m3, r[j].deficit_m3];
+        }
+        for _ in 0..k {
+            for j in 0..LANES {
+                sums[j][0] += d[j].demand_m3;
+                sums[j][1] += d[j].delivered_m3;
+                sums[j][2] += d[j].deficit_m3;
+            }
+        }
+        for j in 0..LANES {
+            [r[j].demand_m3, r[j].delivered_m3, r[j].deficit_m3] = sums[j];
+            add_user_counts(&mut r[j], &d[j], k);
+        }
+    }
+    for (r, d) in rows4.into_remainder().iter_mut().zip(days4.remainder()) {
+        for _ in 0..k {
+            r.demand_m3 += d.demand_m3;
+            r.delivered_m3 += d.delivered_m3;
+            r.deficit_m3 += d.deficit_m3;
+        }
+        add_user_counts(r, d, k);
+    }
+}
+
+fn add_user_counts(r: &mut UserRow, d: &UserDay, k: u32) {
+    r.days_fully_met += k * d.fully_met;
+    r.days_compliant_supply += k * d.compliant;
+    r.days_noncompliant_supply += k * d.noncompliant;
+    r.days_refused_for_quality += k * d.refused;
 }
 
 impl SummaryBuilder {
@@ -231,6 +305,8 @@ impl SummaryBuilder {
             days_added: 0,
             displaced: [0.0; 3],
             day: DayTotals::default(),
+            last: LastDay::default(),
+            repeats: 0,
         };
         for n in &region.nodes {
             if let NodeKind::User(u) = &n.kind {
@@ -301,6 +377,7 @@ impl SummaryBuilder {
 
     /// Adds a simulated day's results.
     pub fn add_day(&mut self, _region: &Region, nodes: &[NodeDay], links: &[LinkDay]) {
+        self.add_repeats();
         self.day_totals(nodes, links);
         self.add_rows(nodes);
         self.fold_day();
@@ -313,8 +390,8 @@ impl SummaryBuilder {
         if self.days_added == 0 {
             return self.add_day(region, nodes, links);
         }
-        self.add_rows(nodes);
-        self.fold_day();
+        // Added with the next simulated day or at the end, as a run of copies.
+        self.repeats += 1;
     }
 
     /// The day's region totals (each summed over its nodes in node order), into `self.day`.
@@ -360,35 +437,85 @@ impl SummaryBuilder {
         t.link_losses_m3 = links.iter().map(|l| l.loss_m3).sum::<f64>();
     }
 
-    /// Each node's running figures.
+    /// Each node's running figures: keeps what the day adds (a repeated day adds it again)
+    /// and adds it once.
     fn add_rows(&mut self, nodes: &[NodeDay]) {
-        for p in &mut self.plants {
+        self.last.plants.clear();
+        self.last.plants.extend(self.plants.iter().map(|p| {
             let d = &nodes[p.node];
-            p.influent_m3 += d.influent_m3;
-            p.treated_m3 += d.treated_m3;
-            p.bypassed_m3 += d.bypassed_m3;
-            p.unrouted_m3 += d.unrouted_m3;
-            p.days_bypassing += u32::from(d.bypassed_m3 > 0.0);
-        }
-        for (node, ps) in &mut self.ponds {
-            let d = &nodes[*node];
-            ps.final_m3 = d.storage_m3;
-            ps.min_m3 = ps.min_m3.min(d.storage_m3);
-            ps.max_m3 = ps.max_m3.max(d.storage_m3);
-            ps.losses_m3 += d.pond_loss_m3;
-        }
-        for u in &mut self.users {
+            PlantDay {
+                influent_m3: d.influent_m3,
+                treated_m3: d.treated_m3,
+                bypassed_m3: d.bypassed_m3,
+                unrouted_m3: d.unrouted_m3,
+                bypassing: u32::from(d.bypassed_m3 > 0.0),
+            }
+        }));
+        self.last.ponds.clear();
+        self.last.ponds.extend(
+            self.ponds
+                .iter()
+                .map(|(node, _)| (nodes[*node].storage_m3, nodes[*node].pond_loss_m3)),
+        );
+        self.last.users.clear();
+        self.last.users.extend(self.users.iter().map(|u| {
             let d = &nodes[u.node];
-            u.demand_m3 += d.demand_m3;
-            u.delivered_m3 += d.delivered_m3;
-            u.deficit_m3 += d.deficit_m3;
-            u.days_fully_met += u32::from(d.demand_m3 > 0.0 && d.deficit_m3 <= 0.0);
-            u.days_compliant_supply += u32::from(d.compliant == Some(true));
-            u.days_noncompliant_supply += u32::from(d.compliant == Some(false));
-            u.days_refused_for_quality += u32::from(d.refused_for_quality);
+            UserDay {
+                demand_m3: d.demand_m3,
+                delivered_m3: d.delivered_m3,
+                deficit_m3: d.deficit_m3,
+                fully_met: u32::from(d.demand_m3 > 0.0 && d.deficit_m3 <= 0.0),
+                compliant: u32::from(d.compliant == Some(true)),
+                noncompliant: u32::from(d.compliant == Some(false)),
+                refused: u32::from(d.refused_for_quality),
+            }
+        }));
+        self.last.outlets.clear();
+        self.last.outlets.extend(
+            self.outlets
+                .iter()
+                .map(|(node, _)| nodes[*node].discharged_m3),
+        );
+        self.add_last_rows(1);
+    }
+
+    /// Adds the repeated days not yet added (each as the day added last).
+    fn add_repeats(&mut self) {
+        let k = std::mem::take(&mut self.repeats);
+        if k > 0 {
+            self.add_last_rows(k);
+            for _ in 0..k {
+                self.fold_day();
+            }
         }
-        for (node, discharged) in &mut self.outlets {
-            *discharged += nodes[*node].discharged_m3;
+    }
+
+    /// Adds the day added last to each node's running figures `k` times. Each sum takes the
+    /// same additions in the same order as `k` days added one by one (so the same bits),
+    /// without reading the day's nodes again.
+    fn add_last_rows(&mut self, k: u32) {
+        for (p, d) in self.plants.iter_mut().zip(&self.last.plants) {
+            for _ in 0..k {
+                p.influent_m3 += d.influent_m3;
+                p.treated_m3 += d.treated_m3;
+                p.bypassed_m3 += d.bypassed_m3;
+                p.unrouted_m3 += d.unrouted_m3;
+            }
+            p.days_bypassing += k * d.bypassing;
+        }
+        for ((_, ps), &(storage_m3, loss_m3)) in self.ponds.iter_mut().zip(&self.last.ponds) {
+            ps.final_m3 = storage_m3;
+            ps.min_m3 = ps.min_m3.min(storage_m3);
+            ps.max_m3 = ps.max_m3.max(storage_m3);
+            for _ in 0..k {
+                ps.losses_m3 += loss_m3;
+            }
+        }
+        add_user_days(&mut self.users, &self.last.users, k);
+        for ((_, discharged), d) in self.outlets.iter_mut().zip(&self.last.outlets) {
+            for _ in 0..k {
+                *discharged += d;
+            }
         }
     }
 
@@ -458,6 +585,7 @@ impl SummaryBuilder {
         stats: RunStats,
         solver: &str,
     ) -> Summary {
+        self.add_repeats();
         self.settle_rows();
         let s = &mut self.s;
         for (i, n) in region.nodes.iter().enumerate() {

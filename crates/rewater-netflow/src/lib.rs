@@ -712,31 +712,50 @@ impl NetworkSimplex {
             return None;
         }
         let block = ((total as f64).sqrt() as usize).max(10);
-        let mut count = block;
         let mut e = self.next_arc.min(total - 1);
-        for _ in 0..total {
-            let c = self.violation(e);
-            if c < 0 {
-                self.candidates.push(e as u32);
-                if c < min {
-                    min = c;
-                    best = e;
+        let mut left = total;
+        while left > 0 {
+            // One block, in at most two runs when it wraps past the last arc.
+            let mut n = block.min(left);
+            left -= n;
+            while n > 0 {
+                let run = n.min(total - e);
+                self.price_run(e, e + run, &mut best, &mut min);
+                e += run;
+                if e == total {
+                    e = 0;
                 }
+                n -= run;
             }
-            e += 1;
-            if e == total {
-                e = 0;
-            }
-            count -= 1;
-            if count == 0 {
-                if self.candidates.len() >= MIN_CANDIDATES {
-                    break;
-                }
-                count = block;
+            if self.candidates.len() >= MIN_CANDIDATES {
+                break;
             }
         }
         self.next_arc = e;
         (best != usize::MAX).then_some(best)
+    }
+
+    /// Prices arcs `lo..hi` as [`NetworkSimplex::violation`] does, collecting the violating
+    /// ones and the most violating so far (slices, so that only the potentials are indexed).
+    #[inline]
+    fn price_run(&mut self, lo: usize, hi: usize, best: &mut usize, min: &mut Value) {
+        let pi = &self.pi;
+        let arcs = self.cost[lo..hi]
+            .iter()
+            .zip(&self.source[lo..hi])
+            .zip(&self.target[lo..hi])
+            .zip(&self.state[lo..hi]);
+        for (i, (((&cost, &from), &to), &state)) in arcs.enumerate() {
+            let c = state as Value * (cost + pi[from as usize] - pi[to as usize]);
+            if c < 0 {
+                let e = lo + i;
+                self.candidates.push(e as u32);
+                if c < *min {
+                    *min = c;
+                    *best = e;
+                }
+            }
+        }
     }
 
     fn run_simplex(&mut self) -> Result<(), SolveError> {
@@ -892,20 +911,27 @@ impl NetworkSimplex {
         // Potentials of the moved subtree shift by one constant; depths are recomputed.
         self.set_from_parent(u_in);
         let sigma = self.pi[ui] - old_pi;
-        self.stack.clear();
-        let mut c = self.first_child[ui];
-        while c != NONE {
-            self.stack.push(c);
-            c = self.next_sibling[c as usize];
-        }
-        while let Some(x) = self.stack.pop() {
+        // Pre-order walk below u_in by the child and sibling links (no stack): down to the
+        // first child, else on to the next sibling of the nearest node that has one.
+        let mut x = self.first_child[ui];
+        while x != NONE {
             let xi = x as usize;
             self.depth[xi] = self.depth[self.parent[xi] as usize] + 1;
             self.pi[xi] += sigma;
-            let mut c = self.first_child[xi];
-            while c != NONE {
-                self.stack.push(c);
-                c = self.next_sibling[c as usize];
+            let child = self.first_child[xi];
+            if child != NONE {
+                x = child;
+                continue;
+            }
+            let mut y = x;
+            x = NONE;
+            while y != u_in {
+                let next = self.next_sibling[y as usize];
+                if next != NONE {
+                    x = next;
+                    break;
+                }
+                y = self.parent[y as usize];
             }
         }
     }
