@@ -493,26 +493,36 @@ impl NetworkSimplex {
         let n = self.node_count;
         let m = self.arc_count;
         let root = n as u32;
-        let mut excess = self.shifted_excess();
-        for a in 0..m {
-            let cap = cap_of(self.lower[a], self.upper[a]);
-            self.cap[a] = cap;
-            match self.state[a] {
-                STATE_LOWER => self.flow[a] = 0,
+        // Supplies with lower bounds and the flows of arcs at a bound moved in, in one pass
+        // over the arcs' slices (integers: the order of the sums does not matter).
+        let mut excess = std::mem::take(&mut self.excess);
+        excess.clear();
+        excess.extend_from_slice(&self.supply);
+        excess.push(0);
+        let arcs = (self.cap[..m].iter_mut())
+            .zip(&mut self.flow[..m])
+            .zip(&mut self.state[..m])
+            .zip(self.source[..m].iter().zip(&self.target[..m]))
+            .zip(self.lower[..m].iter().zip(&self.upper[..m]));
+        for ((((cap_slot, flow), state), (&from, &to)), (&lo, &up)) in arcs {
+            let cap = cap_of(lo, up);
+            *cap_slot = cap;
+            match *state {
+                STATE_LOWER => *flow = 0,
                 STATE_UPPER => {
                     if cap >= INF {
-                        self.state[a] = STATE_LOWER;
-                        self.flow[a] = 0;
+                        *state = STATE_LOWER;
+                        *flow = 0;
                     } else {
-                        self.flow[a] = cap;
+                        *flow = cap;
                     }
                 }
                 _ => {}
             }
-            if self.state[a] != STATE_TREE {
-                let f = self.flow[a];
-                excess[self.source[a] as usize] -= f;
-                excess[self.target[a] as usize] += f;
+            let moved_in = lo + if *state != STATE_TREE { *flow } else { 0 };
+            if moved_in != 0 {
+                excess[from as usize] -= moved_in;
+                excess[to as usize] += moved_in;
             }
         }
         for v in 0..n {

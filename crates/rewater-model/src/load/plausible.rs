@@ -14,12 +14,16 @@ pub(super) fn check(model: &Model, nodes: &[Node], start: Date, days: usize) -> 
         return Vec::new();
     };
     let mut out = Vec::new();
+    // Each day's month once, not once per plant (a date's month is a civil-date conversion).
+    let months: Vec<u32> = (0..days)
+        .map(|d| start.add_days(d as i32).month())
+        .collect();
     for node in nodes {
         let NodeKind::Plant(p) = &node.kind else {
             continue;
         };
         let item = format!("plant {}", node.id);
-        let mean = mean_influent(&p.influent_m3_per_day, start, days);
+        let mean = mean_influent(&p.influent_m3_per_day, &months);
         let cap = p.capacity_m3_per_day;
         let values = |ratio: f64| {
             vec![
@@ -123,14 +127,16 @@ pub(super) fn check(model: &Model, nodes: &[Node], start: Date, days: usize) -> 
 }
 
 /// Mean daily influent over the horizon.
-fn mean_influent(profile: &crate::series::Profile, start: Date, days: usize) -> f64 {
-    if days == 0 {
+fn mean_influent(profile: &crate::series::Profile, months: &[u32]) -> f64 {
+    if months.is_empty() {
         return 0.0;
     }
-    let total: f64 = (0..days)
-        .map(|d| profile.at(d, start.add_days(d as i32).month()))
+    let total: f64 = months
+        .iter()
+        .enumerate()
+        .map(|(d, &month)| profile.at(d, month))
         .sum();
-    total / days as f64
+    total / months.len() as f64
 }
 
 /// Concentrations above the plausible maximum of their factor (× `factor`).
