@@ -87,12 +87,11 @@ pub struct NetworkSimplex {
     flow: Vec<Value>,
     state: Vec<i8>,
     // Spanning tree over node_count + 1 nodes (the root is node_count).
-    parent: Vec<u32>,
+    /// Parent, first child, next sibling and depth of each node, side by side: the walks of
+    /// a moved subtree read them together.
+    tree: Vec<TreeNode>,
     pred: Vec<u32>,
     pred_up: Vec<bool>,
-    depth: Vec<u32>,
-    first_child: Vec<u32>,
-    next_sibling: Vec<u32>,
     prev_sibling: Vec<u32>,
     pi: Vec<Value>,
     has_basis: bool,
@@ -142,12 +141,9 @@ impl NetworkSimplex {
             cap: Vec::new(),
             flow: Vec::new(),
             state: Vec::new(),
-            parent: Vec::new(),
+            tree: Vec::new(),
             pred: Vec::new(),
             pred_up: Vec::new(),
-            depth: Vec::new(),
-            first_child: Vec::new(),
-            next_sibling: Vec::new(),
             prev_sibling: Vec::new(),
             pi: Vec::new(),
             has_basis: false,
@@ -408,12 +404,9 @@ impl NetworkSimplex {
             self.target.push(root);
             self.cost.push(0);
         }
-        self.parent.resize(nodes, NONE);
+        self.tree.resize(nodes, TreeNode::DETACHED);
         self.pred.resize(nodes, NONE);
         self.pred_up.resize(nodes, false);
-        self.depth.resize(nodes, 0);
-        self.first_child.resize(nodes, NONE);
-        self.next_sibling.resize(nodes, NONE);
         self.prev_sibling.resize(nodes, NONE);
         self.pi.resize(nodes, 0);
     }
@@ -449,10 +442,10 @@ impl NetworkSimplex {
             self.state[a] = STATE_LOWER;
         }
         let excess = self.shifted_excess();
-        self.first_child.iter_mut().for_each(|c| *c = NONE);
-        self.parent[n] = NONE;
+        self.tree.iter_mut().for_each(|t| t.first_child = NONE);
+        self.tree[n].parent = NONE;
         self.pred[n] = NONE;
-        self.depth[n] = 0;
+        self.tree[n].depth = 0;
         self.pi[n] = 0;
         for (v, &e) in excess.iter().enumerate().take(n) {
             let a = self.arc_count + v;
@@ -473,9 +466,9 @@ impl NetworkSimplex {
                 self.pred_up[v] = false;
                 self.pi[v] = art_cost;
             }
-            self.parent[v] = root;
+            self.tree[v].parent = root;
             self.pred[v] = a as u32;
-            self.depth[v] = 1;
+            self.tree[v].depth = 1;
             self.attach(v as u32, root);
         }
         self.excess = excess;
@@ -544,7 +537,7 @@ impl NetworkSimplex {
             let vi = v as usize;
             let a = self.pred[vi] as usize;
             let e = excess[vi];
-            let p = self.parent[vi] as usize;
+            let p = self.tree[vi].parent as usize;
             if a >= m {
                 let up = self.pred_up[vi];
                 self.orient_artificial(vi, e);
@@ -573,7 +566,7 @@ impl NetworkSimplex {
             excess[p] += through;
             let rest = e - through;
             self.detach(v);
-            self.parent[vi] = root;
+            self.tree[vi].parent = root;
             self.pred[vi] = (m + vi) as u32;
             self.state[m + vi] = STATE_TREE;
             self.orient_artificial(vi, rest);
@@ -621,10 +614,10 @@ impl NetworkSimplex {
         self.stack.push(start);
         while let Some(v) = self.stack.pop() {
             order.push(v);
-            let mut c = self.first_child[v as usize];
+            let mut c = self.tree[v as usize].first_child;
             while c != NONE {
                 self.stack.push(c);
-                c = self.next_sibling[c as usize];
+                c = self.tree[c as usize].next_sibling;
             }
         }
         order
@@ -632,7 +625,7 @@ impl NetworkSimplex {
 
     fn recompute_depth_and_potentials(&mut self) {
         let root = self.node_count as u32;
-        self.depth[root as usize] = 0;
+        self.tree[root as usize].depth = 0;
         self.pi[root as usize] = 0;
         let order = self.preorder(root);
         for &v in order.iter().skip(1) {
@@ -644,9 +637,9 @@ impl NetworkSimplex {
     /// Depth and potential of `v` from its parent and its tree arc.
     fn set_from_parent(&mut self, v: u32) {
         let vi = v as usize;
-        let p = self.parent[vi] as usize;
+        let p = self.tree[vi].parent as usize;
         let a = self.pred[vi] as usize;
-        self.depth[vi] = self.depth[p] + 1;
+        self.tree[vi].depth = self.tree[p].depth + 1;
         // Tree arcs have zero reduced cost: pi[target] = pi[source] + cost.
         self.pi[vi] = if self.pred_up[vi] {
             self.pi[p] - self.cost[a]
@@ -657,29 +650,29 @@ impl NetworkSimplex {
 
     fn detach(&mut self, v: u32) {
         let vi = v as usize;
-        let p = self.parent[vi];
+        let p = self.tree[vi].parent;
         let prev = self.prev_sibling[vi];
-        let next = self.next_sibling[vi];
+        let next = self.tree[vi].next_sibling;
         if prev != NONE {
-            self.next_sibling[prev as usize] = next;
+            self.tree[prev as usize].next_sibling = next;
         } else if p != NONE {
-            self.first_child[p as usize] = next;
+            self.tree[p as usize].first_child = next;
         }
         if next != NONE {
             self.prev_sibling[next as usize] = prev;
         }
         self.prev_sibling[vi] = NONE;
-        self.next_sibling[vi] = NONE;
+        self.tree[vi].next_sibling = NONE;
     }
 
     fn attach(&mut self, v: u32, p: u32) {
-        let first = self.first_child[p as usize];
-        self.next_sibling[v as usize] = first;
+        let first = self.tree[p as usize].first_child;
+        self.tree[v as usize].next_sibling = first;
         self.prev_sibling[v as usize] = NONE;
         if first != NONE {
             self.prev_sibling[first as usize] = v;
         }
-        self.first_child[p as usize] = v;
+        self.tree[p as usize].first_child = v;
     }
 
     /// How far arc `e` violates optimality: its reduced cost signed by its state (negative:
@@ -746,26 +739,16 @@ impl NetworkSimplex {
     }
 
     /// Prices arcs `lo..hi` as [`NetworkSimplex::violation`] does, collecting the violating
-    /// ones and the most violating so far (slices, so that only the potentials are indexed).
+    /// ones and the most violating so far.
     #[inline]
     fn price_run(&mut self, lo: usize, hi: usize, best: &mut usize, min: &mut Value) {
-        let pi = &self.pi;
-        let arcs = self.cost[lo..hi]
-            .iter()
-            .zip(&self.source[lo..hi])
-            .zip(&self.target[lo..hi])
-            .zip(&self.state[lo..hi]);
-        for (i, (((&cost, &from), &to), &state)) in arcs.enumerate() {
-            let c = state as Value * (cost + pi[from as usize] - pi[to as usize]);
-            if c < 0 {
-                let e = lo + i;
-                self.candidates.push(e as u32);
-                if c < *min {
-                    *min = c;
-                    *best = e;
-                }
-            }
-        }
+        let run = ArcRun {
+            cost: &self.cost[lo..hi],
+            source: &self.source[lo..hi],
+            target: &self.target[lo..hi],
+            state: &self.state[lo..hi],
+        };
+        run.price(&self.pi, lo, &mut self.candidates, best, min);
     }
 
     fn run_simplex(&mut self) -> Result<(), SolveError> {
@@ -789,12 +772,12 @@ impl NetworkSimplex {
         // Join: the deepest common ancestor of the entering arc's endpoints.
         let (mut u, mut v) = (first, second);
         while u != v {
-            let (du, dv) = (self.depth[u as usize], self.depth[v as usize]);
+            let (du, dv) = (self.tree[u as usize].depth, self.tree[v as usize].depth);
             if du >= dv {
-                u = self.parent[u as usize];
+                u = self.tree[u as usize].parent;
             }
             if dv >= du {
-                v = self.parent[v as usize];
+                v = self.tree[v as usize].parent;
             }
         }
         let join = u;
@@ -819,7 +802,7 @@ impl NetworkSimplex {
                 u_out = w;
                 result = 1;
             }
-            w = self.parent[wi];
+            w = self.tree[wi].parent;
         }
         let mut w = second;
         while w != join {
@@ -835,7 +818,7 @@ impl NetworkSimplex {
                 u_out = w;
                 result = 2;
             }
-            w = self.parent[wi];
+            w = self.tree[wi].parent;
         }
         if delta >= INF {
             return Err(SolveError::Unbounded);
@@ -849,14 +832,14 @@ impl NetworkSimplex {
                 let wi = w as usize;
                 let e = self.pred[wi] as usize;
                 self.flow[e] += if self.pred_up[wi] { -val } else { val };
-                w = self.parent[wi];
+                w = self.tree[wi].parent;
             }
             let mut w = self.target[in_arc];
             while w != join {
                 let wi = w as usize;
                 let e = self.pred[wi] as usize;
                 self.flow[e] += if self.pred_up[wi] { val } else { -val };
-                w = self.parent[wi];
+                w = self.tree[wi].parent;
             }
         }
 
@@ -883,6 +866,7 @@ impl NetworkSimplex {
 
     /// Removes the tree arc above `u_out`, re-roots that subtree at `u_in` and hangs it from
     /// `v_in` through `in_arc`; updates depths and potentials of the moved nodes.
+    #[inline(never)]
     fn rehang(&mut self, u_in: u32, v_in: u32, u_out: u32, in_arc: usize) {
         // Path u_in → … → u_out (inclusive), with the old tree arcs between consecutive nodes.
         self.path.clear();
@@ -892,7 +876,7 @@ impl NetworkSimplex {
             if w == u_out {
                 break;
             }
-            w = self.parent[w as usize];
+            w = self.tree[w as usize].parent;
         }
         let old_pi = self.pi[u_in as usize];
         for i in (0..self.path.len()).rev() {
@@ -907,10 +891,10 @@ impl NetworkSimplex {
             // The arc that joined child_before to node now joins node to child_before.
             self.pred[ni] = self.pred[ci];
             self.pred_up[ni] = !self.pred_up[ci];
-            self.parent[ni] = child_before;
+            self.tree[ni].parent = child_before;
         }
         let ui = u_in as usize;
-        self.parent[ui] = v_in;
+        self.tree[ui].parent = v_in;
         self.pred[ui] = in_arc as u32;
         self.pred_up[ui] = self.source[in_arc] == u_in;
         for i in (1..self.path.len()).rev() {
@@ -921,27 +905,87 @@ impl NetworkSimplex {
         // Potentials of the moved subtree shift by one constant; depths are recomputed.
         self.set_from_parent(u_in);
         let sigma = self.pi[ui] - old_pi;
-        // Pre-order walk below u_in by the child and sibling links (no stack): down to the
-        // first child, else on to the next sibling of the nearest node that has one.
-        let mut x = self.first_child[ui];
-        while x != NONE {
-            let xi = x as usize;
-            self.depth[xi] = self.depth[self.parent[xi] as usize] + 1;
-            self.pi[xi] += sigma;
-            let child = self.first_child[xi];
-            if child != NONE {
-                x = child;
-                continue;
+        shift_subtree(&mut self.tree, &mut self.pi, u_in, sigma);
+    }
+}
+
+/// Shifts the potentials below `top` by `sigma` and sets their depths from their parents', in
+/// a pre-order walk by the child and sibling links (no stack): down to the first child, else
+/// on to the next sibling of the nearest node that has one. On slices, so that the loop keeps
+/// them in registers.
+fn shift_subtree(tree: &mut [TreeNode], pi: &mut [Value], top: u32, sigma: Value) {
+    let mut x = tree[top as usize].first_child;
+    while x != NONE {
+        let xi = x as usize;
+        tree[xi].depth = tree[tree[xi].parent as usize].depth + 1;
+        pi[xi] += sigma;
+        let child = tree[xi].first_child;
+        if child != NONE {
+            x = child;
+            continue;
+        }
+        let mut y = x;
+        x = NONE;
+        while y != top {
+            let next = tree[y as usize].next_sibling;
+            if next != NONE {
+                x = next;
+                break;
             }
-            let mut y = x;
-            x = NONE;
-            while y != u_in {
-                let next = self.next_sibling[y as usize];
-                if next != NONE {
-                    x = next;
-                    break;
+            y = tree[y as usize].parent;
+        }
+    }
+}
+
+/// A node's place in the spanning tree.
+#[derive(Debug, Clone, Copy)]
+struct TreeNode {
+    parent: u32,
+    first_child: u32,
+    next_sibling: u32,
+    depth: u32,
+}
+
+impl TreeNode {
+    const DETACHED: TreeNode = TreeNode {
+        parent: NONE,
+        first_child: NONE,
+        next_sibling: NONE,
+        depth: 0,
+    };
+}
+
+/// A run of consecutive arcs to price: slices, so that only the potentials are indexed and
+/// nothing the loop reads can change under it (the compiler keeps them in registers).
+struct ArcRun<'a> {
+    cost: &'a [Value],
+    source: &'a [u32],
+    target: &'a [u32],
+    state: &'a [i8],
+}
+
+impl ArcRun<'_> {
+    #[inline]
+    fn price(
+        &self,
+        pi: &[Value],
+        first: usize,
+        candidates: &mut Vec<u32>,
+        best: &mut usize,
+        min: &mut Value,
+    ) {
+        let arcs = (self.cost.iter().zip(self.source))
+            .zip(self.target)
+            .zip(self.state);
+        for (i, (((&cost, &from), &to), &state)) in arcs.enumerate() {
+            let c = state as Value * (cost + pi[from as usize] - pi[to as usize]);
+            if c < 0 {
+                let e = first + i;
+                candidates.push(e as u32);
+                if c < *min {
+                    *min = c;
+                    *best = e;
                 }
-                y = self.parent[y as usize];
             }
         }
     }
