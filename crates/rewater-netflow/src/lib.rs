@@ -909,19 +909,21 @@ impl NetworkSimplex {
     }
 }
 
-/// Shifts the potentials below `top` by `sigma` and sets their depths from their parents', in
-/// a pre-order walk by the child and sibling links (no stack): down to the first child, else
-/// on to the next sibling of the nearest node that has one. On slices, so that the loop keeps
-/// them in registers.
+/// Shifts the potentials below `top` by `sigma` and sets their depths, in a pre-order walk by
+/// the child and sibling links (no stack): down to the first child, else on to the next
+/// sibling of the nearest node that has one; the depth is counted on the way down and up. On
+/// slices, so that the loop keeps them in registers.
 fn shift_subtree(tree: &mut [TreeNode], pi: &mut [Value], top: u32, sigma: Value) {
+    let mut depth = tree[top as usize].depth + 1;
     let mut x = tree[top as usize].first_child;
     while x != NONE {
         let xi = x as usize;
-        tree[xi].depth = tree[tree[xi].parent as usize].depth + 1;
+        tree[xi].depth = depth;
         pi[xi] += sigma;
         let child = tree[xi].first_child;
         if child != NONE {
             x = child;
+            depth += 1;
             continue;
         }
         let mut y = x;
@@ -933,6 +935,7 @@ fn shift_subtree(tree: &mut [TreeNode], pi: &mut [Value], top: u32, sigma: Value
                 break;
             }
             y = tree[y as usize].parent;
+            depth -= 1;
         }
     }
 }
