@@ -135,8 +135,6 @@ pub struct Simulation<'r> {
     open: Vec<bool>,
     /// Links into users that have a quality requirement.
     user_links: Vec<usize>,
-    /// Reused buffer of (arriving flow, source node).
-    scratch: Vec<(f64, usize)>,
     pond_start: Vec<f64>,
     /// Concentration of the water in each pond at the start of the day.
     pond_conc_start: Vec<Vec<f64>>,
@@ -318,7 +316,6 @@ impl<'r> Simulation<'r> {
             nodes_day: vec![NodeDay::default(); n],
             links_day: vec![LinkDay::default(); region.links.len()],
             open: vec![true; region.links.len()],
-            scratch: Vec::new(),
             pond_start: vec![0.0; n],
             pond_conc_start: vec![vec![f64::NAN; f]; n],
             stats: RunStats::default(),
@@ -669,34 +666,32 @@ impl<'r> Simulation<'r> {
     }
 
     /// The flow-weighted concentration of what arrives at node `i` today, factor by factor,
-    /// into `c_in` (NaN when nothing arrives); returns the arriving flow.
+    /// into `c_in` (NaN when nothing arrives); returns the arriving flow. One pass over the
+    /// arriving links: each factor's sum takes the links in their order, as a sum per factor
+    /// over the links would.
     fn mix_inflows(&mut self, i: usize, factors: usize, c_in: &mut Vec<f64>) -> f64 {
         let region = self.region;
-        // Arriving flows and their sources, gathered once per node.
-        let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.clear();
+        c_in.clear();
+        c_in.resize(factors, 0.0);
         let mut total_in = 0.0;
         for &l in &self.incoming[i] {
             let a = self.link_arc[l];
             let q = self.flow[a] * self.arcs[a].gain;
             if q > 0.0 {
-                scratch.push((q, region.links[l].from));
                 total_in += q;
+                let source = &self.conc[region.links[l].from][..factors];
+                for (m, &c) in c_in.iter_mut().zip(source) {
+                    *m += q * c;
+                }
             }
         }
-        c_in.clear();
-        c_in.extend((0..factors).map(|k| {
-            if total_in > 0.0 {
-                let mut m = 0.0;
-                for &(q, from) in &scratch {
-                    m += q * self.conc[from][k];
-                }
-                m / total_in
+        for m in c_in.iter_mut() {
+            *m = if total_in > 0.0 {
+                *m / total_in
             } else {
                 f64::NAN
-            }
-        }));
-        self.scratch = scratch;
+            };
+        }
         total_in
     }
 
