@@ -150,10 +150,10 @@ pub struct Simulation<'r> {
     quality_order: [Vec<usize>; 2],
     /// Inlet concentrations of the node being mixed (reused).
     c_in: Vec<f64>,
-    /// Distinct quality requirements of users, and for each link in `user_links` the index of
-    /// its user's requirement.
+    /// Distinct quality requirements of users, and for each link in `user_links` its source
+    /// node, the index of its user's requirement and their slot in `met_memo`.
     requirements: Vec<QualityRequirement>,
-    user_link_req: Vec<usize>,
+    user_link_req: Vec<(usize, usize, usize)>,
     /// Whether a node's water meets a requirement (0 unknown, 1 yes, 2 no), node × requirement;
     /// cleared whenever qualities change.
     met_memo: Vec<u8>,
@@ -543,9 +543,7 @@ impl<'r> Simulation<'r> {
     /// Whether the water at the source of `user_links[k]` meets its user's requirement, on the
     /// qualities of now (memoised per source node and requirement until they change).
     fn source_meets(&mut self, k: usize) -> bool {
-        let from = self.region.links[self.user_links[k]].from;
-        let req = self.user_link_req[k];
-        let slot = from * self.requirements.len() + req;
+        let (from, req, slot) = self.user_link_req[k];
         match self.met_memo[slot] {
             1 => true,
             2 => false,

@@ -151,8 +151,14 @@ impl<'r> Simulation<'r> {
             user_link_req.push(k);
         }
         self.met_memo = vec![0; region.nodes.len() * requirements.len()];
+        // Each link's source node and its place in the memo, found once.
+        self.user_link_req = (self.user_links.iter().zip(user_link_req))
+            .map(|(&li, req)| {
+                let from = region.links[li].from;
+                (from, req, from * requirements.len() + req)
+            })
+            .collect();
         self.requirements = requirements;
-        self.user_link_req = user_link_req;
         let f = region.factors.len();
         for (i, node) in region.nodes.iter().enumerate() {
             self.storage[i] = 0.0;
