@@ -19,6 +19,9 @@
 
 use std::fmt;
 
+mod tree;
+use tree::TreeNode;
+
 /// Flow, bound, supply and cost values. See the crate docs on scaling.
 pub type Value = i64;
 
@@ -87,16 +90,19 @@ pub struct NetworkSimplex {
     flow: Vec<Value>,
     state: Vec<i8>,
     // Spanning tree over node_count + 1 nodes (the root is node_count).
-    /// Parent, first child, next sibling and depth of each node, side by side: the walks of
-    /// a moved subtree read them together.
+    /// Parent, first child, next sibling and subtree size of each node, side by side (tree.rs).
     tree: Vec<TreeNode>,
+    /// Marks of the walk that finds a pivot's join, and the current mark.
+    mark: Vec<u32>,
+    stamp: u32,
+    /// How far the root's potential may drift before all potentials are shifted back (tree.rs).
+    pi_limit: Value,
     pred: Vec<u32>,
     pred_up: Vec<bool>,
     prev_sibling: Vec<u32>,
     pi: Vec<Value>,
     has_basis: bool,
     next_arc: usize,
-    stack: Vec<u32>,
     path: Vec<u32>,
     order: Vec<u32>,
     /// Reused buffer for the supplies with lower bounds moved in.
@@ -110,7 +116,7 @@ pub struct NetworkSimplex {
     /// Arcs whose bounds are invalid now (lower above upper, or lower infinite): kept as bounds
     /// are set, so that a solve scans the arcs for the culprit only when there is one.
     bad_bounds: usize,
-    /// Children of the root whose subtree's potentials and depths changed in a warm start.
+    /// Children of the root whose subtree's potentials changed in a warm start.
     moved: Vec<u32>,
     /// Arcs of negative reduced cost found by the last scan, re-priced before scanning again.
     candidates: Vec<u32>,
@@ -142,13 +148,15 @@ impl NetworkSimplex {
             flow: Vec::new(),
             state: Vec::new(),
             tree: Vec::new(),
+            mark: Vec::new(),
+            stamp: 0,
+            pi_limit: 0,
             pred: Vec::new(),
             pred_up: Vec::new(),
             prev_sibling: Vec::new(),
             pi: Vec::new(),
             has_basis: false,
             next_arc: 0,
-            stack: Vec::new(),
             path: Vec::new(),
             order: Vec::new(),
             excess: Vec::new(),
@@ -274,7 +282,8 @@ impl NetworkSimplex {
     /// Node potential (dual value) in the last optimal solution: the marginal cost of one more
     /// unit of supply at this node, up to a constant.
     pub fn potential(&self, node: usize) -> Value {
-        self.pi.get(node).copied().unwrap_or(0)
+        let root = self.pi.get(self.node_count).copied().unwrap_or(0);
+        self.pi.get(node).map_or(0, |&p| p - root)
     }
 
     /// Total cost of the last solution.
@@ -312,6 +321,7 @@ impl NetworkSimplex {
         let costs_changed = self.costs_dirty;
         if self.costs_dirty {
             self.art_cost = self.artificial_cost()?;
+            self.pi_limit = self.potential_bound(self.art_cost);
             self.costs_dirty = false;
         }
         let art_cost = self.art_cost;
@@ -405,6 +415,7 @@ impl NetworkSimplex {
             self.cost.push(0);
         }
         self.tree.resize(nodes, TreeNode::DETACHED);
+        self.mark.resize(nodes, 0);
         self.pred.resize(nodes, NONE);
         self.pred_up.resize(nodes, false);
         self.prev_sibling.resize(nodes, NONE);
@@ -444,8 +455,8 @@ impl NetworkSimplex {
         let excess = self.shifted_excess();
         self.tree.iter_mut().for_each(|t| t.first_child = NONE);
         self.tree[n].parent = NONE;
+        self.tree[n].size = n as u32 + 1;
         self.pred[n] = NONE;
-        self.tree[n].depth = 0;
         self.pi[n] = 0;
         for (v, &e) in excess.iter().enumerate().take(n) {
             let a = self.arc_count + v;
@@ -467,8 +478,8 @@ impl NetworkSimplex {
                 self.pi[v] = art_cost;
             }
             self.tree[v].parent = root;
+            self.tree[v].size = 1;
             self.pred[v] = a as u32;
-            self.tree[v].depth = 1;
             self.attach(v as u32, root);
         }
         self.excess = excess;
@@ -565,6 +576,7 @@ impl NetworkSimplex {
             let through = if self.pred_up[vi] { f } else { -f };
             excess[p] += through;
             let rest = e - through;
+            self.cut_from_ancestors(v);
             self.detach(v);
             self.tree[vi].parent = root;
             self.pred[vi] = (m + vi) as u32;
@@ -577,7 +589,7 @@ impl NetworkSimplex {
         self.excess = excess;
         self.order = order;
         if costs_changed {
-            self.recompute_depth_and_potentials();
+            self.recompute_potentials();
         } else {
             for &v in &moved {
                 let sub = self.preorder(v);
@@ -604,75 +616,6 @@ impl NetworkSimplex {
             self.flow[a] = -excess;
             self.pred_up[v] = false;
         }
-    }
-
-    /// Pre-order of the subtree at `start`, into a reused buffer (take it back with `put_order`).
-    fn preorder(&mut self, start: u32) -> Vec<u32> {
-        let mut order = std::mem::take(&mut self.order);
-        order.clear();
-        self.stack.clear();
-        self.stack.push(start);
-        while let Some(v) = self.stack.pop() {
-            order.push(v);
-            let mut c = self.tree[v as usize].first_child;
-            while c != NONE {
-                self.stack.push(c);
-                c = self.tree[c as usize].next_sibling;
-            }
-        }
-        order
-    }
-
-    fn recompute_depth_and_potentials(&mut self) {
-        let root = self.node_count as u32;
-        self.tree[root as usize].depth = 0;
-        self.pi[root as usize] = 0;
-        let order = self.preorder(root);
-        for &v in order.iter().skip(1) {
-            self.set_from_parent(v);
-        }
-        self.order = order;
-    }
-
-    /// Depth and potential of `v` from its parent and its tree arc.
-    fn set_from_parent(&mut self, v: u32) {
-        let vi = v as usize;
-        let p = self.tree[vi].parent as usize;
-        let a = self.pred[vi] as usize;
-        self.tree[vi].depth = self.tree[p].depth + 1;
-        // Tree arcs have zero reduced cost: pi[target] = pi[source] + cost.
-        self.pi[vi] = if self.pred_up[vi] {
-            self.pi[p] - self.cost[a]
-        } else {
-            self.pi[p] + self.cost[a]
-        };
-    }
-
-    fn detach(&mut self, v: u32) {
-        let vi = v as usize;
-        let p = self.tree[vi].parent;
-        let prev = self.prev_sibling[vi];
-        let next = self.tree[vi].next_sibling;
-        if prev != NONE {
-            self.tree[prev as usize].next_sibling = next;
-        } else if p != NONE {
-            self.tree[p as usize].first_child = next;
-        }
-        if next != NONE {
-            self.prev_sibling[next as usize] = prev;
-        }
-        self.prev_sibling[vi] = NONE;
-        self.tree[vi].next_sibling = NONE;
-    }
-
-    fn attach(&mut self, v: u32, p: u32) {
-        let first = self.tree[p as usize].first_child;
-        self.tree[v as usize].next_sibling = first;
-        self.prev_sibling[v as usize] = NONE;
-        if first != NONE {
-            self.prev_sibling[first as usize] = v;
-        }
-        self.tree[p as usize].first_child = v;
     }
 
     /// How far arc `e` violates optimality: its reduced cost signed by its state (negative:
@@ -769,18 +712,7 @@ impl NetworkSimplex {
         } else {
             (self.target[in_arc], self.source[in_arc])
         };
-        // Join: the deepest common ancestor of the entering arc's endpoints.
-        let (mut u, mut v) = (first, second);
-        while u != v {
-            let (du, dv) = (self.tree[u as usize].depth, self.tree[v as usize].depth);
-            if du >= dv {
-                u = self.tree[u as usize].parent;
-            }
-            if dv >= du {
-                v = self.tree[v as usize].parent;
-            }
-        }
-        let join = u;
+        let join = self.join(first, second);
 
         // Leaving arc: the last blocking arc met when walking the cycle from the join in the
         // direction of the flow change (keeps the tree strongly feasible).
@@ -863,99 +795,6 @@ impl NetworkSimplex {
         self.rehang(u_in, v_in, u_out, in_arc);
         Ok(())
     }
-
-    /// Removes the tree arc above `u_out`, re-roots that subtree at `u_in` and hangs it from
-    /// `v_in` through `in_arc`; updates depths and potentials of the moved nodes.
-    #[inline(never)]
-    fn rehang(&mut self, u_in: u32, v_in: u32, u_out: u32, in_arc: usize) {
-        // Path u_in → … → u_out (inclusive), with the old tree arcs between consecutive nodes.
-        self.path.clear();
-        let mut w = u_in;
-        loop {
-            self.path.push(w);
-            if w == u_out {
-                break;
-            }
-            w = self.tree[w as usize].parent;
-        }
-        let old_pi = self.pi[u_in as usize];
-        for i in (0..self.path.len()).rev() {
-            let node = self.path[i];
-            self.detach(node);
-        }
-        // Top-down, so that each pred[] is read before it is overwritten.
-        for i in (1..self.path.len()).rev() {
-            let (child_before, node) = (self.path[i - 1], self.path[i]);
-            let ci = child_before as usize;
-            let ni = node as usize;
-            // The arc that joined child_before to node now joins node to child_before.
-            self.pred[ni] = self.pred[ci];
-            self.pred_up[ni] = !self.pred_up[ci];
-            self.tree[ni].parent = child_before;
-        }
-        let ui = u_in as usize;
-        self.tree[ui].parent = v_in;
-        self.pred[ui] = in_arc as u32;
-        self.pred_up[ui] = self.source[in_arc] == u_in;
-        for i in (1..self.path.len()).rev() {
-            let (node, new_parent) = (self.path[i], self.path[i - 1]);
-            self.attach(node, new_parent);
-        }
-        self.attach(u_in, v_in);
-        // Potentials of the moved subtree shift by one constant; depths are recomputed.
-        self.set_from_parent(u_in);
-        let sigma = self.pi[ui] - old_pi;
-        shift_subtree(&mut self.tree, &mut self.pi, u_in, sigma);
-    }
-}
-
-/// Shifts the potentials below `top` by `sigma` and sets their depths, in a pre-order walk by
-/// the child and sibling links (no stack): down to the first child, else on to the next
-/// sibling of the nearest node that has one; the depth is counted on the way down and up. On
-/// slices, so that the loop keeps them in registers.
-fn shift_subtree(tree: &mut [TreeNode], pi: &mut [Value], top: u32, sigma: Value) {
-    let mut depth = tree[top as usize].depth + 1;
-    let mut x = tree[top as usize].first_child;
-    while x != NONE {
-        let xi = x as usize;
-        tree[xi].depth = depth;
-        pi[xi] += sigma;
-        let child = tree[xi].first_child;
-        if child != NONE {
-            x = child;
-            depth += 1;
-            continue;
-        }
-        let mut y = x;
-        x = NONE;
-        while y != top {
-            let next = tree[y as usize].next_sibling;
-            if next != NONE {
-                x = next;
-                break;
-            }
-            y = tree[y as usize].parent;
-            depth -= 1;
-        }
-    }
-}
-
-/// A node's place in the spanning tree.
-#[derive(Debug, Clone, Copy)]
-struct TreeNode {
-    parent: u32,
-    first_child: u32,
-    next_sibling: u32,
-    depth: u32,
-}
-
-impl TreeNode {
-    const DETACHED: TreeNode = TreeNode {
-        parent: NONE,
-        first_child: NONE,
-        next_sibling: NONE,
-        depth: 0,
-    };
 }
 
 /// A run of consecutive arcs to price: slices, so that only the potentials are indexed and
