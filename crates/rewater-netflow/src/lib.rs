@@ -489,10 +489,10 @@ impl NetworkSimplex {
 
     /// Recomputes the flows of yesterday's tree for today's data and repairs what is out of bounds.
     ///
-    /// Depths and potentials are recomputed only in the subtrees the repair moved or whose
-    /// artificial arc turned (all children of the root, so disjoint), or everywhere when costs
-    /// changed: they are integers fixed by the tree and the costs, so the result is the same as
-    /// a full recomputation.
+    /// Potentials are recomputed only in the subtrees the repair moved or whose artificial arc
+    /// turned (all children of the root, so disjoint), from the root's potential, or everywhere
+    /// when costs changed: they are integers fixed by the tree, the costs and the root's, so the
+    /// result is a full recomputation's up to the constant the root's carries (tree.rs).
     fn warm_start(&mut self, art_cost: Value, costs_changed: bool) {
         let n = self.node_count;
         let m = self.arc_count;
