@@ -154,6 +154,8 @@ pub struct Simulation<'r> {
     /// node, the index of its user's requirement and their slot in `met_memo`.
     requirements: Vec<QualityRequirement>,
     user_link_req: Vec<(usize, usize, usize)>,
+    /// The capacity of each link in `user_links` when open, m³/d (quantised once).
+    user_link_cap: Vec<f64>,
     /// Whether a node's water meets a requirement (0 unknown, 1 yes, 2 no), node × requirement;
     /// cleared whenever qualities change.
     met_memo: Vec<u8>,
@@ -292,6 +294,7 @@ impl<'r> Simulation<'r> {
             met_memo: Vec::new(),
             requirements: Vec::new(),
             user_link_req: Vec::new(),
+            user_link_cap: Vec::new(),
             user_links,
             region,
             graph_in,
@@ -571,15 +574,8 @@ impl<'r> Simulation<'r> {
     }
 
     fn apply_open(&mut self) {
-        for &li in &self.user_links {
-            let l = &self.region.links[li];
-            self.problem.upper[self.link_arc[li]] = if self.open[li] {
-                l.capacity_m3_per_day
-                    .map(quantise_m3)
-                    .unwrap_or(f64::INFINITY)
-            } else {
-                0.0
-            };
+        for (&li, &cap) in self.user_links.iter().zip(&self.user_link_cap) {
+            self.problem.upper[self.link_arc[li]] = if self.open[li] { cap } else { 0.0 };
         }
     }
 

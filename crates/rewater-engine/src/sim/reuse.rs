@@ -159,6 +159,12 @@ impl<'r> Simulation<'r> {
             })
             .collect();
         self.requirements = requirements;
+        self.user_link_cap = (self.user_links.iter())
+            .map(|&li| {
+                let capacity = region.links[li].capacity_m3_per_day;
+                capacity.map(quantise_m3).unwrap_or(f64::INFINITY)
+            })
+            .collect();
         let f = region.factors.len();
         for (i, node) in region.nodes.iter().enumerate() {
             self.storage[i] = 0.0;
