@@ -107,6 +107,10 @@ pub struct NetworkSimplex {
     order: Vec<u32>,
     /// Reused buffer for the supplies with lower bounds moved in.
     excess: Vec<Value>,
+    /// Each node's supply with the flows of the arcs at a bound and the lower bounds of the
+    /// tree arcs moved in (what a warm start starts the tree's flows from), kept as supplies,
+    /// bounds and arc states change; meaningful while there is a basis.
+    bound_excess: Vec<Value>,
     stats: SolveStats,
     /// Data changed since the last optimal solve (a solve with nothing changed is skipped).
     dirty: bool,
@@ -160,6 +164,7 @@ impl NetworkSimplex {
             path: Vec::new(),
             order: Vec::new(),
             excess: Vec::new(),
+            bound_excess: Vec::new(),
             stats: SolveStats::default(),
             dirty: true,
             costs_dirty: true,
@@ -226,6 +231,9 @@ impl NetworkSimplex {
     #[inline]
     pub fn set_supply(&mut self, node: usize, supply: Value) {
         if self.supply[node] != supply {
+            if self.has_basis {
+                self.bound_excess[node] += supply - self.supply[node];
+            }
             self.supply[node] = supply;
             self.dirty = true;
         }
@@ -243,10 +251,71 @@ impl NetworkSimplex {
         if self.lower[arc] != lower || self.upper[arc] != upper {
             self.bad_bounds -= usize::from(bad_bounds(self.lower[arc], self.upper[arc]));
             self.bad_bounds += usize::from(bad_bounds(lower, upper));
+            if bad_bounds(lower, upper) {
+                // Such a problem is refused; once it is mended the solve starts cold.
+                self.has_basis = false;
+            }
+            let before = self.has_basis.then(|| self.bound_flow(arc));
             self.lower[arc] = lower;
             self.upper[arc] = upper;
             self.dirty = true;
+            if let Some(before) = before {
+                self.rebound(arc, before);
+            }
         }
+    }
+
+    /// What real arc `a` moves into its ends' supplies before the tree's flows are found: its
+    /// lower bound, and its flow above it when it is at a bound (0 at the lower, its capacity
+    /// at the upper).
+    #[inline]
+    fn bound_flow(&self, a: usize) -> Value {
+        self.lower[a]
+            + if self.state[a] == STATE_TREE {
+                0
+            } else {
+                self.flow[a]
+            }
+    }
+
+    /// `bound_excess` summed anew (for tests of the kept one).
+    #[cfg(test)]
+    fn bound_excess_from_scratch(&self) -> Vec<Value> {
+        let mut excess = self.supply.clone();
+        excess.push(0);
+        for a in 0..self.arc_count {
+            let moved = self.bound_flow(a);
+            excess[self.source[a] as usize] -= moved;
+            excess[self.target[a] as usize] += moved;
+        }
+        excess
+    }
+
+    /// Moves `delta` more of arc `a`'s flow into its ends' supplies in `bound_excess`.
+    #[inline]
+    fn move_bound_flow(&mut self, a: usize, delta: Value) {
+        if delta != 0 && a < self.arc_count {
+            self.bound_excess[self.source[a] as usize] -= delta;
+            self.bound_excess[self.target[a] as usize] += delta;
+        }
+    }
+
+    /// Arc `a`'s bounds changed (it moved `before` into the supplies): its capacity, its flow
+    /// at the upper bound (or the lower bound, when the upper is gone) and what it moves in
+    /// now.
+    fn rebound(&mut self, a: usize, before: Value) {
+        let cap = cap_of(self.lower[a], self.upper[a]);
+        self.cap[a] = cap;
+        if self.state[a] == STATE_UPPER {
+            if cap >= INF {
+                self.state[a] = STATE_LOWER;
+                self.flow[a] = 0;
+            } else {
+                self.flow[a] = cap;
+            }
+        }
+        let after = self.bound_flow(a);
+        self.move_bound_flow(a, after - before);
     }
 
     /// Sets the unit cost of an arc. Keeps the basis.
@@ -453,6 +522,7 @@ impl NetworkSimplex {
             self.state[a] = STATE_LOWER;
         }
         let excess = self.shifted_excess();
+        self.bound_excess.clone_from(&excess);
         self.tree.iter_mut().for_each(|t| t.first_child = NONE);
         self.tree[n].parent = NONE;
         self.tree[n].size = n as u32 + 1;
@@ -497,38 +567,10 @@ impl NetworkSimplex {
         let n = self.node_count;
         let m = self.arc_count;
         let root = n as u32;
-        // Supplies with lower bounds and the flows of arcs at a bound moved in, in one pass
-        // over the arcs' slices (integers: the order of the sums does not matter).
+        // Supplies with lower bounds and the flows of arcs at a bound moved in: kept as they
+        // change (set_supply, set_bounds, the pivots), not summed over the arcs again.
         let mut excess = std::mem::take(&mut self.excess);
-        excess.clear();
-        excess.extend_from_slice(&self.supply);
-        excess.push(0);
-        let arcs = (self.cap[..m].iter_mut())
-            .zip(&mut self.flow[..m])
-            .zip(&mut self.state[..m])
-            .zip(self.source[..m].iter().zip(&self.target[..m]))
-            .zip(self.lower[..m].iter().zip(&self.upper[..m]));
-        for ((((cap_slot, flow), state), (&from, &to)), (&lo, &up)) in arcs {
-            let cap = cap_of(lo, up);
-            *cap_slot = cap;
-            match *state {
-                STATE_LOWER => *flow = 0,
-                STATE_UPPER => {
-                    if cap >= INF {
-                        *state = STATE_LOWER;
-                        *flow = 0;
-                    } else {
-                        *flow = cap;
-                    }
-                }
-                _ => {}
-            }
-            let moved_in = lo + if *state != STATE_TREE { *flow } else { 0 };
-            if moved_in != 0 {
-                excess[from as usize] -= moved_in;
-                excess[to as usize] += moved_in;
-            }
-        }
+        excess.clone_from(&self.bound_excess);
         for v in 0..n {
             let a = m + v;
             self.cost[a] = art_cost;
@@ -573,6 +615,7 @@ impl NetworkSimplex {
             };
             self.flow[a] = f;
             self.state[a] = st;
+            self.move_bound_flow(a, f);
             let through = if self.pred_up[vi] { f } else { -f };
             excess[p] += through;
             let rest = e - through;
@@ -713,6 +756,7 @@ impl NetworkSimplex {
             (self.target[in_arc], self.source[in_arc])
         };
         let join = self.join(first, second);
+        let in_flow_before = self.flow[in_arc];
 
         // Leaving arc: the last blocking arc met when walking the cycle from the join in the
         // direction of the flow change (keeps the tree strongly feasible).
@@ -777,7 +821,9 @@ impl NetworkSimplex {
 
         if result == 0 {
             // The entering arc itself blocks: it moves to its other bound.
+            let moved = self.state[in_arc] as Value * delta;
             self.state[in_arc] = -self.state[in_arc];
+            self.move_bound_flow(in_arc, moved);
             return Ok(());
         }
         let (u_in, v_in) = if result == 1 {
@@ -791,6 +837,8 @@ impl NetworkSimplex {
         } else {
             STATE_UPPER
         };
+        self.move_bound_flow(out_arc, self.flow[out_arc]);
+        self.move_bound_flow(in_arc, -in_flow_before);
         self.state[in_arc] = STATE_TREE;
         self.rehang(u_in, v_in, u_out, in_arc);
         Ok(())

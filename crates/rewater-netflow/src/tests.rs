@@ -203,7 +203,8 @@ fn an_unchanged_problem_is_not_solved_again() {
 /// (supplies and bounds that force repairs, costs kept fixed on most days) the potentials
 /// relative to the root's equal a full recomputation from the root, the subtree sizes kept
 /// equal sizes counted anew, and the potentials prove the flow optimal (tree arcs reduced
-/// cost 0, arcs at lower ≥ 0, at upper ≤ 0). Run twice: as it is, and with the potentials
+/// cost 0, arcs at lower ≥ 0, at upper ≤ 0); the supplies with the bound flows moved in,
+/// kept through bound changes and pivots, equal their sum anew. Run twice: as it is, and with the potentials
 /// shifted back to the root's after every shift of the larger side.
 #[test]
 fn partial_potential_update_equals_full_recomputation() {
@@ -249,7 +250,21 @@ fn changing_days(shift_back_always: bool) -> (u64, u64) {
         if shift_back_always && day > 0 {
             ns.pi_limit = 0;
         }
+        if day > 0 {
+            let kept = ns.bound_excess.clone();
+            assert_eq!(
+                kept,
+                ns.bound_excess_from_scratch(),
+                "day {day}: bound flows before"
+            );
+        }
         ns.solve().unwrap();
+        let kept = ns.bound_excess.clone();
+        assert_eq!(
+            kept,
+            ns.bound_excess_from_scratch(),
+            "day {day}: bound flows after"
+        );
         check_feasible(&ns);
         repaired += ns.stats().repaired_arcs;
         drifted += u64::from(ns.pi[root] != 0);
@@ -363,6 +378,7 @@ fn random_changing_networks_solve_to_proved_optima() {
             }
             ns.solve().expect("feasible");
             check_optimal(&ns);
+            assert_eq!(ns.bound_excess, ns.bound_excess_from_scratch(), "day {day}");
             let mut cold = ns.clone();
             cold.reset_basis();
             cold.solve().expect("feasible");
