@@ -120,6 +120,8 @@ pub struct Simulation<'r> {
     /// Arcs from a node to the super sink (demand pieces, discharge, carryover, bypass).
     sink_arcs: Vec<Vec<usize>>,
     incoming: Vec<Vec<usize>>,
+    /// For each node, its incoming links as (arc, source node, gain): what mixing reads.
+    inflow_arcs: Vec<Vec<(usize, usize, f64)>>,
     solver: Box<dyn AllocationSolver + Send>,
     problem: DailyProblem,
     /// Pond storage at the start of the day (after yesterday), m³.
@@ -216,6 +218,12 @@ impl<'r> Simulation<'r> {
             roles.push(ArcRole::Link(li));
             incoming[l.to].push(li);
         }
+        let inflow_arcs = (incoming.iter())
+            .map(|links: &Vec<usize>| {
+                let arc = |&l: &usize| (link_arc[l], region.links[l].from, arcs[link_arc[l]].gain);
+                links.iter().map(arc).collect()
+            })
+            .collect();
         let mut wetland_arc = vec![None; n];
         let mut sink_arcs = vec![Vec::new(); n];
         for (i, node) in region.nodes.iter().enumerate() {
@@ -304,6 +312,7 @@ impl<'r> Simulation<'r> {
             wetland_arc,
             sink_arcs,
             incoming,
+            inflow_arcs,
             solver,
             problem: DailyProblem {
                 supply: vec![0.0; graph_nodes],
@@ -664,16 +673,14 @@ impl<'r> Simulation<'r> {
     /// arriving links: each factor's sum takes the links in their order, as a sum per factor
     /// over the links would.
     fn mix_inflows(&mut self, i: usize, factors: usize, c_in: &mut Vec<f64>) -> f64 {
-        let region = self.region;
-        c_in.clear();
         c_in.resize(factors, 0.0);
+        c_in.fill(0.0);
         let mut total_in = 0.0;
-        for &l in &self.incoming[i] {
-            let a = self.link_arc[l];
-            let q = self.flow[a] * self.arcs[a].gain;
+        for &(a, from, gain) in &self.inflow_arcs[i] {
+            let q = self.flow[a] * gain;
             if q > 0.0 {
                 total_in += q;
-                let source = &self.conc[region.links[l].from][..factors];
+                let source = &self.conc[from][..factors];
                 for (m, &c) in c_in.iter_mut().zip(source) {
                     *m += q * c;
                 }
