@@ -378,8 +378,9 @@ impl SummaryBuilder {
     /// Adds a simulated day's results.
     pub fn add_day(&mut self, _region: &Region, nodes: &[NodeDay], links: &[LinkDay]) {
         self.add_repeats();
+        self.take_last(nodes);
         self.day_totals(nodes, links);
-        self.add_rows(nodes);
+        self.add_last_rows(1);
         self.fold_day();
     }
 
@@ -394,7 +395,8 @@ impl SummaryBuilder {
         self.repeats += 1;
     }
 
-    /// The day's region totals (each summed over its nodes in node order), into `self.day`.
+    /// The day's region totals (each summed over its nodes in node order), into `self.day`;
+    /// the users' from the figures [`SummaryBuilder::take_last`] took.
     fn day_totals(&mut self, nodes: &[NodeDay], links: &[LinkDay]) {
         let t = &mut self.day;
         t.clear();
@@ -414,8 +416,8 @@ impl SummaryBuilder {
         for (node, _) in &self.ponds {
             t.pond_losses_m3 += nodes[*node].pond_loss_m3;
         }
-        for u in &self.users {
-            let d = &nodes[u.node];
+        // From the users' figures just taken (compact, in the users' order).
+        for (u, d) in self.users.iter().zip(&self.last.users) {
             t.delivered_m3 += d.delivered_m3;
             t.demand_m3 += d.demand_m3;
             t.deficit_m3 += d.deficit_m3;
@@ -437,9 +439,8 @@ impl SummaryBuilder {
         t.link_losses_m3 = links.iter().map(|l| l.loss_m3).sum::<f64>();
     }
 
-    /// Each node's running figures: keeps what the day adds (a repeated day adds it again)
-    /// and adds it once.
-    fn add_rows(&mut self, nodes: &[NodeDay]) {
+    /// Keeps what the day adds to each node's running figures (a repeated day adds it again).
+    fn take_last(&mut self, nodes: &[NodeDay]) {
         self.last.plants.clear();
         self.last.plants.extend(self.plants.iter().map(|p| {
             let d = &nodes[p.node];
@@ -476,7 +477,6 @@ impl SummaryBuilder {
                 .iter()
                 .map(|(node, _)| nodes[*node].discharged_m3),
         );
-        self.add_last_rows(1);
     }
 
     /// Adds the repeated days not yet added (each as the day added last).
