@@ -142,6 +142,9 @@ pub struct Simulation<'r> {
     pond_conc_start: Vec<Vec<f64>>,
     /// Flow on each arc in the last solution, m³ (copied once per solve).
     flow: Vec<f64>,
+    /// The flows before the last solve (its buffer swapped out): after a day of one solve,
+    /// yesterday's, which repeat.rs compares today's with instead of keeping a copy.
+    flow_before: Vec<f64>,
     /// Arcs whose bounds change from day to day: pond carry-over and demand pieces.
     pond_nodes: Vec<usize>,
     user_nodes: Vec<usize>,
@@ -295,6 +298,7 @@ impl<'r> Simulation<'r> {
             cost_scale: cost_scale.scale,
             warnings: Vec::new(),
             flow: vec![0.0; m],
+            flow_before: vec![0.0; m],
             pond_nodes: kind_nodes(|k| matches!(k, NodeKind::Pond(_))),
             user_nodes: kind_nodes(|k| matches!(k, NodeKind::User(_))),
             quality_order,
@@ -593,6 +597,7 @@ impl<'r> Simulation<'r> {
         self.solver
             .solve(&self.problem)
             .map_err(|source| EngineError::Solver { date, source })?;
+        std::mem::swap(&mut self.flow, &mut self.flow_before);
         self.solver.flows(self.arcs.len(), &mut self.flow);
         self.stats.solve_seconds += t.elapsed().as_secs_f64();
         self.stats.solves += 1;

@@ -188,6 +188,7 @@ impl<'r> Simulation<'r> {
         self.pond_start.iter_mut().for_each(|v| *v = 0.0);
         self.open.iter_mut().for_each(|o| *o = true);
         self.flow.iter_mut().for_each(|v| *v = 0.0);
+        self.flow_before.iter_mut().for_each(|v| *v = 0.0);
         self.stats = Default::default();
     }
 
