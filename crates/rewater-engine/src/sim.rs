@@ -159,6 +159,8 @@ pub struct Simulation<'r> {
     /// node, the index of its user's requirement and their slot in `met_memo`.
     requirements: Vec<QualityRequirement>,
     user_link_req: Vec<(usize, usize, usize)>,
+    /// Each user's requirement in `requirements` (None for other nodes and users without one).
+    node_req: Vec<Option<usize>>,
     /// The capacity of each link in `user_links` when open, m³/d (quantised once).
     user_link_cap: Vec<f64>,
     /// Whether a node's water meets a requirement (0 unknown, 1 yes, 2 no), node × requirement;
@@ -306,6 +308,7 @@ impl<'r> Simulation<'r> {
             met_memo: Vec::new(),
             requirements: Vec::new(),
             user_link_req: Vec::new(),
+            node_req: Vec::new(),
             user_link_cap: Vec::new(),
             user_links,
             region,
@@ -741,13 +744,13 @@ impl<'r> Simulation<'r> {
                 NodeKind::Wetland(_) | NodeKind::Junction => {
                     nd.balance_residual_m3 = nd.inflow_m3 - nd.outflow_m3;
                 }
-                NodeKind::User(u) => {
+                NodeKind::User(_) => {
                     nd.delivered_m3 = to_sink;
                     nd.deficit_m3 = (nd.demand_m3 - to_sink).max(0.0);
                     nd.balance_residual_m3 = nd.inflow_m3 - to_sink;
                     nd.refused_for_quality = self.incoming[i].iter().any(|&l| !self.open[l]);
-                    nd.compliant = match (&u.requirement, to_sink > 0.0) {
-                        (Some(r), true) => Some(r.met_by(&self.conc[i])),
+                    nd.compliant = match (self.node_req[i], to_sink > 0.0) {
+                        (Some(r), true) => Some(self.requirements[r].met_by(&self.conc[i])),
                         _ => None,
                     };
                 }

@@ -127,15 +127,15 @@ impl<'r> Simulation<'r> {
                 _ => f64::INFINITY,
             };
         }
+        // The distinct requirements of users, and each user's (one list, so that a check reads
+        // few of them).
         let mut requirements: Vec<QualityRequirement> = Vec::new();
-        let mut user_link_req = Vec::with_capacity(self.user_links.len());
-        for &li in &self.user_links {
-            let r = match &region.nodes[region.links[li].to].kind {
-                NodeKind::User(u) => u.requirement.as_ref(),
-                _ => None,
+        let mut node_req = vec![None; region.nodes.len()];
+        for (i, node) in region.nodes.iter().enumerate() {
+            let NodeKind::User(u) = &node.kind else {
+                continue;
             };
-            let Some(r) = r else {
-                user_link_req.push(0);
+            let Some(r) = u.requirement.as_ref() else {
                 continue;
             };
             let k = match requirements
@@ -148,8 +148,11 @@ impl<'r> Simulation<'r> {
                     requirements.len() - 1
                 }
             };
-            user_link_req.push(k);
+            node_req[i] = Some(k);
         }
+        let user_link_req: Vec<usize> = (self.user_links.iter())
+            .map(|&li| node_req[region.links[li].to].unwrap_or(0))
+            .collect();
         self.met_memo = vec![0; region.nodes.len() * requirements.len()];
         // Each link's source node and its place in the memo, found once.
         self.user_link_req = (self.user_links.iter().zip(user_link_req))
@@ -159,6 +162,7 @@ impl<'r> Simulation<'r> {
             })
             .collect();
         self.requirements = requirements;
+        self.node_req = node_req;
         self.user_link_cap = (self.user_links.iter())
             .map(|&li| {
                 let capacity = region.links[li].capacity_m3_per_day;
