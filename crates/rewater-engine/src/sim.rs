@@ -173,6 +173,11 @@ pub struct Simulation<'r> {
     pub stats: RunStats,
     /// Whether days that repeat a fixed-point day are copied instead of simulated (repeat.rs).
     repeat_days: bool,
+    /// Set by `run` for a day whose inputs equal the day before's (repeat.rs): the users'
+    /// demands and demand arcs' bounds are yesterday's, kept in `demand_m3`, not computed
+    /// again.
+    same_inputs: bool,
+    demand_m3: Vec<f64>,
     /// The state the day being watched for a fixed point started from.
     day_state: repeat::DayState,
 }
@@ -339,6 +344,8 @@ impl<'r> Simulation<'r> {
             pond_conc_start: vec![vec![f64::NAN; f]; n],
             stats: RunStats::default(),
             repeat_days: true,
+            same_inputs: false,
+            demand_m3: vec![0.0; n],
             day_state: repeat::DayState::default(),
             arcs,
         };
@@ -412,7 +419,10 @@ impl<'r> Simulation<'r> {
                     self.day_state = state;
                 }
                 let solves = self.stats.solves;
-                self.step(day, date)?;
+                self.same_inputs = day > 0 && !changes[day];
+                let stepped = self.step(day, date);
+                self.same_inputs = false;
+                stepped?;
                 fixed_point = watch && self.stats.solves == solves + 1 && self.day_state.same(self);
                 summary.add_day(self.region, &self.nodes_day, &self.links_day);
             }
@@ -495,10 +505,17 @@ impl<'r> Simulation<'r> {
                 self.problem.upper[a] = quantise_m3(p.capacity_m3).max(start);
             }
         }
+        if self.same_inputs {
+            for &i in &self.user_nodes {
+                self.nodes_day[i].demand_m3 = self.demand_m3[i];
+            }
+            return;
+        }
         for &i in &self.user_nodes {
             if let NodeKind::User(u) = &region.nodes[i].kind {
                 let demand = quantise_m3(u.demand_m3_per_day.at(day, month));
                 self.nodes_day[i].demand_m3 = demand;
+                self.demand_m3[i] = demand;
                 let arcs = &self.sink_arcs[i];
                 let pieces = arcs.len() as f64;
                 // Split into pieces that add up exactly.
