@@ -224,8 +224,8 @@ impl AllocationSolver for NetworkSimplexSolver {
     }
 
     fn flows(&self, arcs: usize, out: &mut Vec<f64>) {
-        out.clear();
-        out.extend((0..arcs).map(|a| self.ns.flow(a) as f64 / FLOW_SCALE));
+        self.ns.flows_into(out, |f| f as f64 / FLOW_SCALE);
+        out.truncate(arcs);
     }
 
     fn pivots(&self) -> u64 {

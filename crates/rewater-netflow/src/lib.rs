@@ -348,6 +348,19 @@ impl NetworkSimplex {
         self.lower[arc] + self.flow.get(arc).copied().unwrap_or(0)
     }
 
+    /// The flows of all arcs, each through `convert` ([`NetworkSimplex::flow`] arc by arc, in
+    /// one pass over the slices).
+    pub fn flows_into<T>(&self, out: &mut Vec<T>, convert: impl Fn(Value) -> T) {
+        out.clear();
+        let m = self.arc_count;
+        if self.flow.len() >= m {
+            let arcs = self.lower[..m].iter().zip(&self.flow[..m]);
+            out.extend(arcs.map(|(&lo, &f)| convert(lo + f)));
+        } else {
+            out.extend(self.lower[..m].iter().map(|&lo| convert(lo)));
+        }
+    }
+
     /// Node potential (dual value) in the last optimal solution: the marginal cost of one more
     /// unit of supply at this node, up to a constant.
     pub fn potential(&self, node: usize) -> Value {
