@@ -173,10 +173,8 @@ pub struct Simulation<'r> {
     pub stats: RunStats,
     /// Whether days that repeat a fixed-point day are copied instead of simulated (repeat.rs).
     repeat_days: bool,
-    /// Set by `run` for a day whose inputs equal the day before's (repeat.rs): the users'
-    /// demands and demand arcs' bounds are yesterday's, kept in `demand_m3`, not computed
-    /// again.
-    same_inputs: bool,
+    /// Each user's demand on the last simulated day, m³ (kept for a day whose inputs equal
+    /// the day before's, see `simulate_day`).
     demand_m3: Vec<f64>,
     /// The state the day being watched for a fixed point started from.
     day_state: repeat::DayState,
@@ -344,7 +342,6 @@ impl<'r> Simulation<'r> {
             pond_conc_start: vec![vec![f64::NAN; f]; n],
             stats: RunStats::default(),
             repeat_days: true,
-            same_inputs: false,
             demand_m3: vec![0.0; n],
             day_state: repeat::DayState::default(),
             arcs,
@@ -419,10 +416,7 @@ impl<'r> Simulation<'r> {
                     self.day_state = state;
                 }
                 let solves = self.stats.solves;
-                self.same_inputs = day > 0 && !changes[day];
-                let stepped = self.step(day, date);
-                self.same_inputs = false;
-                stepped?;
+                self.simulate_day(day, date, day > 0 && !changes[day])?;
                 fixed_point = watch && self.stats.solves == solves + 1 && self.day_state.same(self);
                 summary.add_day(self.region, &self.nodes_day, &self.links_day);
             }
@@ -436,12 +430,23 @@ impl<'r> Simulation<'r> {
 
     /// Simulates one day, in the steps of the module doc.
     pub fn step(&mut self, day: usize, date: Date) -> Result<(), EngineError> {
+        self.simulate_day(day, date, false)
+    }
+
+    /// [`Simulation::step`]; `same_inputs`: the day's inputs equal those of the day simulated
+    /// last (repeat.rs), so the users' demands and their arcs' bounds are kept from it.
+    fn simulate_day(
+        &mut self,
+        day: usize,
+        date: Date,
+        same_inputs: bool,
+    ) -> Result<(), EngineError> {
         let month = date.month();
         for nd in self.nodes_day.iter_mut() {
             *nd = NodeDay::default();
         }
         self.supplies(day, month);
-        self.bounds(day, month);
+        self.bounds(day, month, same_inputs);
         self.quality_fixed_point(day, date)?;
         // 4. Record flows, carry storage and pond quality.
         self.record();
@@ -495,7 +500,8 @@ impl<'r> Simulation<'r> {
 
     /// Step 2: today's arc bounds that change from day to day (pond volumes, demand pieces);
     /// link and wetland capacities were set once, and links into users are judged in step 3.
-    fn bounds(&mut self, day: usize, month: u32) {
+    /// With `same_inputs` the demand pieces keep the bounds the day simulated last set.
+    fn bounds(&mut self, day: usize, month: u32, same_inputs: bool) {
         let region = self.region;
         for &i in &self.pond_nodes {
             if let NodeKind::Pond(p) = &region.nodes[i].kind {
@@ -505,7 +511,7 @@ impl<'r> Simulation<'r> {
                 self.problem.upper[a] = quantise_m3(p.capacity_m3).max(start);
             }
         }
-        if self.same_inputs {
+        if same_inputs {
             for &i in &self.user_nodes {
                 self.nodes_day[i].demand_m3 = self.demand_m3[i];
             }

@@ -224,8 +224,8 @@ impl AllocationSolver for NetworkSimplexSolver {
     }
 
     fn flows(&self, arcs: usize, out: &mut Vec<f64>) {
+        debug_assert_eq!(arcs, self.ns.arc_count());
         self.ns.flows_into(out, |f| f as f64 / FLOW_SCALE);
-        out.truncate(arcs);
     }
 
     fn pivots(&self) -> u64 {

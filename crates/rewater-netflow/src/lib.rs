@@ -678,8 +678,8 @@ impl NetworkSimplex {
     /// it may enter). Tree arcs have state 0 (and reduced cost 0), so they give 0.
     #[inline]
     fn violation(&self, e: usize) -> Value {
-        let rc = self.cost[e] + self.pi[self.source[e] as usize] - self.pi[self.target[e] as usize];
-        self.state[e] as Value * rc
+        let (from, to) = (self.source[e] as usize, self.target[e] as usize);
+        signed_reduced_cost(self.state[e], self.cost[e], self.pi[from], self.pi[to])
     }
 
     /// Candidate-list pricing. The arcs of negative reduced cost found by the last scan are
@@ -881,7 +881,7 @@ impl ArcRun<'_> {
             .zip(self.target)
             .zip(self.state);
         for (i, (((&cost, &from), &to), &state)) in arcs.enumerate() {
-            let c = state as Value * (cost + pi[from as usize] - pi[to as usize]);
+            let c = signed_reduced_cost(state, cost, pi[from as usize], pi[to as usize]);
             if c < 0 {
                 let e = first + i;
                 candidates.push(e as u32);
@@ -892,6 +892,12 @@ impl ArcRun<'_> {
             }
         }
     }
+}
+
+/// An arc's reduced cost signed by its state: negative when the arc may enter.
+#[inline]
+fn signed_reduced_cost(state: i8, cost: Value, pi_from: Value, pi_to: Value) -> Value {
+    state as Value * (cost + pi_from - pi_to)
 }
 
 /// Bounds no solve accepts: lower above upper, or a lower bound at infinity.

@@ -10,10 +10,10 @@
 //! kept up to date instead of counted. The join of a pivot is found by marking the path of
 //! one end to the root, without depths.
 //!
-//! The root's potential drifts with each shift of the larger side. All potentials lie within
-//! (nodes + 1) × the artificial cost of it ([`NetworkSimplex::potential_bound`]); when it drifts
-//! past that bound every potential is shifted back, so no sum of potentials and costs can
-//! leave the range the artificial cost was chosen for.
+//! The root's potential drifts with each shift of the larger side, while every potential stays
+//! within (nodes + 1) × the artificial cost of the root's ([`NetworkSimplex::potential_bound`]).
+//! When the root's drifts past that bound every potential is shifted back, so no sum of
+//! potentials and costs can leave the range the artificial cost was chosen for.
 
 use super::{NetworkSimplex, Value, NONE};
 

@@ -150,14 +150,14 @@ impl<'r> Simulation<'r> {
             };
             node_req[i] = Some(k);
         }
-        let user_link_req: Vec<usize> = (self.user_links.iter())
-            .map(|&li| node_req[region.links[li].to].unwrap_or(0))
-            .collect();
         self.met_memo = vec![0; region.nodes.len() * requirements.len()];
-        // Each link's source node and its place in the memo, found once.
-        self.user_link_req = (self.user_links.iter().zip(user_link_req))
-            .map(|(&li, req)| {
-                let from = region.links[li].from;
+        // Each link's source node, its user's requirement and their place in the memo.
+        self.user_link_req = (self.user_links.iter())
+            .map(|&li| {
+                let (from, req) = (
+                    region.links[li].from,
+                    node_req[region.links[li].to].unwrap_or(0),
+                );
                 (from, req, from * requirements.len() + req)
             })
             .collect();
