@@ -3,6 +3,7 @@
 //! the indicators of a run (再生水利用率 …). See docs/engine.md for the method.
 //! [`summary_text`] writes a run's summary, or two runs side by side, for a terminal.
 
+mod memo;
 pub mod output;
 pub mod quality;
 pub mod sim;

@@ -3,6 +3,8 @@
 
 use rewater_netflow::{NetworkSimplex, SolveError, INF};
 
+use crate::memo::{BasisMemo, DataKey};
+
 /// One arc of the allocation network: `gain` of what enters at `from` arrives at `to`.
 #[derive(Debug, Clone, Copy)]
 pub struct ArcSpec {
@@ -166,6 +168,12 @@ pub struct NetworkSimplexSolver {
     seen_supply: Vec<f64>,
     seen_lower: Vec<f64>,
     seen_upper: Vec<f64>,
+    /// A hash of the supplies and bounds as the network simplex holds them, kept as they change.
+    key: DataKey,
+    /// The key of the problem the simplex last solved.
+    solved_key: Option<DataKey>,
+    /// Optimal bases of the problems met before, under the current costs.
+    memo: BasisMemo,
 }
 
 impl NetworkSimplexSolver {
@@ -179,6 +187,7 @@ impl NetworkSimplexSolver {
             }
             ns.add_arc(a.from, a.to, 0, INF, 0);
         }
+        let key = DataKey::of(&ns);
         Ok(NetworkSimplexSolver {
             ns,
             cost_scale,
@@ -186,6 +195,9 @@ impl NetworkSimplexSolver {
             seen_supply: vec![f64::NAN; nodes],
             seen_lower: vec![f64::NAN; arcs.len()],
             seen_upper: vec![f64::NAN; arcs.len()],
+            key,
+            solved_key: None,
+            memo: BasisMemo::default(),
         })
     }
 }
@@ -195,7 +207,9 @@ impl AllocationSolver for NetworkSimplexSolver {
         for (v, (&s, seen)) in p.supply.iter().zip(&mut self.seen_supply).enumerate() {
             if s != *seen {
                 *seen = s;
-                self.ns.set_supply(v, to_units(s));
+                let units = to_units(s);
+                self.key.supply(v, self.ns.supply(v), units);
+                self.ns.set_supply(v, units);
             }
         }
         let arcs = self.ns.arc_count();
@@ -206,7 +220,9 @@ impl AllocationSolver for NetworkSimplexSolver {
             if lo != seen_lo[a] || up != seen_up[a] {
                 seen_lo[a] = lo;
                 seen_up[a] = up;
-                self.ns.set_bounds(a, to_units(lo), to_units(up));
+                let units = (to_units(lo), to_units(up).min(INF));
+                self.key.bounds(a, self.ns.bounds(a), units);
+                self.ns.set_bounds(a, units.0, units.1);
             }
         }
         if self.costs_seen != Some(p.costs_version) {
@@ -214,9 +230,11 @@ impl AllocationSolver for NetworkSimplexSolver {
                 self.ns.set_cost(a, round_i64(p.cost[a] * self.cost_scale));
             }
             self.costs_seen = Some(p.costs_version);
+            // Saved bases belong to the old costs.
+            self.memo.clear();
+            self.solved_key = None;
         }
-        self.ns.solve()?;
-        Ok(())
+        self.solve_remembering()
     }
 
     fn flow(&self, arc: usize) -> f64 {
@@ -238,8 +256,45 @@ impl AllocationSolver for NetworkSimplexSolver {
 
     fn restart(&mut self, cost_scale: f64) {
         self.ns.reset_basis();
+        self.memo.clear();
+        self.solved_key = None;
         self.cost_scale = cost_scale;
         self.costs_seen = None;
+    }
+}
+
+impl NetworkSimplexSolver {
+    /// Keeps at most `bytes` of saved bases (0: none; the default is
+    /// [`crate::memo::MEMO_BUDGET_BYTES`]).
+    pub fn with_memo_budget(mut self, bytes: usize) -> Self {
+        self.memo = BasisMemo::with_budget(bytes);
+        self
+    }
+
+    /// Solves from the basis saved for the same data when there is one (a problem met before
+    /// ends without pivots), and saves the optimal basis of a problem met for the first time.
+    fn solve_remembering(&mut self) -> Result<(), SolverError> {
+        let key = self.key;
+        if self.solved_key == Some(key) {
+            // Nothing changed since the last solve (or it came back to the same data).
+            self.ns.solve()?;
+            return Ok(());
+        }
+        let restored = self
+            .memo
+            .get(key)
+            .is_some_and(|basis| self.ns.restore_basis(basis));
+        self.solved_key = None;
+        self.ns.solve()?;
+        self.solved_key = Some(key);
+        // A restored basis that needed pivots was another problem's (a hash collision): the
+        // new optimum is this problem's.
+        if !restored || self.ns.stats().pivots > 0 {
+            if let Some(basis) = self.ns.save_basis() {
+                self.memo.insert(key, basis);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -334,6 +389,99 @@ pub fn make_solver(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 18: a solver that keeps bases meets recurring days (three data sets in turn, as
+    /// months recur in a record, and a cost change in the middle) without pivots, at the same
+    /// cost every day as one that keeps none; the memo is dropped with the old costs.
+    #[test]
+    fn recurring_problems_are_solved_from_their_saved_bases_at_the_same_cost() {
+        // Two sources (0, 1), four users (2..6) with two links each; each user delivers to
+        // the sink (6) up to its demand at a benefit (negative cost), and the sources spill the
+        // rest to it.
+        let mut arcs = Vec::new();
+        for (s, u) in [
+            (0, 2),
+            (0, 3),
+            (0, 4),
+            (1, 3),
+            (1, 4),
+            (1, 5),
+            (0, 5),
+            (1, 2),
+        ] {
+            arcs.push(ArcSpec {
+                from: s,
+                to: u,
+                gain: 1.0,
+            });
+        }
+        for v in 0..6 {
+            arcs.push(ArcSpec {
+                from: v,
+                to: 6,
+                gain: 1.0,
+            });
+        }
+        let demand = [70.0, 50.0, 40.0, 30.0];
+        let mut upper = vec![f64::INFINITY; arcs.len()];
+        upper[10..14].copy_from_slice(&demand);
+        let cost = (0..arcs.len())
+            .map(|a| match a {
+                0..8 => 0.1 * a as f64,
+                8 | 9 => 0.0,
+                _ => -10.0 + a as f64 * 0.5,
+            })
+            .collect();
+        let mut p = DailyProblem {
+            supply: vec![0.0; 7],
+            lower: vec![0.0; arcs.len()],
+            upper,
+            cost,
+            costs_version: 0,
+        };
+        let sets = [[120.0, 80.0, 30.0], [60.0, 140.0, 45.0], [40.0, 50.0, 20.0]];
+        let mut with = NetworkSimplexSolver::new(7, &arcs, 1e3).unwrap();
+        let mut without = NetworkSimplexSolver::new(7, &arcs, 1e3)
+            .unwrap()
+            .with_memo_budget(0);
+        let cost = |s: &NetworkSimplexSolver, p: &DailyProblem| -> f64 {
+            (0..arcs.len()).map(|a| s.flow(a) * p.cost[a]).sum()
+        };
+        let (mut recurring_pivots, mut pivots_without) = (0, 0);
+        for day in 0..30 {
+            let [a, b, cap] = sets[day % 3];
+            p.supply[..2].copy_from_slice(&[a, b]);
+            p.supply[6] = -(a + b);
+            for up in &mut p.upper[..8] {
+                *up = cap;
+            }
+            if day == 15 {
+                p.cost[3] = 0.05;
+                p.costs_version += 1;
+            }
+            with.solve(&p).unwrap();
+            without.solve(&p).unwrap();
+            assert!(
+                (cost(&with, &p) - cost(&without, &p)).abs() < 1e-9,
+                "day {day}"
+            );
+            if day % 15 >= 3 {
+                recurring_pivots += with.pivots();
+                pivots_without += without.pivots();
+            }
+        }
+        assert_eq!(recurring_pivots, 0);
+        assert!(
+            pivots_without > 20,
+            "from yesterday's basis: {pivots_without} pivots"
+        );
+        assert_eq!(
+            with.memo.len(),
+            3,
+            "the bases of the three sets under the new costs"
+        );
+        assert!(without.memo.is_empty());
+    }
 
     /// The libm-free rounding agrees with `f64::round` (half away from zero), also at the
     /// edges: halves, negatives, NaN, beyond 2^53 and beyond i64.

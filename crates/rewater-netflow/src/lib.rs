@@ -19,7 +19,9 @@
 
 use std::fmt;
 
+mod basis;
 mod tree;
+pub use basis::Basis;
 use tree::TreeNode;
 
 /// Flow, bound, supply and cost values. See the crate docs on scaling.
@@ -71,6 +73,9 @@ pub struct SolveStats {
     pub warm: bool,
     /// Tree arcs cut when the previous basis was repaired.
     pub repaired_arcs: u64,
+    /// Whether the warm start left an optimal basis's tree and potentials as they were, so
+    /// that the solve ended without a pricing scan.
+    pub scan_skipped: bool,
 }
 
 /// A min-cost flow problem on a fixed graph whose data may change between solves.
@@ -116,6 +121,12 @@ pub struct NetworkSimplex {
     dirty: bool,
     /// Costs changed since the artificial cost was last computed.
     costs_dirty: bool,
+    /// The basis prices every non-tree arc right for its state, as it did when the last solve
+    /// proved it optimal: no cost and no arc's state changed since. A warm start that then
+    /// leaves the tree and its potentials as they were needs no pricing scan (issue 18).
+    dual_feasible: bool,
+    /// Count of cost changes: a saved basis's potentials belong to one count ([`Basis`]).
+    cost_epoch: u64,
     art_cost: Value,
     /// Arcs whose bounds are invalid now (lower above upper, or lower infinite): kept as bounds
     /// are set, so that a solve scans the arcs for the culprit only when there is one.
@@ -168,6 +179,8 @@ impl NetworkSimplex {
             stats: SolveStats::default(),
             dirty: true,
             costs_dirty: true,
+            dual_feasible: false,
+            cost_epoch: 0,
             art_cost: 0,
             bad_bounds: 0,
             moved: Vec::new(),
@@ -224,6 +237,7 @@ impl NetworkSimplex {
         self.has_basis = false;
         self.dirty = true;
         self.costs_dirty = true;
+        self.cost_epoch += 1;
         self.arc_count - 1
     }
 
@@ -310,6 +324,7 @@ impl NetworkSimplex {
             if cap >= INF {
                 self.state[a] = STATE_LOWER;
                 self.flow[a] = 0;
+                self.dual_feasible = false;
             } else {
                 self.flow[a] = cap;
             }
@@ -325,6 +340,8 @@ impl NetworkSimplex {
             self.cost[arc] = cost;
             self.dirty = true;
             self.costs_dirty = true;
+            self.dual_feasible = false;
+            self.cost_epoch += 1;
         }
     }
 
@@ -412,7 +429,13 @@ impl NetworkSimplex {
                 warm: true,
                 ..Default::default()
             };
-            self.warm_start(art_cost, costs_changed);
+            let untouched = self.warm_start(art_cost, costs_changed);
+            if untouched && self.dual_feasible {
+                // Optimal as it stands: the tree's flows are within their bounds and every
+                // reduced cost is what the last proof scan found (no entering arc).
+                self.stats.scan_skipped = true;
+                return self.finish(Ok(()));
+            }
             match self.run_simplex() {
                 Err(SolveError::PivotLimit { .. }) => {}
                 other => return self.finish(other),
@@ -428,6 +451,7 @@ impl NetworkSimplex {
         match result {
             Ok(()) => {
                 self.has_basis = true;
+                self.dual_feasible = true;
                 // Positive flow left on an artificial arc means no feasible flow exists.
                 if self.flow[self.arc_count..].iter().any(|&f| f > 0) {
                     return Err(SolveError::Infeasible);
@@ -437,6 +461,7 @@ impl NetworkSimplex {
             }
             Err(e) => {
                 self.has_basis = false;
+                self.dual_feasible = false;
                 Err(e)
             }
         }
@@ -576,7 +601,8 @@ impl NetworkSimplex {
     /// turned (all children of the root, so disjoint), from the root's potential, or everywhere
     /// when costs changed: they are integers fixed by the tree, the costs and the root's, so the
     /// result is a full recomputation's up to the constant the root's carries (tree.rs).
-    fn warm_start(&mut self, art_cost: Value, costs_changed: bool) {
+    /// Returns whether the tree and its potentials were left as they were.
+    fn warm_start(&mut self, art_cost: Value, costs_changed: bool) -> bool {
         let n = self.node_count;
         let m = self.arc_count;
         let root = n as u32;
@@ -655,7 +681,9 @@ impl NetworkSimplex {
                 self.order = sub;
             }
         }
+        let untouched = !costs_changed && moved.is_empty();
         self.moved = moved;
+        untouched
     }
 
     fn orient_artificial(&mut self, v: usize, excess: Value) {

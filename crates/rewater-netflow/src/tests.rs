@@ -387,3 +387,191 @@ fn random_changing_networks_solve_to_proved_optima() {
         }
     }
 }
+
+/// Issue 18: a warm start that leaves an optimal tree and its potentials as they were ends
+/// without a pricing scan. Days here change supplies a little (mostly within the tree's
+/// slack) and now and then lift an arc's upper bound to none (an arc at its upper bound
+/// then turns to its lower one, which must be priced again): every solve, skipped or not,
+/// is proved optimal by its potentials and costs what a cold solve costs.
+#[test]
+fn warm_starts_that_change_nothing_of_the_duals_skip_the_scan() {
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let (mut skipped, mut scanned) = (0, 0);
+    for _network in 0..20 {
+        let nodes = 8 + next(30) as usize;
+        let mut ns = NetworkSimplex::new(nodes + 1);
+        let sink = nodes;
+        let mut arcs = Vec::new();
+        for _ in 0..nodes * 4 {
+            let (a, b) = (next(nodes as u64) as usize, next(nodes as u64) as usize);
+            if a != b {
+                arcs.push(ns.add_arc(a, b, 0, 10 + next(90) as Value, next(20) as Value));
+            }
+        }
+        for v in 0..nodes {
+            ns.add_arc(v, sink, 0, INF, 50 + next(50) as Value);
+        }
+        let mut supply: Vec<Value> = (0..nodes).map(|_| 5 + next(30) as Value).collect();
+        for day in 0..30 {
+            let v = next(nodes as u64) as usize;
+            supply[v] = (supply[v] + next(3) as Value - 1).max(0);
+            for (v, &s) in supply.iter().enumerate() {
+                ns.set_supply(v, s);
+            }
+            ns.set_supply(sink, -supply.iter().sum::<Value>());
+            if day % 7 == 6 {
+                let a = arcs[next(arcs.len() as u64) as usize];
+                ns.set_bounds(a, 0, INF);
+            }
+            ns.solve().expect("feasible");
+            if ns.stats().scan_skipped {
+                skipped += 1;
+                assert_eq!(ns.stats().pivots, 0);
+            } else {
+                scanned += 1;
+            }
+            check_optimal(&ns);
+            assert_eq!(ns.bound_excess, ns.bound_excess_from_scratch(), "day {day}");
+            let mut cold = ns.clone();
+            cold.reset_basis();
+            cold.solve().expect("feasible");
+            assert_eq!(ns.total_cost(), cold.total_cost(), "day {day}");
+        }
+    }
+    // Both paths were taken.
+    assert!(
+        skipped > 50 && scanned > 50,
+        "skipped {skipped}, scanned {scanned}"
+    );
+}
+
+/// Issue 18: bases saved for problems that come again. Days cycle through a few data sets
+/// (with a cost change now and then, after which saved bases are refused). Each solve from the
+/// basis saved for the same data ends without a pivot; a basis of other data (as a hash
+/// collision would hand over) is repaired and priced. Every solve is proved optimal by its
+/// potentials, costs what a cold solve costs and keeps `bound_excess` right.
+#[test]
+fn saved_bases_solve_their_problem_without_pivots_and_others_correctly() {
+    let mut seed: u64 = 0xD1B5_4A32_D192_ED03;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let (mut own, mut other, mut refused) = (0, 0, 0);
+    for _network in 0..15 {
+        let nodes = 8 + next(30) as usize;
+        let mut ns = NetworkSimplex::new(nodes + 1);
+        let sink = nodes;
+        let mut arcs = Vec::new();
+        for _ in 0..nodes * 4 {
+            let (a, b) = (next(nodes as u64) as usize, next(nodes as u64) as usize);
+            if a != b {
+                arcs.push(ns.add_arc(a, b, 0, 10 + next(90) as Value, next(20) as Value));
+            }
+        }
+        for v in 0..nodes {
+            ns.add_arc(v, sink, 0, INF, 50 + next(50) as Value);
+        }
+        // Four data sets: supplies and the upper bounds of the first arcs (some none).
+        let sets: Vec<(Vec<Value>, Vec<Value>)> = (0..4)
+            .map(|_| {
+                let supply = (0..nodes).map(|_| next(30) as Value).collect();
+                let upper = arcs
+                    .iter()
+                    .map(|_| if next(5) == 0 { INF } else { next(60) as Value })
+                    .collect();
+                (supply, upper)
+            })
+            .collect();
+        let mut saved: Vec<Option<Basis>> = vec![None; sets.len()];
+        for day in 0..40 {
+            let k = next(sets.len() as u64) as usize;
+            let (supply, upper) = &sets[k];
+            for (v, &s) in supply.iter().enumerate() {
+                ns.set_supply(v, s);
+            }
+            ns.set_supply(sink, -supply.iter().sum::<Value>());
+            for (&a, &u) in arcs.iter().zip(upper) {
+                ns.set_bounds(a, 0, u);
+            }
+            if day % 13 == 12 {
+                ns.set_cost(arcs[next(arcs.len() as u64) as usize], next(20) as Value);
+            }
+            // Now and then another set's basis, as a collision would give.
+            let pick = if next(6) == 0 {
+                (k + 1) % sets.len()
+            } else {
+                k
+            };
+            let restored = match &saved[pick] {
+                Some(b) => ns.restore_basis(b),
+                None => false,
+            };
+            if saved[pick].is_some() && !restored {
+                refused += 1;
+            }
+            ns.solve().expect("feasible");
+            if restored && pick == k {
+                own += 1;
+                assert_eq!(ns.stats().pivots, 0, "day {day}");
+            } else if restored {
+                other += 1;
+            }
+            check_optimal(&ns);
+            assert_eq!(ns.bound_excess, ns.bound_excess_from_scratch(), "day {day}");
+            let mut cold = ns.clone();
+            cold.reset_basis();
+            cold.solve().expect("feasible");
+            assert_eq!(ns.total_cost(), cold.total_cost(), "day {day}");
+            saved[k] = ns.save_basis();
+            assert!(saved[k].is_some());
+        }
+    }
+    assert!(
+        own > 100 && other > 20 && refused > 5,
+        "{own} {other} {refused}"
+    );
+}
+
+/// A basis is saved only from an optimal solve with nothing changed since; a problem never
+/// solved (no working arrays) or with other costs refuses one.
+#[test]
+fn bases_are_saved_only_when_optimal_and_restored_only_where_they_fit() {
+    let mut ns = NetworkSimplex::new(3);
+    ns.add_arc(0, 1, 0, 10, 1);
+    ns.add_arc(1, 2, 0, 10, 1);
+    ns.add_arc(0, 2, 0, 10, 5);
+    ns.set_supply(0, 12);
+    ns.set_supply(2, -12);
+    assert!(ns.save_basis().is_none());
+    ns.solve().unwrap();
+    let basis = ns.save_basis().expect("optimal");
+    // A problem whose basis was reset takes a saved one whole (the path without a basis).
+    let mut fresh = ns.clone();
+    fresh.reset_basis();
+    assert!(fresh.restore_basis(&basis));
+    fresh.solve().unwrap();
+    assert_eq!(fresh.stats().pivots, 0);
+    assert!(fresh.stats().scan_skipped);
+    assert_eq!(fresh.total_cost(), ns.total_cost());
+    ns.set_supply(0, 11);
+    ns.set_supply(2, -11);
+    assert!(ns.save_basis().is_none(), "data changed since the solve");
+    assert!(ns.restore_basis(&basis));
+    ns.solve().unwrap();
+    check_optimal(&ns);
+    assert_eq!(ns.flow(0) + ns.flow(2), 11);
+    let mut other = NetworkSimplex::new(3);
+    other.add_arc(0, 1, 0, 10, 1);
+    assert!(!other.restore_basis(&basis), "never solved");
+    ns.set_cost(2, 4);
+    assert!(!ns.restore_basis(&basis), "other costs");
+}
