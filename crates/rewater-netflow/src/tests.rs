@@ -333,57 +333,80 @@ fn check_optimal(ns: &NetworkSimplex) {
     }
 }
 
+/// A xorshift generator of values below `n`, for the random-network tests.
+struct XorShift(u64);
+
+impl XorShift {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// A random network of `nodes` nodes and a sink: about four arcs a node (capacity 10–99,
+/// cost 0–19) and an arc from every node to the sink (no limit, cost 50–99), so that no day
+/// is infeasible. Returns the network, its random arcs and the sink.
+fn random_network(rng: &mut XorShift, nodes: usize) -> (NetworkSimplex, Vec<usize>, usize) {
+    let mut ns = NetworkSimplex::new(nodes + 1);
+    let sink = nodes;
+    let mut arcs = Vec::new();
+    for _ in 0..nodes * 4 {
+        let (a, b) = (
+            rng.below(nodes as u64) as usize,
+            rng.below(nodes as u64) as usize,
+        );
+        if a != b {
+            let (cap, cost) = (10 + rng.below(90) as Value, rng.below(20) as Value);
+            arcs.push(ns.add_arc(a, b, 0, cap, cost));
+        }
+    }
+    for v in 0..nodes {
+        ns.add_arc(v, sink, 0, INF, 50 + rng.below(50) as Value);
+    }
+    (ns, arcs, sink)
+}
+
+/// A warm solve of day `day` is proved optimal by its potentials, keeps `bound_excess` right
+/// and costs what a cold solve of the same data costs.
+fn check_against_cold(ns: &NetworkSimplex, day: usize) {
+    check_optimal(ns);
+    assert_eq!(ns.bound_excess, ns.bound_excess_from_scratch(), "day {day}");
+    let mut cold = ns.clone();
+    cold.reset_basis();
+    cold.solve().expect("feasible");
+    assert!(!cold.stats().warm);
+    assert_eq!(ns.total_cost(), cold.total_cost(), "day {day}");
+}
+
 /// Candidate-list pricing on random networks that change from solve to solve as days do
 /// (supplies, bounds and now and then costs): each warm solve is proved optimal by its
 /// potentials and costs what a cold solve of the same data costs.
 #[test]
 fn random_changing_networks_solve_to_proved_optima() {
-    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut next = |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
     for _network in 0..20 {
-        let nodes = 8 + next(40) as usize;
-        let mut ns = NetworkSimplex::new(nodes + 1);
-        let sink = nodes;
-        let mut arcs = Vec::new();
-        for _ in 0..nodes * 4 {
-            let (a, b) = (next(nodes as u64) as usize, next(nodes as u64) as usize);
-            if a != b {
-                arcs.push(ns.add_arc(a, b, 0, 10 + next(90) as Value, next(20) as Value));
-            }
-        }
-        // Every node may send to the sink at a cost (no day is infeasible).
-        for v in 0..nodes {
-            ns.add_arc(v, sink, 0, INF, 50 + next(50) as Value);
-        }
+        let nodes = 8 + rng.below(40) as usize;
+        let (mut ns, arcs, sink) = random_network(&mut rng, nodes);
         for day in 0..15 {
             let mut total = 0;
             for v in 0..nodes {
-                let s = next(30) as Value;
+                let s = rng.below(30) as Value;
                 ns.set_supply(v, s);
                 total += s;
             }
             ns.set_supply(sink, -total);
             for &a in &arcs {
-                if next(3) == 0 {
-                    ns.set_bounds(a, 0, next(60) as Value);
+                if rng.below(3) == 0 {
+                    ns.set_bounds(a, 0, rng.below(60) as Value);
                 }
-                if day % 5 == 4 && next(4) == 0 {
-                    ns.set_cost(a, next(20) as Value);
+                if day % 5 == 4 && rng.below(4) == 0 {
+                    ns.set_cost(a, rng.below(20) as Value);
                 }
             }
             ns.solve().expect("feasible");
-            check_optimal(&ns);
-            assert_eq!(ns.bound_excess, ns.bound_excess_from_scratch(), "day {day}");
-            let mut cold = ns.clone();
-            cold.reset_basis();
-            cold.solve().expect("feasible");
-            assert!(!cold.stats().warm);
-            assert_eq!(ns.total_cost(), cold.total_cost(), "day {day}");
+            check_against_cold(&ns, day);
         }
     }
 }
@@ -395,38 +418,21 @@ fn random_changing_networks_solve_to_proved_optima() {
 /// is proved optimal by its potentials and costs what a cold solve costs.
 #[test]
 fn warm_starts_that_change_nothing_of_the_duals_skip_the_scan() {
-    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let (mut skipped, mut scanned) = (0, 0);
     for _network in 0..20 {
-        let nodes = 8 + next(30) as usize;
-        let mut ns = NetworkSimplex::new(nodes + 1);
-        let sink = nodes;
-        let mut arcs = Vec::new();
-        for _ in 0..nodes * 4 {
-            let (a, b) = (next(nodes as u64) as usize, next(nodes as u64) as usize);
-            if a != b {
-                arcs.push(ns.add_arc(a, b, 0, 10 + next(90) as Value, next(20) as Value));
-            }
-        }
-        for v in 0..nodes {
-            ns.add_arc(v, sink, 0, INF, 50 + next(50) as Value);
-        }
-        let mut supply: Vec<Value> = (0..nodes).map(|_| 5 + next(30) as Value).collect();
+        let nodes = 8 + rng.below(30) as usize;
+        let (mut ns, arcs, sink) = random_network(&mut rng, nodes);
+        let mut supply: Vec<Value> = (0..nodes).map(|_| 5 + rng.below(30) as Value).collect();
         for day in 0..30 {
-            let v = next(nodes as u64) as usize;
-            supply[v] = (supply[v] + next(3) as Value - 1).max(0);
+            let v = rng.below(nodes as u64) as usize;
+            supply[v] = (supply[v] + rng.below(3) as Value - 1).max(0);
             for (v, &s) in supply.iter().enumerate() {
                 ns.set_supply(v, s);
             }
             ns.set_supply(sink, -supply.iter().sum::<Value>());
             if day % 7 == 6 {
-                let a = arcs[next(arcs.len() as u64) as usize];
+                let a = arcs[rng.below(arcs.len() as u64) as usize];
                 ns.set_bounds(a, 0, INF);
             }
             ns.solve().expect("feasible");
@@ -436,12 +442,7 @@ fn warm_starts_that_change_nothing_of_the_duals_skip_the_scan() {
             } else {
                 scanned += 1;
             }
-            check_optimal(&ns);
-            assert_eq!(ns.bound_excess, ns.bound_excess_from_scratch(), "day {day}");
-            let mut cold = ns.clone();
-            cold.reset_basis();
-            cold.solve().expect("feasible");
-            assert_eq!(ns.total_cost(), cold.total_cost(), "day {day}");
+            check_against_cold(&ns, day);
         }
     }
     // Both paths were taken.
@@ -458,42 +459,31 @@ fn warm_starts_that_change_nothing_of_the_duals_skip_the_scan() {
 /// potentials, costs what a cold solve costs and keeps `bound_excess` right.
 #[test]
 fn saved_bases_solve_their_problem_without_pivots_and_others_correctly() {
-    let mut seed: u64 = 0xD1B5_4A32_D192_ED03;
-    let mut next = |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut rng = XorShift(0xD1B5_4A32_D192_ED03);
     let (mut own, mut other, mut refused) = (0, 0, 0);
     for _network in 0..15 {
-        let nodes = 8 + next(30) as usize;
-        let mut ns = NetworkSimplex::new(nodes + 1);
-        let sink = nodes;
-        let mut arcs = Vec::new();
-        for _ in 0..nodes * 4 {
-            let (a, b) = (next(nodes as u64) as usize, next(nodes as u64) as usize);
-            if a != b {
-                arcs.push(ns.add_arc(a, b, 0, 10 + next(90) as Value, next(20) as Value));
-            }
-        }
-        for v in 0..nodes {
-            ns.add_arc(v, sink, 0, INF, 50 + next(50) as Value);
-        }
+        let nodes = 8 + rng.below(30) as usize;
+        let (mut ns, arcs, sink) = random_network(&mut rng, nodes);
         // Four data sets: supplies and the upper bounds of the first arcs (some none).
         let sets: Vec<(Vec<Value>, Vec<Value>)> = (0..4)
             .map(|_| {
-                let supply = (0..nodes).map(|_| next(30) as Value).collect();
+                let supply = (0..nodes).map(|_| rng.below(30) as Value).collect();
                 let upper = arcs
                     .iter()
-                    .map(|_| if next(5) == 0 { INF } else { next(60) as Value })
+                    .map(|_| {
+                        if rng.below(5) == 0 {
+                            INF
+                        } else {
+                            rng.below(60) as Value
+                        }
+                    })
                     .collect();
                 (supply, upper)
             })
             .collect();
         let mut saved: Vec<Option<Basis>> = vec![None; sets.len()];
         for day in 0..40 {
-            let k = next(sets.len() as u64) as usize;
+            let k = rng.below(sets.len() as u64) as usize;
             let (supply, upper) = &sets[k];
             for (v, &s) in supply.iter().enumerate() {
                 ns.set_supply(v, s);
@@ -503,10 +493,13 @@ fn saved_bases_solve_their_problem_without_pivots_and_others_correctly() {
                 ns.set_bounds(a, 0, u);
             }
             if day % 13 == 12 {
-                ns.set_cost(arcs[next(arcs.len() as u64) as usize], next(20) as Value);
+                ns.set_cost(
+                    arcs[rng.below(arcs.len() as u64) as usize],
+                    rng.below(20) as Value,
+                );
             }
             // Now and then another set's basis, as a collision would give.
-            let pick = if next(6) == 0 {
+            let pick = if rng.below(6) == 0 {
                 (k + 1) % sets.len()
             } else {
                 k
@@ -525,12 +518,7 @@ fn saved_bases_solve_their_problem_without_pivots_and_others_correctly() {
             } else if restored {
                 other += 1;
             }
-            check_optimal(&ns);
-            assert_eq!(ns.bound_excess, ns.bound_excess_from_scratch(), "day {day}");
-            let mut cold = ns.clone();
-            cold.reset_basis();
-            cold.solve().expect("feasible");
-            assert_eq!(ns.total_cost(), cold.total_cost(), "day {day}");
+            check_against_cold(&ns, day);
             saved[k] = ns.save_basis();
             assert!(saved[k].is_some());
         }
