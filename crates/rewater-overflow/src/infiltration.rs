@@ -147,9 +147,7 @@ impl HortonState {
                     // The next step starts here: hand it the capacity and decay at tp.
                     // e^(−kd·t) = e^(−kd·(t + r))·e^(kd·r), with kd·r tiny after convergence.
                     let e = match last {
-                        Some((ex, r)) if (kd * r).abs() <= TINY_SERIES_MAX => {
-                            ex * exp_tiny(kd * r)
-                        }
+                        Some((ex, r)) if (kd * r).abs() <= TINY_SERIES_MAX => ex * exp_tiny(kd * r),
                         _ => decay_at(t),
                     };
                     self.at_tp = Some((self.fmin * t + self.df_kd * (1.0 - e), e));
