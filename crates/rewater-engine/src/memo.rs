@@ -13,6 +13,11 @@ use std::collections::{HashMap, VecDeque};
 
 use rewater_netflow::{Basis, NetworkSimplex, Value};
 
+/// Bases saved before the memo judges whether problems recur: past this many, bases are saved
+/// only while at least one solve in four found its own (a record of daily series meets each
+/// problem once, and a basis copy per solve would be pure cost there).
+pub const MEMO_TRIAL_SAVES: u64 = 256;
+
 /// Bytes of bases kept per solver: enough for every distinct problem of the large generated
 /// case (≈ 0.1 MB each) many times over, small beside a region's other data.
 pub const MEMO_BUDGET_BYTES: usize = 64 << 20;
@@ -93,6 +98,9 @@ pub struct BasisMemo {
     order: VecDeque<DataKey>,
     bytes: usize,
     budget: usize,
+    /// Bases saved and solves that found their own, since the memo was made or cleared.
+    saves: u64,
+    hits: u64,
 }
 
 impl Default for BasisMemo {
@@ -109,7 +117,20 @@ impl BasisMemo {
             order: VecDeque::new(),
             bytes: 0,
             budget,
+            saves: 0,
+            hits: 0,
         }
+    }
+
+    /// Counts a solve that started from its own saved basis.
+    pub fn hit(&mut self) {
+        self.hits += 1;
+    }
+
+    /// Whether a new basis is worth saving: always during the trial, then only while problems
+    /// recur often enough ([`MEMO_TRIAL_SAVES`]).
+    pub fn wants(&self) -> bool {
+        self.budget > 0 && (self.saves < MEMO_TRIAL_SAVES || self.hits * 4 >= self.saves)
     }
 
     pub fn get(&self, key: DataKey) -> Option<&Basis> {
@@ -122,6 +143,7 @@ impl BasisMemo {
         if size > self.budget {
             return;
         }
+        self.saves += 1;
         if let Some(old) = self.bases.insert(key, basis) {
             self.bytes -= old.bytes();
         } else {
@@ -142,6 +164,8 @@ impl BasisMemo {
         self.bases.clear();
         self.order.clear();
         self.bytes = 0;
+        self.saves = 0;
+        self.hits = 0;
     }
 
     /// Bases kept.
@@ -196,6 +220,29 @@ mod tests {
         key.bounds(1, ns.bounds(1), (0, INF));
         ns.set_bounds(1, 0, INF);
         assert_eq!(key, start);
+    }
+
+    /// Bases are saved during the trial; past it, only while one solve in four finds its own.
+    #[test]
+    fn saving_stops_when_problems_do_not_recur() {
+        let mut ns = network();
+        ns.set_supply(0, 4);
+        ns.set_supply(2, -4);
+        ns.solve().unwrap();
+        let basis = ns.save_basis().unwrap();
+        let mut memo = BasisMemo::default();
+        for i in 0..MEMO_TRIAL_SAVES {
+            assert!(memo.wants(), "save {i} is within the trial");
+            memo.insert(DataKey([i, 0]), basis.clone());
+        }
+        assert!(!memo.wants(), "no problem came back during the trial");
+        for _ in 0..MEMO_TRIAL_SAVES / 4 {
+            memo.hit();
+        }
+        assert!(memo.wants(), "one solve in four found its basis");
+        memo.clear();
+        assert!(memo.wants(), "a cleared memo starts a new trial");
+        assert!(!BasisMemo::with_budget(0).wants());
     }
 
     /// Past the budget the oldest bases go; a replaced basis is counted once.

@@ -289,7 +289,10 @@ impl NetworkSimplexSolver {
         self.solved_key = Some(key);
         // A restored basis that needed pivots was another problem's (a hash collision): the
         // new optimum is this problem's.
-        if !restored || self.ns.stats().pivots > 0 {
+        let own = restored && self.ns.stats().pivots == 0;
+        if own {
+            self.memo.hit();
+        } else if self.memo.wants() {
             if let Some(basis) = self.ns.save_basis() {
                 self.memo.insert(key, basis);
             }
