@@ -5,6 +5,7 @@ use crate::factor::Factor;
 use crate::unit::Unit;
 use serde::Deserialize;
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// How classes of a standard relate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -756,9 +757,15 @@ fn in_window(md: (u32, u32), from: (u32, u32), to: (u32, u32)) -> bool {
 }
 
 /// The set of standards rewater knows: the bundled ones plus any the user adds.
+///
+/// The bundled files are parsed when the set is first read, not when it is made: every
+/// command starts with the set, and commands that never look at a standard (overflow,
+/// monitoring, the HJ 212 tools) then skip a parse of some 20 M instructions.
 #[derive(Debug, Clone, Default)]
 pub struct Standards {
-    list: Vec<Standard>,
+    list: OnceLock<Vec<Standard>>,
+    /// Whether the list starts from the bundled files.
+    bundled: bool,
 }
 
 macro_rules! builtin {
@@ -791,43 +798,66 @@ fn norm_chars(s: &str) -> impl Iterator<Item = char> + '_ {
         .map(|c| c.to_ascii_lowercase())
 }
 
+/// Parses the bundled standard files.
+fn parse_builtin() -> Vec<Standard> {
+    // The bundled files are checked by the test suite; a failure here is a build defect.
+    let parse = |files: &[(&str, &str)]| -> Vec<Standard> {
+        files
+            .iter()
+            .map(|(name, text)| {
+                Standard::parse(text, &format!("built-in:{name}"))
+                    .unwrap_or_else(|e| panic!("bundled standard: {e}"))
+            })
+            .collect()
+    };
+    // Half of the files on a second thread: parsing them is a few milliseconds of each
+    // command that reads a standard (issue 18 times whole processes).
+    let (first, second) = BUILTIN_FILES.split_at(BUILTIN_FILES.len() / 2);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| parse(second));
+        let mut list = parse(first);
+        match other.join() {
+            Ok(rest) => list.extend(rest),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        list
+    })
+}
+
 impl Standards {
-    /// The bundled standards.
+    /// The bundled standards (parsed when first read).
     pub fn builtin() -> Standards {
-        // The bundled files are checked by the test suite; a failure here is a build defect.
-        let parse = |files: &[(&str, &str)]| -> Vec<Standard> {
-            files
-                .iter()
-                .map(|(name, text)| {
-                    Standard::parse(text, &format!("built-in:{name}"))
-                        .unwrap_or_else(|e| panic!("bundled standard: {e}"))
-                })
-                .collect()
-        };
-        // Half of the files on a second thread: parsing them is a few milliseconds of every
-        // command's start (issue 18 times whole processes).
-        let (first, second) = BUILTIN_FILES.split_at(BUILTIN_FILES.len() / 2);
-        let list = std::thread::scope(|scope| {
-            let other = scope.spawn(|| parse(second));
-            let mut list = parse(first);
-            match other.join() {
-                Ok(rest) => list.extend(rest),
-                Err(panic) => std::panic::resume_unwind(panic),
+        Standards {
+            list: OnceLock::new(),
+            bundled: true,
+        }
+    }
+
+    /// The standards, the bundled ones parsed now if not yet.
+    fn list(&self) -> &Vec<Standard> {
+        self.list.get_or_init(|| {
+            if self.bundled {
+                parse_builtin()
+            } else {
+                Vec::new()
             }
-            list
-        });
-        Standards { list }
+        })
+    }
+
+    fn list_mut(&mut self) -> &mut Vec<Standard> {
+        self.list();
+        self.list.get_mut().expect("initialised just above")
     }
 
     /// Adds a standard; one with the same id replaces the existing one (a local correction).
     /// Returns true if it replaced one.
     pub fn add(&mut self, s: Standard) -> bool {
         let key = norm_id(&s.id);
-        if let Some(existing) = self.list.iter_mut().find(|x| norm_id(&x.id) == key) {
+        if let Some(existing) = self.list_mut().iter_mut().find(|x| norm_id(&x.id) == key) {
             *existing = s;
             true
         } else {
-            self.list.push(s);
+            self.list_mut().push(s);
             false
         }
     }
@@ -863,7 +893,7 @@ impl Standards {
         let key = norm_id(&s.id);
         self.add(s);
         Ok(self
-            .list
+            .list()
             .iter()
             .find(|x| norm_id(&x.id) == key)
             .expect("just added"))
@@ -871,7 +901,7 @@ impl Standards {
 
     /// Every standard.
     pub fn all(&self) -> &[Standard] {
-        &self.list
+        self.list()
     }
 
     /// A standard by id. Accepts the id with or without spaces, slashes and the year
@@ -880,10 +910,14 @@ impl Standards {
         // Compared as `norm_id` would give them, without a string per standard (a model
         // looks up one per user).
         let key = norm_id(id);
-        if let Some(s) = self.list.iter().find(|s| norm_chars(&s.id).eq(key.chars())) {
+        if let Some(s) = self
+            .list()
+            .iter()
+            .find(|s| norm_chars(&s.id).eq(key.chars()))
+        {
             return Some(s);
         }
-        self.list
+        self.list()
             .iter()
             .filter(|s| norm_chars(&s.id).take_while(|&c| c != '-').eq(key.chars()))
             .max_by_key(|s| s.effective_from)
@@ -928,5 +962,31 @@ mod line_tests {
             }
         }
         assert_eq!(Source::new("ab\ncd\n\nef", "t").line_at(7), 4);
+    }
+}
+
+#[cfg(test)]
+mod lazy_tests {
+    use super::*;
+
+    /// The bundled files are parsed when the set is first read, once, and then give what
+    /// an eager parse gave; a set a user changes (`add`) keeps the bundled ones.
+    #[test]
+    fn bundled_standards_are_parsed_when_first_read() {
+        let s = Standards::builtin();
+        assert!(s.list.get().is_none(), "nothing parsed when made");
+        let g = s.get("GB 18918-2002").expect("bundled");
+        assert_eq!(g.id, "GB18918-2002");
+        assert_eq!(s.all().len(), BUILTIN_FILES.len());
+        let eager = parse_builtin();
+        let ids = |l: &[Standard]| l.iter().map(|x| x.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(s.all()), ids(&eager));
+        let mut changed = Standards::builtin();
+        let mut extra = eager[0].clone();
+        extra.id = "LOCAL-1".into();
+        assert!(!changed.add(extra));
+        assert_eq!(changed.all().len(), BUILTIN_FILES.len() + 1);
+        assert!(changed.get("GB3838-2002").is_some());
+        assert!(Standards::default().all().is_empty());
     }
 }
