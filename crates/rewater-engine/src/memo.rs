@@ -193,6 +193,15 @@ mod tests {
         ns
     }
 
+    /// The optimal basis of the test network with 4 units from node 0 to node 2.
+    fn solved_basis() -> Basis {
+        let mut ns = network();
+        ns.set_supply(0, 4);
+        ns.set_supply(2, -4);
+        ns.solve().unwrap();
+        ns.save_basis().unwrap()
+    }
+
     /// The key kept change by change equals the key of the data computed anew, comes back
     /// when the data come back, and differs for other data.
     #[test]
@@ -225,11 +234,7 @@ mod tests {
     /// Bases are saved during the trial; past it, only while one solve in four finds its own.
     #[test]
     fn saving_stops_when_problems_do_not_recur() {
-        let mut ns = network();
-        ns.set_supply(0, 4);
-        ns.set_supply(2, -4);
-        ns.solve().unwrap();
-        let basis = ns.save_basis().unwrap();
+        let basis = solved_basis();
         let mut memo = BasisMemo::default();
         for i in 0..MEMO_TRIAL_SAVES {
             assert!(memo.wants(), "save {i} is within the trial");
@@ -248,11 +253,7 @@ mod tests {
     /// Past the budget the oldest bases go; a replaced basis is counted once.
     #[test]
     fn the_memo_keeps_to_its_budget_oldest_out() {
-        let mut ns = network();
-        ns.set_supply(0, 4);
-        ns.set_supply(2, -4);
-        ns.solve().unwrap();
-        let basis = ns.save_basis().unwrap();
+        let basis = solved_basis();
         let size = basis.bytes();
         assert!(size > 0);
         let mut memo = BasisMemo::with_budget(3 * size);

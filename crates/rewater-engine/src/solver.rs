@@ -231,8 +231,7 @@ impl AllocationSolver for NetworkSimplexSolver {
             }
             self.costs_seen = Some(p.costs_version);
             // Saved bases belong to the old costs.
-            self.memo.clear();
-            self.solved_key = None;
+            self.forget_bases();
         }
         self.solve_remembering()
     }
@@ -256,8 +255,7 @@ impl AllocationSolver for NetworkSimplexSolver {
 
     fn restart(&mut self, cost_scale: f64) {
         self.ns.reset_basis();
-        self.memo.clear();
-        self.solved_key = None;
+        self.forget_bases();
         self.cost_scale = cost_scale;
         self.costs_seen = None;
     }
@@ -269,6 +267,11 @@ impl NetworkSimplexSolver {
     pub fn with_memo_budget(mut self, bytes: usize) -> Self {
         self.memo = BasisMemo::with_budget(bytes);
         self
+    }
+
+    fn forget_bases(&mut self) {
+        self.memo.clear();
+        self.solved_key = None;
     }
 
     /// Solves from the basis saved for the same data when there is one (a problem met before

@@ -96,41 +96,27 @@ impl NetworkSimplex {
         }
         self.next_arc = basis.next_arc;
         self.candidates.clear();
+        if !had_basis {
+            // Nothing kept to compare with: every arc at its lower bound, the supplies with
+            // the lower bounds moved in, as a cold start has them.
+            for a in 0..m {
+                self.cap[a] = cap_of(self.lower[a], self.upper[a]);
+                self.state[a] = STATE_LOWER;
+                self.flow[a] = 0;
+            }
+            let excess = self.shifted_excess();
+            self.bound_excess.clone_from(&excess);
+            self.excess = excess;
+        }
         // The potentials price every non-tree arc as they did when the basis was saved, unless
-        // an arc at its upper bound has none now (it turns to its lower bound, as in `rebound`).
+        // an arc at its upper bound has none now (`set_state`). Capacities, flows at the bounds
+        // and `bound_excess` hold for the current states, so only the arcs whose state differs
+        // move (a compare of two byte arrays).
         self.dual_feasible = true;
-        if had_basis {
-            // Capacities, flows at the bounds and `bound_excess` are kept for the current
-            // states: only the arcs whose state differs move (a compare of two byte arrays).
-            for a in 0..m {
-                if self.state[a] != basis.state[a] {
-                    self.set_state(a, basis.state[a]);
-                }
+        for a in 0..m {
+            if self.state[a] != basis.state[a] {
+                self.set_state(a, basis.state[a]);
             }
-        } else {
-            self.state[..m].copy_from_slice(&basis.state[..m]);
-            for a in 0..m {
-                let cap = cap_of(self.lower[a], self.upper[a]);
-                self.cap[a] = cap;
-                if self.state[a] == STATE_UPPER && cap >= INF {
-                    self.state[a] = STATE_LOWER;
-                    self.dual_feasible = false;
-                }
-                self.flow[a] = if self.state[a] == STATE_UPPER { cap } else { 0 };
-            }
-            // The supplies with the bound flows moved in, for the saved states and the data.
-            let mut excess = std::mem::take(&mut self.bound_excess);
-            excess.clear();
-            excess.extend_from_slice(&self.supply);
-            excess.push(0);
-            for a in 0..m {
-                let moved = self.bound_flow(a);
-                if moved != 0 {
-                    excess[self.source[a] as usize] -= moved;
-                    excess[self.target[a] as usize] += moved;
-                }
-            }
-            self.bound_excess = excess;
         }
         self.state[m..].copy_from_slice(&basis.state[m..]);
         self.has_basis = true;
@@ -139,7 +125,8 @@ impl NetworkSimplex {
     }
 
     /// Puts real arc `a` in `state` with the flow that state gives it at today's bounds, and
-    /// moves the change of its bound flow into `bound_excess`.
+    /// moves the change of its bound flow into `bound_excess`. An arc at its upper bound that
+    /// has none now turns to its lower one (as in `rebound`) and must be priced again.
     fn set_state(&mut self, a: usize, state: i8) {
         let before = self.bound_flow(a);
         let mut state = state;
