@@ -20,6 +20,9 @@ use std::time::{Duration, Instant};
 /// scale, 2026-12-03"). The bound keeps one transaction's work finite after a long stop.
 const BATCHES_PER_FOLD: i64 = 4096;
 
+/// The shortest time another fold leaves this process's pending batches to it.
+const HOLD_AT_LEAST_MS: u128 = 60_000;
+
 /// The running fold thread.
 pub(crate) struct Folder {
     stop: Arc<AtomicBool>,
@@ -37,6 +40,12 @@ impl Folder {
     ) -> Option<Folder> {
         if every.is_zero() || !store.defer_aggregates(true) {
             return None;
+        }
+        // This process's batches are left to its own fold for a few turns; past that they are
+        // a dead gateway's, and any fold reads them back.
+        let hold_ms = (3 * every.as_millis()).max(HOLD_AT_LEAST_MS) as i64;
+        if store.hold_sums(hold_ms) {
+            tracing::info!(hold_ms, "hourly sums held for the fold");
         }
         let mut conn = match store.another_writer() {
             Ok(Some(c)) => c,

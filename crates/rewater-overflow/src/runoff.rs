@@ -335,8 +335,9 @@ impl SubArea {
         let released = (ix * t - (x1 - x0)).max(0.0);
         self.depth = self.ds + x1;
         if swmm_outflow && self.alpha > 0.0 {
-            // x^(5/3) = x·(x^(1/3))², the cube root usually known from the step.
-            let z = self.overland.cube_root(x1);
+            // x^(5/3) = x·(x^(1/3))²: the overland step that gave x1 kept its cube root.
+            debug_assert_eq!(self.overland.x, x1);
+            let z = self.overland.z;
             return self.alpha * x1 * z * z * dt;
         }
         released

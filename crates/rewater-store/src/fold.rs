@@ -15,10 +15,16 @@
 //! * **Reads stay exact.** [`crate::ReadingStore::aggregates`] reads, in one snapshot, the
 //!   kept aggregates plus the valid readings still pending, so a series is the same before and
 //!   after the fold.
-//! * **Corrections.** Rebuilding an hour after a correction counts only readings already
-//!   folded (the pending ones are added by their fold), and a correction and a fold exclude
-//!   each other (a transaction advisory lock), so a corrected reading is counted once either
-//!   way.
+//! * **Corrections.** A correction first folds the batch of the reading it corrects, if it is
+//!   still pending (by reading back, so that no gateway's held sums count the reading), then
+//!   rebuilds the hour from the readings already folded (the pending ones are added by their
+//!   fold). A correction and a fold exclude each other (a transaction advisory lock), so a
+//!   corrected reading is counted once either way.
+//! * **Held sums.** A gateway's writers keep the hourly sums of the batches they committed in
+//!   memory for its own fold, which then deletes those pending rows and upserts the sums
+//!   without reading the readings back, if every row is still there; otherwise, and for the
+//!   batches of a gateway that died (left to their holder for a few fold turns), a fold reads
+//!   them back (`pg/held.rs`).
 //! * **Always recomputable.** The aggregates remain what the readings say:
 //!   [`AggregateFold::aggregates_differing`] compares them with a recomputation (tests).
 //!
@@ -35,6 +41,8 @@ pub struct FoldReport {
     pub hours: i64,
     /// Whether another connection was folding (this one did nothing).
     pub busy: bool,
+    /// Of `batches`, those added from sums this process held instead of read back.
+    pub from_held: i64,
 }
 
 /// Aggregates folded in the background, where the backend does that (PostgreSQL).
@@ -45,7 +53,17 @@ pub trait AggregateFold {
         let _ = on;
         false
     }
-    /// Folds at most `max_batches` pending batches, oldest first, in one transaction.
+    /// Holds the hourly sums of this connection's later batches (and of the writers it opens
+    /// afterwards) in memory for its own fold, which then adds them without reading the
+    /// readings back; other folds leave those batches to it for `hold_ms`, then read them
+    /// back (a process that died). `false` where the backend does not (SQLite, or batches
+    /// not written by COPY).
+    fn hold_sums(&mut self, hold_ms: i64) -> bool {
+        let _ = hold_ms;
+        false
+    }
+    /// Folds the pending batches whose sums this process holds, then at most `max_batches`
+    /// others, oldest first, in one transaction.
     fn fold_aggregates(&mut self, max_batches: i64) -> Result<FoldReport> {
         let _ = max_batches;
         Ok(FoldReport::default())

@@ -2,7 +2,8 @@
 //! PostgreSQL server (127.0.0.1:5432, database `test`, or REWATER_TEST_POSTGRES): reads are
 //! exact before and after the fold, a crash between the readings' commit and the fold loses
 //! nothing, corrections of pending readings count once, and concurrent folds never count a
-//! batch twice. Under CI the server must be there; elsewhere the tests say they skipped.
+//! batch twice, also when a gateway holds its batches' hourly sums for its own fold. Under CI
+//! the server must be there; elsewhere the tests say they skipped.
 
 use rewater_store::prelude::*;
 use rewater_store::{FactorReading, IngestOutcome, IngestRules, Period, PostgresStore, Upload};
@@ -158,12 +159,15 @@ fn deferred_batches_are_folded_once_across_a_crash_and_a_correction() {
     let pending = id_of(&mut b, T0 + 240);
     let folded = id_of(&mut b, T0 + 60);
     b.correct(pending, 5.0, "lab check", "op", 1).unwrap();
+    // The correction folds the batch of the reading it corrects (no process may hold sums
+    // that count it): nothing is left pending.
+    assert_eq!(b.aggregates_pending().unwrap(), 0);
     b.correct(folded, 2.0, "lab check", "op", 2).unwrap();
     // Hour 0 is now 10, 2, 30, 5, 60.
     let want0 = (T0, 5, 107.0 / 5.0, 2.0, 60.0);
     assert_eq!(hours(&mut b, "F1")[0], want0);
     assert_eq!(b.aggregates_differing().unwrap(), 0);
-    assert_eq!(fold_all(&mut b), 1);
+    assert_eq!(fold_all(&mut b), 0);
     assert_eq!(
         hours(&mut b, "F1")[0],
         want0,
@@ -175,8 +179,107 @@ fn deferred_batches_are_folded_once_across_a_crash_and_a_correction() {
 }
 
 #[test]
+fn held_sums_fold_without_reading_back_and_count_exactly() {
+    let schema = format!("rw_fold_held_{}", std::process::id());
+    let Some(mut a) = fresh(&schema) else {
+        return;
+    };
+    a.set_ingest_rules(rules());
+    assert!(a.defer_aggregates(true));
+    assert!(a.hold_sums(60_000));
+    // COD 10, 20, 30 in hour 0 (a value flagged M and an hourly upload do not count), 40 in
+    // hour 1, over two batches; a third batch of duplicates stores nothing.
+    let b1 = vec![
+        upload(
+            "H1",
+            "2051",
+            T0,
+            &[("w01018", 10.0, "N"), ("w21003", 1.0, "N")],
+        ),
+        upload("H1", "2051", T0 + 60, &[("w01018", 20.0, "N")]),
+        upload("H1", "2051", T0 + 120, &[("w01018", 999.0, "M")]),
+        upload("H1", "2061", T0, &[("w01018", 500.0, "N")]),
+    ];
+    let b2 = vec![
+        upload("H1", "2051", T0 + 180, &[("w01018", 30.0, "N")]),
+        upload("H1", "2051", T0 + 3600, &[("w01018", 40.0, "N")]),
+    ];
+    for b in [&b1, &b2, &b2] {
+        a.ingest(b).unwrap();
+    }
+    let want = vec![(T0, 3, 20.0, 10.0, 30.0), (T0 + 3600, 1, 40.0, 40.0, 40.0)];
+    assert_eq!(hours(&mut a, "H1"), want, "pending readings are read");
+    // Another process's fold leaves batches held by a live one alone.
+    let mut other = again(&schema);
+    assert_eq!(other.fold_aggregates(100).unwrap().batches, 0);
+    assert_eq!(a.aggregates_pending().unwrap(), 2);
+    let r = a.fold_aggregates(100).unwrap();
+    assert_eq!((r.batches, r.from_held), (2, 2), "{r:?}");
+    assert_eq!(r.hours, 3, "(COD, hour 0), (NH3-N, hour 0), (COD, hour 1)");
+    assert_eq!(hours(&mut a, "H1"), want, "the same after the fold");
+    assert_eq!(a.aggregates_differing().unwrap(), 0);
+    assert_eq!(a.fold_aggregates(100).unwrap().batches, 0, "nothing twice");
+
+    // A correction of a reading whose sums are held: its batch is read back at once, the
+    // held generation's other batch falls back to reading back, and nothing counts twice.
+    a.ingest(&[
+        upload("H1", "2051", T0 + 240, &[("w01018", 50.0, "N")]),
+        upload("H1", "2051", T0 + 300, &[("w01018", 60.0, "N")]),
+    ])
+    .unwrap();
+    a.ingest(&[upload("H1", "2051", T0 + 360, &[("w01018", 70.0, "N")])])
+        .unwrap();
+    let pending = a
+        .readings("H1", "w01018", &["2051"], T0 + 240, T0 + 241)
+        .unwrap()[0]
+        .id;
+    a.correct(pending, 5.0, "lab check", "op", 1).unwrap();
+    assert_eq!(
+        a.aggregates_pending().unwrap(),
+        1,
+        "the corrected batch was folded"
+    );
+    // Hour 0 is now 10, 20, 30, 5, 60, 70.
+    let want0 = (T0, 6, 195.0 / 6.0, 5.0, 70.0);
+    assert_eq!(hours(&mut a, "H1")[0], want0);
+    let r = a.fold_aggregates(100).unwrap();
+    assert_eq!((r.batches, r.from_held), (1, 0), "{r:?}");
+    assert_eq!(hours(&mut a, "H1")[0], want0, "the corrected reading once");
+    assert_eq!(a.aggregates_differing().unwrap(), 0);
+
+    // A holder that dies loses only its sums: once its time is up, any fold reads its
+    // batches back.
+    let mut short = again(&schema);
+    assert!(short.defer_aggregates(true));
+    assert!(short.hold_sums(1_500));
+    short
+        .ingest(&[upload("H1", "2051", T0 + 420, &[("w01018", 80.0, "N")])])
+        .unwrap();
+    drop(short);
+    assert_eq!(other.fold_aggregates(100).unwrap().batches, 0, "still held");
+    std::thread::sleep(std::time::Duration::from_millis(1_600));
+    let r = other.fold_aggregates(100).unwrap();
+    assert_eq!((r.batches, r.from_held), (1, 0), "{r:?}");
+    assert_eq!(hours(&mut other, "H1")[0], (T0, 7, 275.0 / 7.0, 5.0, 80.0));
+    assert_eq!(other.aggregates_differing().unwrap(), 0);
+    drop((a, other));
+    PostgresStore::drop_schema(&url(), &schema).unwrap();
+}
+
+#[test]
 fn folds_racing_each_other_and_the_writers_never_count_twice() {
-    let schema = format!("rw_fold_race_{}", std::process::id());
+    race("rw_fold_race", false);
+}
+
+#[test]
+fn folds_of_held_sums_racing_read_backs_never_count_twice() {
+    race("rw_fold_race_held", true);
+}
+
+/// Two writers and two folders on one schema; with `held`, each writer holds its sums (no
+/// time given to them) and folds them itself now and then, racing the folders' read-backs.
+fn race(name: &str, held: bool) {
+    let schema = format!("{name}_{}", std::process::id());
     let Some(mut w) = fresh(&schema) else {
         return;
     };
@@ -188,6 +291,8 @@ fn folds_racing_each_other_and_the_writers_never_count_twice() {
             std::thread::spawn(move || {
                 let mut s = again(&schema);
                 assert!(s.defer_aggregates(true));
+                assert!(!held || s.hold_sums(0));
+                let mut folded = 0;
                 for i in 0..30i64 {
                     // Each batch: 20 devices, one minute; both writers write the same keys
                     // (duplicates across writers, stored once).
@@ -198,7 +303,20 @@ fn folds_racing_each_other_and_the_writers_never_count_twice() {
                         })
                         .collect();
                     s.ingest(&batch).unwrap();
+                    if held && i % 4 == 3 {
+                        folded += s.fold_aggregates(2).unwrap().batches;
+                    }
                 }
+                if held {
+                    loop {
+                        let r = s.fold_aggregates(2).unwrap();
+                        folded += r.batches;
+                        if !r.busy {
+                            break;
+                        }
+                    }
+                }
+                folded
             })
         })
         .collect();
@@ -220,11 +338,9 @@ fn folds_racing_each_other_and_the_writers_never_count_twice() {
             })
         })
         .collect();
-    for t in writers {
-        t.join().unwrap();
-    }
+    let by_writers: i64 = writers.into_iter().map(|t| t.join().unwrap()).sum();
     done.store(true, std::sync::atomic::Ordering::SeqCst);
-    let folded: i64 = folders.into_iter().map(|t| t.join().unwrap()).sum();
+    let folded = by_writers + folders.into_iter().map(|t| t.join().unwrap()).sum::<i64>();
     let mut s = again(&schema);
     assert_eq!(s.aggregates_pending().unwrap(), 0);
     assert!(
@@ -241,11 +357,21 @@ fn folds_racing_each_other_and_the_writers_never_count_twice() {
 
 #[test]
 fn postgres_passes_the_conformance_suite_with_aggregates_folded_later() {
-    let schema = format!("rw_conf_fold_{}", std::process::id());
+    conformance("rw_conf_fold", false);
+}
+
+#[test]
+fn postgres_passes_the_conformance_suite_with_held_sums() {
+    conformance("rw_conf_held", true);
+}
+
+fn conformance(name: &str, held: bool) {
+    let schema = format!("{name}_{}", std::process::id());
     let Some(mut s) = fresh(&schema) else {
         return;
     };
     assert!(s.defer_aggregates(true));
+    assert!(!held || s.hold_sums(0));
     rewater_store::conformance::run_all(&mut s);
     drop(s);
     PostgresStore::drop_schema(&url(), &schema).unwrap();

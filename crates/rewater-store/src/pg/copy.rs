@@ -29,9 +29,11 @@ const COLUMN_TYPES: [Type; 11] = [
     Type::INT8,
 ];
 
-const PENDING: &str = "INSERT INTO aggregate_pending (lo, hi, xid)
-    SELECT $1, currval('reading_id_seq'), pg_current_xact_id()::xid
-    WHERE currval('reading_id_seq') > $1";
+/// The batch's pending row (none when it stored no reading); `$2`: until when a fold leaves
+/// it to the process that holds its sums (0: no process does).
+const PENDING: &str = "INSERT INTO aggregate_pending (lo, hi, xid, held_until_ms)
+    SELECT $1, currval('reading_id_seq'), pg_current_xact_id()::xid, $2
+    WHERE currval('reading_id_seq') > $1 RETURNING id";
 
 impl PostgresStore {
     /// Whether batches write their readings by COPY (with deferred aggregates only).
@@ -116,8 +118,23 @@ impl PostgresStore {
             }
             w.finish().map_err(pg)?;
         }
-        tx.execute(&pending, &[&lo]).map_err(pg)?;
+        let held_until_ms = self.held.as_ref().map_or(0, |(_, hold_ms)| {
+            crate::ingest::now_ms().saturating_add(*hold_ms)
+        });
+        let pending_id: Option<i64> = tx
+            .query_opt(&pending, &[&lo, &held_until_ms])
+            .map_err(pg)?
+            .map(|r| r.get(0));
         tx.commit().map_err(pg)?;
+        if let (Some((held, _)), Some(id)) = (&self.held, pending_id) {
+            let stored: Vec<bool> = (0..n).map(|i| first[i] && claimed[i]).collect();
+            // A poisoned lock only means another writer panicked mid-add: the sums may then
+            // miss values, so the fold must not trust them; dropping this batch's id does
+            // that (its row is folded by reading back).
+            if let Ok(mut h) = held.lock() {
+                h.add_batch(id, uploads, plan, &stored);
+            }
+        }
         self.claims_from_rows(uploads, plan, &rows)
     }
 }

@@ -13,6 +13,12 @@ CREATE TABLE aggregate_pending (
     id BIGSERIAL PRIMARY KEY, lo BIGINT NOT NULL, hi BIGINT NOT NULL, xid xid NOT NULL);
 ";
 
+/// Version 13: until when a pending batch is left to the fold of the process that holds its
+/// hourly sums (see `super::held`); 0 (every older row) means no process holds them.
+pub(super) const V13: &str = "
+ALTER TABLE aggregate_pending ADD COLUMN held_until_ms BIGINT NOT NULL DEFAULT 0;
+";
+
 /// The hour a reading's DataTime falls in (floor, also before 1970).
 const HOUR_OF: &str = "(r.data_time - ((r.data_time % 3600) + 3600) % 3600)";
 
@@ -20,6 +26,11 @@ const HOUR_OF: &str = "(r.data_time - ((r.data_time % 3600) + 3600) % 3600)";
 /// corrected since.
 const VALID: &str = "r.cn IN ('2011', '2051') AND r.flag = 'N' AND r.value IS NOT NULL
     AND NOT EXISTS (SELECT 1 FROM reading c WHERE c.corrects = r.id)";
+
+/// Adds a batch's sums to the kept ones.
+const ADD_ON_CONFLICT: &str = "ON CONFLICT (mn, factor, period, start) DO UPDATE SET
+               n = aggregate.n + excluded.n, sum = aggregate.sum + excluded.sum,
+               min = LEAST(aggregate.min, excluded.min), max = GREATEST(aggregate.max, excluded.max)";
 
 /// Taken by a fold (tried) and by a correction (waited for) so that they exclude each other.
 const FOLD_LOCK: &str = "hashtext(current_schema() || '.rewater-aggregate-fold')";
@@ -59,6 +70,80 @@ impl PostgresStore {
         tx.execute(&format!("SELECT pg_advisory_xact_lock({FOLD_LOCK})"), &[])
             .map_err(pg)?;
         Ok(())
+    }
+
+    /// Folds, by reading back, the pending batch that holds reading `id` (if it is still
+    /// pending), so that no process's held sums count it once it is corrected. The caller
+    /// holds the fold lock.
+    pub(super) fn fold_batch_of(tx: &mut Transaction<'_>, id: i64) -> Result<()> {
+        let taken = tx
+            .query(
+                "DELETE FROM aggregate_pending q USING reading r
+                 WHERE r.id = $1 AND r.id BETWEEN q.lo AND q.hi AND r.xmin = q.xid
+                 RETURNING q.lo, q.hi, q.xid::text",
+                &[&id],
+            )
+            .map_err(pg)?;
+        Self::add_read_back(tx, &taken)?;
+        Ok(())
+    }
+
+    /// Adds the valid readings of the pending batches `taken` (rows of lo, hi, xid, already
+    /// deleted) to the hourly aggregates, reading them back; returns the hours written.
+    fn add_read_back(tx: &mut Transaction<'_>, taken: &[::postgres::Row]) -> Result<u64> {
+        let (Some(lo), Some(hi)) = (
+            taken.iter().map(|r| r.get::<_, i64>(0)).min(),
+            taken.iter().map(|r| r.get::<_, i64>(1)).max(),
+        ) else {
+            return Ok(0);
+        };
+        let xids: Vec<String> = taken.iter().map(|r| r.get(2)).collect();
+        // A turn's backlog groups into tens of thousands of (logger, factor, hour) sums; room
+        // for the hash aggregate keeps it in memory (bounded: it spills past this).
+        tx.batch_execute("SET LOCAL work_mem = '64MB'")
+            .map_err(pg)?;
+        // The id range given as values so that the plan scans only it (BRIN on id), not
+        // every partition.
+        let sql = format!(
+            "WITH s AS (
+               SELECT r.mn, r.factor, {HOUR_OF} AS start, COUNT(*) AS n, SUM(r.value) AS sum,
+                      MIN(r.value) AS lo, MAX(r.value) AS hi
+               FROM reading r
+               WHERE r.id BETWEEN $1 AND $2 AND r.xmin = ANY ($3::text[]::xid[]) AND {VALID}
+               GROUP BY 1, 2, 3)
+             INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max)
+             SELECT mn, factor, 'hour', start, n, sum, lo, hi FROM s ORDER BY mn, factor, start
+             {ADD_ON_CONFLICT}"
+        );
+        tx.execute(&sql, &[&lo, &hi, &xids]).map_err(pg)
+    }
+
+    /// Upserts held sums (see `super::held`); returns the hours written.
+    fn add_held(tx: &mut Transaction<'_>, sums: super::held::HeldSums) -> Result<u64> {
+        let (mn, factor, start, n, sum, min, max) = sums.columns();
+        if mn.is_empty() {
+            return Ok(0);
+        }
+        // The columns come sorted by key, as the primary key orders them.
+        let sql = format!(
+            "INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max)
+             SELECT mn, factor, 'hour', start, n, sum, lo, hi
+             FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::int8[], $5::float8[], $6::float8[], $7::float8[])
+               AS s(mn, factor, start, n, sum, lo, hi)
+             {ADD_ON_CONFLICT}"
+        );
+        tx.execute(&sql, &[&mn, &factor, &start, &n, &sum, &min, &max])
+            .map_err(pg)
+    }
+
+    /// The sums held for this process's fold, taken (none if it holds none, or if a writer
+    /// panicked while adding: such sums may be partial and are not used).
+    fn take_held(held: &Option<(super::held::SharedSums, i64)>) -> Option<super::held::HeldSums> {
+        let (held, _) = held.as_ref()?;
+        match held.lock() {
+            Ok(mut h) => Some(h.take()).filter(|g| !g.ids.is_empty()),
+            Err(_) => None,
+        }
     }
 
     /// Hourly (or daily) points of the kept aggregates plus the valid readings still
@@ -141,6 +226,17 @@ impl AggregateFold for PostgresStore {
         true
     }
 
+    fn hold_sums(&mut self, hold_ms: i64) -> bool {
+        if !(self.defer && self.copy)
+            || std::env::var("REWATER_PG_FOLD_READBACK").is_ok_and(|v| v == "1")
+        {
+            return false;
+        }
+        let sums = std::sync::Arc::new(std::sync::Mutex::new(super::held::HeldSums::default()));
+        self.held = Some((sums, hold_ms.max(0)));
+        true
+    }
+
     fn fold_aggregates(&mut self, max_batches: i64) -> Result<FoldReport> {
         let mut tx = self.client.transaction().map_err(pg)?;
         let got: bool = tx
@@ -157,49 +253,39 @@ impl AggregateFold for PostgresStore {
             });
         }
         // Statements of their own after the lock, so that they see every correction committed
-        // before it was granted. First the batches taken (their rows deleted) …
+        // before it was granted. First the batches whose sums this process holds: their sums
+        // count only if every one of their rows is still there to delete.
+        let mut report = FoldReport::default();
+        if let Some(sums) = Self::take_held(&self.held) {
+            let taken = tx
+                .query(
+                    "DELETE FROM aggregate_pending WHERE id = ANY ($1) RETURNING lo, hi, xid::text",
+                    &[&sums.ids],
+                )
+                .map_err(pg)?;
+            report.batches += taken.len() as i64;
+            if taken.len() == sums.ids.len() {
+                report.from_held = taken.len() as i64;
+                report.hours += Self::add_held(&mut tx, sums)? as i64;
+            } else {
+                report.hours += Self::add_read_back(&mut tx, &taken)? as i64;
+            }
+        }
+        // Then the batches no live process holds (their holder's time is up), oldest first,
+        // read back.
         let taken = tx
             .query(
                 "DELETE FROM aggregate_pending WHERE id IN (
-                   SELECT id FROM aggregate_pending ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+                   SELECT id FROM aggregate_pending WHERE held_until_ms <= $2
+                   ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
                  RETURNING lo, hi, xid::text",
-                &[&max_batches],
+                &[&max_batches, &crate::ingest::now_ms()],
             )
             .map_err(pg)?;
-        let (Some(lo), Some(hi)) = (
-            taken.iter().map(|r| r.get::<_, i64>(0)).min(),
-            taken.iter().map(|r| r.get::<_, i64>(1)).max(),
-        ) else {
-            tx.commit().map_err(pg)?;
-            return Ok(FoldReport::default());
-        };
-        let xids: Vec<String> = taken.iter().map(|r| r.get(2)).collect();
-        // A turn's backlog groups into tens of thousands of (logger, factor, hour) sums; room
-        // for the hash aggregate keeps it in memory (bounded: it spills past this).
-        tx.batch_execute("SET LOCAL work_mem = '64MB'")
-            .map_err(pg)?;
-        // … then their readings added, the id range given as values so that the plan scans
-        // only it (BRIN on id), not every partition.
-        let sql = format!(
-            "WITH s AS (
-               SELECT r.mn, r.factor, {HOUR_OF} AS start, COUNT(*) AS n, SUM(r.value) AS sum,
-                      MIN(r.value) AS lo, MAX(r.value) AS hi
-               FROM reading r
-               WHERE r.id BETWEEN $1 AND $2 AND r.xmin = ANY ($3::text[]::xid[]) AND {VALID}
-               GROUP BY 1, 2, 3)
-             INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max)
-             SELECT mn, factor, 'hour', start, n, sum, lo, hi FROM s ORDER BY mn, factor, start
-             ON CONFLICT (mn, factor, period, start) DO UPDATE SET
-               n = aggregate.n + excluded.n, sum = aggregate.sum + excluded.sum,
-               min = LEAST(aggregate.min, excluded.min), max = GREATEST(aggregate.max, excluded.max)"
-        );
-        let hours = tx.execute(&sql, &[&lo, &hi, &xids]).map_err(pg)?;
+        report.batches += taken.len() as i64;
+        report.hours += Self::add_read_back(&mut tx, &taken)? as i64;
         tx.commit().map_err(pg)?;
-        Ok(FoldReport {
-            batches: taken.len() as i64,
-            hours: hours as i64,
-            busy: false,
-        })
+        Ok(report)
     }
 
     fn aggregates_pending(&mut self) -> Result<i64> {

@@ -13,6 +13,7 @@
 
 mod copy;
 mod fold;
+mod held;
 mod labels;
 mod maintenance;
 mod outfalls;
@@ -43,6 +44,10 @@ pub struct PostgresStore {
     defer: bool,
     /// With `defer`, write the readings by binary COPY (see `copy`).
     copy: bool,
+    /// With `copy`, the hourly sums of committed batches held for this process's fold, and
+    /// how long their pending rows are left to it before any fold reads them back (see
+    /// `held`).
+    held: Option<(held::SharedSums, i64)>,
     /// Leaderships this connection holds (see [`crate::cluster`]).
     leading: HashSet<String>,
     /// Where it connected, for [`crate::ClusterStore::another_writer`].
@@ -180,6 +185,7 @@ impl PostgresStore {
             stepwise: std::env::var("REWATER_PG_STEPWISE").is_ok_and(|v| v == "1"),
             defer: false,
             copy: PostgresStore::copy_from_env(),
+            held: None,
             leading: HashSet::new(),
             url: url.to_string(),
             schema: schema.map(str::to_string),

@@ -521,6 +521,7 @@ impl crate::cluster::ClusterStore for PostgresStore {
         s.stepwise = self.stepwise;
         s.defer = self.defer;
         s.copy = self.copy;
+        s.held = self.held.clone();
         Ok(Some(Box::new(s)))
     }
 }
@@ -835,6 +836,8 @@ impl ReadingStore for PostgresStore {
         {
             target = r.get(0);
         }
+        // No process's held sums may count the reading once it is corrected.
+        Self::fold_batch_of(&mut tx, target)?;
         let orig = tx
             .query_opt(
                 &format!("SELECT {READING_COLUMNS} FROM reading r WHERE r.id = $1"),

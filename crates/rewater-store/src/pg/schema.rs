@@ -166,4 +166,9 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         what: "batches whose readings wait for the hourly aggregates' fold (issue 19)",
         steps: &[Step::Sql(super::fold::V12)],
     },
+    Migration {
+        version: 13,
+        what: "pending batches left to the fold of the gateway that holds their sums (issue 19)",
+        steps: &[Step::Sql(super::fold::V13)],
+    },
 ];
