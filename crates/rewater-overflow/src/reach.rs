@@ -6,12 +6,14 @@
 /// between the two output steps around the lag.
 #[derive(Debug, Clone)]
 pub struct DelayLine {
-    buffer: Vec<f64>,
+    /// The last `whole` inputs, the oldest at `head` (empty for a lag under one step).
+    ring: Vec<f64>,
     head: usize,
-    whole: usize,
     frac: f64,
     /// 1 − frac.
     keep: f64,
+    /// The input that reached the lag at the last step: its share `frac` goes out now.
+    last: f64,
     /// No lag at all: the output is the input.
     pass: bool,
 }
@@ -21,52 +23,46 @@ impl DelayLine {
         let steps = (lag_s / step_s).max(0.0);
         let whole = steps.floor() as usize;
         let frac = steps - whole as f64;
-        let n = whole + 2;
         DelayLine {
-            buffer: vec![0.0; n],
+            ring: vec![0.0; whole],
             head: 0,
-            whole,
             frac,
             keep: 1.0 - frac,
+            last: 0.0,
             pass: whole == 0 && frac == 0.0,
         }
     }
 
-    /// Push this step's inflow and return this step's outflow.
+    /// Push this step's inflow and return this step's outflow: (1 − frac) of the input
+    /// `whole` steps ago and frac of the one before it. Only the first is read from the ring
+    /// (the second was read at the last step), one slot per step.
     #[inline]
     pub fn step(&mut self, inflow: f64) -> f64 {
         if self.pass {
             return inflow;
         }
-        // The buffer holds `whole + 2` entries, so the ones `whole` and `whole + 1` steps
-        // behind the head are the next two after it.
-        let n = self.buffer.len();
-        let next = |i: usize| if i + 1 == n { 0 } else { i + 1 };
-        self.buffer[self.head] = inflow;
-        let b = next(self.head);
-        let a = next(b);
-        let out = self.keep * self.buffer[a] + self.frac * self.buffer[b];
-        self.head = b;
+        let now = match self.ring.get_mut(self.head) {
+            Some(slot) => {
+                let oldest = std::mem::replace(slot, inflow);
+                self.head += 1;
+                if self.head == self.ring.len() {
+                    self.head = 0;
+                }
+                oldest
+            }
+            None => inflow,
+        };
+        let out = self.keep * now + self.frac * self.last;
+        self.last = now;
         out
     }
 
-    /// Volume (in flow × steps) still inside the line.
+    /// Volume (in flow × steps) still inside the line: the inputs still in the ring, and
+    /// the share of the last one to reach the lag that goes out next step.
     pub fn held(&self) -> f64 {
-        let n = self.buffer.len();
-        // Entries pushed k steps ago (k = 0 is the one about to be overwritten next
-        // step, i.e. the latest) still owe part of themselves to future outputs.
-        let mut sum = 0.0;
-        for k in 0..n - 1 {
-            let v = self.buffer[(self.head + n - 1 - k) % n];
-            // Released so far: outputs at ages whole and whole+1 (weights 1-f and f).
-            let released = if k > self.whole {
-                1.0
-            } else if k == self.whole {
-                1.0 - self.frac
-            } else {
-                0.0
-            };
-            sum += v * (1.0 - released);
+        let mut sum: f64 = self.ring.iter().sum();
+        if !self.pass {
+            sum += self.frac * self.last;
         }
         sum
     }
@@ -152,13 +148,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn delay_line_reads_where_the_direct_indexing_does() {
-        // The read positions kept with the head give what indexing `whole` and
-        // `whole + 1` entries behind it each step gives, to the bit.
+    fn delay_line_gives_what_direct_indexing_gives() {
+        // The ring read once per step, with the input kept from the last step, gives what
+        // indexing a buffer `whole` and `whole + 1` entries behind its head gives, to the
+        // bit; the volume held is what those entries still owe.
         for lag_s in [0.0, 30.0, 60.0, 95.5, 150.0, 600.0, 1234.5] {
             let mut d = DelayLine::new(lag_s, 60.0);
-            let n = d.buffer.len();
-            let (whole, frac) = (d.whole, d.frac);
+            let (whole, frac) = (d.ring.len(), d.frac);
+            let n = whole + 2;
             let mut buf = vec![0.0f64; n];
             let mut head = 0usize;
             for k in 0..500 {
@@ -174,6 +171,11 @@ mod tests {
                     out
                 };
                 assert_eq!(got.to_bits(), want.to_bits(), "lag {lag_s} s, step {k}");
+                if !(whole == 0 && frac == 0.0) {
+                    let behind = |j: usize| buf[(head + 2 * n - 1 - j) % n];
+                    let owed = (0..whole).map(behind).sum::<f64>() + frac * behind(whole);
+                    assert!((d.held() - owed).abs() < 1e-12, "lag {lag_s} s, step {k}");
+                }
             }
         }
     }

@@ -664,13 +664,14 @@ impl<'a> State<'a> {
                     to,
                 } => {
                     // What `distribute` and `pass_links` do for one conduit, the same
-                    // arithmetic. (Adding a flooding of +0 changes no total: skipped.)
+                    // arithmetic. (Adding a flooding of +0 changes no total: skipped. The
+                    // flow assigned to the link is read only within a general node's step,
+                    // so it is not kept.)
                     let q = self.inflow[node];
                     let take = q.min(cap * self.settings[l].max(0.0));
                     if q > take {
                         self.bal.flooding_m3[node] += (q - take) * dt;
                     }
-                    self.assigned[l] = take;
                     let mut q_link = take;
                     if q_link > cap {
                         self.bal.flooding_m3[node] += (q_link - cap) * dt;
