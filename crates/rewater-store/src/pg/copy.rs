@@ -10,24 +10,11 @@
 use super::{pg, PostgresStore};
 use crate::ingest::{Checked, OneShot, Plan};
 use crate::*;
-use ::postgres::binary_copy::BinaryCopyInWriter;
-use ::postgres::types::Type;
 
 const COPY_READINGS: &str = "COPY reading (mn, factor, cn, data_time, value, min, max, cou, flag, frame_id, received_at_ms) FROM STDIN (FORMAT binary)";
 
-const COLUMN_TYPES: [Type; 11] = [
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::INT8,
-    Type::FLOAT8,
-    Type::FLOAT8,
-    Type::FLOAT8,
-    Type::FLOAT8,
-    Type::TEXT,
-    Type::INT8,
-    Type::INT8,
-];
+/// The columns of [`COPY_READINGS`].
+const COLUMNS: i16 = 11;
 
 /// The batch's pending row (none when it stored no reading); `$2`: until when a fold leaves
 /// it to the process that holds its sums (0: no process does).
@@ -92,31 +79,38 @@ impl PostgresStore {
             }
         }
         {
-            let sink = tx.copy_in(COPY_READINGS).map_err(pg)?;
-            let mut w = BinaryCopyInWriter::new(sink, &COLUMN_TYPES);
+            let mut rows = super::copy_rows::CopyRows::with_capacity(
+                uploads.iter().map(|c| 96 * c.readings.len()).sum(),
+            );
             for (i, c) in uploads.iter().enumerate() {
                 if !(first[i] && claimed[i]) {
                     continue;
                 }
                 let u = c.u;
                 for r in &c.readings {
-                    w.write(&[
-                        &u.mn,
-                        &r.factor,
-                        &u.cn,
-                        &u.data_time,
-                        &r.value,
-                        &r.min,
-                        &r.max,
-                        &r.cou,
-                        &r.flag,
-                        &frame[i],
-                        &u.received_at_ms,
-                    ])
-                    .map_err(pg)?;
+                    rows.row(COLUMNS);
+                    rows.text(&u.mn)?;
+                    rows.text(r.factor)?;
+                    rows.text(&u.cn)?;
+                    rows.int8(u.data_time);
+                    rows.opt_float8(r.value);
+                    rows.opt_float8(r.min);
+                    rows.opt_float8(r.max);
+                    rows.opt_float8(r.cou);
+                    rows.opt_text(r.flag)?;
+                    rows.int8(frame[i]);
+                    rows.int8(u.received_at_ms);
                 }
             }
-            w.finish().map_err(pg)?;
+            let mut sink = tx.copy_in(COPY_READINGS).map_err(pg)?;
+            std::io::Write::write_all(&mut sink, &rows.finish()).map_err(|e| {
+                StoreError::Postgres {
+                    sqlstate: None,
+                    message: format!("readings' COPY: {e}"),
+                    detail: None,
+                }
+            })?;
+            sink.finish().map_err(pg)?;
         }
         let held_until_ms = self.held.as_ref().map_or(0, |(_, hold_ms)| {
             crate::ingest::now_ms().saturating_add(*hold_ms)

@@ -90,9 +90,17 @@ impl HeldSums {
             let Some(start) = plan.hour[i].filter(|_| stored[i]) else {
                 continue;
             };
+            if c.readings.iter().all(|r| r.valid_value().is_none()) {
+                continue;
+            }
+            // One lookup of the logger per upload, not per reading.
+            let list = match self.by_mn.get_mut(c.u.mn.as_str()) {
+                Some(l) => l,
+                None => self.by_mn.entry(c.u.mn.clone()).or_default(),
+            };
             for r in &c.readings {
                 if let Some(v) = r.valid_value() {
-                    self.add(&c.u.mn, r.factor, start, v);
+                    self.keys += add_to(list, r.factor, start, v);
                 }
             }
         }
@@ -113,32 +121,10 @@ impl HeldSums {
         }
     }
 
+    #[cfg(test)]
     fn add(&mut self, mn: &str, factor: &str, start: i64, v: f64) {
-        let list = match self.by_mn.get_mut(mn) {
-            Some(l) => l,
-            None => self.by_mn.entry(mn.to_string()).or_default(),
-        };
-        match list.iter_mut().find(|(f, s, _)| *s == start && f == factor) {
-            Some((_, _, a)) => {
-                a.n += 1;
-                a.sum += v;
-                a.min = a.min.min(v);
-                a.max = a.max.max(v);
-            }
-            None => {
-                list.push((
-                    factor.to_string(),
-                    start,
-                    HourAgg {
-                        n: 1,
-                        sum: v,
-                        min: v,
-                        max: v,
-                    },
-                ));
-                self.keys += 1;
-            }
-        }
+        let list = self.by_mn.entry(mn.to_string()).or_default();
+        self.keys += add_to(list, factor, start, v);
     }
 
     /// Takes what is held, leaving an empty generation (the drop count stays).
@@ -194,6 +180,33 @@ impl HeldSums {
     #[cfg(test)]
     pub(crate) fn keys(&self) -> usize {
         self.keys
+    }
+}
+
+/// Adds value `v` of `factor` in the hour from `start` to a logger's list; returns the keys
+/// made (1 for a new (factor, hour), else 0).
+fn add_to(list: &mut Vec<(String, i64, HourAgg)>, factor: &str, start: i64, v: f64) -> usize {
+    match list.iter_mut().find(|(f, s, _)| *s == start && f == factor) {
+        Some((_, _, a)) => {
+            a.n += 1;
+            a.sum += v;
+            a.min = a.min.min(v);
+            a.max = a.max.max(v);
+            0
+        }
+        None => {
+            list.push((
+                factor.to_string(),
+                start,
+                HourAgg {
+                    n: 1,
+                    sum: v,
+                    min: v,
+                    max: v,
+                },
+            ));
+            1
+        }
     }
 }
 

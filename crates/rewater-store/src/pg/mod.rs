@@ -12,6 +12,7 @@
 //! has just read.
 
 mod copy;
+mod copy_rows;
 mod fold;
 mod held;
 mod labels;
