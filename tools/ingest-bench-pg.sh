@@ -14,7 +14,13 @@ psql="psql -q -h 127.0.0.1 -U postgres -d test -v ON_ERROR_STOP=1"
 $psql -c "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema" || exit 1
 # PG_OPTIONS: more connection settings for the gateway's sessions, URL-encoded
 # (e.g. `%20-cwal_compression%3Dlz4`): what a deployment can put in its own database URL.
-url="postgres://postgres@127.0.0.1:5432/test?options=-csearch_path%3D$schema${PG_OPTIONS:-}"
+# PG_SOCKET=DIR: the gateway reaches PostgreSQL through its Unix socket in DIR (e.g.
+# /var/run/postgresql), as a gateway on the database's own machine would, instead of TCP.
+if [ -n "${PG_SOCKET:-}" ]; then
+  url="postgres://postgres@/test?host=$PG_SOCKET&options=-csearch_path%3D$schema${PG_OPTIONS:-}"
+else
+  url="postgres://postgres@127.0.0.1:5432/test?options=-csearch_path%3D$schema${PG_OPTIONS:-}"
+fi
 port=$((19300 + RANDOM % 500))
 log=${TMPDIR:-/tmp}/ingest-$name.serve.log
 # shellcheck disable=SC2086
