@@ -64,6 +64,28 @@ fn upload(mn: &str, cn: &str, t: i64, readings: &[(&str, f64, &str)]) -> Upload 
     }
 }
 
+/// Logger `mn`'s two batches: COD 10, 20 in hour 0 (with a value flagged M and an hourly
+/// upload, neither of which counts), then COD 30 in hour 0 and 40 in hour 1.
+fn two_batches(mn: &str) -> [Vec<Upload>; 2] {
+    [
+        vec![
+            upload(
+                mn,
+                "2051",
+                T0,
+                &[("w01018", 10.0, "N"), ("w21003", 1.0, "N")],
+            ),
+            upload(mn, "2051", T0 + 60, &[("w01018", 20.0, "N")]),
+            upload(mn, "2051", T0 + 120, &[("w01018", 999.0, "M")]),
+            upload(mn, "2061", T0, &[("w01018", 500.0, "N")]),
+        ],
+        vec![
+            upload(mn, "2051", T0 + 180, &[("w01018", 30.0, "N")]),
+            upload(mn, "2051", T0 + 3600, &[("w01018", 40.0, "N")]),
+        ],
+    ]
+}
+
 /// (t, n, mean, min, max) of each hour of COD.
 fn hours(s: &mut PostgresStore, mn: &str) -> Vec<(i64, i64, f64, f64, f64)> {
     s.aggregates(mn, "w01018", Period::Hour, T0, T0 + 86_400)
@@ -92,23 +114,8 @@ fn deferred_batches_are_folded_once_across_a_crash_and_a_correction() {
     };
     a.set_ingest_rules(rules());
     assert!(a.defer_aggregates(true));
-    // Batch 1: COD 10, 20 in hour 0 (and a value flagged M, and hourly data: neither counts).
-    let b1 = vec![
-        upload(
-            "F1",
-            "2051",
-            T0,
-            &[("w01018", 10.0, "N"), ("w21003", 1.0, "N")],
-        ),
-        upload("F1", "2051", T0 + 60, &[("w01018", 20.0, "N")]),
-        upload("F1", "2051", T0 + 120, &[("w01018", 999.0, "M")]),
-        upload("F1", "2061", T0, &[("w01018", 500.0, "N")]),
-    ];
-    // Batch 2: COD 30 in hour 0, 40 in hour 1; batch 3: only duplicates (no pending row).
-    let b2 = vec![
-        upload("F1", "2051", T0 + 180, &[("w01018", 30.0, "N")]),
-        upload("F1", "2051", T0 + 3600, &[("w01018", 40.0, "N")]),
-    ];
+    // Batches 1 and 2, then 3: only duplicates (no pending row).
+    let [b1, b2] = two_batches("F1");
     for b in [&b1, &b2] {
         assert!(a
             .ingest(b)
@@ -187,23 +194,8 @@ fn held_sums_fold_without_reading_back_and_count_exactly() {
     a.set_ingest_rules(rules());
     assert!(a.defer_aggregates(true));
     assert!(a.hold_sums(60_000));
-    // COD 10, 20, 30 in hour 0 (a value flagged M and an hourly upload do not count), 40 in
-    // hour 1, over two batches; a third batch of duplicates stores nothing.
-    let b1 = vec![
-        upload(
-            "H1",
-            "2051",
-            T0,
-            &[("w01018", 10.0, "N"), ("w21003", 1.0, "N")],
-        ),
-        upload("H1", "2051", T0 + 60, &[("w01018", 20.0, "N")]),
-        upload("H1", "2051", T0 + 120, &[("w01018", 999.0, "M")]),
-        upload("H1", "2061", T0, &[("w01018", 500.0, "N")]),
-    ];
-    let b2 = vec![
-        upload("H1", "2051", T0 + 180, &[("w01018", 30.0, "N")]),
-        upload("H1", "2051", T0 + 3600, &[("w01018", 40.0, "N")]),
-    ];
+    // The two batches, then a third of duplicates that stores nothing.
+    let [b1, b2] = two_batches("H1");
     for b in [&b1, &b2, &b2] {
         a.ingest(b).unwrap();
     }
