@@ -224,10 +224,15 @@ struct ServeArgs {
     /// pacing). A flooding logger is slowed, not refused.
     #[arg(long, value_parser = parse_rate)]
     device_frames_per_s: Option<f64>,
-    /// Store writer threads, each on its own PostgreSQL connection (default 2; 1–16;
+    /// Store writer threads, each on its own PostgreSQL connection (default 3; 1–16;
     /// SQLite always has one).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=16))]
     writers: Option<u16>,
+    /// Milliseconds a writer waits after a batch's first upload for more before it commits
+    /// (group commit: fewer, larger transactions; default 5 on PostgreSQL, 0 on SQLite; at
+    /// most 1000). Adds up to that much to every acknowledgement.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(0..=1000))]
+    commit_window_ms: Option<u16>,
     /// Most uploads committed in one transaction (default 512; 1–8192).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=8192))]
     batch_max: Option<u16>,
@@ -320,6 +325,7 @@ impl ServeArgs {
             max_connections_per_address: self.max_connections_per_address,
             device_frames_per_s: self.device_frames_per_s,
             writers: self.writers.map(usize::from),
+            commit_window_ms: self.commit_window_ms,
             batch_max: self.batch_max.map(usize::from),
             aggregate_fold_every_s: self.aggregate_fold_every_s,
             secure_cookies: self.secure_cookies,

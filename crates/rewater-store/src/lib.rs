@@ -78,8 +78,13 @@ pub mod prelude {
 }
 
 /// Opens the store a location names: a `postgres://` or `postgresql://` URL, or a SQLite file.
+/// Whether a store location is a PostgreSQL URL (anything else is a SQLite file).
+pub fn is_postgres_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
 pub fn open(location: &str) -> Result<Box<dyn Store>> {
-    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+    if is_postgres_url(location) {
         #[cfg(feature = "postgres")]
         return Ok(Box::new(PostgresStore::connect(location, None)?));
         #[cfg(not(feature = "postgres"))]
