@@ -83,7 +83,8 @@ impl Folder {
 }
 
 fn run(store: &mut dyn Store, every: Duration, stop: &AtomicBool, stats: &Stats) {
-    let (mut folds, mut busy) = (0u64, Duration::ZERO);
+    // Batches added from held sums, of all folded (the rest were read back).
+    let (mut folds, mut busy, mut from_held) = (0u64, Duration::ZERO, 0i64);
     loop {
         let stopping = stop.load(Ordering::SeqCst);
         // Fold until nothing (or only a part another gateway is folding) is left.
@@ -94,6 +95,7 @@ fn run(store: &mut dyn Store, every: Duration, stop: &AtomicBool, stats: &Stats)
             folds += 1;
             match r {
                 Ok(r) => {
+                    from_held += r.from_held;
                     stats
                         .folded_batches
                         .fetch_add(r.batches as u64, Ordering::Relaxed);
@@ -111,6 +113,7 @@ fn run(store: &mut dyn Store, every: Duration, stop: &AtomicBool, stats: &Stats)
         if stopping {
             tracing::info!(
                 batches = stats.folded_batches.load(Ordering::Relaxed),
+                from_held,
                 folds,
                 fold_ms = busy.as_millis() as u64,
                 "aggregate fold stopped"

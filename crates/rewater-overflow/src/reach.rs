@@ -60,11 +60,8 @@ impl DelayLine {
     /// Volume (in flow × steps) still inside the line: the inputs still in the ring, and
     /// the share of the last one to reach the lag that goes out next step.
     pub fn held(&self) -> f64 {
-        let mut sum: f64 = self.ring.iter().sum();
-        if !self.pass {
-            sum += self.frac * self.last;
-        }
-        sum
+        // (A line without lag never reads, so its `last` stays 0.)
+        self.ring.iter().sum::<f64>() + self.frac * self.last
     }
 }
 

@@ -122,9 +122,8 @@ impl PostgresStore {
         tx.commit().map_err(pg)?;
         if let (Some((held, _)), Some(id)) = (&self.held, pending_id) {
             let stored: Vec<bool> = (0..n).map(|i| first[i] && claimed[i]).collect();
-            // A poisoned lock only means another writer panicked mid-add: the sums may then
-            // miss values, so the fold must not trust them; dropping this batch's id does
-            // that (its row is folded by reading back).
+            // A lock poisoned by a writer that panicked mid-add is never used again: the fold
+            // then takes no held sums, and every row is read back once its hold ends.
             if let Ok(mut h) = held.lock() {
                 h.add_batch(id, uploads, plan, &stored);
             }

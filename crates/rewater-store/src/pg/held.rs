@@ -43,8 +43,6 @@ pub(crate) struct HeldSums {
     /// per fold, so a short list beats a second map.
     by_mn: HashMap<String, Vec<(String, i64, HourAgg)>>,
     keys: usize,
-    /// Generations dropped for size since the start.
-    pub dropped: u64,
     /// Keys held at most ([`MAX_HELD_KEYS`]; smaller in tests).
     limit: usize,
 }
@@ -64,16 +62,7 @@ impl HeldSums {
             ids: Vec::new(),
             by_mn: HashMap::new(),
             keys: 0,
-            dropped: 0,
             limit,
-        }
-    }
-
-    /// An empty generation with this one's bound and drop count.
-    fn emptied(&self) -> HeldSums {
-        HeldSums {
-            dropped: self.dropped,
-            ..HeldSums::with_limit(self.limit)
         }
     }
 
@@ -116,8 +105,7 @@ impl HeldSums {
                 batches = self.ids.len(),
                 "held hourly sums past their bound: dropped, their batches are folded by reading back"
             );
-            *self = self.emptied();
-            self.dropped += 1;
+            *self = HeldSums::with_limit(self.limit);
         }
     }
 
@@ -127,9 +115,9 @@ impl HeldSums {
         self.keys += add_to(list, factor, start, v);
     }
 
-    /// Takes what is held, leaving an empty generation (the drop count stays).
+    /// Takes what is held, leaving an empty generation with the same bound.
     pub(crate) fn take(&mut self) -> HeldSums {
-        let empty = self.emptied();
+        let empty = HeldSums::with_limit(self.limit);
         std::mem::replace(self, empty)
     }
 
@@ -249,11 +237,11 @@ mod tests {
         h.add("A", "w01018", 0, 2.0);
         h.add("A", "w21003", 0, 2.0);
         h.bound();
-        assert_eq!((h.ids.len(), h.keys(), h.dropped), (1, 2, 0));
+        assert_eq!((h.ids.len(), h.keys()), (1, 2));
         h.add("B", "w01018", 0, 1.0);
         h.add("C", "w01018", 0, 1.0);
         h.bound();
-        assert_eq!((h.ids.len(), h.keys(), h.dropped), (0, 0, 1));
+        assert_eq!((h.ids.len(), h.keys()), (0, 0), "dropped");
         h.add("D", "w01018", 0, 1.0);
         assert_eq!(
             (h.keys(), h.limit),
@@ -266,9 +254,8 @@ mod tests {
     fn take_leaves_an_empty_generation() {
         let mut h = sums();
         h.ids.push(7);
-        h.dropped = 2;
         let g = h.take();
         assert_eq!((g.ids, g.keys), (vec![7], 4));
-        assert_eq!((h.ids.len(), h.keys(), h.dropped), (0, 0, 2));
+        assert_eq!((h.ids.len(), h.keys(), h.limit), (0, 0, MAX_HELD_KEYS));
     }
 }
