@@ -50,9 +50,10 @@ cpu_by_comm > "${TMPDIR:-/tmp}/ingest-$name.cpu0"
 [ -n "${PERF:-}" ] && (sleep 15; perf record -F 199 -a -o "${TMPDIR:-/tmp}/ingest-$name.perf" -- sleep 10 >/dev/null 2>&1) &
 pw=$(grep -o 'password: [^ ]*' "$log" | head -1 | cut -d' ' -f2)
 simout=${TMPDIR:-/tmp}/ingest-$name.sim
+echo "simulator started: $(date -u +%H:%M:%S.%N | cut -c1-12) UTC"
 /usr/bin/time -f "simulator CPU: %U s user, %S s system" "$bin/rewater" hj212 sim --to 127.0.0.1:$port --devices "$devices" --frames "$frames" \
-  --interval-ms "$interval" --start 20250601000000 --password "$pw" > "$simout" 2>&1
-tail -8 "$simout"
+  --interval-ms "$interval" --start 20250601000000 --password "$pw" ${SIM_FLAGS:-} > "$simout" 2>&1
+grep -E '^  "[a-z_0-9]+": [^[]|^simulator CPU' "$simout"  # the totals, not --by-second's entries
 cpu1=$(awk '{print $14 + $15}' /proc/$pid/stat)
 cpu_by_comm > "${TMPDIR:-/tmp}/ingest-$name.cpu1"
 echo "CPU s by process name during the run (largest first):"

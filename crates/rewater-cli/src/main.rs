@@ -436,6 +436,9 @@ struct SimArgs {
     /// $REWATER_DEVICE_PASSWORD.
     #[arg(long, env = "REWATER_DEVICE_PASSWORD", hide_env_values = true)]
     password: String,
+    /// Also report the acknowledgements' latency by the second the uploads were sent in.
+    #[arg(long)]
+    by_second: bool,
 }
 
 impl SimArgs {
@@ -457,6 +460,7 @@ impl SimArgs {
             start,
             warmup: self.warmup,
             password: self.password,
+            by_second: self.by_second,
         })
     }
 }

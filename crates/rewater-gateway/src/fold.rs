@@ -91,10 +91,18 @@ fn run(store: &mut dyn Store, every: Duration, stop: &AtomicBool, stats: &Stats)
         loop {
             let t = Instant::now();
             let r = store.fold_aggregates(BATCHES_PER_FOLD);
-            busy += t.elapsed();
+            let took = t.elapsed();
+            busy += took;
             folds += 1;
             match r {
                 Ok(r) => {
+                    tracing::debug!(
+                        batches = r.batches,
+                        from_held = r.from_held,
+                        hours = r.hours,
+                        ms = took.as_millis() as u64,
+                        "aggregate fold"
+                    );
                     from_held += r.from_held;
                     stats
                         .folded_batches

@@ -26,6 +26,9 @@ pub struct SimOptions {
     pub warmup: usize,
     /// The data loggers' password (as registered, e.g. printed by `rewater serve --demo`).
     pub password: String,
+    /// Also report the latencies by the second the uploads were sent in (where a tail comes
+    /// from: a burst of the gateway's or the store's work shows as a few slow seconds).
+    pub by_second: bool,
 }
 
 /// Results of a simulation.
@@ -41,6 +44,48 @@ pub struct SimReport {
     pub ack_latency_ms_p50: f64,
     pub ack_latency_ms_p99: f64,
     pub ack_latency_ms_max: f64,
+    /// With `SimOptions::by_second`: one entry per second of the run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub by_second: Vec<SecondLatency>,
+}
+
+/// The acknowledgements of the uploads sent in one second of a simulation.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct SecondLatency {
+    /// Seconds from the start of the simulation.
+    pub second: u64,
+    pub acked: u64,
+    pub ack_latency_ms_p50: f64,
+    pub ack_latency_ms_p99: f64,
+    pub ack_latency_ms_max: f64,
+}
+
+/// The value at fraction `p` of sorted `v` (0 when empty).
+fn percentile(v: &[f64], p: f64) -> f64 {
+    v.get(((v.len() as f64 - 1.0) * p).round() as usize)
+        .copied()
+        .unwrap_or(0.0)
+}
+
+/// Latencies (second sent, ms) grouped by second.
+fn by_second(lat: &[(u64, f64)]) -> Vec<SecondLatency> {
+    let mut groups: std::collections::BTreeMap<u64, Vec<f64>> = Default::default();
+    for &(s, ms) in lat {
+        groups.entry(s).or_default().push(ms);
+    }
+    groups
+        .into_iter()
+        .map(|(second, mut v)| {
+            v.sort_by(|a, b| a.total_cmp(b));
+            SecondLatency {
+                second,
+                acked: v.len() as u64,
+                ack_latency_ms_p50: percentile(&v, 0.5),
+                ack_latency_ms_p99: percentile(&v, 0.99),
+                ack_latency_ms_max: v.last().copied().unwrap_or(0.0),
+            }
+        })
+        .collect()
 }
 
 fn mn_for(i: usize, devices: usize) -> String {
@@ -110,7 +155,7 @@ pub fn simulate(opts: SimOptions) -> std::io::Result<SimReport> {
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..opts.devices {
             let o = opts.clone();
-            tasks.spawn(async move { device(i, &o).await });
+            tasks.spawn(async move { device(i, &o, t0).await });
         }
         let mut report = SimReport {
             devices: opts.devices,
@@ -130,21 +175,23 @@ pub fn simulate(opts: SimOptions) -> std::io::Result<SimReport> {
         }
         report.seconds = t0.elapsed().as_secs_f64();
         report.readings_per_s = report.readings_sent as f64 / report.seconds;
+        if opts.by_second {
+            report.by_second = by_second(&latencies);
+        }
+        let mut latencies: Vec<f64> = latencies.into_iter().map(|(_, ms)| ms).collect();
         latencies.sort_by(|a, b| a.total_cmp(b));
-        let pct = |p: f64| {
-            latencies
-                .get(((latencies.len() as f64 - 1.0) * p).round() as usize)
-                .copied()
-                .unwrap_or(0.0)
-        };
-        report.ack_latency_ms_p50 = pct(0.5);
-        report.ack_latency_ms_p99 = pct(0.99);
+        report.ack_latency_ms_p50 = percentile(&latencies, 0.5);
+        report.ack_latency_ms_p99 = percentile(&latencies, 0.99);
         report.ack_latency_ms_max = latencies.last().copied().unwrap_or(0.0);
         Ok(report)
     })
 }
 
-async fn device(i: usize, o: &SimOptions) -> std::io::Result<(u64, u64, u64, Vec<f64>)> {
+/// What one device did: uploads sent, acknowledged, readings sent, and (second sent, ms)
+/// of each acknowledgement after the warm-up.
+type DeviceRun = (u64, u64, u64, Vec<(u64, f64)>);
+
+async fn device(i: usize, o: &SimOptions, t0: Instant) -> std::io::Result<DeviceRun> {
     let mut stream = tokio::net::TcpStream::connect(&o.to).await?;
     stream.set_nodelay(true)?;
     let mn = mn_for(i, o.devices);
@@ -186,7 +233,8 @@ async fn device(i: usize, o: &SimOptions) -> std::io::Result<(u64, u64, u64, Vec
                         if f.segment().contains("CN=9014") {
                             acked += 1;
                             if k >= o.warmup {
-                                lat.push(sent_at.elapsed().as_secs_f64() * 1000.0);
+                                let second = (sent_at - t0).as_secs();
+                                lat.push((second, sent_at.elapsed().as_secs_f64() * 1000.0));
                             }
                             break 'wait;
                         }
@@ -198,4 +246,28 @@ async fn device(i: usize, o: &SimOptions) -> std::io::Result<(u64, u64, u64, Vec
         tokio::time::sleep_until(next.into()).await;
     }
     Ok((sent, acked, readings, lat))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latencies_group_by_the_second_sent() {
+        // Second 0: 100 latencies 1..=100 ms; second 2: one of 7 ms; none in second 1.
+        let mut lat: Vec<(u64, f64)> = (1..=100).map(|ms| (0, ms as f64)).collect();
+        lat.push((2, 7.0));
+        let s = by_second(&lat);
+        assert_eq!(s.len(), 2);
+        assert_eq!((s[0].second, s[0].acked), (0, 100));
+        // Index round(99 × 0.5) = 50 → 51 ms; round(99 × 0.99) = 98 → 99 ms.
+        assert_eq!(s[0].ack_latency_ms_p50, 51.0);
+        assert_eq!(s[0].ack_latency_ms_p99, 99.0);
+        assert_eq!(s[0].ack_latency_ms_max, 100.0);
+        assert_eq!(
+            (s[1].second, s[1].acked, s[1].ack_latency_ms_p99),
+            (2, 1, 7.0)
+        );
+        assert_eq!(percentile(&[], 0.99), 0.0);
+    }
 }
