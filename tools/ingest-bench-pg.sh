@@ -4,7 +4,8 @@
 # into a fresh schema `rw_bench_NAME` of database `test` on 127.0.0.1:5432 (dropped after);
 # prints the simulator's report, the gateway's counters and what the schema holds.
 # Environment: REWATER_PG_STEPWISE=1 runs the older statement-per-step writer; DEVICES,
-# FRAMES, INTERVAL_MS change the load.
+# FRAMES, INTERVAL_MS change the load; SIM_FLAGS adds simulator flags (e.g. --by-second,
+# whose per-second entries stay in $TMPDIR/ingest-NAME.sim beside the printed totals).
 set -u
 bin=$1; name=$2; shift 2
 devices=${DEVICES:-10000}; frames=${FRAMES:-40}; interval=${INTERVAL_MS:-1000}

@@ -67,6 +67,13 @@ fn percentile(v: &[f64], p: f64) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// p50, p99 and maximum of latencies `v` (sorted here; zeros when empty).
+fn summary(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let max = v.last().copied().unwrap_or(0.0);
+    (percentile(&v, 0.5), percentile(&v, 0.99), max)
+}
+
 /// Latencies (second sent, ms) grouped by second.
 fn by_second(lat: &[(u64, f64)]) -> Vec<SecondLatency> {
     let mut groups: std::collections::BTreeMap<u64, Vec<f64>> = Default::default();
@@ -75,14 +82,15 @@ fn by_second(lat: &[(u64, f64)]) -> Vec<SecondLatency> {
     }
     groups
         .into_iter()
-        .map(|(second, mut v)| {
-            v.sort_by(|a, b| a.total_cmp(b));
+        .map(|(second, v)| {
+            let acked = v.len() as u64;
+            let (p50, p99, max) = summary(v);
             SecondLatency {
                 second,
-                acked: v.len() as u64,
-                ack_latency_ms_p50: percentile(&v, 0.5),
-                ack_latency_ms_p99: percentile(&v, 0.99),
-                ack_latency_ms_max: v.last().copied().unwrap_or(0.0),
+                acked,
+                ack_latency_ms_p50: p50,
+                ack_latency_ms_p99: p99,
+                ack_latency_ms_max: max,
             }
         })
         .collect()
@@ -178,11 +186,11 @@ pub fn simulate(opts: SimOptions) -> std::io::Result<SimReport> {
         if opts.by_second {
             report.by_second = by_second(&latencies);
         }
-        let mut latencies: Vec<f64> = latencies.into_iter().map(|(_, ms)| ms).collect();
-        latencies.sort_by(|a, b| a.total_cmp(b));
-        report.ack_latency_ms_p50 = percentile(&latencies, 0.5);
-        report.ack_latency_ms_p99 = percentile(&latencies, 0.99);
-        report.ack_latency_ms_max = latencies.last().copied().unwrap_or(0.0);
+        (
+            report.ack_latency_ms_p50,
+            report.ack_latency_ms_p99,
+            report.ack_latency_ms_max,
+        ) = summary(latencies.into_iter().map(|(_, ms)| ms).collect());
         Ok(report)
     })
 }
@@ -268,6 +276,6 @@ mod tests {
             (s[1].second, s[1].acked, s[1].ack_latency_ms_p99),
             (2, 1, 7.0)
         );
-        assert_eq!(percentile(&[], 0.99), 0.0);
+        assert_eq!(summary(Vec::new()), (0.0, 0.0, 0.0));
     }
 }
