@@ -237,7 +237,7 @@ struct ServeArgs {
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=8192))]
     batch_max: Option<u16>,
     /// PostgreSQL: seconds between folds of the committed readings into the hourly
-    /// aggregates (default 5; 0 adds them inside each batch; at most 3600). Longer merges
+    /// aggregates (default 30; 0 adds them inside each batch; at most 3600). Longer merges
     /// more of a logger's uploads into one update, for less work per reading.
     #[arg(long, value_parser = clap::value_parser!(u16).range(0..=3600))]
     aggregate_fold_every_s: Option<u16>,

@@ -2,7 +2,8 @@
 //! defers them (PostgreSQL), batches commit their readings and one pending row, and this
 //! thread, on a connection of its own, adds the pending batches to the aggregates every
 //! `Config::fold_every` — off the path of the acknowledgements, and with a device's several
-//! uploads of an hour merged into one update. With several gateways on one store, each runs
+//! uploads of an hour merged into one update. Where the store splits the loggers into fold
+//! parts, a turn folds one part and the turns are spread over the interval. With several gateways on one store, each runs
 //! one; a fold that finds another running skips its turn.
 
 use crate::stats::Stats;
@@ -85,18 +86,28 @@ impl Folder {
 fn run(store: &mut dyn Store, every: Duration, stop: &AtomicBool, stats: &Stats) {
     // Batches added from held sums, of all folded (the rest were read back).
     let (mut folds, mut busy, mut from_held) = (0u64, Duration::ZERO, 0i64);
+    // One part of the loggers a turn, so that each part is folded once per `every` and the
+    // work is spread over it; the last fold takes every part.
+    let parts = store.fold_parts().max(1);
+    let turn = every / u32::from(parts);
+    let mut part = 0u8;
     loop {
         let stopping = stop.load(Ordering::SeqCst);
         // Fold until nothing (or only a part another gateway is folding) is left.
         loop {
             let t = Instant::now();
-            let r = store.fold_aggregates(BATCHES_PER_FOLD);
+            let r = if stopping {
+                store.fold_aggregates(BATCHES_PER_FOLD)
+            } else {
+                store.fold_aggregates_part(part, BATCHES_PER_FOLD)
+            };
             let took = t.elapsed();
             busy += took;
             folds += 1;
             match r {
                 Ok(r) => {
                     tracing::debug!(
+                        part,
                         batches = r.batches,
                         from_held = r.from_held,
                         hours = r.hours,
@@ -128,7 +139,8 @@ fn run(store: &mut dyn Store, every: Duration, stop: &AtomicBool, stats: &Stats)
             );
             return;
         }
-        let until = Instant::now() + every;
+        part = (part + 1) % parts;
+        let until = Instant::now() + turn;
         while !stop.load(Ordering::SeqCst) {
             let left = until.saturating_duration_since(Instant::now());
             if left.is_zero() {

@@ -161,7 +161,7 @@ impl Default for Config {
             cluster: false,
             feed_every: Duration::from_millis(250),
             writers: 3,
-            fold_every: Duration::from_secs(5),
+            fold_every: Duration::from_secs(30),
             calibrate: true,
             clock_drift_limit: Duration::from_secs(60),
             calibrate_every: Duration::from_secs(600),

@@ -151,7 +151,7 @@ pub struct ServerConfig {
     /// Most uploads in one commit (None: the gateway's default of 512).
     pub batch_max: Option<usize>,
     /// Seconds between folds of the hourly aggregates on PostgreSQL (None: the gateway's
-    /// default of 5 s; 0: added inside each batch).
+    /// default of 30 s; 0: added inside each batch).
     pub aggregate_fold_every_s: Option<u16>,
 }
 

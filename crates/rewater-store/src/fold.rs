@@ -35,7 +35,7 @@ use crate::Result;
 /// What one fold did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FoldReport {
-    /// Pending batches folded.
+    /// Pending rows folded (a batch has one per fold part its loggers fall in).
     pub batches: i64,
     /// Hourly aggregate rows written.
     pub hours: i64,
@@ -62,13 +62,26 @@ pub trait AggregateFold {
         let _ = hold_ms;
         false
     }
-    /// Folds the pending batches whose sums this process holds, then at most `max_batches`
-    /// others, oldest first, in one transaction.
+    /// Folds the pending batches (of every part) whose sums this process holds, then at most
+    /// `max_batches` others, oldest first, in one transaction.
     fn fold_aggregates(&mut self, max_batches: i64) -> Result<FoldReport> {
         let _ = max_batches;
         Ok(FoldReport::default())
     }
-    /// Batches waiting for their fold.
+    /// Parts the loggers fall in for [`AggregateFold::fold_aggregates_part`] (1: the backend
+    /// folds everything at once).
+    fn fold_parts(&self) -> u8 {
+        1
+    }
+    /// Folds the pending batches of fold part `part` (of [`AggregateFold::fold_parts`]) whose
+    /// sums this process holds, then at most `max_batches` others of that part that no live
+    /// process holds, in one transaction; turns over the parts spread the fold's work.
+    fn fold_aggregates_part(&mut self, part: u8, max_batches: i64) -> Result<FoldReport> {
+        let _ = part;
+        self.fold_aggregates(max_batches)
+    }
+    /// Pending rows waiting for their fold (a batch has one per fold part its loggers fall
+    /// in).
     fn aggregates_pending(&mut self) -> Result<i64> {
         Ok(0)
     }

@@ -95,6 +95,33 @@ fn hours(s: &mut PostgresStore, mn: &str) -> Vec<(i64, i64, f64, f64, f64)> {
         .collect()
 }
 
+/// COD's hours in windows that cut the day: from mid hour 0, from hour 1, to hour 1, and
+/// one ending a second into hour 1 — (n, mean) of each point.
+fn windows(s: &mut PostgresStore, mn: &str) -> Vec<Vec<(i64, i64, f64)>> {
+    [
+        (T0 + 90, T0 + 86_400),
+        (T0 + 3600, T0 + 86_400),
+        (T0, T0 + 3600),
+        (T0, T0 + 3601),
+    ]
+    .iter()
+    .map(|&(from, to)| {
+        s.aggregates(mn, "w01018", Period::Hour, from, to)
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.t, p.n, p.mean))
+            .collect()
+    })
+    .collect()
+}
+
+/// What [`windows`] gives for [`two_batches`]: a point is an hour whose start is in the
+/// window, whole.
+fn windows_want() -> Vec<Vec<(i64, i64, f64)>> {
+    let (h0, h1) = ((T0, 3, 20.0), (T0 + 3600, 1, 40.0));
+    vec![vec![h1], vec![h1], vec![h0], vec![h0, h1]]
+}
+
 fn fold_all(s: &mut PostgresStore) -> i64 {
     let mut n = 0;
     loop {
@@ -134,6 +161,32 @@ fn deferred_batches_are_folded_once_across_a_crash_and_a_correction() {
     );
     let want = vec![(T0, 3, 20.0, 10.0, 30.0), (T0 + 3600, 1, 40.0, 40.0, 40.0)];
     assert_eq!(hours(&mut a, "F1"), want, "pending readings are read");
+    assert_eq!(
+        windows(&mut a, "F1"),
+        windows_want(),
+        "pending, in part windows"
+    );
+    // A pending row written before its DataTime range was kept (migration 14) is read by
+    // scanning the pending ids: the same.
+    let mut sql = postgres::Client::connect(&url(), postgres::NoTls).unwrap();
+    let bounds: Vec<(i64, i64)> = sql
+        .query(
+            &format!("SELECT t_lo, t_hi FROM {schema}.aggregate_pending ORDER BY id"),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(
+        bounds,
+        [(T0, T0 + 120), (T0 + 180, T0 + 3600)],
+        "each batch's DataTime range"
+    );
+    sql.execute(&format!("UPDATE {schema}.aggregate_pending SET t_lo = NULL, t_hi = NULL WHERE lo = (SELECT MIN(lo) FROM {schema}.aggregate_pending)"), &[])
+        .unwrap();
+    assert_eq!(hours(&mut a, "F1"), want, "a pending row of unknown range");
+    assert_eq!(windows(&mut a, "F1"), windows_want());
     assert_eq!(a.aggregates_differing().unwrap(), 0);
     // The service dies after the commits, before any fold: the next connection finds the
     // pending batches, reads the same, and folds each once.
@@ -144,6 +197,7 @@ fn deferred_batches_are_folded_once_across_a_crash_and_a_correction() {
     assert_eq!(fold_all(&mut b), 2);
     assert_eq!(b.aggregates_pending().unwrap(), 0);
     assert_eq!(hours(&mut b, "F1"), want, "the same after the fold");
+    assert_eq!(windows(&mut b, "F1"), windows_want());
     assert_eq!(fold_all(&mut b), 0);
     assert_eq!(hours(&mut b, "F1"), want, "a second fold adds nothing");
     let day = b
@@ -258,6 +312,113 @@ fn held_sums_fold_without_reading_back_and_count_exactly() {
     PostgresStore::drop_schema(&url(), &schema).unwrap();
 }
 
+/// 40 loggers' two batches (every fold part has some), pending: COD 1 and 2 in hour 0 and
+/// `d` in hour 1 for logger `d`.
+fn forty_loggers(s: &mut PostgresStore) {
+    for b in 0..2i64 {
+        let batch: Vec<Upload> = (0..40)
+            .flat_map(|d| {
+                let mn = format!("P{d:02}");
+                let mut v = vec![upload(
+                    &mn,
+                    "2051",
+                    T0 + 60 * b,
+                    &[("w01018", (b + 1) as f64, "N")],
+                )];
+                if b == 1 {
+                    v.push(upload(&mn, "2051", T0 + 3600, &[("w01018", d as f64, "N")]));
+                }
+                v
+            })
+            .collect();
+        s.ingest(&batch).unwrap();
+    }
+}
+
+/// Every logger of [`forty_loggers`] reads the same hours.
+fn forty_read_right(s: &mut PostgresStore, when: &str) {
+    for d in 0..40 {
+        let want = vec![
+            (T0, 2, 1.5, 1.0, 2.0),
+            (T0 + 3600, 1, d as f64, d as f64, d as f64),
+        ];
+        assert_eq!(hours(s, &format!("P{d:02}")), want, "P{d:02} {when}");
+    }
+    assert_eq!(s.aggregates_differing().unwrap(), 0, "{when}");
+}
+
+#[test]
+fn fold_parts_fold_their_loggers_only_from_held_sums_and_by_reading_back() {
+    let schema = format!("rw_fold_parts_{}", std::process::id());
+    let Some(mut a) = fresh(&schema) else {
+        return;
+    };
+    a.set_ingest_rules(rules());
+    let parts = a.fold_parts();
+    assert_eq!(parts, 8);
+    // Held sums: each part's turn folds its own rows from memory, nothing else.
+    assert!(a.defer_aggregates(true));
+    assert!(a.hold_sums(60_000));
+    forty_loggers(&mut a);
+    let pending = a.aggregates_pending().unwrap();
+    assert!(
+        pending > 8,
+        "rows of two batches in several parts each: {pending}"
+    );
+    forty_read_right(&mut a, "pending");
+    let (mut rows, mut hours_written) = (0, 0);
+    for k in 0..parts {
+        let r = a.fold_aggregates_part(k, 100).unwrap();
+        assert_eq!(r.batches, r.from_held, "part {k}: {r:?}");
+        assert!(
+            r.batches <= 2,
+            "part {k}: its row of each batch at most: {r:?}"
+        );
+        (rows, hours_written) = (rows + r.batches, hours_written + r.hours);
+        forty_read_right(&mut a, &format!("after part {k}"));
+    }
+    assert_eq!(rows, pending, "each row folded once");
+    assert_eq!(hours_written, 80, "40 loggers × 2 hours, each written once");
+    assert_eq!(a.aggregates_pending().unwrap(), 0);
+    // Read back: the same loggers again (a day later), by a process holding nothing; the
+    // SQL's part of a reading must be the part its row was written under.
+    let mut b = again(&schema);
+    assert!(b.defer_aggregates(true));
+    let later: Vec<Upload> = (0..40)
+        .map(|d| {
+            upload(
+                &format!("P{d:02}"),
+                "2051",
+                T0 + 86_400,
+                &[("w01018", 7.0, "N")],
+            )
+        })
+        .collect();
+    b.ingest(&later).unwrap();
+    for k in 0..parts {
+        let r = b.fold_aggregates_part(k, 100).unwrap();
+        assert_eq!(r.from_held, 0);
+        forty_read_right(&mut b, &format!("read back, after part {k}"));
+        let left: i64 = (0..40)
+            .map(|d| {
+                b.aggregates(
+                    &format!("P{d:02}"),
+                    "w01018",
+                    Period::Hour,
+                    T0 + 86_400,
+                    T0 + 90_000,
+                )
+                .unwrap()[0]
+                    .n
+            })
+            .sum();
+        assert_eq!(left, 40, "each logger's later reading once, after part {k}");
+    }
+    assert_eq!(b.aggregates_pending().unwrap(), 0);
+    drop((a, b));
+    PostgresStore::drop_schema(&url(), &schema).unwrap();
+}
+
 #[test]
 fn folds_racing_each_other_and_the_writers_never_count_twice() {
     race("rw_fold_race", false);
@@ -318,10 +479,16 @@ fn race(name: &str, held: bool) {
             let (schema, done) = (schema.clone(), done.clone());
             std::thread::spawn(move || {
                 let mut s = again(&schema);
-                let mut folded = 0;
+                let (mut folded, mut part) = (0, 0u8);
                 loop {
                     let finished = done.load(std::sync::atomic::Ordering::SeqCst);
-                    let r = s.fold_aggregates(2).unwrap();
+                    // Turns over the fold parts while the writers write; every part at the end.
+                    part = (part + 1) % s.fold_parts();
+                    let r = if finished {
+                        s.fold_aggregates(2).unwrap()
+                    } else {
+                        s.fold_aggregates_part(part, 2).unwrap()
+                    };
                     folded += r.batches;
                     if finished && r.batches == 0 && !r.busy {
                         return folded;

@@ -189,7 +189,7 @@ fn a_store_of_the_previous_version_is_migrated_at_connect() {
         .unwrap();
     drop(client);
     let mut s = PostgresStore::connect(&url(), Some(&schema)).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 13);
+    assert_eq!(s.schema_version().unwrap(), 14);
     let d = s.device("OLDMN1").unwrap().unwrap();
     assert!(verify_device_password("123456", &d.password_hash));
     assert!(d.allowed_peers.is_empty() && !d.disabled);
@@ -203,7 +203,7 @@ fn a_store_of_the_previous_version_is_migrated_at_connect() {
     drop(s);
     // Connecting again is harmless; the synchronous_commit of the session is on.
     let mut s = PostgresStore::connect(&url(), Some(&schema)).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 13);
+    assert_eq!(s.schema_version().unwrap(), 14);
     assert_eq!(s.synchronous_commit().unwrap(), "on");
     drop(s);
     PostgresStore::drop_schema(&url(), &schema).unwrap();

@@ -3,8 +3,9 @@
 //! PostgreSQL takes rows from `COPY … (FORMAT binary)` for less work than from `INSERT …
 //! SELECT FROM UNNEST` of arrays. One transaction: the batch statement without readings
 //! (frames, keys claimed, alert feed; it also draws one reading id as a lower bound), the
-//! claimed uploads' readings by COPY, and the `aggregate_pending` row naming them (ids above
-//! that bound up to the session's last drawn id, inserted by this transaction).
+//! claimed uploads' readings by COPY, and the `aggregate_pending` rows naming them (ids above
+//! that bound up to the session's last drawn id, inserted by this transaction; one row per
+//! fold part of their loggers).
 //! `REWATER_PG_READINGS=unnest` keeps them in the statement, for comparison.
 
 use super::{pg, PostgresStore};
@@ -16,11 +17,14 @@ const COPY_READINGS: &str = "COPY reading (mn, factor, cn, data_time, value, min
 /// The columns of [`COPY_READINGS`].
 const COLUMNS: i16 = 11;
 
-/// The batch's pending row (none when it stored no reading); `$2`: until when a fold leaves
-/// it to the process that holds its sums (0: no process does).
-const PENDING: &str = "INSERT INTO aggregate_pending (lo, hi, xid, held_until_ms)
-    SELECT $1, currval('reading_id_seq'), pg_current_xact_id()::xid, $2
-    WHERE currval('reading_id_seq') > $1 RETURNING id";
+/// The batch's pending rows, one per fold part its stored readings' loggers fall in (none
+/// when it stored no reading); `$2`: until when a fold leaves them to the process that holds
+/// their sums (0: no process does); `$3`–`$5`: per part, the part and the DataTime range of
+/// its readings.
+const PENDING: &str = "INSERT INTO aggregate_pending (lo, hi, xid, held_until_ms, t_lo, t_hi, part)
+    SELECT $1, currval('reading_id_seq'), pg_current_xact_id()::xid, $2, x.t_lo, x.t_hi, x.part
+    FROM UNNEST($3::int2[], $4::int8[], $5::int8[]) AS x(part, t_lo, t_hi)
+    WHERE currval('reading_id_seq') > $1 RETURNING part, id";
 
 impl PostgresStore {
     /// Whether batches write their readings by COPY (with deferred aggregates only).
@@ -78,6 +82,12 @@ impl PostgresStore {
                 claimed[i] = r.get(2);
             }
         }
+        // Per fold part: the DataTime range of the readings stored.
+        let mut t_range: Vec<Option<(i64, i64)>> = vec![None; usize::from(super::fold::FOLD_PARTS)];
+        let parts: Vec<u8> = uploads
+            .iter()
+            .map(|c| super::fold::part_of(&c.u.mn))
+            .collect();
         {
             let mut rows = super::copy_rows::CopyRows::with_capacity(
                 uploads.iter().map(|c| 96 * c.readings.len()).sum(),
@@ -102,6 +112,11 @@ impl PostgresStore {
                     rows.int8(u.received_at_ms);
                 }
             }
+            for i in (0..n).filter(|&i| first[i] && claimed[i] && !uploads[i].readings.is_empty()) {
+                let t = uploads[i].u.data_time;
+                let r = &mut t_range[usize::from(parts[i])];
+                *r = Some(r.map_or((t, t), |(lo, hi)| (t.min(lo), t.max(hi))));
+            }
             let mut sink = tx.copy_in(COPY_READINGS).map_err(pg)?;
             std::io::Write::write_all(&mut sink, &rows.finish()).map_err(|e| {
                 StoreError::Postgres {
@@ -115,17 +130,27 @@ impl PostgresStore {
         let held_until_ms = self.held.as_ref().map_or(0, |(_, hold_ms)| {
             crate::ingest::now_ms().saturating_add(*hold_ms)
         });
-        let pending_id: Option<i64> = tx
-            .query_opt(&pending, &[&lo, &held_until_ms])
+        let (mut p_part, mut p_lo, mut p_hi) = (Vec::new(), Vec::new(), Vec::new());
+        for (k, r) in t_range.iter().enumerate() {
+            if let Some((lo, hi)) = r {
+                p_part.push(k as i16);
+                p_lo.push(*lo);
+                p_hi.push(*hi);
+            }
+        }
+        let pending_rows: Vec<(i16, i64)> = tx
+            .query(&pending, &[&lo, &held_until_ms, &p_part, &p_lo, &p_hi])
             .map_err(pg)?
-            .map(|r| r.get(0));
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
         tx.commit().map_err(pg)?;
-        if let (Some((held, _)), Some(id)) = (&self.held, pending_id) {
+        if let Some((held, _)) = &self.held {
             let stored: Vec<bool> = (0..n).map(|i| first[i] && claimed[i]).collect();
             // A lock poisoned by a writer that panicked mid-add is never used again: the fold
             // then takes no held sums, and every row is read back once its hold ends.
             if let Ok(mut h) = held.lock() {
-                h.add_batch(id, uploads, plan, &stored);
+                h.add_batch(&pending_rows, uploads, plan, &stored, &parts);
             }
         }
         self.claims_from_rows(uploads, plan, &rows)

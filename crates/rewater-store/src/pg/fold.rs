@@ -19,6 +19,37 @@ pub(super) const V13: &str = "
 ALTER TABLE aggregate_pending ADD COLUMN held_until_ms BIGINT NOT NULL DEFAULT 0;
 ";
 
+/// Version 14: per pending row, the DataTime range of its readings, so that a series read finds
+/// the pending part of its window through the series index over that range alone, not by
+/// scanning every pending reading (their number grows with the fold interval); and the fold
+/// part ([`part_of`]) of the loggers it stands for: a batch writes one row per part its
+/// loggers fall in. NULL range: unknown, the read scans the pending ids; NULL part: every
+/// logger of the batch (rows written before, or by the statement path).
+pub(super) const V14: &str = "
+ALTER TABLE aggregate_pending ADD COLUMN t_lo BIGINT, ADD COLUMN t_hi BIGINT, ADD COLUMN part SMALLINT;
+";
+
+/// Parts the loggers fall in for the fold. A fold turn adds one part's pending rows, so that
+/// each turn upserts the hours of an eighth of the loggers and the turns are spread over the
+/// fold interval, instead of one burst of every logger's hours that the writers' commits
+/// queue behind (docs/benchmarks.md, "Province scale, 2026-12-04").
+pub(super) const FOLD_PARTS: u8 = 8;
+
+/// The fold part of logger `mn`: the first byte of the SHA-256 of its MN, modulo
+/// [`FOLD_PARTS`]; [`PART_OF_R`] computes the same in SQL.
+pub(super) fn part_of(mn: &str) -> u8 {
+    use sha2::Digest;
+    sha2::Sha256::digest(mn.as_bytes())[0] % FOLD_PARTS
+}
+
+/// [`part_of`] of reading `r`'s logger, in SQL (MNs are ASCII letters and digits).
+const PART_OF_R: &str = "(get_byte(sha256(convert_to(r.mn, 'UTF8')), 0) % 8)";
+
+/// Whether reading `r` is one that pending row `q` stands for.
+fn in_row() -> String {
+    format!("r.id BETWEEN q.lo AND q.hi AND r.xmin = q.xid AND (q.part IS NULL OR q.part = {PART_OF_R})")
+}
+
 /// The hour a reading's DataTime falls in (floor, also before 1970).
 const HOUR_OF: &str = "(r.data_time - ((r.data_time % 3600) + 3600) % 3600)";
 
@@ -52,14 +83,14 @@ impl PostgresStore {
                FROM reading r
                WHERE r.mn = $1 AND r.factor = $2 AND r.data_time >= $3 AND r.data_time < $3 + 3600
                  AND {VALID}
-                 AND NOT EXISTS (SELECT 1 FROM aggregate_pending q
-                                 WHERE r.id BETWEEN q.lo AND q.hi AND r.xmin = q.xid)),
+                 AND NOT EXISTS (SELECT 1 FROM aggregate_pending q WHERE {in_row})),
              d AS (DELETE FROM aggregate WHERE mn = $1 AND factor = $2 AND period = 'hour' AND start = $3
                    AND (SELECT n FROM s) = 0)
              INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max)
              SELECT $1, $2, 'hour', $3, n, sum, lo, hi FROM s WHERE n > 0
              ON CONFLICT (mn, factor, period, start) DO UPDATE SET
-               n = excluded.n, sum = excluded.sum, min = excluded.min, max = excluded.max"
+               n = excluded.n, sum = excluded.sum, min = excluded.min, max = excluded.max",
+            in_row = in_row()
         );
         tx.execute(&sql, &[&mn, &factor, &start]).map_err(pg)?;
         Ok(())
@@ -78,9 +109,11 @@ impl PostgresStore {
     pub(super) fn fold_batch_of(tx: &mut Transaction<'_>, id: i64) -> Result<()> {
         let taken = tx
             .query(
-                "DELETE FROM aggregate_pending q USING reading r
-                 WHERE r.id = $1 AND r.id BETWEEN q.lo AND q.hi AND r.xmin = q.xid
-                 RETURNING q.lo, q.hi, q.xid::text",
+                &format!(
+                    "DELETE FROM aggregate_pending q USING reading r WHERE r.id = $1 AND {}
+                     RETURNING q.lo, q.hi, q.xid::text, q.part",
+                    in_row()
+                ),
                 &[&id],
             )
             .map_err(pg)?;
@@ -88,9 +121,29 @@ impl PostgresStore {
         Ok(())
     }
 
-    /// Adds the valid readings of the pending batches `taken` (rows of lo, hi, xid, already
-    /// deleted) to the hourly aggregates, reading them back; returns the hours written.
+    /// Adds the valid readings of the pending rows `taken` (rows of lo, hi, xid, part, already
+    /// deleted) to the hourly aggregates, reading them back; returns the hours written. One
+    /// statement per part among them (a row of part k stands for its batch's loggers of part
+    /// k only; a row of no part, for all).
     fn add_read_back(tx: &mut Transaction<'_>, taken: &[::postgres::Row]) -> Result<u64> {
+        let mut by_part: std::collections::BTreeMap<Option<i16>, Vec<&::postgres::Row>> =
+            Default::default();
+        for r in taken {
+            by_part.entry(r.get(3)).or_default().push(r);
+        }
+        let mut hours = 0;
+        for (part, rows) in by_part {
+            hours += Self::add_read_back_part(tx, part, &rows)?;
+        }
+        Ok(hours)
+    }
+
+    /// [`Self::add_read_back`] for rows of one part (`None`: of no part).
+    fn add_read_back_part(
+        tx: &mut Transaction<'_>,
+        part: Option<i16>,
+        taken: &[&::postgres::Row],
+    ) -> Result<u64> {
         let (Some(lo), Some(hi)) = (
             taken.iter().map(|r| r.get::<_, i64>(0)).min(),
             taken.iter().map(|r| r.get::<_, i64>(1)).max(),
@@ -109,13 +162,14 @@ impl PostgresStore {
                SELECT r.mn, r.factor, {HOUR_OF} AS start, COUNT(*) AS n, SUM(r.value) AS sum,
                       MIN(r.value) AS lo, MAX(r.value) AS hi
                FROM reading r
-               WHERE r.id BETWEEN $1 AND $2 AND r.xmin = ANY ($3::text[]::xid[]) AND {VALID}
+               WHERE r.id BETWEEN $1 AND $2 AND r.xmin = ANY ($3::text[]::xid[])
+                 AND ($4::int2 IS NULL OR {PART_OF_R} = $4) AND {VALID}
                GROUP BY 1, 2, 3)
              INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max)
              SELECT mn, factor, 'hour', start, n, sum, lo, hi FROM s ORDER BY mn, factor, start
              {ADD_ON_CONFLICT}"
         );
-        tx.execute(&sql, &[&lo, &hi, &xids]).map_err(pg)
+        tx.execute(&sql, &[&lo, &hi, &xids, &part]).map_err(pg)
     }
 
     /// Upserts held sums (see `super::held`); returns the hours written.
@@ -136,18 +190,79 @@ impl PostgresStore {
             .map_err(pg)
     }
 
-    /// The sums held for this process's fold, taken (none if it holds none, or if a writer
+    /// Part `part`'s sums held for this process's fold, taken (none if it holds none, or if a writer
     /// panicked while adding: such sums may be partial and are not used).
-    fn take_held(held: &Option<(super::held::SharedSums, i64)>) -> Option<super::held::HeldSums> {
+    fn take_held(
+        held: &Option<(super::held::SharedSums, i64)>,
+        part: u8,
+    ) -> Option<super::held::HeldSums> {
         let (held, _) = held.as_ref()?;
         match held.lock() {
-            Ok(mut h) => Some(h.take()).filter(|g| !g.ids.is_empty()),
+            Ok(mut h) => h.take(part).filter(|g| !g.ids.is_empty()),
             Err(_) => None,
         }
     }
 
+    /// A fold of part `part`'s pending rows (`None`: of every part) and of the rows no
+    /// live process holds, in one transaction (see [`AggregateFold::fold_aggregates`]).
+    fn fold(&mut self, part: Option<u8>, max_batches: i64) -> Result<FoldReport> {
+        let mut tx = self.client.transaction().map_err(pg)?;
+        let got: bool = tx
+            .query_one(
+                &format!("SELECT pg_try_advisory_xact_lock({FOLD_LOCK})"),
+                &[],
+            )
+            .map_err(pg)?
+            .get(0);
+        if !got {
+            return Ok(FoldReport {
+                busy: true,
+                ..FoldReport::default()
+            });
+        }
+        // Statements of their own after the lock, so that they see every correction committed
+        // before it was granted. First the rows whose sums this process holds: their sums
+        // count only if every one of their rows is still there to delete.
+        let mut report = FoldReport::default();
+        let parts = part.map_or(0..FOLD_PARTS, |k| k..k + 1);
+        for k in parts {
+            let Some(sums) = Self::take_held(&self.held, k) else {
+                continue;
+            };
+            let taken = tx
+                .query(
+                    "DELETE FROM aggregate_pending WHERE id = ANY ($1) RETURNING lo, hi, xid::text, part",
+                    &[&sums.ids],
+                )
+                .map_err(pg)?;
+            report.batches += taken.len() as i64;
+            if taken.len() == sums.ids.len() {
+                report.from_held += taken.len() as i64;
+                report.hours += Self::add_held(&mut tx, sums)? as i64;
+            } else {
+                report.hours += Self::add_read_back(&mut tx, &taken)? as i64;
+            }
+        }
+        // Then the rows (of this part, or of none) no live process holds (their holder's
+        // time is up), oldest first, read back.
+        let taken = tx
+            .query(
+                "DELETE FROM aggregate_pending WHERE id IN (
+                   SELECT id FROM aggregate_pending
+                   WHERE held_until_ms <= $2 AND ($3::int2 IS NULL OR part IS NULL OR part = $3)
+                   ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+                 RETURNING lo, hi, xid::text, part",
+                &[&max_batches, &crate::ingest::now_ms(), &part.map(i16::from)],
+            )
+            .map_err(pg)?;
+        report.batches += taken.len() as i64;
+        report.hours += Self::add_read_back(&mut tx, &taken)? as i64;
+        tx.commit().map_err(pg)?;
+        Ok(report)
+    }
+
     /// Hourly (or daily) points of the kept aggregates plus the valid readings still
-    /// pending, in one snapshot.
+    /// pending, in one snapshot (the pending rows of the logger's part, or of none).
     pub(super) fn aggregates_with_pending(
         &mut self,
         mn: &str,
@@ -165,21 +280,45 @@ impl PostgresStore {
             .map_err(pg)?;
         let p = tx
             .query_one(
-                "SELECT MIN(lo), MAX(hi), COALESCE(array_agg(xid::text), '{}') FROM aggregate_pending",
-                &[],
+                "SELECT MIN(lo), MAX(hi), COALESCE(array_agg(xid::text), '{}'),
+                        MIN(t_lo), MAX(t_hi), COALESCE(bool_or(t_lo IS NULL), false)
+                 FROM aggregate_pending WHERE part IS NULL OR part = $1",
+                &[&i16::from(part_of(mn))],
             )
             .map_err(pg)?;
         let (lo, hi, xids): (Option<i64>, Option<i64>, Vec<String>) =
             (p.get(0), p.get(1), p.get(2));
+        let (t_lo, t_hi, unbounded): (Option<i64>, Option<i64>, bool) =
+            (p.get(3), p.get(4), p.get(5));
         let kept = "SELECT start, n, sum, min, max FROM aggregate
                     WHERE mn = $1 AND factor = $2 AND period = 'hour' AND start >= $3 AND start < $4";
-        let rows = match (lo, hi) {
-            (Some(lo), Some(hi)) => {
+        let point = "SELECT (start / $5) * $5 AS t, SUM(sum) / SUM(n)::float8, MIN(min), MAX(max), SUM(n)::bigint";
+        let rows = match (lo, hi, t_lo, t_hi) {
+            // Every pending batch says its DataTime range: the series index over the part of
+            // the window in that range (a reading of hour h has h <= data_time < h + 3600).
+            (Some(lo), Some(hi), Some(t_lo), Some(t_hi)) if !unbounded => {
+                let sql = format!(
+                    "{point} FROM ({kept}
+                       UNION ALL
+                       SELECT h.start, 1, h.value, h.value, h.value FROM (
+                         SELECT {HOUR_OF} AS start, r.value FROM reading r
+                         WHERE r.mn = $1 AND r.factor = $2
+                           AND r.data_time BETWEEN $9 AND $10
+                           AND r.id BETWEEN $6 AND $7 AND r.xmin = ANY ($8::text[]::xid[]) AND {VALID}) h
+                       WHERE h.start >= $3 AND h.start < $4) x
+                     GROUP BY t ORDER BY t"
+                );
+                let (t_min, t_max) = (t_lo.max(from), t_hi.min(to.saturating_add(3599)));
+                let args: [&(dyn ::postgres::types::ToSql + Sync); 10] = [
+                    &mn, &factor, &from, &to, &len, &lo, &hi, &xids, &t_min, &t_max,
+                ];
+                tx.query(&sql, &args).map_err(pg)?
+            }
+            (Some(lo), Some(hi), _, _) => {
                 // `|| ''` keeps the planner on the pending id ranges (BRIN on id) rather than
                 // the device's whole history through the series index.
                 let sql = format!(
-                    "SELECT (start / $5) * $5 AS t, SUM(sum) / SUM(n)::float8, MIN(min), MAX(max), SUM(n)::bigint
-                     FROM ({kept}
+                    "{point} FROM ({kept}
                        UNION ALL
                        SELECT h.start, 1, h.value, h.value, h.value FROM (
                          SELECT {HOUR_OF} AS start, r.value FROM reading r
@@ -192,10 +331,7 @@ impl PostgresStore {
                     .map_err(pg)?
             }
             _ => {
-                let sql = format!(
-                    "SELECT (start / $5) * $5 AS t, SUM(sum) / SUM(n)::float8, MIN(min), MAX(max), SUM(n)::bigint
-                     FROM ({kept}) x GROUP BY t ORDER BY t"
-                );
+                let sql = format!("{point} FROM ({kept}) x GROUP BY t ORDER BY t");
                 tx.query(&sql, &[&mn, &factor, &from, &to, &len])
                     .map_err(pg)?
             }
@@ -232,60 +368,21 @@ impl AggregateFold for PostgresStore {
         {
             return false;
         }
-        let sums = std::sync::Arc::new(std::sync::Mutex::new(super::held::HeldSums::default()));
+        let sums = std::sync::Arc::new(std::sync::Mutex::new(super::held::HeldParts::default()));
         self.held = Some((sums, hold_ms.max(0)));
         true
     }
 
     fn fold_aggregates(&mut self, max_batches: i64) -> Result<FoldReport> {
-        let mut tx = self.client.transaction().map_err(pg)?;
-        let got: bool = tx
-            .query_one(
-                &format!("SELECT pg_try_advisory_xact_lock({FOLD_LOCK})"),
-                &[],
-            )
-            .map_err(pg)?
-            .get(0);
-        if !got {
-            return Ok(FoldReport {
-                busy: true,
-                ..FoldReport::default()
-            });
-        }
-        // Statements of their own after the lock, so that they see every correction committed
-        // before it was granted. First the batches whose sums this process holds: their sums
-        // count only if every one of their rows is still there to delete.
-        let mut report = FoldReport::default();
-        if let Some(sums) = Self::take_held(&self.held) {
-            let taken = tx
-                .query(
-                    "DELETE FROM aggregate_pending WHERE id = ANY ($1) RETURNING lo, hi, xid::text",
-                    &[&sums.ids],
-                )
-                .map_err(pg)?;
-            report.batches += taken.len() as i64;
-            if taken.len() == sums.ids.len() {
-                report.from_held = taken.len() as i64;
-                report.hours += Self::add_held(&mut tx, sums)? as i64;
-            } else {
-                report.hours += Self::add_read_back(&mut tx, &taken)? as i64;
-            }
-        }
-        // Then the batches no live process holds (their holder's time is up), oldest first,
-        // read back.
-        let taken = tx
-            .query(
-                "DELETE FROM aggregate_pending WHERE id IN (
-                   SELECT id FROM aggregate_pending WHERE held_until_ms <= $2
-                   ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-                 RETURNING lo, hi, xid::text",
-                &[&max_batches, &crate::ingest::now_ms()],
-            )
-            .map_err(pg)?;
-        report.batches += taken.len() as i64;
-        report.hours += Self::add_read_back(&mut tx, &taken)? as i64;
-        tx.commit().map_err(pg)?;
-        Ok(report)
+        self.fold(None, max_batches)
+    }
+
+    fn fold_parts(&self) -> u8 {
+        FOLD_PARTS
+    }
+
+    fn fold_aggregates_part(&mut self, part: u8, max_batches: i64) -> Result<FoldReport> {
+        self.fold(Some(part % FOLD_PARTS), max_batches)
     }
 
     fn aggregates_pending(&mut self) -> Result<i64> {
@@ -305,7 +402,7 @@ impl AggregateFold for PostgresStore {
              pend AS (
                SELECT r.mn, r.factor, {HOUR_OF} AS start, COUNT(*) AS n, SUM(r.value) AS sum,
                       MIN(r.value) AS lo, MAX(r.value) AS hi
-               FROM reading r JOIN aggregate_pending q ON r.id BETWEEN q.lo AND q.hi AND r.xmin = q.xid
+               FROM reading r JOIN aggregate_pending q ON {in_row}
                WHERE {VALID} GROUP BY 1, 2, 3),
              have AS (
                SELECT mn, factor, start, SUM(n) AS n, SUM(sum) AS sum, MIN(lo) AS lo, MAX(hi) AS hi
@@ -314,7 +411,8 @@ impl AggregateFold for PostgresStore {
                      UNION ALL SELECT * FROM pend) x GROUP BY 1, 2, 3)
              SELECT COUNT(*) FROM want w FULL JOIN have h USING (mn, factor, start)
              WHERE w.n IS DISTINCT FROM h.n OR w.lo IS DISTINCT FROM h.lo OR w.hi IS DISTINCT FROM h.hi
-                OR abs(w.sum - h.sum) > 1e-9 * greatest(1, abs(w.sum))"
+                OR abs(w.sum - h.sum) > 1e-9 * greatest(1, abs(w.sum))",
+            in_row = in_row()
         );
         let mut tx = self
             .client

@@ -15,6 +15,9 @@
 //!   `held_until_ms` has passed any gateway folds them by reading back;
 //! * past [`MAX_HELD_KEYS`] sums (a fold that keeps failing) the held sums are dropped and
 //!   their rows left to that read-back, so memory stays bounded.
+//!
+//! A batch has one pending row per fold part its loggers fall in (see `super::fold`), and
+//! the sums are held by part ([`HeldParts`]), so that a fold turn takes one part's.
 
 use crate::ingest::{Checked, Plan};
 use std::collections::HashMap;
@@ -54,7 +57,63 @@ impl Default for HeldSums {
 }
 
 /// The map shared by a process's writer and fold connections.
-pub(crate) type SharedSums = Arc<Mutex<HeldSums>>;
+pub(crate) type SharedSums = Arc<Mutex<HeldParts>>;
+
+/// The held sums of each fold part (index: the part, `super::fold::part_of`).
+#[derive(Debug)]
+pub(crate) struct HeldParts {
+    parts: Vec<HeldSums>,
+}
+
+impl Default for HeldParts {
+    fn default() -> HeldParts {
+        HeldParts::with_limit(MAX_HELD_KEYS)
+    }
+}
+
+impl HeldParts {
+    /// Parts of at most `limit` keys in all (each holds its share).
+    pub(crate) fn with_limit(limit: usize) -> HeldParts {
+        let n = usize::from(super::fold::FOLD_PARTS);
+        HeldParts {
+            parts: (0..n)
+                .map(|_| HeldSums::with_limit(limit.div_ceil(n)))
+                .collect(),
+        }
+    }
+
+    /// Adds the valid values of the uploads a committed batch stored (`stored[i]`), each to
+    /// its logger's part (`part_of_upload[i]`), under that part's pending row (`rows`: (part,
+    /// pending id)). A part with no row gets nothing (its uploads stored no reading).
+    pub(crate) fn add_batch(
+        &mut self,
+        rows: &[(i16, i64)],
+        uploads: &[Checked<'_>],
+        plan: &Plan,
+        stored: &[bool],
+        part_of_upload: &[u8],
+    ) {
+        let mut mine: Vec<Vec<bool>> = vec![vec![false; uploads.len()]; self.parts.len()];
+        for (i, &p) in part_of_upload.iter().enumerate() {
+            if let Some(m) = mine.get_mut(usize::from(p)).filter(|_| stored[i]) {
+                m[i] = true;
+            }
+        }
+        for &(part, id) in rows {
+            if let Some(h) = usize::try_from(part)
+                .ok()
+                .and_then(|p| self.parts.get_mut(p))
+            {
+                h.add_batch(id, uploads, plan, &mine[part as usize]);
+            }
+        }
+    }
+
+    /// Takes what part `part` holds (none for a part out of range).
+    pub(crate) fn take(&mut self, part: u8) -> Option<HeldSums> {
+        self.parts.get_mut(usize::from(part)).map(HeldSums::take)
+    }
+}
 
 impl HeldSums {
     pub(crate) fn with_limit(limit: usize) -> HeldSums {

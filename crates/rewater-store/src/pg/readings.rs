@@ -97,9 +97,10 @@ const ONE_SHOT: &str = one_shot!(
 /// The batch leaving its readings to the fold ([`crate::fold`]): one `aggregate_pending` row
 /// naming the claimed readings' id range and this transaction.
 const ONE_SHOT_DEFERRED: &str = one_shot!(
-    " RETURNING id",
-    r#"ia AS (INSERT INTO aggregate_pending (lo, hi, xid)
-       SELECT MIN(id), MAX(id), pg_current_xact_id()::xid FROM ir HAVING COUNT(*) > 0)"#
+    " RETURNING id, data_time",
+    r#"ia AS (INSERT INTO aggregate_pending (lo, hi, xid, t_lo, t_hi)
+       SELECT MIN(id), MAX(id), pg_current_xact_id()::xid, MIN(data_time), MAX(data_time)
+       FROM ir HAVING COUNT(*) > 0)"#
 );
 
 /// The batch statement of [`super::copy`]: frames, keys and the alert feed as above, no

@@ -171,4 +171,9 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         what: "pending batches left to the fold of the gateway that holds their sums (issue 19)",
         steps: &[Step::Sql(super::fold::V13)],
     },
+    Migration {
+        version: 14,
+        what: "the DataTime range of each pending batch's readings (issue 19)",
+        steps: &[Step::Sql(super::fold::V14)],
+    },
 ];

@@ -159,4 +159,10 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         // Nothing waits for a fold on SQLite (see version 12).
         steps: &[],
     },
+    Migration {
+        version: 14,
+        what: "the DataTime range and fold part of each pending batch's rows (issue 19)",
+        // Nothing waits for a fold on SQLite (see version 12).
+        steps: &[],
+    },
 ];
