@@ -3,8 +3,8 @@
 //! thread, on a connection of its own, adds the pending batches to the aggregates every
 //! `Config::fold_every` — off the path of the acknowledgements, and with a device's several
 //! uploads of an hour merged into one update. Where the store splits the loggers into fold
-//! parts, a turn folds one part and the turns are spread over the interval. With several gateways on one store, each runs
-//! one; a fold that finds another running skips its turn.
+//! parts, a turn folds one part and the turns are spread over the interval. With several
+//! gateways on one store, each runs one; a fold that finds another running skips its turn.
 
 use crate::stats::Stats;
 use rewater_store::prelude::*;

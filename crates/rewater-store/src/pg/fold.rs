@@ -190,8 +190,8 @@ impl PostgresStore {
             .map_err(pg)
     }
 
-    /// Part `part`'s sums held for this process's fold, taken (none if it holds none, or if a writer
-    /// panicked while adding: such sums may be partial and are not used).
+    /// Part `part`'s sums held for this process's fold, taken (none if it holds none, or if a
+    /// writer panicked while adding: such sums may be partial and are not used).
     fn take_held(
         held: &Option<(super::held::SharedSums, i64)>,
         part: u8,

@@ -173,7 +173,7 @@ pub(super) const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 14,
-        what: "the DataTime range of each pending batch's readings (issue 19)",
+        what: "the DataTime range and fold part of each pending batch's rows (issue 19)",
         steps: &[Step::Sql(super::fold::V14)],
     },
 ];
