@@ -220,6 +220,25 @@ pub struct Stopped {
     pub ack_p99_ms: f64,
 }
 
+/// Warns when the database server's shared buffers are fewer than its loggers need
+/// ([`rewater_store::advised_buffer_bytes`]): acknowledgements slow down once the hot index
+/// pages no longer fit (docs/scale.md).
+fn warn_of_small_buffers(store: &mut dyn rewater_store::Store) {
+    let Ok(Some(have)) = store.buffer_cache_bytes() else {
+        return;
+    };
+    let loggers = store.devices().map_or(0, |d| d.len());
+    if let Some(want) = rewater_store::advised_buffer_bytes(have, loggers) {
+        tracing::warn!(
+            shared_buffers_mb = have >> 20,
+            loggers,
+            advised_mb = want >> 20,
+            "PostgreSQL's shared_buffers is below ≈ 50 kB per data logger: acknowledgements slow \
+             down once the loggers' index pages outgrow it (docs/scale.md)"
+        );
+    }
+}
+
 /// Runs the service until Ctrl-C or SIGTERM; `on_ready` is called once both ports listen.
 pub fn run(config: ServerConfig, on_ready: impl FnOnce(&Started)) -> Result<Stopped> {
     let token_supplied = config.api_token.clone().filter(|t| !t.trim().is_empty());
@@ -227,7 +246,8 @@ pub fn run(config: ServerConfig, on_ready: impl FnOnce(&Started)) -> Result<Stop
         Some(t) => t.clone(),
         None => rewater_api::auth::new_secret(),
     };
-    let (store, registered) = demo::prepare_store(&config.db, config.demo, config.sim_devices)?;
+    let (mut store, registered) = demo::prepare_store(&config.db, config.demo, config.sim_devices)?;
+    warn_of_small_buffers(store.as_mut());
     let platform = Arc::new(scenarios::platform(&config)?);
     let downstream = downstream(&config)?;
     let mut api_store = rewater_store::open(&config.db).map_err(|source| ServerError::Store {

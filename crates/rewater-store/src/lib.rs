@@ -59,7 +59,10 @@ pub use rejected::{REJECTED_HEAD_BYTES, REJECTED_SAMPLES_PER_KEY};
 pub use split::{ExpiredSplit, HeldPart, SplitLimits, SplitOutcome, SplitPart, SplitStore};
 pub use sqlite::{SqliteStore, WalLimits};
 pub use tasks::TaskStore;
-pub use traits::{AccountStore, AlertStore, AuditStore, ReadingStore, SiteStore, Store};
+pub use traits::{
+    advised_buffer_bytes, AccountStore, AlertStore, AuditStore, ReadingStore, SiteStore, Store,
+    BUFFER_BYTES_PER_LOGGER,
+};
 pub use types::*;
 
 /// Everything a caller needs: `use rewater_store::prelude::*;` brings every store trait into

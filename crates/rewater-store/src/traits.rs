@@ -180,4 +180,46 @@ pub trait Store:
     fn migrate(&mut self) -> Result<()>;
     /// The schema version the store is at.
     fn schema_version(&mut self) -> Result<i64>;
+    /// The database server's shared buffer cache in bytes, where the backend has one
+    /// (PostgreSQL's `shared_buffers`; `None` for SQLite). See [`crate::advised_buffer_bytes`].
+    fn buffer_cache_bytes(&mut self) -> Result<Option<i64>> {
+        Ok(None)
+    }
+}
+
+/// Shared buffers a store of `loggers` data loggers should have, in bytes: ≈ 50 kB each —
+/// the right-hand edges of a logger's series in the reading index (one leaf page of 8 kB per
+/// logger and factor, 6 factors) and its hour's aggregate rows. Measured (docs/benchmarks.md,
+/// "Province scale, 2026-12-04"; confidence: medium, one load shape): 10,000 loggers kept
+/// ≈ 60,000 leaf pages (≈ 480 MB) in constant use; a 4.5-minute run with Debian's 128 MB
+/// had an ack p99 of 953 ms, against 195 ms with 2 GB (and the WAL settings of
+/// `tools/pg-settings.sh tuned`).
+pub const BUFFER_BYTES_PER_LOGGER: i64 = 50_000;
+
+/// The shared buffers advised for `loggers` when `have` bytes are fewer, else `None`.
+pub fn advised_buffer_bytes(have: i64, loggers: usize) -> Option<i64> {
+    let want = i64::try_from(loggers)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(BUFFER_BYTES_PER_LOGGER);
+    (have < want).then_some(want)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffers_are_advised_at_fifty_kilobytes_a_logger() {
+        // Debian's 128 MB holds 2,684 loggers' worth; 10,000 want 500 MB.
+        assert_eq!(advised_buffer_bytes(134_217_728, 10_000), Some(500_000_000));
+        assert_eq!(advised_buffer_bytes(134_217_728, 2_684), None);
+        assert_eq!(advised_buffer_bytes(134_217_728, 2_685), Some(134_250_000));
+        assert_eq!(advised_buffer_bytes(2 << 30, 10_000), None);
+        assert_eq!(advised_buffer_bytes(0, 0), None);
+        assert_eq!(
+            advised_buffer_bytes(i64::MAX, usize::MAX),
+            None,
+            "saturates"
+        );
+    }
 }

@@ -369,3 +369,29 @@ fn postgres_completes_a_record_whose_last_parts_race() {
     drop(a);
     PostgresStore::drop_schema(&url(), &schema).unwrap();
 }
+
+/// The server's shared buffers as `pg_size_bytes` reads `SHOW shared_buffers` (e.g. Debian's
+/// "128MB" = 134,217,728 bytes); SQLite has none.
+#[test]
+fn the_shared_buffer_cache_is_read_from_the_server() {
+    let schema = format!("rw_buffers_{}", std::process::id());
+    let Some(mut s) = connect(&schema) else {
+        return;
+    };
+    let mut client = postgres::Client::connect(&url(), postgres::NoTls).unwrap();
+    let want: i64 = client
+        .query_one(
+            "SELECT pg_size_bytes(current_setting('shared_buffers'))",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(want >= 128 << 10, "{want}");
+    assert_eq!(s.buffer_cache_bytes().unwrap(), Some(want));
+    let path = std::env::temp_dir().join(format!("rw_buffers_{}.sqlite", std::process::id()));
+    let mut lite = rewater_store::SqliteStore::open(&path).unwrap();
+    assert_eq!(lite.buffer_cache_bytes().unwrap(), None);
+    drop((s, lite));
+    let _ = std::fs::remove_file(&path);
+    PostgresStore::drop_schema(&url(), &schema).unwrap();
+}

@@ -296,4 +296,17 @@ impl Store for PostgresStore {
     fn schema_version(&mut self) -> Result<i64> {
         version_in(&mut self.client)
     }
+
+    fn buffer_cache_bytes(&mut self) -> Result<Option<i64>> {
+        // `setting` counts blocks of `block_size` bytes.
+        let r = self
+            .client
+            .query_one(
+                "SELECT setting::bigint * current_setting('block_size')::bigint FROM pg_settings
+                 WHERE name = 'shared_buffers'",
+                &[],
+            )
+            .map_err(pg)?;
+        Ok(Some(r.get(0)))
+    }
 }
