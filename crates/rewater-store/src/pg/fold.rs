@@ -36,18 +36,23 @@ ALTER TABLE aggregate_pending ADD COLUMN t_lo BIGINT, ADD COLUMN t_hi BIGINT, AD
 pub(super) const FOLD_PARTS: u8 = 8;
 
 /// The fold part of logger `mn`: the first byte of the SHA-256 of its MN, modulo
-/// [`FOLD_PARTS`]; [`PART_OF_R`] computes the same in SQL.
+/// [`FOLD_PARTS`]; [`part_of_r`] computes the same in SQL.
 pub(super) fn part_of(mn: &str) -> u8 {
     use sha2::Digest;
     sha2::Sha256::digest(mn.as_bytes())[0] % FOLD_PARTS
 }
 
 /// [`part_of`] of reading `r`'s logger, in SQL (MNs are ASCII letters and digits).
-const PART_OF_R: &str = "(get_byte(sha256(convert_to(r.mn, 'UTF8')), 0) % 8)";
+fn part_of_r() -> String {
+    format!("(get_byte(sha256(convert_to(r.mn, 'UTF8')), 0) % {FOLD_PARTS})")
+}
 
 /// Whether reading `r` is one that pending row `q` stands for.
 fn in_row() -> String {
-    format!("r.id BETWEEN q.lo AND q.hi AND r.xmin = q.xid AND (q.part IS NULL OR q.part = {PART_OF_R})")
+    format!(
+        "r.id BETWEEN q.lo AND q.hi AND r.xmin = q.xid AND (q.part IS NULL OR q.part = {})",
+        part_of_r()
+    )
 }
 
 /// The hour a reading's DataTime falls in (floor, also before 1970).
@@ -163,11 +168,12 @@ impl PostgresStore {
                       MIN(r.value) AS lo, MAX(r.value) AS hi
                FROM reading r
                WHERE r.id BETWEEN $1 AND $2 AND r.xmin = ANY ($3::text[]::xid[])
-                 AND ($4::int2 IS NULL OR {PART_OF_R} = $4) AND {VALID}
+                 AND ($4::int2 IS NULL OR {part_sql} = $4) AND {VALID}
                GROUP BY 1, 2, 3)
              INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max)
              SELECT mn, factor, 'hour', start, n, sum, lo, hi FROM s ORDER BY mn, factor, start
-             {ADD_ON_CONFLICT}"
+             {ADD_ON_CONFLICT}",
+            part_sql = part_of_r()
         );
         tx.execute(&sql, &[&lo, &hi, &xids, &part]).map_err(pg)
     }

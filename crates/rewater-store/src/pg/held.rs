@@ -13,8 +13,9 @@
 //!   there are folded by reading back, as before;
 //! * a process that dies loses only its sums: its pending rows stay, and once their
 //!   `held_until_ms` has passed any gateway folds them by reading back;
-//! * past [`MAX_HELD_KEYS`] sums (a fold that keeps failing) the held sums are dropped and
-//!   their rows left to that read-back, so memory stays bounded.
+//! * past [`MAX_HELD_KEYS`] sums in all (an eighth of it per fold part; a fold that keeps
+//!   failing) a part's held sums are dropped and their rows left to that read-back, so memory
+//!   stays bounded.
 //!
 //! A batch has one pending row per fold part its loggers fall in (see `super::fold`), and
 //! the sums are held by part ([`HeldParts`]), so that a fold turn takes one part's.
