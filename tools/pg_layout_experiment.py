@@ -49,14 +49,16 @@ def run(layout):
     conn.execute("DROP SCHEMA IF EXISTS rw_exp CASCADE; CREATE SCHEMA rw_exp")
     conn.execute("SET search_path = rw_exp")
     conn.execute("SET synchronous_commit = on")
-    conn.execute(SCHEMA_A if layout == "per_reading" else SCHEMA_B)
+    schema = {"per_reading": SCHEMA_A, "per_upload": SCHEMA_B,
+              "per_reading_mn_time": SCHEMA_A.replace("(mn, factor, data_time)", "(mn, data_time)")}
+    conn.execute(schema[layout])
     pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
     t0, c0 = time.perf_counter(), ticks(pid)
     frame = 0
     for b in range(UPLOADS // BATCH):
         with conn.transaction():
             with conn.cursor() as cur:
-                if layout == "per_reading":
+                if layout != "per_upload":
                     sql = ("COPY reading (mn, factor, cn, data_time, value, min, max, cou, flag, "
                            "frame_id, received_at_ms) FROM STDIN (FORMAT binary)")
                     with cur.copy(sql) as cp:

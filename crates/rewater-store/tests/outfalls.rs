@@ -46,7 +46,7 @@ fn audited(s: &mut dyn Store) {
 #[test]
 fn sqlite_passes_the_outfall_register_suite() {
     let mut s = SqliteStore::open(&tmp("conf")).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 14);
+    assert_eq!(s.schema_version().unwrap(), 15);
     rewater_store::outfalls::conformance(&mut s);
     audited(&mut s);
 }
@@ -60,7 +60,7 @@ fn a_version_3_sqlite_store_is_migrated_to_5_and_keeps_its_data() {
             .unwrap();
     }
     let mut s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 14);
+    assert_eq!(s.schema_version().unwrap(), 15);
     assert_eq!(s.count_readings().unwrap(), 1);
     assert_eq!(
         s.count_outfall_records(&OutfallQuery::all("outfall"))
@@ -89,7 +89,7 @@ fn postgres_passes_the_outfall_register_suite() {
         }
         Err(e) => panic!("CI needs PostgreSQL at {url}: {e}"),
     };
-    assert_eq!(s.schema_version().unwrap(), 14);
+    assert_eq!(s.schema_version().unwrap(), 15);
     rewater_store::outfalls::conformance(&mut s);
     audited(&mut s);
     drop(s);

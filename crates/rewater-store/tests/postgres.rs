@@ -69,16 +69,20 @@ fn readings_are_partitioned_by_month_and_reconnect_keeps_them() {
     drop(s);
     let mut client = postgres::Client::connect(&url(), postgres::NoTls).unwrap();
     let parts: Vec<String> = client
-        .query("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace WHERE p.relname = 'reading' AND n.nspname = $1 ORDER BY 1", &[&schema])
+        .query("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace WHERE p.relname IN ('upload_reading', 'reading_row') AND n.nspname = $1 ORDER BY 1", &[&schema])
         .unwrap()
         .iter()
         .map(|r| r.get(0))
         .collect();
     assert_eq!(
         parts,
+        // Uploads' rows and corrections' rows, each by month (one row per upload since
+        // migration 15).
         vec![
             "reading_m2025_01".to_string(),
-            "reading_m2025_02".to_string()
+            "reading_m2025_02".to_string(),
+            "upload_reading_m2025_01".to_string(),
+            "upload_reading_m2025_02".to_string()
         ]
     );
     let mut s = PostgresStore::connect(&url(), Some(&schema)).unwrap();
@@ -90,7 +94,7 @@ fn readings_are_partitioned_by_month_and_reconnect_keeps_them() {
 fn partitions(schema: &str) -> Vec<String> {
     let mut client = postgres::Client::connect(&url(), postgres::NoTls).unwrap();
     client
-        .query("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace WHERE p.relname = 'reading' AND n.nspname = $1 ORDER BY 1", &[&schema])
+        .query("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace WHERE p.relname IN ('upload_reading', 'reading_row') AND n.nspname = $1 ORDER BY 1", &[&schema])
         .unwrap()
         .iter()
         .map(|r| r.get(0))
@@ -153,12 +157,14 @@ fn datatimes_outside_the_window_create_no_partitions() {
         .count();
     assert_eq!(stored, inside);
     let parts = partitions(&schema);
-    // One partition per month of the window (36 or 37), none before or after it.
-    assert_eq!(parts.len(), inside, "{parts:?}");
+    // One partition per month of the window (36 or 37) for each of the two tables, none
+    // before or after it.
+    assert_eq!(parts.len(), 2 * inside, "{parts:?}");
     assert!(
-        parts
-            .iter()
-            .all(|p| p.as_str() >= "reading_m2023_06" && p.as_str() <= "reading_m2026_06"),
+        parts.iter().all(|p| {
+            let month = p.trim_start_matches("upload_");
+            ("reading_m2023_06"..="reading_m2026_06").contains(&month)
+        }),
         "{parts:?}"
     );
     let latest = s.latest("M").unwrap();
@@ -166,6 +172,79 @@ fn datatimes_outside_the_window_create_no_partitions() {
     assert!(latest[0].data_time <= hi);
     drop(s);
     PostgresStore::drop_schema(&url(), &schema).unwrap();
+}
+
+/// Migration 15 keeps the per-reading rows of before and adds per-upload rows: both read as
+/// readings, ids stay unique, and either kind can be corrected.
+fn after_migration_15(s: &mut PostgresStore) {
+    let t0 = 1_748_736_000i64; // the old reading's DataTime
+    s.set_ingest_rules(IngestRules {
+        now_unix_s: Some(t0 + 7200),
+        ..IngestRules::default()
+    });
+    let reading = |factor: &str, value: f64| rewater_store::FactorReading {
+        factor: factor.into(),
+        value: Some(value),
+        min: None,
+        max: None,
+        cou: None,
+        flag: Some("N".into()),
+    };
+    let upload = rewater_store::Upload {
+        mn: "OLDMN1".into(),
+        cn: "2051".into(),
+        data_time: t0 + 60,
+        pno: 1,
+        received_at_ms: 1,
+        peer: "p".into(),
+        raw: "r".into(),
+        readings: vec![reading("w01018", 30.0), reading("w21003", 1.25)],
+    };
+    let out = s.ingest(std::slice::from_ref(&upload)).unwrap();
+    assert!(matches!(out[0], IngestOutcome::Stored { .. }), "{out:?}");
+    assert_eq!(s.count_readings().unwrap(), 3);
+    let all = s
+        .readings("OLDMN1", "w01018", &["2051"], t0, t0 + 3600)
+        .unwrap();
+    let values: Vec<Option<f64>> = all.iter().map(|r| r.value).collect();
+    assert_eq!(values, vec![Some(21.5), Some(30.0)]);
+    let cod = s
+        .readings("OLDMN1", "w21003", &["2051"], t0, t0 + 3600)
+        .unwrap();
+    // The upload's second reading is numbered next to its first.
+    assert_eq!(cod[0].id, all[1].id + 1);
+    assert!(all[1].id > all[0].id);
+    let latest: Vec<(String, Option<f64>)> = s
+        .latest("OLDMN1")
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.factor, r.value))
+        .collect();
+    assert_eq!(
+        latest,
+        vec![("w01018".into(), Some(30.0)), ("w21003".into(), Some(1.25))]
+    );
+    // A correction of the old row and one of the new upload's second reading.
+    let c_old = s
+        .correct(all[0].id, 20.0, "calibration", "boss", 2)
+        .unwrap();
+    let c_new = s.correct(cod[0].id, 1.5, "calibration", "boss", 3).unwrap();
+    assert!(c_old != c_new && c_new > cod[0].id);
+    let all = s
+        .readings("OLDMN1", "w01018", &["2051"], t0, t0 + 3600)
+        .unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|r| (r.value, r.corrects))
+            .collect::<Vec<_>>(),
+        vec![(Some(20.0), Some(1)), (Some(30.0), None)]
+    );
+    let latest = s.latest("OLDMN1").unwrap();
+    assert_eq!(
+        (latest[1].value, latest[1].corrects, latest[1].id),
+        (Some(1.5), Some(cod[0].id), c_new)
+    );
+    assert_eq!(s.count_readings().unwrap(), 5);
 }
 
 /// A store written by the previous schema (version 1) is migrated at connect.
@@ -189,12 +268,13 @@ fn a_store_of_the_previous_version_is_migrated_at_connect() {
         .unwrap();
     drop(client);
     let mut s = PostgresStore::connect(&url(), Some(&schema)).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 14);
+    assert_eq!(s.schema_version().unwrap(), 15);
     let d = s.device("OLDMN1").unwrap().unwrap();
     assert!(verify_device_password("123456", &d.password_hash));
     assert!(d.allowed_peers.is_empty() && !d.disabled);
     assert_eq!(s.count_readings().unwrap(), 1);
     assert_eq!(s.latest("OLDMN1").unwrap()[0].value, Some(21.5));
+    after_migration_15(&mut s);
     assert_eq!(s.account("boss").unwrap().unwrap().role, Role::Admin);
     assert_eq!(
         s.alerts(None, None, 10).unwrap()[0].state,
@@ -203,7 +283,7 @@ fn a_store_of_the_previous_version_is_migrated_at_connect() {
     drop(s);
     // Connecting again is harmless; the synchronous_commit of the session is on.
     let mut s = PostgresStore::connect(&url(), Some(&schema)).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 14);
+    assert_eq!(s.schema_version().unwrap(), 15);
     assert_eq!(s.synchronous_commit().unwrap(), "on");
     drop(s);
     PostgresStore::drop_schema(&url(), &schema).unwrap();

@@ -69,7 +69,7 @@ fn a_store_of_the_previous_version_is_migrated_at_open() {
             .unwrap();
     }
     let mut s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 14);
+    assert_eq!(s.schema_version().unwrap(), 15);
     let d = s.device("OLDMN1").unwrap().unwrap();
     assert!(rewater_store::is_device_password_hash(&d.password_hash));
     assert!(verify_device_password("123456", &d.password_hash));

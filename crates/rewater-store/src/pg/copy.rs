@@ -8,13 +8,14 @@
 //! fold part of their loggers).
 //! `REWATER_PG_READINGS=unnest` keeps them in the statement, for comparison.
 
+use super::copy_rows::CopyRows;
 use super::{pg, PostgresStore};
 use crate::ingest::{Checked, OneShot, Plan};
 use crate::*;
 
-const COPY_READINGS: &str = "COPY reading (mn, factor, cn, data_time, value, min, max, cou, flag, frame_id, received_at_ms) FROM STDIN (FORMAT binary)";
+const COPY_READINGS: &str = "COPY upload_reading (mn, cn, data_time, factor, value, min, max, cou, flag, frame_id, received_at_ms) FROM STDIN (FORMAT binary)";
 
-/// The columns of [`COPY_READINGS`].
+/// The columns of [`COPY_READINGS`]: one row per upload (see [`super::upload_rows`]).
 const COLUMNS: i16 = 11;
 
 /// The batch's pending rows, one per fold part its stored readings' loggers fall in (none
@@ -22,7 +23,7 @@ const COLUMNS: i16 = 11;
 /// their sums (0: no process does); `$3`–`$5`: per part, the part and the DataTime range of
 /// its readings.
 const PENDING: &str = "INSERT INTO aggregate_pending (lo, hi, xid, held_until_ms, t_lo, t_hi, part)
-    SELECT $1, currval('reading_id_seq'), pg_current_xact_id()::xid, $2, x.t_lo, x.t_hi, x.part
+    SELECT $1, currval('reading_id_seq') + 4095, pg_current_xact_id()::xid, $2, x.t_lo, x.t_hi, x.part
     FROM UNNEST($3::int2[], $4::int8[], $5::int8[]) AS x(part, t_lo, t_hi)
     WHERE currval('reading_id_seq') > $1 RETURNING part, id";
 
@@ -89,28 +90,13 @@ impl PostgresStore {
             .map(|c| super::fold::part_of(&c.u.mn))
             .collect();
         {
-            let mut rows = super::copy_rows::CopyRows::with_capacity(
-                uploads.iter().map(|c| 96 * c.readings.len()).sum(),
-            );
+            let mut rows =
+                CopyRows::with_capacity(uploads.iter().map(|c| 64 + 56 * c.readings.len()).sum());
             for (i, c) in uploads.iter().enumerate() {
-                if !(first[i] && claimed[i]) {
+                if !(first[i] && claimed[i]) || c.readings.is_empty() {
                     continue;
                 }
-                let u = c.u;
-                for r in &c.readings {
-                    rows.row(COLUMNS);
-                    rows.text(&u.mn)?;
-                    rows.text(r.factor)?;
-                    rows.text(&u.cn)?;
-                    rows.int8(u.data_time);
-                    rows.opt_float8(r.value);
-                    rows.opt_float8(r.min);
-                    rows.opt_float8(r.max);
-                    rows.opt_float8(r.cou);
-                    rows.opt_text(r.flag)?;
-                    rows.int8(frame[i]);
-                    rows.int8(u.received_at_ms);
-                }
+                upload_row(&mut rows, c, frame[i])?;
             }
             for i in (0..n).filter(|&i| first[i] && claimed[i] && !uploads[i].readings.is_empty()) {
                 let t = uploads[i].u.data_time;
@@ -138,6 +124,16 @@ impl PostgresStore {
                 p_hi.push(*hi);
             }
         }
+        let news = self
+            .series
+            .news((0..n).filter(|&i| first[i] && claimed[i]).flat_map(|i| {
+                let u = uploads[i].u;
+                uploads[i]
+                    .readings
+                    .iter()
+                    .map(move |r| (u.mn.as_str(), r.factor, u.data_time))
+            }));
+        Self::write_series(&mut tx, &news)?;
         let pending_rows: Vec<(i16, i64)> = tx
             .query(&pending, &[&lo, &held_until_ms, &p_part, &p_lo, &p_hi])
             .map_err(pg)?
@@ -145,6 +141,7 @@ impl PostgresStore {
             .map(|r| (r.get(0), r.get(1)))
             .collect();
         tx.commit().map_err(pg)?;
+        self.series.remember(news);
         if let Some((held, _)) = &self.held {
             let stored: Vec<bool> = (0..n).map(|i| first[i] && claimed[i]).collect();
             // A lock poisoned by a writer that panicked mid-add is never used again: the fold
@@ -155,4 +152,30 @@ impl PostgresStore {
         }
         self.claims_from_rows(uploads, plan, &rows)
     }
+}
+
+/// Upload `c`'s row of [`COPY_READINGS`] (it has readings).
+fn upload_row(rows: &mut CopyRows, c: &Checked<'_>, frame_id: i64) -> Result<()> {
+    if c.readings.len() as i64 > super::upload_rows::BLOCK {
+        return Err(StoreError::Invalid(format!(
+            "an upload of {} readings (at most {})",
+            c.readings.len(),
+            super::upload_rows::BLOCK
+        )));
+    }
+    let u = c.u;
+    let rs = &c.readings;
+    rows.row(COLUMNS);
+    rows.text(&u.mn)?;
+    rows.text(&u.cn)?;
+    rows.int8(u.data_time);
+    rows.text_array(rs.iter().map(|r| r.factor))?;
+    rows.opt_float8_array(rs.iter().map(|r| r.value))?;
+    rows.opt_float8_array(rs.iter().map(|r| r.min))?;
+    rows.opt_float8_array(rs.iter().map(|r| r.max))?;
+    rows.opt_float8_array(rs.iter().map(|r| r.cou))?;
+    rows.opt_text_array(rs.iter().map(|r| r.flag))?;
+    rows.int8(frame_id);
+    rows.int8(u.received_at_ms);
+    Ok(())
 }

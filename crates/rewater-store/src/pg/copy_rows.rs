@@ -14,6 +14,10 @@ use crate::{Result, StoreError};
 /// The signature every binary COPY stream starts with.
 const SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
 
+/// The element types of the arrays written (`pg_type.oid`, fixed in PostgreSQL's catalogue).
+const TEXT_OID: u32 = 25;
+const FLOAT8_OID: u32 = 701;
+
 /// A binary COPY stream being written.
 pub(super) struct CopyRows {
     buf: Vec<u8>,
@@ -67,6 +71,67 @@ impl CopyRows {
         }
     }
 
+    /// A one-dimensional `text[]` of `items` (none NULL).
+    pub(super) fn text_array<'a>(
+        &mut self,
+        items: impl ExactSizeIterator<Item = &'a str>,
+    ) -> Result<()> {
+        let at = self.array_head(items.len(), false, TEXT_OID)?;
+        for s in items {
+            self.text(s)?;
+        }
+        self.array_end(at)
+    }
+
+    /// A one-dimensional `text[]` of `items`, `None` as NULL elements.
+    pub(super) fn opt_text_array<'a>(
+        &mut self,
+        items: impl ExactSizeIterator<Item = Option<&'a str>> + Clone,
+    ) -> Result<()> {
+        let nulls = items.clone().any(|s| s.is_none());
+        let at = self.array_head(items.len(), nulls, TEXT_OID)?;
+        for s in items {
+            self.opt_text(s)?;
+        }
+        self.array_end(at)
+    }
+
+    /// A one-dimensional `float8[]` of `items`, `None` as NULL elements.
+    pub(super) fn opt_float8_array(
+        &mut self,
+        items: impl ExactSizeIterator<Item = Option<f64>> + Clone,
+    ) -> Result<()> {
+        let nulls = items.clone().any(|v| v.is_none());
+        let at = self.array_head(items.len(), nulls, FLOAT8_OID)?;
+        for v in items {
+            self.opt_float8(v);
+        }
+        self.array_end(at)
+    }
+
+    /// An array field's head (`array_send`: dimensions, NULL flag, element type, then per
+    /// dimension its length and lower bound 1); returns where its byte length goes.
+    fn array_head(&mut self, len: usize, nulls: bool, oid: u32) -> Result<usize> {
+        let len = i32::try_from(len)
+            .map_err(|_| StoreError::Invalid(format!("an array of {len} elements")))?;
+        let at = self.buf.len();
+        self.buf.extend_from_slice(&0i32.to_be_bytes()); // the field's length, set at the end
+        self.buf.extend_from_slice(&1i32.to_be_bytes());
+        self.buf.extend_from_slice(&i32::from(nulls).to_be_bytes());
+        self.buf.extend_from_slice(&oid.to_be_bytes());
+        self.buf.extend_from_slice(&len.to_be_bytes());
+        self.buf.extend_from_slice(&1i32.to_be_bytes());
+        Ok(at)
+    }
+
+    fn array_end(&mut self, at: usize) -> Result<()> {
+        let len = self.buf.len() - at - 4;
+        let len = i32::try_from(len)
+            .map_err(|_| StoreError::Invalid(format!("an array of {len} bytes")))?;
+        self.buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
+        Ok(())
+    }
+
     fn null(&mut self) {
         self.buf.extend_from_slice(&(-1i32).to_be_bytes());
     }
@@ -100,5 +165,23 @@ mod tests {
         want.extend_from_slice(&[0xff, 0xff, 0xff, 0xff]);
         want.extend_from_slice(&[0xff, 0xff]);
         assert_eq!(c.finish(), want);
+    }
+
+    #[test]
+    fn an_array_is_encoded_as_array_send_gives_it() {
+        let mut c = CopyRows::with_capacity(0);
+        c.row(1);
+        c.opt_float8_array([Some(1.5), None].into_iter()).unwrap();
+        let got = c.finish();
+        let mut want: Vec<u8> = b"PGCOPY\n\xff\r\n\0".to_vec();
+        want.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
+        want.extend_from_slice(&[0, 1]);
+        // 20 bytes of head, 12 of 1.5, 4 of the NULL
+        want.extend_from_slice(&[0, 0, 0, 36]);
+        want.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 2, 189, 0, 0, 0, 2, 0, 0, 0, 1]);
+        want.extend_from_slice(&[0, 0, 0, 8, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0]);
+        want.extend_from_slice(&[0xff, 0xff, 0xff, 0xff]);
+        want.extend_from_slice(&[0xff, 0xff]);
+        assert_eq!(got, want);
     }
 }

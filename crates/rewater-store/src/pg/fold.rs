@@ -50,7 +50,7 @@ fn part_of_r() -> String {
 /// Whether reading `r` is one that pending row `q` stands for.
 fn in_row() -> String {
     format!(
-        "r.id BETWEEN q.lo AND q.hi AND r.xmin = q.xid AND (q.part IS NULL OR q.part = {})",
+        "r.block BETWEEN q.lo AND q.hi AND r.row_xmin = q.xid AND (q.part IS NULL OR q.part = {})",
         part_of_r()
     )
 }
@@ -61,7 +61,7 @@ const HOUR_OF: &str = "(r.data_time - ((r.data_time % 3600) + 3600) % 3600)";
 /// The readings that feed the aggregates: real-time and minute values flagged N, not
 /// corrected since.
 const VALID: &str = "r.cn IN ('2011', '2051') AND r.flag = 'N' AND r.value IS NOT NULL
-    AND NOT EXISTS (SELECT 1 FROM reading c WHERE c.corrects = r.id)";
+    AND NOT EXISTS (SELECT 1 FROM reading_row c WHERE c.corrects = r.id)";
 
 /// Adds a batch's sums to the kept ones.
 const ADD_ON_CONFLICT: &str = "ON CONFLICT (mn, factor, period, start) DO UPDATE SET
@@ -115,8 +115,10 @@ impl PostgresStore {
         let taken = tx
             .query(
                 &format!(
-                    "DELETE FROM aggregate_pending q USING reading r WHERE r.id = $1 AND {}
+                    "DELETE FROM aggregate_pending q USING reading r
+                     WHERE r.id = $1 AND r.block BETWEEN $1 - {} AND $1 AND {}
                      RETURNING q.lo, q.hi, q.xid::text, q.part",
+                    super::upload_rows::BLOCK - 1,
                     in_row()
                 ),
                 &[&id],
@@ -167,7 +169,7 @@ impl PostgresStore {
                SELECT r.mn, r.factor, {HOUR_OF} AS start, COUNT(*) AS n, SUM(r.value) AS sum,
                       MIN(r.value) AS lo, MAX(r.value) AS hi
                FROM reading r
-               WHERE r.id BETWEEN $1 AND $2 AND r.xmin = ANY ($3::text[]::xid[])
+               WHERE r.block BETWEEN $1 AND $2 AND r.row_xmin = ANY ($3::text[]::xid[])
                  AND ($4::int2 IS NULL OR {part_sql} = $4) AND {VALID}
                GROUP BY 1, 2, 3)
              INSERT INTO aggregate (mn, factor, period, start, n, sum, min, max)
@@ -310,7 +312,7 @@ impl PostgresStore {
                          SELECT {HOUR_OF} AS start, r.value FROM reading r
                          WHERE r.mn = $1 AND r.factor = $2
                            AND r.data_time BETWEEN $9 AND $10
-                           AND r.id BETWEEN $6 AND $7 AND r.xmin = ANY ($8::text[]::xid[]) AND {VALID}) h
+                           AND r.block BETWEEN $6 AND $7 AND r.row_xmin = ANY ($8::text[]::xid[]) AND {VALID}) h
                        WHERE h.start >= $3 AND h.start < $4) x
                      GROUP BY t ORDER BY t"
                 );
@@ -328,7 +330,7 @@ impl PostgresStore {
                        UNION ALL
                        SELECT h.start, 1, h.value, h.value, h.value FROM (
                          SELECT {HOUR_OF} AS start, r.value FROM reading r
-                         WHERE r.id BETWEEN $6 AND $7 AND r.xmin = ANY ($8::text[]::xid[])
+                         WHERE r.block BETWEEN $6 AND $7 AND r.row_xmin = ANY ($8::text[]::xid[])
                            AND r.mn || '' = $1 AND r.factor || '' = $2 AND {VALID}) h
                        WHERE h.start >= $3 AND h.start < $4) x
                      GROUP BY t ORDER BY t"

@@ -24,6 +24,7 @@ mod registers;
 mod schema;
 mod split;
 mod tasks;
+mod upload_rows;
 
 use crate::migrate::{Migration, Step};
 use crate::*;
@@ -51,6 +52,8 @@ pub struct PostgresStore {
     held: Option<(held::SharedSums, i64)>,
     /// Leaderships this connection holds (see [`crate::cluster`]).
     leading: HashSet<String>,
+    /// The loggers' series this connection has written to `series` (see `upload_rows`).
+    series: upload_rows::SeriesSeen,
     /// Where it connected, for [`crate::ClusterStore::another_writer`].
     url: String,
     schema: Option<String>,
@@ -163,8 +166,10 @@ impl PostgresStore {
         let mut client = Client::connect(url, NoTls).map_err(pg)?;
         // An acknowledged upload must survive a crash of the server: commit waits for the
         // WAL flush whatever the server's or the role's default says.
+        // The store's statements are short: JIT compilation (chosen by estimated cost, which
+        // stale statistics of a fast-growing table inflate) would only add to them.
         client
-            .batch_execute("SET synchronous_commit = on")
+            .batch_execute("SET synchronous_commit = on; SET jit = off")
             .map_err(pg)?;
         if let Some(s) = schema {
             if !valid_schema_name(s) {
@@ -188,6 +193,7 @@ impl PostgresStore {
             copy: PostgresStore::copy_from_env(),
             held: None,
             leading: HashSet::new(),
+            series: upload_rows::SeriesSeen::default(),
             url: url.to_string(),
             schema: schema.map(str::to_string),
         };
@@ -215,23 +221,30 @@ impl PostgresStore {
             }
         }
         for (idx, start, end) in needed {
-            let name = format!(
-                "reading_m{:04}_{:02}",
-                idx.div_euclid(12),
-                idx.rem_euclid(12) + 1
-            );
-            let created = self
-                .client
-                .batch_execute(&format!("CREATE TABLE IF NOT EXISTS {name} PARTITION OF reading FOR VALUES FROM ({start}) TO ({end})"))
-                .map_err(pg);
-            match created {
-                Ok(()) => {}
-                // Another writer (or gateway) created it at the same moment: 42P07 for the
-                // relation, 23505 for its catalogue row.
-                Err(StoreError::Postgres {
-                    sqlstate: Some(c), ..
-                }) if c == "42P07" || c == "23505" => {}
-                Err(e) => return Err(e),
+            let month = format!("m{:04}_{:02}", idx.div_euclid(12), idx.rem_euclid(12) + 1);
+            // Both tables behind the view `reading` (see `upload_rows`): uploads' rows, and
+            // corrections' rows (which take the month of the reading they correct).
+            for table in ["upload_reading", "reading_row"] {
+                let part = if table == "reading_row" {
+                    "reading"
+                } else {
+                    table
+                };
+                let created = self
+                    .client
+                    .batch_execute(&format!(
+                        "CREATE TABLE IF NOT EXISTS {part}_{month} PARTITION OF {table} FOR VALUES FROM ({start}) TO ({end})"
+                    ))
+                    .map_err(pg);
+                match created {
+                    Ok(()) => {}
+                    // Another writer (or gateway) created it at the same moment: 42P07 for
+                    // the relation, 23505 for its catalogue row.
+                    Err(StoreError::Postgres {
+                        sqlstate: Some(c), ..
+                    }) if c == "42P07" || c == "23505" => {}
+                    Err(e) => return Err(e),
+                }
             }
             self.months.insert(idx);
         }

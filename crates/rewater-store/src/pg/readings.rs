@@ -7,8 +7,30 @@ use crate::rejected::{Group, RejectedSql, SampleRow};
 use crate::*;
 use std::collections::{HashMap, HashSet};
 
-const EFFECTIVE: &str = "NOT EXISTS (SELECT 1 FROM reading c WHERE c.corrects = r.id)";
+/// Reading `r` has no correction (corrections are rows of `reading_row`, see
+/// [`super::upload_rows`]).
+const EFFECTIVE: &str = "NOT EXISTS (SELECT 1 FROM reading_row c WHERE c.corrects = r.id)";
 const READING_COLUMNS: &str = "r.id, r.mn, r.factor, r.cn, r.data_time, r.value, r.min, r.max, r.cou, r.flag, r.corrects, r.reason, r.changed_by, r.received_at_ms";
+
+/// Refuses a batch with an upload of more readings than an upload row's ids can number
+/// ([`super::upload_rows::BLOCK`]); `frames` gives each reading's upload, uploads together.
+fn check_upload_sizes(frames: impl Iterator<Item = i64>) -> Result<()> {
+    let mut run: Option<(i64, i64)> = None;
+    for f in frames {
+        let n = match run {
+            Some((g, n)) if g == f => n + 1,
+            _ => 1,
+        };
+        if n > super::upload_rows::BLOCK {
+            return Err(StoreError::Invalid(format!(
+                "an upload of more than {} readings (frame {f})",
+                super::upload_rows::BLOCK
+            )));
+        }
+        run = Some((f, n));
+    }
+    Ok(())
+}
 
 fn reading_from_row(r: &::postgres::Row) -> Reading {
     Reading {
@@ -64,13 +86,20 @@ macro_rules! one_shot {
         concat!(
             batch_head!(),
             r#"r AS MATERIALIZED (
-  SELECT ord, factor COLLATE "C" AS factor, value, min, max, cou, flag, agg
+  SELECT ord, k, factor COLLATE "C" AS factor, value, min, max, cou, flag, agg
   FROM UNNEST($10::bigint[], $11::text[], $12::float8[], $13::float8[], $14::float8[],
               $15::float8[], $16::text[], $17::float8[])
-    AS r(ord, factor, value, min, max, cou, flag, agg)),
-ir AS (INSERT INTO reading (mn, factor, cn, data_time, value, min, max, cou, flag, frame_id, received_at_ms)
-       SELECT u.mn, r.factor, u.cn, u.dt, r.value, r.min, r.max, r.cou, r.flag, cl.id, u.recv
-       FROM r JOIN cl USING (ord) JOIN u USING (ord)"#,
+    WITH ORDINALITY AS r(ord, factor, value, min, max, cou, flag, agg, k)),
+sr AS (INSERT INTO series (mn, factor, last_t)
+       SELECT u.mn, r.factor, MAX(u.dt) FROM r JOIN cl USING (ord) JOIN u USING (ord)
+       GROUP BY 1, 2 ORDER BY 1, 2
+       ON CONFLICT (mn, factor) DO UPDATE SET last_t = excluded.last_t
+       WHERE series.last_t < excluded.last_t - 3600),
+ir AS (INSERT INTO upload_reading (mn, cn, data_time, factor, value, min, max, cou, flag, frame_id, received_at_ms)
+       SELECT u.mn, u.cn, u.dt, array_agg(r.factor ORDER BY r.k), array_agg(r.value ORDER BY r.k),
+              array_agg(r.min ORDER BY r.k), array_agg(r.max ORDER BY r.k), array_agg(r.cou ORDER BY r.k),
+              array_agg(r.flag ORDER BY r.k), cl.id, u.recv
+       FROM r JOIN cl USING (ord) JOIN u USING (ord) GROUP BY u.ord, u.mn, u.cn, u.dt, cl.id, u.recv"#,
             $ir_end,
             "),\n",
             $aggregates,
@@ -99,7 +128,7 @@ const ONE_SHOT: &str = one_shot!(
 const ONE_SHOT_DEFERRED: &str = one_shot!(
     " RETURNING id, data_time",
     r#"ia AS (INSERT INTO aggregate_pending (lo, hi, xid, t_lo, t_hi)
-       SELECT MIN(id), MAX(id), pg_current_xact_id()::xid, MIN(data_time), MAX(data_time)
+       SELECT MIN(id), MAX(id) + 4095, pg_current_xact_id()::xid, MIN(data_time), MAX(data_time)
        FROM ir HAVING COUNT(*) > 0)"#
 );
 
@@ -158,6 +187,12 @@ impl PostgresStore {
         let mut r_cou: Vec<Option<f64>> = Vec::with_capacity(total);
         let mut r_flag: Vec<Option<&str>> = Vec::with_capacity(total);
         let mut r_agg: Vec<Option<f64>> = Vec::with_capacity(total);
+        check_upload_sizes(
+            uploads
+                .iter()
+                .enumerate()
+                .flat_map(|(i, c)| c.readings.iter().map(move |_| i as i64)),
+        )?;
         for (i, c) in uploads.iter().enumerate() {
             // Readings of later copies in the batch would never be claimed: not sent.
             if !first[i] {
@@ -400,10 +435,19 @@ impl IngestSql for PostgresStore {
         let flag: Vec<Option<&str>> = rows.iter().map(|x| x.r.flag).collect();
         let frame: Vec<i64> = rows.iter().map(|x| x.frame_id).collect();
         let recv: Vec<i64> = rows.iter().map(|x| x.received_at_ms).collect();
+        check_upload_sizes(rows.iter().map(|x| x.frame_id))?;
+        // One row per upload (see `super::upload_rows`): a frame's readings come together.
         let st = self.prepared(
-            "INSERT INTO reading (mn, factor, cn, data_time, value, min, max, cou, flag, frame_id, received_at_ms)
-             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::float8[], $6::float8[], $7::float8[],
-                                  $8::float8[], $9::text[], $10::bigint[], $11::bigint[])",
+            "WITH x AS (SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::float8[],
+                                    $6::float8[], $7::float8[], $8::float8[], $9::text[], $10::bigint[], $11::bigint[])
+                          WITH ORDINALITY AS x(mn, f, cn, t, v, lo, hi, cou, flag, frame, recv, k)),
+             s AS (INSERT INTO series (mn, factor, last_t) SELECT mn, f, MAX(t) FROM x GROUP BY 1, 2 ORDER BY 1, 2
+                   ON CONFLICT (mn, factor) DO UPDATE SET last_t = excluded.last_t
+                   WHERE series.last_t < excluded.last_t - 3600)
+             INSERT INTO upload_reading (mn, cn, data_time, factor, value, min, max, cou, flag, frame_id, received_at_ms)
+             SELECT mn, cn, t, array_agg(f ORDER BY k), array_agg(v ORDER BY k), array_agg(lo ORDER BY k),
+                    array_agg(hi ORDER BY k), array_agg(cou ORDER BY k), array_agg(flag ORDER BY k), frame, recv
+             FROM x GROUP BY frame, mn, cn, t, recv",
         )?;
         self.client
             .execute(
@@ -729,19 +773,15 @@ impl ReadingStore for PostgresStore {
     }
 
     fn latest(&mut self, mn: &str) -> Result<Vec<Reading>> {
-        // As on SQLite: the logger's factors by a loose index scan of (mn, factor, data_time),
-        // then each factor's newest time by the same index — O(factors · partitions · log n).
-        // `DISTINCT ON` sorted the logger's whole history instead.
+        // The logger's factors from `series`, and per factor its newest effective reading
+        // at or after the series' time there (at most about an hour of uploads before the
+        // newest, see `super::upload_rows`).
         let sql = format!(
-            "WITH RECURSIVE f(factor) AS (
-                 SELECT MIN(factor) FROM reading WHERE mn = $1
-                 UNION ALL
-                 SELECT (SELECT MIN(x.factor) FROM reading x WHERE x.mn = $1 AND x.factor > f.factor)
-                 FROM f WHERE f.factor IS NOT NULL)
-             SELECT {READING_COLUMNS} FROM f JOIN reading r
-               ON r.mn = $1 AND r.factor = f.factor
-              AND r.data_time = (SELECT MAX(r2.data_time) FROM reading r2 WHERE r2.mn = $1 AND r2.factor = f.factor)
-             WHERE f.factor IS NOT NULL AND {EFFECTIVE}
+            "SELECT {READING_COLUMNS} FROM series s CROSS JOIN LATERAL (
+               SELECT r.* FROM reading r
+               WHERE r.mn = s.mn AND r.factor = s.factor AND r.data_time >= s.last_t AND {EFFECTIVE}
+               ORDER BY r.data_time DESC, r.id DESC LIMIT 1) r
+             WHERE s.mn = $1
              ORDER BY r.factor, r.id DESC"
         );
         let rows = self.client.query(&sql, &[&mn]).map_err(pg)?;
@@ -832,7 +872,7 @@ impl ReadingStore for PostgresStore {
         Self::lock_out_folds(&mut tx)?;
         let mut target = reading_id;
         while let Some(r) = tx
-            .query_opt("SELECT id FROM reading WHERE corrects = $1", &[&target])
+            .query_opt("SELECT id FROM reading_row WHERE corrects = $1", &[&target])
             .map_err(pg)?
         {
             target = r.get(0);
@@ -841,7 +881,11 @@ impl ReadingStore for PostgresStore {
         Self::fold_batch_of(&mut tx, target)?;
         let orig = tx
             .query_opt(
-                &format!("SELECT {READING_COLUMNS} FROM reading r WHERE r.id = $1"),
+                &format!(
+                    "SELECT {READING_COLUMNS} FROM reading r
+                     WHERE r.id = $1 AND r.block BETWEEN $1 - {} AND $1",
+                    super::upload_rows::BLOCK - 1
+                ),
                 &[&target],
             )
             .map_err(pg)?
@@ -849,7 +893,7 @@ impl ReadingStore for PostgresStore {
             .ok_or_else(|| StoreError::Invalid(format!("no reading {reading_id}")))?;
         let id: i64 = tx
             .query_one(
-                "INSERT INTO reading (mn, factor, cn, data_time, value, min, max, cou, flag, frame_id, corrects, reason, changed_by, received_at_ms)
+                "INSERT INTO reading_row (mn, factor, cn, data_time, value, min, max, cou, flag, frame_id, corrects, reason, changed_by, received_at_ms)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12, $13) RETURNING id",
                 &[&orig.mn, &orig.factor, &orig.cn, &orig.data_time, &value, &orig.min, &orig.max, &orig.cou, &orig.flag, &target, &reason, &who, &at_ms],
             )
@@ -872,7 +916,11 @@ impl ReadingStore for PostgresStore {
     fn count_readings(&mut self) -> Result<i64> {
         Ok(self
             .client
-            .query_one("SELECT COUNT(*) FROM reading", &[])
+            .query_one(
+                "SELECT (SELECT COUNT(*) FROM reading_row)
+                      + (SELECT COALESCE(SUM(cardinality(factor)), 0) FROM upload_reading)::bigint",
+                &[],
+            )
             .map_err(pg)?
             .get(0))
     }

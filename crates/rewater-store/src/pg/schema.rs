@@ -176,4 +176,10 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         what: "the DataTime range and fold part of each pending batch's rows (issue 19)",
         steps: &[Step::Sql(super::fold::V14)],
     },
+    Migration {
+        version: 15,
+        what:
+            "one row per upload with its readings in arrays; the series of each logger (issue 19)",
+        steps: &[Step::Sql(super::upload_rows::V15)],
+    },
 ];
