@@ -28,7 +28,8 @@ def main():
     print(f"{len(secs)} seconds: per-second p99 median {pick(0.5):.1f} ms, 90th percentile "
           f"{pick(0.9):.1f} ms, largest {p99[-1]:.1f} ms; {len(slow)} seconds over {limit:g} ms")
     if slow:
-        print("slow seconds:", ", ".join(f"{s['second']} ({s['ack_latency_ms_p99']:.0f})" for s in slow))
+        shown = ", ".join(f"{s['second']} ({s['ack_latency_ms_p99']:.0f})" for s in slow[:40])
+        print("slow seconds:", shown + (f", … {len(slow) - 40} more" if len(slow) > 40 else ""))
 
 if __name__ == "__main__":
     main()

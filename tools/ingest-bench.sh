@@ -3,8 +3,11 @@
 # docs/benchmarks.md — 10,000 simulated data loggers × 40 minute uploads at 1/s into a fresh
 # SQLite store; prints the simulator's report and the store's size. BIN_DIR holds `rewater`
 # (e.g. target/release). Older builds without the hardening flags are run without them.
+# Environment: FRAMES, INTERVAL_MS change the load (40 uploads each at 1/s); SIM_FLAGS adds
+# simulator flags (e.g. --by-second), as in ingest-bench-pg.sh.
 set -u
 bin=$1; name=$2; shift 2
+frames=${FRAMES:-40}; interval=${INTERVAL_MS:-1000}
 db=${TMPDIR:-/tmp}/ingest-$name.sqlite; rm -f "$db" "$db-wal" "$db-shm"
 port=$((19300 + RANDOM % 500))
 log=${TMPDIR:-/tmp}/ingest-$name.serve.log
@@ -24,8 +27,9 @@ cpu0=$(awk '{print $14 + $15}' /proc/$pid/stat)
 simout=${TMPDIR:-/tmp}/ingest-$name.sim
 # shellcheck disable=SC2086
 /usr/bin/time -f "simulator CPU: %U s user, %S s system" "$bin/rewater" hj212 sim --to 127.0.0.1:$port \
-  --devices 10000 --frames 40 --interval-ms 1000 --start 20250601000000 $pwflag > "$simout" 2>&1
-tail -8 "$simout"
+  --devices 10000 --frames "$frames" --interval-ms "$interval" --start 20250601000000 $pwflag \
+  ${SIM_FLAGS:-} > "$simout" 2>&1
+grep -E '^  "[a-z_0-9]+": [^[]|^simulator CPU' "$simout"  # the totals, not --by-second's entries
 cpu1=$(awk '{print $14 + $15}' /proc/$pid/stat)
 kill -INT $pid; wait $pid 2>/dev/null
 ls -l "$db"* | awk '{print $5, $9}'
