@@ -176,7 +176,8 @@ fn datatimes_outside_the_window_create_no_partitions() {
 
 /// Migration 15 keeps the per-reading rows of before and adds per-upload rows: both read as
 /// readings, ids stay unique, and either kind can be corrected.
-fn after_migration_15(s: &mut PostgresStore) {
+/// `others`: the old readings of other loggers than OLDMN1.
+fn after_migration_15(s: &mut PostgresStore, others: i64) {
     let t0 = 1_748_736_000i64; // the old reading's DataTime
     s.set_ingest_rules(IngestRules {
         now_unix_s: Some(t0 + 7200),
@@ -202,7 +203,7 @@ fn after_migration_15(s: &mut PostgresStore) {
     };
     let out = s.ingest(std::slice::from_ref(&upload)).unwrap();
     assert!(matches!(out[0], IngestOutcome::Stored { .. }), "{out:?}");
-    assert_eq!(s.count_readings().unwrap(), 3);
+    assert_eq!(s.count_readings().unwrap(), 3 + others);
     let all = s
         .readings("OLDMN1", "w01018", &["2051"], t0, t0 + 3600)
         .unwrap();
@@ -244,8 +245,17 @@ fn after_migration_15(s: &mut PostgresStore) {
         (latest[1].value, latest[1].corrects, latest[1].id),
         (Some(1.5), Some(cod[0].id), c_new)
     );
-    assert_eq!(s.count_readings().unwrap(), 5);
+    assert_eq!(s.count_readings().unwrap(), 5 + others);
 }
+
+/// Readings of two more loggers in the version-1 store (ids 2–5, DataTime in June 2025).
+const OTHER_OLD_READINGS: &str = "
+INSERT INTO reading (id, mn, factor, cn, data_time, value, flag, received_at_ms) VALUES
+  (2, 'OLDMN2', 'w01018', '2051', 1748739600, 11.0, 'N', 1),
+  (3, 'OLDMN2', 'w01018', '2051', 1748743200, 12.0, 'N', 1),
+  (4, 'OLDMN2', 'w21003', '2051', 1748736000, 0.5, 'N', 1),
+  (5, 'oldmn3', 'w01018', '2051', 1748736060, 1.0, 'N', 1);
+SELECT setval('reading_id_seq', 5);";
 
 /// A store written by the previous schema (version 1) is migrated at connect.
 #[test]
@@ -262,7 +272,7 @@ fn a_store_of_the_previous_version_is_migrated_at_connect() {
     };
     client
         .batch_execute(&format!(
-            "CREATE SCHEMA {schema}; SET search_path TO {schema}; {}",
+            "CREATE SCHEMA {schema}; SET search_path TO {schema}; {} {OTHER_OLD_READINGS}",
             include_str!("data/schema_v1_postgres.sql")
         ))
         .unwrap();
@@ -272,9 +282,29 @@ fn a_store_of_the_previous_version_is_migrated_at_connect() {
     let d = s.device("OLDMN1").unwrap().unwrap();
     assert!(verify_device_password("123456", &d.password_hash));
     assert!(d.allowed_peers.is_empty() && !d.disabled);
-    assert_eq!(s.count_readings().unwrap(), 1);
+    assert_eq!(s.count_readings().unwrap(), 5);
     assert_eq!(s.latest("OLDMN1").unwrap()[0].value, Some(21.5));
-    after_migration_15(&mut s);
+    // `series` was filled from the old rows: each pair's newest reading, lower-case MNs too.
+    let latest = |s: &mut PostgresStore, mn: &str| -> Vec<(String, i64, Option<f64>)> {
+        s.latest(mn)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.factor, r.data_time, r.value))
+            .collect()
+    };
+    let t0 = 1_748_736_000i64;
+    assert_eq!(
+        latest(&mut s, "OLDMN2"),
+        vec![
+            ("w01018".into(), t0 + 7200, Some(12.0)),
+            ("w21003".into(), t0, Some(0.5))
+        ]
+    );
+    assert_eq!(
+        latest(&mut s, "oldmn3"),
+        vec![("w01018".into(), t0 + 60, Some(1.0))]
+    );
+    after_migration_15(&mut s, 4);
     assert_eq!(s.account("boss").unwrap().unwrap().role, Role::Admin);
     assert_eq!(
         s.alerts(None, None, 10).unwrap()[0].state,

@@ -22,8 +22,8 @@ const COLUMNS: i16 = 11;
 /// when it stored no reading); `$2`: until when a fold leaves them to the process that holds
 /// their sums (0: no process does); `$3`–`$5`: per part, the part and the DataTime range of
 /// its readings.
-const PENDING: &str = "INSERT INTO aggregate_pending (lo, hi, xid, held_until_ms, t_lo, t_hi, part)
-    SELECT $1, currval('reading_id_seq') + 4095, pg_current_xact_id()::xid, $2, x.t_lo, x.t_hi, x.part
+pub(super) const PENDING: &str = "INSERT INTO aggregate_pending (lo, hi, xid, held_until_ms, t_lo, t_hi, part)
+    SELECT $1, currval('reading_id_seq') + 1023, pg_current_xact_id()::xid, $2, x.t_lo, x.t_hi, x.part
     FROM UNNEST($3::int2[], $4::int8[], $5::int8[]) AS x(part, t_lo, t_hi)
     WHERE currval('reading_id_seq') > $1 RETURNING part, id";
 

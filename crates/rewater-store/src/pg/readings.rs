@@ -125,10 +125,10 @@ const ONE_SHOT: &str = one_shot!(
 
 /// The batch leaving its readings to the fold ([`crate::fold`]): one `aggregate_pending` row
 /// naming the claimed readings' id range and this transaction.
-const ONE_SHOT_DEFERRED: &str = one_shot!(
+pub(super) const ONE_SHOT_DEFERRED: &str = one_shot!(
     " RETURNING id, data_time",
     r#"ia AS (INSERT INTO aggregate_pending (lo, hi, xid, t_lo, t_hi)
-       SELECT MIN(id), MAX(id) + 4095, pg_current_xact_id()::xid, MIN(data_time), MAX(data_time)
+       SELECT MIN(id), MAX(id) + 1023, pg_current_xact_id()::xid, MIN(data_time), MAX(data_time)
        FROM ir HAVING COUNT(*) > 0)"#
 );
 
@@ -441,7 +441,7 @@ impl IngestSql for PostgresStore {
             "WITH x AS (SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::float8[],
                                     $6::float8[], $7::float8[], $8::float8[], $9::text[], $10::bigint[], $11::bigint[])
                           WITH ORDINALITY AS x(mn, f, cn, t, v, lo, hi, cou, flag, frame, recv, k)),
-             s AS (INSERT INTO series (mn, factor, last_t) SELECT mn, f, MAX(t) FROM x GROUP BY 1, 2 ORDER BY 1, 2
+             s AS (INSERT INTO series (mn, factor, last_t) SELECT mn, f, MAX(t) FROM x GROUP BY 1, 2 ORDER BY mn COLLATE \"C\", f COLLATE \"C\"
                    ON CONFLICT (mn, factor) DO UPDATE SET last_t = excluded.last_t
                    WHERE series.last_t < excluded.last_t - 3600)
              INSERT INTO upload_reading (mn, cn, data_time, factor, value, min, max, cou, flag, frame_id, received_at_ms)

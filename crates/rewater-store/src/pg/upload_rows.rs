@@ -8,7 +8,8 @@
 //! (about every 31 s) that stalled every writer on the index's relation-extension lock and on
 //! the WAL they wrote (docs/benchmarks.md, "Province scale, 2026-12-04 evening"). Per upload,
 //! the index `(mn, data_time)` takes one entry per upload, a sixth of them, and PostgreSQL's
-//! CPU per reading fell from about 5 to 2.3 µs in `tools/pg_layout_experiment.py`.
+//! CPU per reading for the readings' COPY fell from 6.5–7.2 to 2.8–2.9 µs in
+//! `tools/pg_layout_experiment.py` (docs/benchmarks.md, "one row per upload").
 //!
 //! * **Reading ids** stay unique and stable: `reading_id_seq` moves in steps of [`BLOCK`],
 //!   each upload row draws one step, and its k-th reading (from 0) has id `block + k`. The
@@ -24,9 +25,13 @@ use super::{pg, PostgresStore};
 use crate::Result;
 use std::collections::HashMap;
 
-/// Reading ids per upload row: the step of `reading_id_seq` (an upload of more readings is
-/// refused; a frame of at most 9,999 characters cannot carry that many).
-pub(super) const BLOCK: i64 = 4096;
+/// Reading ids per upload row: the step of `reading_id_seq`. Checking refuses an upload of
+/// more than [`crate::ingest::MAX_READINGS_PER_UPLOAD`] readings, split records too, so every
+/// upload fits; the step is no larger so that ids stay far below 2^53 (JSON numbers) for
+/// decades at province rates (10,000 uploads/s: 2^53 / (1024 × 10^4) s ≈ 28 years).
+pub(super) const BLOCK: i64 = 1024;
+
+const _: () = assert!(crate::ingest::MAX_READINGS_PER_UPLOAD as i64 <= BLOCK);
 
 /// How far a series' newest DataTime may run ahead of the `series` row before the row is
 /// raised: bounds what `latest` scans per factor (an hour of the logger's uploads).
@@ -41,7 +46,7 @@ ALTER TABLE reading RENAME TO reading_row;
 ALTER INDEX reading_series RENAME TO reading_row_series;
 ALTER INDEX reading_id RENAME TO reading_row_id;
 ALTER INDEX reading_corrects RENAME TO reading_row_corrects;
-ALTER SEQUENCE reading_id_seq INCREMENT BY 4096;
+ALTER SEQUENCE reading_id_seq INCREMENT BY 1024;
 CREATE TABLE upload_reading (
     id BIGINT NOT NULL DEFAULT nextval('reading_id_seq'), mn TEXT COLLATE "C" NOT NULL,
     cn TEXT COLLATE "C" NOT NULL, data_time BIGINT NOT NULL, factor TEXT[] COLLATE "C" NOT NULL,
@@ -54,7 +59,17 @@ CREATE INDEX upload_reading_id ON upload_reading USING brin (id);
 CREATE TABLE series (
     mn TEXT COLLATE "C" NOT NULL, factor TEXT COLLATE "C" NOT NULL, last_t BIGINT NOT NULL,
     PRIMARY KEY (mn, factor));
-INSERT INTO series (mn, factor, last_t) SELECT mn, factor, MAX(data_time) FROM reading_row GROUP BY 1, 2;
+INSERT INTO series (mn, factor, last_t)
+  WITH RECURSIVE pair AS (
+    (SELECT mn, factor FROM reading_row ORDER BY mn, factor LIMIT 1)
+    UNION ALL
+    SELECT n.mn, n.factor FROM pair p CROSS JOIN LATERAL (
+      SELECT r.mn, r.factor FROM reading_row r WHERE (r.mn, r.factor) > (p.mn, p.factor)
+      ORDER BY r.mn, r.factor LIMIT 1) n)
+  SELECT p.mn, p.factor, (SELECT r.data_time FROM reading_row r
+                          WHERE r.mn = p.mn AND r.factor = p.factor
+                          ORDER BY r.data_time DESC LIMIT 1)
+  FROM pair p;
 CREATE VIEW reading AS
   SELECT id, mn, factor, cn, data_time, value, min, max, cou, flag, frame_id, corrects, reason,
          changed_by, received_at_ms, id AS block, xmin AS row_xmin
@@ -68,15 +83,18 @@ CREATE VIEW reading AS
 "#;
 
 /// Adds (MN, factor, DataTime) pairs to `series`, each pair once (the newest time).
-pub(super) const SERIES_UPSERT: &str = "INSERT INTO series (mn, factor, last_t)
+pub(super) const SERIES_UPSERT: &str = r#"INSERT INTO series (mn, factor, last_t)
     SELECT mn, factor, MAX(t) FROM UNNEST($1::text[], $2::text[], $3::int8[]) AS s(mn, factor, t)
-    GROUP BY 1, 2 ORDER BY 1, 2
-    ON CONFLICT (mn, factor) DO UPDATE SET last_t = GREATEST(series.last_t, excluded.last_t)";
+    GROUP BY 1, 2 ORDER BY mn COLLATE "C", factor COLLATE "C"
+    ON CONFLICT (mn, factor) DO UPDATE SET last_t = excluded.last_t
+    WHERE series.last_t < excluded.last_t"#;
 
 /// The (MN, factor) pairs a connection has written to `series`, with the time written.
 #[derive(Default)]
 pub(super) struct SeriesSeen {
-    last_t: HashMap<(String, String), i64>,
+    /// MN → factor → time written (nested so that lookups borrow the batch's strings).
+    last_t: HashMap<String, HashMap<String, i64>>,
+    pairs: usize,
 }
 
 /// Pairs to write to `series` in one batch: MN, factor, time (one entry per pair).
@@ -98,7 +116,8 @@ impl SeriesSeen {
         for (mn, factor, t) in stored {
             let due = self
                 .last_t
-                .get(&(mn.to_string(), factor.to_string()))
+                .get(mn)
+                .and_then(|f| f.get(factor))
                 .is_none_or(|&seen| t > seen.saturating_add(SERIES_SLACK_S));
             if due {
                 let e = newest.entry((mn, factor)).or_insert(t);
@@ -116,12 +135,16 @@ impl SeriesSeen {
 
     /// Remembers pairs written by a committed transaction.
     pub(super) fn remember(&mut self, news: SeriesNews) {
-        if self.last_t.len() + news.mn.len() > SERIES_CACHE_MAX {
+        if self.pairs + news.mn.len() > SERIES_CACHE_MAX {
             self.last_t.clear();
+            self.pairs = 0;
         }
         for ((mn, factor), t) in news.mn.into_iter().zip(news.factor).zip(news.t) {
-            let e = self.last_t.entry((mn, factor)).or_insert(t);
+            let factors = self.last_t.entry(mn).or_default();
+            let before = factors.len();
+            let e = factors.entry(factor).or_insert(t);
             *e = (*e).max(t);
+            self.pairs += factors.len() - before;
         }
     }
 }
@@ -144,6 +167,14 @@ impl PostgresStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sql_steps_ids_by_the_block() {
+        assert!(V15.contains(&format!("INCREMENT BY {BLOCK};")));
+        let last = format!("+ {},", BLOCK - 1);
+        assert!(super::super::copy::PENDING.contains(&last));
+        assert!(super::super::readings::ONE_SHOT_DEFERRED.contains(&last));
+    }
 
     #[test]
     fn series_news_are_new_pairs_and_pairs_an_hour_past_the_time_written() {
