@@ -284,7 +284,30 @@ fn a_store_of_the_previous_version_is_migrated_at_connect() {
     assert!(d.allowed_peers.is_empty() && !d.disabled);
     assert_eq!(s.count_readings().unwrap(), 5);
     assert_eq!(s.latest("OLDMN1").unwrap()[0].value, Some(21.5));
-    // `series` was filled from the old rows: each pair's newest reading, lower-case MNs too.
+    // `series` was filled from the old rows: each pair once, at its newest DataTime.
+    let t0 = 1_748_736_000i64;
+    let mut client = postgres::Client::connect(&url(), postgres::NoTls).unwrap();
+    let series: Vec<(String, String, i64)> = client
+        .query(
+            &format!("SELECT mn, factor, last_t FROM {schema}.series ORDER BY 1, 2"),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    drop(client);
+    let pair = |mn: &str, f: &str, t: i64| (mn.to_string(), f.to_string(), t);
+    assert_eq!(
+        series,
+        vec![
+            pair("OLDMN1", "w01018", t0),
+            pair("OLDMN2", "w01018", t0 + 7200),
+            pair("OLDMN2", "w21003", t0),
+            pair("oldmn3", "w01018", t0 + 60),
+        ]
+    );
+    // The latest readings are found from it, lower-case MNs too.
     let latest = |s: &mut PostgresStore, mn: &str| -> Vec<(String, i64, Option<f64>)> {
         s.latest(mn)
             .unwrap()
@@ -292,7 +315,6 @@ fn a_store_of_the_previous_version_is_migrated_at_connect() {
             .map(|r| (r.factor, r.data_time, r.value))
             .collect()
     };
-    let t0 = 1_748_736_000i64;
     assert_eq!(
         latest(&mut s, "OLDMN2"),
         vec![
